@@ -1,0 +1,499 @@
+//! `config.toml` (SPEC.md), parsed in two stages: serde into raw types that
+//! already check each value (so an error carries the key and the line), then
+//! cross-field checks that build the validated [`Config`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveTime, Weekday};
+use chrono_tz::Tz;
+use serde::{de, Deserialize, Deserializer};
+
+use crate::rules::{ClockSpan, Schedule, Season, Thresholds, Timetable};
+
+/// A config error: which file, line and key, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if self.key.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.key, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The screen and report language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+/// `[reader] kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReaderKind {
+    Rdm6300,
+    Id12,
+    Pn532,
+    Lines,
+    Keyboard,
+    Wiegand,
+    #[default]
+    Simulated,
+}
+
+impl ReaderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReaderKind::Rdm6300 => "rdm6300",
+            ReaderKind::Id12 => "id12",
+            ReaderKind::Pn532 => "pn532",
+            ReaderKind::Lines => "lines",
+            ReaderKind::Keyboard => "keyboard",
+            ReaderKind::Wiegand => "wiegand",
+            ReaderKind::Simulated => "simulated",
+        }
+    }
+}
+
+/// How `lines` and `keyboard` readers spell a card id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum IdFormat {
+    #[default]
+    Hex,
+    Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderConfig {
+    #[serde(default)]
+    pub kind: ReaderKind,
+    pub device: Option<String>,
+    pub baud: Option<u32>,
+    #[serde(default)]
+    pub id_format: IdFormat,
+    pub d0_pin: Option<u8>,
+    pub d1_pin: Option<u8>,
+}
+
+impl ReaderConfig {
+    /// The baud rate, defaulting by kind (PN532 HSU runs at 115200).
+    pub fn baud(&self) -> u32 {
+        self.baud.unwrap_or(match self.kind {
+            ReaderKind::Pn532 => 115_200,
+            _ => 9_600,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentralConfig {
+    pub url: String,
+    #[serde(default = "default_token_file")]
+    pub token_file: PathBuf,
+}
+
+fn default_token_file() -> PathBuf {
+    PathBuf::from("/etc/dutyclock/token")
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub kiosk_id: String,
+    pub units: Vec<String>,
+    pub language: Language,
+    pub reader: ReaderConfig,
+    /// Always holds `default`.
+    pub schedules: BTreeMap<String, Schedule>,
+    pub central: Option<CentralConfig>,
+}
+
+impl Config {
+    pub fn default_schedule(&self) -> &Schedule {
+        &self.schedules["default"]
+    }
+
+    /// The schedule by name, falling back to `default` (imports refuse
+    /// unknown names, so the fallback only serves a config edited later).
+    pub fn schedule(&self, name: &str) -> &Schedule {
+        self.schedules.get(name).unwrap_or_else(|| self.default_schedule())
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let text = String::from_utf8(text).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: Some(line_of(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to())),
+            key: String::new(),
+            message: "not UTF-8".into(),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses config text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let de = toml::Deserializer::new(text);
+        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let line = e.inner().span().map(|s| line_of(text, s.start));
+            let message = e.inner().message().trim().to_string();
+            ConfigError { file: file.to_path_buf(), line, key: e.path().to_string().replace("?", ""), message }
+        })?;
+        let err = |key: String, message: String, needle: &str| ConfigError {
+            file: file.to_path_buf(),
+            line: text.find(needle).map(|i| line_of(text, i)),
+            key,
+            message,
+        };
+        if raw.kiosk_id.trim().is_empty() {
+            return Err(err("kiosk_id".into(), "must not be empty".into(), "kiosk_id"));
+        }
+        if raw.units.is_empty() || raw.units.iter().any(|u| u.trim().is_empty()) {
+            return Err(err("units".into(), "list at least one unit, none empty".into(), "units"));
+        }
+        if matches!(raw.reader.kind, ReaderKind::Wiegand)
+            && (raw.reader.d0_pin.is_none() || raw.reader.d1_pin.is_none())
+        {
+            return Err(err("reader.d0_pin".into(), "wiegand needs d0_pin and d1_pin".into(), "[reader]"));
+        }
+        let mut schedules = BTreeMap::new();
+        let mut raw_schedules = raw.schedules;
+        raw_schedules.entry("default".into()).or_default();
+        for (name, rs) in raw_schedules {
+            let header = format!("[schedules.{name}]");
+            let s = rs
+                .build(&name)
+                .map_err(|(key, msg)| err(format!("schedules.{name}.{key}"), msg, &header))?;
+            schedules.insert(name, s);
+        }
+        Ok(Config {
+            kiosk_id: raw.kiosk_id,
+            units: raw.units,
+            language: raw.language,
+            reader: raw.reader,
+            schedules,
+            central: raw.central,
+        })
+    }
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    kiosk_id: String,
+    units: Vec<String>,
+    #[serde(default)]
+    language: Language,
+    #[serde(default)]
+    reader: ReaderConfig,
+    #[serde(default)]
+    schedules: BTreeMap<String, RawSchedule>,
+    central: Option<CentralConfig>,
+}
+
+/// A wall-clock `HH:MM`, checked while parsing.
+#[derive(Debug, Clone, Copy)]
+struct Hhmm(NaiveTime);
+
+impl<'de> Deserialize<'de> for Hhmm {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::time::parse_clock(&s).map(Hhmm).map_err(de::Error::custom)
+    }
+}
+
+/// A `MM-DD` season bound.
+#[derive(Debug, Clone, Copy)]
+struct MonthDay(u32, u32);
+
+impl<'de> Deserialize<'de> for MonthDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || de::Error::custom(format!("bad date {s:?}: expected MM-DD"));
+        let (m, dd) = s.split_once('-').ok_or_else(bad)?;
+        let (m, dd): (u32, u32) = (m.parse().map_err(|_| bad())?, dd.parse().map_err(|_| bad())?);
+        // 2024 is a leap year, so 02-29 is accepted.
+        chrono::NaiveDate::from_ymd_opt(2024, m, dd).ok_or_else(bad)?;
+        Ok(MonthDay(m, dd))
+    }
+}
+
+struct Zone(Tz);
+
+impl<'de> Deserialize<'de> for Zone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<Tz>()
+            .map(Zone)
+            .map_err(|_| de::Error::custom(format!("unknown IANA time zone {s:?} (e.g. \"Asia/Shanghai\")")))
+    }
+}
+
+struct Day(Weekday);
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let w = match s.as_str() {
+            "mon" => Weekday::Mon,
+            "tue" => Weekday::Tue,
+            "wed" => Weekday::Wed,
+            "thu" => Weekday::Thu,
+            "fri" => Weekday::Fri,
+            "sat" => Weekday::Sat,
+            "sun" => Weekday::Sun,
+            _ => return Err(de::Error::custom(format!("bad weekday {s:?}: use mon tue wed thu fri sat sun"))),
+        };
+        Ok(Day(w))
+    }
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RawSpan {
+    start: Hhmm,
+    end: Hhmm,
+}
+
+impl RawSpan {
+    fn clock(self) -> ClockSpan {
+        ClockSpan { start: self.start.0, end: self.end.0 }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeason {
+    from: MonthDay,
+    to: MonthDay,
+    sessions: Vec<RawSpan>,
+    #[serde(default)]
+    breaks: Vec<RawSpan>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    timezone: Option<Zone>,
+    day_starts_at: Option<Hhmm>,
+    workdays: Option<Vec<Day>>,
+    sessions: Option<Vec<RawSpan>>,
+    breaks: Option<Vec<RawSpan>>,
+    late_grace_minutes: Option<u32>,
+    early_grace_minutes: Option<u32>,
+    absent_after_minutes: Option<u32>,
+    off_post_grace_minutes: Option<u32>,
+    duplicate_scan_seconds: Option<u32>,
+    duty_kinds: Option<Vec<String>>,
+    seasons: Option<Vec<RawSeason>>,
+}
+
+impl RawSchedule {
+    /// Builds a schedule, or names the key that is wrong and why.
+    fn build(self, name: &str) -> Result<Schedule, (String, String)> {
+        let d = Schedule::default();
+        let th = Thresholds::default();
+        let mut s = Schedule {
+            name: name.to_string(),
+            tz: self.timezone.map_or(d.tz, |z| z.0),
+            day_starts_at: self.day_starts_at.map_or(d.day_starts_at, |t| t.0),
+            workdays: d.workdays,
+            timetable: Timetable {
+                sessions: self
+                    .sessions
+                    .map_or(d.timetable.sessions.clone(), |v| v.into_iter().map(RawSpan::clock).collect()),
+                breaks: self.breaks.unwrap_or_default().into_iter().map(RawSpan::clock).collect(),
+            },
+            seasons: vec![],
+            thresholds: Thresholds {
+                late_grace_minutes: self.late_grace_minutes.unwrap_or(th.late_grace_minutes),
+                early_grace_minutes: self.early_grace_minutes.unwrap_or(th.early_grace_minutes),
+                absent_after_minutes: self.absent_after_minutes.unwrap_or(th.absent_after_minutes),
+                off_post_grace_minutes: self.off_post_grace_minutes.unwrap_or(th.off_post_grace_minutes),
+                duplicate_scan_seconds: self.duplicate_scan_seconds.unwrap_or(th.duplicate_scan_seconds),
+            },
+            duty_kinds: self.duty_kinds.unwrap_or(d.duty_kinds),
+        };
+        if let Some(days) = self.workdays {
+            s.workdays = [false; 7];
+            for day in days {
+                s.workdays[day.0.num_days_from_monday() as usize] = true;
+            }
+        }
+        if s.duty_kinds.iter().any(|k| k.trim().is_empty()) {
+            return Err(("duty_kinds".into(), "a duty kind must not be empty".into()));
+        }
+        check_timetable(&s, &s.timetable, "")?;
+        for (i, rs) in self.seasons.unwrap_or_default().into_iter().enumerate() {
+            let season = Season {
+                from: (rs.from.0, rs.from.1),
+                to: (rs.to.0, rs.to.1),
+                timetable: Timetable {
+                    sessions: rs.sessions.into_iter().map(RawSpan::clock).collect(),
+                    breaks: rs.breaks.into_iter().map(RawSpan::clock).collect(),
+                },
+            };
+            check_timetable(&s, &season.timetable, &format!("seasons[{i}]."))?;
+            s.seasons.push(season);
+        }
+        Ok(s)
+    }
+}
+
+/// Sessions ordered, non-overlapping and inside the attendance day; every
+/// break inside one session.
+fn check_timetable(s: &Schedule, t: &Timetable, prefix: &str) -> Result<(), (String, String)> {
+    let key = |k: &str| format!("{prefix}{k}");
+    if t.sessions.is_empty() {
+        return Err((key("sessions"), "at least one session is needed".into()));
+    }
+    let offs: Vec<_> = t.sessions.iter().map(|c| s.span_offsets(c)).collect();
+    for (i, (c, (a, b))) in t.sessions.iter().zip(&offs).enumerate() {
+        if c.start == c.end {
+            return Err((key(&format!("sessions[{i}]")), "start and end are the same".into()));
+        }
+        if *b > chrono::Duration::days(1) {
+            return Err((
+                key(&format!("sessions[{i}]")),
+                format!(
+                    "{}–{} crosses the day start {} (every session lies inside one attendance day)",
+                    c.start.format("%H:%M"),
+                    c.end.format("%H:%M"),
+                    s.day_starts_at.format("%H:%M")
+                ),
+            ));
+        }
+        if i > 0 && *a < offs[i - 1].1 {
+            return Err((key(&format!("sessions[{i}]")), "sessions must be in order and must not overlap".into()));
+        }
+    }
+    for (j, br) in t.breaks.iter().enumerate() {
+        let (a, b) = s.span_offsets(br);
+        if !offs.iter().any(|(sa, sb)| *sa <= a && b <= *sb) {
+            return Err((key(&format!("breaks[{j}]")), "a break must lie inside one session".into()));
+        }
+    }
+    Ok(())
+}
+
+/// The commented default `config.toml` that `dutyclock init` writes.
+pub fn default_config_text(kiosk_id: &str, units: &[String]) -> String {
+    let units = units.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", ");
+    format!(
+        r#"# dutyclock kiosk configuration. Keys and defaults: SPEC.md and RULES.md.
+
+kiosk_id = {kiosk_id:?}   # unique per kiosk
+units = [{units}]          # the units this kiosk serves
+language = "zh-CN"             # or "en"
+
+[reader]
+kind = "simulated"   # rdm6300 | id12 | pn532 | lines | keyboard | wiegand | simulated
+# device = "/dev/serial/by-id/usb-..."   # serial kinds; keyboard: the evdev device
+# baud = 9600                            # default by kind (pn532: 115200)
+# id_format = "hex"                      # lines/keyboard: "hex" or "decimal"
+# d0_pin = 17                            # wiegand
+# d1_pin = 27
+
+[schedules.default]
+# timezone = "Asia/Shanghai"
+# day_starts_at = "04:00"
+# workdays = ["mon", "tue", "wed", "thu", "fri"]
+sessions = [{{ start = "08:30", end = "12:00" }}, {{ start = "14:30", end = "17:30" }}]
+# breaks = []
+# late_grace_minutes = 0
+# early_grace_minutes = 0
+# absent_after_minutes = 30
+# off_post_grace_minutes = 10
+# duplicate_scan_seconds = 60
+# duty_kinds = ["公出", "出差"]
+# [[schedules.default.seasons]]   # e.g. a summer timetable
+# from = "05-01"
+# to = "09-30"
+# sessions = [{{ start = "08:30", end = "12:00" }}, {{ start = "15:00", end = "18:00" }}]
+
+# [central]
+# url = "https://central.example/"
+# token_file = "/etc/dutyclock/token"
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(t: &str) -> Result<Config, ConfigError> {
+        Config::parse(t, Path::new("config.toml"))
+    }
+
+    #[test]
+    fn default_text_parses() {
+        let c = parse(&default_config_text("k1", &["区财政局".into()])).unwrap();
+        assert_eq!(c.kiosk_id, "k1");
+        assert_eq!(c.default_schedule().timetable, Schedule::default().timetable);
+        assert_eq!(c.language, Language::ZhCn);
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[reader]\nkind = \"simulated\"\nspeed = 3\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.to_string().contains("speed"), "{e}");
+    }
+
+    #[test]
+    fn bad_value_names_key_and_line() {
+        let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[schedules.default]\nsessions = [{ start = \"8:3O\", end = \"12:00\" }]\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.key.contains("schedules.default.sessions"), "{e}");
+        let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[schedules.default]\ntimezone = \"Mars/Base\"\n").unwrap_err();
+        assert!(e.to_string().contains("timezone"), "{e}");
+        let e = parse("units = [\"u\"]\n").unwrap_err();
+        assert!(e.to_string().contains("kiosk_id"), "{e}");
+        let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[reader]\nkind = \"magic\"\n").unwrap_err();
+        assert!(e.to_string().contains("reader.kind"), "{e}");
+    }
+
+    #[test]
+    fn overlapping_sessions_are_refused() {
+        let e = parse(
+            "kiosk_id = \"a\"\nunits = [\"u\"]\n[schedules.default]\nsessions = [{ start = \"08:30\", end = \"12:00\" }, { start = \"11:00\", end = \"17:30\" }]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.key.ends_with("sessions[1]"), "{e}");
+    }
+}

@@ -1,0 +1,426 @@
+//! One person's attendance day: RULES.md R4–R11.
+//!
+//! [`evaluate`] is pure: the plan, the accepted punches, leave and duty, spot
+//! checks and the current instant go in; a [`DayRecord`] comes out. It keeps
+//! per-session detail so that screens and reports can say *why*.
+
+use serde::Serialize;
+
+use super::schedule::{DayPlan, SessionPlan, Span, Thresholds};
+use crate::time::{whole_minutes, Instant};
+
+/// A leave or duty record that applies to the person (请假 / 公出 / 出差).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Excuse {
+    pub span: Span,
+    /// A duty kind (counts as on duty, not as leave).
+    pub duty: bool,
+}
+
+/// A spot check (查岗) that has not been voided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpotCheck {
+    pub at: Instant,
+    pub present: bool,
+}
+
+/// Everything R4–R11 need for one person on one day.
+#[derive(Debug, Clone, Copy)]
+pub struct DayInput<'a> {
+    pub plan: &'a DayPlan,
+    /// R2: whether the person has obligations on the day.
+    pub obligated: bool,
+    /// Accepted punches (R3) inside `plan.day`, sorted.
+    pub punches: &'a [Instant],
+    pub excuses: &'a [Excuse],
+    pub spot_checks: &'a [SpotCheck],
+    pub thresholds: &'a Thresholds,
+    /// The current instant (R11): sessions that end after it are pending.
+    pub now: Instant,
+}
+
+/// The day's status (R10), as the summary spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Rest,
+    Leave,
+    Duty,
+    Absent,
+    Exception,
+    Pending,
+    Normal,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Normal,
+        Status::Exception,
+        Status::Absent,
+        Status::Leave,
+        Status::Duty,
+        Status::Pending,
+        Status::Rest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Rest => "rest",
+            Status::Leave => "leave",
+            Status::Duty => "duty",
+            Status::Absent => "absent",
+            Status::Exception => "exception",
+            Status::Pending => "pending",
+            Status::Normal => "normal",
+        }
+    }
+}
+
+/// The figures of R10, in the order the summary lists them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Figures {
+    pub late_minutes: u32,
+    pub late_count: u32,
+    pub early_minutes: u32,
+    pub early_count: u32,
+    pub absent_sessions: u32,
+    pub absent_minutes: u32,
+    pub off_post_count: u32,
+    pub off_post_minutes: u32,
+    pub missing_punches: u32,
+    pub spot_check_absences: u32,
+    pub spot_checks_present: u32,
+    pub leave_minutes: u32,
+    pub duty_minutes: u32,
+    pub corrections: u32,
+}
+
+impl Figures {
+    /// Whether anything that makes a day an exception (R10 item 4) is non-zero.
+    pub fn has_exception(&self) -> bool {
+        self.late_count > 0
+            || self.early_count > 0
+            || self.absent_sessions > 0
+            || self.off_post_count > 0
+            || self.missing_punches > 0
+            || self.spot_check_absences > 0
+    }
+
+    pub fn add(&mut self, o: &Figures) {
+        self.late_minutes += o.late_minutes;
+        self.late_count += o.late_count;
+        self.early_minutes += o.early_minutes;
+        self.early_count += o.early_count;
+        self.absent_sessions += o.absent_sessions;
+        self.absent_minutes += o.absent_minutes;
+        self.off_post_count += o.off_post_count;
+        self.off_post_minutes += o.off_post_minutes;
+        self.missing_punches += o.missing_punches;
+        self.spot_check_absences += o.spot_check_absences;
+        self.spot_checks_present += o.spot_checks_present;
+        self.leave_minutes += o.leave_minutes;
+        self.duty_minutes += o.duty_minutes;
+        self.corrections += o.corrections;
+    }
+}
+
+/// How a session came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Fully covered by leave and duty (R6).
+    Excused,
+    /// Not yet ended on a running day (R11).
+    Pending,
+    /// 旷工 (R7).
+    Absent,
+    /// Judged; its figures say how.
+    Judged,
+}
+
+/// A trip away from the post (R5), and whether it counted as 空岗 (R8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Trip {
+    pub left: Instant,
+    pub back: Instant,
+    pub minutes: u32,
+    pub counted: bool,
+}
+
+/// One session's detail: what each punch meant and why the figures are what they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionRecord {
+    pub span: Span,
+    pub outcome: Outcome,
+    /// Expected arrival and departure after leave and duty (R6).
+    pub expected_arrival: Instant,
+    pub expected_departure: Instant,
+    pub in_punch: Option<Instant>,
+    pub out_punch: Option<Instant>,
+    pub trips: Vec<Trip>,
+    /// The odd trip punch left over, if any (R5).
+    pub leftover: Option<Instant>,
+    /// Minutes late/early as measured, whether or not over the grace.
+    pub late: u32,
+    pub early: u32,
+    pub figures: Figures,
+}
+
+/// The person's record for the day (R10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRecord {
+    pub status: Status,
+    pub figures: Figures,
+    pub sessions: Vec<SessionRecord>,
+}
+
+/// Sorted, merged union of spans.
+fn merge(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.retain(|s| !s.is_empty());
+    spans.sort();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// Total length of `span` minus the (merged, sorted) `holes`.
+fn len_minus(span: Span, holes: &[Span]) -> i64 {
+    span.len() - holes.iter().map(|h| h.intersect(&span).len()).sum::<i64>()
+}
+
+/// Length of `within` (merged, sorted, disjoint) that `cover` (merged, sorted) covers.
+fn covered(within: &[Span], cover: &[Span]) -> i64 {
+    within
+        .iter()
+        .map(|w| cover.iter().map(|c| c.intersect(w).len()).sum::<i64>())
+        .sum()
+}
+
+fn in_any(spans: &[Span], t: Instant) -> bool {
+    spans.iter().any(|s| s.contains(t))
+}
+
+/// Session time minus breaks, as disjoint sorted spans.
+fn working_spans(s: &SessionPlan) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut cursor = s.span.start;
+    for b in &s.breaks {
+        if b.start > cursor {
+            out.push(Span { start: cursor, end: b.start });
+        }
+        cursor = cursor.max(b.end);
+    }
+    if cursor < s.span.end {
+        out.push(Span { start: cursor, end: s.span.end });
+    }
+    out
+}
+
+fn evaluate_session(
+    s: &SessionPlan,
+    punches: &[Instant],
+    input: &DayInput<'_>,
+) -> SessionRecord {
+    let th = input.thresholds;
+    let span = s.span;
+    let work = working_spans(s);
+    let leave_only = merge(
+        input.excuses.iter().filter(|e| !e.duty).map(|e| e.span.intersect(&span)).collect(),
+    );
+    let all_excuses =
+        merge(input.excuses.iter().map(|e| e.span.intersect(&span)).collect());
+    let work_len: i64 = work.iter().map(Span::len).sum();
+    let excused_len = covered(&work, &all_excuses);
+    let leave_len = covered(&work, &leave_only);
+    let mut figures = Figures {
+        leave_minutes: whole_minutes(leave_len),
+        duty_minutes: whole_minutes(excused_len - leave_len),
+        ..Figures::default()
+    };
+    // Breaks plus leave and duty: the session's excused time (R6).
+    let excused_time = merge(s.breaks.iter().copied().chain(all_excuses.iter().copied()).collect());
+
+    let mut rec = SessionRecord {
+        span,
+        outcome: Outcome::Judged,
+        expected_arrival: span.start,
+        expected_departure: span.end,
+        in_punch: None,
+        out_punch: None,
+        trips: vec![],
+        leftover: None,
+        late: 0,
+        early: 0,
+        figures,
+    };
+    if excused_len >= work_len {
+        rec.outcome = Outcome::Excused;
+        return rec;
+    }
+    let a = excused_time
+        .iter()
+        .find(|r| r.contains(span.start))
+        .map_or(span.start, |r| r.end);
+    let d = excused_time
+        .iter()
+        .find(|r| r.contains(span.end - 1))
+        .map_or(span.end, |r| r.start);
+    rec.expected_arrival = a;
+    rec.expected_departure = d;
+    let m = a + (d - a) / 2;
+    let k = punches.len();
+
+    let pending = input.now < span.end;
+    if pending {
+        // R11: only a lateness already shown by an in-punch is judged.
+        rec.outcome = Outcome::Pending;
+        if let Some(&p1) = punches.first().filter(|&&p| p < m) {
+            rec.in_punch = Some(p1);
+            if p1 > a {
+                rec.late = whole_minutes(p1 - a);
+                if rec.late > th.late_grace_minutes {
+                    figures.late_minutes = rec.late;
+                    figures.late_count = 1;
+                }
+            }
+        }
+        rec.figures = figures;
+        return rec;
+    }
+
+    let absent_minutes = whole_minutes(len_minus(span, &excused_time));
+    if k == 0 {
+        rec.outcome = Outcome::Absent;
+        figures.absent_sessions = 1;
+        figures.absent_minutes = absent_minutes;
+        rec.figures = figures;
+        return rec;
+    }
+
+    let in_punch = (punches[0] < m).then_some(punches[0]);
+    let out_punch = (punches[k - 1] >= m).then_some(punches[k - 1]);
+    rec.in_punch = in_punch;
+    rec.out_punch = out_punch;
+    let lo = usize::from(in_punch.is_some());
+    let hi = k - usize::from(out_punch.is_some());
+    let middle = if lo <= hi { &punches[lo..hi] } else { &[][..] };
+    let mut missing = u32::from(in_punch.is_none()) + u32::from(out_punch.is_none());
+    if middle.len() % 2 == 1 {
+        rec.leftover = middle.last().copied();
+        missing += 1;
+    }
+
+    let late = in_punch.map_or(0, |p| if p > a { whole_minutes(p - a) } else { 0 });
+    let early = out_punch.map_or(0, |p| if p < d { whole_minutes(d - p) } else { 0 });
+    rec.late = late;
+    rec.early = early;
+    let late_counted = in_punch.is_some_and(|p| p > a) && late > th.late_grace_minutes;
+    let early_counted = out_punch.is_some_and(|p| p < d) && early > th.early_grace_minutes;
+    if (late_counted && late > th.absent_after_minutes)
+        || (early_counted && early > th.absent_after_minutes)
+    {
+        rec.outcome = Outcome::Absent;
+        figures.absent_sessions = 1;
+        figures.absent_minutes = absent_minutes;
+        rec.figures = figures;
+        return rec;
+    }
+    if late_counted {
+        figures.late_count = 1;
+        figures.late_minutes = late;
+    }
+    if early_counted {
+        figures.early_count = 1;
+        figures.early_minutes = early;
+    }
+    figures.missing_punches = missing;
+
+    // R8: trips cut to the session, minus breaks, leave and duty.
+    for pair in middle.chunks_exact(2) {
+        let cut = Span { start: pair[0], end: pair[1] }.intersect(&span);
+        let minutes = if cut.is_empty() { 0 } else { whole_minutes(len_minus(cut, &excused_time)) };
+        let counted = minutes > th.off_post_grace_minutes;
+        if counted {
+            figures.off_post_count += 1;
+            figures.off_post_minutes += minutes;
+        }
+        rec.trips.push(Trip { left: pair[0], back: pair[1], minutes, counted });
+    }
+
+    // R9: an absent spot check counts where the punches place the person at post.
+    let from = in_punch.unwrap_or(a);
+    let until = out_punch.unwrap_or(d);
+    for c in input.spot_checks.iter().filter(|c| !c.present) {
+        let t = c.at;
+        let at_post = span.contains(t)
+            && from <= t
+            && t < until
+            && !rec.trips.iter().any(|tr| tr.left <= t && t < tr.back)
+            && !in_any(&excused_time, t);
+        if at_post {
+            figures.spot_check_absences += 1;
+        }
+    }
+    rec.figures = figures;
+    rec
+}
+
+/// Judges one person's day by RULES.md R4–R11.
+pub fn evaluate(input: &DayInput<'_>) -> DayRecord {
+    if !input.obligated {
+        return DayRecord { status: Status::Rest, figures: Figures::default(), sessions: vec![] };
+    }
+    let sessions: Vec<SessionRecord> = input
+        .plan
+        .sessions
+        .iter()
+        .map(|s| {
+            let lo = input.punches.partition_point(|&p| p < s.window.start);
+            let hi = input.punches.partition_point(|&p| p < s.window.end);
+            evaluate_session(s, &input.punches[lo..hi], input)
+        })
+        .collect();
+    let mut figures = Figures::default();
+    for s in &sessions {
+        figures.add(&s.figures);
+    }
+    figures.spot_checks_present = input
+        .spot_checks
+        .iter()
+        .filter(|c| c.present && input.plan.day.contains(c.at))
+        .count() as u32;
+
+    let unexcused: Vec<&SessionRecord> =
+        sessions.iter().filter(|s| s.outcome != Outcome::Excused).collect();
+    let status = if unexcused.is_empty() {
+        if figures.leave_minutes == 0 && !has_leave_kind(input) {
+            Status::Duty
+        } else {
+            Status::Leave
+        }
+    } else if unexcused.iter().all(|s| s.outcome == Outcome::Absent) {
+        Status::Absent
+    } else if figures.has_exception() {
+        Status::Exception
+    } else if unexcused.iter().any(|s| s.outcome == Outcome::Pending) {
+        Status::Pending
+    } else {
+        Status::Normal
+    };
+    DayRecord { status, figures, sessions }
+}
+
+/// Whether any leave (not duty) kind covers any working time of the day.
+fn has_leave_kind(input: &DayInput<'_>) -> bool {
+    input.plan.sessions.iter().any(|s| {
+        let leave: Vec<Span> = merge(
+            input.excuses.iter().filter(|e| !e.duty).map(|e| e.span.intersect(&s.span)).collect(),
+        );
+        covered(&working_spans(s), &leave) > 0
+    })
+}
