@@ -2,6 +2,14 @@
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
+pub mod attendance;
+pub mod cards;
+pub mod cli;
 pub mod config;
+pub mod import;
+pub mod model;
+pub mod render;
 pub mod rules;
+pub mod store;
+pub mod summary;
 pub mod time;

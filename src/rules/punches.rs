@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use crate::cards::match_key;
 use crate::time::Instant;
 
 /// One card assignment as stored, in the order it was made (`seq`).
@@ -26,6 +27,9 @@ struct Cover {
 
 /// Maps a card and an instant to the person whose punch it is.
 ///
+/// Cards are matched by [`match_key`], so an EM4100 UID and the number
+/// printed on the card find the same assignments.
+///
 /// An assignment covers the card from its start until the card's next
 /// assignment starts. Its start is the day start (in the assignee's
 /// schedule) of `cards_from` when given; without `cards_from`, a card's
@@ -44,19 +48,19 @@ impl CardBook {
         assignments: &[CardAssignment],
         day_start: impl Fn(&str, NaiveDate) -> Instant,
     ) -> Self {
-        let mut first: HashMap<&str, i64> = HashMap::new();
+        let mut first: HashMap<String, i64> = HashMap::new();
         for a in assignments {
-            let e = first.entry(a.card.as_str()).or_insert(a.seq);
+            let e = first.entry(match_key(&a.card).into_owned()).or_insert(a.seq);
             *e = (*e).min(a.seq);
         }
         let mut covers: HashMap<String, Vec<Cover>> = HashMap::new();
         for a in assignments {
             let start = match a.cards_from {
                 Some(d) => day_start(&a.staff_no, d),
-                None if first[a.card.as_str()] == a.seq => Instant::MIN,
+                None if first[match_key(&a.card).as_ref()] == a.seq => Instant::MIN,
                 None => day_start(&a.staff_no, a.made_on),
             };
-            covers.entry(a.card.clone()).or_default().push(Cover {
+            covers.entry(match_key(&a.card).into_owned()).or_default().push(Cover {
                 start,
                 seq: a.seq,
                 staff_no: a.staff_no.clone(),
@@ -70,14 +74,14 @@ impl CardBook {
 
     /// The person a punch of `card` at `at` belongs to, if any.
     pub fn owner(&self, card: &str, at: Instant) -> Option<&str> {
-        let list = self.covers.get(card)?;
+        let list = self.covers.get(match_key(card).as_ref())?;
         let idx = list.partition_point(|c| c.start <= at);
         idx.checked_sub(1).map(|i| list[i].staff_no.as_str())
     }
 
     /// Whether the card has any assignment at all.
     pub fn knows(&self, card: &str) -> bool {
-        self.covers.contains_key(card)
+        self.covers.contains_key(match_key(card).as_ref())
     }
 }
 

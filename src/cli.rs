@@ -1,0 +1,640 @@
+//! The kiosk's admin command line (SPEC.md "Kiosk command line"): flags and
+//! glue. The work is done by `import`, `attendance`, `summary` and `render`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::attendance::{read_range, Attendance};
+use crate::config::{default_config_text, Config};
+use crate::import::{self, PunchFormat};
+use crate::model::{PunchOwner, PunchSource};
+use crate::render;
+use crate::rules::Verdict;
+use crate::store::{Store, StoreError, VoidTarget};
+use crate::summary::{self, DailySummary};
+use crate::time::{parse_date, parse_time, rfc3339, Instant};
+
+#[derive(Parser, Debug)]
+#[command(name = "dutyclock", version, about = "Attendance kiosk: punches, rules and discipline summaries")]
+pub struct Cli {
+    /// The data directory (database and config.toml).
+    #[arg(long, global = true, env = "DUTYCLOCK_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The config file (default DIR/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the data directory, a commented config.toml and the database.
+    Init {
+        /// kiosk_id to write into the new config (default: the host name).
+        #[arg(long)]
+        kiosk_id: Option<String>,
+        /// A unit this kiosk serves (repeatable).
+        #[arg(long = "unit")]
+        units: Vec<String>,
+    },
+    /// Staff and their cards.
+    #[command(subcommand)]
+    Staff(ImportOnly),
+    /// The holiday calendar (holiday-cn JSON, one year).
+    #[command(subcommand)]
+    Calendar(ImportOnly),
+    /// The 值班 roster.
+    #[command(subcommand)]
+    Roster(ImportOnly),
+    /// Leave and duty (请假, 公出, 出差).
+    #[command(subcommand)]
+    Leave(LeaveCmd),
+    /// Punches.
+    #[command(subcommand)]
+    Punches(PunchesCmd),
+    /// Spot checks (查岗).
+    #[command(subcommand)]
+    Spotcheck(SpotCmd),
+    /// Corrections (补卡).
+    #[command(subcommand)]
+    Correction(CorrectionCmd),
+    /// The day's discipline summary.
+    Summary {
+        #[arg(long)]
+        date: String,
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+        format: SummaryFormat,
+    },
+    /// Per-person totals over a period (--to inclusive).
+    Report {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Check the database and its record chain.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportOnly {
+    Import { file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct VoidArgs {
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub by: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LeaveCmd {
+    Import { file: PathBuf },
+    /// 销假: revoke a leave record.
+    Void {
+        #[arg(long)]
+        id: i64,
+        #[command(flatten)]
+        why: VoidArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PunchesCmd {
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<PunchFileFormat>,
+    },
+    /// The day's punches with ids and flags.
+    List {
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SpotCmd {
+    Import { file: PathBuf },
+    Void {
+        #[arg(long)]
+        id: i64,
+        #[command(flatten)]
+        why: VoidArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CorrectionCmd {
+    /// Add a punch (补卡).
+    Add {
+        #[arg(long)]
+        staff: String,
+        #[arg(long)]
+        at: String,
+        #[command(flatten)]
+        why: VoidArgs,
+    },
+    /// Void a punch.
+    Void {
+        #[arg(long)]
+        punch: i64,
+        #[command(flatten)]
+        why: VoidArgs,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SummaryFormat {
+    Json,
+    Table,
+    Csv,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+    Xlsx,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PunchFileFormat {
+    Csv,
+    Attlog,
+}
+
+/// A command's failure, with the exit code SPEC.md gives it.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or bad input: exit 2, nothing stored.
+    Input(String),
+    /// A failure at run time (database, disk): exit 1.
+    Runtime(String),
+    /// `verify` found problems: exit 1.
+    Verify(Vec<String>),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotInitialised(_) | StoreError::AlreadyExists(_) | StoreError::Invalid(_) => {
+                Failure::Input(e.to_string())
+            }
+            _ => Failure::Runtime(e.to_string()),
+        }
+    }
+}
+
+impl From<import::Error> for Failure {
+    fn from(e: import::Error) -> Self {
+        match e {
+            import::Error::Input(i) => Failure::Input(i.to_string()),
+            import::Error::Store(s) => s.into(),
+        }
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+fn input<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, Failure> {
+    r.map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// The default data directory: `/var/lib/dutyclock` when installed (the
+/// binary lives under `/usr`), `./dutyclock-data` otherwise.
+fn default_data_dir() -> PathBuf {
+    let installed = std::env::current_exe().is_ok_and(|p| p.starts_with("/usr"));
+    if installed {
+        PathBuf::from("/var/lib/dutyclock")
+    } else {
+        PathBuf::from("dutyclock-data")
+    }
+}
+
+pub const DB_FILE: &str = "dutyclock.sqlite3";
+
+/// The paths a command works on.
+pub struct Paths {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub db: PathBuf,
+}
+
+impl Paths {
+    pub fn new(cli: &Cli) -> Paths {
+        let dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+        let config = cli.config.clone().unwrap_or_else(|| dir.join("config.toml"));
+        let db = dir.join(DB_FILE);
+        Paths { dir, config, db }
+    }
+
+    /// Opens an initialised data directory: the database, then the config.
+    pub fn open(&self) -> Result<(Store, Config), Failure> {
+        if !self.db.is_file() {
+            return Err(Failure::Input(format!(
+                "{} has no dutyclock database: run dutyclock init first",
+                self.dir.display()
+            )));
+        }
+        let store = Store::open(&self.db)?;
+        let config = input(Config::load(&self.config))?;
+        Ok((store, config))
+    }
+}
+
+fn now() -> Instant {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let paths = Paths::new(&cli);
+    let mut stdout = std::io::stdout().lock();
+    let result = dispatch(cli.command, &paths, &mut stdout);
+    drop(stdout);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("{m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(m)) => {
+            eprintln!("dutyclock: {m}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Verify(problems)) => {
+            for p in problems {
+                eprintln!("verify: {p}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn io(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Failure::Runtime("output closed".into());
+    }
+    Failure::Runtime(format!("write: {e}"))
+}
+
+fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
+    match cmd {
+        Command::Init { kiosk_id, units } => init(paths, kiosk_id, units, out),
+        Command::Staff(ImportOnly::Import { file }) => {
+            let (mut store, config) = paths.open()?;
+            let o = import::staff(&mut store, &config, &file, now())?;
+            report_import(out, &file, "staff", &o, false)
+        }
+        Command::Calendar(ImportOnly::Import { file }) => {
+            let (mut store, _) = paths.open()?;
+            let o = import::calendar(&mut store, &file, now())?;
+            for n in &o.notes {
+                writeln!(out, "{n}").map_err(io)?;
+            }
+            Ok(())
+        }
+        Command::Roster(ImportOnly::Import { file }) => {
+            let (mut store, config) = paths.open()?;
+            let o = import::roster(&mut store, &config, &file, now())?;
+            report_import(out, &file, "roster sessions", &o, false)
+        }
+        Command::Leave(LeaveCmd::Import { file }) => {
+            let (mut store, _) = paths.open()?;
+            let o = import::leave(&mut store, &file, now())?;
+            report_import(out, &file, "leave records", &o, true)
+        }
+        Command::Leave(LeaveCmd::Void { id, why }) => void(paths, VoidTarget::Leave, id, why, out),
+        Command::Punches(PunchesCmd::Import { file, format }) => {
+            let (mut store, config) = paths.open()?;
+            let format = format.map(|f| match f {
+                PunchFileFormat::Csv => PunchFormat::Csv,
+                PunchFileFormat::Attlog => PunchFormat::Attlog,
+            });
+            let o = import::punches(&mut store, &config, &file, format, now())?;
+            report_import(out, &file, "punches", &o, true)
+        }
+        Command::Punches(PunchesCmd::List { date, staff }) => list_punches(paths, &date, staff.as_deref(), out),
+        Command::Spotcheck(SpotCmd::Import { file }) => {
+            let (mut store, config) = paths.open()?;
+            let o = import::spot_checks(&mut store, &config, &file, now())?;
+            report_import(out, &file, "spot checks", &o, true)
+        }
+        Command::Spotcheck(SpotCmd::Void { id, why }) => void(paths, VoidTarget::SpotCheck, id, why, out),
+        Command::Correction(CorrectionCmd::Add { staff, at, why }) => correction_add(paths, &staff, &at, why, out),
+        Command::Correction(CorrectionCmd::Void { punch, why }) => void(paths, VoidTarget::Punch, punch, why, out),
+        Command::Summary { date, format } => summary_cmd(paths, &date, format, out),
+        Command::Report { from, to, unit, format, output } => {
+            report_cmd(paths, &from, &to, unit.as_deref(), format, output.as_deref(), out)
+        }
+        Command::Verify => {
+            let (store, _) = paths.open()?;
+            let problems = store.verify()?;
+            if problems.is_empty() {
+                writeln!(out, "ok: {} (schema {})", store.path().display(), store.schema_version()?).map_err(io)?;
+                Ok(())
+            } else {
+                Err(Failure::Verify(problems))
+            }
+        }
+    }
+}
+
+fn init(paths: &Paths, kiosk_id: Option<String>, units: Vec<String>, out: &mut dyn Write) -> Outcome {
+    if paths.dir.exists() && !paths.dir.is_dir() {
+        return Err(Failure::Input(format!("{} exists and is not a directory", paths.dir.display())));
+    }
+    if paths.db.exists() {
+        return Err(Failure::Input(format!("{} already exists: refusing to overwrite it", paths.db.display())));
+    }
+    if paths.config.exists() {
+        return Err(Failure::Input(format!("{} already exists: refusing to overwrite it", paths.config.display())));
+    }
+    std::fs::create_dir_all(&paths.dir)
+        .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", paths.dir.display())))?;
+    let kiosk_id = kiosk_id.unwrap_or_else(|| {
+        std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "kiosk-1".into())
+    });
+    let units = if units.is_empty() { vec!["本单位".to_string()] } else { units };
+    let text = default_config_text(&kiosk_id, &units);
+    // Check our own text before writing it, so init never leaves a bad config.
+    input(Config::parse(&text, &paths.config))?;
+    let store = Store::create(&paths.db)?;
+    std::fs::write(&paths.config, text)
+        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", paths.config.display())))?;
+    writeln!(out, "created {} and {}", paths.config.display(), store.path().display()).map_err(io)?;
+    Ok(())
+}
+
+fn report_import(out: &mut dyn Write, file: &Path, what: &str, o: &import::Outcome, ids: bool) -> Outcome {
+    let mut line = format!("{}: {} {what} added, {} already stored", file.display(), o.added, o.existing);
+    if ids && !o.ids.is_empty() {
+        let (lo, hi) = (o.ids.iter().min().copied().unwrap_or(0), o.ids.iter().max().copied().unwrap_or(0));
+        let contiguous = (hi - lo + 1) as usize == o.ids.len();
+        if contiguous && o.ids.len() > 3 {
+            line.push_str(&format!(" (ids {lo}–{hi})"));
+        } else {
+            let list: Vec<String> = o.ids.iter().map(i64::to_string).collect();
+            line.push_str(&format!(" (ids {})", list.join(", ")));
+        }
+    }
+    writeln!(out, "{line}").map_err(io)?;
+    for n in &o.notes {
+        writeln!(out, "{n}").map_err(io)?;
+    }
+    Ok(())
+}
+
+fn void(paths: &Paths, target: VoidTarget, id: i64, why: VoidArgs, out: &mut dyn Write) -> Outcome {
+    if why.reason.trim().is_empty() || why.by.trim().is_empty() {
+        return Err(Failure::Input("--reason and --by must not be empty".into()));
+    }
+    let (mut store, _) = paths.open()?;
+    let mut w = store.writer()?;
+    let void_id = w.void(target, id, why.reason.trim(), why.by.trim(), now())?;
+    w.commit()?;
+    writeln!(out, "voided {id} (void record {void_id})").map_err(io)?;
+    Ok(())
+}
+
+fn correction_add(paths: &Paths, staff_no: &str, at: &str, why: VoidArgs, out: &mut dyn Write) -> Outcome {
+    if why.reason.trim().is_empty() || why.by.trim().is_empty() {
+        return Err(Failure::Input("--reason and --by must not be empty".into()));
+    }
+    let (mut store, config) = paths.open()?;
+    let staff = store
+        .staff_member(staff_no)?
+        .ok_or_else(|| Failure::Input(format!("unknown staff number {staff_no:?}")))?;
+    let tz = config.schedule(&staff.schedule).tz;
+    let at = input(parse_time(at, tz).map_err(|m| format!("--at: {m}")))?;
+    let mut w = store.writer()?;
+    let r = w.add_punch(
+        &PunchOwner::Staff(staff.staff_no.clone()),
+        at,
+        PunchSource::Correction,
+        None,
+        Some((why.reason.trim(), why.by.trim())),
+        now(),
+    )?;
+    w.commit()?;
+    if r.is_new() {
+        writeln!(out, "added punch {} for {} at {}", r.id(), staff.staff_no, rfc3339(tz, at)).map_err(io)?;
+    } else {
+        writeln!(out, "already recorded: punch {} for {} at {}", r.id(), staff.staff_no, rfc3339(tz, at)).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn date_arg(flag: &str, text: &str) -> Result<NaiveDate, Failure> {
+    input(parse_date(text).map_err(|m| format!("--{flag}: {m}")))
+}
+
+fn warn_calendar(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate) {
+    let mut years: Vec<i32> = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| !att.calendar_known(*d))
+        .map(|d| chrono::Datelike::year(&d))
+        .collect();
+    years.dedup();
+    for y in years {
+        eprintln!(
+            "warning: no holiday calendar imported for {y}: workdays are judged by weekday alone \
+             (run dutyclock calendar import {y}.json)"
+        );
+    }
+}
+
+/// Computes a day's summary; a closed day is numbered: unchanged content
+/// keeps the stored revision, changed content stores the next (R11).
+pub fn closed_summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant) -> Result<DailySummary, StoreError> {
+    let (from, to) = read_range(config, date, date);
+    let snap = store.snapshot(from, to, (date, date))?;
+    let att = Attendance::new(config, &snap, now);
+    let mut s = summary::daily(&att, date);
+    if !s.closed {
+        return Ok(s);
+    }
+    let latest = store.latest_summary(date)?;
+    let key = s.content_key();
+    match latest {
+        Some((rev, content))
+            if serde_json::from_str::<DailySummary>(&content).is_ok_and(|old| old.content_key() == key) =>
+        {
+            s.revision = rev;
+        }
+        latest => {
+            s.revision = latest.map_or(1, |(rev, _)| rev + 1);
+            let json = serde_json::to_string(&s).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let mut w = store.writer()?;
+            w.add_summary(date, s.revision, &json, &s.generated_at)?;
+            w.commit()?;
+        }
+    }
+    Ok(s)
+}
+
+fn summary_cmd(paths: &Paths, date: &str, format: SummaryFormat, out: &mut dyn Write) -> Outcome {
+    let date = date_arg("date", date)?;
+    let (mut store, config) = paths.open()?;
+    let s = closed_summary(&mut store, &config, date, now())?;
+    if !s.calendar_known {
+        eprintln!(
+            "warning: no holiday calendar imported for {}: workdays are judged by weekday alone",
+            chrono::Datelike::year(&date)
+        );
+    }
+    match format {
+        SummaryFormat::Json => {
+            let text = serde_json::to_string_pretty(&s).map_err(|e| Failure::Runtime(e.to_string()))?;
+            writeln!(out, "{text}").map_err(io)
+        }
+        SummaryFormat::Table => write!(out, "{}", render::summary_table(&s, config.language)).map_err(io),
+        SummaryFormat::Csv => render::summary_csv(&s, out).map_err(|e| Failure::Runtime(e.to_string())),
+    }
+}
+
+fn report_cmd(
+    paths: &Paths,
+    from: &str,
+    to: &str,
+    unit: Option<&str>,
+    format: ReportFormat,
+    output: Option<&Path>,
+    out: &mut dyn Write,
+) -> Outcome {
+    let (from, to) = (date_arg("from", from)?, date_arg("to", to)?);
+    if to < from {
+        return Err(Failure::Input(format!("--to {to} is before --from {from}")));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(Failure::Input("a report covers at most 367 days".into()));
+    }
+    let (store, config) = paths.open()?;
+    if let Some(u) = unit {
+        if !config.units.iter().any(|x| x == u) {
+            return Err(Failure::Input(format!("--unit {u:?} is not one of this kiosk's units ({})", config.units.join(", "))));
+        }
+    }
+    if format == ReportFormat::Xlsx && output.is_none() {
+        return Err(Failure::Input("--format xlsx needs --output FILE.xlsx".into()));
+    }
+    let (lo, hi) = read_range(&config, from, to);
+    let snap = store.snapshot(lo, hi, (from, to))?;
+    let att = Attendance::new(&config, &snap, now());
+    warn_calendar(&att, from, to);
+    let r = summary::report(&att, from, to, unit);
+    let bytes = match format {
+        ReportFormat::Table => render::report_table(&r, config.language).into_bytes(),
+        ReportFormat::Csv => {
+            let mut buf = Vec::new();
+            render::report_csv(&r, config.language, &mut buf).map_err(|e| Failure::Runtime(e.to_string()))?;
+            buf
+        }
+        ReportFormat::Xlsx => render::report_xlsx(&r, config.language).map_err(|e| Failure::Runtime(e.to_string()))?,
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+            writeln!(out, "wrote {}", path.display()).map_err(io)
+        }
+        None => out.write_all(&bytes).map_err(io),
+    }
+}
+
+fn list_punches(paths: &Paths, date: &str, staff: Option<&str>, out: &mut dyn Write) -> Outcome {
+    let date = date_arg("date", date)?;
+    let (store, config) = paths.open()?;
+    if let Some(no) = staff {
+        if store.staff_member(no)?.is_none() {
+            return Err(Failure::Input(format!("unknown staff number {no:?}")));
+        }
+    }
+    let (lo, hi) = read_range(&config, date, date);
+    let snap = store.snapshot(lo, hi, (date, date))?;
+    let att = Attendance::new(&config, &snap, now());
+    let tz = config.default_schedule().tz;
+    let mut rows: Vec<(Instant, Vec<String>)> = Vec::new();
+    let people: Vec<_> = match staff {
+        Some(no) => att.staff_member(no).into_iter().collect(),
+        None => snap.staff.iter().collect(),
+    };
+    let flags = |synced: Option<bool>, verdict: Option<Verdict>, added: bool| {
+        let mut f = Vec::new();
+        match verdict {
+            Some(Verdict::Duplicate) => f.push("duplicate"),
+            Some(Verdict::Voided) => f.push("voided"),
+            _ => {}
+        }
+        if added {
+            f.push("added");
+        }
+        if synced == Some(false) {
+            f.push("clock-unsynced");
+        }
+        f.join(",")
+    };
+    for s in people {
+        let day = att.day(s, date);
+        for p in &day.punches {
+            let card = match &p.row.owner {
+                PunchOwner::Card(c) => c.clone(),
+                PunchOwner::Staff(_) => String::new(),
+            };
+            rows.push((
+                p.row.at,
+                vec![
+                    p.row.id.to_string(),
+                    rfc3339(day.schedule.tz, p.row.at),
+                    s.staff_no.clone(),
+                    s.name.clone(),
+                    card,
+                    p.row.source.as_str().into(),
+                    flags(p.row.clock_synced, Some(p.verdict), p.added()),
+                ],
+            ));
+        }
+    }
+    if staff.is_none() {
+        for p in att.unknown_card_punches(date) {
+            let card = match &p.owner {
+                PunchOwner::Card(c) => c.clone(),
+                PunchOwner::Staff(_) => String::new(),
+            };
+            rows.push((
+                p.at,
+                vec![
+                    p.id.to_string(),
+                    rfc3339(tz, p.at),
+                    String::new(),
+                    "(unknown card)".into(),
+                    card,
+                    p.source.as_str().into(),
+                    flags(p.clock_synced, None, false),
+                ],
+            ));
+        }
+    }
+    rows.sort_by_key(|(at, r)| (*at, r[0].parse::<i64>().unwrap_or(0)));
+    let headers: Vec<String> =
+        ["id", "at", "staff_no", "name", "card", "source", "flags"].iter().map(|s| s.to_string()).collect();
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, r)| r).collect();
+    write!(out, "{}", render::table(&headers, &rows)).map_err(io)?;
+    Ok(())
+}

@@ -1,0 +1,460 @@
+//! Imports of the files SPEC.md defines. Each importer validates every row
+//! first and writes in one transaction: one bad row refuses the file with
+//! `FILE:LINE: what is wrong` and nothing is stored. Re-importing the same
+//! rows stores nothing twice (natural keys, insert-or-ignore).
+
+mod csvfile;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::model::{PunchOwner, PunchSource, Role, Staff};
+use crate::rules::{ClockSpan, HolidayFile};
+use crate::store::{Store, StoreError};
+use crate::time::{parse_clock, parse_date, parse_local, parse_time, Instant};
+pub use csvfile::{read_text, CsvFile};
+
+/// A refused import: the file, the line (1 = header), what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl ImportError {
+    pub fn new(file: &str, line: usize, message: impl Into<String>) -> Self {
+        ImportError { file: file.to_string(), line, message: message.into() }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Input(ImportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ImportError> for Error {
+    fn from(e: ImportError) -> Self {
+        Error::Input(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What an import stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub added: usize,
+    pub existing: usize,
+    /// Ids of the records the file names (new and already stored), for voids.
+    pub ids: Vec<i64>,
+    /// Further lines for the person (cards assigned, versions updated).
+    pub notes: Vec<String>,
+}
+
+/// Staff as the store knows them, for checking staff numbers in files.
+struct Roll {
+    by_no: HashMap<String, Staff>,
+}
+
+impl Roll {
+    fn load(store: &Store) -> Result<Roll> {
+        Ok(Roll { by_no: store.staff()?.into_iter().map(|s| (s.staff_no.clone(), s)).collect() })
+    }
+
+    fn get(&self, file: &CsvFile, line: usize, no: &str) -> std::result::Result<&Staff, ImportError> {
+        self.by_no.get(no).ok_or_else(|| file.err(line, format!("unknown staff number {no:?} (import staff first)")))
+    }
+}
+
+fn pin_ok(pin: &str) -> bool {
+    (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Hashes a PIN with Argon2id (a fresh salt each time).
+pub fn hash_pin(pin: &str) -> std::result::Result<String, String> {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash PIN: {e}"))
+}
+
+/// Checks a PIN against a stored Argon2 hash.
+pub fn verify_pin(pin: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+}
+
+const STAFF_COLUMNS: &[&str] =
+    &["staff_no", "name", "unit", "cards", "cards_from", "schedule", "role", "pin", "active_from", "active_until"];
+
+/// `staff import`: adds or updates staff and card assignments.
+///
+/// Cards listed for a person are assigned to them; a card is taken from a
+/// person only by assigning it to someone else (R3). A staff row identical
+/// to the stored one adds nothing; a PIN that matches the stored hash keeps it.
+pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
+    let f = CsvFile::read(path, STAFF_COLUMNS, &["staff_no", "name", "unit"])?;
+    let roll = Roll::load(store)?;
+    let made_on = config.default_schedule().attendance_day(now);
+    let mut seen_no: HashMap<String, usize> = HashMap::new();
+    let mut seen_card: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
+    let mut rows: Vec<(Staff, Vec<String>, Option<NaiveDate>)> = Vec::new();
+    for (line, rec) in &f.rows {
+        let line = *line;
+        let staff_no = f.need(line, rec, "staff_no")?.to_string();
+        if let Some(prev) = seen_no.insert(staff_no.clone(), line) {
+            return Err(f.err(line, format!("staff number {staff_no:?} is already on line {prev}")).into());
+        }
+        let unit = f.need(line, rec, "unit")?.to_string();
+        if !config.units.contains(&unit) {
+            return Err(f
+                .err(line, format!("unit {unit:?} is not one of this kiosk's units ({})", config.units.join(", ")))
+                .into());
+        }
+        let schedule = f.get(rec, "schedule").unwrap_or("default").to_string();
+        if !config.schedules.contains_key(&schedule) {
+            return Err(f.err(line, format!("unknown schedule {schedule:?} (config has no [schedules.{schedule}])")).into());
+        }
+        let role_text = f.get(rec, "role").unwrap_or("staff");
+        let role = Role::parse(role_text)
+            .ok_or_else(|| f.err(line, format!("bad role {role_text:?}: staff, head or admin")))?;
+        let date = |col: &str| -> std::result::Result<Option<NaiveDate>, ImportError> {
+            f.get(rec, col).map(|t| parse_date(t).map_err(|m| f.err(line, format!("{col}: {m}")))).transpose()
+        };
+        let (active_from, active_until, cards_from) = (date("active_from")?, date("active_until")?, date("cards_from")?);
+        if let (Some(a), Some(b)) = (active_from, active_until) {
+            if b < a {
+                return Err(f.err(line, format!("active_until {b} is before active_from {a}")).into());
+            }
+        }
+        let current = roll.by_no.get(&staff_no);
+        let pin_hash = match (f.get(rec, "pin"), role) {
+            (None, _) => current.and_then(|c| c.pin_hash.clone()).filter(|_| role != Role::Staff),
+            (Some(_), Role::Staff) => {
+                return Err(f.err(line, "a PIN is only for role head or admin").into());
+            }
+            (Some(pin), _) if !pin_ok(pin) => {
+                return Err(f.err(line, "pin must be 4 to 8 digits").into());
+            }
+            (Some(pin), _) => match current.and_then(|c| c.pin_hash.clone()) {
+                Some(h) if verify_pin(pin, &h) => Some(h),
+                _ => Some(hash_pin(pin).map_err(|m| f.err(line, m))?),
+            },
+        };
+        let mut cards = Vec::new();
+        for c in f.get(rec, "cards").unwrap_or("").split(';').map(str::trim).filter(|c| !c.is_empty()) {
+            let card = crate::cards::normalize(c).map_err(|m| f.err(line, m))?;
+            let key = (crate::cards::match_key(&card).into_owned(), cards_from);
+            if let Some(prev) = seen_card.insert(key, line) {
+                return Err(f
+                    .err(line, format!("card {card} is also on line {prev} with the same cards_from"))
+                    .into());
+            }
+            cards.push(card);
+        }
+        let name = f.need(line, rec, "name")?.to_string();
+        rows.push((
+            Staff { staff_no, name, unit, schedule, role, pin_hash, active_from, active_until },
+            cards,
+            cards_from,
+        ));
+    }
+    let mut out = Outcome::default();
+    let mut assigned = 0;
+    let mut w = store.writer()?;
+    for (s, cards, cards_from) in &rows {
+        if w.put_staff(s, now)? {
+            out.added += 1;
+        } else {
+            out.existing += 1;
+        }
+        for card in cards {
+            if w.assign_card(card, &s.staff_no, *cards_from, made_on, now)? {
+                assigned += 1;
+            }
+        }
+    }
+    w.commit()?;
+    out.notes.push(format!("{assigned} card assignments added"));
+    Ok(out)
+}
+
+/// `calendar import`: one year of holiday-cn JSON, replacing that year.
+pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
+    let name = path.display().to_string();
+    let text = read_text(path)?;
+    let file: HolidayFile = serde_json::from_str(&text)
+        .map_err(|e| ImportError::new(&name, e.line(), format!("not a holiday-cn calendar: {e}")))?;
+    let mut days = Vec::new();
+    for d in &file.days {
+        if chrono::Datelike::year(&d.date) != file.year {
+            let line = text.find(&d.date.to_string()).map_or(0, |i| text[..i].lines().count());
+            return Err(ImportError::new(&name, line, format!("{} is not in year {}", d.date, file.year)).into());
+        }
+        days.push((d.date, d.name.clone(), d.is_off_day));
+    }
+    let mut w = store.writer()?;
+    w.replace_calendar_year(file.year, &days, now)?;
+    w.commit()?;
+    Ok(Outcome { added: days.len(), notes: vec![format!("calendar {} imported ({} days listed)", file.year, days.len())], ..Outcome::default() })
+}
+
+/// `roster import`: 值班 sessions.
+pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
+    let f = CsvFile::read(path, &["staff_no", "date", "start", "end"], &["staff_no", "date", "start", "end"])?;
+    let roll = Roll::load(store)?;
+    let mut rows = Vec::new();
+    for (line, rec) in &f.rows {
+        let line = *line;
+        let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
+        let date = parse_date(f.need(line, rec, "date")?).map_err(|m| f.err(line, format!("date: {m}")))?;
+        let start = parse_clock(f.need(line, rec, "start")?).map_err(|m| f.err(line, format!("start: {m}")))?;
+        let end = parse_clock(f.need(line, rec, "end")?).map_err(|m| f.err(line, format!("end: {m}")))?;
+        if start == end {
+            return Err(f.err(line, "start and end are the same").into());
+        }
+        let span = ClockSpan { start, end };
+        let sched = config.schedule(&staff.schedule);
+        if sched.span_offsets(&span).1 > chrono::Duration::days(1) {
+            return Err(f
+                .err(line, format!("{start}–{end} crosses the day start {} of schedule {}", sched.day_starts_at.format("%H:%M"), sched.name))
+                .into());
+        }
+        rows.push((staff.staff_no.clone(), date, span));
+    }
+    let mut out = Outcome::default();
+    let mut w = store.writer()?;
+    for (no, date, span) in &rows {
+        if w.add_roster(no, *date, *span, now)? {
+            out.added += 1;
+        } else {
+            out.existing += 1;
+        }
+    }
+    w.commit()?;
+    Ok(out)
+}
+
+/// `leave import`: leave and duty records.
+pub fn leave(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
+    let cols = ["staff_no", "kind", "from", "to", "approved_by", "note"];
+    let f = CsvFile::read(path, &cols, &cols[..4])?;
+    let roll = Roll::load(store)?;
+    let mut rows = Vec::new();
+    for (line, rec) in &f.rows {
+        let line = *line;
+        let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
+        let kind = f.need(line, rec, "kind")?;
+        let from = parse_local(f.need(line, rec, "from")?).map_err(|m| f.err(line, format!("from: {m}")))?;
+        let to = parse_local(f.need(line, rec, "to")?).map_err(|m| f.err(line, format!("to: {m}")))?;
+        if to <= from {
+            return Err(f.err(line, format!("leave ends ({to}) before it starts ({from})")).into());
+        }
+        rows.push((
+            staff.staff_no.clone(),
+            kind.to_string(),
+            from,
+            to,
+            f.get(rec, "approved_by").unwrap_or("").to_string(),
+            f.get(rec, "note").unwrap_or("").to_string(),
+        ));
+    }
+    let mut out = Outcome::default();
+    let mut w = store.writer()?;
+    for (no, kind, from, to, by, note) in &rows {
+        let r = w.add_leave(no, kind, *from, *to, by, note, now)?;
+        count(&mut out, r);
+    }
+    w.commit()?;
+    Ok(out)
+}
+
+fn count(out: &mut Outcome, r: crate::store::Inserted) {
+    if r.is_new() {
+        out.added += 1;
+    } else {
+        out.existing += 1;
+    }
+    out.ids.push(r.id());
+}
+
+/// The format of a punches file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PunchFormat {
+    Csv,
+    Attlog,
+}
+
+/// Guesses the format: a CSV file starts with its header; ATTLOG lines are
+/// tab-separated and start with a PIN.
+pub fn guess_format(text: &str) -> PunchFormat {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let head = first.split(',').next().unwrap_or("").trim();
+    if first.contains('\t') && !matches!(head, "card" | "staff_no" | "at") {
+        PunchFormat::Attlog
+    } else {
+        PunchFormat::Csv
+    }
+}
+
+/// `punches import`: historic punches, CSV (`card,at` or `staff_no,at`) or ZKTeco ATTLOG.
+pub fn punches(
+    store: &mut Store,
+    config: &Config,
+    path: &Path,
+    format: Option<PunchFormat>,
+    now: Instant,
+) -> Result<Outcome> {
+    let name = path.display().to_string();
+    let text = read_text(path)?;
+    let roll = Roll::load(store)?;
+    let mut rows: Vec<(PunchOwner, Instant, PunchSource)> = Vec::new();
+    match format.unwrap_or_else(|| guess_format(&text)) {
+        PunchFormat::Csv => {
+            let f = CsvFile::parse(&name, &text, &["card", "staff_no", "at"], &["at"])?;
+            if f.has("card") == f.has("staff_no") {
+                return Err(ImportError::new(&name, 1, "give exactly one of the columns card or staff_no").into());
+            }
+            for (line, rec) in &f.rows {
+                let line = *line;
+                let at_text = f.need(line, rec, "at")?;
+                if f.has("card") {
+                    let card = crate::cards::normalize(f.need(line, rec, "card")?).map_err(|m| f.err(line, m))?;
+                    let at = parse_time(at_text, config.default_schedule().tz).map_err(|m| f.err(line, format!("at: {m}")))?;
+                    rows.push((PunchOwner::Card(card), at, PunchSource::Import));
+                } else {
+                    let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
+                    let at = parse_time(at_text, config.schedule(&staff.schedule).tz)
+                        .map_err(|m| f.err(line, format!("at: {m}")))?;
+                    rows.push((PunchOwner::Staff(staff.staff_no.clone()), at, PunchSource::Import));
+                }
+            }
+        }
+        PunchFormat::Attlog => {
+            let mut by_pin: HashMap<String, &Staff> = HashMap::new();
+            for s in roll.by_no.values() {
+                by_pin.insert(pin_key(&s.staff_no), s);
+            }
+            for (i, raw) in text.lines().enumerate() {
+                let line = i + 1;
+                let l = raw.trim_end_matches('\r');
+                if l.trim().is_empty() {
+                    continue;
+                }
+                let cols: Vec<&str> = l.split('\t').collect();
+                if cols.len() < 2 {
+                    return Err(ImportError::new(&name, line, "not an ATTLOG line: expected PIN<TAB>YYYY-MM-DD HH:MM:SS…").into());
+                }
+                let pin = cols[0].trim();
+                let staff = by_pin
+                    .get(&pin_key(pin))
+                    .ok_or_else(|| ImportError::new(&name, line, format!("unknown staff number {pin:?} (PIN)")))?;
+                let local = chrono::NaiveDateTime::parse_from_str(cols[1].trim(), "%Y-%m-%d %H:%M:%S")
+                    .map_err(|_| ImportError::new(&name, line, format!("bad time {:?}: expected YYYY-MM-DD HH:MM:SS", cols[1].trim())))?;
+                let at = crate::time::local_to_instant(config.schedule(&staff.schedule).tz, local);
+                rows.push((PunchOwner::Staff(staff.staff_no.clone()), at, PunchSource::Attlog));
+            }
+        }
+    }
+    let mut out = Outcome::default();
+    let mut w = store.writer()?;
+    for (owner, at, source) in &rows {
+        let r = w.add_punch(owner, *at, *source, None, None, now)?;
+        count(&mut out, r);
+    }
+    w.commit()?;
+    Ok(out)
+}
+
+/// The key an ATTLOG PIN is matched to a staff number by: all-digit numbers
+/// without their leading zeros (`12` = `0012`), anything else as it is.
+fn pin_key(s: &str) -> String {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        let t = s.trim_start_matches('0');
+        if t.is_empty() { "0".into() } else { t.into() }
+    } else {
+        s.to_string()
+    }
+}
+
+/// `spotcheck import`: 查岗 results.
+pub fn spot_checks(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
+    let cols = ["staff_no", "at", "result", "inspector", "note"];
+    let f = CsvFile::read(path, &cols, &cols[..3])?;
+    let roll = Roll::load(store)?;
+    let mut rows = Vec::new();
+    for (line, rec) in &f.rows {
+        let line = *line;
+        let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
+        let at = parse_time(f.need(line, rec, "at")?, config.schedule(&staff.schedule).tz)
+            .map_err(|m| f.err(line, format!("at: {m}")))?;
+        let present = match f.need(line, rec, "result")? {
+            "present" => true,
+            "absent" => false,
+            other => return Err(f.err(line, format!("bad result {other:?}: present or absent")).into()),
+        };
+        rows.push((
+            staff.staff_no.clone(),
+            at,
+            present,
+            f.get(rec, "inspector").unwrap_or("").to_string(),
+            f.get(rec, "note").unwrap_or("").to_string(),
+        ));
+    }
+    let mut out = Outcome::default();
+    let mut w = store.writer()?;
+    for (no, at, present, inspector, note) in &rows {
+        let r = w.add_spot_check(no, *at, *present, inspector, note, now)?;
+        count(&mut out, r);
+    }
+    w.commit()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_ignore_leading_zeros_only_when_numeric() {
+        assert_eq!(pin_key("  12"), pin_key("0012"));
+        assert_eq!(pin_key("000"), "0");
+        assert_ne!(pin_key("A12"), pin_key("A012"));
+    }
+
+    #[test]
+    fn format_guess() {
+        assert_eq!(guess_format("card,at\n"), PunchFormat::Csv);
+        assert_eq!(guess_format("\u{feff}staff_no,at\n"), PunchFormat::Csv);
+        assert_eq!(guess_format("    12\t2026-11-19 08:29:00\t0\t1\t0\r\n"), PunchFormat::Attlog);
+    }
+
+    #[test]
+    fn pin_hash_round_trip() {
+        let h = hash_pin("2468").unwrap();
+        assert!(verify_pin("2468", &h));
+        assert!(!verify_pin("1357", &h));
+        assert!(!h.contains("2468"));
+    }
+}

@@ -1,0 +1,144 @@
+//! The kiosk's records as the store hands them out: staff, cards, punches,
+//! leave, roster, spot checks. Plain data; the rules read them through
+//! [`crate::attendance`].
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::rules::{CardAssignment, Calendar, ClockSpan};
+use crate::time::Instant;
+
+/// `role` in the staff file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    #[default]
+    Staff,
+    /// Section head: reviews their own unit.
+    Head,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Head => "head",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "staff" => Some(Role::Staff),
+            "head" => Some(Role::Head),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The current version of a staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub staff_no: String,
+    pub name: String,
+    pub unit: String,
+    pub schedule: String,
+    pub role: Role,
+    /// Argon2 PHC string; never printed.
+    pub pin_hash: Option<String>,
+    pub active_from: Option<NaiveDate>,
+    pub active_until: Option<NaiveDate>,
+}
+
+impl Staff {
+    /// Whether the person is employed on `date` (R2: inclusive bounds).
+    pub fn active_on(&self, date: NaiveDate) -> bool {
+        self.active_from.is_none_or(|f| f <= date) && self.active_until.is_none_or(|u| date <= u)
+    }
+}
+
+/// Who a punch is recorded against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PunchOwner {
+    Card(String),
+    Staff(String),
+}
+
+/// How a punch entered the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PunchSource {
+    Reader,
+    Import,
+    Attlog,
+    /// 补卡: added by a correction.
+    Correction,
+}
+
+impl PunchSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PunchSource::Reader => "reader",
+            PunchSource::Import => "import",
+            PunchSource::Attlog => "attlog",
+            PunchSource::Correction => "correction",
+        }
+    }
+
+    pub fn parse(s: &str) -> PunchSource {
+        match s {
+            "reader" => PunchSource::Reader,
+            "attlog" => PunchSource::Attlog,
+            "correction" => PunchSource::Correction,
+            _ => PunchSource::Import,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PunchRow {
+    pub id: i64,
+    pub owner: PunchOwner,
+    pub at: Instant,
+    pub source: PunchSource,
+    /// `None` where unknown (imports).
+    pub clock_synced: Option<bool>,
+    pub voided: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveRow {
+    pub id: i64,
+    pub staff_no: String,
+    pub kind: String,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub voided: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterRow {
+    pub staff_no: String,
+    pub date: NaiveDate,
+    pub span: ClockSpan,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpotCheckRow {
+    pub id: i64,
+    pub staff_no: String,
+    pub at: Instant,
+    pub present: bool,
+    pub voided: bool,
+}
+
+/// Everything the rules need for a period, read in one go.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub staff: Vec<Staff>,
+    pub assignments: Vec<CardAssignment>,
+    pub punches: Vec<PunchRow>,
+    pub leave: Vec<LeaveRow>,
+    pub roster: Vec<RosterRow>,
+    pub spot_checks: Vec<SpotCheckRow>,
+    pub calendar: Calendar,
+}

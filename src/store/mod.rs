@@ -1,0 +1,131 @@
+//! The local store: SQLite through rusqlite. The only module that speaks SQL.
+//!
+//! Every connection runs WAL with `synchronous=FULL` and foreign keys on, so
+//! a punch whose commit has returned is on disk. Records are append-only:
+//! corrections and voids are new rows that point at what they change, and
+//! every appended record is hashed onto the record chain (`journal`) that
+//! `verify` checks.
+
+mod migrations;
+mod read;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use read::PunchListing;
+pub use write::{Inserted, VoidTarget, Writer};
+
+/// Store errors; each says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no database at {0}: run dutyclock init first")]
+    NotInitialised(PathBuf),
+    #[error("{0} already exists: refusing to overwrite it")]
+    AlreadyExists(PathBuf),
+    #[error("database schema version {found} is newer than this dutyclock knows ({known}): upgrade dutyclock")]
+    TooNew { found: i64, known: i64 },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open kiosk database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates a new database; refuses an existing file.
+    pub fn create(path: &Path) -> Result<Store> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        Store::prepare(conn, path)
+    }
+
+    /// Opens an existing database (never creates one) and runs pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(StoreError::NotInitialised(path.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        Store::prepare(conn, path)
+    }
+
+    fn prepare(conn: Connection, path: &Path) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = migrations::MIGRATIONS.len() as i64;
+        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > known {
+            return Err(StoreError::TooNew { found, known });
+        }
+        for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `PRAGMA synchronous` of this connection (2 = FULL).
+    pub fn synchronous(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "synchronous", |r| r.get(0))?)
+    }
+
+    /// The schema version (number of migrations run).
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Starts an all-or-nothing write: nothing is stored unless
+    /// [`Writer::commit`] is called.
+    pub fn writer(&mut self) -> Result<Writer<'_>> {
+        Writer::begin(&mut self.conn)
+    }
+
+    /// Database checks for `verify`: SQLite integrity, foreign keys and the
+    /// record chain. Returns the problems found (empty: all good).
+    pub fn verify(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let integrity: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check")?
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        if integrity != ["ok"] {
+            problems.extend(integrity.into_iter().map(|m| format!("integrity: {m}")));
+        }
+        let mut fk = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let fk_rows = fk.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in fk_rows {
+            let (tbl, id) = row?;
+            problems.push(format!("foreign key: {tbl} row {id} points at nothing"));
+        }
+        problems.extend(write::verify_chain(&self.conn)?);
+        Ok(problems)
+    }
+}

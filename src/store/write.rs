@@ -1,0 +1,414 @@
+//! Appending records, all-or-nothing, each hashed onto the record chain.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+
+use super::{Result, StoreError};
+use crate::model::{PunchOwner, PunchSource, Staff};
+use crate::rules::ClockSpan;
+use crate::time::Instant;
+
+/// The chained tables and the columns whose values a record's hash covers.
+const CHAINED: &[(&str, &str)] = &[
+    ("staff_versions", "staff_no, name, unit, schedule, role, pin_hash, active_from, active_until, recorded_at"),
+    ("card_assignments", "card, staff_no, cards_from, made_on, recorded_at"),
+    ("roster", "staff_no, date, start, end, recorded_at"),
+    ("leave", "staff_no, kind, from_local, to_local, approved_by, note, recorded_at"),
+    ("leave_voids", "leave_id, reason, by_whom, recorded_at"),
+    ("punches", "card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at"),
+    ("punch_voids", "punch_id, reason, by_whom, recorded_at"),
+    ("spot_checks", "staff_no, at_ms, present, inspector, note, recorded_at"),
+    ("spot_check_voids", "spot_check_id, reason, by_whom, recorded_at"),
+    ("daily_summaries", "date, revision, content, generated_at"),
+];
+
+fn columns(tbl: &str) -> &'static str {
+    CHAINED.iter().find(|(t, _)| *t == tbl).map(|(_, c)| *c).unwrap_or("NULL")
+}
+
+fn link(prev: &[u8], tbl: &str, row_id: i64, content: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(tbl.as_bytes());
+    h.update(row_id.to_le_bytes());
+    h.update(content.as_bytes());
+    h.finalize().to_vec()
+}
+
+/// Whether an insert added a row or found the same record already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New(i64),
+    Existing(i64),
+}
+
+impl Inserted {
+    pub fn id(self) -> i64 {
+        match self {
+            Inserted::New(id) | Inserted::Existing(id) => id,
+        }
+    }
+    pub fn is_new(self) -> bool {
+        matches!(self, Inserted::New(_))
+    }
+}
+
+/// One all-or-nothing write. Dropped without [`Writer::commit`], it stores nothing.
+pub struct Writer<'c> {
+    tx: Transaction<'c>,
+    head: Option<Vec<u8>>,
+}
+
+impl<'c> Writer<'c> {
+    pub(super) fn begin(conn: &'c mut Connection) -> Result<Writer<'c>> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        Ok(Writer { tx, head: None })
+    }
+
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends the row just inserted into `tbl` to the record chain.
+    fn chain(&mut self, tbl: &str, row_id: i64) -> Result<()> {
+        let prev = match self.head.take() {
+            Some(h) => h,
+            None => self
+                .tx
+                .query_row("SELECT hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+                .optional()?
+                .unwrap_or_else(|| vec![0u8; 32]),
+        };
+        let content: String = self.tx.query_row(
+            &format!("SELECT json_array({}) FROM {tbl} WHERE rowid = ?1", columns(tbl)),
+            [row_id],
+            |r| r.get(0),
+        )?;
+        let hash = link(&prev, tbl, row_id, &content);
+        self.tx.execute(
+            "INSERT INTO journal (tbl, row_id, hash) VALUES (?1, ?2, ?3)",
+            params![tbl, row_id, hash],
+        )?;
+        self.head = Some(hash);
+        Ok(())
+    }
+
+    fn inserted(&mut self, tbl: &str) -> Result<i64> {
+        let id = self.tx.last_insert_rowid();
+        self.chain(tbl, id)?;
+        Ok(id)
+    }
+
+    /// A key-value setting of the kiosk (`meta`), overwritten in place:
+    /// settings are not records.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Adds a version of a staff member when anything differs from the
+    /// current one. Returns whether a version was added.
+    pub fn put_staff(&mut self, s: &Staff, now: Instant) -> Result<bool> {
+        self.tx.execute("INSERT OR IGNORE INTO staff (staff_no) VALUES (?1)", [&s.staff_no])?;
+        let current = super::read::current_staff(&self.tx, &s.staff_no)?;
+        if current.as_ref() == Some(s) {
+            return Ok(false);
+        }
+        self.tx.execute(
+            "INSERT INTO staff_versions (staff_no, name, unit, schedule, role, pin_hash, active_from, active_until, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                s.staff_no,
+                s.name,
+                s.unit,
+                s.schedule,
+                s.role.as_str(),
+                s.pin_hash,
+                s.active_from.map(|d| d.to_string()),
+                s.active_until.map(|d| d.to_string()),
+                now
+            ],
+        )?;
+        self.inserted("staff_versions")?;
+        Ok(true)
+    }
+
+    /// Assigns a card (R3). A repeat of the card's assignment to the same
+    /// person (same `cards_from`; without one, the card's latest assignment)
+    /// adds nothing. Returns whether an assignment was added.
+    pub fn assign_card(
+        &mut self,
+        card: &str,
+        staff_no: &str,
+        cards_from: Option<NaiveDate>,
+        made_on: NaiveDate,
+        now: Instant,
+    ) -> Result<bool> {
+        let exists: bool = match cards_from {
+            Some(d) => self
+                .tx
+                .query_row(
+                    "SELECT 1 FROM card_assignments WHERE card = ?1 AND staff_no = ?2 AND cards_from = ?3",
+                    params![card, staff_no, d.to_string()],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some(),
+            None => self
+                .tx
+                .query_row(
+                    "SELECT staff_no FROM card_assignments WHERE card = ?1 ORDER BY id DESC LIMIT 1",
+                    [card],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?
+                .is_some_and(|owner| owner == staff_no),
+        };
+        if exists {
+            return Ok(false);
+        }
+        self.tx.execute(
+            "INSERT INTO card_assignments (card, staff_no, cards_from, made_on, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![card, staff_no, cards_from.map(|d| d.to_string()), made_on.to_string(), now],
+        )?;
+        self.inserted("card_assignments")?;
+        Ok(true)
+    }
+
+    /// Replaces one calendar year (reference data, not a record).
+    pub fn replace_calendar_year(
+        &mut self,
+        year: i32,
+        days: &[(NaiveDate, String, bool)],
+        now: Instant,
+    ) -> Result<()> {
+        self.tx.execute("DELETE FROM calendar_days WHERE year = ?1", [year])?;
+        self.tx.execute(
+            "INSERT INTO calendar_years (year, imported_at) VALUES (?1, ?2)
+             ON CONFLICT(year) DO UPDATE SET imported_at = ?2",
+            params![year, now],
+        )?;
+        let mut ins = self
+            .tx
+            .prepare("INSERT OR REPLACE INTO calendar_days (date, year, name, is_off_day) VALUES (?1, ?2, ?3, ?4)")?;
+        for (date, name, off) in days {
+            ins.execute(params![date.to_string(), year, name, off])?;
+        }
+        Ok(())
+    }
+
+    pub fn add_roster(&mut self, staff_no: &str, date: NaiveDate, span: ClockSpan, now: Instant) -> Result<bool> {
+        let n = self.tx.execute(
+            "INSERT OR IGNORE INTO roster (staff_no, date, start, end, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                staff_no,
+                date.to_string(),
+                span.start.format("%H:%M").to_string(),
+                span.end.format("%H:%M").to_string(),
+                now
+            ],
+        )?;
+        if n == 1 {
+            self.inserted("roster")?;
+        }
+        Ok(n == 1)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_leave(
+        &mut self,
+        staff_no: &str,
+        kind: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        approved_by: &str,
+        note: &str,
+        now: Instant,
+    ) -> Result<Inserted> {
+        let (f, t) = (from.format("%Y-%m-%d %H:%M").to_string(), to.format("%Y-%m-%d %H:%M").to_string());
+        let n = self.tx.execute(
+            "INSERT OR IGNORE INTO leave (staff_no, kind, from_local, to_local, approved_by, note, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![staff_no, kind, f, t, approved_by, note, now],
+        )?;
+        if n == 1 {
+            return Ok(Inserted::New(self.inserted("leave")?));
+        }
+        let id = self.tx.query_row(
+            "SELECT id FROM leave WHERE staff_no = ?1 AND kind = ?2 AND from_local = ?3 AND to_local = ?4",
+            params![staff_no, kind, f, t],
+            |r| r.get(0),
+        )?;
+        Ok(Inserted::Existing(id))
+    }
+
+    /// Records a punch; the same card (or person) at the same instant is one punch.
+    pub fn add_punch(
+        &mut self,
+        owner: &PunchOwner,
+        at: Instant,
+        source: PunchSource,
+        clock_synced: Option<bool>,
+        note: Option<(&str, &str)>,
+        now: Instant,
+    ) -> Result<Inserted> {
+        let (card, staff) = match owner {
+            PunchOwner::Card(c) => (Some(c.as_str()), None),
+            PunchOwner::Staff(s) => (None, Some(s.as_str())),
+        };
+        let n = self.tx.execute(
+            "INSERT OR IGNORE INTO punches (card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![card, staff, at, source.as_str(), clock_synced, note.map(|n| n.0), note.map(|n| n.1), now],
+        )?;
+        if n == 1 {
+            return Ok(Inserted::New(self.inserted("punches")?));
+        }
+        let id = match owner {
+            PunchOwner::Card(c) => self.tx.query_row(
+                "SELECT id FROM punches WHERE card = ?1 AND at_ms = ?2",
+                params![c, at],
+                |r| r.get(0),
+            )?,
+            PunchOwner::Staff(s) => self.tx.query_row(
+                "SELECT id FROM punches WHERE staff_no = ?1 AND at_ms = ?2 AND (source = 'correction') = ?3",
+                params![s, at, source == PunchSource::Correction],
+                |r| r.get(0),
+            )?,
+        };
+        Ok(Inserted::Existing(id))
+    }
+
+    /// Adds a void pointing at a record of `target` (`punches`, `leave`,
+    /// `spot_checks`); refuses an unknown id or a record already voided.
+    pub fn void(&mut self, target: VoidTarget, id: i64, reason: &str, by: &str, now: Instant) -> Result<i64> {
+        let (tbl, voids, col, what) = target.tables();
+        let exists = self
+            .tx
+            .query_row(&format!("SELECT 1 FROM {tbl} WHERE id = ?1"), [id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !exists {
+            return Err(StoreError::Invalid(format!("no {what} with id {id}")));
+        }
+        let already = self
+            .tx
+            .query_row(&format!("SELECT 1 FROM {voids} WHERE {col} = ?1"), [id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if already {
+            return Err(StoreError::Invalid(format!("{what} {id} is already voided")));
+        }
+        self.tx.execute(
+            &format!("INSERT INTO {voids} ({col}, reason, by_whom, recorded_at) VALUES (?1, ?2, ?3, ?4)"),
+            params![id, reason, by, now],
+        )?;
+        self.inserted(voids)
+    }
+
+    pub fn add_spot_check(
+        &mut self,
+        staff_no: &str,
+        at: Instant,
+        present: bool,
+        inspector: &str,
+        note: &str,
+        now: Instant,
+    ) -> Result<Inserted> {
+        let n = self.tx.execute(
+            "INSERT OR IGNORE INTO spot_checks (staff_no, at_ms, present, inspector, note, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![staff_no, at, present, inspector, note, now],
+        )?;
+        if n == 1 {
+            return Ok(Inserted::New(self.inserted("spot_checks")?));
+        }
+        let id = self.tx.query_row(
+            "SELECT id FROM spot_checks WHERE staff_no = ?1 AND at_ms = ?2 AND present = ?3 AND inspector = ?4",
+            params![staff_no, at, present, inspector],
+            |r| r.get(0),
+        )?;
+        Ok(Inserted::Existing(id))
+    }
+
+    /// Stores a closed day's summary revision.
+    pub fn add_summary(&mut self, date: NaiveDate, revision: i64, content: &str, generated_at: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO daily_summaries (date, revision, content, generated_at) VALUES (?1, ?2, ?3, ?4)",
+            params![date.to_string(), revision, content, generated_at],
+        )?;
+        self.inserted("daily_summaries")?;
+        Ok(())
+    }
+
+    /// Reads inside the write (for checks that must see the rows added so far).
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+/// What a void points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoidTarget {
+    Punch,
+    Leave,
+    SpotCheck,
+}
+
+impl VoidTarget {
+    fn tables(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            VoidTarget::Punch => ("punches", "punch_voids", "punch_id", "punch"),
+            VoidTarget::Leave => ("leave", "leave_voids", "leave_id", "leave record"),
+            VoidTarget::SpotCheck => ("spot_checks", "spot_check_voids", "spot_check_id", "spot check"),
+        }
+    }
+}
+
+/// Recomputes the record chain: every chained row has its journal entry,
+/// and every entry's hash matches the row as stored now.
+pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let cases: String = CHAINED
+        .iter()
+        .map(|(t, c)| format!("WHEN '{t}' THEN (SELECT json_array({c}) FROM {t} WHERE rowid = j.row_id)"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let sql = format!("SELECT j.seq, j.tbl, j.row_id, j.hash, CASE j.tbl {cases} END FROM journal j ORDER BY j.seq");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    let mut prev = vec![0u8; 32];
+    while let Some(r) = rows.next()? {
+        let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        let content: Option<String> = r.get(4)?;
+        match content {
+            None => problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) is gone")),
+            Some(c) => {
+                if link(&prev, &tbl, row_id, &c) != hash {
+                    problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) was changed"));
+                }
+            }
+        }
+        prev = hash;
+        if problems.len() > 100 {
+            problems.push("record chain: more problems not listed".into());
+            return Ok(problems);
+        }
+    }
+    for (tbl, _) in CHAINED {
+        let unchained: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM {tbl} t WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.tbl = '{tbl}' AND j.row_id = t.rowid)"),
+            [],
+            |r| r.get(0),
+        )?;
+        if unchained > 0 {
+            problems.push(format!("record chain: {unchained} {tbl} rows were added outside the chain"));
+        }
+    }
+    Ok(problems)
+}

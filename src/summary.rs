@@ -1,0 +1,250 @@
+//! The daily summary (SPEC.md "Daily summary (JSON)") and the period report.
+//! These are the wire types: what `summary --format json` prints, what the
+//! kiosk uploads and what the central server stores.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::attendance::Attendance;
+use crate::rules::{Figures, Status};
+use crate::time::{clock_time, rfc3339};
+
+pub const SCHEMA: &str = "dutyclock.daily-summary/1";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Totals {
+    pub staff: u32,
+    pub expected: u32,
+    pub present: u32,
+    pub normal: u32,
+    pub exception: u32,
+    pub absent: u32,
+    pub leave: u32,
+    pub duty: u32,
+    pub pending: u32,
+    pub rest: u32,
+    pub late_count: u32,
+    pub early_count: u32,
+    pub absent_sessions: u32,
+    pub off_post_count: u32,
+    pub missing_punches: u32,
+    pub spot_check_absences: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonSummary {
+    pub staff_no: String,
+    pub name: String,
+    pub unit: String,
+    pub status: Status,
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub punches: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DailySummary {
+    pub schema: String,
+    pub kiosk_id: String,
+    pub date: NaiveDate,
+    pub revision: i64,
+    pub workday: bool,
+    pub closed: bool,
+    pub generated_at: String,
+    pub calendar_known: bool,
+    pub clock_unsynced_punches: u32,
+    pub unknown_card_punches: u32,
+    pub totals: Totals,
+    pub people: Vec<PersonSummary>,
+}
+
+impl DailySummary {
+    /// The content two summaries are compared by: everything but
+    /// `generated_at` and `revision` (R11).
+    pub fn content_key(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("generated_at");
+            o.remove("revision");
+        }
+        v.to_string()
+    }
+}
+
+/// Builds the day's summary (revision 0; the caller numbers closed ones).
+pub fn daily(att: &Attendance<'_>, date: NaiveDate) -> DailySummary {
+    let config = att.config();
+    let default = config.default_schedule();
+    let mut totals = Totals::default();
+    let mut people = Vec::new();
+    for staff in att.people(None) {
+        let day = att.day(staff, date);
+        let f = &day.record.figures;
+        totals.staff += 1;
+        if day.obligated {
+            totals.expected += 1;
+            if !day.accepted.is_empty() {
+                totals.present += 1;
+            }
+        }
+        match day.record.status {
+            Status::Normal => totals.normal += 1,
+            Status::Exception => totals.exception += 1,
+            Status::Absent => totals.absent += 1,
+            Status::Leave => totals.leave += 1,
+            Status::Duty => totals.duty += 1,
+            Status::Pending => totals.pending += 1,
+            Status::Rest => totals.rest += 1,
+        }
+        totals.late_count += f.late_count;
+        totals.early_count += f.early_count;
+        totals.absent_sessions += f.absent_sessions;
+        totals.off_post_count += f.off_post_count;
+        totals.missing_punches += f.missing_punches;
+        totals.spot_check_absences += f.spot_check_absences;
+        people.push(PersonSummary {
+            staff_no: staff.staff_no.clone(),
+            name: staff.name.clone(),
+            unit: staff.unit.clone(),
+            status: day.record.status,
+            figures: *f,
+            punches: day.accepted.iter().map(|&t| clock_time(day.schedule.tz, t)).collect(),
+        });
+    }
+    people.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+    DailySummary {
+        schema: SCHEMA.into(),
+        kiosk_id: config.kiosk_id.clone(),
+        date,
+        revision: 0,
+        workday: att.workday(date),
+        closed: att.closed(date),
+        generated_at: rfc3339(default.tz, att.now()),
+        calendar_known: att.calendar_known(date),
+        clock_unsynced_punches: att.clock_unsynced_punches(date) as u32,
+        unknown_card_punches: att.unknown_card_punches(date).len() as u32,
+        totals,
+        people,
+    }
+}
+
+/// One row of the period report: a person's or a unit's totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReportRow {
+    pub staff_no: String,
+    pub name: String,
+    pub unit: String,
+    pub days_expected: u32,
+    pub days_present: u32,
+    pub late_count: u32,
+    pub late_minutes: u32,
+    pub early_count: u32,
+    pub early_minutes: u32,
+    pub absent_sessions: u32,
+    pub absent_minutes: u32,
+    pub off_post_count: u32,
+    pub off_post_minutes: u32,
+    pub missing_punches: u32,
+    pub spot_check_absences: u32,
+    pub leave_minutes: u32,
+    pub duty_minutes: u32,
+    pub corrections: u32,
+}
+
+impl ReportRow {
+    fn add_day(&mut self, obligated: bool, present: bool, f: &Figures) {
+        self.days_expected += u32::from(obligated);
+        self.days_present += u32::from(obligated && present);
+        self.late_count += f.late_count;
+        self.late_minutes += f.late_minutes;
+        self.early_count += f.early_count;
+        self.early_minutes += f.early_minutes;
+        self.absent_sessions += f.absent_sessions;
+        self.absent_minutes += f.absent_minutes;
+        self.off_post_count += f.off_post_count;
+        self.off_post_minutes += f.off_post_minutes;
+        self.missing_punches += f.missing_punches;
+        self.spot_check_absences += f.spot_check_absences;
+        self.leave_minutes += f.leave_minutes;
+        self.duty_minutes += f.duty_minutes;
+        self.corrections += f.corrections;
+    }
+
+    fn add(&mut self, o: &ReportRow) {
+        self.days_expected += o.days_expected;
+        self.days_present += o.days_present;
+        let f = Figures {
+            late_count: o.late_count,
+            late_minutes: o.late_minutes,
+            early_count: o.early_count,
+            early_minutes: o.early_minutes,
+            absent_sessions: o.absent_sessions,
+            absent_minutes: o.absent_minutes,
+            off_post_count: o.off_post_count,
+            off_post_minutes: o.off_post_minutes,
+            missing_punches: o.missing_punches,
+            spot_check_absences: o.spot_check_absences,
+            leave_minutes: o.leave_minutes,
+            duty_minutes: o.duty_minutes,
+            corrections: o.corrections,
+            spot_checks_present: 0,
+        };
+        self.add_day(false, false, &f);
+    }
+
+    /// SPEC ranking: absent sessions, then late + early, then off post, then
+    /// missing punches (all descending), then staff number.
+    fn rank_key(&self) -> (std::cmp::Reverse<(u32, u32, u32, u32)>, String) {
+        (
+            std::cmp::Reverse((
+                self.absent_sessions,
+                self.late_count + self.early_count,
+                self.off_post_count,
+                self.missing_punches,
+            )),
+            self.staff_no.clone(),
+        )
+    }
+}
+
+/// The period report: per person and per unit, ranked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub people: Vec<ReportRow>,
+    pub units: Vec<ReportRow>,
+}
+
+/// Totals over `from..=to` (inclusive) for the kiosk's units, or one unit.
+pub fn report(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Report {
+    let mut people = Vec::new();
+    let mut units: Vec<ReportRow> = Vec::new();
+    for staff in att.people(unit) {
+        let mut row = ReportRow {
+            staff_no: staff.staff_no.clone(),
+            name: staff.name.clone(),
+            unit: staff.unit.clone(),
+            ..ReportRow::default()
+        };
+        for date in from.iter_days().take_while(|d| *d <= to) {
+            let day = att.day(staff, date);
+            row.add_day(day.obligated, !day.accepted.is_empty(), &day.record.figures);
+        }
+        match units.iter_mut().find(|u| u.unit == row.unit) {
+            Some(u) => u.add(&row),
+            None => {
+                let mut u = ReportRow { unit: row.unit.clone(), ..ReportRow::default() };
+                u.add(&row);
+                units.push(u);
+            }
+        }
+        people.push(row);
+    }
+    people.sort_by_cached_key(ReportRow::rank_key);
+    units.sort_by(|a, b| a.rank_key().0.cmp(&b.rank_key().0).then_with(|| a.unit.cmp(&b.unit)));
+    Report { from, to, people, units }
+}
