@@ -11,7 +11,10 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::model::{PunchOwner, PunchRow, PunchSource, Snapshot, Staff};
-use crate::rules::{self, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule, Span, SpotCheck, Verdict};
+use crate::rules::{
+    self, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule, Span,
+    SpotCheck, Verdict,
+};
 use crate::time::{local_to_instant, Instant};
 
 /// A punch as attributed to a person, with its R3 verdict.
@@ -60,9 +63,16 @@ pub struct Attendance<'s> {
 
 impl<'s> Attendance<'s> {
     pub fn new(config: &'s Config, snapshot: &'s Snapshot, now: Instant) -> Self {
-        let staff: HashMap<&str, &Staff> = snapshot.staff.iter().map(|s| (s.staff_no.as_str(), s)).collect();
+        let staff: HashMap<&str, &Staff> = snapshot
+            .staff
+            .iter()
+            .map(|s| (s.staff_no.as_str(), s))
+            .collect();
         let schedule_of = |no: &str| -> &'s Schedule {
-            staff.get(no).map_or_else(|| config.default_schedule(), |s| config.schedule(&s.schedule))
+            staff.get(no).map_or_else(
+                || config.default_schedule(),
+                |s| config.schedule(&s.schedule),
+            )
         };
         let book = CardBook::new(&snapshot.assignments, |no, d| schedule_of(no).day_start(d));
 
@@ -70,7 +80,10 @@ impl<'s> Attendance<'s> {
         let mut unknown = Vec::new();
         for p in &snapshot.punches {
             let owner = match &p.owner {
-                PunchOwner::Card(c) => book.owner(c, p.at).and_then(|no| staff.get(no)).map(|s| s.staff_no.as_str()),
+                PunchOwner::Card(c) => book
+                    .owner(c, p.at)
+                    .and_then(|no| staff.get(no))
+                    .map(|s| s.staff_no.as_str()),
                 PunchOwner::Staff(s) => staff.get(s.as_str()).map(|s| s.staff_no.as_str()),
             };
             match owner {
@@ -97,7 +110,10 @@ impl<'s> Attendance<'s> {
                 let judged = list
                     .into_iter()
                     .zip(verdicts)
-                    .map(|(p, verdict)| JudgedPunch { row: p.clone(), verdict })
+                    .map(|(p, verdict)| JudgedPunch {
+                        row: p.clone(),
+                        verdict,
+                    })
                     .collect();
                 (no, judged)
             })
@@ -106,17 +122,32 @@ impl<'s> Attendance<'s> {
         let mut excuses: HashMap<&str, Vec<Excuse>> = HashMap::new();
         for l in snapshot.leave.iter().filter(|l| !l.voided) {
             let sched = schedule_of(&l.staff_no);
-            let span = Span { start: local_to_instant(sched.tz, l.from), end: local_to_instant(sched.tz, l.to) };
-            let duty = sched.duty_kinds.iter().any(|k| *k == l.kind);
-            excuses.entry(l.staff_no.as_str()).or_default().push(Excuse { span, duty });
+            let span = Span {
+                start: local_to_instant(sched.tz, l.from),
+                end: local_to_instant(sched.tz, l.to),
+            };
+            let duty = sched.duty_kinds.contains(&l.kind);
+            excuses
+                .entry(l.staff_no.as_str())
+                .or_default()
+                .push(Excuse { span, duty });
         }
         let mut roster: HashMap<(&str, NaiveDate), Vec<ClockSpan>> = HashMap::new();
         for r in &snapshot.roster {
-            roster.entry((r.staff_no.as_str(), r.date)).or_default().push(r.span);
+            roster
+                .entry((r.staff_no.as_str(), r.date))
+                .or_default()
+                .push(r.span);
         }
         let mut spot_checks: HashMap<&str, Vec<SpotCheck>> = HashMap::new();
         for c in snapshot.spot_checks.iter().filter(|c| !c.voided) {
-            spot_checks.entry(c.staff_no.as_str()).or_default().push(SpotCheck { at: c.at, present: c.present });
+            spot_checks
+                .entry(c.staff_no.as_str())
+                .or_default()
+                .push(SpotCheck {
+                    at: c.at,
+                    present: c.present,
+                });
         }
         Attendance {
             config,
@@ -145,7 +176,7 @@ impl<'s> Attendance<'s> {
         self.snapshot
             .staff
             .iter()
-            .filter(|s| self.config.units.iter().any(|u| *u == s.unit))
+            .filter(|s| self.config.units.contains(&s.unit))
             .filter(|s| unit.is_none_or(|u| s.unit == u))
             .collect()
     }
@@ -181,13 +212,21 @@ impl<'s> Attendance<'s> {
         let lo = all.partition_point(|p| p.row.at < plan.day.start);
         let hi = all.partition_point(|p| p.row.at < plan.day.end);
         let punches = all[lo..hi].to_vec();
-        let accepted: Vec<Instant> =
-            punches.iter().filter(|p| p.verdict == Verdict::Accepted).map(|p| p.row.at).collect();
+        let accepted: Vec<Instant> = punches
+            .iter()
+            .filter(|p| p.verdict == Verdict::Accepted)
+            .map(|p| p.row.at)
+            .collect();
         let excuses = self.excuses.get(no).map_or(&[][..], Vec::as_slice);
         let checks: Vec<SpotCheck> = self
             .spot_checks
             .get(no)
-            .map(|v| v.iter().copied().filter(|c| plan.day.contains(c.at)).collect())
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|c| plan.day.contains(c.at))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut record = rules::evaluate(&DayInput {
             plan: &plan,
@@ -198,16 +237,31 @@ impl<'s> Attendance<'s> {
             thresholds: &schedule.thresholds,
             now: self.now,
         });
-        record.figures.corrections =
-            punches.iter().filter(|p| p.added() || p.verdict == Verdict::Voided).count() as u32;
-        PersonDay { staff, schedule, date, obligated, plan, record, punches, accepted }
+        record.figures.corrections = punches
+            .iter()
+            .filter(|p| p.added() || p.verdict == Verdict::Voided)
+            .count() as u32;
+        PersonDay {
+            staff,
+            schedule,
+            date,
+            obligated,
+            plan,
+            record,
+            punches,
+            accepted,
+        }
     }
 
     /// Punches of unassigned cards in the attendance day `date` of the
     /// default schedule (R1), not voided.
     pub fn unknown_card_punches(&self, date: NaiveDate) -> Vec<&'s PunchRow> {
         let plan = self.plan(self.config.default_schedule(), date);
-        self.unknown.iter().copied().filter(|p| !p.voided && plan.day.contains(p.at)).collect()
+        self.unknown
+            .iter()
+            .copied()
+            .filter(|p| !p.voided && plan.day.contains(p.at))
+            .collect()
     }
 
     /// Punches recorded while the clock was not synchronized, in the day.
@@ -222,7 +276,9 @@ impl<'s> Attendance<'s> {
 
     /// Whether `date` is a workday by the calendar and the default schedule (R2).
     pub fn workday(&self, date: NaiveDate) -> bool {
-        self.snapshot.calendar.is_workday(date, self.config.default_schedule())
+        self.snapshot
+            .calendar
+            .is_workday(date, self.config.default_schedule())
     }
 
     /// Whether a calendar was imported for the date's year (R2).
@@ -233,14 +289,22 @@ impl<'s> Attendance<'s> {
     /// Whether `date` is over for every schedule in use (R11).
     pub fn closed(&self, date: NaiveDate) -> bool {
         let next = date.succ_opt().unwrap_or(date);
-        self.config.schedules.values().all(|s| self.now >= s.day_start(next))
+        self.config
+            .schedules
+            .values()
+            .all(|s| self.now >= s.day_start(next))
     }
 }
 
 /// The instants to read from the store to judge `from..=to`: a day before
 /// for the duplicate window's lookback (R3) and the zones' spread.
 pub fn read_range(config: &Config, from: NaiveDate, to: NaiveDate) -> (Instant, Instant) {
-    let starts = config.schedules.values().map(|s| s.day_start(from)).min().unwrap_or(0);
+    let starts = config
+        .schedules
+        .values()
+        .map(|s| s.day_start(from))
+        .min()
+        .unwrap_or(0);
     let ends = config
         .schedules
         .values()

@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::rules::{CardAssignment, Calendar, ClockSpan};
+use crate::rules::{Calendar, CardAssignment, ClockSpan};
 use crate::time::Instant;
 
 /// `role` in the staff file.

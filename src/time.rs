@@ -86,7 +86,12 @@ pub fn parse_time(text: &str, tz: Tz) -> Result<Instant, String> {
 /// Parses a local `YYYY-MM-DD HH:MM` (seconds allowed) without a zone.
 pub fn parse_local(text: &str) -> Result<NaiveDateTime, String> {
     let t = text.trim();
-    for fmt in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
         if let Ok(local) = NaiveDateTime::parse_from_str(t, fmt) {
             return Ok(local);
         }

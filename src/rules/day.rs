@@ -211,29 +211,41 @@ fn working_spans(s: &SessionPlan) -> Vec<Span> {
     let mut cursor = s.span.start;
     for b in &s.breaks {
         if b.start > cursor {
-            out.push(Span { start: cursor, end: b.start });
+            out.push(Span {
+                start: cursor,
+                end: b.start,
+            });
         }
         cursor = cursor.max(b.end);
     }
     if cursor < s.span.end {
-        out.push(Span { start: cursor, end: s.span.end });
+        out.push(Span {
+            start: cursor,
+            end: s.span.end,
+        });
     }
     out
 }
 
-fn evaluate_session(
-    s: &SessionPlan,
-    punches: &[Instant],
-    input: &DayInput<'_>,
-) -> SessionRecord {
+fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) -> SessionRecord {
     let th = input.thresholds;
     let span = s.span;
     let work = working_spans(s);
     let leave_only = merge(
-        input.excuses.iter().filter(|e| !e.duty).map(|e| e.span.intersect(&span)).collect(),
+        input
+            .excuses
+            .iter()
+            .filter(|e| !e.duty)
+            .map(|e| e.span.intersect(&span))
+            .collect(),
     );
-    let all_excuses =
-        merge(input.excuses.iter().map(|e| e.span.intersect(&span)).collect());
+    let all_excuses = merge(
+        input
+            .excuses
+            .iter()
+            .map(|e| e.span.intersect(&span))
+            .collect(),
+    );
     let work_len: i64 = work.iter().map(Span::len).sum();
     let excused_len = covered(&work, &all_excuses);
     let leave_len = covered(&work, &leave_only);
@@ -243,7 +255,13 @@ fn evaluate_session(
         ..Figures::default()
     };
     // Breaks plus leave and duty: the session's excused time (R6).
-    let excused_time = merge(s.breaks.iter().copied().chain(all_excuses.iter().copied()).collect());
+    let excused_time = merge(
+        s.breaks
+            .iter()
+            .copied()
+            .chain(all_excuses.iter().copied())
+            .collect(),
+    );
 
     let mut rec = SessionRecord {
         span,
@@ -342,14 +360,27 @@ fn evaluate_session(
 
     // R8: trips cut to the session, minus breaks, leave and duty.
     for pair in middle.chunks_exact(2) {
-        let cut = Span { start: pair[0], end: pair[1] }.intersect(&span);
-        let minutes = if cut.is_empty() { 0 } else { whole_minutes(len_minus(cut, &excused_time)) };
+        let cut = Span {
+            start: pair[0],
+            end: pair[1],
+        }
+        .intersect(&span);
+        let minutes = if cut.is_empty() {
+            0
+        } else {
+            whole_minutes(len_minus(cut, &excused_time))
+        };
         let counted = minutes > th.off_post_grace_minutes;
         if counted {
             figures.off_post_count += 1;
             figures.off_post_minutes += minutes;
         }
-        rec.trips.push(Trip { left: pair[0], back: pair[1], minutes, counted });
+        rec.trips.push(Trip {
+            left: pair[0],
+            back: pair[1],
+            minutes,
+            counted,
+        });
     }
 
     // R9: an absent spot check counts where the punches place the person at post.
@@ -373,7 +404,11 @@ fn evaluate_session(
 /// Judges one person's day by RULES.md R4–R11.
 pub fn evaluate(input: &DayInput<'_>) -> DayRecord {
     if !input.obligated {
-        return DayRecord { status: Status::Rest, figures: Figures::default(), sessions: vec![] };
+        return DayRecord {
+            status: Status::Rest,
+            figures: Figures::default(),
+            sessions: vec![],
+        };
     }
     let sessions: Vec<SessionRecord> = input
         .plan
@@ -395,8 +430,10 @@ pub fn evaluate(input: &DayInput<'_>) -> DayRecord {
         .filter(|c| c.present && input.plan.day.contains(c.at))
         .count() as u32;
 
-    let unexcused: Vec<&SessionRecord> =
-        sessions.iter().filter(|s| s.outcome != Outcome::Excused).collect();
+    let unexcused: Vec<&SessionRecord> = sessions
+        .iter()
+        .filter(|s| s.outcome != Outcome::Excused)
+        .collect();
     let status = if unexcused.is_empty() {
         if figures.leave_minutes == 0 && !has_leave_kind(input) {
             Status::Duty
@@ -412,14 +449,23 @@ pub fn evaluate(input: &DayInput<'_>) -> DayRecord {
     } else {
         Status::Normal
     };
-    DayRecord { status, figures, sessions }
+    DayRecord {
+        status,
+        figures,
+        sessions,
+    }
 }
 
 /// Whether any leave (not duty) kind covers any working time of the day.
 fn has_leave_kind(input: &DayInput<'_>) -> bool {
     input.plan.sessions.iter().any(|s| {
         let leave: Vec<Span> = merge(
-            input.excuses.iter().filter(|e| !e.duty).map(|e| e.span.intersect(&s.span)).collect(),
+            input
+                .excuses
+                .iter()
+                .filter(|e| !e.duty)
+                .map(|e| e.span.intersect(&s.span))
+                .collect(),
         );
         covered(&working_spans(s), &leave) > 0
     })

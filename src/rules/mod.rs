@@ -10,6 +10,10 @@ pub mod punches;
 pub mod schedule;
 
 pub use calendar::{Calendar, HolidayFile};
-pub use day::{evaluate, DayInput, DayRecord, Excuse, Figures, Outcome, SessionRecord, SpotCheck, Status, Trip};
+pub use day::{
+    evaluate, DayInput, DayRecord, Excuse, Figures, Outcome, SessionRecord, SpotCheck, Status, Trip,
+};
 pub use punches::{classify, CardAssignment, CardBook, RawPunch, Verdict};
-pub use schedule::{ClockSpan, DayPlan, Schedule, Season, SessionPlan, Span, Thresholds, Timetable};
+pub use schedule::{
+    ClockSpan, DayPlan, Schedule, Season, SessionPlan, Span, Thresholds, Timetable,
+};

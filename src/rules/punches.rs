@@ -50,7 +50,9 @@ impl CardBook {
     ) -> Self {
         let mut first: HashMap<String, i64> = HashMap::new();
         for a in assignments {
-            let e = first.entry(match_key(&a.card).into_owned()).or_insert(a.seq);
+            let e = first
+                .entry(match_key(&a.card).into_owned())
+                .or_insert(a.seq);
             *e = (*e).min(a.seq);
         }
         let mut covers: HashMap<String, Vec<Cover>> = HashMap::new();
@@ -60,11 +62,14 @@ impl CardBook {
                 None if first[match_key(&a.card).as_ref()] == a.seq => Instant::MIN,
                 None => day_start(&a.staff_no, a.made_on),
             };
-            covers.entry(match_key(&a.card).into_owned()).or_default().push(Cover {
-                start,
-                seq: a.seq,
-                staff_no: a.staff_no.clone(),
-            });
+            covers
+                .entry(match_key(&a.card).into_owned())
+                .or_default()
+                .push(Cover {
+                    start,
+                    seq: a.seq,
+                    staff_no: a.staff_no.clone(),
+                });
         }
         for list in covers.values_mut() {
             list.sort_by_key(|c| (c.start, c.seq));
@@ -136,7 +141,12 @@ mod tests {
     use super::*;
 
     fn p(id: i64, s: i64) -> RawPunch {
-        RawPunch { id, at: s * 1000, voided: false, added: false }
+        RawPunch {
+            id,
+            at: s * 1000,
+            voided: false,
+            added: false,
+        }
     }
 
     #[test]
@@ -169,17 +179,43 @@ mod tests {
     fn card_handover_and_enrolment() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let day = |_: &str, date: NaiveDate| {
-            date.and_hms_opt(4, 0, 0).unwrap().and_utc().timestamp_millis()
+            date.and_hms_opt(4, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
         };
         let book = CardBook::new(
             &[
-                CardAssignment { seq: 1, card: "C".into(), staff_no: "A".into(), cards_from: None, made_on: d("2026-11-10") },
-                CardAssignment { seq: 2, card: "C".into(), staff_no: "B".into(), cards_from: None, made_on: d("2026-11-20") },
-                CardAssignment { seq: 3, card: "D".into(), staff_no: "B".into(), cards_from: Some(d("2026-11-15")), made_on: d("2026-11-01") },
+                CardAssignment {
+                    seq: 1,
+                    card: "C".into(),
+                    staff_no: "A".into(),
+                    cards_from: None,
+                    made_on: d("2026-11-10"),
+                },
+                CardAssignment {
+                    seq: 2,
+                    card: "C".into(),
+                    staff_no: "B".into(),
+                    cards_from: None,
+                    made_on: d("2026-11-20"),
+                },
+                CardAssignment {
+                    seq: 3,
+                    card: "D".into(),
+                    staff_no: "B".into(),
+                    cards_from: Some(d("2026-11-15")),
+                    made_on: d("2026-11-01"),
+                },
             ],
             day,
         );
-        let t = |s: &str| s.parse::<chrono::NaiveDateTime>().unwrap().and_utc().timestamp_millis();
+        let t = |s: &str| {
+            s.parse::<chrono::NaiveDateTime>()
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        };
         // First assignment covers earlier punches too.
         assert_eq!(book.owner("C", t("2026-01-01T09:00:00")), Some("A"));
         assert_eq!(book.owner("C", t("2026-11-20T03:59:00")), Some("A"));

@@ -89,8 +89,14 @@ impl Default for Schedule {
             workdays: [true, true, true, true, true, false, false],
             timetable: Timetable {
                 sessions: vec![
-                    ClockSpan { start: t(8, 30), end: t(12, 0) },
-                    ClockSpan { start: t(14, 30), end: t(17, 30) },
+                    ClockSpan {
+                        start: t(8, 30),
+                        end: t(12, 0),
+                    },
+                    ClockSpan {
+                        start: t(14, 30),
+                        end: t(17, 30),
+                    },
                 ],
                 breaks: vec![],
             },
@@ -119,7 +125,10 @@ impl Span {
         self.start <= t && t < self.end
     }
     pub fn intersect(&self, other: &Span) -> Span {
-        Span { start: self.start.max(other.start), end: self.end.min(other.end) }
+        Span {
+            start: self.start.max(other.start),
+            end: self.end.min(other.end),
+        }
     }
 }
 
@@ -250,9 +259,17 @@ impl Schedule {
                 .filter(|x| !x.is_empty())
                 .collect();
             b.sort();
-            plans.push(SessionPlan { span, breaks: b, window: Span { start: lo, end: hi } });
+            plans.push(SessionPlan {
+                span,
+                breaks: b,
+                window: Span { start: lo, end: hi },
+            });
         }
-        DayPlan { date, day, sessions: plans }
+        DayPlan {
+            date,
+            day,
+            sessions: plans,
+        }
     }
 }
 
@@ -280,8 +297,14 @@ mod tests {
     #[test]
     fn attendance_day_starts_at_four() {
         let s = Schedule::default();
-        assert_eq!(s.attendance_day(at("2026-11-20 03:59")).to_string(), "2026-11-19");
-        assert_eq!(s.attendance_day(at("2026-11-20 04:00")).to_string(), "2026-11-20");
+        assert_eq!(
+            s.attendance_day(at("2026-11-20 03:59")).to_string(),
+            "2026-11-19"
+        );
+        assert_eq!(
+            s.attendance_day(at("2026-11-20 04:00")).to_string(),
+            "2026-11-20"
+        );
     }
 
     #[test]
@@ -289,14 +312,24 @@ mod tests {
         let s = Schedule::default();
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
-        let p = s.plan(d, Some(&[ClockSpan { start: t(20, 0), end: t(2, 0) }]));
+        let p = s.plan(
+            d,
+            Some(&[ClockSpan {
+                start: t(20, 0),
+                end: t(2, 0),
+            }]),
+        );
         assert_eq!(p.sessions[0].span.start, at("2026-11-21 20:00"));
         assert_eq!(p.sessions[0].span.end, at("2026-11-22 02:00"));
     }
 
     #[test]
     fn seasons_wrap_over_new_year() {
-        let season = Season { from: (11, 1), to: (2, 28), timetable: Schedule::default().timetable };
+        let season = Season {
+            from: (11, 1),
+            to: (2, 28),
+            timetable: Schedule::default().timetable,
+        };
         assert!(season.contains(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()));
         assert!(season.contains(NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()));
         assert!(!season.contains(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()));

@@ -11,20 +11,42 @@ use crate::time::Instant;
 
 /// The chained tables and the columns whose values a record's hash covers.
 const CHAINED: &[(&str, &str)] = &[
-    ("staff_versions", "staff_no, name, unit, schedule, role, pin_hash, active_from, active_until, recorded_at"),
-    ("card_assignments", "card, staff_no, cards_from, made_on, recorded_at"),
+    (
+        "staff_versions",
+        "staff_no, name, unit, schedule, role, pin_hash, active_from, active_until, recorded_at",
+    ),
+    (
+        "card_assignments",
+        "card, staff_no, cards_from, made_on, recorded_at",
+    ),
     ("roster", "staff_no, date, start, end, recorded_at"),
-    ("leave", "staff_no, kind, from_local, to_local, approved_by, note, recorded_at"),
+    (
+        "leave",
+        "staff_no, kind, from_local, to_local, approved_by, note, recorded_at",
+    ),
     ("leave_voids", "leave_id, reason, by_whom, recorded_at"),
-    ("punches", "card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at"),
+    (
+        "punches",
+        "card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at",
+    ),
     ("punch_voids", "punch_id, reason, by_whom, recorded_at"),
-    ("spot_checks", "staff_no, at_ms, present, inspector, note, recorded_at"),
-    ("spot_check_voids", "spot_check_id, reason, by_whom, recorded_at"),
+    (
+        "spot_checks",
+        "staff_no, at_ms, present, inspector, note, recorded_at",
+    ),
+    (
+        "spot_check_voids",
+        "spot_check_id, reason, by_whom, recorded_at",
+    ),
     ("daily_summaries", "date, revision, content, generated_at"),
 ];
 
 fn columns(tbl: &str) -> &'static str {
-    CHAINED.iter().find(|(t, _)| *t == tbl).map(|(_, c)| *c).unwrap_or("NULL")
+    CHAINED
+        .iter()
+        .find(|(t, _)| *t == tbl)
+        .map(|(_, c)| *c)
+        .unwrap_or("NULL")
 }
 
 fn link(prev: &[u8], tbl: &str, row_id: i64, content: &str) -> Vec<u8> {
@@ -77,12 +99,19 @@ impl<'c> Writer<'c> {
             Some(h) => h,
             None => self
                 .tx
-                .query_row("SELECT hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+                .query_row(
+                    "SELECT hash FROM journal ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
                 .optional()?
                 .unwrap_or_else(|| vec![0u8; 32]),
         };
         let content: String = self.tx.query_row(
-            &format!("SELECT json_array({}) FROM {tbl} WHERE rowid = ?1", columns(tbl)),
+            &format!(
+                "SELECT json_array({}) FROM {tbl} WHERE rowid = ?1",
+                columns(tbl)
+            ),
             [row_id],
             |r| r.get(0),
         )?;
@@ -114,7 +143,10 @@ impl<'c> Writer<'c> {
     /// Adds a version of a staff member when anything differs from the
     /// current one. Returns whether a version was added.
     pub fn put_staff(&mut self, s: &Staff, now: Instant) -> Result<bool> {
-        self.tx.execute("INSERT OR IGNORE INTO staff (staff_no) VALUES (?1)", [&s.staff_no])?;
+        self.tx.execute(
+            "INSERT OR IGNORE INTO staff (staff_no) VALUES (?1)",
+            [&s.staff_no],
+        )?;
         let current = super::read::current_staff(&self.tx, &s.staff_no)?;
         if current.as_ref() == Some(s) {
             return Ok(false);
@@ -187,7 +219,8 @@ impl<'c> Writer<'c> {
         days: &[(NaiveDate, String, bool)],
         now: Instant,
     ) -> Result<()> {
-        self.tx.execute("DELETE FROM calendar_days WHERE year = ?1", [year])?;
+        self.tx
+            .execute("DELETE FROM calendar_days WHERE year = ?1", [year])?;
         self.tx.execute(
             "INSERT INTO calendar_years (year, imported_at) VALUES (?1, ?2)
              ON CONFLICT(year) DO UPDATE SET imported_at = ?2",
@@ -202,7 +235,13 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    pub fn add_roster(&mut self, staff_no: &str, date: NaiveDate, span: ClockSpan, now: Instant) -> Result<bool> {
+    pub fn add_roster(
+        &mut self,
+        staff_no: &str,
+        date: NaiveDate,
+        span: ClockSpan,
+        now: Instant,
+    ) -> Result<bool> {
         let n = self.tx.execute(
             "INSERT OR IGNORE INTO roster (staff_no, date, start, end, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -230,7 +269,10 @@ impl<'c> Writer<'c> {
         note: &str,
         now: Instant,
     ) -> Result<Inserted> {
-        let (f, t) = (from.format("%Y-%m-%d %H:%M").to_string(), to.format("%Y-%m-%d %H:%M").to_string());
+        let (f, t) = (
+            from.format("%Y-%m-%d %H:%M").to_string(),
+            to.format("%Y-%m-%d %H:%M").to_string(),
+        );
         let n = self.tx.execute(
             "INSERT OR IGNORE INTO leave (staff_no, kind, from_local, to_local, approved_by, note, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -286,11 +328,20 @@ impl<'c> Writer<'c> {
 
     /// Adds a void pointing at a record of `target` (`punches`, `leave`,
     /// `spot_checks`); refuses an unknown id or a record already voided.
-    pub fn void(&mut self, target: VoidTarget, id: i64, reason: &str, by: &str, now: Instant) -> Result<i64> {
+    pub fn void(
+        &mut self,
+        target: VoidTarget,
+        id: i64,
+        reason: &str,
+        by: &str,
+        now: Instant,
+    ) -> Result<i64> {
         let (tbl, voids, col, what) = target.tables();
         let exists = self
             .tx
-            .query_row(&format!("SELECT 1 FROM {tbl} WHERE id = ?1"), [id], |_| Ok(()))
+            .query_row(&format!("SELECT 1 FROM {tbl} WHERE id = ?1"), [id], |_| {
+                Ok(())
+            })
             .optional()?
             .is_some();
         if !exists {
@@ -298,14 +349,22 @@ impl<'c> Writer<'c> {
         }
         let already = self
             .tx
-            .query_row(&format!("SELECT 1 FROM {voids} WHERE {col} = ?1"), [id], |_| Ok(()))
+            .query_row(
+                &format!("SELECT 1 FROM {voids} WHERE {col} = ?1"),
+                [id],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some();
         if already {
-            return Err(StoreError::Invalid(format!("{what} {id} is already voided")));
+            return Err(StoreError::Invalid(format!(
+                "{what} {id} is already voided"
+            )));
         }
         self.tx.execute(
-            &format!("INSERT INTO {voids} ({col}, reason, by_whom, recorded_at) VALUES (?1, ?2, ?3, ?4)"),
+            &format!(
+                "INSERT INTO {voids} ({col}, reason, by_whom, recorded_at) VALUES (?1, ?2, ?3, ?4)"
+            ),
             params![id, reason, by, now],
         )?;
         self.inserted(voids)
@@ -337,7 +396,13 @@ impl<'c> Writer<'c> {
     }
 
     /// Stores a closed day's summary revision.
-    pub fn add_summary(&mut self, date: NaiveDate, revision: i64, content: &str, generated_at: &str) -> Result<()> {
+    pub fn add_summary(
+        &mut self,
+        date: NaiveDate,
+        revision: i64,
+        content: &str,
+        generated_at: &str,
+    ) -> Result<()> {
         self.tx.execute(
             "INSERT INTO daily_summaries (date, revision, content, generated_at) VALUES (?1, ?2, ?3, ?4)",
             params![date.to_string(), revision, content, generated_at],
@@ -365,7 +430,12 @@ impl VoidTarget {
         match self {
             VoidTarget::Punch => ("punches", "punch_voids", "punch_id", "punch"),
             VoidTarget::Leave => ("leave", "leave_voids", "leave_id", "leave record"),
-            VoidTarget::SpotCheck => ("spot_checks", "spot_check_voids", "spot_check_id", "spot check"),
+            VoidTarget::SpotCheck => (
+                "spot_checks",
+                "spot_check_voids",
+                "spot_check_id",
+                "spot check",
+            ),
         }
     }
 }
@@ -376,7 +446,9 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let cases: String = CHAINED
         .iter()
-        .map(|(t, c)| format!("WHEN '{t}' THEN (SELECT json_array({c}) FROM {t} WHERE rowid = j.row_id)"))
+        .map(|(t, c)| {
+            format!("WHEN '{t}' THEN (SELECT json_array({c}) FROM {t} WHERE rowid = j.row_id)")
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let sql = format!("SELECT j.seq, j.tbl, j.row_id, j.hash, CASE j.tbl {cases} END FROM journal j ORDER BY j.seq");
@@ -384,13 +456,18 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
     let mut rows = stmt.query([])?;
     let mut prev = vec![0u8; 32];
     while let Some(r) = rows.next()? {
-        let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         let content: Option<String> = r.get(4)?;
         match content {
-            None => problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) is gone")),
+            None => problems.push(format!(
+                "record chain: {tbl} row {row_id} (entry {seq}) is gone"
+            )),
             Some(c) => {
                 if link(&prev, &tbl, row_id, &c) != hash {
-                    problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) was changed"));
+                    problems.push(format!(
+                        "record chain: {tbl} row {row_id} (entry {seq}) was changed"
+                    ));
                 }
             }
         }
@@ -407,7 +484,9 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
             |r| r.get(0),
         )?;
         if unchained > 0 {
-            problems.push(format!("record chain: {unchained} {tbl} rows were added outside the chain"));
+            problems.push(format!(
+                "record chain: {unchained} {tbl} rows were added outside the chain"
+            ));
         }
     }
     Ok(problems)

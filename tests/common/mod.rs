@@ -15,7 +15,11 @@ impl Kiosk {
         let tmp = tempfile::tempdir().unwrap();
         let k = Kiosk { tmp };
         let o = k.run(&["init", "--kiosk-id", "test", "--unit", "u"]);
-        assert!(o.status.success(), "init: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         std::fs::write(k.dir().join("config.toml"), config).unwrap();
         k
     }
@@ -55,7 +59,12 @@ impl Kiosk {
     /// Runs and asserts exit code 2; returns stderr.
     pub fn refused(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert_eq!(o.status.code(), Some(2), "dutyclock {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "dutyclock {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stderr).unwrap()
     }
 
