@@ -269,14 +269,14 @@ fn main() {
     let summary_day_ms = median_ms(|| {
         let (lo, hi) = read_range(&config, day, day);
         let snap = store.snapshot(lo, hi, (day, day)).unwrap();
-        let att = Attendance::new(&config, &snap, now);
+        let att = Attendance::new(&config, snap, now);
         let s = summary::daily(&att, day);
         assert_eq!(s.people.len(), STAFF);
     });
     let report_month_ms = median_ms(|| {
         let (lo, hi) = read_range(&config, from, to);
         let snap = store.snapshot(lo, hi, (from, to)).unwrap();
-        let att = Attendance::new(&config, &snap, now);
+        let att = Attendance::new(&config, snap, now);
         let r = summary::report(&att, from, to, None);
         assert_eq!(r.people.len(), STAFF);
     });

@@ -2,9 +2,13 @@
 //! punches are whose (R3), which day they fall on (R1), who has obligations
 //! (R2), then [`rules::evaluate`] per person and day. Pure: no IO, `now`
 //! is a parameter.
+//!
+//! The judge owns the snapshot's data so that the kiosk can keep one for
+//! the running day and add each new punch to it ([`Attendance::add_punch`])
+//! instead of reading the store again.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use chrono::NaiveDate;
@@ -12,8 +16,8 @@ use chrono::NaiveDate;
 use crate::config::Config;
 use crate::model::{PunchOwner, PunchRow, PunchSource, Snapshot, Staff};
 use crate::rules::{
-    self, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule, Span,
-    SpotCheck, Verdict,
+    self, Calendar, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule,
+    Span, SpotCheck, Verdict,
 };
 use crate::time::{local_to_instant, Instant};
 
@@ -32,9 +36,9 @@ impl JudgedPunch {
 
 /// One person's judged day.
 #[derive(Debug, Clone)]
-pub struct PersonDay<'s> {
-    pub staff: &'s Staff,
-    pub schedule: &'s Schedule,
+pub struct PersonDay<'a> {
+    pub staff: &'a Staff,
+    pub schedule: &'a Schedule,
     pub date: NaiveDate,
     pub obligated: bool,
     pub plan: Rc<DayPlan>,
@@ -43,127 +47,184 @@ pub struct PersonDay<'s> {
     pub punches: Vec<JudgedPunch>,
     /// The accepted punches' instants.
     pub accepted: Vec<Instant>,
+    /// Leave and duty of the person (all of the snapshot's).
+    pub excuses: &'a [Excuse],
 }
 
 /// The judge over one snapshot.
-pub struct Attendance<'s> {
-    config: &'s Config,
-    snapshot: &'s Snapshot,
+pub struct Attendance<'c> {
+    config: &'c Config,
     now: Instant,
-    staff: HashMap<&'s str, &'s Staff>,
+    /// Staff by staff number.
+    staff: BTreeMap<String, Staff>,
+    calendar: Calendar,
+    book: CardBook,
     /// Per person, their punches sorted by instant, with verdicts.
-    punches: HashMap<&'s str, Vec<JudgedPunch>>,
+    punches: HashMap<String, Vec<JudgedPunch>>,
     /// Punches of cards no assignment covers, sorted.
-    unknown: Vec<&'s PunchRow>,
-    excuses: HashMap<&'s str, Vec<Excuse>>,
-    roster: HashMap<(&'s str, NaiveDate), Vec<ClockSpan>>,
-    spot_checks: HashMap<&'s str, Vec<SpotCheck>>,
-    plans: RefCell<HashMap<(&'s str, NaiveDate), Rc<DayPlan>>>,
+    unknown: Vec<PunchRow>,
+    excuses: HashMap<String, Vec<Excuse>>,
+    roster: HashMap<(String, NaiveDate), Vec<ClockSpan>>,
+    spot_checks: HashMap<String, Vec<SpotCheck>>,
+    plans: RefCell<HashMap<(String, NaiveDate), Rc<DayPlan>>>,
 }
 
-impl<'s> Attendance<'s> {
-    pub fn new(config: &'s Config, snapshot: &'s Snapshot, now: Instant) -> Self {
-        let staff: HashMap<&str, &Staff> = snapshot
-            .staff
-            .iter()
-            .map(|s| (s.staff_no.as_str(), s))
-            .collect();
-        let schedule_of = |no: &str| -> &'s Schedule {
-            staff.get(no).map_or_else(
-                || config.default_schedule(),
-                |s| config.schedule(&s.schedule),
-            )
-        };
-        let book = CardBook::new(&snapshot.assignments, |no, d| schedule_of(no).day_start(d));
+fn schedule_of<'c>(config: &'c Config, staff: &BTreeMap<String, Staff>, no: &str) -> &'c Schedule {
+    staff.get(no).map_or_else(
+        || config.default_schedule(),
+        |s| config.schedule(&s.schedule),
+    )
+}
 
-        let mut by_person: HashMap<&str, Vec<&PunchRow>> = HashMap::new();
-        let mut unknown = Vec::new();
-        for p in &snapshot.punches {
-            let owner = match &p.owner {
-                PunchOwner::Card(c) => book
-                    .owner(c, p.at)
-                    .and_then(|no| staff.get(no))
-                    .map(|s| s.staff_no.as_str()),
-                PunchOwner::Staff(s) => staff.get(s.as_str()).map(|s| s.staff_no.as_str()),
-            };
-            match owner {
+impl<'c> Attendance<'c> {
+    pub fn new(config: &'c Config, snapshot: Snapshot, now: Instant) -> Self {
+        let staff: BTreeMap<String, Staff> = snapshot
+            .staff
+            .into_iter()
+            .map(|s| (s.staff_no.clone(), s))
+            .collect();
+        let book = CardBook::new(&snapshot.assignments, |no, d| {
+            schedule_of(config, &staff, no).day_start(d)
+        });
+        let mut att = Attendance {
+            config,
+            now,
+            staff,
+            calendar: snapshot.calendar,
+            book,
+            punches: HashMap::new(),
+            unknown: Vec::new(),
+            excuses: HashMap::new(),
+            roster: HashMap::new(),
+            spot_checks: HashMap::new(),
+            plans: RefCell::new(HashMap::new()),
+        };
+        let mut by_person: HashMap<String, Vec<PunchRow>> = HashMap::new();
+        for p in snapshot.punches {
+            match att.owner(&p) {
                 Some(no) => by_person.entry(no).or_default().push(p),
-                None => unknown.push(p),
+                None => att.unknown.push(p),
             }
         }
-        unknown.sort_by_key(|p| (p.at, p.id));
-        let punches = by_person
-            .into_iter()
-            .map(|(no, mut list)| {
-                list.sort_by_key(|p| (p.at, p.id));
-                let raw: Vec<RawPunch> = list
-                    .iter()
-                    .map(|p| RawPunch {
-                        id: p.id,
-                        at: p.at,
-                        voided: p.voided,
-                        added: p.source == PunchSource::Correction,
+        att.unknown.sort_by_key(|p| (p.at, p.id));
+        for (no, list) in by_person {
+            let judged = att.judge_list(
+                &no,
+                list.into_iter()
+                    .map(|row| JudgedPunch {
+                        row,
+                        verdict: Verdict::Accepted,
                     })
-                    .collect();
-                let window = i64::from(schedule_of(no).thresholds.duplicate_scan_seconds) * 1000;
-                let verdicts = rules::classify(&raw, window);
-                let judged = list
-                    .into_iter()
-                    .zip(verdicts)
-                    .map(|(p, verdict)| JudgedPunch {
-                        row: p.clone(),
-                        verdict,
-                    })
-                    .collect();
-                (no, judged)
-            })
-            .collect();
-
-        let mut excuses: HashMap<&str, Vec<Excuse>> = HashMap::new();
-        for l in snapshot.leave.iter().filter(|l| !l.voided) {
-            let sched = schedule_of(&l.staff_no);
+                    .collect(),
+            );
+            att.punches.insert(no, judged);
+        }
+        for l in snapshot.leave.into_iter().filter(|l| !l.voided) {
+            let sched = schedule_of(config, &att.staff, &l.staff_no);
             let span = Span {
                 start: local_to_instant(sched.tz, l.from),
                 end: local_to_instant(sched.tz, l.to),
             };
             let duty = sched.duty_kinds.contains(&l.kind);
-            excuses
-                .entry(l.staff_no.as_str())
+            att.excuses
+                .entry(l.staff_no)
                 .or_default()
                 .push(Excuse { span, duty });
         }
-        let mut roster: HashMap<(&str, NaiveDate), Vec<ClockSpan>> = HashMap::new();
-        for r in &snapshot.roster {
-            roster
-                .entry((r.staff_no.as_str(), r.date))
+        for r in snapshot.roster {
+            att.roster
+                .entry((r.staff_no, r.date))
                 .or_default()
                 .push(r.span);
         }
-        let mut spot_checks: HashMap<&str, Vec<SpotCheck>> = HashMap::new();
-        for c in snapshot.spot_checks.iter().filter(|c| !c.voided) {
-            spot_checks
-                .entry(c.staff_no.as_str())
+        for c in snapshot.spot_checks.into_iter().filter(|c| !c.voided) {
+            att.spot_checks
+                .entry(c.staff_no)
                 .or_default()
                 .push(SpotCheck {
                     at: c.at,
                     present: c.present,
                 });
         }
-        Attendance {
-            config,
-            snapshot,
-            now,
-            staff,
-            punches,
-            unknown,
-            excuses,
-            roster,
-            spot_checks,
-            plans: RefCell::new(HashMap::new()),
+        att
+    }
+
+    /// The staff number a punch belongs to (R3), if any.
+    pub fn owner(&self, p: &PunchRow) -> Option<String> {
+        match &p.owner {
+            PunchOwner::Card(c) => self
+                .book
+                .owner(c, p.at)
+                .filter(|no| self.staff.contains_key(*no))
+                .map(str::to_string),
+            PunchOwner::Staff(s) => self.staff.contains_key(s).then(|| s.clone()),
         }
     }
 
-    pub fn config(&self) -> &'s Config {
+    /// Sorts a person's punches and gives each its R3 verdict.
+    fn judge_list(&self, no: &str, mut list: Vec<JudgedPunch>) -> Vec<JudgedPunch> {
+        list.sort_by_key(|p| (p.row.at, p.row.id));
+        let raw: Vec<RawPunch> = list
+            .iter()
+            .map(|p| RawPunch {
+                id: p.row.id,
+                at: p.row.at,
+                voided: p.row.voided,
+                added: p.row.source == PunchSource::Correction,
+            })
+            .collect();
+        let window = i64::from(
+            schedule_of(self.config, &self.staff, no)
+                .thresholds
+                .duplicate_scan_seconds,
+        ) * 1000;
+        for (p, v) in list.iter_mut().zip(rules::classify(&raw, window)) {
+            p.verdict = v;
+        }
+        list
+    }
+
+    /// Adds a punch just recorded (the kiosk's running day) and returns the
+    /// owner's staff number and the punch's verdict, or `None` for a punch
+    /// of an unknown card.
+    pub fn add_punch(&mut self, row: PunchRow) -> Option<(String, Verdict)> {
+        let Some(no) = self.owner(&row) else {
+            let i = self
+                .unknown
+                .partition_point(|p| (p.at, p.id) < (row.at, row.id));
+            self.unknown.insert(i, row);
+            return None;
+        };
+        let id = row.id;
+        let mut list = self.punches.remove(&no).unwrap_or_default();
+        list.push(JudgedPunch {
+            row,
+            verdict: Verdict::Accepted,
+        });
+        let list = self.judge_list(&no, list);
+        let verdict = list
+            .iter()
+            .find(|p| p.row.id == id)
+            .map_or(Verdict::Accepted, |p| p.verdict);
+        self.punches.insert(no.clone(), list);
+        Some((no, verdict))
+    }
+
+    /// The person's last accepted punch before `at` (for the duplicate event).
+    pub fn last_accepted_before(&self, staff_no: &str, at: Instant) -> Option<Instant> {
+        self.punches
+            .get(staff_no)?
+            .iter()
+            .rev()
+            .find(|p| p.row.at <= at && p.verdict == Verdict::Accepted)
+            .map(|p| p.row.at)
+    }
+
+    pub fn set_now(&mut self, now: Instant) {
+        self.now = now;
+    }
+
+    pub fn config(&self) -> &'c Config {
         self.config
     }
 
@@ -172,42 +233,53 @@ impl<'s> Attendance<'s> {
     }
 
     /// Staff of the kiosk's units (or of one unit), by staff number.
-    pub fn people(&self, unit: Option<&str>) -> Vec<&'s Staff> {
-        self.snapshot
-            .staff
-            .iter()
+    pub fn people(&self, unit: Option<&str>) -> Vec<&Staff> {
+        self.staff
+            .values()
             .filter(|s| self.config.units.contains(&s.unit))
             .filter(|s| unit.is_none_or(|u| s.unit == u))
             .collect()
     }
 
-    pub fn staff_member(&self, staff_no: &str) -> Option<&'s Staff> {
-        self.staff.get(staff_no).copied()
+    /// Every staff member the store knows, by staff number.
+    pub fn all_staff(&self) -> impl Iterator<Item = &Staff> {
+        self.staff.values()
     }
 
-    fn schedule(&self, staff: &Staff) -> &'s Schedule {
+    pub fn staff_member(&self, staff_no: &str) -> Option<&Staff> {
+        self.staff.get(staff_no)
+    }
+
+    /// The schedule a person is judged by.
+    pub fn schedule(&self, staff: &Staff) -> &'c Schedule {
         self.config.schedule(&staff.schedule)
     }
 
-    fn plan(&self, schedule: &'s Schedule, date: NaiveDate) -> Rc<DayPlan> {
+    fn plan(&self, schedule: &Schedule, date: NaiveDate) -> Rc<DayPlan> {
         self.plans
             .borrow_mut()
-            .entry((schedule.name.as_str(), date))
+            .entry((schedule.name.clone(), date))
             .or_insert_with(|| Rc::new(schedule.plan(date, None)))
             .clone()
     }
 
-    /// Judges one person's day (R1–R11).
-    pub fn day(&self, staff: &'s Staff, date: NaiveDate) -> PersonDay<'s> {
+    /// The plan of a person's day: the roster's sessions, else the schedule's.
+    pub fn plan_for(&self, staff: &Staff, date: NaiveDate) -> Rc<DayPlan> {
         let schedule = self.schedule(staff);
-        let no = staff.staff_no.as_str();
-        let roster = self.roster.get(&(no, date));
-        let plan = match roster {
+        match self.roster.get(&(staff.staff_no.clone(), date)) {
             Some(r) => Rc::new(schedule.plan(date, Some(r))),
             None => self.plan(schedule, date),
-        };
-        let obligated = roster.is_some()
-            || (self.snapshot.calendar.is_workday(date, schedule) && staff.active_on(date));
+        }
+    }
+
+    /// Judges one person's day (R1–R11).
+    pub fn day<'a>(&'a self, staff: &'a Staff, date: NaiveDate) -> PersonDay<'a> {
+        let schedule = self.schedule(staff);
+        let no = staff.staff_no.as_str();
+        let rostered = self.roster.contains_key(&(staff.staff_no.clone(), date));
+        let plan = self.plan_for(staff, date);
+        let obligated =
+            rostered || (self.calendar.is_workday(date, schedule) && staff.active_on(date));
         let all = self.punches.get(no).map_or(&[][..], Vec::as_slice);
         let lo = all.partition_point(|p| p.row.at < plan.day.start);
         let hi = all.partition_point(|p| p.row.at < plan.day.end);
@@ -250,16 +322,16 @@ impl<'s> Attendance<'s> {
             record,
             punches,
             accepted,
+            excuses,
         }
     }
 
     /// Punches of unassigned cards in the attendance day `date` of the
     /// default schedule (R1), not voided.
-    pub fn unknown_card_punches(&self, date: NaiveDate) -> Vec<&'s PunchRow> {
+    pub fn unknown_card_punches(&self, date: NaiveDate) -> Vec<&PunchRow> {
         let plan = self.plan(self.config.default_schedule(), date);
         self.unknown
             .iter()
-            .copied()
             .filter(|p| !p.voided && plan.day.contains(p.at))
             .collect()
     }
@@ -267,23 +339,23 @@ impl<'s> Attendance<'s> {
     /// Punches recorded while the clock was not synchronized, in the day.
     pub fn clock_unsynced_punches(&self, date: NaiveDate) -> usize {
         let plan = self.plan(self.config.default_schedule(), date);
-        self.snapshot
-            .punches
-            .iter()
+        self.punches
+            .values()
+            .flat_map(|v| v.iter().map(|p| &p.row))
+            .chain(self.unknown.iter())
             .filter(|p| p.clock_synced == Some(false) && plan.day.contains(p.at))
             .count()
     }
 
     /// Whether `date` is a workday by the calendar and the default schedule (R2).
     pub fn workday(&self, date: NaiveDate) -> bool {
-        self.snapshot
-            .calendar
+        self.calendar
             .is_workday(date, self.config.default_schedule())
     }
 
     /// Whether a calendar was imported for the date's year (R2).
     pub fn calendar_known(&self, date: NaiveDate) -> bool {
-        self.snapshot.calendar.knows(date)
+        self.calendar.knows(date)
     }
 
     /// Whether `date` is over for every schedule in use (R11).

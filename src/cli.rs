@@ -570,7 +570,7 @@ pub fn closed_summary(
 ) -> Result<DailySummary, StoreError> {
     let (from, to) = read_range(config, date, date);
     let snap = store.snapshot(from, to, (date, date))?;
-    let att = Attendance::new(config, &snap, now);
+    let att = Attendance::new(config, snap, now);
     let mut s = summary::daily(&att, date);
     if !s.closed {
         return Ok(s);
@@ -652,7 +652,7 @@ fn report_cmd(
     }
     let (lo, hi) = read_range(&config, from, to);
     let snap = store.snapshot(lo, hi, (from, to))?;
-    let att = Attendance::new(&config, &snap, now());
+    let att = Attendance::new(&config, snap, now());
     warn_calendar(&att, from, to);
     let r = summary::report(&att, from, to, unit);
     let bytes = match format {
@@ -687,12 +687,12 @@ fn list_punches(paths: &Paths, date: &str, staff: Option<&str>, out: &mut dyn Wr
     }
     let (lo, hi) = read_range(&config, date, date);
     let snap = store.snapshot(lo, hi, (date, date))?;
-    let att = Attendance::new(&config, &snap, now());
+    let att = Attendance::new(&config, snap, now());
     let tz = config.default_schedule().tz;
     let mut rows: Vec<(Instant, Vec<String>)> = Vec::new();
     let people: Vec<_> = match staff {
         Some(no) => att.staff_member(no).into_iter().collect(),
-        None => snap.staff.iter().collect(),
+        None => att.all_staff().collect(),
     };
     let flags = |synced: Option<bool>, verdict: Option<Verdict>, added: bool| {
         let mut f = Vec::new();

@@ -110,7 +110,7 @@ fn summaries(store: &Store, config: &Config) -> Vec<String> {
         chrono_tz::Asia::Shanghai,
         day(10).and_hms_opt(0, 0, 0).unwrap(),
     );
-    let att = Attendance::new(config, &snap, now);
+    let att = Attendance::new(config, snap, now);
     (0..3)
         .map(|i| summary::daily(&att, day(i)).content_key())
         .collect()
@@ -164,7 +164,7 @@ proptest! {
         let (lo, hi) = read_range(&config, day(0), day(2));
         let snap = s.snapshot(lo, hi, (day(0), day(2))).unwrap();
         let now = local_to_instant(chrono_tz::Asia::Shanghai, day(10).and_hms_opt(0, 0, 0).unwrap());
-        let att = Attendance::new(&config, &snap, now);
+        let att = Attendance::new(&config, snap, now);
         let mut accepted = Vec::new();
         for staff in att.people(None) {
             for i in 0..3 {
@@ -208,7 +208,7 @@ proptest! {
         let (lo, hi) = read_range(&config, day(0), day(2));
         let snap = s.snapshot(lo, hi, (day(0), day(2))).unwrap();
         let now = local_to_instant(chrono_tz::Asia::Shanghai, day(0).and_hms_opt(4, 0, 0).unwrap()) + i64::from(now_secs) * 1000;
-        let att = Attendance::new(&config, &snap, now);
+        let att = Attendance::new(&config, snap, now);
         for staff in att.people(None) {
             for i in 0..3 {
                 let d = att.day(staff, day(i));

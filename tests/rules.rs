@@ -171,7 +171,7 @@ impl Case {
     }
 
     fn judge_on(&self, date: &str) -> (Status, Figures, Vec<String>) {
-        let att = Attendance::new(&self.config, &self.snap, self.now);
+        let att = Attendance::new(&self.config, self.snap.clone(), self.now);
         let d = att.day(&self.snap.staff[0], date.parse::<NaiveDate>().unwrap());
         let times = d
             .accepted
@@ -512,7 +512,7 @@ fn r3_card_handover_and_enrolment() {
             voided: false,
         });
     }
-    let att = Attendance::new(&c.config, &c.snap, c.now);
+    let att = Attendance::new(&c.config, c.snap.clone(), c.now);
     let d = |no: usize, date: &str| {
         att.day(&c.snap.staff[no], date.parse().unwrap())
             .accepted
