@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 pub mod import;
 pub mod model;
+#[cfg(feature = "kiosk")]
+pub mod reader;
 pub mod render;
 pub mod rules;
 pub mod store;
