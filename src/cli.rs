@@ -15,7 +15,7 @@ use crate::model::{PunchOwner, PunchSource};
 use crate::render;
 use crate::rules::Verdict;
 use crate::store::{Store, StoreError, VoidTarget};
-use crate::summary::{self, DailySummary};
+use crate::summary;
 use crate::time::{parse_date, parse_time, rfc3339, Instant};
 
 #[derive(Parser, Debug)]
@@ -86,6 +86,15 @@ pub enum Command {
         format: ReportFormat,
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// The kiosk: reader, live events, day closing (and the touchscreen).
+    Run {
+        /// Demo staff, a simulated reader and a throw-away data directory.
+        #[arg(long)]
+        demo: bool,
+        /// No screen: live events as JSON lines on stdout.
+        #[arg(long)]
+        headless: bool,
     },
     /// Check the database and its record chain.
     Verify,
@@ -374,6 +383,7 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             output.as_deref(),
             out,
         ),
+        Command::Run { demo, headless } => run_kiosk(paths, demo, headless, out),
         Command::Verify => {
             let (store, _) = paths.open()?;
             let problems = store.verify()?;
@@ -391,6 +401,43 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             }
         }
     }
+}
+
+#[cfg(feature = "kiosk")]
+fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> Outcome {
+    let paths = if demo {
+        let dir = crate::kiosk::demo_dir().map_err(Failure::Runtime)?;
+        eprintln!(
+            "demo: data in {} (type card ids, e.g. 4F68DD7CAD, then Enter)",
+            dir.display()
+        );
+        Paths {
+            config: dir.join("config.toml"),
+            db: dir.join(DB_FILE),
+            dir,
+        }
+    } else {
+        Paths {
+            dir: paths.dir.clone(),
+            config: paths.config.clone(),
+            db: paths.db.clone(),
+        }
+    };
+    let (store, config) = paths.open()?;
+    if !headless {
+        return Err(Failure::Input(
+            "this build has no touchscreen yet: run with --headless (live events as JSON lines)"
+                .into(),
+        ));
+    }
+    crate::kiosk::run_headless(&config, store, out).map_err(Failure::Runtime)
+}
+
+#[cfg(not(feature = "kiosk"))]
+fn run_kiosk(_: &Paths, _: bool, _: bool, _: &mut dyn Write) -> Outcome {
+    Err(Failure::Input(
+        "this build has no kiosk (built without the kiosk feature)".into(),
+    ))
 }
 
 fn init(
@@ -560,45 +607,10 @@ fn warn_calendar(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate) {
     }
 }
 
-/// Computes a day's summary; a closed day is numbered: unchanged content
-/// keeps the stored revision, changed content stores the next (R11).
-pub fn closed_summary(
-    store: &mut Store,
-    config: &Config,
-    date: NaiveDate,
-    now: Instant,
-) -> Result<DailySummary, StoreError> {
-    let (from, to) = read_range(config, date, date);
-    let snap = store.snapshot(from, to, (date, date))?;
-    let att = Attendance::new(config, snap, now);
-    let mut s = summary::daily(&att, date);
-    if !s.closed {
-        return Ok(s);
-    }
-    let latest = store.latest_summary(date)?;
-    let key = s.content_key();
-    match latest {
-        Some((rev, content))
-            if serde_json::from_str::<DailySummary>(&content)
-                .is_ok_and(|old| old.content_key() == key) =>
-        {
-            s.revision = rev;
-        }
-        latest => {
-            s.revision = latest.map_or(1, |(rev, _)| rev + 1);
-            let json = serde_json::to_string(&s).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let mut w = store.writer()?;
-            w.add_summary(date, s.revision, &json, &s.generated_at)?;
-            w.commit()?;
-        }
-    }
-    Ok(s)
-}
-
 fn summary_cmd(paths: &Paths, date: &str, format: SummaryFormat, out: &mut dyn Write) -> Outcome {
     let date = date_arg("date", date)?;
     let (mut store, config) = paths.open()?;
-    let s = closed_summary(&mut store, &config, date, now())?;
+    let s = crate::closing::summary(&mut store, &config, date, now())?;
     if !s.calendar_known {
         eprintln!(
             "warning: no holiday calendar imported for {}: workdays are judged by weekday alone",

@@ -5,8 +5,15 @@
 pub mod attendance;
 pub mod cards;
 pub mod cli;
+#[cfg(feature = "kiosk")]
+pub mod clock;
+pub mod closing;
 pub mod config;
 pub mod import;
+#[cfg(feature = "kiosk")]
+pub mod kiosk;
+#[cfg(feature = "kiosk")]
+pub mod live;
 pub mod model;
 #[cfg(feature = "kiosk")]
 pub mod reader;

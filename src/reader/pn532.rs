@@ -16,7 +16,10 @@ pub enum Frame {
     /// The chip's syntax-error frame.
     Error,
     /// An information frame: TFI (`D4` host→chip, `D5` chip→host) and data.
-    Info { tfi: u8, data: Vec<u8> },
+    Info {
+        tfi: u8,
+        data: Vec<u8>,
+    },
 }
 
 /// Builds an information frame from host to chip (TFI `D4`).
@@ -101,7 +104,10 @@ impl Parser {
             let f = if body == [0x7F] {
                 Frame::Error
             } else {
-                Frame::Info { tfi: body[0], data: body[1..].to_vec() }
+                Frame::Info {
+                    tfi: body[0],
+                    data: body[1..].to_vec(),
+                }
             };
             self.buf.drain(..need);
             out.push(f);
@@ -146,7 +152,13 @@ fn timeout() -> io::Error {
 
 impl<P: Read + Write> Driver<P> {
     pub fn new(port: P) -> Self {
-        Driver { port, parser: Parser::default(), pending: Vec::new(), ready: false, poll_window: Duration::from_millis(500) }
+        Driver {
+            port,
+            parser: Parser::default(),
+            pending: Vec::new(),
+            ready: false,
+            poll_window: Duration::from_millis(500),
+        }
     }
 
     pub fn dropped(&self) -> u64 {
@@ -166,7 +178,9 @@ impl<P: Read + Write> Driver<P> {
             match self.port.read(&mut buf) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "reader closed")),
                 Ok(n) => self.parser.push(&buf[..n], &mut self.pending),
-                Err(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::TimedOut
+                        || e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -191,7 +205,10 @@ impl<P: Read + Write> Driver<P> {
         let deadline = Mono::now() + reply_within;
         loop {
             match self.next_frame(deadline)? {
-                Some(Frame::Info { tfi: 0xD5, data: reply }) if reply.first() == Some(&(data[0] + 1)) => {
+                Some(Frame::Info {
+                    tfi: 0xD5,
+                    data: reply,
+                }) if reply.first() == Some(&(data[0] + 1)) => {
                     return Ok(Some(reply));
                 }
                 Some(Frame::Error) => {
@@ -240,14 +257,30 @@ mod tests {
 
     #[test]
     fn commands_match_the_field_notes() {
-        assert_eq!(command(&SAM_CONFIGURATION), [0x00, 0x00, 0xFF, 0x05, 0xFB, 0xD4, 0x14, 0x01, 0x14, 0x01, 0x02, 0x00]);
-        assert_eq!(command(&IN_LIST_PASSIVE_TARGET), [0x00, 0x00, 0xFF, 0x04, 0xFC, 0xD4, 0x4A, 0x01, 0x00, 0xE1, 0x00]);
+        assert_eq!(
+            command(&SAM_CONFIGURATION),
+            [0x00, 0x00, 0xFF, 0x05, 0xFB, 0xD4, 0x14, 0x01, 0x14, 0x01, 0x02, 0x00]
+        );
+        assert_eq!(
+            command(&IN_LIST_PASSIVE_TARGET),
+            [0x00, 0x00, 0xFF, 0x04, 0xFC, 0xD4, 0x4A, 0x01, 0x00, 0xE1, 0x00]
+        );
     }
 
     #[test]
     fn parser_reads_ack_replies_and_errors_through_noise() {
-        let reply4 = frame(0xD5, &[0x4B, 0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0xDE, 0xAD, 0xBE, 0xEF]);
-        let reply7 = frame(0xD5, &[0x4B, 0x01, 0x01, 0x00, 0x44, 0x00, 0x07, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
+        let reply4 = frame(
+            0xD5,
+            &[
+                0x4B, 0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0xDE, 0xAD, 0xBE, 0xEF,
+            ],
+        );
+        let reply7 = frame(
+            0xD5,
+            &[
+                0x4B, 0x01, 0x01, 0x00, 0x44, 0x00, 0x07, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+            ],
+        );
         let err = [0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00];
         let stream: Vec<u8> = [&b"\x13\xff"[..], &ACK, &reply4, &err, &NACK, &reply7].concat();
         let mut p = Parser::default();
@@ -257,11 +290,15 @@ mod tests {
         }
         assert_eq!(out.len(), 5);
         assert_eq!(out[0], Frame::Ack);
-        let Frame::Info { data, .. } = &out[1] else { panic!() };
+        let Frame::Info { data, .. } = &out[1] else {
+            panic!()
+        };
         assert_eq!(target_uid(data).as_deref(), Some("DEADBEEF"));
         assert_eq!(out[2], Frame::Error);
         assert_eq!(out[3], Frame::Nack);
-        let Frame::Info { data, .. } = &out[4] else { panic!() };
+        let Frame::Info { data, .. } = &out[4] else {
+            panic!()
+        };
         assert_eq!(target_uid(data).as_deref(), Some("04112233445566"));
     }
 
@@ -274,7 +311,13 @@ mod tests {
         let mut p = Parser::default();
         let mut out = Vec::new();
         p.push(&stream, &mut out);
-        assert_eq!(out, vec![Frame::Info { tfi: 0xD5, data: vec![0x15] }]);
+        assert_eq!(
+            out,
+            vec![Frame::Info {
+                tfi: 0xD5,
+                data: vec![0x15]
+            }]
+        );
         assert_eq!(p.dropped, 1);
     }
 }

@@ -227,6 +227,86 @@ fn working_spans(s: &SessionPlan) -> Vec<Span> {
     out
 }
 
+/// R6: the expected arrival is the end of the excused run that covers the
+/// session's start, the expected departure the start of the excused run
+/// that reaches its end; otherwise the session's own start and end.
+fn arrival_departure(span: Span, excused_time: &[Span]) -> (Instant, Instant) {
+    let a = excused_time
+        .iter()
+        .find(|r| r.contains(span.start))
+        .map_or(span.start, |r| r.end);
+    let d = excused_time
+        .iter()
+        .find(|r| r.contains(span.end - 1))
+        .map_or(span.end, |r| r.start);
+    (a, d)
+}
+
+/// What a punch means at the moment it is made (SPEC "Live events"): the
+/// screen's word for it. The day's record (R5) is the final word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Meaning {
+    /// The first punch of its session window; minutes = counted lateness.
+    In,
+    /// Before the expected departure; minutes = how early if not back.
+    GoingOut,
+    /// The punch after a `going_out`.
+    Back,
+    /// At or after the expected departure.
+    Out,
+}
+
+/// The live meaning of an accepted punch at `at`, given the day's accepted
+/// punches before it, by its session window (R4) and R6's expectations.
+pub fn live_meaning(
+    plan: &DayPlan,
+    excuses: &[Excuse],
+    thresholds: &Thresholds,
+    before: &[Instant],
+    at: Instant,
+) -> (Meaning, u32) {
+    let Some(s) = plan.sessions.iter().find(|s| s.window.contains(at)) else {
+        return (Meaning::In, 0);
+    };
+    let excused_time = merge(
+        s.breaks
+            .iter()
+            .copied()
+            .chain(excuses.iter().map(|e| e.span.intersect(&s.span)))
+            .collect(),
+    );
+    let (a, d) = arrival_departure(s.span, &excused_time);
+    let mut meaning = None;
+    for &t in before
+        .iter()
+        .filter(|&&t| s.window.contains(t) && t < at)
+        .chain(std::iter::once(&at))
+    {
+        meaning = Some(match meaning {
+            None => Meaning::In,
+            Some(Meaning::GoingOut) => Meaning::Back,
+            Some(_) if t >= d => Meaning::Out,
+            Some(_) => Meaning::GoingOut,
+        });
+    }
+    match meaning.unwrap_or(Meaning::In) {
+        Meaning::In => {
+            let late = if at > a { whole_minutes(at - a) } else { 0 };
+            (
+                Meaning::In,
+                if late > thresholds.late_grace_minutes {
+                    late
+                } else {
+                    0
+                },
+            )
+        }
+        Meaning::GoingOut => (Meaning::GoingOut, whole_minutes(d - at)),
+        m => (m, 0),
+    }
+}
+
 fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) -> SessionRecord {
     let th = input.thresholds;
     let span = s.span;
@@ -280,14 +360,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
         rec.outcome = Outcome::Excused;
         return rec;
     }
-    let a = excused_time
-        .iter()
-        .find(|r| r.contains(span.start))
-        .map_or(span.start, |r| r.end);
-    let d = excused_time
-        .iter()
-        .find(|r| r.contains(span.end - 1))
-        .map_or(span.end, |r| r.start);
+    let (a, d) = arrival_departure(span, &excused_time);
     rec.expected_arrival = a;
     rec.expected_departure = d;
     let m = a + (d - a) / 2;
@@ -469,4 +542,52 @@ fn has_leave_kind(input: &DayInput<'_>) -> bool {
         );
         covered(&working_spans(s), &leave) > 0
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Schedule;
+    use crate::time::parse_time;
+
+    #[test]
+    fn live_meanings_through_a_day() {
+        let s = Schedule::default();
+        let plan = s.plan("2026-11-19".parse().unwrap(), None);
+        let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
+        let th = Thresholds::default();
+        let punches = [
+            "08:41", "10:00", "10:30", "12:01", "14:20", "16:50", "17:31",
+        ];
+        let want = [
+            (Meaning::In, 11),
+            (Meaning::GoingOut, 120),
+            (Meaning::Back, 0),
+            (Meaning::Out, 0),
+            (Meaning::In, 0),
+            (Meaning::GoingOut, 40),
+            (Meaning::Back, 0),
+        ];
+        let instants: Vec<Instant> = punches.iter().map(|p| t(p)).collect();
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(
+                live_meaning(&plan, &[], &th, &instants[..i], instants[i]),
+                *w,
+                "{}",
+                punches[i]
+            );
+        }
+        // Leave until 10:00 moves the expected arrival: 10:20 is 20 late.
+        let leave = [Excuse {
+            span: Span {
+                start: t("08:30"),
+                end: t("10:00"),
+            },
+            duty: true,
+        }];
+        assert_eq!(
+            live_meaning(&plan, &leave, &th, &[], t("10:20")),
+            (Meaning::In, 20)
+        );
+    }
 }

@@ -11,7 +11,8 @@ pub mod schedule;
 
 pub use calendar::{Calendar, HolidayFile};
 pub use day::{
-    evaluate, DayInput, DayRecord, Excuse, Figures, Outcome, SessionRecord, SpotCheck, Status, Trip,
+    evaluate, live_meaning, DayInput, DayRecord, Excuse, Figures, Meaning, Outcome, SessionRecord,
+    SpotCheck, Status, Trip,
 };
 pub use punches::{classify, CardAssignment, CardBook, RawPunch, Verdict};
 pub use schedule::{

@@ -255,6 +255,13 @@ impl Store {
             .optional()?)
     }
 
+    /// `PRAGMA data_version`: changes when another connection commits.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
     /// The newest punch instant stored, if any (the clock-jump check).
     pub fn latest_punch_at(&self) -> Result<Option<Instant>> {
         Ok(self
