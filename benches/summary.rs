@@ -41,17 +41,11 @@ fn config() -> Config {
 }
 
 fn at(date: NaiveDate, secs: i64) -> Instant {
-    local_to_instant(
-        chrono_tz::Asia::Shanghai,
-        date.and_hms_opt(0, 0, 0).unwrap() + chrono::Duration::seconds(secs),
-    )
+    local_to_instant(chrono_tz::Asia::Shanghai, date.and_hms_opt(0, 0, 0).unwrap() + chrono::Duration::seconds(secs))
 }
 
 fn workdays(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-    from.iter_days()
-        .take_while(|d| *d <= to)
-        .filter(|d| d.weekday().num_days_from_monday() < 5)
-        .collect()
+    from.iter_days().take_while(|d| *d <= to).filter(|d| d.weekday().num_days_from_monday() < 5).collect()
 }
 
 fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
@@ -69,8 +63,7 @@ fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
             active_until: None,
         };
         w.put_staff(&s, 0).unwrap();
-        w.assign_card(&format!("01{i:08X}"), &s.staff_no, None, days[0], 0)
-            .unwrap();
+        w.assign_card(&format!("01{i:08X}"), &s.staff_no, None, days[0], 0).unwrap();
     }
     w.commit().unwrap();
     let mut punches = 0;
@@ -92,33 +85,15 @@ fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
                 times.push(left + 300 + rng.below(3000) as i64);
             }
             for t in times {
-                w.add_punch(&card, at(d, t), PunchSource::Reader, Some(true), None, 0)
-                    .unwrap();
+                w.add_punch(&card, at(d, t), PunchSource::Reader, Some(true), None, 0).unwrap();
                 punches += 1;
             }
             if rng.below(50) == 0 {
                 let f = d.and_hms_opt(8, 30, 0).unwrap();
-                w.add_leave(
-                    &format!("{i:05}"),
-                    "事假",
-                    f,
-                    f + chrono::Duration::hours(2),
-                    "",
-                    "",
-                    0,
-                )
-                .unwrap();
+                w.add_leave(&format!("{i:05}"), "事假", f, f + chrono::Duration::hours(2), "", "", 0).unwrap();
             }
             if rng.below(100) == 0 {
-                w.add_spot_check(
-                    &format!("{i:05}"),
-                    at(d, 10 * 3600),
-                    rng.below(2) == 0,
-                    "督查室",
-                    "",
-                    0,
-                )
-                .unwrap();
+                w.add_spot_check(&format!("{i:05}"), at(d, 10 * 3600), rng.below(2) == 0, "督查室", "", 0).unwrap();
             }
             if rng.below(200) == 0 {
                 let r = w
@@ -132,8 +107,7 @@ fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
                     )
                     .unwrap();
                 if rng.below(4) == 0 {
-                    w.void(VoidTarget::Punch, r.id(), "撤销", "head", 0)
-                        .unwrap();
+                    w.void(VoidTarget::Punch, r.id(), "撤销", "head", 0).unwrap();
                 }
             }
         }
@@ -156,6 +130,9 @@ fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
     punches
 }
 
+/// id, card, staff_no, at_ms, source, clock_synced.
+type RawPunchRow = (i64, Option<String>, Option<String>, i64, String, Option<bool>);
+
 /// The baseline: exactly the rows the report needs, one prepared statement per table.
 fn raw_read(db: &Path, from: Instant, to: Instant, dates: (NaiveDate, NaiveDate)) -> usize {
     let conn = rusqlite::Connection::open(db).unwrap();
@@ -163,74 +140,43 @@ fn raw_read(db: &Path, from: Instant, to: Instant, dates: (NaiveDate, NaiveDate)
     let mut stmt = conn
         .prepare("SELECT id, card, staff_no, at_ms, source, clock_synced FROM punches WHERE at_ms >= ?1 AND at_ms < ?2")
         .unwrap();
-    let rows: Vec<(
-        i64,
-        Option<String>,
-        Option<String>,
-        i64,
-        String,
-        Option<bool>,
-    )> = stmt
-        .query_map([from, to], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
+    let rows: Vec<RawPunchRow> = stmt
+        .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     n += rows.len();
     let mut stmt = conn.prepare("SELECT punch_id FROM punch_voids").unwrap();
     n += stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap().count();
-    let (lo, hi) = (
-        dates.0.to_string(),
-        (dates.1 + chrono::Duration::days(1)).to_string(),
-    );
+    let (lo, hi) = (dates.0.to_string(), (dates.1 + chrono::Duration::days(1)).to_string());
     let mut stmt = conn
         .prepare("SELECT id, staff_no, kind, from_local, to_local FROM leave WHERE to_local > ?1 AND from_local < ?2")
         .unwrap();
     let leave: Vec<(i64, String, String, String, String)> = stmt
-        .query_map([&lo, &hi], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
+        .query_map([&lo, &hi], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     n += leave.len();
     let mut stmt = conn.prepare("SELECT leave_id FROM leave_voids").unwrap();
     n += stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap().count();
-    let mut stmt = conn
-        .prepare("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2")
-        .unwrap();
+    let mut stmt =
+        conn.prepare("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2").unwrap();
     let roster: Vec<(String, String, String, String)> = stmt
-        .query_map([dates.0.to_string(), dates.1.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+        .query_map([dates.0.to_string(), dates.1.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     n += roster.len();
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, staff_no, at_ms, present FROM spot_checks WHERE at_ms >= ?1 AND at_ms < ?2",
-        )
-        .unwrap();
+    let mut stmt =
+        conn.prepare("SELECT id, staff_no, at_ms, present FROM spot_checks WHERE at_ms >= ?1 AND at_ms < ?2").unwrap();
     let checks: Vec<(i64, String, i64, bool)> = stmt
-        .query_map([from, to], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+        .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     n += checks.len();
-    let mut stmt = conn
-        .prepare("SELECT spot_check_id FROM spot_check_voids")
-        .unwrap();
+    let mut stmt = conn.prepare("SELECT spot_check_id FROM spot_check_voids").unwrap();
     n += stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap().count();
     n
 }
@@ -258,11 +204,7 @@ fn main() {
     assert_eq!(days.len(), 22);
     let t = Clock::now();
     let punches = build(&mut store, &days);
-    println!(
-        "built {STAFF} staff x {} workdays, {punches} punches in {:.1} s",
-        days.len(),
-        t.elapsed().as_secs_f64()
-    );
+    println!("built {STAFF} staff x {} workdays, {punches} punches in {:.1} s", days.len(), t.elapsed().as_secs_f64());
     let now = at(to, 40 * 86_400);
     let day = days[10];
 
@@ -283,9 +225,7 @@ fn main() {
     let (lo, hi) = read_range(&config, from, to);
     let mut rows = 0;
     let raw_read_ms = median_ms(|| rows = raw_read(&db, lo, hi, (from, to)));
-    println!(
-        "summary of {day} for {STAFF} staff: {summary_day_ms:.1} ms (median of {RUNS}; goal <= 50)"
-    );
+    println!("summary of {day} for {STAFF} staff: {summary_day_ms:.1} ms (median of {RUNS}; goal <= 50)");
     println!("report {from}..{to}: {report_month_ms:.1} ms (goal <= 1000)");
     println!("raw read of the month's {rows} rows: {raw_read_ms:.1} ms (baseline)");
     let ratio = report_month_ms / raw_read_ms;

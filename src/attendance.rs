@@ -16,8 +16,8 @@ use chrono::NaiveDate;
 use crate::config::Config;
 use crate::model::{PunchOwner, PunchRow, PunchSource, Snapshot, Staff};
 use crate::rules::{
-    self, Calendar, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule,
-    Span, SpotCheck, Verdict,
+    self, Calendar, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule, Span, SpotCheck,
+    Verdict,
 };
 use crate::time::{local_to_instant, Instant};
 
@@ -70,22 +70,13 @@ pub struct Attendance<'c> {
 }
 
 fn schedule_of<'c>(config: &'c Config, staff: &BTreeMap<String, Staff>, no: &str) -> &'c Schedule {
-    staff.get(no).map_or_else(
-        || config.default_schedule(),
-        |s| config.schedule(&s.schedule),
-    )
+    staff.get(no).map_or_else(|| config.default_schedule(), |s| config.schedule(&s.schedule))
 }
 
 impl<'c> Attendance<'c> {
     pub fn new(config: &'c Config, snapshot: Snapshot, now: Instant) -> Self {
-        let staff: BTreeMap<String, Staff> = snapshot
-            .staff
-            .into_iter()
-            .map(|s| (s.staff_no.clone(), s))
-            .collect();
-        let book = CardBook::new(&snapshot.assignments, |no, d| {
-            schedule_of(config, &staff, no).day_start(d)
-        });
+        let staff: BTreeMap<String, Staff> = snapshot.staff.into_iter().map(|s| (s.staff_no.clone(), s)).collect();
+        let book = CardBook::new(&snapshot.assignments, |no, d| schedule_of(config, &staff, no).day_start(d));
         let mut att = Attendance {
             config,
             now,
@@ -108,43 +99,21 @@ impl<'c> Attendance<'c> {
         }
         att.unknown.sort_by_key(|p| (p.at, p.id));
         for (no, list) in by_person {
-            let judged = att.judge_list(
-                &no,
-                list.into_iter()
-                    .map(|row| JudgedPunch {
-                        row,
-                        verdict: Verdict::Accepted,
-                    })
-                    .collect(),
-            );
+            let judged = att
+                .judge_list(&no, list.into_iter().map(|row| JudgedPunch { row, verdict: Verdict::Accepted }).collect());
             att.punches.insert(no, judged);
         }
         for l in snapshot.leave.into_iter().filter(|l| !l.voided) {
             let sched = schedule_of(config, &att.staff, &l.staff_no);
-            let span = Span {
-                start: local_to_instant(sched.tz, l.from),
-                end: local_to_instant(sched.tz, l.to),
-            };
+            let span = Span { start: local_to_instant(sched.tz, l.from), end: local_to_instant(sched.tz, l.to) };
             let duty = sched.duty_kinds.contains(&l.kind);
-            att.excuses
-                .entry(l.staff_no)
-                .or_default()
-                .push(Excuse { span, duty });
+            att.excuses.entry(l.staff_no).or_default().push(Excuse { span, duty });
         }
         for r in snapshot.roster {
-            att.roster
-                .entry((r.staff_no, r.date))
-                .or_default()
-                .push(r.span);
+            att.roster.entry((r.staff_no, r.date)).or_default().push(r.span);
         }
         for c in snapshot.spot_checks.into_iter().filter(|c| !c.voided) {
-            att.spot_checks
-                .entry(c.staff_no)
-                .or_default()
-                .push(SpotCheck {
-                    at: c.at,
-                    present: c.present,
-                });
+            att.spot_checks.entry(c.staff_no).or_default().push(SpotCheck { at: c.at, present: c.present });
         }
         att
     }
@@ -152,11 +121,9 @@ impl<'c> Attendance<'c> {
     /// The staff number a punch belongs to (R3), if any.
     pub fn owner(&self, p: &PunchRow) -> Option<String> {
         match &p.owner {
-            PunchOwner::Card(c) => self
-                .book
-                .owner(c, p.at)
-                .filter(|no| self.staff.contains_key(*no))
-                .map(str::to_string),
+            PunchOwner::Card(c) => {
+                self.book.owner(c, p.at).filter(|no| self.staff.contains_key(*no)).map(str::to_string)
+            }
             PunchOwner::Staff(s) => self.staff.contains_key(s).then(|| s.clone()),
         }
     }
@@ -173,11 +140,7 @@ impl<'c> Attendance<'c> {
                 added: p.row.source == PunchSource::Correction,
             })
             .collect();
-        let window = i64::from(
-            schedule_of(self.config, &self.staff, no)
-                .thresholds
-                .duplicate_scan_seconds,
-        ) * 1000;
+        let window = i64::from(schedule_of(self.config, &self.staff, no).thresholds.duplicate_scan_seconds) * 1000;
         for (p, v) in list.iter_mut().zip(rules::classify(&raw, window)) {
             p.verdict = v;
         }
@@ -189,23 +152,15 @@ impl<'c> Attendance<'c> {
     /// of an unknown card.
     pub fn add_punch(&mut self, row: PunchRow) -> Option<(String, Verdict)> {
         let Some(no) = self.owner(&row) else {
-            let i = self
-                .unknown
-                .partition_point(|p| (p.at, p.id) < (row.at, row.id));
+            let i = self.unknown.partition_point(|p| (p.at, p.id) < (row.at, row.id));
             self.unknown.insert(i, row);
             return None;
         };
         let id = row.id;
         let mut list = self.punches.remove(&no).unwrap_or_default();
-        list.push(JudgedPunch {
-            row,
-            verdict: Verdict::Accepted,
-        });
+        list.push(JudgedPunch { row, verdict: Verdict::Accepted });
         let list = self.judge_list(&no, list);
-        let verdict = list
-            .iter()
-            .find(|p| p.row.id == id)
-            .map_or(Verdict::Accepted, |p| p.verdict);
+        let verdict = list.iter().find(|p| p.row.id == id).map_or(Verdict::Accepted, |p| p.verdict);
         self.punches.insert(no.clone(), list);
         Some((no, verdict))
     }
@@ -278,27 +233,18 @@ impl<'c> Attendance<'c> {
         let no = staff.staff_no.as_str();
         let rostered = self.roster.contains_key(&(staff.staff_no.clone(), date));
         let plan = self.plan_for(staff, date);
-        let obligated =
-            rostered || (self.calendar.is_workday(date, schedule) && staff.active_on(date));
+        let obligated = rostered || (self.calendar.is_workday(date, schedule) && staff.active_on(date));
         let all = self.punches.get(no).map_or(&[][..], Vec::as_slice);
         let lo = all.partition_point(|p| p.row.at < plan.day.start);
         let hi = all.partition_point(|p| p.row.at < plan.day.end);
         let punches = all[lo..hi].to_vec();
-        let accepted: Vec<Instant> = punches
-            .iter()
-            .filter(|p| p.verdict == Verdict::Accepted)
-            .map(|p| p.row.at)
-            .collect();
+        let accepted: Vec<Instant> =
+            punches.iter().filter(|p| p.verdict == Verdict::Accepted).map(|p| p.row.at).collect();
         let excuses = self.excuses.get(no).map_or(&[][..], Vec::as_slice);
         let checks: Vec<SpotCheck> = self
             .spot_checks
             .get(no)
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|c| plan.day.contains(c.at))
-                    .collect()
-            })
+            .map(|v| v.iter().copied().filter(|c| plan.day.contains(c.at)).collect())
             .unwrap_or_default();
         let mut record = rules::evaluate(&DayInput {
             plan: &plan,
@@ -309,31 +255,16 @@ impl<'c> Attendance<'c> {
             thresholds: &schedule.thresholds,
             now: self.now,
         });
-        record.figures.corrections = punches
-            .iter()
-            .filter(|p| p.added() || p.verdict == Verdict::Voided)
-            .count() as u32;
-        PersonDay {
-            staff,
-            schedule,
-            date,
-            obligated,
-            plan,
-            record,
-            punches,
-            accepted,
-            excuses,
-        }
+        record.figures.corrections =
+            punches.iter().filter(|p| p.added() || p.verdict == Verdict::Voided).count() as u32;
+        PersonDay { staff, schedule, date, obligated, plan, record, punches, accepted, excuses }
     }
 
     /// Punches of unassigned cards in the attendance day `date` of the
     /// default schedule (R1), not voided.
     pub fn unknown_card_punches(&self, date: NaiveDate) -> Vec<&PunchRow> {
         let plan = self.plan(self.config.default_schedule(), date);
-        self.unknown
-            .iter()
-            .filter(|p| !p.voided && plan.day.contains(p.at))
-            .collect()
+        self.unknown.iter().filter(|p| !p.voided && plan.day.contains(p.at)).collect()
     }
 
     /// Punches recorded while the clock was not synchronized, in the day.
@@ -349,8 +280,7 @@ impl<'c> Attendance<'c> {
 
     /// Whether `date` is a workday by the calendar and the default schedule (R2).
     pub fn workday(&self, date: NaiveDate) -> bool {
-        self.calendar
-            .is_workday(date, self.config.default_schedule())
+        self.calendar.is_workday(date, self.config.default_schedule())
     }
 
     /// Whether a calendar was imported for the date's year (R2).
@@ -361,27 +291,14 @@ impl<'c> Attendance<'c> {
     /// Whether `date` is over for every schedule in use (R11).
     pub fn closed(&self, date: NaiveDate) -> bool {
         let next = date.succ_opt().unwrap_or(date);
-        self.config
-            .schedules
-            .values()
-            .all(|s| self.now >= s.day_start(next))
+        self.config.schedules.values().all(|s| self.now >= s.day_start(next))
     }
 }
 
 /// The instants to read from the store to judge `from..=to`: a day before
 /// for the duplicate window's lookback (R3) and the zones' spread.
 pub fn read_range(config: &Config, from: NaiveDate, to: NaiveDate) -> (Instant, Instant) {
-    let starts = config
-        .schedules
-        .values()
-        .map(|s| s.day_start(from))
-        .min()
-        .unwrap_or(0);
-    let ends = config
-        .schedules
-        .values()
-        .map(|s| s.day_start(to + chrono::Duration::days(1)))
-        .max()
-        .unwrap_or(0);
+    let starts = config.schedules.values().map(|s| s.day_start(from)).min().unwrap_or(0);
+    let ends = config.schedules.values().map(|s| s.day_start(to + chrono::Duration::days(1))).max().unwrap_or(0);
     (starts - 86_400_000, ends)
 }

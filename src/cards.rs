@@ -6,11 +6,10 @@
 pub fn normalize(text: &str) -> Result<String, String> {
     let t = text.trim();
     if let Some(dec) = t.strip_prefix('#') {
-        let n: u64 = dec.parse().map_err(|_| {
-            format!("bad card number {t:?}: after # only the decimal digits printed on the card")
-        })?;
-        let n = u32::try_from(n)
-            .map_err(|_| format!("card number {t:?} is over 4 bytes (4294967295)"))?;
+        let n: u64 = dec
+            .parse()
+            .map_err(|_| format!("bad card number {t:?}: after # only the decimal digits printed on the card"))?;
+        let n = u32::try_from(n).map_err(|_| format!("card number {t:?} is over 4 bytes (4294967295)"))?;
         return Ok(format!("#{n:010}"));
     }
     if t.len() < 4 || t.len() > 32 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {

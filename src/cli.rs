@@ -19,11 +19,7 @@ use crate::summary;
 use crate::time::{parse_date, parse_time, rfc3339, Instant};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "dutyclock",
-    version,
-    about = "Attendance kiosk: punches, rules and discipline summaries"
-)]
+#[command(name = "dutyclock", version, about = "Attendance kiosk: punches, rules and discipline summaries")]
 pub struct Cli {
     /// The data directory (database and config.toml).
     #[arg(long, global = true, env = "DUTYCLOCK_DATA_DIR", value_name = "DIR")]
@@ -210,9 +206,9 @@ pub enum Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotInitialised(_)
-            | StoreError::AlreadyExists(_)
-            | StoreError::Invalid(_) => Failure::Input(e.to_string()),
+            StoreError::NotInitialised(_) | StoreError::AlreadyExists(_) | StoreError::Invalid(_) => {
+                Failure::Input(e.to_string())
+            }
             _ => Failure::Runtime(e.to_string()),
         }
     }
@@ -256,10 +252,7 @@ pub struct Paths {
 impl Paths {
     pub fn new(cli: &Cli) -> Paths {
         let dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
-        let config = cli
-            .config
-            .clone()
-            .unwrap_or_else(|| dir.join("config.toml"));
+        let config = cli.config.clone().unwrap_or_else(|| dir.join("config.toml"));
         let db = dir.join(DB_FILE);
         Paths { dir, config, db }
     }
@@ -350,51 +343,25 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             let o = import::punches(&mut store, &config, &file, format, now())?;
             report_import(out, &file, "punches", &o, true)
         }
-        Command::Punches(PunchesCmd::List { date, staff }) => {
-            list_punches(paths, &date, staff.as_deref(), out)
-        }
+        Command::Punches(PunchesCmd::List { date, staff }) => list_punches(paths, &date, staff.as_deref(), out),
         Command::Spotcheck(SpotCmd::Import { file }) => {
             let (mut store, config) = paths.open()?;
             let o = import::spot_checks(&mut store, &config, &file, now())?;
             report_import(out, &file, "spot checks", &o, true)
         }
-        Command::Spotcheck(SpotCmd::Void { id, why }) => {
-            void(paths, VoidTarget::SpotCheck, id, why, out)
-        }
-        Command::Correction(CorrectionCmd::Add { staff, at, why }) => {
-            correction_add(paths, &staff, &at, why, out)
-        }
-        Command::Correction(CorrectionCmd::Void { punch, why }) => {
-            void(paths, VoidTarget::Punch, punch, why, out)
-        }
+        Command::Spotcheck(SpotCmd::Void { id, why }) => void(paths, VoidTarget::SpotCheck, id, why, out),
+        Command::Correction(CorrectionCmd::Add { staff, at, why }) => correction_add(paths, &staff, &at, why, out),
+        Command::Correction(CorrectionCmd::Void { punch, why }) => void(paths, VoidTarget::Punch, punch, why, out),
         Command::Summary { date, format } => summary_cmd(paths, &date, format, out),
-        Command::Report {
-            from,
-            to,
-            unit,
-            format,
-            output,
-        } => report_cmd(
-            paths,
-            &from,
-            &to,
-            unit.as_deref(),
-            format,
-            output.as_deref(),
-            out,
-        ),
+        Command::Report { from, to, unit, format, output } => {
+            report_cmd(paths, &from, &to, unit.as_deref(), format, output.as_deref(), out)
+        }
         Command::Run { demo, headless } => run_kiosk(paths, demo, headless, out),
         Command::Verify => {
             let (store, _) = paths.open()?;
             let problems = store.verify()?;
             if problems.is_empty() {
-                writeln!(
-                    out,
-                    "ok: {} (schema {})",
-                    store.path().display(),
-                    store.schema_version()?
-                )
-                .map_err(io)?;
+                writeln!(out, "ok: {} (schema {})", store.path().display(), store.schema_version()?).map_err(io)?;
                 Ok(())
             } else {
                 Err(Failure::Verify(problems))
@@ -407,27 +374,15 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
 fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> Outcome {
     let paths = if demo {
         let dir = crate::kiosk::demo_dir().map_err(Failure::Runtime)?;
-        eprintln!(
-            "demo: data in {} (type card ids, e.g. 4F68DD7CAD, then Enter)",
-            dir.display()
-        );
-        Paths {
-            config: dir.join("config.toml"),
-            db: dir.join(DB_FILE),
-            dir,
-        }
+        eprintln!("demo: data in {} (type card ids, e.g. 4F68DD7CAD, then Enter)", dir.display());
+        Paths { config: dir.join("config.toml"), db: dir.join(DB_FILE), dir }
     } else {
-        Paths {
-            dir: paths.dir.clone(),
-            config: paths.config.clone(),
-            db: paths.db.clone(),
-        }
+        Paths { dir: paths.dir.clone(), config: paths.config.clone(), db: paths.db.clone() }
     };
     let (store, config) = paths.open()?;
     if !headless {
         return Err(Failure::Input(
-            "this build has no touchscreen yet: run with --headless (live events as JSON lines)"
-                .into(),
+            "this build has no touchscreen yet: run with --headless (live events as JSON lines)".into(),
         ));
     }
     crate::kiosk::run_headless(&config, store, out).map_err(Failure::Runtime)
@@ -435,34 +390,18 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
 
 #[cfg(not(feature = "kiosk"))]
 fn run_kiosk(_: &Paths, _: bool, _: bool, _: &mut dyn Write) -> Outcome {
-    Err(Failure::Input(
-        "this build has no kiosk (built without the kiosk feature)".into(),
-    ))
+    Err(Failure::Input("this build has no kiosk (built without the kiosk feature)".into()))
 }
 
-fn init(
-    paths: &Paths,
-    kiosk_id: Option<String>,
-    units: Vec<String>,
-    out: &mut dyn Write,
-) -> Outcome {
+fn init(paths: &Paths, kiosk_id: Option<String>, units: Vec<String>, out: &mut dyn Write) -> Outcome {
     if paths.dir.exists() && !paths.dir.is_dir() {
-        return Err(Failure::Input(format!(
-            "{} exists and is not a directory",
-            paths.dir.display()
-        )));
+        return Err(Failure::Input(format!("{} exists and is not a directory", paths.dir.display())));
     }
     if paths.db.exists() {
-        return Err(Failure::Input(format!(
-            "{} already exists: refusing to overwrite it",
-            paths.db.display()
-        )));
+        return Err(Failure::Input(format!("{} already exists: refusing to overwrite it", paths.db.display())));
     }
     if paths.config.exists() {
-        return Err(Failure::Input(format!(
-            "{} already exists: refusing to overwrite it",
-            paths.config.display()
-        )));
+        return Err(Failure::Input(format!("{} already exists: refusing to overwrite it", paths.config.display())));
     }
     std::fs::create_dir_all(&paths.dir)
         .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", paths.dir.display())))?;
@@ -473,45 +412,21 @@ fn init(
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "kiosk-1".into())
     });
-    let units = if units.is_empty() {
-        vec!["本单位".to_string()]
-    } else {
-        units
-    };
+    let units = if units.is_empty() { vec!["本单位".to_string()] } else { units };
     let text = default_config_text(&kiosk_id, &units);
     // Check our own text before writing it, so init never leaves a bad config.
     input(Config::parse(&text, &paths.config))?;
     let store = Store::create(&paths.db)?;
     std::fs::write(&paths.config, text)
         .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", paths.config.display())))?;
-    writeln!(
-        out,
-        "created {} and {}",
-        paths.config.display(),
-        store.path().display()
-    )
-    .map_err(io)?;
+    writeln!(out, "created {} and {}", paths.config.display(), store.path().display()).map_err(io)?;
     Ok(())
 }
 
-fn report_import(
-    out: &mut dyn Write,
-    file: &Path,
-    what: &str,
-    o: &import::Outcome,
-    ids: bool,
-) -> Outcome {
-    let mut line = format!(
-        "{}: {} {what} added, {} already stored",
-        file.display(),
-        o.added,
-        o.existing
-    );
+fn report_import(out: &mut dyn Write, file: &Path, what: &str, o: &import::Outcome, ids: bool) -> Outcome {
+    let mut line = format!("{}: {} {what} added, {} already stored", file.display(), o.added, o.existing);
     if ids && !o.ids.is_empty() {
-        let (lo, hi) = (
-            o.ids.iter().min().copied().unwrap_or(0),
-            o.ids.iter().max().copied().unwrap_or(0),
-        );
+        let (lo, hi) = (o.ids.iter().min().copied().unwrap_or(0), o.ids.iter().max().copied().unwrap_or(0));
         let contiguous = (hi - lo + 1) as usize == o.ids.len();
         if contiguous && o.ids.len() > 3 {
             line.push_str(&format!(" (ids {lo}–{hi})"));
@@ -539,20 +454,13 @@ fn void(paths: &Paths, target: VoidTarget, id: i64, why: VoidArgs, out: &mut dyn
     Ok(())
 }
 
-fn correction_add(
-    paths: &Paths,
-    staff_no: &str,
-    at: &str,
-    why: VoidArgs,
-    out: &mut dyn Write,
-) -> Outcome {
+fn correction_add(paths: &Paths, staff_no: &str, at: &str, why: VoidArgs, out: &mut dyn Write) -> Outcome {
     if why.reason.trim().is_empty() || why.by.trim().is_empty() {
         return Err(Failure::Input("--reason and --by must not be empty".into()));
     }
     let (mut store, config) = paths.open()?;
-    let staff = store
-        .staff_member(staff_no)?
-        .ok_or_else(|| Failure::Input(format!("unknown staff number {staff_no:?}")))?;
+    let staff =
+        store.staff_member(staff_no)?.ok_or_else(|| Failure::Input(format!("unknown staff number {staff_no:?}")))?;
     let tz = config.schedule(&staff.schedule).tz;
     let at = input(parse_time(at, tz).map_err(|m| format!("--at: {m}")))?;
     let mut w = store.writer()?;
@@ -566,23 +474,10 @@ fn correction_add(
     )?;
     w.commit()?;
     if r.is_new() {
-        writeln!(
-            out,
-            "added punch {} for {} at {}",
-            r.id(),
-            staff.staff_no,
-            rfc3339(tz, at)
-        )
-        .map_err(io)?;
+        writeln!(out, "added punch {} for {} at {}", r.id(), staff.staff_no, rfc3339(tz, at)).map_err(io)?;
     } else {
-        writeln!(
-            out,
-            "already recorded: punch {} for {} at {}",
-            r.id(),
-            staff.staff_no,
-            rfc3339(tz, at)
-        )
-        .map_err(io)?;
+        writeln!(out, "already recorded: punch {} for {} at {}", r.id(), staff.staff_no, rfc3339(tz, at))
+            .map_err(io)?;
     }
     Ok(())
 }
@@ -619,16 +514,11 @@ fn summary_cmd(paths: &Paths, date: &str, format: SummaryFormat, out: &mut dyn W
     }
     match format {
         SummaryFormat::Json => {
-            let text =
-                serde_json::to_string_pretty(&s).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&s).map_err(|e| Failure::Runtime(e.to_string()))?;
             writeln!(out, "{text}").map_err(io)
         }
-        SummaryFormat::Table => {
-            write!(out, "{}", render::summary_table(&s, config.language)).map_err(io)
-        }
-        SummaryFormat::Csv => {
-            render::summary_csv(&s, out).map_err(|e| Failure::Runtime(e.to_string()))
-        }
+        SummaryFormat::Table => write!(out, "{}", render::summary_table(&s, config.language)).map_err(io),
+        SummaryFormat::Csv => render::summary_csv(&s, out).map_err(|e| Failure::Runtime(e.to_string())),
     }
 }
 
@@ -658,9 +548,7 @@ fn report_cmd(
         }
     }
     if format == ReportFormat::Xlsx && output.is_none() {
-        return Err(Failure::Input(
-            "--format xlsx needs --output FILE.xlsx".into(),
-        ));
+        return Err(Failure::Input("--format xlsx needs --output FILE.xlsx".into()));
     }
     let (lo, hi) = read_range(&config, from, to);
     let snap = store.snapshot(lo, hi, (from, to))?;
@@ -671,13 +559,10 @@ fn report_cmd(
         ReportFormat::Table => render::report_table(&r, config.language).into_bytes(),
         ReportFormat::Csv => {
             let mut buf = Vec::new();
-            render::report_csv(&r, config.language, &mut buf)
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            render::report_csv(&r, config.language, &mut buf).map_err(|e| Failure::Runtime(e.to_string()))?;
             buf
         }
-        ReportFormat::Xlsx => {
-            render::report_xlsx(&r, config.language).map_err(|e| Failure::Runtime(e.to_string()))?
-        }
+        ReportFormat::Xlsx => render::report_xlsx(&r, config.language).map_err(|e| Failure::Runtime(e.to_string()))?,
     };
     match output {
         Some(path) => {
@@ -763,10 +648,8 @@ fn list_punches(paths: &Paths, date: &str, staff: Option<&str>, out: &mut dyn Wr
         }
     }
     rows.sort_by_key(|(at, r)| (*at, r[0].parse::<i64>().unwrap_or(0)));
-    let headers: Vec<String> = ["id", "at", "staff_no", "name", "card", "source", "flags"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let headers: Vec<String> =
+        ["id", "at", "staff_no", "name", "card", "source", "flags"].iter().map(|s| s.to_string()).collect();
     let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, r)| r).collect();
     write!(out, "{}", render::table(&headers, &rows)).map_err(io)?;
     Ok(())

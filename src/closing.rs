@@ -12,12 +12,7 @@ use crate::time::Instant;
 
 /// Computes a day's summary; a closed day is numbered: unchanged content
 /// keeps the stored revision, changed content stores the next (R11).
-pub fn summary(
-    store: &mut Store,
-    config: &Config,
-    date: NaiveDate,
-    now: Instant,
-) -> Result<DailySummary, StoreError> {
+pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant) -> Result<DailySummary, StoreError> {
     let (from, to) = read_range(config, date, date);
     let snap = store.snapshot(from, to, (date, date))?;
     let att = Attendance::new(config, snap, now);
@@ -29,8 +24,7 @@ pub fn summary(
     let key = s.content_key();
     match latest {
         Some((rev, content))
-            if serde_json::from_str::<DailySummary>(&content)
-                .is_ok_and(|old| old.content_key() == key) =>
+            if serde_json::from_str::<DailySummary>(&content).is_ok_and(|old| old.content_key() == key) =>
         {
             s.revision = rev;
         }

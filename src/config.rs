@@ -139,9 +139,7 @@ impl Config {
     /// The schedule by name, falling back to `default` (imports refuse
     /// unknown names, so the fallback only serves a config edited later).
     pub fn schedule(&self, name: &str) -> &Schedule {
-        self.schedules
-            .get(name)
-            .unwrap_or_else(|| self.default_schedule())
+        self.schedules.get(name).unwrap_or_else(|| self.default_schedule())
     }
 
     /// Reads and validates a config file.
@@ -154,10 +152,7 @@ impl Config {
         })?;
         let text = String::from_utf8(text).map_err(|e| ConfigError {
             file: path.to_path_buf(),
-            line: Some(line_of(
-                &String::from_utf8_lossy(e.as_bytes()),
-                e.utf8_error().valid_up_to(),
-            )),
+            line: Some(line_of(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to())),
             key: String::new(),
             message: "not UTF-8".into(),
         })?;
@@ -170,12 +165,7 @@ impl Config {
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let line = e.inner().span().map(|s| line_of(text, s.start));
             let message = e.inner().message().trim().to_string();
-            ConfigError {
-                file: file.to_path_buf(),
-                line,
-                key: e.path().to_string().replace("?", ""),
-                message,
-            }
+            ConfigError { file: file.to_path_buf(), line, key: e.path().to_string().replace("?", ""), message }
         })?;
         let err = |key: String, message: String, needle: &str| ConfigError {
             file: file.to_path_buf(),
@@ -184,36 +174,22 @@ impl Config {
             message,
         };
         if raw.kiosk_id.trim().is_empty() {
-            return Err(err(
-                "kiosk_id".into(),
-                "must not be empty".into(),
-                "kiosk_id",
-            ));
+            return Err(err("kiosk_id".into(), "must not be empty".into(), "kiosk_id"));
         }
         if raw.units.is_empty() || raw.units.iter().any(|u| u.trim().is_empty()) {
-            return Err(err(
-                "units".into(),
-                "list at least one unit, none empty".into(),
-                "units",
-            ));
+            return Err(err("units".into(), "list at least one unit, none empty".into(), "units"));
         }
         if matches!(raw.reader.kind, ReaderKind::Wiegand)
             && (raw.reader.d0_pin.is_none() || raw.reader.d1_pin.is_none())
         {
-            return Err(err(
-                "reader.d0_pin".into(),
-                "wiegand needs d0_pin and d1_pin".into(),
-                "[reader]",
-            ));
+            return Err(err("reader.d0_pin".into(), "wiegand needs d0_pin and d1_pin".into(), "[reader]"));
         }
         let mut schedules = BTreeMap::new();
         let mut raw_schedules = raw.schedules;
         raw_schedules.entry("default".into()).or_default();
         for (name, rs) in raw_schedules {
             let header = format!("[schedules.{name}]");
-            let s = rs
-                .build(&name)
-                .map_err(|(key, msg)| err(format!("schedules.{name}.{key}"), msg, &header))?;
+            let s = rs.build(&name).map_err(|(key, msg)| err(format!("schedules.{name}.{key}"), msg, &header))?;
             schedules.insert(name, s);
         }
         Ok(Config {
@@ -228,11 +204,7 @@ impl Config {
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..byte.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[derive(Deserialize)]
@@ -256,9 +228,7 @@ struct Hhmm(NaiveTime);
 impl<'de> Deserialize<'de> for Hhmm {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        crate::time::parse_clock(&s)
-            .map(Hhmm)
-            .map_err(de::Error::custom)
+        crate::time::parse_clock(&s).map(Hhmm).map_err(de::Error::custom)
     }
 }
 
@@ -271,10 +241,7 @@ impl<'de> Deserialize<'de> for MonthDay {
         let s = String::deserialize(d)?;
         let bad = || de::Error::custom(format!("bad date {s:?}: expected MM-DD"));
         let (m, dd) = s.split_once('-').ok_or_else(bad)?;
-        let (m, dd): (u32, u32) = (
-            m.parse().map_err(|_| bad())?,
-            dd.parse().map_err(|_| bad())?,
-        );
+        let (m, dd): (u32, u32) = (m.parse().map_err(|_| bad())?, dd.parse().map_err(|_| bad())?);
         // 2024 is a leap year, so 02-29 is accepted.
         chrono::NaiveDate::from_ymd_opt(2024, m, dd).ok_or_else(bad)?;
         Ok(MonthDay(m, dd))
@@ -286,11 +253,9 @@ struct Zone(Tz);
 impl<'de> Deserialize<'de> for Zone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse::<Tz>().map(Zone).map_err(|_| {
-            de::Error::custom(format!(
-                "unknown IANA time zone {s:?} (e.g. \"Asia/Shanghai\")"
-            ))
-        })
+        s.parse::<Tz>()
+            .map(Zone)
+            .map_err(|_| de::Error::custom(format!("unknown IANA time zone {s:?} (e.g. \"Asia/Shanghai\")")))
     }
 }
 
@@ -307,11 +272,7 @@ impl<'de> Deserialize<'de> for Day {
             "fri" => Weekday::Fri,
             "sat" => Weekday::Sat,
             "sun" => Weekday::Sun,
-            _ => {
-                return Err(de::Error::custom(format!(
-                    "bad weekday {s:?}: use mon tue wed thu fri sat sun"
-                )))
-            }
+            _ => return Err(de::Error::custom(format!("bad weekday {s:?}: use mon tue wed thu fri sat sun"))),
         };
         Ok(Day(w))
     }
@@ -326,10 +287,7 @@ struct RawSpan {
 
 impl RawSpan {
     fn clock(self) -> ClockSpan {
-        ClockSpan {
-            start: self.start.0,
-            end: self.end.0,
-        }
+        ClockSpan { start: self.start.0, end: self.end.0 }
     }
 }
 
@@ -371,27 +329,18 @@ impl RawSchedule {
             day_starts_at: self.day_starts_at.map_or(d.day_starts_at, |t| t.0),
             workdays: d.workdays,
             timetable: Timetable {
-                sessions: self.sessions.map_or(d.timetable.sessions.clone(), |v| {
-                    v.into_iter().map(RawSpan::clock).collect()
-                }),
-                breaks: self
-                    .breaks
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(RawSpan::clock)
-                    .collect(),
+                sessions: self
+                    .sessions
+                    .map_or(d.timetable.sessions.clone(), |v| v.into_iter().map(RawSpan::clock).collect()),
+                breaks: self.breaks.unwrap_or_default().into_iter().map(RawSpan::clock).collect(),
             },
             seasons: vec![],
             thresholds: Thresholds {
                 late_grace_minutes: self.late_grace_minutes.unwrap_or(th.late_grace_minutes),
                 early_grace_minutes: self.early_grace_minutes.unwrap_or(th.early_grace_minutes),
                 absent_after_minutes: self.absent_after_minutes.unwrap_or(th.absent_after_minutes),
-                off_post_grace_minutes: self
-                    .off_post_grace_minutes
-                    .unwrap_or(th.off_post_grace_minutes),
-                duplicate_scan_seconds: self
-                    .duplicate_scan_seconds
-                    .unwrap_or(th.duplicate_scan_seconds),
+                off_post_grace_minutes: self.off_post_grace_minutes.unwrap_or(th.off_post_grace_minutes),
+                duplicate_scan_seconds: self.duplicate_scan_seconds.unwrap_or(th.duplicate_scan_seconds),
             },
             duty_kinds: self.duty_kinds.unwrap_or(d.duty_kinds),
         };
@@ -431,10 +380,7 @@ fn check_timetable(s: &Schedule, t: &Timetable, prefix: &str) -> Result<(), (Str
     let offs: Vec<_> = t.sessions.iter().map(|c| s.span_offsets(c)).collect();
     for (i, (c, (a, b))) in t.sessions.iter().zip(&offs).enumerate() {
         if c.start == c.end {
-            return Err((
-                key(&format!("sessions[{i}]")),
-                "start and end are the same".into(),
-            ));
+            return Err((key(&format!("sessions[{i}]")), "start and end are the same".into()));
         }
         if *b > chrono::Duration::days(1) {
             return Err((
@@ -448,19 +394,13 @@ fn check_timetable(s: &Schedule, t: &Timetable, prefix: &str) -> Result<(), (Str
             ));
         }
         if i > 0 && *a < offs[i - 1].1 {
-            return Err((
-                key(&format!("sessions[{i}]")),
-                "sessions must be in order and must not overlap".into(),
-            ));
+            return Err((key(&format!("sessions[{i}]")), "sessions must be in order and must not overlap".into()));
         }
     }
     for (j, br) in t.breaks.iter().enumerate() {
         let (a, b) = s.span_offsets(br);
         if !offs.iter().any(|(sa, sb)| *sa <= a && b <= *sb) {
-            return Err((
-                key(&format!("breaks[{j}]")),
-                "a break must lie inside one session".into(),
-            ));
+            return Err((key(&format!("breaks[{j}]")), "a break must lie inside one session".into()));
         }
     }
     Ok(())
@@ -468,11 +408,7 @@ fn check_timetable(s: &Schedule, t: &Timetable, prefix: &str) -> Result<(), (Str
 
 /// The commented default `config.toml` that `dutyclock init` writes.
 pub fn default_config_text(kiosk_id: &str, units: &[String]) -> String {
-    let units = units
-        .iter()
-        .map(|u| format!("{u:?}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let units = units.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", ");
     format!(
         r#"# dutyclock kiosk configuration. Keys and defaults: SPEC.md and RULES.md.
 
@@ -524,18 +460,13 @@ mod tests {
     fn default_text_parses() {
         let c = parse(&default_config_text("k1", &["区财政局".into()])).unwrap();
         assert_eq!(c.kiosk_id, "k1");
-        assert_eq!(
-            c.default_schedule().timetable,
-            Schedule::default().timetable
-        );
+        assert_eq!(c.default_schedule().timetable, Schedule::default().timetable);
         assert_eq!(c.language, Language::ZhCn);
     }
 
     #[test]
     fn unknown_key_names_key_and_line() {
-        let e =
-            parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[reader]\nkind = \"simulated\"\nspeed = 3\n")
-                .unwrap_err();
+        let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[reader]\nkind = \"simulated\"\nspeed = 3\n").unwrap_err();
         assert_eq!(e.line, Some(5), "{e}");
         assert!(e.to_string().contains("speed"), "{e}");
     }
@@ -546,15 +477,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.key.contains("schedules.default.sessions"), "{e}");
-        let e = parse(
-            "kiosk_id = \"a\"\nunits = [\"u\"]\n[schedules.default]\ntimezone = \"Mars/Base\"\n",
-        )
-        .unwrap_err();
+        let e =
+            parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[schedules.default]\ntimezone = \"Mars/Base\"\n").unwrap_err();
         assert!(e.to_string().contains("timezone"), "{e}");
         let e = parse("units = [\"u\"]\n").unwrap_err();
         assert!(e.to_string().contains("kiosk_id"), "{e}");
-        let e =
-            parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[reader]\nkind = \"magic\"\n").unwrap_err();
+        let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[reader]\nkind = \"magic\"\n").unwrap_err();
         assert!(e.to_string().contains("reader.kind"), "{e}");
     }
 

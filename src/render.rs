@@ -42,12 +42,7 @@ pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
         }
     }
     let numeric: Vec<bool> = (0..n)
-        .map(|i| {
-            !rows.is_empty()
-                && rows
-                    .iter()
-                    .all(|r| r.get(i).is_some_and(|c| c.parse::<f64>().is_ok()))
-        })
+        .map(|i| !rows.is_empty() && rows.iter().all(|r| r.get(i).is_some_and(|c| c.parse::<f64>().is_ok())))
         .collect();
     let line = |cells: &[String]| {
         let mut s = String::new();
@@ -70,13 +65,7 @@ pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
         s
     };
     let mut out = line(headers);
-    out.push_str(
-        &widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  "),
-    );
+    out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
     out.push('\n');
     for r in rows {
         out.push_str(&line(r));
@@ -103,10 +92,7 @@ const SUMMARY_FIGURES: &[(&str, &str, &str)] = &[
 ];
 
 fn figure_values(v: &serde_json::Value) -> Vec<String> {
-    SUMMARY_FIGURES
-        .iter()
-        .map(|(k, _, _)| v.get(*k).map(|x| x.to_string()).unwrap_or_default())
-        .collect()
+    SUMMARY_FIGURES.iter().map(|(k, _, _)| v.get(*k).map(|x| x.to_string()).unwrap_or_default()).collect()
 }
 
 /// `summary --format table`.
@@ -148,34 +134,16 @@ pub fn summary_table(s: &DailySummary, lang: Language) -> String {
     let mut headers: Vec<String> = if zh {
         vec!["工号".into(), "姓名".into(), "单位".into(), "状态".into()]
     } else {
-        vec![
-            "staff_no".into(),
-            "name".into(),
-            "unit".into(),
-            "status".into(),
-        ]
+        vec!["staff_no".into(), "name".into(), "unit".into(), "status".into()]
     };
-    headers.extend(
-        SUMMARY_FIGURES
-            .iter()
-            .map(|(_, z, e)| if zh { z.to_string() } else { e.to_string() }),
-    );
-    headers.push(if zh {
-        "打卡".into()
-    } else {
-        "punches".into()
-    });
+    headers.extend(SUMMARY_FIGURES.iter().map(|(_, z, e)| if zh { z.to_string() } else { e.to_string() }));
+    headers.push(if zh { "打卡".into() } else { "punches".into() });
     let rows: Vec<Vec<String>> = s
         .people
         .iter()
         .map(|p| {
             let v = serde_json::to_value(p.figures).unwrap_or_default();
-            let mut r = vec![
-                p.staff_no.clone(),
-                p.name.clone(),
-                p.unit.clone(),
-                status_word(p.status, lang).into(),
-            ];
+            let mut r = vec![p.staff_no.clone(), p.name.clone(), p.unit.clone(), status_word(p.status, lang).into()];
             r.extend(figure_values(&v));
             r.push(p.punches.join(" "));
             r
@@ -194,12 +162,7 @@ pub fn summary_csv(s: &DailySummary, out: impl Write) -> csv::Result<()> {
     w.write_record(&header)?;
     for p in &s.people {
         let v = serde_json::to_value(p.figures).unwrap_or_default();
-        let mut r = vec![
-            p.staff_no.clone(),
-            p.name.clone(),
-            p.unit.clone(),
-            p.status.as_str().to_string(),
-        ];
+        let mut r = vec![p.staff_no.clone(), p.name.clone(), p.unit.clone(), p.status.as_str().to_string()];
         r.extend(figure_values(&v));
         r.push(p.punches.join(" "));
         w.write_record(&r)?;
@@ -241,24 +204,13 @@ impl Sheet {
     fn columns(self) -> Vec<(&'static str, &'static str)> {
         match self {
             Sheet::People => REPORT_COLUMNS.to_vec(),
-            Sheet::Units => REPORT_COLUMNS
-                .iter()
-                .copied()
-                .filter(|(k, _)| !matches!(*k, "staff_no" | "name"))
-                .collect(),
+            Sheet::Units => {
+                REPORT_COLUMNS.iter().copied().filter(|(k, _)| !matches!(*k, "staff_no" | "name")).collect()
+            }
         }
     }
     fn headers(self, lang: Language) -> Vec<String> {
-        self.columns()
-            .iter()
-            .map(|(k, z)| {
-                if lang == Language::ZhCn {
-                    z.to_string()
-                } else {
-                    k.to_string()
-                }
-            })
-            .collect()
+        self.columns().iter().map(|(k, z)| if lang == Language::ZhCn { z.to_string() } else { k.to_string() }).collect()
     }
 }
 
@@ -299,19 +251,11 @@ pub fn report_table(r: &Report, lang: Language) -> String {
         format!("Report {} to {}\n\nPeople\n", r.from, r.to)
     };
     let rows = |rows: &[ReportRow], sheet| -> Vec<Vec<String>> {
-        rows.iter()
-            .map(|row| report_cells(row, sheet).iter().map(Cell::text).collect())
-            .collect()
+        rows.iter().map(|row| report_cells(row, sheet).iter().map(Cell::text).collect()).collect()
     };
-    out.push_str(&table(
-        &Sheet::People.headers(lang),
-        &rows(&r.people, Sheet::People),
-    ));
+    out.push_str(&table(&Sheet::People.headers(lang), &rows(&r.people, Sheet::People)));
     out.push_str(if zh { "\n单位\n" } else { "\nUnits\n" });
-    out.push_str(&table(
-        &Sheet::Units.headers(lang),
-        &rows(&r.units, Sheet::Units),
-    ));
+    out.push_str(&table(&Sheet::Units.headers(lang), &rows(&r.units, Sheet::Units)));
     out
 }
 
@@ -331,10 +275,7 @@ pub fn report_xlsx(r: &Report, lang: Language) -> Result<Vec<u8>, rust_xlsxwrite
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
-    for (name, sheet, rows) in [
-        ("个人", Sheet::People, &r.people),
-        ("单位", Sheet::Units, &r.units),
-    ] {
+    for (name, sheet, rows) in [("个人", Sheet::People, &r.people), ("单位", Sheet::Units, &r.units)] {
         let ws = wb.add_worksheet();
         ws.set_name(name)?;
         for (c, h) in sheet.headers(lang).iter().enumerate() {
@@ -361,13 +302,8 @@ mod tests {
 
     #[test]
     fn cjk_columns_align_by_display_width() {
-        let t = table(
-            &["name".into(), "n".into()],
-            &[
-                vec!["张三".into(), "1".into()],
-                vec!["Bob".into(), "22".into()],
-            ],
-        );
+        let t =
+            table(&["name".into(), "n".into()], &[vec!["张三".into(), "1".into()], vec!["Bob".into(), "22".into()]]);
         let lines: Vec<&str> = t.lines().collect();
         // "张三" is 4 columns wide; the numbers line up at the right edge.
         assert_eq!(lines[2], "张三   1");

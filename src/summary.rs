@@ -111,11 +111,7 @@ pub fn daily(att: &Attendance<'_>, date: NaiveDate) -> DailySummary {
             unit: staff.unit.clone(),
             status: day.record.status,
             figures: *f,
-            punches: day
-                .accepted
-                .iter()
-                .map(|&t| clock_time(day.schedule.tz, t))
-                .collect(),
+            punches: day.accepted.iter().map(|&t| clock_time(day.schedule.tz, t)).collect(),
         });
     }
     people.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
@@ -241,10 +237,7 @@ pub fn report(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate, unit: Option
         match units.iter_mut().find(|u| u.unit == row.unit) {
             Some(u) => u.add(&row),
             None => {
-                let mut u = ReportRow {
-                    unit: row.unit.clone(),
-                    ..ReportRow::default()
-                };
+                let mut u = ReportRow { unit: row.unit.clone(), ..ReportRow::default() };
                 u.add(&row);
                 units.push(u);
             }
@@ -252,16 +245,6 @@ pub fn report(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate, unit: Option
         people.push(row);
     }
     people.sort_by_cached_key(ReportRow::rank_key);
-    units.sort_by(|a, b| {
-        a.rank_key()
-            .0
-            .cmp(&b.rank_key().0)
-            .then_with(|| a.unit.cmp(&b.unit))
-    });
-    Report {
-        from,
-        to,
-        people,
-        units,
-    }
+    units.sort_by(|a, b| a.rank_key().0.cmp(&b.rank_key().0).then_with(|| a.unit.cmp(&b.unit)));
+    Report { from, to, people, units }
 }

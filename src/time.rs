@@ -40,10 +40,7 @@ pub fn local_to_instant(tz: Tz, local: NaiveDateTime) -> Instant {
 
 /// The local date-time of an instant in a zone.
 pub fn instant_to_local(tz: Tz, at: Instant) -> NaiveDateTime {
-    tz.timestamp_millis_opt(at)
-        .single()
-        .map(|dt| dt.naive_local())
-        .unwrap_or_default()
+    tz.timestamp_millis_opt(at).single().map(|dt| dt.naive_local()).unwrap_or_default()
 }
 
 /// RFC 3339 with the zone's offset, seconds precision (`2026-11-26T08:31:00+08:00`).
@@ -67,12 +64,7 @@ pub fn parse_time(text: &str, tz: Tz) -> Result<Instant, String> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.timestamp_millis());
     }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
         if let Ok(local) = NaiveDateTime::parse_from_str(t, fmt) {
             return Ok(local_to_instant(tz, local));
         }
@@ -86,12 +78,7 @@ pub fn parse_time(text: &str, tz: Tz) -> Result<Instant, String> {
 /// Parses a local `YYYY-MM-DD HH:MM` (seconds allowed) without a zone.
 pub fn parse_local(text: &str) -> Result<NaiveDateTime, String> {
     let t = text.trim();
-    for fmt in [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-    ] {
+    for fmt in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
         if let Ok(local) = NaiveDateTime::parse_from_str(t, fmt) {
             return Ok(local);
         }

@@ -36,10 +36,7 @@ fn kiosk() -> Kiosk {
 }
 
 fn punch_count(k: &Kiosk, date: &str) -> usize {
-    k.ok(&["punches", "list", "--date", date])
-        .lines()
-        .count()
-        .saturating_sub(2)
+    k.ok(&["punches", "list", "--date", date]).lines().count().saturating_sub(2)
 }
 
 #[test]
@@ -72,19 +69,10 @@ fn init_refuses_to_overwrite() {
 
 #[test]
 fn a_bad_config_key_is_refused_naming_key_and_line() {
-    let k = Kiosk::new(&CONFIG.replace(
-        "language = \"zh-CN\"",
-        "language = \"zh-CN\"\nlanguge = \"en\"",
-    ));
+    let k = Kiosk::new(&CONFIG.replace("language = \"zh-CN\"", "language = \"zh-CN\"\nlanguge = \"en\""));
     let err = k.refused(&["verify"]);
-    assert!(
-        err.contains("config.toml:5") && err.contains("languge"),
-        "{err}"
-    );
-    let k = Kiosk::new(&CONFIG.replace(
-        "[reader]\nkind = \"simulated\"",
-        "[reader]\nkind = \"rfid\"",
-    ));
+    assert!(err.contains("config.toml:5") && err.contains("languge"), "{err}");
+    let k = Kiosk::new(&CONFIG.replace("[reader]\nkind = \"simulated\"", "[reader]\nkind = \"rfid\""));
     let err = k.refused(&["verify"]);
     assert!(err.contains("reader.kind") && err.contains(":7"), "{err}");
     let k = Kiosk::new(&CONFIG.replace("kiosk_id = \"cli-test\"\n", ""));
@@ -123,35 +111,28 @@ fn bad_rows_are_refused_with_file_and_line_and_nothing_is_stored() {
         args.push(f.to_str().unwrap());
         let err = k.refused(&args);
         let path = f.display().to_string();
-        assert!(
-            err.contains(&format!("{path}{want}")),
-            "{name}: want {path}{want}, got {err}"
-        );
+        assert!(err.contains(&format!("{path}{want}")), "{name}: want {path}{want}, got {err}");
     }
     // Not UTF-8 (GBK bytes on line 3).
     let f = k.tmp.path().join("gbk.csv");
-    std::fs::write(&f, b"staff_no,name,unit\n0009,A,\xe5\x8a\x9e\xe5\x85\xac\xe5\xae\xa4\n0010,\xd5\xc5\xc8\xfd,x\n").unwrap();
+    std::fs::write(&f, b"staff_no,name,unit\n0009,A,\xe5\x8a\x9e\xe5\x85\xac\xe5\xae\xa4\n0010,\xd5\xc5\xc8\xfd,x\n")
+        .unwrap();
     let err = k.refused(&["staff", "import", f.to_str().unwrap()]);
     assert!(err.contains("gbk.csv:3: not UTF-8"), "{err}");
     // A bad calendar.
-    let f = k.file("cal.json", "{\"year\": 2026, \"days\": [{\"name\": \"x\", \"date\": \"2027-01-01\", \"isOffDay\": true}]}");
+    let f = k.file(
+        "cal.json",
+        "{\"year\": 2026, \"days\": [{\"name\": \"x\", \"date\": \"2027-01-01\", \"isOffDay\": true}]}",
+    );
     let err = k.refused(&["calendar", "import", f.to_str().unwrap()]);
     assert!(err.contains("2027-01-01 is not in year 2026"), "{err}");
     let f = k.file("cal2.json", "{\"year\": 2026,\n \"days\": [oops]}");
     let err = k.refused(&["calendar", "import", f.to_str().unwrap()]);
-    assert!(
-        err.contains("cal2.json:2: not a holiday-cn calendar"),
-        "{err}"
-    );
+    assert!(err.contains("cal2.json:2: not a holiday-cn calendar"), "{err}");
     // Nothing was stored by any of them.
     assert_eq!(punch_count(&k, "2026-11-19"), 0);
     let after = k.ok(&["summary", "--date", "2026-11-19", "--format", "json"]);
-    let strip = |s: &str| {
-        s.lines()
-            .filter(|l| !l.contains("generated_at"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let strip = |s: &str| s.lines().filter(|l| !l.contains("generated_at")).collect::<Vec<_>>().join("\n");
     assert_eq!(strip(&before), strip(&after));
     assert!(k.ok(&["verify"]).starts_with("ok"));
 }
@@ -168,10 +149,7 @@ fn bom_and_reimports() {
     // Staff again: nothing new (the PIN matches its stored hash).
     let f = k.file("staff.csv", STAFF);
     let out = k.import(&["staff", "import"], &f);
-    assert!(
-        out.contains("0 staff added, 3 already stored") && out.contains("0 card assignments added"),
-        "{out}"
-    );
+    assert!(out.contains("0 staff added, 3 already stored") && out.contains("0 card assignments added"), "{out}");
     // The printed number on 0002's card matched.
     let s = k.summary("2026-11-19");
     assert_eq!(s["people"][1]["punches"][0], "08:31:00");
@@ -187,41 +165,23 @@ fn attlog_with_padded_pins_and_crlf() {
     let out = k.import(&["punches", "import"], &f);
     assert!(out.contains("3 punches added"), "{out}");
     let s = k.summary("2026-11-19");
-    assert_eq!(
-        s["people"][0]["punches"],
-        serde_json::json!(["08:29:00", "17:31:00"])
-    );
+    assert_eq!(s["people"][0]["punches"], serde_json::json!(["08:29:00", "17:31:00"]));
     assert_eq!(s["people"][1]["late_minutes"], 10);
-    let f = k.file(
-        "bad.dat",
-        "        1\t2026-11-19 08:29:00\t0\r\n       77\t2026-11-19 08:29:00\t0\r\n",
-    );
-    let err = k.refused(&[
-        "punches",
-        "import",
-        "--format",
-        "attlog",
-        f.to_str().unwrap(),
-    ]);
-    assert!(
-        err.contains("bad.dat:2: unknown staff number \"77\""),
-        "{err}"
-    );
+    let f = k.file("bad.dat", "        1\t2026-11-19 08:29:00\t0\r\n       77\t2026-11-19 08:29:00\t0\r\n");
+    let err = k.refused(&["punches", "import", "--format", "attlog", f.to_str().unwrap()]);
+    assert!(err.contains("bad.dat:2: unknown staff number \"77\""), "{err}");
 }
 
 #[test]
 fn corrections_voids_and_revisions() {
     let k = kiosk();
-    let f = k.file("p.csv", "card,at\n0100000001,2026-11-19 08:20\n0100000001,2026-11-19 14:29\n0100000001,2026-11-19 17:40\n");
+    let f = k.file(
+        "p.csv",
+        "card,at\n0100000001,2026-11-19 08:20\n0100000001,2026-11-19 14:29\n0100000001,2026-11-19 17:40\n",
+    );
     k.import(&["punches", "import"], &f);
     let s = k.summary("2026-11-19");
-    assert_eq!(
-        (
-            s["revision"].as_i64(),
-            s["people"][0]["missing_punches"].as_i64()
-        ),
-        (Some(1), Some(1))
-    );
+    assert_eq!((s["revision"].as_i64(), s["people"][0]["missing_punches"].as_i64()), (Some(1), Some(1)));
     // Unchanged recomputation keeps its revision.
     assert_eq!(k.summary("2026-11-19")["revision"], 1);
     // 补卡 12:01: revision 2, normal.
@@ -244,91 +204,22 @@ fn corrections_voids_and_revisions() {
     assert_eq!(s["people"][0]["corrections"], 1);
     // Void the 08:20 punch: missing in-punch again, revision 3.
     let list = k.ok(&["punches", "list", "--date", "2026-11-19", "--staff", "0001"]);
-    let id = list
-        .lines()
-        .find(|l| l.contains("08:20"))
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    k.ok(&[
-        "correction",
-        "void",
-        "--punch",
-        &id,
-        "--reason",
-        "刷错卡",
-        "--by",
-        "0002",
-    ]);
-    let err = k.refused(&[
-        "correction",
-        "void",
-        "--punch",
-        &id,
-        "--reason",
-        "again",
-        "--by",
-        "0002",
-    ]);
+    let id = list.lines().find(|l| l.contains("08:20")).unwrap().split_whitespace().next().unwrap().to_string();
+    k.ok(&["correction", "void", "--punch", &id, "--reason", "刷错卡", "--by", "0002"]);
+    let err = k.refused(&["correction", "void", "--punch", &id, "--reason", "again", "--by", "0002"]);
     assert!(err.contains("already voided"), "{err}");
-    let err = k.refused(&[
-        "correction",
-        "void",
-        "--punch",
-        "9999",
-        "--reason",
-        "x",
-        "--by",
-        "0002",
-    ]);
+    let err = k.refused(&["correction", "void", "--punch", "9999", "--reason", "x", "--by", "0002"]);
     assert!(err.contains("no punch with id 9999"), "{err}");
     let list = k.ok(&["punches", "list", "--date", "2026-11-19", "--staff", "0001"]);
-    assert!(
-        list.lines()
-            .any(|l| l.contains("08:20") && l.contains("voided")),
-        "{list}"
-    );
-    assert!(
-        list.lines()
-            .any(|l| l.contains("12:01") && l.contains("added")),
-        "{list}"
-    );
+    assert!(list.lines().any(|l| l.contains("08:20") && l.contains("voided")), "{list}");
+    assert!(list.lines().any(|l| l.contains("12:01") && l.contains("added")), "{list}");
     let s = k.summary("2026-11-19");
-    assert_eq!(
-        (
-            s["revision"].as_i64(),
-            s["people"][0]["missing_punches"].as_i64()
-        ),
-        (Some(3), Some(1))
-    );
+    assert_eq!((s["revision"].as_i64(), s["people"][0]["missing_punches"].as_i64()), (Some(3), Some(1)));
     // Bad --at is refused.
-    let err = k.refused(&[
-        "correction",
-        "add",
-        "--staff",
-        "0001",
-        "--at",
-        "noon",
-        "--reason",
-        "x",
-        "--by",
-        "y",
-    ]);
+    let err = k.refused(&["correction", "add", "--staff", "0001", "--at", "noon", "--reason", "x", "--by", "y"]);
     assert!(err.contains("--at: bad time"), "{err}");
-    let err = k.refused(&[
-        "correction",
-        "add",
-        "--staff",
-        "0404",
-        "--at",
-        "2026-11-19 12:00",
-        "--reason",
-        "x",
-        "--by",
-        "y",
-    ]);
+    let err =
+        k.refused(&["correction", "add", "--staff", "0404", "--at", "2026-11-19 12:00", "--reason", "x", "--by", "y"]);
     assert!(err.contains("unknown staff number"), "{err}");
     assert!(k.ok(&["verify"]).starts_with("ok"));
 }
@@ -336,49 +227,22 @@ fn corrections_voids_and_revisions() {
 #[test]
 fn leave_and_spot_check_voids() {
     let k = kiosk();
-    let f = k.file(
-        "l.csv",
-        "staff_no,kind,from,to,approved_by\n0001,事假,2026-11-19 08:30,2026-11-19 17:30,0002\n",
-    );
+    let f = k.file("l.csv", "staff_no,kind,from,to,approved_by\n0001,事假,2026-11-19 08:30,2026-11-19 17:30,0002\n");
     let out = k.import(&["leave", "import"], &f);
-    let id = out
-        .split("(ids ")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches([')', '\n'])
-        .to_string();
+    let id = out.split("(ids ").nth(1).unwrap().trim_end_matches([')', '\n']).to_string();
     assert_eq!(k.summary("2026-11-19")["people"][0]["status"], "leave");
-    k.ok(&[
-        "leave", "void", "--id", &id, "--reason", "销假", "--by", "0002",
-    ]);
+    k.ok(&["leave", "void", "--id", &id, "--reason", "销假", "--by", "0002"]);
     assert_eq!(k.summary("2026-11-19")["people"][0]["status"], "absent");
-    let f = k.file(
-        "c.csv",
-        "staff_no,at,result,inspector,note\n0003,2026-11-19 10:40,absent,督查室,不在岗\n",
+    let f = k.file("c.csv", "staff_no,at,result,inspector,note\n0003,2026-11-19 10:40,absent,督查室,不在岗\n");
+    let f2 = k.file(
+        "p.csv",
+        "staff_no,at\n0003,2026-11-19 08:25\n0003,2026-11-19 12:01\n0003,2026-11-19 14:25\n0003,2026-11-19 17:31\n",
     );
-    let f2 = k.file("p.csv", "staff_no,at\n0003,2026-11-19 08:25\n0003,2026-11-19 12:01\n0003,2026-11-19 14:25\n0003,2026-11-19 17:31\n");
     k.import(&["punches", "import"], &f2);
     let out = k.import(&["spotcheck", "import"], &f);
-    let id = out
-        .split("(ids ")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches([')', '\n'])
-        .to_string();
-    assert_eq!(
-        k.summary("2026-11-19")["people"][2]["spot_check_absences"],
-        1
-    );
-    k.ok(&[
-        "spotcheck",
-        "void",
-        "--id",
-        &id,
-        "--reason",
-        "查错人",
-        "--by",
-        "督查室",
-    ]);
+    let id = out.split("(ids ").nth(1).unwrap().trim_end_matches([')', '\n']).to_string();
+    assert_eq!(k.summary("2026-11-19")["people"][2]["spot_check_absences"], 1);
+    k.ok(&["spotcheck", "void", "--id", &id, "--reason", "查错人", "--by", "督查室"]);
     assert_eq!(k.summary("2026-11-19")["people"][2]["status"], "normal");
 }
 
@@ -386,41 +250,19 @@ fn leave_and_spot_check_voids() {
 fn summary_formats_and_calendar_warning() {
     let k = kiosk();
     let o = k.run(&["summary", "--date", "2026-11-19"]);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-    );
-    assert!(
-        err.contains("no holiday calendar imported for 2026"),
-        "{err}"
-    );
-    assert!(
-        out.contains("未导入该年度节假日日历") && out.contains("张三") && out.contains("旷工"),
-        "{out}"
-    );
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(err.contains("no holiday calendar imported for 2026"), "{err}");
+    assert!(out.contains("未导入该年度节假日日历") && out.contains("张三") && out.contains("旷工"), "{out}");
     let cal = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/holiday-cn/2026.json");
     k.import(&["calendar", "import"], &cal);
     let o = k.run(&["summary", "--date", "2026-10-01", "--format", "csv"]);
-    assert!(
-        o.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = String::from_utf8(o.stdout).unwrap();
     let mut lines = csv.lines();
-    assert!(lines
-        .next()
-        .unwrap()
-        .starts_with("staff_no,name,unit,status,late_minutes,late_count,"));
-    assert_eq!(
-        lines.next().unwrap(),
-        "0001,张三,区财政局,rest,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
-    );
+    assert!(lines.next().unwrap().starts_with("staff_no,name,unit,status,late_minutes,late_count,"));
+    assert_eq!(lines.next().unwrap(), "0001,张三,区财政局,rest,0,0,0,0,0,0,0,0,0,0,0,0,0,0,");
     let s = k.summary("2026-10-01");
-    assert_eq!(
-        (s["workday"].as_bool(), s["calendar_known"].as_bool()),
-        (Some(false), Some(true))
-    );
+    assert_eq!((s["workday"].as_bool(), s["calendar_known"].as_bool()), (Some(false), Some(true)));
     let err = k.refused(&["summary", "--date", "19/11/2026"]);
     assert!(err.contains("--date: bad date"), "{err}");
 }
@@ -437,60 +279,18 @@ fn report_csv_ranks_and_xlsx_reads_back() {
     let k = kiosk();
     let f = k.file("p.csv", REPORT_PUNCHES);
     k.import(&["punches", "import"], &f);
-    let csv = k.ok(&[
-        "report",
-        "--from",
-        "2026-11-19",
-        "--to",
-        "2026-11-20",
-        "--format",
-        "csv",
-    ]);
+    let csv = k.ok(&["report", "--from", "2026-11-19", "--to", "2026-11-20", "--format", "csv"]);
     let rows: Vec<&str> = csv.lines().collect();
-    assert!(
-        rows[0].starts_with("工号,姓名,单位,应出勤天数,出勤天数,迟到次数,迟到分钟"),
-        "{}",
-        rows[0]
-    );
+    assert!(rows[0].starts_with("工号,姓名,单位,应出勤天数,出勤天数,迟到次数,迟到分钟"), "{}", rows[0]);
     // 0003: absent both sessions on the 19th (2), then first; 0001 late twice; 0002 clean.
-    assert!(
-        rows[1].starts_with("0003,王五,办公室,2,1,0,0,0,0,2,390,"),
-        "{}",
-        rows[1]
-    );
-    assert!(
-        rows[2].starts_with("0001,张三,区财政局,2,2,2,26,"),
-        "{}",
-        rows[2]
-    );
-    assert!(
-        rows[3].starts_with("0002,李四,区财政局,2,2,0,0,"),
-        "{}",
-        rows[3]
-    );
-    let one = k.ok(&[
-        "report",
-        "--from",
-        "2026-11-19",
-        "--to",
-        "2026-11-20",
-        "--unit",
-        "办公室",
-        "--format",
-        "csv",
-    ]);
+    assert!(rows[1].starts_with("0003,王五,办公室,2,1,0,0,0,0,2,390,"), "{}", rows[1]);
+    assert!(rows[2].starts_with("0001,张三,区财政局,2,2,2,26,"), "{}", rows[2]);
+    assert!(rows[3].starts_with("0002,李四,区财政局,2,2,0,0,"), "{}", rows[3]);
+    let one = k.ok(&["report", "--from", "2026-11-19", "--to", "2026-11-20", "--unit", "办公室", "--format", "csv"]);
     assert_eq!(one.lines().count(), 2);
     let err = k.refused(&["report", "--from", "2026-11-20", "--to", "2026-11-19"]);
     assert!(err.contains("before"), "{err}");
-    let err = k.refused(&[
-        "report",
-        "--from",
-        "2026-11-19",
-        "--to",
-        "2026-11-20",
-        "--unit",
-        "外单位",
-    ]);
+    let err = k.refused(&["report", "--from", "2026-11-19", "--to", "2026-11-20", "--unit", "外单位"]);
     assert!(err.contains("not one of this kiosk's units"), "{err}");
 
     let xlsx = k.tmp.path().join("report.xlsx");
@@ -507,57 +307,27 @@ fn report_csv_ranks_and_xlsx_reads_back() {
     ]);
     use calamine::{open_workbook, Data, Reader, Xlsx};
     let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
-    assert_eq!(
-        wb.sheet_names(),
-        vec!["个人".to_string(), "单位".to_string()]
-    );
+    assert_eq!(wb.sheet_names(), vec!["个人".to_string(), "单位".to_string()]);
     let people = wb.worksheet_range("个人").unwrap();
     assert_eq!(people.get((0, 0)), Some(&Data::String("工号".into())));
     assert_eq!(people.get((1, 0)), Some(&Data::String("0003".into())));
     assert_eq!(people.get((2, 1)), Some(&Data::String("张三".into())));
     assert_eq!(people.get((2, 5)), Some(&Data::Float(2.0)), "late_count");
-    assert_eq!(
-        people.get((2, 6)),
-        Some(&Data::Float(26.0)),
-        "late_minutes 11 + 15"
-    );
+    assert_eq!(people.get((2, 6)), Some(&Data::Float(26.0)), "late_minutes 11 + 15");
     let units = wb.worksheet_range("单位").unwrap();
     assert_eq!(units.get((0, 0)), Some(&Data::String("单位".into())));
     assert_eq!(units.get((1, 0)), Some(&Data::String("办公室".into())));
     assert_eq!(units.get((2, 0)), Some(&Data::String("区财政局".into())));
-    assert_eq!(
-        units.get((2, 1)),
-        Some(&Data::Float(4.0)),
-        "days_expected summed"
-    );
-    assert_eq!(
-        units.get((2, 3)),
-        Some(&Data::Float(2.0)),
-        "late_count summed"
-    );
+    assert_eq!(units.get((2, 1)), Some(&Data::Float(4.0)), "days_expected summed");
+    assert_eq!(units.get((2, 3)), Some(&Data::Float(2.0)), "late_count summed");
 
     // English headers when configured.
-    let en = std::fs::read_to_string(k.dir().join("config.toml"))
-        .unwrap()
-        .replace("zh-CN", "en");
+    let en = std::fs::read_to_string(k.dir().join("config.toml")).unwrap().replace("zh-CN", "en");
     std::fs::write(k.dir().join("config.toml"), en).unwrap();
-    let csv = k.ok(&[
-        "report",
-        "--from",
-        "2026-11-19",
-        "--to",
-        "2026-11-20",
-        "--format",
-        "csv",
-    ]);
-    assert!(csv.starts_with(
-        "staff_no,name,unit,days_expected,days_present,late_count,late_minutes,early_count,"
-    ));
+    let csv = k.ok(&["report", "--from", "2026-11-19", "--to", "2026-11-20", "--format", "csv"]);
+    assert!(csv.starts_with("staff_no,name,unit,days_expected,days_present,late_count,late_minutes,early_count,"));
     let table = k.ok(&["report", "--from", "2026-11-19", "--to", "2026-11-20"]);
-    assert!(
-        table.contains("People") && table.contains("Units"),
-        "{table}"
-    );
+    assert!(table.contains("People") && table.contains("Units"), "{table}");
 }
 
 #[test]
@@ -569,8 +339,7 @@ fn verify_catches_a_changed_or_deleted_record() {
     let db = k.dir().join("dutyclock.sqlite3");
     {
         let c = rusqlite_conn(&db);
-        c.execute("UPDATE punches SET at_ms = at_ms - 600000 WHERE id = 1", [])
-            .unwrap();
+        c.execute("UPDATE punches SET at_ms = at_ms - 600000 WHERE id = 1", []).unwrap();
     }
     let o = k.run(&["verify"]);
     assert_eq!(o.status.code(), Some(1));
@@ -581,13 +350,13 @@ fn verify_catches_a_changed_or_deleted_record() {
     );
     {
         let c = rusqlite_conn(&db);
-        c.execute("UPDATE punches SET at_ms = at_ms + 600000 WHERE id = 1", [])
-            .unwrap();
+        c.execute("UPDATE punches SET at_ms = at_ms + 600000 WHERE id = 1", []).unwrap();
     }
     assert!(k.ok(&["verify"]).starts_with("ok"), "restored");
     {
         let c = rusqlite_conn(&db);
-        c.execute("INSERT INTO punches (card, at_ms, source, recorded_at) VALUES ('0100000001', 1, 'import', 0)", []).unwrap();
+        c.execute("INSERT INTO punches (card, at_ms, source, recorded_at) VALUES ('0100000001', 1, 'import', 0)", [])
+            .unwrap();
     }
     let o = k.run(&["verify"]);
     assert_eq!(o.status.code(), Some(1));

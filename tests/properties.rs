@@ -41,8 +41,7 @@ struct P {
 
 impl P {
     fn at(&self) -> Instant {
-        let local = day(self.day).and_hms_opt(6, 0, 0).unwrap()
-            + chrono::Duration::seconds(i64::from(self.secs));
+        let local = day(self.day).and_hms_opt(6, 0, 0).unwrap() + chrono::Duration::seconds(i64::from(self.secs));
         local_to_instant(chrono_tz::Asia::Shanghai, local)
     }
 }
@@ -79,8 +78,7 @@ fn fresh_store() -> (tempfile::TempDir, Store) {
             active_until: None,
         };
         w.put_staff(&s, 0).unwrap();
-        w.assign_card(&card(person), &s.staff_no, None, day(0), 0)
-            .unwrap();
+        w.assign_card(&card(person), &s.staff_no, None, day(0), 0).unwrap();
     }
     w.commit().unwrap();
     (dir, store)
@@ -89,15 +87,7 @@ fn fresh_store() -> (tempfile::TempDir, Store) {
 fn import(store: &mut Store, punches: &[P]) {
     let mut w = store.writer().unwrap();
     for p in punches {
-        w.add_punch(
-            &PunchOwner::Card(card(p.person)),
-            p.at(),
-            PunchSource::Import,
-            None,
-            None,
-            0,
-        )
-        .unwrap();
+        w.add_punch(&PunchOwner::Card(card(p.person)), p.at(), PunchSource::Import, None, None, 0).unwrap();
     }
     w.commit().unwrap();
 }
@@ -106,14 +96,9 @@ fn import(store: &mut Store, punches: &[P]) {
 fn summaries(store: &Store, config: &Config) -> Vec<String> {
     let (lo, hi) = read_range(config, day(0), day(2));
     let snap = store.snapshot(lo, hi, (day(0), day(2))).unwrap();
-    let now = local_to_instant(
-        chrono_tz::Asia::Shanghai,
-        day(10).and_hms_opt(0, 0, 0).unwrap(),
-    );
+    let now = local_to_instant(chrono_tz::Asia::Shanghai, day(10).and_hms_opt(0, 0, 0).unwrap());
     let att = Attendance::new(config, snap, now);
-    (0..3)
-        .map(|i| summary::daily(&att, day(i)).content_key())
-        .collect()
+    (0..3).map(|i| summary::daily(&att, day(i)).content_key()).collect()
 }
 
 proptest! {

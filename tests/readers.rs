@@ -98,7 +98,14 @@ fn rdm6300_over_a_pty_split_glued_noisy_and_corrupt() {
     // Glued with another card, with noise around, and a bad checksum between.
     let mut bad = em_frame([0x03, 0, 0, 0, 0x03], false);
     bad[11] = b'F';
-    let glued: Vec<u8> = [&b"\xffnoise"[..], &bad, &em_frame([0x04, 0, 0, 0, 4], false), b"\x00\x13", &em_frame([0x05, 0, 0, 0, 5], false)].concat();
+    let glued: Vec<u8> = [
+        &b"\xffnoise"[..],
+        &bad,
+        &em_frame([0x04, 0, 0, 0, 4], false),
+        b"\x00\x13",
+        &em_frame([0x05, 0, 0, 0, 5], false),
+    ]
+    .concat();
     write(&mut p, &glued);
     assert_eq!(next_card(&rx, WAIT).as_deref(), Some("0400000004"));
     assert_eq!(next_card(&rx, WAIT).as_deref(), Some("0500000005"));
@@ -197,7 +204,9 @@ fn fake_pn532(mut port: TTYPort, uids: Vec<Vec<u8>>, stop: std::sync::Arc<std::s
         };
         parser.push(&buf[..n], &mut frames);
         for f in frames.drain(..) {
-            let Frame::Info { tfi: 0xD4, data } = f else { continue };
+            let Frame::Info { tfi: 0xD4, data } = f else {
+                continue;
+            };
             let _ = port.write_all(&pn532::ACK);
             match data[0] {
                 0x14 => {

@@ -16,13 +16,7 @@ fn run_scenario(dir: &Path) {
     let mut calendars: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("calendar-")
-        })
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("calendar-"))
         .collect();
     calendars.sort();
     for c in calendars {
@@ -32,8 +26,7 @@ fn run_scenario(dir: &Path) {
     k.import(&["leave", "import"], &dir.join("leave.csv"));
     k.import(&["punches", "import"], &dir.join("punches.csv"));
     k.import(&["spotcheck", "import"], &dir.join("spotchecks.csv"));
-    let added: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("added.json")).unwrap()).unwrap();
+    let added: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("added.json")).unwrap()).unwrap();
     for a in added {
         k.ok(&[
             "correction",
@@ -48,8 +41,7 @@ fn run_scenario(dir: &Path) {
             "0000",
         ]);
     }
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let mut failures = Vec::new();
     for (date, want) in expected.as_object().unwrap() {
         let got = k.summary(date);
@@ -57,10 +49,7 @@ fn run_scenario(dir: &Path) {
         assert_eq!(got["closed"], true, "{date} is in the past");
         if let Some(u) = want.get("unknown_card_punches") {
             if got["unknown_card_punches"] != *u {
-                failures.push(format!(
-                    "{date} unknown_card_punches: want {u}, got {}",
-                    got["unknown_card_punches"]
-                ));
+                failures.push(format!("{date} unknown_card_punches: want {u}, got {}", got["unknown_card_punches"]));
             }
         }
         let people = got["people"].as_array().unwrap();
@@ -71,20 +60,12 @@ fn run_scenario(dir: &Path) {
                 .unwrap_or_else(|| panic!("{date}: {no} missing from the summary"));
             for (key, value) in figures.as_object().unwrap() {
                 if person[key] != *value {
-                    failures.push(format!(
-                        "{date} {no} {key}: want {value}, got {}",
-                        person[key]
-                    ));
+                    failures.push(format!("{date} {no} {key}: want {value}, got {}", person[key]));
                 }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{}:\n{}",
-        dir.display(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{}:\n{}", dir.display(), failures.join("\n"));
     assert!(k.ok(&["verify"]).starts_with("ok"));
 }
 

@@ -28,11 +28,7 @@ pub struct ImportError {
 
 impl ImportError {
     pub fn new(file: &str, line: usize, message: impl Into<String>) -> Self {
-        ImportError {
-            file: file.to_string(),
-            line,
-            message: message.into(),
-        }
+        ImportError { file: file.to_string(), line, message: message.into() }
     }
 }
 
@@ -80,27 +76,11 @@ struct Roll {
 
 impl Roll {
     fn load(store: &Store) -> Result<Roll> {
-        Ok(Roll {
-            by_no: store
-                .staff()?
-                .into_iter()
-                .map(|s| (s.staff_no.clone(), s))
-                .collect(),
-        })
+        Ok(Roll { by_no: store.staff()?.into_iter().map(|s| (s.staff_no.clone(), s)).collect() })
     }
 
-    fn get(
-        &self,
-        file: &CsvFile,
-        line: usize,
-        no: &str,
-    ) -> std::result::Result<&Staff, ImportError> {
-        self.by_no.get(no).ok_or_else(|| {
-            file.err(
-                line,
-                format!("unknown staff number {no:?} (import staff first)"),
-            )
-        })
+    fn get(&self, file: &CsvFile, line: usize, no: &str) -> std::result::Result<&Staff, ImportError> {
+        self.by_no.get(no).ok_or_else(|| file.err(line, format!("unknown staff number {no:?} (import staff first)")))
     }
 }
 
@@ -121,25 +101,11 @@ pub fn hash_pin(pin: &str) -> std::result::Result<String, String> {
 /// Checks a PIN against a stored Argon2 hash.
 pub fn verify_pin(pin: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| {
-        argon2::Argon2::default()
-            .verify_password(pin.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
 }
 
-const STAFF_COLUMNS: &[&str] = &[
-    "staff_no",
-    "name",
-    "unit",
-    "cards",
-    "cards_from",
-    "schedule",
-    "role",
-    "pin",
-    "active_from",
-    "active_until",
-];
+const STAFF_COLUMNS: &[&str] =
+    &["staff_no", "name", "unit", "cards", "cards_from", "schedule", "role", "pin", "active_from", "active_until"];
 
 /// `staff import`: adds or updates staff and card assignments.
 ///
@@ -157,63 +123,36 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
         let line = *line;
         let staff_no = f.need(line, rec, "staff_no")?.to_string();
         if let Some(prev) = seen_no.insert(staff_no.clone(), line) {
-            return Err(f
-                .err(
-                    line,
-                    format!("staff number {staff_no:?} is already on line {prev}"),
-                )
-                .into());
+            return Err(f.err(line, format!("staff number {staff_no:?} is already on line {prev}")).into());
         }
         let unit = f.need(line, rec, "unit")?.to_string();
         if !config.units.contains(&unit) {
             return Err(f
-                .err(
-                    line,
-                    format!(
-                        "unit {unit:?} is not one of this kiosk's units ({})",
-                        config.units.join(", ")
-                    ),
-                )
+                .err(line, format!("unit {unit:?} is not one of this kiosk's units ({})", config.units.join(", ")))
                 .into());
         }
         let schedule = f.get(rec, "schedule").unwrap_or("default").to_string();
         if !config.schedules.contains_key(&schedule) {
             return Err(f
-                .err(
-                    line,
-                    format!("unknown schedule {schedule:?} (config has no [schedules.{schedule}])"),
-                )
+                .err(line, format!("unknown schedule {schedule:?} (config has no [schedules.{schedule}])"))
                 .into());
         }
         let role_text = f.get(rec, "role").unwrap_or("staff");
-        let role = Role::parse(role_text).ok_or_else(|| {
-            f.err(
-                line,
-                format!("bad role {role_text:?}: staff, head or admin"),
-            )
-        })?;
+        let role = Role::parse(role_text)
+            .ok_or_else(|| f.err(line, format!("bad role {role_text:?}: staff, head or admin")))?;
         let date = |col: &str| -> std::result::Result<Option<NaiveDate>, ImportError> {
-            f.get(rec, col)
-                .map(|t| parse_date(t).map_err(|m| f.err(line, format!("{col}: {m}"))))
-                .transpose()
+            f.get(rec, col).map(|t| parse_date(t).map_err(|m| f.err(line, format!("{col}: {m}")))).transpose()
         };
-        let (active_from, active_until, cards_from) = (
-            date("active_from")?,
-            date("active_until")?,
-            date("cards_from")?,
-        );
+        let (active_from, active_until, cards_from) =
+            (date("active_from")?, date("active_until")?, date("cards_from")?);
         if let (Some(a), Some(b)) = (active_from, active_until) {
             if b < a {
-                return Err(f
-                    .err(line, format!("active_until {b} is before active_from {a}"))
-                    .into());
+                return Err(f.err(line, format!("active_until {b} is before active_from {a}")).into());
             }
         }
         let current = roll.by_no.get(&staff_no);
         let pin_hash = match (f.get(rec, "pin"), role) {
-            (None, _) => current
-                .and_then(|c| c.pin_hash.clone())
-                .filter(|_| role != Role::Staff),
+            (None, _) => current.and_then(|c| c.pin_hash.clone()).filter(|_| role != Role::Staff),
             (Some(_), Role::Staff) => {
                 return Err(f.err(line, "a PIN is only for role head or admin").into());
             }
@@ -226,37 +165,17 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             },
         };
         let mut cards = Vec::new();
-        for c in f
-            .get(rec, "cards")
-            .unwrap_or("")
-            .split(';')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-        {
+        for c in f.get(rec, "cards").unwrap_or("").split(';').map(str::trim).filter(|c| !c.is_empty()) {
             let card = crate::cards::normalize(c).map_err(|m| f.err(line, m))?;
             let key = (crate::cards::match_key(&card).into_owned(), cards_from);
             if let Some(prev) = seen_card.insert(key, line) {
-                return Err(f
-                    .err(
-                        line,
-                        format!("card {card} is also on line {prev} with the same cards_from"),
-                    )
-                    .into());
+                return Err(f.err(line, format!("card {card} is also on line {prev} with the same cards_from")).into());
             }
             cards.push(card);
         }
         let name = f.need(line, rec, "name")?.to_string();
         rows.push((
-            Staff {
-                staff_no,
-                name,
-                unit,
-                schedule,
-                role,
-                pin_hash,
-                active_from,
-                active_until,
-            },
+            Staff { staff_no, name, unit, schedule, role, pin_hash, active_from, active_until },
             cards,
             cards_from,
         ));
@@ -285,21 +204,13 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
 pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
     let name = path.display().to_string();
     let text = read_text(path)?;
-    let file: HolidayFile = serde_json::from_str(&text).map_err(|e| {
-        ImportError::new(&name, e.line(), format!("not a holiday-cn calendar: {e}"))
-    })?;
+    let file: HolidayFile = serde_json::from_str(&text)
+        .map_err(|e| ImportError::new(&name, e.line(), format!("not a holiday-cn calendar: {e}")))?;
     let mut days = Vec::new();
     for d in &file.days {
         if chrono::Datelike::year(&d.date) != file.year {
-            let line = text
-                .find(&d.date.to_string())
-                .map_or(0, |i| text[..i].lines().count());
-            return Err(ImportError::new(
-                &name,
-                line,
-                format!("{} is not in year {}", d.date, file.year),
-            )
-            .into());
+            let line = text.find(&d.date.to_string()).map_or(0, |i| text[..i].lines().count());
+            return Err(ImportError::new(&name, line, format!("{} is not in year {}", d.date, file.year)).into());
         }
         days.push((d.date, d.name.clone(), d.is_off_day));
     }
@@ -308,33 +219,22 @@ pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome>
     w.commit()?;
     Ok(Outcome {
         added: days.len(),
-        notes: vec![format!(
-            "calendar {} imported ({} days listed)",
-            file.year,
-            days.len()
-        )],
+        notes: vec![format!("calendar {} imported ({} days listed)", file.year, days.len())],
         ..Outcome::default()
     })
 }
 
 /// `roster import`: 值班 sessions.
 pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
-    let f = CsvFile::read(
-        path,
-        &["staff_no", "date", "start", "end"],
-        &["staff_no", "date", "start", "end"],
-    )?;
+    let f = CsvFile::read(path, &["staff_no", "date", "start", "end"], &["staff_no", "date", "start", "end"])?;
     let roll = Roll::load(store)?;
     let mut rows = Vec::new();
     for (line, rec) in &f.rows {
         let line = *line;
         let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
-        let date = parse_date(f.need(line, rec, "date")?)
-            .map_err(|m| f.err(line, format!("date: {m}")))?;
-        let start = parse_clock(f.need(line, rec, "start")?)
-            .map_err(|m| f.err(line, format!("start: {m}")))?;
-        let end =
-            parse_clock(f.need(line, rec, "end")?).map_err(|m| f.err(line, format!("end: {m}")))?;
+        let date = parse_date(f.need(line, rec, "date")?).map_err(|m| f.err(line, format!("date: {m}")))?;
+        let start = parse_clock(f.need(line, rec, "start")?).map_err(|m| f.err(line, format!("start: {m}")))?;
+        let end = parse_clock(f.need(line, rec, "end")?).map_err(|m| f.err(line, format!("end: {m}")))?;
         if start == end {
             return Err(f.err(line, "start and end are the same").into());
         }
@@ -377,14 +277,10 @@ pub fn leave(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
         let line = *line;
         let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
         let kind = f.need(line, rec, "kind")?;
-        let from = parse_local(f.need(line, rec, "from")?)
-            .map_err(|m| f.err(line, format!("from: {m}")))?;
-        let to =
-            parse_local(f.need(line, rec, "to")?).map_err(|m| f.err(line, format!("to: {m}")))?;
+        let from = parse_local(f.need(line, rec, "from")?).map_err(|m| f.err(line, format!("from: {m}")))?;
+        let to = parse_local(f.need(line, rec, "to")?).map_err(|m| f.err(line, format!("to: {m}")))?;
         if to <= from {
-            return Err(f
-                .err(line, format!("leave ends ({to}) before it starts ({from})"))
-                .into());
+            return Err(f.err(line, format!("leave ends ({to}) before it starts ({from})")).into());
         }
         rows.push((
             staff.staff_no.clone(),
@@ -449,19 +345,13 @@ pub fn punches(
         PunchFormat::Csv => {
             let f = CsvFile::parse(&name, &text, &["card", "staff_no", "at"], &["at"])?;
             if f.has("card") == f.has("staff_no") {
-                return Err(ImportError::new(
-                    &name,
-                    1,
-                    "give exactly one of the columns card or staff_no",
-                )
-                .into());
+                return Err(ImportError::new(&name, 1, "give exactly one of the columns card or staff_no").into());
             }
             for (line, rec) in &f.rows {
                 let line = *line;
                 let at_text = f.need(line, rec, "at")?;
                 if f.has("card") {
-                    let card = crate::cards::normalize(f.need(line, rec, "card")?)
-                        .map_err(|m| f.err(line, m))?;
+                    let card = crate::cards::normalize(f.need(line, rec, "card")?).map_err(|m| f.err(line, m))?;
                     let at = parse_time(at_text, config.default_schedule().tz)
                         .map_err(|m| f.err(line, format!("at: {m}")))?;
                     rows.push((PunchOwner::Card(card), at, PunchSource::Import));
@@ -469,11 +359,7 @@ pub fn punches(
                     let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
                     let at = parse_time(at_text, config.schedule(&staff.schedule).tz)
                         .map_err(|m| f.err(line, format!("at: {m}")))?;
-                    rows.push((
-                        PunchOwner::Staff(staff.staff_no.clone()),
-                        at,
-                        PunchSource::Import,
-                    ));
+                    rows.push((PunchOwner::Staff(staff.staff_no.clone()), at, PunchSource::Import));
                 }
             }
         }
@@ -498,27 +384,19 @@ pub fn punches(
                     .into());
                 }
                 let pin = cols[0].trim();
-                let staff = by_pin.get(&pin_key(pin)).ok_or_else(|| {
-                    ImportError::new(&name, line, format!("unknown staff number {pin:?} (PIN)"))
-                })?;
+                let staff = by_pin
+                    .get(&pin_key(pin))
+                    .ok_or_else(|| ImportError::new(&name, line, format!("unknown staff number {pin:?} (PIN)")))?;
                 let local =
-                    chrono::NaiveDateTime::parse_from_str(cols[1].trim(), "%Y-%m-%d %H:%M:%S")
-                        .map_err(|_| {
-                            ImportError::new(
-                                &name,
-                                line,
-                                format!(
-                                    "bad time {:?}: expected YYYY-MM-DD HH:MM:SS",
-                                    cols[1].trim()
-                                ),
-                            )
-                        })?;
+                    chrono::NaiveDateTime::parse_from_str(cols[1].trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| {
+                        ImportError::new(
+                            &name,
+                            line,
+                            format!("bad time {:?}: expected YYYY-MM-DD HH:MM:SS", cols[1].trim()),
+                        )
+                    })?;
                 let at = crate::time::local_to_instant(config.schedule(&staff.schedule).tz, local);
-                rows.push((
-                    PunchOwner::Staff(staff.staff_no.clone()),
-                    at,
-                    PunchSource::Attlog,
-                ));
+                rows.push((PunchOwner::Staff(staff.staff_no.clone()), at, PunchSource::Attlog));
             }
         }
     }
@@ -549,12 +427,7 @@ fn pin_key(s: &str) -> String {
 }
 
 /// `spotcheck import`: 查岗 results.
-pub fn spot_checks(
-    store: &mut Store,
-    config: &Config,
-    path: &Path,
-    now: Instant,
-) -> Result<Outcome> {
+pub fn spot_checks(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let cols = ["staff_no", "at", "result", "inspector", "note"];
     let f = CsvFile::read(path, &cols, &cols[..3])?;
     let roll = Roll::load(store)?;
@@ -562,19 +435,12 @@ pub fn spot_checks(
     for (line, rec) in &f.rows {
         let line = *line;
         let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
-        let at = parse_time(
-            f.need(line, rec, "at")?,
-            config.schedule(&staff.schedule).tz,
-        )
-        .map_err(|m| f.err(line, format!("at: {m}")))?;
+        let at = parse_time(f.need(line, rec, "at")?, config.schedule(&staff.schedule).tz)
+            .map_err(|m| f.err(line, format!("at: {m}")))?;
         let present = match f.need(line, rec, "result")? {
             "present" => true,
             "absent" => false,
-            other => {
-                return Err(f
-                    .err(line, format!("bad result {other:?}: present or absent"))
-                    .into())
-            }
+            other => return Err(f.err(line, format!("bad result {other:?}: present or absent")).into()),
         };
         rows.push((
             staff.staff_no.clone(),
@@ -609,10 +475,7 @@ mod tests {
     fn format_guess() {
         assert_eq!(guess_format("card,at\n"), PunchFormat::Csv);
         assert_eq!(guess_format("\u{feff}staff_no,at\n"), PunchFormat::Csv);
-        assert_eq!(
-            guess_format("    12\t2026-11-19 08:29:00\t0\t1\t0\r\n"),
-            PunchFormat::Attlog
-        );
+        assert_eq!(guess_format("    12\t2026-11-19 08:29:00\t0\t1\t0\r\n"), PunchFormat::Attlog);
     }
 
     #[test]

@@ -32,26 +32,13 @@ pub struct Core<'c> {
 }
 
 impl<'c> Core<'c> {
-    pub fn new(
-        config: &'c Config,
-        store: Store,
-        clock: Box<dyn Clock>,
-    ) -> Result<Self, StoreError> {
+    pub fn new(config: &'c Config, store: Store, clock: Box<dyn Clock>) -> Result<Self, StoreError> {
         let now = clock.now();
         let day = config.default_schedule().attendance_day(now);
         let latest = store.latest_punch_at()?.unwrap_or(i64::MIN);
         let att = load(config, &store, day, now)?;
         let data_version = store.data_version()?;
-        Ok(Core {
-            config,
-            store,
-            clock,
-            att,
-            day,
-            data_version,
-            latest,
-            closed_through: None,
-        })
+        Ok(Core { config, store, clock, att, day, data_version, latest, closed_through: None })
     }
 
     pub fn store(&self) -> &Store {
@@ -90,11 +77,7 @@ impl<'c> Core<'c> {
 
     /// A reader's state change.
     pub fn reader(&self, state: ReaderState, detail: String) -> LiveEvent {
-        LiveEvent::Reader {
-            at: self.at(self.clock.now()),
-            state,
-            detail,
-        }
+        LiveEvent::Reader { at: self.at(self.clock.now()), state, detail }
     }
 
     /// A scan: records the punch, then says what it means.
@@ -129,21 +112,11 @@ impl<'c> Core<'c> {
             voided: false,
         };
         match self.att.add_punch(row) {
-            None => Ok(LiveEvent::UnknownCard {
-                at: self.at(now),
-                card: card.into(),
-            }),
-            Some((no, Verdict::Accepted)) => {
-                Ok(self.punch_event(&no, card, inserted.id(), now, synced))
-            }
+            None => Ok(LiveEvent::UnknownCard { at: self.at(now), card: card.into() }),
+            Some((no, Verdict::Accepted)) => Ok(self.punch_event(&no, card, inserted.id(), now, synced)),
             Some((no, _)) => {
                 let first = self.att.last_accepted_before(&no, now).unwrap_or(now);
-                Ok(LiveEvent::Duplicate {
-                    at: self.at(now),
-                    card: card.into(),
-                    staff_no: no,
-                    first_at: self.at(first),
-                })
+                Ok(LiveEvent::Duplicate { at: self.at(now), card: card.into(), staff_no: no, first_at: self.at(first) })
             }
         }
     }
@@ -158,36 +131,21 @@ impl<'c> Core<'c> {
             voided: false,
         };
         match self.att.owner(&probe) {
-            Some(no) => LiveEvent::Duplicate {
-                at: self.at(now),
-                card: card.into(),
-                staff_no: no,
-                first_at: self.at(now),
-            },
-            None => LiveEvent::UnknownCard {
-                at: self.at(now),
-                card: card.into(),
-            },
+            Some(no) => {
+                LiveEvent::Duplicate { at: self.at(now), card: card.into(), staff_no: no, first_at: self.at(now) }
+            }
+            None => LiveEvent::UnknownCard { at: self.at(now), card: card.into() },
         }
     }
 
     fn punch_event(&self, no: &str, card: &str, id: i64, now: Instant, synced: bool) -> LiveEvent {
         let Some(staff) = self.att.staff_member(no) else {
-            return LiveEvent::UnknownCard {
-                at: self.at(now),
-                card: card.into(),
-            };
+            return LiveEvent::UnknownCard { at: self.at(now), card: card.into() };
         };
         let date = self.att.schedule(staff).attendance_day(now);
         let day = self.att.day(staff, date);
         let before: Vec<Instant> = day.accepted.iter().copied().filter(|&t| t < now).collect();
-        let (meaning, minutes) = live_meaning(
-            &day.plan,
-            day.excuses,
-            &day.schedule.thresholds,
-            &before,
-            now,
-        );
+        let (meaning, minutes) = live_meaning(&day.plan, day.excuses, &day.schedule.thresholds, &before, now);
         LiveEvent::Punch {
             at: self.at(now),
             punch_id: id,
@@ -224,28 +182,12 @@ impl<'c> Core<'c> {
         }
         self.closed_through = Some(yesterday);
         self.data_version = self.store.data_version()?;
-        Ok(vec![LiveEvent::DayClosed {
-            at: self.at(now),
-            date: yesterday.to_string(),
-            revision: s.revision,
-        }])
+        Ok(vec![LiveEvent::DayClosed { at: self.at(now), date: yesterday.to_string(), revision: s.revision }])
     }
 }
 
-fn load<'c>(
-    config: &'c Config,
-    store: &Store,
-    day: NaiveDate,
-    now: Instant,
-) -> Result<Attendance<'c>, StoreError> {
+fn load<'c>(config: &'c Config, store: &Store, day: NaiveDate, now: Instant) -> Result<Attendance<'c>, StoreError> {
     let (lo, hi) = read_range(config, day, day);
-    let snap = store.snapshot(
-        lo,
-        hi,
-        (
-            day - chrono::Duration::days(1),
-            day + chrono::Duration::days(1),
-        ),
-    )?;
+    let snap = store.snapshot(lo, hi, (day - chrono::Duration::days(1), day + chrono::Duration::days(1)))?;
     Ok(Attendance::new(config, snap, now))
 }

@@ -24,9 +24,7 @@ pub fn run_headless(config: &Config, store: Store, out: &mut dyn Write) -> Resul
     let _reader = reader::start(&config.reader, tx).map_err(|e| format!("reader: {e}"))?;
     let mut core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
     let mut emit = |e: LiveEvent| -> Result<(), String> {
-        writeln!(out, "{}", e.to_line())
-            .and_then(|_| out.flush())
-            .map_err(|e| format!("output: {e}"))
+        writeln!(out, "{}", e.to_line()).and_then(|_| out.flush()).map_err(|e| format!("output: {e}"))
     };
     emit(core.ready())?;
     loop {

@@ -32,17 +32,11 @@ pub struct Em4100 {
 
 impl Em4100 {
     pub fn rdm6300() -> Self {
-        Em4100 {
-            crlf: false,
-            ..Default::default()
-        }
+        Em4100 { crlf: false, ..Default::default() }
     }
 
     pub fn id12() -> Self {
-        Em4100 {
-            crlf: true,
-            ..Default::default()
-        }
+        Em4100 { crlf: true, ..Default::default() }
     }
 
     fn body_len(&self) -> usize {
@@ -63,10 +57,7 @@ impl Em4100 {
         }
         let mut bytes = [0u8; 6];
         for (i, pair) in body[..12].chunks(2).enumerate() {
-            match std::str::from_utf8(pair)
-                .ok()
-                .and_then(|s| u8::from_str_radix(s, 16).ok())
-            {
+            match std::str::from_utf8(pair).ok().and_then(|s| u8::from_str_radix(s, 16).ok()) {
                 Some(b) => bytes[i] = b,
                 None => return Decoded::Dropped("frame with a non-hex character"),
             }
@@ -131,11 +122,7 @@ pub struct Lines {
 
 impl Lines {
     pub fn new(format: LineFormat) -> Self {
-        Lines {
-            format,
-            buf: Vec::new(),
-            overflow: false,
-        }
+        Lines { format, buf: Vec::new(), overflow: false }
     }
 
     fn finish(&mut self) -> Option<Decoded> {
@@ -210,9 +197,7 @@ mod tests {
     use super::*;
 
     /// The frame of FIELD-NOTES.md for card 0100ABCDEF.
-    const RDM: [u8; 14] = [
-        0x02, 0x30, 0x31, 0x30, 0x30, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x38, 0x38, 0x03,
-    ];
+    const RDM: [u8; 14] = [0x02, 0x30, 0x31, 0x30, 0x30, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x38, 0x38, 0x03];
 
     fn decode(d: &mut dyn Decoder, chunks: &[&[u8]]) -> Vec<Decoded> {
         let mut out = Vec::new();
@@ -226,39 +211,21 @@ mod tests {
     fn rdm6300_byte_exact_split_glued_and_noisy() {
         let card = Decoded::Card("0100ABCDEF".into());
         assert_eq!(decode(&mut Em4100::rdm6300(), &[&RDM]), vec![card.clone()]);
-        assert_eq!(
-            decode(&mut Em4100::rdm6300(), &[&RDM[..3], &RDM[3..9], &RDM[9..]]),
-            vec![card.clone()]
-        );
+        assert_eq!(decode(&mut Em4100::rdm6300(), &[&RDM[..3], &RDM[3..9], &RDM[9..]]), vec![card.clone()]);
         let glued: Vec<u8> = [&RDM[..], &RDM[..]].concat();
-        assert_eq!(
-            decode(&mut Em4100::rdm6300(), &[&glued]),
-            vec![card.clone(), card.clone()]
-        );
+        assert_eq!(decode(&mut Em4100::rdm6300(), &[&glued]), vec![card.clone(), card.clone()]);
         let noisy: Vec<u8> = [&b"\xff\x00zz"[..], &RDM, b"\x13\x37", &RDM].concat();
-        assert_eq!(
-            decode(&mut Em4100::rdm6300(), &[&noisy]),
-            vec![card.clone(), card]
-        );
+        assert_eq!(decode(&mut Em4100::rdm6300(), &[&noisy]), vec![card.clone(), card]);
     }
 
     #[test]
     fn rdm6300_bad_frames_are_dropped() {
         let mut bad = RDM;
         bad[12] = b'9';
-        assert_eq!(
-            decode(&mut Em4100::rdm6300(), &[&bad]),
-            vec![Decoded::Dropped("bad checksum")]
-        );
+        assert_eq!(decode(&mut Em4100::rdm6300(), &[&bad]), vec![Decoded::Dropped("bad checksum")]);
         let partial: Vec<u8> = [&RDM[..6], &RDM[..]].concat();
         let out = decode(&mut Em4100::rdm6300(), &[&partial]);
-        assert_eq!(
-            out,
-            vec![
-                Decoded::Dropped("partial frame"),
-                Decoded::Card("0100ABCDEF".into())
-            ]
-        );
+        assert_eq!(out, vec![Decoded::Dropped("partial frame"), Decoded::Card("0100ABCDEF".into())]);
         let mut nonhex = RDM;
         nonhex[3] = b'G';
         assert_eq!(
@@ -270,40 +237,16 @@ mod tests {
     #[test]
     fn id12_needs_crlf() {
         let frame: Vec<u8> = [&RDM[..13], b"\r\n\x03"].concat();
-        assert_eq!(
-            decode(&mut Em4100::id12(), &[&frame]),
-            vec![Decoded::Card("0100ABCDEF".into())]
-        );
-        assert_eq!(
-            decode(&mut Em4100::id12(), &[&RDM]),
-            vec![Decoded::Dropped("frame of the wrong length")]
-        );
+        assert_eq!(decode(&mut Em4100::id12(), &[&frame]), vec![Decoded::Card("0100ABCDEF".into())]);
+        assert_eq!(decode(&mut Em4100::id12(), &[&RDM]), vec![Decoded::Dropped("frame of the wrong length")]);
     }
 
     #[test]
     fn lines_hex_and_decimal() {
-        let out = decode(
-            &mut Lines::new(LineFormat::Hex),
-            &[b"04a1b2", b"c3\r\n\r\nzz\n"],
-        );
-        assert_eq!(
-            out,
-            vec![
-                Decoded::Card("04A1B2C3".into()),
-                Decoded::Dropped("line is not a hex id")
-            ]
-        );
-        let out = decode(
-            &mut Lines::new(LineFormat::Decimal),
-            &[b"0011259375\n12x\n"],
-        );
-        assert_eq!(
-            out,
-            vec![
-                Decoded::Card("#0011259375".into()),
-                Decoded::Dropped("line is not a decimal id")
-            ]
-        );
+        let out = decode(&mut Lines::new(LineFormat::Hex), &[b"04a1b2", b"c3\r\n\r\nzz\n"]);
+        assert_eq!(out, vec![Decoded::Card("04A1B2C3".into()), Decoded::Dropped("line is not a hex id")]);
+        let out = decode(&mut Lines::new(LineFormat::Decimal), &[b"0011259375\n12x\n"]);
+        assert_eq!(out, vec![Decoded::Card("#0011259375".into()), Decoded::Dropped("line is not a decimal id")]);
         let long = vec![b'1'; 200];
         let out = decode(&mut Lines::new(LineFormat::Decimal), &[&long, b"\n"]);
         assert_eq!(out, vec![Decoded::Dropped("line too long")]);
@@ -314,10 +257,7 @@ mod tests {
         let mut h = HoldFilter::new(500);
         assert!(h.accept("A", 0));
         assert!(!h.accept("A", 200));
-        assert!(
-            !h.accept("A", 650),
-            "still held: 450 ms after the last read"
-        );
+        assert!(!h.accept("A", 650), "still held: 450 ms after the last read");
         assert!(h.accept("A", 1200), "lifted and scanned again");
         assert!(h.accept("B", 1250));
         assert!(h.accept("A", 1300));

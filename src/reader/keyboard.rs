@@ -46,10 +46,7 @@ pub struct Keyboard {
 
 impl Keyboard {
     pub fn new(format: LineFormat) -> Self {
-        Keyboard {
-            partial: Vec::new(),
-            lines: Lines::new(format),
-        }
+        Keyboard { partial: Vec::new(), lines: Lines::new(format) }
     }
 
     /// Feeds one decoded event (type, code, value).

@@ -114,18 +114,15 @@ impl Ctx {
 fn explain(path: &str, e: &serialport::Error) -> (ReaderState, String) {
     use serialport::ErrorKind as K;
     match e.kind() {
-        K::NoDevice => (
-            ReaderState::Disconnected,
-            format!("no device at {path}: unplugged? (name it by /dev/serial/by-id/…)"),
-        ),
-        K::Io(io::ErrorKind::NotFound) => (
-            ReaderState::Disconnected,
-            format!("no device at {path}: unplugged? (name it by /dev/serial/by-id/…)"),
-        ),
-        K::Io(io::ErrorKind::PermissionDenied) => (
-            ReaderState::Error,
-            format!("permission denied on {path}: add the kiosk's user to the dialout group"),
-        ),
+        K::NoDevice => {
+            (ReaderState::Disconnected, format!("no device at {path}: unplugged? (name it by /dev/serial/by-id/…)"))
+        }
+        K::Io(io::ErrorKind::NotFound) => {
+            (ReaderState::Disconnected, format!("no device at {path}: unplugged? (name it by /dev/serial/by-id/…)"))
+        }
+        K::Io(io::ErrorKind::PermissionDenied) => {
+            (ReaderState::Error, format!("permission denied on {path}: add the kiosk's user to the dialout group"))
+        }
         _ => (ReaderState::Error, format!("cannot open {path}: {e}")),
     }
 }
@@ -134,24 +131,13 @@ fn explain(path: &str, e: &serialport::Error) -> (ReaderState, String) {
 pub fn start(cfg: &ReaderConfig, tx: Sender<ReaderEvent>) -> Result<ReaderHandle, String> {
     let stop = Arc::new(AtomicBool::new(false));
     let health = Arc::new(ReaderHealth::default());
-    let ctx = Ctx {
-        tx,
-        stop: stop.clone(),
-        health: health.clone(),
-        epoch: Mono::now(),
-    };
+    let ctx = Ctx { tx, stop: stop.clone(), health: health.clone(), epoch: Mono::now() };
     let format = match cfg.id_format {
         IdFormat::Hex => LineFormat::Hex,
         IdFormat::Decimal => LineFormat::Decimal,
     };
-    let device = || {
-        cfg.device.clone().ok_or_else(|| {
-            format!(
-                "[reader] kind = \"{}\" needs reader.device",
-                cfg.kind.as_str()
-            )
-        })
-    };
+    let device =
+        || cfg.device.clone().ok_or_else(|| format!("[reader] kind = \"{}\" needs reader.device", cfg.kind.as_str()));
     let thread = match cfg.kind {
         ReaderKind::Rdm6300 | ReaderKind::Id12 | ReaderKind::Lines | ReaderKind::Pn532 => {
             let (path, baud, kind) = (device()?, cfg.baud(), cfg.kind);
@@ -169,20 +155,13 @@ pub fn start(cfg: &ReaderConfig, tx: Sender<ReaderEvent>) -> Result<ReaderHandle
         }
     }
     .map_err(|e| format!("cannot start the reader thread: {e}"))?;
-    Ok(ReaderHandle {
-        stop,
-        thread: Some(thread),
-        health,
-    })
+    Ok(ReaderHandle { stop, thread: Some(thread), health })
 }
 
 fn serial_loop(ctx: &Ctx, path: &str, baud: u32, kind: ReaderKind, format: LineFormat) {
     let mut backoff = Duration::from_millis(100);
     while !ctx.stopped() {
-        match serialport::new(path, baud)
-            .timeout(Duration::from_millis(50))
-            .open_native()
-        {
+        match serialport::new(path, baud).timeout(Duration::from_millis(50)).open_native() {
             Ok(port) => {
                 backoff = Duration::from_millis(100);
                 ctx.state(ReaderState::Connected, path.to_string());
@@ -207,12 +186,7 @@ fn serial_loop(ctx: &Ctx, path: &str, baud: u32, kind: ReaderKind, format: LineF
 }
 
 /// Reads a byte stream until the device goes away (or the reader stops).
-fn stream_session(
-    ctx: &Ctx,
-    mut port: impl Read,
-    mut decoder: impl Decoder,
-    held: bool,
-) -> io::Result<()> {
+fn stream_session(ctx: &Ctx, mut port: impl Read, mut decoder: impl Decoder, held: bool) -> io::Result<()> {
     let mut hold = HoldFilter::new(HOLD_GAP_MS);
     let mut buf = [0u8; 256];
     let mut out = Vec::new();
@@ -228,9 +202,7 @@ fn stream_session(
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::TimedOut
-                        | io::ErrorKind::WouldBlock
-                        | io::ErrorKind::Interrupted
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                 ) => {}
             Err(e) => return Err(e),
         }
@@ -276,17 +248,11 @@ fn keyboard_loop(ctx: &Ctx, path: &str, format: LineFormat) {
     use std::os::unix::fs::OpenOptionsExt;
     let mut backoff = Duration::from_millis(100);
     while !ctx.stopped() {
-        let opened = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path);
+        let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path);
         match opened {
             Ok(mut file) => {
                 if let Err(e) = keyboard::grab(&file) {
-                    ctx.state(
-                        ReaderState::Error,
-                        format!("cannot grab {path}: {e} (another program holds it?)"),
-                    );
+                    ctx.state(ReaderState::Error, format!("cannot grab {path}: {e} (another program holds it?)"));
                 } else {
                     backoff = Duration::from_millis(100);
                     ctx.state(ReaderState::Connected, path.to_string());
@@ -298,12 +264,7 @@ fn keyboard_loop(ctx: &Ctx, path: &str, format: LineFormat) {
                             break Ok(());
                         }
                         match file.read(&mut buf) {
-                            Ok(0) => {
-                                break Err(io::Error::new(
-                                    io::ErrorKind::BrokenPipe,
-                                    "device closed",
-                                ))
-                            }
+                            Ok(0) => break Err(io::Error::new(io::ErrorKind::BrokenPipe, "device closed")),
                             Ok(n) => {
                                 dec.push(&buf[..n], &mut out);
                                 for d in out.drain(..) {
@@ -325,10 +286,7 @@ fn keyboard_loop(ctx: &Ctx, path: &str, format: LineFormat) {
                 ReaderState::Error,
                 format!("permission denied on {path}: add the kiosk's user to the input group"),
             ),
-            Err(e) => ctx.state(
-                ReaderState::Disconnected,
-                format!("no device at {path}: {e}"),
-            ),
+            Err(e) => ctx.state(ReaderState::Disconnected, format!("no device at {path}: {e}")),
         }
         ctx.sleep(backoff);
         backoff = (backoff * 2).min(Duration::from_secs(2));

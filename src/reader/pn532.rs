@@ -101,14 +101,7 @@ impl Parser {
                 self.buf.drain(..2);
                 continue;
             }
-            let f = if body == [0x7F] {
-                Frame::Error
-            } else {
-                Frame::Info {
-                    tfi: body[0],
-                    data: body[1..].to_vec(),
-                }
-            };
+            let f = if body == [0x7F] { Frame::Error } else { Frame::Info { tfi: body[0], data: body[1..].to_vec() } };
             self.buf.drain(..need);
             out.push(f);
         }
@@ -178,9 +171,7 @@ impl<P: Read + Write> Driver<P> {
             match self.port.read(&mut buf) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "reader closed")),
                 Ok(n) => self.parser.push(&buf[..n], &mut self.pending),
-                Err(e)
-                    if e.kind() == io::ErrorKind::TimedOut
-                        || e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -205,10 +196,7 @@ impl<P: Read + Write> Driver<P> {
         let deadline = Mono::now() + reply_within;
         loop {
             match self.next_frame(deadline)? {
-                Some(Frame::Info {
-                    tfi: 0xD5,
-                    data: reply,
-                }) if reply.first() == Some(&(data[0] + 1)) => {
+                Some(Frame::Info { tfi: 0xD5, data: reply }) if reply.first() == Some(&(data[0] + 1)) => {
                     return Ok(Some(reply));
                 }
                 Some(Frame::Error) => {
@@ -269,18 +257,8 @@ mod tests {
 
     #[test]
     fn parser_reads_ack_replies_and_errors_through_noise() {
-        let reply4 = frame(
-            0xD5,
-            &[
-                0x4B, 0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0xDE, 0xAD, 0xBE, 0xEF,
-            ],
-        );
-        let reply7 = frame(
-            0xD5,
-            &[
-                0x4B, 0x01, 0x01, 0x00, 0x44, 0x00, 0x07, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
-            ],
-        );
+        let reply4 = frame(0xD5, &[0x4B, 0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0xDE, 0xAD, 0xBE, 0xEF]);
+        let reply7 = frame(0xD5, &[0x4B, 0x01, 0x01, 0x00, 0x44, 0x00, 0x07, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
         let err = [0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00];
         let stream: Vec<u8> = [&b"\x13\xff"[..], &ACK, &reply4, &err, &NACK, &reply7].concat();
         let mut p = Parser::default();
@@ -290,15 +268,11 @@ mod tests {
         }
         assert_eq!(out.len(), 5);
         assert_eq!(out[0], Frame::Ack);
-        let Frame::Info { data, .. } = &out[1] else {
-            panic!()
-        };
+        let Frame::Info { data, .. } = &out[1] else { panic!() };
         assert_eq!(target_uid(data).as_deref(), Some("DEADBEEF"));
         assert_eq!(out[2], Frame::Error);
         assert_eq!(out[3], Frame::Nack);
-        let Frame::Info { data, .. } = &out[4] else {
-            panic!()
-        };
+        let Frame::Info { data, .. } = &out[4] else { panic!() };
         assert_eq!(target_uid(data).as_deref(), Some("04112233445566"));
     }
 
@@ -311,13 +285,7 @@ mod tests {
         let mut p = Parser::default();
         let mut out = Vec::new();
         p.push(&stream, &mut out);
-        assert_eq!(
-            out,
-            vec![Frame::Info {
-                tfi: 0xD5,
-                data: vec![0x15]
-            }]
-        );
+        assert_eq!(out, vec![Frame::Info { tfi: 0xD5, data: vec![0x15] }]);
         assert_eq!(p.dropped, 1);
     }
 }

@@ -53,15 +53,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Normal,
-        Status::Exception,
-        Status::Absent,
-        Status::Leave,
-        Status::Duty,
-        Status::Pending,
-        Status::Rest,
-    ];
+    pub const ALL: [Status; 7] =
+        [Status::Normal, Status::Exception, Status::Absent, Status::Leave, Status::Duty, Status::Pending, Status::Rest];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -195,10 +188,7 @@ fn len_minus(span: Span, holes: &[Span]) -> i64 {
 
 /// Length of `within` (merged, sorted, disjoint) that `cover` (merged, sorted) covers.
 fn covered(within: &[Span], cover: &[Span]) -> i64 {
-    within
-        .iter()
-        .map(|w| cover.iter().map(|c| c.intersect(w).len()).sum::<i64>())
-        .sum()
+    within.iter().map(|w| cover.iter().map(|c| c.intersect(w).len()).sum::<i64>()).sum()
 }
 
 fn in_any(spans: &[Span], t: Instant) -> bool {
@@ -211,18 +201,12 @@ fn working_spans(s: &SessionPlan) -> Vec<Span> {
     let mut cursor = s.span.start;
     for b in &s.breaks {
         if b.start > cursor {
-            out.push(Span {
-                start: cursor,
-                end: b.start,
-            });
+            out.push(Span { start: cursor, end: b.start });
         }
         cursor = cursor.max(b.end);
     }
     if cursor < s.span.end {
-        out.push(Span {
-            start: cursor,
-            end: s.span.end,
-        });
+        out.push(Span { start: cursor, end: s.span.end });
     }
     out
 }
@@ -231,14 +215,8 @@ fn working_spans(s: &SessionPlan) -> Vec<Span> {
 /// session's start, the expected departure the start of the excused run
 /// that reaches its end; otherwise the session's own start and end.
 fn arrival_departure(span: Span, excused_time: &[Span]) -> (Instant, Instant) {
-    let a = excused_time
-        .iter()
-        .find(|r| r.contains(span.start))
-        .map_or(span.start, |r| r.end);
-    let d = excused_time
-        .iter()
-        .find(|r| r.contains(span.end - 1))
-        .map_or(span.end, |r| r.start);
+    let a = excused_time.iter().find(|r| r.contains(span.start)).map_or(span.start, |r| r.end);
+    let d = excused_time.iter().find(|r| r.contains(span.end - 1)).map_or(span.end, |r| r.start);
     (a, d)
 }
 
@@ -269,20 +247,11 @@ pub fn live_meaning(
     let Some(s) = plan.sessions.iter().find(|s| s.window.contains(at)) else {
         return (Meaning::In, 0);
     };
-    let excused_time = merge(
-        s.breaks
-            .iter()
-            .copied()
-            .chain(excuses.iter().map(|e| e.span.intersect(&s.span)))
-            .collect(),
-    );
+    let excused_time =
+        merge(s.breaks.iter().copied().chain(excuses.iter().map(|e| e.span.intersect(&s.span))).collect());
     let (a, d) = arrival_departure(s.span, &excused_time);
     let mut meaning = None;
-    for &t in before
-        .iter()
-        .filter(|&&t| s.window.contains(t) && t < at)
-        .chain(std::iter::once(&at))
-    {
+    for &t in before.iter().filter(|&&t| s.window.contains(t) && t < at).chain(std::iter::once(&at)) {
         meaning = Some(match meaning {
             None => Meaning::In,
             Some(Meaning::GoingOut) => Meaning::Back,
@@ -293,14 +262,7 @@ pub fn live_meaning(
     match meaning.unwrap_or(Meaning::In) {
         Meaning::In => {
             let late = if at > a { whole_minutes(at - a) } else { 0 };
-            (
-                Meaning::In,
-                if late > thresholds.late_grace_minutes {
-                    late
-                } else {
-                    0
-                },
-            )
+            (Meaning::In, if late > thresholds.late_grace_minutes { late } else { 0 })
         }
         Meaning::GoingOut => (Meaning::GoingOut, whole_minutes(d - at)),
         m => (m, 0),
@@ -311,21 +273,8 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
     let th = input.thresholds;
     let span = s.span;
     let work = working_spans(s);
-    let leave_only = merge(
-        input
-            .excuses
-            .iter()
-            .filter(|e| !e.duty)
-            .map(|e| e.span.intersect(&span))
-            .collect(),
-    );
-    let all_excuses = merge(
-        input
-            .excuses
-            .iter()
-            .map(|e| e.span.intersect(&span))
-            .collect(),
-    );
+    let leave_only = merge(input.excuses.iter().filter(|e| !e.duty).map(|e| e.span.intersect(&span)).collect());
+    let all_excuses = merge(input.excuses.iter().map(|e| e.span.intersect(&span)).collect());
     let work_len: i64 = work.iter().map(Span::len).sum();
     let excused_len = covered(&work, &all_excuses);
     let leave_len = covered(&work, &leave_only);
@@ -335,13 +284,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
         ..Figures::default()
     };
     // Breaks plus leave and duty: the session's excused time (R6).
-    let excused_time = merge(
-        s.breaks
-            .iter()
-            .copied()
-            .chain(all_excuses.iter().copied())
-            .collect(),
-    );
+    let excused_time = merge(s.breaks.iter().copied().chain(all_excuses.iter().copied()).collect());
 
     let mut rec = SessionRecord {
         span,
@@ -412,9 +355,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
     rec.early = early;
     let late_counted = in_punch.is_some_and(|p| p > a) && late > th.late_grace_minutes;
     let early_counted = out_punch.is_some_and(|p| p < d) && early > th.early_grace_minutes;
-    if (late_counted && late > th.absent_after_minutes)
-        || (early_counted && early > th.absent_after_minutes)
-    {
+    if (late_counted && late > th.absent_after_minutes) || (early_counted && early > th.absent_after_minutes) {
         rec.outcome = Outcome::Absent;
         figures.absent_sessions = 1;
         figures.absent_minutes = absent_minutes;
@@ -433,27 +374,14 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
 
     // R8: trips cut to the session, minus breaks, leave and duty.
     for pair in middle.chunks_exact(2) {
-        let cut = Span {
-            start: pair[0],
-            end: pair[1],
-        }
-        .intersect(&span);
-        let minutes = if cut.is_empty() {
-            0
-        } else {
-            whole_minutes(len_minus(cut, &excused_time))
-        };
+        let cut = Span { start: pair[0], end: pair[1] }.intersect(&span);
+        let minutes = if cut.is_empty() { 0 } else { whole_minutes(len_minus(cut, &excused_time)) };
         let counted = minutes > th.off_post_grace_minutes;
         if counted {
             figures.off_post_count += 1;
             figures.off_post_minutes += minutes;
         }
-        rec.trips.push(Trip {
-            left: pair[0],
-            back: pair[1],
-            minutes,
-            counted,
-        });
+        rec.trips.push(Trip { left: pair[0], back: pair[1], minutes, counted });
     }
 
     // R9: an absent spot check counts where the punches place the person at post.
@@ -477,11 +405,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
 /// Judges one person's day by RULES.md R4–R11.
 pub fn evaluate(input: &DayInput<'_>) -> DayRecord {
     if !input.obligated {
-        return DayRecord {
-            status: Status::Rest,
-            figures: Figures::default(),
-            sessions: vec![],
-        };
+        return DayRecord { status: Status::Rest, figures: Figures::default(), sessions: vec![] };
     }
     let sessions: Vec<SessionRecord> = input
         .plan
@@ -497,16 +421,10 @@ pub fn evaluate(input: &DayInput<'_>) -> DayRecord {
     for s in &sessions {
         figures.add(&s.figures);
     }
-    figures.spot_checks_present = input
-        .spot_checks
-        .iter()
-        .filter(|c| c.present && input.plan.day.contains(c.at))
-        .count() as u32;
+    figures.spot_checks_present =
+        input.spot_checks.iter().filter(|c| c.present && input.plan.day.contains(c.at)).count() as u32;
 
-    let unexcused: Vec<&SessionRecord> = sessions
-        .iter()
-        .filter(|s| s.outcome != Outcome::Excused)
-        .collect();
+    let unexcused: Vec<&SessionRecord> = sessions.iter().filter(|s| s.outcome != Outcome::Excused).collect();
     let status = if unexcused.is_empty() {
         if figures.leave_minutes == 0 && !has_leave_kind(input) {
             Status::Duty
@@ -522,24 +440,14 @@ pub fn evaluate(input: &DayInput<'_>) -> DayRecord {
     } else {
         Status::Normal
     };
-    DayRecord {
-        status,
-        figures,
-        sessions,
-    }
+    DayRecord { status, figures, sessions }
 }
 
 /// Whether any leave (not duty) kind covers any working time of the day.
 fn has_leave_kind(input: &DayInput<'_>) -> bool {
     input.plan.sessions.iter().any(|s| {
-        let leave: Vec<Span> = merge(
-            input
-                .excuses
-                .iter()
-                .filter(|e| !e.duty)
-                .map(|e| e.span.intersect(&s.span))
-                .collect(),
-        );
+        let leave: Vec<Span> =
+            merge(input.excuses.iter().filter(|e| !e.duty).map(|e| e.span.intersect(&s.span)).collect());
         covered(&working_spans(s), &leave) > 0
     })
 }
@@ -556,9 +464,7 @@ mod tests {
         let plan = s.plan("2026-11-19".parse().unwrap(), None);
         let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
         let th = Thresholds::default();
-        let punches = [
-            "08:41", "10:00", "10:30", "12:01", "14:20", "16:50", "17:31",
-        ];
+        let punches = ["08:41", "10:00", "10:30", "12:01", "14:20", "16:50", "17:31"];
         let want = [
             (Meaning::In, 11),
             (Meaning::GoingOut, 120),
@@ -570,24 +476,10 @@ mod tests {
         ];
         let instants: Vec<Instant> = punches.iter().map(|p| t(p)).collect();
         for (i, w) in want.iter().enumerate() {
-            assert_eq!(
-                live_meaning(&plan, &[], &th, &instants[..i], instants[i]),
-                *w,
-                "{}",
-                punches[i]
-            );
+            assert_eq!(live_meaning(&plan, &[], &th, &instants[..i], instants[i]), *w, "{}", punches[i]);
         }
         // Leave until 10:00 moves the expected arrival: 10:20 is 20 late.
-        let leave = [Excuse {
-            span: Span {
-                start: t("08:30"),
-                end: t("10:00"),
-            },
-            duty: true,
-        }];
-        assert_eq!(
-            live_meaning(&plan, &leave, &th, &[], t("10:20")),
-            (Meaning::In, 20)
-        );
+        let leave = [Excuse { span: Span { start: t("08:30"), end: t("10:00") }, duty: true }];
+        assert_eq!(live_meaning(&plan, &leave, &th, &[], t("10:20")), (Meaning::In, 20));
     }
 }

@@ -44,15 +44,10 @@ pub struct CardBook {
 impl CardBook {
     /// Builds the book; `day_start(staff_no, date)` gives the start instant of
     /// an attendance day in that person's schedule.
-    pub fn new(
-        assignments: &[CardAssignment],
-        day_start: impl Fn(&str, NaiveDate) -> Instant,
-    ) -> Self {
+    pub fn new(assignments: &[CardAssignment], day_start: impl Fn(&str, NaiveDate) -> Instant) -> Self {
         let mut first: HashMap<String, i64> = HashMap::new();
         for a in assignments {
-            let e = first
-                .entry(match_key(&a.card).into_owned())
-                .or_insert(a.seq);
+            let e = first.entry(match_key(&a.card).into_owned()).or_insert(a.seq);
             *e = (*e).min(a.seq);
         }
         let mut covers: HashMap<String, Vec<Cover>> = HashMap::new();
@@ -62,14 +57,11 @@ impl CardBook {
                 None if first[match_key(&a.card).as_ref()] == a.seq => Instant::MIN,
                 None => day_start(&a.staff_no, a.made_on),
             };
-            covers
-                .entry(match_key(&a.card).into_owned())
-                .or_default()
-                .push(Cover {
-                    start,
-                    seq: a.seq,
-                    staff_no: a.staff_no.clone(),
-                });
+            covers.entry(match_key(&a.card).into_owned()).or_default().push(Cover {
+                start,
+                seq: a.seq,
+                staff_no: a.staff_no.clone(),
+            });
         }
         for list in covers.values_mut() {
             list.sort_by_key(|c| (c.start, c.seq));
@@ -141,12 +133,7 @@ mod tests {
     use super::*;
 
     fn p(id: i64, s: i64) -> RawPunch {
-        RawPunch {
-            id,
-            at: s * 1000,
-            voided: false,
-            added: false,
-        }
+        RawPunch { id, at: s * 1000, voided: false, added: false }
     }
 
     #[test]
@@ -178,12 +165,7 @@ mod tests {
     #[test]
     fn card_handover_and_enrolment() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        let day = |_: &str, date: NaiveDate| {
-            date.and_hms_opt(4, 0, 0)
-                .unwrap()
-                .and_utc()
-                .timestamp_millis()
-        };
+        let day = |_: &str, date: NaiveDate| date.and_hms_opt(4, 0, 0).unwrap().and_utc().timestamp_millis();
         let book = CardBook::new(
             &[
                 CardAssignment {
@@ -210,12 +192,7 @@ mod tests {
             ],
             day,
         );
-        let t = |s: &str| {
-            s.parse::<chrono::NaiveDateTime>()
-                .unwrap()
-                .and_utc()
-                .timestamp_millis()
-        };
+        let t = |s: &str| s.parse::<chrono::NaiveDateTime>().unwrap().and_utc().timestamp_millis();
         // First assignment covers earlier punches too.
         assert_eq!(book.owner("C", t("2026-01-01T09:00:00")), Some("A"));
         assert_eq!(book.owner("C", t("2026-11-20T03:59:00")), Some("A"));

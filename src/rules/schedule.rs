@@ -89,14 +89,8 @@ impl Default for Schedule {
             workdays: [true, true, true, true, true, false, false],
             timetable: Timetable {
                 sessions: vec![
-                    ClockSpan {
-                        start: t(8, 30),
-                        end: t(12, 0),
-                    },
-                    ClockSpan {
-                        start: t(14, 30),
-                        end: t(17, 30),
-                    },
+                    ClockSpan { start: t(8, 30), end: t(12, 0) },
+                    ClockSpan { start: t(14, 30), end: t(17, 30) },
                 ],
                 breaks: vec![],
             },
@@ -125,10 +119,7 @@ impl Span {
         self.start <= t && t < self.end
     }
     pub fn intersect(&self, other: &Span) -> Span {
-        Span {
-            start: self.start.max(other.start),
-            end: self.end.min(other.end),
-        }
+        Span { start: self.start.max(other.start), end: self.end.min(other.end) }
     }
 }
 
@@ -158,11 +149,7 @@ impl Schedule {
 
     /// The timetable in force on `date`: the first matching season, else the base.
     pub fn timetable_on(&self, date: NaiveDate) -> &Timetable {
-        self.seasons
-            .iter()
-            .find(|s| s.contains(date))
-            .map(|s| &s.timetable)
-            .unwrap_or(&self.timetable)
+        self.seasons.iter().find(|s| s.contains(date)).map(|s| &s.timetable).unwrap_or(&self.timetable)
     }
 
     /// The start instant of attendance day `date` (R1).
@@ -209,10 +196,7 @@ impl Schedule {
     /// Plans `date` by the schedule's timetable, or by `roster` sessions when
     /// given (R2: a 值班 roster replaces the schedule's sessions and breaks).
     pub fn plan(&self, date: NaiveDate, roster: Option<&[ClockSpan]>) -> DayPlan {
-        let day = Span {
-            start: self.day_start(date),
-            end: self.day_start(date.succ_opt().unwrap_or(date)),
-        };
+        let day = Span { start: self.day_start(date), end: self.day_start(date.succ_opt().unwrap_or(date)) };
         let (sessions, breaks): (Vec<ClockSpan>, &[ClockSpan]) = match roster {
             Some(r) => (r.to_vec(), &[]),
             None => {
@@ -222,10 +206,7 @@ impl Schedule {
         };
         let to_span = |c: &ClockSpan| {
             let (s, e) = self.span_offsets(c);
-            Span {
-                start: self.instant_at(date, s).max(day.start),
-                end: self.instant_at(date, e).min(day.end),
-            }
+            Span { start: self.instant_at(date, s).max(day.start), end: self.instant_at(date, e).min(day.end) }
         };
         let mut spans: Vec<Span> = sessions.iter().map(to_span).collect();
         spans.sort();
@@ -242,34 +223,14 @@ impl Schedule {
         let n = merged.len();
         let mut plans = Vec::with_capacity(n);
         for i in 0..n {
-            let lo = if i == 0 {
-                day.start
-            } else {
-                merged[i - 1].end + (merged[i].start - merged[i - 1].end) / 2
-            };
-            let hi = if i + 1 == n {
-                day.end
-            } else {
-                merged[i].end + (merged[i + 1].start - merged[i].end) / 2
-            };
+            let lo = if i == 0 { day.start } else { merged[i - 1].end + (merged[i].start - merged[i - 1].end) / 2 };
+            let hi = if i + 1 == n { day.end } else { merged[i].end + (merged[i + 1].start - merged[i].end) / 2 };
             let span = merged[i];
-            let mut b: Vec<Span> = break_spans
-                .iter()
-                .map(|x| x.intersect(&span))
-                .filter(|x| !x.is_empty())
-                .collect();
+            let mut b: Vec<Span> = break_spans.iter().map(|x| x.intersect(&span)).filter(|x| !x.is_empty()).collect();
             b.sort();
-            plans.push(SessionPlan {
-                span,
-                breaks: b,
-                window: Span { start: lo, end: hi },
-            });
+            plans.push(SessionPlan { span, breaks: b, window: Span { start: lo, end: hi } });
         }
-        DayPlan {
-            date,
-            day,
-            sessions: plans,
-        }
+        DayPlan { date, day, sessions: plans }
     }
 }
 
@@ -297,14 +258,8 @@ mod tests {
     #[test]
     fn attendance_day_starts_at_four() {
         let s = Schedule::default();
-        assert_eq!(
-            s.attendance_day(at("2026-11-20 03:59")).to_string(),
-            "2026-11-19"
-        );
-        assert_eq!(
-            s.attendance_day(at("2026-11-20 04:00")).to_string(),
-            "2026-11-20"
-        );
+        assert_eq!(s.attendance_day(at("2026-11-20 03:59")).to_string(), "2026-11-19");
+        assert_eq!(s.attendance_day(at("2026-11-20 04:00")).to_string(), "2026-11-20");
     }
 
     #[test]
@@ -312,24 +267,14 @@ mod tests {
         let s = Schedule::default();
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
-        let p = s.plan(
-            d,
-            Some(&[ClockSpan {
-                start: t(20, 0),
-                end: t(2, 0),
-            }]),
-        );
+        let p = s.plan(d, Some(&[ClockSpan { start: t(20, 0), end: t(2, 0) }]));
         assert_eq!(p.sessions[0].span.start, at("2026-11-21 20:00"));
         assert_eq!(p.sessions[0].span.end, at("2026-11-22 02:00"));
     }
 
     #[test]
     fn seasons_wrap_over_new_year() {
-        let season = Season {
-            from: (11, 1),
-            to: (2, 28),
-            timetable: Schedule::default().timetable,
-        };
+        let season = Season { from: (11, 1), to: (2, 28), timetable: Schedule::default().timetable };
         assert!(season.contains(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()));
         assert!(season.contains(NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()));
         assert!(!season.contains(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()));

@@ -46,10 +46,8 @@ impl Store {
         if path.exists() {
             return Err(StoreError::AlreadyExists(path.to_path_buf()));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
-        )?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         Store::prepare(conn, path)
     }
 
@@ -67,27 +65,18 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store { conn, path: path.to_path_buf() };
         store.migrate()?;
         Ok(store)
     }
 
     fn migrate(&mut self) -> Result<()> {
         let known = migrations::MIGRATIONS.len() as i64;
-        let found: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found > known {
             return Err(StoreError::TooNew { found, known });
         }
-        for (i, sql) in migrations::MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(found as usize)
-        {
+        for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(found as usize) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -102,16 +91,12 @@ impl Store {
 
     /// `PRAGMA synchronous` of this connection (2 = FULL).
     pub fn synchronous(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "synchronous", |r| r.get(0))?)
+        Ok(self.conn.pragma_query_value(None, "synchronous", |r| r.get(0))?)
     }
 
     /// The schema version (number of migrations run).
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Starts an all-or-nothing write: nothing is stored unless
@@ -155,36 +140,21 @@ mod tests {
         assert_eq!(created.synchronous().unwrap(), 2, "synchronous=FULL");
         let opened = Store::open(&path).unwrap();
         assert_eq!(opened.synchronous().unwrap(), 2);
-        let mode: String = opened
-            .conn
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
+        let mode: String = opened.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = opened
-            .conn
-            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
-            .unwrap();
+        let fk: i64 = opened.conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
-        assert_eq!(
-            opened.schema_version().unwrap(),
-            migrations::MIGRATIONS.len() as i64
-        );
+        assert_eq!(opened.schema_version().unwrap(), migrations::MIGRATIONS.len() as i64);
     }
 
     #[test]
     fn open_never_creates_and_create_never_overwrites() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        assert!(matches!(
-            Store::open(&path),
-            Err(StoreError::NotInitialised(_))
-        ));
+        assert!(matches!(Store::open(&path), Err(StoreError::NotInitialised(_))));
         assert!(!path.exists());
         Store::create(&path).unwrap();
-        assert!(matches!(
-            Store::create(&path),
-            Err(StoreError::AlreadyExists(_))
-        ));
+        assert!(matches!(Store::create(&path), Err(StoreError::AlreadyExists(_))));
     }
 
     #[test]

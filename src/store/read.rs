@@ -4,14 +4,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Result, Store};
-use crate::model::{
-    LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff,
-};
+use crate::model::{LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff};
 use crate::rules::{Calendar, CardAssignment, ClockSpan};
 use crate::time::Instant;
 
-const STAFF_COLUMNS: &str =
-    "v.staff_no, v.name, v.unit, v.schedule, v.role, v.pin_hash, v.active_from, v.active_until";
+const STAFF_COLUMNS: &str = "v.staff_no, v.name, v.unit, v.schedule, v.role, v.pin_hash, v.active_from, v.active_until";
 
 fn date_opt(s: Option<String>) -> Option<NaiveDate> {
     s.and_then(|s| s.parse().ok())
@@ -77,17 +74,14 @@ impl Store {
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     /// All card assignments, in the order they were made.
     pub fn assignments(&self) -> Result<Vec<CardAssignment>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, card, staff_no, cards_from, made_on FROM card_assignments ORDER BY id",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, card, staff_no, cards_from, made_on FROM card_assignments ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
             Ok(CardAssignment {
                 seq: r.get(0)?,
@@ -110,16 +104,8 @@ impl Store {
         for y in years {
             cal.add_year(y, []);
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT date, year, is_off_day FROM calendar_days")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i32>(1)?,
-                r.get::<_, bool>(2)?,
-            ))
-        })?;
+        let mut stmt = self.conn.prepare_cached("SELECT date, year, is_off_day FROM calendar_days")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i32>(1)?, r.get::<_, bool>(2)?)))?;
         for row in rows {
             let (date, year, off) = row?;
             if let Ok(d) = date.parse() {
@@ -133,21 +119,14 @@ impl Store {
     /// `[from, to)` and whose dates are in `dates` (inclusive). Punches are
     /// read from `from` on; callers widen `from` to include the duplicate
     /// window's lookback.
-    pub fn snapshot(
-        &self,
-        from: Instant,
-        to: Instant,
-        dates: (NaiveDate, NaiveDate),
-    ) -> Result<Snapshot> {
+    pub fn snapshot(&self, from: Instant, to: Instant, dates: (NaiveDate, NaiveDate)) -> Result<Snapshot> {
         let conn = &self.conn;
         let mut stmt = conn.prepare_cached(
             "SELECT p.id, p.card, p.staff_no, p.at_ms, p.source, p.clock_synced,
                     EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)
              FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2",
         )?;
-        let punches = stmt
-            .query_map(params![from, to], punch_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let punches = stmt.query_map(params![from, to], punch_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         // Local texts compare as dates; a day's margin covers every zone.
         let lo = (dates.0 - chrono::Duration::days(2)).to_string();
         let hi = (dates.1 + chrono::Duration::days(3)).to_string();
@@ -168,18 +147,14 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2",
-        )?;
+        let mut stmt =
+            conn.prepare_cached("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2")?;
         let roster = stmt
             .query_map(params![dates.0.to_string(), dates.1.to_string()], |r| {
                 Ok(RosterRow {
                     staff_no: r.get(0)?,
                     date: date_opt(Some(r.get(1)?)).unwrap_or_default(),
-                    span: ClockSpan {
-                        start: clock(&r.get::<_, String>(2)?),
-                        end: clock(&r.get::<_, String>(3)?),
-                    },
+                    span: ClockSpan { start: clock(&r.get::<_, String>(2)?), end: clock(&r.get::<_, String>(3)?) },
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -220,11 +195,7 @@ impl Store {
              FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2 ORDER BY p.at_ms, p.id",
         )?;
         let rows = stmt.query_map(params![from, to], |r| {
-            Ok(PunchListing {
-                row: punch_from_row(r)?,
-                reason: r.get(7)?,
-                by: r.get(8)?,
-            })
+            Ok(PunchListing { row: punch_from_row(r)?, reason: r.get(7)?, by: r.get(8)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -257,16 +228,12 @@ impl Store {
 
     /// `PRAGMA data_version`: changes when another connection commits.
     pub fn data_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+        Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
     /// The newest punch instant stored, if any (the clock-jump check).
     pub fn latest_punch_at(&self) -> Result<Option<Instant>> {
-        Ok(self
-            .conn
-            .query_row("SELECT max(at_ms) FROM punches", [], |r| r.get(0))?)
+        Ok(self.conn.query_row("SELECT max(at_ms) FROM punches", [], |r| r.get(0))?)
     }
 }
 

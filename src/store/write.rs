@@ -11,42 +11,20 @@ use crate::time::Instant;
 
 /// The chained tables and the columns whose values a record's hash covers.
 const CHAINED: &[(&str, &str)] = &[
-    (
-        "staff_versions",
-        "staff_no, name, unit, schedule, role, pin_hash, active_from, active_until, recorded_at",
-    ),
-    (
-        "card_assignments",
-        "card, staff_no, cards_from, made_on, recorded_at",
-    ),
+    ("staff_versions", "staff_no, name, unit, schedule, role, pin_hash, active_from, active_until, recorded_at"),
+    ("card_assignments", "card, staff_no, cards_from, made_on, recorded_at"),
     ("roster", "staff_no, date, start, end, recorded_at"),
-    (
-        "leave",
-        "staff_no, kind, from_local, to_local, approved_by, note, recorded_at",
-    ),
+    ("leave", "staff_no, kind, from_local, to_local, approved_by, note, recorded_at"),
     ("leave_voids", "leave_id, reason, by_whom, recorded_at"),
-    (
-        "punches",
-        "card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at",
-    ),
+    ("punches", "card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at"),
     ("punch_voids", "punch_id, reason, by_whom, recorded_at"),
-    (
-        "spot_checks",
-        "staff_no, at_ms, present, inspector, note, recorded_at",
-    ),
-    (
-        "spot_check_voids",
-        "spot_check_id, reason, by_whom, recorded_at",
-    ),
+    ("spot_checks", "staff_no, at_ms, present, inspector, note, recorded_at"),
+    ("spot_check_voids", "spot_check_id, reason, by_whom, recorded_at"),
     ("daily_summaries", "date, revision, content, generated_at"),
 ];
 
 fn columns(tbl: &str) -> &'static str {
-    CHAINED
-        .iter()
-        .find(|(t, _)| *t == tbl)
-        .map(|(_, c)| *c)
-        .unwrap_or("NULL")
+    CHAINED.iter().find(|(t, _)| *t == tbl).map(|(_, c)| *c).unwrap_or("NULL")
 }
 
 fn link(prev: &[u8], tbl: &str, row_id: i64, content: &str) -> Vec<u8> {
@@ -99,27 +77,17 @@ impl<'c> Writer<'c> {
             Some(h) => h,
             None => self
                 .tx
-                .query_row(
-                    "SELECT hash FROM journal ORDER BY seq DESC LIMIT 1",
-                    [],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
                 .optional()?
                 .unwrap_or_else(|| vec![0u8; 32]),
         };
         let content: String = self.tx.query_row(
-            &format!(
-                "SELECT json_array({}) FROM {tbl} WHERE rowid = ?1",
-                columns(tbl)
-            ),
+            &format!("SELECT json_array({}) FROM {tbl} WHERE rowid = ?1", columns(tbl)),
             [row_id],
             |r| r.get(0),
         )?;
         let hash = link(&prev, tbl, row_id, &content);
-        self.tx.execute(
-            "INSERT INTO journal (tbl, row_id, hash) VALUES (?1, ?2, ?3)",
-            params![tbl, row_id, hash],
-        )?;
+        self.tx.execute("INSERT INTO journal (tbl, row_id, hash) VALUES (?1, ?2, ?3)", params![tbl, row_id, hash])?;
         self.head = Some(hash);
         Ok(())
     }
@@ -143,10 +111,7 @@ impl<'c> Writer<'c> {
     /// Adds a version of a staff member when anything differs from the
     /// current one. Returns whether a version was added.
     pub fn put_staff(&mut self, s: &Staff, now: Instant) -> Result<bool> {
-        self.tx.execute(
-            "INSERT OR IGNORE INTO staff (staff_no) VALUES (?1)",
-            [&s.staff_no],
-        )?;
+        self.tx.execute("INSERT OR IGNORE INTO staff (staff_no) VALUES (?1)", [&s.staff_no])?;
         let current = super::read::current_staff(&self.tx, &s.staff_no)?;
         if current.as_ref() == Some(s) {
             return Ok(false);
@@ -213,14 +178,8 @@ impl<'c> Writer<'c> {
     }
 
     /// Replaces one calendar year (reference data, not a record).
-    pub fn replace_calendar_year(
-        &mut self,
-        year: i32,
-        days: &[(NaiveDate, String, bool)],
-        now: Instant,
-    ) -> Result<()> {
-        self.tx
-            .execute("DELETE FROM calendar_days WHERE year = ?1", [year])?;
+    pub fn replace_calendar_year(&mut self, year: i32, days: &[(NaiveDate, String, bool)], now: Instant) -> Result<()> {
+        self.tx.execute("DELETE FROM calendar_days WHERE year = ?1", [year])?;
         self.tx.execute(
             "INSERT INTO calendar_years (year, imported_at) VALUES (?1, ?2)
              ON CONFLICT(year) DO UPDATE SET imported_at = ?2",
@@ -235,13 +194,7 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    pub fn add_roster(
-        &mut self,
-        staff_no: &str,
-        date: NaiveDate,
-        span: ClockSpan,
-        now: Instant,
-    ) -> Result<bool> {
+    pub fn add_roster(&mut self, staff_no: &str, date: NaiveDate, span: ClockSpan, now: Instant) -> Result<bool> {
         let n = self.tx.execute(
             "INSERT OR IGNORE INTO roster (staff_no, date, start, end, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -269,10 +222,7 @@ impl<'c> Writer<'c> {
         note: &str,
         now: Instant,
     ) -> Result<Inserted> {
-        let (f, t) = (
-            from.format("%Y-%m-%d %H:%M").to_string(),
-            to.format("%Y-%m-%d %H:%M").to_string(),
-        );
+        let (f, t) = (from.format("%Y-%m-%d %H:%M").to_string(), to.format("%Y-%m-%d %H:%M").to_string());
         let n = self.tx.execute(
             "INSERT OR IGNORE INTO leave (staff_no, kind, from_local, to_local, approved_by, note, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -312,11 +262,10 @@ impl<'c> Writer<'c> {
             return Ok(Inserted::New(self.inserted("punches")?));
         }
         let id = match owner {
-            PunchOwner::Card(c) => self.tx.query_row(
-                "SELECT id FROM punches WHERE card = ?1 AND at_ms = ?2",
-                params![c, at],
-                |r| r.get(0),
-            )?,
+            PunchOwner::Card(c) => {
+                self.tx
+                    .query_row("SELECT id FROM punches WHERE card = ?1 AND at_ms = ?2", params![c, at], |r| r.get(0))?
+            }
             PunchOwner::Staff(s) => self.tx.query_row(
                 "SELECT id FROM punches WHERE staff_no = ?1 AND at_ms = ?2 AND (source = 'correction') = ?3",
                 params![s, at, source == PunchSource::Correction],
@@ -328,43 +277,23 @@ impl<'c> Writer<'c> {
 
     /// Adds a void pointing at a record of `target` (`punches`, `leave`,
     /// `spot_checks`); refuses an unknown id or a record already voided.
-    pub fn void(
-        &mut self,
-        target: VoidTarget,
-        id: i64,
-        reason: &str,
-        by: &str,
-        now: Instant,
-    ) -> Result<i64> {
+    pub fn void(&mut self, target: VoidTarget, id: i64, reason: &str, by: &str, now: Instant) -> Result<i64> {
         let (tbl, voids, col, what) = target.tables();
-        let exists = self
-            .tx
-            .query_row(&format!("SELECT 1 FROM {tbl} WHERE id = ?1"), [id], |_| {
-                Ok(())
-            })
-            .optional()?
-            .is_some();
+        let exists =
+            self.tx.query_row(&format!("SELECT 1 FROM {tbl} WHERE id = ?1"), [id], |_| Ok(())).optional()?.is_some();
         if !exists {
             return Err(StoreError::Invalid(format!("no {what} with id {id}")));
         }
         let already = self
             .tx
-            .query_row(
-                &format!("SELECT 1 FROM {voids} WHERE {col} = ?1"),
-                [id],
-                |_| Ok(()),
-            )
+            .query_row(&format!("SELECT 1 FROM {voids} WHERE {col} = ?1"), [id], |_| Ok(()))
             .optional()?
             .is_some();
         if already {
-            return Err(StoreError::Invalid(format!(
-                "{what} {id} is already voided"
-            )));
+            return Err(StoreError::Invalid(format!("{what} {id} is already voided")));
         }
         self.tx.execute(
-            &format!(
-                "INSERT INTO {voids} ({col}, reason, by_whom, recorded_at) VALUES (?1, ?2, ?3, ?4)"
-            ),
+            &format!("INSERT INTO {voids} ({col}, reason, by_whom, recorded_at) VALUES (?1, ?2, ?3, ?4)"),
             params![id, reason, by, now],
         )?;
         self.inserted(voids)
@@ -396,13 +325,7 @@ impl<'c> Writer<'c> {
     }
 
     /// Stores a closed day's summary revision.
-    pub fn add_summary(
-        &mut self,
-        date: NaiveDate,
-        revision: i64,
-        content: &str,
-        generated_at: &str,
-    ) -> Result<()> {
+    pub fn add_summary(&mut self, date: NaiveDate, revision: i64, content: &str, generated_at: &str) -> Result<()> {
         self.tx.execute(
             "INSERT INTO daily_summaries (date, revision, content, generated_at) VALUES (?1, ?2, ?3, ?4)",
             params![date.to_string(), revision, content, generated_at],
@@ -430,12 +353,7 @@ impl VoidTarget {
         match self {
             VoidTarget::Punch => ("punches", "punch_voids", "punch_id", "punch"),
             VoidTarget::Leave => ("leave", "leave_voids", "leave_id", "leave record"),
-            VoidTarget::SpotCheck => (
-                "spot_checks",
-                "spot_check_voids",
-                "spot_check_id",
-                "spot check",
-            ),
+            VoidTarget::SpotCheck => ("spot_checks", "spot_check_voids", "spot_check_id", "spot check"),
         }
     }
 }
@@ -446,9 +364,7 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let cases: String = CHAINED
         .iter()
-        .map(|(t, c)| {
-            format!("WHEN '{t}' THEN (SELECT json_array({c}) FROM {t} WHERE rowid = j.row_id)")
-        })
+        .map(|(t, c)| format!("WHEN '{t}' THEN (SELECT json_array({c}) FROM {t} WHERE rowid = j.row_id)"))
         .collect::<Vec<_>>()
         .join(" ");
     let sql = format!("SELECT j.seq, j.tbl, j.row_id, j.hash, CASE j.tbl {cases} END FROM journal j ORDER BY j.seq");
@@ -456,18 +372,13 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
     let mut rows = stmt.query([])?;
     let mut prev = vec![0u8; 32];
     while let Some(r) = rows.next()? {
-        let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) =
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         let content: Option<String> = r.get(4)?;
         match content {
-            None => problems.push(format!(
-                "record chain: {tbl} row {row_id} (entry {seq}) is gone"
-            )),
+            None => problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) is gone")),
             Some(c) => {
                 if link(&prev, &tbl, row_id, &c) != hash {
-                    problems.push(format!(
-                        "record chain: {tbl} row {row_id} (entry {seq}) was changed"
-                    ));
+                    problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) was changed"));
                 }
             }
         }
@@ -484,9 +395,7 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
             |r| r.get(0),
         )?;
         if unchained > 0 {
-            problems.push(format!(
-                "record chain: {unchained} {tbl} rows were added outside the chain"
-            ));
+            problems.push(format!("record chain: {unchained} {tbl} rows were added outside the chain"));
         }
     }
     Ok(problems)

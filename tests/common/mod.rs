@@ -15,11 +15,7 @@ impl Kiosk {
         let tmp = tempfile::tempdir().unwrap();
         let k = Kiosk { tmp };
         let o = k.run(&["init", "--kiosk-id", "test", "--unit", "u"]);
-        assert!(
-            o.status.success(),
-            "init: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "init: {}", String::from_utf8_lossy(&o.stderr));
         std::fs::write(k.dir().join("config.toml"), config).unwrap();
         k
     }
@@ -35,12 +31,7 @@ impl Kiosk {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_dutyclock"))
-            .arg("--data-dir")
-            .arg(self.dir())
-            .args(args)
-            .output()
-            .unwrap()
+        Command::new(env!("CARGO_BIN_EXE_dutyclock")).arg("--data-dir").arg(self.dir()).args(args).output().unwrap()
     }
 
     /// Runs and asserts success; returns stdout.
@@ -59,12 +50,7 @@ impl Kiosk {
     /// Runs and asserts exit code 2; returns stderr.
     pub fn refused(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert_eq!(
-            o.status.code(),
-            Some(2),
-            "dutyclock {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_eq!(o.status.code(), Some(2), "dutyclock {args:?}: {}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stderr).unwrap()
     }
 
