@@ -381,9 +381,17 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
     };
     let (store, config) = paths.open()?;
     if !headless {
-        return Err(Failure::Input(
-            "this build has no touchscreen yet: run with --headless (live events as JSON lines)".into(),
-        ));
+        let display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+        if !display {
+            return Err(Failure::Runtime(
+                "no display (DISPLAY and WAYLAND_DISPLAY are unset): run the kiosk with --headless, \
+                 or start it from the touchscreen's session"
+                    .into(),
+            ));
+        }
+        // The window lives as long as the process: the config does too.
+        let config: &'static Config = Box::leak(Box::new(config));
+        return crate::ui::run_window(config, store, demo).map_err(Failure::Runtime);
     }
     crate::kiosk::run_headless(&config, store, out).map_err(Failure::Runtime)
 }

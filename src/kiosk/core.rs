@@ -29,6 +29,8 @@ pub struct Core<'c> {
     latest: Instant,
     /// The last day this core closed (R11).
     closed_through: Option<NaiveDate>,
+    /// Set after this core's own non-scan writes: re-read the running day.
+    stale: bool,
 }
 
 impl<'c> Core<'c> {
@@ -38,7 +40,7 @@ impl<'c> Core<'c> {
         let latest = store.latest_punch_at()?.unwrap_or(i64::MIN);
         let att = load(config, &store, day, now)?;
         let data_version = store.data_version()?;
-        Ok(Core { config, store, clock, att, day, data_version, latest, closed_through: None })
+        Ok(Core { config, store, clock, att, day, data_version, latest, closed_through: None, stale: false })
     }
 
     pub fn store(&self) -> &Store {
@@ -49,11 +51,33 @@ impl<'c> Core<'c> {
         self.config
     }
 
+    /// The current instant by the injected clock.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// The running day (yesterday and today), fresh.
+    pub fn attendance(&mut self) -> Result<&Attendance<'c>, StoreError> {
+        self.refresh(self.clock.now())?;
+        Ok(&self.att)
+    }
+
+    /// A write of this core's own (a head's leave, a correction): the
+    /// running day is read again before it is next used.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut w = self.store.writer()?;
+        let out = f(&mut w)?;
+        w.commit()?;
+        self.stale = true;
+        Ok(out)
+    }
+
     /// The running day, read again if the store changed under us or the day turned.
     fn refresh(&mut self, now: Instant) -> Result<(), StoreError> {
         let day = self.config.default_schedule().attendance_day(now);
         let version = self.store.data_version()?;
-        if day != self.day || version != self.data_version {
+        if day != self.day || version != self.data_version || self.stale {
+            self.stale = false;
             self.att = load(self.config, &self.store, day, now)?;
             self.day = day;
             self.data_version = version;

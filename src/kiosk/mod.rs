@@ -3,6 +3,7 @@
 //! (`run --headless` prints them as JSON lines; the touchscreen comes next).
 
 pub mod core;
+pub mod service;
 
 use std::io::Write;
 use std::sync::mpsc;

@@ -156,6 +156,8 @@ pub struct SessionRecord {
     /// Minutes late/early as measured, whether or not over the grace.
     pub late: u32,
     pub early: u32,
+    /// Absent spot checks that counted (R9).
+    pub spot_absences: Vec<Instant>,
     pub figures: Figures,
 }
 
@@ -297,6 +299,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
         leftover: None,
         late: 0,
         early: 0,
+        spot_absences: vec![],
         figures,
     };
     if excused_len >= work_len {
@@ -396,6 +399,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
             && !in_any(&excused_time, t);
         if at_post {
             figures.spot_check_absences += 1;
+            rec.spot_absences.push(t);
         }
     }
     rec.figures = figures;

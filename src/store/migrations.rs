@@ -145,4 +145,30 @@ pub const MIGRATIONS: &[&str] = &[
         UNIQUE (tbl, row_id)
     );
     "#,
+    // 2: the touchscreen: staff requests for corrections (补卡申请) and the
+    // heads' decisions, and a log of head and admin actions.
+    r#"
+    CREATE TABLE correction_requests (
+        id           INTEGER PRIMARY KEY,
+        staff_no     TEXT NOT NULL REFERENCES staff(staff_no),
+        at_ms        INTEGER NOT NULL,
+        reason       TEXT NOT NULL,
+        recorded_at  INTEGER NOT NULL
+    );
+    CREATE TABLE correction_decisions (
+        id          INTEGER PRIMARY KEY,
+        request_id  INTEGER NOT NULL UNIQUE REFERENCES correction_requests(id),
+        approved    INTEGER NOT NULL,
+        by_whom     TEXT NOT NULL,
+        punch_id    INTEGER REFERENCES punches(id),
+        recorded_at INTEGER NOT NULL
+    );
+    CREATE TABLE actions (
+        id          INTEGER PRIMARY KEY,
+        who         TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL
+    );
+    "#,
 ];

@@ -55,6 +55,16 @@ fn clock(s: &str) -> chrono::NaiveTime {
     crate::time::parse_clock(s).unwrap_or_default()
 }
 
+/// A correction request and its decision (approved?, by whom), if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: i64,
+    pub staff_no: String,
+    pub at: Instant,
+    pub reason: String,
+    pub decision: Option<(bool, String)>,
+}
+
 /// One row of `punches list`.
 #[derive(Debug, Clone)]
 pub struct PunchListing {
@@ -224,6 +234,58 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
+    }
+
+    /// Correction requests of some staff, newest first: (id, staff_no, at, reason, decision).
+    pub fn correction_requests(&self, staff: &[String]) -> Result<Vec<RequestRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.staff_no, r.at_ms, r.reason, d.approved, d.by_whom
+             FROM correction_requests r LEFT JOIN correction_decisions d ON d.request_id = r.id
+             ORDER BY r.id DESC LIMIT 200",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RequestRow {
+                id: r.get(0)?,
+                staff_no: r.get(1)?,
+                at: r.get(2)?,
+                reason: r.get(3)?,
+                decision: match r.get::<_, Option<bool>>(4)? {
+                    Some(a) => Some((a, r.get::<_, String>(5)?)),
+                    None => None,
+                },
+            })
+        })?;
+        let all: Vec<RequestRow> = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(all.into_iter().filter(|r| staff.contains(&r.staff_no)).collect())
+    }
+
+    /// Leave records of some staff overlapping `[from, to)` local text, with their void state.
+    pub fn leave_records(&self, from: &str, to: &str) -> Result<Vec<(LeaveRow, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.id, l.staff_no, l.kind, l.from_local, l.to_local,
+                    EXISTS (SELECT 1 FROM leave_voids v WHERE v.leave_id = l.id), l.approved_by
+             FROM leave l WHERE l.to_local > ?1 AND l.from_local < ?2 ORDER BY l.from_local",
+        )?;
+        let rows = stmt.query_map(params![from, to], |r| {
+            Ok((
+                LeaveRow {
+                    id: r.get(0)?,
+                    staff_no: r.get(1)?,
+                    kind: r.get(2)?,
+                    from: parse_local(&r.get::<_, String>(3)?),
+                    to: parse_local(&r.get::<_, String>(4)?),
+                    voided: r.get(5)?,
+                },
+                r.get(6)?,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The database file's size in bytes (with its WAL).
+    pub fn size_bytes(&self) -> u64 {
+        let wal = self.path.with_extension("sqlite3-wal");
+        std::fs::metadata(&self.path).map_or(0, |m| m.len()) + std::fs::metadata(wal).map_or(0, |m| m.len())
     }
 
     /// `PRAGMA data_version`: changes when another connection commits.

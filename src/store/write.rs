@@ -21,6 +21,9 @@ const CHAINED: &[(&str, &str)] = &[
     ("spot_checks", "staff_no, at_ms, present, inspector, note, recorded_at"),
     ("spot_check_voids", "spot_check_id, reason, by_whom, recorded_at"),
     ("daily_summaries", "date, revision, content, generated_at"),
+    ("correction_requests", "staff_no, at_ms, reason, recorded_at"),
+    ("correction_decisions", "request_id, approved, by_whom, punch_id, recorded_at"),
+    ("actions", "who, action, detail, recorded_at"),
 ];
 
 fn columns(tbl: &str) -> &'static str {
@@ -331,6 +334,60 @@ impl<'c> Writer<'c> {
             params![date.to_string(), revision, content, generated_at],
         )?;
         self.inserted("daily_summaries")?;
+        Ok(())
+    }
+
+    /// A staff member's request for a correction (补卡申请), waiting for their head.
+    pub fn request_correction(&mut self, staff_no: &str, at: Instant, reason: &str, now: Instant) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO correction_requests (staff_no, at_ms, reason, recorded_at) VALUES (?1, ?2, ?3, ?4)",
+            params![staff_no, at, reason, now],
+        )?;
+        self.inserted("correction_requests")
+    }
+
+    /// A head's decision on a request; an approval adds the punch it asked for.
+    pub fn decide_request(&mut self, request: i64, approve: bool, by: &str, now: Instant) -> Result<Option<i64>> {
+        let req: Option<(String, i64, String)> = self
+            .tx
+            .query_row(
+                "SELECT staff_no, at_ms, reason FROM correction_requests WHERE id = ?1",
+                [request],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((staff_no, at, reason)) = req else {
+            return Err(StoreError::Invalid(format!("no correction request with id {request}")));
+        };
+        let decided = self
+            .tx
+            .query_row("SELECT 1 FROM correction_decisions WHERE request_id = ?1", [request], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if decided {
+            return Err(StoreError::Invalid(format!("correction request {request} is already decided")));
+        }
+        let punch = if approve {
+            let p = self.add_punch(&PunchOwner::Staff(staff_no), at, PunchSource::Correction, None, Some((&reason, by)), now)?;
+            Some(p.id())
+        } else {
+            None
+        };
+        self.tx.execute(
+            "INSERT INTO correction_decisions (request_id, approved, by_whom, punch_id, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![request, approve, by, punch, now],
+        )?;
+        self.inserted("correction_decisions")?;
+        Ok(punch)
+    }
+
+    /// Logs a head's or an admin's action (who and when).
+    pub fn log_action(&mut self, who: &str, action: &str, detail: &str, now: Instant) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO actions (who, action, detail, recorded_at) VALUES (?1, ?2, ?3, ?4)",
+            params![who, action, detail, now],
+        )?;
+        self.inserted("actions")?;
         Ok(())
     }
 

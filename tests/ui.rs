@@ -1,0 +1,335 @@
+//! The touchscreen, headless: Slint's software renderer into a buffer
+//! (`dutyclock::ui::headless`), driven by simulated touches (pointer events
+//! at the elements' places, found by their accessible labels) and scans,
+//! over a real store. Renders every screen at 800×480 and 1280×800, in
+//! Chinese and English, into `target/screenshots/`.
+//!
+//! Slint allows one platform per process, so this file holds one test that
+//! walks the flows in order.
+
+mod common;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use common::Kiosk;
+use dutyclock::clock::Clock;
+use dutyclock::config::Config;
+use dutyclock::kiosk::service::Service;
+use dutyclock::kiosk::Core;
+use dutyclock::store::Store;
+use dutyclock::time::{parse_time, Instant};
+use dutyclock::ui::{self, headless, App, HeadAdapter, HeadTab, KioskWindow, PinAdapter, ResultAdapter, Screen, Session, Theme};
+use i_slint_backend_testing::ElementHandle;
+use slint::platform::software_renderer::MinimalSoftwareWindow;
+use slint::{ComponentHandle, Model};
+
+const CONFIG: &str = r#"
+kiosk_id = "hall-1"
+units = ["区党政办公室"]
+[reader]
+kind = "simulated"
+[schedules.default]
+sessions = [{ start = "08:30", end = "12:00" }, { start = "14:30", end = "17:30" }]
+"#;
+
+const STAFF: &str = "staff_no,name,unit,cards,role,pin\n\
+0001,张三,区党政办公室,0100000001,,\n\
+0002,李四,区党政办公室,0100000002,head,2468\n\
+0003,王五,区党政办公室,0100000003,,\n\
+0004,赵六,区党政办公室,0100000004,,\n\
+0009,管理员,区党政办公室,0100000009,admin,1357\n";
+
+#[derive(Clone)]
+struct TestClock(Arc<Mutex<Instant>>);
+
+impl TestClock {
+    fn set(&self, local: &str) {
+        *self.0.lock().unwrap() = parse_time(local, chrono_tz::Asia::Shanghai).unwrap();
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Instant {
+        *self.0.lock().unwrap()
+    }
+    fn synced(&self) -> bool {
+        true
+    }
+}
+
+struct Rig {
+    window: Rc<MinimalSoftwareWindow>,
+    ui: KioskWindow,
+    shared: ui::Shared,
+    shots: PathBuf,
+}
+
+impl Rig {
+    fn screen(&self) -> Screen {
+        self.ui.global::<App>().get_screen()
+    }
+
+    /// Taps the element whose accessible label is `label` (the n-th of them).
+    fn tap_nth(&self, label: &str, n: usize) {
+        slint::platform::update_timers_and_animations();
+        let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(&self.ui, label).collect();
+        let e = found.get(n).unwrap_or_else(|| panic!("no element labelled {label:?} (#{n}) on {:?}", self.screen()));
+        let p = e.absolute_position();
+        let s = e.size();
+        headless::tap(&self.window, p.x + s.width / 2.0, p.y + s.height / 2.0);
+    }
+
+    fn tap(&self, label: &str) {
+        self.tap_nth(label, 0);
+    }
+
+    fn scan(&self, card: &str) {
+        self.ui.global::<App>().invoke_simulate_scan(card.into());
+    }
+
+    fn shot(&self, name: &str) {
+        let zh = self.ui.global::<App>().get_zh();
+        let size = self.window.size();
+        let file = self.shots.join(format!("{name}-{}x{}-{}.png", size.width, size.height, if zh { "zh" } else { "en" }));
+        headless::screenshot(&self.window, &file).unwrap();
+    }
+
+    fn resize(&self, w: u32, h: u32) {
+        self.window.set_size(slint::PhysicalSize::new(w, h));
+        self.ui.global::<Theme>().set_compact(w < 1000);
+    }
+
+    fn pin(&self, code: &str) {
+        for d in code.chars() {
+            self.tap(&d.to_string());
+        }
+        self.tap("OK");
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+#[test]
+fn touchscreen_flows_and_screenshots() {
+    let window = headless::install(800, 480);
+    let k = Kiosk::new(CONFIG);
+    let f = k.file("staff.csv", STAFF);
+    k.import(&["staff", "import"], &f);
+    let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
+    let clock = TestClock(Arc::new(Mutex::new(0)));
+    clock.set("2026-11-19 08:41:00");
+    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let core = Core::new(config, store, Box::new(clock.clone())).unwrap();
+    let ui = KioskWindow::new().unwrap();
+    ui.global::<dutyclock::ui::IdleAdapter>().set_units("区党政办公室".into());
+    let shared: ui::Shared = Rc::new(RefCell::new(Session::default()));
+    let runner = Rc::new(ui::InlineRunner { service: RefCell::new(Service::new(core)), ui: ui.as_weak(), shared: shared.clone() });
+    let tz = chrono_tz::Asia::Shanghai;
+    ui::wire(&ui, runner.clone(), shared.clone(), None, tz);
+    ui::show_clock(&ui, clock.now(), tz);
+    ui::show_status(&ui, true, false, false);
+    ui::show_reader(&ui, dutyclock::reader::ReaderState::Connected);
+    ui.show().unwrap();
+    let rig = Rig { window, ui, shared, shots: screenshots_dir() };
+    let second = |rig: &Rig| ui::second(&rig.ui, &rig.shared, clock.now(), tz);
+
+    // A scan shows its result: late 11 minutes, and why.
+    assert_eq!(rig.screen(), Screen::Idle);
+    rig.scan("0100000001");
+    assert_eq!(rig.screen(), Screen::Result);
+    let r = rig.ui.global::<ResultAdapter>();
+    assert_eq!(r.get_name(), "张三");
+    assert_eq!(r.get_headline(), "迟到 11 分钟");
+    assert_eq!(r.get_detail(), "08:41 打卡，应到 08:30");
+    // Back to idle by itself after a few seconds.
+    for _ in 0..ui::RESULT_SECONDS {
+        second(&rig);
+    }
+    assert_eq!(rig.screen(), Screen::Idle);
+
+    // An unknown card shows its id.
+    rig.scan("0100000077");
+    assert_eq!(r.get_headline(), "卡号 0100000077");
+    rig.tap("完成 (5)");
+    assert_eq!(rig.screen(), Screen::Idle);
+
+    // A head logs in with card + PIN; a wrong PIN five times locks.
+    clock.set("2026-11-19 08:50:00");
+    rig.scan("0100000002");
+    rig.tap("管理");
+    assert_eq!(rig.screen(), Screen::Pin);
+    for i in 0..4 {
+        rig.pin("1111");
+        assert_eq!(rig.ui.global::<PinAdapter>().get_message(), format!("PIN 错误，还可尝试 {} 次", 4 - i));
+    }
+    rig.pin("1111");
+    assert!(rig.ui.global::<PinAdapter>().get_locked());
+    assert!(rig.ui.global::<PinAdapter>().get_message().contains("已锁定至 08:55"));
+    // Even the right PIN is refused while locked.
+    rig.ui.global::<PinAdapter>().set_locked(false);
+    rig.pin("2468");
+    assert_eq!(rig.screen(), Screen::Pin, "locked");
+    // Five minutes later the right PIN opens head mode.
+    clock.set("2026-11-19 08:56:00");
+    rig.ui.global::<PinAdapter>().set_locked(false);
+    rig.pin("2468");
+    assert_eq!(rig.screen(), Screen::Head);
+    let h = rig.ui.global::<HeadAdapter>();
+    let people: Vec<_> = h.get_people().iter().collect();
+    assert_eq!(people.len(), 5);
+    assert_eq!(people[0].state, "迟到 11 分钟");
+    assert_eq!(people[2].state, "未到");
+
+    // Tap a person: their day with why.
+    rig.tap("张三");
+    assert_eq!(h.get_person_why().row_data(0).unwrap(), "上午迟到 11 分钟：08:41 打卡，应到 08:30");
+
+    // Leave: 王五 on 事假 in the morning.
+    rig.tap("请假");
+    assert_eq!(h.get_tab(), HeadTab::Leave);
+    rig.tap("王五");
+    rig.tap("上午");
+    rig.tap("登记");
+    assert_eq!(h.get_message(), "已登记 王五 事假");
+    assert_eq!(h.get_people().row_data(2).unwrap().state, "请假");
+    let leave_lines: Vec<_> = h.get_leave_records().iter().collect();
+    assert_eq!(leave_lines.len(), 1);
+    assert!(leave_lines[0].text.contains("王五 事假"), "{}", leave_lines[0].text);
+
+    // Spot check: 张三 absent at 10:40 (he punched in: the check finds what punches could not).
+    clock.set("2026-11-19 10:40:00");
+    rig.tap("查岗");
+    rig.tap_nth("不在岗", 0);
+    rig.tap("提交查岗");
+    assert_eq!(h.get_message(), "已记录查岗 1 人");
+
+    // A staff member's request for a correction, approved by the head.
+    clock.set("2026-11-19 13:00:00");
+    rig.tap("退出");
+    assert_eq!(rig.screen(), Screen::Idle);
+    rig.scan("0100000004"); // 赵六 arrives 13:00: the morning had no punch
+    clock.set("2026-11-20 09:00:00");
+    rig.scan("0100000004");
+    rig.tap("我的考勤");
+    assert_eq!(rig.screen(), Screen::Month);
+    let m = rig.ui.global::<dutyclock::ui::MonthAdapter>();
+    let days: Vec<_> = m.get_days().iter().collect();
+    let idx = days.iter().position(|d| d.date.starts_with("11-19")).unwrap();
+    assert!(days[idx].can_request, "{:?}", days[idx]);
+    rig.shot("month");
+    rig.tap_nth("补卡", days[..idx].iter().filter(|d| d.can_request).count());
+    rig.tap("提交");
+    assert!(m.get_message().starts_with("已提交 11-19 12:00 的补卡申请"), "{}", m.get_message());
+    rig.tap("返回");
+    clock.set("2026-11-20 09:05:00");
+    rig.scan("0100000002");
+    rig.tap("管理");
+    rig.pin("2468");
+    rig.tap("补卡");
+    let reqs: Vec<_> = h.get_requests().iter().collect();
+    assert_eq!(reqs.len(), 1);
+    rig.tap("批准");
+    assert_eq!(h.get_message(), "已批准，补卡已生效");
+    assert!(h.get_requests().row_data(0).unwrap().text.contains("已批准"));
+    rig.tap("退出");
+
+    // Admin: enroll the unknown card seen today; its earlier punch attaches.
+    clock.set("2026-11-20 09:10:00");
+    rig.scan("0100000088");
+    rig.scan("0100000009");
+    rig.tap("管理");
+    rig.pin("1357");
+    assert_eq!(rig.screen(), Screen::Admin);
+    rig.tap("0003 王五");
+    rig.tap("登记");
+    assert_eq!(rig.ui.global::<dutyclock::ui::AdminAdapter>().get_message(), "卡 0100000088 已登记给 0003");
+    rig.tap("退出");
+
+    // The records changed the days: check through the command line.
+    clock.set("2026-11-21 09:00:00");
+    let s19 = k.summary("2026-11-19");
+    let p = |no: &str| s19["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
+    assert_eq!(p("0001")["spot_check_absences"], 1);
+    assert_eq!(p("0003")["leave_minutes"], 210);
+    assert_eq!(p("0004")["punches"], serde_json::json!(["12:00:00", "13:00:00"]), "the approved correction");
+    assert_eq!(p("0004")["corrections"], 1);
+    let s20 = k.summary("2026-11-20");
+    let p3 = s20["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0003").unwrap().clone();
+    assert_eq!(p3["punches"], serde_json::json!(["09:10:00"]), "enrolled card's punch attached");
+    assert!(k.ok(&["verify"]).starts_with("ok"));
+
+    // Head mode ends after 60 s without a touch.
+    clock.set("2026-11-20 09:20:00");
+    rig.scan("0100000002");
+    rig.tap("管理");
+    rig.pin("2468");
+    assert_eq!(rig.screen(), Screen::Head);
+    for _ in 0..ui::MANAGE_IDLE_SECONDS {
+        second(&rig);
+    }
+    assert_eq!(rig.screen(), Screen::Idle);
+
+    // Every screen at both sizes in both languages.
+    shots(&rig, &clock);
+}
+
+fn shots(rig: &Rig, clock: &TestClock) {
+    let _ = std::fs::remove_dir_all(&rig.shots);
+    let mut minute = 30;
+    for (w, h) in [(800, 480), (1280, 800)] {
+        for zh in [true, false] {
+            minute += 2;
+            clock.set(&format!("2026-11-20 10:{minute}:00"));
+            rig.resize(w, h);
+            let app = rig.ui.global::<App>();
+            if app.get_zh() != zh {
+                app.invoke_toggle_language();
+            }
+            app.set_screen(Screen::Idle);
+            rig.shot("idle");
+            rig.scan("0100000001");
+            rig.shot("result-late");
+            rig.scan("0100000077");
+            rig.shot("result-unknown");
+            rig.ui.global::<ResultAdapter>().invoke_done();
+            rig.scan("0100000004");
+            rig.ui.global::<ResultAdapter>().invoke_my_attendance();
+            rig.shot("month");
+            rig.scan("0100000002");
+            rig.ui.global::<ResultAdapter>().invoke_manage();
+            rig.shot("pin");
+            for d in "2468".chars() {
+                rig.ui.global::<PinAdapter>().invoke_digit(d.to_string().into());
+            }
+            rig.ui.global::<PinAdapter>().invoke_submit();
+            let head = rig.ui.global::<HeadAdapter>();
+            head.invoke_open_person(0);
+            rig.shot("head-roster");
+            for (tab, name) in [
+                (HeadTab::Leave, "head-leave"),
+                (HeadTab::Check, "head-check"),
+                (HeadTab::Corrections, "head-corrections"),
+                (HeadTab::Summary, "head-summary"),
+            ] {
+                head.invoke_show_tab(tab);
+                rig.shot(name);
+            }
+            head.invoke_logout();
+            rig.scan("0100000009");
+            rig.ui.global::<ResultAdapter>().invoke_manage();
+            for d in "1357".chars() {
+                rig.ui.global::<PinAdapter>().invoke_digit(d.to_string().into());
+            }
+            rig.ui.global::<PinAdapter>().invoke_submit();
+            rig.shot("admin");
+            rig.ui.global::<dutyclock::ui::AdminAdapter>().invoke_logout();
+        }
+    }
+    let n = std::fs::read_dir(&rig.shots).unwrap().count();
+    assert_eq!(n, 11 * 4, "screenshots written");
+}
