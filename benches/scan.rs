@@ -156,7 +156,8 @@ fn commit_run(n: usize) -> Vec<f64> {
     for i in 0..n {
         let t = Mono::now();
         c.execute("BEGIN", []).unwrap();
-        c.execute("INSERT INTO p (card, at_ms) VALUES (?1, ?2)", rusqlite::params![card_hex(i % CARDS), i as i64]).unwrap();
+        c.execute("INSERT INTO p (card, at_ms) VALUES (?1, ?2)", rusqlite::params![card_hex(i % CARDS), i as i64])
+            .unwrap();
         c.execute("COMMIT", []).unwrap();
         out.push(t.elapsed().as_secs_f64() * 1000.0);
         std::thread::sleep(Duration::from_micros(1_000_000 / RATE_PER_S / 4));

@@ -22,6 +22,6 @@ pub mod rules;
 pub mod store;
 pub mod summary;
 pub mod time;
-pub mod words;
 #[cfg(feature = "kiosk")]
 pub mod ui;
+pub mod words;

@@ -128,7 +128,11 @@ pub fn day_state(rec: &DayRecord, lang: Language) -> (String, Tone) {
             return w(format!("早退 {} 分钟", f.early_minutes), format!("Early {} min", f.early_minutes), Tone::Warn);
         }
         if f.off_post_count > 0 {
-            return w(format!("空岗 {} 分钟", f.off_post_minutes), format!("Off post {} min", f.off_post_minutes), Tone::Warn);
+            return w(
+                format!("空岗 {} 分钟", f.off_post_minutes),
+                format!("Off post {} min", f.off_post_minutes),
+                Tone::Warn,
+            );
         }
         if f.spot_check_absences > 0 {
             return w("查岗不在岗".into(), "Absent at a spot check".into(), Tone::Bad);
@@ -225,14 +229,26 @@ fn why_session(s: &SessionRecord, name: &str, grace: (u32, u32, u32), tz: Tz, zh
         });
     }
     if s.in_punch.is_none() {
-        out.push(if zh { format!("{name}缺上班卡（应到 {a}）") } else { format!("{name}no in-punch (due {a})") });
+        out.push(if zh {
+            format!("{name}缺上班卡（应到 {a}）")
+        } else {
+            format!("{name}no in-punch (due {a})")
+        });
     }
     if s.out_punch.is_none() {
-        out.push(if zh { format!("{name}缺下班卡（应走 {d}）") } else { format!("{name}no out-punch (due {d})") });
+        out.push(if zh {
+            format!("{name}缺下班卡（应走 {d}）")
+        } else {
+            format!("{name}no out-punch (due {d})")
+        });
     }
     if let Some(t) = s.leftover {
         let t = hm(tz, t);
-        out.push(if zh { format!("{name}{t} 外出未刷返回卡（缺卡）") } else { format!("{name}went out at {t}, no scan back") });
+        out.push(if zh {
+            format!("{name} {t} 外出未刷返回卡（缺卡）")
+        } else {
+            format!("{name}went out at {t}, no scan back")
+        });
     }
     for tr in s.trips.iter().filter(|t| t.counted) {
         let (l, b) = (hm(tz, tr.left), hm(tz, tr.back));
@@ -244,7 +260,11 @@ fn why_session(s: &SessionRecord, name: &str, grace: (u32, u32, u32), tz: Tz, zh
     }
     for t in &s.spot_absences {
         let t = hm(tz, *t);
-        out.push(if zh { format!("{name}{t} 查岗不在岗") } else { format!("{name}absent at the {t} spot check") });
+        out.push(if zh {
+            format!("{name} {t} 查岗不在岗")
+        } else {
+            format!("{name}absent at the {t} spot check")
+        });
     }
 }
 

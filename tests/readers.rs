@@ -227,7 +227,7 @@ fn fake_pn532(mut port: TTYPort, uids: Vec<Vec<u8>>, stop: std::sync::Arc<std::s
                         let _ = port.write_all(&[0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00]);
                         continue;
                     }
-                    if polls % 2 == 0 {
+                    if polls.is_multiple_of(2) {
                         continue; // no card: the host aborts with an ACK
                     }
                     if let Some(uid) = uids.next() {

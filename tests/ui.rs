@@ -21,7 +21,9 @@ use dutyclock::kiosk::service::Service;
 use dutyclock::kiosk::Core;
 use dutyclock::store::Store;
 use dutyclock::time::{parse_time, Instant};
-use dutyclock::ui::{self, headless, App, HeadAdapter, HeadTab, KioskWindow, PinAdapter, ResultAdapter, Screen, Session, Theme};
+use dutyclock::ui::{
+    self, headless, App, HeadAdapter, HeadTab, KioskWindow, PinAdapter, ResultAdapter, Screen, Session, Theme,
+};
 use i_slint_backend_testing::ElementHandle;
 use slint::platform::software_renderer::MinimalSoftwareWindow;
 use slint::{ComponentHandle, Model};
@@ -93,7 +95,8 @@ impl Rig {
     fn shot(&self, name: &str) {
         let zh = self.ui.global::<App>().get_zh();
         let size = self.window.size();
-        let file = self.shots.join(format!("{name}-{}x{}-{}.png", size.width, size.height, if zh { "zh" } else { "en" }));
+        let file =
+            self.shots.join(format!("{name}-{}x{}-{}.png", size.width, size.height, if zh { "zh" } else { "en" }));
         headless::screenshot(&self.window, &file).unwrap();
     }
 
@@ -128,7 +131,11 @@ fn touchscreen_flows_and_screenshots() {
     let ui = KioskWindow::new().unwrap();
     ui.global::<dutyclock::ui::IdleAdapter>().set_units("区党政办公室".into());
     let shared: ui::Shared = Rc::new(RefCell::new(Session::default()));
-    let runner = Rc::new(ui::InlineRunner { service: RefCell::new(Service::new(core)), ui: ui.as_weak(), shared: shared.clone() });
+    let runner = Rc::new(ui::InlineRunner {
+        service: RefCell::new(Service::new(core)),
+        ui: ui.as_weak(),
+        shared: shared.clone(),
+    });
     let tz = chrono_tz::Asia::Shanghai;
     ui::wire(&ui, runner.clone(), shared.clone(), None, tz);
     ui::show_clock(&ui, clock.now(), tz);
@@ -137,6 +144,20 @@ fn touchscreen_flows_and_screenshots() {
     ui.show().unwrap();
     let rig = Rig { window, ui, shared, shots: screenshots_dir() };
     let second = |rig: &Rig| ui::second(&rig.ui, &rig.shared, clock.now(), tz);
+
+    // The CJK font is there: the white glyphs of 请刷卡 on the blue prompt bar.
+    let (w, _, px) = headless::render(&rig.window);
+    let glyph_pixels = (380..435)
+        .flat_map(|y| (300..500).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = px[y * w as usize + x];
+            p.r > 200 && p.g > 200 && p.b > 200
+        })
+        .count();
+    assert!(
+        glyph_pixels > 150,
+        "请刷卡 drew {glyph_pixels} white pixels: is a CJK font installed (fonts-wqy-microhei)?"
+    );
 
     // A scan shows its result: late 11 minutes, and why.
     assert_eq!(rig.screen(), Screen::Idle);
@@ -291,6 +312,7 @@ fn shots(rig: &Rig, clock: &TestClock) {
                 app.invoke_toggle_language();
             }
             app.set_screen(Screen::Idle);
+            ui::show_clock(&rig.ui, clock.now(), chrono_tz::Asia::Shanghai);
             rig.shot("idle");
             rig.scan("0100000001");
             rig.shot("result-late");

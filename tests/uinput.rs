@@ -57,7 +57,12 @@ fn a_virtual_keyboard_wedge_reader_is_grabbed_and_decoded() {
     std::thread::sleep(Duration::from_millis(300));
     let device = find_event_device("dutyclock-test-wedge").expect("the new device is listed");
     let (tx, rx) = mpsc::channel();
-    let cfg = ReaderConfig { kind: ReaderKind::Keyboard, device: Some(device), id_format: IdFormat::Decimal, ..ReaderConfig::default() };
+    let cfg = ReaderConfig {
+        kind: ReaderKind::Keyboard,
+        device: Some(device),
+        id_format: IdFormat::Decimal,
+        ..ReaderConfig::default()
+    };
     let _h = reader::start(&cfg, tx).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     for c in b"0011259375\n" {

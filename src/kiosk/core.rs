@@ -64,7 +64,10 @@ impl<'c> Core<'c> {
 
     /// A write of this core's own (a head's leave, a correction): the
     /// running day is read again before it is next used.
-    pub fn write<T>(&mut self, f: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut w = self.store.writer()?;
         let out = f(&mut w)?;
         w.commit()?;

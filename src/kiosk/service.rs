@@ -256,7 +256,11 @@ impl<'c> Service<'c> {
         let att = crate::attendance::Attendance::new(config, snap, now);
         let Some(staff) = att.staff_member(staff_no) else { return Ok(None) };
         let sched = att.schedule(staff);
-        let grace = (sched.thresholds.late_grace_minutes, sched.thresholds.early_grace_minutes, sched.thresholds.absent_after_minutes);
+        let grace = (
+            sched.thresholds.late_grace_minutes,
+            sched.thresholds.early_grace_minutes,
+            sched.thresholds.absent_after_minutes,
+        );
         let mut days = Vec::new();
         let mut totals = crate::rules::Figures::default();
         for date in first.iter_days().take_while(|d| *d <= today) {
@@ -269,7 +273,8 @@ impl<'c> Service<'c> {
                 words::why(&d.record, grace, sched.tz, lang).join("；")
             };
             let wd = ["一", "二", "三", "四", "五", "六", "日"][date.weekday().num_days_from_monday() as usize];
-            let label = if zh { format!("{} 周{wd}", date.format("%m-%d")) } else { date.format("%m-%d %a").to_string() };
+            let label =
+                if zh { format!("{} 周{wd}", date.format("%m-%d")) } else { date.format("%m-%d %a").to_string() };
             days.push(DayView {
                 date,
                 label,
@@ -284,12 +289,20 @@ impl<'c> Service<'c> {
         let totals = if zh {
             format!(
                 "迟到 {} 次 · 早退 {} 次 · 旷工 {} 节 · 缺卡 {} 次 · 空岗 {} 次",
-                totals.late_count, totals.early_count, totals.absent_sessions, totals.missing_punches, totals.off_post_count
+                totals.late_count,
+                totals.early_count,
+                totals.absent_sessions,
+                totals.missing_punches,
+                totals.off_post_count
             )
         } else {
             format!(
                 "late {} · early {} · absent {} · missing {} · off post {}",
-                totals.late_count, totals.early_count, totals.absent_sessions, totals.missing_punches, totals.off_post_count
+                totals.late_count,
+                totals.early_count,
+                totals.absent_sessions,
+                totals.missing_punches,
+                totals.off_post_count
             )
         };
         let title = if zh {
@@ -301,7 +314,13 @@ impl<'c> Service<'c> {
     }
 
     /// A staff member asks for a correction (补卡) at `minutes` after midnight of `date`.
-    pub fn request_correction(&mut self, staff_no: &str, date: NaiveDate, minutes: u32, reason: &str) -> Result<String, StoreError> {
+    pub fn request_correction(
+        &mut self,
+        staff_no: &str,
+        date: NaiveDate,
+        minutes: u32,
+        reason: &str,
+    ) -> Result<String, StoreError> {
         let tz = self.tz();
         let at = local_to_instant(tz, date.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(minutes)));
         let now = self.core.now();
@@ -356,12 +375,20 @@ impl<'c> Service<'c> {
             let away_now = current
                 .and_then(|i| d.record.sessions.get(i))
                 .filter(|r| r.outcome == crate::rules::Outcome::Excused)
-                .map(|r| if r.figures.leave_minutes > 0 { crate::rules::Status::Leave } else { crate::rules::Status::Duty });
+                .map(|r| {
+                    if r.figures.leave_minutes > 0 {
+                        crate::rules::Status::Leave
+                    } else {
+                        crate::rules::Status::Duty
+                    }
+                });
             let (state, tone) = if !d.obligated {
                 (if zh { "休息" } else { "rest" }.to_string(), Tone::Neutral)
             } else if d.record.status == crate::rules::Status::Leave || d.record.status == crate::rules::Status::Duty {
                 (words::status_word(d.record.status, lang).to_string(), Tone::Info)
-            } else if let Some(st) = away_now.filter(|_| d.accepted.is_empty() || d.record.status == crate::rules::Status::Pending) {
+            } else if let Some(st) =
+                away_now.filter(|_| d.accepted.is_empty() || d.record.status == crate::rules::Status::Pending)
+            {
                 (words::status_word(st, lang).to_string(), Tone::Info)
             } else if d.accepted.is_empty() {
                 if d.record.status == crate::rules::Status::Absent || f.absent_sessions > 0 {
@@ -376,7 +403,9 @@ impl<'c> Service<'c> {
                 let (mut st, mut tone) = words::day_state(&d.record, lang);
                 if d.record.status == crate::rules::Status::Pending || d.record.status == crate::rules::Status::Normal {
                     (st, tone) = match m {
-                        crate::rules::Meaning::GoingOut => (if zh { "外出" } else { "out on a trip" }.into(), Tone::Warn),
+                        crate::rules::Meaning::GoingOut => {
+                            (if zh { "外出" } else { "out on a trip" }.into(), Tone::Warn)
+                        }
                         crate::rules::Meaning::Out => (if zh { "已下班" } else { "left" }.into(), Tone::Neutral),
                         _ => (if zh { "在岗" } else { "present" }.into(), Tone::Ok),
                     };
@@ -387,7 +416,11 @@ impl<'c> Service<'c> {
                 expected += 1;
                 present += u32::from(!d.accepted.is_empty());
                 late += u32::from(f.late_count > 0);
-                missing += u32::from(d.accepted.is_empty() && d.record.status != crate::rules::Status::Leave && d.record.status != crate::rules::Status::Duty);
+                missing += u32::from(
+                    d.accepted.is_empty()
+                        && d.record.status != crate::rules::Status::Leave
+                        && d.record.status != crate::rules::Status::Duty,
+                );
                 away += u32::from(matches!(d.record.status, crate::rules::Status::Leave | crate::rules::Status::Duty));
             }
             rows.push(PersonRow {
@@ -443,16 +476,32 @@ impl<'c> Service<'c> {
                 voided: p.verdict == Verdict::Voided,
             });
         }
-        let grace = (sched.thresholds.late_grace_minutes, sched.thresholds.early_grace_minutes, sched.thresholds.absent_after_minutes);
+        let grace = (
+            sched.thresholds.late_grace_minutes,
+            sched.thresholds.early_grace_minutes,
+            sched.thresholds.absent_after_minutes,
+        );
         let figures = if zh {
             format!(
                 "迟到 {} 分 · 早退 {} 分 · 旷工 {} 节 · 空岗 {} 分 · 缺卡 {} · 请假 {} 分 · 公出 {} 分",
-                f.late_minutes, f.early_minutes, f.absent_sessions, f.off_post_minutes, f.missing_punches, f.leave_minutes, f.duty_minutes
+                f.late_minutes,
+                f.early_minutes,
+                f.absent_sessions,
+                f.off_post_minutes,
+                f.missing_punches,
+                f.leave_minutes,
+                f.duty_minutes
             )
         } else {
             format!(
                 "late {} min · early {} min · absent {} · off post {} min · missing {} · leave {} min · duty {} min",
-                f.late_minutes, f.early_minutes, f.absent_sessions, f.off_post_minutes, f.missing_punches, f.leave_minutes, f.duty_minutes
+                f.late_minutes,
+                f.early_minutes,
+                f.absent_sessions,
+                f.off_post_minutes,
+                f.missing_punches,
+                f.leave_minutes,
+                f.duty_minutes
             )
         };
         Ok(Some(PersonView {
@@ -468,7 +517,9 @@ impl<'c> Service<'c> {
     pub fn add_leave(&mut self, head: &str, staff_no: &str, kind: &str, span: LeaveSpan) -> Result<String, StoreError> {
         let now = self.core.now();
         let att = self.core.attendance()?;
-        let s = att.staff_member(staff_no).ok_or_else(|| StoreError::Invalid(format!("unknown staff number {staff_no}")))?;
+        let s = att
+            .staff_member(staff_no)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown staff number {staff_no}")))?;
         let sched = att.schedule(s);
         let date = sched.attendance_day(now);
         let plan = att.plan_for(s, date);
@@ -517,7 +568,12 @@ impl<'c> Service<'c> {
                     (true, false) => " (revoked)",
                     _ => "",
                 };
-                Some(Line { id: l.id, text: format!("{name} {} {span} {by}{state}", l.kind), open: !l.voided, tone: Tone::Info })
+                Some(Line {
+                    id: l.id,
+                    text: format!("{name} {} {span} {by}{state}", l.kind),
+                    open: !l.voided,
+                    tone: Tone::Info,
+                })
             })
             .collect())
     }
@@ -602,7 +658,11 @@ impl<'c> Service<'c> {
                 };
                 Line {
                     id: r.id,
-                    text: format!("{} {when} {}{state}", people.get(&r.staff_no).cloned().unwrap_or_default(), r.reason),
+                    text: format!(
+                        "{} {when} {}{state}",
+                        people.get(&r.staff_no).cloned().unwrap_or_default(),
+                        r.reason
+                    ),
                     open: r.decision.is_none(),
                     tone,
                 }
@@ -651,7 +711,11 @@ impl<'c> Service<'c> {
             w.assign_card(&c, &no, None, made_on, now)?;
             w.log_action(&a, "enroll", &format!("{c} → {no}"), now)
         })?;
-        Ok(if self.zh() { format!("卡 {card} 已登记给 {staff_no}") } else { format!("Card {card} enrolled to {staff_no}") })
+        Ok(if self.zh() {
+            format!("卡 {card} 已登记给 {staff_no}")
+        } else {
+            format!("Card {card} enrolled to {staff_no}")
+        })
     }
 
     /// The unit's day so far as a small table, and the month's totals.

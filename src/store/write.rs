@@ -350,11 +350,9 @@ impl<'c> Writer<'c> {
     pub fn decide_request(&mut self, request: i64, approve: bool, by: &str, now: Instant) -> Result<Option<i64>> {
         let req: Option<(String, i64, String)> = self
             .tx
-            .query_row(
-                "SELECT staff_no, at_ms, reason FROM correction_requests WHERE id = ?1",
-                [request],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .query_row("SELECT staff_no, at_ms, reason FROM correction_requests WHERE id = ?1", [request], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         let Some((staff_no, at, reason)) = req else {
             return Err(StoreError::Invalid(format!("no correction request with id {request}")));
@@ -368,7 +366,14 @@ impl<'c> Writer<'c> {
             return Err(StoreError::Invalid(format!("correction request {request} is already decided")));
         }
         let punch = if approve {
-            let p = self.add_punch(&PunchOwner::Staff(staff_no), at, PunchSource::Correction, None, Some((&reason, by)), now)?;
+            let p = self.add_punch(
+                &PunchOwner::Staff(staff_no),
+                at,
+                PunchSource::Correction,
+                None,
+                Some((&reason, by)),
+                now,
+            )?;
             Some(p.id())
         } else {
             None

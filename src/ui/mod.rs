@@ -185,7 +185,7 @@ pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool, c
 }
 
 /// Shows a scan result (the live event in words).
-fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service::ScanView) {
+pub fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service::ScanView) {
     let r = ui.global::<ResultAdapter>();
     r.set_name(s(&v.name));
     r.set_time(s(&v.time));
@@ -228,7 +228,11 @@ pub fn scan(runner: &dyn Runner, card: String) {
                         staff_no: None,
                         name: "dutyclock".into(),
                         time: String::new(),
-                        headline: if lang(ui) == Language::ZhCn { "未能保存，请重新刷卡".into() } else { "Not saved: scan again".into() },
+                        headline: if lang(ui) == Language::ZhCn {
+                            "未能保存，请重新刷卡".into()
+                        } else {
+                            "Not saved: scan again".into()
+                        },
                         detail: msg,
                         tone: words::Tone::Bad,
                         role: None,
@@ -261,8 +265,11 @@ fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::service::Mont
         .collect();
     a.set_days(model(days));
     let zh = lang(ui) == Language::ZhCn;
-    let reasons: Vec<SharedString> =
-        if zh { vec![s("忘打卡"), s("外出办事"), s("设备故障")] } else { vec![s("Forgot"), s("On business"), s("Reader fault")] };
+    let reasons: Vec<SharedString> = if zh {
+        vec![s("忘打卡"), s("外出办事"), s("设备故障")]
+    } else {
+        vec![s("Forgot"), s("On business"), s("Reader fault")]
+    };
     a.set_reasons(model(reasons));
     shared.borrow_mut().month_days = m.days.iter().map(|d| d.date).collect();
     ui.global::<App>().set_screen(Screen::Month);
@@ -311,7 +318,11 @@ fn refresh_head(runner: &dyn Runner, unit: String) {
                 h.set_counts(s(counts));
             }
             let lines = |v: Vec<crate::kiosk::service::Line>| -> ModelRc<RecordLine> {
-                model(v.into_iter().map(|l| RecordLine { id: l.id as i32, text: s(l.text), open: l.open, tone: tone(l.tone) }).collect())
+                model(
+                    v.into_iter()
+                        .map(|l| RecordLine { id: l.id as i32, text: s(l.text), open: l.open, tone: tone(l.tone) })
+                        .collect(),
+                )
             };
             if let Ok(v) = leave {
                 h.set_leave_records(lines(v));
@@ -352,7 +363,11 @@ fn open_person(runner: &dyn Runner, staff_no: String) {
 }
 
 /// A head/admin job that ends in a message and a refresh.
-fn manage(runner: &dyn Runner, shared: &Shared, f: impl FnOnce(&mut Service<'_>, &str) -> Result<String, crate::store::StoreError> + Send + 'static) {
+fn manage(
+    runner: &dyn Runner,
+    shared: &Shared,
+    f: impl FnOnce(&mut Service<'_>, &str) -> Result<String, crate::store::StoreError> + Send + 'static,
+) {
     let Some((who, _, unit, role)) = shared.borrow().manager.clone() else { return };
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let msg = f(svc, &who).unwrap_or_else(|e| e.to_string());
@@ -383,16 +398,30 @@ fn refresh_admin(runner: &dyn Runner) {
             st.unknown_cards = cards.iter().map(|c| c.0.clone()).collect();
             st.staff_for_enrol = staff.iter().map(|c| c.0.clone()).collect();
             a.set_unknown(model(cards.iter().map(|(c, seen)| CardLine { card: s(c), seen: s(seen) }).collect()));
-            a.set_staff(model(staff.iter().map(|(no, name)| StaffLine { staff_no: s(no), name: s(name), cards: s("") }).collect()));
+            a.set_staff(model(
+                staff.iter().map(|(no, name)| StaffLine { staff_no: s(no), name: s(name), cards: s("") }).collect(),
+            ));
             let mut status = a.get_status().iter().collect::<Vec<_>>();
             let db = format!("{:.1} MB", size as f64 / 1_048_576.0);
             let version = env!("CARGO_PKG_VERSION");
             let fixed = if zh {
-                vec![format!("读卡器类型：{kind}"), format!("时钟：{}", if synced { "已同步" } else { "未同步" }), format!("数据库：{db}"), format!("软件版本：{version}")]
+                vec![
+                    format!("读卡器类型：{kind}"),
+                    format!("时钟：{}", if synced { "已同步" } else { "未同步" }),
+                    format!("数据库：{db}"),
+                    format!("软件版本：{version}"),
+                ]
             } else {
-                vec![format!("Reader kind: {kind}"), format!("Clock: {}", if synced { "synced" } else { "not synced" }), format!("Database: {db}"), format!("Version: {version}")]
+                vec![
+                    format!("Reader kind: {kind}"),
+                    format!("Clock: {}", if synced { "synced" } else { "not synced" }),
+                    format!("Database: {db}"),
+                    format!("Version: {version}"),
+                ]
             };
-            status.retain(|l| l.starts_with("读卡器：") || l.starts_with("Reader:") || l.contains("帧") || l.contains("frames"));
+            status.retain(|l| {
+                l.starts_with("读卡器：") || l.starts_with("Reader:") || l.contains("帧") || l.contains("frames")
+            });
             status.extend(fixed.into_iter().map(SharedString::from));
             a.set_status(model(status));
         })
@@ -400,7 +429,13 @@ fn refresh_admin(runner: &dyn Runner) {
 }
 
 /// Wires every callback of the window to the runner.
-pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Option<Arc<ReaderHealth>>, tz: chrono_tz::Tz) {
+pub fn wire(
+    ui: &KioskWindow,
+    runner: Rc<dyn Runner>,
+    shared: Shared,
+    health: Option<Arc<ReaderHealth>>,
+    tz: chrono_tz::Tz,
+) {
     RUNNER.with(|r| *r.borrow_mut() = Some(runner.clone()));
     let weak = ui.as_weak();
     let app = ui.global::<App>();
@@ -422,7 +457,11 @@ pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Op
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
                 svc.lang = if zh { Language::ZhCn } else { Language::En };
                 let now = svc.core.now();
-                let cal = svc.core.attendance().map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now))).unwrap_or(true);
+                let cal = svc
+                    .core
+                    .attendance()
+                    .map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now)))
+                    .unwrap_or(true);
                 let central = svc.core.config().central.is_some();
                 Box::new(move |ui: &KioskWindow, _| {
                     show_clock(ui, now, tz);
@@ -482,13 +521,20 @@ pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Op
         let (sh, r) = (shared.clone(), runner.clone());
         month.on_request(move |day, minutes, reason| {
             let st = sh.borrow();
-            let (Some((no, _, _)), Some(date)) = (st.scanned.clone(), st.month_days.get(day as usize).copied()) else { return };
+            let (Some((no, _, _)), Some(date)) = (st.scanned.clone(), st.month_days.get(day as usize).copied()) else {
+                return;
+            };
             drop(st);
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
                 let zh = svc.lang == Language::ZhCn;
-                let reasons = if zh { ["忘打卡", "外出办事", "设备故障"] } else { ["Forgot", "On business", "Reader fault"] };
+                let reasons = if zh {
+                    ["忘打卡", "外出办事", "设备故障"]
+                } else {
+                    ["Forgot", "On business", "Reader fault"]
+                };
                 let why = reasons.get(reason as usize).copied().unwrap_or(reasons[0]);
-                let msg = svc.request_correction(&no, date, minutes.max(0) as u32, why).unwrap_or_else(|e| e.to_string());
+                let msg =
+                    svc.request_correction(&no, date, minutes.max(0) as u32, why).unwrap_or_else(|e| e.to_string());
                 Box::new(move |ui: &KioskWindow, _| {
                     let m = ui.global::<MonthAdapter>();
                     m.set_message(s(msg));
@@ -575,7 +621,11 @@ pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Op
                         Ok(PinOutcome::Locked { until }) => {
                             p.set_locked(true);
                             let t = crate::time::instant_to_local(tz, until).format("%H:%M");
-                            p.set_message(s(if zh { format!("输错 5 次，已锁定至 {t}") } else { format!("5 wrong PINs: locked until {t}") }));
+                            p.set_message(s(if zh {
+                                format!("输错 5 次，已锁定至 {t}")
+                            } else {
+                                format!("5 wrong PINs: locked until {t}")
+                            }));
                         }
                         Err(e) => p.set_message(s(e.to_string())),
                     }
@@ -637,7 +687,13 @@ pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Op
         head.on_submit_check(move || {
             let Some(ui) = w.upgrade() else { return };
             let note_i = ui.global::<HeadAdapter>().get_check_note() as usize;
-            let note = ui.global::<HeadAdapter>().get_check_notes().iter().nth(note_i).map(|x| x.to_string()).unwrap_or_default();
+            let note = ui
+                .global::<HeadAdapter>()
+                .get_check_notes()
+                .iter()
+                .nth(note_i)
+                .map(|x| x.to_string())
+                .unwrap_or_default();
             let marks: Vec<(String, bool)> = sh.borrow_mut().marks.drain(..).map(|(n, v)| (n, v == 1)).collect();
             manage(&*r, &sh, move |svc, who| svc.spot_check(who, &marks, &note));
         });
@@ -664,7 +720,8 @@ pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Op
         let (sh, r) = (shared.clone(), runner.clone());
         head.on_decide(move |id, approve| manage(&*r, &sh, move |svc, who| svc.decide(who, i64::from(id), approve)));
     }
-    let reason_text = |i: i32| ["忘打卡", "设备故障", "外出办事", "刷错卡"].get(i as usize).copied().unwrap_or("忘打卡").to_string();
+    let reason_text =
+        |i: i32| ["忘打卡", "设备故障", "外出办事", "刷错卡"].get(i as usize).copied().unwrap_or("忘打卡").to_string();
     {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_add_punch(move |i, minutes, reason| {
@@ -704,7 +761,9 @@ pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Op
         let (sh, r) = (shared.clone(), runner.clone());
         admin.on_enroll(move |card, person| {
             let st = sh.borrow();
-            let (Some(c), Some(p)) = (st.unknown_cards.get(card as usize).cloned(), st.staff_for_enrol.get(person as usize).cloned()) else {
+            let (Some(c), Some(p)) =
+                (st.unknown_cards.get(card as usize).cloned(), st.staff_for_enrol.get(person as usize).cloned())
+            else {
                 return;
             };
             drop(st);
@@ -722,13 +781,26 @@ pub fn wire(ui: &KioskWindow, runner: Rc<dyn Runner>, shared: Shared, health: Op
             }
             let zh = ui.global::<App>().get_zh();
             let a = ui.global::<AdminAdapter>();
-            let mut status: Vec<SharedString> = a.get_status().iter().filter(|l| !(l.contains("帧") || l.contains("frames") || l.starts_with("读卡器：") || l.starts_with("Reader:"))).collect();
+            let mut status: Vec<SharedString> = a
+                .get_status()
+                .iter()
+                .filter(|l| {
+                    !(l.contains("帧") || l.contains("frames") || l.starts_with("读卡器：") || l.starts_with("Reader:"))
+                })
+                .collect();
             let state = h.state.lock().map(|s| s.clone()).unwrap_or(None);
             let st = state.map(|(s, d)| format!("{s:?} {d}")).unwrap_or_default();
             let scans = h.scans.load(Ordering::Relaxed);
             let dropped = h.dropped.load(Ordering::Relaxed);
             status.insert(0, s(if zh { format!("读卡器：{st}") } else { format!("Reader: {st}") }));
-            status.insert(1, s(if zh { format!("刷卡 {scans} 次，丢弃坏帧 {dropped}") } else { format!("{scans} scans, {dropped} bad frames dropped") }));
+            status.insert(
+                1,
+                s(if zh {
+                    format!("刷卡 {scans} 次，丢弃坏帧 {dropped}")
+                } else {
+                    format!("{scans} scans, {dropped} bad frames dropped")
+                }),
+            );
             a.set_status(model(status));
         });
         std::mem::forget(t);
@@ -778,7 +850,8 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     let tz = config.default_schedule().tz;
 
     let (reader_tx, reader_rx) = mpsc::channel::<ReaderEvent>();
-    let reader = if demo { None } else { Some(crate::reader::start(&config.reader, reader_tx).map_err(|e| format!("reader: {e}"))?) };
+    // The demo's reader is `simulated`: ids typed on stdin, besides the on-screen strip.
+    let reader = Some(crate::reader::start(&config.reader, reader_tx).map_err(|e| format!("reader: {e}"))?);
     let health = reader.as_ref().map(|r| r.health.clone());
 
     let (job_tx, job_rx) = mpsc::channel::<Job>();
@@ -841,7 +914,11 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     let status_job = move |r: &dyn Runner| {
         r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
             let now = svc.core.now();
-            let cal = svc.core.attendance().map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now))).unwrap_or(true);
+            let cal = svc
+                .core
+                .attendance()
+                .map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now)))
+                .unwrap_or(true);
             let central = svc.core.config().central.is_some();
             Box::new(move |ui: &KioskWindow, _| show_status(ui, crate::clock::system_clock_synced(), cal, central))
         }))
@@ -856,7 +933,7 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
             let Some(ui) = w.upgrade() else { return };
             second(&ui, &sh, chrono::Utc::now().timestamp_millis(), tz);
             ticks += 1;
-            if ticks % 3600 == 0 {
+            if ticks.is_multiple_of(3600) {
                 status_job(&*r);
             }
         });
