@@ -766,3 +766,24 @@ impl<'c> Service<'c> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_wrong_pins_lock_for_five_minutes() {
+        let mut g = PinGate::default();
+        for left in (1..PIN_TRIES).rev() {
+            assert_eq!(g.check(false, 0), PinOutcome::Wrong { left });
+        }
+        assert_eq!(g.check(false, 1_000), PinOutcome::Locked { until: 1_000 + PIN_LOCK_MS });
+        assert_eq!(g.check(true, 2_000), PinOutcome::Locked { until: 1_000 + PIN_LOCK_MS }, "even the right PIN");
+        assert_eq!(g.check(true, 1_000 + PIN_LOCK_MS), PinOutcome::Accepted);
+        assert_eq!(
+            g.check(false, 1_000 + PIN_LOCK_MS),
+            PinOutcome::Wrong { left: PIN_TRIES - 1 },
+            "counting starts over"
+        );
+    }
+}

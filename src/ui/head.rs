@@ -1,0 +1,220 @@
+//! Section head mode: roster, person, leave, spot checks, corrections, summaries.
+
+use std::rc::Rc;
+
+use slint::{ComponentHandle, Model, ModelRc};
+
+use super::*;
+
+pub(super) fn head_message(ui: &KioskWindow, msg: &str) {
+    ui.global::<HeadAdapter>().set_message(s(msg));
+    ui.global::<AdminAdapter>().set_message(s(msg));
+}
+
+/// Reloads the head's roster and the current tab's data.
+pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
+    runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+        let roster = svc.roster(&unit);
+        let leave = svc.leave_lines(&unit);
+        let requests = svc.request_lines(&unit);
+        let summary = svc.summary_text(&unit);
+        Box::new(move |ui: &KioskWindow, sh: &Shared| {
+            let h = ui.global::<HeadAdapter>();
+            if let Ok((rows, counts)) = roster {
+                let mut st = sh.borrow_mut();
+                st.roster = rows.iter().map(|r| r.staff_no.clone()).collect();
+                let people: Vec<PersonLine> = rows
+                    .iter()
+                    .map(|r| PersonLine {
+                        staff_no: s(&r.staff_no),
+                        name: s(&r.name),
+                        state: s(&r.state),
+                        tone: tone(r.tone),
+                        punches: s(&r.punches),
+                        mark: st.marks.iter().find(|(n, _)| *n == r.staff_no).map_or(0, |m| m.1),
+                    })
+                    .collect();
+                h.set_people(model(people));
+                h.set_counts(s(counts));
+            }
+            let lines = |v: Vec<crate::kiosk::service::Line>| -> ModelRc<RecordLine> {
+                model(
+                    v.into_iter()
+                        .map(|l| RecordLine { id: l.id as i32, text: s(l.text), open: l.open, tone: tone(l.tone) })
+                        .collect(),
+                )
+            };
+            if let Ok(v) = leave {
+                h.set_leave_records(lines(v));
+            }
+            if let Ok(v) = requests {
+                h.set_requests(lines(v));
+            }
+            if let Ok(t) = summary {
+                h.set_summary_text(s(t));
+            }
+        })
+    }));
+}
+
+pub(super) fn open_person(runner: &dyn Runner, staff_no: String) {
+    runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+        let p = svc.person(&staff_no);
+        Box::new(move |ui: &KioskWindow, _sh: &Shared| {
+            let Ok(Some(p)) = p else { return };
+            let h = ui.global::<HeadAdapter>();
+            h.set_person_title(s(&p.title));
+            h.set_person_figures(s(&p.figures));
+            h.set_person_why(model(p.why.iter().map(s).collect()));
+            h.set_person_punches(model(
+                p.punches
+                    .iter()
+                    .map(|x| PunchLine {
+                        id: x.id as i32,
+                        time: s(&x.time),
+                        meaning: s(&x.meaning),
+                        flags: s(&x.flags),
+                        voided: x.voided,
+                    })
+                    .collect(),
+            ));
+        })
+    }));
+}
+
+/// A head/admin job that ends in a message and a refresh.
+pub(super) fn manage(
+    runner: &dyn Runner,
+    shared: &Shared,
+    f: impl FnOnce(&mut Service<'_>, &str) -> Result<String, crate::store::StoreError> + Send + 'static,
+) {
+    let Some((who, _, unit, role)) = shared.borrow().manager.clone() else { return };
+    runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+        let msg = f(svc, &who).unwrap_or_else(|e| e.to_string());
+        Box::new(move |ui: &KioskWindow, _sh: &Shared| head_message(ui, &msg))
+    }));
+    if role == Role::Admin {
+        refresh_admin(runner);
+    } else {
+        refresh_head(runner, unit);
+    }
+}
+
+/// Wires the callbacks of this screen.
+pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
+    let weak = ui.as_weak();
+    let head = ui.global::<HeadAdapter>();
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_logout(move || {
+            sh.borrow_mut().manager = None;
+            if let Some(ui) = w.upgrade() {
+                ui.global::<App>().set_screen(Screen::Idle);
+            }
+        });
+    }
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_show_tab(move |tab| {
+            let Some(ui) = w.upgrade() else { return };
+            ui.global::<HeadAdapter>().set_tab(tab);
+            ui.global::<HeadAdapter>().set_message(s(""));
+            let manager = sh.borrow().manager.clone();
+            if let Some((_, _, unit, _)) = manager {
+                refresh_head(&*r, unit);
+            }
+        });
+    }
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_open_person(move |i| {
+            let Some(ui) = w.upgrade() else { return };
+            ui.global::<HeadAdapter>().set_selected(i);
+            let no = sh.borrow().roster.get(i as usize).cloned();
+            if let Some(no) = no {
+                open_person(&*r, no);
+            }
+        });
+    }
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_mark(move |i, v| {
+            let Some(ui) = w.upgrade() else { return };
+            let mut st = sh.borrow_mut();
+            let Some(no) = st.roster.get(i as usize).cloned() else { return };
+            st.marks.retain(|(n, _)| *n != no);
+            st.marks.push((no, v));
+            let h = ui.global::<HeadAdapter>();
+            let people = h.get_people();
+            if let Some(mut row) = people.row_data(i as usize) {
+                row.mark = v;
+                people.set_row_data(i as usize, row);
+            }
+        });
+    }
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_submit_check(move || {
+            let Some(ui) = w.upgrade() else { return };
+            let note_i = ui.global::<HeadAdapter>().get_check_note() as usize;
+            let note = ui
+                .global::<HeadAdapter>()
+                .get_check_notes()
+                .iter()
+                .nth(note_i)
+                .map(|x| x.to_string())
+                .unwrap_or_default();
+            let marks: Vec<(String, bool)> = sh.borrow_mut().marks.drain(..).map(|(n, v)| (n, v == 1)).collect();
+            manage(&*r, &sh, move |svc, who| svc.spot_check(who, &marks, &note));
+        });
+    }
+    {
+        let (sh, r) = (shared.clone(), runner.clone());
+        head.on_add_leave(move |i, kind, span| {
+            let Some(no) = sh.borrow().roster.get(i as usize).cloned() else { return };
+            let kinds = ["事假", "病假", "年休假", "调休", "公出", "出差"];
+            let kind = kinds.get(kind as usize).copied().unwrap_or("事假").to_string();
+            let span = match span {
+                1 => LeaveSpan::Morning,
+                2 => LeaveSpan::Afternoon,
+                _ => LeaveSpan::Day,
+            };
+            manage(&*r, &sh, move |svc, who| svc.add_leave(who, &no, &kind, span));
+        });
+    }
+    {
+        let (sh, r) = (shared.clone(), runner.clone());
+        head.on_revoke_leave(move |id| manage(&*r, &sh, move |svc, who| svc.revoke_leave(who, i64::from(id))));
+    }
+    {
+        let (sh, r) = (shared.clone(), runner.clone());
+        head.on_decide(move |id, approve| manage(&*r, &sh, move |svc, who| svc.decide(who, i64::from(id), approve)));
+    }
+    let reason_text =
+        |i: i32| ["忘打卡", "设备故障", "外出办事", "刷错卡"].get(i as usize).copied().unwrap_or("忘打卡").to_string();
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_add_punch(move |i, minutes, reason| {
+            let Some(no) = sh.borrow().roster.get(i as usize).cloned() else { return };
+            let why = reason_text(reason);
+            let no2 = no.clone();
+            manage(&*r, &sh, move |svc, who| svc.add_punch(who, &no, minutes.max(0) as u32, &why));
+            if w.upgrade().is_some() {
+                open_person(&*r, no2);
+            }
+        });
+    }
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_void_punch(move |id, reason| {
+            let why = reason_text(reason);
+            manage(&*r, &sh, move |svc, who| svc.void_punch(who, i64::from(id), &why));
+            let Some(ui) = w.upgrade() else { return };
+            let sel = ui.global::<HeadAdapter>().get_selected();
+            let no = sh.borrow().roster.get(sel.max(0) as usize).cloned();
+            if let Some(no) = no {
+                open_person(&*r, no);
+            }
+        });
+    }
+}

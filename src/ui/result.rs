@@ -1,0 +1,112 @@
+//! The scan result screen (a live event in words).
+
+use std::rc::Rc;
+
+use slint::ComponentHandle;
+
+use super::*;
+
+/// Shows a scan result (the live event in words).
+pub fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service::ScanView) {
+    let r = ui.global::<ResultAdapter>();
+    r.set_name(s(&v.name));
+    r.set_time(s(&v.time));
+    r.set_headline(s(&v.headline));
+    r.set_detail(s(&v.detail));
+    r.set_tone(tone(v.tone));
+    r.set_known(v.staff_no.is_some());
+    r.set_can_manage(matches!(v.role, Some(Role::Head) | Some(Role::Admin)));
+    r.set_seconds_left(RESULT_SECONDS);
+    let mut st = shared.borrow_mut();
+    st.scanned = v.staff_no.clone().map(|no| (no, v.name.clone(), v.role.unwrap_or_default()));
+    st.result_left = RESULT_SECONDS;
+    let app = ui.global::<App>();
+    let current = app.get_screen();
+    if current != Screen::Result {
+        st.back_to = match current {
+            Screen::Head | Screen::Admin if st.manager.is_some() => Some(current),
+            _ => None,
+        };
+    }
+    app.set_screen(Screen::Result);
+}
+
+/// Ends a scan result: back to head/admin mode if it was open, else idle.
+pub(super) fn result_done(ui: &KioskWindow, shared: &Shared) {
+    let back = shared.borrow_mut().back_to.take();
+    ui.global::<App>().set_screen(back.unwrap_or(Screen::Idle));
+    if back == Some(Screen::Admin) {
+        // A card scanned in admin mode is the one to enroll: the list shows it first.
+        ui.global::<AdminAdapter>().set_card(0);
+        with_runner(refresh_admin);
+    }
+}
+
+/// A scan (from the reader or the demo strip).
+pub fn scan(runner: &dyn Runner, card: String) {
+    runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+        match svc.scan(&card) {
+            Ok(v) => Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)),
+            Err(e) => {
+                let msg = e.to_string();
+                Box::new(move |ui: &KioskWindow, sh: &Shared| {
+                    let v = crate::kiosk::service::ScanView {
+                        event: LiveEvent::UnknownCard { at: String::new(), card: String::new() },
+                        staff_no: None,
+                        name: "dutyclock".into(),
+                        time: String::new(),
+                        headline: if lang(ui) == Language::ZhCn {
+                            "未能保存，请重新刷卡".into()
+                        } else {
+                            "Not saved: scan again".into()
+                        },
+                        detail: msg,
+                        tone: words::Tone::Bad,
+                        role: None,
+                        card: String::new(),
+                    };
+                    show_result(ui, sh, &v)
+                })
+            }
+        }
+    }));
+}
+
+/// Wires the callbacks of this screen.
+pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
+    let weak = ui.as_weak();
+    let result = ui.global::<ResultAdapter>();
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        result.on_done(move || {
+            if let Some(ui) = w.upgrade() {
+                result_done(&ui, &sh);
+            }
+        });
+    }
+    {
+        let (sh, r) = (shared.clone(), runner.clone());
+        result.on_my_attendance(move || {
+            let no = sh.borrow().scanned.as_ref().map(|x| x.0.clone());
+            if let Some(no) = no {
+                open_month(&*r, no);
+            }
+        });
+    }
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        result.on_manage(move || {
+            let Some(ui) = w.upgrade() else { return };
+            let who = sh.borrow().scanned.clone();
+            if let Some((_, name, _)) = who {
+                sh.borrow_mut().pin.clear();
+                let p = ui.global::<PinAdapter>();
+                p.set_who(s(name));
+                p.set_dots(s(""));
+                p.set_message(s(""));
+                p.set_locked(false);
+                ui.global::<App>().set_screen(Screen::Pin);
+            }
+        });
+    }
+}
