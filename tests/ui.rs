@@ -84,6 +84,22 @@ impl Rig {
         headless::tap(&self.window, p.x + s.width / 2.0, p.y + s.height / 2.0);
     }
 
+    /// Taps the `label` element on the same row as the element labelled `row`.
+    fn tap_in_row(&self, label: &str, row: &str) {
+        slint::platform::update_timers_and_animations();
+        let anchor =
+            ElementHandle::find_by_accessible_label(&self.ui, row).next().unwrap_or_else(|| panic!("no {row:?}"));
+        let y = anchor.absolute_position().y + anchor.size().height / 2.0;
+        let e = ElementHandle::find_by_accessible_label(&self.ui, label)
+            .min_by(|a, b| {
+                let d = |e: &ElementHandle| (e.absolute_position().y + e.size().height / 2.0 - y).abs();
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap_or_else(|| panic!("no {label:?}"));
+        let (p, s) = (e.absolute_position(), e.size());
+        headless::tap(&self.window, p.x + s.width / 2.0, p.y + s.height / 2.0);
+    }
+
     fn tap(&self, label: &str) {
         self.tap_nth(label, 0);
     }
@@ -221,11 +237,27 @@ fn touchscreen_flows_and_screenshots() {
     let leave_lines: Vec<_> = h.get_leave_records().iter().collect();
     assert_eq!(leave_lines.len(), 1);
     assert!(leave_lines[0].text.contains("王五 事假"), "{}", leave_lines[0].text);
+    // Exact times: 赵六 on 公出 15:00–16:00, then revoked (销假); it stays listed as revoked.
+    rig.tap("赵六");
+    rig.tap("公出");
+    rig.tap("时段");
+    h.set_leave_from(15 * 60);
+    h.set_leave_to(16 * 60);
+    rig.tap("登记");
+    assert_eq!(h.get_message(), "已登记 赵六 公出");
+    let lines: Vec<_> = h.get_leave_records().iter().collect();
+    let duty = lines.iter().find(|l| l.text.contains("赵六 公出 11-19 15:00–16:00")).expect("the duty record");
+    assert!(duty.open);
+    let duty_text = duty.text.to_string();
+    rig.tap_in_row("销假", &duty_text);
+    assert_eq!(h.get_message(), "已销假");
+    let lines: Vec<_> = h.get_leave_records().iter().collect();
+    assert!(lines.iter().any(|l| l.text.contains("赵六 公出") && l.text.contains("已销假") && !l.open), "{lines:?}");
 
     // Spot check: 张三 absent at 10:40 (he punched in: the check finds what punches could not).
     clock.set("2026-11-19 10:40:00");
     rig.tap("查岗");
-    rig.tap_nth("不在岗", 0);
+    rig.tap_in_row("不在岗", "张三");
     rig.tap("提交查岗");
     assert_eq!(h.get_message(), "已记录查岗 1 人");
 

@@ -127,12 +127,15 @@ pub struct Line {
     pub tone: Tone,
 }
 
-/// Whole day, morning or afternoon (the schedule's first or last session).
+/// Whole day, morning or afternoon (the day's first or last session), or
+/// exact times (minutes after midnight; an end before the start is the
+/// next calendar day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaveSpan {
     Day,
     Morning,
     Afternoon,
+    Between(u32, u32),
 }
 
 pub struct Service<'c> {
@@ -530,6 +533,20 @@ impl<'c> Service<'c> {
             LeaveSpan::Day => (plan.day.start, plan.day.end - 60_000),
             LeaveSpan::Morning => (first.span.start, first.span.end),
             LeaveSpan::Afternoon => (last.span.start, last.span.end),
+            LeaveSpan::Between(a, b) => {
+                let at = |m: u32, next: bool| {
+                    let d = if next { date + chrono::Duration::days(1) } else { date };
+                    local_to_instant(sched.tz, d.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(m)))
+                };
+                if a == b {
+                    return Err(StoreError::Invalid(if self.lang == Language::ZhCn {
+                        "开始和结束时间相同".into()
+                    } else {
+                        "start and end are the same".into()
+                    }));
+                }
+                (at(a, false), at(b, b < a))
+            }
         };
         let (f, t) = (instant_to_local(sched.tz, from), instant_to_local(sched.tz, to));
         let (no, kind_s, head_s) = (staff_no.to_string(), kind.to_string(), head.to_string());

@@ -170,13 +170,14 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     }
     {
         let (sh, r) = (shared.clone(), runner.clone());
-        head.on_add_leave(move |i, kind, span| {
+        head.on_add_leave(move |i, kind, span, from, to| {
             let Some(no) = sh.borrow().roster.get(i as usize).cloned() else { return };
             let kinds = ["事假", "病假", "年休假", "调休", "公出", "出差"];
             let kind = kinds.get(kind as usize).copied().unwrap_or("事假").to_string();
             let span = match span {
                 1 => LeaveSpan::Morning,
                 2 => LeaveSpan::Afternoon,
+                3 => LeaveSpan::Between(from.max(0) as u32, to.max(0) as u32),
                 _ => LeaveSpan::Day,
             };
             manage(&*r, &sh, move |svc, who| svc.add_leave(who, &no, &kind, span));
