@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the touchscreen kiosk (`run --demo`, release build) under Xvfb:
 # resident memory idle and after 1,000 scans, and CPU while idle.
-# Needs: xvfb, xauth (apt). Prints one line of figures at the end.
+# Needs: xvfb, xauth, bc (apt). Prints one line of figures at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/dutyclock
