@@ -218,6 +218,11 @@ impl<'c> Attendance<'c> {
             .clone()
     }
 
+    /// Whether the 值班 roster gives the person sessions on `date`.
+    pub fn rostered(&self, staff: &Staff, date: NaiveDate) -> bool {
+        self.roster.contains_key(&(staff.staff_no.clone(), date))
+    }
+
     /// The plan of a person's day: the roster's sessions, else the schedule's.
     pub fn plan_for(&self, staff: &Staff, date: NaiveDate) -> Rc<DayPlan> {
         let schedule = self.schedule(staff);

@@ -53,13 +53,13 @@ pub enum Command {
     Roster(ImportOnly),
     /// Leave and duty (请假, 公出, 出差).
     #[command(subcommand)]
-    Leave(LeaveCmd),
+    Leave(ImportOrVoid),
     /// Punches.
     #[command(subcommand)]
     Punches(PunchesCmd),
     /// Spot checks (查岗).
     #[command(subcommand)]
-    Spotcheck(SpotCmd),
+    Spotcheck(ImportOrVoid),
     /// Corrections (补卡).
     #[command(subcommand)]
     Correction(CorrectionCmd),
@@ -109,12 +109,13 @@ pub struct VoidArgs {
     pub by: String,
 }
 
+/// Records that are imported and voided by id: leave (销假) and spot checks.
 #[derive(Subcommand, Debug)]
-pub enum LeaveCmd {
+pub enum ImportOrVoid {
     Import {
         file: PathBuf,
     },
-    /// 销假: revoke a leave record.
+    /// Revoke a record by its id (a leave record: 销假).
     Void {
         #[arg(long)]
         id: i64,
@@ -136,19 +137,6 @@ pub enum PunchesCmd {
         date: String,
         #[arg(long)]
         staff: Option<String>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum SpotCmd {
-    Import {
-        file: PathBuf,
-    },
-    Void {
-        #[arg(long)]
-        id: i64,
-        #[command(flatten)]
-        why: VoidArgs,
     },
 }
 
@@ -328,12 +316,12 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             let o = import::roster(&mut store, &config, &file, now())?;
             report_import(out, &file, "roster sessions", &o, false)
         }
-        Command::Leave(LeaveCmd::Import { file }) => {
+        Command::Leave(ImportOrVoid::Import { file }) => {
             let (mut store, _) = paths.open()?;
             let o = import::leave(&mut store, &file, now())?;
             report_import(out, &file, "leave records", &o, true)
         }
-        Command::Leave(LeaveCmd::Void { id, why }) => void(paths, VoidTarget::Leave, id, why, out),
+        Command::Leave(ImportOrVoid::Void { id, why }) => void(paths, VoidTarget::Leave, id, why, out),
         Command::Punches(PunchesCmd::Import { file, format }) => {
             let (mut store, config) = paths.open()?;
             let format = format.map(|f| match f {
@@ -344,12 +332,12 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             report_import(out, &file, "punches", &o, true)
         }
         Command::Punches(PunchesCmd::List { date, staff }) => list_punches(paths, &date, staff.as_deref(), out),
-        Command::Spotcheck(SpotCmd::Import { file }) => {
+        Command::Spotcheck(ImportOrVoid::Import { file }) => {
             let (mut store, config) = paths.open()?;
             let o = import::spot_checks(&mut store, &config, &file, now())?;
             report_import(out, &file, "spot checks", &o, true)
         }
-        Command::Spotcheck(SpotCmd::Void { id, why }) => void(paths, VoidTarget::SpotCheck, id, why, out),
+        Command::Spotcheck(ImportOrVoid::Void { id, why }) => void(paths, VoidTarget::SpotCheck, id, why, out),
         Command::Correction(CorrectionCmd::Add { staff, at, why }) => correction_add(paths, &staff, &at, why, out),
         Command::Correction(CorrectionCmd::Void { punch, why }) => void(paths, VoidTarget::Punch, punch, why, out),
         Command::Summary { date, format } => summary_cmd(paths, &date, format, out),

@@ -246,17 +246,34 @@ impl<'c> Service<'c> {
         Ok(v)
     }
 
-    /// A person's month at a glance, with the why of each day.
-    pub fn month(&mut self, staff_no: &str) -> Result<Option<MonthView>, StoreError> {
-        let lang = self.lang;
-        let zh = self.zh();
+    /// The judge over this month so far: (attendance, first day, today).
+    fn month_so_far(&self) -> Result<(crate::attendance::Attendance<'c>, NaiveDate, NaiveDate), StoreError> {
         let config = self.config();
         let now = self.core.now();
         let today = config.default_schedule().attendance_day(now);
         let first = today.with_day(1).unwrap_or(today);
         let (lo, hi) = crate::attendance::read_range(config, first, today);
         let snap = self.core.store().snapshot(lo, hi, (first, today))?;
-        let att = crate::attendance::Attendance::new(config, snap, now);
+        Ok((crate::attendance::Attendance::new(config, snap, now), first, today))
+    }
+
+    /// For the idle screen's marks: (a calendar for today's year is known,
+    /// a central server is configured).
+    pub fn status_marks(&mut self) -> (bool, bool) {
+        let now = self.core.now();
+        let cal = self
+            .core
+            .attendance()
+            .map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now)))
+            .unwrap_or(true);
+        (cal, self.core.config().central.is_some())
+    }
+
+    /// A person's month at a glance, with the why of each day.
+    pub fn month(&mut self, staff_no: &str) -> Result<Option<MonthView>, StoreError> {
+        let lang = self.lang;
+        let zh = self.zh();
+        let (att, first, today) = self.month_so_far()?;
         let Some(staff) = att.staff_member(staff_no) else { return Ok(None) };
         let sched = att.schedule(staff);
         let grace = (
@@ -426,6 +443,12 @@ impl<'c> Service<'c> {
                 );
                 away += u32::from(matches!(d.record.status, crate::rules::Status::Leave | crate::rules::Status::Duty));
             }
+            // 值班 today: said before the state.
+            let state = if att.rostered(s, d.date) {
+                format!("{} · {state}", if zh { "值班" } else { "on duty roster" })
+            } else {
+                state
+            };
             rows.push(PersonRow {
                 staff_no: s.staff_no.clone(),
                 name: s.name.clone(),
@@ -738,13 +761,7 @@ impl<'c> Service<'c> {
     /// The unit's day so far as a small table, and the month's totals.
     pub fn summary_text(&mut self, unit: &str) -> Result<String, StoreError> {
         let lang = self.lang;
-        let config = self.config();
-        let now = self.core.now();
-        let today = config.default_schedule().attendance_day(now);
-        let first = today.with_day(1).unwrap_or(today);
-        let (lo, hi) = crate::attendance::read_range(config, first, today);
-        let snap = self.core.store().snapshot(lo, hi, (first, today))?;
-        let att = crate::attendance::Attendance::new(config, snap, now);
+        let (att, first, today) = self.month_so_far()?;
         let day = crate::summary::daily(&att, today);
         let report = crate::summary::report(&att, first, today, Some(unit));
         let t = &day.totals;

@@ -157,12 +157,7 @@ pub fn wire(
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
                 svc.lang = if zh { Language::ZhCn } else { Language::En };
                 let now = svc.core.now();
-                let cal = svc
-                    .core
-                    .attendance()
-                    .map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now)))
-                    .unwrap_or(true);
-                let central = svc.core.config().central.is_some();
+                let (cal, central) = svc.status_marks();
                 Box::new(move |ui: &KioskWindow, _| {
                     show_clock(ui, now, tz);
                     show_status(ui, crate::clock::system_clock_synced(), cal, central);
@@ -295,13 +290,7 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     // Calendar state once at start, then hourly with the clock sync.
     let status_job = move |r: &dyn Runner| {
         r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-            let now = svc.core.now();
-            let cal = svc
-                .core
-                .attendance()
-                .map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now)))
-                .unwrap_or(true);
-            let central = svc.core.config().central.is_some();
+            let (cal, central) = svc.status_marks();
             Box::new(move |ui: &KioskWindow, _| show_status(ui, crate::clock::system_clock_synced(), cal, central))
         }))
     };
