@@ -31,7 +31,12 @@ pub struct Core<'c> {
     closed_through: Option<NaiveDate>,
     /// Set after this core's own non-scan writes: re-read the running day.
     stale: bool,
+    /// Commits since the last WAL checkpoint (see [`Core::maintenance`]).
+    uncheckpointed: u32,
 }
+
+/// Commits between WAL checkpoints (each scan writes about six pages).
+const CHECKPOINT_EVERY: u32 = 150;
 
 impl<'c> Core<'c> {
     pub fn new(config: &'c Config, store: Store, clock: Box<dyn Clock>) -> Result<Self, StoreError> {
@@ -40,7 +45,19 @@ impl<'c> Core<'c> {
         let latest = store.latest_punch_at()?.unwrap_or(i64::MIN);
         let att = load(config, &store, day, now)?;
         let data_version = store.data_version()?;
-        Ok(Core { config, store, clock, att, day, data_version, latest, closed_through: None, stale: false })
+        store.set_auto_checkpoint(0)?;
+        Ok(Core {
+            config,
+            store,
+            clock,
+            att,
+            day,
+            data_version,
+            latest,
+            closed_through: None,
+            stale: false,
+            uncheckpointed: 0,
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -72,6 +89,7 @@ impl<'c> Core<'c> {
         let out = f(&mut w)?;
         w.commit()?;
         self.stale = true;
+        self.uncheckpointed += 1;
         Ok(out)
     }
 
@@ -124,6 +142,7 @@ impl<'c> Core<'c> {
         let mut w = self.store.writer()?;
         let inserted = w.add_punch(&owner, now, PunchSource::Reader, Some(synced), None, now)?;
         w.commit()?;
+        self.uncheckpointed += 1;
         // Committed: from here on the punch is on disk.
         self.refresh(now)?;
         if !inserted.is_new() {
@@ -183,6 +202,17 @@ impl<'c> Core<'c> {
             minutes,
             clock_synced: synced,
         }
+    }
+
+    /// Work kept out of the scan path, run after an event has been emitted:
+    /// a WAL checkpoint every so many commits (SQLite's own would land
+    /// inside a scan's commit).
+    pub fn maintenance(&mut self) -> Result<(), StoreError> {
+        if self.uncheckpointed >= CHECKPOINT_EVERY {
+            self.store.checkpoint()?;
+            self.uncheckpointed = 0;
+        }
+        Ok(())
     }
 
     /// The instant of the next day start (when [`Core::tick`] has work).

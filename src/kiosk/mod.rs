@@ -40,6 +40,8 @@ pub fn run_headless(config: &Config, store: Store, out: &mut dyn Write) -> Resul
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         }
+        // After the event is out: never inside a scan.
+        core.maintenance().map_err(|e| format!("store: {e}"))?;
     }
 }
 

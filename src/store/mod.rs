@@ -99,6 +99,21 @@ impl Store {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
+    /// Sets SQLite's automatic WAL checkpoint (pages; 0 turns it off). The
+    /// kiosk turns it off and checkpoints between scans instead, so a
+    /// checkpoint never lands inside a scan's commit.
+    pub fn set_auto_checkpoint(&self, pages: i64) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    /// Copies the WAL back into the database where no reader needs it
+    /// (`PRAGMA wal_checkpoint(PASSIVE)`): durability is unchanged.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Starts an all-or-nothing write: nothing is stored unless
     /// [`Writer::commit`] is called.
     pub fn writer(&mut self) -> Result<Writer<'_>> {

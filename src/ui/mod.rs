@@ -275,6 +275,9 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 }
+                if let Err(e) = svc.core.maintenance() {
+                    eprintln!("store: {e}");
+                }
             }
         })
         .map_err(|e| e.to_string())?;
