@@ -44,7 +44,7 @@ pub struct PersonDay<'a> {
     pub plan: Rc<DayPlan>,
     pub record: DayRecord,
     /// Every punch of the person in the day, in time order, with its verdict.
-    pub punches: Vec<JudgedPunch>,
+    pub punches: &'a [JudgedPunch],
     /// The accepted punches' instants.
     pub accepted: Vec<Instant>,
     /// Leave and duty of the person (all of the snapshot's).
@@ -64,87 +64,97 @@ pub struct Attendance<'c> {
     /// Punches of cards no assignment covers, sorted.
     unknown: Vec<PunchRow>,
     excuses: HashMap<String, Vec<Excuse>>,
-    roster: HashMap<(String, NaiveDate), Vec<ClockSpan>>,
+    roster: HashMap<String, HashMap<NaiveDate, Vec<ClockSpan>>>,
     spot_checks: HashMap<String, Vec<SpotCheck>>,
-    plans: RefCell<HashMap<(String, NaiveDate), Rc<DayPlan>>>,
+    plans: RefCell<HashMap<(&'c str, NaiveDate), Rc<DayPlan>>>,
 }
 
 fn schedule_of<'c>(config: &'c Config, staff: &BTreeMap<String, Staff>, no: &str) -> &'c Schedule {
     staff.get(no).map_or_else(|| config.default_schedule(), |s| config.schedule(&s.schedule))
 }
 
+/// The staff number a punch belongs to (R3), borrowed from the staff map.
+fn owner_of<'s>(book: &CardBook, staff: &'s BTreeMap<String, Staff>, p: &PunchRow) -> Option<&'s str> {
+    let no = match &p.owner {
+        PunchOwner::Card(c) => book.owner(c, p.at)?,
+        PunchOwner::Staff(s) => s.as_str(),
+    };
+    staff.get_key_value(no).map(|(k, _)| k.as_str())
+}
+
+/// Sorts a person's punches and gives each its R3 verdict.
+fn judge_list(
+    config: &Config,
+    staff: &BTreeMap<String, Staff>,
+    no: &str,
+    mut list: Vec<JudgedPunch>,
+) -> Vec<JudgedPunch> {
+    list.sort_by_key(|p| (p.row.at, p.row.id));
+    let raw: Vec<RawPunch> = list
+        .iter()
+        .map(|p| RawPunch {
+            id: p.row.id,
+            at: p.row.at,
+            voided: p.row.voided,
+            added: p.row.source == PunchSource::Correction,
+        })
+        .collect();
+    let window = i64::from(schedule_of(config, staff, no).thresholds.duplicate_scan_seconds) * 1000;
+    for (p, v) in list.iter_mut().zip(rules::classify(&raw, window)) {
+        p.verdict = v;
+    }
+    list
+}
+
 impl<'c> Attendance<'c> {
     pub fn new(config: &'c Config, snapshot: Snapshot, now: Instant) -> Self {
         let staff: BTreeMap<String, Staff> = snapshot.staff.into_iter().map(|s| (s.staff_no.clone(), s)).collect();
         let book = CardBook::new(&snapshot.assignments, |no, d| schedule_of(config, &staff, no).day_start(d));
-        let mut att = Attendance {
+        // Attribute punches by borrowed staff numbers: no allocation per punch.
+        let mut by_person: HashMap<&str, Vec<JudgedPunch>> = HashMap::new();
+        let mut unknown = Vec::new();
+        for p in snapshot.punches {
+            match owner_of(&book, &staff, &p) {
+                Some(no) => by_person.entry(no).or_default().push(JudgedPunch { row: p, verdict: Verdict::Accepted }),
+                None => unknown.push(p),
+            }
+        }
+        unknown.sort_by_key(|p| (p.at, p.id));
+        let punches: HashMap<String, Vec<JudgedPunch>> =
+            by_person.into_iter().map(|(no, list)| (no.to_string(), judge_list(config, &staff, no, list))).collect();
+        let mut excuses: HashMap<String, Vec<Excuse>> = HashMap::new();
+        for l in snapshot.leave.into_iter().filter(|l| !l.voided) {
+            let sched = schedule_of(config, &staff, &l.staff_no);
+            let span = Span { start: local_to_instant(sched.tz, l.from), end: local_to_instant(sched.tz, l.to) };
+            let duty = sched.duty_kinds.contains(&l.kind);
+            excuses.entry(l.staff_no).or_default().push(Excuse { span, duty });
+        }
+        let mut roster: HashMap<String, HashMap<NaiveDate, Vec<ClockSpan>>> = HashMap::new();
+        for r in snapshot.roster {
+            roster.entry(r.staff_no).or_default().entry(r.date).or_default().push(r.span);
+        }
+        let mut spot_checks: HashMap<String, Vec<SpotCheck>> = HashMap::new();
+        for c in snapshot.spot_checks.into_iter().filter(|c| !c.voided) {
+            spot_checks.entry(c.staff_no).or_default().push(SpotCheck { at: c.at, present: c.present });
+        }
+        Attendance {
             config,
             now,
             staff,
             calendar: snapshot.calendar,
             book,
-            punches: HashMap::new(),
-            unknown: Vec::new(),
-            excuses: HashMap::new(),
-            roster: HashMap::new(),
-            spot_checks: HashMap::new(),
+            punches,
+            unknown,
+            excuses,
+            roster,
+            spot_checks,
             plans: RefCell::new(HashMap::new()),
-        };
-        let mut by_person: HashMap<String, Vec<PunchRow>> = HashMap::new();
-        for p in snapshot.punches {
-            match att.owner(&p) {
-                Some(no) => by_person.entry(no).or_default().push(p),
-                None => att.unknown.push(p),
-            }
         }
-        att.unknown.sort_by_key(|p| (p.at, p.id));
-        for (no, list) in by_person {
-            let judged = att
-                .judge_list(&no, list.into_iter().map(|row| JudgedPunch { row, verdict: Verdict::Accepted }).collect());
-            att.punches.insert(no, judged);
-        }
-        for l in snapshot.leave.into_iter().filter(|l| !l.voided) {
-            let sched = schedule_of(config, &att.staff, &l.staff_no);
-            let span = Span { start: local_to_instant(sched.tz, l.from), end: local_to_instant(sched.tz, l.to) };
-            let duty = sched.duty_kinds.contains(&l.kind);
-            att.excuses.entry(l.staff_no).or_default().push(Excuse { span, duty });
-        }
-        for r in snapshot.roster {
-            att.roster.entry((r.staff_no, r.date)).or_default().push(r.span);
-        }
-        for c in snapshot.spot_checks.into_iter().filter(|c| !c.voided) {
-            att.spot_checks.entry(c.staff_no).or_default().push(SpotCheck { at: c.at, present: c.present });
-        }
-        att
     }
 
     /// The staff number a punch belongs to (R3), if any.
     pub fn owner(&self, p: &PunchRow) -> Option<String> {
-        match &p.owner {
-            PunchOwner::Card(c) => {
-                self.book.owner(c, p.at).filter(|no| self.staff.contains_key(*no)).map(str::to_string)
-            }
-            PunchOwner::Staff(s) => self.staff.contains_key(s).then(|| s.clone()),
-        }
-    }
-
-    /// Sorts a person's punches and gives each its R3 verdict.
-    fn judge_list(&self, no: &str, mut list: Vec<JudgedPunch>) -> Vec<JudgedPunch> {
-        list.sort_by_key(|p| (p.row.at, p.row.id));
-        let raw: Vec<RawPunch> = list
-            .iter()
-            .map(|p| RawPunch {
-                id: p.row.id,
-                at: p.row.at,
-                voided: p.row.voided,
-                added: p.row.source == PunchSource::Correction,
-            })
-            .collect();
-        let window = i64::from(schedule_of(self.config, &self.staff, no).thresholds.duplicate_scan_seconds) * 1000;
-        for (p, v) in list.iter_mut().zip(rules::classify(&raw, window)) {
-            p.verdict = v;
-        }
-        list
+        owner_of(&self.book, &self.staff, p).map(str::to_string)
     }
 
     /// Adds a punch just recorded (the kiosk's running day) and returns the
@@ -159,7 +169,7 @@ impl<'c> Attendance<'c> {
         let id = row.id;
         let mut list = self.punches.remove(&no).unwrap_or_default();
         list.push(JudgedPunch { row, verdict: Verdict::Accepted });
-        let list = self.judge_list(&no, list);
+        let list = judge_list(self.config, &self.staff, &no, list);
         let verdict = list.iter().find(|p| p.row.id == id).map_or(Verdict::Accepted, |p| p.verdict);
         self.punches.insert(no.clone(), list);
         Some((no, verdict))
@@ -210,23 +220,27 @@ impl<'c> Attendance<'c> {
         self.config.schedule(&staff.schedule)
     }
 
-    fn plan(&self, schedule: &Schedule, date: NaiveDate) -> Rc<DayPlan> {
+    fn plan(&self, schedule: &'c Schedule, date: NaiveDate) -> Rc<DayPlan> {
         self.plans
             .borrow_mut()
-            .entry((schedule.name.clone(), date))
+            .entry((schedule.name.as_str(), date))
             .or_insert_with(|| Rc::new(schedule.plan(date, None)))
             .clone()
     }
 
+    fn roster_of(&self, staff: &Staff, date: NaiveDate) -> Option<&Vec<ClockSpan>> {
+        self.roster.get(staff.staff_no.as_str())?.get(&date)
+    }
+
     /// Whether the 值班 roster gives the person sessions on `date`.
     pub fn rostered(&self, staff: &Staff, date: NaiveDate) -> bool {
-        self.roster.contains_key(&(staff.staff_no.clone(), date))
+        self.roster_of(staff, date).is_some()
     }
 
     /// The plan of a person's day: the roster's sessions, else the schedule's.
     pub fn plan_for(&self, staff: &Staff, date: NaiveDate) -> Rc<DayPlan> {
         let schedule = self.schedule(staff);
-        match self.roster.get(&(staff.staff_no.clone(), date)) {
+        match self.roster_of(staff, date) {
             Some(r) => Rc::new(schedule.plan(date, Some(r))),
             None => self.plan(schedule, date),
         }
@@ -236,13 +250,13 @@ impl<'c> Attendance<'c> {
     pub fn day<'a>(&'a self, staff: &'a Staff, date: NaiveDate) -> PersonDay<'a> {
         let schedule = self.schedule(staff);
         let no = staff.staff_no.as_str();
-        let rostered = self.roster.contains_key(&(staff.staff_no.clone(), date));
+        let rostered = self.roster_of(staff, date).is_some();
         let plan = self.plan_for(staff, date);
         let obligated = rostered || (self.calendar.is_workday(date, schedule) && staff.active_on(date));
         let all = self.punches.get(no).map_or(&[][..], Vec::as_slice);
         let lo = all.partition_point(|p| p.row.at < plan.day.start);
         let hi = all.partition_point(|p| p.row.at < plan.day.end);
-        let punches = all[lo..hi].to_vec();
+        let punches = &all[lo..hi];
         let accepted: Vec<Instant> =
             punches.iter().filter(|p| p.verdict == Verdict::Accepted).map(|p| p.row.at).collect();
         let excuses = self.excuses.get(no).map_or(&[][..], Vec::as_slice);

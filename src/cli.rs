@@ -604,7 +604,7 @@ fn list_punches(paths: &Paths, date: &str, staff: Option<&str>, out: &mut dyn Wr
     };
     for s in people {
         let day = att.day(s, date);
-        for p in &day.punches {
+        for p in day.punches {
             let card = match &p.row.owner {
                 PunchOwner::Card(c) => c.clone(),
                 PunchOwner::Staff(_) => String::new(),

@@ -477,7 +477,7 @@ impl<'c> Service<'c> {
         let f = &d.record.figures;
         let mut punches = Vec::new();
         let mut before = Vec::new();
-        for p in &d.punches {
+        for p in d.punches {
             let meaning = match p.verdict {
                 Verdict::Accepted => {
                     let (m, _) = live_meaning(&d.plan, d.excuses, &sched.thresholds, &before, p.row.at);
