@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant as Mono};
 
 use dutyclock::config::Config;
-use dutyclock::model::{PunchOwner, PunchSource, Role, Staff};
+use dutyclock::model::{PunchOwner, PunchSource, Staff};
 use dutyclock::store::Store;
 use serialport::{SerialPort, TTYPort};
 
@@ -71,16 +71,7 @@ fn prepare(dir: &Path, prefill: usize) -> std::path::PathBuf {
     let mut w = store.writer().unwrap();
     let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
     for i in 0..CARDS {
-        let s = Staff {
-            staff_no: format!("{i:04}"),
-            name: format!("员工{i}"),
-            unit: "办公室".into(),
-            schedule: "default".into(),
-            role: Role::Staff,
-            pin_hash: None,
-            active_from: None,
-            active_until: None,
-        };
+        let s = Staff::plain(format!("{i:04}"), format!("员工{i}"), "办公室");
         w.put_staff(&s, 0).unwrap();
         w.assign_card(&card_hex(i), &s.staff_no, None, day, 0).unwrap();
     }

@@ -8,7 +8,7 @@ use std::time::Instant as Clock;
 use chrono::{Datelike, NaiveDate};
 use dutyclock::attendance::{read_range, Attendance};
 use dutyclock::config::Config;
-use dutyclock::model::{PunchOwner, PunchSource, Role, Staff};
+use dutyclock::model::{PunchOwner, PunchSource, Staff};
 use dutyclock::store::{Store, VoidTarget};
 use dutyclock::summary;
 use dutyclock::time::{local_to_instant, Instant};
@@ -52,16 +52,7 @@ fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
     let mut rng = Rng(0x5eed_d0c0_ffee_1234);
     let mut w = store.writer().unwrap();
     for i in 0..STAFF {
-        let s = Staff {
-            staff_no: format!("{i:05}"),
-            name: format!("员工{i}"),
-            unit: format!("单位{:02}", i % 20),
-            schedule: "default".into(),
-            role: Role::Staff,
-            pin_hash: None,
-            active_from: None,
-            active_until: None,
-        };
+        let s = Staff::plain(format!("{i:05}"), format!("员工{i}"), format!("单位{:02}", i % 20));
         w.put_staff(&s, 0).unwrap();
         w.assign_card(&format!("01{i:08X}"), &s.staff_no, None, days[0], 0).unwrap();
     }

@@ -11,7 +11,7 @@ use std::time::Instant as Mono;
 use dutyclock::config::Config;
 use dutyclock::kiosk::service::Service;
 use dutyclock::kiosk::Core;
-use dutyclock::model::{Role, Staff};
+use dutyclock::model::Staff;
 use dutyclock::store::Store;
 use dutyclock::ui::{self, headless, KioskWindow, Session};
 use slint::ComponentHandle;
@@ -26,16 +26,7 @@ fn main() {
     let mut store = Store::create(&db).unwrap();
     let mut w = store.writer().unwrap();
     for i in 0..50 {
-        let s = Staff {
-            staff_no: format!("{i:04}"),
-            name: format!("员工{i}"),
-            unit: "办公室".into(),
-            schedule: "default".into(),
-            role: Role::Staff,
-            pin_hash: None,
-            active_from: None,
-            active_until: None,
-        };
+        let s = Staff::plain(format!("{i:04}"), format!("员工{i}"), "办公室");
         w.put_staff(&s, 0).unwrap();
         w.assign_card(&format!("01000000{i:02X}"), &s.staff_no, None, "2026-01-01".parse().unwrap(), 0).unwrap();
     }

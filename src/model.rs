@@ -51,6 +51,21 @@ pub struct Staff {
 }
 
 impl Staff {
+    /// A staff member on the `default` schedule, role `staff`, no PIN, no
+    /// employment dates.
+    pub fn plain(staff_no: impl Into<String>, name: impl Into<String>, unit: impl Into<String>) -> Staff {
+        Staff {
+            staff_no: staff_no.into(),
+            name: name.into(),
+            unit: unit.into(),
+            schedule: "default".into(),
+            role: Role::Staff,
+            pin_hash: None,
+            active_from: None,
+            active_until: None,
+        }
+    }
+
     /// Whether the person is employed on `date` (R2: inclusive bounds).
     pub fn active_on(&self, date: NaiveDate) -> bool {
         self.active_from.is_none_or(|f| f <= date) && self.active_until.is_none_or(|u| date <= u)

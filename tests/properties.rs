@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use dutyclock::attendance::{read_range, Attendance};
 use dutyclock::config::Config;
-use dutyclock::model::{PunchOwner, PunchSource, Role, Staff};
+use dutyclock::model::{PunchOwner, PunchSource, Staff};
 use dutyclock::store::Store;
 use dutyclock::summary;
 use dutyclock::time::{local_to_instant, Instant};
@@ -67,16 +67,7 @@ fn fresh_store() -> (tempfile::TempDir, Store) {
     let mut store = Store::create(&dir.path().join("db.sqlite3")).unwrap();
     let mut w = store.writer().unwrap();
     for person in 0..3 {
-        let s = Staff {
-            staff_no: format!("{person}"),
-            name: format!("P{person}"),
-            unit: "u".into(),
-            schedule: "default".into(),
-            role: Role::Staff,
-            pin_hash: None,
-            active_from: None,
-            active_until: None,
-        };
+        let s = Staff::plain(format!("{person}"), format!("P{person}"), "u");
         w.put_staff(&s, 0).unwrap();
         w.assign_card(&card(person), &s.staff_no, None, day(0), 0).unwrap();
     }

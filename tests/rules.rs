@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveDateTime};
 use dutyclock::attendance::Attendance;
 use dutyclock::config::Config;
-use dutyclock::model::{LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff};
+use dutyclock::model::{LeaveRow, PunchOwner, PunchRow, PunchSource, RosterRow, Snapshot, SpotCheckRow, Staff};
 use dutyclock::rules::{CardAssignment, ClockSpan, Figures, Status};
 use dutyclock::time::{parse_clock, parse_time, Instant};
 
@@ -39,16 +39,7 @@ fn local(s: &str) -> NaiveDateTime {
 }
 
 fn person(no: &str) -> Staff {
-    Staff {
-        staff_no: no.into(),
-        name: format!("P{no}"),
-        unit: "u".into(),
-        schedule: "default".into(),
-        role: Role::Staff,
-        pin_hash: None,
-        active_from: None,
-        active_until: None,
-    }
+    Staff::plain(no, format!("P{no}"), "u")
 }
 
 /// A one-person case: punches by card `C1`, then extras.
