@@ -163,6 +163,16 @@ pub fn why(rec: &DayRecord, grace: (u32, u32, u32), tz: Tz, lang: Language) -> V
     out
 }
 
+/// "迟到 11 分钟：08:41 打卡，应到 08:30".
+fn late_line(s: &SessionRecord, name: &str, due: &str, tz: Tz, zh: bool) -> String {
+    let p = s.in_punch.map(|t| hm(tz, t)).unwrap_or_default();
+    if zh {
+        format!("{name}迟到 {} 分钟：{p} 打卡，应到 {due}", s.late)
+    } else {
+        format!("{name}late {} min: scanned {p}, due {due}", s.late)
+    }
+}
+
 fn why_session(s: &SessionRecord, name: &str, grace: (u32, u32, u32), tz: Tz, zh: bool, out: &mut Vec<String>) {
     let (late_grace, early_grace, absent_after) = grace;
     let a = hm(tz, s.expected_arrival);
@@ -180,12 +190,7 @@ fn why_session(s: &SessionRecord, name: &str, grace: (u32, u32, u32), tz: Tz, zh
         }
         Outcome::Pending => {
             if s.figures.late_count > 0 {
-                let p = s.in_punch.map(|t| hm(tz, t)).unwrap_or_default();
-                out.push(if zh {
-                    format!("{name}迟到 {} 分钟：{p} 打卡，应到 {a}", s.late)
-                } else {
-                    format!("{name}late {} min: scanned {p}, due {a}", s.late)
-                });
+                out.push(late_line(s, name, &a, tz, zh));
             }
             return;
         }
@@ -213,12 +218,7 @@ fn why_session(s: &SessionRecord, name: &str, grace: (u32, u32, u32), tz: Tz, zh
         Outcome::Judged => {}
     }
     if s.late > late_grace {
-        let p = s.in_punch.map(|t| hm(tz, t)).unwrap_or_default();
-        out.push(if zh {
-            format!("{name}迟到 {} 分钟：{p} 打卡，应到 {a}", s.late)
-        } else {
-            format!("{name}late {} min: scanned {p}, due {a}", s.late)
-        });
+        out.push(late_line(s, name, &a, tz, zh));
     }
     if s.early > early_grace {
         let p = s.out_punch.map(|t| hm(tz, t)).unwrap_or_default();

@@ -145,18 +145,7 @@ impl Store {
                     EXISTS (SELECT 1 FROM leave_voids v WHERE v.leave_id = l.id)
              FROM leave l WHERE l.to_local > ?1 AND l.from_local < ?2",
         )?;
-        let leave = stmt
-            .query_map(params![lo, hi], |r| {
-                Ok(LeaveRow {
-                    id: r.get(0)?,
-                    staff_no: r.get(1)?,
-                    kind: r.get(2)?,
-                    from: parse_local(&r.get::<_, String>(3)?),
-                    to: parse_local(&r.get::<_, String>(4)?),
-                    voided: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let leave = stmt.query_map(params![lo, hi], leave_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         let mut stmt =
             conn.prepare_cached("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2")?;
         let roster = stmt
@@ -266,19 +255,7 @@ impl Store {
                     EXISTS (SELECT 1 FROM leave_voids v WHERE v.leave_id = l.id), l.approved_by
              FROM leave l WHERE l.to_local > ?1 AND l.from_local < ?2 ORDER BY l.from_local",
         )?;
-        let rows = stmt.query_map(params![from, to], |r| {
-            Ok((
-                LeaveRow {
-                    id: r.get(0)?,
-                    staff_no: r.get(1)?,
-                    kind: r.get(2)?,
-                    from: parse_local(&r.get::<_, String>(3)?),
-                    to: parse_local(&r.get::<_, String>(4)?),
-                    voided: r.get(5)?,
-                },
-                r.get(6)?,
-            ))
-        })?;
+        let rows = stmt.query_map(params![from, to], |r| Ok((leave_from_row(r)?, r.get(6)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -297,6 +274,18 @@ impl Store {
     pub fn latest_punch_at(&self) -> Result<Option<Instant>> {
         Ok(self.conn.query_row("SELECT max(at_ms) FROM punches", [], |r| r.get(0))?)
     }
+}
+
+/// A leave row from `id, staff_no, kind, from_local, to_local, voided`.
+fn leave_from_row(r: &Row<'_>) -> rusqlite::Result<LeaveRow> {
+    Ok(LeaveRow {
+        id: r.get(0)?,
+        staff_no: r.get(1)?,
+        kind: r.get(2)?,
+        from: parse_local(&r.get::<_, String>(3)?),
+        to: parse_local(&r.get::<_, String>(4)?),
+        voided: r.get(5)?,
+    })
 }
 
 fn punch_from_row(r: &Row<'_>) -> rusqlite::Result<PunchRow> {
