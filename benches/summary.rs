@@ -80,8 +80,9 @@ fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
                 punches += 1;
             }
             if rng.below(50) == 0 {
-                let f = d.and_hms_opt(8, 30, 0).unwrap();
-                w.add_leave(&format!("{i:05}"), "事假", f, f + chrono::Duration::hours(2), "", "", 0).unwrap();
+                let f = at(d, 8 * 3600 + 30 * 60);
+                let span = (f, f + 2 * 3_600_000);
+                w.add_leave(&format!("{i:05}"), "事假", span, chrono_tz::Asia::Shanghai, "", "", 0).unwrap();
             }
             if rng.below(100) == 0 {
                 w.add_spot_check(&format!("{i:05}"), at(d, 10 * 3600), rng.below(2) == 0, "督查室", "", 0).unwrap();

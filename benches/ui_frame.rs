@@ -41,7 +41,7 @@ fn main() {
     let mut times = Vec::with_capacity(EVENTS);
     for i in 0..EVENTS {
         // The event, committed and put into words on the worker's side (not timed).
-        let view = svc.scan(&format!("01000000{:02X}", i % 50)).unwrap();
+        let view = svc.scan(&format!("01000000{:02X}", i % 50));
         let t = Mono::now();
         ui::show_result(&ui_, &shared, &view);
         let (_, _, px) = headless::render(&window);

@@ -19,7 +19,7 @@ use crate::rules::{
     self, Calendar, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule, Span, SpotCheck,
     Verdict,
 };
-use crate::time::{local_to_instant, Instant};
+use crate::time::Instant;
 
 /// A punch as attributed to a person, with its R3 verdict.
 #[derive(Debug, Clone)]
@@ -49,6 +49,25 @@ pub struct PersonDay<'a> {
     pub accepted: Vec<Instant>,
     /// Leave and duty of the person (all of the snapshot's).
     pub excuses: &'a [Excuse],
+}
+
+impl PersonDay<'_> {
+    /// What an accepted punch at `at` means, by the day's accepted punches
+    /// before it (SPEC "Live events"; never contradicts the record).
+    pub fn live(&self, at: Instant) -> rules::Live {
+        rules::live_meaning(
+            &DayInput {
+                plan: &self.plan,
+                obligated: self.obligated,
+                punches: &self.accepted,
+                excuses: self.excuses,
+                spot_checks: &[],
+                thresholds: &self.schedule.thresholds,
+                now: at,
+            },
+            at,
+        )
+    }
 }
 
 /// The judge over one snapshot.
@@ -125,7 +144,7 @@ impl<'c> Attendance<'c> {
         let mut excuses: HashMap<String, Vec<Excuse>> = HashMap::new();
         for l in snapshot.leave.into_iter().filter(|l| !l.voided) {
             let sched = schedule_of(config, &staff, &l.staff_no);
-            let span = Span { start: local_to_instant(sched.tz, l.from), end: local_to_instant(sched.tz, l.to) };
+            let span = Span { start: l.from, end: l.to };
             let duty = sched.duty_kinds.contains(&l.kind);
             excuses.entry(l.staff_no).or_default().push(Excuse { span, duty });
         }
@@ -160,13 +179,21 @@ impl<'c> Attendance<'c> {
     /// Adds a punch just recorded (the kiosk's running day) and returns the
     /// owner's staff number and the punch's verdict, or `None` for a punch
     /// of an unknown card.
+    ///
+    /// Idempotent by id: a punch the running day already holds (it was
+    /// read back from the store after its commit) is not added again.
     pub fn add_punch(&mut self, row: PunchRow) -> Option<(String, Verdict)> {
         let Some(no) = self.owner(&row) else {
             let i = self.unknown.partition_point(|p| (p.at, p.id) < (row.at, row.id));
-            self.unknown.insert(i, row);
+            if self.unknown.get(i).is_none_or(|p| p.id != row.id) {
+                self.unknown.insert(i, row);
+            }
             return None;
         };
         let id = row.id;
+        if let Some(p) = self.punches.get(&no).and_then(|list| list.iter().find(|p| p.row.id == id)) {
+            return Some((no, p.verdict));
+        }
         let mut list = self.punches.remove(&no).unwrap_or_default();
         list.push(JudgedPunch { row, verdict: Verdict::Accepted });
         let list = judge_list(self.config, &self.staff, &no, list);
@@ -309,9 +336,15 @@ impl<'c> Attendance<'c> {
 
     /// Whether `date` is over for every schedule in use (R11).
     pub fn closed(&self, date: NaiveDate) -> bool {
-        let next = date.succ_opt().unwrap_or(date);
-        self.config.schedules.values().all(|s| self.now >= s.day_start(next))
+        self.now >= close_instant(self.config, date)
     }
+}
+
+/// The instant day `date` closes: the next day's start in the schedule
+/// that starts it last (R11).
+pub fn close_instant(config: &Config, date: NaiveDate) -> Instant {
+    let next = date.succ_opt().unwrap_or(date);
+    config.schedules.values().map(|s| s.day_start(next)).max().unwrap_or(Instant::MAX)
 }
 
 /// The instants to read from the store to judge `from..=to`: a day before

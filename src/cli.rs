@@ -14,7 +14,7 @@ use crate::import::{self, PunchFormat};
 use crate::model::{PunchOwner, PunchSource};
 use crate::render;
 use crate::rules::Verdict;
-use crate::store::{Store, StoreError, VoidTarget};
+use crate::store::{Store, StoreError, VoidTarget, DB_FILE};
 use crate::summary;
 use crate::time::{parse_date, parse_time, rfc3339, Instant};
 
@@ -228,8 +228,6 @@ fn default_data_dir() -> PathBuf {
     }
 }
 
-pub const DB_FILE: &str = "dutyclock.sqlite3";
-
 /// The paths a command works on.
 pub struct Paths {
     pub dir: PathBuf,
@@ -253,10 +251,32 @@ impl Paths {
                 self.dir.display()
             )));
         }
-        let store = Store::open(&self.db)?;
+        let mut store = Store::open(&self.db)?;
         let config = input(Config::load(&self.config))?;
+        pin_legacy_leave(&mut store, &config)?;
         Ok((store, config))
     }
+}
+
+/// Leave stored before instants were (schema 2) gets them once, in each
+/// person's zone now (see `Writer::pin_legacy_leave`).
+pub fn pin_legacy_leave(store: &mut Store, config: &Config) -> Result<(), StoreError> {
+    if !store.has_legacy_leave()? {
+        return Ok(());
+    }
+    let staff = store.staff()?;
+    let zone = |no: &str| {
+        staff
+            .iter()
+            .find(|s| s.staff_no == no)
+            .map_or(config.default_schedule().tz, |s| config.schedule(&s.schedule).tz)
+    };
+    let mut w = store.writer()?;
+    let n = w.pin_legacy_leave(zone)?;
+    if n > 0 {
+        w.commit()?;
+    }
+    Ok(())
 }
 
 fn now() -> Instant {
@@ -317,8 +337,8 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             report_import(out, &file, "roster sessions", &o, false)
         }
         Command::Leave(ImportOrVoid::Import { file }) => {
-            let (mut store, _) = paths.open()?;
-            let o = import::leave(&mut store, &file, now())?;
+            let (mut store, config) = paths.open()?;
+            let o = import::leave(&mut store, &config, &file, now())?;
             report_import(out, &file, "leave records", &o, true)
         }
         Command::Leave(ImportOrVoid::Void { id, why }) => void(paths, VoidTarget::Leave, id, why, out),

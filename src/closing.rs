@@ -1,10 +1,17 @@
 //! Closing days (RULES.md R11): a finished day's summary is stored as
 //! revision 1; a later change that alters its content stores the next
 //! revision; an unchanged recomputation keeps its revision.
+//!
+//! A closed day is judged and numbered inside one write transaction: the
+//! snapshot it is judged from, the latest revision it is compared with and
+//! the new revision it stores are one atomic step, so two writers (the
+//! kiosk closing a day and `dutyclock summary` at the same moment) never
+//! both store revision N+1, and never store a stale judgement over a newer
+//! one.
 
 use chrono::NaiveDate;
 
-use crate::attendance::{read_range, Attendance};
+use crate::attendance::{close_instant, read_range, Attendance};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 use crate::summary::{self, DailySummary};
@@ -14,15 +21,16 @@ use crate::time::Instant;
 /// keeps the stored revision, changed content stores the next (R11).
 pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant) -> Result<DailySummary, StoreError> {
     let (from, to) = read_range(config, date, date);
-    let snap = store.snapshot(from, to, (date, date))?;
-    let att = Attendance::new(config, snap, now);
-    let mut s = summary::daily(&att, date);
-    if !s.closed {
-        return Ok(s);
+    if now < close_instant(config, date) {
+        // Still running: nothing to number or store.
+        let att = Attendance::new(config, store.snapshot(from, to, (date, date))?, now);
+        return Ok(summary::daily(&att, date));
     }
-    let latest = store.latest_summary(date)?;
+    let mut w = store.writer()?;
+    let att = Attendance::new(config, w.snapshot(from, to, (date, date))?, now);
+    let mut s = summary::daily(&att, date);
     let key = s.content_key();
-    match latest {
+    match w.latest_summary(date)? {
         Some((rev, content))
             if serde_json::from_str::<DailySummary>(&content).is_ok_and(|old| old.content_key() == key) =>
         {
@@ -31,10 +39,66 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
         latest => {
             s.revision = latest.map_or(1, |(rev, _)| rev + 1);
             let json = serde_json::to_string(&s).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let mut w = store.writer()?;
             w.add_summary(date, s.revision, &json, &s.generated_at)?;
             w.commit()?;
         }
     }
     Ok(s)
+}
+
+/// Which days the kiosk still has to close, oldest first: every day from
+/// the first the records speak of, except those with a stored summary.
+/// A kiosk that was off for a week closes all seven days when it starts.
+#[derive(Debug, Clone)]
+pub struct Backlog {
+    /// The oldest day that may still need closing.
+    next: NaiveDate,
+    /// Days on or after `next` that already have a stored summary.
+    stored: std::collections::BTreeSet<NaiveDate>,
+}
+
+impl Backlog {
+    /// Reads what is closed already. Days before the first record (the
+    /// first punch or the first staff import) have nothing to close.
+    pub fn load(store: &Store, config: &Config, now: Instant) -> Result<Backlog, StoreError> {
+        let schedule = config.default_schedule();
+        let first = store.first_record_at()?.unwrap_or(now).min(now);
+        let next = schedule.attendance_day(first);
+        let stored = store.summary_dates(next)?.into_iter().collect();
+        Ok(Backlog { next, stored })
+    }
+
+    /// The oldest day not yet closed.
+    fn oldest(&mut self) -> NaiveDate {
+        while self.stored.remove(&self.next) {
+            self.next = self.next.succ_opt().unwrap_or(self.next);
+        }
+        self.next
+    }
+
+    /// The day to close now, if one is due (over for every schedule).
+    pub fn due(&mut self, config: &Config, now: Instant) -> Option<NaiveDate> {
+        let d = self.oldest();
+        (now >= close_instant(config, d)).then_some(d)
+    }
+
+    /// When the next day becomes due: nothing can change before then.
+    pub fn next_due_at(&mut self, config: &Config) -> Instant {
+        let d = self.oldest();
+        close_instant(config, d)
+    }
+
+    /// Leaves days before `oldest` alone.
+    pub fn skip_before(&mut self, oldest: NaiveDate) {
+        self.next = self.next.max(oldest);
+    }
+
+    /// Marks a day closed.
+    pub fn closed(&mut self, date: NaiveDate) {
+        if date == self.next {
+            self.next = date.succ_opt().unwrap_or(date);
+        } else {
+            self.stored.insert(date);
+        }
+    }
 }

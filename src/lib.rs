@@ -15,6 +15,7 @@ pub mod kiosk;
 #[cfg(feature = "kiosk")]
 pub mod live;
 pub mod model;
+pub mod pin;
 #[cfg(feature = "kiosk")]
 pub mod reader;
 pub mod render;

@@ -1,7 +1,9 @@
 //! Live events (SPEC.md "Live events"): what the kiosk core tells the
-//! screen and what `run --headless` prints, one JSON object a line.
+//! screen and what `run --headless` prints, one JSON object a line. This
+//! is the wire type: the field names and the words for meanings and reader
+//! states are owned here, not by the rules engine's types.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::reader::ReaderState;
 use crate::rules::Meaning;
@@ -21,9 +23,16 @@ pub enum LiveEvent {
         card: String,
         staff_no: String,
         name: String,
+        #[serde(serialize_with = "meaning_word")]
         meaning: Meaning,
         minutes: u32,
         clock_synced: bool,
+        /// `in` with a counted lateness over `absent_after_minutes`: 旷工.
+        #[serde(skip_serializing_if = "is_false")]
+        absent: bool,
+        /// The session's first punch at or after its midpoint: no clock-in.
+        #[serde(skip_serializing_if = "is_false")]
+        missing_in: bool,
     },
     Duplicate {
         at: String,
@@ -35,8 +44,16 @@ pub enum LiveEvent {
         at: String,
         card: String,
     },
+    /// A scan that could not be stored (the database stayed busy, the disk
+    /// failed): nothing was recorded, the person must scan again.
+    NotRecorded {
+        at: String,
+        card: String,
+        detail: String,
+    },
     Reader {
         at: String,
+        #[serde(serialize_with = "reader_state_word")]
         state: ReaderState,
         detail: String,
     },
@@ -47,10 +64,65 @@ pub enum LiveEvent {
     },
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// SPEC's words for a punch's meaning.
+pub fn meaning_str(m: Meaning) -> &'static str {
+    match m {
+        Meaning::In => "in",
+        Meaning::GoingOut => "going_out",
+        Meaning::Back => "back",
+        Meaning::Out => "out",
+    }
+}
+
+fn meaning_word<S: Serializer>(m: &Meaning, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(meaning_str(*m))
+}
+
+fn reader_state_word<S: Serializer>(st: &ReaderState, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match st {
+        ReaderState::Connected => "connected",
+        ReaderState::Disconnected => "disconnected",
+        ReaderState::Error => "error",
+    })
+}
+
 impl LiveEvent {
     /// The event as one line of JSON.
     pub fn to_line(&self) -> String {
         serde_json::to_string(self)
             .unwrap_or_else(|e| format!("{{\"event\":\"error\",\"detail\":{:?}}}", e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn punch_lines_carry_the_optional_flags_only_when_set() {
+        let p = |absent, missing_in| LiveEvent::Punch {
+            at: "2026-11-19T09:05:00+08:00".into(),
+            punch_id: 7,
+            card: "0100ABCDEF".into(),
+            staff_no: "0012".into(),
+            name: "张三".into(),
+            meaning: Meaning::In,
+            minutes: 35,
+            clock_synced: true,
+            absent,
+            missing_in,
+        };
+        assert_eq!(
+            p(false, false).to_line(),
+            r#"{"event":"punch","at":"2026-11-19T09:05:00+08:00","punch_id":7,"card":"0100ABCDEF","staff_no":"0012","name":"张三","meaning":"in","minutes":35,"clock_synced":true}"#
+        );
+        assert!(p(true, false).to_line().ends_with(r#""clock_synced":true,"absent":true}"#));
+        assert!(p(false, true).to_line().ends_with(r#""clock_synced":true,"missing_in":true}"#));
+        let r = LiveEvent::Reader { at: "t".into(), state: ReaderState::Error, detail: "d".into() };
+        assert_eq!(r.to_line(), r#"{"event":"reader","at":"t","state":"error","detail":"d"}"#);
     }
 }

@@ -2,7 +2,7 @@
 //! leave, roster, spot checks. Plain data; the rules read them through
 //! [`crate::attendance`].
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 
 use crate::rules::{Calendar, CardAssignment, ClockSpan};
 use crate::time::Instant;
@@ -99,12 +99,13 @@ impl PunchSource {
         }
     }
 
-    pub fn parse(s: &str) -> PunchSource {
+    pub fn parse(s: &str) -> Option<PunchSource> {
         match s {
-            "reader" => PunchSource::Reader,
-            "attlog" => PunchSource::Attlog,
-            "correction" => PunchSource::Correction,
-            _ => PunchSource::Import,
+            "reader" => Some(PunchSource::Reader),
+            "import" => Some(PunchSource::Import),
+            "attlog" => Some(PunchSource::Attlog),
+            "correction" => Some(PunchSource::Correction),
+            _ => None,
         }
     }
 }
@@ -120,13 +121,16 @@ pub struct PunchRow {
     pub voided: bool,
 }
 
+/// A leave or duty record: `[from, to)` as instants, fixed when it was
+/// entered (in the person's zone then), so a later change of schedule or
+/// zone never moves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaveRow {
     pub id: i64,
     pub staff_no: String,
     pub kind: String,
-    pub from: NaiveDateTime,
-    pub to: NaiveDateTime,
+    pub from: Instant,
+    pub to: Instant,
     pub voided: bool,
 }
 

@@ -143,7 +143,8 @@ pub fn summary_table(s: &DailySummary, lang: Language) -> String {
         .iter()
         .map(|p| {
             let v = serde_json::to_value(p.figures).unwrap_or_default();
-            let mut r = vec![p.staff_no.clone(), p.name.clone(), p.unit.clone(), status_word(p.status, lang).into()];
+            let mut r =
+                vec![p.staff_no.clone(), p.name.clone(), p.unit.clone(), status_word(p.status.into(), lang).into()];
             r.extend(figure_values(&v));
             r.push(p.punches.join(" "));
             r

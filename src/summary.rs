@@ -1,6 +1,9 @@
 //! The daily summary (SPEC.md "Daily summary (JSON)") and the period report.
 //! These are the wire types: what `summary --format json` prints, what the
-//! kiosk uploads and what the central server stores.
+//! kiosk uploads and what the central server stores. Their field names and
+//! status words are owned here (SPEC's names), not by serde derives on the
+//! rules engine's types, so a rename inside the engine cannot change the
+//! wire.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -32,15 +35,111 @@ pub struct Totals {
     pub spot_check_absences: u32,
 }
 
+/// A day's status (RULES.md R10) as the summary spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayStatus {
+    Rest,
+    Leave,
+    Duty,
+    Absent,
+    Exception,
+    Pending,
+    Normal,
+}
+
+impl From<Status> for DayStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Rest => DayStatus::Rest,
+            Status::Leave => DayStatus::Leave,
+            Status::Duty => DayStatus::Duty,
+            Status::Absent => DayStatus::Absent,
+            Status::Exception => DayStatus::Exception,
+            Status::Pending => DayStatus::Pending,
+            Status::Normal => DayStatus::Normal,
+        }
+    }
+}
+
+impl From<DayStatus> for Status {
+    fn from(s: DayStatus) -> Self {
+        match s {
+            DayStatus::Rest => Status::Rest,
+            DayStatus::Leave => Status::Leave,
+            DayStatus::Duty => Status::Duty,
+            DayStatus::Absent => Status::Absent,
+            DayStatus::Exception => Status::Exception,
+            DayStatus::Pending => Status::Pending,
+            DayStatus::Normal => Status::Normal,
+        }
+    }
+}
+
+impl DayStatus {
+    /// The JSON word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayStatus::Rest => "rest",
+            DayStatus::Leave => "leave",
+            DayStatus::Duty => "duty",
+            DayStatus::Absent => "absent",
+            DayStatus::Exception => "exception",
+            DayStatus::Pending => "pending",
+            DayStatus::Normal => "normal",
+        }
+    }
+}
+
+/// A person's figures for a day (RULES.md R10), in SPEC's order and names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayFigures {
+    pub late_minutes: u32,
+    pub late_count: u32,
+    pub early_minutes: u32,
+    pub early_count: u32,
+    pub absent_sessions: u32,
+    pub absent_minutes: u32,
+    pub off_post_count: u32,
+    pub off_post_minutes: u32,
+    pub missing_punches: u32,
+    pub spot_check_absences: u32,
+    pub spot_checks_present: u32,
+    pub leave_minutes: u32,
+    pub duty_minutes: u32,
+    pub corrections: u32,
+}
+
+impl From<&Figures> for DayFigures {
+    fn from(f: &Figures) -> Self {
+        DayFigures {
+            late_minutes: f.late_minutes,
+            late_count: f.late_count,
+            early_minutes: f.early_minutes,
+            early_count: f.early_count,
+            absent_sessions: f.absent_sessions,
+            absent_minutes: f.absent_minutes,
+            off_post_count: f.off_post_count,
+            off_post_minutes: f.off_post_minutes,
+            missing_punches: f.missing_punches,
+            spot_check_absences: f.spot_check_absences,
+            spot_checks_present: f.spot_checks_present,
+            leave_minutes: f.leave_minutes,
+            duty_minutes: f.duty_minutes,
+            corrections: f.corrections,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonSummary {
     pub staff_no: String,
     pub name: String,
     pub unit: String,
-    pub status: Status,
+    pub status: DayStatus,
     #[serde(flatten)]
-    pub figures: Figures,
+    pub figures: DayFigures,
     pub punches: Vec<String>,
 }
 
@@ -109,8 +208,8 @@ pub fn daily(att: &Attendance<'_>, date: NaiveDate) -> DailySummary {
             staff_no: staff.staff_no.clone(),
             name: staff.name.clone(),
             unit: staff.unit.clone(),
-            status: day.record.status,
-            figures: *f,
+            status: day.record.status.into(),
+            figures: f.into(),
             punches: day.accepted.iter().map(|&t| clock_time(day.schedule.tz, t)).collect(),
         });
     }

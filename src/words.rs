@@ -1,12 +1,16 @@
-//! What the screen says, in Chinese or English: the live meaning of a scan
-//! and the *why* of a day ("迟到 11 分钟：08:41 打卡，应到 08:30"), in the
-//! words people know from DingTalk (正常, 迟到, 早退, 旷工, 缺卡, 外出, 请假,
-//! 公出, 补卡). Pure: no IO.
+//! Everything the kiosk says to people, in Chinese or English, in one
+//! place: the live meaning of a scan, the *why* of a day ("迟到 11 分钟：
+//! 08:41 打卡，应到 08:30"), the roster's states and the answers to the
+//! heads' and admins' actions, in the words people know from DingTalk
+//! (正常, 迟到, 早退, 旷工, 缺卡, 外出, 请假, 公出, 补卡). The service and the
+//! screen's adapters ask [`Say`] for their sentences; none of them holds a
+//! sentence of its own. Pure: no IO.
 
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::config::Language;
-use crate::rules::{DayRecord, Meaning, Outcome, SessionRecord, Status};
+use crate::rules::{DayRecord, Figures, Meaning, Outcome, SessionRecord, Status};
 use crate::time::{instant_to_local, Instant};
 
 /// The colour family of a message: DingTalk's green, orange, red, and blue.
@@ -23,79 +27,656 @@ fn hm(tz: Tz, t: Instant) -> String {
     instant_to_local(tz, t).format("%H:%M").to_string()
 }
 
-/// The name of session `i` of `n`: 上午/下午 on a two-session day.
-pub fn session_name(i: usize, n: usize, lang: Language) -> String {
-    let zh = lang == Language::ZhCn;
-    match (n, i, zh) {
-        (1, _, true) => String::new(),
-        (1, _, false) => String::new(),
-        (2, 0, true) => "上午".into(),
-        (2, 1, true) => "下午".into(),
-        (2, 0, false) => "Morning: ".into(),
-        (2, 1, false) => "Afternoon: ".into(),
-        (_, i, true) => format!("第{}节", i + 1),
-        (_, i, false) => format!("Session {}: ", i + 1),
+/// The thresholds the *why* lines quote: late grace, early grace, absent after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grace {
+    pub late: u32,
+    pub early: u32,
+    pub absent_after: u32,
+}
+
+impl From<&crate::rules::Thresholds> for Grace {
+    fn from(t: &crate::rules::Thresholds) -> Self {
+        Grace { late: t.late_grace_minutes, early: t.early_grace_minutes, absent_after: t.absent_after_minutes }
     }
 }
 
-/// The headline, detail and tone of a punch's live meaning.
-pub fn punch_words(
-    meaning: Meaning,
-    minutes: u32,
-    at: Instant,
-    expected: Option<(Instant, Instant)>,
-    tz: Tz,
-    lang: Language,
-) -> (String, String, Tone) {
-    let zh = lang == Language::ZhCn;
-    let t = hm(tz, at);
-    match meaning {
-        Meaning::In if minutes > 0 => {
-            let due = expected.map(|(a, _)| hm(tz, a)).unwrap_or_default();
-            if zh {
-                (format!("迟到 {minutes} 分钟"), format!("{t} 打卡，应到 {due}"), Tone::Warn)
+/// A punch's live meaning as the scan screen tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PunchFacts {
+    pub meaning: Meaning,
+    pub minutes: u32,
+    pub absent: bool,
+    pub missing_in: bool,
+    /// The person has obligations that day and the session is not on leave.
+    pub judged: bool,
+    pub at: Instant,
+    /// The session's expected arrival and departure (R6).
+    pub expected: Option<(Instant, Instant)>,
+    pub absent_after: u32,
+}
+
+/// The kiosk's sentences in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Say(pub Language);
+
+impl Say {
+    fn zh(self) -> bool {
+        self.0 == Language::ZhCn
+    }
+
+    /// Picks the Chinese or the English text.
+    fn pick(self, zh: impl Into<String>, en: impl Into<String>) -> String {
+        if self.zh() {
+            zh.into()
+        } else {
+            en.into()
+        }
+    }
+
+    // ---- the scan result ----
+
+    /// The headline, detail and tone of a punch.
+    pub fn punch(self, p: &PunchFacts, tz: Tz) -> (String, String, Tone) {
+        let t = hm(tz, p.at);
+        let due = p.expected.map(|(a, _)| hm(tz, a)).unwrap_or_default();
+        let leave_at = p.expected.map(|(_, d)| hm(tz, d)).unwrap_or_default();
+        if !p.judged {
+            return (
+                self.pick("打卡已记录", "Recorded"),
+                self.pick(format!("{t} 打卡已保存（今天此时段不考勤）"), format!("Scanned {t}: nothing is judged now")),
+                Tone::Ok,
+            );
+        }
+        if p.missing_in {
+            let what = match p.meaning {
+                Meaning::Out => self.pick("已记为下班卡", "counted as leaving"),
+                _ => self.pick("已记为外出", "counted as going out"),
+            };
+            return (
+                self.pick("上班缺卡", "Clock-in missing"),
+                self.pick(
+                    format!("{t} 打卡晚于本时段中点，不算上班卡（应到 {due}），{what}。请联系科长补卡"),
+                    format!(
+                        "Scanned {t}, past the session's midpoint: not a clock-in (due {due}), {what}. \
+                         Ask your section head for a correction"
+                    ),
+                ),
+                Tone::Bad,
+            );
+        }
+        match p.meaning {
+            Meaning::In if p.absent => (
+                self.pick("旷工", "Absent"),
+                self.pick(
+                    format!("迟到 {} 分钟，超过 {} 分钟按旷工计：{t} 打卡，应到 {due}", p.minutes, p.absent_after),
+                    format!(
+                        "{} min late, over {}: counted as absent. Scanned {t}, due {due}",
+                        p.minutes, p.absent_after
+                    ),
+                ),
+                Tone::Bad,
+            ),
+            Meaning::In if p.minutes > 0 => (
+                self.pick(format!("迟到 {} 分钟", p.minutes), format!("Late {} min", p.minutes)),
+                self.pick(format!("{t} 打卡，应到 {due}"), format!("Scanned {t}, due {due}")),
+                Tone::Warn,
+            ),
+            Meaning::In => (
+                self.pick("上班打卡成功", "In — on time"),
+                self.pick(format!("{t} 到岗，祝工作顺利"), format!("Arrived {t}")),
+                Tone::Ok,
+            ),
+            Meaning::GoingOut => (
+                self.pick("外出", "Going out"),
+                self.pick(
+                    format!("{t} 离岗。回来时请再刷卡；不回来将按早退 {} 分钟计（应走 {leave_at}）", p.minutes),
+                    format!(
+                        "Left {t}. Scan again when you come back; otherwise it counts as {} min early (due {leave_at})",
+                        p.minutes
+                    ),
+                ),
+                Tone::Warn,
+            ),
+            Meaning::Back => {
+                (self.pick("欢迎回来", "Back"), self.pick(format!("{t} 返岗"), format!("Back at {t}")), Tone::Ok)
+            }
+            Meaning::Out => (
+                self.pick("下班打卡成功", "Out"),
+                self.pick(format!("{t} 下班，辛苦了"), format!("Left {t}. See you tomorrow")),
+                Tone::Ok,
+            ),
+        }
+    }
+
+    /// (headline, detail) of a second scan within the duplicate window.
+    pub fn duplicate(self, first: &str) -> (String, String) {
+        (
+            self.pick("已打过卡", "Already recorded"),
+            self.pick(
+                format!("已于 {first} 记录，无需重复刷卡"),
+                format!("Recorded at {first}; no need to scan again"),
+            ),
+        )
+    }
+
+    /// (name line, headline, detail) of an unknown card.
+    pub fn unknown_card(self, card: &str) -> (String, String, String) {
+        (
+            self.pick("未登记的卡", "Unknown card"),
+            self.pick(format!("卡号 {card}"), format!("Card {card}")),
+            self.pick(
+                "这张卡还没有登记，请管理员登记；本次刷卡已保存",
+                "This card is not enrolled yet: ask an admin. The scan is kept",
+            ),
+        )
+    }
+
+    /// (name line, headline) of a scan that could not be stored.
+    pub fn not_recorded(self) -> (String, String) {
+        (self.pick("未记录", "Not recorded"), self.pick("未能保存，请重新刷卡", "Not recorded — please scan again"))
+    }
+
+    /// (name line, headline) of a reader's state change.
+    pub fn reader_event(self, connected: bool) -> (String, String) {
+        (
+            self.pick("读卡器", "Reader"),
+            if connected {
+                self.pick("读卡器已连接", "Reader connected")
             } else {
-                (format!("Late {minutes} min"), format!("Scanned {t}, due {due}"), Tone::Warn)
+                self.pick("读卡器故障", "Reader fault")
+            },
+        )
+    }
+
+    // ---- the idle screen ----
+
+    /// The reader's status mark.
+    pub fn reader_mark(self, state: crate::reader::ReaderState) -> (String, Tone) {
+        use crate::reader::ReaderState as R;
+        match state {
+            R::Connected => (self.pick("读卡器正常", "Reader OK"), Tone::Ok),
+            R::Disconnected => (self.pick("读卡器未连接", "Reader unplugged"), Tone::Bad),
+            R::Error => (self.pick("读卡器故障", "Reader fault"), Tone::Bad),
+        }
+    }
+
+    pub fn clock_mark(self, synced: bool) -> (String, Tone) {
+        if synced {
+            (self.pick("时钟已同步", "Clock synced"), Tone::Ok)
+        } else {
+            (self.pick("时钟未同步", "Clock not synced"), Tone::Warn)
+        }
+    }
+
+    /// The missing-calendar mark (empty when the calendar is known).
+    pub fn calendar_mark(self, known: bool) -> String {
+        if known {
+            String::new()
+        } else {
+            self.pick("缺少节假日日历", "No holiday calendar")
+        }
+    }
+
+    /// The central-sync mark (empty without a central server).
+    pub fn sync_mark(self, central: bool) -> String {
+        if central {
+            self.pick("未同步到中心", "Not synced to central")
+        } else {
+            String::new()
+        }
+    }
+
+    /// The kiosk cannot work: its database could not be opened or read.
+    pub fn store_unavailable(self, detail: &str) -> String {
+        self.pick(
+            format!("考勤数据库无法使用，刷卡不会被记录，请联系管理员：{detail}"),
+            format!("The attendance database cannot be used; scans are not recorded. Call an admin: {detail}"),
+        )
+    }
+
+    /// (date, weekday) of the idle clock.
+    pub fn date(self, d: NaiveDate) -> (String, String) {
+        if self.zh() {
+            let wd = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
+                [d.weekday().num_days_from_monday() as usize];
+            (d.format("%Y年%-m月%-d日").to_string(), wd.to_string())
+        } else {
+            (d.format("%-d %B %Y").to_string(), d.format("%A").to_string())
+        }
+    }
+
+    // ---- a person's month ----
+
+    pub fn month_title(self, name: &str, month: NaiveDate) -> String {
+        self.pick(
+            format!("{name} · {}年{}月", month.year(), month.month()),
+            format!("{name} · {}", month.format("%B %Y")),
+        )
+    }
+
+    pub fn month_day_label(self, d: NaiveDate) -> String {
+        let wd = ["一", "二", "三", "四", "五", "六", "日"][d.weekday().num_days_from_monday() as usize];
+        self.pick(format!("{} 周{wd}", d.format("%m-%d")), d.format("%m-%d %a").to_string())
+    }
+
+    pub fn month_totals(self, t: &Figures) -> String {
+        self.pick(
+            format!(
+                "迟到 {} 次 · 早退 {} 次 · 旷工 {} 节 · 缺卡 {} 次 · 空岗 {} 次",
+                t.late_count, t.early_count, t.absent_sessions, t.missing_punches, t.off_post_count
+            ),
+            format!(
+                "late {} · early {} · absent {} · missing {} · off post {}",
+                t.late_count, t.early_count, t.absent_sessions, t.missing_punches, t.off_post_count
+            ),
+        )
+    }
+
+    /// The reasons a person may give for a correction request.
+    pub fn request_reasons(self) -> [&'static str; 3] {
+        if self.zh() {
+            ["忘打卡", "外出办事", "设备故障"]
+        } else {
+            ["Forgot", "On business", "Reader fault"]
+        }
+    }
+
+    pub fn request_sent(self, at: &str) -> String {
+        self.pick(
+            format!("已提交 {at} 的补卡申请，等待科长审批"),
+            format!("Request for {at} sent; waiting for your head"),
+        )
+    }
+
+    // ---- PIN ----
+
+    pub fn pin_wrong(self, left: u32) -> String {
+        self.pick(format!("PIN 错误，还可尝试 {left} 次"), format!("Wrong PIN: {left} tries left"))
+    }
+
+    pub fn pin_locked(self, until: &str) -> String {
+        self.pick(format!("输错 5 次，已锁定至 {until}"), format!("5 wrong PINs: locked until {until}"))
+    }
+
+    // ---- section head mode ----
+
+    pub fn rest(self) -> String {
+        self.pick("休息", "rest")
+    }
+
+    pub fn absent(self) -> String {
+        self.pick("旷工", "absent")
+    }
+
+    pub fn not_in_yet(self) -> String {
+        self.pick("未到", "not yet in")
+    }
+
+    pub fn missing_in(self) -> String {
+        self.pick("上班缺卡", "clock-in missing")
+    }
+
+    /// The roster's word for where a present person is now, by their last punch.
+    pub fn whereabouts(self, m: Meaning) -> (String, Tone) {
+        match m {
+            Meaning::GoingOut => (self.pick("外出", "out on a trip"), Tone::Warn),
+            Meaning::Out => (self.pick("已下班", "left"), Tone::Neutral),
+            Meaning::In | Meaning::Back => (self.pick("在岗", "present"), Tone::Ok),
+        }
+    }
+
+    /// 值班 today, said before the state.
+    pub fn on_roster(self, state: &str) -> String {
+        self.pick(format!("值班 · {state}"), format!("on duty roster · {state}"))
+    }
+
+    pub fn roster_counts(self, expected: u32, present: u32, late: u32, missing: u32, away: u32) -> String {
+        self.pick(
+            format!("应到 {expected} · 已到 {present} · 迟到 {late} · 未到 {missing} · 请假/公出 {away}"),
+            format!("expected {expected} · in {present} · late {late} · not in {missing} · away {away}"),
+        )
+    }
+
+    pub fn person_figures(self, f: &Figures) -> String {
+        self.pick(
+            format!(
+                "迟到 {} 分 · 早退 {} 分 · 旷工 {} 节 · 空岗 {} 分 · 缺卡 {} · 请假 {} 分 · 公出 {} 分",
+                f.late_minutes,
+                f.early_minutes,
+                f.absent_sessions,
+                f.off_post_minutes,
+                f.missing_punches,
+                f.leave_minutes,
+                f.duty_minutes
+            ),
+            format!(
+                "late {} min · early {} min · absent {} · off post {} min · missing {} · leave {} min · duty {} min",
+                f.late_minutes,
+                f.early_minutes,
+                f.absent_sessions,
+                f.off_post_minutes,
+                f.missing_punches,
+                f.leave_minutes,
+                f.duty_minutes
+            ),
+        )
+    }
+
+    pub fn duplicate_word(self) -> String {
+        self.pick("重复", "duplicate")
+    }
+
+    pub fn voided_word(self) -> String {
+        self.pick("已作废", "voided")
+    }
+
+    pub fn added_flag(self) -> String {
+        self.pick("补卡", "added")
+    }
+
+    pub fn unsynced_flag(self) -> String {
+        self.pick("时钟未同步", "clock unsynced")
+    }
+
+    pub fn leave_recorded(self, name: &str, kind: &str) -> String {
+        self.pick(format!("已登记 {name} {kind}"), format!("Recorded {kind} for {name}"))
+    }
+
+    pub fn same_start_and_end(self) -> String {
+        self.pick("开始和结束时间相同", "start and end are the same")
+    }
+
+    pub fn no_sessions(self) -> String {
+        self.pick("这一天没有上班时段", "no sessions that day")
+    }
+
+    pub fn revoked_mark(self) -> String {
+        self.pick("（已销假）", " (revoked)")
+    }
+
+    pub fn leave_revoked(self) -> String {
+        self.pick("已销假", "Leave revoked")
+    }
+
+    pub fn spot_check_recorded(self, n: usize) -> String {
+        self.pick(format!("已记录查岗 {n} 人"), format!("Spot check of {n} recorded"))
+    }
+
+    /// The reasons a head gives for an added punch or a void.
+    pub fn correction_reasons(self) -> [&'static str; 4] {
+        ["忘打卡", "设备故障", "外出办事", "刷错卡"]
+    }
+
+    pub fn punch_added(self, at: &str) -> String {
+        self.pick(format!("已补卡 {at}"), format!("Punch added at {at}"))
+    }
+
+    pub fn punch_voided(self) -> String {
+        self.pick("已作废", "Punch voided")
+    }
+
+    pub fn request_state(self, decision: Option<(bool, &str)>) -> String {
+        match decision {
+            None => String::new(),
+            Some((true, by)) => self.pick(format!("（{by} 已批准）"), format!(" (approved by {by})")),
+            Some((false, by)) => self.pick(format!("（{by} 已驳回）"), format!(" (rejected by {by})")),
+        }
+    }
+
+    pub fn decided(self, approve: bool) -> String {
+        if approve {
+            self.pick("已批准，补卡已生效", "Approved: the punch is added")
+        } else {
+            self.pick("已驳回", "Rejected")
+        }
+    }
+
+    /// Why an action was refused: the person acting may not do it.
+    pub fn refused(self, why: Refusal) -> String {
+        match why {
+            Refusal::NotSignedIn => self.pick("请先刷卡并输入 PIN", "Scan your card and enter your PIN first"),
+            Refusal::NotAHead => self.pick("只有科长可以这样做", "Only a section head may do this"),
+            Refusal::NotAnAdmin => self.pick("只有管理员可以登记卡", "Only an admin may enroll cards"),
+            Refusal::OtherUnit => self.pick("这条记录不属于您的科室", "This record is not of your unit"),
+            Refusal::Unknown => self.pick("没有这条记录", "No such record"),
+        }
+    }
+
+    pub fn summary_header(self, today: NaiveDate, t: &crate::summary::Totals, first: NaiveDate) -> String {
+        self.pick(
+            format!(
+                "今日 {today}：应到 {} 实到 {} 正常 {} 异常 {} 旷工 {} 请假 {} 公出 {} 进行中 {}\n\n本月 {first} 至 {today}\n",
+                t.expected, t.present, t.normal, t.exception, t.absent, t.leave, t.duty, t.pending
+            ),
+            format!(
+                "Today {today}: expected {} in {} normal {} exception {} absent {} leave {} duty {} pending {}\n\nMonth {first} to {today}\n",
+                t.expected, t.present, t.normal, t.exception, t.absent, t.leave, t.duty, t.pending
+            ),
+        )
+    }
+
+    pub fn summary_columns(self) -> Vec<String> {
+        let cols: [&str; 7] = if self.zh() {
+            ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗"]
+        } else {
+            ["name", "days", "late", "early", "absent", "missing", "off post"]
+        };
+        cols.iter().map(|s| s.to_string()).collect()
+    }
+
+    // ---- admin mode ----
+
+    pub fn enrolled(self, card: &str, staff_no: &str) -> String {
+        self.pick(format!("卡 {card} 已登记给 {staff_no}"), format!("Card {card} enrolled to {staff_no}"))
+    }
+
+    pub fn device_status(self, kind: &str, synced: bool, db: &str, version: &str) -> Vec<String> {
+        if self.zh() {
+            vec![
+                format!("读卡器类型：{kind}"),
+                format!("时钟：{}", if synced { "已同步" } else { "未同步" }),
+                format!("数据库：{db}"),
+                format!("软件版本：{version}"),
+            ]
+        } else {
+            vec![
+                format!("Reader kind: {kind}"),
+                format!("Clock: {}", if synced { "synced" } else { "not synced" }),
+                format!("Database: {db}"),
+                format!("Version: {version}"),
+            ]
+        }
+    }
+
+    pub fn reader_status(self, state: &str, scans: u64, dropped: u64) -> [String; 2] {
+        [
+            self.pick(format!("读卡器：{state}"), format!("Reader: {state}")),
+            self.pick(
+                format!("刷卡 {scans} 次，丢弃坏帧 {dropped}"),
+                format!("{scans} scans, {dropped} bad frames dropped"),
+            ),
+        ]
+    }
+
+    // ---- days: statuses, states and why ----
+
+    /// The words of a status (DingTalk's).
+    pub fn status(self, s: Status) -> &'static str {
+        crate::render::status_word(s, self.0)
+    }
+
+    /// The short state of a day for a list: its worst figure, in words.
+    pub fn day_state(self, rec: &DayRecord) -> (String, Tone) {
+        let f = &rec.figures;
+        if rec.status == Status::Exception {
+            if f.absent_sessions > 0 {
+                let n = f.absent_sessions;
+                return (self.pick(format!("旷工 {n} 节"), format!("Absent {n}")), Tone::Bad);
+            }
+            if f.missing_punches > 0 {
+                let n = f.missing_punches;
+                return (self.pick(format!("缺卡 {n} 次"), format!("Missing {n}")), Tone::Bad);
+            }
+            if f.late_count > 0 {
+                let n = f.late_minutes;
+                return (self.pick(format!("迟到 {n} 分钟"), format!("Late {n} min")), Tone::Warn);
+            }
+            if f.early_count > 0 {
+                let n = f.early_minutes;
+                return (self.pick(format!("早退 {n} 分钟"), format!("Early {n} min")), Tone::Warn);
+            }
+            if f.off_post_count > 0 {
+                let n = f.off_post_minutes;
+                return (self.pick(format!("空岗 {n} 分钟"), format!("Off post {n} min")), Tone::Warn);
+            }
+            if f.spot_check_absences > 0 {
+                return (self.pick("查岗不在岗", "Absent at a spot check"), Tone::Bad);
             }
         }
-        Meaning::In => {
-            if zh {
-                ("上班打卡成功".into(), format!("{t} 到岗，祝工作顺利"), Tone::Ok)
-            } else {
-                ("In — on time".into(), format!("Arrived {t}"), Tone::Ok)
-            }
+        (self.status(rec.status).to_string(), status_tone(rec.status))
+    }
+
+    /// Why the day is what it is: one line per finding, in order.
+    pub fn why(self, rec: &DayRecord, grace: Grace, tz: Tz) -> Vec<String> {
+        let n = rec.sessions.len();
+        let mut out = Vec::new();
+        for (i, s) in rec.sessions.iter().enumerate() {
+            let name = self.session_name(i, n);
+            self.why_session(s, &name, grace, tz, &mut out);
         }
-        Meaning::GoingOut => {
-            if zh {
-                ("外出".into(), format!("{t} 离岗。回来时请再刷卡；不回来将按早退 {minutes} 分钟计"), Tone::Warn)
-            } else {
-                (
-                    "Going out".into(),
-                    format!("Left {t}. Scan again when you come back; otherwise it counts as {minutes} min early"),
-                    Tone::Warn,
-                )
-            }
+        if out.is_empty() {
+            out.push(match rec.status {
+                Status::Rest => self.pick("休息日，不考勤", "Rest day: nothing is judged"),
+                Status::Pending => self.pick("今日进行中", "The day is still running"),
+                _ => self.pick("正常", "All in order"),
+            });
         }
-        Meaning::Back => {
-            if zh {
-                ("欢迎回来".into(), format!("{t} 返岗"), Tone::Ok)
-            } else {
-                ("Back".into(), format!("Back at {t}"), Tone::Ok)
-            }
+        out
+    }
+
+    /// The name of session `i` of `n`: 上午/下午 on a two-session day.
+    pub fn session_name(self, i: usize, n: usize) -> String {
+        match (n, i) {
+            (1, _) => String::new(),
+            (2, 0) => self.pick("上午", "Morning: "),
+            (2, 1) => self.pick("下午", "Afternoon: "),
+            (_, i) => self.pick(format!("第{}节", i + 1), format!("Session {}: ", i + 1)),
         }
-        Meaning::Out => {
-            if zh {
-                ("下班打卡成功".into(), format!("{t} 下班，辛苦了"), Tone::Ok)
-            } else {
-                ("Out".into(), format!("Left {t}. See you tomorrow"), Tone::Ok)
+    }
+
+    /// "迟到 11 分钟：08:41 打卡，应到 08:30".
+    fn late_line(self, s: &SessionRecord, name: &str, due: &str, tz: Tz) -> String {
+        let p = s.in_punch.map(|t| hm(tz, t)).unwrap_or_default();
+        self.pick(
+            format!("{name}迟到 {} 分钟：{p} 打卡，应到 {due}", s.late),
+            format!("{name}late {} min: scanned {p}, due {due}", s.late),
+        )
+    }
+
+    fn why_session(self, s: &SessionRecord, name: &str, grace: Grace, tz: Tz, out: &mut Vec<String>) {
+        let a = hm(tz, s.expected_arrival);
+        let d = hm(tz, s.expected_departure);
+        match s.outcome {
+            Outcome::Excused => {
+                let duty = s.figures.leave_minutes == 0;
+                out.push(match duty {
+                    true => self.pick(format!("{name}公出/出差"), format!("{name}on duty away")),
+                    false => self.pick(format!("{name}请假"), format!("{name}on leave")),
+                });
+                return;
             }
+            Outcome::Pending => {
+                if s.figures.late_count > 0 {
+                    out.push(self.late_line(s, name, &a, tz));
+                }
+                if let (None, Some(first)) = (s.in_punch, s.first_punch) {
+                    let p = hm(tz, first);
+                    out.push(self.pick(
+                        format!("{name}缺上班卡：{p} 打卡晚于时段中点（应到 {a}），请联系科长补卡"),
+                        format!("{name}no clock-in: scanned {p}, past the session's midpoint (due {a}); ask your head for a correction"),
+                    ));
+                }
+                return;
+            }
+            Outcome::Absent => {
+                let why = if s.in_punch.is_none() && s.out_punch.is_none() && s.late == 0 && s.early == 0 {
+                    self.pick("无打卡记录", "no punches")
+                } else if s.late > grace.late && s.late > grace.absent_after {
+                    let p = s.in_punch.map(|t| hm(tz, t)).unwrap_or_default();
+                    self.pick(
+                        format!("迟到 {} 分钟，超过 {} 分钟（{p} 打卡，应到 {a}）", s.late, grace.absent_after),
+                        format!("late {} min, over {} (scanned {p}, due {a})", s.late, grace.absent_after),
+                    )
+                } else {
+                    self.pick(
+                        format!("早退 {} 分钟，超过 {} 分钟", s.early, grace.absent_after),
+                        format!("left {} min early, over {}", s.early, grace.absent_after),
+                    )
+                };
+                out.push(self.pick(format!("{name}旷工：{why}"), format!("{name}absent: {why}")));
+                return;
+            }
+            Outcome::Judged => {}
+        }
+        if s.late > grace.late {
+            out.push(self.late_line(s, name, &a, tz));
+        }
+        if s.early > grace.early {
+            let p = s.out_punch.map(|t| hm(tz, t)).unwrap_or_default();
+            out.push(self.pick(
+                format!("{name}早退 {} 分钟：{p} 打卡，应走 {d}", s.early),
+                format!("{name}left {} min early: scanned {p}, due {d}", s.early),
+            ));
+        }
+        if s.in_punch.is_none() {
+            out.push(self.pick(format!("{name}缺上班卡（应到 {a}）"), format!("{name}no in-punch (due {a})")));
+        }
+        if s.out_punch.is_none() {
+            out.push(self.pick(format!("{name}缺下班卡（应走 {d}）"), format!("{name}no out-punch (due {d})")));
+        }
+        if let Some(t) = s.leftover {
+            let t = hm(tz, t);
+            out.push(
+                self.pick(format!("{name} {t} 外出未刷返回卡（缺卡）"), format!("{name}went out at {t}, no scan back")),
+            );
+        }
+        for tr in s.trips.iter().filter(|t| t.counted) {
+            let (l, b) = (hm(tz, tr.left), hm(tz, tr.back));
+            out.push(self.pick(
+                format!("{name}空岗 {} 分钟：{l} 离开，{b} 返回", tr.minutes),
+                format!("{name}off post {} min: left {l}, back {b}", tr.minutes),
+            ));
+        }
+        for t in &s.spot_absences {
+            let t = hm(tz, *t);
+            out.push(self.pick(format!("{name} {t} 查岗不在岗"), format!("{name}absent at the {t} spot check")));
+        }
+    }
+
+    /// "08:41 上班 · 10:00 外出 · 10:45 返回 …": what each accepted punch meant.
+    pub fn meaning(self, m: Meaning) -> &'static str {
+        match (m, self.zh()) {
+            (Meaning::In, true) => "上班",
+            (Meaning::GoingOut, true) => "外出",
+            (Meaning::Back, true) => "返回",
+            (Meaning::Out, true) => "下班",
+            (Meaning::In, false) => "in",
+            (Meaning::GoingOut, false) => "going out",
+            (Meaning::Back, false) => "back",
+            (Meaning::Out, false) => "out",
         }
     }
 }
 
-/// The words of a status (DingTalk's).
-pub fn status_word(s: Status, lang: Language) -> &'static str {
-    crate::render::status_word(s, lang)
+/// Why the service refused an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NotSignedIn,
+    NotAHead,
+    NotAnAdmin,
+    OtherUnit,
+    Unknown,
 }
 
 /// The tone of a day's status.
@@ -109,184 +690,15 @@ pub fn status_tone(s: Status) -> Tone {
     }
 }
 
-/// The short state of a day for a list: its worst figure, in words.
-pub fn day_state(rec: &DayRecord, lang: Language) -> (String, Tone) {
-    let zh = lang == Language::ZhCn;
-    let f = &rec.figures;
-    let w = |z: String, e: String, t| (if zh { z } else { e }, t);
-    if rec.status == Status::Exception {
-        if f.absent_sessions > 0 {
-            return w(format!("旷工 {} 节", f.absent_sessions), format!("Absent {}", f.absent_sessions), Tone::Bad);
-        }
-        if f.missing_punches > 0 {
-            return w(format!("缺卡 {} 次", f.missing_punches), format!("Missing {}", f.missing_punches), Tone::Bad);
-        }
-        if f.late_count > 0 {
-            return w(format!("迟到 {} 分钟", f.late_minutes), format!("Late {} min", f.late_minutes), Tone::Warn);
-        }
-        if f.early_count > 0 {
-            return w(format!("早退 {} 分钟", f.early_minutes), format!("Early {} min", f.early_minutes), Tone::Warn);
-        }
-        if f.off_post_count > 0 {
-            return w(
-                format!("空岗 {} 分钟", f.off_post_minutes),
-                format!("Off post {} min", f.off_post_minutes),
-                Tone::Warn,
-            );
-        }
-        if f.spot_check_absences > 0 {
-            return w("查岗不在岗".into(), "Absent at a spot check".into(), Tone::Bad);
-        }
-    }
-    (status_word(rec.status, lang).to_string(), status_tone(rec.status))
-}
-
-/// Why the day is what it is: one line per finding, in order.
-pub fn why(rec: &DayRecord, grace: (u32, u32, u32), tz: Tz, lang: Language) -> Vec<String> {
-    let zh = lang == Language::ZhCn;
-    let n = rec.sessions.len();
-    let mut out = Vec::new();
-    for (i, s) in rec.sessions.iter().enumerate() {
-        let name = session_name(i, n, lang);
-        why_session(s, &name, grace, tz, zh, &mut out);
-    }
-    if out.is_empty() {
-        out.push(match (rec.status, zh) {
-            (Status::Rest, true) => "休息日，不考勤".into(),
-            (Status::Rest, false) => "Rest day: nothing is judged".into(),
-            (Status::Pending, true) => "今日进行中".into(),
-            (Status::Pending, false) => "The day is still running".into(),
-            (_, true) => "正常".into(),
-            (_, false) => "All in order".into(),
-        });
-    }
-    out
-}
-
-/// "迟到 11 分钟：08:41 打卡，应到 08:30".
-fn late_line(s: &SessionRecord, name: &str, due: &str, tz: Tz, zh: bool) -> String {
-    let p = s.in_punch.map(|t| hm(tz, t)).unwrap_or_default();
-    if zh {
-        format!("{name}迟到 {} 分钟：{p} 打卡，应到 {due}", s.late)
-    } else {
-        format!("{name}late {} min: scanned {p}, due {due}", s.late)
-    }
-}
-
-fn why_session(s: &SessionRecord, name: &str, grace: (u32, u32, u32), tz: Tz, zh: bool, out: &mut Vec<String>) {
-    let (late_grace, early_grace, absent_after) = grace;
-    let a = hm(tz, s.expected_arrival);
-    let d = hm(tz, s.expected_departure);
-    match s.outcome {
-        Outcome::Excused => {
-            let duty = s.figures.leave_minutes == 0;
-            out.push(match (zh, duty) {
-                (true, true) => format!("{name}公出/出差"),
-                (true, false) => format!("{name}请假"),
-                (false, true) => format!("{name}on duty away"),
-                (false, false) => format!("{name}on leave"),
-            });
-            return;
-        }
-        Outcome::Pending => {
-            if s.figures.late_count > 0 {
-                out.push(late_line(s, name, &a, tz, zh));
-            }
-            return;
-        }
-        Outcome::Absent => {
-            let why = if s.in_punch.is_none() && s.out_punch.is_none() && s.late == 0 && s.early == 0 {
-                if zh {
-                    "无打卡记录".to_string()
-                } else {
-                    "no punches".to_string()
-                }
-            } else if s.late > late_grace && s.late > absent_after {
-                if zh {
-                    format!("迟到 {} 分钟，超过 {absent_after} 分钟", s.late)
-                } else {
-                    format!("late {} min, over {absent_after}", s.late)
-                }
-            } else if zh {
-                format!("早退 {} 分钟，超过 {absent_after} 分钟", s.early)
-            } else {
-                format!("left {} min early, over {absent_after}", s.early)
-            };
-            out.push(if zh { format!("{name}旷工：{why}") } else { format!("{name}absent: {why}") });
-            return;
-        }
-        Outcome::Judged => {}
-    }
-    if s.late > late_grace {
-        out.push(late_line(s, name, &a, tz, zh));
-    }
-    if s.early > early_grace {
-        let p = s.out_punch.map(|t| hm(tz, t)).unwrap_or_default();
-        out.push(if zh {
-            format!("{name}早退 {} 分钟：{p} 打卡，应走 {d}", s.early)
-        } else {
-            format!("{name}left {} min early: scanned {p}, due {d}", s.early)
-        });
-    }
-    if s.in_punch.is_none() {
-        out.push(if zh {
-            format!("{name}缺上班卡（应到 {a}）")
-        } else {
-            format!("{name}no in-punch (due {a})")
-        });
-    }
-    if s.out_punch.is_none() {
-        out.push(if zh {
-            format!("{name}缺下班卡（应走 {d}）")
-        } else {
-            format!("{name}no out-punch (due {d})")
-        });
-    }
-    if let Some(t) = s.leftover {
-        let t = hm(tz, t);
-        out.push(if zh {
-            format!("{name} {t} 外出未刷返回卡（缺卡）")
-        } else {
-            format!("{name}went out at {t}, no scan back")
-        });
-    }
-    for tr in s.trips.iter().filter(|t| t.counted) {
-        let (l, b) = (hm(tz, tr.left), hm(tz, tr.back));
-        out.push(if zh {
-            format!("{name}空岗 {} 分钟：{l} 离开，{b} 返回", tr.minutes)
-        } else {
-            format!("{name}off post {} min: left {l}, back {b}", tr.minutes)
-        });
-    }
-    for t in &s.spot_absences {
-        let t = hm(tz, *t);
-        out.push(if zh {
-            format!("{name} {t} 查岗不在岗")
-        } else {
-            format!("{name}absent at the {t} spot check")
-        });
-    }
-}
-
-/// "08:41 上班 · 10:00 外出 · 10:45 返回 …": what each accepted punch meant.
-pub fn meaning_word(m: Meaning, lang: Language) -> &'static str {
-    match (m, lang == Language::ZhCn) {
-        (Meaning::In, true) => "上班",
-        (Meaning::GoingOut, true) => "外出",
-        (Meaning::Back, true) => "返回",
-        (Meaning::Out, true) => "下班",
-        (Meaning::In, false) => "in",
-        (Meaning::GoingOut, false) => "going out",
-        (Meaning::Back, false) => "back",
-        (Meaning::Out, false) => "out",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::{evaluate, DayInput, Schedule};
     use crate::time::parse_time;
+
+    fn grace() -> Grace {
+        Grace { late: 0, early: 0, absent_after: 30 }
+    }
 
     #[test]
     fn why_a_late_day_is_late() {
@@ -303,7 +715,7 @@ mod tests {
             thresholds: &s.thresholds,
             now: t("23:00"),
         });
-        let lines = why(&rec, (0, 0, 30), s.tz, Language::ZhCn);
+        let lines = Say(Language::ZhCn).why(&rec, grace(), s.tz);
         assert_eq!(
             lines,
             vec![
@@ -312,8 +724,40 @@ mod tests {
                 "下午缺下班卡（应走 17:30）".to_string(),
             ]
         );
-        let en = why(&rec, (0, 0, 30), s.tz, Language::En);
+        let en = Say(Language::En).why(&rec, grace(), s.tz);
         assert_eq!(en[0], "Morning: late 11 min: scanned 08:41, due 08:30");
-        assert_eq!(day_state(&rec, Language::ZhCn), ("缺卡 1 次".to_string(), Tone::Bad));
+        assert_eq!(Say(Language::ZhCn).day_state(&rec), ("缺卡 1 次".to_string(), Tone::Bad));
+    }
+
+    #[test]
+    fn a_running_day_says_what_the_scan_said() {
+        let s = Schedule::default();
+        let plan = s.plan("2026-11-19".parse().unwrap(), None);
+        let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
+        let judge = |punches: &[Instant], now| {
+            evaluate(&DayInput {
+                plan: &plan,
+                obligated: true,
+                punches,
+                excuses: &[],
+                spot_checks: &[],
+                thresholds: &s.thresholds,
+                now,
+            })
+        };
+        let say = Say(Language::ZhCn);
+        // 09:05, still in the morning: 旷工 at once, with why.
+        let rec = judge(&[t("09:05")], t("09:10"));
+        assert_eq!(say.day_state(&rec), ("旷工 1 节".to_string(), Tone::Bad));
+        assert_eq!(
+            say.why(&rec, grace(), s.tz),
+            vec!["上午旷工：迟到 35 分钟，超过 30 分钟（09:05 打卡，应到 08:30）"]
+        );
+        // 10:32 first: the clock-in is missing, and what to do.
+        let rec = judge(&[t("10:32")], t("10:40"));
+        assert_eq!(
+            say.why(&rec, grace(), s.tz),
+            vec!["上午缺上班卡：10:32 打卡晚于时段中点（应到 08:30），请联系科长补卡"]
+        );
     }
 }

@@ -174,7 +174,8 @@ proptest! {
             let f = day(*d).and_hms_opt(4, 0, 0).unwrap() + chrono::Duration::seconds(i64::from(*from));
             let t = f + chrono::Duration::seconds(i64::from(*len));
             let kind = if *duty { "公出" } else { "事假" };
-            w.add_leave(&person.to_string(), kind, f, t, "", "", 0).unwrap();
+            let tz = chrono_tz::Asia::Shanghai;
+            w.add_leave(&person.to_string(), kind, (local_to_instant(tz, f), local_to_instant(tz, t)), tz, "", "", 0).unwrap();
         }
         for (person, d, secs, present) in &checks {
             let at = P { person: *person, day: *d, secs: *secs }.at();

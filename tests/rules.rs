@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use dutyclock::attendance::Attendance;
 use dutyclock::config::Config;
 use dutyclock::model::{LeaveRow, PunchOwner, PunchRow, PunchSource, RosterRow, Snapshot, SpotCheckRow, Staff};
@@ -31,11 +31,6 @@ const DAY: &str = "2026-11-19";
 fn at(s: &str) -> Instant {
     let full = if s.len() <= 8 { format!("{DAY} {s}") } else { s.to_string() };
     parse_time(&full, chrono_tz::Asia::Shanghai).unwrap()
-}
-
-fn local(s: &str) -> NaiveDateTime {
-    let full = if s.len() <= 8 { format!("{DAY} {s}") } else { s.to_string() };
-    dutyclock::time::parse_local(&full).unwrap()
 }
 
 fn person(no: &str) -> Staff {
@@ -103,8 +98,8 @@ impl Case {
             id,
             staff_no: "1".into(),
             kind: kind.into(),
-            from: local(from),
-            to: local(to),
+            from: at(from),
+            to: at(to),
             voided: false,
         });
         self

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::model::{PunchOwner, PunchSource, Role, Staff};
 use crate::rules::{ClockSpan, HolidayFile};
 use crate::store::{Store, StoreError};
-use crate::time::{parse_clock, parse_date, parse_local, parse_time, Instant};
+use crate::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
 pub use csvfile::{read_text, CsvFile};
 
 /// A refused import: the file, the line (1 = header), what is wrong.
@@ -84,26 +84,6 @@ impl Roll {
     }
 }
 
-fn pin_ok(pin: &str) -> bool {
-    (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Hashes a PIN with Argon2id (a fresh salt each time).
-pub fn hash_pin(pin: &str) -> std::result::Result<String, String> {
-    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash PIN: {e}"))
-}
-
-/// Checks a PIN against a stored Argon2 hash.
-pub fn verify_pin(pin: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
-}
-
 const STAFF_COLUMNS: &[&str] =
     &["staff_no", "name", "unit", "cards", "cards_from", "schedule", "role", "pin", "active_from", "active_until"];
 
@@ -156,12 +136,12 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             (Some(_), Role::Staff) => {
                 return Err(f.err(line, "a PIN is only for role head or admin").into());
             }
-            (Some(pin), _) if !pin_ok(pin) => {
+            (Some(pin), _) if !crate::pin::valid(pin) => {
                 return Err(f.err(line, "pin must be 4 to 8 digits").into());
             }
             (Some(pin), _) => match current.and_then(|c| c.pin_hash.clone()) {
-                Some(h) if verify_pin(pin, &h) => Some(h),
-                _ => Some(hash_pin(pin).map_err(|m| f.err(line, m))?),
+                Some(h) if crate::pin::verify(pin, &h) => Some(h),
+                _ => Some(crate::pin::hash(pin).map_err(|m| f.err(line, m))?),
             },
         };
         let mut cards = Vec::new();
@@ -267,8 +247,10 @@ pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> 
     Ok(out)
 }
 
-/// `leave import`: leave and duty records.
-pub fn leave(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
+/// `leave import`: leave and duty records. `from`/`to` are local times in
+/// the person's schedule zone; they are stored as instants, so a later
+/// change of the person's schedule never moves them.
+pub fn leave(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let cols = ["staff_no", "kind", "from", "to", "approved_by", "note"];
     let f = CsvFile::read(path, &cols, &cols[..4])?;
     let roll = Roll::load(store)?;
@@ -282,19 +264,24 @@ pub fn leave(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
         if to <= from {
             return Err(f.err(line, format!("leave ends ({to}) before it starts ({from})")).into());
         }
+        let tz = config.schedule(&staff.schedule).tz;
+        let (from, to) = (local_to_instant(tz, from), local_to_instant(tz, to));
+        if to <= from {
+            return Err(f.err(line, "leave lies inside a daylight-saving gap: it has no length").into());
+        }
         rows.push((
             staff.staff_no.clone(),
             kind.to_string(),
-            from,
-            to,
+            (from, to),
+            tz,
             f.get(rec, "approved_by").unwrap_or("").to_string(),
             f.get(rec, "note").unwrap_or("").to_string(),
         ));
     }
     let mut out = Outcome::default();
     let mut w = store.writer()?;
-    for (no, kind, from, to, by, note) in &rows {
-        let r = w.add_leave(no, kind, *from, *to, by, note, now)?;
+    for (no, kind, span, tz, by, note) in &rows {
+        let r = w.add_leave(no, kind, *span, *tz, by, note, now)?;
         count(&mut out, r);
     }
     w.commit()?;
@@ -347,13 +334,22 @@ pub fn punches(
             if f.has("card") == f.has("staff_no") {
                 return Err(ImportError::new(&name, 1, "give exactly one of the columns card or staff_no").into());
             }
+            // A card's local time is in its owner's zone at that time (R3).
+            let zone_of = |no: &str| roll.by_no.get(no).map(|s| config.schedule(&s.schedule));
+            let book = crate::rules::CardBook::new(&store.assignments()?, |no, d| {
+                zone_of(no).unwrap_or_else(|| config.default_schedule()).day_start(d)
+            });
             for (line, rec) in &f.rows {
                 let line = *line;
                 let at_text = f.need(line, rec, "at")?;
                 if f.has("card") {
                     let card = crate::cards::normalize(f.need(line, rec, "card")?).map_err(|m| f.err(line, m))?;
-                    let at = parse_time(at_text, config.default_schedule().tz)
-                        .map_err(|m| f.err(line, format!("at: {m}")))?;
+                    let in_zone = |tz| parse_time(at_text, tz).map_err(|m| f.err(line, format!("at: {m}")));
+                    let guess = in_zone(config.default_schedule().tz)?;
+                    let at = match book.owner(&card, guess).and_then(zone_of) {
+                        Some(s) => in_zone(s.tz)?,
+                        None => guess,
+                    };
                     rows.push((PunchOwner::Card(card), at, PunchSource::Import));
                 } else {
                     let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
@@ -476,13 +472,5 @@ mod tests {
         assert_eq!(guess_format("card,at\n"), PunchFormat::Csv);
         assert_eq!(guess_format("\u{feff}staff_no,at\n"), PunchFormat::Csv);
         assert_eq!(guess_format("    12\t2026-11-19 08:29:00\t0\t1\t0\r\n"), PunchFormat::Attlog);
-    }
-
-    #[test]
-    fn pin_hash_round_trip() {
-        let h = hash_pin("2468").unwrap();
-        assert!(verify_pin("2468", &h));
-        assert!(!verify_pin("1357", &h));
-        assert!(!h.contains("2468"));
     }
 }

@@ -3,18 +3,21 @@
 //! any event is made; the event's meaning comes from the running day kept
 //! in memory ([`Attendance`] over the window since yesterday), which is
 //! re-read whenever another process has written to the store (a correction
-//! from the command line) or the day has turned.
+//! from the command line), this core wrote something else, or the day has
+//! turned. A scan that cannot be stored (the store stays busy, the disk
+//! fails) is told as `not_recorded`, never only logged.
 
 use chrono::NaiveDate;
 
 use crate::attendance::{read_range, Attendance};
 use crate::clock::Clock;
+use crate::closing::Backlog;
 use crate::config::Config;
 use crate::live::LiveEvent;
 use crate::model::{PunchOwner, PunchRow, PunchSource};
 use crate::reader::ReaderState;
-use crate::rules::{live_meaning, Verdict};
-use crate::store::{Store, StoreError};
+use crate::rules::Verdict;
+use crate::store::{Inserted, Store, StoreError};
 use crate::time::{rfc3339, Instant};
 
 pub struct Core<'c> {
@@ -25,10 +28,12 @@ pub struct Core<'c> {
     /// The default schedule's attendance day the window was read for.
     day: NaiveDate,
     data_version: i64,
-    /// The latest instant seen, to notice a clock that jumps backwards.
+    /// The latest instant of this kiosk's own scans, to notice a clock that
+    /// jumps backwards (imports, which may be future-dated by a typo, never
+    /// seed it).
     latest: Instant,
-    /// The last day this core closed (R11).
-    closed_through: Option<NaiveDate>,
+    /// The days still to close (R11), oldest first.
+    backlog: Backlog,
     /// Set after this core's own non-scan writes: re-read the running day.
     stale: bool,
     /// Commits since the last WAL checkpoint (see [`Core::maintenance`]).
@@ -38,26 +43,24 @@ pub struct Core<'c> {
 /// Commits between WAL checkpoints (each scan writes about six pages).
 const CHECKPOINT_EVERY: u32 = 150;
 
+/// Attempts to store a scan while another process holds the write lock
+/// (each waits the store's busy timeout).
+const SCAN_ATTEMPTS: u32 = 3;
+
+/// How far back the kiosk closes days on its own; older days (a historic
+/// import) are closed when `dutyclock summary` asks for them.
+const BACKLOG_DAYS: i64 = 366;
+
 impl<'c> Core<'c> {
     pub fn new(config: &'c Config, store: Store, clock: Box<dyn Clock>) -> Result<Self, StoreError> {
         let now = clock.now();
         let day = config.default_schedule().attendance_day(now);
-        let latest = store.latest_punch_at()?.unwrap_or(i64::MIN);
+        let latest = store.latest_scan_at()?.unwrap_or(Instant::MIN);
         let att = load(config, &store, day, now)?;
         let data_version = store.data_version()?;
+        let backlog = Backlog::load(&store, config, now)?;
         store.set_auto_checkpoint(0)?;
-        Ok(Core {
-            config,
-            store,
-            clock,
-            att,
-            day,
-            data_version,
-            latest,
-            closed_through: None,
-            stale: false,
-            uncheckpointed: 0,
-        })
+        Ok(Core { config, store, clock, att, day, data_version, latest, backlog, stale: false, uncheckpointed: 0 })
     }
 
     pub fn store(&self) -> &Store {
@@ -98,8 +101,8 @@ impl<'c> Core<'c> {
         let day = self.config.default_schedule().attendance_day(now);
         let version = self.store.data_version()?;
         if day != self.day || version != self.data_version || self.stale {
-            self.stale = false;
             self.att = load(self.config, &self.store, day, now)?;
+            self.stale = false;
             self.day = day;
             self.data_version = version;
         }
@@ -125,8 +128,9 @@ impl<'c> Core<'c> {
         LiveEvent::Reader { at: self.at(self.clock.now()), state, detail }
     }
 
-    /// A scan: records the punch, then says what it means.
-    pub fn scan(&mut self, card: &str) -> Result<LiveEvent, StoreError> {
+    /// A scan: records the punch, then says what it means. Never fails: a
+    /// punch that could not be stored is the `not_recorded` event.
+    pub fn scan(&mut self, card: &str) -> LiveEvent {
         let now = self.clock.now();
         let mut synced = self.clock.synced();
         if now < self.latest {
@@ -137,17 +141,24 @@ impl<'c> Core<'c> {
             );
             synced = false;
         }
-        self.latest = self.latest.max(now);
         let owner = PunchOwner::Card(card.to_string());
-        let mut w = self.store.writer()?;
-        let inserted = w.add_punch(&owner, now, PunchSource::Reader, Some(synced), None, now)?;
-        w.commit()?;
+        let inserted = match self.store_scan(&owner, now, synced) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("store: scan of {card} not recorded: {e}");
+                return LiveEvent::NotRecorded { at: self.at(now), card: card.into(), detail: e.to_string() };
+            }
+        };
+        // Committed: from here on the punch is on disk, and the event says so
+        // even if the running day cannot be read again (it is then a little stale).
+        self.latest = self.latest.max(now);
         self.uncheckpointed += 1;
-        // Committed: from here on the punch is on disk.
-        self.refresh(now)?;
+        if let Err(e) = self.refresh(now) {
+            eprintln!("store: the running day was not re-read: {e}");
+        }
         if !inserted.is_new() {
             // The same card at the same millisecond: one punch (R3).
-            return Ok(self.duplicate_or_unknown(card, now));
+            return self.duplicate_or_unknown(card, now);
         }
         let row = PunchRow {
             id: inserted.id(),
@@ -158,11 +169,32 @@ impl<'c> Core<'c> {
             voided: false,
         };
         match self.att.add_punch(row) {
-            None => Ok(LiveEvent::UnknownCard { at: self.at(now), card: card.into() }),
-            Some((no, Verdict::Accepted)) => Ok(self.punch_event(&no, card, inserted.id(), now, synced)),
+            None => LiveEvent::UnknownCard { at: self.at(now), card: card.into() },
+            Some((no, Verdict::Accepted)) => self.punch_event(&no, card, inserted.id(), now, synced),
             Some((no, _)) => {
                 let first = self.att.last_accepted_before(&no, now).unwrap_or(now);
-                Ok(LiveEvent::Duplicate { at: self.at(now), card: card.into(), staff_no: no, first_at: self.at(first) })
+                LiveEvent::Duplicate { at: self.at(now), card: card.into(), staff_no: no, first_at: self.at(first) }
+            }
+        }
+    }
+
+    /// Inserts and commits a scan's punch, waiting out another process's
+    /// write lock (an import) a few times before giving up.
+    fn store_scan(&mut self, owner: &PunchOwner, now: Instant, synced: bool) -> Result<Inserted, StoreError> {
+        let mut attempt = 1;
+        loop {
+            let result = (|| -> Result<Inserted, StoreError> {
+                let mut w = self.store.writer()?;
+                let inserted = w.add_punch(owner, now, PunchSource::Reader, Some(synced), None, now)?;
+                w.commit()?;
+                Ok(inserted)
+            })();
+            match result {
+                Err(e) if e.is_busy() && attempt < SCAN_ATTEMPTS => {
+                    eprintln!("store: busy (another program is writing), retrying the scan ({attempt})");
+                    attempt += 1;
+                }
+                other => return other,
             }
         }
     }
@@ -189,18 +221,18 @@ impl<'c> Core<'c> {
             return LiveEvent::UnknownCard { at: self.at(now), card: card.into() };
         };
         let date = self.att.schedule(staff).attendance_day(now);
-        let day = self.att.day(staff, date);
-        let before: Vec<Instant> = day.accepted.iter().copied().filter(|&t| t < now).collect();
-        let (meaning, minutes) = live_meaning(&day.plan, day.excuses, &day.schedule.thresholds, &before, now);
+        let live = self.att.day(staff, date).live(now);
         LiveEvent::Punch {
             at: self.at(now),
             punch_id: id,
             card: card.into(),
             staff_no: staff.staff_no.clone(),
             name: staff.name.clone(),
-            meaning,
-            minutes,
+            meaning: live.meaning,
+            minutes: live.minutes,
             clock_synced: synced,
+            absent: live.absent,
+            missing_in: live.missing_in,
         }
     }
 
@@ -215,31 +247,34 @@ impl<'c> Core<'c> {
         Ok(())
     }
 
-    /// The instant of the next day start (when [`Core::tick`] has work).
-    pub fn next_day_start(&self) -> Instant {
-        let s = self.config.default_schedule();
-        s.day_start(s.attendance_day(self.clock.now()) + chrono::Duration::days(1))
+    /// When [`Core::tick`] next has work: the instant the oldest day not yet
+    /// closed is over for every schedule (now, while a backlog remains).
+    /// Nothing the core does on its own can change before then.
+    pub fn next_due(&mut self) -> Instant {
+        self.skip_old_backlog();
+        self.backlog.next_due_at(self.config)
     }
 
-    /// Closes the previous day once a new day has started (R11), and emits
-    /// `day_closed` with its revision.
-    pub fn tick(&mut self) -> Result<Vec<LiveEvent>, StoreError> {
+    /// Days older than the backlog window are left to `dutyclock summary`.
+    fn skip_old_backlog(&mut self) {
+        let today = self.config.default_schedule().attendance_day(self.clock.now());
+        let oldest = today - chrono::Duration::days(BACKLOG_DAYS);
+        self.backlog.skip_before(oldest);
+    }
+
+    /// Closes the oldest day that is over and not yet closed (R11), one a
+    /// call so that scans are never kept waiting behind a long backlog, and
+    /// returns its `day_closed` event.
+    pub fn tick(&mut self) -> Result<Option<LiveEvent>, StoreError> {
         let now = self.clock.now();
-        let today = self.config.default_schedule().attendance_day(now);
-        let Some(yesterday) = today.pred_opt() else {
-            return Ok(vec![]);
+        self.skip_old_backlog();
+        let Some(date) = self.backlog.due(self.config, now) else {
+            return Ok(None);
         };
-        if self.closed_through.is_some_and(|d| d >= yesterday) {
-            return Ok(vec![]);
-        }
-        let s = crate::closing::summary(&mut self.store, self.config, yesterday, now)?;
-        // A day that some schedule still runs is closed at a later tick.
-        if !s.closed {
-            return Ok(vec![]);
-        }
-        self.closed_through = Some(yesterday);
-        self.data_version = self.store.data_version()?;
-        Ok(vec![LiveEvent::DayClosed { at: self.at(now), date: yesterday.to_string(), revision: s.revision }])
+        let s = crate::closing::summary(&mut self.store, self.config, date, now)?;
+        self.backlog.closed(date);
+        self.uncheckpointed += 1;
+        Ok(Some(LiveEvent::DayClosed { at: self.at(now), date: date.to_string(), revision: s.revision }))
     }
 }
 

@@ -1,54 +1,31 @@
-//! The kiosk at run time: the reader thread feeds the core, the core
-//! commits punches and makes live events, and a front end shows them
-//! (`run --headless` prints them as JSON lines; the touchscreen comes next).
+//! The kiosk at run time: the reader thread feeds the one event loop, the
+//! core commits punches and makes live events, and a front end shows them
+//! (`run --headless` prints them as JSON lines; the touchscreen draws them).
 
 pub mod core;
+pub mod event_loop;
 pub mod service;
 
-use std::io::Write;
 use std::sync::mpsc;
-use std::time::Duration;
 
 pub use self::core::Core;
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::live::LiveEvent;
-use crate::reader::{self, ReaderEvent};
 use crate::store::Store;
+use event_loop::{Input, JsonLines};
+use service::Service;
 
 /// Runs the kiosk without a screen: every live event is one JSON line on
-/// `out`, flushed at once. Returns when the reader's channel closes, or
-/// with an error when the store fails (a punch that cannot be stored is
-/// never acknowledged).
-pub fn run_headless(config: &Config, store: Store, out: &mut dyn Write) -> Result<(), String> {
-    let (tx, rx) = mpsc::channel();
-    let _reader = reader::start(&config.reader, tx).map_err(|e| format!("reader: {e}"))?;
-    let mut core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
-    let mut emit = |e: LiveEvent| -> Result<(), String> {
-        writeln!(out, "{}", e.to_line()).and_then(|_| out.flush()).map_err(|e| format!("output: {e}"))
-    };
-    emit(core.ready())?;
-    loop {
-        for e in core.tick().map_err(|e| e.to_string())? {
-            emit(e)?;
-        }
-        let until_next_day = core.next_day_start() - SystemClock.now_ms();
-        let wait = Duration::from_millis(until_next_day.clamp(10, 1000) as u64);
-        match rx.recv_timeout(wait) {
-            Ok(ReaderEvent::Card(id)) => emit(core.scan(&id).map_err(|e| format!("store: {e}"))?)?,
-            Ok(ReaderEvent::State(state, detail)) => emit(core.reader(state, detail))?,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
-        }
-        // After the event is out: never inside a scan.
-        core.maintenance().map_err(|e| format!("store: {e}"))?;
-    }
-}
-
-impl SystemClock {
-    fn now_ms(&self) -> i64 {
-        crate::clock::Clock::now(self)
-    }
+/// `out`, flushed at once. Returns when the reader has finished (the demo
+/// reader's stdin closed), or with an error when the output is gone. A
+/// punch that cannot be stored is told as `not_recorded`; it never ends
+/// the kiosk.
+pub fn run_headless(config: &Config, store: Store, out: &mut dyn std::io::Write) -> Result<(), String> {
+    let (tx, rx) = mpsc::channel::<Input>();
+    let _reader = crate::reader::start(&config.reader, tx).map_err(|e| format!("reader: {e}"))?;
+    let core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
+    let mut service = Service::new(core);
+    event_loop::run(&mut service, &rx, &mut [&mut JsonLines(out)])
 }
 
 /// The demo's embedded data: the example week's staff and the 2026 calendar.
@@ -65,7 +42,7 @@ pub fn demo_dir() -> Result<std::path::PathBuf, String> {
     let config_path = dir.join("config.toml");
     std::fs::write(&config_path, DEMO_CONFIG).map_err(|e| err(&e))?;
     let config = Config::load(&config_path).map_err(|e| err(&e))?;
-    let db = dir.join(crate::cli::DB_FILE);
+    let db = dir.join(crate::store::DB_FILE);
     let _ = std::fs::remove_file(&db);
     let mut store = Store::create(&db).map_err(|e| err(&e))?;
     let staff = dir.join("staff.csv");

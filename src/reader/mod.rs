@@ -8,20 +8,18 @@ pub mod keyboard;
 pub mod pn532;
 
 use std::io::{self, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant as Mono};
 
-use serde::Serialize;
-
 use crate::config::{IdFormat, ReaderConfig, ReaderKind};
 use frames::{Decoded, Decoder, Em4100, HoldFilter, LineFormat, Lines};
 
-/// A reader's state, as the `reader` live event spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// A reader's state (the `reader` live event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReaderState {
     Connected,
     Disconnected,
@@ -34,6 +32,18 @@ pub enum ReaderEvent {
     /// One scan (a held card is one scan).
     Card(String),
     State(ReaderState, String),
+}
+
+/// Where a reader thread sends its events: a channel of reader events, or
+/// the kiosk loop's input channel. `false` when nobody listens any more.
+pub trait ReaderSink: Send + 'static {
+    fn send(&self, event: ReaderEvent) -> bool;
+}
+
+impl ReaderSink for Sender<ReaderEvent> {
+    fn send(&self, event: ReaderEvent) -> bool {
+        Sender::send(self, event).is_ok()
+    }
 }
 
 /// Counters for the device-status screen.
@@ -63,35 +73,39 @@ impl Drop for ReaderHandle {
 /// How long a card may stay silent and still be the same hold.
 pub const HOLD_GAP_MS: i64 = 800;
 
-struct Ctx {
-    tx: Sender<ReaderEvent>,
+/// What a reader thread's body works with: where to send, when to stop,
+/// and the counters.
+pub struct Ctx {
+    tx: Box<dyn ReaderSink>,
     stop: Arc<AtomicBool>,
     health: Arc<ReaderHealth>,
     epoch: Mono,
 }
 
 impl Ctx {
-    fn stopped(&self) -> bool {
+    pub fn stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
 
-    fn state(&self, state: ReaderState, detail: String) {
+    /// Reports a state change (a repeat of the current state is not sent again).
+    pub fn state(&self, state: ReaderState, detail: String) {
         let mut s = self.health.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.as_ref().map(|(st, d)| (st, d.as_str())) == Some((&state, detail.as_str())) {
             return;
         }
         *s = Some((state, detail.clone()));
         drop(s);
-        let _ = self.tx.send(ReaderEvent::State(state, detail));
+        self.tx.send(ReaderEvent::State(state, detail));
     }
 
-    fn decoded(&self, d: Decoded, hold: Option<&mut HoldFilter>) {
+    /// A decoded card (after the hold filter) or a dropped frame.
+    pub fn decoded(&self, d: Decoded, hold: Option<&mut HoldFilter>) {
         match d {
             Decoded::Card(id) => {
                 let now = self.epoch.elapsed().as_millis() as i64;
                 if hold.is_none_or(|h| h.accept(&id, now)) {
                     self.health.scans.fetch_add(1, Ordering::Relaxed);
-                    let _ = self.tx.send(ReaderEvent::Card(id));
+                    self.tx.send(ReaderEvent::Card(id));
                 }
             }
             Decoded::Dropped(why) => {
@@ -102,7 +116,7 @@ impl Ctx {
     }
 
     /// Sleeps up to `d`, waking early when stopped.
-    fn sleep(&self, d: Duration) {
+    pub fn sleep(&self, d: Duration) {
         let until = Mono::now() + d;
         while !self.stopped() && Mono::now() < until {
             std::thread::sleep(Duration::from_millis(20));
@@ -127,38 +141,81 @@ fn explain(path: &str, e: &serialport::Error) -> (ReaderState, String) {
     }
 }
 
+/// How a reader thread's body ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// Asked to stop (the handle was dropped).
+    Stopped,
+    /// Its input is gone for good (the demo reader's stdin closed).
+    Finished,
+}
+
 /// Starts the configured reader. `Simulated` reads ids typed on stdin.
-pub fn start(cfg: &ReaderConfig, tx: Sender<ReaderEvent>) -> Result<ReaderHandle, String> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let health = Arc::new(ReaderHealth::default());
-    let ctx = Ctx { tx, stop: stop.clone(), health: health.clone(), epoch: Mono::now() };
+pub fn start(cfg: &ReaderConfig, tx: impl ReaderSink) -> Result<ReaderHandle, String> {
     let format = match cfg.id_format {
         IdFormat::Hex => LineFormat::Hex,
         IdFormat::Decimal => LineFormat::Decimal,
     };
     let device =
         || cfg.device.clone().ok_or_else(|| format!("[reader] kind = \"{}\" needs reader.device", cfg.kind.as_str()));
-    let thread = match cfg.kind {
+    match cfg.kind {
         ReaderKind::Rdm6300 | ReaderKind::Id12 | ReaderKind::Lines | ReaderKind::Pn532 => {
             let (path, baud, kind) = (device()?, cfg.baud(), cfg.kind);
-            std::thread::Builder::new()
-                .name("reader".into())
-                .spawn(move || serial_loop(&ctx, &path, baud, kind, format))
+            supervise(tx, move |ctx| serial_loop(ctx, &path, baud, kind, format))
         }
         ReaderKind::Keyboard => {
             let path = device()?;
-            std::thread::Builder::new().name("reader".into()).spawn(move || keyboard_loop(&ctx, &path, format))
+            supervise(tx, move |ctx| keyboard_loop(ctx, &path, format))
         }
-        ReaderKind::Simulated => std::thread::Builder::new().name("reader".into()).spawn(move || stdin_loop(&ctx)),
+        ReaderKind::Simulated => supervise(tx, stdin_loop),
         ReaderKind::Wiegand => {
-            return Err("reader kind wiegand needs the Raspberry Pi's GPIO, which this build does not drive yet".into())
+            Err("reader kind wiegand needs the Raspberry Pi's GPIO, which this build does not drive yet".into())
         }
     }
-    .map_err(|e| format!("cannot start the reader thread: {e}"))?;
+}
+
+/// Runs a reader's body on its own thread and keeps it running: a body
+/// that panics (a bug no input should reach) or returns while the reader
+/// should still run is reported as a reader `error` and started again after
+/// a pause, so a reader never dies silently while the kiosk shows it as
+/// fine. Only a stop (the handle dropped) or [`Ended::Finished`] ends the
+/// thread.
+pub fn supervise(tx: impl ReaderSink, body: impl Fn(&Ctx) -> Ended + Send + 'static) -> Result<ReaderHandle, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let health = Arc::new(ReaderHealth::default());
+    let ctx = Ctx { tx: Box::new(tx), stop: stop.clone(), health: health.clone(), epoch: Mono::now() };
+    let thread = std::thread::Builder::new()
+        .name("reader".into())
+        .spawn(move || {
+            let mut pause = Duration::from_millis(200);
+            loop {
+                let why = match catch_unwind(AssertUnwindSafe(|| body(&ctx))) {
+                    Ok(Ended::Finished) => return,
+                    Ok(Ended::Stopped) if ctx.stopped() => return,
+                    Ok(Ended::Stopped) => "the reader ended unexpectedly; restarting it".to_string(),
+                    Err(panic) => {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown failure".into());
+                        format!("the reader stopped ({what}); restarting it")
+                    }
+                };
+                if ctx.stopped() {
+                    return;
+                }
+                eprintln!("reader: {why}");
+                ctx.state(ReaderState::Error, why);
+                ctx.sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        })
+        .map_err(|e| format!("cannot start the reader thread: {e}"))?;
     Ok(ReaderHandle { stop, thread: Some(thread), health })
 }
 
-fn serial_loop(ctx: &Ctx, path: &str, baud: u32, kind: ReaderKind, format: LineFormat) {
+fn serial_loop(ctx: &Ctx, path: &str, baud: u32, kind: ReaderKind, format: LineFormat) -> Ended {
     let mut backoff = Duration::from_millis(100);
     while !ctx.stopped() {
         match serialport::new(path, baud).timeout(Duration::from_millis(50)).open_native() {
@@ -183,6 +240,7 @@ fn serial_loop(ctx: &Ctx, path: &str, baud: u32, kind: ReaderKind, format: LineF
         ctx.sleep(backoff);
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }
+    Ended::Stopped
 }
 
 /// Reads a byte stream until the device goes away (or the reader stops).
@@ -244,7 +302,7 @@ fn pn532_session(ctx: &Ctx, port: serialport::TTYPort) -> io::Result<()> {
     Ok(())
 }
 
-fn keyboard_loop(ctx: &Ctx, path: &str, format: LineFormat) {
+fn keyboard_loop(ctx: &Ctx, path: &str, format: LineFormat) -> Ended {
     use std::os::unix::fs::OpenOptionsExt;
     let mut backoff = Duration::from_millis(100);
     while !ctx.stopped() {
@@ -291,17 +349,27 @@ fn keyboard_loop(ctx: &Ctx, path: &str, format: LineFormat) {
         ctx.sleep(backoff);
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }
+    Ended::Stopped
 }
 
-/// The demo reader: one card id per line on stdin (hex, or `#` and the printed number).
-fn stdin_loop(ctx: &Ctx) {
+/// The demo reader: one card id per line on stdin (hex, or `#` and the
+/// printed number). Its input ends with stdin: then it reports itself
+/// disconnected and finishes (a piped demo ends there).
+fn stdin_loop(ctx: &Ctx) -> Ended {
     ctx.state(ReaderState::Connected, "stdin".into());
     let stdin = io::stdin();
     let mut line = String::new();
     while !ctx.stopped() {
         line.clear();
         match stdin.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
+            Ok(0) => {
+                ctx.state(ReaderState::Disconnected, "stdin closed".into());
+                return Ended::Finished;
+            }
+            Err(e) => {
+                ctx.state(ReaderState::Disconnected, format!("stdin: {e}"));
+                return Ended::Finished;
+            }
             Ok(_) => {
                 let t = line.trim();
                 if t.is_empty() {
@@ -314,4 +382,5 @@ fn stdin_loop(ctx: &Ctx) {
             }
         }
     }
+    Ended::Stopped
 }

@@ -84,7 +84,9 @@ impl Parser {
                 }
                 _ => {}
             }
-            if len.wrapping_add(lcs) != 0 {
+            // LEN + LCS must be 0, and an information frame holds at least
+            // its TFI: LEN = 0 with LCS = 0 passes the sum but has no body.
+            if len.wrapping_add(lcs) != 0 || len == 0 {
                 self.dropped += 1;
                 self.buf.drain(..2);
                 continue;
@@ -196,7 +198,9 @@ impl<P: Read + Write> Driver<P> {
         let deadline = Mono::now() + reply_within;
         loop {
             match self.next_frame(deadline)? {
-                Some(Frame::Info { tfi: 0xD5, data: reply }) if reply.first() == Some(&(data[0] + 1)) => {
+                Some(Frame::Info { tfi: 0xD5, data: reply })
+                    if reply.first().copied() == data.first().map(|c| c.wrapping_add(1)) =>
+                {
                     return Ok(Some(reply));
                 }
                 Some(Frame::Error) => {
@@ -274,6 +278,18 @@ mod tests {
         assert_eq!(out[3], Frame::Nack);
         let Frame::Info { data, .. } = &out[4] else { panic!() };
         assert_eq!(target_uid(data).as_deref(), Some("04112233445566"));
+    }
+
+    #[test]
+    fn an_empty_information_frame_is_dropped_not_a_panic() {
+        // LEN = 0, LCS = 0: the length checksum holds, but there is no TFI.
+        let mut p = Parser::default();
+        let mut out = Vec::new();
+        p.push(&[0x00, 0xFF, 0x00, 0x00, 0x00], &mut out);
+        assert!(out.is_empty());
+        assert_eq!(p.dropped, 1);
+        p.push(&frame(0xD5, &[0x15]), &mut out);
+        assert_eq!(out, vec![Frame::Info { tfi: 0xD5, data: vec![0x15] }], "the next frame still reads");
     }
 
     #[test]

@@ -4,8 +4,6 @@
 //! checks and the current instant go in; a [`DayRecord`] comes out. It keeps
 //! per-session detail so that screens and reports can say *why*.
 
-use serde::Serialize;
-
 use super::schedule::{DayPlan, SessionPlan, Span, Thresholds};
 use crate::time::{whole_minutes, Instant};
 
@@ -40,8 +38,7 @@ pub struct DayInput<'a> {
 }
 
 /// The day's status (R10), as the summary spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Rest,
     Leave,
@@ -52,25 +49,8 @@ pub enum Status {
     Normal,
 }
 
-impl Status {
-    pub const ALL: [Status; 7] =
-        [Status::Normal, Status::Exception, Status::Absent, Status::Leave, Status::Duty, Status::Pending, Status::Rest];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Rest => "rest",
-            Status::Leave => "leave",
-            Status::Duty => "duty",
-            Status::Absent => "absent",
-            Status::Exception => "exception",
-            Status::Pending => "pending",
-            Status::Normal => "normal",
-        }
-    }
-}
-
 /// The figures of R10, in the order the summary lists them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Figures {
     pub late_minutes: u32,
     pub late_count: u32,
@@ -118,8 +98,7 @@ impl Figures {
 }
 
 /// How a session came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Fully covered by leave and duty (R6).
     Excused,
@@ -132,7 +111,7 @@ pub enum Outcome {
 }
 
 /// A trip away from the post (R5), and whether it counted as 空岗 (R8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trip {
     pub left: Instant,
     pub back: Instant,
@@ -141,7 +120,7 @@ pub struct Trip {
 }
 
 /// One session's detail: what each punch meant and why the figures are what they are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub span: Span,
     pub outcome: Outcome,
@@ -150,6 +129,8 @@ pub struct SessionRecord {
     pub expected_departure: Instant,
     pub in_punch: Option<Instant>,
     pub out_punch: Option<Instant>,
+    /// The session's first accepted punch (an in-punch only before the midpoint).
+    pub first_punch: Option<Instant>,
     pub trips: Vec<Trip>,
     /// The odd trip punch left over, if any (R5).
     pub leftover: Option<Instant>,
@@ -223,11 +204,12 @@ fn arrival_departure(span: Span, excused_time: &[Span]) -> (Instant, Instant) {
 }
 
 /// What a punch means at the moment it is made (SPEC "Live events"): the
-/// screen's word for it. The day's record (R5) is the final word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// screen's word for it, by the same session windows, expectations and
+/// midpoint that the day's record (R4–R7, R11) uses, so that the two never
+/// contradict each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Meaning {
-    /// The first punch of its session window; minutes = counted lateness.
+    /// The session's first punch, before its midpoint: the in-punch (R5).
     In,
     /// Before the expected departure; minutes = how early if not back.
     GoingOut,
@@ -237,37 +219,80 @@ pub enum Meaning {
     Out,
 }
 
-/// The live meaning of an accepted punch at `at`, given the day's accepted
-/// punches before it, by its session window (R4) and R6's expectations.
-pub fn live_meaning(
-    plan: &DayPlan,
-    excuses: &[Excuse],
-    thresholds: &Thresholds,
-    before: &[Instant],
-    at: Instant,
-) -> (Meaning, u32) {
-    let Some(s) = plan.sessions.iter().find(|s| s.window.contains(at)) else {
-        return (Meaning::In, 0);
+/// A punch's live meaning and what the record already says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Live {
+    pub meaning: Meaning,
+    /// `in`: the counted lateness (0 within the grace); `going_out`: how
+    /// early it would be without a return; otherwise 0.
+    pub minutes: u32,
+    /// `in` with a counted lateness over `absent_after_minutes`: the session
+    /// is 旷工 at once (R7, R11).
+    pub absent: bool,
+    /// The session's first punch came at or after its midpoint: it is not
+    /// an in-punch (R5), so the clock-in is missing (缺卡) until a 补卡.
+    pub missing_in: bool,
+}
+
+impl Live {
+    fn plain(meaning: Meaning) -> Live {
+        Live { meaning, minutes: 0, absent: false, missing_in: false }
+    }
+}
+
+/// The session's excused time (R6: its breaks plus leave and duty, merged)
+/// and whether leave and duty cover all of its working time (excused).
+fn excused_time(s: &SessionPlan, excuses: &[Excuse]) -> (Vec<Span>, bool) {
+    let all = merge(excuses.iter().map(|e| e.span.intersect(&s.span)).collect());
+    let work = working_spans(s);
+    let fully = covered(&work, &all) >= work.iter().map(Span::len).sum::<i64>();
+    (merge(s.breaks.iter().copied().chain(all).collect()), fully)
+}
+
+/// The live meaning of an accepted punch at `at`, from the day's accepted
+/// punches before it in its session window (R4), R6's expectations and
+/// R5's midpoint. `day.punches` may hold later punches too: only those
+/// before `at` count. On a day without obligations, or in an excused
+/// session, nothing is judged: the meaning follows the sequence alone.
+pub fn live_meaning(day: &DayInput<'_>, at: Instant) -> Live {
+    let Some(s) = day.plan.sessions.iter().find(|s| s.window.contains(at)) else {
+        return Live::plain(Meaning::In);
     };
-    let excused_time =
-        merge(s.breaks.iter().copied().chain(excuses.iter().map(|e| e.span.intersect(&s.span))).collect());
-    let (a, d) = arrival_departure(s.span, &excused_time);
-    let mut meaning = None;
-    for &t in before.iter().filter(|&&t| s.window.contains(t) && t < at).chain(std::iter::once(&at)) {
-        meaning = Some(match meaning {
-            None => Meaning::In,
+    let (excused, fully_excused) = excused_time(s, day.excuses);
+    let judged = day.obligated && !fully_excused;
+    let (a, d) = arrival_departure(s.span, &excused);
+    let m = a + (d - a) / 2;
+    let th = day.thresholds;
+    let prior = day.punches.iter().copied().filter(|&t| s.window.contains(t) && t < at);
+    // Going out or leaving, by the expected departure.
+    let leaving = |t: Instant| if t >= d { Meaning::Out } else { Meaning::GoingOut };
+    let mut previous: Option<Meaning> = None;
+    for t in prior.chain(std::iter::once(at)) {
+        previous = Some(match previous {
+            None if t < m || !judged => Meaning::In,
+            None => leaving(t),
             Some(Meaning::GoingOut) => Meaning::Back,
-            Some(_) if t >= d => Meaning::Out,
-            Some(_) => Meaning::GoingOut,
+            Some(_) => leaving(t),
         });
     }
-    match meaning.unwrap_or(Meaning::In) {
+    let meaning = previous.unwrap_or(Meaning::In);
+    if !judged {
+        return Live::plain(meaning);
+    }
+    let first = day.punches.iter().all(|&t| !(s.window.contains(t) && t < at));
+    match meaning {
         Meaning::In => {
             let late = if at > a { whole_minutes(at - a) } else { 0 };
-            (Meaning::In, if late > thresholds.late_grace_minutes { late } else { 0 })
+            let counted = late > th.late_grace_minutes;
+            Live {
+                meaning,
+                minutes: if counted { late } else { 0 },
+                absent: counted && late > th.absent_after_minutes,
+                missing_in: false,
+            }
         }
-        Meaning::GoingOut => (Meaning::GoingOut, whole_minutes(d - at)),
-        m => (m, 0),
+        Meaning::GoingOut => Live { meaning, minutes: whole_minutes(d - at), absent: false, missing_in: first },
+        _ => Live { meaning, minutes: 0, absent: false, missing_in: first },
     }
 }
 
@@ -286,7 +311,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
         ..Figures::default()
     };
     // Breaks plus leave and duty: the session's excused time (R6).
-    let excused_time = merge(s.breaks.iter().copied().chain(all_excuses.iter().copied()).collect());
+    let (excused_time, _) = excused_time(s, input.excuses);
 
     let mut rec = SessionRecord {
         span,
@@ -295,6 +320,7 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
         expected_departure: span.end,
         in_punch: None,
         out_punch: None,
+        first_punch: punches.first().copied(),
         trips: vec![],
         leftover: None,
         late: 0,
@@ -312,17 +338,25 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
     let m = a + (d - a) / 2;
     let k = punches.len();
 
+    let absent_minutes = whole_minutes(len_minus(span, &excused_time));
     let pending = input.now < span.end;
     if pending {
-        // R11: only a lateness already shown by an in-punch is judged.
+        // R11: only a lateness already shown by an in-punch is judged, with
+        // R7's conversion: over `absent_after_minutes` it is 旷工 at once.
         rec.outcome = Outcome::Pending;
         if let Some(&p1) = punches.first().filter(|&&p| p < m) {
             rec.in_punch = Some(p1);
             if p1 > a {
                 rec.late = whole_minutes(p1 - a);
                 if rec.late > th.late_grace_minutes {
-                    figures.late_minutes = rec.late;
-                    figures.late_count = 1;
+                    if rec.late > th.absent_after_minutes {
+                        rec.outcome = Outcome::Absent;
+                        figures.absent_sessions = 1;
+                        figures.absent_minutes = absent_minutes;
+                    } else {
+                        figures.late_minutes = rec.late;
+                        figures.late_count = 1;
+                    }
                 }
             }
         }
@@ -330,7 +364,6 @@ fn evaluate_session(s: &SessionPlan, punches: &[Instant], input: &DayInput<'_>) 
         return rec;
     }
 
-    let absent_minutes = whole_minutes(len_minus(span, &excused_time));
     if k == 0 {
         rec.outcome = Outcome::Absent;
         figures.absent_sessions = 1;
@@ -462,28 +495,106 @@ mod tests {
     use crate::rules::Schedule;
     use crate::time::parse_time;
 
+    fn live(plan: &DayPlan, excuses: &[Excuse], obligated: bool, before: &[Instant], at: Instant) -> Live {
+        live_meaning(
+            &DayInput {
+                plan,
+                obligated,
+                punches: before,
+                excuses,
+                spot_checks: &[],
+                thresholds: &Thresholds::default(),
+                now: at,
+            },
+            at,
+        )
+    }
+
+    fn judged(meaning: Meaning, minutes: u32) -> Live {
+        Live { meaning, minutes, absent: false, missing_in: false }
+    }
+
     #[test]
     fn live_meanings_through_a_day() {
         let s = Schedule::default();
         let plan = s.plan("2026-11-19".parse().unwrap(), None);
         let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
-        let th = Thresholds::default();
         let punches = ["08:41", "10:00", "10:30", "12:01", "14:20", "16:50", "17:31"];
         let want = [
-            (Meaning::In, 11),
-            (Meaning::GoingOut, 120),
-            (Meaning::Back, 0),
-            (Meaning::Out, 0),
-            (Meaning::In, 0),
-            (Meaning::GoingOut, 40),
-            (Meaning::Back, 0),
+            judged(Meaning::In, 11),
+            judged(Meaning::GoingOut, 120),
+            judged(Meaning::Back, 0),
+            judged(Meaning::Out, 0),
+            judged(Meaning::In, 0),
+            judged(Meaning::GoingOut, 40),
+            judged(Meaning::Back, 0),
         ];
         let instants: Vec<Instant> = punches.iter().map(|p| t(p)).collect();
         for (i, w) in want.iter().enumerate() {
-            assert_eq!(live_meaning(&plan, &[], &th, &instants[..i], instants[i]), *w, "{}", punches[i]);
+            assert_eq!(live(&plan, &[], true, &instants[..i], instants[i]), *w, "{}", punches[i]);
+            // Later punches in the list change nothing.
+            assert_eq!(live(&plan, &[], true, &instants, instants[i]), *w, "{} (whole day given)", punches[i]);
         }
         // Leave until 10:00 moves the expected arrival: 10:20 is 20 late.
         let leave = [Excuse { span: Span { start: t("08:30"), end: t("10:00") }, duty: true }];
-        assert_eq!(live_meaning(&plan, &leave, &th, &[], t("10:20")), (Meaning::In, 20));
+        assert_eq!(live(&plan, &leave, true, &[], t("10:20")), judged(Meaning::In, 20));
+    }
+
+    #[test]
+    fn live_meanings_say_what_the_record_will_say() {
+        let s = Schedule::default();
+        let plan = s.plan("2026-11-19".parse().unwrap(), None);
+        let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
+        // Late 35 > 30: 旷工 at once.
+        assert_eq!(
+            live(&plan, &[], true, &[], t("09:05")),
+            Live { meaning: Meaning::In, minutes: 35, absent: true, missing_in: false }
+        );
+        // Late exactly 30: late, not absent.
+        assert_eq!(live(&plan, &[], true, &[], t("09:00")), judged(Meaning::In, 30));
+        // First punch at 10:32, past the midpoint 10:15: not an in-punch.
+        assert_eq!(
+            live(&plan, &[], true, &[], t("10:32")),
+            Live { meaning: Meaning::GoingOut, minutes: 88, absent: false, missing_in: true }
+        );
+        // Exactly at the midpoint: already not an in-punch (R5: strictly before).
+        assert!(live(&plan, &[], true, &[], t("10:15")).missing_in);
+        assert!(!live(&plan, &[], true, &[], t("10:14:59")).missing_in);
+        // First punch of the afternoon after its end: out, clock-in missing.
+        assert_eq!(
+            live(&plan, &[], true, &[], t("17:40")),
+            Live { meaning: Meaning::Out, minutes: 0, absent: false, missing_in: true }
+        );
+        // The next punch after such a going-out is back.
+        assert_eq!(live(&plan, &[], true, &[t("10:32")], t("11:00")), judged(Meaning::Back, 0));
+        // No obligations (a rest day): nothing judged, the sequence alone.
+        assert_eq!(live(&plan, &[], false, &[], t("10:32")), judged(Meaning::In, 0));
+        assert_eq!(live(&plan, &[], false, &[t("10:32")], t("11:00")), judged(Meaning::GoingOut, 0));
+        // A session fully on leave: nothing judged either.
+        let leave = [Excuse { span: Span { start: t("08:30"), end: t("12:00") }, duty: false }];
+        assert_eq!(live(&plan, &leave, true, &[], t("11:00")), judged(Meaning::In, 0));
+    }
+
+    #[test]
+    fn a_pending_lateness_over_the_limit_is_absent_at_once() {
+        let s = Schedule::default();
+        let plan = s.plan("2026-11-19".parse().unwrap(), None);
+        let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
+        let rec = evaluate(&DayInput {
+            plan: &plan,
+            obligated: true,
+            punches: &[t("09:05")],
+            excuses: &[],
+            spot_checks: &[],
+            thresholds: &Thresholds::default(),
+            now: t("09:10"),
+        });
+        assert_eq!(rec.sessions[0].outcome, Outcome::Absent);
+        assert_eq!(
+            rec.figures,
+            Figures { absent_sessions: 1, absent_minutes: 210, ..Figures::default() },
+            "no lateness beside the absence"
+        );
+        assert_eq!(rec.status, Status::Exception, "the afternoon still runs");
     }
 }

@@ -93,8 +93,7 @@ pub struct RawPunch {
 }
 
 /// What R3 makes of a punch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Accepted,
     /// Less than `duplicate_scan_seconds` after the previous accepted punch.

@@ -102,7 +102,7 @@ impl Default for Schedule {
 }
 
 /// A half-open span of instants `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Span {
     pub start: Instant,
     pub end: Instant,

@@ -171,4 +171,31 @@ pub const MIGRATIONS: &[&str] = &[
         recorded_at INTEGER NOT NULL
     );
     "#,
+    // 3: leave as instants, fixed when the record is entered (in the
+    // person's zone then), so that a later change of schedule never moves
+    // it; and an explicit INTEGER PRIMARY KEY for every chained table (the
+    // record chain points at row ids, which VACUUM may renumber where the
+    // rowid is implicit). Summaries keep their ids (copied from rowid).
+    r#"
+    CREATE TABLE leave_spans (
+        leave_id INTEGER PRIMARY KEY REFERENCES leave(id),
+        from_ms  INTEGER NOT NULL,
+        to_ms    INTEGER NOT NULL,
+        CHECK (to_ms > from_ms)
+    );
+    CREATE INDEX leave_spans_to ON leave_spans(to_ms);
+
+    CREATE TABLE daily_summaries_v3 (
+        id           INTEGER PRIMARY KEY,
+        date         TEXT NOT NULL,
+        revision     INTEGER NOT NULL,
+        content      TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        UNIQUE (date, revision)
+    );
+    INSERT INTO daily_summaries_v3 (id, date, revision, content, generated_at)
+        SELECT rowid, date, revision, content, generated_at FROM daily_summaries;
+    DROP TABLE daily_summaries;
+    ALTER TABLE daily_summaries_v3 RENAME TO daily_summaries;
+    "#,
 ];

@@ -32,7 +32,25 @@ pub enum StoreError {
     Invalid(String),
 }
 
+impl StoreError {
+    /// Whether another connection held the database's write lock for
+    /// longer than the busy timeout (a long import): worth a retry.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The database's file name in a data directory.
+pub const DB_FILE: &str = "dutyclock.sqlite3";
+
+/// How long a connection waits for another's write lock before it reports busy.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// An open kiosk database.
 pub struct Store {
@@ -61,7 +79,7 @@ impl Store {
     }
 
     fn prepare(conn: Connection, path: &Path) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -97,6 +115,12 @@ impl Store {
     /// The schema version (number of migrations run).
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// How long this connection waits for another's write lock.
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout)?;
+        Ok(())
     }
 
     /// Sets SQLite's automatic WAL checkpoint (pages; 0 turns it off). The

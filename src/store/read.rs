@@ -1,6 +1,11 @@
-//! Reading records back: one prepared statement per table for a period.
+//! Reading records back: one prepared statement per table for a period,
+//! each period read inside one read transaction so that a snapshot is
+//! consistent. A malformed stored value (a date that does not parse, an
+//! unknown role) is an error naming the table, the row and the value,
+//! never a silent default.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveTime};
+use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Result, Store};
@@ -10,8 +15,49 @@ use crate::time::Instant;
 
 const STAFF_COLUMNS: &str = "v.staff_no, v.name, v.unit, v.schedule, v.role, v.pin_hash, v.active_from, v.active_until";
 
-fn date_opt(s: Option<String>) -> Option<NaiveDate> {
-    s.and_then(|s| s.parse().ok())
+/// A stored value that does not read back as what it should be.
+#[derive(Debug)]
+struct Malformed(String);
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// Reads column `idx` as text and parses it; a value that does not parse
+/// is an error naming `what` (table.column) and the value.
+fn parsed<T>(r: &Row<'_>, idx: usize, what: &str, parse: impl FnOnce(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = r.get(idx)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            Type::Text,
+            Box::new(Malformed(format!("malformed stored value {what} = {text:?}"))),
+        )
+    })
+}
+
+fn parsed_opt<T>(
+    r: &Row<'_>,
+    idx: usize,
+    what: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    match r.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(_) => parsed(r, idx, what, parse).map(Some),
+    }
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn clock(s: &str) -> Option<NaiveTime> {
+    crate::time::parse_clock(s).ok()
 }
 
 fn staff_from_row(r: &Row<'_>) -> rusqlite::Result<Staff> {
@@ -20,10 +66,10 @@ fn staff_from_row(r: &Row<'_>) -> rusqlite::Result<Staff> {
         name: r.get(1)?,
         unit: r.get(2)?,
         schedule: r.get(3)?,
-        role: Role::parse(&r.get::<_, String>(4)?).unwrap_or_default(),
+        role: parsed(r, 4, "staff_versions.role", Role::parse)?,
         pin_hash: r.get(5)?,
-        active_from: date_opt(r.get(6)?),
-        active_until: date_opt(r.get(7)?),
+        active_from: parsed_opt(r, 6, "staff_versions.active_from", date)?,
+        active_until: parsed_opt(r, 7, "staff_versions.active_until", date)?,
     })
 }
 
@@ -47,12 +93,108 @@ fn all_staff(conn: &Connection) -> Result<Vec<Staff>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn parse_local(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap_or_default()
+fn assignments(conn: &Connection) -> Result<Vec<CardAssignment>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, card, staff_no, cards_from, made_on FROM card_assignments ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(CardAssignment {
+            seq: r.get(0)?,
+            card: r.get(1)?,
+            staff_no: r.get(2)?,
+            cards_from: parsed_opt(r, 3, "card_assignments.cards_from", date)?,
+            made_on: parsed(r, 4, "card_assignments.made_on", date)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn clock(s: &str) -> chrono::NaiveTime {
-    crate::time::parse_clock(s).unwrap_or_default()
+fn calendar(conn: &Connection) -> Result<Calendar> {
+    let mut cal = Calendar::default();
+    let years: Vec<i32> = conn
+        .prepare_cached("SELECT year FROM calendar_years")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for y in years {
+        cal.add_year(y, []);
+    }
+    let mut stmt = conn.prepare_cached("SELECT date, year, is_off_day FROM calendar_days")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((parsed(r, 0, "calendar_days.date", date)?, r.get::<_, i32>(1)?, r.get::<_, bool>(2)?))
+    })?;
+    for row in rows {
+        let (d, year, off) = row?;
+        cal.add_year(year, [(d, off)]);
+    }
+    Ok(cal)
+}
+
+/// Every record the rules need to judge the days whose instants fall in
+/// `[from, to)` and whose dates are in `dates` (inclusive), read on `conn`
+/// as it is (the caller holds a transaction).
+pub(super) fn snapshot(
+    conn: &Connection,
+    from: Instant,
+    to: Instant,
+    dates: (NaiveDate, NaiveDate),
+) -> Result<Snapshot> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.card, p.staff_no, p.at_ms, p.source, p.clock_synced,
+                EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)
+         FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2",
+    )?;
+    let punches = stmt.query_map(params![from, to], punch_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(&format!("{LEAVE_SELECT} WHERE s.to_ms > ?1 AND s.from_ms < ?2"))?;
+    let leave = stmt.query_map(params![from, to], leave_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt =
+        conn.prepare_cached("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2")?;
+    let roster = stmt
+        .query_map(params![dates.0.to_string(), dates.1.to_string()], |r| {
+            Ok(RosterRow {
+                staff_no: r.get(0)?,
+                date: parsed(r, 1, "roster.date", date)?,
+                span: ClockSpan {
+                    start: parsed(r, 2, "roster.start", clock)?,
+                    end: parsed(r, 3, "roster.end", clock)?,
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.staff_no, s.at_ms, s.present,
+                EXISTS (SELECT 1 FROM spot_check_voids v WHERE v.spot_check_id = s.id)
+         FROM spot_checks s WHERE s.at_ms >= ?1 AND s.at_ms < ?2",
+    )?;
+    let spot_checks = stmt
+        .query_map(params![from, to], |r| {
+            Ok(SpotCheckRow {
+                id: r.get(0)?,
+                staff_no: r.get(1)?,
+                at: r.get(2)?,
+                present: r.get(3)?,
+                voided: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Snapshot {
+        staff: all_staff(conn)?,
+        assignments: assignments(conn)?,
+        punches,
+        leave,
+        roster,
+        spot_checks,
+        calendar: calendar(conn)?,
+    })
+}
+
+/// The latest stored revision of a day's summary: (revision, content).
+pub(super) fn latest_summary(conn: &Connection, date: NaiveDate) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT revision, content FROM daily_summaries WHERE date = ?1 ORDER BY revision DESC LIMIT 1",
+            [date.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 /// A correction request and its decision (approved?, by whom), if any.
@@ -89,99 +231,23 @@ impl Store {
 
     /// All card assignments, in the order they were made.
     pub fn assignments(&self) -> Result<Vec<CardAssignment>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, card, staff_no, cards_from, made_on FROM card_assignments ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(CardAssignment {
-                seq: r.get(0)?,
-                card: r.get(1)?,
-                staff_no: r.get(2)?,
-                cards_from: date_opt(r.get(3)?),
-                made_on: date_opt(Some(r.get(4)?)).unwrap_or_default(),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        assignments(&self.conn)
     }
 
     pub fn calendar(&self) -> Result<Calendar> {
-        let mut cal = Calendar::default();
-        let years: Vec<i32> = self
-            .conn
-            .prepare_cached("SELECT year FROM calendar_years")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for y in years {
-            cal.add_year(y, []);
-        }
-        let mut stmt = self.conn.prepare_cached("SELECT date, year, is_off_day FROM calendar_days")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i32>(1)?, r.get::<_, bool>(2)?)))?;
-        for row in rows {
-            let (date, year, off) = row?;
-            if let Ok(d) = date.parse() {
-                cal.add_year(year, [(d, off)]);
-            }
-        }
-        Ok(cal)
+        calendar(&self.conn)
     }
 
     /// Every record the rules need to judge the days whose instants fall in
     /// `[from, to)` and whose dates are in `dates` (inclusive). Punches are
     /// read from `from` on; callers widen `from` to include the duplicate
-    /// window's lookback.
+    /// window's lookback. One read transaction: a write committed by
+    /// another process in between cannot tear the snapshot.
     pub fn snapshot(&self, from: Instant, to: Instant, dates: (NaiveDate, NaiveDate)) -> Result<Snapshot> {
-        let conn = &self.conn;
-        let mut stmt = conn.prepare_cached(
-            "SELECT p.id, p.card, p.staff_no, p.at_ms, p.source, p.clock_synced,
-                    EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)
-             FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2",
-        )?;
-        let punches = stmt.query_map(params![from, to], punch_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        // Local texts compare as dates; a day's margin covers every zone.
-        let lo = (dates.0 - chrono::Duration::days(2)).to_string();
-        let hi = (dates.1 + chrono::Duration::days(3)).to_string();
-        let mut stmt = conn.prepare_cached(
-            "SELECT l.id, l.staff_no, l.kind, l.from_local, l.to_local,
-                    EXISTS (SELECT 1 FROM leave_voids v WHERE v.leave_id = l.id)
-             FROM leave l WHERE l.to_local > ?1 AND l.from_local < ?2",
-        )?;
-        let leave = stmt.query_map(params![lo, hi], leave_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt =
-            conn.prepare_cached("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2")?;
-        let roster = stmt
-            .query_map(params![dates.0.to_string(), dates.1.to_string()], |r| {
-                Ok(RosterRow {
-                    staff_no: r.get(0)?,
-                    date: date_opt(Some(r.get(1)?)).unwrap_or_default(),
-                    span: ClockSpan { start: clock(&r.get::<_, String>(2)?), end: clock(&r.get::<_, String>(3)?) },
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.staff_no, s.at_ms, s.present,
-                    EXISTS (SELECT 1 FROM spot_check_voids v WHERE v.spot_check_id = s.id)
-             FROM spot_checks s WHERE s.at_ms >= ?1 AND s.at_ms < ?2",
-        )?;
-        let spot_checks = stmt
-            .query_map(params![from, to], |r| {
-                Ok(SpotCheckRow {
-                    id: r.get(0)?,
-                    staff_no: r.get(1)?,
-                    at: r.get(2)?,
-                    present: r.get(3)?,
-                    voided: r.get(4)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Snapshot {
-            staff: self.staff()?,
-            assignments: self.assignments()?,
-            punches,
-            leave,
-            roster,
-            spot_checks,
-            calendar: self.calendar()?,
-        })
+        let tx = self.conn.unchecked_transaction()?;
+        let snap = snapshot(&tx, from, to, dates)?;
+        tx.finish()?;
+        Ok(snap)
     }
 
     /// Punches in `[from, to)` with their notes, for `punches list`.
@@ -213,26 +279,43 @@ impl Store {
             .optional()?)
     }
 
-    /// The latest stored revision of a day's summary: (revision, content).
-    pub fn latest_summary(&self, date: NaiveDate) -> Result<Option<(i64, String)>> {
+    /// Whose leave record `id` is (staff number), if it exists.
+    pub fn leave_owner(&self, id: i64) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT staff_no FROM leave WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+    }
+
+    /// Whose correction request `id` is (staff number), if it exists.
+    pub fn request_owner(&self, id: i64) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT revision, content FROM daily_summaries WHERE date = ?1 ORDER BY revision DESC LIMIT 1",
-                [date.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT staff_no FROM correction_requests WHERE id = ?1", [id], |r| r.get(0))
             .optional()?)
     }
 
-    /// Correction requests of some staff, newest first: (id, staff_no, at, reason, decision).
-    pub fn correction_requests(&self, staff: &[String]) -> Result<Vec<RequestRow>> {
+    /// The latest stored revision of a day's summary: (revision, content).
+    pub fn latest_summary(&self, date: NaiveDate) -> Result<Option<(i64, String)>> {
+        latest_summary(&self.conn, date)
+    }
+
+    /// The dates that have a stored summary, on or after `from`.
+    pub fn summary_dates(&self, from: NaiveDate) -> Result<Vec<NaiveDate>> {
+        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT date FROM daily_summaries WHERE date >= ?1")?;
+        let rows = stmt.query_map([from.to_string()], |r| parsed(r, 0, "daily_summaries.date", date))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Correction requests of some staff, newest first (at most `limit`),
+    /// filtered in the query so that other units' requests never crowd
+    /// them out.
+    pub fn correction_requests(&self, staff: &[String], limit: usize) -> Result<Vec<RequestRow>> {
+        let nos = serde_json::to_string(staff).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.staff_no, r.at_ms, r.reason, d.approved, d.by_whom
              FROM correction_requests r LEFT JOIN correction_decisions d ON d.request_id = r.id
-             ORDER BY r.id DESC LIMIT 200",
+             WHERE r.staff_no IN (SELECT value FROM json_each(?1))
+             ORDER BY r.id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![nos, limit as i64], |r| {
             Ok(RequestRow {
                 id: r.get(0)?,
                 staff_no: r.get(1)?,
@@ -244,17 +327,14 @@ impl Store {
                 },
             })
         })?;
-        let all: Vec<RequestRow> = rows.collect::<rusqlite::Result<_>>()?;
-        Ok(all.into_iter().filter(|r| staff.contains(&r.staff_no)).collect())
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Leave records of some staff overlapping `[from, to)` local text, with their void state.
-    pub fn leave_records(&self, from: &str, to: &str) -> Result<Vec<(LeaveRow, String)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT l.id, l.staff_no, l.kind, l.from_local, l.to_local,
-                    EXISTS (SELECT 1 FROM leave_voids v WHERE v.leave_id = l.id), l.approved_by
-             FROM leave l WHERE l.to_local > ?1 AND l.from_local < ?2 ORDER BY l.from_local",
-        )?;
+    /// Leave records overlapping `[from, to)`, with their void state and approver.
+    pub fn leave_records(&self, from: Instant, to: Instant) -> Result<Vec<(LeaveRow, String)>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{LEAVE_SELECT} WHERE s.to_ms > ?1 AND s.from_ms < ?2 ORDER BY s.from_ms, l.id"
+        ))?;
         let rows = stmt.query_map(params![from, to], |r| Ok((leave_from_row(r)?, r.get(6)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -270,20 +350,46 @@ impl Store {
         Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
-    /// The newest punch instant stored, if any (the clock-jump check).
-    pub fn latest_punch_at(&self) -> Result<Option<Instant>> {
-        Ok(self.conn.query_row("SELECT max(at_ms) FROM punches", [], |r| r.get(0))?)
+    /// Whether leave recorded before instants were stored has none yet.
+    pub fn has_legacy_leave(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM leave l WHERE NOT EXISTS (SELECT 1 FROM leave_spans s WHERE s.leave_id = l.id))",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The newest instant of the kiosk's own scans (source `reader`), if
+    /// any: the clock-jump check is seeded from it, never from imports.
+    pub fn latest_scan_at(&self) -> Result<Option<Instant>> {
+        Ok(self.conn.query_row("SELECT max(at_ms) FROM punches WHERE source = 'reader'", [], |r| r.get(0))?)
+    }
+
+    /// The earliest instant the records speak of: the first punch, or the
+    /// first staff import. Days before it have nothing to close.
+    pub fn first_record_at(&self) -> Result<Option<Instant>> {
+        Ok(self.conn.query_row(
+            "SELECT min(t) FROM (SELECT min(at_ms) AS t FROM punches UNION ALL SELECT min(recorded_at) FROM staff_versions)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 }
 
-/// A leave row from `id, staff_no, kind, from_local, to_local, voided`.
+/// Leave with its instants and void state (`leave_from_row`'s columns),
+/// then the approver.
+const LEAVE_SELECT: &str = "SELECT l.id, l.staff_no, l.kind, s.from_ms, s.to_ms,
+        EXISTS (SELECT 1 FROM leave_voids v WHERE v.leave_id = l.id), l.approved_by
+    FROM leave l JOIN leave_spans s ON s.leave_id = l.id";
+
+/// A leave row from `id, staff_no, kind, from_ms, to_ms, voided`.
 fn leave_from_row(r: &Row<'_>) -> rusqlite::Result<LeaveRow> {
     Ok(LeaveRow {
         id: r.get(0)?,
         staff_no: r.get(1)?,
         kind: r.get(2)?,
-        from: parse_local(&r.get::<_, String>(3)?),
-        to: parse_local(&r.get::<_, String>(4)?),
+        from: r.get(3)?,
+        to: r.get(4)?,
         voided: r.get(5)?,
     })
 }
@@ -293,13 +399,20 @@ fn punch_from_row(r: &Row<'_>) -> rusqlite::Result<PunchRow> {
     let staff: Option<String> = r.get(2)?;
     let owner = match (card, staff) {
         (Some(c), _) => PunchOwner::Card(c),
-        (None, s) => PunchOwner::Staff(s.unwrap_or_default()),
+        (None, Some(s)) => PunchOwner::Staff(s),
+        (None, None) => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                2,
+                Type::Null,
+                Box::new(Malformed("malformed stored punch: neither card nor staff_no".into())),
+            ))
+        }
     };
     Ok(PunchRow {
         id: r.get(0)?,
         owner,
         at: r.get(3)?,
-        source: PunchSource::parse(&r.get::<_, String>(4)?),
+        source: parsed(r, 4, "punches.source", PunchSource::parse)?,
         clock_synced: r.get(5)?,
         voided: r.get(6)?,
     })

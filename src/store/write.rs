@@ -1,13 +1,15 @@
 //! Appending records, all-or-nothing, each hashed onto the record chain.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 use super::{Result, StoreError};
+use crate::model::Snapshot;
 use crate::model::{PunchOwner, PunchSource, Staff};
 use crate::rules::ClockSpan;
-use crate::time::Instant;
+use crate::time::{instant_to_local, Instant};
 
 /// The chained tables and the columns whose values a record's hash covers.
 const CHAINED: &[(&str, &str)] = &[
@@ -15,6 +17,7 @@ const CHAINED: &[(&str, &str)] = &[
     ("card_assignments", "card, staff_no, cards_from, made_on, recorded_at"),
     ("roster", "staff_no, date, start, end, recorded_at"),
     ("leave", "staff_no, kind, from_local, to_local, approved_by, note, recorded_at"),
+    ("leave_spans", "leave_id, from_ms, to_ms"),
     ("leave_voids", "leave_id, reason, by_whom, recorded_at"),
     ("punches", "card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at"),
     ("punch_voids", "punch_id, reason, by_whom, recorded_at"),
@@ -214,25 +217,35 @@ impl<'c> Writer<'c> {
         Ok(n == 1)
     }
 
+    /// Adds a leave or duty record for `[from, to)`. The instants are what
+    /// counts; the local texts (in `tz`, the person's zone when entered)
+    /// are kept for people and as the natural key: the same person, kind
+    /// and local times is one record, however often imported.
     #[allow(clippy::too_many_arguments)]
     pub fn add_leave(
         &mut self,
         staff_no: &str,
         kind: &str,
-        from: NaiveDateTime,
-        to: NaiveDateTime,
+        (from, to): (Instant, Instant),
+        tz: Tz,
         approved_by: &str,
         note: &str,
         now: Instant,
     ) -> Result<Inserted> {
-        let (f, t) = (from.format("%Y-%m-%d %H:%M").to_string(), to.format("%Y-%m-%d %H:%M").to_string());
+        if to <= from {
+            return Err(StoreError::Invalid(format!("leave of {staff_no} ends before it starts")));
+        }
+        let local = |t: Instant| instant_to_local(tz, t).format("%Y-%m-%d %H:%M").to_string();
+        let (f, t) = (local(from), local(to));
         let n = self.tx.execute(
             "INSERT OR IGNORE INTO leave (staff_no, kind, from_local, to_local, approved_by, note, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![staff_no, kind, f, t, approved_by, note, now],
         )?;
         if n == 1 {
-            return Ok(Inserted::New(self.inserted("leave")?));
+            let id = self.inserted("leave")?;
+            self.add_leave_span(id, from, to)?;
+            return Ok(Inserted::New(id));
         }
         let id = self.tx.query_row(
             "SELECT id FROM leave WHERE staff_no = ?1 AND kind = ?2 AND from_local = ?3 AND to_local = ?4",
@@ -240,6 +253,40 @@ impl<'c> Writer<'c> {
             |r| r.get(0),
         )?;
         Ok(Inserted::Existing(id))
+    }
+
+    fn add_leave_span(&mut self, leave_id: i64, from: Instant, to: Instant) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO leave_spans (leave_id, from_ms, to_ms) VALUES (?1, ?2, ?3)",
+            params![leave_id, from, to],
+        )?;
+        self.chain("leave_spans", leave_id)
+    }
+
+    /// Leave recorded before instants were stored (schema 2) gets its
+    /// instants once, from its local texts in the person's zone now
+    /// (`zone_of`); from then on a change of schedule never moves it.
+    /// Returns how many records were fixed.
+    pub fn pin_legacy_leave(&mut self, zone_of: impl Fn(&str) -> Tz) -> Result<usize> {
+        let legacy: Vec<(i64, String, String, String)> = self
+            .tx
+            .prepare(
+                "SELECT l.id, l.staff_no, l.from_local, l.to_local FROM leave l
+                 WHERE NOT EXISTS (SELECT 1 FROM leave_spans s WHERE s.leave_id = l.id) ORDER BY l.id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, staff_no, f, t) in &legacy {
+            let tz = zone_of(staff_no);
+            let at = |text: &str| {
+                crate::time::parse_local(text)
+                    .map(|l| crate::time::local_to_instant(tz, l))
+                    .map_err(|m| StoreError::Invalid(format!("leave {id}: malformed stored time: {m}")))
+            };
+            let (from, to) = (at(f)?, at(t)?);
+            self.add_leave_span(*id, from, to.max(from + 1))?;
+        }
+        Ok(legacy.len())
     }
 
     /// Records a punch; the same card (or person) at the same instant is one punch.
@@ -399,6 +446,17 @@ impl<'c> Writer<'c> {
     /// Reads inside the write (for checks that must see the rows added so far).
     pub fn conn(&self) -> &Connection {
         &self.tx
+    }
+
+    /// A snapshot read inside this write: what it sees cannot change
+    /// before the write commits (see [`crate::store::Store::snapshot`]).
+    pub fn snapshot(&self, from: Instant, to: Instant, dates: (NaiveDate, NaiveDate)) -> Result<Snapshot> {
+        super::read::snapshot(&self.tx, from, to, dates)
+    }
+
+    /// The latest stored revision of a day's summary, read inside this write.
+    pub fn latest_summary(&self, date: NaiveDate) -> Result<Option<(i64, String)>> {
+        super::read::latest_summary(&self.tx, date)
     }
 }
 

@@ -19,7 +19,7 @@ pub(super) fn refresh_admin(runner: &dyn Runner) {
             .unwrap_or_default();
         let size = svc.core.store().size_bytes();
         let synced = crate::clock::system_clock_synced();
-        let zh = svc.lang == Language::ZhCn;
+        let say = Say(svc.lang);
         let kind = svc.core.config().reader.kind.as_str();
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
             let a = ui.global::<AdminAdapter>();
@@ -33,21 +33,7 @@ pub(super) fn refresh_admin(runner: &dyn Runner) {
             let mut status = a.get_status().iter().collect::<Vec<_>>();
             let db = format!("{:.1} MB", size as f64 / 1_048_576.0);
             let version = env!("CARGO_PKG_VERSION");
-            let fixed = if zh {
-                vec![
-                    format!("读卡器类型：{kind}"),
-                    format!("时钟：{}", if synced { "已同步" } else { "未同步" }),
-                    format!("数据库：{db}"),
-                    format!("软件版本：{version}"),
-                ]
-            } else {
-                vec![
-                    format!("Reader kind: {kind}"),
-                    format!("Clock: {}", if synced { "synced" } else { "not synced" }),
-                    format!("Database: {db}"),
-                    format!("Version: {version}"),
-                ]
-            };
+            let fixed = say.device_status(kind, synced, &db, version);
             status.retain(|l| {
                 l.starts_with("读卡器：") || l.starts_with("Reader:") || l.contains("帧") || l.contains("frames")
             });
@@ -65,6 +51,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared, h
         let (w, sh) = (weak.clone(), shared.clone());
         admin.on_logout(move || {
             sh.borrow_mut().manager = None;
+            with_runner(sign_out);
             if let Some(ui) = w.upgrade() {
                 ui.global::<App>().set_screen(Screen::Idle);
             }
@@ -92,7 +79,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared, h
             if ui.global::<App>().get_screen() != Screen::Admin {
                 return;
             }
-            let zh = ui.global::<App>().get_zh();
+            let say = Say(lang(&ui));
             let a = ui.global::<AdminAdapter>();
             let mut status: Vec<SharedString> = a
                 .get_status()
@@ -105,15 +92,9 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared, h
             let st = state.map(|(s, d)| format!("{s:?} {d}")).unwrap_or_default();
             let scans = h.scans.load(Ordering::Relaxed);
             let dropped = h.dropped.load(Ordering::Relaxed);
-            status.insert(0, s(if zh { format!("读卡器：{st}") } else { format!("Reader: {st}") }));
-            status.insert(
-                1,
-                s(if zh {
-                    format!("刷卡 {scans} 次，丢弃坏帧 {dropped}")
-                } else {
-                    format!("{scans} scans, {dropped} bad frames dropped")
-                }),
-            );
+            let [state_line, counts_line] = say.reader_status(&st, scans, dropped);
+            status.insert(0, s(state_line));
+            status.insert(1, s(counts_line));
             a.set_status(model(status));
         });
         std::mem::forget(t);

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use slint::{ComponentHandle, Model, ModelRc};
+use slint::{ComponentHandle, Model, ModelRc, SharedString};
 
 use super::*;
 
@@ -11,7 +11,8 @@ pub(super) fn head_message(ui: &KioskWindow, msg: &str) {
     ui.global::<AdminAdapter>().set_message(s(msg));
 }
 
-/// Reloads the head's roster and the current tab's data.
+/// Reloads the head's roster and the current tab's data. A part that
+/// cannot be read says so in the head's message line.
 pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let roster = svc.roster(&unit);
@@ -20,38 +21,53 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
         let summary = svc.summary_text(&unit);
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
             let h = ui.global::<HeadAdapter>();
-            if let Ok((rows, counts)) = roster {
-                let mut st = sh.borrow_mut();
-                st.roster = rows.iter().map(|r| r.staff_no.clone()).collect();
-                let people: Vec<PersonLine> = rows
-                    .iter()
-                    .map(|r| PersonLine {
-                        staff_no: s(&r.staff_no),
-                        name: s(&r.name),
-                        state: s(&r.state),
-                        tone: tone(r.tone),
-                        punches: s(&r.punches),
-                        mark: st.marks.iter().find(|(n, _)| *n == r.staff_no).map_or(0, |m| m.1),
-                    })
-                    .collect();
-                h.set_people(model(people));
-                h.set_counts(s(counts));
+            let mut errors = Vec::new();
+            match roster {
+                Ok((rows, counts)) => {
+                    let mut st = sh.borrow_mut();
+                    st.roster = rows.iter().map(|r| r.staff_no.clone()).collect();
+                    let people: Vec<PersonLine> = rows
+                        .iter()
+                        .map(|r| PersonLine {
+                            staff_no: s(&r.staff_no),
+                            name: s(&r.name),
+                            state: s(&r.state),
+                            tone: tone(r.tone),
+                            punches: s(&r.punches),
+                            mark: st.marks.iter().find(|(n, _)| *n == r.staff_no).map_or(0, |m| m.1),
+                        })
+                        .collect();
+                    h.set_people(model(people));
+                    h.set_counts(s(counts));
+                }
+                Err(e) => errors.push(e.to_string()),
             }
             let lines = |v: Vec<crate::kiosk::service::Line>| -> ModelRc<RecordLine> {
                 model(
                     v.into_iter()
-                        .map(|l| RecordLine { id: l.id as i32, text: s(l.text), open: l.open, tone: tone(l.tone) })
+                        .map(|l| RecordLine {
+                            id: s(l.id.to_string()),
+                            text: s(l.text),
+                            open: l.open,
+                            tone: tone(l.tone),
+                        })
                         .collect(),
                 )
             };
-            if let Ok(v) = leave {
-                h.set_leave_records(lines(v));
+            match leave {
+                Ok(v) => h.set_leave_records(lines(v)),
+                Err(e) => errors.push(e.to_string()),
             }
-            if let Ok(v) = requests {
-                h.set_requests(lines(v));
+            match requests {
+                Ok(v) => h.set_requests(lines(v)),
+                Err(e) => errors.push(e.to_string()),
             }
-            if let Ok(t) = summary {
-                h.set_summary_text(s(t));
+            match summary {
+                Ok(t) => h.set_summary_text(s(t)),
+                Err(e) => errors.push(e.to_string()),
+            }
+            if !errors.is_empty() {
+                head_message(ui, &errors.join("; "));
             }
         })
     }));
@@ -61,7 +77,11 @@ pub(super) fn open_person(runner: &dyn Runner, staff_no: String) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let p = svc.person(&staff_no);
         Box::new(move |ui: &KioskWindow, _sh: &Shared| {
-            let Ok(Some(p)) = p else { return };
+            let p = match p {
+                Ok(Some(p)) => p,
+                Ok(None) => return,
+                Err(e) => return head_message(ui, &e.to_string()),
+            };
             let h = ui.global::<HeadAdapter>();
             h.set_person_title(s(&p.title));
             h.set_person_figures(s(&p.figures));
@@ -70,7 +90,7 @@ pub(super) fn open_person(runner: &dyn Runner, staff_no: String) {
                 p.punches
                     .iter()
                     .map(|x| PunchLine {
-                        id: x.id as i32,
+                        id: s(x.id.to_string()),
                         time: s(&x.time),
                         meaning: s(&x.meaning),
                         flags: s(&x.flags),
@@ -82,11 +102,16 @@ pub(super) fn open_person(runner: &dyn Runner, staff_no: String) {
     }));
 }
 
+/// A record id from the screen (ids are i64, carried as text).
+fn record_id(text: &SharedString) -> Option<i64> {
+    text.parse().ok()
+}
+
 /// A head/admin job that ends in a message and a refresh.
 pub(super) fn manage(
     runner: &dyn Runner,
     shared: &Shared,
-    f: impl FnOnce(&mut Service<'_>, &str) -> Result<String, crate::store::StoreError> + Send + 'static,
+    f: impl FnOnce(&mut Service<'_>, &str) -> crate::kiosk::service::Result<String> + Send + 'static,
 ) {
     let Some((who, _, unit, role)) = shared.borrow().manager.clone() else { return };
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
@@ -108,6 +133,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         let (w, sh) = (weak.clone(), shared.clone());
         head.on_logout(move || {
             sh.borrow_mut().manager = None;
+            with_runner(sign_out);
             if let Some(ui) = w.upgrade() {
                 ui.global::<App>().set_screen(Screen::Idle);
             }
@@ -185,14 +211,22 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     }
     {
         let (sh, r) = (shared.clone(), runner.clone());
-        head.on_revoke_leave(move |id| manage(&*r, &sh, move |svc, who| svc.revoke_leave(who, i64::from(id))));
+        head.on_revoke_leave(move |id| {
+            if let Some(id) = record_id(&id) {
+                manage(&*r, &sh, move |svc, who| svc.revoke_leave(who, id));
+            }
+        });
     }
     {
         let (sh, r) = (shared.clone(), runner.clone());
-        head.on_decide(move |id, approve| manage(&*r, &sh, move |svc, who| svc.decide(who, i64::from(id), approve)));
+        head.on_decide(move |id, approve| {
+            if let Some(id) = record_id(&id) {
+                manage(&*r, &sh, move |svc, who| svc.decide(who, id, approve));
+            }
+        });
     }
-    let reason_text =
-        |i: i32| ["忘打卡", "设备故障", "外出办事", "刷错卡"].get(i as usize).copied().unwrap_or("忘打卡").to_string();
+    let reasons = Say(Language::ZhCn).correction_reasons();
+    let reason_text = move |i: i32| reasons.get(i as usize).copied().unwrap_or(reasons[0]).to_string();
     {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_add_punch(move |i, minutes, reason| {
@@ -209,7 +243,8 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_void_punch(move |id, reason| {
             let why = reason_text(reason);
-            manage(&*r, &sh, move |svc, who| svc.void_punch(who, i64::from(id), &why));
+            let Some(id) = record_id(&id) else { return };
+            manage(&*r, &sh, move |svc, who| svc.void_punch(who, id, &why));
             let Some(ui) = w.upgrade() else { return };
             let sel = ui.global::<HeadAdapter>().get_selected();
             let no = sh.borrow().roster.get(sel.max(0) as usize).cloned();

@@ -14,26 +14,30 @@ mod result;
 
 use admin::refresh_admin;
 use head::{manage, refresh_head};
-pub use idle::{show_clock, show_reader, show_status};
+pub use idle::{show_clock, show_fault, show_reader, show_status};
 use month::open_month;
 use result::result_done;
 pub use result::{scan, show_result};
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
+use crate::clock::Clock;
 use crate::config::{Config, Language};
-use crate::kiosk::service::{LeaveSpan, PinOutcome, Service};
+use crate::kiosk::event_loop::{self, Input, Listener};
+use crate::kiosk::service::{LeaveSpan, Service};
 use crate::kiosk::Core;
 use crate::live::LiveEvent;
 use crate::model::Role;
-use crate::reader::{ReaderEvent, ReaderHealth, ReaderState};
+use crate::pin::Outcome as PinOutcome;
+use crate::reader::{ReaderHandle, ReaderHealth, ReaderState};
 use crate::store::Store;
-use crate::words;
+use crate::words::{self, Say};
 
 slint::include_modules!();
 
@@ -52,15 +56,30 @@ pub trait Runner {
     fn run(&self, job: Job);
 }
 
-/// Runs jobs on the worker thread that owns the store.
+/// Runs jobs on the kiosk loop's thread (the only thread that touches the
+/// store); each answer is applied on the UI thread.
 pub struct ThreadRunner {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Input>,
+    ui: slint::Weak<KioskWindow>,
 }
 
 impl Runner for ThreadRunner {
     fn run(&self, job: Job) {
-        let _ = self.tx.send(job);
+        let ui = self.ui.clone();
+        let call: event_loop::Call = Box::new(move |svc: &mut Service<'_>| post(&ui, job(svc)));
+        let _ = self.tx.send(Input::Call(call));
     }
+}
+
+/// Applies an update on the UI thread (from any thread).
+fn post(ui: &slint::Weak<KioskWindow>, u: UiUpdate) {
+    let _ = ui.upgrade_in_event_loop(move |ui| SHARED.with(|sh| u(&ui, sh)));
+}
+
+/// The screen as a listener of the kiosk loop: scans and reader faults
+/// become the result screen, reader states the idle screen's mark.
+pub struct ScreenFront {
+    ui: slint::Weak<KioskWindow>,
 }
 
 /// Runs jobs at once on the calling thread (headless tests and screenshots).
@@ -181,6 +200,7 @@ pub fn wire(
 pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::time::Instant, tz: chrono_tz::Tz) {
     let screen = ui.global::<App>().get_screen();
     let mut done = false;
+    let mut signed_out = false;
     {
         let mut st = shared.borrow_mut();
         if screen == Screen::Result {
@@ -191,7 +211,7 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::time::Instant, tz: 
         if st.manager.is_some() || matches!(screen, Screen::Month | Screen::Pin) {
             st.idle_seconds += 1;
             if st.idle_seconds >= MANAGE_IDLE_SECONDS {
-                st.manager = None;
+                signed_out = st.manager.take().is_some();
                 st.idle_seconds = 0;
                 st.back_to = None;
                 if screen != Screen::Result {
@@ -200,14 +220,153 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::time::Instant, tz: 
             }
         }
     }
+    if signed_out {
+        with_runner(sign_out);
+    }
     if done {
         result_done(ui, shared);
     }
     show_clock(ui, now, tz);
 }
 
-/// Runs the kiosk with its touchscreen. The worker thread owns the store
-/// and the reader's events; the UI thread only shows.
+impl Listener for ScreenFront {
+    fn event(&mut self, e: &LiveEvent, svc: &mut Service<'_>) -> Result<(), String> {
+        let u: UiUpdate = match e {
+            LiveEvent::Punch { .. }
+            | LiveEvent::Duplicate { .. }
+            | LiveEvent::UnknownCard { .. }
+            | LiveEvent::NotRecorded { .. } => {
+                let v = svc.describe(e.clone());
+                Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v))
+            }
+            LiveEvent::Reader { state, .. } => {
+                eprintln!("{}", e.to_line());
+                let state = *state;
+                // A reader fault is told on screen, like a scan.
+                let fault = (state != ReaderState::Connected).then(|| svc.describe(e.clone()));
+                Box::new(move |ui: &KioskWindow, sh: &Shared| {
+                    show_reader(ui, state);
+                    if let Some(v) = fault {
+                        show_result(ui, sh, &v);
+                    }
+                })
+            }
+            LiveEvent::DayClosed { .. } | LiveEvent::Ready { .. } => {
+                eprintln!("{}", e.to_line());
+                return Ok(());
+            }
+        };
+        post(&self.ui, u);
+        Ok(())
+    }
+}
+
+/// The running kiosk behind a window: its reader and its loop thread.
+/// Dropping it stops the reader; the loop ends when the window's runner
+/// and the reader are gone.
+pub struct Kiosk {
+    pub runner: Rc<dyn Runner>,
+    pub health: Arc<ReaderHealth>,
+    _reader: ReaderHandle,
+}
+
+/// Starts the kiosk's production path for a window: the reader thread and
+/// the kiosk loop on its own thread (the only one that touches the store),
+/// the window's callbacks wired to it. If the store cannot be used, the
+/// window says so in red (and every scan is told "not recorded") while the
+/// loop tries again every few seconds.
+pub fn start(
+    ui: &KioskWindow,
+    config: &'static Config,
+    store: Store,
+    clock: impl Fn() -> Box<dyn Clock> + Send + 'static,
+) -> Result<Kiosk, String> {
+    let tz = config.default_schedule().tz;
+    let (tx, rx) = mpsc::channel::<Input>();
+    let reader = crate::reader::start(&config.reader, tx.clone()).map_err(|e| format!("reader: {e}"))?;
+    let health = reader.health.clone();
+    let weak = ui.as_weak();
+    let path = store.path().to_path_buf();
+    std::thread::Builder::new()
+        .name("kiosk".into())
+        .spawn(move || kiosk_thread(config, store, path, clock, rx, weak))
+        .map_err(|e| e.to_string())?;
+    let runner: Rc<dyn Runner> = Rc::new(ThreadRunner { tx, ui: ui.as_weak() });
+    let shared = SHARED.with(|s| s.clone());
+    wire(ui, runner.clone(), shared, Some(health.clone()), tz);
+    Ok(Kiosk { runner, health, _reader: reader })
+}
+
+/// How long the loop waits before it tries an unusable store again.
+const STORE_RETRY: Duration = Duration::from_secs(5);
+
+fn kiosk_thread(
+    config: &'static Config,
+    store: Store,
+    path: PathBuf,
+    clock: impl Fn() -> Box<dyn Clock>,
+    rx: mpsc::Receiver<Input>,
+    weak: slint::Weak<KioskWindow>,
+) {
+    let mut store = Some(store);
+    loop {
+        let opened = match store.take() {
+            Some(s) => Ok(s),
+            None => Store::open(&path),
+        };
+        match opened.and_then(|s| Core::new(config, s, clock())) {
+            Ok(core) => {
+                post(&weak, Box::new(|ui: &KioskWindow, _| show_fault(ui, "")));
+                let mut svc = Service::new(core);
+                if let Err(e) = event_loop::run(&mut svc, &rx, &mut [&mut ScreenFront { ui: weak.clone() }]) {
+                    eprintln!("kiosk: {e}");
+                }
+                return;
+            }
+            Err(e) => {
+                let detail = e.to_string();
+                eprintln!("kiosk: the store cannot be used: {detail}");
+                let say = Say(config.language);
+                let banner = say.store_unavailable(&detail);
+                post(&weak, Box::new(move |ui: &KioskWindow, _| show_fault(ui, &banner)));
+                // Until it can be used: every scan is told it was not recorded.
+                let until = std::time::Instant::now() + STORE_RETRY;
+                while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+                    match rx.recv_timeout(left) {
+                        Ok(Input::Reader(crate::reader::ReaderEvent::Card(card))) => {
+                            let (name, headline) = say.not_recorded();
+                            let v = crate::kiosk::service::ScanView {
+                                event: LiveEvent::NotRecorded {
+                                    at: String::new(),
+                                    card: card.clone(),
+                                    detail: detail.clone(),
+                                },
+                                staff_no: None,
+                                name,
+                                time: String::new(),
+                                headline,
+                                detail: detail.clone(),
+                                tone: words::Tone::Bad,
+                                role: None,
+                                card,
+                            };
+                            post(&weak, Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)));
+                        }
+                        Ok(Input::Reader(crate::reader::ReaderEvent::State(state, _))) => {
+                            post(&weak, Box::new(move |ui: &KioskWindow, _| show_reader(ui, state)));
+                        }
+                        Ok(Input::Call(_)) => {}
+                        Err(mpsc::RecvTimeoutError::Timeout) => break,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs the kiosk with its touchscreen. The kiosk loop's thread owns the
+/// store and the reader's events; the UI thread only shows.
 pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(), String> {
     let ui = KioskWindow::new().map_err(|e| format!("cannot open a window: {e} (no display? use --headless)"))?;
     let app = ui.global::<App>();
@@ -217,74 +376,9 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     let size = ui.window().size();
     ui.global::<Theme>().set_compact(size.width < 1000);
     let tz = config.default_schedule().tz;
-
-    let (reader_tx, reader_rx) = mpsc::channel::<ReaderEvent>();
-    // The demo's reader is `simulated`: ids typed on stdin, besides the on-screen strip.
-    let reader = Some(crate::reader::start(&config.reader, reader_tx).map_err(|e| format!("reader: {e}"))?);
-    let health = reader.as_ref().map(|r| r.health.clone());
-
-    let (job_tx, job_rx) = mpsc::channel::<Job>();
-    let weak = ui.as_weak();
-    // The worker: the only thread that touches the store.
-    std::thread::Builder::new()
-        .name("kiosk".into())
-        .spawn(move || {
-            let core = match Core::new(config, store, Box::new(crate::clock::SystemClock)) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("kiosk: {e}");
-                    return;
-                }
-            };
-            let mut svc = Service::new(core);
-            let post = |w: &slint::Weak<KioskWindow>, u: UiUpdate| {
-                let _ = w.upgrade_in_event_loop(move |ui| {
-                    SHARED.with(|sh| u(&ui, sh));
-                });
-            };
-            loop {
-                for e in svc.core.tick().unwrap_or_default() {
-                    eprintln!("{}", e.to_line());
-                }
-                while let Ok(ev) = reader_rx.try_recv() {
-                    let u: UiUpdate = match ev {
-                        ReaderEvent::Card(id) => match svc.scan(&id) {
-                            Ok(v) => Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)),
-                            Err(e) => {
-                                eprintln!("store: {e}");
-                                continue;
-                            }
-                        },
-                        ReaderEvent::State(state, detail) => {
-                            eprintln!("reader: {state:?} {detail}");
-                            let event = svc.core.reader(state, detail);
-                            let fault = (state != ReaderState::Connected).then(|| svc.describe(event).ok()).flatten();
-                            Box::new(move |ui: &KioskWindow, sh: &Shared| {
-                                show_reader(ui, state);
-                                // A reader fault is told on screen, like a scan.
-                                if let Some(v) = fault {
-                                    show_result(ui, sh, &v);
-                                }
-                            })
-                        }
-                    };
-                    post(&weak, u);
-                }
-                match job_rx.recv_timeout(Duration::from_millis(20)) {
-                    Ok(job) => post(&weak, job(&mut svc)),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                }
-                if let Err(e) = svc.core.maintenance() {
-                    eprintln!("store: {e}");
-                }
-            }
-        })
-        .map_err(|e| e.to_string())?;
-
-    let runner: Rc<dyn Runner> = Rc::new(ThreadRunner { tx: job_tx });
+    let kiosk = start(&ui, config, store, || Box::new(crate::clock::SystemClock))?;
+    let runner = kiosk.runner.clone();
     let shared = SHARED.with(|s| s.clone());
-    wire(&ui, runner.clone(), shared.clone(), health, tz);
     show_clock(&ui, chrono::Utc::now().timestamp_millis(), tz);
     show_status(&ui, crate::clock::system_clock_synced(), true, config.central.is_some());
     if demo {
@@ -313,7 +407,7 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
         });
     }
     ui.run().map_err(|e| e.to_string())?;
-    drop(reader);
+    drop(kiosk);
     Ok(())
 }
 
@@ -322,6 +416,14 @@ thread_local! {
     static SHARED: Shared = Rc::new(RefCell::new(Session::default()));
     /// The UI thread's runner, for updates that start further jobs.
     static RUNNER: RefCell<Option<Rc<dyn Runner>>> = const { RefCell::new(None) };
+}
+
+/// Ends head or admin mode in the service too.
+pub(crate) fn sign_out(runner: &dyn Runner) {
+    runner.run(Box::new(|svc: &mut Service<'_>| -> UiUpdate {
+        svc.sign_out();
+        Box::new(|_: &KioskWindow, _: &Shared| {})
+    }));
 }
 
 /// Runs `f` with the UI thread's runner (set by [`wire`]).

@@ -25,12 +25,7 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
         })
         .collect();
     a.set_days(model(days));
-    let zh = lang(ui) == Language::ZhCn;
-    let reasons: Vec<SharedString> = if zh {
-        vec![s("忘打卡"), s("外出办事"), s("设备故障")]
-    } else {
-        vec![s("Forgot"), s("On business"), s("Reader fault")]
-    };
+    let reasons: Vec<SharedString> = Say(lang(ui)).request_reasons().iter().map(s).collect();
     a.set_reasons(model(reasons));
     shared.borrow_mut().month_days = m.days.iter().map(|d| d.date).collect();
     ui.global::<App>().set_screen(Screen::Month);
@@ -39,10 +34,11 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
 pub(super) fn open_month(runner: &dyn Runner, staff_no: String) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let m = svc.month(&staff_no);
-        Box::new(move |ui: &KioskWindow, sh: &Shared| {
-            if let Ok(Some(m)) = m {
-                show_month(ui, sh, &m)
-            }
+        Box::new(move |ui: &KioskWindow, sh: &Shared| match m {
+            Ok(Some(m)) => show_month(ui, sh, &m),
+            Ok(None) => {}
+            // Said on the result screen the person is looking at.
+            Err(e) => ui.global::<ResultAdapter>().set_detail(s(e.to_string())),
         })
     }));
 }
@@ -68,12 +64,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             };
             drop(st);
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-                let zh = svc.lang == Language::ZhCn;
-                let reasons = if zh {
-                    ["忘打卡", "外出办事", "设备故障"]
-                } else {
-                    ["Forgot", "On business", "Reader fault"]
-                };
+                let reasons = Say(svc.lang).request_reasons();
                 let why = reasons.get(reason as usize).copied().unwrap_or(reasons[0]);
                 let msg =
                     svc.request_correction(&no, date, minutes.max(0) as u32, why).unwrap_or_else(|e| e.to_string());

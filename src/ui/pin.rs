@@ -49,7 +49,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
                 let outcome = svc.login(&no, &code);
                 let staff = svc.staff(&no).ok().flatten();
-                let zh = svc.lang == Language::ZhCn;
+                let say = Say(svc.lang);
                 let tz = svc.core.config().default_schedule().tz;
                 Box::new(move |ui: &KioskWindow, sh: &Shared| {
                     let p = ui.global::<PinAdapter>();
@@ -79,19 +79,11 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                                 with_runner(|r| refresh_head(r, unit));
                             }
                         }
-                        Ok(PinOutcome::Wrong { left }) => p.set_message(s(if zh {
-                            format!("PIN 错误，还可尝试 {left} 次")
-                        } else {
-                            format!("Wrong PIN: {left} tries left")
-                        })),
+                        Ok(PinOutcome::Wrong { left }) => p.set_message(s(say.pin_wrong(left))),
                         Ok(PinOutcome::Locked { until }) => {
                             p.set_locked(true);
-                            let t = crate::time::instant_to_local(tz, until).format("%H:%M");
-                            p.set_message(s(if zh {
-                                format!("输错 5 次，已锁定至 {t}")
-                            } else {
-                                format!("5 wrong PINs: locked until {t}")
-                            }));
+                            let t = crate::time::instant_to_local(tz, until).format("%H:%M").to_string();
+                            p.set_message(s(say.pin_locked(&t)));
                         }
                         Err(e) => p.set_message(s(e.to_string())),
                     }

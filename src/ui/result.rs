@@ -42,33 +42,12 @@ pub(super) fn result_done(ui: &KioskWindow, shared: &Shared) {
     }
 }
 
-/// A scan (from the reader or the demo strip).
+/// A scan from the demo strip or a keyboard typed into the window: the
+/// same scan as the reader's, on the kiosk loop's thread.
 pub fn scan(runner: &dyn Runner, card: String) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-        match svc.scan(&card) {
-            Ok(v) => Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)),
-            Err(e) => {
-                let msg = e.to_string();
-                Box::new(move |ui: &KioskWindow, sh: &Shared| {
-                    let v = crate::kiosk::service::ScanView {
-                        event: LiveEvent::UnknownCard { at: String::new(), card: String::new() },
-                        staff_no: None,
-                        name: "dutyclock".into(),
-                        time: String::new(),
-                        headline: if lang(ui) == Language::ZhCn {
-                            "未能保存，请重新刷卡".into()
-                        } else {
-                            "Not saved: scan again".into()
-                        },
-                        detail: msg,
-                        tone: words::Tone::Bad,
-                        role: None,
-                        card: String::new(),
-                    };
-                    show_result(ui, sh, &v)
-                })
-            }
-        }
+        let v = svc.scan(&card);
+        Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v))
     }));
 }
 

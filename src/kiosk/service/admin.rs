@@ -1,0 +1,36 @@
+//! Admin mode: enrolling unknown cards (their earlier scans attach, R3).
+
+use super::{hm, Power, Result, Service};
+use crate::model::PunchOwner;
+
+impl Service<'_> {
+    /// Unknown cards seen today (newest first), for enrolment.
+    pub fn unknown_cards(&mut self) -> Result<Vec<(String, String)>> {
+        let now = self.core.now();
+        let tz = self.config().default_schedule().tz;
+        let today = self.config().default_schedule().attendance_day(now);
+        let att = self.core.attendance()?;
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for p in att.unknown_card_punches(today).into_iter().rev() {
+            if let PunchOwner::Card(c) = &p.owner {
+                if !seen.iter().any(|(x, _)| x == c) {
+                    seen.push((c.clone(), hm(tz, p.at)));
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Enrolls a card to a person of the kiosk's units: its earlier punches attach (R3).
+    pub fn enroll(&mut self, admin: &str, card: &str, staff_no: &str) -> Result<String> {
+        self.authorize(admin, Power::Enroll, &[staff_no])?;
+        let now = self.core.now();
+        let made_on = self.config().default_schedule().attendance_day(now);
+        let (a, c, no) = (admin.to_string(), card.to_string(), staff_no.to_string());
+        self.core.write(|w| {
+            w.assign_card(&c, &no, None, made_on, now)?;
+            w.log_action(&a, "enroll", &format!("{c} → {no}"), now)
+        })?;
+        Ok(self.say().enrolled(card, staff_no))
+    }
+}

@@ -1,0 +1,402 @@
+//! Section head mode: the unit's roster live, a person's day with why,
+//! leave and duty, spot checks (查岗), corrections (补卡, voids, requests)
+//! and the unit's summaries. Every write is authorised (signed in, a head,
+//! the person in the head's unit) and stored with its `actions` row in one
+//! transaction.
+
+use std::collections::HashMap;
+
+use chrono::NaiveTime;
+
+use super::{hm, Power, Result, Service, ServiceError};
+use crate::model::{PunchOwner, PunchSource};
+use crate::rules::{Outcome, Status, Verdict};
+use crate::store::VoidTarget;
+use crate::time::{instant_to_local, local_to_instant};
+use crate::words::{Grace, Refusal, Tone};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRow {
+    pub staff_no: String,
+    pub name: String,
+    pub state: String,
+    pub tone: Tone,
+    pub punches: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PunchView {
+    pub id: i64,
+    pub time: String,
+    pub meaning: String,
+    pub flags: String,
+    pub voided: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonView {
+    pub staff_no: String,
+    pub title: String,
+    pub figures: String,
+    pub why: Vec<String>,
+    pub punches: Vec<PunchView>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub id: i64,
+    pub text: String,
+    pub open: bool,
+    pub tone: Tone,
+}
+
+/// Whole day, morning or afternoon (the day's first or last session), or
+/// exact times (minutes after midnight; an end before the start is the
+/// next calendar day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveSpan {
+    Day,
+    Morning,
+    Afternoon,
+    Between(u32, u32),
+}
+
+/// How many correction requests the head's list shows.
+const REQUESTS_SHOWN: usize = 200;
+
+impl Service<'_> {
+    /// Today's roster of a unit, live: each person's state in the same
+    /// words as their scan result and their day's record.
+    pub fn roster(&mut self, unit: &str) -> Result<(Vec<PersonRow>, String)> {
+        let say = self.say();
+        let now = self.core.now();
+        let att = self.core.attendance()?;
+        let mut rows = Vec::new();
+        let (mut expected, mut present, mut late, mut missing, mut away) = (0, 0, 0, 0, 0);
+        for s in att.people(Some(unit)) {
+            let sched = att.schedule(s);
+            let d = att.day(s, sched.attendance_day(now));
+            let f = &d.record.figures;
+            let on_leave = matches!(d.record.status, Status::Leave | Status::Duty);
+            // On leave or duty right now (the session under way is excused)?
+            let current = d.plan.sessions.iter().position(|x| x.window.contains(now));
+            let away_now = current
+                .and_then(|i| d.record.sessions.get(i))
+                .filter(|r| r.outcome == Outcome::Excused)
+                .map(|r| if r.figures.leave_minutes > 0 { Status::Leave } else { Status::Duty });
+            let (state, tone) = if !d.obligated {
+                (say.rest(), Tone::Neutral)
+            } else if on_leave {
+                (say.status(d.record.status).to_string(), Tone::Info)
+            } else if let Some(st) = away_now.filter(|_| d.accepted.is_empty() || d.record.status == Status::Pending) {
+                (say.status(st).to_string(), Tone::Info)
+            } else if d.accepted.is_empty() {
+                if d.record.status == Status::Absent || f.absent_sessions > 0 {
+                    (say.absent(), Tone::Bad)
+                } else {
+                    (say.not_in_yet(), Tone::Bad)
+                }
+            } else if matches!(d.record.status, Status::Pending | Status::Normal) {
+                // Nothing counted yet: where the person is by their last
+                // punch, and a missing clock-in as the scan told it.
+                let last = *d.accepted.last().unwrap_or(&now);
+                let live = d.live(last);
+                let first_of_session = d
+                    .plan
+                    .sessions
+                    .iter()
+                    .find(|x| x.window.contains(last))
+                    .and_then(|x| d.accepted.iter().copied().find(|&t| x.window.contains(t)));
+                if first_of_session.is_some_and(|t| d.live(t).missing_in) {
+                    (say.missing_in(), Tone::Bad)
+                } else {
+                    say.whereabouts(live.meaning)
+                }
+            } else {
+                say.day_state(&d.record)
+            };
+            if d.obligated {
+                expected += 1;
+                present += u32::from(!d.accepted.is_empty());
+                late += u32::from(f.late_count > 0);
+                missing += u32::from(d.accepted.is_empty() && !on_leave);
+                away += u32::from(on_leave);
+            }
+            let state = if att.rostered(s, d.date) { say.on_roster(&state) } else { state };
+            rows.push(PersonRow {
+                staff_no: s.staff_no.clone(),
+                name: s.name.clone(),
+                state,
+                tone,
+                punches: d.accepted.iter().map(|&t| hm(sched.tz, t)).collect::<Vec<_>>().join(" "),
+            });
+        }
+        Ok((rows, say.roster_counts(expected, present, late, missing, away)))
+    }
+
+    /// One person's day: punches with what each meant, figures, and why.
+    pub fn person(&mut self, staff_no: &str) -> Result<Option<PersonView>> {
+        let say = self.say();
+        let now = self.core.now();
+        let att = self.core.attendance()?;
+        let Some(s) = att.staff_member(staff_no) else { return Ok(None) };
+        let sched = att.schedule(s);
+        let d = att.day(s, sched.attendance_day(now));
+        let punches = d
+            .punches
+            .iter()
+            .map(|p| {
+                let meaning = match p.verdict {
+                    Verdict::Accepted => say.meaning(d.live(p.row.at).meaning).to_string(),
+                    Verdict::Duplicate => say.duplicate_word(),
+                    Verdict::Voided => say.voided_word(),
+                };
+                let mut flags = Vec::new();
+                if p.added() {
+                    flags.push(say.added_flag());
+                }
+                if p.row.clock_synced == Some(false) {
+                    flags.push(say.unsynced_flag());
+                }
+                PunchView {
+                    id: p.row.id,
+                    time: instant_to_local(sched.tz, p.row.at).format("%H:%M:%S").to_string(),
+                    meaning,
+                    flags: flags.join(" "),
+                    voided: p.verdict == Verdict::Voided,
+                }
+            })
+            .collect();
+        Ok(Some(PersonView {
+            staff_no: s.staff_no.clone(),
+            title: format!("{} {} · {}", s.staff_no, s.name, say.status(d.record.status)),
+            figures: say.person_figures(&d.record.figures),
+            why: say.why(&d.record, Grace::from(&sched.thresholds), sched.tz),
+            punches,
+        }))
+    }
+
+    /// Enters leave or duty for today (the person's attendance day, in
+    /// their schedule's zone): whole day, morning, afternoon or exact times.
+    pub fn add_leave(&mut self, head: &str, staff_no: &str, kind: &str, span: LeaveSpan) -> Result<String> {
+        let say = self.say();
+        self.authorize(head, Power::ManageUnit, &[staff_no])?;
+        let now = self.core.now();
+        let att = self.core.attendance()?;
+        let s = att.staff_member(staff_no).ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
+        let sched = att.schedule(s);
+        let date = sched.attendance_day(now);
+        let plan = att.plan_for(s, date);
+        let (Some(first), Some(last)) = (plan.sessions.first(), plan.sessions.last()) else {
+            return Err(ServiceError::Refused(say.no_sessions()));
+        };
+        let (from, to) = match span {
+            LeaveSpan::Day => (plan.day.start, plan.day.end - 60_000),
+            LeaveSpan::Morning => (first.span.start, first.span.end),
+            LeaveSpan::Afternoon => (last.span.start, last.span.end),
+            LeaveSpan::Between(a, b) => {
+                if a == b {
+                    return Err(ServiceError::Refused(say.same_start_and_end()));
+                }
+                let at = |m: u32, next: bool| {
+                    let d = if next { date + chrono::Duration::days(1) } else { date };
+                    local_to_instant(sched.tz, d.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(m)))
+                };
+                (at(a, false), at(b, b < a))
+            }
+        };
+        let tz = sched.tz;
+        let name = s.name.clone();
+        let (no, kind_s, head_s) = (staff_no.to_string(), kind.to_string(), head.to_string());
+        let detail = format!(
+            "{no} {kind_s} {}–{}",
+            instant_to_local(tz, from).format("%Y-%m-%d %H:%M"),
+            instant_to_local(tz, to).format("%Y-%m-%d %H:%M")
+        );
+        self.core.write(|w| {
+            w.add_leave(&no, &kind_s, (from, to), tz, &head_s, "kiosk", now)?;
+            w.log_action(&head_s, "leave", &detail, now)
+        })?;
+        Ok(say.leave_recorded(&name, kind))
+    }
+
+    /// Today's leave and duty of a unit (revoked ones stay visible as such).
+    pub fn leave_lines(&mut self, unit: &str) -> Result<Vec<Line>> {
+        let say = self.say();
+        let now = self.core.now();
+        let att = self.core.attendance()?;
+        let day = att.config().default_schedule();
+        let today = day.attendance_day(now);
+        let (from, to) = (day.day_start(today), day.day_start(today + chrono::Duration::days(2)));
+        let people: HashMap<String, (String, chrono_tz::Tz)> = att
+            .people(Some(unit))
+            .into_iter()
+            .map(|s| (s.staff_no.clone(), (s.name.clone(), att.schedule(s).tz)))
+            .collect();
+        let rows = self.core.store().leave_records(from, to)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(l, by)| {
+                let (name, tz) = people.get(&l.staff_no)?;
+                let span = format!(
+                    "{}–{}",
+                    instant_to_local(*tz, l.from).format("%m-%d %H:%M"),
+                    instant_to_local(*tz, l.to).format("%H:%M")
+                );
+                let state = if l.voided { say.revoked_mark() } else { String::new() };
+                Some(Line {
+                    id: l.id,
+                    text: format!("{name} {} {span} {by}{state}", l.kind),
+                    open: !l.voided,
+                    tone: Tone::Info,
+                })
+            })
+            .collect())
+    }
+
+    /// 销假: revokes a leave record of the head's unit.
+    pub fn revoke_leave(&mut self, head: &str, id: i64) -> Result<String> {
+        let say = self.say();
+        let owner =
+            self.core.store().leave_owner(id)?.ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
+        self.authorize(head, Power::ManageUnit, &[&owner])?;
+        let now = self.core.now();
+        let h = head.to_string();
+        self.core.write(|w| {
+            w.void(VoidTarget::Leave, id, "销假", &h, now)?;
+            w.log_action(&h, "revoke leave", &id.to_string(), now)
+        })?;
+        Ok(say.leave_revoked())
+    }
+
+    /// A spot check (查岗) of the marked people, at this instant, with a note.
+    pub fn spot_check(&mut self, head: &str, marks: &[(String, bool)], note: &str) -> Result<String> {
+        let say = self.say();
+        let targets: Vec<&str> = marks.iter().map(|(no, _)| no.as_str()).collect();
+        self.authorize(head, Power::ManageUnit, &targets)?;
+        let now = self.core.now();
+        let (h, n) = (head.to_string(), note.to_string());
+        let count = marks.len();
+        self.core.write(|w| {
+            for (no, present) in marks {
+                w.add_spot_check(no, now, *present, &h, &n, now)?;
+            }
+            w.log_action(&h, "spot check", &format!("{count} people"), now)
+        })?;
+        Ok(say.spot_check_recorded(count))
+    }
+
+    /// Adds a missing punch (补卡) at `minutes` after midnight of the
+    /// person's attendance day today, in their schedule's zone.
+    pub fn add_punch(&mut self, head: &str, staff_no: &str, minutes: u32, reason: &str) -> Result<String> {
+        let say = self.say();
+        self.authorize(head, Power::ManageUnit, &[staff_no])?;
+        let now = self.core.now();
+        let staff = self.staff_member(staff_no)?;
+        let sched = self.config().schedule(&staff.schedule);
+        let today = sched.attendance_day(now);
+        let at =
+            local_to_instant(sched.tz, today.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(minutes)));
+        let (h, no, r) = (head.to_string(), staff_no.to_string(), reason.to_string());
+        self.core.write(|w| {
+            w.add_punch(&PunchOwner::Staff(no.clone()), at, PunchSource::Correction, None, Some((&r, &h)), now)?;
+            w.log_action(&h, "add punch", &format!("{no} {at}"), now)
+        })?;
+        Ok(say.punch_added(&hm(sched.tz, at)))
+    }
+
+    /// Voids a punch of someone in the head's unit.
+    pub fn void_punch(&mut self, head: &str, id: i64, reason: &str) -> Result<String> {
+        let say = self.say();
+        let unknown = || ServiceError::Refused(say.refused(Refusal::Unknown));
+        let row = self.core.store().punch(id)?.ok_or_else(unknown)?;
+        let owner = self.core.attendance()?.owner(&row).ok_or_else(unknown)?;
+        self.authorize(head, Power::ManageUnit, &[&owner])?;
+        let now = self.core.now();
+        let (h, r) = (head.to_string(), reason.to_string());
+        self.core.write(|w| {
+            w.void(VoidTarget::Punch, id, &r, &h, now)?;
+            w.log_action(&h, "void punch", &id.to_string(), now)
+        })?;
+        Ok(say.punch_voided())
+    }
+
+    /// Correction requests of a unit's staff, newest first, decided ones
+    /// shown as such.
+    pub fn request_lines(&mut self, unit: &str) -> Result<Vec<Line>> {
+        let say = self.say();
+        let tz = self.config().default_schedule().tz;
+        let people: HashMap<String, String> = self
+            .core
+            .attendance()?
+            .people(Some(unit))
+            .into_iter()
+            .map(|s| (s.staff_no.clone(), s.name.clone()))
+            .collect();
+        let nos: Vec<String> = people.keys().cloned().collect();
+        let rows = self.core.store().correction_requests(&nos, REQUESTS_SHOWN)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let when = instant_to_local(tz, r.at).format("%m-%d %H:%M");
+                let state = say.request_state(r.decision.as_ref().map(|(a, by)| (*a, by.as_str())));
+                let tone = match r.decision {
+                    None => Tone::Warn,
+                    Some((true, _)) => Tone::Ok,
+                    Some((false, _)) => Tone::Neutral,
+                };
+                Line {
+                    id: r.id,
+                    text: format!(
+                        "{} {when} {}{state}",
+                        people.get(&r.staff_no).cloned().unwrap_or_default(),
+                        r.reason
+                    ),
+                    open: r.decision.is_none(),
+                    tone,
+                }
+            })
+            .collect())
+    }
+
+    /// Approves (the punch is added) or rejects a request of the head's unit.
+    pub fn decide(&mut self, head: &str, id: i64, approve: bool) -> Result<String> {
+        let say = self.say();
+        let owner =
+            self.core.store().request_owner(id)?.ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
+        self.authorize(head, Power::ManageUnit, &[&owner])?;
+        let now = self.core.now();
+        let h = head.to_string();
+        self.core.write(|w| {
+            w.decide_request(id, approve, &h, now)?;
+            w.log_action(&h, if approve { "approve request" } else { "reject request" }, &id.to_string(), now)
+        })?;
+        Ok(say.decided(approve))
+    }
+
+    /// The unit's day so far as a small table, and the month's totals.
+    pub fn summary_text(&mut self, unit: &str) -> Result<String> {
+        let say = self.say();
+        let (att, first, today) = self.month_so_far()?;
+        let day = crate::summary::daily(&att, today);
+        let report = crate::summary::report(&att, first, today, Some(unit));
+        let mut out = say.summary_header(today, &day.totals, first);
+        let rows: Vec<Vec<String>> = report
+            .people
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.days_present.to_string(),
+                    r.late_count.to_string(),
+                    r.early_count.to_string(),
+                    r.absent_sessions.to_string(),
+                    r.missing_punches.to_string(),
+                    r.off_post_count.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&crate::render::table(&say.summary_columns(), &rows));
+        Ok(out)
+    }
+}

@@ -1,0 +1,158 @@
+//! What the touchscreen asks of the kiosk, answered with plain view data
+//! (no Slint types), one file per screen: the scan result (`scan`), a
+//! person's month (`month`), section head mode (`head`) and admin mode
+//! (`admin`). Every sentence comes from [`crate::words::Say`]. Runs on the
+//! kiosk loop's thread, never on the UI thread; tested without any window.
+//!
+//! Authority lives here, not only in the UI: every write checks who acts
+//! (signed in with card and PIN, their role) and whose record it touches
+//! (the head's own unit), and a refused write stores nothing.
+
+mod admin;
+mod head;
+mod month;
+mod scan;
+
+use std::collections::HashMap;
+
+pub use head::{LeaveSpan, Line, PersonRow, PersonView, PunchView};
+pub use month::{DayView, MonthView};
+pub use scan::ScanView;
+
+use super::Core;
+use crate::config::{Config, Language};
+use crate::model::{Role, Staff};
+use crate::pin::{Gate, Outcome as PinOutcome};
+use crate::store::StoreError;
+use crate::time::{instant_to_local, Instant};
+use crate::words::{Refusal, Say};
+
+/// A refused or failed action: the words for the person at the screen.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Refused (not signed in, another unit's record, not the role): nothing stored.
+    #[error("{0}")]
+    Refused(String),
+}
+
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// What an authorised person may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Power {
+    /// A section head's actions on their own unit's records: leave, spot
+    /// checks, corrections, voids, decisions on requests.
+    ManageUnit,
+    /// An admin's: enrolling cards.
+    Enroll,
+}
+
+pub struct Service<'c> {
+    pub core: Core<'c>,
+    pub lang: Language,
+    pins: HashMap<String, Gate>,
+    /// The head or admin signed in with card and PIN, if any.
+    signed_in: Option<String>,
+}
+
+fn hm(tz: chrono_tz::Tz, t: Instant) -> String {
+    instant_to_local(tz, t).format("%H:%M").to_string()
+}
+
+impl<'c> Service<'c> {
+    pub fn new(core: Core<'c>) -> Self {
+        let lang = core.config().language;
+        Service { core, lang, pins: HashMap::new(), signed_in: None }
+    }
+
+    fn say(&self) -> Say {
+        Say(self.lang)
+    }
+
+    fn config(&self) -> &'c Config {
+        self.core.config()
+    }
+
+    /// A person's current record, or a refusal naming it unknown.
+    fn staff_member(&mut self, staff_no: &str) -> Result<Staff> {
+        let say = self.say();
+        self.core
+            .attendance()?
+            .staff_member(staff_no)
+            .cloned()
+            .ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))
+    }
+
+    /// Checks that `actor` is signed in, has `power`, and (for a head) that
+    /// every person in `targets` is of the head's unit.
+    fn authorize(&mut self, actor: &str, power: Power, targets: &[&str]) -> Result<Staff> {
+        let say = self.say();
+        let refuse = |r| Err(ServiceError::Refused(say.refused(r)));
+        if self.signed_in.as_deref() != Some(actor) {
+            return refuse(Refusal::NotSignedIn);
+        }
+        let me = self.staff_member(actor)?;
+        match (power, me.role) {
+            (Power::ManageUnit, Role::Head) => {}
+            (Power::ManageUnit, _) => return refuse(Refusal::NotAHead),
+            (Power::Enroll, Role::Admin) => {}
+            (Power::Enroll, _) => return refuse(Refusal::NotAnAdmin),
+        }
+        for no in targets {
+            let them = self.staff_member(no)?;
+            let in_scope = match power {
+                Power::ManageUnit => them.unit == me.unit,
+                Power::Enroll => self.config().units.contains(&them.unit),
+            };
+            if !in_scope {
+                return refuse(Refusal::OtherUnit);
+            }
+        }
+        Ok(me)
+    }
+
+    /// Checks a head's or admin's PIN (Argon2), with the lockout; a right
+    /// PIN signs the person in (one at a time) until [`Service::sign_out`].
+    pub fn login(&mut self, staff_no: &str, pin: &str) -> Result<PinOutcome> {
+        let now = self.core.now();
+        let staff = self.core.store().staff_member(staff_no)?;
+        let ok = staff
+            .as_ref()
+            .filter(|s| s.role != Role::Staff)
+            .and_then(|s| s.pin_hash.as_deref())
+            .is_some_and(|h| crate::pin::verify(pin, h));
+        let outcome = self.pins.entry(staff_no.to_string()).or_default().check(ok, now);
+        let what = match &outcome {
+            PinOutcome::Accepted => "login",
+            PinOutcome::Wrong { .. } => "wrong PIN",
+            PinOutcome::Locked { .. } => "PIN locked",
+        };
+        self.signed_in = (outcome == PinOutcome::Accepted).then(|| staff_no.to_string());
+        let no = staff_no.to_string();
+        self.core.write(|w| w.log_action(&no, what, "", now))?;
+        Ok(outcome)
+    }
+
+    /// Ends head or admin mode (the 退出 button, or a minute without a touch).
+    pub fn sign_out(&mut self) {
+        self.signed_in = None;
+    }
+
+    pub fn staff(&mut self, staff_no: &str) -> Result<Option<Staff>> {
+        Ok(self.core.attendance()?.staff_member(staff_no).cloned())
+    }
+
+    /// For the idle screen's marks: (a calendar for today's year is known,
+    /// a central server is configured).
+    pub fn status_marks(&mut self) -> (bool, bool) {
+        let now = self.core.now();
+        let cal = self
+            .core
+            .attendance()
+            .map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now)))
+            .unwrap_or(true);
+        (cal, self.core.config().central.is_some())
+    }
+}
