@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::config::Language;
-use crate::rules::{DayRecord, Figures, Meaning, Outcome, SessionRecord, Status};
+use crate::rules::{DayRecord, Figures, IfNotBack, Live, Meaning, Outcome, SessionRecord, Status};
 use crate::time::{instant_to_local, Instant};
 
 /// The colour family of a message: DingTalk's green, orange, red, and blue.
@@ -44,10 +44,7 @@ impl From<&crate::rules::Thresholds> for Grace {
 /// A punch's live meaning as the scan screen tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PunchFacts {
-    pub meaning: Meaning,
-    pub minutes: u32,
-    pub absent: bool,
-    pub missing_in: bool,
+    pub live: Live,
     /// The person has obligations that day and the session is not on leave.
     pub judged: bool,
     pub at: Instant,
@@ -76,49 +73,75 @@ impl Say {
 
     // ---- the scan result ----
 
-    /// The headline, detail and tone of a punch.
+    /// What happens if a going-out punch stays the session's last.
+    fn if_not_back(self, p: &PunchFacts, leave_at: &str) -> String {
+        match p.live.if_not_back {
+            Some(IfNotBack::Absent) => self.pick(
+                format!("不回来将按旷工计（早退超过 {} 分钟，应走 {leave_at}）", p.absent_after),
+                format!("otherwise it counts as absent (over {} min early, due {leave_at})", p.absent_after),
+            ),
+            Some(IfNotBack::Early(n)) => self.pick(
+                format!("不回来将按早退 {n} 分钟计（应走 {leave_at}）"),
+                format!("otherwise it counts as {n} min early (due {leave_at})"),
+            ),
+            Some(IfNotBack::MissingOut) => self.pick(
+                format!("不回来将记为缺下班卡（应走 {leave_at}）"),
+                format!("otherwise the leaving punch is missing (due {leave_at})"),
+            ),
+            Some(IfNotBack::Nothing) | None => String::new(),
+        }
+    }
+
+    /// The headline, detail and tone of a punch: what it was, the figure,
+    /// why, and what to do. It says what the day's record says (R5, R7,
+    /// R11): a lateness over the limit is 旷工, a first punch past the
+    /// midpoint is a missing clock-in.
     pub fn punch(self, p: &PunchFacts, tz: Tz) -> (String, String, Tone) {
         let t = hm(tz, p.at);
         let due = p.expected.map(|(a, _)| hm(tz, a)).unwrap_or_default();
         let leave_at = p.expected.map(|(_, d)| hm(tz, d)).unwrap_or_default();
+        let live = &p.live;
         if !p.judged {
             return (
                 self.pick("打卡已记录", "Recorded"),
-                self.pick(format!("{t} 打卡已保存（今天此时段不考勤）"), format!("Scanned {t}: nothing is judged now")),
+                self.pick(format!("{t} 打卡已保存（此时段不考勤）"), format!("Scanned {t}: nothing is judged now")),
                 Tone::Ok,
             );
         }
-        if p.missing_in {
-            let what = match p.meaning {
-                Meaning::Out => self.pick("已记为下班卡", "counted as leaving"),
-                _ => self.pick("已记为外出", "counted as going out"),
+        if live.missing_in {
+            let then = match live.meaning {
+                Meaning::GoingOut => {
+                    let more = self.if_not_back(p, &leave_at);
+                    self.pick(format!("已记为外出，{more}"), format!("counted as going out; {more}"))
+                }
+                _ => self.pick("已记为下班卡", "counted as the leaving punch"),
             };
             return (
                 self.pick("上班缺卡", "Clock-in missing"),
                 self.pick(
-                    format!("{t} 打卡晚于本时段中点，不算上班卡（应到 {due}），{what}。请联系科长补卡"),
+                    format!("{t} 打卡晚于本时段中点，不算上班卡（应到 {due}），{then}。请联系科长补卡"),
                     format!(
-                        "Scanned {t}, past the session's midpoint: not a clock-in (due {due}), {what}. \
-                         Ask your section head for a correction"
+                        "Scanned {t}, past the session's midpoint: not a clock-in (due {due}), {then}. \
+                         Ask your section head for a correction (补卡)"
                     ),
                 ),
                 Tone::Bad,
             );
         }
-        match p.meaning {
-            Meaning::In if p.absent => (
+        match live.meaning {
+            Meaning::In if live.absent => (
                 self.pick("旷工", "Absent"),
                 self.pick(
-                    format!("迟到 {} 分钟，超过 {} 分钟按旷工计：{t} 打卡，应到 {due}", p.minutes, p.absent_after),
+                    format!("迟到 {} 分钟，超过 {} 分钟按旷工计：{t} 打卡，应到 {due}", live.minutes, p.absent_after),
                     format!(
                         "{} min late, over {}: counted as absent. Scanned {t}, due {due}",
-                        p.minutes, p.absent_after
+                        live.minutes, p.absent_after
                     ),
                 ),
                 Tone::Bad,
             ),
-            Meaning::In if p.minutes > 0 => (
-                self.pick(format!("迟到 {} 分钟", p.minutes), format!("Late {} min", p.minutes)),
+            Meaning::In if live.minutes > 0 => (
+                self.pick(format!("迟到 {} 分钟", live.minutes), format!("Late {} min", live.minutes)),
                 self.pick(format!("{t} 打卡，应到 {due}"), format!("Scanned {t}, due {due}")),
                 Tone::Warn,
             ),
@@ -127,17 +150,17 @@ impl Say {
                 self.pick(format!("{t} 到岗，祝工作顺利"), format!("Arrived {t}")),
                 Tone::Ok,
             ),
-            Meaning::GoingOut => (
-                self.pick("外出", "Going out"),
-                self.pick(
-                    format!("{t} 离岗。回来时请再刷卡；不回来将按早退 {} 分钟计（应走 {leave_at}）", p.minutes),
-                    format!(
-                        "Left {t}. Scan again when you come back; otherwise it counts as {} min early (due {leave_at})",
-                        p.minutes
+            Meaning::GoingOut => {
+                let more = self.if_not_back(p, &leave_at);
+                (
+                    self.pick("外出", "Going out"),
+                    self.pick(
+                        format!("{t} 离岗。回来时请再刷卡；{more}"),
+                        format!("Left {t}. Scan again when you come back; {more}"),
                     ),
-                ),
-                Tone::Warn,
-            ),
+                    Tone::Warn,
+                )
+            }
             Meaning::Back => {
                 (self.pick("欢迎回来", "Back"), self.pick(format!("{t} 返岗"), format!("Back at {t}")), Tone::Ok)
             }

@@ -335,3 +335,325 @@ fn the_wal_is_checkpointed_between_scans_not_left_to_grow() {
     drop(c);
     assert!(k.ok(&["verify"]).starts_with("ok"));
 }
+
+// ---- defects from review: each test fails on the code before its fix ----
+
+const ZERO_WINDOW: &str = r#"
+kiosk_id = "k1"
+units = ["办公室"]
+[reader]
+kind = "simulated"
+[schedules.default]
+sessions = [{ start = "08:30", end = "12:00" }, { start = "14:30", end = "17:30" }]
+duplicate_scan_seconds = 0
+"#;
+
+fn setup_with(config: &str) -> (Kiosk, Config) {
+    let k = Kiosk::new(config);
+    let f = k.file("staff.csv", STAFF);
+    k.import(&["staff", "import"], &f);
+    let config = Config::load(&k.dir().join("config.toml")).unwrap();
+    (k, config)
+}
+
+fn clock_at(local: &str) -> TestClock {
+    let clock = TestClock(Arc::new(Mutex::new((0, true))));
+    clock.set(local);
+    clock
+}
+
+/// A punch committed and then read back by a reload of the running day is
+/// counted once: the next scan's meaning does not shift. (The reload
+/// happens after any other write of the kiosk's own, e.g. a PIN attempt's
+/// action row, after another process's write, and on the day's turn.)
+#[test]
+fn a_punch_read_back_after_a_reload_counts_once() {
+    let (k, config) = setup_with(ZERO_WINDOW);
+    let clock = clock_at("2026-11-19 08:25");
+    let mut c = core(&k, &config, &clock);
+    assert_eq!(punch(&c.scan("0100ABCDEF")).0, Meaning::In);
+    // A write of the kiosk's own (what a PIN attempt does): the next scan
+    // reloads the running day after its commit.
+    c.write(|w| w.log_action("0013", "wrong PIN", "", 0)).unwrap();
+    clock.set("2026-11-19 10:00");
+    assert_eq!(punch(&c.scan("0100ABCDEF")).0, Meaning::GoingOut);
+    clock.set("2026-11-19 10:30");
+    assert_eq!(punch(&c.scan("0100ABCDEF")).0, Meaning::Back, "the 10:00 punch was counted once");
+    // Another process writes (a correction for someone else), then a scan.
+    k.ok(&["correction", "add", "--staff", "0013", "--at", "2026-11-19 08:29", "--reason", "忘打卡", "--by", "科长"]);
+    clock.set("2026-11-19 11:00");
+    assert_eq!(punch(&c.scan("0100ABCDEF")).0, Meaning::GoingOut);
+    clock.set("2026-11-19 11:20");
+    assert_eq!(punch(&c.scan("0100ABCDEF")).0, Meaning::Back);
+    let day = c.attendance().unwrap();
+    let staff = day.staff_member("0012").unwrap().clone();
+    let accepted = day.day(&staff, "2026-11-19".parse().unwrap()).accepted;
+    assert_eq!(accepted.len(), 5, "each punch once in the running day: {accepted:?}");
+}
+
+/// Two writers closing the same day at the same moment (the kiosk's tick
+/// and `dutyclock summary`) never both store revision N+1, and never fail.
+#[test]
+fn two_writers_closing_the_same_day_never_collide() {
+    let (k, config) = setup_with(CONFIG);
+    let db = k.dir().join("dutyclock.sqlite3");
+    let date: chrono::NaiveDate = "2026-11-19".parse().unwrap();
+    let now = parse_time("2026-11-21 09:00", chrono_tz::Asia::Shanghai).unwrap();
+    for round in 0..12 {
+        // A change that alters the day's figures, then four closers at once.
+        let at = format!("2026-11-19 {:02}:{:02}", 9 + round / 6, (round % 6) * 10);
+        k.ok(&["correction", "add", "--staff", "0012", "--at", &at, "--reason", "忘打卡", "--by", "科长"]);
+        let barrier = Arc::new(std::sync::Barrier::new(4));
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (db, config, barrier) = (db.clone(), config.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut store = Store::open(&db).unwrap();
+                    barrier.wait();
+                    dutyclock::closing::summary(&mut store, &config, date, now).map(|s| s.revision)
+                })
+            })
+            .collect();
+        let revisions: Vec<i64> = handles.into_iter().map(|h| h.join().unwrap().expect("no writer fails")).collect();
+        assert!(revisions.iter().all(|&r| r == round + 1), "round {round}: {revisions:?}");
+    }
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = c.query_row("SELECT count(*) FROM daily_summaries", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 12, "one revision per change");
+}
+
+/// A kiosk that was off for a week closes every day of it when it starts,
+/// one day at a time, oldest first.
+#[test]
+fn a_week_off_closes_every_day_on_start() {
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("2026-11-16 08:25");
+    let mut c = core(&k, &config, &clock);
+    c.scan("0100ABCDEF");
+    clock.set("2026-11-17 04:00");
+    assert!(
+        matches!(c.tick().unwrap(), Some(LiveEvent::DayClosed { ref date, revision: 1, .. }) if date == "2026-11-16")
+    );
+    drop(c);
+    // Off from the 17th to the 24th; started again on the 25th.
+    clock.set("2026-11-25 07:00");
+    let mut c = core(&k, &config, &clock);
+    let mut closed = Vec::new();
+    while let Some(e) = c.tick().unwrap() {
+        match e {
+            LiveEvent::DayClosed { date, revision, .. } => closed.push((date, revision)),
+            other => panic!("{other:?}"),
+        }
+    }
+    let want: Vec<(String, i64)> = (17..=24).map(|d| (format!("2026-11-{d}"), 1)).collect();
+    assert_eq!(closed, want);
+    assert_eq!(k.summary("2026-11-18")["revision"], 1);
+    assert_eq!(k.summary("2026-11-18")["people"][0]["status"], "absent", "a weekday without punches");
+}
+
+/// With a second schedule whose day starts later, the day is closed at that
+/// later start, and the core says when: nothing is re-judged before then.
+#[test]
+fn a_later_day_start_is_waited_for_not_polled() {
+    let two = format!(
+        "{CONFIG}[schedules.night]\nday_starts_at = \"07:00\"\nsessions = [{{ start = \"20:00\", end = \"06:00\" }}]\n"
+    );
+    let (k, config) = setup_with(&two);
+    let clock = clock_at("2026-11-19 08:25");
+    let mut c = core(&k, &config, &clock);
+    c.scan("0100ABCDEF");
+    let seven = parse_time("2026-11-20 07:00", chrono_tz::Asia::Shanghai).unwrap();
+    assert_eq!(c.next_due(), seven, "the 19th closes when the night schedule's 20th starts");
+    clock.set("2026-11-20 04:00");
+    assert_eq!(c.tick().unwrap(), None);
+    assert_eq!(c.next_due(), seven, "still: the loop sleeps until then");
+    let c2 = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let stored = |c: &rusqlite::Connection| {
+        c.query_row("SELECT count(*) FROM daily_summaries", [], |r| r.get::<_, i64>(0)).unwrap()
+    };
+    assert_eq!(stored(&c2), 0);
+    clock.set("2026-11-20 07:00");
+    assert!(matches!(c.tick().unwrap(), Some(LiveEvent::DayClosed { ref date, .. }) if date == "2026-11-19"));
+    assert_eq!(stored(&c2), 1);
+}
+
+/// A future-dated punch from an import (a typo) never makes the kiosk's
+/// own scans "clock went backwards": the check is seeded from its scans.
+#[test]
+fn a_future_dated_import_does_not_flag_later_scans() {
+    let (k, config) = setup_with(CONFIG);
+    let f = k.file("typo.csv", "staff_no,at\n0013,2027-11-19 08:30\n");
+    k.import(&["punches", "import"], &f);
+    let clock = clock_at("2026-11-19 08:25");
+    let c = core(&k, &config, &clock);
+    drop(c);
+    let mut c = core(&k, &config, &clock);
+    assert!(matches!(c.scan("0100ABCDEF"), LiveEvent::Punch { clock_synced: true, .. }));
+    // Its own scans still seed it across a restart.
+    drop(c);
+    clock.set("2026-11-19 08:20");
+    let mut c = core(&k, &config, &clock);
+    assert!(matches!(c.scan("0100000013"), LiveEvent::Punch { clock_synced: false, .. }), "went back after 08:25");
+}
+
+/// Another process holding the write lock (a long import) makes a scan
+/// wait and retry; a scan that truly cannot be stored is told as
+/// `not_recorded` (never only logged), and the core goes on.
+#[test]
+fn a_busy_store_delays_a_scan_then_refuses_it_loudly() {
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("2026-11-19 08:25");
+    let mut c = core(&k, &config, &clock);
+    c.store().set_busy_timeout(Duration::from_millis(200)).unwrap();
+    let db = k.dir().join("dutyclock.sqlite3");
+    // Held for less than the scan's attempts take: the scan gets through.
+    let hold = |ms: u64| {
+        let db = db.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let h = std::thread::spawn(move || {
+            let mut lock = rusqlite::Connection::open(&db).unwrap();
+            let t = lock.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+            tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(ms));
+            t.commit().unwrap();
+        });
+        rx.recv().unwrap();
+        h
+    };
+    let h = hold(350);
+    let e = c.scan("0100ABCDEF");
+    assert_eq!(punch(&e).0, Meaning::In, "stored after waiting: {e:?}");
+    h.join().unwrap();
+    // Held for longer: not recorded, said so.
+    clock.set("2026-11-19 10:00");
+    let h = hold(1_500);
+    match c.scan("0100000013") {
+        LiveEvent::NotRecorded { card, detail, .. } => {
+            assert_eq!(card, "0100000013");
+            assert!(detail.contains("locked") || detail.contains("busy"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    h.join().unwrap();
+    assert_eq!(punch(&c.scan("0100000013")).0, Meaning::In, "the kiosk goes on: scanned again, stored");
+    drop(c);
+    assert!(k.ok(&["verify"]).starts_with("ok"));
+}
+
+/// `run --headless` waits out another process's write lock (longer than
+/// one busy timeout) instead of exiting: the scan arrives once the lock is
+/// released.
+#[test]
+fn headless_waits_out_a_lock_held_by_another_process() {
+    let (k, mut master, _slave) = pty_kiosk(2);
+    let (mut child, rx) = spawn_kiosk(&k);
+    wait_for(&rx, "ready");
+    let mut lock = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let t = lock.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    master.write_all(&em_frame(card_of(1))).unwrap();
+    // Longer than one busy timeout (10 s): the kiosk used to exit here.
+    std::thread::sleep(Duration::from_millis(11_000));
+    t.commit().unwrap();
+    let p = wait_for(&rx, "punch");
+    assert_eq!(p["staff_no"], "0001");
+    assert!(child.try_wait().unwrap().is_none(), "the kiosk still runs");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+// ---- live meanings on the headless loop ----
+
+/// Collects JSON lines written by the loop's front end.
+struct Lines(std::sync::mpsc::Sender<String>, Vec<u8>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.1.extend_from_slice(buf);
+        while let Some(i) = self.1.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.1.drain(..=i).collect();
+            let _ = self.0.send(String::from_utf8_lossy(&line).trim().to_string());
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The production loop (reader over a pty → core → JSON lines) with a
+/// test clock: what the headless kiosk prints for a lateness over the
+/// limit (旷工 at once) and a first punch past the midpoint (clock-in
+/// missing), and the closed day's record saying the same.
+#[test]
+fn live_meanings_on_the_headless_loop_say_what_the_record_will() {
+    use dutyclock::kiosk::event_loop::{self, Input, JsonLines};
+    use dutyclock::kiosk::service::Service;
+    let (mut master, slave) = TTYPort::pair().unwrap();
+    let cfg = RDM_CONFIG.replace("DEVICE", &slave.name().unwrap()).replace("duplicate_scan_seconds = 0", "");
+    let k = Kiosk::new(&cfg);
+    let mut staff = String::from("staff_no,name,unit,cards\n");
+    for i in 0..3 {
+        let id: String = card_of(i).iter().map(|b| format!("{b:02X}")).collect();
+        staff.push_str(&format!("{i:04},员工{i},办公室,{id}\n"));
+    }
+    k.import(&["staff", "import"], &k.file("staff.csv", &staff));
+    let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
+    let clock = clock_at("2026-11-19 08:41:00");
+    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
+    let (tx, rx) = std::sync::mpsc::channel::<Input>();
+    let reader = dutyclock::reader::start(&config.reader, tx.clone()).unwrap();
+    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let c = clock.clone();
+    let lp = std::thread::spawn(move || {
+        let mut svc = Service::new(Core::new(config, store, Box::new(c)).unwrap());
+        event_loop::run(&mut svc, &rx, &mut [&mut JsonLines(Lines(line_tx, Vec::new()))])
+    });
+    let next = |event: &str| -> Value {
+        loop {
+            let l = lines.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no {event} line"));
+            let v: Value = serde_json::from_str(&l).unwrap();
+            if v["event"] == event {
+                return v;
+            }
+        }
+    };
+    next("ready");
+    next("reader");
+    let scan = |master: &mut TTYPort, when: &str, i: usize| -> Value {
+        clock.set(when);
+        master.write_all(&em_frame(card_of(i))).unwrap();
+        next("punch")
+    };
+    let p = scan(&mut master, "2026-11-19 08:41:00", 0);
+    assert_eq!((p["meaning"].as_str(), p["minutes"].as_u64()), (Some("in"), Some(11)));
+    assert!(p.get("absent").is_none() && p.get("missing_in").is_none(), "{p}");
+    let p = scan(&mut master, "2026-11-19 09:05:00", 1);
+    assert_eq!(
+        (p["meaning"].as_str(), p["minutes"].as_u64(), p["absent"].as_bool()),
+        (Some("in"), Some(35), Some(true))
+    );
+    let p = scan(&mut master, "2026-11-19 10:32:00", 2);
+    assert_eq!(
+        (p["meaning"].as_str(), p["minutes"].as_u64(), p["missing_in"].as_bool()),
+        (Some("going_out"), Some(88), Some(true))
+    );
+    std::thread::sleep(Duration::from_millis(900)); // a new hold of the same card
+    let p = scan(&mut master, "2026-11-19 12:01:00", 2);
+    assert_eq!(p["meaning"], "back", "the next punch after a going-out");
+    // The day turns; a call wakes the loop, which closes the 19th.
+    clock.set("2026-11-20 04:00:00");
+    tx.send(Input::Call(Box::new(|_| {}))).unwrap();
+    let closed = next("day_closed");
+    assert_eq!((closed["date"].as_str(), closed["revision"].as_i64()), (Some("2026-11-19"), Some(1)));
+    drop(tx);
+    drop(reader);
+    lp.join().unwrap().unwrap();
+    let s = k.summary("2026-11-19");
+    let person = |no: &str| s["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
+    // Each punched only in the morning: the afternoon is absent for all.
+    let figures = |no: &str, keys: [&str; 3]| keys.map(|k| person(no)[k].as_u64().unwrap());
+    let keys = ["late_minutes", "absent_sessions", "missing_punches"];
+    assert_eq!(figures("0000", keys), [11, 1, 1], "late 11, no out-punch in the morning");
+    assert_eq!(figures("0001", keys), [0, 2, 0], "the morning absent (late 35 > 30), no lateness beside it");
+    assert_eq!(figures("0002", keys), [0, 1, 2], "no clock-in, 10:32 left over: {}", person("0002"));
+}

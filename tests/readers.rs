@@ -12,7 +12,7 @@ use dutyclock::config::{IdFormat, ReaderConfig, ReaderKind};
 use dutyclock::reader::frames::{Decoded, Decoder, Em4100, LineFormat, Lines};
 use dutyclock::reader::keyboard::Keyboard;
 use dutyclock::reader::pn532::{self, Frame, Parser};
-use dutyclock::reader::{self, ReaderEvent, ReaderHandle, ReaderState};
+use dutyclock::reader::{self, Ended, ReaderEvent, ReaderHandle, ReaderState};
 use proptest::prelude::*;
 use serialport::{SerialPort, TTYPort};
 
@@ -227,6 +227,12 @@ fn fake_pn532(mut port: TTYPort, uids: Vec<Vec<u8>>, stop: std::sync::Arc<std::s
                         let _ = port.write_all(&[0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00]);
                         continue;
                     }
+                    if polls == 5 {
+                        // LEN = 0 and LCS = 0: the length sum holds, but there is
+                        // no TFI. It once killed the reader thread.
+                        let _ = port.write_all(&[0x00, 0x00, 0xFF, 0x00, 0x00, 0x00]);
+                        continue;
+                    }
                     if polls.is_multiple_of(2) {
                         continue; // no card: the host aborts with an ACK
                     }
@@ -256,8 +262,21 @@ fn pn532_over_a_pty_polls_4_and_7_byte_uids_through_errors() {
         fake_pn532(master, vec![vec![0xDE, 0xAD, 0xBE, 0xEF], vec![0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]], s2)
     });
     let (h, rx) = start(ReaderKind::Pn532, Path::new(&name), IdFormat::Hex);
-    assert_eq!(next_card(&rx, Duration::from_secs(8)).as_deref(), Some("DEADBEEF"));
-    assert_eq!(next_card(&rx, Duration::from_secs(8)).as_deref(), Some("04112233445566"));
+    let mut cards = Vec::new();
+    let mut states = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(16);
+    while cards.len() < 2 && std::time::Instant::now() < until {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(ReaderEvent::Card(c)) => cards.push(c),
+            Ok(ReaderEvent::State(st, detail)) => states.push((st, detail)),
+            Err(_) => {}
+        }
+    }
+    assert_eq!(cards, ["DEADBEEF", "04112233445566"]);
+    assert!(
+        !states.iter().any(|(_, d)| d.contains("stopped") || d.contains("ended")),
+        "the reader thread never died: {states:?}"
+    );
     assert!(h.health.dropped.load(std::sync::atomic::Ordering::Relaxed) >= 1, "the corrupt reply was counted");
     drop(h);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -284,6 +303,219 @@ fn chunked(bytes: Vec<u8>, cuts: &[usize]) -> Vec<Vec<u8>> {
     }
     out.push(rest);
     out
+}
+
+/// Pieces of a PN532 byte stream as a real line carries them: whole
+/// frames with right or wrong lengths and checksums, the chip's short
+/// frames, preambles, cut-off frames and noise.
+#[derive(Debug, Clone)]
+enum Pn {
+    Frame(u8, Vec<u8>),
+    Ack,
+    Nack,
+    Error,
+    /// LEN = 0, LCS = 0 (the sum holds, no TFI), then some bytes.
+    EmptyInfo(Vec<u8>),
+    BadDcs(u8, Vec<u8>),
+    BadLcs(u8, Vec<u8>),
+    /// A frame cut short after this many bytes.
+    Cut(Vec<u8>, usize),
+    Preamble,
+    WakeUp,
+    Noise(Vec<u8>),
+}
+
+impl Pn {
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Pn::Frame(tfi, d) => pn532::frame(*tfi, d),
+            Pn::Ack => pn532::ACK.to_vec(),
+            Pn::Nack => pn532::NACK.to_vec(),
+            Pn::Error => vec![0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00],
+            Pn::EmptyInfo(tail) => [&[0x00, 0x00, 0xFF, 0x00, 0x00][..], tail].concat(),
+            Pn::BadDcs(tfi, d) => {
+                let mut f = pn532::frame(*tfi, d);
+                let l = f.len();
+                f[l - 2] = f[l - 2].wrapping_add(1);
+                f
+            }
+            Pn::BadLcs(tfi, d) => {
+                let mut f = pn532::frame(*tfi, d);
+                f[4] = f[4].wrapping_add(1);
+                f
+            }
+            Pn::Cut(d, n) => {
+                let f = pn532::frame(0xD5, d);
+                f[..(*n).min(f.len() - 1)].to_vec()
+            }
+            Pn::Preamble => vec![0x00, 0x00, 0xFF],
+            Pn::WakeUp => pn532::WAKE_UP.to_vec(),
+            Pn::Noise(n) => n.clone(),
+        }
+    }
+
+    /// The frame the parser must give for it, when it stands in a clean stream.
+    fn frame(&self) -> Option<Frame> {
+        match self {
+            // A body of exactly 7F is the chip's error frame.
+            Pn::Frame(0x7F, d) if d.is_empty() => Some(Frame::Error),
+            Pn::Frame(tfi, d) => Some(Frame::Info { tfi: *tfi, data: d.clone() }),
+            Pn::Ack => Some(Frame::Ack),
+            Pn::Nack => Some(Frame::Nack),
+            Pn::Error => Some(Frame::Error),
+            _ => None,
+        }
+    }
+}
+
+fn data() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..24),
+        // The longest frames (LEN 255).
+        prop::collection::vec(any::<u8>(), 250..=254),
+    ]
+}
+
+fn pn_piece() -> impl Strategy<Value = Pn> {
+    prop_oneof![
+        4 => (any::<u8>(), data()).prop_map(|(t, d)| Pn::Frame(t, d)),
+        1 => Just(Pn::Ack),
+        1 => Just(Pn::Nack),
+        1 => Just(Pn::Error),
+        2 => prop::collection::vec(any::<u8>(), 0..8).prop_map(Pn::EmptyInfo),
+        2 => (any::<u8>(), data()).prop_map(|(t, d)| Pn::BadDcs(t, d)),
+        2 => (any::<u8>(), data()).prop_map(|(t, d)| Pn::BadLcs(t, d)),
+        2 => (data(), 0usize..30).prop_map(|(d, n)| Pn::Cut(d, n)),
+        1 => Just(Pn::Preamble),
+        1 => Just(Pn::WakeUp),
+        1 => prop::collection::vec(any::<u8>(), 0..40).prop_map(Pn::Noise),
+    ]
+}
+
+/// Pieces of an EM4100 ASCII stream: good frames, bad checksums, wrong
+/// lengths, non-hex digits, stray STX/ETX, CR LF where it does not belong.
+#[derive(Debug, Clone)]
+enum Em {
+    Good([u8; 5]),
+    BadChecksum([u8; 5]),
+    Short([u8; 5], usize),
+    NonHex([u8; 5], usize),
+    Stx,
+    Etx,
+    Crlf,
+    Noise(Vec<u8>),
+}
+
+impl Em {
+    fn bytes(&self, crlf: bool) -> Vec<u8> {
+        match self {
+            Em::Good(id) => em_frame(*id, crlf),
+            Em::BadChecksum(id) => {
+                let mut f = em_frame(*id, crlf);
+                f[11] = if f[11] == b'0' { b'1' } else { b'0' };
+                f
+            }
+            Em::Short(id, n) => {
+                let mut f = em_frame(*id, crlf);
+                let keep = 1 + n % 10;
+                let etx = f.pop().unwrap();
+                f.truncate(keep);
+                f.push(etx);
+                f
+            }
+            Em::NonHex(id, i) => {
+                let mut f = em_frame(*id, crlf);
+                f[1 + i % 12] = b'G';
+                f
+            }
+            Em::Stx => vec![0x02],
+            Em::Etx => vec![0x03],
+            Em::Crlf => b"\r\n".to_vec(),
+            Em::Noise(n) => n.clone(),
+        }
+    }
+}
+
+fn em_piece() -> impl Strategy<Value = Em> {
+    let id = any::<[u8; 5]>();
+    prop_oneof![
+        4 => id.prop_map(Em::Good),
+        2 => id.prop_map(Em::BadChecksum),
+        2 => (id, any::<usize>()).prop_map(|(i, n)| Em::Short(i, n)),
+        2 => (id, any::<usize>()).prop_map(|(i, n)| Em::NonHex(i, n)),
+        1 => Just(Em::Stx),
+        1 => Just(Em::Etx),
+        1 => Just(Em::Crlf),
+        1 => prop::collection::vec(any::<u8>(), 0..30).prop_map(Em::Noise),
+    ]
+}
+
+fn hex(id: &[u8]) -> String {
+    id.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// Streams built from real frame structure, cut anywhere: the parser
+    /// never panics, and whatever it gives is a well-formed frame.
+    #[test]
+    fn pn532_parser_survives_structured_streams(pieces in prop::collection::vec(pn_piece(), 0..12), cuts in prop::collection::vec(0usize..300, 0..10)) {
+        let stream: Vec<u8> = pieces.iter().flat_map(Pn::bytes).collect();
+        let mut p = Parser::default();
+        let mut out = Vec::new();
+        for c in chunked(stream, &cuts) {
+            p.push(&c, &mut out);
+        }
+        for f in &out {
+            if let Frame::Info { data, .. } = f {
+                prop_assert!(data.len() <= 254);
+            }
+        }
+    }
+
+    /// A clean stream of frames (any lengths, the chip's short frames
+    /// among them), cut anywhere, gives exactly its frames, in order.
+    #[test]
+    fn pn532_parser_reads_every_frame_of_a_clean_stream(pieces in prop::collection::vec(prop_oneof![
+        (any::<u8>(), data()).prop_map(|(t, d)| Pn::Frame(t, d)), Just(Pn::Ack), Just(Pn::Nack), Just(Pn::Error)], 0..10),
+        cuts in prop::collection::vec(0usize..300, 0..10)) {
+        let stream: Vec<u8> = pieces.iter().flat_map(Pn::bytes).collect();
+        let want: Vec<Frame> = pieces.iter().filter_map(Pn::frame).collect();
+        let mut p = Parser::default();
+        let mut out = Vec::new();
+        for c in chunked(stream, &cuts) {
+            p.push(&c, &mut out);
+        }
+        prop_assert_eq!(out, want);
+        prop_assert_eq!(p.dropped, 0);
+    }
+
+    /// EM4100 streams from real frame structure (RDM6300 and ID-12LA), cut
+    /// anywhere: no panic, only checksummed ids; and a good frame after an
+    /// ETX still decodes.
+    #[test]
+    fn em4100_decoders_survive_structured_streams(pieces in prop::collection::vec(em_piece(), 0..12), cuts in prop::collection::vec(0usize..64, 0..8), last in any::<[u8; 5]>()) {
+        for crlf in [false, true] {
+            let mut stream: Vec<u8> = pieces.iter().flat_map(|p| p.bytes(crlf)).collect();
+            stream.push(0x03);
+            stream.extend(em_frame(last, crlf));
+            let mut d = if crlf { Em4100::id12() } else { Em4100::rdm6300() };
+            let out = feed(&mut d, &chunked(stream, &cuts));
+            for c in &out {
+                if let Decoded::Card(id) = c {
+                    prop_assert_eq!(id.len(), 10);
+                }
+            }
+            prop_assert_eq!(out.last(), Some(&Decoded::Card(hex(&last))));
+            // A clean stream of good frames gives exactly its cards.
+            let goods: Vec<[u8; 5]> = pieces.iter().filter_map(|p| if let Em::Good(id) = p { Some(*id) } else { None }).collect();
+            let clean: Vec<u8> = goods.iter().flat_map(|id| em_frame(*id, crlf)).collect();
+            let mut d = if crlf { Em4100::id12() } else { Em4100::rdm6300() };
+            let cards: Vec<Decoded> = feed(&mut d, &chunked(clean, &cuts));
+            prop_assert_eq!(cards, goods.iter().map(|id| Decoded::Card(hex(id))).collect::<Vec<_>>());
+        }
+    }
 }
 
 proptest! {
@@ -330,4 +562,36 @@ proptest! {
         let uid = match last { Some(Frame::Info { data, .. }) => pn532::target_uid(&data), _ => None };
         prop_assert_eq!(uid.as_deref(), Some("DEADBEEF"));
     }
+}
+
+/// A reader whose thread ends for any reason (a panic no input should
+/// reach, or a return while it should run) is reported as an error and
+/// started again; it never dies silently.
+#[test]
+fn a_reader_thread_that_dies_is_reported_and_restarted() {
+    let (tx, rx) = mpsc::channel();
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let r = runs.clone();
+    let h = reader::supervise(tx, move |ctx| {
+        match r.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => panic!("index out of bounds: the len is 0 but the index is 0"),
+            1 => return Ended::Stopped, // returned while it should run
+            _ => {}
+        }
+        ctx.state(ReaderState::Connected, "fake".into());
+        ctx.decoded(Decoded::Card("0100ABCDEF".into()), None);
+        while !ctx.stopped() {
+            ctx.sleep(Duration::from_millis(20));
+        }
+        Ended::Stopped
+    })
+    .unwrap();
+    let detail = next_state(&rx, ReaderState::Error, WAIT);
+    assert!(detail.contains("index out of bounds") && detail.contains("restarting"), "{detail}");
+    let detail = next_state(&rx, ReaderState::Error, WAIT);
+    assert!(detail.contains("ended unexpectedly"), "{detail}");
+    next_state(&rx, ReaderState::Connected, WAIT);
+    assert_eq!(next_card(&rx, WAIT).as_deref(), Some("0100ABCDEF"));
+    drop(h);
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3, "stopped for good once the handle is dropped");
 }

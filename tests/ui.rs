@@ -329,6 +329,57 @@ fn touchscreen_flows_and_screenshots() {
 
     // Every screen at both sizes in both languages.
     shots(&rig, &clock);
+
+    // The scan screen, the roster and the person's day say the same thing
+    // (Monday the 23rd): late 11, late 35 (旷工 at once), first punch at
+    // 10:32 (past the midpoint: the clock-in is missing).
+    rig.resize(800, 480);
+    if !rig.ui.global::<App>().get_zh() {
+        rig.ui.global::<App>().invoke_toggle_language();
+    }
+    rig.ui.global::<App>().set_screen(Screen::Idle);
+    let r = rig.ui.global::<ResultAdapter>();
+    clock.set("2026-11-23 08:41:00");
+    rig.scan("0100000004");
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("迟到 11 分钟", dutyclock::ui::Tone::Warn));
+    clock.set("2026-11-23 09:05:00");
+    rig.scan("0100000001");
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("旷工", dutyclock::ui::Tone::Bad));
+    assert_eq!(r.get_detail(), "迟到 35 分钟，超过 30 分钟按旷工计：09:05 打卡，应到 08:30");
+    rig.shot("result-absent");
+    clock.set("2026-11-23 10:32:00");
+    rig.scan("0100000003");
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("上班缺卡", dutyclock::ui::Tone::Bad));
+    assert_eq!(
+        r.get_detail(),
+        "10:32 打卡晚于本时段中点，不算上班卡（应到 08:30），已记为外出，不回来将按旷工计（早退超过 30 分钟，应走 12:00）。请联系科长补卡"
+    );
+    rig.shot("result-missing-in");
+    clock.set("2026-11-23 10:40:00");
+    rig.scan("0100000002");
+    rig.tap("管理");
+    rig.pin("2468");
+    let state =
+        |no: &str| h.get_people().iter().find(|p| p.staff_no == no).map(|p| (p.state.to_string(), p.tone)).unwrap();
+    assert_eq!(state("0001"), ("旷工 1 节".to_string(), dutyclock::ui::Tone::Bad));
+    assert_eq!(state("0003"), ("上班缺卡".to_string(), dutyclock::ui::Tone::Bad));
+    assert_eq!(state("0004"), ("迟到 11 分钟".to_string(), dutyclock::ui::Tone::Warn));
+    rig.tap("张三");
+    assert_eq!(
+        h.get_person_why().iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        vec!["上午旷工：迟到 35 分钟，超过 30 分钟（09:05 打卡，应到 08:30）".to_string()]
+    );
+    rig.tap("王五");
+    assert_eq!(
+        h.get_person_why().row_data(0).unwrap(),
+        "上午缺上班卡：10:32 打卡晚于时段中点（应到 08:30），请联系科长补卡"
+    );
+    rig.tap("退出");
+    // The day's record, when it is over, says the same.
+    let s23 = k.summary("2026-11-23");
+    let p = |no: &str| s23["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
+    assert_eq!((p("0001")["absent_sessions"].as_u64(), p("0001")["late_count"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(p("0004")["late_minutes"], 11);
 }
 
 fn shots(rig: &Rig, clock: &TestClock) {

@@ -232,11 +232,27 @@ pub struct Live {
     /// The session's first punch came at or after its midpoint: it is not
     /// an in-punch (R5), so the clock-in is missing (缺卡) until a 补卡.
     pub missing_in: bool,
+    /// `going_out`: what the session's record will say if no other punch
+    /// follows in it (R5, R7): the words for "otherwise …".
+    pub if_not_back: Option<IfNotBack>,
+}
+
+/// A session's record if a going-out punch is its last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfNotBack {
+    /// 早退: leaving early by this many counted minutes.
+    Early(u32),
+    /// 旷工: leaving early by more than `absent_after_minutes`.
+    Absent,
+    /// 缺卡: before the midpoint, the punch is no out-punch.
+    MissingOut,
+    /// Nothing counts (within the grace).
+    Nothing,
 }
 
 impl Live {
     fn plain(meaning: Meaning) -> Live {
-        Live { meaning, minutes: 0, absent: false, missing_in: false }
+        Live { meaning, minutes: 0, absent: false, missing_in: false, if_not_back: None }
     }
 }
 
@@ -289,10 +305,33 @@ pub fn live_meaning(day: &DayInput<'_>, at: Instant) -> Live {
                 minutes: if counted { late } else { 0 },
                 absent: counted && late > th.absent_after_minutes,
                 missing_in: false,
+                if_not_back: None,
             }
         }
-        Meaning::GoingOut => Live { meaning, minutes: whole_minutes(d - at), absent: false, missing_in: first },
-        _ => Live { meaning, minutes: 0, absent: false, missing_in: first },
+        Meaning::GoingOut => {
+            // The session judged at its end with this punch as its last.
+            let mut upto: Vec<Instant> =
+                day.punches.iter().copied().filter(|&t| s.window.contains(t) && t < at).collect();
+            upto.push(at);
+            let rec = evaluate_session(s, &upto, &DayInput { now: s.span.end, ..*day });
+            let if_not_back = if rec.outcome == Outcome::Absent {
+                IfNotBack::Absent
+            } else if rec.out_punch.is_none() {
+                IfNotBack::MissingOut
+            } else if rec.figures.early_count > 0 {
+                IfNotBack::Early(rec.figures.early_minutes)
+            } else {
+                IfNotBack::Nothing
+            };
+            Live {
+                meaning,
+                minutes: whole_minutes(d - at),
+                absent: false,
+                missing_in: first,
+                if_not_back: Some(if_not_back),
+            }
+        }
+        _ => Live { meaning, minutes: 0, absent: false, missing_in: first, if_not_back: None },
     }
 }
 
@@ -511,7 +550,11 @@ mod tests {
     }
 
     fn judged(meaning: Meaning, minutes: u32) -> Live {
-        Live { meaning, minutes, absent: false, missing_in: false }
+        Live { meaning, minutes, absent: false, missing_in: false, if_not_back: None }
+    }
+
+    fn going_out(minutes: u32, missing_in: bool, if_not_back: IfNotBack) -> Live {
+        Live { meaning: Meaning::GoingOut, minutes, absent: false, missing_in, if_not_back: Some(if_not_back) }
     }
 
     #[test]
@@ -522,11 +565,11 @@ mod tests {
         let punches = ["08:41", "10:00", "10:30", "12:01", "14:20", "16:50", "17:31"];
         let want = [
             judged(Meaning::In, 11),
-            judged(Meaning::GoingOut, 120),
+            going_out(120, false, IfNotBack::MissingOut),
             judged(Meaning::Back, 0),
             judged(Meaning::Out, 0),
             judged(Meaning::In, 0),
-            judged(Meaning::GoingOut, 40),
+            going_out(40, false, IfNotBack::Absent),
             judged(Meaning::Back, 0),
         ];
         let instants: Vec<Instant> = punches.iter().map(|p| t(p)).collect();
@@ -548,28 +591,29 @@ mod tests {
         // Late 35 > 30: 旷工 at once.
         assert_eq!(
             live(&plan, &[], true, &[], t("09:05")),
-            Live { meaning: Meaning::In, minutes: 35, absent: true, missing_in: false }
+            Live { meaning: Meaning::In, minutes: 35, absent: true, missing_in: false, if_not_back: None }
         );
         // Late exactly 30: late, not absent.
         assert_eq!(live(&plan, &[], true, &[], t("09:00")), judged(Meaning::In, 30));
         // First punch at 10:32, past the midpoint 10:15: not an in-punch.
-        assert_eq!(
-            live(&plan, &[], true, &[], t("10:32")),
-            Live { meaning: Meaning::GoingOut, minutes: 88, absent: false, missing_in: true }
-        );
+        assert_eq!(live(&plan, &[], true, &[], t("10:32")), going_out(88, true, IfNotBack::Absent));
+        // Leaving 20 minutes before the end: early, within the absence limit.
+        assert_eq!(live(&plan, &[], true, &[t("08:25")], t("11:40")), going_out(20, false, IfNotBack::Early(20)));
         // Exactly at the midpoint: already not an in-punch (R5: strictly before).
         assert!(live(&plan, &[], true, &[], t("10:15")).missing_in);
         assert!(!live(&plan, &[], true, &[], t("10:14:59")).missing_in);
         // First punch of the afternoon after its end: out, clock-in missing.
         assert_eq!(
             live(&plan, &[], true, &[], t("17:40")),
-            Live { meaning: Meaning::Out, minutes: 0, absent: false, missing_in: true }
+            Live { meaning: Meaning::Out, minutes: 0, absent: false, missing_in: true, if_not_back: None }
         );
         // The next punch after such a going-out is back.
         assert_eq!(live(&plan, &[], true, &[t("10:32")], t("11:00")), judged(Meaning::Back, 0));
         // No obligations (a rest day): nothing judged, the sequence alone.
         assert_eq!(live(&plan, &[], false, &[], t("10:32")), judged(Meaning::In, 0));
         assert_eq!(live(&plan, &[], false, &[t("10:32")], t("11:00")), judged(Meaning::GoingOut, 0));
+        let rest = live(&plan, &[], false, &[t("10:32")], t("11:00"));
+        assert_eq!(rest.if_not_back, None, "nothing is judged on a day without obligations");
         // A session fully on leave: nothing judged either.
         let leave = [Excuse { span: Span { start: t("08:30"), end: t("12:00") }, duty: false }];
         assert_eq!(live(&plan, &leave, true, &[], t("11:00")), judged(Meaning::In, 0));

@@ -11,8 +11,8 @@ pub mod schedule;
 
 pub use calendar::{Calendar, HolidayFile};
 pub use day::{
-    evaluate, live_meaning, DayInput, DayRecord, Excuse, Figures, Live, Meaning, Outcome, SessionRecord, SpotCheck,
-    Status, Trip,
+    evaluate, live_meaning, DayInput, DayRecord, Excuse, Figures, IfNotBack, Live, Meaning, Outcome, SessionRecord,
+    SpotCheck, Status, Trip,
 };
 pub use punches::{classify, CardAssignment, CardBook, RawPunch, Verdict};
 pub use schedule::{ClockSpan, DayPlan, Schedule, Season, SessionPlan, Span, Thresholds, Timetable};

@@ -520,3 +520,79 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
     }
     Ok(problems)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{migrations::MIGRATIONS, Store};
+
+    /// Every chained table has an explicit INTEGER PRIMARY KEY: the chain
+    /// points at row ids, and VACUUM may renumber implicit rowids.
+    #[test]
+    fn every_chained_table_has_an_explicit_integer_primary_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("db")).unwrap();
+        for (tbl, _) in CHAINED {
+            let pk: Vec<(String, String)> = store
+                .conn
+                .prepare(&format!("SELECT name, type FROM pragma_table_info('{tbl}') WHERE pk > 0"))
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            assert!(
+                pk.len() == 1 && pk[0].1.eq_ignore_ascii_case("INTEGER"),
+                "{tbl} has primary key {pk:?}, not one INTEGER column"
+            );
+        }
+    }
+
+    /// A schema-2 database (leave as local text, summaries on implicit
+    /// rowids) migrates with its chain intact; its leave gets instants
+    /// once; VACUUM then changes nothing `verify` sees.
+    #[test]
+    fn a_schema_2_database_migrates_keeps_its_chain_and_survives_vacuum() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            let mut w = Writer::begin(&mut conn).unwrap();
+            w.tx.execute("INSERT INTO staff (staff_no) VALUES ('1')", []).unwrap();
+            w.tx.execute(
+                "INSERT INTO leave (staff_no, kind, from_local, to_local, recorded_at)
+                 VALUES ('1', '事假', '2026-11-17 08:30', '2026-11-17 12:00', 0)",
+                [],
+            )
+            .unwrap();
+            w.inserted("leave").unwrap();
+            for (date, rev) in [("2026-11-16", 1), ("2026-11-17", 1), ("2026-11-17", 2)] {
+                w.tx.execute(
+                    "INSERT INTO daily_summaries (date, revision, content, generated_at) VALUES (?1, ?2, '{}', 't')",
+                    params![date, rev],
+                )
+                .unwrap();
+                w.inserted("daily_summaries").unwrap();
+            }
+            w.commit().unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+        assert_eq!(store.latest_summary("2026-11-17".parse().unwrap()).unwrap().map(|s| s.0), Some(2));
+        assert!(store.has_legacy_leave().unwrap());
+        let mut w = store.writer().unwrap();
+        assert_eq!(w.pin_legacy_leave(|_| chrono_tz::Europe::Berlin).unwrap(), 1);
+        w.commit().unwrap();
+        assert!(!store.has_legacy_leave().unwrap());
+        let want = crate::time::parse_time("2026-11-17 08:30", chrono_tz::Europe::Berlin).unwrap();
+        let leave = store.leave_records(0, i64::MAX).unwrap();
+        assert_eq!(leave[0].0.from, want);
+        store.conn.execute_batch("VACUUM").unwrap();
+        assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+    }
+}

@@ -1,16 +1,37 @@
 //! A window without a display: Slint's own software renderer drawing into
 //! a buffer, for screenshots and for UI tests driven by simulated touches.
+//! Its event loop is the test's: what other threads post with
+//! `upgrade_in_event_loop` (the kiosk loop's answers) waits in a queue
+//! until [`pump`] runs it on the UI thread.
 
 use std::rc::Rc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
-use slint::platform::{Platform, PointerEventButton, WindowAdapter, WindowEvent};
-use slint::{LogicalPosition, PhysicalSize, PlatformError, Rgb8Pixel};
+use slint::platform::{EventLoopProxy, Platform, PointerEventButton, WindowAdapter, WindowEvent};
+use slint::{EventLoopError, LogicalPosition, PhysicalSize, PlatformError, Rgb8Pixel};
 
 struct Headless {
     window: Rc<MinimalSoftwareWindow>,
     start: std::time::Instant,
+}
+
+type Posted = Box<dyn FnOnce() + Send>;
+
+/// Work posted to the UI thread, in order.
+static POSTED: Mutex<Vec<Posted>> = Mutex::new(Vec::new());
+
+struct Proxy;
+
+impl EventLoopProxy for Proxy {
+    fn quit_event_loop(&self) -> Result<(), EventLoopError> {
+        Ok(())
+    }
+    fn invoke_from_event_loop(&self, event: Posted) -> Result<(), EventLoopError> {
+        POSTED.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+        Ok(())
+    }
 }
 
 impl Platform for Headless {
@@ -20,6 +41,21 @@ impl Platform for Headless {
     fn duration_since_start(&self) -> Duration {
         self.start.elapsed()
     }
+    fn new_event_loop_proxy(&self) -> Option<Box<dyn EventLoopProxy>> {
+        Some(Box::new(Proxy))
+    }
+}
+
+/// Runs what other threads posted to the UI thread so far (call it on the
+/// thread that made the window); returns how many were run.
+pub fn pump() -> usize {
+    let posted: Vec<Posted> = std::mem::take(&mut *POSTED.lock().unwrap_or_else(|e| e.into_inner()));
+    let n = posted.len();
+    for f in posted {
+        f();
+    }
+    slint::platform::update_timers_and_animations();
+    n
 }
 
 /// Installs the headless platform for this process (once) and returns its window.

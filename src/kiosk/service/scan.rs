@@ -4,6 +4,7 @@ use super::{hm, Service};
 use crate::live::LiveEvent;
 use crate::model::Role;
 use crate::reader::ReaderState;
+use crate::rules::Live;
 use crate::words::{PunchFacts, Tone};
 
 /// The scan result screen.
@@ -47,24 +48,35 @@ impl Service<'_> {
             card: String::new(),
         };
         match &event {
-            LiveEvent::Punch { staff_no, name, meaning, minutes, card, absent, missing_in, .. } => {
-                let att = self.core.attendance().ok();
-                let staff = att.and_then(|a| a.staff_member(staff_no).map(|s| (a, s)));
+            LiveEvent::Punch { staff_no, name, meaning, minutes, card, absent, missing_in, punch_id, .. } => {
+                // The event's meaning; the running day adds what the record
+                // will say if nothing more happens, and the expectations.
                 let mut facts = PunchFacts {
-                    meaning: *meaning,
-                    minutes: *minutes,
-                    absent: *absent,
-                    missing_in: *missing_in,
+                    live: Live {
+                        meaning: *meaning,
+                        minutes: *minutes,
+                        absent: *absent,
+                        missing_in: *missing_in,
+                        if_not_back: None,
+                    },
                     judged: true,
                     at: now,
                     expected: None,
                     absent_after: 0,
                 };
+                let att = self.core.attendance().ok();
+                let staff = att.and_then(|a| a.staff_member(staff_no).map(|s| (a, s)));
                 let mut zone = tz;
                 if let Some((att, s)) = staff {
                     let sched = att.schedule(s);
                     let day = att.day(s, sched.attendance_day(now));
-                    let session = day.plan.sessions.iter().position(|x| x.window.contains(now));
+                    // The punch's own instant (the clock has moved on since).
+                    if let Some(p) = day.punches.iter().find(|p| p.row.id == *punch_id) {
+                        facts.at = p.row.at;
+                        facts.live = day.live(p.row.at);
+                    }
+                    let at = facts.at;
+                    let session = day.plan.sessions.iter().position(|x| x.window.contains(at));
                     let rec = session.and_then(|i| day.record.sessions.get(i));
                     facts.judged = day.obligated && rec.is_some_and(|r| r.outcome != crate::rules::Outcome::Excused);
                     facts.expected = rec.map(|r| (r.expected_arrival, r.expected_departure));
@@ -72,6 +84,7 @@ impl Service<'_> {
                     zone = sched.tz;
                 }
                 (v.headline, v.detail, v.tone) = say.punch(&facts, zone);
+                v.time = hm(zone, facts.at);
                 v.staff_no = Some(staff_no.clone());
                 v.name = name.clone();
                 v.role = staff.map(|(_, s)| s.role);

@@ -1,0 +1,225 @@
+//! The touchscreen's service without a window, over a real store: authority
+//! checked for every write (not only in the UI), correction requests read
+//! per unit in the query, and a person on a Europe/Berlin schedule through
+//! every path that takes a local time (CLI, touchscreen, imports).
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::Kiosk;
+use dutyclock::clock::Clock;
+use dutyclock::config::Config;
+use dutyclock::kiosk::service::{LeaveSpan, Service, ServiceError};
+use dutyclock::kiosk::Core;
+use dutyclock::pin::Outcome;
+use dutyclock::store::Store;
+use dutyclock::time::{parse_time, Instant};
+
+const CONFIG: &str = r#"
+kiosk_id = "k1"
+units = ["办公室", "财务科"]
+[reader]
+kind = "simulated"
+[schedules.default]
+sessions = [{ start = "08:30", end = "12:00" }, { start = "14:30", end = "17:30" }]
+[schedules.berlin]
+timezone = "Europe/Berlin"
+sessions = [{ start = "08:30", end = "12:00" }, { start = "14:30", end = "17:30" }]
+"#;
+
+const STAFF: &str = "staff_no,name,unit,cards,role,pin,schedule\n\
+0001,张三,办公室,0100000001,,,\n\
+0002,李科长,办公室,0100000002,head,2468,\n\
+0003,王五,财务科,0100000003,,,\n\
+0004,赵科长,财务科,0100000004,head,1357,\n\
+0005,Anna,办公室,0100000005,,,berlin\n\
+0009,管理员,办公室,0100000009,admin,9999,\n";
+
+#[derive(Clone)]
+struct TestClock(Arc<Mutex<Instant>>);
+
+impl TestClock {
+    fn set(&self, local: &str) {
+        *self.0.lock().unwrap() = parse_time(local, chrono_tz::Asia::Shanghai).unwrap();
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Instant {
+        *self.0.lock().unwrap()
+    }
+    fn synced(&self) -> bool {
+        true
+    }
+}
+
+fn setup() -> (Kiosk, &'static Config, TestClock) {
+    let k = Kiosk::new(CONFIG);
+    k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
+    let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
+    let clock = TestClock(Arc::new(Mutex::new(0)));
+    clock.set("2026-11-19 09:00");
+    (k, config, clock)
+}
+
+fn service(k: &Kiosk, config: &'static Config, clock: &TestClock) -> Service<'static> {
+    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    Service::new(Core::new(config, store, Box::new(clock.clone())).unwrap())
+}
+
+fn db(k: &Kiosk) -> rusqlite::Connection {
+    rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap()
+}
+
+/// Row counts of every table a head or admin can write to.
+fn counts(k: &Kiosk) -> Vec<(String, i64)> {
+    let c = db(k);
+    ["punches", "punch_voids", "leave", "leave_voids", "spot_checks", "correction_decisions", "card_assignments"]
+        .iter()
+        .map(|t| (t.to_string(), c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap()))
+        .collect()
+}
+
+fn refused<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> String {
+    match r {
+        Err(ServiceError::Refused(why)) => why,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+#[test]
+fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
+    let (k, config, clock) = setup();
+    let mut svc = service(&k, config, &clock);
+    // Records of the other unit (财务科), made by its own head.
+    svc.scan("0100000003");
+    assert_eq!(svc.login("0004", "1357").unwrap(), Outcome::Accepted);
+    svc.add_leave("0004", "0003", "事假", LeaveSpan::Afternoon).unwrap();
+    svc.request_correction("0003", "2026-11-19".parse().unwrap(), 12 * 60, "忘打卡").unwrap();
+    svc.sign_out();
+    let c = db(&k);
+    let punch_b: i64 = c.query_row("SELECT id FROM punches WHERE card = '0100000003'", [], |r| r.get(0)).unwrap();
+    let leave_b: i64 = c.query_row("SELECT id FROM leave WHERE staff_no = '0003'", [], |r| r.get(0)).unwrap();
+    let request_b: i64 = c.query_row("SELECT id FROM correction_requests", [], |r| r.get(0)).unwrap();
+    let before = counts(&k);
+
+    // Not signed in: nothing at all.
+    assert!(refused(svc.void_punch("0002", punch_b, "刷错卡")).contains("PIN"));
+    // 办公室's head, signed in, on 财务科's records: refused.
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    let other_unit = "这条记录不属于您的科室";
+    assert_eq!(refused(svc.void_punch("0002", punch_b, "刷错卡")), other_unit);
+    assert_eq!(refused(svc.revoke_leave("0002", leave_b)), other_unit);
+    assert_eq!(refused(svc.decide("0002", request_b, true)), other_unit);
+    assert_eq!(refused(svc.add_leave("0002", "0003", "事假", LeaveSpan::Day)), other_unit);
+    assert_eq!(refused(svc.add_punch("0002", "0003", 8 * 60 + 30, "忘打卡")), other_unit);
+    assert_eq!(refused(svc.spot_check("0002", &[("0001".into(), true), ("0003".into(), false)], "")), other_unit);
+    // Unknown ids, and a head enrolling cards.
+    assert_eq!(refused(svc.void_punch("0002", 999_999, "刷错卡")), "没有这条记录");
+    assert!(refused(svc.enroll("0002", "0100000077", "0001")).contains("管理员"));
+    // Someone else than the signed-in head.
+    assert!(refused(svc.add_leave("0004", "0003", "事假", LeaveSpan::Day)).contains("PIN"));
+    assert_eq!(counts(&k), before, "nothing stored by any refused write");
+
+    // The head's own unit: allowed.
+    svc.add_leave("0002", "0001", "病假", LeaveSpan::Morning).unwrap();
+    svc.spot_check("0002", &[("0001".into(), true)], "").unwrap();
+    // Signed out: refused again.
+    svc.sign_out();
+    assert!(refused(svc.add_punch("0002", "0001", 8 * 60 + 30, "忘打卡")).contains("PIN"));
+    // A staff member cannot sign in at all; an admin enrolls but manages no unit.
+    assert_ne!(svc.login("0001", "0000").unwrap(), Outcome::Accepted);
+    assert_eq!(svc.login("0009", "9999").unwrap(), Outcome::Accepted);
+    assert!(refused(svc.add_leave("0009", "0001", "事假", LeaveSpan::Day)).contains("科长"));
+    svc.enroll("0009", "0100000077", "0001").unwrap();
+}
+
+#[test]
+fn a_units_correction_requests_are_not_crowded_out_by_other_units() {
+    let (k, config, clock) = setup();
+    let mut svc = service(&k, config, &clock);
+    let day = "2026-11-18".parse().unwrap();
+    for m in 0..3 {
+        svc.request_correction("0001", day, 8 * 60 + m, "忘打卡").unwrap();
+    }
+    // 250 newer requests of the other unit.
+    for m in 0..250 {
+        svc.request_correction("0003", day, 9 * 60 + m, "忘打卡").unwrap();
+    }
+    let mine = svc.request_lines("办公室").unwrap();
+    assert_eq!(mine.len(), 3, "{mine:?}");
+    assert!(mine.iter().all(|l| l.text.starts_with("张三")));
+    assert_eq!(svc.request_lines("财务科").unwrap().len(), 200, "the list shows the newest 200");
+}
+
+/// Europe/Berlin is UTC+1 in November: 08:30 there is 07:30Z (15:30 in Shanghai).
+#[test]
+fn a_person_on_a_berlin_schedule_through_every_path() {
+    let (k, config, clock) = setup();
+    let berlin = |local: &str| parse_time(local, chrono_tz::Europe::Berlin).unwrap();
+    let at_ms = |sql: &str| -> Vec<Instant> {
+        let c = db(&k);
+        let mut stmt = c.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    // CLI: a correction at a local time.
+    k.ok(&["correction", "add", "--staff", "0005", "--at", "2026-11-18 08:30", "--reason", "忘打卡", "--by", "科长"]);
+    // Imports: punches by staff number and by card, ATTLOG, spot checks, leave.
+    k.import(&["punches", "import"], &k.file("p1.csv", "staff_no,at\n0005,2026-11-18 12:01\n"));
+    k.import(&["punches", "import"], &k.file("p2.csv", "card,at\n0100000005,2026-11-18 14:29\n"));
+    k.import(&["punches", "import", "--format", "attlog"], &k.file("a.dat", "5\t2026-11-18 17:31:00\t0\t1\t0\n"));
+    k.import(&["spotcheck", "import"], &k.file("s.csv", "staff_no,at,result\n0005,2026-11-18 10:40,absent\n"));
+    k.import(
+        &["leave", "import"],
+        &k.file("l.csv", "staff_no,kind,from,to\n0005,事假,2026-11-17 08:30,2026-11-17 12:00\n"),
+    );
+    assert_eq!(
+        at_ms("SELECT at_ms FROM punches WHERE staff_no = '0005' OR card = '0100000005' ORDER BY at_ms"),
+        vec![
+            berlin("2026-11-18 08:30"),
+            berlin("2026-11-18 12:01"),
+            berlin("2026-11-18 14:29"),
+            berlin("2026-11-18 17:31")
+        ]
+    );
+    assert_eq!(at_ms("SELECT at_ms FROM spot_checks"), vec![berlin("2026-11-18 10:40")]);
+    assert_eq!(at_ms("SELECT from_ms FROM leave_spans"), vec![berlin("2026-11-17 08:30")]);
+
+    // The touchscreen: at 16:00 in Shanghai it is 09:00 in Berlin, the 19th there too.
+    clock.set("2026-11-19 16:00");
+    let mut svc = service(&k, config, &clock);
+    svc.request_correction("0005", "2026-11-19".parse().unwrap(), 8 * 60 + 30, "忘打卡").unwrap();
+    assert_eq!(at_ms("SELECT at_ms FROM correction_requests"), vec![berlin("2026-11-19 08:30")]);
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    svc.add_punch("0002", "0005", 12 * 60 + 1, "忘打卡").unwrap();
+    svc.add_leave("0002", "0005", "公出", LeaveSpan::Afternoon).unwrap();
+    let c = db(&k);
+    let added: Instant = c
+        .query_row("SELECT at_ms FROM punches WHERE source = 'correction' ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(added, berlin("2026-11-19 12:01"));
+    let (from, to): (Instant, Instant) = c
+        .query_row("SELECT from_ms, to_ms FROM leave_spans ORDER BY leave_id DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((from, to), (berlin("2026-11-19 14:30"), berlin("2026-11-19 17:30")));
+    drop(svc);
+
+    // The 18th was a full day in Berlin; the 17th's morning on leave.
+    let person = |date: &str| {
+        let s = k.summary(date);
+        s["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0005").unwrap().clone()
+    };
+    assert_eq!(person("2026-11-18")["status"], "exception", "{}", person("2026-11-18"));
+    assert_eq!(person("2026-11-18")["spot_check_absences"], 1);
+    assert_eq!(person("2026-11-18")["punches"], serde_json::json!(["08:30:00", "12:01:00", "14:29:00", "17:31:00"]));
+    assert_eq!(person("2026-11-17")["leave_minutes"], 210);
+    // Moving Anna to the Shanghai schedule does not move her recorded leave.
+    let moved = STAFF.replace("0005,Anna,办公室,0100000005,,,berlin", "0005,Anna,办公室,0100000005,,,default");
+    k.import(&["staff", "import"], &k.file("staff2.csv", &moved));
+    assert_eq!(at_ms("SELECT from_ms FROM leave_spans ORDER BY leave_id LIMIT 1"), vec![berlin("2026-11-17 08:30")]);
+    // In Shanghai's day the leave (15:30–19:00 there) now lies in the afternoon: 2 h of it.
+    assert_eq!(person("2026-11-17")["leave_minutes"], 120, "{}", person("2026-11-17"));
+}
