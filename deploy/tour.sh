@@ -5,15 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v cc >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends build-essential pkg-config
-  else
-    echo "demo: a C compiler is needed: sudo apt-get install build-essential pkg-config" >&2
-    exit 1
-  fi
-fi
+. deploy/packages.sh
+need build-essential pkg-config
 
 cargo build --release --locked --bin dutyclock
 bin=target/release/dutyclock

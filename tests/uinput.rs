@@ -1,7 +1,11 @@
 //! A keyboard-wedge reader as a real virtual input device (uinput): the
-//! kiosk grabs it and decodes its keys. Runs where `/dev/uinput` exists
-//! and is writable; elsewhere it says so and passes (the decoder itself is
-//! tested with recorded events in `src/reader/keyboard.rs`).
+//! kiosk grabs it and decodes its keys. It needs a writable `/dev/uinput`
+//! (root, or the `input` group, and the uinput module), which CI machines
+//! and containers usually lack, so it is ignored by default and reported
+//! as such; run it where the device exists with
+//! `cargo test --test uinput -- --ignored`. Without the device it fails,
+//! saying so: it never passes silently. (The decoder itself is tested with
+//! recorded events in `src/reader/keyboard.rs`.)
 
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -38,11 +42,11 @@ fn find_event_device(name: &str) -> Option<String> {
 }
 
 #[test]
+#[ignore = "needs a writable /dev/uinput: cargo test --test uinput -- --ignored where it exists"]
 fn a_virtual_keyboard_wedge_reader_is_grabbed_and_decoded() {
-    let Ok(mut ui) = std::fs::OpenOptions::new().write(true).open("/dev/uinput") else {
-        eprintln!("no writable /dev/uinput here: the virtual-device test runs where it exists");
-        return;
-    };
+    let mut ui = std::fs::OpenOptions::new().write(true).open("/dev/uinput").unwrap_or_else(|e| {
+        panic!("this test needs a writable /dev/uinput (modprobe uinput; root or group input): {e}")
+    });
     let fd = ui.as_raw_fd();
     // SAFETY: ioctls on an open uinput fd with int arguments.
     unsafe {
