@@ -12,9 +12,9 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant as Mono};
 
-use dutyclock::config::Config;
-use dutyclock::model::{PunchOwner, PunchSource, Staff};
-use dutyclock::store::Store;
+use dutyclock::domain::config::Config;
+use dutyclock::domain::model::{PunchOwner, PunchSource, Staff};
+use dutyclock::kiosk::store::Store;
 use serialport::{SerialPort, TTYPort};
 
 const CARDS: usize = 500;

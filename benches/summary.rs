@@ -6,12 +6,12 @@ use std::path::Path;
 use std::time::Instant as Clock;
 
 use chrono::{Datelike, NaiveDate};
-use dutyclock::attendance::{read_range, Attendance};
-use dutyclock::config::Config;
-use dutyclock::model::{PunchOwner, PunchSource, Staff};
-use dutyclock::store::{Store, VoidTarget};
-use dutyclock::summary;
-use dutyclock::time::{local_to_instant, Instant};
+use dutyclock::domain::attendance::{read_range, Attendance};
+use dutyclock::domain::config::Config;
+use dutyclock::domain::model::{PunchOwner, PunchSource, Staff};
+use dutyclock::domain::summary;
+use dutyclock::domain::time::{local_to_instant, Instant};
+use dutyclock::kiosk::store::{Store, VoidTarget};
 
 const STAFF: usize = 2_000;
 const RUNS: usize = 7;
@@ -108,7 +108,7 @@ fn build(store: &mut Store, days: &[NaiveDate]) -> usize {
                 w.add_roster(
                     &format!("{:05}", i * 37),
                     d,
-                    dutyclock::rules::ClockSpan {
+                    dutyclock::domain::rules::ClockSpan {
                         start: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
                         end: chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
                     },

@@ -8,12 +8,12 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant as Mono;
 
-use dutyclock::config::Config;
+use dutyclock::domain::config::Config;
+use dutyclock::domain::model::Staff;
 use dutyclock::kiosk::service::Service;
+use dutyclock::kiosk::store::Store;
+use dutyclock::kiosk::ui::{self, headless, KioskWindow, Session};
 use dutyclock::kiosk::Core;
-use dutyclock::model::Staff;
-use dutyclock::store::Store;
-use dutyclock::ui::{self, headless, KioskWindow, Session};
 use slint::ComponentHandle;
 
 const CONFIG: &str = "kiosk_id = \"bench\"\nunits = [\"办公室\"]\n[schedules.default]\nduplicate_scan_seconds = 0\n";
@@ -32,7 +32,7 @@ fn main() {
     }
     w.commit().unwrap();
     let config: &'static Config = Box::leak(Box::new(Config::parse(CONFIG, Path::new("bench.toml")).unwrap()));
-    let core = Core::new(config, store, Box::new(dutyclock::clock::SystemClock)).unwrap();
+    let core = Core::new(config, store, Box::new(dutyclock::kiosk::clock::SystemClock)).unwrap();
     let mut svc = Service::new(core);
     let ui_ = KioskWindow::new().unwrap();
     let shared: ui::Shared = Rc::new(RefCell::new(Session::default()));

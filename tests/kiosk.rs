@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Kiosk;
-use dutyclock::clock::Clock;
-use dutyclock::config::Config;
+use dutyclock::domain::config::Config;
+use dutyclock::domain::rules::Meaning;
+use dutyclock::domain::time::{parse_time, Instant};
+use dutyclock::kiosk::clock::Clock;
+use dutyclock::kiosk::live::LiveEvent;
+use dutyclock::kiosk::store::Store;
 use dutyclock::kiosk::Core;
-use dutyclock::live::LiveEvent;
-use dutyclock::rules::Meaning;
-use dutyclock::store::Store;
-use dutyclock::time::{parse_time, Instant};
 use serde_json::Value;
 use serialport::{SerialPort, TTYPort};
 
@@ -410,7 +410,7 @@ fn two_writers_closing_the_same_day_never_collide() {
                 std::thread::spawn(move || {
                     let mut store = Store::open(&db).unwrap();
                     barrier.wait();
-                    dutyclock::closing::summary(&mut store, &config, date, now).map(|s| s.revision)
+                    dutyclock::kiosk::closing::summary(&mut store, &config, date, now).map(|s| s.revision)
                 })
             })
             .collect();
@@ -601,7 +601,7 @@ fn live_meanings_on_the_headless_loop_say_what_the_record_will() {
     let clock = clock_at("2026-11-19 08:41:00");
     let (line_tx, lines) = std::sync::mpsc::channel::<String>();
     let (tx, rx) = std::sync::mpsc::channel::<Input>();
-    let reader = dutyclock::reader::start(&config.reader, tx.clone()).unwrap();
+    let reader = dutyclock::kiosk::reader::start(&config.reader, tx.clone()).unwrap();
     let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
     let c = clock.clone();
     let lp = std::thread::spawn(move || {

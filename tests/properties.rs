@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use dutyclock::attendance::{read_range, Attendance};
-use dutyclock::config::Config;
-use dutyclock::model::{PunchOwner, PunchSource, Staff};
-use dutyclock::store::Store;
-use dutyclock::summary;
-use dutyclock::time::{local_to_instant, Instant};
+use dutyclock::domain::attendance::{read_range, Attendance};
+use dutyclock::domain::config::Config;
+use dutyclock::domain::model::{PunchOwner, PunchSource, Staff};
+use dutyclock::domain::summary;
+use dutyclock::domain::time::{local_to_instant, Instant};
+use dutyclock::kiosk::store::Store;
 use proptest::prelude::*;
 
 const CONFIG: &str = r#"
@@ -145,7 +145,7 @@ proptest! {
         for staff in att.people(None) {
             for i in 0..3 {
                 for p in att.day(staff, day(i)).punches {
-                    if p.verdict == dutyclock::rules::Verdict::Accepted {
+                    if p.verdict == dutyclock::domain::rules::Verdict::Accepted {
                         accepted.push((staff.staff_no.parse::<usize>().unwrap(), p.row.at));
                     }
                 }
@@ -198,7 +198,7 @@ proptest! {
                 prop_assert!(f.absent_minutes + f.leave_minutes + f.duty_minutes <= 390);
                 prop_assert!(f.late_count <= 2 && f.early_count <= 2);
                 if f.has_exception() {
-                    prop_assert!(matches!(d.record.status, dutyclock::rules::Status::Exception | dutyclock::rules::Status::Absent));
+                    prop_assert!(matches!(d.record.status, dutyclock::domain::rules::Status::Exception | dutyclock::domain::rules::Status::Absent));
                 }
             }
         }

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use dutyclock::config::{IdFormat, ReaderConfig, ReaderKind};
-use dutyclock::reader::frames::{Decoded, Decoder, Em4100, LineFormat, Lines};
-use dutyclock::reader::keyboard::Keyboard;
-use dutyclock::reader::pn532::{self, Frame, Parser};
-use dutyclock::reader::{self, Ended, ReaderEvent, ReaderHandle, ReaderState};
+use dutyclock::domain::config::{IdFormat, ReaderConfig, ReaderKind};
+use dutyclock::kiosk::reader::frames::{Decoded, Decoder, Em4100, LineFormat, Lines};
+use dutyclock::kiosk::reader::keyboard::Keyboard;
+use dutyclock::kiosk::reader::pn532::{self, Frame, Parser};
+use dutyclock::kiosk::reader::{self, Ended, ReaderEvent, ReaderHandle, ReaderState};
 use proptest::prelude::*;
 use serialport::{SerialPort, TTYPort};
 

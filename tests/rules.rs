@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use dutyclock::attendance::Attendance;
-use dutyclock::config::Config;
-use dutyclock::model::{LeaveRow, PunchOwner, PunchRow, PunchSource, RosterRow, Snapshot, SpotCheckRow, Staff};
-use dutyclock::rules::{CardAssignment, ClockSpan, Figures, Status};
-use dutyclock::time::{parse_clock, parse_time, Instant};
+use dutyclock::domain::attendance::Attendance;
+use dutyclock::domain::config::Config;
+use dutyclock::domain::model::{LeaveRow, PunchOwner, PunchRow, PunchSource, RosterRow, Snapshot, SpotCheckRow, Staff};
+use dutyclock::domain::rules::{CardAssignment, ClockSpan, Figures, Status};
+use dutyclock::domain::time::{parse_clock, parse_time, Instant};
 
 const FOUR: &str = r#"
 kiosk_id = "t"
@@ -128,7 +128,8 @@ impl Case {
     fn judge_on(&self, date: &str) -> (Status, Figures, Vec<String>) {
         let att = Attendance::new(&self.config, self.snap.clone(), self.now);
         let d = att.day(&self.snap.staff[0], date.parse::<NaiveDate>().unwrap());
-        let times = d.accepted.iter().map(|&t| dutyclock::time::clock_time(chrono_tz::Asia::Shanghai, t)).collect();
+        let times =
+            d.accepted.iter().map(|&t| dutyclock::domain::time::clock_time(chrono_tz::Asia::Shanghai, t)).collect();
         (d.record.status, d.record.figures, times)
     }
 

@@ -8,13 +8,13 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::Kiosk;
-use dutyclock::clock::Clock;
-use dutyclock::config::Config;
+use dutyclock::domain::config::Config;
+use dutyclock::domain::time::{parse_time, Instant};
+use dutyclock::kiosk::clock::Clock;
+use dutyclock::kiosk::pin::Outcome;
 use dutyclock::kiosk::service::{LeaveSpan, Service, ServiceError};
+use dutyclock::kiosk::store::Store;
 use dutyclock::kiosk::Core;
-use dutyclock::pin::Outcome;
-use dutyclock::store::Store;
-use dutyclock::time::{parse_time, Instant};
 
 const CONFIG: &str = r#"
 kiosk_id = "k1"

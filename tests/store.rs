@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::Kiosk;
-use dutyclock::model::{PunchOwner, PunchSource};
-use dutyclock::store::Store;
+use dutyclock::domain::model::{PunchOwner, PunchSource};
+use dutyclock::kiosk::store::Store;
 
 const CONFIG: &str = r#"
 kiosk_id = "k1"

@@ -1,5 +1,5 @@
 //! The touchscreen, headless: Slint's software renderer into a buffer
-//! (`dutyclock::ui::headless`), driven by simulated touches (pointer events
+//! (`dutyclock::kiosk::ui::headless`), driven by simulated touches (pointer events
 //! at the elements' places, found by their accessible labels) and scans,
 //! over a real store. Renders every screen at 800×480 and 1280×800, in
 //! Chinese and English, into `target/screenshots/`.
@@ -15,15 +15,15 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use common::Kiosk;
-use dutyclock::clock::Clock;
-use dutyclock::config::Config;
+use dutyclock::domain::config::Config;
+use dutyclock::domain::time::{parse_time, Instant};
+use dutyclock::kiosk::clock::Clock;
 use dutyclock::kiosk::service::Service;
-use dutyclock::kiosk::Core;
-use dutyclock::store::Store;
-use dutyclock::time::{parse_time, Instant};
-use dutyclock::ui::{
+use dutyclock::kiosk::store::Store;
+use dutyclock::kiosk::ui::{
     self, headless, App, HeadAdapter, HeadTab, KioskWindow, PinAdapter, ResultAdapter, Screen, Session, Theme,
 };
+use dutyclock::kiosk::Core;
 use i_slint_backend_testing::ElementHandle;
 use slint::platform::software_renderer::MinimalSoftwareWindow;
 use slint::{ComponentHandle, Model};
@@ -145,7 +145,7 @@ fn touchscreen_flows_and_screenshots() {
     let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
     let core = Core::new(config, store, Box::new(clock.clone())).unwrap();
     let ui = KioskWindow::new().unwrap();
-    ui.global::<dutyclock::ui::IdleAdapter>().set_units("区党政办公室".into());
+    ui.global::<dutyclock::kiosk::ui::IdleAdapter>().set_units("区党政办公室".into());
     let shared: ui::Shared = Rc::new(RefCell::new(Session::default()));
     let runner = Rc::new(ui::InlineRunner {
         service: RefCell::new(Service::new(core)),
@@ -156,7 +156,7 @@ fn touchscreen_flows_and_screenshots() {
     ui::wire(&ui, runner.clone(), shared.clone(), None, tz);
     ui::show_clock(&ui, clock.now(), tz);
     ui::show_status(&ui, true, false, false);
-    ui::show_reader(&ui, dutyclock::reader::ReaderState::Connected);
+    ui::show_reader(&ui, dutyclock::kiosk::reader::ReaderState::Connected);
     ui.show().unwrap();
     let rig = Rig { window, ui, shared, shots: screenshots_dir() };
     let second = |rig: &Rig| ui::second(&rig.ui, &rig.shared, clock.now(), tz);
@@ -270,7 +270,7 @@ fn touchscreen_flows_and_screenshots() {
     rig.scan("0100000004");
     rig.tap("我的考勤");
     assert_eq!(rig.screen(), Screen::Month);
-    let m = rig.ui.global::<dutyclock::ui::MonthAdapter>();
+    let m = rig.ui.global::<dutyclock::kiosk::ui::MonthAdapter>();
     let days: Vec<_> = m.get_days().iter().collect();
     let idx = days.iter().position(|d| d.date.starts_with("11-19")).unwrap();
     assert!(days[idx].can_request, "{:?}", days[idx]);
@@ -300,7 +300,7 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(rig.screen(), Screen::Admin);
     rig.tap("0003 王五");
     rig.tap("登记");
-    assert_eq!(rig.ui.global::<dutyclock::ui::AdminAdapter>().get_message(), "卡 0100000088 已登记给 0003");
+    assert_eq!(rig.ui.global::<dutyclock::kiosk::ui::AdminAdapter>().get_message(), "卡 0100000088 已登记给 0003");
     rig.tap("退出");
 
     // The records changed the days: check through the command line.
@@ -341,15 +341,15 @@ fn touchscreen_flows_and_screenshots() {
     let r = rig.ui.global::<ResultAdapter>();
     clock.set("2026-11-23 08:41:00");
     rig.scan("0100000004");
-    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("迟到 11 分钟", dutyclock::ui::Tone::Warn));
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("迟到 11 分钟", dutyclock::kiosk::ui::Tone::Warn));
     clock.set("2026-11-23 09:05:00");
     rig.scan("0100000001");
-    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("旷工", dutyclock::ui::Tone::Bad));
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("旷工", dutyclock::kiosk::ui::Tone::Bad));
     assert_eq!(r.get_detail(), "迟到 35 分钟，超过 30 分钟按旷工计：09:05 打卡，应到 08:30");
     rig.shot("result-absent");
     clock.set("2026-11-23 10:32:00");
     rig.scan("0100000003");
-    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("上班缺卡", dutyclock::ui::Tone::Bad));
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("上班缺卡", dutyclock::kiosk::ui::Tone::Bad));
     assert_eq!(
         r.get_detail(),
         "10:32 打卡晚于本时段中点，不算上班卡（应到 08:30），已记为外出，不回来将按旷工计（早退超过 30 分钟，应走 12:00）。请联系科长补卡"
@@ -361,9 +361,9 @@ fn touchscreen_flows_and_screenshots() {
     rig.pin("2468");
     let state =
         |no: &str| h.get_people().iter().find(|p| p.staff_no == no).map(|p| (p.state.to_string(), p.tone)).unwrap();
-    assert_eq!(state("0001"), ("旷工 1 节".to_string(), dutyclock::ui::Tone::Bad));
-    assert_eq!(state("0003"), ("上班缺卡".to_string(), dutyclock::ui::Tone::Bad));
-    assert_eq!(state("0004"), ("迟到 11 分钟".to_string(), dutyclock::ui::Tone::Warn));
+    assert_eq!(state("0001"), ("旷工 1 节".to_string(), dutyclock::kiosk::ui::Tone::Bad));
+    assert_eq!(state("0003"), ("上班缺卡".to_string(), dutyclock::kiosk::ui::Tone::Bad));
+    assert_eq!(state("0004"), ("迟到 11 分钟".to_string(), dutyclock::kiosk::ui::Tone::Warn));
     rig.tap("张三");
     assert_eq!(
         h.get_person_why().iter().map(|s| s.to_string()).collect::<Vec<_>>(),
@@ -432,7 +432,7 @@ fn shots(rig: &Rig, clock: &TestClock) {
             }
             rig.ui.global::<PinAdapter>().invoke_submit();
             rig.shot("admin");
-            rig.ui.global::<dutyclock::ui::AdminAdapter>().invoke_logout();
+            rig.ui.global::<dutyclock::kiosk::ui::AdminAdapter>().invoke_logout();
         }
     }
     let n = std::fs::read_dir(&rig.shots).unwrap().count();

@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Kiosk;
-use dutyclock::clock::Clock;
-use dutyclock::config::Config;
-use dutyclock::store::Store;
-use dutyclock::time::{parse_time, Instant};
-use dutyclock::ui::{self, headless, App, IdleAdapter, KioskWindow, ResultAdapter, Screen, Tone};
+use dutyclock::domain::config::Config;
+use dutyclock::domain::time::{parse_time, Instant};
+use dutyclock::kiosk::clock::Clock;
+use dutyclock::kiosk::store::Store;
+use dutyclock::kiosk::ui::{self, headless, App, IdleAdapter, KioskWindow, ResultAdapter, Screen, Tone};
 use serialport::{SerialPort, TTYPort};
 use slint::ComponentHandle;
 

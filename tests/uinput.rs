@@ -12,9 +12,9 @@ use std::os::fd::AsRawFd;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use dutyclock::config::{IdFormat, ReaderConfig, ReaderKind};
-use dutyclock::reader::keyboard::{code_for, encode_event};
-use dutyclock::reader::{self, ReaderEvent};
+use dutyclock::domain::config::{IdFormat, ReaderConfig, ReaderKind};
+use dutyclock::kiosk::reader::keyboard::{code_for, encode_event};
+use dutyclock::kiosk::reader::{self, ReaderEvent};
 
 const UI_SET_EVBIT: libc::c_ulong = 0x4004_5564;
 const UI_SET_KEYBIT: libc::c_ulong = 0x4004_5565;

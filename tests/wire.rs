@@ -5,7 +5,7 @@
 mod common;
 
 use common::Kiosk;
-use dutyclock::summary::DailySummary;
+use dutyclock::domain::summary::DailySummary;
 use serde_json::Value;
 
 /// SPEC.md "Daily summary (JSON)", verbatim.

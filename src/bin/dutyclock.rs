@@ -5,5 +5,5 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    dutyclock::cli::run(dutyclock::cli::Cli::parse())
+    dutyclock::kiosk::cli::run(dutyclock::kiosk::cli::Cli::parse())
 }

@@ -9,16 +9,16 @@
 
 use chrono::NaiveDate;
 
-use crate::attendance::{read_range, Attendance};
-use crate::clock::Clock;
-use crate::closing::Backlog;
-use crate::config::Config;
-use crate::live::LiveEvent;
-use crate::model::{PunchOwner, PunchRow, PunchSource};
-use crate::reader::ReaderState;
-use crate::rules::Verdict;
-use crate::store::{Inserted, Store, StoreError};
-use crate::time::{rfc3339, Instant};
+use crate::domain::attendance::{read_range, Attendance};
+use crate::domain::config::Config;
+use crate::domain::model::{PunchOwner, PunchRow, PunchSource};
+use crate::domain::rules::Verdict;
+use crate::domain::time::{rfc3339, Instant};
+use crate::kiosk::clock::Clock;
+use crate::kiosk::closing::Backlog;
+use crate::kiosk::live::LiveEvent;
+use crate::kiosk::reader::ReaderState;
+use crate::kiosk::store::{Inserted, Store, StoreError};
 
 pub struct Core<'c> {
     config: &'c Config,
@@ -86,7 +86,7 @@ impl<'c> Core<'c> {
     /// running day is read again before it is next used.
     pub fn write<T>(
         &mut self,
-        f: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&mut crate::kiosk::store::Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut w = self.store.writer()?;
         let out = f(&mut w)?;
@@ -271,7 +271,7 @@ impl<'c> Core<'c> {
         let Some(date) = self.backlog.due(self.config, now) else {
             return Ok(None);
         };
-        let s = crate::closing::summary(&mut self.store, self.config, date, now)?;
+        let s = crate::kiosk::closing::summary(&mut self.store, self.config, date, now)?;
         self.backlog.closed(date);
         self.uncheckpointed += 1;
         Ok(Some(LiveEvent::DayClosed { at: self.at(now), date: date.to_string(), revision: s.revision }))

@@ -9,9 +9,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use super::service::Service;
-use crate::live::LiveEvent;
-use crate::reader::{ReaderEvent, ReaderSink};
-use crate::time::Instant;
+use crate::domain::time::Instant;
+use crate::kiosk::live::LiveEvent;
+use crate::kiosk::reader::{ReaderEvent, ReaderSink};
 
 /// A call from the front end, run on the loop's thread with the service.
 pub type Call = Box<dyn FnOnce(&mut Service<'_>) + Send>;

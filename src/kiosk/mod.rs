@@ -1,17 +1,33 @@
-//! The kiosk at run time: the reader thread feeds the one event loop, the
-//! core commits punches and makes live events, and a front end shows them
-//! (`run --headless` prints them as JSON lines; the touchscreen draws them).
+//! The kiosk: the terminal at the office entrance. Its store (SQLite, the
+//! only SQL), the imports, the badge readers, the core that turns a scan
+//! into a durable punch, the one event loop that owns the core and hands
+//! live events to a front end (`run --headless` prints JSON lines; the
+//! touchscreen draws them) and to further listeners, the touchscreen's
+//! service and UI, and the admin command line. Central sync (`sync/`) and
+//! the Raspberry Pi's buzzer and LEDs (`hw/`) attach to the event loop as
+//! listeners.
 
+pub mod cli;
+pub mod clock;
+pub mod closing;
 pub mod core;
+pub mod demo;
 pub mod event_loop;
+pub mod import;
+pub mod live;
+pub mod pin;
+pub mod reader;
 pub mod service;
+pub mod store;
+pub mod ui;
+pub mod words;
 
 use std::sync::mpsc;
 
 pub use self::core::Core;
-use crate::clock::SystemClock;
-use crate::config::Config;
-use crate::store::Store;
+use crate::domain::config::Config;
+use crate::kiosk::clock::SystemClock;
+use crate::kiosk::store::Store;
 use event_loop::{Input, JsonLines};
 use service::Service;
 
@@ -22,35 +38,8 @@ use service::Service;
 /// the kiosk.
 pub fn run_headless(config: &Config, store: Store, out: &mut dyn std::io::Write) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<Input>();
-    let _reader = crate::reader::start(&config.reader, tx).map_err(|e| format!("reader: {e}"))?;
+    let _reader = crate::kiosk::reader::start(&config.reader, tx).map_err(|e| format!("reader: {e}"))?;
     let core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
     let mut service = Service::new(core);
     event_loop::run(&mut service, &rx, &mut [&mut JsonLines(out)])
-}
-
-/// The demo's embedded data: the example week's staff and the 2026 calendar.
-pub const DEMO_CONFIG: &str = include_str!("../../deploy/example/config.toml");
-pub const DEMO_STAFF: &str = include_str!("../../deploy/example/staff.csv");
-pub const DEMO_CALENDAR: &str = include_str!("../../deploy/holiday-cn/2026.json");
-
-/// Builds a throw-away demo data directory (config, staff, calendar) and
-/// returns its path; the caller's real data directory is never touched.
-pub fn demo_dir() -> Result<std::path::PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("dutyclock-demo-{}", std::process::id()));
-    let err = |e: &dyn std::fmt::Display| format!("demo: {e}");
-    std::fs::create_dir_all(&dir).map_err(|e| err(&e))?;
-    let config_path = dir.join("config.toml");
-    std::fs::write(&config_path, DEMO_CONFIG).map_err(|e| err(&e))?;
-    let config = Config::load(&config_path).map_err(|e| err(&e))?;
-    let db = dir.join(crate::store::DB_FILE);
-    let _ = std::fs::remove_file(&db);
-    let mut store = Store::create(&db).map_err(|e| err(&e))?;
-    let staff = dir.join("staff.csv");
-    std::fs::write(&staff, DEMO_STAFF).map_err(|e| err(&e))?;
-    let cal = dir.join("2026.json");
-    std::fs::write(&cal, DEMO_CALENDAR).map_err(|e| err(&e))?;
-    let now = chrono::Utc::now().timestamp_millis();
-    crate::import::staff(&mut store, &config, &staff, now).map_err(|e| err(&e))?;
-    crate::import::calendar(&mut store, &cal, now).map_err(|e| err(&e))?;
-    Ok(dir)
 }

@@ -1,7 +1,7 @@
 //! Admin mode: enrolling unknown cards (their earlier scans attach, R3).
 
 use super::{hm, Power, Result, Service};
-use crate::model::PunchOwner;
+use crate::domain::model::PunchOwner;
 
 impl Service<'_> {
     /// Unknown cards seen today (newest first), for enrolment.

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use chrono::NaiveTime;
 
 use super::{hm, Power, Result, Service, ServiceError};
-use crate::model::{PunchOwner, PunchSource};
-use crate::rules::{Outcome, Status, Verdict};
-use crate::store::VoidTarget;
-use crate::time::{instant_to_local, local_to_instant};
-use crate::words::{Grace, Refusal, Tone};
+use crate::domain::model::{PunchOwner, PunchSource};
+use crate::domain::rules::{Outcome, Status, Verdict};
+use crate::domain::time::{instant_to_local, local_to_instant};
+use crate::kiosk::store::VoidTarget;
+use crate::kiosk::words::{Grace, Refusal, Tone};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonRow {
@@ -378,8 +378,8 @@ impl Service<'_> {
     pub fn summary_text(&mut self, unit: &str) -> Result<String> {
         let say = self.say();
         let (att, first, today) = self.month_so_far()?;
-        let day = crate::summary::daily(&att, today);
-        let report = crate::summary::report(&att, first, today, Some(unit));
+        let day = crate::domain::summary::daily(&att, today);
+        let report = crate::domain::summary::report(&att, first, today, Some(unit));
         let mut out = say.summary_header(today, &day.totals, first);
         let rows: Vec<Vec<String>> = report
             .people
@@ -396,7 +396,7 @@ impl Service<'_> {
                 ]
             })
             .collect();
-        out.push_str(&crate::render::table(&say.summary_columns(), &rows));
+        out.push_str(&crate::domain::render::table(&say.summary_columns(), &rows));
         Ok(out)
     }
 }

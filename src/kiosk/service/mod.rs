@@ -1,7 +1,7 @@
 //! What the touchscreen asks of the kiosk, answered with plain view data
 //! (no Slint types), one file per screen: the scan result (`scan`), a
 //! person's month (`month`), section head mode (`head`) and admin mode
-//! (`admin`). Every sentence comes from [`crate::words::Say`]. Runs on the
+//! (`admin`). Every sentence comes from [`crate::kiosk::words::Say`]. Runs on the
 //! kiosk loop's thread, never on the UI thread; tested without any window.
 //!
 //! Authority lives here, not only in the UI: every write checks who acts
@@ -20,12 +20,12 @@ pub use month::{DayView, MonthView};
 pub use scan::ScanView;
 
 use super::Core;
-use crate::config::{Config, Language};
-use crate::model::{Role, Staff};
-use crate::pin::{Gate, Outcome as PinOutcome};
-use crate::store::StoreError;
-use crate::time::{instant_to_local, Instant};
-use crate::words::{Refusal, Say};
+use crate::domain::config::{Config, Language};
+use crate::domain::model::{Role, Staff};
+use crate::domain::time::{instant_to_local, Instant};
+use crate::kiosk::pin::{Gate, Outcome as PinOutcome};
+use crate::kiosk::store::StoreError;
+use crate::kiosk::words::{Refusal, Say};
 
 /// A refused or failed action: the words for the person at the screen.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +122,7 @@ impl<'c> Service<'c> {
             .as_ref()
             .filter(|s| s.role != Role::Staff)
             .and_then(|s| s.pin_hash.as_deref())
-            .is_some_and(|h| crate::pin::verify(pin, h));
+            .is_some_and(|h| crate::kiosk::pin::verify(pin, h));
         let outcome = self.pins.entry(staff_no.to_string()).or_default().check(ok, now);
         let what = match &outcome {
             PinOutcome::Accepted => "login",

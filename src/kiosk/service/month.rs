@@ -3,10 +3,10 @@
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use super::{hm, Result, Service, ServiceError};
-use crate::attendance::Attendance;
-use crate::rules::Status;
-use crate::time::local_to_instant;
-use crate::words::{Grace, Refusal, Tone};
+use crate::domain::attendance::Attendance;
+use crate::domain::rules::Status;
+use crate::domain::time::local_to_instant;
+use crate::kiosk::words::{Grace, Refusal, Tone};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayView {
@@ -34,7 +34,7 @@ impl<'c> Service<'c> {
         let now = self.core.now();
         let today = config.default_schedule().attendance_day(now);
         let first = today.with_day(1).unwrap_or(today);
-        let (lo, hi) = crate::attendance::read_range(config, first, today);
+        let (lo, hi) = crate::domain::attendance::read_range(config, first, today);
         let snap = self.core.store().snapshot(lo, hi, (first, today))?;
         Ok((Attendance::new(config, snap, now), first, today))
     }
@@ -47,7 +47,7 @@ impl<'c> Service<'c> {
         let sched = att.schedule(staff);
         let grace = Grace::from(&sched.thresholds);
         let mut days = Vec::new();
-        let mut totals = crate::rules::Figures::default();
+        let mut totals = crate::domain::rules::Figures::default();
         for date in first.iter_days().take_while(|d| *d <= today) {
             let d = att.day(staff, date);
             totals.add(&d.record.figures);

@@ -1,11 +1,11 @@
 //! The scan result screen: a live event in words.
 
 use super::{hm, Service};
-use crate::live::LiveEvent;
-use crate::model::Role;
-use crate::reader::ReaderState;
-use crate::rules::Live;
-use crate::words::{PunchFacts, Tone};
+use crate::domain::model::Role;
+use crate::domain::rules::Live;
+use crate::kiosk::live::LiveEvent;
+use crate::kiosk::reader::ReaderState;
+use crate::kiosk::words::{PunchFacts, Tone};
 
 /// The scan result screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +78,8 @@ impl Service<'_> {
                     let at = facts.at;
                     let session = day.plan.sessions.iter().position(|x| x.window.contains(at));
                     let rec = session.and_then(|i| day.record.sessions.get(i));
-                    facts.judged = day.obligated && rec.is_some_and(|r| r.outcome != crate::rules::Outcome::Excused);
+                    facts.judged =
+                        day.obligated && rec.is_some_and(|r| r.outcome != crate::domain::rules::Outcome::Excused);
                     facts.expected = rec.map(|r| (r.expected_arrival, r.expected_departure));
                     facts.absent_after = sched.thresholds.absent_after_minutes;
                     zone = sched.tz;

@@ -5,8 +5,8 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::reader::ReaderState;
-use crate::rules::Meaning;
+use crate::domain::rules::Meaning;
+use crate::kiosk::reader::ReaderState;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

@@ -6,7 +6,7 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 
-use crate::time::{local_to_instant, Instant};
+use crate::domain::time::{local_to_instant, Instant};
 
 /// A `{start, end}` pair of wall-clock times. An end that is not after the
 /// start lies on the next calendar day (a night session).
@@ -159,7 +159,7 @@ impl Schedule {
 
     /// The attendance day an instant belongs to (R1).
     pub fn attendance_day(&self, at: Instant) -> NaiveDate {
-        let local = crate::time::instant_to_local(self.tz, at);
+        let local = crate::domain::time::instant_to_local(self.tz, at);
         let date = local.date();
         if local.time() < self.day_starts_at {
             date.pred_opt().unwrap_or(date)
@@ -237,7 +237,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::parse_time;
+    use crate::domain::time::parse_time;
 
     fn at(s: &str) -> Instant {
         parse_time(s, chrono_tz::Asia::Shanghai).unwrap()

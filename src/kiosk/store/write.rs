@@ -6,10 +6,10 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 use super::{Result, StoreError};
-use crate::model::Snapshot;
-use crate::model::{PunchOwner, PunchSource, Staff};
-use crate::rules::ClockSpan;
-use crate::time::{instant_to_local, Instant};
+use crate::domain::model::Snapshot;
+use crate::domain::model::{PunchOwner, PunchSource, Staff};
+use crate::domain::rules::ClockSpan;
+use crate::domain::time::{instant_to_local, Instant};
 
 /// The chained tables and the columns whose values a record's hash covers.
 const CHAINED: &[(&str, &str)] = &[
@@ -279,8 +279,8 @@ impl<'c> Writer<'c> {
         for (id, staff_no, f, t) in &legacy {
             let tz = zone_of(staff_no);
             let at = |text: &str| {
-                crate::time::parse_local(text)
-                    .map(|l| crate::time::local_to_instant(tz, l))
+                crate::domain::time::parse_local(text)
+                    .map(|l| crate::domain::time::local_to_instant(tz, l))
                     .map_err(|m| StoreError::Invalid(format!("leave {id}: malformed stored time: {m}")))
             };
             let (from, to) = (at(f)?, at(t)?);
@@ -449,7 +449,7 @@ impl<'c> Writer<'c> {
     }
 
     /// A snapshot read inside this write: what it sees cannot change
-    /// before the write commits (see [`crate::store::Store::snapshot`]).
+    /// before the write commits (see [`crate::kiosk::store::Store::snapshot`]).
     pub fn snapshot(&self, from: Instant, to: Instant, dates: (NaiveDate, NaiveDate)) -> Result<Snapshot> {
         super::read::snapshot(&self.tx, from, to, dates)
     }
@@ -524,7 +524,7 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{migrations::MIGRATIONS, Store};
+    use crate::kiosk::store::{migrations::MIGRATIONS, Store};
 
     /// Every chained table has an explicit INTEGER PRIMARY KEY: the chain
     /// points at row ids, and VACUUM may renumber implicit rowids.
@@ -589,7 +589,7 @@ mod tests {
         assert_eq!(w.pin_legacy_leave(|_| chrono_tz::Europe::Berlin).unwrap(), 1);
         w.commit().unwrap();
         assert!(!store.has_legacy_leave().unwrap());
-        let want = crate::time::parse_time("2026-11-17 08:30", chrono_tz::Europe::Berlin).unwrap();
+        let want = crate::domain::time::parse_time("2026-11-17 08:30", chrono_tz::Europe::Berlin).unwrap();
         let leave = store.leave_records(0, i64::MAX).unwrap();
         assert_eq!(leave[0].0.from, want);
         store.conn.execute_batch("VACUUM").unwrap();

@@ -9,9 +9,9 @@
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
-use crate::config::Language;
-use crate::rules::{DayRecord, Figures, IfNotBack, Live, Meaning, Outcome, SessionRecord, Status};
-use crate::time::{instant_to_local, Instant};
+use crate::domain::config::Language;
+use crate::domain::rules::{DayRecord, Figures, IfNotBack, Live, Meaning, Outcome, SessionRecord, Status};
+use crate::domain::time::{instant_to_local, Instant};
 
 /// The colour family of a message: DingTalk's green, orange, red, and blue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +35,8 @@ pub struct Grace {
     pub absent_after: u32,
 }
 
-impl From<&crate::rules::Thresholds> for Grace {
-    fn from(t: &crate::rules::Thresholds) -> Self {
+impl From<&crate::domain::rules::Thresholds> for Grace {
+    fn from(t: &crate::domain::rules::Thresholds) -> Self {
         Grace { late: t.late_grace_minutes, early: t.early_grace_minutes, absent_after: t.absent_after_minutes }
     }
 }
@@ -215,8 +215,8 @@ impl Say {
     // ---- the idle screen ----
 
     /// The reader's status mark.
-    pub fn reader_mark(self, state: crate::reader::ReaderState) -> (String, Tone) {
-        use crate::reader::ReaderState as R;
+    pub fn reader_mark(self, state: crate::kiosk::reader::ReaderState) -> (String, Tone) {
+        use crate::kiosk::reader::ReaderState as R;
         match state {
             R::Connected => (self.pick("读卡器正常", "Reader OK"), Tone::Ok),
             R::Disconnected => (self.pick("读卡器未连接", "Reader unplugged"), Tone::Bad),
@@ -466,7 +466,7 @@ impl Say {
         }
     }
 
-    pub fn summary_header(self, today: NaiveDate, t: &crate::summary::Totals, first: NaiveDate) -> String {
+    pub fn summary_header(self, today: NaiveDate, t: &crate::domain::summary::Totals, first: NaiveDate) -> String {
         self.pick(
             format!(
                 "今日 {today}：应到 {} 实到 {} 正常 {} 异常 {} 旷工 {} 请假 {} 公出 {} 进行中 {}\n\n本月 {first} 至 {today}\n",
@@ -526,7 +526,7 @@ impl Say {
 
     /// The words of a status (DingTalk's).
     pub fn status(self, s: Status) -> &'static str {
-        crate::render::status_word(s, self.0)
+        crate::domain::render::status_word(s, self.0)
     }
 
     /// The short state of a day for a list: its worst figure, in words.
@@ -716,8 +716,8 @@ pub fn status_tone(s: Status) -> Tone {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{evaluate, DayInput, Schedule};
-    use crate::time::parse_time;
+    use crate::domain::rules::{evaluate, DayInput, Schedule};
+    use crate::domain::time::parse_time;
 
     fn grace() -> Grace {
         Grace { late: 0, early: 0, absent_after: 30 }

@@ -13,13 +13,13 @@ use std::rc::Rc;
 
 use chrono::NaiveDate;
 
-use crate::config::Config;
-use crate::model::{PunchOwner, PunchRow, PunchSource, Snapshot, Staff};
-use crate::rules::{
+use crate::domain::config::Config;
+use crate::domain::model::{PunchOwner, PunchRow, PunchSource, Snapshot, Staff};
+use crate::domain::rules::{
     self, Calendar, CardBook, ClockSpan, DayInput, DayPlan, DayRecord, Excuse, RawPunch, Schedule, Span, SpotCheck,
     Verdict,
 };
-use crate::time::Instant;
+use crate::domain::time::Instant;
 
 /// A punch as attributed to a person, with its R3 verdict.
 #[derive(Debug, Clone)]

@@ -203,9 +203,9 @@ mod tests {
         {
             let mut w = store.writer().unwrap();
             w.add_punch(
-                &crate::model::PunchOwner::Card("0100000001".into()),
+                &crate::domain::model::PunchOwner::Card("0100000001".into()),
                 1,
-                crate::model::PunchSource::Reader,
+                crate::domain::model::PunchSource::Reader,
                 Some(true),
                 None,
                 0,

@@ -1,11 +1,11 @@
 //! The kiosk's records as the store hands them out: staff, cards, punches,
 //! leave, roster, spot checks. Plain data; the rules read them through
-//! [`crate::attendance`].
+//! [`crate::domain::attendance`].
 
 use chrono::NaiveDate;
 
-use crate::rules::{Calendar, CardAssignment, ClockSpan};
-use crate::time::Instant;
+use crate::domain::rules::{Calendar, CardAssignment, ClockSpan};
+use crate::domain::time::Instant;
 
 /// `role` in the staff file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

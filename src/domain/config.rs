@@ -10,7 +10,7 @@ use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde::{de, Deserialize, Deserializer};
 
-use crate::rules::{ClockSpan, Schedule, Season, Thresholds, Timetable};
+use crate::domain::rules::{ClockSpan, Schedule, Season, Thresholds, Timetable};
 
 /// A config error: which file, line and key, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,7 +228,7 @@ struct Hhmm(NaiveTime);
 impl<'de> Deserialize<'de> for Hhmm {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        crate::time::parse_clock(&s).map(Hhmm).map_err(de::Error::custom)
+        crate::domain::time::parse_clock(&s).map(Hhmm).map_err(de::Error::custom)
     }
 }
 

@@ -5,7 +5,7 @@
 //! per-session detail so that screens and reports can say *why*.
 
 use super::schedule::{DayPlan, SessionPlan, Span, Thresholds};
-use crate::time::{whole_minutes, Instant};
+use crate::domain::time::{whole_minutes, Instant};
 
 /// A leave or duty record that applies to the person (请假 / 公出 / 出差).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -531,8 +531,8 @@ fn has_leave_kind(input: &DayInput<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Schedule;
-    use crate::time::parse_time;
+    use crate::domain::rules::Schedule;
+    use crate::domain::time::parse_time;
 
     fn live(plan: &DayPlan, excuses: &[Excuse], obligated: bool, before: &[Instant], at: Instant) -> Live {
         live_meaning(

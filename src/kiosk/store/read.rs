@@ -9,9 +9,11 @@ use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Result, Store};
-use crate::model::{LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff};
-use crate::rules::{Calendar, CardAssignment, ClockSpan};
-use crate::time::Instant;
+use crate::domain::model::{
+    LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff,
+};
+use crate::domain::rules::{Calendar, CardAssignment, ClockSpan};
+use crate::domain::time::Instant;
 
 const STAFF_COLUMNS: &str = "v.staff_no, v.name, v.unit, v.schedule, v.role, v.pin_hash, v.active_from, v.active_until";
 
@@ -57,7 +59,7 @@ fn date(s: &str) -> Option<NaiveDate> {
 }
 
 fn clock(s: &str) -> Option<NaiveTime> {
-    crate::time::parse_clock(s).ok()
+    crate::domain::time::parse_clock(s).ok()
 }
 
 fn staff_from_row(r: &Row<'_>) -> rusqlite::Result<Staff> {

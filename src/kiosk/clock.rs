@@ -2,7 +2,7 @@
 //! The system clock reports whether it is synchronized (adjtimex: a Pi
 //! without network boots with the last saved time, i.e. in the past).
 
-use crate::time::Instant;
+use crate::domain::time::Instant;
 
 /// Where the core gets the current instant from.
 pub trait Clock: Send {

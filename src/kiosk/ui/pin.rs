@@ -82,7 +82,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                         Ok(PinOutcome::Wrong { left }) => p.set_message(s(say.pin_wrong(left))),
                         Ok(PinOutcome::Locked { until }) => {
                             p.set_locked(true);
-                            let t = crate::time::instant_to_local(tz, until).format("%H:%M").to_string();
+                            let t = crate::domain::time::instant_to_local(tz, until).format("%H:%M").to_string();
                             p.set_message(s(say.pin_locked(&t)));
                         }
                         Err(e) => p.set_message(s(e.to_string())),

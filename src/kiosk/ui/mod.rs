@@ -27,17 +27,17 @@ use std::time::Duration;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
-use crate::clock::Clock;
-use crate::config::{Config, Language};
+use crate::domain::config::{Config, Language};
+use crate::domain::model::Role;
+use crate::kiosk::clock::Clock;
 use crate::kiosk::event_loop::{self, Input, Listener};
+use crate::kiosk::live::LiveEvent;
+use crate::kiosk::pin::Outcome as PinOutcome;
+use crate::kiosk::reader::{ReaderHandle, ReaderHealth, ReaderState};
 use crate::kiosk::service::{LeaveSpan, Service};
+use crate::kiosk::store::Store;
+use crate::kiosk::words::{self, Say};
 use crate::kiosk::Core;
-use crate::live::LiveEvent;
-use crate::model::Role;
-use crate::pin::Outcome as PinOutcome;
-use crate::reader::{ReaderHandle, ReaderHealth, ReaderState};
-use crate::store::Store;
-use crate::words::{self, Say};
 
 slint::include_modules!();
 
@@ -161,7 +161,7 @@ pub fn wire(
     {
         let r = runner.clone();
         app.on_simulate_scan(move |card| {
-            if let Ok(c) = crate::cards::normalize(&card) {
+            if let Ok(c) = crate::domain::cards::normalize(&card) {
                 scan(&*r, c);
             }
         });
@@ -179,7 +179,7 @@ pub fn wire(
                 let (cal, central) = svc.status_marks();
                 Box::new(move |ui: &KioskWindow, _| {
                     show_clock(ui, now, tz);
-                    show_status(ui, crate::clock::system_clock_synced(), cal, central);
+                    show_status(ui, crate::kiosk::clock::system_clock_synced(), cal, central);
                 })
             }));
         });
@@ -197,7 +197,7 @@ pub fn wire(
 
 /// One second of UI time: the result countdown, the manage-mode idle
 /// timeout, the clock. Pure UI-thread work; no IO.
-pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::time::Instant, tz: chrono_tz::Tz) {
+pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::domain::time::Instant, tz: chrono_tz::Tz) {
     let screen = ui.global::<App>().get_screen();
     let mut done = false;
     let mut signed_out = false;
@@ -283,7 +283,7 @@ pub fn start(
 ) -> Result<Kiosk, String> {
     let tz = config.default_schedule().tz;
     let (tx, rx) = mpsc::channel::<Input>();
-    let reader = crate::reader::start(&config.reader, tx.clone()).map_err(|e| format!("reader: {e}"))?;
+    let reader = crate::kiosk::reader::start(&config.reader, tx.clone()).map_err(|e| format!("reader: {e}"))?;
     let health = reader.health.clone();
     let weak = ui.as_weak();
     let path = store.path().to_path_buf();
@@ -333,7 +333,7 @@ fn kiosk_thread(
                 let until = std::time::Instant::now() + STORE_RETRY;
                 while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
                     match rx.recv_timeout(left) {
-                        Ok(Input::Reader(crate::reader::ReaderEvent::Card(card))) => {
+                        Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::Card(card))) => {
                             let (name, headline) = say.not_recorded();
                             let v = crate::kiosk::service::ScanView {
                                 event: LiveEvent::NotRecorded {
@@ -352,7 +352,7 @@ fn kiosk_thread(
                             };
                             post(&weak, Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)));
                         }
-                        Ok(Input::Reader(crate::reader::ReaderEvent::State(state, _))) => {
+                        Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::State(state, _))) => {
                             post(&weak, Box::new(move |ui: &KioskWindow, _| show_reader(ui, state)));
                         }
                         Ok(Input::Call(_)) => {}
@@ -376,11 +376,11 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     let size = ui.window().size();
     ui.global::<Theme>().set_compact(size.width < 1000);
     let tz = config.default_schedule().tz;
-    let kiosk = start(&ui, config, store, || Box::new(crate::clock::SystemClock))?;
+    let kiosk = start(&ui, config, store, || Box::new(crate::kiosk::clock::SystemClock))?;
     let runner = kiosk.runner.clone();
     let shared = SHARED.with(|s| s.clone());
     show_clock(&ui, chrono::Utc::now().timestamp_millis(), tz);
-    show_status(&ui, crate::clock::system_clock_synced(), true, config.central.is_some());
+    show_status(&ui, crate::kiosk::clock::system_clock_synced(), true, config.central.is_some());
     if demo {
         show_reader(&ui, ReaderState::Connected);
     }
@@ -388,7 +388,9 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     let status_job = move |r: &dyn Runner| {
         r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
             let (cal, central) = svc.status_marks();
-            Box::new(move |ui: &KioskWindow, _| show_status(ui, crate::clock::system_clock_synced(), cal, central))
+            Box::new(move |ui: &KioskWindow, _| {
+                show_status(ui, crate::kiosk::clock::system_clock_synced(), cal, central)
+            })
         }))
     };
     status_job(&*runner);

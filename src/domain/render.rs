@@ -5,9 +5,9 @@ use std::io::Write;
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::config::Language;
-use crate::rules::Status;
-use crate::summary::{DailySummary, Report, ReportRow};
+use crate::domain::config::Language;
+use crate::domain::rules::Status;
+use crate::domain::summary::{DailySummary, Report, ReportRow};
 
 /// The word for a status in the configured language.
 pub fn status_word(status: Status, lang: Language) -> &'static str {

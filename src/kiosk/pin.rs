@@ -2,7 +2,7 @@
 //! time; the PIN itself is never stored or printed) and the lockout after
 //! repeated wrong PINs.
 
-use crate::time::Instant;
+use crate::domain::time::Instant;
 
 /// Whether a text is a PIN as the staff file allows it: 4 to 8 digits.
 pub fn valid(pin: &str) -> bool {

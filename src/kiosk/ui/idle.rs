@@ -9,8 +9,8 @@ fn say(ui: &KioskWindow) -> Say {
 }
 
 /// Sets the idle screen's clock and date (only when they change: no redraw otherwise).
-pub fn show_clock(ui: &KioskWindow, now: crate::time::Instant, tz: chrono_tz::Tz) {
-    let local = crate::time::instant_to_local(tz, now);
+pub fn show_clock(ui: &KioskWindow, now: crate::domain::time::Instant, tz: chrono_tz::Tz) {
+    let local = crate::domain::time::instant_to_local(tz, now);
     let idle = ui.global::<IdleAdapter>();
     let time = s(local.format("%H:%M").to_string());
     if idle.get_time() != time {

@@ -11,11 +11,11 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::config::Config;
-use crate::model::{PunchOwner, PunchSource, Role, Staff};
-use crate::rules::{ClockSpan, HolidayFile};
-use crate::store::{Store, StoreError};
-use crate::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
+use crate::domain::config::Config;
+use crate::domain::model::{PunchOwner, PunchSource, Role, Staff};
+use crate::domain::rules::{ClockSpan, HolidayFile};
+use crate::domain::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
+use crate::kiosk::store::{Store, StoreError};
 pub use csvfile::{read_text, CsvFile};
 
 /// A refused import: the file, the line (1 = header), what is wrong.
@@ -136,18 +136,18 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             (Some(_), Role::Staff) => {
                 return Err(f.err(line, "a PIN is only for role head or admin").into());
             }
-            (Some(pin), _) if !crate::pin::valid(pin) => {
+            (Some(pin), _) if !crate::kiosk::pin::valid(pin) => {
                 return Err(f.err(line, "pin must be 4 to 8 digits").into());
             }
             (Some(pin), _) => match current.and_then(|c| c.pin_hash.clone()) {
-                Some(h) if crate::pin::verify(pin, &h) => Some(h),
-                _ => Some(crate::pin::hash(pin).map_err(|m| f.err(line, m))?),
+                Some(h) if crate::kiosk::pin::verify(pin, &h) => Some(h),
+                _ => Some(crate::kiosk::pin::hash(pin).map_err(|m| f.err(line, m))?),
             },
         };
         let mut cards = Vec::new();
         for c in f.get(rec, "cards").unwrap_or("").split(';').map(str::trim).filter(|c| !c.is_empty()) {
-            let card = crate::cards::normalize(c).map_err(|m| f.err(line, m))?;
-            let key = (crate::cards::match_key(&card).into_owned(), cards_from);
+            let card = crate::domain::cards::normalize(c).map_err(|m| f.err(line, m))?;
+            let key = (crate::domain::cards::match_key(&card).into_owned(), cards_from);
             if let Some(prev) = seen_card.insert(key, line) {
                 return Err(f.err(line, format!("card {card} is also on line {prev} with the same cards_from")).into());
             }
@@ -288,7 +288,7 @@ pub fn leave(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
     Ok(out)
 }
 
-fn count(out: &mut Outcome, r: crate::store::Inserted) {
+fn count(out: &mut Outcome, r: crate::kiosk::store::Inserted) {
     if r.is_new() {
         out.added += 1;
     } else {
@@ -336,14 +336,15 @@ pub fn punches(
             }
             // A card's local time is in its owner's zone at that time (R3).
             let zone_of = |no: &str| roll.by_no.get(no).map(|s| config.schedule(&s.schedule));
-            let book = crate::rules::CardBook::new(&store.assignments()?, |no, d| {
+            let book = crate::domain::rules::CardBook::new(&store.assignments()?, |no, d| {
                 zone_of(no).unwrap_or_else(|| config.default_schedule()).day_start(d)
             });
             for (line, rec) in &f.rows {
                 let line = *line;
                 let at_text = f.need(line, rec, "at")?;
                 if f.has("card") {
-                    let card = crate::cards::normalize(f.need(line, rec, "card")?).map_err(|m| f.err(line, m))?;
+                    let card =
+                        crate::domain::cards::normalize(f.need(line, rec, "card")?).map_err(|m| f.err(line, m))?;
                     let in_zone = |tz| parse_time(at_text, tz).map_err(|m| f.err(line, format!("at: {m}")));
                     let guess = in_zone(config.default_schedule().tz)?;
                     let at = match book.owner(&card, guess).and_then(zone_of) {
@@ -391,7 +392,7 @@ pub fn punches(
                             format!("bad time {:?}: expected YYYY-MM-DD HH:MM:SS", cols[1].trim()),
                         )
                     })?;
-                let at = crate::time::local_to_instant(config.schedule(&staff.schedule).tz, local);
+                let at = crate::domain::time::local_to_instant(config.schedule(&staff.schedule).tz, local);
                 rows.push((PunchOwner::Staff(staff.staff_no.clone()), at, PunchSource::Attlog));
             }
         }

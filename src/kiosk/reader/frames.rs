@@ -136,13 +136,13 @@ impl Lines {
             return None;
         }
         Some(match self.format {
-            LineFormat::Hex => match crate::cards::normalize(t) {
+            LineFormat::Hex => match crate::domain::cards::normalize(t) {
                 Ok(id) if !id.starts_with('#') => Decoded::Card(id),
                 _ => Decoded::Dropped("line is not a hex id"),
             },
             LineFormat::Decimal => {
                 if t.bytes().all(|b| b.is_ascii_digit()) {
-                    match crate::cards::normalize(&format!("#{t}")) {
+                    match crate::domain::cards::normalize(&format!("#{t}")) {
                         Ok(id) => Decoded::Card(id),
                         Err(_) => Decoded::Dropped("decimal id over 4 bytes"),
                     }

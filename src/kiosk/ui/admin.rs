@@ -18,7 +18,7 @@ pub(super) fn refresh_admin(runner: &dyn Runner) {
             .map(|a| a.all_staff().map(|s| (s.staff_no.clone(), s.name.clone())).collect())
             .unwrap_or_default();
         let size = svc.core.store().size_bytes();
-        let synced = crate::clock::system_clock_synced();
+        let synced = crate::kiosk::clock::system_clock_synced();
         let say = Say(svc.lang);
         let kind = svc.core.config().reader.kind.as_str();
         Box::new(move |ui: &KioskWindow, sh: &Shared| {

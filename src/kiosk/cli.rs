@@ -8,15 +8,15 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::attendance::{read_range, Attendance};
-use crate::config::{default_config_text, Config};
-use crate::import::{self, PunchFormat};
-use crate::model::{PunchOwner, PunchSource};
-use crate::render;
-use crate::rules::Verdict;
-use crate::store::{Store, StoreError, VoidTarget, DB_FILE};
-use crate::summary;
-use crate::time::{parse_date, parse_time, rfc3339, Instant};
+use crate::domain::attendance::{read_range, Attendance};
+use crate::domain::config::{default_config_text, Config};
+use crate::domain::model::{PunchOwner, PunchSource};
+use crate::domain::render;
+use crate::domain::rules::Verdict;
+use crate::domain::summary;
+use crate::domain::time::{parse_date, parse_time, rfc3339, Instant};
+use crate::kiosk::import::{self, PunchFormat};
+use crate::kiosk::store::{Store, StoreError, VoidTarget, DB_FILE};
 
 #[derive(Parser, Debug)]
 #[command(name = "dutyclock", version, about = "Attendance kiosk: punches, rules and discipline summaries")]
@@ -381,7 +381,7 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
 #[cfg(feature = "kiosk")]
 fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> Outcome {
     let paths = if demo {
-        let dir = crate::kiosk::demo_dir().map_err(Failure::Runtime)?;
+        let dir = crate::kiosk::demo::demo_dir().map_err(Failure::Runtime)?;
         eprintln!("demo: data in {} (type card ids, e.g. 4F68DD7CAD, then Enter)", dir.display());
         Paths { config: dir.join("config.toml"), db: dir.join(DB_FILE), dir }
     } else {
@@ -399,7 +399,7 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
         }
         // The window lives as long as the process: the config does too.
         let config: &'static Config = Box::leak(Box::new(config));
-        return crate::ui::run_window(config, store, demo).map_err(Failure::Runtime);
+        return crate::kiosk::ui::run_window(config, store, demo).map_err(Failure::Runtime);
     }
     crate::kiosk::run_headless(&config, store, out).map_err(Failure::Runtime)
 }
@@ -521,7 +521,7 @@ fn warn_calendar(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate) {
 fn summary_cmd(paths: &Paths, date: &str, format: SummaryFormat, out: &mut dyn Write) -> Outcome {
     let date = date_arg("date", date)?;
     let (mut store, config) = paths.open()?;
-    let s = crate::closing::summary(&mut store, &config, date, now())?;
+    let s = crate::kiosk::closing::summary(&mut store, &config, date, now())?;
     if !s.calendar_known {
         eprintln!(
             "warning: no holiday calendar imported for {}: workdays are judged by weekday alone",

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::cards::match_key;
-use crate::time::Instant;
+use crate::domain::cards::match_key;
+use crate::domain::time::Instant;
 
 /// One card assignment as stored, in the order it was made (`seq`).
 #[derive(Debug, Clone, PartialEq, Eq)]

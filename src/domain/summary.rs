@@ -8,9 +8,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::attendance::Attendance;
-use crate::rules::{Figures, Status};
-use crate::time::{clock_time, rfc3339};
+use crate::domain::attendance::Attendance;
+use crate::domain::rules::{Figures, Status};
+use crate::domain::time::{clock_time, rfc3339};
 
 pub const SCHEMA: &str = "dutyclock.daily-summary/1";
 

@@ -11,11 +11,11 @@
 
 use chrono::NaiveDate;
 
-use crate::attendance::{close_instant, read_range, Attendance};
-use crate::config::Config;
-use crate::store::{Store, StoreError};
-use crate::summary::{self, DailySummary};
-use crate::time::Instant;
+use crate::domain::attendance::{close_instant, read_range, Attendance};
+use crate::domain::config::Config;
+use crate::domain::summary::{self, DailySummary};
+use crate::domain::time::Instant;
+use crate::kiosk::store::{Store, StoreError};
 
 /// Computes a day's summary; a closed day is numbered: unchanged content
 /// keeps the stored revision, changed content stores the next (R11).

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant as Mono};
 
-use crate::config::{IdFormat, ReaderConfig, ReaderKind};
+use crate::domain::config::{IdFormat, ReaderConfig, ReaderKind};
 use frames::{Decoded, Decoder, Em4100, HoldFilter, LineFormat, Lines};
 
 /// A reader's state (the `reader` live event).
@@ -375,7 +375,7 @@ fn stdin_loop(ctx: &Ctx) -> Ended {
                 if t.is_empty() {
                     continue;
                 }
-                match crate::cards::normalize(t) {
+                match crate::domain::cards::normalize(t) {
                     Ok(id) => ctx.decoded(Decoded::Card(id), None),
                     Err(_) => ctx.decoded(Decoded::Dropped("typed line is not a card id"), None),
                 }
