@@ -657,3 +657,82 @@ fn live_meanings_on_the_headless_loop_say_what_the_record_will() {
     assert_eq!(figures("0001", keys), [0, 2, 0], "the morning absent (late 35 > 30), no lateness beside it");
     assert_eq!(figures("0002", keys), [0, 1, 2], "no clock-in, 10:32 left over: {}", person("0002"));
 }
+
+/// A scan that waits in the loop's queue (behind another scan that waits
+/// for an import's lock) keeps the time it was read: the wait does not
+/// make anyone late.
+#[test]
+fn a_queued_scan_keeps_the_time_it_was_read() {
+    use dutyclock::kiosk::event_loop::{self, Input, JsonLines};
+    use dutyclock::kiosk::service::Service;
+    let (master, slave) = TTYPort::pair().unwrap();
+    let cfg = RDM_CONFIG.replace("DEVICE", &slave.name().unwrap());
+    let k = Kiosk::new(&cfg);
+    let mut staff = String::from("staff_no,name,unit,cards\n");
+    for i in 0..2 {
+        let id: String = card_of(i).iter().map(|b| format!("{b:02X}")).collect();
+        staff.push_str(&format!("{i:04},员工{i},办公室,{id}\n"));
+    }
+    k.import(&["staff", "import"], &k.file("staff.csv", &staff));
+    let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
+    let clock = clock_at("2026-11-19 08:29:00"); // the test clock stands still
+    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
+    let (tx, rx) = std::sync::mpsc::channel::<Input>();
+    let reader = dutyclock::kiosk::reader::start(&config.reader, tx.clone()).unwrap();
+    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let c = clock.clone();
+    let lp = std::thread::spawn(move || {
+        let mut svc = Service::new(Core::new(config, store, Box::new(c)).unwrap());
+        event_loop::run(&mut svc, &rx, &mut [&mut JsonLines(Lines(line_tx, Vec::new()))])
+    });
+    let next = |event: &str| -> Value {
+        loop {
+            let l = lines.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("no {event} line"));
+            let v: Value = serde_json::from_str(&l).unwrap();
+            if v["event"] == event {
+                return v;
+            }
+        }
+    };
+    next("reader");
+    let mut master = master;
+    let mut lock = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let t = lock.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    master.write_all(&em_frame(card_of(0))).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    master.write_all(&em_frame(card_of(1))).unwrap();
+    std::thread::sleep(Duration::from_millis(3_500));
+    t.commit().unwrap();
+    let first = next("punch");
+    let second = next("punch");
+    assert_eq!(first["at"], "2026-11-19T08:29:00+08:00", "dequeued at once: no wait");
+    let at = second["at"].as_str().unwrap();
+    assert!(
+        at <= "2026-11-19T08:28:58+08:00",
+        "read ~3.4 s before it was taken from the queue, stamped {at}: the wait was not charged to it"
+    );
+    drop(tx);
+    drop(reader);
+    lp.join().unwrap().unwrap();
+}
+
+/// A day that cannot be closed (a malformed record of that day) is
+/// reported and skipped; the days after it still close.
+#[test]
+fn one_bad_day_does_not_block_the_days_after_it() {
+    let (k, config) = setup_with(CONFIG);
+    k.import(&["roster", "import"], &k.file("r.csv", "staff_no,date,start,end\n0012,2026-11-17,09:00,12:00\n"));
+    let clock = clock_at("2026-11-16 08:25");
+    let mut c = core(&k, &config, &clock);
+    c.scan("0100ABCDEF");
+    drop(c);
+    let raw = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    raw.execute_batch("UPDATE roster SET start = '9h'").unwrap();
+    clock.set("2026-11-19 07:00");
+    let mut c = core(&k, &config, &clock);
+    assert!(matches!(c.tick().unwrap(), Some(LiveEvent::DayClosed { ref date, .. }) if date == "2026-11-16"));
+    let e = c.tick().unwrap_err().to_string();
+    assert!(e.contains("2026-11-17") && e.contains("roster.start"), "{e}");
+    assert!(matches!(c.tick().unwrap(), Some(LiveEvent::DayClosed { ref date, .. }) if date == "2026-11-18"));
+    assert_eq!(c.tick().unwrap(), None);
+}

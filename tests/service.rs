@@ -96,7 +96,7 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     svc.scan("0100000003");
     assert_eq!(svc.login("0004", "1357").unwrap(), Outcome::Accepted);
     svc.add_leave("0004", "0003", "事假", LeaveSpan::Afternoon).unwrap();
-    svc.request_correction("0003", "2026-11-19".parse().unwrap(), 12 * 60, "忘打卡").unwrap();
+    svc.request_correction("0003", "2026-11-18".parse().unwrap(), 12 * 60, "忘打卡").unwrap();
     svc.sign_out();
     let c = db(&k);
     let punch_b: i64 = c.query_row("SELECT id FROM punches WHERE card = '0100000003'", [], |r| r.get(0)).unwrap();
@@ -122,8 +122,17 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     assert!(refused(svc.add_leave("0004", "0003", "事假", LeaveSpan::Day)).contains("PIN"));
     assert_eq!(counts(&k), before, "nothing stored by any refused write");
 
+    // Another head's wrong PIN leaves the signed-in head as they are.
+    assert_ne!(svc.login("0004", "0000").unwrap(), Outcome::Accepted);
     // The head's own unit: allowed.
     svc.add_leave("0002", "0001", "病假", LeaveSpan::Morning).unwrap();
+    // Revoked (销假), then the same leave again: said, not silently "done".
+    let c = db(&k);
+    let leave_a: i64 = c.query_row("SELECT id FROM leave WHERE staff_no = '0001'", [], |r| r.get(0)).unwrap();
+    svc.revoke_leave("0002", leave_a).unwrap();
+    let before = counts(&k);
+    assert!(svc.add_leave("0002", "0001", "病假", LeaveSpan::Morning).unwrap_err().to_string().contains("作废"));
+    assert_eq!(counts(&k), before, "nothing stored");
     svc.spot_check("0002", &[("0001".into(), true)], "").unwrap();
     // Signed out: refused again.
     svc.sign_out();
@@ -192,6 +201,11 @@ fn a_person_on_a_berlin_schedule_through_every_path() {
     svc.request_correction("0005", "2026-11-19".parse().unwrap(), 8 * 60 + 30, "忘打卡").unwrap();
     assert_eq!(at_ms("SELECT at_ms FROM correction_requests"), vec![berlin("2026-11-19 08:30")]);
     assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    // The head sees the request at the time Anna asked for, in her zone.
+    let requests = svc.request_lines("办公室").unwrap();
+    assert!(requests[0].text.contains("11-19 08:30"), "{}", requests[0].text);
+    // A correction for a time still to come is refused.
+    assert!(refused(svc.request_correction("0005", "2026-11-19".parse().unwrap(), 10 * 60, "忘打卡")).contains("将来"));
     svc.add_punch("0002", "0005", 12 * 60 + 1, "忘打卡").unwrap();
     svc.add_leave("0002", "0005", "公出", LeaveSpan::Afternoon).unwrap();
     let c = db(&k);

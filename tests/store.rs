@@ -66,7 +66,7 @@ fn vacuum_then_verify_finds_nothing_wrong() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("correction_requests rows were added outside the chain"));
     db(&k).execute_batch("DELETE FROM correction_requests").unwrap();
     assert!(k.ok(&["verify"]).starts_with("ok"));
-    // Every chained table holds rows; gaps in ids come from the void above.
+    // Every chained table holds rows.
     let c = db(&k);
     for t in ["daily_summaries", "leave_spans", "leave_voids", "punch_voids", "spot_check_voids", "roster"] {
         let n: i64 = c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();

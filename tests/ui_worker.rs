@@ -17,6 +17,9 @@ use common::Kiosk;
 use dutyclock::domain::config::Config;
 use dutyclock::domain::time::{parse_time, Instant};
 use dutyclock::kiosk::clock::Clock;
+use dutyclock::kiosk::event_loop::Listener;
+use dutyclock::kiosk::live::LiveEvent;
+use dutyclock::kiosk::service::Service;
 use dutyclock::kiosk::store::Store;
 use dutyclock::kiosk::ui::{self, headless, App, IdleAdapter, KioskWindow, ResultAdapter, Screen, Tone};
 use serialport::{SerialPort, TTYPort};
@@ -40,6 +43,16 @@ fn em_frame(id: [u8; 5]) -> Vec<u8> {
     f.extend(id.iter().chain(std::iter::once(&x)).flat_map(|b| format!("{b:02X}").into_bytes()));
     f.push(0x03);
     f
+}
+
+/// A listener that keeps every event's line.
+struct Heard(Arc<Mutex<Vec<String>>>);
+
+impl Listener for Heard {
+    fn event(&mut self, e: &LiveEvent, _: &mut Service<'_>) -> Result<(), String> {
+        self.0.lock().unwrap().push(e.to_line());
+        Ok(())
+    }
 }
 
 /// Pumps the UI thread's posted work until `done` holds.
@@ -76,7 +89,10 @@ fn the_window_on_its_production_path() {
     let window = KioskWindow::new().unwrap();
     let store = Store::open(&db).unwrap();
     let c = clock.clone();
-    let kiosk = ui::start(&window, config, store, move || Box::new(c.clone())).unwrap();
+    // A further listener on the loop, as sync and the buzzer will be.
+    let heard = Arc::new(Mutex::new(Vec::<String>::new()));
+    let listener = Box::new(Heard(heard.clone()));
+    let kiosk = ui::start(&window, config, store, move || Box::new(c.clone()), vec![listener]).unwrap();
     window.show().unwrap();
     let idle = window.global::<IdleAdapter>();
     let result = window.global::<ResultAdapter>();
@@ -92,6 +108,11 @@ fn the_window_on_its_production_path() {
     assert_eq!(window.global::<App>().get_screen(), Screen::Result);
     let punches: i64 = raw.query_row("SELECT count(*) FROM punches", [], |r| r.get(0)).unwrap();
     assert_eq!(punches, 0, "and it was not");
+    // A request from the screen meanwhile is answered too, not dropped.
+    window.global::<ResultAdapter>().set_headline("".into());
+    window.global::<App>().invoke_toggle_language();
+    wait_until("the answer to a request", || result.get_headline() == "未能保存，请重新刷卡");
+    window.global::<App>().set_zh(true);
 
     // Repaired: the loop opens the store again by itself; the banner goes.
     raw.execute_batch("UPDATE staff_versions SET active_from = NULL").unwrap();
@@ -103,6 +124,13 @@ fn the_window_on_its_production_path() {
     assert_eq!(result.get_detail(), "08:41 打卡，应到 08:30");
     let punches: i64 = raw.query_row("SELECT count(*) FROM punches", [], |r| r.get(0)).unwrap();
     assert_eq!(punches, 1);
+    // A card id typed into the window (the demo strip, a keyboard) is a scan
+    // of the event loop like the reader's: every listener hears it.
+    *clock.0.lock().unwrap() = parse_time("2026-11-19 12:01", chrono_tz::Asia::Shanghai).unwrap();
+    window.global::<App>().invoke_simulate_scan("0100000001".into());
+    wait_until("the typed scan's result", || result.get_headline() == "下班打卡成功");
+    let heard_now = heard.lock().unwrap().clone();
+    assert_eq!(heard_now.iter().filter(|e| e.starts_with("{\"event\":\"punch\"")).count(), 2, "{heard_now:?}");
 
     // The reader goes away: its mark turns red, and the screen says so.
     drop(master);

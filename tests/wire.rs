@@ -56,3 +56,18 @@ fn the_summary_json_has_specs_field_names_in_specs_order() {
     let parsed: DailySummary = serde_json::from_str(SPEC_EXAMPLE).unwrap();
     assert_eq!(serde_json::to_value(&parsed).unwrap(), spec);
 }
+
+/// SPEC's optional fields (`chain_length`, `chain_head`) are not content:
+/// a stored revision that carries them is the same day, not a change.
+#[test]
+fn optional_fields_in_a_stored_summary_do_not_make_a_new_revision() {
+    let k = Kiosk::new("kiosk_id = \"k\"\nunits = [\"区党政办公室\"]\n");
+    k.import(&["staff", "import"], &k.file("s.csv", "staff_no,name,unit\n0012,张三,区党政办公室\n"));
+    assert_eq!(k.summary("2026-11-26")["revision"], 1);
+    let c = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    c.execute_batch(
+        "UPDATE daily_summaries SET content = json_set(content, '$.chain_length', 42, '$.chain_head', 'ab12')",
+    )
+    .unwrap();
+    assert_eq!(k.summary("2026-11-26")["revision"], 1, "unchanged content keeps its revision");
+}

@@ -161,16 +161,24 @@ pub struct DailySummary {
 }
 
 impl DailySummary {
-    /// The content two summaries are compared by: everything but
-    /// `generated_at` and `revision` (R11).
+    /// The content two summaries are compared by (R11, SPEC): everything
+    /// but `generated_at`, `revision` and the record chain's position.
     pub fn content_key(&self) -> String {
-        let mut v = serde_json::to_value(self).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("generated_at");
-            o.remove("revision");
-        }
-        v.to_string()
+        content_key(&serde_json::to_value(self).unwrap_or_default())
     }
+}
+
+/// The content key of a stored or received summary, read as plain JSON
+/// so that fields this version does not know (SPEC's optional ones) never
+/// make an unchanged day look changed.
+pub fn content_key(summary: &serde_json::Value) -> String {
+    let mut v = summary.clone();
+    if let Some(o) = v.as_object_mut() {
+        for k in ["generated_at", "revision", "chain_length", "chain_head"] {
+            o.shift_remove(k);
+        }
+    }
+    v.to_string()
 }
 
 /// Builds the day's summary (revision 0; the caller numbers closed ones).

@@ -253,30 +253,9 @@ impl Paths {
         }
         let mut store = Store::open(&self.db)?;
         let config = input(Config::load(&self.config))?;
-        pin_legacy_leave(&mut store, &config)?;
+        store.pin_legacy_leave(&config)?;
         Ok((store, config))
     }
-}
-
-/// Leave stored before instants were (schema 2) gets them once, in each
-/// person's zone now (see `Writer::pin_legacy_leave`).
-pub fn pin_legacy_leave(store: &mut Store, config: &Config) -> Result<(), StoreError> {
-    if !store.has_legacy_leave()? {
-        return Ok(());
-    }
-    let staff = store.staff()?;
-    let zone = |no: &str| {
-        staff
-            .iter()
-            .find(|s| s.staff_no == no)
-            .map_or(config.default_schedule().tz, |s| config.schedule(&s.schedule).tz)
-    };
-    let mut w = store.writer()?;
-    let n = w.pin_legacy_leave(zone)?;
-    if n > 0 {
-        w.commit()?;
-    }
-    Ok(())
 }
 
 fn now() -> Instant {

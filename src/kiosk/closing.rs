@@ -32,7 +32,8 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
     let key = s.content_key();
     match w.latest_summary(date)? {
         Some((rev, content))
-            if serde_json::from_str::<DailySummary>(&content).is_ok_and(|old| old.content_key() == key) =>
+            if serde_json::from_str::<serde_json::Value>(&content)
+                .is_ok_and(|old| summary::content_key(&old) == key) =>
         {
             s.revision = rev;
         }
@@ -46,9 +47,11 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
     Ok(s)
 }
 
-/// Which days the kiosk still has to close, oldest first: every day from
-/// the first the records speak of, except those with a stored summary.
-/// A kiosk that was off for a week closes all seven days when it starts.
+/// Which days the kiosk still has to close, oldest first: every day since
+/// it began (its first staff import or own scan), except those with a
+/// stored summary. A kiosk that was
+/// off for a week closes all seven days when it starts; gaps left by an
+/// older version (which closed only yesterday) are filled too.
 #[derive(Debug, Clone)]
 pub struct Backlog {
     /// The oldest day that may still need closing.
@@ -58,11 +61,11 @@ pub struct Backlog {
 }
 
 impl Backlog {
-    /// Reads what is closed already. Days before the first record (the
-    /// first punch or the first staff import) have nothing to close.
+    /// Reads what is closed already. Days before the kiosk began are not
+    /// its to close on its own.
     pub fn load(store: &Store, config: &Config, now: Instant) -> Result<Backlog, StoreError> {
         let schedule = config.default_schedule();
-        let first = store.first_record_at()?.unwrap_or(now).min(now);
+        let first = store.began_at()?.unwrap_or(now).min(now);
         let next = schedule.attendance_day(first);
         let stored = store.summary_dates(next)?.into_iter().collect();
         Ok(Backlog { next, stored })

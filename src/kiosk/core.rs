@@ -28,9 +28,9 @@ pub struct Core<'c> {
     /// The default schedule's attendance day the window was read for.
     day: NaiveDate,
     data_version: i64,
-    /// The latest instant of this kiosk's own scans, to notice a clock that
-    /// jumps backwards (imports, which may be future-dated by a typo, never
-    /// seed it).
+    /// The latest instant of this kiosk's own scans with a synchronized
+    /// clock, to notice a clock that jumps backwards (imports, which may be
+    /// future-dated by a typo, never seed it).
     latest: Instant,
     /// The days still to close (R11), oldest first.
     backlog: Backlog,
@@ -52,12 +52,14 @@ const SCAN_ATTEMPTS: u32 = 3;
 const BACKLOG_DAYS: i64 = 366;
 
 impl<'c> Core<'c> {
-    pub fn new(config: &'c Config, store: Store, clock: Box<dyn Clock>) -> Result<Self, StoreError> {
+    pub fn new(config: &'c Config, mut store: Store, clock: Box<dyn Clock>) -> Result<Self, StoreError> {
+        store.pin_legacy_leave(config)?;
         let now = clock.now();
         let day = config.default_schedule().attendance_day(now);
         let latest = store.latest_scan_at()?.unwrap_or(Instant::MIN);
-        let att = load(config, &store, day, now)?;
+        // The version first: a write that lands after it is seen by the next refresh.
         let data_version = store.data_version()?;
+        let att = load(config, &store, day, now)?;
         let backlog = Backlog::load(&store, config, now)?;
         store.set_auto_checkpoint(0)?;
         Ok(Core { config, store, clock, att, day, data_version, latest, backlog, stale: false, uncheckpointed: 0 })
@@ -128,10 +130,20 @@ impl<'c> Core<'c> {
         LiveEvent::Reader { at: self.at(self.clock.now()), state, detail }
     }
 
-    /// A scan: records the punch, then says what it means. Never fails: a
-    /// punch that could not be stored is the `not_recorded` event.
+    /// A scan read just now: records the punch, then says what it means.
+    /// Never fails: a punch that could not be stored is `not_recorded`.
     pub fn scan(&mut self, card: &str) -> LiveEvent {
-        let now = self.clock.now();
+        self.scan_read_at(card, std::time::Instant::now())
+    }
+
+    /// A scan read at `read_at` (monotonic), perhaps a while ago: the punch
+    /// is stamped with the time it was read, in whole seconds before now,
+    /// so a scan that waited in the queue (behind a store held by an
+    /// import) is not made late by the wait.
+    pub fn scan_read_at(&mut self, card: &str, read_at: std::time::Instant) -> LiveEvent {
+        let waited = read_at.elapsed().as_secs() as i64;
+        let now = self.clock.now() - waited * 1000;
+        let recorded = self.clock.now();
         let mut synced = self.clock.synced();
         if now < self.latest {
             eprintln!(
@@ -142,7 +154,7 @@ impl<'c> Core<'c> {
             synced = false;
         }
         let owner = PunchOwner::Card(card.to_string());
-        let inserted = match self.store_scan(&owner, now, synced) {
+        let inserted = match self.store_scan(&owner, now, synced, recorded) {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("store: scan of {card} not recorded: {e}");
@@ -151,7 +163,9 @@ impl<'c> Core<'c> {
         };
         // Committed: from here on the punch is on disk, and the event says so
         // even if the running day cannot be read again (it is then a little stale).
-        self.latest = self.latest.max(now);
+        if synced {
+            self.latest = self.latest.max(now);
+        }
         self.uncheckpointed += 1;
         if let Err(e) = self.refresh(now) {
             eprintln!("store: the running day was not re-read: {e}");
@@ -180,12 +194,18 @@ impl<'c> Core<'c> {
 
     /// Inserts and commits a scan's punch, waiting out another process's
     /// write lock (an import) a few times before giving up.
-    fn store_scan(&mut self, owner: &PunchOwner, now: Instant, synced: bool) -> Result<Inserted, StoreError> {
+    fn store_scan(
+        &mut self,
+        owner: &PunchOwner,
+        at: Instant,
+        synced: bool,
+        recorded: Instant,
+    ) -> Result<Inserted, StoreError> {
         let mut attempt = 1;
         loop {
             let result = (|| -> Result<Inserted, StoreError> {
                 let mut w = self.store.writer()?;
-                let inserted = w.add_punch(owner, now, PunchSource::Reader, Some(synced), None, now)?;
+                let inserted = w.add_punch(owner, at, PunchSource::Reader, Some(synced), None, recorded)?;
                 w.commit()?;
                 Ok(inserted)
             })();
@@ -271,7 +291,19 @@ impl<'c> Core<'c> {
         let Some(date) = self.backlog.due(self.config, now) else {
             return Ok(None);
         };
-        let s = crate::kiosk::closing::summary(&mut self.store, self.config, date, now)?;
+        let s = match crate::kiosk::closing::summary(&mut self.store, self.config, date, now) {
+            Ok(s) => s,
+            // Busy: the same day again later.
+            Err(e) if e.is_busy() => return Err(e),
+            // Anything else (a malformed record of that day): the day is
+            // left for `dutyclock summary`, and the days after it go on.
+            Err(e) => {
+                self.backlog.closed(date);
+                return Err(StoreError::Invalid(format!(
+                    "{date} could not be closed and is skipped (close it with dutyclock summary --date {date} once repaired): {e}"
+                )));
+            }
+        };
         self.backlog.closed(date);
         self.uncheckpointed += 1;
         Ok(Some(LiveEvent::DayClosed { at: self.at(now), date: date.to_string(), revision: s.revision }))

@@ -6,7 +6,7 @@
 //! else consumes scans, so a listener is wired in once for every front end.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant as Mono};
 
 use super::service::Service;
 use crate::domain::time::Instant;
@@ -18,13 +18,22 @@ pub type Call = Box<dyn FnOnce(&mut Service<'_>) + Send>;
 
 /// What reaches the loop.
 pub enum Input {
-    Reader(ReaderEvent),
+    /// A reader's event, with the moment it was read: a scan that waits in
+    /// the queue (behind a store held by an import) keeps its read time.
+    Reader(ReaderEvent, Mono),
     Call(Call),
+}
+
+impl Input {
+    /// A card read just now (a reader, or an id typed into the window).
+    pub fn card(card: String) -> Input {
+        Input::Reader(ReaderEvent::Card(card), Mono::now())
+    }
 }
 
 impl ReaderSink for Sender<Input> {
     fn send(&self, event: ReaderEvent) -> bool {
-        Sender::send(self, Input::Reader(event)).is_ok()
+        Sender::send(self, Input::Reader(event, Mono::now())).is_ok()
     }
 }
 
@@ -61,8 +70,12 @@ pub fn run(
                     busy = true;
                 }
                 Ok(None) => {}
-                Err(e) => {
+                Err(e) if e.is_busy() => {
                     eprintln!("closing: {e} (trying again in {} s)", RETRY_CLOSING_MS / 1000);
+                    retry_closing_at = now + RETRY_CLOSING_MS;
+                }
+                Err(e) => {
+                    eprintln!("closing: {e}");
                     retry_closing_at = now + RETRY_CLOSING_MS;
                 }
             }
@@ -74,11 +87,11 @@ pub fn run(
             Duration::from_millis(due.saturating_sub(service.core.now()).max(0) as u64).min(MAX_SLEEP)
         };
         match inputs.recv_timeout(wait) {
-            Ok(Input::Reader(ReaderEvent::Card(card))) => {
-                let e = service.core.scan(&card);
+            Ok(Input::Reader(ReaderEvent::Card(card), read_at)) => {
+                let e = service.core.scan_read_at(&card, read_at);
                 emit(&e, service, listeners)?;
             }
-            Ok(Input::Reader(ReaderEvent::State(state, detail))) => {
+            Ok(Input::Reader(ReaderEvent::State(state, detail), _)) => {
                 let e = service.core.reader(state, detail);
                 emit(&e, service, listeners)?;
             }

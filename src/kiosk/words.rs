@@ -76,6 +76,9 @@ impl Say {
     /// What happens if a going-out punch stays the session's last.
     fn if_not_back(self, p: &PunchFacts, leave_at: &str) -> String {
         match p.live.if_not_back {
+            Some(IfNotBack::AlreadyAbsent) => {
+                self.pick("本时段已按旷工计", "this session is counted as absent already")
+            }
             Some(IfNotBack::Absent) => self.pick(
                 format!("不回来将按旷工计（早退超过 {} 分钟，应走 {leave_at}）", p.absent_after),
                 format!("otherwise it counts as absent (over {} min early, due {leave_at})", p.absent_after),
@@ -463,6 +466,11 @@ impl Say {
             Refusal::NotAnAdmin => self.pick("只有管理员可以登记卡", "Only an admin may enroll cards"),
             Refusal::OtherUnit => self.pick("这条记录不属于您的科室", "This record is not of your unit"),
             Refusal::Unknown => self.pick("没有这条记录", "No such record"),
+            Refusal::VoidedBefore => self.pick(
+                "同一条记录以前登记过并已作废（销假），不能再登记同一时间：请换一个时间",
+                "The same record was entered and voided before: choose another time",
+            ),
+            Refusal::Future => self.pick("不能为将来的时间补卡", "A correction cannot be for a time still to come"),
         }
     }
 
@@ -692,6 +700,13 @@ impl Say {
     }
 }
 
+/// The leave and duty kinds the head's leave form offers, in its order
+/// (the stored kind is the word itself).
+pub const LEAVE_KINDS: [&str; 6] = ["事假", "病假", "年休假", "调休", "公出", "出差"];
+
+/// The reason stored with a leave record's void from the touchscreen.
+pub const REVOKE_REASON: &str = "销假";
+
 /// Why the service refused an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -700,6 +715,10 @@ pub enum Refusal {
     NotAnAdmin,
     OtherUnit,
     Unknown,
+    /// The same natural key was stored and voided before.
+    VoidedBefore,
+    /// A correction for a time still to come.
+    Future,
 }
 
 /// The tone of a day's status.

@@ -240,6 +240,8 @@ pub struct Live {
 /// A session's record if a going-out punch is its last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfNotBack {
+    /// The session is 旷工 already (its in-punch was late over the limit).
+    AlreadyAbsent,
     /// 早退: leaving early by this many counted minutes.
     Early(u32),
     /// 旷工: leaving early by more than `absent_after_minutes`.
@@ -313,8 +315,11 @@ pub fn live_meaning(day: &DayInput<'_>, at: Instant) -> Live {
             let mut upto: Vec<Instant> =
                 day.punches.iter().copied().filter(|&t| s.window.contains(t) && t < at).collect();
             upto.push(at);
+            let so_far = evaluate_session(s, &upto[..upto.len() - 1], &DayInput { now: at, ..*day });
             let rec = evaluate_session(s, &upto, &DayInput { now: s.span.end, ..*day });
-            let if_not_back = if rec.outcome == Outcome::Absent {
+            let if_not_back = if so_far.outcome == Outcome::Absent {
+                IfNotBack::AlreadyAbsent
+            } else if rec.outcome == Outcome::Absent {
                 IfNotBack::Absent
             } else if rec.out_punch.is_none() {
                 IfNotBack::MissingOut
@@ -607,6 +612,8 @@ mod tests {
             live(&plan, &[], true, &[], t("17:40")),
             Live { meaning: Meaning::Out, minutes: 0, absent: false, missing_in: true, if_not_back: None }
         );
+        // Going out of a session already absent (late 35): it stays absent.
+        assert_eq!(live(&plan, &[], true, &[t("09:05")], t("10:00")), going_out(120, false, IfNotBack::AlreadyAbsent));
         // The next punch after such a going-out is back.
         assert_eq!(live(&plan, &[], true, &[t("10:32")], t("11:00")), judged(Meaning::Back, 0));
         // No obligations (a rest day): nothing judged, the sequence alone.

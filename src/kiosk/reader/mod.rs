@@ -54,7 +54,9 @@ pub struct ReaderHealth {
     pub state: Mutex<Option<(ReaderState, String)>>,
 }
 
-/// A running reader; dropping it stops the thread.
+/// A running reader; dropping it stops the thread (and waits for it,
+/// except for the demo's stdin reader, which may be blocked reading a
+/// line that never comes).
 pub struct ReaderHandle {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -67,6 +69,14 @@ impl Drop for ReaderHandle {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl ReaderHandle {
+    /// Stops without waiting for the thread (it ends at its next read).
+    fn detached(mut self) -> Self {
+        self.thread = None;
+        self
     }
 }
 
@@ -167,7 +177,7 @@ pub fn start(cfg: &ReaderConfig, tx: impl ReaderSink) -> Result<ReaderHandle, St
             let path = device()?;
             supervise(tx, move |ctx| keyboard_loop(ctx, &path, format))
         }
-        ReaderKind::Simulated => supervise(tx, stdin_loop),
+        ReaderKind::Simulated => supervise(tx, stdin_loop).map(ReaderHandle::detached),
         ReaderKind::Wiegand => {
             Err("reader kind wiegand needs the Raspberry Pi's GPIO, which this build does not drive yet".into())
         }

@@ -12,7 +12,7 @@ use super::{hm, Power, Result, Service, ServiceError};
 use crate::domain::model::{PunchOwner, PunchSource};
 use crate::domain::rules::{Outcome, Status, Verdict};
 use crate::domain::time::{instant_to_local, local_to_instant};
-use crate::kiosk::store::VoidTarget;
+use crate::kiosk::store::{StoreError, VoidTarget};
 use crate::kiosk::words::{Grace, Refusal, Tone};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,8 +213,12 @@ impl Service<'_> {
             instant_to_local(tz, from).format("%Y-%m-%d %H:%M"),
             instant_to_local(tz, to).format("%Y-%m-%d %H:%M")
         );
+        let voided_before = say.refused(Refusal::VoidedBefore);
         self.core.write(|w| {
-            w.add_leave(&no, &kind_s, (from, to), tz, &head_s, "kiosk", now)?;
+            let r = w.add_leave(&no, &kind_s, (from, to), tz, &head_s, "kiosk", now)?;
+            if !r.is_new() && w.is_voided(VoidTarget::Leave, r.id())? {
+                return Err(StoreError::Invalid(voided_before));
+            }
             w.log_action(&head_s, "leave", &detail, now)
         })?;
         Ok(say.leave_recorded(&name, kind))
@@ -263,7 +267,7 @@ impl Service<'_> {
         let now = self.core.now();
         let h = head.to_string();
         self.core.write(|w| {
-            w.void(VoidTarget::Leave, id, "销假", &h, now)?;
+            w.void(VoidTarget::Leave, id, crate::kiosk::words::REVOKE_REASON, &h, now)?;
             w.log_action(&h, "revoke leave", &id.to_string(), now)
         })?;
         Ok(say.leave_revoked())
@@ -298,8 +302,13 @@ impl Service<'_> {
         let at =
             local_to_instant(sched.tz, today.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(minutes)));
         let (h, no, r) = (head.to_string(), staff_no.to_string(), reason.to_string());
+        let voided_before = say.refused(Refusal::VoidedBefore);
         self.core.write(|w| {
-            w.add_punch(&PunchOwner::Staff(no.clone()), at, PunchSource::Correction, None, Some((&r, &h)), now)?;
+            let p =
+                w.add_punch(&PunchOwner::Staff(no.clone()), at, PunchSource::Correction, None, Some((&r, &h)), now)?;
+            if !p.is_new() && w.is_voided(VoidTarget::Punch, p.id())? {
+                return Err(StoreError::Invalid(voided_before));
+            }
             w.log_action(&h, "add punch", &format!("{no} {at}"), now)
         })?;
         Ok(say.punch_added(&hm(sched.tz, at)))
@@ -325,19 +334,19 @@ impl Service<'_> {
     /// shown as such.
     pub fn request_lines(&mut self, unit: &str) -> Result<Vec<Line>> {
         let say = self.say();
-        let tz = self.config().default_schedule().tz;
-        let people: HashMap<String, String> = self
-            .core
-            .attendance()?
+        let att = self.core.attendance()?;
+        let people: HashMap<String, (String, chrono_tz::Tz)> = att
             .people(Some(unit))
             .into_iter()
-            .map(|s| (s.staff_no.clone(), s.name.clone()))
+            .map(|s| (s.staff_no.clone(), (s.name.clone(), att.schedule(s).tz)))
             .collect();
         let nos: Vec<String> = people.keys().cloned().collect();
         let rows = self.core.store().correction_requests(&nos, REQUESTS_SHOWN)?;
         Ok(rows
             .into_iter()
             .map(|r| {
+                // In the person's own zone, as they asked for it.
+                let (name, tz) = people.get(&r.staff_no).cloned().unwrap_or_default();
                 let when = instant_to_local(tz, r.at).format("%m-%d %H:%M");
                 let state = say.request_state(r.decision.as_ref().map(|(a, by)| (*a, by.as_str())));
                 let tone = match r.decision {
@@ -345,16 +354,7 @@ impl Service<'_> {
                     Some((true, _)) => Tone::Ok,
                     Some((false, _)) => Tone::Neutral,
                 };
-                Line {
-                    id: r.id,
-                    text: format!(
-                        "{} {when} {}{state}",
-                        people.get(&r.staff_no).cloned().unwrap_or_default(),
-                        r.reason
-                    ),
-                    open: r.decision.is_none(),
-                    tone,
-                }
+                Line { id: r.id, text: format!("{name} {when} {}{state}", r.reason), open: r.decision.is_none(), tone }
             })
             .collect())
     }
@@ -367,8 +367,13 @@ impl Service<'_> {
         self.authorize(head, Power::ManageUnit, &[&owner])?;
         let now = self.core.now();
         let h = head.to_string();
+        let voided_before = say.refused(Refusal::VoidedBefore);
         self.core.write(|w| {
-            w.decide_request(id, approve, &h, now)?;
+            if let Some(p) = w.decide_request(id, approve, &h, now)? {
+                if w.is_voided(VoidTarget::Punch, p)? {
+                    return Err(StoreError::Invalid(voided_before));
+                }
+            }
             w.log_action(&h, if approve { "approve request" } else { "reject request" }, &id.to_string(), now)
         })?;
         Ok(say.decided(approve))

@@ -129,7 +129,11 @@ impl<'c> Service<'c> {
             PinOutcome::Wrong { .. } => "wrong PIN",
             PinOutcome::Locked { .. } => "PIN locked",
         };
-        self.signed_in = (outcome == PinOutcome::Accepted).then(|| staff_no.to_string());
+        // A right PIN signs this person in (one at a time); a wrong one
+        // leaves whoever is signed in as they are.
+        if outcome == PinOutcome::Accepted {
+            self.signed_in = Some(staff_no.to_string());
+        }
         let no = staff_no.to_string();
         self.core.write(|w| w.log_action(&no, what, "", now))?;
         Ok(outcome)

@@ -93,6 +93,9 @@ impl<'c> Service<'c> {
         let tz = self.config().schedule(&staff.schedule).tz;
         let at = local_to_instant(tz, date.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(minutes)));
         let now = self.core.now();
+        if at > now {
+            return Err(ServiceError::Refused(say.refused(Refusal::Future)));
+        }
         let reason = reason.to_string();
         self.core.write(|w| w.request_correction(&staff.staff_no, at, &reason, now))?;
         Ok(say.request_sent(&format!("{} {}", date.format("%m-%d"), hm(tz, at))))

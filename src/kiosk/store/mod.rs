@@ -88,19 +88,24 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs the migrations not yet run, each in a `BEGIN IMMEDIATE`
+    /// transaction that reads the version inside it: two processes opening
+    /// an old database at once run each migration once.
     fn migrate(&mut self) -> Result<()> {
         let known = migrations::MIGRATIONS.len() as i64;
-        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > known {
-            return Err(StoreError::TooNew { found, known });
-        }
-        for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction()?;
+        loop {
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if found > known {
+                return Err(StoreError::TooNew { found, known });
+            }
+            let Some(sql) = migrations::MIGRATIONS.get(found as usize) else {
+                return Ok(());
+            };
             tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.pragma_update(None, "user_version", found + 1)?;
             tx.commit()?;
         }
-        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -136,6 +141,25 @@ impl Store {
     pub fn checkpoint(&self) -> Result<()> {
         self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// Leave stored before instants were (schema 2) gets them once, in each
+    /// person's schedule zone now (see [`Writer::pin_legacy_leave`]).
+    /// Nothing is written when there is none.
+    pub fn pin_legacy_leave(&mut self, config: &crate::domain::config::Config) -> Result<()> {
+        if !self.has_legacy_leave()? {
+            return Ok(());
+        }
+        let staff = self.staff()?;
+        let zone = |no: &str| {
+            staff
+                .iter()
+                .find(|s| s.staff_no == no)
+                .map_or(config.default_schedule().tz, |s| config.schedule(&s.schedule).tz)
+        };
+        let mut w = self.writer()?;
+        w.pin_legacy_leave(zone)?;
+        w.commit()
     }
 
     /// Starts an all-or-nothing write: nothing is stored unless

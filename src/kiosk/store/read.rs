@@ -361,17 +361,25 @@ impl Store {
         )?)
     }
 
-    /// The newest instant of the kiosk's own scans (source `reader`), if
-    /// any: the clock-jump check is seeded from it, never from imports.
+    /// The newest instant of the kiosk's own scans made with a synchronized
+    /// clock (source `reader`), if any: the clock-jump check is seeded from
+    /// it, never from imports (a typo'd year) or an unsynchronized clock.
     pub fn latest_scan_at(&self) -> Result<Option<Instant>> {
-        Ok(self.conn.query_row("SELECT max(at_ms) FROM punches WHERE source = 'reader'", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT max(at_ms) FROM punches WHERE source = 'reader' AND clock_synced = 1",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
-    /// The earliest instant the records speak of: the first punch, or the
-    /// first staff import. Days before it have nothing to close.
-    pub fn first_record_at(&self) -> Result<Option<Instant>> {
+    /// When the kiosk began: its first staff import or its first own scan,
+    /// whichever came first. The days the kiosk closes on its own start
+    /// there; history imported from before (an old terminal's ATTLOG, or a
+    /// typo'd year) is closed when `summary` asks for it.
+    pub fn began_at(&self) -> Result<Option<Instant>> {
         Ok(self.conn.query_row(
-            "SELECT min(t) FROM (SELECT min(at_ms) AS t FROM punches UNION ALL SELECT min(recorded_at) FROM staff_versions)",
+            "SELECT min(t) FROM (SELECT min(recorded_at) AS t FROM staff_versions
+                                 UNION ALL SELECT min(at_ms) FROM punches WHERE source = 'reader')",
             [],
             |r| r.get(0),
         )?)

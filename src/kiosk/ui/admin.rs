@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use slint::{ComponentHandle, Model, SharedString};
+use slint::{ComponentHandle, SharedString};
 
 use super::*;
 use std::sync::atomic::Ordering;
@@ -11,36 +11,55 @@ use std::time::Duration;
 
 pub(super) fn refresh_admin(runner: &dyn Runner) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-        let cards = svc.unknown_cards().unwrap_or_default();
-        let staff: Vec<(String, String)> = svc
+        let cards = svc.unknown_cards();
+        let staff: Result<Vec<(String, String)>, String> = svc
             .core
             .attendance()
             .map(|a| a.all_staff().map(|s| (s.staff_no.clone(), s.name.clone())).collect())
-            .unwrap_or_default();
+            .map_err(|e| e.to_string());
         let size = svc.core.store().size_bytes();
         let synced = crate::kiosk::clock::system_clock_synced();
         let say = Say(svc.lang);
         let kind = svc.core.config().reader.kind.as_str();
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
             let a = ui.global::<AdminAdapter>();
+            let mut errors = Vec::new();
             let mut st = sh.borrow_mut();
-            st.unknown_cards = cards.iter().map(|c| c.0.clone()).collect();
-            st.staff_for_enrol = staff.iter().map(|c| c.0.clone()).collect();
-            a.set_unknown(model(cards.iter().map(|(c, seen)| CardLine { card: s(c), seen: s(seen) }).collect()));
-            a.set_staff(model(
-                staff.iter().map(|(no, name)| StaffLine { staff_no: s(no), name: s(name), cards: s("") }).collect(),
-            ));
-            let mut status = a.get_status().iter().collect::<Vec<_>>();
+            match cards {
+                Ok(cards) => {
+                    st.unknown_cards = cards.iter().map(|c| c.0.clone()).collect();
+                    a.set_unknown(model(
+                        cards.iter().map(|(c, seen)| CardLine { card: s(c), seen: s(seen) }).collect(),
+                    ));
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+            match staff {
+                Ok(staff) => {
+                    st.staff_for_enrol = staff.iter().map(|c| c.0.clone()).collect();
+                    a.set_staff(model(
+                        staff
+                            .iter()
+                            .map(|(no, name)| StaffLine { staff_no: s(no), name: s(name), cards: s("") })
+                            .collect(),
+                    ));
+                }
+                Err(e) => errors.push(e),
+            }
             let db = format!("{:.1} MB", size as f64 / 1_048_576.0);
-            let version = env!("CARGO_PKG_VERSION");
-            let fixed = say.device_status(kind, synced, &db, version);
-            status.retain(|l| {
-                l.starts_with("读卡器：") || l.starts_with("Reader:") || l.contains("帧") || l.contains("frames")
-            });
-            status.extend(fixed.into_iter().map(SharedString::from));
-            a.set_status(model(status));
+            st.device_lines = say.device_status(kind, synced, &db, env!("CARGO_PKG_VERSION"));
+            show_device_status(ui, &st);
+            if !errors.is_empty() {
+                a.set_message(s(errors.join("; ")));
+            }
         })
     }));
+}
+
+/// The device-status list: the reader's lines, then the device's.
+fn show_device_status(ui: &KioskWindow, st: &Session) {
+    let lines = st.reader_lines.iter().chain(&st.device_lines).map(s).collect::<Vec<SharedString>>();
+    ui.global::<AdminAdapter>().set_status(model(lines));
 }
 
 /// Wires the callbacks of this screen.
@@ -71,7 +90,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared, h
         });
     }
     if let Some(h) = health {
-        let w = weak.clone();
+        let (w, sh) = (weak.clone(), shared.clone());
         // Frames dropped, for the admin's device status.
         let t = slint::Timer::default();
         t.start(slint::TimerMode::Repeated, Duration::from_secs(2), move || {
@@ -80,22 +99,13 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared, h
                 return;
             }
             let say = Say(lang(&ui));
-            let a = ui.global::<AdminAdapter>();
-            let mut status: Vec<SharedString> = a
-                .get_status()
-                .iter()
-                .filter(|l| {
-                    !(l.contains("帧") || l.contains("frames") || l.starts_with("读卡器：") || l.starts_with("Reader:"))
-                })
-                .collect();
             let state = h.state.lock().map(|s| s.clone()).unwrap_or(None);
             let st = state.map(|(s, d)| format!("{s:?} {d}")).unwrap_or_default();
             let scans = h.scans.load(Ordering::Relaxed);
             let dropped = h.dropped.load(Ordering::Relaxed);
-            let [state_line, counts_line] = say.reader_status(&st, scans, dropped);
-            status.insert(0, s(state_line));
-            status.insert(1, s(counts_line));
-            a.set_status(model(status));
+            let mut session = sh.borrow_mut();
+            session.reader_lines = say.reader_status(&st, scans, dropped).to_vec();
+            show_device_status(&ui, &session);
         });
         std::mem::forget(t);
     }

@@ -129,6 +129,7 @@ pub(super) fn manage(
 pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     let weak = ui.as_weak();
     let head = ui.global::<HeadAdapter>();
+    head.set_leave_kinds(model(crate::kiosk::words::LEAVE_KINDS.iter().map(s).collect()));
     {
         let (w, sh) = (weak.clone(), shared.clone());
         head.on_logout(move || {
@@ -198,8 +199,8 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         let (sh, r) = (shared.clone(), runner.clone());
         head.on_add_leave(move |i, kind, span, from, to| {
             let Some(no) = sh.borrow().roster.get(i as usize).cloned() else { return };
-            let kinds = ["事假", "病假", "年休假", "调休", "公出", "出差"];
-            let kind = kinds.get(kind as usize).copied().unwrap_or("事假").to_string();
+            let kinds = crate::kiosk::words::LEAVE_KINDS;
+            let Some(kind) = kinds.get(kind as usize).map(|k| k.to_string()) else { return };
             let span = match span {
                 1 => LeaveSpan::Morning,
                 2 => LeaveSpan::Afternoon,

@@ -17,9 +17,10 @@ use head::{manage, refresh_head};
 pub use idle::{show_clock, show_fault, show_reader, show_status};
 use month::open_month;
 use result::result_done;
-pub use result::{scan, show_result};
+pub use result::show_result;
 
 use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{mpsc, Arc};
@@ -51,9 +52,18 @@ pub type UiUpdate = Box<dyn FnOnce(&KioskWindow, &Shared) + Send>;
 /// Work for the service, run on the worker thread (or inline in tests).
 pub type Job = Box<dyn FnOnce(&mut Service<'_>) -> UiUpdate + Send>;
 
-/// Where jobs run: a worker thread in the kiosk, inline in tests.
+/// Where jobs run: the kiosk loop's thread in the kiosk, inline in tests.
 pub trait Runner {
     fn run(&self, job: Job);
+    /// A card id from the window (the demo strip, a keyboard typing into
+    /// it): in the kiosk it joins the reader's scans in the event loop, so
+    /// every listener hears it; inline, it is scanned at once.
+    fn scan(&self, card: String) {
+        self.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+            let v = svc.scan(&card);
+            Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v))
+        }));
+    }
 }
 
 /// Runs jobs on the kiosk loop's thread (the only thread that touches the
@@ -67,7 +77,13 @@ impl Runner for ThreadRunner {
     fn run(&self, job: Job) {
         let ui = self.ui.clone();
         let call: event_loop::Call = Box::new(move |svc: &mut Service<'_>| post(&ui, job(svc)));
-        let _ = self.tx.send(Input::Call(call));
+        if self.tx.send(Input::Call(call)).is_err() {
+            eprintln!("kiosk: the kiosk loop is gone; the screen's request was not carried out");
+        }
+    }
+
+    fn scan(&self, card: String) {
+        let _ = self.tx.send(Input::card(card));
     }
 }
 
@@ -116,6 +132,9 @@ pub struct Session {
     pub unknown_cards: Vec<String>,
     pub staff_for_enrol: Vec<String>,
     pub month_days: Vec<chrono::NaiveDate>,
+    /// The admin's device status: the reader's lines and the device's.
+    pub reader_lines: Vec<String>,
+    pub device_lines: Vec<String>,
 }
 
 /// UI-thread state shared by the callbacks.
@@ -162,7 +181,7 @@ pub fn wire(
         let r = runner.clone();
         app.on_simulate_scan(move |card| {
             if let Ok(c) = crate::domain::cards::normalize(&card) {
-                scan(&*r, c);
+                r.scan(c);
             }
         });
     }
@@ -280,6 +299,7 @@ pub fn start(
     config: &'static Config,
     store: Store,
     clock: impl Fn() -> Box<dyn Clock> + Send + 'static,
+    mut listeners: Vec<Box<dyn Listener + Send>>,
 ) -> Result<Kiosk, String> {
     let tz = config.default_schedule().tz;
     let (tx, rx) = mpsc::channel::<Input>();
@@ -289,7 +309,7 @@ pub fn start(
     let path = store.path().to_path_buf();
     std::thread::Builder::new()
         .name("kiosk".into())
-        .spawn(move || kiosk_thread(config, store, path, clock, rx, weak))
+        .spawn(move || kiosk_thread(config, store, path, clock, rx, weak, &mut listeners))
         .map_err(|e| e.to_string())?;
     let runner: Rc<dyn Runner> = Rc::new(ThreadRunner { tx, ui: ui.as_weak() });
     let shared = SHARED.with(|s| s.clone());
@@ -307,62 +327,73 @@ fn kiosk_thread(
     clock: impl Fn() -> Box<dyn Clock>,
     rx: mpsc::Receiver<Input>,
     weak: slint::Weak<KioskWindow>,
+    listeners: &mut [Box<dyn Listener + Send>],
 ) {
+    let say = Say(config.language);
     let mut store = Some(store);
     loop {
         let opened = match store.take() {
             Some(s) => Ok(s),
             None => Store::open(&path),
         };
-        match opened.and_then(|s| Core::new(config, s, clock())) {
+        let detail = match opened.and_then(|s| Core::new(config, s, clock())) {
             Ok(core) => {
                 post(&weak, Box::new(|ui: &KioskWindow, _| show_fault(ui, "")));
                 let mut svc = Service::new(core);
-                if let Err(e) = event_loop::run(&mut svc, &rx, &mut [&mut ScreenFront { ui: weak.clone() }]) {
-                    eprintln!("kiosk: {e}");
-                }
-                return;
-            }
-            Err(e) => {
-                let detail = e.to_string();
-                eprintln!("kiosk: the store cannot be used: {detail}");
-                let say = Say(config.language);
-                let banner = say.store_unavailable(&detail);
-                post(&weak, Box::new(move |ui: &KioskWindow, _| show_fault(ui, &banner)));
-                // Until it can be used: every scan is told it was not recorded.
-                let until = std::time::Instant::now() + STORE_RETRY;
-                while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
-                    match rx.recv_timeout(left) {
-                        Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::Card(card))) => {
-                            let (name, headline) = say.not_recorded();
-                            let v = crate::kiosk::service::ScanView {
-                                event: LiveEvent::NotRecorded {
-                                    at: String::new(),
-                                    card: card.clone(),
-                                    detail: detail.clone(),
-                                },
-                                staff_no: None,
-                                name,
-                                time: String::new(),
-                                headline,
-                                detail: detail.clone(),
-                                tone: words::Tone::Bad,
-                                role: None,
-                                card,
-                            };
-                            post(&weak, Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)));
-                        }
-                        Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::State(state, _))) => {
-                            post(&weak, Box::new(move |ui: &KioskWindow, _| show_reader(ui, state)));
-                        }
-                        Ok(Input::Call(_)) => {}
-                        Err(mpsc::RecvTimeoutError::Timeout) => break,
-                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                    }
+                let mut front = ScreenFront { ui: weak.clone() };
+                let mut all: Vec<&mut dyn Listener> = vec![&mut front];
+                all.extend(listeners.iter_mut().map(|l| &mut **l as &mut dyn Listener));
+                // A panic in the loop (a bug no input should reach) is said on
+                // the window and the loop starts again on a fresh core.
+                match catch_unwind(AssertUnwindSafe(|| event_loop::run(&mut svc, &rx, &mut all))) {
+                    Ok(Ok(())) => return,
+                    Ok(Err(e)) => format!("kiosk loop: {e}"),
+                    Err(panic) => format!("kiosk loop stopped: {}", panic_text(&panic)),
                 }
             }
+            Err(e) => e.to_string(),
+        };
+        eprintln!("kiosk: the store cannot be used: {detail}");
+        let banner = say.store_unavailable(&detail);
+        post(&weak, Box::new(move |ui: &KioskWindow, _| show_fault(ui, &banner)));
+        // Until it can be used again: every scan and every request from the
+        // screen is told, in red, that nothing was recorded.
+        let until = std::time::Instant::now() + STORE_RETRY;
+        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+            let card = match rx.recv_timeout(left) {
+                Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::Card(card), _)) => card,
+                Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::State(state, _), _)) => {
+                    post(&weak, Box::new(move |ui: &KioskWindow, _| show_reader(ui, state)));
+                    continue;
+                }
+                Ok(Input::Call(_)) => String::new(),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            let (name, headline) = say.not_recorded();
+            let v = crate::kiosk::service::ScanView {
+                event: LiveEvent::NotRecorded { at: String::new(), card: card.clone(), detail: detail.clone() },
+                staff_no: None,
+                name,
+                time: String::new(),
+                headline,
+                detail: say.store_unavailable(&detail),
+                tone: words::Tone::Bad,
+                role: None,
+                card,
+            };
+            post(&weak, Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)));
         }
     }
+}
+
+/// The message of a caught panic.
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown failure".into())
 }
 
 /// Runs the kiosk with its touchscreen. The kiosk loop's thread owns the
@@ -376,7 +407,7 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     let size = ui.window().size();
     ui.global::<Theme>().set_compact(size.width < 1000);
     let tz = config.default_schedule().tz;
-    let kiosk = start(&ui, config, store, || Box::new(crate::kiosk::clock::SystemClock))?;
+    let kiosk = start(&ui, config, store, || Box::new(crate::kiosk::clock::SystemClock), Vec::new())?;
     let runner = kiosk.runner.clone();
     let shared = SHARED.with(|s| s.clone());
     show_clock(&ui, chrono::Utc::now().timestamp_millis(), tz);

@@ -42,15 +42,6 @@ pub(super) fn result_done(ui: &KioskWindow, shared: &Shared) {
     }
 }
 
-/// A scan from the demo strip or a keyboard typed into the window: the
-/// same scan as the reader's, on the kiosk loop's thread.
-pub fn scan(runner: &dyn Runner, card: String) {
-    runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-        let v = svc.scan(&card);
-        Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v))
-    }));
-}
-
 /// Wires the callbacks of this screen.
 pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     let weak = ui.as_weak();
