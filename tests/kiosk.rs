@@ -10,10 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::Kiosk;
+use common::{Kiosk, TestClock};
 use dutyclock::domain::config::Config;
 use dutyclock::domain::rules::Meaning;
-use dutyclock::domain::time::{parse_time, Instant};
+use dutyclock::domain::time::parse_time;
 use dutyclock::kiosk::clock::Clock;
 use dutyclock::kiosk::live::LiveEvent;
 use dutyclock::kiosk::store::Store;
@@ -31,27 +31,6 @@ sessions = [{ start = "08:30", end = "12:00" }, { start = "14:30", end = "17:30"
 "#;
 
 const STAFF: &str = "staff_no,name,unit,cards\n0012,张三,办公室,0100ABCDEF\n0013,李四,办公室,0100000013\n";
-
-#[derive(Clone)]
-struct TestClock(Arc<Mutex<(Instant, bool)>>);
-
-impl TestClock {
-    fn set(&self, local: &str) {
-        self.0.lock().unwrap().0 = parse_time(local, chrono_tz::Asia::Shanghai).unwrap();
-    }
-    fn unsynced(&self) {
-        self.0.lock().unwrap().1 = false;
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> Instant {
-        self.0.lock().unwrap().0
-    }
-    fn synced(&self) -> bool {
-        self.0.lock().unwrap().1
-    }
-}
 
 fn setup() -> (Kiosk, Config) {
     let k = Kiosk::new(CONFIG);
@@ -82,8 +61,7 @@ fn stored(k: &Kiosk, id: i64) -> bool {
 #[test]
 fn a_day_of_scans_through_the_core() {
     let (k, config) = setup();
-    let clock = TestClock(Arc::new(Mutex::new((0, true))));
-    clock.set("2026-11-19 08:41:07");
+    let clock = TestClock::at("2026-11-19 08:41:07");
     let mut c = core(&k, &config, &clock);
     let e = c.scan("0100ABCDEF");
     assert_eq!(punch(&e).0, Meaning::In);
@@ -320,12 +298,11 @@ fn headless_without_a_database_is_refused() {
 #[test]
 fn the_wal_is_checkpointed_between_scans_not_left_to_grow() {
     let (k, config) = setup();
-    let clock = TestClock(Arc::new(Mutex::new((0, true))));
-    clock.set("2026-11-19 08:00:00");
+    let clock = TestClock::at("2026-11-19 08:00:00");
     let mut c = core(&k, &config, &clock);
     let start = clock.now();
     for i in 0..600i64 {
-        *clock.0.lock().unwrap() = (start + i * 61_000, true);
+        clock.set_instant(start + i * 61_000);
         c.scan(if i % 2 == 0 { "0100ABCDEF" } else { "0100000013" });
         c.maintenance().unwrap();
     }
@@ -357,9 +334,7 @@ fn setup_with(config: &str) -> (Kiosk, Config) {
 }
 
 fn clock_at(local: &str) -> TestClock {
-    let clock = TestClock(Arc::new(Mutex::new((0, true))));
-    clock.set(local);
-    clock
+    TestClock::at(local)
 }
 
 /// A punch committed and then read back by a reload of the running day is
@@ -580,74 +555,104 @@ impl Write for Lines {
     }
 }
 
+/// The production loop in this process: a reader over a pty, the core on
+/// a test clock, the JSON-lines front end collected line by line.
+struct LoopRig {
+    k: Kiosk,
+    master: TTYPort,
+    _slave: TTYPort,
+    clock: TestClock,
+    lines: std::sync::mpsc::Receiver<String>,
+    tx: std::sync::mpsc::Sender<dutyclock::kiosk::event_loop::Input>,
+    reader: dutyclock::kiosk::reader::ReaderHandle,
+    lp: std::thread::JoinHandle<Result<(), String>>,
+}
+
+impl LoopRig {
+    /// `cards` staff with cards `card_of(i)`; the config is RDM_CONFIG's
+    /// with `edit` applied.
+    fn start(cards: usize, edit: impl Fn(String) -> String, clock: &str) -> LoopRig {
+        use dutyclock::kiosk::event_loop::{self, Input, JsonLines};
+        use dutyclock::kiosk::service::Service;
+        let (master, slave) = TTYPort::pair().unwrap();
+        let k = Kiosk::new(&edit(RDM_CONFIG.replace("DEVICE", &slave.name().unwrap())));
+        let mut staff = String::from("staff_no,name,unit,cards\n");
+        for i in 0..cards {
+            let id: String = card_of(i).iter().map(|b| format!("{b:02X}")).collect();
+            staff.push_str(&format!("{i:04},员工{i},办公室,{id}\n"));
+        }
+        k.import(&["staff", "import"], &k.file("staff.csv", &staff));
+        let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
+        let clock = TestClock::at(clock);
+        let (line_tx, lines) = std::sync::mpsc::channel::<String>();
+        let (tx, rx) = std::sync::mpsc::channel::<Input>();
+        let reader = dutyclock::kiosk::reader::start(&config.reader, tx.clone()).unwrap();
+        let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+        let c = clock.clone();
+        let lp = std::thread::spawn(move || {
+            let mut svc = Service::new(Core::new(config, store, Box::new(c)).unwrap());
+            event_loop::run(&mut svc, &rx, &mut [&mut JsonLines(Lines(line_tx, Vec::new()))])
+        });
+        let rig = LoopRig { k, master, _slave: slave, clock, lines, tx, reader, lp };
+        rig.next("reader");
+        rig
+    }
+
+    /// The next line of this event (earlier lines of other events skipped).
+    fn next(&self, event: &str) -> Value {
+        loop {
+            let l = self.lines.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("no {event} line"));
+            let v: Value = serde_json::from_str(&l).unwrap();
+            if v["event"] == event {
+                return v;
+            }
+        }
+    }
+
+    /// Ends the loop (the reader and the front end gone) and returns the kiosk.
+    fn stop(self) -> Kiosk {
+        drop(self.tx);
+        drop(self.reader);
+        self.lp.join().unwrap().unwrap();
+        self.k
+    }
+}
+
 /// The production loop (reader over a pty → core → JSON lines) with a
 /// test clock: what the headless kiosk prints for a lateness over the
 /// limit (旷工 at once) and a first punch past the midpoint (clock-in
 /// missing), and the closed day's record saying the same.
 #[test]
 fn live_meanings_on_the_headless_loop_say_what_the_record_will() {
-    use dutyclock::kiosk::event_loop::{self, Input, JsonLines};
-    use dutyclock::kiosk::service::Service;
-    let (mut master, slave) = TTYPort::pair().unwrap();
-    let cfg = RDM_CONFIG.replace("DEVICE", &slave.name().unwrap()).replace("duplicate_scan_seconds = 0", "");
-    let k = Kiosk::new(&cfg);
-    let mut staff = String::from("staff_no,name,unit,cards\n");
-    for i in 0..3 {
-        let id: String = card_of(i).iter().map(|b| format!("{b:02X}")).collect();
-        staff.push_str(&format!("{i:04},员工{i},办公室,{id}\n"));
-    }
-    k.import(&["staff", "import"], &k.file("staff.csv", &staff));
-    let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
-    let clock = clock_at("2026-11-19 08:41:00");
-    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
-    let (tx, rx) = std::sync::mpsc::channel::<Input>();
-    let reader = dutyclock::kiosk::reader::start(&config.reader, tx.clone()).unwrap();
-    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
-    let c = clock.clone();
-    let lp = std::thread::spawn(move || {
-        let mut svc = Service::new(Core::new(config, store, Box::new(c)).unwrap());
-        event_loop::run(&mut svc, &rx, &mut [&mut JsonLines(Lines(line_tx, Vec::new()))])
-    });
-    let next = |event: &str| -> Value {
-        loop {
-            let l = lines.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no {event} line"));
-            let v: Value = serde_json::from_str(&l).unwrap();
-            if v["event"] == event {
-                return v;
-            }
-        }
-    };
-    next("ready");
-    next("reader");
-    let scan = |master: &mut TTYPort, when: &str, i: usize| -> Value {
+    let mut rig = LoopRig::start(3, |c| c.replace("duplicate_scan_seconds = 0", ""), "2026-11-19 08:41:00");
+    let clock = rig.clock.clone();
+    let mut scan = |when: &str, i: usize| -> Value {
         clock.set(when);
-        master.write_all(&em_frame(card_of(i))).unwrap();
-        next("punch")
+        rig.master.write_all(&em_frame(card_of(i))).unwrap();
+        rig.next("punch")
     };
-    let p = scan(&mut master, "2026-11-19 08:41:00", 0);
+    let p = scan("2026-11-19 08:41:00", 0);
     assert_eq!((p["meaning"].as_str(), p["minutes"].as_u64()), (Some("in"), Some(11)));
     assert!(p.get("absent").is_none() && p.get("missing_in").is_none(), "{p}");
-    let p = scan(&mut master, "2026-11-19 09:05:00", 1);
+    let p = scan("2026-11-19 09:05:00", 1);
     assert_eq!(
         (p["meaning"].as_str(), p["minutes"].as_u64(), p["absent"].as_bool()),
         (Some("in"), Some(35), Some(true))
     );
-    let p = scan(&mut master, "2026-11-19 10:32:00", 2);
+    let p = scan("2026-11-19 10:32:00", 2);
     assert_eq!(
         (p["meaning"].as_str(), p["minutes"].as_u64(), p["missing_in"].as_bool()),
         (Some("going_out"), Some(88), Some(true))
     );
     std::thread::sleep(Duration::from_millis(900)); // a new hold of the same card
-    let p = scan(&mut master, "2026-11-19 12:01:00", 2);
+    let p = scan("2026-11-19 12:01:00", 2);
     assert_eq!(p["meaning"], "back", "the next punch after a going-out");
     // The day turns; a call wakes the loop, which closes the 19th.
     clock.set("2026-11-20 04:00:00");
-    tx.send(Input::Call(Box::new(|_| {}))).unwrap();
-    let closed = next("day_closed");
+    rig.tx.send(dutyclock::kiosk::event_loop::Input::Call(Box::new(|_| {}))).unwrap();
+    let closed = rig.next("day_closed");
     assert_eq!((closed["date"].as_str(), closed["revision"].as_i64()), (Some("2026-11-19"), Some(1)));
-    drop(tx);
-    drop(reader);
-    lp.join().unwrap().unwrap();
+    let k = rig.stop();
     let s = k.summary("2026-11-19");
     let person = |no: &str| s["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
     // Each punched only in the morning: the afternoon is absent for all.
@@ -663,57 +668,24 @@ fn live_meanings_on_the_headless_loop_say_what_the_record_will() {
 /// make anyone late.
 #[test]
 fn a_queued_scan_keeps_the_time_it_was_read() {
-    use dutyclock::kiosk::event_loop::{self, Input, JsonLines};
-    use dutyclock::kiosk::service::Service;
-    let (master, slave) = TTYPort::pair().unwrap();
-    let cfg = RDM_CONFIG.replace("DEVICE", &slave.name().unwrap());
-    let k = Kiosk::new(&cfg);
-    let mut staff = String::from("staff_no,name,unit,cards\n");
-    for i in 0..2 {
-        let id: String = card_of(i).iter().map(|b| format!("{b:02X}")).collect();
-        staff.push_str(&format!("{i:04},员工{i},办公室,{id}\n"));
-    }
-    k.import(&["staff", "import"], &k.file("staff.csv", &staff));
-    let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
-    let clock = clock_at("2026-11-19 08:29:00"); // the test clock stands still
-    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
-    let (tx, rx) = std::sync::mpsc::channel::<Input>();
-    let reader = dutyclock::kiosk::reader::start(&config.reader, tx.clone()).unwrap();
-    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
-    let c = clock.clone();
-    let lp = std::thread::spawn(move || {
-        let mut svc = Service::new(Core::new(config, store, Box::new(c)).unwrap());
-        event_loop::run(&mut svc, &rx, &mut [&mut JsonLines(Lines(line_tx, Vec::new()))])
-    });
-    let next = |event: &str| -> Value {
-        loop {
-            let l = lines.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("no {event} line"));
-            let v: Value = serde_json::from_str(&l).unwrap();
-            if v["event"] == event {
-                return v;
-            }
-        }
-    };
-    next("reader");
-    let mut master = master;
-    let mut lock = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    // The test clock stands still: only the wait in the queue moves the stamp.
+    let mut rig = LoopRig::start(2, |c| c, "2026-11-19 08:29:00");
+    let mut lock = rusqlite::Connection::open(rig.k.dir().join("dutyclock.sqlite3")).unwrap();
     let t = lock.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
-    master.write_all(&em_frame(card_of(0))).unwrap();
+    rig.master.write_all(&em_frame(card_of(0))).unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    master.write_all(&em_frame(card_of(1))).unwrap();
+    rig.master.write_all(&em_frame(card_of(1))).unwrap();
     std::thread::sleep(Duration::from_millis(3_500));
     t.commit().unwrap();
-    let first = next("punch");
-    let second = next("punch");
+    let first = rig.next("punch");
+    let second = rig.next("punch");
     assert_eq!(first["at"], "2026-11-19T08:29:00+08:00", "dequeued at once: no wait");
     let at = second["at"].as_str().unwrap();
     assert!(
         at <= "2026-11-19T08:28:58+08:00",
         "read ~3.4 s before it was taken from the queue, stamped {at}: the wait was not charged to it"
     );
-    drop(tx);
-    drop(reader);
-    lp.join().unwrap().unwrap();
+    rig.stop();
 }
 
 /// A day that cannot be closed (a malformed record of that day) is

@@ -5,12 +5,9 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use common::Kiosk;
+use common::{Kiosk, TestClock};
 use dutyclock::domain::config::Config;
 use dutyclock::domain::time::{parse_time, Instant};
-use dutyclock::kiosk::clock::Clock;
 use dutyclock::kiosk::pin::Outcome;
 use dutyclock::kiosk::service::{LeaveSpan, Service, ServiceError};
 use dutyclock::kiosk::store::Store;
@@ -36,30 +33,11 @@ const STAFF: &str = "staff_no,name,unit,cards,role,pin,schedule\n\
 0005,Anna,办公室,0100000005,,,berlin\n\
 0009,管理员,办公室,0100000009,admin,9999,\n";
 
-#[derive(Clone)]
-struct TestClock(Arc<Mutex<Instant>>);
-
-impl TestClock {
-    fn set(&self, local: &str) {
-        *self.0.lock().unwrap() = parse_time(local, chrono_tz::Asia::Shanghai).unwrap();
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> Instant {
-        *self.0.lock().unwrap()
-    }
-    fn synced(&self) -> bool {
-        true
-    }
-}
-
 fn setup() -> (Kiosk, &'static Config, TestClock) {
     let k = Kiosk::new(CONFIG);
     k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
     let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
-    let clock = TestClock(Arc::new(Mutex::new(0)));
-    clock.set("2026-11-19 09:00");
+    let clock = TestClock::at("2026-11-19 09:00");
     (k, config, clock)
 }
 

@@ -12,11 +12,9 @@ mod common;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 
-use common::Kiosk;
+use common::{Kiosk, TestClock};
 use dutyclock::domain::config::Config;
-use dutyclock::domain::time::{parse_time, Instant};
 use dutyclock::kiosk::clock::Clock;
 use dutyclock::kiosk::service::Service;
 use dutyclock::kiosk::store::Store;
@@ -43,24 +41,6 @@ const STAFF: &str = "staff_no,name,unit,cards,role,pin\n\
 0003,王五,区党政办公室,0100000003,,\n\
 0004,赵六,区党政办公室,0100000004,,\n\
 0009,管理员,区党政办公室,0100000009,admin,1357\n";
-
-#[derive(Clone)]
-struct TestClock(Arc<Mutex<Instant>>);
-
-impl TestClock {
-    fn set(&self, local: &str) {
-        *self.0.lock().unwrap() = parse_time(local, chrono_tz::Asia::Shanghai).unwrap();
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> Instant {
-        *self.0.lock().unwrap()
-    }
-    fn synced(&self) -> bool {
-        true
-    }
-}
 
 struct Rig {
     window: Rc<MinimalSoftwareWindow>,
@@ -140,8 +120,7 @@ fn touchscreen_flows_and_screenshots() {
     let f = k.file("staff.csv", STAFF);
     k.import(&["staff", "import"], &f);
     let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
-    let clock = TestClock(Arc::new(Mutex::new(0)));
-    clock.set("2026-11-19 08:41:00");
+    let clock = TestClock::at("2026-11-19 08:41:00");
     let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
     let core = Core::new(config, store, Box::new(clock.clone())).unwrap();
     let ui = KioskWindow::new().unwrap();

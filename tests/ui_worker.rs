@@ -13,10 +13,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::Kiosk;
+use common::{Kiosk, TestClock};
 use dutyclock::domain::config::Config;
-use dutyclock::domain::time::{parse_time, Instant};
-use dutyclock::kiosk::clock::Clock;
 use dutyclock::kiosk::event_loop::Listener;
 use dutyclock::kiosk::live::LiveEvent;
 use dutyclock::kiosk::service::Service;
@@ -24,18 +22,6 @@ use dutyclock::kiosk::store::Store;
 use dutyclock::kiosk::ui::{self, headless, App, IdleAdapter, KioskWindow, ResultAdapter, Screen, Tone};
 use serialport::{SerialPort, TTYPort};
 use slint::ComponentHandle;
-
-#[derive(Clone)]
-struct TestClock(Arc<Mutex<Instant>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> Instant {
-        *self.0.lock().unwrap()
-    }
-    fn synced(&self) -> bool {
-        true
-    }
-}
 
 fn em_frame(id: [u8; 5]) -> Vec<u8> {
     let x = id.iter().fold(0, |a, b| a ^ b);
@@ -84,7 +70,7 @@ fn the_window_on_its_production_path() {
     let raw = rusqlite::Connection::open(&db).unwrap();
     raw.execute_batch("UPDATE staff_versions SET active_from = 'garbage'").unwrap();
     let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
-    let clock = TestClock(Arc::new(Mutex::new(parse_time("2026-11-19 08:41", chrono_tz::Asia::Shanghai).unwrap())));
+    let clock = TestClock::at("2026-11-19 08:41");
 
     let window = KioskWindow::new().unwrap();
     let store = Store::open(&db).unwrap();
@@ -126,7 +112,7 @@ fn the_window_on_its_production_path() {
     assert_eq!(punches, 1);
     // A card id typed into the window (the demo strip, a keyboard) is a scan
     // of the event loop like the reader's: every listener hears it.
-    *clock.0.lock().unwrap() = parse_time("2026-11-19 12:01", chrono_tz::Asia::Shanghai).unwrap();
+    clock.set("2026-11-19 12:01");
     window.global::<App>().invoke_simulate_scan("0100000001".into());
     wait_until("the typed scan's result", || result.get_headline() == "下班打卡成功");
     let heard_now = heard.lock().unwrap().clone();

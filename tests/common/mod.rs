@@ -65,3 +65,37 @@ impl Kiosk {
         serde_json::from_str(&self.ok(&["summary", "--date", date, "--format", "json"])).unwrap()
     }
 }
+
+/// A clock the test sets (local times in Asia/Shanghai), shared with the
+/// core it is given to; synchronized unless told otherwise.
+#[derive(Clone)]
+pub struct TestClock(std::sync::Arc<std::sync::Mutex<(dutyclock::domain::time::Instant, bool)>>);
+
+impl TestClock {
+    pub fn at(local: &str) -> TestClock {
+        let c = TestClock(std::sync::Arc::new(std::sync::Mutex::new((0, true))));
+        c.set(local);
+        c
+    }
+
+    pub fn set(&self, local: &str) {
+        self.0.lock().unwrap().0 = dutyclock::domain::time::parse_time(local, chrono_tz::Asia::Shanghai).unwrap();
+    }
+
+    pub fn set_instant(&self, at: dutyclock::domain::time::Instant) {
+        self.0.lock().unwrap().0 = at;
+    }
+
+    pub fn unsynced(&self) {
+        self.0.lock().unwrap().1 = false;
+    }
+}
+
+impl dutyclock::kiosk::clock::Clock for TestClock {
+    fn now(&self) -> dutyclock::domain::time::Instant {
+        self.0.lock().unwrap().0
+    }
+    fn synced(&self) -> bool {
+        self.0.lock().unwrap().1
+    }
+}
