@@ -366,3 +366,19 @@ fn verify_catches_a_changed_or_deleted_record() {
 fn rusqlite_conn(db: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(db).unwrap()
 }
+
+/// A correction voided before is not added again in silence: the command
+/// says so and stores nothing.
+#[test]
+fn a_voided_correction_is_not_silently_added_again() {
+    let k = Kiosk::new("kiosk_id = \"k\"\nunits = [\"u\"]\n");
+    k.import(&["staff", "import"], &k.file("s.csv", "staff_no,name,unit\n0001,张三,u\n"));
+    let add =
+        ["correction", "add", "--staff", "0001", "--at", "2026-11-19 08:30", "--reason", "忘打卡", "--by", "科长"];
+    let out = k.ok(&add);
+    let id = out.split_whitespace().nth(2).unwrap().to_string();
+    k.ok(&["correction", "void", "--punch", &id, "--reason", "刷错卡", "--by", "科长"]);
+    let err = k.refused(&add);
+    assert!(err.contains("voided before"), "{err}");
+    assert!(k.ok(&["verify"]).starts_with("ok"));
+}

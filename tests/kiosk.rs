@@ -586,12 +586,13 @@ impl LoopRig {
         let clock = TestClock::at(clock);
         let (line_tx, lines) = std::sync::mpsc::channel::<String>();
         let (tx, rx) = std::sync::mpsc::channel::<Input>();
-        let reader = dutyclock::kiosk::reader::start(&config.reader, tx.clone()).unwrap();
+        let stamped = event_loop::Stamped::new(tx.clone(), Box::new(clock.clone()));
+        let reader = dutyclock::kiosk::reader::start(&config.reader, stamped).unwrap();
         let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
         let c = clock.clone();
         let lp = std::thread::spawn(move || {
             let mut svc = Service::new(Core::new(config, store, Box::new(c)).unwrap());
-            event_loop::run(&mut svc, &rx, &mut [&mut JsonLines(Lines(line_tx, Vec::new()))])
+            event_loop::run(&mut svc, &rx, &mut JsonLines(Lines(line_tx, Vec::new())), &mut [])
         });
         let rig = LoopRig { k, master, _slave: slave, clock, lines, tx, reader, lp };
         rig.next("reader");
@@ -668,23 +669,25 @@ fn live_meanings_on_the_headless_loop_say_what_the_record_will() {
 /// make anyone late.
 #[test]
 fn a_queued_scan_keeps_the_time_it_was_read() {
-    // The test clock stands still: only the wait in the queue moves the stamp.
     let mut rig = LoopRig::start(2, |c| c, "2026-11-19 08:29:00");
     let mut lock = rusqlite::Connection::open(rig.k.dir().join("dutyclock.sqlite3")).unwrap();
     let t = lock.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    // Card 0 at 08:29:00 waits for the lock; card 1, read at 08:29:01,
+    // waits in the queue behind it until 08:31:05.
     rig.master.write_all(&em_frame(card_of(0))).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(400));
+    rig.clock.set("2026-11-19 08:29:01");
     rig.master.write_all(&em_frame(card_of(1))).unwrap();
-    std::thread::sleep(Duration::from_millis(3_500));
+    std::thread::sleep(Duration::from_millis(400));
+    rig.clock.set("2026-11-19 08:31:05");
+    std::thread::sleep(Duration::from_millis(1_500));
     t.commit().unwrap();
     let first = rig.next("punch");
     let second = rig.next("punch");
-    assert_eq!(first["at"], "2026-11-19T08:29:00+08:00", "dequeued at once: no wait");
-    let at = second["at"].as_str().unwrap();
-    assert!(
-        at <= "2026-11-19T08:28:58+08:00",
-        "read ~3.4 s before it was taken from the queue, stamped {at}: the wait was not charged to it"
-    );
+    assert_eq!(first["at"], "2026-11-19T08:29:00+08:00");
+    assert_eq!(second["at"], "2026-11-19T08:29:01+08:00", "stamped when read, not when taken from the queue");
+    assert_eq!((second["meaning"].as_str(), second["minutes"].as_u64()), (Some("in"), Some(0)), "not late");
+    assert_eq!(second["clock_synced"], true);
     rig.stop();
 }
 
@@ -707,4 +710,52 @@ fn one_bad_day_does_not_block_the_days_after_it() {
     assert!(e.contains("2026-11-17") && e.contains("roster.start"), "{e}");
     assert!(matches!(c.tick().unwrap(), Some(LiveEvent::DayClosed { ref date, .. }) if date == "2026-11-18"));
     assert_eq!(c.tick().unwrap(), None);
+}
+
+/// A punch stored into a day already closed (read just before the day's
+/// end, stored just after) closes that day again: its next revision.
+#[test]
+fn a_late_punch_of_a_closed_day_closes_it_again() {
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("2026-11-19 08:25");
+    let mut c = core(&k, &config, &clock);
+    c.scan("0100ABCDEF");
+    clock.set("2026-11-20 04:00:00");
+    assert!(
+        matches!(c.tick().unwrap(), Some(LiveEvent::DayClosed { ref date, revision: 1, .. }) if date == "2026-11-19")
+    );
+    // Read at 03:59:59, taken from the queue after the close.
+    let read = parse_time("2026-11-20 03:59:59", chrono_tz::Asia::Shanghai).unwrap();
+    assert!(matches!(c.scan_at("0100000013", read), LiveEvent::Punch { .. }));
+    assert!(
+        matches!(c.tick().unwrap(), Some(LiveEvent::DayClosed { ref date, revision: 2, .. }) if date == "2026-11-19")
+    );
+    assert_eq!(c.tick().unwrap(), None);
+    drop(c);
+    let s = k.summary("2026-11-19");
+    assert_eq!(s["revision"], 2);
+    assert_eq!(s["people"][1]["punches"], serde_json::json!(["03:59:59"]));
+}
+
+/// The kiosk's own days begin with its first scan on a synchronized clock:
+/// a scan on a Pi that booted at 1970 does not make a year of summaries.
+#[test]
+fn the_kiosk_begins_with_its_first_synchronized_scan() {
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("1970-01-02 09:00");
+    clock.unsynced();
+    let mut c = core(&k, &config, &clock);
+    assert!(matches!(c.scan("0100ABCDEF"), LiveEvent::Punch { clock_synced: false, .. }));
+    drop(c);
+    let clock = clock_at("2026-11-19 08:25");
+    let mut c = core(&k, &config, &clock);
+    c.scan("0100ABCDEF");
+    drop(c);
+    clock.set("2026-11-21 09:00");
+    let mut c = core(&k, &config, &clock);
+    let mut closed = Vec::new();
+    while let Some(LiveEvent::DayClosed { date, .. }) = c.tick().unwrap() {
+        closed.push(date);
+    }
+    assert_eq!(closed, ["2026-11-19", "2026-11-20"]);
 }

@@ -215,3 +215,22 @@ fn a_person_on_a_berlin_schedule_through_every_path() {
     // In Shanghai's day the leave (15:30–19:00 there) now lies in the afternoon: 2 h of it.
     assert_eq!(person("2026-11-17")["leave_minutes"], 120, "{}", person("2026-11-17"));
 }
+
+/// A head's change to a day already closed (voiding yesterday's punch)
+/// closes that day again: the kiosk stores its next revision (R11).
+#[test]
+fn a_heads_change_to_a_closed_day_stores_its_next_revision() {
+    let (k, config, clock) = setup();
+    clock.set("2026-11-18 08:25");
+    let mut svc = service(&k, config, &clock);
+    svc.scan("0100000001");
+    // The 18th is over for every schedule at 04:00 in Berlin (11:00 here).
+    clock.set("2026-11-19 12:00");
+    let closed = svc.core.tick().unwrap().map(|e| e.to_line()).unwrap();
+    assert!(closed.contains("\"date\":\"2026-11-18\",\"revision\":1"), "{closed}");
+    let punch: i64 = db(&k).query_row("SELECT id FROM punches", [], |r| r.get(0)).unwrap();
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    svc.void_punch("0002", punch, "刷错卡").unwrap();
+    let again = svc.core.tick().unwrap().map(|e| e.to_line()).unwrap();
+    assert!(again.contains("\"date\":\"2026-11-18\",\"revision\":2"), "{again}");
+}

@@ -467,6 +467,15 @@ fn correction_add(paths: &Paths, staff_no: &str, at: &str, why: VoidArgs, out: &
         Some((why.reason.trim(), why.by.trim())),
         now(),
     )?;
+    if !r.is_new() && w.is_voided(VoidTarget::Punch, r.id())? {
+        return Err(Failure::Input(format!(
+            "a correction for {} at {} was added and voided before (punch {}): it is not added again; \
+             give another time",
+            staff.staff_no,
+            rfc3339(tz, at),
+            r.id()
+        )));
+    }
     w.commit()?;
     if r.is_new() {
         writeln!(out, "added punch {} for {} at {}", r.id(), staff.staff_no, rfc3339(tz, at)).map_err(io)?;

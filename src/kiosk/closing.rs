@@ -54,21 +54,28 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
 /// older version (which closed only yesterday) are filled too.
 #[derive(Debug, Clone)]
 pub struct Backlog {
+    /// The first day the kiosk closes on its own.
+    began: NaiveDate,
     /// The oldest day that may still need closing.
     next: NaiveDate,
     /// Days on or after `next` that already have a stored summary.
     stored: std::collections::BTreeSet<NaiveDate>,
+    /// Closed days that changed since (a scan read before the day ended
+    /// but stored after, a head's correction): closed again, oldest first,
+    /// which stores the next revision when the figures changed (R11).
+    redo: std::collections::BTreeSet<NaiveDate>,
 }
 
 impl Backlog {
-    /// Reads what is closed already. Days before the kiosk began are not
-    /// its to close on its own.
+    /// Reads what is closed already. Days before the kiosk began (its
+    /// first scan with a synchronized clock, or today) are not its to
+    /// close on its own.
     pub fn load(store: &Store, config: &Config, now: Instant) -> Result<Backlog, StoreError> {
         let schedule = config.default_schedule();
         let first = store.began_at()?.unwrap_or(now).min(now);
         let next = schedule.attendance_day(first);
         let stored = store.summary_dates(next)?.into_iter().collect();
-        Ok(Backlog { next, stored })
+        Ok(Backlog { began: next, next, stored, redo: Default::default() })
     }
 
     /// The oldest day not yet closed.
@@ -81,23 +88,42 @@ impl Backlog {
 
     /// The day to close now, if one is due (over for every schedule).
     pub fn due(&mut self, config: &Config, now: Instant) -> Option<NaiveDate> {
+        if let Some(&d) = self.redo.iter().next() {
+            return Some(d);
+        }
         let d = self.oldest();
         (now >= close_instant(config, d)).then_some(d)
     }
 
     /// When the next day becomes due: nothing can change before then.
     pub fn next_due_at(&mut self, config: &Config) -> Instant {
+        if !self.redo.is_empty() {
+            return Instant::MIN;
+        }
         let d = self.oldest();
         close_instant(config, d)
     }
 
     /// Leaves days before `oldest` alone.
     pub fn skip_before(&mut self, oldest: NaiveDate) {
+        self.began = self.began.max(oldest);
         self.next = self.next.max(oldest);
+        self.redo = self.redo.split_off(&oldest);
+    }
+
+    /// A record of `date` changed: close it again if it was closed (days
+    /// before the kiosk began are `summary`'s, not the kiosk's).
+    pub fn changed(&mut self, date: NaiveDate) {
+        if date >= self.began && (date < self.next || self.stored.contains(&date)) {
+            self.redo.insert(date);
+        }
     }
 
     /// Marks a day closed.
     pub fn closed(&mut self, date: NaiveDate) {
+        if self.redo.remove(&date) {
+            return;
+        }
         if date == self.next {
             self.next = date.succ_opt().unwrap_or(date);
         } else {

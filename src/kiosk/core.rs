@@ -43,6 +43,10 @@ pub struct Core<'c> {
 /// Commits between WAL checkpoints (each scan writes about six pages).
 const CHECKPOINT_EVERY: u32 = 150;
 
+/// How far back a scan's time may lie behind the latest before the clock
+/// counts as having gone backwards.
+const BACKWARDS_TOLERANCE_MS: i64 = 2_000;
+
 /// Attempts to store a scan while another process holds the write lock
 /// (each waits the store's busy timeout).
 const SCAN_ATTEMPTS: u32 = 3;
@@ -133,19 +137,21 @@ impl<'c> Core<'c> {
     /// A scan read just now: records the punch, then says what it means.
     /// Never fails: a punch that could not be stored is `not_recorded`.
     pub fn scan(&mut self, card: &str) -> LiveEvent {
-        self.scan_read_at(card, std::time::Instant::now())
+        let now = self.clock.now();
+        self.scan_at(card, now)
     }
 
-    /// A scan read at `read_at` (monotonic), perhaps a while ago: the punch
-    /// is stamped with the time it was read, in whole seconds before now,
-    /// so a scan that waited in the queue (behind a store held by an
-    /// import) is not made late by the wait.
-    pub fn scan_read_at(&mut self, card: &str, read_at: std::time::Instant) -> LiveEvent {
-        let waited = read_at.elapsed().as_secs() as i64;
-        let now = self.clock.now() - waited * 1000;
+    /// A scan read at `read_at` (by this core's clock), perhaps a moment
+    /// ago: the punch is stamped with the time its card was read, so a scan
+    /// that waited in the queue (behind a store held by an import) is not
+    /// made late by the wait.
+    pub fn scan_at(&mut self, card: &str, read_at: Instant) -> LiveEvent {
+        let now = read_at;
         let recorded = self.clock.now();
         let mut synced = self.clock.synced();
-        if now < self.latest {
+        // Two sources (the reader, a typed id) may stamp a few ms out of
+        // order; a clock that went back further than that is flagged.
+        if now < self.latest.saturating_sub(BACKWARDS_TOLERANCE_MS) {
             eprintln!(
                 "clock: the time went backwards ({} after {}); the punch is flagged",
                 self.at(now),
@@ -166,6 +172,9 @@ impl<'c> Core<'c> {
         if synced {
             self.latest = self.latest.max(now);
         }
+        // A punch of a day already closed (read just before its end, stored
+        // just after): that day is closed again.
+        self.changed(now, now);
         self.uncheckpointed += 1;
         if let Err(e) = self.refresh(now) {
             eprintln!("store: the running day was not re-read: {e}");
@@ -267,6 +276,18 @@ impl<'c> Core<'c> {
         Ok(())
     }
 
+    /// Records of `[from, to]` changed (a scan of a closed day, a head's
+    /// correction or leave): each closed day they touch is closed again,
+    /// which stores the next revision when its figures changed (R11).
+    pub fn changed(&mut self, from: Instant, to: Instant) {
+        for s in self.config.schedules.values() {
+            let (first, last) = (s.attendance_day(from), s.attendance_day(to.max(from)));
+            for d in first.iter_days().take_while(|d| *d <= last).take(400) {
+                self.backlog.changed(d);
+            }
+        }
+    }
+
     /// When [`Core::tick`] next has work: the instant the oldest day not yet
     /// closed is over for every schedule (now, while a backlog remains).
     /// Nothing the core does on its own can change before then.
@@ -291,18 +312,24 @@ impl<'c> Core<'c> {
         let Some(date) = self.backlog.due(self.config, now) else {
             return Ok(None);
         };
-        let s = match crate::kiosk::closing::summary(&mut self.store, self.config, date, now) {
+        // A panic while closing (a bug no input should reach) is a failure
+        // of that day, like a malformed record: the kiosk goes on.
+        let closing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::kiosk::closing::summary(&mut self.store, self.config, date, now)
+        }))
+        .unwrap_or_else(|p| Err(StoreError::Invalid(crate::kiosk::event_loop::panic_text(&p))));
+        let s = match closing {
             Ok(s) => s,
-            // Busy: the same day again later.
-            Err(e) if e.is_busy() => return Err(e),
-            // Anything else (a malformed record of that day): the day is
-            // left for `dutyclock summary`, and the days after it go on.
-            Err(e) => {
+            // A malformed record of that day: the day is left for
+            // `dutyclock summary`, and the days after it go on.
+            Err(e) if e.is_malformed() => {
                 self.backlog.closed(date);
                 return Err(StoreError::Invalid(format!(
                     "{date} could not be closed and is skipped (close it with dutyclock summary --date {date} once repaired): {e}"
                 )));
             }
+            // Busy, a full disk, an I/O error: the same day again later.
+            Err(e) => return Err(e),
         };
         self.backlog.closed(date);
         self.uncheckpointed += 1;

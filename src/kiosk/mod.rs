@@ -28,7 +28,7 @@ pub use self::core::Core;
 use crate::domain::config::Config;
 use crate::kiosk::clock::SystemClock;
 use crate::kiosk::store::Store;
-use event_loop::{Input, JsonLines};
+use event_loop::{Input, JsonLines, Stamped};
 use service::Service;
 
 /// Runs the kiosk without a screen: every live event is one JSON line on
@@ -38,8 +38,9 @@ use service::Service;
 /// the kiosk.
 pub fn run_headless(config: &Config, store: Store, out: &mut dyn std::io::Write) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<Input>();
-    let _reader = crate::kiosk::reader::start(&config.reader, tx).map_err(|e| format!("reader: {e}"))?;
+    let _reader = crate::kiosk::reader::start(&config.reader, Stamped::new(tx, Box::new(SystemClock)))
+        .map_err(|e| format!("reader: {e}"))?;
     let core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
     let mut service = Service::new(core);
-    event_loop::run(&mut service, &rx, &mut [&mut JsonLines(out)])
+    event_loop::run(&mut service, &rx, &mut JsonLines(out), &mut [])
 }

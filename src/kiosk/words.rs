@@ -261,6 +261,14 @@ impl Say {
         )
     }
 
+    /// The kiosk's loop stopped on an internal error and is starting again.
+    pub fn kiosk_restarted(self, detail: &str) -> String {
+        self.pick(
+            format!("考勤终端内部错误，正在重新启动，刷卡暂不记录：{detail}"),
+            format!("The kiosk hit an internal error and is restarting; scans are not recorded meanwhile: {detail}"),
+        )
+    }
+
     /// (date, weekday) of the idle clock.
     pub fn date(self, d: NaiveDate) -> (String, String) {
         if self.zh() {
@@ -469,6 +477,10 @@ impl Say {
             Refusal::VoidedBefore => self.pick(
                 "同一条记录以前登记过并已作废（销假），不能再登记同一时间：请换一个时间",
                 "The same record was entered and voided before: choose another time",
+            ),
+            Refusal::RequestVoided => self.pick(
+                "申请的时间以前补过卡并已作废，无法批准：请驳回，由本人另报时间",
+                "A punch at the requested time was added and voided before: reject it and ask for another time",
             ),
             Refusal::Future => self.pick("不能为将来的时间补卡", "A correction cannot be for a time still to come"),
         }
@@ -719,6 +731,8 @@ pub enum Refusal {
     VoidedBefore,
     /// A correction for a time still to come.
     Future,
+    /// A request whose punch was added and voided before.
+    RequestVoided,
 }
 
 /// The tone of a day's status.

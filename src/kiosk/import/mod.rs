@@ -279,12 +279,22 @@ pub fn leave(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
         ));
     }
     let mut out = Outcome::default();
+    let mut revoked = Vec::new();
     let mut w = store.writer()?;
     for (no, kind, span, tz, by, note) in &rows {
         let r = w.add_leave(no, kind, *span, *tz, by, note, now)?;
+        if !r.is_new() && w.is_voided(crate::kiosk::store::VoidTarget::Leave, r.id())? {
+            revoked.push(r.id().to_string());
+        }
         count(&mut out, r);
     }
     w.commit()?;
+    if !revoked.is_empty() {
+        out.notes.push(format!(
+            "note: leave records {} were revoked (销假) before; importing them again does not restore them",
+            revoked.join(", ")
+        ));
+    }
     Ok(out)
 }
 

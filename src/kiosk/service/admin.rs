@@ -31,6 +31,10 @@ impl Service<'_> {
             w.assign_card(&c, &no, None, made_on, now)?;
             w.log_action(&a, "enroll", &format!("{c} → {no}"), now)
         })?;
+        // Its earlier punches attach (R3): the days they lie in change.
+        if let Some(first) = self.core.store().first_punch_of_card(card)? {
+            self.core.changed(first, now);
+        }
         Ok(self.say().enrolled(card, staff_no))
     }
 }

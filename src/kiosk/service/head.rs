@@ -221,6 +221,7 @@ impl Service<'_> {
             }
             w.log_action(&head_s, "leave", &detail, now)
         })?;
+        self.core.changed(from, to);
         Ok(say.leave_recorded(&name, kind))
     }
 
@@ -261,8 +262,8 @@ impl Service<'_> {
     /// 销假: revokes a leave record of the head's unit.
     pub fn revoke_leave(&mut self, head: &str, id: i64) -> Result<String> {
         let say = self.say();
-        let owner =
-            self.core.store().leave_owner(id)?.ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
+        let (owner, from, to) =
+            self.core.store().leave_of(id)?.ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
         self.authorize(head, Power::ManageUnit, &[&owner])?;
         let now = self.core.now();
         let h = head.to_string();
@@ -270,6 +271,7 @@ impl Service<'_> {
             w.void(VoidTarget::Leave, id, crate::kiosk::words::REVOKE_REASON, &h, now)?;
             w.log_action(&h, "revoke leave", &id.to_string(), now)
         })?;
+        self.core.changed(from, to);
         Ok(say.leave_revoked())
     }
 
@@ -287,6 +289,7 @@ impl Service<'_> {
             }
             w.log_action(&h, "spot check", &format!("{count} people"), now)
         })?;
+        self.core.changed(now, now);
         Ok(say.spot_check_recorded(count))
     }
 
@@ -311,6 +314,7 @@ impl Service<'_> {
             }
             w.log_action(&h, "add punch", &format!("{no} {at}"), now)
         })?;
+        self.core.changed(at, at);
         Ok(say.punch_added(&hm(sched.tz, at)))
     }
 
@@ -327,6 +331,7 @@ impl Service<'_> {
             w.void(VoidTarget::Punch, id, &r, &h, now)?;
             w.log_action(&h, "void punch", &id.to_string(), now)
         })?;
+        self.core.changed(row.at, row.at);
         Ok(say.punch_voided())
     }
 
@@ -362,12 +367,12 @@ impl Service<'_> {
     /// Approves (the punch is added) or rejects a request of the head's unit.
     pub fn decide(&mut self, head: &str, id: i64, approve: bool) -> Result<String> {
         let say = self.say();
-        let owner =
-            self.core.store().request_owner(id)?.ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
+        let (owner, at) =
+            self.core.store().request_of(id)?.ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
         self.authorize(head, Power::ManageUnit, &[&owner])?;
         let now = self.core.now();
         let h = head.to_string();
-        let voided_before = say.refused(Refusal::VoidedBefore);
+        let voided_before = say.refused(Refusal::RequestVoided);
         self.core.write(|w| {
             if let Some(p) = w.decide_request(id, approve, &h, now)? {
                 if w.is_voided(VoidTarget::Punch, p)? {
@@ -376,6 +381,7 @@ impl Service<'_> {
             }
             w.log_action(&h, if approve { "approve request" } else { "reject request" }, &id.to_string(), now)
         })?;
+        self.core.changed(at, at);
         Ok(say.decided(approve))
     }
 

@@ -44,6 +44,14 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether a stored value is malformed (a damaged record, not a
+    /// passing condition like a busy store or a full disk).
+    pub fn is_malformed(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(..)) | StoreError::Invalid(_))
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// The database's file name in a data directory.
@@ -93,6 +101,11 @@ impl Store {
     /// an old database at once run each migration once.
     fn migrate(&mut self) -> Result<()> {
         let known = migrations::MIGRATIONS.len() as i64;
+        // Up to date (the usual case): no write lock taken.
+        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found == known {
+            return Ok(());
+        }
         loop {
             let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;

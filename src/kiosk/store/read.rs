@@ -281,16 +281,30 @@ impl Store {
             .optional()?)
     }
 
-    /// Whose leave record `id` is (staff number), if it exists.
-    pub fn leave_owner(&self, id: i64) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT staff_no FROM leave WHERE id = ?1", [id], |r| r.get(0)).optional()?)
-    }
-
-    /// Whose correction request `id` is (staff number), if it exists.
-    pub fn request_owner(&self, id: i64) -> Result<Option<String>> {
+    /// Leave record `id`: whose it is and its span, if it exists.
+    pub fn leave_of(&self, id: i64) -> Result<Option<(String, Instant, Instant)>> {
         Ok(self
             .conn
-            .query_row("SELECT staff_no FROM correction_requests WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT l.staff_no, s.from_ms, s.to_ms FROM leave l JOIN leave_spans s ON s.leave_id = l.id WHERE l.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
+    /// The first punch of a card (enrolling it attaches its punches since).
+    pub fn first_punch_of_card(&self, card: &str) -> Result<Option<Instant>> {
+        Ok(self.conn.query_row("SELECT min(at_ms) FROM punches WHERE card = ?1", [card], |r| r.get(0))?)
+    }
+
+    /// Correction request `id`: whose it is and the time it asks for.
+    pub fn request_of(&self, id: i64) -> Result<Option<(String, Instant)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT staff_no, at_ms FROM correction_requests WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?)
     }
 
@@ -372,14 +386,14 @@ impl Store {
         )?)
     }
 
-    /// When the kiosk began: its first staff import or its first own scan,
-    /// whichever came first. The days the kiosk closes on its own start
-    /// there; history imported from before (an old terminal's ATTLOG, or a
-    /// typo'd year) is closed when `summary` asks for it.
+    /// When the kiosk began: its first own scan with a synchronized clock.
+    /// The days the kiosk closes on its own start there: not the days
+    /// between a staff import and going into service (all 旷工), not a
+    /// history imported from an old terminal (or a typo'd year), not a
+    /// boot with a clock at 1970. `summary --date` closes those on demand.
     pub fn began_at(&self) -> Result<Option<Instant>> {
         Ok(self.conn.query_row(
-            "SELECT min(t) FROM (SELECT min(recorded_at) AS t FROM staff_versions
-                                 UNION ALL SELECT min(at_ms) FROM punches WHERE source = 'reader')",
+            "SELECT min(at_ms) FROM punches WHERE source = 'reader' AND clock_synced = 1",
             [],
             |r| r.get(0),
         )?)

@@ -235,8 +235,16 @@ impl<'c> Writer<'c> {
         if to <= from {
             return Err(StoreError::Invalid(format!("leave of {staff_no} ends before it starts")));
         }
-        let local = |t: Instant| instant_to_local(tz, t).format("%Y-%m-%d %H:%M").to_string();
+        // Minutes as people write them; seconds where a time has them.
+        let local = |t: Instant| {
+            let l = instant_to_local(tz, t);
+            let fmt = if chrono::Timelike::second(&l) == 0 { "%Y-%m-%d %H:%M" } else { "%Y-%m-%d %H:%M:%S" };
+            l.format(fmt).to_string()
+        };
         let (f, t) = (local(from), local(to));
+        if t <= f {
+            return Err(StoreError::Invalid(format!("leave of {staff_no} from {f} to {t} is shorter than a second")));
+        }
         let n = self.tx.execute(
             "INSERT OR IGNORE INTO leave (staff_no, kind, from_local, to_local, approved_by, note, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

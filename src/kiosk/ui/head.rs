@@ -6,9 +6,13 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString};
 
 use super::*;
 
+/// A message on the management screens (head, admin) and the PIN and
+/// month screens: whichever the person is looking at shows it.
 pub(super) fn head_message(ui: &KioskWindow, msg: &str) {
     ui.global::<HeadAdapter>().set_message(s(msg));
     ui.global::<AdminAdapter>().set_message(s(msg));
+    ui.global::<PinAdapter>().set_message(s(msg));
+    ui.global::<MonthAdapter>().set_message(s(msg));
 }
 
 /// Reloads the head's roster and the current tab's data. A part that

@@ -31,7 +31,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use crate::domain::config::{Config, Language};
 use crate::domain::model::Role;
 use crate::kiosk::clock::Clock;
-use crate::kiosk::event_loop::{self, Input, Listener};
+use crate::kiosk::event_loop::{self, panic_text, Front, Input, Listener, Stamped};
 use crate::kiosk::live::LiveEvent;
 use crate::kiosk::pin::Outcome as PinOutcome;
 use crate::kiosk::reader::{ReaderHandle, ReaderHealth, ReaderState};
@@ -70,6 +70,8 @@ pub trait Runner {
 /// store); each answer is applied on the UI thread.
 pub struct ThreadRunner {
     tx: mpsc::Sender<Input>,
+    /// Typed ids join the reader's scans, stamped by the kiosk's clock.
+    scans: Stamped,
     ui: slint::Weak<KioskWindow>,
 }
 
@@ -83,7 +85,9 @@ impl Runner for ThreadRunner {
     }
 
     fn scan(&self, card: String) {
-        let _ = self.tx.send(Input::card(card));
+        if !self.scans.card(card) {
+            eprintln!("kiosk: the kiosk loop is gone; the typed scan was not recorded");
+        }
     }
 }
 
@@ -248,7 +252,7 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::domain::time::Insta
     show_clock(ui, now, tz);
 }
 
-impl Listener for ScreenFront {
+impl Front for ScreenFront {
     fn event(&mut self, e: &LiveEvent, svc: &mut Service<'_>) -> Result<(), String> {
         let u: UiUpdate = match e {
             LiveEvent::Punch { .. }
@@ -291,7 +295,8 @@ pub struct Kiosk {
 
 /// Starts the kiosk's production path for a window: the reader thread and
 /// the kiosk loop on its own thread (the only one that touches the store),
-/// the window's callbacks wired to it. If the store cannot be used, the
+/// the window's callbacks wired to it, and further `listeners` (sync,
+/// buzzer and LEDs) attached to the loop. If the store cannot be used, the
 /// window says so in red (and every scan is told "not recorded") while the
 /// loop tries again every few seconds.
 pub fn start(
@@ -299,19 +304,21 @@ pub fn start(
     config: &'static Config,
     store: Store,
     clock: impl Fn() -> Box<dyn Clock> + Send + 'static,
-    mut listeners: Vec<Box<dyn Listener + Send>>,
+    mut listeners: Vec<Box<dyn Listener>>,
 ) -> Result<Kiosk, String> {
     let tz = config.default_schedule().tz;
     let (tx, rx) = mpsc::channel::<Input>();
-    let reader = crate::kiosk::reader::start(&config.reader, tx.clone()).map_err(|e| format!("reader: {e}"))?;
+    let reader = crate::kiosk::reader::start(&config.reader, Stamped::new(tx.clone(), clock()))
+        .map_err(|e| format!("reader: {e}"))?;
     let health = reader.health.clone();
     let weak = ui.as_weak();
     let path = store.path().to_path_buf();
+    let scans = Stamped::new(tx.clone(), clock());
     std::thread::Builder::new()
         .name("kiosk".into())
         .spawn(move || kiosk_thread(config, store, path, clock, rx, weak, &mut listeners))
         .map_err(|e| e.to_string())?;
-    let runner: Rc<dyn Runner> = Rc::new(ThreadRunner { tx, ui: ui.as_weak() });
+    let runner: Rc<dyn Runner> = Rc::new(ThreadRunner { tx, scans, ui: ui.as_weak() });
     let shared = SHARED.with(|s| s.clone());
     wire(ui, runner.clone(), shared, Some(health.clone()), tz);
     Ok(Kiosk { runner, health, _reader: reader })
@@ -327,7 +334,7 @@ fn kiosk_thread(
     clock: impl Fn() -> Box<dyn Clock>,
     rx: mpsc::Receiver<Input>,
     weak: slint::Weak<KioskWindow>,
-    listeners: &mut [Box<dyn Listener + Send>],
+    listeners: &mut [Box<dyn Listener>],
 ) {
     let say = Say(config.language);
     let mut store = Some(store);
@@ -336,64 +343,66 @@ fn kiosk_thread(
             Some(s) => Ok(s),
             None => Store::open(&path),
         };
-        let detail = match opened.and_then(|s| Core::new(config, s, clock())) {
+        let banner = match opened.and_then(|s| Core::new(config, s, clock())) {
             Ok(core) => {
                 post(&weak, Box::new(|ui: &KioskWindow, _| show_fault(ui, "")));
                 let mut svc = Service::new(core);
                 let mut front = ScreenFront { ui: weak.clone() };
-                let mut all: Vec<&mut dyn Listener> = vec![&mut front];
-                all.extend(listeners.iter_mut().map(|l| &mut **l as &mut dyn Listener));
                 // A panic in the loop (a bug no input should reach) is said on
                 // the window and the loop starts again on a fresh core.
-                match catch_unwind(AssertUnwindSafe(|| event_loop::run(&mut svc, &rx, &mut all))) {
+                match catch_unwind(AssertUnwindSafe(|| event_loop::run(&mut svc, &rx, &mut front, listeners))) {
                     Ok(Ok(())) => return,
-                    Ok(Err(e)) => format!("kiosk loop: {e}"),
-                    Err(panic) => format!("kiosk loop stopped: {}", panic_text(&panic)),
+                    Ok(Err(e)) => say.kiosk_restarted(&e),
+                    Err(panic) => say.kiosk_restarted(&panic_text(&panic)),
                 }
             }
-            Err(e) => e.to_string(),
+            Err(e) => say.store_unavailable(&e.to_string()),
         };
-        eprintln!("kiosk: the store cannot be used: {detail}");
-        let banner = say.store_unavailable(&detail);
-        post(&weak, Box::new(move |ui: &KioskWindow, _| show_fault(ui, &banner)));
-        // Until it can be used again: every scan and every request from the
-        // screen is told, in red, that nothing was recorded.
+        eprintln!("kiosk: {banner}");
+        let b = banner.clone();
+        post(&weak, Box::new(move |ui: &KioskWindow, _| show_fault(ui, &b)));
+        // Until it works again: every scan is told, in red, that it was not
+        // recorded (and every listener hears so); every request from the
+        // screen gets the same answer on the screen it came from.
         let until = std::time::Instant::now() + STORE_RETRY;
         while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
-            let card = match rx.recv_timeout(left) {
-                Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::Card(card), _)) => card,
+            match rx.recv_timeout(left) {
+                Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::Card(card), at)) => {
+                    let tz = config.default_schedule().tz;
+                    let event = LiveEvent::NotRecorded {
+                        at: crate::domain::time::rfc3339(tz, at),
+                        card: card.clone(),
+                        detail: banner.clone(),
+                    };
+                    for l in listeners.iter_mut() {
+                        l.event(&event);
+                    }
+                    let (name, headline) = say.not_recorded();
+                    let v = crate::kiosk::service::ScanView {
+                        event,
+                        staff_no: None,
+                        name,
+                        time: crate::domain::time::instant_to_local(tz, at).format("%H:%M").to_string(),
+                        headline,
+                        detail: banner.clone(),
+                        tone: words::Tone::Bad,
+                        role: None,
+                        card,
+                    };
+                    post(&weak, Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)));
+                }
                 Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::State(state, _), _)) => {
                     post(&weak, Box::new(move |ui: &KioskWindow, _| show_reader(ui, state)));
-                    continue;
                 }
-                Ok(Input::Call(_)) => String::new(),
+                Ok(Input::Call(_)) => {
+                    let b = banner.clone();
+                    post(&weak, Box::new(move |ui: &KioskWindow, _| head::head_message(ui, &b)));
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            };
-            let (name, headline) = say.not_recorded();
-            let v = crate::kiosk::service::ScanView {
-                event: LiveEvent::NotRecorded { at: String::new(), card: card.clone(), detail: detail.clone() },
-                staff_no: None,
-                name,
-                time: String::new(),
-                headline,
-                detail: say.store_unavailable(&detail),
-                tone: words::Tone::Bad,
-                role: None,
-                card,
-            };
-            post(&weak, Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)));
+            }
         }
     }
-}
-
-/// The message of a caught panic.
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown failure".into())
 }
 
 /// Runs the kiosk with its touchscreen. The kiosk loop's thread owns the
