@@ -4,11 +4,13 @@
 //! every part shares (the rules engine, schedules, card ids, time, config,
 //! the summary wire types and report files), and `kiosk`, the terminal at
 //! the office entrance (store, imports, readers, the event loop, the
-//! touchscreen, the admin command line). The central server comes as a
-//! third part beside them and shares only `domain`.
+//! touchscreen, the admin command line). `central` is the server the
+//! kiosks sync to and the bureau reads from; it shares only `domain`.
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
+#[cfg(feature = "central")]
+pub mod central;
 pub mod domain;
 #[cfg(feature = "kiosk")]
 pub mod kiosk;

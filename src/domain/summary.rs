@@ -158,6 +158,12 @@ pub struct DailySummary {
     pub unknown_card_punches: u32,
     pub totals: Totals,
     pub people: Vec<PersonSummary>,
+    /// The kiosk's record chain when the summary was made (its length and
+    /// head, hex SHA-256): optional, not part of the content comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_head: Option<String>,
 }
 
 impl DailySummary {
@@ -235,6 +241,8 @@ pub fn daily(att: &Attendance<'_>, date: NaiveDate) -> DailySummary {
         unknown_card_punches: att.unknown_card_punches(date).len() as u32,
         totals,
         people,
+        chain_length: None,
+        chain_head: None,
     }
 }
 
@@ -262,9 +270,10 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
-    fn add_day(&mut self, obligated: bool, present: bool, f: &Figures) {
-        self.days_expected += u32::from(obligated);
-        self.days_present += u32::from(obligated && present);
+    /// Adds one day's wire figures.
+    fn add_figures(&mut self, expected: bool, present: bool, f: &DayFigures) {
+        self.days_expected += u32::from(expected);
+        self.days_present += u32::from(present);
         self.late_count += f.late_count;
         self.late_minutes += f.late_minutes;
         self.early_count += f.early_count;
@@ -280,10 +289,14 @@ impl ReportRow {
         self.corrections += f.corrections;
     }
 
+    fn add_day(&mut self, obligated: bool, present: bool, f: &Figures) {
+        self.add_figures(obligated, obligated && present, &DayFigures::from(f));
+    }
+
     fn add(&mut self, o: &ReportRow) {
         self.days_expected += o.days_expected;
         self.days_present += o.days_present;
-        let f = Figures {
+        let f = DayFigures {
             late_count: o.late_count,
             late_minutes: o.late_minutes,
             early_count: o.early_count,
@@ -299,7 +312,7 @@ impl ReportRow {
             corrections: o.corrections,
             spot_checks_present: 0,
         };
-        self.add_day(false, false, &f);
+        self.add_figures(false, false, &f);
     }
 
     /// SPEC ranking: absent sessions, then late + early, then off post, then
@@ -324,6 +337,66 @@ pub struct Report {
     pub to: NaiveDate,
     pub people: Vec<ReportRow>,
     pub units: Vec<ReportRow>,
+}
+
+/// Sorts report rows by SPEC's ranking: people by their figures then
+/// staff number, units by their figures then name.
+pub fn rank(people: &mut [ReportRow], units: &mut [ReportRow]) {
+    people.sort_by_cached_key(ReportRow::rank_key);
+    units.sort_by(|a, b| a.rank_key().0.cmp(&b.rank_key().0).then_with(|| a.unit.cmp(&b.unit)));
+}
+
+/// The period report from the people of stored daily summaries (what the
+/// central server holds): each person's days summed (a day counts as
+/// expected unless its status is `rest`, as present when it also has a
+/// punch), the units summed from their people, ranked as SPEC says. A
+/// person's name and unit are those of their latest day.
+pub fn report_from_days<'a>(
+    from: NaiveDate,
+    to: NaiveDate,
+    days: impl IntoIterator<Item = (NaiveDate, &'a PersonSummary)>,
+) -> Report {
+    let mut by_person: std::collections::BTreeMap<&str, (NaiveDate, ReportRow)> = Default::default();
+    for (date, p) in days {
+        let entry = by_person.entry(p.staff_no.as_str()).or_insert_with(|| {
+            (
+                date,
+                ReportRow {
+                    staff_no: p.staff_no.clone(),
+                    name: p.name.clone(),
+                    unit: p.unit.clone(),
+                    ..ReportRow::default()
+                },
+            )
+        });
+        if date >= entry.0 {
+            entry.0 = date;
+            entry.1.name = p.name.clone();
+            entry.1.unit = p.unit.clone();
+        }
+        let expected = p.status != DayStatus::Rest;
+        entry.1.add_figures(expected, expected && !p.punches.is_empty(), &p.figures);
+    }
+    let mut people: Vec<ReportRow> = by_person.into_values().map(|(_, r)| r).collect();
+    let mut units = unit_rows(&people);
+    rank(&mut people, &mut units);
+    Report { from, to, people, units }
+}
+
+/// The units' sums of people rows, one row a unit (unranked).
+pub fn unit_rows(people: &[ReportRow]) -> Vec<ReportRow> {
+    let mut units: Vec<ReportRow> = Vec::new();
+    for row in people {
+        match units.iter_mut().find(|u| u.unit == row.unit) {
+            Some(u) => u.add(row),
+            None => {
+                let mut u = ReportRow { unit: row.unit.clone(), ..ReportRow::default() };
+                u.add(row);
+                units.push(u);
+            }
+        }
+    }
+    units
 }
 
 /// Totals over `from..=to` (inclusive) for the kiosk's units, or one unit.
@@ -351,7 +424,6 @@ pub fn report(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate, unit: Option
         }
         people.push(row);
     }
-    people.sort_by_cached_key(ReportRow::rank_key);
-    units.sort_by(|a, b| a.rank_key().0.cmp(&b.rank_key().0).then_with(|| a.unit.cmp(&b.unit)));
+    rank(&mut people, &mut units);
     Report { from, to, people, units }
 }

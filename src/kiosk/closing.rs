@@ -30,6 +30,8 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
     let att = Attendance::new(config, w.snapshot(from, to, (date, date))?, now);
     let mut s = summary::daily(&att, date);
     let key = s.content_key();
+    let (length, head) = w.chain_position()?;
+    (s.chain_length, s.chain_head) = (Some(length), Some(head));
     match w.latest_summary(date)? {
         Some((rev, content))
             if serde_json::from_str::<serde_json::Value>(&content)

@@ -472,6 +472,18 @@ impl<'c> Writer<'c> {
         super::read::snapshot(&self.tx, from, to, dates)
     }
 
+    /// The record chain's position now: how many records it holds and the
+    /// hex SHA-256 of its head (the summary carries them, SPEC "Sync").
+    pub fn chain_position(&self) -> Result<(u64, String)> {
+        let (n, head): (i64, Option<Vec<u8>>) = self.tx.query_row(
+            "SELECT (SELECT count(*) FROM journal), (SELECT hash FROM journal ORDER BY seq DESC LIMIT 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let head = head.unwrap_or_else(|| vec![0u8; 32]);
+        Ok((n as u64, head.iter().map(|b| format!("{b:02x}")).collect()))
+    }
+
     /// The latest stored revision of a day's summary, read inside this write.
     pub fn latest_summary(&self, date: NaiveDate) -> Result<Option<(i64, String)>> {
         super::read::latest_summary(&self.tx, date)

@@ -1,0 +1,427 @@
+//! The HTTP API (SPEC "Sync"): kiosks upload closed summaries; bureau
+//! accounts read. One route table; every refusal is JSON
+//! `{"error": …, "field": …}` with SPEC's status; every response carries
+//! the server's `Date` (hyper adds it), which tells a kiosk its clock
+//! offset. A kiosk's own `Date` request header tells the server the
+//! kiosk's.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post, put};
+use axum::{Form, Json, Router};
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::auth;
+use super::ingest;
+use super::storage::{KioskRow, Put, Role, Storage, StorageError, UserRow};
+use crate::domain::config::Language;
+use crate::domain::summary;
+use crate::domain::time::Instant;
+
+/// Largest summary body taken (SPEC: 413 over 1 MiB).
+pub const MAX_BODY: usize = 1024 * 1024;
+/// How long a signed-in session lasts.
+const SESSION_MS: i64 = 8 * 3_600_000;
+/// Wrong passwords before an account is locked, and for how long.
+const LOGIN_TRIES: u32 = 5;
+const LOCK_MS: i64 = 15 * 60_000;
+
+#[derive(Clone)]
+pub struct App {
+    pub storage: Arc<dyn Storage>,
+    /// Whether cookies get `Secure` (the server speaks TLS itself).
+    pub tls: bool,
+}
+
+fn now() -> Instant {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A refusal: status, message, the field it is about.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: String,
+    field: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, field: &str, error: impl Into<String>) -> ApiError {
+        ApiError { status, error: error.into(), field: field.to_string() }
+    }
+    fn bad(field: &str, error: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, field, error)
+    }
+    fn unauthorized(error: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "authorization", error)
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        // The detail goes to the log, not to the client.
+        eprintln!("storage: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", "the server's database failed; try again later")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.error, "field": self.field }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/kiosks/{kiosk_id}/summaries/{date}", put(put_summary))
+        .route("/api/v1/summaries", get(summaries))
+        .route("/api/v1/report", get(report))
+        .route("/api/v1/people/{staff_no}", get(person))
+        .route("/api/v1/kiosks", get(kiosks))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/", get(home))
+        .with_state(app)
+        // Bodies are read by the handlers themselves, with SPEC's limit.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// The kiosk's clock against ours, from its `Date` request header.
+fn clock_offset(headers: &HeaderMap, now: Instant) -> Option<i64> {
+    let text = headers.get(header::DATE)?.to_str().ok()?;
+    let kiosk = chrono::DateTime::parse_from_rfc2822(text).ok()?.timestamp_millis();
+    Some(now - kiosk)
+}
+
+async fn put_summary(
+    State(app): State<App>,
+    Path((kiosk_id, date)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let kiosk = kiosk_of(&app, &headers, &kiosk_id).await?;
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {MAX_BODY} bytes")))?;
+    let at = now();
+    let upload =
+        ingest::check(&bytes, &kiosk_id, &date, &kiosk.units, at, clock_offset(&headers, at)).map_err(|r| {
+            ApiError::new(StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST), &r.field, r.error)
+        })?;
+    let revision = upload.summary.revision;
+    match app.storage.put_summary(&kiosk_id, &upload).await? {
+        Put::Stored => Ok((StatusCode::CREATED, Json(json!({ "stored": revision }))).into_response()),
+        Put::Same => Ok((StatusCode::OK, Json(json!({ "stored": revision }))).into_response()),
+        Put::Conflict(stored) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "revision",
+            format!("revision {stored} is stored for {date}: a newer one, or the same with other content"),
+        )),
+    }
+}
+
+/// The kiosk a request's token belongs to; it must be the path's.
+async fn kiosk_of(app: &App, headers: &HeaderMap, kiosk_id: &str) -> ApiResult<KioskRow> {
+    let token =
+        bearer(headers).ok_or_else(|| ApiError::unauthorized("a kiosk token is needed (Authorization: Bearer …)"))?;
+    match app.storage.kiosk_by_token(&auth::digest(token)).await? {
+        Some(k) if !k.revoked && k.id == kiosk_id => Ok(k),
+        Some(k) if k.revoked => Err(ApiError::unauthorized("this kiosk's token was revoked")),
+        _ => Err(ApiError::unauthorized("not a valid token for this kiosk")),
+    }
+}
+
+/// The signed-in person: a session cookie (pages) or a user token (scripts).
+async fn reader(app: &App, headers: &HeaderMap) -> ApiResult<UserRow> {
+    if let Some(token) = bearer(headers) {
+        return app
+            .storage
+            .user_by_token(&auth::digest(token))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("not a valid user token (kiosk tokens cannot read)"));
+    }
+    if let Some(id) = cookie(headers, SESSION_COOKIE) {
+        if let Some((user, _)) = app.storage.session(&auth::digest(id), now()).await? {
+            return Ok(user);
+        }
+    }
+    Err(ApiError::unauthorized("sign in at /login, or send a user token"))
+}
+
+fn param<'a>(q: &'a HashMap<String, String>, name: &str) -> ApiResult<&'a str> {
+    q.get(name).map(String::as_str).ok_or_else(|| ApiError::bad(name, format!("{name} is required")))
+}
+
+fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<NaiveDate> {
+    let text = param(q, name)?;
+    text.parse().map_err(|_| ApiError::bad(name, format!("{name} {text:?} is not YYYY-MM-DD")))
+}
+
+/// `from` and `to` (inclusive), at most a year apart.
+fn period(q: &HashMap<String, String>) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let (from, to) = (date_param(q, "from")?, date_param(q, "to")?);
+    if to < from {
+        return Err(ApiError::bad("to", "to is before from"));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(ApiError::bad("to", "a period covers at most 367 days"));
+    }
+    Ok((from, to))
+}
+
+async fn summaries(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    reader(&app, &headers).await?;
+    let (from, to) = period(&q)?;
+    let unit = q.get("unit");
+    let mut out = Vec::new();
+    for (_, _, mut s) in app.storage.latest_summaries(from, to).await? {
+        // With a unit: that unit's people (the totals stay the kiosk's).
+        if let Some(u) = unit {
+            s.people.retain(|p| &p.unit == u);
+            if s.people.is_empty() {
+                continue;
+            }
+        }
+        out.push(s);
+    }
+    Ok(Json(out).into_response())
+}
+
+async fn report(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let user = reader(&app, &headers).await?;
+    let (from, to) = period(&q)?;
+    let unit = q.get("unit").map(String::as_str);
+    let format = q.get("format").map_or("json", String::as_str);
+    if !matches!(format, "json" | "csv" | "xlsx") {
+        return Err(ApiError::bad("format", "format is json, csv or xlsx"));
+    }
+    let mut people = app.storage.report_people(from, to, unit).await?;
+    let mut units = summary::unit_rows(&people);
+    summary::rank(&mut people, &mut units);
+    let r = summary::Report { from, to, people, units };
+    app.storage
+        .audit(&user.name, "export", &format!("report {from}..{to} {} {format}", unit.unwrap_or("all")), now())
+        .await?;
+    let name = format!("report-{from}-{to}");
+    let lang = Language::ZhCn;
+    match format {
+        "csv" => {
+            // With a BOM: Excel on a Chinese Windows then reads UTF-8.
+            let mut buf = b"\xEF\xBB\xBF".to_vec();
+            crate::domain::render::report_csv(&r, lang, &mut buf).map_err(|e| internal(e.to_string()))?;
+            Ok(file(buf, "text/csv; charset=utf-8", &format!("{name}.csv")))
+        }
+        "xlsx" => {
+            let buf = crate::domain::render::report_xlsx(&r, lang).map_err(|e| internal(e.to_string()))?;
+            Ok(file(buf, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{name}.xlsx")))
+        }
+        _ => Ok(Json(json!({ "from": from, "to": to, "people": r.people, "units": r.units })).into_response()),
+    }
+}
+
+fn internal(e: String) -> ApiError {
+    eprintln!("report: {e}");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", "the report could not be written")
+}
+
+fn file(body: Vec<u8>, mime: &str, name: &str) -> Response {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+fn rfc3339(t: Instant) -> String {
+    crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, t)
+}
+
+async fn person(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(staff_no): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    reader(&app, &headers).await?;
+    let (from, to) = period(&q)?;
+    let days = app.storage.person_history(&staff_no, from, to).await?;
+    let out: Vec<serde_json::Value> = days
+        .into_iter()
+        .map(|(d, earlier)| {
+            let mut v = serde_json::to_value(&d.person).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("date".into(), json!(d.date));
+                o.insert("kiosk_id".into(), json!(d.kiosk_id));
+                o.insert("revision".into(), json!(d.revision));
+                o.insert("received_at".into(), json!(rfc3339(d.received_at)));
+                o.insert(
+                    "earlier_revisions".into(),
+                    json!(earlier
+                        .iter()
+                        .map(|(r, at)| json!({"revision": r, "received_at": rfc3339(*at)}))
+                        .collect::<Vec<_>>()),
+                );
+            }
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "staff_no": staff_no, "from": from, "to": to, "days": out })).into_response())
+}
+
+async fn kiosks(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
+    reader(&app, &headers).await?;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let list: Vec<serde_json::Value> = app
+        .storage
+        .kiosks(today)
+        .await?
+        .into_iter()
+        .map(|k| {
+            json!({
+                "id": k.id,
+                "units": k.units,
+                "revoked": k.revoked,
+                "last_seen": k.last_seen.map(rfc3339),
+                "clock_offset_ms": k.clock_offset_ms,
+                "latest_date": k.latest.map(|l| l.0),
+                "latest_revision": k.latest.map(|l| l.1),
+                "days_without_summary": k.missing_days,
+                "chain": k.chain.as_str(),
+            })
+        })
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+// ---- signing in (the bureau's pages come in a later issue) ----
+
+const SESSION_COOKIE: &str = "dc_session";
+const CSRF_COOKIE: &str = "dc_csrf";
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(app: &App, name: &str, value: &str, max_age_s: i64) -> HeaderValue {
+    let secure = if app.tls { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"))
+        .unwrap_or(HeaderValue::from_static(""))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn login_form(State(app): State<App>) -> Response {
+    login_page(&app, "")
+}
+
+fn login_page(app: &App, message: &str) -> Response {
+    let csrf = auth::new_secret("");
+    let page = format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>dutyclock 登录</title></head><body>\
+         <h1>考勤中心 · 登录</h1>{}<form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label>用户名 <input name=\"username\" autocomplete=\"username\"></label> \
+         <label>密码 <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label> \
+         <button type=\"submit\">登录</button></form></body></html>",
+        if message.is_empty() { String::new() } else { format!("<p role=\"alert\">{}</p>", escape(message)) }
+    );
+    let mut r = Html(page).into_response();
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(app, CSRF_COOKIE, &csrf, 3600));
+    r
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> ApiResult<Response> {
+    // Double submit: the form's token must be the cookie's.
+    if !cookie(&headers, CSRF_COOKIE).is_some_and(|c| auth::same(c, &f.csrf)) {
+        return Ok((StatusCode::FORBIDDEN, login_page(&app, "表单已过期，请重新登录")).into_response());
+    }
+    let at = now();
+    let user = app.storage.user(&f.username).await?;
+    let Some(user) = user else {
+        app.storage.audit(&f.username, "failed login", "no such user", at).await?;
+        return Ok((StatusCode::UNAUTHORIZED, login_page(&app, "用户名或密码错误")).into_response());
+    };
+    if user.locked_until.is_some_and(|t| t > at) {
+        app.storage.audit(&user.name, "failed login", "locked", at).await?;
+        return Ok(
+            (StatusCode::TOO_MANY_REQUESTS, login_page(&app, "密码错误次数过多，账号已暂时锁定")).into_response()
+        );
+    }
+    if !auth::verify_password(&f.password, &user.password_hash) {
+        let lock = (user.failures + 1 >= LOGIN_TRIES).then_some(at + LOCK_MS);
+        app.storage.login_result(&user.name, false, lock).await?;
+        app.storage.audit(&user.name, "failed login", "wrong password", at).await?;
+        return Ok((StatusCode::UNAUTHORIZED, login_page(&app, "用户名或密码错误")).into_response());
+    }
+    app.storage.login_result(&user.name, true, None).await?;
+    let session = auth::new_secret("dcs_");
+    let csrf = auth::new_secret("");
+    app.storage.add_session(&auth::digest(&session), &user.name, &csrf, at + SESSION_MS).await?;
+    app.storage.audit(&user.name, "login", user.role.as_str(), at).await?;
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, &session, SESSION_MS / 1000));
+    Ok(r)
+}
+
+async fn logout(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        app.storage.end_session(&auth::digest(id)).await?;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, "", 0));
+    Ok(r)
+}
+
+async fn home(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
+    match reader(&app, &headers).await {
+        Ok(user) => Ok(Html(format!(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>dutyclock</title></head><body>\
+             <p>已登录：{}（{}）</p><form method=\"post\" action=\"/logout\"><button>退出</button></form></body></html>",
+            escape(&user.name),
+            if user.role == Role::Admin { "管理员" } else { "组织部" }
+        ))
+        .into_response()),
+        Err(_) => Ok(Redirect::to("/login").into_response()),
+    }
+}

@@ -1,0 +1,312 @@
+//! `dutyclock-central`'s command line (SPEC "Central server command
+//! line"): flags and glue. Exit codes as the kiosk's: 0 done, 1 a failure
+//! at run time, 2 bad usage or bad input (nothing stored).
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use super::api::{self, App};
+use super::auth;
+use super::postgres::Postgres;
+use super::sqlite::Sqlite;
+use super::storage::{Role, Storage, StorageError};
+use crate::domain::time::{parse_date, Instant};
+
+#[derive(Parser, Debug)]
+#[command(name = "dutyclock-central", version, about = "dutyclock's central server: kiosks' summaries for the bureau")]
+pub struct Cli {
+    /// The data directory (the SQLite database, unless --database says otherwise).
+    #[arg(long, global = true, env = "DUTYCLOCK_CENTRAL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://user@host:port/db` for PostgreSQL (default: SQLite in DIR).
+    #[arg(long, global = true, env = "DUTYCLOCK_CENTRAL_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create DIR and the database (or the schema in PostgreSQL).
+    Init,
+    /// The HTTP(S) server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        listen: String,
+        /// PEM certificate chain: serve HTTPS (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Kiosks: register, list, revoke.
+    #[command(subcommand)]
+    Kiosk(KioskCmd),
+    /// People's accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Logins, exports, kiosk and user changes.
+    Audit {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KioskCmd {
+    /// Registers a kiosk and prints its token once (stored hashed).
+    Add {
+        id: String,
+        /// A unit the kiosk serves (repeatable).
+        #[arg(long = "units", required = true)]
+        units: Vec<String>,
+    },
+    List,
+    /// Revokes a kiosk's token: its uploads get 401.
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Adds an account; the password is read from stdin.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Prints a bearer token for scripts (stored hashed).
+    Token { name: String },
+}
+
+enum Failure {
+    Input(String),
+    Runtime(String),
+}
+
+impl From<StorageError> for Failure {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Exists(_) | StorageError::NotFound(_) => Failure::Input(e.to_string()),
+            StorageError::Db(m) => Failure::Runtime(m),
+        }
+    }
+}
+
+fn now() -> Instant {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn default_data_dir() -> PathBuf {
+    let installed = std::env::current_exe().is_ok_and(|p| p.starts_with("/usr"));
+    PathBuf::from(if installed { "/var/lib/dutyclock-central" } else { "dutyclock-central-data" })
+}
+
+/// The database file in a data directory (SQLite).
+pub const DB_FILE: &str = "central.sqlite3";
+
+/// Opens the storage: PostgreSQL when `--database` is a postgres URL,
+/// else SQLite in DIR (`init` creates it; other commands refuse without it).
+async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
+    if let Some(url) =
+        cli.database.as_deref().filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+    {
+        let pg = Postgres::connect(url, 16)?;
+        if init {
+            pg.init().await?;
+        } else if let Err(e) = pg.kiosks(chrono::NaiveDate::MIN).await {
+            return Err(Failure::Input(format!("{e}: run dutyclock-central init first")));
+        }
+        return Ok(Arc::new(pg));
+    }
+    if let Some(other) = &cli.database {
+        return Err(Failure::Input(format!("--database {other:?}: expected postgres://…, or none for SQLite in DIR")));
+    }
+    let dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let path = dir.join(DB_FILE);
+    if init {
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", dir.display())))?;
+    } else if !path.is_file() {
+        return Err(Failure::Input(format!("{} has no database: run dutyclock-central init first", dir.display())));
+    }
+    Ok(Arc::new(Sqlite::open(&path)?))
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("dutyclock-central: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(dispatch(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("{m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(m)) => {
+            eprintln!("dutyclock-central: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn out(text: impl std::fmt::Display) -> Result<(), Failure> {
+    writeln!(std::io::stdout(), "{text}").map_err(|e| Failure::Runtime(format!("output: {e}")))
+}
+
+async fn dispatch(cli: &Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Init => {
+            storage(cli, true).await?;
+            out("database ready")
+        }
+        Command::Serve { listen, tls_cert, tls_key } => {
+            let addr: SocketAddr =
+                listen.parse().map_err(|_| Failure::Input(format!("--listen {listen:?}: expected HOST:PORT")))?;
+            let storage = storage(cli, false).await?;
+            serve(storage, addr, tls_cert.clone().zip(tls_key.clone())).await
+        }
+        Command::Kiosk(KioskCmd::Add { id, units }) => {
+            if id.trim().is_empty() || units.iter().any(|u| u.trim().is_empty()) {
+                return Err(Failure::Input("kiosk id and units must not be empty".into()));
+            }
+            let s = storage(cli, false).await?;
+            let token = auth::new_secret("dck_");
+            s.add_kiosk(id, units, &auth::digest(&token), now()).await?;
+            s.audit("cli", "kiosk add", &format!("{id} units {}", units.join(", ")), now()).await?;
+            eprintln!("kiosk {id} registered; its token follows, shown once: put it in the kiosk's token_file");
+            out(token)
+        }
+        Command::Kiosk(KioskCmd::List) => {
+            let s = storage(cli, false).await?;
+            let today = chrono::Utc::now().date_naive();
+            for k in s.kiosks(today).await? {
+                out(format!(
+                    "{}\t{}\t{}\tlast seen {}\tlatest {}\tmissing {}\tchain {}",
+                    k.id,
+                    k.units.join(","),
+                    if k.revoked { "revoked" } else { "active" },
+                    k.last_seen.map_or("never".into(), |t| crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, t)),
+                    k.latest.map_or("-".into(), |(d, r)| format!("{d} r{r}")),
+                    k.missing_days.len(),
+                    k.chain.as_str()
+                ))?;
+            }
+            Ok(())
+        }
+        Command::Kiosk(KioskCmd::Revoke { id }) => {
+            let s = storage(cli, false).await?;
+            s.revoke_kiosk(id).await?;
+            s.audit("cli", "kiosk revoke", id, now()).await?;
+            out(format!("kiosk {id} revoked: its uploads now get 401"))
+        }
+        Command::User(UserCmd::Add { name, role }) => {
+            let role = Role::parse(role).ok_or_else(|| Failure::Input(format!("--role {role:?}: bureau or admin")))?;
+            if name.trim().is_empty() {
+                return Err(Failure::Input("the user name must not be empty".into()));
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| Failure::Input(format!("cannot read the password from stdin: {e}")))?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if password.chars().count() < 8 {
+                return Err(Failure::Input("the password (read from stdin) must be at least 8 characters".into()));
+            }
+            let hash = auth::hash_password(password).map_err(Failure::Runtime)?;
+            let s = storage(cli, false).await?;
+            s.add_user(name, role, &hash, now()).await?;
+            s.audit("cli", "user add", &format!("{name} {}", role.as_str()), now()).await?;
+            out(format!("user {name} ({}) added", role.as_str()))
+        }
+        Command::User(UserCmd::Token { name }) => {
+            let s = storage(cli, false).await?;
+            let token = auth::new_secret("dcu_");
+            s.add_user_token(name, &auth::digest(&token), now()).await?;
+            s.audit("cli", "user token", name, now()).await?;
+            eprintln!("a token for {name} follows, shown once");
+            out(token)
+        }
+        Command::Audit { from, to } => {
+            let day = |t: &Option<String>, flag: &str| -> Result<Option<chrono::NaiveDate>, Failure> {
+                t.as_deref().map(|t| parse_date(t).map_err(|m| Failure::Input(format!("--{flag}: {m}")))).transpose()
+            };
+            let tz = chrono_tz::Asia::Shanghai;
+            let start =
+                |d: chrono::NaiveDate| crate::domain::time::local_to_instant(tz, d.and_time(chrono::NaiveTime::MIN));
+            let lo = day(from, "from")?.map_or(Instant::MIN, start);
+            let hi = day(to, "to")?.map_or(Instant::MAX, |d| start(d + chrono::Duration::days(1)));
+            let s = storage(cli, false).await?;
+            for a in s.audit_log(lo, hi).await? {
+                out(format!("{}\t{}\t{}\t{}", crate::domain::time::rfc3339(tz, a.at), a.who, a.action, a.detail))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Serves until interrupted (Ctrl-C or SIGTERM), over TLS when given PEM files.
+async fn serve(storage: Arc<dyn Storage>, addr: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> Result<(), Failure> {
+    let app = api::router(App { storage, tls: tls.is_some() });
+    match tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
+                Failure::Input(format!("TLS: cannot use {} and {}: {e}", cert.display(), key.display()))
+            })?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown().await;
+                h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            eprintln!("listening on https://{addr}");
+            axum_server::bind_rustls(addr, config)
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await
+                .map_err(|e| Failure::Runtime(format!("cannot serve on {addr}: {e}")))
+        }
+        None => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+            eprintln!("listening on http://{}", listener.local_addr().map_or(addr, |a| a));
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown())
+                .await
+                .map_err(|e| Failure::Runtime(format!("serving: {e}")))
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

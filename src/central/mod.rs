@@ -1,0 +1,23 @@
+//! The central server (`dutyclock-central`): kiosks upload their closed
+//! daily summaries (SPEC "Sync"); the organization bureau reads them
+//! (summaries, the period report, a person's history, the kiosks' state).
+//! It shares only `domain` with the kiosk (the summary wire types and the
+//! report's columns and ranking).
+//!
+//! - `storage`: the one trait every backend implements, and the rows it
+//!   hands out; `sqlite` (rusqlite, the embedded default) and `postgres`
+//!   (tokio-postgres with a deadpool pool) implement it and run the same
+//!   tests.
+//! - `ingest`: the pure decisions of an upload: what a body must be, and
+//!   what a revision means against what is stored (201/200/409).
+//! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords.
+//! - `api`: the axum routes, their errors and the `Date` header.
+//! - `cli`: the command line of SPEC's table.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod ingest;
+pub mod postgres;
+pub mod sqlite;
+pub mod storage;

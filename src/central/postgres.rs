@@ -1,0 +1,553 @@
+//! The PostgreSQL backend (tokio-postgres with a deadpool pool): for a
+//! province-sized deployment, where many kiosks upload at once and the
+//! bureau reads large periods. Same schema and behaviour as `sqlite`; an
+//! upload locks its kiosk's row, so two uploads of one kiosk never both
+//! decide against the same stored revision.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use deadpool_postgres::{Manager, Pool};
+use tokio_postgres::NoTls;
+
+use super::ingest;
+use super::sqlite::{figures_from, figures_of, report_row, status_of, FIGURES};
+use super::storage::*;
+use crate::domain::summary::{DailySummary, PersonSummary, ReportRow};
+use crate::domain::time::Instant;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS kiosks (
+    id              TEXT PRIMARY KEY,
+    units           TEXT NOT NULL,
+    token_hash      TEXT NOT NULL UNIQUE,
+    revoked         BOOLEAN NOT NULL DEFAULT false,
+    created_at      BIGINT NOT NULL,
+    last_seen       BIGINT,
+    clock_offset_ms BIGINT,
+    chain_state     TEXT NOT NULL DEFAULT 'ok'
+);
+CREATE TABLE IF NOT EXISTS chain_points (
+    kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
+    length   BIGINT NOT NULL,
+    head     TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, length, head)
+);
+CREATE TABLE IF NOT EXISTS summaries (
+    kiosk_id    TEXT NOT NULL REFERENCES kiosks(id),
+    date        TEXT NOT NULL,
+    revision    BIGINT NOT NULL,
+    content     TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    latest      BOOLEAN NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision)
+);
+CREATE INDEX IF NOT EXISTS summaries_latest_date ON summaries (date) WHERE latest;
+CREATE TABLE IF NOT EXISTS summary_people (
+    kiosk_id TEXT NOT NULL,
+    date     TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    latest   BOOLEAN NOT NULL,
+    staff_no TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    late_minutes BIGINT NOT NULL, late_count BIGINT NOT NULL,
+    early_minutes BIGINT NOT NULL, early_count BIGINT NOT NULL,
+    absent_sessions BIGINT NOT NULL, absent_minutes BIGINT NOT NULL,
+    off_post_count BIGINT NOT NULL, off_post_minutes BIGINT NOT NULL,
+    missing_punches BIGINT NOT NULL, spot_check_absences BIGINT NOT NULL,
+    spot_checks_present BIGINT NOT NULL, leave_minutes BIGINT NOT NULL,
+    duty_minutes BIGINT NOT NULL, corrections BIGINT NOT NULL,
+    punches  TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision, staff_no),
+    FOREIGN KEY (kiosk_id, date, revision) REFERENCES summaries (kiosk_id, date, revision)
+);
+CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest;
+CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
+CREATE TABLE IF NOT EXISTS users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    failures      BIGINT NOT NULL DEFAULT 0,
+    locked_until  BIGINT,
+    created_at    BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users(name),
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users(name),
+    csrf       TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id     BIGSERIAL PRIMARY KEY,
+    at     BIGINT NOT NULL,
+    who    TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+"#;
+
+fn db(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Db(e.to_string())
+}
+
+fn pg(e: tokio_postgres::Error) -> StorageError {
+    // The server's own message (e.g. "relation … does not exist").
+    match e.as_db_error() {
+        Some(d) => StorageError::Db(d.message().to_string()),
+        None => StorageError::Db(e.to_string()),
+    }
+}
+
+/// The PostgreSQL backend.
+pub struct Postgres {
+    pool: Pool,
+}
+
+impl Postgres {
+    /// Connects to `url` (`postgres://user@host:port/db`) with a pool of
+    /// `size` connections.
+    pub fn connect(url: &str, size: usize) -> Result<Postgres> {
+        let cfg: tokio_postgres::Config = url.parse().map_err(|e| db(format!("bad database URL: {e}")))?;
+        let mgr = Manager::new(cfg, NoTls);
+        let pool = Pool::builder(mgr).max_size(size).build().map_err(db)?;
+        Ok(Postgres { pool })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| db(format!("cannot reach PostgreSQL: {e}")))
+    }
+}
+
+fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
+    let units: String = r.get(1);
+    KioskRow {
+        id: r.get(0),
+        units: serde_json::from_str(&units).unwrap_or_default(),
+        revoked: r.get(2),
+        created_at: r.get(3),
+        last_seen: r.get(4),
+        clock_offset_ms: r.get(5),
+        chain: ChainState::parse(r.get(6)),
+        latest: None,
+        missing_days: vec![],
+    }
+}
+
+const KIOSK_COLUMNS: &str = "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state";
+
+fn user_from(r: &tokio_postgres::Row) -> UserRow {
+    UserRow {
+        name: r.get(0),
+        role: Role::parse(r.get(1)).unwrap_or(Role::Bureau),
+        password_hash: r.get(2),
+        failures: r.get::<_, i64>(3) as u32,
+        locked_until: r.get(4),
+    }
+}
+
+const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.failures, u.locked_until";
+
+fn person_columns(prefix: &str) -> String {
+    let mut cols = vec!["staff_no", "name", "unit", "status"];
+    cols.extend(FIGURES);
+    cols.push("punches");
+    cols.iter().map(|c| format!("{prefix}{c}")).collect::<Vec<_>>().join(", ")
+}
+
+fn person_from(r: &tokio_postgres::Row, at: usize) -> PersonSummary {
+    let mut f = [0u32; 14];
+    for (i, v) in f.iter_mut().enumerate() {
+        *v = r.get::<_, i64>(at + 4 + i) as u32;
+    }
+    let punches: String = r.get(at + 18);
+    PersonSummary {
+        staff_no: r.get(at),
+        name: r.get(at + 1),
+        unit: r.get(at + 2),
+        status: status_of(r.get(at + 3)),
+        figures: figures_from(f),
+        punches: serde_json::from_str(&punches).unwrap_or_default(),
+    }
+}
+
+fn date_of(s: &str) -> Result<NaiveDate> {
+    s.parse().map_err(|e| db(format!("stored date {s:?}: {e}")))
+}
+
+#[async_trait]
+impl Storage for Postgres {
+    async fn init(&self) -> Result<()> {
+        self.client().await?.batch_execute(SCHEMA).await.map_err(pg)
+    }
+
+    async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
+        let units = serde_json::to_string(units).map_err(db)?;
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO kiosks (id, units, token_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&id, &units, &token_hash, &now],
+            )
+            .await
+            .map_err(pg)?;
+        if n == 0 {
+            return Err(StorageError::Exists(format!("kiosk {id}")));
+        }
+        Ok(())
+    }
+
+    async fn set_kiosk_token(&self, id: &str, token_hash: &str) -> Result<()> {
+        let n = self
+            .client()
+            .await?
+            .execute("UPDATE kiosks SET token_hash = $2, revoked = false WHERE id = $1", &[&id, &token_hash])
+            .await
+            .map_err(pg)?;
+        if n == 0 {
+            return Err(StorageError::NotFound(format!("no kiosk {id}")));
+        }
+        Ok(())
+    }
+
+    async fn revoke_kiosk(&self, id: &str) -> Result<()> {
+        let n =
+            self.client().await?.execute("UPDATE kiosks SET revoked = true WHERE id = $1", &[&id]).await.map_err(pg)?;
+        if n == 0 {
+            return Err(StorageError::NotFound(format!("no kiosk {id}")));
+        }
+        Ok(())
+    }
+
+    async fn kiosk_by_token(&self, token_hash: &str) -> Result<Option<KioskRow>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks WHERE token_hash = $1"), &[&token_hash])
+            .await
+            .map_err(pg)?;
+        Ok(row.as_ref().map(kiosk_from))
+    }
+
+    async fn kiosks(&self, today: NaiveDate) -> Result<Vec<KioskRow>> {
+        let c = self.client().await?;
+        let mut kiosks: Vec<KioskRow> = c
+            .query(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks ORDER BY id"), &[])
+            .await
+            .map_err(pg)?
+            .iter()
+            .map(kiosk_from)
+            .collect();
+        let stmt = c
+            .prepare("SELECT date, revision FROM summaries WHERE kiosk_id = $1 AND latest ORDER BY date")
+            .await
+            .map_err(pg)?;
+        for k in &mut kiosks {
+            let rows = c.query(&stmt, &[&k.id]).await.map_err(pg)?;
+            let dates: Vec<(NaiveDate, i64)> =
+                rows.iter().map(|r| Ok((date_of(r.get(0))?, r.get(1)))).collect::<Result<_>>()?;
+            k.latest = dates.last().copied();
+            let have: Vec<NaiveDate> = dates.iter().map(|(d, _)| *d).collect();
+            k.missing_days = missing_days(&have, today.pred_opt().unwrap_or(today));
+        }
+        Ok(kiosks)
+    }
+
+    async fn put_summary(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        // One upload of a kiosk at a time: its row is the lock.
+        tx.execute("SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE", &[&kiosk_id]).await.map_err(pg)?;
+        let date = u.summary.date.to_string();
+        let stored = tx
+            .query_opt(
+                "SELECT revision, content_key FROM summaries WHERE kiosk_id = $1 AND date = $2 AND latest",
+                &[&kiosk_id, &date],
+            )
+            .await
+            .map_err(pg)?
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
+        if put == Put::Stored {
+            tx.execute("UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2", &[&kiosk_id, &date])
+                .await
+                .map_err(pg)?;
+            tx.execute(
+                "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2",
+                &[&kiosk_id, &date],
+            )
+            .await
+            .map_err(pg)?;
+            tx.execute(
+                "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
+                 VALUES ($1, $2, $3, $4, $5, $6, true)",
+                &[&kiosk_id, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at],
+            )
+            .await
+            .map_err(pg)?;
+            let ins = tx
+                .prepare(&format!(
+                    "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}) VALUES ($1, $2, $3, true, {})",
+                    person_columns(""),
+                    (4..4 + 19).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                ))
+                .await
+                .map_err(pg)?;
+            for p in &u.summary.people {
+                let f: Vec<i64> = figures_of(&p.figures).iter().map(|v| i64::from(*v)).collect();
+                let punches = serde_json::to_string(&p.punches).map_err(db)?;
+                let status = p.status.as_str();
+                let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                    vec![&kiosk_id, &date, &u.summary.revision, &p.staff_no, &p.name, &p.unit, &status];
+                values.extend(f.iter().map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync)));
+                values.push(&punches);
+                tx.execute(&ins, &values).await.map_err(pg)?;
+            }
+        }
+        if !matches!(put, Put::Conflict(_)) {
+            if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
+                let seen: Vec<(u64, String)> = tx
+                    .query("SELECT length, head FROM chain_points WHERE kiosk_id = $1", &[&kiosk_id])
+                    .await
+                    .map_err(pg)?
+                    .iter()
+                    .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+                    .collect();
+                let verdict = chain_verdict(&seen, length, head);
+                if verdict != ChainState::Ok {
+                    tx.execute("UPDATE kiosks SET chain_state = $2 WHERE id = $1", &[&kiosk_id, &verdict.as_str()])
+                        .await
+                        .map_err(pg)?;
+                }
+                tx.execute(
+                    "INSERT INTO chain_points (kiosk_id, length, head) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&kiosk_id, &(length as i64), head],
+                )
+                .await
+                .map_err(pg)?;
+            }
+        }
+        tx.execute(
+            "UPDATE kiosks SET last_seen = $2, clock_offset_ms = coalesce($3, clock_offset_ms) WHERE id = $1",
+            &[&kiosk_id, &u.received_at, &u.clock_offset_ms],
+        )
+        .await
+        .map_err(pg)?;
+        tx.commit().await.map_err(pg)?;
+        Ok(put)
+    }
+
+    async fn latest_summaries(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(i64, Instant, DailySummary)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT revision, received_at, content FROM summaries
+                 WHERE latest AND date >= $1 AND date <= $2 ORDER BY date, kiosk_id",
+                &[&from.to_string(), &to.to_string()],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter().map(|r| Ok((r.get(0), r.get(1), serde_json::from_str(r.get::<_, &str>(2)).map_err(db)?))).collect()
+    }
+
+    async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
+        let sums: String = FIGURES.iter().map(|f| format!(", sum({f})::bigint")).collect();
+        let sql = format!(
+            "SELECT staff_no, (array_agg(name ORDER BY date DESC))[1], (array_agg(unit ORDER BY date DESC))[1],
+                    sum(CASE WHEN status <> 'rest' THEN 1 ELSE 0 END)::bigint,
+                    sum(CASE WHEN status <> 'rest' AND punches <> '[]' THEN 1 ELSE 0 END)::bigint{sums}
+             FROM summary_people
+             WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
+             GROUP BY staff_no"
+        );
+        let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let mut f = [0u32; 14];
+                for (i, v) in f.iter_mut().enumerate() {
+                    *v = r.get::<_, i64>(5 + i) as u32;
+                }
+                report_row(r.get(0), r.get(1), r.get(2), r.get::<_, i64>(3) as u32, r.get::<_, i64>(4) as u32, f)
+            })
+            .collect())
+    }
+
+    async fn person_history(
+        &self,
+        staff_no: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(PersonDay, Vec<(i64, Instant)>)>> {
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+             FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+             WHERE p.staff_no = $1 AND p.latest AND p.date >= $2 AND p.date <= $3 ORDER BY p.date, p.kiosk_id",
+            person_columns("p.")
+        );
+        let rows = c.query(&sql, &[&staff_no, &from.to_string(), &to.to_string()]).await.map_err(pg)?;
+        let earlier = c
+            .prepare(
+                "SELECT revision, received_at FROM summaries WHERE kiosk_id = $1 AND date = $2 AND NOT latest
+                 ORDER BY revision",
+            )
+            .await
+            .map_err(pg)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let day = PersonDay {
+                kiosk_id: r.get(0),
+                date: date_of(r.get(1))?,
+                revision: r.get(2),
+                received_at: r.get(3),
+                person: person_from(r, 4),
+            };
+            let revs = c
+                .query(&earlier, &[&day.kiosk_id, &day.date.to_string()])
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            out.push((day, revs));
+        }
+        Ok(out)
+    }
+
+    async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: Instant) -> Result<()> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&name, &role.as_str(), &password_hash, &now],
+            )
+            .await
+            .map_err(pg)?;
+        if n == 0 {
+            return Err(StorageError::Exists(format!("user {name}")));
+        }
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRow>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1"), &[&name])
+            .await
+            .map_err(pg)?;
+        Ok(row.as_ref().map(user_from))
+    }
+
+    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()> {
+        let c = self.client().await?;
+        if c.query_opt("SELECT 1 FROM users WHERE name = $1", &[&name]).await.map_err(pg)?.is_none() {
+            return Err(StorageError::NotFound(format!("no user {name}")));
+        }
+        c.execute(
+            "INSERT INTO user_tokens (token_hash, user_name, created_at) VALUES ($1, $2, $3)",
+            &[&token_hash, &name, &now],
+        )
+        .await
+        .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u JOIN user_tokens t ON t.user_name = u.name WHERE t.token_hash = $1"
+                ),
+                &[&token_hash],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.as_ref().map(user_from))
+    }
+
+    async fn login_result(&self, name: &str, ok: bool, lock_until: Option<Instant>) -> Result<()> {
+        let c = self.client().await?;
+        if ok {
+            c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = $1", &[&name])
+                .await
+                .map_err(pg)?;
+        } else {
+            c.execute(
+                "UPDATE users SET failures = failures + 1, locked_until = coalesce($2, locked_until) WHERE name = $1",
+                &[&name, &lock_until],
+            )
+            .await
+            .map_err(pg)?;
+        }
+        Ok(())
+    }
+
+    async fn add_session(&self, id_hash: &str, name: &str, csrf: &str, expires_at: Instant) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO sessions (id_hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&id_hash, &name, &csrf, &expires_at],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(UserRow, String)>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf FROM sessions s JOIN users u ON u.name = s.user_name
+                     WHERE s.id_hash = $1 AND s.expires_at > $2"
+                ),
+                &[&id_hash, &now],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| (user_from(&r), r.get(5))))
+    }
+
+    async fn end_session(&self, id_hash: &str) -> Result<()> {
+        self.client().await?.execute("DELETE FROM sessions WHERE id_hash = $1", &[&id_hash]).await.map_err(pg)?;
+        Ok(())
+    }
+
+    async fn audit(&self, who: &str, action: &str, detail: &str, now: Instant) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO audit (at, who, action, detail) VALUES ($1, $2, $3, $4)",
+                &[&now, &who, &action, &detail],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, from: Instant, to: Instant) -> Result<Vec<AuditRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT at, who, action, detail FROM audit WHERE at >= $1 AND at < $2 ORDER BY id", &[&from, &to])
+            .await
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| AuditRow { at: r.get(0), who: r.get(1), action: r.get(2), detail: r.get(3) }).collect())
+    }
+}

@@ -1,0 +1,720 @@
+//! The embedded backend: one SQLite file in the data directory (rusqlite,
+//! the same libsqlite3 as the kiosk's), WAL and `synchronous=FULL`. One
+//! writer connection (every decision is one `BEGIN IMMEDIATE`
+//! transaction), a few reader connections; calls run on tokio's blocking
+//! pool.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::ingest;
+use super::storage::*;
+use crate::domain::summary::{DailySummary, DayFigures, DayStatus, PersonSummary, ReportRow};
+use crate::domain::time::Instant;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS kiosks (
+    id              TEXT PRIMARY KEY,
+    units           TEXT NOT NULL,
+    token_hash      TEXT NOT NULL UNIQUE,
+    revoked         INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    last_seen       INTEGER,
+    clock_offset_ms INTEGER,
+    chain_state     TEXT NOT NULL DEFAULT 'ok'
+);
+CREATE TABLE IF NOT EXISTS chain_points (
+    kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
+    length   INTEGER NOT NULL,
+    head     TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, length, head)
+);
+CREATE TABLE IF NOT EXISTS summaries (
+    kiosk_id    TEXT NOT NULL REFERENCES kiosks(id),
+    date        TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    content     TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    latest      INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision)
+);
+CREATE INDEX IF NOT EXISTS summaries_latest_date ON summaries (date) WHERE latest = 1;
+CREATE TABLE IF NOT EXISTS summary_people (
+    kiosk_id TEXT NOT NULL,
+    date     TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    latest   INTEGER NOT NULL,
+    staff_no TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    late_minutes INTEGER NOT NULL, late_count INTEGER NOT NULL,
+    early_minutes INTEGER NOT NULL, early_count INTEGER NOT NULL,
+    absent_sessions INTEGER NOT NULL, absent_minutes INTEGER NOT NULL,
+    off_post_count INTEGER NOT NULL, off_post_minutes INTEGER NOT NULL,
+    missing_punches INTEGER NOT NULL, spot_check_absences INTEGER NOT NULL,
+    spot_checks_present INTEGER NOT NULL, leave_minutes INTEGER NOT NULL,
+    duty_minutes INTEGER NOT NULL, corrections INTEGER NOT NULL,
+    punches  TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision, staff_no),
+    FOREIGN KEY (kiosk_id, date, revision) REFERENCES summaries (kiosk_id, date, revision)
+);
+CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest = 1;
+CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
+CREATE TABLE IF NOT EXISTS users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    failures      INTEGER NOT NULL DEFAULT 0,
+    locked_until  INTEGER,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users(name),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users(name),
+    csrf       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    who    TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+"#;
+
+/// The figure columns of `summary_people`, in `DayFigures` order.
+pub(super) const FIGURES: [&str; 14] = [
+    "late_minutes",
+    "late_count",
+    "early_minutes",
+    "early_count",
+    "absent_sessions",
+    "absent_minutes",
+    "off_post_count",
+    "off_post_minutes",
+    "missing_punches",
+    "spot_check_absences",
+    "spot_checks_present",
+    "leave_minutes",
+    "duty_minutes",
+    "corrections",
+];
+
+pub(super) fn figures_of(f: &DayFigures) -> [u32; 14] {
+    [
+        f.late_minutes,
+        f.late_count,
+        f.early_minutes,
+        f.early_count,
+        f.absent_sessions,
+        f.absent_minutes,
+        f.off_post_count,
+        f.off_post_minutes,
+        f.missing_punches,
+        f.spot_check_absences,
+        f.spot_checks_present,
+        f.leave_minutes,
+        f.duty_minutes,
+        f.corrections,
+    ]
+}
+
+pub(super) fn figures_from(v: [u32; 14]) -> DayFigures {
+    DayFigures {
+        late_minutes: v[0],
+        late_count: v[1],
+        early_minutes: v[2],
+        early_count: v[3],
+        absent_sessions: v[4],
+        absent_minutes: v[5],
+        off_post_count: v[6],
+        off_post_minutes: v[7],
+        missing_punches: v[8],
+        spot_check_absences: v[9],
+        spot_checks_present: v[10],
+        leave_minutes: v[11],
+        duty_minutes: v[12],
+        corrections: v[13],
+    }
+}
+
+/// A report row from `(staff_no, name, unit, days_expected, days_present, sums in FIGURES order)`.
+pub(super) fn report_row(
+    staff_no: String,
+    name: String,
+    unit: String,
+    expected: u32,
+    present: u32,
+    f: [u32; 14],
+) -> ReportRow {
+    let f = figures_from(f);
+    ReportRow {
+        staff_no,
+        name,
+        unit,
+        days_expected: expected,
+        days_present: present,
+        late_count: f.late_count,
+        late_minutes: f.late_minutes,
+        early_count: f.early_count,
+        early_minutes: f.early_minutes,
+        absent_sessions: f.absent_sessions,
+        absent_minutes: f.absent_minutes,
+        off_post_count: f.off_post_count,
+        off_post_minutes: f.off_post_minutes,
+        missing_punches: f.missing_punches,
+        spot_check_absences: f.spot_check_absences,
+        leave_minutes: f.leave_minutes,
+        duty_minutes: f.duty_minutes,
+        corrections: f.corrections,
+    }
+}
+
+pub(super) fn status_of(s: &str) -> DayStatus {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).unwrap_or(DayStatus::Normal)
+}
+
+fn db(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Db(e.to_string())
+}
+
+/// The SQLite backend.
+pub struct Sqlite {
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+}
+
+const READERS: usize = 4;
+
+fn open(path: &Path) -> Result<Connection> {
+    let c = Connection::open(path).map_err(db)?;
+    c.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+    c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+    c.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+    c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    Ok(c)
+}
+
+impl Sqlite {
+    /// Opens (creating the file if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Sqlite> {
+        let writer = open(path)?;
+        writer.execute_batch(SCHEMA).map_err(db)?;
+        let readers = (0..READERS).map(|_| open(path).map(Mutex::new)).collect::<Result<Vec<_>>>()?;
+        Ok(Sqlite {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(readers),
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let w = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = w.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut c)
+        })
+        .await
+        .map_err(db)?
+    }
+
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        let readers = self.readers.clone();
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % READERS;
+        tokio::task::spawn_blocking(move || {
+            let c = readers[i].lock().unwrap_or_else(|e| e.into_inner());
+            f(&c)
+        })
+        .await
+        .map_err(db)?
+    }
+}
+
+fn kiosk_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<KioskRow> {
+    let units: String = r.get(1)?;
+    Ok(KioskRow {
+        id: r.get(0)?,
+        units: serde_json::from_str(&units).unwrap_or_default(),
+        revoked: r.get(2)?,
+        created_at: r.get(3)?,
+        last_seen: r.get(4)?,
+        clock_offset_ms: r.get(5)?,
+        chain: ChainState::parse(&r.get::<_, String>(6)?),
+        latest: None,
+        missing_days: vec![],
+    })
+}
+
+const KIOSK_COLUMNS: &str = "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state";
+
+fn user_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        name: r.get(0)?,
+        role: Role::parse(&r.get::<_, String>(1)?).unwrap_or(Role::Bureau),
+        password_hash: r.get(2)?,
+        failures: r.get(3)?,
+        locked_until: r.get(4)?,
+    })
+}
+
+const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.failures, u.locked_until";
+
+fn person_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PersonSummary> {
+    let mut f = [0u32; 14];
+    for (i, v) in f.iter_mut().enumerate() {
+        *v = r.get(at + 4 + i)?;
+    }
+    let punches: String = r.get(at + 18)?;
+    Ok(PersonSummary {
+        staff_no: r.get(at)?,
+        name: r.get(at + 1)?,
+        unit: r.get(at + 2)?,
+        status: status_of(&r.get::<_, String>(at + 3)?),
+        figures: figures_from(f),
+        punches: serde_json::from_str(&punches).unwrap_or_default(),
+    })
+}
+
+fn person_columns(prefix: &str) -> String {
+    let mut cols = vec!["staff_no", "name", "unit", "status"];
+    cols.extend(FIGURES);
+    cols.push("punches");
+    cols.iter().map(|c| format!("{prefix}{c}")).collect::<Vec<_>>().join(", ")
+}
+
+fn date_of(s: String) -> rusqlite::Result<NaiveDate> {
+    s.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+#[async_trait]
+impl Storage for Sqlite {
+    async fn init(&self) -> Result<()> {
+        self.write(|c| c.execute_batch(SCHEMA).map_err(db)).await
+    }
+
+    async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
+        let (id, units, token) = (id.to_string(), serde_json::to_string(units).map_err(db)?, token_hash.to_string());
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "INSERT OR IGNORE INTO kiosks (id, units, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, units, token, now],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StorageError::Exists(format!("kiosk {id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_kiosk_token(&self, id: &str, token_hash: &str) -> Result<()> {
+        let (id, token) = (id.to_string(), token_hash.to_string());
+        self.write(move |c| {
+            let n = c
+                .execute("UPDATE kiosks SET token_hash = ?2, revoked = 0 WHERE id = ?1", params![id, token])
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("no kiosk {id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_kiosk(&self, id: &str) -> Result<()> {
+        let id = id.to_string();
+        self.write(move |c| {
+            let n = c.execute("UPDATE kiosks SET revoked = 1 WHERE id = ?1", [&id]).map_err(db)?;
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("no kiosk {id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn kiosk_by_token(&self, token_hash: &str) -> Result<Option<KioskRow>> {
+        let token = token_hash.to_string();
+        self.read(move |c| {
+            c.query_row(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks WHERE token_hash = ?1"), [token], kiosk_from)
+                .optional()
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn kiosks(&self, today: NaiveDate) -> Result<Vec<KioskRow>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks ORDER BY id")).map_err(db)?;
+            let mut kiosks: Vec<KioskRow> =
+                stmt.query_map([], kiosk_from).map_err(db)?.collect::<rusqlite::Result<_>>().map_err(db)?;
+            let mut dates = c
+                .prepare("SELECT date, revision FROM summaries WHERE kiosk_id = ?1 AND latest = 1 ORDER BY date")
+                .map_err(db)?;
+            for k in &mut kiosks {
+                let rows: Vec<(NaiveDate, i64)> = dates
+                    .query_map([&k.id], |r| Ok((date_of(r.get(0)?)?, r.get(1)?)))
+                    .map_err(db)?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(db)?;
+                k.latest = rows.last().copied();
+                let have: Vec<NaiveDate> = rows.iter().map(|(d, _)| *d).collect();
+                k.missing_days = missing_days(&have, today.pred_opt().unwrap_or(today));
+            }
+            Ok(kiosks)
+        })
+        .await
+    }
+
+    async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put> {
+        let (kiosk, u) = (kiosk_id.to_string(), upload.clone());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let date = u.summary.date.to_string();
+            let stored: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT revision, content_key FROM summaries WHERE kiosk_id = ?1 AND date = ?2 AND latest = 1",
+                    params![kiosk, date],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            let put =
+                ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
+            if put == Put::Stored {
+                tx.execute("UPDATE summaries SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2", params![kiosk, date])
+                    .map_err(db)?;
+                tx.execute(
+                    "UPDATE summary_people SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2",
+                    params![kiosk, date],
+                )
+                .map_err(db)?;
+                tx.execute(
+                    "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+                    params![kiosk, date, u.summary.revision, u.json, u.content_key, u.received_at],
+                )
+                .map_err(db)?;
+                let mut ins = tx
+                    .prepare(&format!(
+                        "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}) VALUES (?1, ?2, ?3, 1, {})",
+                        person_columns(""),
+                        (4..4 + 19).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+                    ))
+                    .map_err(db)?;
+                for p in &u.summary.people {
+                    let f = figures_of(&p.figures);
+                    let punches = serde_json::to_string(&p.punches).map_err(db)?;
+                    let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
+                        Box::new(kiosk.clone()),
+                        Box::new(date.clone()),
+                        Box::new(u.summary.revision),
+                        Box::new(p.staff_no.clone()),
+                        Box::new(p.name.clone()),
+                        Box::new(p.unit.clone()),
+                        Box::new(p.status.as_str()),
+                    ];
+                    values.extend(f.iter().map(|v| Box::new(*v) as Box<dyn rusqlite::ToSql>));
+                    values.push(Box::new(punches));
+                    ins.execute(rusqlite::params_from_iter(values.iter())).map_err(db)?;
+                }
+            }
+            if !matches!(put, Put::Conflict(_)) {
+                if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
+                    let seen: Vec<(u64, String)> = tx
+                        .prepare("SELECT length, head FROM chain_points WHERE kiosk_id = ?1")
+                        .map_err(db)?
+                        .query_map([&kiosk], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+                        .map_err(db)?
+                        .collect::<rusqlite::Result<_>>()
+                        .map_err(db)?;
+                    let verdict = chain_verdict(&seen, length, head);
+                    if verdict != ChainState::Ok {
+                        tx.execute(
+                            "UPDATE kiosks SET chain_state = ?2 WHERE id = ?1",
+                            params![kiosk, verdict.as_str()],
+                        )
+                        .map_err(db)?;
+                    }
+                    tx.execute(
+                        "INSERT OR IGNORE INTO chain_points (kiosk_id, length, head) VALUES (?1, ?2, ?3)",
+                        params![kiosk, length as i64, head],
+                    )
+                    .map_err(db)?;
+                }
+            }
+            tx.execute(
+                "UPDATE kiosks SET last_seen = ?2, clock_offset_ms = coalesce(?3, clock_offset_ms) WHERE id = ?1",
+                params![kiosk, u.received_at, u.clock_offset_ms],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(put)
+        })
+        .await
+    }
+
+    async fn latest_summaries(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(i64, Instant, DailySummary)>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT revision, received_at, content FROM summaries
+                     WHERE latest = 1 AND date >= ?1 AND date <= ?2 ORDER BY date, kiosk_id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![from.to_string(), to.to_string()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (rev, at, content) = row.map_err(db)?;
+                out.push((rev, at, serde_json::from_str(&content).map_err(db)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
+        let unit = unit.map(str::to_string);
+        self.read(move |c| {
+            // SQLite takes the bare name and unit from the row of max(date).
+            let sums: String = FIGURES.iter().map(|f| format!(", sum({f})")).collect();
+            let sql = format!(
+                "SELECT staff_no, max(date), name, unit,
+                        sum(status <> 'rest'), sum(status <> 'rest' AND punches <> '[]'){sums}
+                 FROM summary_people
+                 WHERE latest = 1 AND date >= ?1 AND date <= ?2 AND (?3 IS NULL OR unit = ?3)
+                 GROUP BY staff_no"
+            );
+            let mut stmt = c.prepare(&sql).map_err(db)?;
+            let rows = stmt
+                .query_map(params![from.to_string(), to.to_string(), unit], |r| {
+                    let mut f = [0u32; 14];
+                    for (i, v) in f.iter_mut().enumerate() {
+                        *v = r.get(6 + i)?;
+                    }
+                    Ok(report_row(r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, f))
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn person_history(
+        &self,
+        staff_no: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(PersonDay, Vec<(i64, Instant)>)>> {
+        let no = staff_no.to_string();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+                 FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+                 WHERE p.staff_no = ?1 AND p.latest = 1 AND p.date >= ?2 AND p.date <= ?3 ORDER BY p.date, p.kiosk_id",
+                person_columns("p.")
+            );
+            let mut stmt = c.prepare(&sql).map_err(db)?;
+            let days: Vec<PersonDay> = stmt
+                .query_map(params![no, from.to_string(), to.to_string()], |r| {
+                    Ok(PersonDay {
+                        kiosk_id: r.get(0)?,
+                        date: date_of(r.get(1)?)?,
+                        revision: r.get(2)?,
+                        received_at: r.get(3)?,
+                        person: person_from(r, 4)?,
+                    })
+                })
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            let mut revs = c
+                .prepare(
+                    "SELECT revision, received_at FROM summaries WHERE kiosk_id = ?1 AND date = ?2 AND latest = 0
+                     ORDER BY revision",
+                )
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for d in days {
+                let earlier: Vec<(i64, Instant)> = revs
+                    .query_map(params![d.kiosk_id, d.date.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(db)?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(db)?;
+                out.push((d, earlier));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: Instant) -> Result<()> {
+        let (name, hash) = (name.to_string(), password_hash.to_string());
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "INSERT OR IGNORE INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![name, role.as_str(), hash, now],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StorageError::Exists(format!("user {name}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRow>> {
+        let name = name.to_string();
+        self.read(move |c| {
+            c.query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = ?1"), [name], user_from)
+                .optional()
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()> {
+        let (name, token) = (name.to_string(), token_hash.to_string());
+        self.write(move |c| {
+            let exists: bool = c
+                .query_row("SELECT 1 FROM users WHERE name = ?1", [&name], |_| Ok(()))
+                .optional()
+                .map_err(db)?
+                .is_some();
+            if !exists {
+                return Err(StorageError::NotFound(format!("no user {name}")));
+            }
+            c.execute(
+                "INSERT INTO user_tokens (token_hash, user_name, created_at) VALUES (?1, ?2, ?3)",
+                params![token, name, now],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
+        let token = token_hash.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users u JOIN user_tokens t ON t.user_name = u.name WHERE t.token_hash = ?1"),
+                [token],
+                user_from,
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn login_result(&self, name: &str, ok: bool, lock_until: Option<Instant>) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| {
+            if ok {
+                c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = ?1", [&name]).map_err(db)?;
+            } else {
+                c.execute(
+                    "UPDATE users SET failures = failures + 1, locked_until = coalesce(?2, locked_until) WHERE name = ?1",
+                    params![name, lock_until],
+                )
+                .map_err(db)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_session(&self, id_hash: &str, name: &str, csrf: &str, expires_at: Instant) -> Result<()> {
+        let (id, name, csrf) = (id_hash.to_string(), name.to_string(), csrf.to_string());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO sessions (id_hash, user_name, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, name, csrf, expires_at],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(UserRow, String)>> {
+        let id = id_hash.to_string();
+        self.read(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf FROM sessions s JOIN users u ON u.name = s.user_name
+                     WHERE s.id_hash = ?1 AND s.expires_at > ?2"
+                ),
+                params![id, now],
+                |r| Ok((user_from(r)?, r.get(5)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn end_session(&self, id_hash: &str) -> Result<()> {
+        let id = id_hash.to_string();
+        self.write(move |c| {
+            c.execute("DELETE FROM sessions WHERE id_hash = ?1", [id]).map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit(&self, who: &str, action: &str, detail: &str, now: Instant) -> Result<()> {
+        let (who, action, detail) = (who.to_string(), action.to_string(), detail.to_string());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![now, who, action, detail],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_log(&self, from: Instant, to: Instant) -> Result<Vec<AuditRow>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare("SELECT at, who, action, detail FROM audit WHERE at >= ?1 AND at < ?2 ORDER BY id")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![from, to], |r| {
+                    Ok(AuditRow { at: r.get(0)?, who: r.get(1)?, action: r.get(2)?, detail: r.get(3)? })
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+}
