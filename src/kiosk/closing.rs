@@ -37,7 +37,11 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
             if serde_json::from_str::<serde_json::Value>(&content)
                 .is_ok_and(|old| summary::content_key(&old) == key) =>
         {
+            // The stored revision stands, with the chain position it was made at.
             s.revision = rev;
+            let stored: serde_json::Value = serde_json::from_str(&content).unwrap_or_default();
+            s.chain_length = stored.get("chain_length").and_then(serde_json::Value::as_u64);
+            s.chain_head = stored.get("chain_head").and_then(|h| h.as_str()).map(str::to_string);
         }
         latest => {
             s.revision = latest.map_or(1, |(rev, _)| rev + 1);
