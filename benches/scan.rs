@@ -109,7 +109,7 @@ fn scan_run(prefill: usize, n: usize) -> Vec<f64> {
     std::thread::spawn(move || {
         let _keep = slave;
         let mut out = Stamp(tx, Vec::new());
-        let _ = dutyclock::kiosk::run_headless(config, store, &mut out);
+        let _ = dutyclock::kiosk::run_headless(config, store, &mut out, Vec::new());
     });
     // The kiosk first closes the days its records speak of (up to a year):
     // measure the steady state after that.

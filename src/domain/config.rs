@@ -111,8 +111,12 @@ impl ReaderConfig {
 #[serde(deny_unknown_fields)]
 pub struct CentralConfig {
     pub url: String,
+    /// The kiosk's token, readable by its owner only.
     #[serde(default = "default_token_file")]
     pub token_file: PathBuf,
+    /// A private CA's certificate (PEM) the server's is signed by.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_token_file() -> PathBuf {
@@ -183,6 +187,15 @@ impl Config {
             && (raw.reader.d0_pin.is_none() || raw.reader.d1_pin.is_none())
         {
             return Err(err("reader.d0_pin".into(), "wiegand needs d0_pin and d1_pin".into(), "[reader]"));
+        }
+        if let Some(c) = &raw.central {
+            if !(c.url.starts_with("https://") || c.url.starts_with("http://")) {
+                return Err(err(
+                    "central.url".into(),
+                    "must start with https:// (or http:// behind a trusted proxy)".into(),
+                    "url",
+                ));
+            }
         }
         let mut schedules = BTreeMap::new();
         let mut raw_schedules = raw.schedules;
@@ -444,6 +457,7 @@ sessions = [{{ start = "08:30", end = "12:00" }}, {{ start = "14:30", end = "17:
 # [central]
 # url = "https://central.example/"
 # token_file = "/etc/dutyclock/token"
+# ca_file = "/etc/dutyclock/ca.pem"   # optional: a private CA for the server
 "#
     )
 }

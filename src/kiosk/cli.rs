@@ -94,6 +94,17 @@ pub enum Command {
     },
     /// Check the database and its record chain.
     Verify,
+    /// Sync with the central server.
+    #[command(subcommand)]
+    Sync(SyncCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCmd {
+    /// Waiting revisions, refusals, last success, last error, clock offset.
+    Status,
+    /// Send everything waiting now.
+    Now,
 }
 
 #[derive(Subcommand, Debug)]
@@ -344,6 +355,7 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             report_cmd(paths, &from, &to, unit.as_deref(), format, output.as_deref(), out)
         }
         Command::Run { demo, headless } => run_kiosk(paths, demo, headless, out),
+        Command::Sync(cmd) => sync_cmd(paths, cmd, out),
         Command::Verify => {
             let (store, _) = paths.open()?;
             let problems = store.verify()?;
@@ -367,6 +379,12 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
         Paths { dir: paths.dir.clone(), config: paths.config.clone(), db: paths.db.clone() }
     };
     let (store, config) = paths.open()?;
+    // Sync: the token must be there and readable by its owner only, or the
+    // kiosk does not start (a kiosk that cannot sync would pile up unseen).
+    let sync = match &config.central {
+        Some(_) => Some(crate::kiosk::sync::Worker::start(&config, paths.db.clone()).map_err(Failure::Input)?),
+        None => None,
+    };
     if !headless {
         let display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
         if !display {
@@ -378,9 +396,44 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
         }
         // The window lives as long as the process: the config does too.
         let config: &'static Config = Box::leak(Box::new(config));
-        return crate::kiosk::ui::run_window(config, store, demo).map_err(Failure::Runtime);
+        return crate::kiosk::ui::run_window(config, store, demo, sync).map_err(Failure::Runtime);
     }
-    crate::kiosk::run_headless(&config, store, out).map_err(Failure::Runtime)
+    crate::kiosk::run_headless(&config, store, out, sync.map(|w| w.listener()).into_iter().collect())
+        .map_err(Failure::Runtime)
+}
+
+fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
+    let (mut store, config) = paths.open()?;
+    let Some(central) = &config.central else {
+        return Err(Failure::Input(format!("{} has no [central] url: nothing to sync with", paths.config.display())));
+    };
+    match cmd {
+        SyncCmd::Status => {
+            let (waiting, refused) = store.sync_counts()?;
+            writeln!(out, "central: {}", central.url).map_err(io)?;
+            writeln!(out, "waiting: {waiting} summary revisions").map_err(io)?;
+            writeln!(out, "refused: {refused}").map_err(io)?;
+            for (date, rev, status, detail) in store.sync_refusals()? {
+                writeln!(out, "  {date} revision {rev}: {status} {detail}").map_err(io)?;
+            }
+            for key in ["sync.last_success", "sync.last_error", "sync.clock_offset_ms"] {
+                writeln!(out, "{}: {}", &key[5..], store.meta(key)?.unwrap_or_else(|| "-".into())).map_err(io)?;
+            }
+            Ok(())
+        }
+        SyncCmd::Now => {
+            let client = crate::kiosk::sync::Client::new(&config, central).map_err(Failure::Input)?;
+            let p = crate::kiosk::sync::pass(&mut store, &client, now)?;
+            let (waiting, _) = store.sync_counts()?;
+            crate::kiosk::sync::remember(&mut store, &p, now())?;
+            writeln!(out, "sent: {} acknowledged, {} refused; {waiting} waiting", p.acknowledged, p.refused)
+                .map_err(io)?;
+            match p.stopped {
+                Some(e) => Err(Failure::Runtime(format!("sync stopped: {e}"))),
+                None => Ok(()),
+            }
+        }
+    }
 }
 
 #[cfg(not(feature = "kiosk"))]

@@ -19,6 +19,7 @@ pub mod pin;
 pub mod reader;
 pub mod service;
 pub mod store;
+pub mod sync;
 pub mod ui;
 pub mod words;
 
@@ -36,11 +37,16 @@ use service::Service;
 /// reader's stdin closed), or with an error when the output is gone. A
 /// punch that cannot be stored is told as `not_recorded`; it never ends
 /// the kiosk.
-pub fn run_headless(config: &Config, store: Store, out: &mut dyn std::io::Write) -> Result<(), String> {
+pub fn run_headless(
+    config: &Config,
+    store: Store,
+    out: &mut dyn std::io::Write,
+    mut listeners: Vec<Box<dyn event_loop::Listener>>,
+) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<Input>();
     let _reader = crate::kiosk::reader::start(&config.reader, Stamped::new(tx, Box::new(SystemClock)))
         .map_err(|e| format!("reader: {e}"))?;
     let core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
     let mut service = Service::new(core);
-    event_loop::run(&mut service, &rx, &mut JsonLines(out), &mut [])
+    event_loop::run(&mut service, &rx, &mut JsonLines(out), &mut listeners)
 }

@@ -245,12 +245,28 @@ impl Say {
     }
 
     /// The central-sync mark (empty without a central server).
-    pub fn sync_mark(self, central: bool) -> String {
-        if central {
-            self.pick("未同步到中心", "Not synced to central")
-        } else {
-            String::new()
+    pub fn sync_mark(self, status: Option<&crate::kiosk::sync::Status>) -> (String, Tone) {
+        let Some(st) = status else { return (String::new(), Tone::Neutral) };
+        if let Some(e) = &st.last_error {
+            let short: String = e.chars().take(40).collect();
+            return (self.pick(format!("同步失败：{short}"), format!("Sync failed: {short}")), Tone::Bad);
         }
+        if st.refused > 0 {
+            return (
+                self.pick(format!("中心拒收 {} 条", st.refused), format!("{} refused by central", st.refused)),
+                Tone::Bad,
+            );
+        }
+        if st.waiting > 0 {
+            return (
+                self.pick(format!("{} 条待同步", st.waiting), format!("{} waiting to sync", st.waiting)),
+                Tone::Warn,
+            );
+        }
+        if st.last_success.is_none() {
+            return (self.pick("正在连接中心", "Connecting to central"), Tone::Warn);
+        }
+        (self.pick("已同步到中心", "Synced to central"), Tone::Ok)
     }
 
     /// The kiosk cannot work: its database could not be opened or read.

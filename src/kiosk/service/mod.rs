@@ -148,15 +148,12 @@ impl<'c> Service<'c> {
         Ok(self.core.attendance()?.staff_member(staff_no).cloned())
     }
 
-    /// For the idle screen's marks: (a calendar for today's year is known,
-    /// a central server is configured).
-    pub fn status_marks(&mut self) -> (bool, bool) {
+    /// For the idle screen's mark: a calendar for today's year is known.
+    pub fn calendar_known(&mut self) -> bool {
         let now = self.core.now();
-        let cal = self
-            .core
+        self.core
             .attendance()
             .map(|a| a.calendar_known(a.config().default_schedule().attendance_day(now)))
-            .unwrap_or(true);
-        (cal, self.core.config().central.is_some())
+            .unwrap_or(true)
     }
 }

@@ -198,4 +198,15 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE daily_summaries;
     ALTER TABLE daily_summaries_v3 RENAME TO daily_summaries;
     "#,
+    // 4: sync with the central server. What became of each closed summary
+    // revision sent (201/200 acknowledged; 409, 403, 400 or 413 refused and
+    // not sent again). Bookkeeping, not records: not on the chain.
+    r#"
+    CREATE TABLE sync_log (
+        summary_id INTEGER PRIMARY KEY REFERENCES daily_summaries(id),
+        status     INTEGER NOT NULL,
+        detail     TEXT NOT NULL,
+        at         INTEGER NOT NULL
+    );
+    "#,
 ];

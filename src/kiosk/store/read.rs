@@ -281,6 +281,41 @@ impl Store {
             .optional()?)
     }
 
+    /// Closed summary revisions not yet sent with a final answer, oldest
+    /// date first: (id, date, revision, content).
+    pub fn outbox(&self, limit: usize) -> Result<Vec<(i64, NaiveDate, i64, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.id, s.date, s.revision, s.content FROM daily_summaries s
+             WHERE NOT EXISTS (SELECT 1 FROM sync_log l WHERE l.summary_id = s.id)
+             ORDER BY s.date, s.revision LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get(0)?, parsed(r, 1, "daily_summaries.date", date)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Sync at a glance: (waiting, refused by the server).
+    pub fn sync_counts(&self) -> Result<(u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM daily_summaries s WHERE NOT EXISTS (SELECT 1 FROM sync_log l WHERE l.summary_id = s.id)),
+                    (SELECT count(*) FROM sync_log WHERE status NOT IN (200, 201))",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
+    }
+
+    /// The summaries the server refused: (date, revision, status, detail).
+    pub fn sync_refusals(&self) -> Result<Vec<(NaiveDate, i64, i64, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.date, s.revision, l.status, l.detail FROM sync_log l JOIN daily_summaries s ON s.id = l.summary_id
+             WHERE l.status NOT IN (200, 201) ORDER BY s.date, s.revision",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok((parsed(r, 0, "daily_summaries.date", date)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Leave record `id`: whose it is and its span, if it exists.
     pub fn leave_of(&self, id: i64) -> Result<Option<(String, Instant, Instant)>> {
         Ok(self

@@ -461,6 +461,15 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
+    /// The server's final answer to a summary revision sent (sync bookkeeping).
+    pub fn record_sync(&mut self, summary_id: i64, status: u16, detail: &str, now: Instant) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR REPLACE INTO sync_log (summary_id, status, detail, at) VALUES (?1, ?2, ?3, ?4)",
+            params![summary_id, status, detail, now],
+        )?;
+        Ok(())
+    }
+
     /// Reads inside the write (for checks that must see the rows added so far).
     pub fn conn(&self) -> &Connection {
         &self.tx

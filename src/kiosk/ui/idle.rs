@@ -33,8 +33,8 @@ pub fn show_reader(ui: &KioskWindow, state: ReaderState) {
     idle.set_reader_tone(tone(t));
 }
 
-/// Clock sync, the holiday calendar and central sync on the idle screen.
-pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool, central: bool) {
+/// Clock sync and the holiday calendar on the idle screen.
+pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool) {
     let say = say(ui);
     let idle = ui.global::<IdleAdapter>();
     let (cl, ct) = say.clock_mark(clock_synced);
@@ -42,8 +42,17 @@ pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool, c
     idle.set_clock_tone(tone(ct));
     idle.set_calendar_label(s(say.calendar_mark(calendar_known)));
     idle.set_calendar_tone(Tone::Warn);
-    idle.set_sync_label(s(say.sync_mark(central)));
-    idle.set_sync_tone(Tone::Warn);
+}
+
+/// Central sync on the idle screen: none without a server; synced, N
+/// waiting, or the last error.
+pub fn show_sync(ui: &KioskWindow, status: Option<&crate::kiosk::sync::Status>) {
+    let (label, t) = say(ui).sync_mark(status);
+    let idle = ui.global::<IdleAdapter>();
+    if idle.get_sync_label() != label.as_str() {
+        idle.set_sync_label(s(label));
+        idle.set_sync_tone(tone(t));
+    }
 }
 
 /// The banner that says the kiosk cannot record scans (empty: none).

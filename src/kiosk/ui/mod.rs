@@ -14,7 +14,7 @@ mod result;
 
 use admin::refresh_admin;
 use head::{manage, refresh_head};
-pub use idle::{show_clock, show_fault, show_reader, show_status};
+pub use idle::{show_clock, show_fault, show_reader, show_status, show_sync};
 use month::open_month;
 use result::result_done;
 pub use result::show_result;
@@ -199,10 +199,10 @@ pub fn wire(
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
                 svc.lang = if zh { Language::ZhCn } else { Language::En };
                 let now = svc.core.now();
-                let (cal, central) = svc.status_marks();
+                let cal = svc.calendar_known();
                 Box::new(move |ui: &KioskWindow, _| {
                     show_clock(ui, now, tz);
-                    show_status(ui, crate::kiosk::clock::system_clock_synced(), cal, central);
+                    show_status(ui, crate::kiosk::clock::system_clock_synced(), cal);
                 })
             }));
         });
@@ -407,7 +407,12 @@ fn kiosk_thread(
 
 /// Runs the kiosk with its touchscreen. The kiosk loop's thread owns the
 /// store and the reader's events; the UI thread only shows.
-pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(), String> {
+pub fn run_window(
+    config: &'static Config,
+    store: Store,
+    demo: bool,
+    sync: Option<crate::kiosk::sync::Worker>,
+) -> Result<(), String> {
     let ui = KioskWindow::new().map_err(|e| format!("cannot open a window: {e} (no display? use --headless)"))?;
     let app = ui.global::<App>();
     app.set_zh(config.language == Language::ZhCn);
@@ -416,21 +421,21 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
     let size = ui.window().size();
     ui.global::<Theme>().set_compact(size.width < 1000);
     let tz = config.default_schedule().tz;
-    let kiosk = start(&ui, config, store, || Box::new(crate::kiosk::clock::SystemClock), Vec::new())?;
+    let listeners: Vec<Box<dyn Listener>> = sync.iter().map(|w| w.listener()).collect();
+    let sync_status = sync.as_ref().map(|w| w.status.clone());
+    let kiosk = start(&ui, config, store, || Box::new(crate::kiosk::clock::SystemClock), listeners)?;
     let runner = kiosk.runner.clone();
     let shared = SHARED.with(|s| s.clone());
     show_clock(&ui, chrono::Utc::now().timestamp_millis(), tz);
-    show_status(&ui, crate::kiosk::clock::system_clock_synced(), true, config.central.is_some());
+    show_status(&ui, crate::kiosk::clock::system_clock_synced(), true);
     if demo {
         show_reader(&ui, ReaderState::Connected);
     }
     // Calendar state once at start, then hourly with the clock sync.
     let status_job = move |r: &dyn Runner| {
         r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-            let (cal, central) = svc.status_marks();
-            Box::new(move |ui: &KioskWindow, _| {
-                show_status(ui, crate::kiosk::clock::system_clock_synced(), cal, central)
-            })
+            let cal = svc.calendar_known();
+            Box::new(move |ui: &KioskWindow, _| show_status(ui, crate::kiosk::clock::system_clock_synced(), cal))
         }))
     };
     status_job(&*runner);
@@ -442,6 +447,11 @@ pub fn run_window(config: &'static Config, store: Store, demo: bool) -> Result<(
         timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
             let Some(ui) = w.upgrade() else { return };
             second(&ui, &sh, chrono::Utc::now().timestamp_millis(), tz);
+            // The sync thread's state, as it changes.
+            if let Some(st) = &sync_status {
+                let st = st.lock().map(|s| s.clone()).unwrap_or_default();
+                show_sync(&ui, Some(&st));
+            }
             ticks += 1;
             if ticks.is_multiple_of(3600) {
                 status_job(&*r);

@@ -1,0 +1,388 @@
+//! Sync with the central server (SPEC "Sync"): every closed summary
+//! revision not yet answered is sent, oldest date first, by a blocking
+//! HTTPS client (ureq with rustls; a private CA from `ca_file`) on its own
+//! thread, never on the scan path. The outbox is the store itself (the
+//! summaries without a final answer in `sync_log`), so a restart or months
+//! offline lose nothing. 201/200 are acknowledgements; 409, 403, 400 and
+//! 413 are final refusals, recorded and shown, not sent again; anything
+//! else (no route, 5xx, a refused token) is retried with exponential
+//! backoff and jitter. The server's `Date` gives the clock offset.
+//!
+//! The decisions (`answer`, `backoff`) are pure and table-tested; the
+//! worker thread wakes when a day closes (a [`Listener`] on the kiosk loop)
+//! and at least every few minutes.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::domain::config::{CentralConfig, Config};
+use crate::domain::time::Instant;
+use crate::kiosk::event_loop::Listener;
+use crate::kiosk::live::LiveEvent;
+use crate::kiosk::store::{Store, StoreError};
+
+/// What an answer means for the summary sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// 201 or 200: the server has it.
+    Acknowledged,
+    /// 409, 403, 400, 413: the server will not take it; recorded, shown,
+    /// not sent again.
+    Refused,
+    /// Anything else (401, 5xx, …): stop this pass, try again later.
+    RetryLater,
+}
+
+/// The meaning of an HTTP status for a summary upload.
+pub fn answer(status: u16) -> Answer {
+    match status {
+        200 | 201 => Answer::Acknowledged,
+        400 | 403 | 409 | 413 => Answer::Refused,
+        _ => Answer::RetryLater,
+    }
+}
+
+/// How long to wait after `failures` failed passes in a row: doubling from
+/// 2 s to at most 5 minutes, times `jitter` (0.8 to 1.2, random) so that
+/// a hundred kiosks coming back together do not all knock at once.
+pub fn backoff(failures: u32, jitter: f64) -> Duration {
+    let base = 2f64 * 2f64.powi(failures.min(20) as i32 - 1).max(0.5);
+    Duration::from_secs_f64(base.min(300.0) * jitter.clamp(0.8, 1.2))
+}
+
+/// The sync state shown on the idle screen, the admin status and `sync status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    pub waiting: u64,
+    pub refused: u64,
+    pub last_success: Option<Instant>,
+    pub last_error: Option<String>,
+    /// Server time minus kiosk time, from the server's `Date` (ms).
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// Reads the kiosk's token: the file must be a regular file that only its
+/// owner can read (a token readable by others could be used by anyone on
+/// the kiosk).
+pub fn read_token(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        format!(
+            "[central] token_file {}: {e} (put the token `dutyclock-central kiosk add` printed there)",
+            path.display()
+        )
+    })?;
+    if !meta.is_file() {
+        return Err(format!("[central] token_file {} is not a file", path.display()));
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "[central] token_file {} can be read by others (mode {:o}): chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    let token = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return Err(format!("[central] token_file {} is empty", path.display()));
+    }
+    Ok(token)
+}
+
+/// An HTTPS client for one kiosk.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+    kiosk_id: String,
+}
+
+/// The answer to one upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    /// The server's error text, for refusals.
+    pub detail: String,
+    /// Server time minus ours, from its `Date` header.
+    pub clock_offset_ms: Option<i64>,
+}
+
+impl Client {
+    pub fn new(config: &Config, central: &CentralConfig) -> Result<Client, String> {
+        let token = read_token(&central.token_file)?;
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(ca) = &central.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| format!("[central] ca_file {}: {e}", ca.display()))?;
+            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(format!("[central] ca_file {}: no certificate in it (PEM expected)", ca.display()));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .tls_config(tls.build())
+            .build()
+            .into();
+        Ok(Client {
+            agent,
+            base: central.url.trim_end_matches('/').to_string(),
+            token,
+            kiosk_id: config.kiosk_id.clone(),
+        })
+    }
+
+    /// Sends one summary; `Err` when the server could not be reached.
+    pub fn put(&self, date: chrono::NaiveDate, body: &str) -> Result<Reply, String> {
+        let url = format!("{}/api/v1/kiosks/{}/summaries/{date}", self.base, self.kiosk_id);
+        let sent = chrono::Utc::now();
+        let mut resp = self
+            .agent
+            .put(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Content-Type", "application/json")
+            .header("Date", &sent.to_rfc2822())
+            .send(body)
+            .map_err(|e| format!("{}: {e}", self.base))?;
+        let status = resp.status().as_u16();
+        let clock_offset_ms = resp
+            .headers()
+            .get("date")
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.timestamp_millis() - sent.timestamp_millis());
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        let detail = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                let e = v.get("error")?.as_str()?.to_string();
+                let f = v.get("field").and_then(|f| f.as_str()).unwrap_or("");
+                Some(if f.is_empty() { e } else { format!("{e} ({f})") })
+            })
+            .unwrap_or(text);
+        Ok(Reply { status, detail, clock_offset_ms })
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub acknowledged: usize,
+    pub refused: usize,
+    /// Why the pass stopped early (the server unreachable, 5xx, 401).
+    pub stopped: Option<String>,
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// Sends the outbox, oldest first, until it is empty or the server cannot
+/// take more now. Every final answer is recorded before the next is sent.
+pub fn pass(store: &mut Store, client: &Client, now: impl Fn() -> Instant) -> Result<Pass, StoreError> {
+    let mut out = Pass::default();
+    loop {
+        let batch = store.outbox(50)?;
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        for (id, date, revision, content) in batch {
+            let reply = match client.put(date, &content) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.stopped = Some(e);
+                    return Ok(out);
+                }
+            };
+            out.clock_offset_ms = reply.clock_offset_ms.or(out.clock_offset_ms);
+            match answer(reply.status) {
+                Answer::Acknowledged => {
+                    let mut w = store.writer()?;
+                    w.record_sync(id, reply.status, "", now())?;
+                    w.commit()?;
+                    out.acknowledged += 1;
+                }
+                Answer::Refused => {
+                    eprintln!("sync: {date} revision {revision} refused ({}): {}", reply.status, reply.detail);
+                    let mut w = store.writer()?;
+                    w.record_sync(id, reply.status, &reply.detail, now())?;
+                    w.commit()?;
+                    out.refused += 1;
+                }
+                Answer::RetryLater => {
+                    out.stopped = Some(format!("{} {}", reply.status, reply.detail));
+                    return Ok(out);
+                }
+            }
+        }
+    }
+}
+
+/// Keeps what a pass learned in the store's settings (`sync status` reads them).
+pub fn remember(store: &mut Store, p: &Pass, now: Instant) -> Result<(), StoreError> {
+    let mut w = store.writer()?;
+    match &p.stopped {
+        None => w.set_meta("sync.last_success", &crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, now))?,
+        Some(e) => w.set_meta(
+            "sync.last_error",
+            &format!("{} {e}", crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, now)),
+        )?,
+    }
+    if let Some(o) = p.clock_offset_ms {
+        w.set_meta("sync.clock_offset_ms", &o.to_string())?;
+    }
+    w.commit()
+}
+
+/// The sync thread: sends when woken (a day closed) and at least every
+/// `PERIOD`, backing off while the server cannot be reached.
+pub struct Worker {
+    wake: Sender<()>,
+    pub status: Arc<Mutex<Status>>,
+}
+
+/// How often the outbox is looked at without a wake (a `summary --date`
+/// from the command line may have stored a revision).
+const PERIOD: Duration = Duration::from_secs(300);
+
+impl Worker {
+    /// Starts the thread; it opens its own connection to the store.
+    pub fn start(config: &Config, db: PathBuf) -> Result<Worker, String> {
+        let central = config.central.as_ref().ok_or("no [central] in the config")?;
+        let client = Client::new(config, central)?;
+        let status = Arc::new(Mutex::new(Status::default()));
+        let (wake, rx) = mpsc::channel();
+        let st = status.clone();
+        std::thread::Builder::new()
+            .name("sync".into())
+            .spawn(move || worker(client, db, rx, st))
+            .map_err(|e| format!("cannot start the sync thread: {e}"))?;
+        let _ = wake.send(());
+        Ok(Worker { wake, status })
+    }
+
+    /// The listener that wakes the worker when a day closes.
+    pub fn listener(&self) -> Box<dyn Listener> {
+        Box::new(Waker(self.wake.clone()))
+    }
+}
+
+struct Waker(Sender<()>);
+
+impl Listener for Waker {
+    fn event(&mut self, e: &LiveEvent) {
+        if matches!(e, LiveEvent::DayClosed { .. }) {
+            let _ = self.0.send(());
+        }
+    }
+}
+
+fn now() -> Instant {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Status>>) {
+    let mut failures = 0u32;
+    let mut wait = Duration::ZERO;
+    loop {
+        match rx.recv_timeout(wait) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        // Wakes that piled up while sending are one pass.
+        while rx.try_recv().is_ok() {}
+        let result = Store::open(&db).and_then(|mut store| {
+            let p = pass(&mut store, &client, now)?;
+            remember(&mut store, &p, now())?;
+            Ok((p, store.sync_counts()?))
+        });
+        let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok((p, (waiting, refused))) => {
+                st.waiting = waiting;
+                st.refused = refused;
+                st.clock_offset_ms = p.clock_offset_ms.or(st.clock_offset_ms);
+                match p.stopped {
+                    None => {
+                        failures = 0;
+                        st.last_success = Some(now());
+                        st.last_error = None;
+                        wait = PERIOD;
+                    }
+                    Some(e) => {
+                        failures += 1;
+                        eprintln!("sync: {e} ({waiting} waiting; trying again later)");
+                        st.last_error = Some(e);
+                        wait = backoff(failures, 0.8 + 0.4 * rand_unit());
+                    }
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                st.last_error = Some(format!("store: {e}"));
+                wait = backoff(failures, 0.8 + 0.4 * rand_unit());
+            }
+        }
+    }
+}
+
+/// A number in [0, 1) for the jitter (no need for a cryptographic source).
+fn rand_unit() -> f64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    f64::from(nanos % 1_000_000) / 1_000_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers() {
+        for (status, want) in [
+            (201, Answer::Acknowledged),
+            (200, Answer::Acknowledged),
+            (409, Answer::Refused),
+            (403, Answer::Refused),
+            (400, Answer::Refused),
+            (413, Answer::Refused),
+            (401, Answer::RetryLater),
+            (500, Answer::RetryLater),
+            (503, Answer::RetryLater),
+            (404, Answer::RetryLater),
+        ] {
+            assert_eq!(answer(status), want, "{status}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_to_five_minutes_with_jitter() {
+        assert_eq!(backoff(1, 1.0), Duration::from_secs(2));
+        assert_eq!(backoff(2, 1.0), Duration::from_secs(4));
+        assert_eq!(backoff(3, 1.0), Duration::from_secs(8));
+        assert_eq!(backoff(30, 1.0), Duration::from_secs(300));
+        assert_eq!(backoff(30, 1.2), Duration::from_secs(360));
+        assert!(backoff(4, 0.8) < backoff(4, 1.2));
+        assert_eq!(backoff(4, 5.0), backoff(4, 1.2), "jitter is bounded");
+    }
+
+    #[test]
+    fn a_token_readable_by_others_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("token");
+        std::fs::write(&p, "dck_abc\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = read_token(&p).unwrap_err();
+        assert!(e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_token(&p).unwrap(), "dck_abc");
+        assert!(read_token(&dir.path().join("none")).unwrap_err().contains("token_file"));
+    }
+}
