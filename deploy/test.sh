@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian 12 machine with Rust: first installs
 # the system packages the tests need (as root; another user is told which
-# to install), then `cargo test --locked`. Extra arguments go to cargo test.
+# to install), starts a throwaway PostgreSQL cluster for the central
+# server's tests (stopped afterwards), then
+# `cargo test --locked --features central`. Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/packages.sh
 
-# Build tools (rusqlite's bundled SQLite, serialport) and the CJK font the
-# touchscreen tests check their glyphs with.
-need build-essential pkg-config ca-certificates fonts-wqy-microhei
+# Build tools (rusqlite's bundled SQLite, serialport), the CJK font the
+# touchscreen tests check their glyphs with, and PostgreSQL.
+need build-essential pkg-config ca-certificates fonts-wqy-microhei postgresql
 
-exec cargo test --locked "$@"
+bash deploy/with-postgres.sh cargo test --locked --features central "$@"

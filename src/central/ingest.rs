@@ -37,8 +37,15 @@ pub fn check(
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| Refused::bad("", format!("not JSON: {e}")))?;
     let s: DailySummary = serde_path_to_error::deserialize(&value).map_err(|e| {
-        let field = e.path().to_string();
-        Refused::bad(if field == "." { String::new() } else { field }, e.inner().to_string())
+        let mut field = e.path().to_string();
+        if field == "." {
+            field.clear();
+        }
+        // A person's figures are flattened into the person: name the figure.
+        if let Some(bad) = bad_figure(&value, &field) {
+            field = format!("{field}.{bad}");
+        }
+        Refused::bad(field, e.inner().to_string())
     })?;
     if s.schema != SCHEMA {
         return Err(Refused::bad("schema", format!("schema must be {SCHEMA:?}")));
@@ -79,6 +86,31 @@ pub fn check(
         received_at,
         clock_offset_ms,
     })
+}
+
+/// Within `people[N]`, the first figure that is not a whole number a u32 holds.
+fn bad_figure(value: &serde_json::Value, path: &str) -> Option<&'static str> {
+    let i: usize = path.strip_prefix("people[")?.strip_suffix(']')?.parse().ok()?;
+    let person = value.get("people")?.get(i)?;
+    const FIGURES: [&str; 14] = [
+        "late_minutes",
+        "late_count",
+        "early_minutes",
+        "early_count",
+        "absent_sessions",
+        "absent_minutes",
+        "off_post_count",
+        "off_post_minutes",
+        "missing_punches",
+        "spot_check_absences",
+        "spot_checks_present",
+        "leave_minutes",
+        "duty_minutes",
+        "corrections",
+    ];
+    FIGURES
+        .into_iter()
+        .find(|f| !person.get(*f).and_then(serde_json::Value::as_u64).is_some_and(|n| n <= u64::from(u32::MAX)))
 }
 
 /// What an upload's revision means against the latest stored revision of
