@@ -110,7 +110,7 @@ fn bad_figure(value: &serde_json::Value, path: &str) -> Option<&'static str> {
     ];
     FIGURES
         .into_iter()
-        .find(|f| !person.get(*f).and_then(serde_json::Value::as_u64).is_some_and(|n| n <= u64::from(u32::MAX)))
+        .find(|f| person.get(*f).and_then(serde_json::Value::as_u64).is_none_or(|n| n > u64::from(u32::MAX)))
 }
 
 /// What an upload's revision means against the latest stored revision of
