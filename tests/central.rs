@@ -50,7 +50,9 @@ fn uploads_and_their_answers() {
         assert_eq!(stored, 2);
 
         // Refusals: each its status and field, nothing stored.
-        let cases: Vec<(u16, &str, Vec<u8>, Option<&str>, &str, &str)> = vec![
+        // (status, field, body, token, kiosk in the path, date in the path)
+        type Case<'a> = (u16, &'a str, Vec<u8>, Option<&'a str>, &'a str, &'a str);
+        let cases: Vec<Case<'_>> = vec![
             (401, "authorization", body(&s1), None, "k1", "2026-11-27"),
             (401, "authorization", body(&s1), Some("dck_nonsense"), "k1", "2026-11-27"),
             (401, "authorization", body(&s1), Some(&k2), "k1", "2026-11-27"),
@@ -144,7 +146,7 @@ fn the_bureau_reads_latest_revisions_reports_people_and_kiosks() {
         let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
         use calamine::Reader;
         let sheet = book.worksheet_range("个人").unwrap();
-        assert!(sheet.rows().any(|r| r.iter().any(|c| c.to_string() == "李四")));
+        assert!(sheet.rows().any(|r| r.iter().any(|c| c.to_string().as_str() == "李四")));
         assert_eq!(get(&a, &format!("{}/api/v1/report?from=2026-11-01&to=2026-11-30&format=pdf", c.url), &t).0, 400);
         assert_eq!(get(&a, &format!("{}/api/v1/report?from=2026-11-30&to=2026-11-01", c.url), &t).0, 400);
         // Latest revisions, per unit.

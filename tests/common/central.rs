@@ -96,8 +96,7 @@ impl Central {
         let tmp = tempfile::tempdir().unwrap();
         let pg = (backend == Backend::Postgres).then(PgDb::new);
         let port = free_port();
-        let mut c =
-            Central { backend, tmp, pg, child: None, port, url: format!("http://127.0.0.1:{port}"), extra: vec![] };
+        let c = Central { backend, tmp, pg, child: None, port, url: format!("http://127.0.0.1:{port}"), extra: vec![] };
         c.ok(&["init"]);
         c
     }
