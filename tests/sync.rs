@@ -1,0 +1,223 @@
+//! Kiosk and central server as real processes on 127.0.0.1, end to end,
+//! against SQLite and PostgreSQL: closed days arrive; the server away for
+//! a while loses nothing and sends nothing twice; a correction's revision
+//! 2 replaces revision 1 in the bureau's report; a refusal is recorded and
+//! not sent again; the token file must be its owner's alone; HTTPS with a
+//! private CA (`ca_file`), generated here.
+
+#[path = "common/central.rs"]
+mod central;
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use central::{agent, get, stored_summaries, Backend, Central, BACKENDS};
+use common::Kiosk;
+use dutyclock::domain::model::{PunchOwner, PunchSource};
+use dutyclock::kiosk::store::Store;
+use serde_json::Value;
+
+const STAFF: &str = "staff_no,name,unit,cards\n0012,张三,办公室,0100ABCDEF\n0013,李四,办公室,0100000013\n";
+
+/// A kiosk whose config points at `url` with its token in an owner-only file.
+fn kiosk_for(url: &str, token: &str, extra: &str) -> Kiosk {
+    let tmp_token = tempfile::NamedTempFile::new().unwrap().into_temp_path().keep().unwrap();
+    std::fs::write(&tmp_token, token).unwrap();
+    std::fs::set_permissions(&tmp_token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = format!(
+        "kiosk_id = \"k1\"\nunits = [\"办公室\"]\n[reader]\nkind = \"simulated\"\n[central]\nurl = \"{url}\"\ntoken_file = \"{}\"\n{extra}",
+        tmp_token.display()
+    );
+    let k = Kiosk::new(&config);
+    k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
+    k
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
+/// The kiosk's own scans on the last `days` days (so it began then and has
+/// those days to close).
+fn scans_in_the_past(k: &Kiosk, days: i64) {
+    let mut store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let mut w = store.writer().unwrap();
+    for back in 1..=days {
+        let d = today() - chrono::Duration::days(back);
+        for (h, m) in [(8, 25), (12, 1), (14, 25), (17, 31)] {
+            let at =
+                dutyclock::domain::time::local_to_instant(chrono_tz::Asia::Shanghai, d.and_hms_opt(h, m, 0).unwrap());
+            w.add_punch(&PunchOwner::Card("0100ABCDEF".into()), at, PunchSource::Reader, Some(true), None, at).unwrap();
+        }
+    }
+    w.commit().unwrap();
+}
+
+/// `dutyclock run --headless`, stdin kept open (the simulated reader waits).
+fn run_kiosk(k: &Kiosk) -> (Child, std::process::ChildStdin) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dutyclock"))
+        .arg("--data-dir")
+        .arg(k.dir())
+        .args(["run", "--headless"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    (child, stdin)
+}
+
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + within;
+    while !done() {
+        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn report(c: &Central, token: &str) -> Value {
+    let from = today() - chrono::Duration::days(30);
+    let (st, text) = get(&agent(), &format!("{}/api/v1/report?from={from}&to={}", c.url, today()), token);
+    assert_eq!(st, 200, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let token = c.kiosk("k1", &["办公室"]);
+        let bureau = c.user("alice", "bureau", "correct horse");
+        // The server is away when the kiosk starts and closes its days.
+        let k = kiosk_for(&c.url, &token, "");
+        scans_in_the_past(&k, 5);
+        let (mut kiosk, _stdin) = run_kiosk(&k);
+        std::thread::sleep(Duration::from_secs(3));
+        let status = k.ok(&["sync", "status"]);
+        assert!(status.contains("waiting: 5 summary revisions"), "{status}");
+        // Back: the kiosk's backoff brings everything, once.
+        c.start();
+        wait_until("the 5 days at the server", Duration::from_secs(60), || stored_summaries(&c) == 5);
+        std::thread::sleep(Duration::from_secs(1));
+        assert_eq!(stored_summaries(&c), 5, "{backend:?}: nothing twice");
+        let r = report(&c, &bureau);
+        let zhang = r["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0012").unwrap().clone();
+        assert_eq!(
+            (zhang["days_present"].as_u64(), zhang["late_count"].as_u64()),
+            (Some(zhang["days_expected"].as_u64().unwrap()), Some(0))
+        );
+        kiosk.kill().unwrap();
+        kiosk.wait().unwrap();
+
+        // A correction of a closed day: the kiosk's next revision replaces the first.
+        let day = today() - chrono::Duration::days(2);
+        let li_before =
+            report(&c, &bureau)["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0013").unwrap().clone();
+        k.ok(&[
+            "correction",
+            "add",
+            "--staff",
+            "0013",
+            "--at",
+            &format!("{day} 08:20"),
+            "--reason",
+            "忘打卡",
+            "--by",
+            "科长",
+        ]);
+        assert_eq!(k.summary(&day.to_string())["revision"], 2);
+        // Away again: `sync now` says so and keeps it waiting.
+        c.stop();
+        let o = k.run(&["sync", "now"]);
+        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("sync stopped"));
+        c.start();
+        let out = k.ok(&["sync", "now"]);
+        assert!(out.contains("sent: 1 acknowledged"), "{out}");
+        let li =
+            report(&c, &bureau)["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0013").unwrap().clone();
+        assert_eq!(li["corrections"].as_u64().unwrap(), li_before["corrections"].as_u64().unwrap() + 1);
+        assert_eq!(stored_summaries(&c), 6, "revision 2 stored beside revision 1");
+        assert!(k.ok(&["sync", "now"]).contains("sent: 0 acknowledged, 0 refused; 0 waiting"), "nothing twice");
+    }
+}
+
+#[test]
+fn a_refusal_is_recorded_and_shown_not_sent_again() {
+    let mut c = Central::new(Backend::Sqlite);
+    // Registered for another unit: every person of 办公室 is refused (403).
+    let token = c.kiosk("k1", &["财务科"]);
+    c.start();
+    let k = kiosk_for(&c.url, &token, "");
+    scans_in_the_past(&k, 1);
+    let (mut kiosk, _stdin) = run_kiosk(&k);
+    wait_until("the refusal", Duration::from_secs(30), || k.ok(&["sync", "status"]).contains("refused: 1"));
+    kiosk.kill().unwrap();
+    kiosk.wait().unwrap();
+    let status = k.ok(&["sync", "status"]);
+    assert!(status.contains("403") && status.contains("people[0].unit"), "{status}");
+    assert!(k.ok(&["sync", "now"]).contains("sent: 0 acknowledged, 0 refused; 0 waiting"), "not sent again");
+    assert_eq!(stored_summaries(&c), 0);
+}
+
+#[test]
+fn a_token_file_others_can_read_stops_the_kiosk() {
+    let k = kiosk_for("http://127.0.0.1:9", "dck_x", "");
+    let config = std::fs::read_to_string(k.dir().join("config.toml")).unwrap();
+    let token_file =
+        config.lines().find(|l| l.starts_with("token_file")).unwrap().split('"').nth(1).unwrap().to_string();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = k.run(&["run", "--headless"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("can be read by others") && err.contains("chmod 600"), "{err}");
+}
+
+/// A CA and a server certificate for 127.0.0.1, as a government intranet's
+/// private CA would issue; PEM files in `dir`.
+fn private_ca(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "dutyclock test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let (ca_pem, cert_pem, key_pem) = (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"));
+    std::fs::write(&ca_pem, ca.pem()).unwrap();
+    std::fs::write(&cert_pem, cert.pem()).unwrap();
+    std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+    (ca_pem, cert_pem, key_pem)
+}
+
+#[test]
+fn https_with_a_private_ca() {
+    let c = Central::new(Backend::Sqlite);
+    let (ca, cert, key) = private_ca(c.tmp.path());
+    let token = c.kiosk("k1", &["办公室"]);
+    let mut c = c.with_args(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()], "https");
+    c.start();
+    // Without the CA the kiosk does not trust the server.
+    let k = kiosk_for(&c.url, &token, "");
+    scans_in_the_past(&k, 1);
+    k.summary(&(today() - chrono::Duration::days(1)).to_string());
+    let o = k.run(&["sync", "now"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
+    assert!(err.contains("certificate") || err.contains("issuer"), "{err}");
+    // With ca_file it does.
+    let mut config = std::fs::read_to_string(k.dir().join("config.toml")).unwrap();
+    config.push_str(&format!("ca_file = \"{}\"\n", ca.display()));
+    std::fs::write(k.dir().join("config.toml"), config).unwrap();
+    let out = k.ok(&["sync", "now"]);
+    assert!(out.contains("sent: 1 acknowledged"), "{out}");
+    assert_eq!(stored_summaries(&c), 1);
+    let _ = std::io::stdout().flush();
+}
