@@ -228,12 +228,10 @@ impl Storage for Postgres {
     }
 
     async fn kiosk_by_token(&self, token_hash: &str) -> Result<Option<KioskRow>> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks WHERE token_hash = $1"), &[&token_hash])
-            .await
-            .map_err(pg)?;
+        let c = self.client().await?;
+        let st =
+            c.prepare_cached(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks WHERE token_hash = $1")).await.map_err(pg)?;
+        let row = c.query_opt(&st, &[&token_hash]).await.map_err(pg)?;
         Ok(row.as_ref().map(kiosk_from))
     }
 
@@ -265,7 +263,12 @@ impl Storage for Postgres {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
         // One upload of a kiosk at a time: its row is the lock.
-        tx.execute("SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE", &[&kiosk_id]).await.map_err(pg)?;
+        tx.execute(
+            &tx.prepare_cached("SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE").await.map_err(pg)?,
+            &[&kiosk_id],
+        )
+        .await
+        .map_err(pg)?;
         let date = u.summary.date.to_string();
         let stored = tx
             .query_opt(
@@ -277,40 +280,64 @@ impl Storage for Postgres {
             .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
         let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
         if put == Put::Stored {
-            tx.execute("UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2", &[&kiosk_id, &date])
-                .await
-                .map_err(pg)?;
             tx.execute(
-                "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2",
+                &tx.prepare_cached("UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2")
+                    .await
+                    .map_err(pg)?,
                 &[&kiosk_id, &date],
             )
             .await
             .map_err(pg)?;
             tx.execute(
-                "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
+                &tx.prepare_cached("UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2")
+                    .await
+                    .map_err(pg)?,
+                &[&kiosk_id, &date],
+            )
+            .await
+            .map_err(pg)?;
+            tx.execute(
+                &tx.prepare_cached(
+                    "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
                  VALUES ($1, $2, $3, $4, $5, $6, true)",
+                )
+                .await
+                .map_err(pg)?,
                 &[&kiosk_id, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at],
             )
             .await
             .map_err(pg)?;
-            let ins = tx
-                .prepare(&format!(
-                    "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}) VALUES ($1, $2, $3, true, {})",
+            // All the people in one statement: one round trip, whatever their number.
+            let ps = &u.summary.people;
+            let col = |f: &dyn Fn(&PersonSummary) -> String| ps.iter().map(f).collect::<Vec<String>>();
+            let (nos, names, units) =
+                (col(&|p| p.staff_no.clone()), col(&|p| p.name.clone()), col(&|p| p.unit.clone()));
+            let statuses = col(&|p| p.status.as_str().to_string());
+            let punches = col(&|p| serde_json::to_string(&p.punches).unwrap_or_else(|_| "[]".into()));
+            let figures: Vec<Vec<i64>> =
+                (0..14).map(|i| ps.iter().map(|p| i64::from(figures_of(&p.figures)[i])).collect()).collect();
+            let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                vec![&kiosk_id, &date, &u.summary.revision, &nos, &names, &units, &statuses];
+            values.extend(figures.iter().map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync)));
+            values.push(&punches);
+            let arrays: Vec<String> = (4..=7)
+                .map(|i| format!("${i}::text[]"))
+                .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
+                .chain(std::iter::once("$22::text[]".to_string()))
+                .collect();
+            tx.execute(
+                &tx.prepare_cached(&format!(
+                    "INSERT INTO summary_people (kiosk_id, date, revision, latest, {})
+                     SELECT $1, $2, $3, true, * FROM unnest({})",
                     person_columns(""),
-                    (4..4 + 19).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                    arrays.join(", ")
                 ))
                 .await
-                .map_err(pg)?;
-            for p in &u.summary.people {
-                let f: Vec<i64> = figures_of(&p.figures).iter().map(|v| i64::from(*v)).collect();
-                let punches = serde_json::to_string(&p.punches).map_err(db)?;
-                let status = p.status.as_str();
-                let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    vec![&kiosk_id, &date, &u.summary.revision, &p.staff_no, &p.name, &p.unit, &status];
-                values.extend(f.iter().map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync)));
-                values.push(&punches);
-                tx.execute(&ins, &values).await.map_err(pg)?;
-            }
+                .map_err(pg)?,
+                &values,
+            )
+            .await
+            .map_err(pg)?;
         }
         if !matches!(put, Put::Conflict(_)) {
             if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
@@ -323,12 +350,19 @@ impl Storage for Postgres {
                     .collect();
                 let verdict = chain_verdict(&seen, length, head);
                 if verdict != ChainState::Ok {
-                    tx.execute("UPDATE kiosks SET chain_state = $2 WHERE id = $1", &[&kiosk_id, &verdict.as_str()])
-                        .await
-                        .map_err(pg)?;
+                    tx.execute(
+                        &tx.prepare_cached("UPDATE kiosks SET chain_state = $2 WHERE id = $1").await.map_err(pg)?,
+                        &[&kiosk_id, &verdict.as_str()],
+                    )
+                    .await
+                    .map_err(pg)?;
                 }
                 tx.execute(
-                    "INSERT INTO chain_points (kiosk_id, length, head) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &tx.prepare_cached(
+                        "INSERT INTO chain_points (kiosk_id, length, head) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    )
+                    .await
+                    .map_err(pg)?,
                     &[&kiosk_id, &(length as i64), head],
                 )
                 .await
@@ -336,7 +370,11 @@ impl Storage for Postgres {
             }
         }
         tx.execute(
-            "UPDATE kiosks SET last_seen = $2, clock_offset_ms = coalesce($3, clock_offset_ms) WHERE id = $1",
+            &tx.prepare_cached(
+                "UPDATE kiosks SET last_seen = $2, clock_offset_ms = coalesce($3, clock_offset_ms) WHERE id = $1",
+            )
+            .await
+            .map_err(pg)?,
             &[&kiosk_id, &u.received_at, &u.clock_offset_ms],
         )
         .await

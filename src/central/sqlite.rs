@@ -192,11 +192,144 @@ fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
 }
 
+/// One upload decided and stored on `tx` (a savepoint of a batch): the
+/// stored revision compared, the summary and its people inserted, the
+/// chain checked, the kiosk's last seen and clock offset updated.
+fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
+    let date = u.summary.date.to_string();
+    let stored: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT revision, content_key FROM summaries WHERE kiosk_id = ?1 AND date = ?2 AND latest = 1",
+            params![kiosk, date],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
+    if put == Put::Stored {
+        tx.execute("UPDATE summaries SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2", params![kiosk, date])
+            .map_err(db)?;
+        tx.execute("UPDATE summary_people SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2", params![kiosk, date])
+            .map_err(db)?;
+        tx.execute(
+            "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+            params![kiosk, date, u.summary.revision, u.json, u.content_key, u.received_at],
+        )
+        .map_err(db)?;
+        let mut ins = tx
+            .prepare(&format!(
+                "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}) VALUES (?1, ?2, ?3, 1, {})",
+                person_columns(""),
+                (4..4 + 19).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+            ))
+            .map_err(db)?;
+        for p in &u.summary.people {
+            let f = figures_of(&p.figures);
+            let punches = serde_json::to_string(&p.punches).map_err(db)?;
+            let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
+                Box::new(kiosk.to_string()),
+                Box::new(date.clone()),
+                Box::new(u.summary.revision),
+                Box::new(p.staff_no.clone()),
+                Box::new(p.name.clone()),
+                Box::new(p.unit.clone()),
+                Box::new(p.status.as_str()),
+            ];
+            values.extend(f.iter().map(|v| Box::new(*v) as Box<dyn rusqlite::ToSql>));
+            values.push(Box::new(punches));
+            ins.execute(rusqlite::params_from_iter(values.iter())).map_err(db)?;
+        }
+    }
+    if !matches!(put, Put::Conflict(_)) {
+        if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
+            let seen: Vec<(u64, String)> = tx
+                .prepare("SELECT length, head FROM chain_points WHERE kiosk_id = ?1")
+                .map_err(db)?
+                .query_map([&kiosk], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            let verdict = chain_verdict(&seen, length, head);
+            if verdict != ChainState::Ok {
+                tx.execute("UPDATE kiosks SET chain_state = ?2 WHERE id = ?1", params![kiosk, verdict.as_str()])
+                    .map_err(db)?;
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO chain_points (kiosk_id, length, head) VALUES (?1, ?2, ?3)",
+                params![kiosk, length as i64, head],
+            )
+            .map_err(db)?;
+        }
+    }
+    tx.execute(
+        "UPDATE kiosks SET last_seen = ?2, clock_offset_ms = coalesce(?3, clock_offset_ms) WHERE id = ?1",
+        params![kiosk, u.received_at, u.clock_offset_ms],
+    )
+    .map_err(db)?;
+    Ok(put)
+}
+
+/// An upload waiting for the writer thread.
+struct PutJob {
+    kiosk: String,
+    upload: Upload,
+    reply: tokio::sync::oneshot::Sender<Result<Put>>,
+}
+
+/// Most uploads committed together.
+const BATCH: usize = 64;
+
+/// The writer thread: uploads that arrive together are stored in one
+/// transaction (one fsync for the batch: group commit), each in its own
+/// savepoint so that one failing upload fails alone; every answer is sent
+/// after the commit, so a 201 means the summary is on disk.
+fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<PutJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut c = conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut results: Vec<Result<Put>> = Vec::with_capacity(batch.len());
+        let committed = (|| -> Result<()> {
+            let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            for job in &batch {
+                let sp = tx.savepoint().map_err(db)?;
+                match put_in(&sp, &job.kiosk, &job.upload) {
+                    Ok(p) => {
+                        sp.commit().map_err(db)?;
+                        results.push(Ok(p));
+                    }
+                    Err(e) => {
+                        drop(sp); // rolls the savepoint back
+                        results.push(Err(e));
+                    }
+                }
+            }
+            tx.commit().map_err(db)
+        })();
+        drop(c);
+        let mut results = results.into_iter();
+        for job in batch {
+            let r = match &committed {
+                Ok(()) => results.next().unwrap_or_else(|| Err(db("no result"))),
+                Err(e) => Err(db(e)),
+            };
+            let _ = job.reply.send(r);
+        }
+    }
+}
+
 /// The SQLite backend.
 pub struct Sqlite {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
+    puts: std::sync::mpsc::Sender<PutJob>,
 }
 
 const READERS: usize = 4;
@@ -207,6 +340,8 @@ fn open(path: &Path) -> Result<Connection> {
     c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
     c.pragma_update(None, "synchronous", "FULL").map_err(db)?;
     c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    // A province's summaries are read back in reports: keep their pages.
+    c.pragma_update(None, "cache_size", -16_384).map_err(db)?;
     Ok(c)
 }
 
@@ -216,11 +351,14 @@ impl Sqlite {
         let writer = open(path)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
         let readers = (0..READERS).map(|_| open(path).map(Mutex::new)).collect::<Result<Vec<_>>>()?;
-        Ok(Sqlite {
-            writer: Arc::new(Mutex::new(writer)),
-            readers: Arc::new(readers),
-            next_reader: AtomicUsize::new(0),
-        })
+        let writer = Arc::new(Mutex::new(writer));
+        let (puts, jobs) = std::sync::mpsc::channel();
+        let w = writer.clone();
+        std::thread::Builder::new()
+            .name("central-writer".into())
+            .spawn(move || writer_thread(w, jobs))
+            .map_err(|e| db(format!("cannot start the writer thread: {e}")))?;
+        Ok(Sqlite { writer, readers: Arc::new(readers), next_reader: AtomicUsize::new(0), puts })
     }
 
     async fn write<T: Send + 'static>(
@@ -387,91 +525,11 @@ impl Storage for Sqlite {
     }
 
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put> {
-        let (kiosk, u) = (kiosk_id.to_string(), upload.clone());
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            let date = u.summary.date.to_string();
-            let stored: Option<(i64, String)> = tx
-                .query_row(
-                    "SELECT revision, content_key FROM summaries WHERE kiosk_id = ?1 AND date = ?2 AND latest = 1",
-                    params![kiosk, date],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(db)?;
-            let put =
-                ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
-            if put == Put::Stored {
-                tx.execute("UPDATE summaries SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2", params![kiosk, date])
-                    .map_err(db)?;
-                tx.execute(
-                    "UPDATE summary_people SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2",
-                    params![kiosk, date],
-                )
-                .map_err(db)?;
-                tx.execute(
-                    "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
-                    params![kiosk, date, u.summary.revision, u.json, u.content_key, u.received_at],
-                )
-                .map_err(db)?;
-                let mut ins = tx
-                    .prepare(&format!(
-                        "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}) VALUES (?1, ?2, ?3, 1, {})",
-                        person_columns(""),
-                        (4..4 + 19).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
-                    ))
-                    .map_err(db)?;
-                for p in &u.summary.people {
-                    let f = figures_of(&p.figures);
-                    let punches = serde_json::to_string(&p.punches).map_err(db)?;
-                    let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
-                        Box::new(kiosk.clone()),
-                        Box::new(date.clone()),
-                        Box::new(u.summary.revision),
-                        Box::new(p.staff_no.clone()),
-                        Box::new(p.name.clone()),
-                        Box::new(p.unit.clone()),
-                        Box::new(p.status.as_str()),
-                    ];
-                    values.extend(f.iter().map(|v| Box::new(*v) as Box<dyn rusqlite::ToSql>));
-                    values.push(Box::new(punches));
-                    ins.execute(rusqlite::params_from_iter(values.iter())).map_err(db)?;
-                }
-            }
-            if !matches!(put, Put::Conflict(_)) {
-                if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
-                    let seen: Vec<(u64, String)> = tx
-                        .prepare("SELECT length, head FROM chain_points WHERE kiosk_id = ?1")
-                        .map_err(db)?
-                        .query_map([&kiosk], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
-                        .map_err(db)?
-                        .collect::<rusqlite::Result<_>>()
-                        .map_err(db)?;
-                    let verdict = chain_verdict(&seen, length, head);
-                    if verdict != ChainState::Ok {
-                        tx.execute(
-                            "UPDATE kiosks SET chain_state = ?2 WHERE id = ?1",
-                            params![kiosk, verdict.as_str()],
-                        )
-                        .map_err(db)?;
-                    }
-                    tx.execute(
-                        "INSERT OR IGNORE INTO chain_points (kiosk_id, length, head) VALUES (?1, ?2, ?3)",
-                        params![kiosk, length as i64, head],
-                    )
-                    .map_err(db)?;
-                }
-            }
-            tx.execute(
-                "UPDATE kiosks SET last_seen = ?2, clock_offset_ms = coalesce(?3, clock_offset_ms) WHERE id = ?1",
-                params![kiosk, u.received_at, u.clock_offset_ms],
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)?;
-            Ok(put)
-        })
-        .await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.puts
+            .send(PutJob { kiosk: kiosk_id.to_string(), upload: upload.clone(), reply })
+            .map_err(|_| db("the writer thread is gone"))?;
+        answer.await.map_err(|_| db("the writer thread is gone"))?
     }
 
     async fn latest_summaries(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(i64, Instant, DailySummary)>> {

@@ -210,6 +210,11 @@ impl Central {
         }
     }
 
+    /// The PostgreSQL database's URL, when on PostgreSQL.
+    pub fn database_url(&self) -> Option<String> {
+        self.pg.as_ref().map(|p| p.url.clone())
+    }
+
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir().join("central.sqlite3")
     }
