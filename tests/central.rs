@@ -11,7 +11,7 @@ mod central;
 
 use central::{agent, get, put, stored_summaries, summary, Backend, Central, BACKENDS};
 use proptest::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn body(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
@@ -49,7 +49,29 @@ fn uploads_and_their_answers() {
         let stored = stored_summaries(&c);
         assert_eq!(stored, 2);
 
+        // The same content with its keys in another order is the same.
+        fn reversed(v: &Value) -> Value {
+            match v {
+                Value::Object(o) => Value::Object(o.iter().rev().map(|(k, v)| (k.clone(), reversed(v))).collect()),
+                Value::Array(a) => Value::Array(a.iter().map(reversed).collect()),
+                v => v.clone(),
+            }
+        }
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-26", Some(&k1), &body(&reversed(&r2))).0, 200);
+
         // Refusals: each its status and field, nothing stored.
+        let far = (chrono::Utc::now().date_naive() + chrono::Days::new(3)).to_string();
+        let mut twice = summary("k1", "2026-11-27", 1, &[("1", "x", "办公室", 0), ("1", "y", "办公室", 0)]);
+        twice["people"][1]["name"] = json!("y");
+        let with = |fields: &[(&str, Value)]| {
+            let mut s = summary("k1", "2026-11-27", 1, &[("1", "x", "办公室", 0)]);
+            for (f, v) in fields {
+                s["people"][0][*f] = v.clone();
+            }
+            s
+        };
+        let mut generated_yesterday = summary("k1", "2026-11-27", 1, &[]);
+        generated_yesterday["generated_at"] = json!("yesterday");
         // (status, field, body, token, kiosk in the path, date in the path)
         type Case<'a> = (u16, &'a str, Vec<u8>, Option<&'a str>, &'a str, &'a str);
         let cases: Vec<Case<'_>> = vec![
@@ -70,6 +92,27 @@ fn uploads_and_their_answers() {
                 "2026-11-27",
             ),
             (413, "", vec![b' '; 1024 * 1024 + 1], Some(&k1), "k1", "2026-11-27"),
+            (400, "date", body(&summary("k1", "1999-12-31", 1, &[])), Some(&k1), "k1", "1999-12-31"),
+            (400, "date", body(&summary("k1", &far, 1, &[])), Some(&k1), "k1", &far),
+            (400, "people[1].staff_no", body(&twice), Some(&k1), "k1", "2026-11-27"),
+            (400, "people[0].name", body(&with(&[("name", json!("张\u{0000}三"))])), Some(&k1), "k1", "2026-11-27"),
+            (
+                400,
+                "people[0].late_minutes",
+                body(&with(&[("late_minutes", json!(1441))])),
+                Some(&k1),
+                "k1",
+                "2026-11-27",
+            ),
+            (
+                400,
+                "people[0].punches",
+                body(&with(&[("punches", json!(["08:00\u{0007}"]))])),
+                Some(&k1),
+                "k1",
+                "2026-11-27",
+            ),
+            (400, "generated_at", body(&generated_yesterday), Some(&k1), "k1", "2026-11-27"),
         ];
         for (want, field, b, token, kiosk, date) in cases {
             let (st, text) = put(&a, &c.url, kiosk, date, token, &b);
@@ -88,10 +131,31 @@ fn uploads_and_their_answers() {
         assert_eq!(put(&a, &c.url, "k1", "2026-11-27", Some(&k1), &body(&r0)).0, 400, "a running day is not taken");
         assert_eq!(stored_summaries(&c), stored, "no refusal stored anything");
 
-        // A revoked kiosk gets 401.
+        // A revoked kiosk gets 401; re-keyed, it is back (the old token stays out).
         c.ok(&["kiosk", "revoke", "k2"]);
         let s2 = summary("k2", "2026-11-26", 1, &[("2001", "王五", "人事科", 0)]);
         assert_eq!(put(&a, &c.url, "k2", "2026-11-26", Some(&k2), &body(&s2)).0, 401);
+        let k2_new = c.ok(&["kiosk", "token", "k2"]).trim().to_string();
+        assert_eq!(put(&a, &c.url, "k2", "2026-11-26", Some(&k2), &body(&s2)).0, 401);
+        assert_eq!(put(&a, &c.url, "k2", "2026-11-26", Some(&k2_new), &body(&s2)).0, 201);
+        // A unit is one kiosk's.
+        let o = c.cli(&["kiosk", "add", "k3", "--units", "人事科"], "");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("already served by kiosk k2"));
+        // The kiosk's clock offset from its Date header: 90 s behind ours.
+        let behind = (chrono::Utc::now() - chrono::Duration::seconds(90)).to_rfc2822();
+        let s3 = summary("k2", "2026-11-25", 1, &[("2001", "王五", "人事科", 0)]);
+        let resp = a
+            .put(&format!("{}/api/v1/kiosks/k2/summaries/2026-11-25", c.url))
+            .header("Authorization", &format!("Bearer {k2_new}"))
+            .header("Date", &behind)
+            .send(&body(&s3)[..])
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 201);
+        let (_, text) = get(&a, &format!("{}/api/v1/kiosks", c.url), &bureau);
+        let list: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let offset = list.iter().find(|k| k["id"] == "k2").unwrap()["clock_offset_ms"].as_i64().unwrap();
+        assert!((88_000..=92_000).contains(&offset), "server minus kiosk, ms: {offset}");
         // Kiosk tokens cannot read.
         assert_eq!(get(&a, &format!("{}/api/v1/kiosks", c.url), &k1).0, 401);
         assert_eq!(a.get(&format!("{}/healthz", c.url)).call().unwrap().status().as_u16(), 200);
@@ -183,31 +247,39 @@ fn a_rewound_or_forked_chain_is_flagged_and_the_summary_still_stored() {
         let t = c.user("alice", "bureau", "correct horse");
         c.start();
         let a = agent();
-        let with_chain = |date: &str, len: u64, head: char| {
-            let mut s = summary("k1", date, 1, &[("1", "x", "办公室", 0)]);
-            s["chain_length"] = serde_json::json!(len);
-            s["chain_head"] = serde_json::json!(head.to_string().repeat(64));
+        // A summary of `date` (revision `rev`) made at 04:00 + `hour` on 11-27,
+        // at chain position (`len`, `head`).
+        let with_chain = |date: &str, rev: i64, hour: u32, len: u64, head: char| {
+            let mut s = summary("k1", date, rev, &[("1", "x", "办公室", 0)]);
+            s["generated_at"] = json!(format!("2026-11-27T{:02}:00:02+08:00", 4 + hour));
+            s["chain_length"] = json!(len);
+            s["chain_head"] = json!(head.to_string().repeat(64));
             body(&s)
         };
-        let chain = |c: &Central| {
-            let (_, text) = get(&a, &format!("{}/api/v1/kiosks", c.url), &t);
+        let chain = |c: &Central, t: &str| {
+            let (_, text) = get(&a, &format!("{}/api/v1/kiosks", c.url), t);
             serde_json::from_str::<Vec<Value>>(&text).unwrap()[0]["chain"].as_str().unwrap().to_string()
         };
-        assert_eq!(put(&a, &c.url, "k1", "2026-11-01", Some(&k), &with_chain("2026-11-01", 10, 'a')).0, 201);
-        assert_eq!(put(&a, &c.url, "k1", "2026-11-02", Some(&k), &with_chain("2026-11-02", 20, 'b')).0, 201);
-        assert_eq!(chain(&c), "ok");
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-01", Some(&k), &with_chain("2026-11-01", 1, 0, 10, 'a')).0, 201);
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-02", Some(&k), &with_chain("2026-11-02", 1, 1, 20, 'b')).0, 201);
+        // A correction of 11-01 made after 11-02's summary arrives after
+        // it (oldest date first): a longer chain, made later: in order.
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-01", Some(&k), &with_chain("2026-11-01", 2, 2, 25, 'd')).0, 201);
+        // A resend is not news, nor is a stale revision (409).
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-01", Some(&k), &with_chain("2026-11-01", 2, 2, 25, 'd')).0, 200);
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-01", Some(&k), &with_chain("2026-11-01", 1, 0, 10, 'a')).0, 409);
+        assert_eq!(chain(&c, &t), "ok", "{backend:?}");
         // Same length, another head: forked (still stored).
-        assert_eq!(put(&a, &c.url, "k1", "2026-11-03", Some(&k), &with_chain("2026-11-03", 20, 'c')).0, 201);
-        assert_eq!(chain(&c), "forked", "{backend:?}");
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-03", Some(&k), &with_chain("2026-11-03", 1, 3, 20, 'c')).0, 201);
+        assert_eq!(chain(&c, &t), "forked", "{backend:?}");
         let mut c2 = Central::new(backend);
         let k = c2.kiosk("k1", &["办公室"]);
         let t2 = c2.user("alice", "bureau", "correct horse");
         c2.start();
-        assert_eq!(put(&a, &c2.url, "k1", "2026-11-01", Some(&k), &with_chain("2026-11-01", 30, 'a')).0, 201);
-        // Shorter than one seen: rewound (a restored backup), still stored.
-        assert_eq!(put(&a, &c2.url, "k1", "2026-11-02", Some(&k), &with_chain("2026-11-02", 5, 'b')).0, 201);
-        let (_, text) = get(&a, &format!("{}/api/v1/kiosks", c2.url), &t2);
-        assert_eq!(serde_json::from_str::<Vec<Value>>(&text).unwrap()[0]["chain"], "rewound");
+        assert_eq!(put(&a, &c2.url, "k1", "2026-11-01", Some(&k), &with_chain("2026-11-01", 1, 0, 30, 'a')).0, 201);
+        // Made later with a shorter chain: rewound (a restored backup), still stored.
+        assert_eq!(put(&a, &c2.url, "k1", "2026-11-02", Some(&k), &with_chain("2026-11-02", 1, 1, 5, 'b')).0, 201);
+        assert_eq!(chain(&c2, &t2), "rewound", "{backend:?}");
         assert_eq!(stored_summaries(&c2), 2);
     }
 }
@@ -252,14 +324,87 @@ fn signing_in_csrf_lockout_and_the_audit_log() {
             a.get(&format!("{}/api/v1/kiosks", c.url)).header("Cookie", &session).call().unwrap().status().as_u16(),
             200
         );
-        // Five wrong passwords lock the account, even for the right one.
-        for _ in 0..5 {
-            assert_eq!(login("alice", "wrong", &csrf).status().as_u16(), 401);
-        }
+        // Signing out needs the session's CSRF token.
+        let page = a
+            .get(&format!("{}/", c.url))
+            .header("Cookie", &session)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let session_csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let logout = |token: &str| {
+            a.post(&format!("{}/logout", c.url))
+                .header("Cookie", &session)
+                .send_form([("csrf", token)])
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        assert_eq!(logout("forged"), 403);
+        assert_eq!(
+            a.get(&format!("{}/api/v1/kiosks", c.url)).header("Cookie", &session).call().unwrap().status().as_u16(),
+            200
+        );
+        assert_eq!(logout(&session_csrf), 303);
+        assert_eq!(
+            a.get(&format!("{}/api/v1/kiosks", c.url)).header("Cookie", &session).call().unwrap().status().as_u16(),
+            401
+        );
+        // A huge form is refused before it is read.
+        let huge = "x".repeat(100_000);
+        assert_eq!(login("alice", &huge, &csrf).status().as_u16(), 413);
+        // An unknown name (or one with NUL) is a wrong password.
+        assert_eq!(login("nobody", "whatever", &csrf).status().as_u16(), 401);
+        assert_eq!(login("al\u{0}ice", "whatever", &csrf).status().as_u16(), 401);
+        // Twenty wrong passwords at once: five are tried, the rest find the
+        // account locked; then even the right one is refused.
+        let statuses: Vec<u16> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..20).map(|_| sc.spawn(|| login("alice", "wrong", &csrf).status().as_u16())).collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let tried = statuses.iter().filter(|s| **s == 401).count();
+        assert_eq!((tried, statuses.iter().filter(|s| **s == 429).count()), (5, 15), "{backend:?}: {statuses:?}");
         assert_eq!(login("alice", "correct horse", &csrf).status().as_u16(), 429, "locked");
         let audit = c.ok(&["audit"]);
         assert!(audit.contains("\tlogin\t") && audit.contains("failed login") && audit.contains("user add"), "{audit}");
         assert!(!audit.contains("correct horse"), "no password in the log");
+    }
+}
+
+/// One kiosk retrying the same upload from many connections at once, and
+/// another content of the same revision beside it: one is stored, every
+/// retry of it is a 200, the other content a 409.
+#[test]
+fn the_same_revision_at_once_is_stored_once() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let k = c.kiosk("k1", &["办公室"]);
+        c.start();
+        let same = body(&summary("k1", "2026-11-26", 1, &[("1", "x", "办公室", 0)]));
+        let other = body(&summary("k1", "2026-11-26", 1, &[("1", "x", "办公室", 9)]));
+        let barrier = std::sync::Barrier::new(24);
+        let answers: Vec<(bool, u16)> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..24)
+                .map(|i| {
+                    let (b, barrier, url, k) = (if i % 6 == 5 { &other } else { &same }, &barrier, &c.url, &k);
+                    sc.spawn(move || {
+                        barrier.wait();
+                        (i % 6 == 5, put(&agent(), url, "k1", "2026-11-26", Some(k), b).0)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let created = answers.iter().filter(|(_, s)| *s == 201).count();
+        assert_eq!(created, 1, "{backend:?}: {answers:?}");
+        let winner_is_other = answers.iter().any(|(o, s)| *o && *s == 201);
+        for (is_other, st) in &answers {
+            let want = if *is_other == winner_is_other { [200, 201] } else { [409, 409] };
+            assert!(want.contains(st), "{backend:?}: {answers:?}");
+        }
+        assert_eq!(stored_summaries(&c), 1);
     }
 }
 
@@ -317,50 +462,152 @@ fn the_central_build_has_no_kiosk_stack() {
     }
 }
 
-fn central_for_props() -> (Central, String) {
-    let mut c = Central::new(Backend::Sqlite);
+/// A server for the property test on `backend`, its kiosk token and a
+/// bureau token (so that reads get past sign-in to their parameters).
+fn central_for_props(backend: Backend) -> (Central, String, String) {
+    let mut c = Central::new(backend);
     let k = c.kiosk("k1", &["办公室"]);
+    let r = c.user("reader", "bureau", "reader password");
     c.start();
-    (c, k)
+    (c, k, r)
+}
+
+/// Values that break a field in the ways uploads do: wrong types,
+/// negatives, NUL and control characters, over-long text, numbers past a
+/// day and past u32, dates out of range.
+fn nasty() -> Vec<Value> {
+    vec![
+        json!(null),
+        json!(-1),
+        json!("x"),
+        json!("a\u{0000}b"),
+        json!("\u{0007}"),
+        json!("长".repeat(65)),
+        json!(""),
+        json!([]),
+        json!({}),
+        json!(1e300),
+        json!(1441),
+        json!(4_294_967_296u64),
+        json!(true),
+        json!("0001-01-01"),
+        json!("2999-12-31"),
+        json!("2026-11-26T99:00:00+08:00"),
+        json!(["08:00:00\u{0000}"]),
+    ]
+}
+
+/// Sends `req` and gives its status; a dropped connection (a handler that
+/// panicked) fails the case instead of passing as a status.
+fn status_of(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<u16, TestCaseError> {
+    r.map(|r| r.status().as_u16()).map_err(|e| TestCaseError::fail(format!("no answer (did a handler panic?): {e}")))
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
-    /// Random bodies (JSON-shaped and not), paths and headers: never a 5xx,
-    /// never a panic, nothing stored.
+    /// Random bodies (JSON-shaped and not), people's fields, paths, query
+    /// strings and headers, on both backends: never a 5xx, never a dropped
+    /// connection, nothing stored.
     #[test]
     fn random_requests_get_4xx_and_store_nothing(
+        backend in prop::sample::select(BACKENDS.to_vec()),
         noise in prop::collection::vec(any::<u8>(), 0..400),
-        field in prop::sample::select(vec!["schema", "kiosk_id", "date", "revision", "closed", "people", "totals", "chain_head", "chain_length"]),
-        value in prop::sample::select(vec![serde_json::json!(null), serde_json::json!(-1), serde_json::json!("x"), serde_json::json!([]), serde_json::json!({}), serde_json::json!(1e300), serde_json::json!(true)]),
-        path in "[a-zA-Z0-9%./_-]{0,24}",
-        date in "[0-9-]{0,12}",
+        field in prop::sample::select(vec!["schema", "kiosk_id", "date", "revision", "closed", "people", "totals", "chain_head", "chain_length", "generated_at"]),
+        value in prop::sample::select(nasty()),
+        person_field in prop::sample::select(vec!["staff_no", "name", "unit", "status", "late_minutes", "absent_sessions", "leave_minutes", "corrections", "punches", "twice"]),
+        person_value in prop::sample::select(nasty()),
+        path in "[a-zA-Z0-9%./_\u{0}-\u{1f}-]{0,24}",
+        date in "[0-9+-]{0,12}",
         auth in prop::sample::select(vec!["", "Bearer ", "Bearer dck_x", "Basic abc", "Bearer \u{00e9}"]),
     ) {
-        // Combinations that leave the summary valid are not noise.
-        prop_assume!(!(field.starts_with("chain") && value.is_null()));
-        prop_assume!(!(field == "closed" && value == serde_json::json!(true)));
-        prop_assume!(!(field == "people" && value == serde_json::json!([])), "a day of no people is a valid summary");
-        thread_local! { static C: (Central, String) = central_for_props(); }
-        C.with(|(c, k)| {
+        thread_local! {
+            static SQLITE: (Central, String, String) = central_for_props(Backend::Sqlite);
+            static PG: (Central, String, String) = central_for_props(Backend::Postgres);
+        }
+        let run = |(c, k, reader): &(Central, String, String)| -> Result<(), TestCaseError> {
             let a = agent();
-            let mut s = summary("k1", "2026-11-26", 1, &[("1", "x", "办公室", 0)]);
-            s[field] = value.clone();
-            for (b, token) in [(noise.clone(), Some(k.as_str())), (body(&s), Some(k.as_str())), (body(&s), None)] {
-                let (st, _) = put(&a, &c.url, "k1", "2026-11-26", token, &b);
-                prop_assert!((400..500).contains(&st), "status {}", st);
+            let base = summary("k1", "2026-11-26", 1, &[("1", "x", "办公室", 0), ("2", "y", "办公室", 0)]);
+            // One top-level field broken…
+            let mut top = base.clone();
+            top[field] = value.clone();
+            // …or one person's field (or a staff number twice).
+            let mut person = base.clone();
+            if person_field == "twice" {
+                person["people"][1]["staff_no"] = json!("1");
+            } else {
+                person["people"][0][person_field] = person_value.clone();
             }
-            let mut req = a.put(&format!("{}/api/v1/kiosks/{path}/summaries/{date}", c.url));
-            if !auth.is_empty() {
-                req = req.header("Authorization", auth);
+            // The server's own decision function says which bodies are
+            // refusals; values no day can have must be among them.
+            let refused = |b: &[u8]| {
+                let units = ["办公室".to_string()];
+                dutyclock::central::ingest::check(b, "k1", "2026-11-26", &units, chrono::Utc::now().timestamp_millis(), None).is_err()
+            };
+            let never_valid = [json!("a\u{0000}b"), json!("\u{0007}"), json!("长".repeat(65)), json!(1441), json!(4_294_967_296u64), json!(1e300), json!(-1), json!(["08:00:00\u{0000}"])];
+            if person_field == "twice" || never_valid.contains(&person_value) {
+                prop_assert!(refused(&body(&person)), "{} = {} was taken", person_field, person_value);
             }
-            let st = req.send(&body(&s)[..]).map(|r| r.status().as_u16()).unwrap_or(400);
+            for (b, token) in [(noise.clone(), Some(k.as_str())), (body(&top), Some(k.as_str())), (body(&person), Some(k.as_str())), (body(&base), None)] {
+                if token.is_some() && !refused(&b) {
+                    continue; // a combination that leaves the summary valid is not noise
+                }
+                let (st, text) = put(&a, &c.url, "k1", "2026-11-26", token, &b);
+                prop_assert!((400..500).contains(&st), "status {} {}", st, text);
+            }
+            // Raw bytes on the socket: headers no client library would send (non-ASCII).
+            let st = raw_put(&c.url, &format!("/api/v1/kiosks/{}/summaries/{}", enc(&path), enc(&date)), auth, &body(&base))?;
             prop_assert!((400..500).contains(&st), "status {}", st);
-            let st = a.get(&format!("{}/api/v1/report?from={date}&to={path}", c.url)).call().unwrap().status().as_u16();
-            prop_assert!((400..500).contains(&st), "status {}", st);
+            for url in [
+                format!("{}/api/v1/report?from={}&to={}", c.url, enc(&date), enc(&path)),
+                format!("{}/api/v1/report?from=2026-11-01&to=2026-11-30&unit={}&format={}", c.url, enc(&path), enc(&date)),
+                format!("{}/api/v1/summaries?from=2026-11-01&to=2026-11-30&unit={}", c.url, enc(&path)),
+                format!("{}/api/v1/people/{}?from=2026-11-01&to={}", c.url, enc(&path), enc(&date)),
+            ] {
+                let st = status_of(a.get(&url).header("Authorization", &format!("Bearer {reader}")).call())?;
+                prop_assert!(st < 500, "status {} for {}", st, url);
+            }
             prop_assert_eq!(stored_summaries(c), 0);
             Ok(())
-        })?;
+        };
+        match backend {
+            Backend::Sqlite => SQLITE.with(run)?,
+            Backend::Postgres => PG.with(run)?,
+        }
     }
+}
+
+/// A PUT written by hand on a TCP socket; the answer's status, or a
+/// failure when the server closed without one.
+fn raw_put(base: &str, target: &str, auth: &str, body: &[u8]) -> Result<u16, TestCaseError> {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut sock = std::net::TcpStream::connect(addr).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut req =
+        format!("PUT {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !auth.is_empty() {
+        req.push_str(&format!("Authorization: {auth}\r\n"));
+    }
+    req.push_str("\r\n");
+    sock.write_all(req.as_bytes())
+        .and_then(|_| sock.write_all(body))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut answer = Vec::new();
+    let _ = sock.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.strip_prefix("HTTP/1.1 ")
+        .and_then(|t| t.get(..3))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| TestCaseError::fail(format!("no answer (did a handler panic?): {text:?}")))
+}
+
+/// Percent-encodes every byte that is not unreserved (a path segment or a
+/// query value as a browser would send it).
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

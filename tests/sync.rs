@@ -87,6 +87,31 @@ fn report(c: &Central, token: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// A head's 补卡 for 李四 at 08:20 on a closed day, and the day closed
+/// again: its revision 2.
+fn correct_li(k: &Kiosk, day: chrono::NaiveDate) {
+    k.ok(&[
+        "correction",
+        "add",
+        "--staff",
+        "0013",
+        "--at",
+        &format!("{day} 08:20"),
+        "--reason",
+        "忘打卡",
+        "--by",
+        "科长",
+    ]);
+    assert_eq!(k.summary(&day.to_string())["revision"], 2);
+}
+
+/// The kiosk's record of the server's answers: (status, how many).
+fn sync_answers(k: &Kiosk) -> Vec<(i64, i64)> {
+    let c = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let mut stmt = c.prepare("SELECT status, count(*) FROM sync_log GROUP BY status ORDER BY status").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+}
+
 #[test]
 fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() {
     for backend in BACKENDS {
@@ -100,11 +125,23 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         std::thread::sleep(Duration::from_secs(3));
         let status = k.ok(&["sync", "status"]);
         assert!(status.contains("waiting: 5 summary revisions"), "{status}");
+        // A correction of an early day while they wait: its revision 2 is
+        // made last (the longest chain) but sent before the later days'
+        // revision 1 (oldest date first), which the server must not take
+        // for a rewound chain.
+        let early = today() - chrono::Duration::days(4);
+        std::thread::sleep(Duration::from_secs(1));
+        correct_li(&k, early);
+        let status = k.ok(&["sync", "status"]);
+        assert!(status.contains("waiting: 6 summary revisions"), "{status}");
         // Back: the kiosk's backoff brings everything, once.
         c.start();
-        wait_until("the 5 days at the server", Duration::from_secs(60), || stored_summaries(&c) == 5);
+        wait_until("the 6 revisions at the server", Duration::from_secs(60), || stored_summaries(&c) == 6);
         std::thread::sleep(Duration::from_secs(1));
-        assert_eq!(stored_summaries(&c), 5, "{backend:?}: nothing twice");
+        assert_eq!(stored_summaries(&c), 6, "{backend:?}: nothing twice");
+        assert_eq!(sync_answers(&k), vec![(201, 6)], "each revision sent once, each stored (a resend would be a 200)");
+        let (_, kiosks) = get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
+        assert_eq!(serde_json::from_str::<Value>(&kiosks).unwrap()[0]["chain"], "ok", "{backend:?}: {kiosks}");
         let r = report(&c, &bureau);
         let zhang = r["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0012").unwrap().clone();
         assert_eq!(
@@ -118,19 +155,7 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         let day = today() - chrono::Duration::days(2);
         let li_before =
             report(&c, &bureau)["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0013").unwrap().clone();
-        k.ok(&[
-            "correction",
-            "add",
-            "--staff",
-            "0013",
-            "--at",
-            &format!("{day} 08:20"),
-            "--reason",
-            "忘打卡",
-            "--by",
-            "科长",
-        ]);
-        assert_eq!(k.summary(&day.to_string())["revision"], 2);
+        correct_li(&k, day);
         // Away again: `sync now` says so and keeps it waiting.
         c.stop();
         let o = k.run(&["sync", "now"]);
@@ -142,7 +167,8 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         let li =
             report(&c, &bureau)["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0013").unwrap().clone();
         assert_eq!(li["corrections"].as_u64().unwrap(), li_before["corrections"].as_u64().unwrap() + 1);
-        assert_eq!(stored_summaries(&c), 6, "revision 2 stored beside revision 1");
+        assert_eq!(stored_summaries(&c), 7, "revision 2 stored beside revision 1");
+        assert_eq!(sync_answers(&k), vec![(201, 7)]);
         assert!(k.ok(&["sync", "now"]).contains("sent: 0 acknowledged, 0 refused; 0 waiting"), "nothing twice");
     }
 }
@@ -175,7 +201,7 @@ fn a_token_file_others_can_read_stops_the_kiosk() {
     let o = k.run(&["run", "--headless"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("can be read by others") && err.contains("chmod 600"), "{err}");
+    assert!(err.contains("by others") && err.contains("chmod 600"), "{err}");
 }
 
 /// A CA and a server certificate for 127.0.0.1, as a government intranet's

@@ -37,7 +37,30 @@ pub struct App {
     pub storage: Arc<dyn Storage>,
     /// Whether cookies get `Secure` (the server speaks TLS itself).
     pub tls: bool,
+    /// Argon2 runs off the async workers, at most this many at once: a
+    /// burst of logins must not stall the kiosks' uploads.
+    hashing: Arc<tokio::sync::Semaphore>,
 }
+
+impl App {
+    pub fn new(storage: Arc<dyn Storage>, tls: bool) -> App {
+        App { storage, tls, hashing: Arc::new(tokio::sync::Semaphore::new(2)) }
+    }
+
+    /// Checks a password on the blocking pool (a wrong one on any failure).
+    async fn verify(&self, password: String, hash: String) -> bool {
+        let Ok(_permit) = self.hashing.acquire().await else { return false };
+        tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash)).await.unwrap_or(false)
+    }
+}
+
+/// The hash an unknown user's password is checked against, so that a
+/// wrong name takes as long as a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| auth::hash_password("no such user").unwrap_or_default());
+
+/// Largest form or other small body (the login form).
+const MAX_FORM: usize = 16 * 1024;
 
 fn now() -> Instant {
     chrono::Utc::now().timestamp_millis()
@@ -91,8 +114,8 @@ pub fn router(app: App) -> Router {
         .route("/logout", post(logout))
         .route("/", get(home))
         .with_state(app)
-        // Bodies are read by the handlers themselves, with SPEC's limit.
-        .layer(axum::extract::DefaultBodyLimit::disable())
+        // Forms are small; the upload reads its raw body with SPEC's limit.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -113,9 +136,13 @@ async fn put_summary(
     body: Body,
 ) -> ApiResult<Response> {
     let kiosk = kiosk_of(&app, &headers, &kiosk_id).await?;
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {MAX_BODY} bytes")))?;
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        if e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {MAX_BODY} bytes"))
+        } else {
+            ApiError::bad("", "the body could not be read")
+        }
+    })?;
     let at = now();
     let upload =
         ingest::check(&bytes, &kiosk_id, &date, &kiosk.units, at, clock_offset(&headers, at)).map_err(|r| {
@@ -165,6 +192,16 @@ fn param<'a>(q: &'a HashMap<String, String>, name: &str) -> ApiResult<&'a str> {
     q.get(name).map(String::as_str).ok_or_else(|| ApiError::bad(name, format!("{name} is required")))
 }
 
+/// An optional text parameter (a unit): plain text, or a 400 naming it.
+fn text_param<'a>(q: &'a HashMap<String, String>, name: &str) -> ApiResult<Option<&'a str>> {
+    match q.get(name) {
+        Some(v) if !ingest::plain_text(v, 64) => {
+            Err(ApiError::bad(name, format!("{name} must be at most 64 characters without control characters")))
+        }
+        v => Ok(v.map(String::as_str)),
+    }
+}
+
 fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<NaiveDate> {
     let text = param(q, name)?;
     text.parse().map_err(|_| ApiError::bad(name, format!("{name} {text:?} is not YYYY-MM-DD")))
@@ -189,12 +226,12 @@ async fn summaries(
 ) -> ApiResult<Response> {
     reader(&app, &headers).await?;
     let (from, to) = period(&q)?;
-    let unit = q.get("unit");
+    let unit = text_param(&q, "unit")?;
     let mut out = Vec::new();
     for (_, _, mut s) in app.storage.latest_summaries(from, to).await? {
         // With a unit: that unit's people (the totals stay the kiosk's).
         if let Some(u) = unit {
-            s.people.retain(|p| &p.unit == u);
+            s.people.retain(|p| p.unit == u);
             if s.people.is_empty() {
                 continue;
             }
@@ -211,7 +248,7 @@ async fn report(
 ) -> ApiResult<Response> {
     let user = reader(&app, &headers).await?;
     let (from, to) = period(&q)?;
-    let unit = q.get("unit").map(String::as_str);
+    let unit = text_param(&q, "unit")?;
     let format = q.get("format").map_or("json", String::as_str);
     if !matches!(format, "json" | "csv" | "xlsx") {
         return Err(ApiError::bad("format", "format is json, csv or xlsx"));
@@ -268,6 +305,9 @@ async fn person(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     reader(&app, &headers).await?;
+    if !ingest::plain_text(&staff_no, 64) {
+        return Err(ApiError::bad("staff_no", "staff_no must be at most 64 characters without control characters"));
+    }
     let (from, to) = period(&q)?;
     let days = app.storage.person_history(&staff_no, from, to).await?;
     let out: Vec<serde_json::Value> = days
@@ -334,8 +374,18 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn set_cookie(app: &App, name: &str, value: &str, max_age_s: i64) -> HeaderValue {
-    let secure = if app.tls { "; Secure" } else { "" };
+/// Whether the browser reached us over HTTPS: our own TLS, or a reverse
+/// proxy that says so (`X-Forwarded-Proto: https`).
+fn https(app: &App, headers: &HeaderMap) -> bool {
+    app.tls
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(secure: bool, name: &str, value: &str, max_age_s: i64) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"))
         .unwrap_or(HeaderValue::from_static(""))
 }
@@ -344,11 +394,11 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-async fn login_form(State(app): State<App>) -> Response {
-    login_page(&app, "")
+async fn login_form(State(app): State<App>, headers: HeaderMap) -> Response {
+    login_page(https(&app, &headers), "")
 }
 
-fn login_page(app: &App, message: &str) -> Response {
+fn login_page(secure: bool, message: &str) -> Response {
     let csrf = auth::new_secret("");
     let page = format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>dutyclock 登录</title></head><body>\
@@ -360,7 +410,7 @@ fn login_page(app: &App, message: &str) -> Response {
         if message.is_empty() { String::new() } else { format!("<p role=\"alert\">{}</p>", escape(message)) }
     );
     let mut r = Html(page).into_response();
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(app, CSRF_COOKIE, &csrf, 3600));
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(secure, CSRF_COOKIE, &csrf, 3600));
     r
 }
 
@@ -372,56 +422,82 @@ struct LoginForm {
 }
 
 async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> ApiResult<Response> {
+    let secure = https(&app, &headers);
     // Double submit: the form's token must be the cookie's.
     if !cookie(&headers, CSRF_COOKIE).is_some_and(|c| auth::same(c, &f.csrf)) {
-        return Ok((StatusCode::FORBIDDEN, login_page(&app, "表单已过期，请重新登录")).into_response());
+        return Ok((StatusCode::FORBIDDEN, login_page(secure, "表单已过期，请重新登录")).into_response());
     }
     let at = now();
-    let user = app.storage.user(&f.username).await?;
-    let Some(user) = user else {
-        app.storage.audit(&f.username, "failed login", "no such user", at).await?;
-        return Ok((StatusCode::UNAUTHORIZED, login_page(&app, "用户名或密码错误")).into_response());
+    let wrong = || (StatusCode::UNAUTHORIZED, login_page(secure, "用户名或密码错误")).into_response();
+    // A name no account can have (NUL, over-long) is an unknown user.
+    let user = match ingest::plain_text(&f.username, 64) {
+        true => app.storage.user(&f.username).await?,
+        false => None,
     };
-    if user.locked_until.is_some_and(|t| t > at) {
+    let Some(user) = user else {
+        app.verify(f.password, DUMMY_HASH.clone()).await;
+        app.storage.audit(&ingest::printable(&f.username, 64), "failed login", "no such user", at).await?;
+        return Ok(wrong());
+    };
+    // The try is counted before the password is checked.
+    let Some(attempt) = app.storage.claim_login(&user.name, at, LOGIN_TRIES, LOCK_MS).await? else {
         app.storage.audit(&user.name, "failed login", "locked", at).await?;
-        return Ok(
-            (StatusCode::TOO_MANY_REQUESTS, login_page(&app, "密码错误次数过多，账号已暂时锁定")).into_response()
-        );
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(secure, "密码错误次数过多，账号已暂时锁定，请 15 分钟后再试"),
+        )
+            .into_response());
+    };
+    if !app.verify(f.password, user.password_hash.clone()).await {
+        let detail = if attempt >= LOGIN_TRIES { "wrong password; locked" } else { "wrong password" };
+        app.storage.audit(&user.name, "failed login", detail, at).await?;
+        return Ok(wrong());
     }
-    if !auth::verify_password(&f.password, &user.password_hash) {
-        let lock = (user.failures + 1 >= LOGIN_TRIES).then_some(at + LOCK_MS);
-        app.storage.login_result(&user.name, false, lock).await?;
-        app.storage.audit(&user.name, "failed login", "wrong password", at).await?;
-        return Ok((StatusCode::UNAUTHORIZED, login_page(&app, "用户名或密码错误")).into_response());
-    }
-    app.storage.login_result(&user.name, true, None).await?;
+    app.storage.login_succeeded(&user.name).await?;
     let session = auth::new_secret("dcs_");
     let csrf = auth::new_secret("");
     app.storage.add_session(&auth::digest(&session), &user.name, &csrf, at + SESSION_MS).await?;
     app.storage.audit(&user.name, "login", user.role.as_str(), at).await?;
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, &session, SESSION_MS / 1000));
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(secure, SESSION_COOKIE, &session, SESSION_MS / 1000));
     Ok(r)
 }
 
-async fn logout(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
+#[derive(serde::Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+/// Ends the session; the form carries the session's CSRF token.
+async fn logout(State(app): State<App>, headers: HeaderMap, Form(f): Form<LogoutForm>) -> ApiResult<Response> {
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        app.storage.end_session(&auth::digest(id)).await?;
+        let id = auth::digest(id);
+        match app.storage.session(&id, now()).await? {
+            Some((_, csrf)) if auth::same(&csrf, &f.csrf) => app.storage.end_session(&id).await?,
+            Some(_) => {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "the form's CSRF token is not this session's"))
+            }
+            None => {}
+        }
     }
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, "", 0));
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(https(&app, &headers), SESSION_COOKIE, "", 0));
     Ok(r)
 }
 
 async fn home(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
-    match reader(&app, &headers).await {
-        Ok(user) => Ok(Html(format!(
-            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>dutyclock</title></head><body>\
-             <p>已登录：{}（{}）</p><form method=\"post\" action=\"/logout\"><button>退出</button></form></body></html>",
-            escape(&user.name),
-            if user.role == Role::Admin { "管理员" } else { "组织部" }
-        ))
-        .into_response()),
-        Err(_) => Ok(Redirect::to("/login").into_response()),
-    }
+    let session = match cookie(&headers, SESSION_COOKIE) {
+        Some(id) => app.storage.session(&auth::digest(id), now()).await?,
+        None => None,
+    };
+    let Some((user, csrf)) = session else { return Ok(Redirect::to("/login").into_response()) };
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>dutyclock</title></head><body>\
+         <p>已登录：{}（{}）</p><form method=\"post\" action=\"/logout\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>退出</button></form></body></html>",
+        escape(&user.name),
+        if user.role == Role::Admin { "管理员" } else { "组织部" },
+        escape(&csrf)
+    ))
+    .into_response())
 }

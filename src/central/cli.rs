@@ -70,6 +70,11 @@ pub enum KioskCmd {
         units: Vec<String>,
     },
     List,
+    /// A new token for a registered kiosk (a lost token, or a revoked
+    /// kiosk put back into service); the old token stops working.
+    Token {
+        id: String,
+    },
     /// Revokes a kiosk's token: its uploads get 401.
     Revoke {
         id: String,
@@ -180,10 +185,25 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
             serve(storage, addr, tls_cert.clone().zip(tls_key.clone())).await
         }
         Command::Kiosk(KioskCmd::Add { id, units }) => {
-            if id.trim().is_empty() || units.iter().any(|u| u.trim().is_empty()) {
-                return Err(Failure::Input("kiosk id and units must not be empty".into()));
+            let plain = |t: &str| !t.trim().is_empty() && crate::central::ingest::plain_text(t, 64);
+            if !plain(id) || !units.iter().all(|u| plain(u)) {
+                return Err(Failure::Input(
+                    "kiosk id and units must be 1 to 64 characters without control characters".into(),
+                ));
             }
             let s = storage(cli, false).await?;
+            // A unit is one kiosk's: each kiosk lists all of its units'
+            // staff every day, so a second kiosk would count them twice
+            // (and absent at the door they did not use).
+            let today = chrono::Utc::now().date_naive();
+            for k in s.kiosks(today).await?.into_iter().filter(|k| !k.revoked) {
+                if let Some(u) = units.iter().find(|u| k.units.contains(u)) {
+                    return Err(Failure::Input(format!(
+                        "unit {u} is already served by kiosk {} (revoke it first, or `kiosk token {}` to re-key it)",
+                        k.id, k.id
+                    )));
+                }
+            }
             let token = auth::new_secret("dck_");
             s.add_kiosk(id, units, &auth::digest(&token), now()).await?;
             s.audit("cli", "kiosk add", &format!("{id} units {}", units.join(", ")), now()).await?;
@@ -206,6 +226,14 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
                 ))?;
             }
             Ok(())
+        }
+        Command::Kiosk(KioskCmd::Token { id }) => {
+            let s = storage(cli, false).await?;
+            let token = auth::new_secret("dck_");
+            s.set_kiosk_token(id, &auth::digest(&token)).await?;
+            s.audit("cli", "kiosk token", id, now()).await?;
+            eprintln!("kiosk {id} has a new token (the old one no longer works); shown once: put it in the kiosk's token_file");
+            out(token)
         }
         Command::Kiosk(KioskCmd::Revoke { id }) => {
             let s = storage(cli, false).await?;
@@ -261,7 +289,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
 
 /// Serves until interrupted (Ctrl-C or SIGTERM), over TLS when given PEM files.
 async fn serve(storage: Arc<dyn Storage>, addr: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> Result<(), Failure> {
-    let app = api::router(App { storage, tls: tls.is_some() });
+    let app = api::router(App::new(storage, tls.is_some()));
     match tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();

@@ -34,6 +34,13 @@ pub fn check(
 ) -> Result<Upload, Refused> {
     let date: NaiveDate =
         date.parse().map_err(|_| Refused::bad("date", format!("the path's date {date:?} is not YYYY-MM-DD")))?;
+    let today = chrono::DateTime::from_timestamp_millis(received_at).map_or(NaiveDate::MAX, |t| t.date_naive());
+    if date < FIRST_DATE || date > today + chrono::Days::new(1) {
+        return Err(Refused::bad(
+            "date",
+            format!("{date} is not a day a kiosk can have closed ({FIRST_DATE} to tomorrow)"),
+        ));
+    }
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| Refused::bad("", format!("not JSON: {e}")))?;
     let s: DailySummary = serde_path_to_error::deserialize(&value).map_err(|e| {
@@ -71,6 +78,10 @@ pub fn check(
             });
         }
     }
+    let generated_at = chrono::DateTime::parse_from_rfc3339(&s.generated_at)
+        .map_err(|_| Refused::bad("generated_at", "generated_at must be RFC 3339 with an offset"))?
+        .timestamp_millis();
+    check_people(&s)?;
     if let (Some(_), None) | (None, Some(_)) = (&s.chain_length, &s.chain_head) {
         return Err(Refused::bad("chain_head", "chain_length and chain_head come together"));
     }
@@ -82,10 +93,73 @@ pub fn check(
     Ok(Upload {
         json: value.to_string(),
         content_key: summary::content_key(&value),
+        generated_at,
         summary: s,
         received_at,
         clock_offset_ms,
     })
+}
+
+/// The earliest date taken: older ones are typing errors, and each would
+/// add years of "days without a summary".
+const FIRST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid constant"),
+};
+/// No figure of one person's day exceeds the minutes of a day (counts of
+/// events in a day are fewer still): larger ones are not a day's, and
+/// would overflow the period's sums.
+const MAX_FIGURE: u32 = 24 * 60;
+/// Longest staff number, name or unit, in characters.
+const MAX_TEXT: usize = 64;
+/// Most punches of one person's day.
+const MAX_PUNCHES: usize = 200;
+
+/// A person's fields a report sums and groups by: plain text of sane
+/// length (PostgreSQL refuses NUL, and control characters are never a
+/// name), figures within a day, staff numbers unique within the day.
+fn check_people(s: &DailySummary) -> Result<(), Refused> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in s.people.iter().enumerate() {
+        for (name, text) in [("staff_no", &p.staff_no), ("name", &p.name), ("unit", &p.unit)] {
+            if !plain_text(text, MAX_TEXT) || (name == "staff_no" && text.is_empty()) {
+                return Err(Refused::bad(
+                    format!("people[{i}].{name}"),
+                    format!("{name} must be 1 to {MAX_TEXT} characters without control characters"),
+                ));
+            }
+        }
+        if !seen.insert(p.staff_no.as_str()) {
+            return Err(Refused::bad(
+                format!("people[{i}].staff_no"),
+                format!("staff_no {:?} appears twice", p.staff_no),
+            ));
+        }
+        if let Some(big) = serde_json::to_value(p.figures)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .and_then(|o| o.into_iter().find(|(_, v)| v.as_u64().is_none_or(|n| n > u64::from(MAX_FIGURE))))
+        {
+            return Err(Refused::bad(format!("people[{i}].{}", big.0), format!("at most {MAX_FIGURE} in one day")));
+        }
+        if p.punches.len() > MAX_PUNCHES || p.punches.iter().any(|t| !plain_text(t, 40)) {
+            return Err(Refused::bad(
+                format!("people[{i}].punches"),
+                format!("at most {MAX_PUNCHES} punches, each a short plain text"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Text without control characters (NUL included), at most `max` characters.
+pub fn plain_text(s: &str, max: usize) -> bool {
+    s.chars().count() <= max && !s.chars().any(char::is_control)
+}
+
+/// `s` as it may go into the audit log: control characters replaced, cut to `max`.
+pub fn printable(s: &str, max: usize) -> String {
+    s.chars().take(max).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
 }
 
 /// Within `people[N]`, the first figure that is not a whole number a u32 holds.

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS chain_points (
     kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
     length   BIGINT NOT NULL,
     head     TEXT NOT NULL,
+    made_at  BIGINT NOT NULL,
     PRIMARY KEY (kiosk_id, length, head)
 );
 CREATE TABLE IF NOT EXISTS summaries (
@@ -339,16 +340,25 @@ impl Storage for Postgres {
             .await
             .map_err(pg)?;
         }
-        if !matches!(put, Put::Conflict(_)) {
+        // Only a newly stored summary adds a point: a resent one is not news.
+        if put == Put::Stored {
             if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
-                let seen: Vec<(u64, String)> = tx
-                    .query("SELECT length, head FROM chain_points WHERE kiosk_id = $1", &[&kiosk_id])
+                let seen: Vec<(u64, String, Instant)> = tx
+                    .query(
+                        &tx.prepare_cached(
+                            "SELECT length, head, made_at FROM chain_points WHERE kiosk_id = $1 AND \
+                 (length = $2 OR (made_at < $3 AND length > $2) OR (made_at > $3 AND length < $2)) LIMIT 4",
+                        )
+                        .await
+                        .map_err(pg)?,
+                        &[&kiosk_id, &(length as i64), &u.generated_at],
+                    )
                     .await
                     .map_err(pg)?
                     .iter()
-                    .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+                    .map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2)))
                     .collect();
-                let verdict = chain_verdict(&seen, length, head);
+                let verdict = chain_verdict(&seen, length, head, u.generated_at);
                 if verdict != ChainState::Ok {
                     tx.execute(
                         &tx.prepare_cached("UPDATE kiosks SET chain_state = $2 WHERE id = $1").await.map_err(pg)?,
@@ -359,11 +369,11 @@ impl Storage for Postgres {
                 }
                 tx.execute(
                     &tx.prepare_cached(
-                        "INSERT INTO chain_points (kiosk_id, length, head) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        "INSERT INTO chain_points (kiosk_id, length, head, made_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                     )
                     .await
                     .map_err(pg)?,
-                    &[&kiosk_id, &(length as i64), head],
+                    &[&kiosk_id, &(length as i64), head, &u.generated_at],
                 )
                 .await
                 .map_err(pg)?;
@@ -517,20 +527,15 @@ impl Storage for Postgres {
         Ok(row.as_ref().map(user_from))
     }
 
-    async fn login_result(&self, name: &str, ok: bool, lock_until: Option<Instant>) -> Result<()> {
+    async fn claim_login(&self, name: &str, at: Instant, tries: u32, lock_ms: i64) -> Result<Option<u32>> {
         let c = self.client().await?;
-        if ok {
-            c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = $1", &[&name])
-                .await
-                .map_err(pg)?;
-        } else {
-            c.execute(
-                "UPDATE users SET failures = failures + 1, locked_until = coalesce($2, locked_until) WHERE name = $1",
-                &[&name, &lock_until],
-            )
-            .await
-            .map_err(pg)?;
-        }
+        let row = c.query_opt(&claim_login_sql('$'), &[&name, &at, &i64::from(tries), &lock_ms]).await.map_err(pg)?;
+        Ok(row.map(|r| r.get::<_, i64>(0) as u32))
+    }
+
+    async fn login_succeeded(&self, name: &str) -> Result<()> {
+        let c = self.client().await?;
+        c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = $1", &[&name]).await.map_err(pg)?;
         Ok(())
     }
 

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS chain_points (
     kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
     length   INTEGER NOT NULL,
     head     TEXT NOT NULL,
+    made_at  INTEGER NOT NULL,
     PRIMARY KEY (kiosk_id, length, head)
 );
 CREATE TABLE IF NOT EXISTS summaries (
@@ -241,23 +242,29 @@ fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
             ins.execute(rusqlite::params_from_iter(values.iter())).map_err(db)?;
         }
     }
-    if !matches!(put, Put::Conflict(_)) {
+    // Only a newly stored summary adds a point: a resent one is not news.
+    if put == Put::Stored {
         if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
-            let seen: Vec<(u64, String)> = tx
-                .prepare("SELECT length, head FROM chain_points WHERE kiosk_id = ?1")
+            let seen: Vec<(u64, String, Instant)> = tx
+                .prepare(
+                    "SELECT length, head, made_at FROM chain_points WHERE kiosk_id = ?1 AND \
+                 (length = ?2 OR (made_at < ?3 AND length > ?2) OR (made_at > ?3 AND length < ?2)) LIMIT 4",
+                )
                 .map_err(db)?
-                .query_map([&kiosk], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+                .query_map(params![kiosk, length as i64, u.generated_at], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+                })
                 .map_err(db)?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(db)?;
-            let verdict = chain_verdict(&seen, length, head);
+            let verdict = chain_verdict(&seen, length, head, u.generated_at);
             if verdict != ChainState::Ok {
                 tx.execute("UPDATE kiosks SET chain_state = ?2 WHERE id = ?1", params![kiosk, verdict.as_str()])
                     .map_err(db)?;
             }
             tx.execute(
-                "INSERT OR IGNORE INTO chain_points (kiosk_id, length, head) VALUES (?1, ?2, ?3)",
-                params![kiosk, length as i64, head],
+                "INSERT OR IGNORE INTO chain_points (kiosk_id, length, head, made_at) VALUES (?1, ?2, ?3, ?4)",
+                params![kiosk, length as i64, head, u.generated_at],
             )
             .map_err(db)?;
         }
@@ -378,7 +385,10 @@ impl Sqlite {
         let readers = self.readers.clone();
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % READERS;
         tokio::task::spawn_blocking(move || {
-            let c = readers[i].lock().unwrap_or_else(|e| e.into_inner());
+            // A free reader if there is one (a long report must not hold
+            // up token checks); else wait for the round-robin one.
+            let free = (0..READERS).find_map(|k| readers[(i + k) % READERS].try_lock().ok());
+            let c = free.unwrap_or_else(|| readers[i].lock().unwrap_or_else(|e| e.into_inner()));
             f(&c)
         })
         .await
@@ -692,18 +702,18 @@ impl Storage for Sqlite {
         .await
     }
 
-    async fn login_result(&self, name: &str, ok: bool, lock_until: Option<Instant>) -> Result<()> {
+    async fn claim_login(&self, name: &str, at: Instant, tries: u32, lock_ms: i64) -> Result<Option<u32>> {
         let name = name.to_string();
         self.write(move |c| {
-            if ok {
-                c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = ?1", [&name]).map_err(db)?;
-            } else {
-                c.execute(
-                    "UPDATE users SET failures = failures + 1, locked_until = coalesce(?2, locked_until) WHERE name = ?1",
-                    params![name, lock_until],
-                )
-                .map_err(db)?;
-            }
+            c.query_row(&claim_login_sql('?'), params![name, at, tries, lock_ms], |r| r.get(0)).optional().map_err(db)
+        })
+        .await
+    }
+
+    async fn login_succeeded(&self, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| {
+            c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = ?1", [&name]).map_err(db)?;
             Ok(())
         })
         .await

@@ -120,6 +120,8 @@ pub struct Upload {
     /// The JSON as stored (the body, normalized).
     pub json: String,
     pub content_key: String,
+    /// The summary's `generated_at` (the kiosk's clock): orders chain points.
+    pub generated_at: Instant,
     pub received_at: Instant,
     pub clock_offset_ms: Option<i64>,
 }
@@ -183,9 +185,14 @@ pub trait Storage: Send + Sync {
     async fn user(&self, name: &str) -> Result<Option<UserRow>>;
     async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()>;
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>>;
-    /// Records a login attempt: a failure counts (and locks when told), a
-    /// success resets the count.
-    async fn login_result(&self, name: &str, ok: bool, lock_until: Option<Instant>) -> Result<()>;
+    /// Claims one password try for `name` before the password is checked,
+    /// in one atomic statement (so parallel guesses cannot all slip in):
+    /// `None` when the account is locked (or does not exist); otherwise the
+    /// try's number since the last success or expired lock. The try that
+    /// reaches `tries` locks the account until `at + lock_ms`.
+    async fn claim_login(&self, name: &str, at: Instant, tries: u32, lock_ms: i64) -> Result<Option<u32>>;
+    /// A right password: the count and any lock are cleared.
+    async fn login_succeeded(&self, name: &str) -> Result<()>;
     async fn add_session(&self, id_hash: &str, name: &str, csrf: &str, expires_at: Instant) -> Result<()>;
     /// The user and CSRF token of a live session.
     async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(UserRow, String)>>;
@@ -196,9 +203,30 @@ pub trait Storage: Send + Sync {
     async fn audit_log(&self, from: Instant, to: Instant) -> Result<Vec<AuditRow>>;
 }
 
-/// Dates from `first` to `last` without a summary, given the sorted dates that have one.
+/// The statement behind [`Storage::claim_login`], the same text for both
+/// backends (`?N`/`$N` substituted): in SET, the column names are the
+/// row's old values. An expired lock starts the count again.
+pub(super) fn claim_login_sql(placeholder: char) -> String {
+    let [name, at, tries, lock] = ["1", "2", "3", "4"].map(|n| format!("{placeholder}{n}"));
+    format!(
+        "UPDATE users SET \
+           failures = CASE WHEN locked_until IS NOT NULL AND locked_until <= {at} THEN 1 ELSE failures + 1 END, \
+           locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= {at} THEN NULL \
+                               WHEN failures + 1 >= {tries} THEN {at} + {lock} ELSE locked_until END \
+         WHERE name = {name} AND (locked_until IS NULL OR locked_until <= {at}) \
+         RETURNING failures"
+    )
+}
+
+/// How far back "days without a summary" looks.
+pub const MISSING_WINDOW_DAYS: u64 = 366;
+
+/// Dates from the kiosk's first summary to `last` without a summary, given
+/// the sorted dates that have one; at most the last [`MISSING_WINDOW_DAYS`]
+/// (a kiosk's whole history is not a to-do list).
 pub fn missing_days(have: &[NaiveDate], last: NaiveDate) -> Vec<NaiveDate> {
     let Some(&first) = have.first() else { return vec![] };
+    let first = last.checked_sub_days(chrono::Days::new(MISSING_WINDOW_DAYS - 1)).map_or(first, |w| first.max(w));
     let mut out = Vec::new();
     let mut i = 0;
     for d in first.iter_days().take_while(|d| *d <= last) {
@@ -212,12 +240,20 @@ pub fn missing_days(have: &[NaiveDate], last: NaiveDate) -> Vec<NaiveDate> {
     out
 }
 
-/// What the chain of a new summary means against the pairs seen before.
-pub fn chain_verdict(seen: &[(u64, String)], length: u64, head: &str) -> ChainState {
-    if seen.iter().any(|(l, _)| *l > length) {
-        ChainState::Rewound
-    } else if seen.iter().any(|(l, h)| *l == length && h != head) {
+/// What the chain position `(length, head)` of a new summary made at
+/// `made_at` means against the points seen before, `(length, head,
+/// made_at)`. The kiosk's chain only grows, so a summary made later has a
+/// longer chain: one made later with a shorter chain, or made earlier with
+/// a longer one, means the chain was rewound (a restored or replaced
+/// database); the same length with another head means forked. Points are
+/// compared by when they were made, not when they arrived: a correction
+/// made yesterday may arrive before the next day's summary (SPEC sends
+/// oldest date first). Equal `made_at` (one second) orders nothing.
+pub fn chain_verdict(seen: &[(u64, String, Instant)], length: u64, head: &str, made_at: Instant) -> ChainState {
+    if seen.iter().any(|(l, h, _)| *l == length && h != head) {
         ChainState::Forked
+    } else if seen.iter().any(|(l, _, m)| (*m < made_at && *l > length) || (*m > made_at && *l < length)) {
+        ChainState::Rewound
     } else {
         ChainState::Ok
     }
@@ -235,14 +271,21 @@ mod tests {
             vec![d("2026-11-02"), d("2026-11-05"), d("2026-11-06")]
         );
         assert!(missing_days(&[], d("2026-11-06")).is_empty());
+        assert_eq!(missing_days(&[d("2000-01-01")], d("2026-11-06")).len(), MISSING_WINDOW_DAYS as usize);
+        assert!(missing_days(&[d("2000-01-01")], NaiveDate::MIN).is_empty());
     }
 
     #[test]
     fn chain_rewound_and_forked() {
-        let seen = vec![(10, "aa".to_string()), (20, "bb".to_string())];
-        assert_eq!(chain_verdict(&seen, 25, "cc"), ChainState::Ok);
-        assert_eq!(chain_verdict(&seen, 20, "bb"), ChainState::Ok);
-        assert_eq!(chain_verdict(&seen, 20, "xx"), ChainState::Forked);
-        assert_eq!(chain_verdict(&seen, 15, "dd"), ChainState::Rewound);
+        let seen = vec![(10, "aa".to_string(), 1_000), (20, "bb".to_string(), 2_000)];
+        assert_eq!(chain_verdict(&seen, 25, "cc", 3_000), ChainState::Ok);
+        assert_eq!(chain_verdict(&seen, 20, "bb", 2_000), ChainState::Ok);
+        assert_eq!(chain_verdict(&seen, 20, "xx", 2_500), ChainState::Forked);
+        assert_eq!(chain_verdict(&seen, 15, "dd", 3_000), ChainState::Rewound, "made later, shorter");
+        assert_eq!(chain_verdict(&seen, 25, "dd", 1_500), ChainState::Rewound, "made earlier, longer");
+        // Made between the two and between them in length: a correction
+        // that arrives after a later day's summary is in order.
+        assert_eq!(chain_verdict(&seen, 15, "dd", 1_500), ChainState::Ok);
+        assert_eq!(chain_verdict(&seen, 30, "ee", 2_000), ChainState::Ok, "the same second orders nothing");
     }
 }

@@ -189,10 +189,12 @@ impl Config {
             return Err(err("reader.d0_pin".into(), "wiegand needs d0_pin and d1_pin".into(), "[reader]"));
         }
         if let Some(c) = &raw.central {
-            if !(c.url.starts_with("https://") || c.url.starts_with("http://")) {
+            if !(c.url.starts_with("https://") || c.url.strip_prefix("http://").is_some_and(loopback)) {
                 return Err(err(
                     "central.url".into(),
-                    "must start with https:// (or http:// behind a trusted proxy)".into(),
+                    "must start with https:// (http:// only to this machine, e.g. a local TLS proxy at \
+                     http://127.0.0.1:PORT/: the token must not cross a network in the clear)"
+                        .into(),
                     "url",
                 ));
             }
@@ -214,6 +216,18 @@ impl Config {
             central: raw.central,
         })
     }
+}
+
+/// Whether a URL's rest after `http://` names this machine (127.0.0.0/8,
+/// `localhost`, `[::1]`).
+fn loopback(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
@@ -476,6 +490,25 @@ mod tests {
         assert_eq!(c.kiosk_id, "k1");
         assert_eq!(c.default_schedule().timetable, Schedule::default().timetable);
         assert_eq!(c.language, Language::ZhCn);
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        let with =
+            |url: &str| parse(&format!("kiosk_id = \"a\"\nunits = [\"u\"]\n[central]\nurl = \"{url}\"\n")).map(|_| ());
+        for ok in ["https://central.gov/", "http://127.0.0.1:8470/", "http://localhost/", "http://[::1]:80/x"] {
+            assert!(with(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://central.gov/",
+            "http://10.0.0.5:8470",
+            "http://127.0.0.1.evil.com/",
+            "ftp://x/",
+            "http://x@10.1.1.1/",
+        ] {
+            let e = with(bad).unwrap_err();
+            assert!(e.to_string().contains("central.url"), "{bad}: {e}");
+        }
     }
 
     #[test]

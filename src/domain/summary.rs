@@ -176,15 +176,30 @@ impl DailySummary {
 
 /// The content key of a stored or received summary, read as plain JSON
 /// so that fields this version does not know (SPEC's optional ones) never
-/// make an unchanged day look changed.
+/// make an unchanged day look changed. Keys are sorted at every level: the
+/// same content in another key order is the same content.
 pub fn content_key(summary: &serde_json::Value) -> String {
-    let mut v = summary.clone();
+    let mut v = sorted(summary);
     if let Some(o) = v.as_object_mut() {
         for k in ["generated_at", "revision", "chain_length", "chain_head"] {
             o.shift_remove(k);
         }
     }
     v.to_string()
+}
+
+/// A copy of `v` with every object's keys in sorted order.
+fn sorted(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&o[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Builds the day's summary (revision 0; the caller numbers closed ones).
@@ -426,4 +441,19 @@ pub fn report(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate, unit: Option
     }
     rank(&mut people, &mut units);
     Report { from, to, people, units }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_key;
+    use serde_json::json;
+
+    #[test]
+    fn content_keys_ignore_key_order_and_the_chain_position() {
+        let a = json!({"date": "2026-11-02", "revision": 1, "people": [{"a": 1, "b": 2}], "generated_at": "x"});
+        let b = json!({"people": [{"b": 2, "a": 1}], "chain_length": 7, "revision": 2, "date": "2026-11-02"});
+        assert_eq!(content_key(&a), content_key(&b));
+        let c = json!({"people": [{"b": 3, "a": 1}], "date": "2026-11-02"});
+        assert_ne!(content_key(&a), content_key(&c));
+    }
 }

@@ -64,32 +64,41 @@ pub struct Status {
     pub clock_offset_ms: Option<i64>,
 }
 
-/// Reads the kiosk's token: the file must be a regular file that only its
-/// owner can read (a token readable by others could be used by anyone on
-/// the kiosk).
+/// Reads the kiosk's token: the file must be a regular file owned by the
+/// user the kiosk runs as, that nobody else can read or write (a token
+/// readable by others could be used by anyone on the kiosk). The checks
+/// are made on the opened file, so what is checked is what is read.
 pub fn read_token(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        format!(
-            "[central] token_file {}: {e} (put the token `dutyclock-central kiosk add` printed there)",
-            path.display()
-        )
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let shown = path.display();
+    let mut file = std::fs::File::open(path).map_err(|e| {
+        format!("[central] token_file {shown}: {e} (put the token `dutyclock-central kiosk add` printed there)")
     })?;
+    let meta = file.metadata().map_err(|e| format!("[central] token_file {shown}: {e}"))?;
     if !meta.is_file() {
-        return Err(format!("[central] token_file {} is not a file", path.display()));
+        return Err(format!("[central] token_file {shown} is not a file"));
     }
     let mode = meta.permissions().mode();
     if mode & 0o077 != 0 {
         return Err(format!(
-            "[central] token_file {} can be read by others (mode {:o}): chmod 600 {}",
-            path.display(),
-            mode & 0o777,
-            path.display()
+            "[central] token_file {shown} can be read or written by others (mode {:o}): chmod 600 {shown}",
+            mode & 0o777
         ));
     }
-    let token = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!(
+            "[central] token_file {shown} belongs to uid {}, not to the kiosk's user (uid {me}): chown it",
+            meta.uid()
+        ));
+    }
+    let mut token = String::new();
+    file.read_to_string(&mut token).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let token = token.trim().to_string();
     if token.is_empty() {
-        return Err(format!("[central] token_file {} is empty", path.display()));
+        return Err(format!("[central] token_file {shown} is empty"));
     }
     Ok(token)
 }
@@ -156,12 +165,16 @@ impl Client {
             .send(body)
             .map_err(|e| format!("{}: {e}", self.base))?;
         let status = resp.status().as_u16();
+        // The server stamped `Date` between our send and its answer: the
+        // midpoint of the round trip is the best guess of our time then.
+        let back = chrono::Utc::now();
+        let midpoint = sent.timestamp_millis() + (back.timestamp_millis() - sent.timestamp_millis()) / 2;
         let clock_offset_ms = resp
             .headers()
             .get("date")
             .and_then(|d| d.to_str().ok())
             .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
-            .map(|d| d.timestamp_millis() - sent.timestamp_millis());
+            .map(|d| d.timestamp_millis() - midpoint);
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         let detail = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
@@ -187,7 +200,22 @@ pub struct Pass {
 
 /// Sends the outbox, oldest first, until it is empty or the server cannot
 /// take more now. Every final answer is recorded before the next is sent.
+/// One pass at a time per store: the running kiosk's worker and a `sync
+/// now` from the command line take the same lock file beside the
+/// database (`<db>.sync-lock`), so a revision is never in flight twice.
 pub fn pass(store: &mut Store, client: &Client, now: impl Fn() -> Instant) -> Result<Pass, StoreError> {
+    let lock_path = {
+        let mut p = store.path().as_os_str().to_owned();
+        p.push(".sync-lock");
+        PathBuf::from(p)
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError::Invalid(format!("sync lock {}: {e}", lock_path.display())))?;
+    lock.lock().map_err(|e| StoreError::Invalid(format!("sync lock {}: {e}", lock_path.display())))?;
     let mut out = Pass::default();
     loop {
         let batch = store.outbox(50)?;
@@ -230,7 +258,11 @@ pub fn pass(store: &mut Store, client: &Client, now: impl Fn() -> Instant) -> Re
 pub fn remember(store: &mut Store, p: &Pass, now: Instant) -> Result<(), StoreError> {
     let mut w = store.writer()?;
     match &p.stopped {
-        None => w.set_meta("sync.last_success", &crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, now))?,
+        None => {
+            w.set_meta("sync.last_success", &crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, now))?;
+            // An error is news until the next pass that goes through.
+            w.delete_meta("sync.last_error")?;
+        }
         Some(e) => w.set_meta(
             "sync.last_error",
             &format!("{} {e}", crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, now)),

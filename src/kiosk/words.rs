@@ -257,16 +257,35 @@ impl Say {
                 Tone::Bad,
             );
         }
+        let (clock, clock_tone) = self.clock_note(st.clock_offset_ms);
         if st.waiting > 0 {
             return (
-                self.pick(format!("{} 条待同步", st.waiting), format!("{} waiting to sync", st.waiting)),
+                self.pick(format!("{} 条待同步{clock}", st.waiting), format!("{} waiting to sync{clock}", st.waiting)),
                 Tone::Warn,
             );
         }
         if st.last_success.is_none() {
             return (self.pick("正在连接中心", "Connecting to central"), Tone::Warn);
         }
-        (self.pick("已同步到中心", "Synced to central"), Tone::Ok)
+        (self.pick(format!("已同步到中心{clock}"), format!("Synced to central{clock}")), clock_tone)
+    }
+
+    /// The kiosk's clock against the server's (server minus kiosk, ms):
+    /// nothing within 2 s (the `Date` header counts whole seconds), a note
+    /// beyond, a warning beyond a minute (punches would be judged off).
+    fn clock_note(self, offset_ms: Option<i64>) -> (String, Tone) {
+        let Some(ms) = offset_ms.filter(|ms| ms.abs() >= 2_000) else { return (String::new(), Tone::Ok) };
+        let secs = ms.abs() / 1000;
+        let amount = if secs >= 120 {
+            self.pick(format!("{} 分钟", secs / 60), format!("{} min", secs / 60))
+        } else {
+            self.pick(format!("{secs} 秒"), format!("{secs} s"))
+        };
+        let text = match ms > 0 {
+            true => self.pick(format!(" · 本机时钟慢 {amount}"), format!(" · clock {amount} behind")),
+            false => self.pick(format!(" · 本机时钟快 {amount}"), format!(" · clock {amount} ahead")),
+        };
+        (text, if secs > 60 { Tone::Warn } else { Tone::Ok })
     }
 
     /// The kiosk cannot work: its database could not be opened or read.
@@ -770,6 +789,23 @@ mod tests {
 
     fn grace() -> Grace {
         Grace { late: 0, early: 0, absent_after: 30 }
+    }
+
+    #[test]
+    fn the_sync_mark_shows_the_clock_offset() {
+        use crate::kiosk::sync::Status;
+        let say = Say(Language::ZhCn);
+        let synced = |ms| Status { last_success: Some(1), clock_offset_ms: ms, ..Status::default() };
+        assert_eq!(say.sync_mark(Some(&synced(Some(900)))), ("已同步到中心".to_string(), Tone::Ok));
+        assert_eq!(say.sync_mark(Some(&synced(Some(5_400)))), ("已同步到中心 · 本机时钟慢 5 秒".to_string(), Tone::Ok));
+        assert_eq!(
+            say.sync_mark(Some(&synced(Some(-300_000)))),
+            ("已同步到中心 · 本机时钟快 5 分钟".to_string(), Tone::Warn)
+        );
+        let waiting = Status { waiting: 3, clock_offset_ms: Some(-4_000), ..Status::default() };
+        assert_eq!(say.sync_mark(Some(&waiting)).0, "3 条待同步 · 本机时钟快 4 秒");
+        let failed = Status { last_error: Some("127.0.0.1:9: connection refused".into()), ..synced(None) };
+        assert_eq!(say.sync_mark(Some(&failed)).1, Tone::Bad);
     }
 
     #[test]

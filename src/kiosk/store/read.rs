@@ -295,11 +295,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Sync at a glance: (waiting, refused by the server).
+    /// Sync at a glance: (waiting, refused by the server; see [`REFUSED`]).
     pub fn sync_counts(&self) -> Result<(u64, u64)> {
         Ok(self.conn.query_row(
-            "SELECT (SELECT count(*) FROM daily_summaries s WHERE NOT EXISTS (SELECT 1 FROM sync_log l WHERE l.summary_id = s.id)),
-                    (SELECT count(*) FROM sync_log WHERE status NOT IN (200, 201))",
+            &format!(
+                "SELECT (SELECT count(*) FROM daily_summaries s WHERE NOT EXISTS (SELECT 1 FROM sync_log l WHERE l.summary_id = s.id)),
+                    (SELECT count(*) FROM sync_log l JOIN daily_summaries s ON s.id = l.summary_id WHERE {REFUSED})"
+            ),
             [],
             |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
         )?)
@@ -308,8 +310,10 @@ impl Store {
     /// The summaries the server refused: (date, revision, status, detail).
     pub fn sync_refusals(&self) -> Result<Vec<(NaiveDate, i64, i64, String)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.date, s.revision, l.status, l.detail FROM sync_log l JOIN daily_summaries s ON s.id = l.summary_id
-             WHERE l.status NOT IN (200, 201) ORDER BY s.date, s.revision",
+            &format!(
+                "SELECT s.date, s.revision, l.status, l.detail FROM sync_log l JOIN daily_summaries s ON s.id = l.summary_id
+             WHERE {REFUSED} ORDER BY s.date, s.revision"
+            ),
         )?;
         let rows =
             stmt.query_map([], |r| Ok((parsed(r, 0, "daily_summaries.date", date)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
@@ -476,3 +480,11 @@ fn punch_from_row(r: &Row<'_>) -> rusqlite::Result<PunchRow> {
         voided: r.get(6)?,
     })
 }
+
+/// A refusal that still matters (`sync_log l` of summary `s`): not an
+/// acknowledgement, and not a 409 for a revision whose date has a later
+/// revision the server acknowledged (the server has the newer one: nothing
+/// is missing).
+const REFUSED: &str = "l.status NOT IN (200, 201) AND NOT (l.status = 409 AND EXISTS (
+    SELECT 1 FROM daily_summaries s2 JOIN sync_log l2 ON l2.summary_id = s2.id
+    WHERE s2.date = s.date AND s2.revision > s.revision AND l2.status IN (200, 201)))";

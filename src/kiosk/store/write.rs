@@ -106,6 +106,11 @@ impl<'c> Writer<'c> {
 
     /// A key-value setting of the kiosk (`meta`), overwritten in place:
     /// settings are not records.
+    pub fn delete_meta(&mut self, key: &str) -> Result<()> {
+        self.tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         self.tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
@@ -463,8 +468,12 @@ impl<'c> Writer<'c> {
 
     /// The server's final answer to a summary revision sent (sync bookkeeping).
     pub fn record_sync(&mut self, summary_id: i64, status: u16, detail: &str, now: Instant) -> Result<()> {
+        // An acknowledgement is final: a later answer for the same
+        // revision (a resend's 409) never turns it into a refusal.
         self.tx.execute(
-            "INSERT OR REPLACE INTO sync_log (summary_id, status, detail, at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO sync_log (summary_id, status, detail, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (summary_id) DO UPDATE SET status = excluded.status, detail = excluded.detail, at = excluded.at
+             WHERE sync_log.status NOT IN (200, 201)",
             params![summary_id, status, detail, now],
         )?;
         Ok(())
