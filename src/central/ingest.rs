@@ -4,8 +4,9 @@
 
 use chrono::NaiveDate;
 
+use super::sqlite::{figures_of, FIGURES};
 use super::storage::{Put, Upload};
-use crate::domain::summary::{self, DailySummary, SCHEMA};
+use crate::domain::summary::{DailySummary, SCHEMA};
 use crate::domain::time::Instant;
 
 /// Why an upload is refused: the status and the field it names.
@@ -41,19 +42,23 @@ pub fn check(
             format!("{date} is not a day a kiosk can have closed ({FIRST_DATE} to tomorrow)"),
         ));
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| Refused::bad("", format!("not JSON: {e}")))?;
-    let s: DailySummary = serde_path_to_error::deserialize(&value).map_err(|e| {
-        let mut field = e.path().to_string();
-        if field == "." {
-            field.clear();
-        }
-        // A person's figures are flattened into the person: name the figure.
-        if let Some(bad) = bad_figure(&value, &field) {
-            field = format!("{field}.{bad}");
-        }
-        Refused::bad(field, e.inner().to_string())
-    })?;
+    // Straight into the summary; the error path alone reads the body again
+    // as plain JSON to name a person's figure.
+    let s: DailySummary =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|e| {
+            let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+                return Refused::bad("", format!("not JSON: {}", e.inner()));
+            };
+            let mut field = e.path().to_string();
+            if field == "." {
+                field.clear();
+            }
+            // A person's figures are flattened into the person: name the figure.
+            if let Some(bad) = bad_figure(&value, &field) {
+                field = format!("{field}.{bad}");
+            }
+            Refused::bad(field, e.inner().to_string())
+        })?;
     if s.schema != SCHEMA {
         return Err(Refused::bad("schema", format!("schema must be {SCHEMA:?}")));
     }
@@ -90,14 +95,22 @@ pub fn check(
             return Err(Refused::bad("chain_head", "chain_head must be 64 hex digits"));
         }
     }
-    Ok(Upload {
-        json: value.to_string(),
-        content_key: summary::content_key(&value),
-        generated_at,
-        summary: s,
-        received_at,
-        clock_offset_ms,
-    })
+    let json = serde_json::to_string(&s).map_err(|e| Refused::bad("", e.to_string()))?;
+    Ok(Upload { json, content_key: content_digest(&s), generated_at, summary: s, received_at, clock_offset_ms })
+}
+
+/// What two uploads of one day are compared by (SPEC: equal without
+/// `generated_at`; nor do the revision and the chain position count): the
+/// SHA-256 of the summary serialized without them. The summary's fields
+/// are all known (unknown ones are refused), so its serialization is
+/// canonical: the same content in any key order or spacing gives the same
+/// digest, and 64 characters are stored instead of the whole content again.
+pub fn content_digest(s: &DailySummary) -> String {
+    use sha2::{Digest, Sha256};
+    let bare =
+        DailySummary { generated_at: String::new(), revision: 0, chain_length: None, chain_head: None, ..s.clone() };
+    let text = serde_json::to_string(&bare).unwrap_or_default();
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The earliest date taken: older ones are typing errors, and each would
@@ -135,12 +148,8 @@ fn check_people(s: &DailySummary) -> Result<(), Refused> {
                 format!("staff_no {:?} appears twice", p.staff_no),
             ));
         }
-        if let Some(big) = serde_json::to_value(p.figures)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
-            .and_then(|o| o.into_iter().find(|(_, v)| v.as_u64().is_none_or(|n| n > u64::from(MAX_FIGURE))))
-        {
-            return Err(Refused::bad(format!("people[{i}].{}", big.0), format!("at most {MAX_FIGURE} in one day")));
+        if let Some((name, _)) = FIGURES.iter().zip(figures_of(&p.figures)).find(|(_, v)| *v > MAX_FIGURE) {
+            return Err(Refused::bad(format!("people[{i}].{name}"), format!("at most {MAX_FIGURE} in one day")));
         }
         if p.punches.len() > MAX_PUNCHES || p.punches.iter().any(|t| !plain_text(t, 40)) {
             return Err(Refused::bad(
@@ -166,22 +175,6 @@ pub fn printable(s: &str, max: usize) -> String {
 fn bad_figure(value: &serde_json::Value, path: &str) -> Option<&'static str> {
     let i: usize = path.strip_prefix("people[")?.strip_suffix(']')?.parse().ok()?;
     let person = value.get("people")?.get(i)?;
-    const FIGURES: [&str; 14] = [
-        "late_minutes",
-        "late_count",
-        "early_minutes",
-        "early_count",
-        "absent_sessions",
-        "absent_minutes",
-        "off_post_count",
-        "off_post_minutes",
-        "missing_punches",
-        "spot_check_absences",
-        "spot_checks_present",
-        "leave_minutes",
-        "duty_minutes",
-        "corrections",
-    ];
     FIGURES
         .into_iter()
         .find(|f| person.get(*f).and_then(serde_json::Value::as_u64).is_none_or(|n| n > u64::from(u32::MAX)))

@@ -10,7 +10,7 @@ use deadpool_postgres::{Manager, Pool};
 use tokio_postgres::NoTls;
 
 use super::ingest;
-use super::sqlite::{figures_from, figures_of, report_row, status_of, FIGURES};
+use super::sqlite::{day_counts, figures_from, figures_of, report_row, status_of, FIGURES};
 use super::storage::*;
 use crate::domain::summary::{DailySummary, PersonSummary, ReportRow};
 use crate::domain::time::Instant;
@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS summary_people (
     spot_checks_present BIGINT NOT NULL, leave_minutes BIGINT NOT NULL,
     duty_minutes BIGINT NOT NULL, corrections BIGINT NOT NULL,
     punches  TEXT NOT NULL,
+    expected INTEGER NOT NULL,
+    present  INTEGER NOT NULL,
     PRIMARY KEY (kiosk_id, date, revision, staff_no),
     FOREIGN KEY (kiosk_id, date, revision) REFERENCES summaries (kiosk_id, date, revision)
 );
@@ -317,18 +319,24 @@ impl Storage for Postgres {
             let punches = col(&|p| serde_json::to_string(&p.punches).unwrap_or_else(|_| "[]".into()));
             let figures: Vec<Vec<i64>> =
                 (0..14).map(|i| ps.iter().map(|p| i64::from(figures_of(&p.figures)[i])).collect()).collect();
+            let expected: Vec<i32> = ps.iter().map(|p| day_counts(p).0 as i32).collect();
+            let present: Vec<i32> = ps.iter().map(|p| day_counts(p).1 as i32).collect();
             let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                 vec![&kiosk_id, &date, &u.summary.revision, &nos, &names, &units, &statuses];
             values.extend(figures.iter().map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync)));
-            values.push(&punches);
+            values.extend([
+                &punches as &(dyn tokio_postgres::types::ToSql + Sync),
+                &expected as &(dyn tokio_postgres::types::ToSql + Sync),
+                &present as &(dyn tokio_postgres::types::ToSql + Sync),
+            ]);
             let arrays: Vec<String> = (4..=7)
                 .map(|i| format!("${i}::text[]"))
                 .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
-                .chain(std::iter::once("$22::text[]".to_string()))
+                .chain(["$22::text[]".to_string(), "$23::int[]".to_string(), "$24::int[]".to_string()])
                 .collect();
             tx.execute(
                 &tx.prepare_cached(&format!(
-                    "INSERT INTO summary_people (kiosk_id, date, revision, latest, {})
+                    "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}, expected, present)
                      SELECT $1, $2, $3, true, * FROM unnest({})",
                     person_columns(""),
                     arrays.join(", ")
@@ -408,14 +416,19 @@ impl Storage for Postgres {
     }
 
     async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
+        // Plain sums in a hash aggregate, then each person's name and unit
+        // from their latest day in the period (one index probe each).
         let sums: String = FIGURES.iter().map(|f| format!(", sum({f})::bigint")).collect();
         let sql = format!(
-            "SELECT staff_no, (array_agg(name ORDER BY date DESC))[1], (array_agg(unit ORDER BY date DESC))[1],
-                    sum(CASE WHEN status <> 'rest' THEN 1 ELSE 0 END)::bigint,
-                    sum(CASE WHEN status <> 'rest' AND punches <> '[]' THEN 1 ELSE 0 END)::bigint{sums}
-             FROM summary_people
-             WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
-             GROUP BY staff_no"
+            "WITH g AS (
+                SELECT staff_no, max(date) AS last, sum(expected)::bigint AS expected, sum(present)::bigint AS present{sums}
+                FROM summary_people
+                WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
+                GROUP BY staff_no)
+             SELECT g.*, n.name, n.unit FROM g CROSS JOIN LATERAL (
+                SELECT name, unit FROM summary_people p
+                WHERE p.staff_no = g.staff_no AND p.date = g.last AND p.latest AND ($3::text IS NULL OR p.unit = $3)
+                LIMIT 1) n"
         );
         let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
         Ok(rows
@@ -423,9 +436,9 @@ impl Storage for Postgres {
             .map(|r| {
                 let mut f = [0u32; 14];
                 for (i, v) in f.iter_mut().enumerate() {
-                    *v = r.get::<_, i64>(5 + i) as u32;
+                    *v = r.get::<_, i64>(4 + i) as u32;
                 }
-                report_row(r.get(0), r.get(1), r.get(2), r.get::<_, i64>(3) as u32, r.get::<_, i64>(4) as u32, f)
+                report_row(r.get(0), r.get(18), r.get(19), r.get::<_, i64>(2) as u32, r.get::<_, i64>(3) as u32, f)
             })
             .collect())
     }

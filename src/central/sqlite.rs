@@ -46,9 +46,13 @@ CREATE TABLE IF NOT EXISTS summaries (
     PRIMARY KEY (kiosk_id, date, revision)
 );
 CREATE INDEX IF NOT EXISTS summaries_latest_date ON summaries (date) WHERE latest = 1;
+-- One row a person and summary revision, clustered by date (WITHOUT
+-- ROWID): a period's report is one range of the table, and a summary's
+-- people are written side by side. `expected` and `present` are the
+-- report's day counts, kept as integers so that summing never reads text.
 CREATE TABLE IF NOT EXISTS summary_people (
-    kiosk_id TEXT NOT NULL,
     date     TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
     revision INTEGER NOT NULL,
     latest   INTEGER NOT NULL,
     staff_no TEXT NOT NULL,
@@ -63,10 +67,10 @@ CREATE TABLE IF NOT EXISTS summary_people (
     spot_checks_present INTEGER NOT NULL, leave_minutes INTEGER NOT NULL,
     duty_minutes INTEGER NOT NULL, corrections INTEGER NOT NULL,
     punches  TEXT NOT NULL,
-    PRIMARY KEY (kiosk_id, date, revision, staff_no),
-    FOREIGN KEY (kiosk_id, date, revision) REFERENCES summaries (kiosk_id, date, revision)
-);
-CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest = 1;
+    expected INTEGER NOT NULL,
+    present  INTEGER NOT NULL,
+    PRIMARY KEY (date, kiosk_id, revision, staff_no)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
 CREATE TABLE IF NOT EXISTS users (
     name          TEXT PRIMARY KEY,
@@ -154,6 +158,13 @@ pub(super) fn figures_from(v: [u32; 14]) -> DayFigures {
 }
 
 /// A report row from `(staff_no, name, unit, days_expected, days_present, sums in FIGURES order)`.
+/// A person's day as the report counts it (the kiosk's own definitions):
+/// expected unless a rest day; present when also punched.
+pub(super) fn day_counts(p: &PersonSummary) -> (u32, u32) {
+    let expected = p.status != DayStatus::Rest;
+    (u32::from(expected), u32::from(expected && !p.punches.is_empty()))
+}
+
 pub(super) fn report_row(
     staff_no: String,
     name: String,
@@ -219,27 +230,23 @@ fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
         )
         .map_err(db)?;
         let mut ins = tx
-            .prepare(&format!(
-                "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}) VALUES (?1, ?2, ?3, 1, {})",
+            .prepare_cached(&format!(
+                "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}, expected, present)
+                 VALUES (?1, ?2, ?3, 1, {})",
                 person_columns(""),
-                (4..4 + 19).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+                (4..4 + 21).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
             ))
             .map_err(db)?;
         for p in &u.summary.people {
             let f = figures_of(&p.figures);
             let punches = serde_json::to_string(&p.punches).map_err(db)?;
-            let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
-                Box::new(kiosk.to_string()),
-                Box::new(date.clone()),
-                Box::new(u.summary.revision),
-                Box::new(p.staff_no.clone()),
-                Box::new(p.name.clone()),
-                Box::new(p.unit.clone()),
-                Box::new(p.status.as_str()),
-            ];
-            values.extend(f.iter().map(|v| Box::new(*v) as Box<dyn rusqlite::ToSql>));
-            values.push(Box::new(punches));
-            ins.execute(rusqlite::params_from_iter(values.iter())).map_err(db)?;
+            let (expected, present) = day_counts(p);
+            let status = p.status.as_str();
+            let mut values: Vec<&dyn rusqlite::ToSql> =
+                vec![&kiosk, &date, &u.summary.revision, &p.staff_no, &p.name, &p.unit, &status];
+            values.extend(f.iter().map(|v| v as &dyn rusqlite::ToSql));
+            values.extend([&punches as &dyn rusqlite::ToSql, &expected, &present]);
+            ins.execute(values.as_slice()).map_err(db)?;
         }
     }
     // Only a newly stored summary adds a point: a resent one is not news.
@@ -568,26 +575,35 @@ impl Storage for Sqlite {
     async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
         let unit = unit.map(str::to_string);
         self.read(move |c| {
-            // SQLite takes the bare name and unit from the row of max(date).
+            // Sums over integers only (the sorter carries no text), then
+            // each person's name and unit from their latest day in the period.
             let sums: String = FIGURES.iter().map(|f| format!(", sum({f})")).collect();
             let sql = format!(
-                "SELECT staff_no, max(date), name, unit,
-                        sum(status <> 'rest'), sum(status <> 'rest' AND punches <> '[]'){sums}
+                "SELECT staff_no, max(date), sum(expected), sum(present){sums}
                  FROM summary_people
-                 WHERE latest = 1 AND date >= ?1 AND date <= ?2 AND (?3 IS NULL OR unit = ?3)
+                 WHERE date >= ?1 AND date <= ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3)
                  GROUP BY staff_no"
             );
-            let mut stmt = c.prepare(&sql).map_err(db)?;
-            let rows = stmt
-                .query_map(params![from.to_string(), to.to_string(), unit], |r| {
-                    let mut f = [0u32; 14];
-                    for (i, v) in f.iter_mut().enumerate() {
-                        *v = r.get(6 + i)?;
-                    }
-                    Ok(report_row(r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, f))
-                })
+            let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+            let mut names = c
+                .prepare_cached(
+                    "SELECT name, unit FROM summary_people
+                     WHERE staff_no = ?1 AND date = ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3) LIMIT 1",
+                )
                 .map_err(db)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(db)
+            let mut out = Vec::new();
+            let mut rows = stmt.query(params![from.to_string(), to.to_string(), unit]).map_err(db)?;
+            while let Some(r) = rows.next().map_err(db)? {
+                let mut f = [0u32; 14];
+                for (i, v) in f.iter_mut().enumerate() {
+                    *v = r.get(4 + i).map_err(db)?;
+                }
+                let (no, last): (String, String) = (r.get(0).map_err(db)?, r.get(1).map_err(db)?);
+                let (name, unit_of): (String, String) =
+                    names.query_row(params![no, last, unit], |n| Ok((n.get(0)?, n.get(1)?))).map_err(db)?;
+                out.push(report_row(no, name, unit_of, r.get(2).map_err(db)?, r.get(3).map_err(db)?, f));
+            }
+            Ok(out)
         })
         .await
     }
