@@ -575,35 +575,45 @@ impl Storage for Sqlite {
     async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
         let unit = unit.map(str::to_string);
         self.read(move |c| {
-            // Sums over integers only (the sorter carries no text), then
-            // each person's name and unit from their latest day in the period.
-            let sums: String = FIGURES.iter().map(|f| format!(", sum({f})")).collect();
+            // One pass over the period's range of the table (clustered by
+            // date), summed here: SQLite's GROUP BY would sort every row
+            // first. Name and unit come from each person's latest day.
+            #[derive(Default)]
+            struct Acc {
+                last: String,
+                name: String,
+                unit: String,
+                expected: u32,
+                present: u32,
+                f: [u32; 14],
+            }
             let sql = format!(
-                "SELECT staff_no, max(date), sum(expected), sum(present){sums}
-                 FROM summary_people
-                 WHERE date >= ?1 AND date <= ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3)
-                 GROUP BY staff_no"
+                "SELECT staff_no, date, name, unit, expected, present, {} FROM summary_people
+                 WHERE date >= ?1 AND date <= ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3)",
+                FIGURES.join(", ")
             );
             let mut stmt = c.prepare_cached(&sql).map_err(db)?;
-            let mut names = c
-                .prepare_cached(
-                    "SELECT name, unit FROM summary_people
-                     WHERE staff_no = ?1 AND date = ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3) LIMIT 1",
-                )
-                .map_err(db)?;
-            let mut out = Vec::new();
+            let mut by: std::collections::HashMap<String, Acc> = std::collections::HashMap::new();
             let mut rows = stmt.query(params![from.to_string(), to.to_string(), unit]).map_err(db)?;
             while let Some(r) = rows.next().map_err(db)? {
-                let mut f = [0u32; 14];
-                for (i, v) in f.iter_mut().enumerate() {
-                    *v = r.get(4 + i).map_err(db)?;
+                let no = r.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(db)?;
+                if !by.contains_key(no) {
+                    by.insert(no.to_string(), Acc::default());
                 }
-                let (no, last): (String, String) = (r.get(0).map_err(db)?, r.get(1).map_err(db)?);
-                let (name, unit_of): (String, String) =
-                    names.query_row(params![no, last, unit], |n| Ok((n.get(0)?, n.get(1)?))).map_err(db)?;
-                out.push(report_row(no, name, unit_of, r.get(2).map_err(db)?, r.get(3).map_err(db)?, f));
+                let Some(acc) = by.get_mut(no) else { continue };
+                let date = r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(db)?;
+                if date > acc.last.as_str() {
+                    acc.last = date.to_string();
+                    acc.name = r.get(2).map_err(db)?;
+                    acc.unit = r.get(3).map_err(db)?;
+                }
+                acc.expected = acc.expected.saturating_add(r.get(4).map_err(db)?);
+                acc.present = acc.present.saturating_add(r.get(5).map_err(db)?);
+                for (i, v) in acc.f.iter_mut().enumerate() {
+                    *v = v.saturating_add(r.get(6 + i).map_err(db)?);
+                }
             }
-            Ok(out)
+            Ok(by.into_iter().map(|(no, a)| report_row(no, a.name, a.unit, a.expected, a.present, a.f)).collect())
         })
         .await
     }
