@@ -5,12 +5,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Kiosk, TestClock};
+use common::{em_frame, wait_for, Kiosk, TestClock};
 use dutyclock::domain::config::Config;
 use dutyclock::domain::rules::Meaning;
 use dutyclock::domain::time::parse_time;
@@ -137,49 +137,12 @@ device = "DEVICE"
 duplicate_scan_seconds = 0
 "#;
 
-fn em_frame(id: [u8; 5]) -> Vec<u8> {
-    let x = id.iter().fold(0, |a, b| a ^ b);
-    let mut f = vec![0x02];
-    f.extend(id.iter().chain(std::iter::once(&x)).flat_map(|b| format!("{b:02X}").into_bytes()));
-    f.push(0x03);
-    f
-}
-
 fn card_of(i: usize) -> [u8; 5] {
     [0x01, 0x00, 0x00, (i >> 8) as u8, i as u8]
 }
 
 fn spawn_kiosk(k: &Kiosk) -> (Child, std::sync::mpsc::Receiver<Value>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dutyclock"))
-        .arg("--data-dir")
-        .arg(k.dir())
-        .args(["run", "--headless"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { return };
-            let v: Value = serde_json::from_str(&line).expect("every line is JSON");
-            if tx.send(v).is_err() {
-                return;
-            }
-        }
-    });
-    (child, rx)
-}
-
-fn wait_for(rx: &std::sync::mpsc::Receiver<Value>, event: &str) -> Value {
-    loop {
-        let v = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no {event} event"));
-        if v["event"] == event {
-            return v;
-        }
-    }
+    common::spawn_headless(&k.dir())
 }
 
 fn pty_kiosk(cards: usize) -> (Kiosk, TTYPort, TTYPort) {

@@ -84,7 +84,7 @@ pub enum IdFormat {
     Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderConfig {
     #[serde(default)]
@@ -95,6 +95,27 @@ pub struct ReaderConfig {
     pub id_format: IdFormat,
     pub d0_pin: Option<u8>,
     pub d1_pin: Option<u8>,
+    /// Wiegand frame length: 26 or 34.
+    #[serde(default = "default_wiegand_bits")]
+    pub bits: u8,
+}
+
+fn default_wiegand_bits() -> u8 {
+    26
+}
+
+impl Default for ReaderConfig {
+    fn default() -> Self {
+        ReaderConfig {
+            kind: ReaderKind::default(),
+            device: None,
+            baud: None,
+            id_format: IdFormat::default(),
+            d0_pin: None,
+            d1_pin: None,
+            bits: default_wiegand_bits(),
+        }
+    }
 }
 
 impl ReaderConfig {
@@ -119,6 +140,28 @@ pub struct CentralConfig {
     pub ca_file: Option<PathBuf>,
 }
 
+/// The buzzer and the two LEDs (SPEC "Kiosk config additions"), by BCM
+/// pin number; a pin left out is not driven.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackConfig {
+    pub buzzer_pin: Option<u8>,
+    pub green_pin: Option<u8>,
+    pub red_pin: Option<u8>,
+    /// The pins sink current (a low level turns the part on).
+    #[serde(default)]
+    pub active_low: bool,
+}
+
+/// The screen's mounting.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayConfig {
+    /// 0, 90, 180 or 270 degrees; the touch input turns with the picture.
+    #[serde(default)]
+    pub rotation: u16,
+}
+
 fn default_token_file() -> PathBuf {
     PathBuf::from("/etc/dutyclock/token")
 }
@@ -133,6 +176,9 @@ pub struct Config {
     /// Always holds `default`.
     pub schedules: BTreeMap<String, Schedule>,
     pub central: Option<CentralConfig>,
+    /// `None`: no buzzer or LEDs.
+    pub feedback: Option<FeedbackConfig>,
+    pub display: DisplayConfig,
 }
 
 impl Config {
@@ -188,6 +234,9 @@ impl Config {
         {
             return Err(err("reader.d0_pin".into(), "wiegand needs d0_pin and d1_pin".into(), "[reader]"));
         }
+        if !matches!(raw.reader.bits, 26 | 34) {
+            return Err(err("reader.bits".into(), "Wiegand is 26 or 34 bits".into(), "bits"));
+        }
         if let Some(c) = &raw.central {
             if !(c.url.starts_with("https://") || c.url.strip_prefix("http://").is_some_and(loopback)) {
                 return Err(err(
@@ -196,6 +245,20 @@ impl Config {
                      http://127.0.0.1:PORT/: the token must not cross a network in the clear)"
                         .into(),
                     "url",
+                ));
+            }
+        }
+        if !matches!(raw.display.rotation, 0 | 90 | 180 | 270) {
+            return Err(err("display.rotation".into(), "must be 0, 90, 180 or 270".into(), "rotation"));
+        }
+        if let Some(f) = &raw.feedback {
+            let pins = [f.buzzer_pin, f.green_pin, f.red_pin, raw.reader.d0_pin, raw.reader.d1_pin];
+            let used: Vec<u8> = pins.iter().flatten().copied().collect();
+            if let Some(p) = used.iter().find(|p| **p > 27 || used.iter().filter(|q| q == p).count() > 1) {
+                return Err(err(
+                    "feedback".into(),
+                    format!("GPIO {p} is not a Raspberry Pi BCM pin (0 to 27) or is used twice"),
+                    "[feedback]",
                 ));
             }
         }
@@ -214,6 +277,8 @@ impl Config {
             reader: raw.reader,
             schedules,
             central: raw.central,
+            feedback: raw.feedback,
+            display: raw.display,
         })
     }
 }
@@ -246,6 +311,9 @@ struct RawConfig {
     #[serde(default)]
     schedules: BTreeMap<String, RawSchedule>,
     central: Option<CentralConfig>,
+    feedback: Option<FeedbackConfig>,
+    #[serde(default)]
+    display: DisplayConfig,
 }
 
 /// A wall-clock `HH:MM`, checked while parsing.
@@ -448,8 +516,9 @@ kind = "simulated"   # rdm6300 | id12 | pn532 | lines | keyboard | wiegand | sim
 # device = "/dev/serial/by-id/usb-..."   # serial kinds; keyboard: the evdev device
 # baud = 9600                            # default by kind (pn532: 115200)
 # id_format = "hex"                      # lines/keyboard: "hex" or "decimal"
-# d0_pin = 17                            # wiegand
+# d0_pin = 17                            # wiegand: BCM pins of D0 and D1
 # d1_pin = 27
+# bits = 26                              # wiegand: 26 or 34
 
 [schedules.default]
 # timezone = "Asia/Shanghai"
@@ -472,6 +541,15 @@ sessions = [{{ start = "08:30", end = "12:00" }}, {{ start = "14:30", end = "17:
 # url = "https://central.example/"
 # token_file = "/etc/dutyclock/token"
 # ca_file = "/etc/dutyclock/ca.pem"   # optional: a private CA for the server
+
+# [feedback]              # GPIO by BCM number; omitted = no buzzer / LEDs
+# buzzer_pin = 18
+# green_pin = 23
+# red_pin = 24
+# active_low = false
+
+# [display]
+# rotation = 0            # 0 | 90 | 180 | 270 (touch rotates with it)
 "#
     )
 }
@@ -490,6 +568,31 @@ mod tests {
         assert_eq!(c.kiosk_id, "k1");
         assert_eq!(c.default_schedule().timetable, Schedule::default().timetable);
         assert_eq!(c.language, Language::ZhCn);
+    }
+
+    #[test]
+    fn feedback_display_and_wiegand_keys() {
+        let base = "kiosk_id = \"a\"\nunits = [\"u\"]\n";
+        let c = parse(base).unwrap();
+        assert_eq!((c.feedback.is_none(), c.display.rotation, c.reader.bits), (true, 0, 26));
+        let c = parse(&format!(
+            "{base}[reader]\nkind = \"wiegand\"\nd0_pin = 17\nd1_pin = 27\nbits = 34\n\
+             [feedback]\nbuzzer_pin = 18\ngreen_pin = 23\nred_pin = 24\nactive_low = true\n[display]\nrotation = 90\n"
+        ))
+        .unwrap();
+        let f = c.feedback.unwrap();
+        assert_eq!((f.buzzer_pin, f.green_pin, f.red_pin, f.active_low), (Some(18), Some(23), Some(24), true));
+        assert_eq!((c.display.rotation, c.reader.bits), (90, 34));
+        for (bad, key) in [
+            ("[display]\nrotation = 45\n", "display.rotation"),
+            ("[reader]\nbits = 32\n", "reader.bits"),
+            ("[feedback]\nbuzzer_pin = 18\ngreen_pin = 18\n", "feedback"),
+            ("[feedback]\nred_pin = 40\n", "feedback"),
+            ("[feedback]\nbuzer_pin = 18\n", "buzer_pin"),
+        ] {
+            let e = parse(&format!("{base}{bad}")).unwrap_err();
+            assert!(e.to_string().contains(key), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -379,6 +379,12 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
         Paths { dir: paths.dir.clone(), config: paths.config.clone(), db: paths.db.clone() }
     };
     let (store, config) = paths.open()?;
+    // The picture's rotation for Slint's linuxkms backend (touch turns
+    // with it through libinput's calibration matrix: deploy/README.md).
+    // Set before any thread starts; an explicit SLINT_KMS_ROTATION wins.
+    if config.display.rotation != 0 && std::env::var_os("SLINT_KMS_ROTATION").is_none() {
+        std::env::set_var("SLINT_KMS_ROTATION", config.display.rotation.to_string());
+    }
     // Sync: the token must be there and readable by its owner only, or the
     // kiosk does not start (a kiosk that cannot sync would pile up unseen).
     let sync = match &config.central {
@@ -386,7 +392,9 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
         None => None,
     };
     if !headless {
-        let display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+        let display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+            // On the Pi the screen is DRM/KMS itself (the unit sets SLINT_BACKEND).
+            || std::env::var("SLINT_BACKEND").is_ok_and(|b| b.starts_with("linuxkms"));
         if !display {
             return Err(Failure::Runtime(
                 "no display (DISPLAY and WAYLAND_DISPLAY are unset): run the kiosk with --headless, \
@@ -396,10 +404,12 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
         }
         // The window lives as long as the process: the config does too.
         let config: &'static Config = Box::leak(Box::new(config));
-        return crate::kiosk::ui::run_window(config, store, demo, sync).map_err(Failure::Runtime);
+        let door: Vec<_> = crate::kiosk::door_feedback(config).map(|f| f.listener()).into_iter().collect();
+        return crate::kiosk::ui::run_window(config, store, demo, sync, door).map_err(Failure::Runtime);
     }
-    crate::kiosk::run_headless(&config, store, out, sync.map(|w| w.listener()).into_iter().collect())
-        .map_err(Failure::Runtime)
+    let mut listeners: Vec<_> = sync.map(|w| w.listener()).into_iter().collect();
+    listeners.extend(crate::kiosk::door_feedback(&config).map(|f| f.listener()));
+    crate::kiosk::run_headless(&config, store, out, listeners).map_err(Failure::Runtime)
 }
 
 fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {

@@ -3,9 +3,9 @@
 //! into a durable punch, the one event loop that owns the core and hands
 //! live events to a front end (`run --headless` prints JSON lines; the
 //! touchscreen draws them) and to further listeners, the touchscreen's
-//! service and UI, and the admin command line. Central sync (`sync/`) and
-//! the Raspberry Pi's buzzer and LEDs (`hw/`) attach to the event loop as
-//! listeners.
+//! service and UI, and the admin command line. Central sync (`sync`) and
+//! the Raspberry Pi's buzzer and LEDs (`feedback`, pins from `gpio`)
+//! attach to the event loop as listeners.
 
 pub mod cli;
 pub mod clock;
@@ -13,6 +13,8 @@ pub mod closing;
 pub mod core;
 pub mod demo;
 pub mod event_loop;
+pub mod feedback;
+pub mod gpio;
 pub mod import;
 pub mod live;
 pub mod pin;
@@ -20,10 +22,24 @@ pub mod reader;
 pub mod service;
 pub mod store;
 pub mod sync;
+pub mod systemd;
 pub mod ui;
 pub mod words;
 
 use std::sync::mpsc;
+
+/// The door's buzzer and LEDs when `[feedback]` is configured: rppal's
+/// pins on a Pi; off a Pi, or when the GPIO cannot be opened, a clear
+/// message and logging stand-ins (the kiosk never fails to start for its
+/// buzzer). `None` without `[feedback]`.
+pub fn door_feedback(config: &Config) -> Option<feedback::Feedback> {
+    let cfg = config.feedback.as_ref()?;
+    let outputs = gpio::feedback_outputs(cfg).unwrap_or_else(|e| {
+        eprintln!("{e}; running without a buzzer and LEDs (their signals are logged)");
+        gpio::logged_outputs(cfg)
+    });
+    feedback::Feedback::start(outputs).map_err(|e| eprintln!("{e}")).ok()
+}
 
 pub use self::core::Core;
 use crate::domain::config::Config;
@@ -48,5 +64,7 @@ pub fn run_headless(
         .map_err(|e| format!("reader: {e}"))?;
     let core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
     let mut service = Service::new(core);
+    // Without a screen there is no UI thread to watch: READY only.
+    systemd::ready();
     event_loop::run(&mut service, &rx, &mut JsonLines(out), &mut listeners)
 }

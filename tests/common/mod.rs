@@ -99,3 +99,49 @@ impl dutyclock::kiosk::clock::Clock for TestClock {
         self.0.lock().unwrap().1
     }
 }
+
+/// An EM4100 frame as an RDM6300 sends it (FIELD-NOTES.md).
+pub fn em_frame(id: [u8; 5]) -> Vec<u8> {
+    let x = id.iter().fold(0, |a, b| a ^ b);
+    let mut f = vec![0x02];
+    f.extend(id.iter().chain(std::iter::once(&x)).flat_map(|b| format!("{b:02X}").into_bytes()));
+    f.push(0x03);
+    f
+}
+
+/// `dutyclock run --headless` on a data directory; its live events, one
+/// JSON value a line, arrive on the receiver.
+pub fn spawn_headless(data_dir: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<serde_json::Value>) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dutyclock"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["run", "--headless"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            let v: serde_json::Value = serde_json::from_str(&line).expect("every line is JSON");
+            if tx.send(v).is_err() {
+                return;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// The next live event named `event` (others are skipped), within 15 s.
+pub fn wait_for(rx: &std::sync::mpsc::Receiver<serde_json::Value>, event: &str) -> serde_json::Value {
+    loop {
+        let v = rx.recv_timeout(std::time::Duration::from_secs(15)).unwrap_or_else(|_| panic!("no {event} event"));
+        if v["event"] == event {
+            return v;
+        }
+    }
+}

@@ -6,6 +6,7 @@
 pub mod frames;
 pub mod keyboard;
 pub mod pn532;
+pub mod wiegand;
 
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -179,7 +180,9 @@ pub fn start(cfg: &ReaderConfig, tx: impl ReaderSink) -> Result<ReaderHandle, St
         }
         ReaderKind::Simulated => supervise(tx, stdin_loop).map(ReaderHandle::detached),
         ReaderKind::Wiegand => {
-            Err("reader kind wiegand needs the Raspberry Pi's GPIO, which this build does not drive yet".into())
+            let (d0, d1) = cfg.d0_pin.zip(cfg.d1_pin).ok_or("[reader] kind = \"wiegand\" needs d0_pin and d1_pin")?;
+            let bits = cfg.bits;
+            supervise(tx, move |ctx| crate::kiosk::gpio::wiegand_loop(ctx, d0, d1, bits))
         }
     }
 }

@@ -45,6 +45,27 @@ impl StoreError {
 }
 
 impl StoreError {
+    /// What a failed write means for the person at the door, in words a
+    /// caretaker can act on: a full disk, a read-only disk (an SD card that
+    /// failed into read-only mode), a disk that fails to write, or the
+    /// error itself. What is stored stays stored in every case, and the
+    /// next scan tries again, so the kiosk takes scans by itself when the
+    /// disk is back.
+    pub fn for_the_door(&self) -> String {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
+                C::DiskFull => "the disk is full: nothing new can be stored until space is freed".into(),
+                C::ReadOnly => "the disk is read-only (a failing SD card?): nothing new can be stored".into(),
+                C::SystemIoFailure | C::CannotOpen => {
+                    format!("the disk failed to write ({self}): nothing new can be stored")
+                }
+                _ => self.to_string(),
+            },
+            _ => self.to_string(),
+        }
+    }
+
     /// Whether a stored value is malformed (a damaged record, not a
     /// passing condition like a busy store or a full disk).
     pub fn is_malformed(&self) -> bool {

@@ -412,6 +412,7 @@ pub fn run_window(
     store: Store,
     demo: bool,
     sync: Option<crate::kiosk::sync::Worker>,
+    mut listeners: Vec<Box<dyn Listener>>,
 ) -> Result<(), String> {
     let ui = KioskWindow::new().map_err(|e| format!("cannot open a window: {e} (no display? use --headless)"))?;
     let app = ui.global::<App>();
@@ -421,7 +422,7 @@ pub fn run_window(
     let size = ui.window().size();
     ui.global::<Theme>().set_compact(size.width < 1000);
     let tz = config.default_schedule().tz;
-    let listeners: Vec<Box<dyn Listener>> = sync.iter().map(|w| w.listener()).collect();
+    listeners.extend(sync.iter().map(|w| w.listener()));
     let sync_status = sync.as_ref().map(|w| w.status.clone());
     let kiosk = start(&ui, config, store, || Box::new(crate::kiosk::clock::SystemClock), listeners)?;
     let runner = kiosk.runner.clone();
@@ -444,8 +445,16 @@ pub fn run_window(
         let (w, sh) = (ui.as_weak(), shared.clone());
         let r = runner.clone();
         let mut ticks = 0u32;
+        let watchdog = crate::kiosk::systemd::watchdog_enabled();
         timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
             let Some(ui) = w.upgrade() else { return };
+            // The UI thread runs: systemd hears it (READY once, then the watchdog).
+            if ticks == 0 {
+                crate::kiosk::systemd::ready();
+            }
+            if watchdog {
+                crate::kiosk::systemd::feed();
+            }
             second(&ui, &sh, chrono::Utc::now().timestamp_millis(), tz);
             // The sync thread's state, as it changes.
             if let Some(st) = &sync_status {
