@@ -125,3 +125,27 @@ pub fn wiegand_loop(ctx: &Ctx, d0: u8, d1: u8, bits: u8) -> Ended {
     drop(pins);
     Ended::Stopped
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on_a_pi() -> bool {
+        std::fs::read_to_string("/proc/device-tree/model").is_ok_and(|m| m.contains("Raspberry Pi"))
+    }
+
+    #[test]
+    fn off_a_pi_the_gpio_says_why_and_stand_ins_take_over() {
+        let cfg = FeedbackConfig { buzzer_pin: Some(18), green_pin: Some(23), red_pin: None, active_low: false };
+        match feedback_outputs(&cfg) {
+            Ok(o) => assert!(on_a_pi() && o.buzzer.is_some() && o.green.is_some() && o.red.is_none()),
+            Err(e) => {
+                assert!(!on_a_pi(), "a Pi whose GPIO cannot be opened: {e}");
+                assert!(e.contains("[feedback]") && e.contains("not a Raspberry Pi"), "{e}");
+            }
+        }
+        let mut logged = logged_outputs(&cfg);
+        assert!(logged.buzzer.is_some() && logged.green.is_some() && logged.red.is_none());
+        logged.apply(&crate::kiosk::feedback::pattern(crate::kiosk::feedback::Signal::Accept)[0]).unwrap();
+    }
+}

@@ -1,7 +1,7 @@
 //! systemd's notify protocol (the unit is `Type=notify` with a
 //! `WatchdogSec`), through the sd-notify crate. READY is sent once the
-//! touchscreen's event loop runs (the first tick of its clock timer), and
-//! the watchdog is fed from that same timer on the UI thread: a frozen
+//! touchscreen's event loop runs, and the watchdog is fed from the
+//! screen's one-second clock timer on the UI thread: a frozen
 //! screen stops feeding it and systemd restarts the kiosk. Outside systemd
 //! (no `NOTIFY_SOCKET`) every call does nothing.
 

@@ -448,10 +448,7 @@ pub fn run_window(
         let watchdog = crate::kiosk::systemd::watchdog_enabled();
         timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
             let Some(ui) = w.upgrade() else { return };
-            // The UI thread runs: systemd hears it (READY once, then the watchdog).
-            if ticks == 0 {
-                crate::kiosk::systemd::ready();
-            }
+            // The UI thread runs: systemd's watchdog hears it.
             if watchdog {
                 crate::kiosk::systemd::feed();
             }
@@ -467,6 +464,8 @@ pub fn run_window(
             }
         });
     }
+    // READY as soon as the event loop runs (the window is up, scans are taken).
+    slint::Timer::single_shot(Duration::ZERO, crate::kiosk::systemd::ready);
     ui.run().map_err(|e| e.to_string())?;
     drop(kiosk);
     Ok(())
