@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/dutyclock
-[ -x "$bin" ] || cargo build --release --locked --bin dutyclock
+cargo build --release --locked --bin dutyclock
 export BIN=$bin
 xvfb-run -a -s "-screen 0 800x480x24" python3 - <<'PY'
 import os, socket, subprocess, tempfile, time
