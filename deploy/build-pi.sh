@@ -28,7 +28,11 @@ rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGE
 
 # The cross toolchain and the arm64 pkg-config files.
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+# Test binaries run on the arm64 libc the :arm64 packages installed (-L /):
+# with -L /usr/aarch64-linux-gnu, ld.so from the cross sysroot would load
+# that libc.so.6 from /lib/aarch64-linux-gnu, a different build, and the
+# first thread a program starts hangs.
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /"
 export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
 export PKG_CONFIG_ALLOW_CROSS=1
@@ -60,13 +64,16 @@ dpkg-deb -I "$deb" conffiles | grep -qx /etc/dutyclock/config.toml \
 echo "package checked: $deb ($(du -k "$deb" | cut -f1) KiB); binary $(du -k "target/$TARGET/release/dutyclock" | cut -f1) KiB stripped"
 
 if [ "${1:-}" = --test ]; then
-  # The engine, the store and the readers over real ptys, as aarch64
-  # binaries under qemu user emulation (release: the build above is reused).
-  # Known here: Debian 12's qemu-aarch64 7.2 hangs (a busy loop) when these
-  # binaries start their first thread; single-threaded commands run. The
-  # run is bounded and fails saying so rather than hanging CI.
+  # The engine, the store and the readers' decoders, as aarch64 binaries
+  # under qemu user emulation (release: the build above is reused). The
+  # readers over real ptys stay on x86: qemu-user (7.2 here, 10.0 in
+  # backports alike) does not emulate TCGETS2, which serialport opens every
+  # port with, so every pty test fails at open under qemu. Tests that run
+  # the dutyclock binary run it through qemu too (DUTYCLOCK_TEST_RUNNER).
+  # Bounded: a run that hangs fails, saying so, instead of hanging CI.
+  export DUTYCLOCK_TEST_RUNNER="qemu-aarch64 -L /"
   if ! time timeout 900 cargo test --release --locked --target "$TARGET" --no-default-features --features pi \
-    --lib --test rules --test scenarios --test store --test readers; then
+    --no-fail-fast --lib --test rules --test scenarios --test store --test readers -- --skip over_a_pty --skip replug; then
     echo "build-pi.sh: the aarch64 tests under qemu failed or did not finish in 15 minutes" >&2
     exit 1
   fi

@@ -393,7 +393,8 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
     };
     if !headless {
         let display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-            // On the Pi the screen is DRM/KMS itself (the unit sets SLINT_BACKEND).
+            // On the Pi the screen is DRM/KMS itself (the Pi build, or SLINT_BACKEND).
+            || cfg!(feature = "pi")
             || std::env::var("SLINT_BACKEND").is_ok_and(|b| b.starts_with("linuxkms"));
         if !display {
             return Err(Failure::Runtime(

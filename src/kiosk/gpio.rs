@@ -40,7 +40,11 @@ pub fn feedback_outputs(cfg: &FeedbackConfig) -> Result<Outputs, String> {
     let pin = |n: Option<u8>| -> Result<Option<Box<dyn Pin>>, String> {
         n.map(|n| {
             gpio.get(n)
-                .map(|p| Box::new(p.into_output_low()) as Box<dyn Pin>)
+                // Start off: low, or high for parts wired active-low.
+                .map(|p| {
+                    let out = if cfg.active_low { p.into_output_high() } else { p.into_output_low() };
+                    Box::new(out) as Box<dyn Pin>
+                })
                 .map_err(|e| format!("[feedback] GPIO {n}: {}", explain(&e)))
         })
         .transpose()
@@ -64,40 +68,42 @@ pub fn logged_outputs(cfg: &FeedbackConfig) -> Outputs {
     }
 }
 
-/// The Wiegand reader's body: falling edges of D0 and D1 from rppal's
-/// interrupt thread (kernel timestamps), decoded by [`Wiegand`].
-pub fn wiegand_loop(ctx: &Ctx, d0: u8, d1: u8, bits: u8) -> Ended {
-    let gpio = match rppal::gpio::Gpio::new() {
-        Ok(g) => g,
-        Err(e) => {
-            ctx.state(ReaderState::Error, format!("wiegand: {}", explain(&e)));
-            ctx.sleep(Duration::from_secs(30));
-            return Ended::Stopped;
-        }
-    };
+/// D0 and D1 as inputs with pull-ups, their falling edges sent to the
+/// receiver from rppal's interrupt threads.
+fn open_lines(d0: u8, d1: u8) -> Result<(mpsc::Receiver<Edge>, Vec<rppal::gpio::InputPin>), String> {
+    let gpio = rppal::gpio::Gpio::new().map_err(|e| format!("wiegand: {}", explain(&e)))?;
     let (tx, rx) = mpsc::channel::<Edge>();
     let mut pins = Vec::new();
     for (n, line) in [(d0, Line::D0), (d1, Line::D1)] {
-        let mut pin = match gpio.get(n) {
-            Ok(p) => p.into_input_pullup(),
-            Err(e) => {
-                ctx.state(ReaderState::Error, format!("wiegand: GPIO {n}: {}", explain(&e)));
-                ctx.sleep(Duration::from_secs(30));
-                return Ended::Stopped;
-            }
-        };
+        let mut pin = gpio.get(n).map_err(|e| format!("wiegand: GPIO {n}: {}", explain(&e)))?.into_input_pullup();
         let tx = tx.clone();
-        let armed = pin.set_async_interrupt(rppal::gpio::Trigger::FallingEdge, None, move |event| {
-            let at_us = event.timestamp.as_micros() as u64;
-            let _ = tx.send(Edge { line, at_us });
-        });
-        if let Err(e) = armed {
-            ctx.state(ReaderState::Error, format!("wiegand: GPIO {n} interrupts: {}", explain(&e)));
-            ctx.sleep(Duration::from_secs(30));
-            return Ended::Stopped;
-        }
+        pin.set_async_interrupt(rppal::gpio::Trigger::FallingEdge, None, move |event| {
+            let _ = tx.send(Edge { line, at_us: event.timestamp.as_micros() as u64 });
+        })
+        .map_err(|e| format!("wiegand: GPIO {n} interrupts: {}", explain(&e)))?;
         pins.push(pin);
     }
+    Ok((rx, pins))
+}
+
+/// The Wiegand reader's body: falling edges of D0 and D1 from rppal's
+/// interrupt thread (kernel timestamps), decoded by [`Wiegand`].
+pub fn wiegand_loop(ctx: &Ctx, d0: u8, d1: u8, bits: u8) -> Ended {
+    // A GPIO that cannot be opened is said once and tried again, inside
+    // this body: ending it would make the supervisor report a second
+    // error, and each would sound the fault at the door.
+    let (rx, pins) = loop {
+        match open_lines(d0, d1) {
+            Ok(opened) => break opened,
+            Err(why) => {
+                ctx.state(ReaderState::Error, why);
+                ctx.sleep(Duration::from_secs(30));
+                if ctx.stopped() {
+                    return Ended::Stopped;
+                }
+            }
+        }
+    };
     ctx.state(ReaderState::Connected, format!("wiegand {bits} on GPIO {d0}/{d1}"));
     let mut decoder = Wiegand::new(bits);
     let mut hold = HoldFilter::new(HOLD_GAP_MS);

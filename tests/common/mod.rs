@@ -31,7 +31,7 @@ impl Kiosk {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_dutyclock")).arg("--data-dir").arg(self.dir()).args(args).output().unwrap()
+        dutyclock_command().arg("--data-dir").arg(self.dir()).args(args).output().unwrap()
     }
 
     /// Runs and asserts success; returns stdout.
@@ -113,7 +113,7 @@ pub fn em_frame(id: [u8; 5]) -> Vec<u8> {
 /// JSON value a line, arrive on the receiver.
 pub fn spawn_headless(data_dir: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<serde_json::Value>) {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dutyclock"))
+    let mut child = dutyclock_command()
         .arg("--data-dir")
         .arg(data_dir)
         .args(["run", "--headless"])
@@ -143,5 +143,20 @@ pub fn wait_for(rx: &std::sync::mpsc::Receiver<serde_json::Value>, event: &str) 
         if v["event"] == event {
             return v;
         }
+    }
+}
+
+/// The built `dutyclock`, run through `DUTYCLOCK_TEST_RUNNER` when set (the
+/// aarch64 tests under qemu: `qemu-aarch64 -L /`, see deploy/build-pi.sh).
+pub fn dutyclock_command() -> Command {
+    let runner = std::env::var("DUTYCLOCK_TEST_RUNNER").unwrap_or_default();
+    let mut parts = runner.split_whitespace();
+    match parts.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(parts).arg(env!("CARGO_BIN_EXE_dutyclock"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_dutyclock")),
     }
 }
