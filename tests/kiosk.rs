@@ -722,3 +722,38 @@ fn the_kiosk_begins_with_its_first_synchronized_scan() {
     }
     assert_eq!(closed, ["2026-11-19", "2026-11-20"]);
 }
+
+/// The door's feedback is attached to the production loop: off a Pi, with
+/// `[feedback]` configured, the kiosk says why there is no GPIO and its
+/// stand-in pins log what the buzzer and LEDs would do for a punch and for
+/// an unknown card.
+#[test]
+fn feedback_is_attached_to_the_running_kiosk() {
+    let k = Kiosk::new(&format!("{CONFIG}\n[feedback]\nbuzzer_pin = 18\ngreen_pin = 23\nred_pin = 24\n"));
+    k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
+    let mut child = common::dutyclock_command()
+        .arg("--data-dir")
+        .arg(k.dir())
+        .args(["run", "--headless"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "0100ABCDEF").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    writeln!(stdin, "0909090909").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\"event\":\"punch\"") && stdout.contains("\"event\":\"unknown_card\""), "{stdout}");
+    let on_a_pi = std::fs::read_to_string("/proc/device-tree/model").is_ok_and(|m| m.contains("Raspberry Pi"));
+    assert!(!on_a_pi, "this test checks the stand-ins of a machine without GPIO");
+    assert!(stderr.contains("[feedback] needs the GPIO") && stderr.contains("running without a buzzer"), "{stderr}");
+    // The punch: green; the unknown card: red.
+    let green = stderr.find("feedback: green LED high").expect("green for the punch");
+    let red = stderr.find("feedback: red LED high").expect("red for the unknown card");
+    assert!(green < red && stderr.contains("feedback: buzzer high"), "{stderr}");
+}

@@ -251,16 +251,24 @@ impl Config {
         if !matches!(raw.display.rotation, 0 | 90 | 180 | 270) {
             return Err(err("display.rotation".into(), "must be 0, 90, 180 or 270".into(), "rotation"));
         }
+        // Every GPIO the kiosk drives: the feedback's and, for a Wiegand
+        // reader, its two lines; each a BCM pin, none used twice.
+        let mut used: Vec<(u8, &str)> = Vec::new();
         if let Some(f) = &raw.feedback {
-            let pins = [f.buzzer_pin, f.green_pin, f.red_pin, raw.reader.d0_pin, raw.reader.d1_pin];
-            let used: Vec<u8> = pins.iter().flatten().copied().collect();
-            if let Some(p) = used.iter().find(|p| **p > 27 || used.iter().filter(|q| q == p).count() > 1) {
-                return Err(err(
-                    "feedback".into(),
-                    format!("GPIO {p} is not a Raspberry Pi BCM pin (0 to 27) or is used twice"),
-                    "[feedback]",
-                ));
-            }
+            used.extend(f.buzzer_pin.map(|p| (p, "feedback")));
+            used.extend(f.green_pin.map(|p| (p, "feedback")));
+            used.extend(f.red_pin.map(|p| (p, "feedback")));
+        }
+        if matches!(raw.reader.kind, ReaderKind::Wiegand) {
+            used.extend(raw.reader.d0_pin.map(|p| (p, "reader.d0_pin")));
+            used.extend(raw.reader.d1_pin.map(|p| (p, "reader.d1_pin")));
+        }
+        if let Some((p, key)) = used.iter().find(|(p, _)| *p > 27 || used.iter().filter(|(q, _)| q == p).count() > 1) {
+            return Err(err(
+                key.to_string(),
+                format!("GPIO {p} is not a Raspberry Pi BCM pin (0 to 27) or is used twice"),
+                if key.starts_with("reader") { "[reader]" } else { "[feedback]" },
+            ));
         }
         let mut schedules = BTreeMap::new();
         let mut raw_schedules = raw.schedules;
@@ -588,6 +596,8 @@ mod tests {
             ("[reader]\nbits = 32\n", "reader.bits"),
             ("[feedback]\nbuzzer_pin = 18\ngreen_pin = 18\n", "feedback"),
             ("[feedback]\nred_pin = 40\n", "feedback"),
+            ("[reader]\nkind = \"wiegand\"\nd0_pin = 17\nd1_pin = 17\n", "reader.d"),
+            ("[reader]\nkind = \"wiegand\"\nd0_pin = 17\nd1_pin = 28\n", "reader.d1_pin"),
             ("[feedback]\nbuzer_pin = 18\n", "buzer_pin"),
         ] {
             let e = parse(&format!("{base}{bad}")).unwrap_err();
