@@ -43,12 +43,16 @@ pub struct Edge {
     pub at_us: u64,
 }
 
-/// Collects the bits of one frame at a time.
+/// Collects the edges of one frame at a time. Edges may arrive out of
+/// order (rppal reports each line from its own thread): a frame's edges
+/// are sorted by timestamp when it ends, and only then filtered for
+/// glitches and read as bits.
 #[derive(Debug, Clone)]
 pub struct Wiegand {
     /// The configured format: 26 or 34.
     bits_expected: usize,
-    bits: Vec<bool>,
+    edges: Vec<Edge>,
+    /// The latest timestamp of the frame (the silence is counted from it).
     last_at: Option<u64>,
 }
 
@@ -56,25 +60,20 @@ impl Wiegand {
     /// A decoder for Wiegand `bits` (26 or 34; anything else is refused by
     /// the config).
     pub fn new(bits_expected: u8) -> Wiegand {
-        Wiegand { bits_expected: usize::from(bits_expected), bits: Vec::new(), last_at: None }
+        Wiegand { bits_expected: usize::from(bits_expected), edges: Vec::new(), last_at: None }
     }
 
     /// Takes one edge; a frame that ended before it is decoded into `out`.
     pub fn edge(&mut self, e: Edge, out: &mut Vec<Decoded>) {
-        if let Some(last) = self.last_at {
-            // A clock that went back is treated like a too-close edge.
-            let since = e.at_us.saturating_sub(last);
-            if since >= FRAME_GAP_US {
-                self.finish(out);
-            } else if since < GLITCH_US {
-                return;
-            }
+        if self.last_at.is_some_and(|last| e.at_us >= last.saturating_add(FRAME_GAP_US)) {
+            self.finish(out);
         }
-        self.bits.push(e.line == Line::D1);
-        self.last_at = Some(e.at_us);
-        if self.bits.len() > MAX_BITS {
+        self.edges.push(e);
+        self.last_at = Some(self.last_at.map_or(e.at_us, |l| l.max(e.at_us)));
+        // Far more edges than any frame, glitches included: noise.
+        if self.edges.len() > 2 * MAX_BITS {
             out.push(Decoded::Dropped("wiegand: more than 40 bits: noise on the lines"));
-            self.bits.clear();
+            self.edges.clear();
             self.last_at = None;
         }
     }
@@ -93,9 +92,22 @@ impl Wiegand {
     }
 
     fn finish(&mut self, out: &mut Vec<Decoded>) {
-        let bits = std::mem::take(&mut self.bits);
+        let mut edges = std::mem::take(&mut self.edges);
         self.last_at = None;
-        if !bits.is_empty() {
+        edges.sort_by_key(|e| e.at_us);
+        // An edge closer than GLITCH_US to the previous kept one is noise.
+        let mut bits = Vec::with_capacity(edges.len());
+        let mut kept: Option<u64> = None;
+        for e in edges {
+            if kept.is_some_and(|k| e.at_us - k < GLITCH_US) {
+                continue;
+            }
+            bits.push(e.line == Line::D1);
+            kept = Some(e.at_us);
+        }
+        if bits.len() > MAX_BITS {
+            out.push(Decoded::Dropped("wiegand: more than 40 bits: noise on the lines"));
+        } else if !bits.is_empty() {
             out.push(decode(&bits, self.bits_expected));
         }
     }
@@ -201,6 +213,18 @@ mod tests {
             bad[i] = !bad[i];
             assert!(matches!(decode(&bad, 26), Decoded::Dropped(why) if why.contains("parity")), "bit {i}");
         }
+    }
+
+    #[test]
+    fn edges_that_arrive_out_of_order_still_read() {
+        // Each line has its own interrupt thread: a late D0 edge arrives
+        // after the D1 edges that followed it.
+        let bits = encode(0x12_3456, 26);
+        let mut es = edges(&bits, 0);
+        es.swap(5, 6);
+        es.swap(17, 19);
+        let mut w = Wiegand::new(26);
+        assert_eq!(run(&mut w, &es, 10_000_000), vec![Decoded::Card("123456".into())]);
     }
 
     #[test]
