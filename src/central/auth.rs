@@ -22,18 +22,12 @@ pub fn digest(secret: &str) -> String {
 
 /// Hashes a password with Argon2id (a fresh salt each time).
 pub fn hash_password(password: &str) -> Result<String, String> {
-    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash the password: {e}"))
+    crate::domain::hashing::hash(password, "password")
 }
 
 /// Checks a password against a stored hash (a malformed hash never matches).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    crate::domain::hashing::verify(password, hash)
 }
 
 /// Compares two strings in time that does not depend on where they differ.

@@ -173,27 +173,7 @@ pub(super) fn report_row(
     present: u32,
     f: [u32; 14],
 ) -> ReportRow {
-    let f = figures_from(f);
-    ReportRow {
-        staff_no,
-        name,
-        unit,
-        days_expected: expected,
-        days_present: present,
-        late_count: f.late_count,
-        late_minutes: f.late_minutes,
-        early_count: f.early_count,
-        early_minutes: f.early_minutes,
-        absent_sessions: f.absent_sessions,
-        absent_minutes: f.absent_minutes,
-        off_post_count: f.off_post_count,
-        off_post_minutes: f.off_post_minutes,
-        missing_punches: f.missing_punches,
-        spot_check_absences: f.spot_check_absences,
-        leave_minutes: f.leave_minutes,
-        duty_minutes: f.duty_minutes,
-        corrections: f.corrections,
-    }
+    ReportRow::from_sums(staff_no, name, unit, expected, present, &figures_from(f))
 }
 
 pub(super) fn status_of(s: &str) -> DayStatus {

@@ -285,6 +285,21 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
+    /// A person's row from sums a database already made.
+    pub fn from_sums(
+        staff_no: String,
+        name: String,
+        unit: String,
+        expected: u32,
+        present: u32,
+        f: &DayFigures,
+    ) -> ReportRow {
+        let mut row =
+            ReportRow { staff_no, name, unit, days_expected: expected, days_present: present, ..ReportRow::default() };
+        row.add_figures(false, false, f);
+        row
+    }
+
     /// Adds one day's wire figures.
     fn add_figures(&mut self, expected: bool, present: bool, f: &DayFigures) {
         self.days_expected += u32::from(expected);

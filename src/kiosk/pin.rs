@@ -11,18 +11,12 @@ pub fn valid(pin: &str) -> bool {
 
 /// Hashes a PIN with Argon2id.
 pub fn hash(pin: &str) -> Result<String, String> {
-    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash PIN: {e}"))
+    crate::domain::hashing::hash(pin, "PIN")
 }
 
 /// Checks a PIN against a stored Argon2 hash (a malformed hash never matches).
 pub fn verify(pin: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+    crate::domain::hashing::verify(pin, hash)
 }
 
 /// PIN failures before a lock, and how long the lock lasts.
