@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 . deploy/packages.sh
 
 # Build tools (rusqlite's bundled SQLite, serialport), the CJK font the
-# touchscreen tests check their glyphs with, and PostgreSQL.
-need build-essential pkg-config ca-certificates fonts-wqy-microhei postgresql
+# touchscreen tests check their glyphs with, PostgreSQL, and e2fsprogs (the
+# read-only disk test makes ext4 in a loop device).
+need build-essential pkg-config ca-certificates fonts-wqy-microhei postgresql e2fsprogs
 
 bash deploy/with-postgres.sh cargo test --locked --features central "$@"

@@ -1,9 +1,22 @@
-//! The SD card's realities: a full disk. The kiosk's data directory is on
-//! a 3 MB tmpfs mounted by the test (this needs root, as CI runs; without
-//! it the test fails saying so). `run --headless` takes scans from an
-//! RDM6300 over a real pty; the disk is filled up; a scan is then refused
-//! with a clear `not_recorded` (and nothing already stored is lost); when
-//! space returns, the next scan is recorded by itself, without a restart.
+//! The SD card's realities, on file systems the test mounts (this needs
+//! root, as CI runs; without it the tests fail saying so). `run --headless`
+//! takes scans from an RDM6300 over a real pty.
+//!
+//! - A full disk: the data directory is on a 3 MB tmpfs that is filled up;
+//!   a scan is then refused with a clear `not_recorded` (nothing already
+//!   stored is lost); when space returns, the next scan is recorded by
+//!   itself, without a restart.
+//! - A read-only disk: the data directory is on ext4 in a loop device,
+//!   mounted `errors=remount-ro` as Raspberry Pi OS mounts its root; the
+//!   test makes ext4 report an error (`/sys/fs/ext4/DEV/trigger_fs_error`),
+//!   so the kernel turns the file system read-only under the running kiosk
+//!   exactly as it does when an SD card fails. Scans are then refused with
+//!   a clear `not_recorded`; after the card is repaired (unmounted,
+//!   `e2fsck`, mounted again) everything acknowledged is there and scans
+//!   are taken. A kiosk started on the disk while it is still read-only
+//!   (the Pi rebooted with the failed card) comes up and refuses scans the
+//!   same way. (ext4 turned read-only this way cannot be made writable
+//!   again without unmounting it, so "by itself" is after the repair.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,12 +35,7 @@ struct Tmpfs {
 
 impl Tmpfs {
     fn mount(size: &str) -> Tmpfs {
-        // SAFETY: geteuid has no preconditions.
-        assert_eq!(
-            unsafe { libc::geteuid() },
-            0,
-            "this test mounts a small tmpfs to fill the kiosk's disk: run it as root (CI does)"
-        );
+        as_root("this test mounts a small tmpfs to fill the kiosk's disk");
         let dir = tempfile::tempdir().unwrap();
         let o = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -44,6 +52,103 @@ impl Tmpfs {
 }
 
 impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+/// A running kiosk, killed when the test ends (also when it fails midway).
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `run --headless` on `data`, with its live events.
+fn start(data: &Path) -> (Running, std::sync::mpsc::Receiver<serde_json::Value>) {
+    let (child, rx) = spawn_headless(data);
+    (Running(child), rx)
+}
+
+/// Fails, saying why, unless the test runs as root.
+fn as_root(why: &str) {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "{why}: run it as root (CI does)");
+}
+
+fn run(program: &str, args: &[&str], dir: &Path) {
+    let o = Command::new(program).args(args).arg(dir).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(o.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// An ext4 file system in a loop device, mounted `errors=remount-ro` (as
+/// Raspberry Pi OS mounts its root) for the test's life.
+struct Ext4 {
+    image: tempfile::NamedTempFile,
+    dir: tempfile::TempDir,
+}
+
+impl Ext4 {
+    fn new(size_mb: u64) -> Ext4 {
+        as_root("this test mounts ext4 in a loop device and turns it read-only");
+        let image = tempfile::NamedTempFile::new().unwrap();
+        image.as_file().set_len(size_mb << 20).unwrap();
+        let o = Command::new("mkfs.ext4").args(["-q", "-F"]).arg(image.path()).output().expect("mkfs.ext4 (e2fsprogs)");
+        assert!(o.status.success(), "mkfs.ext4: {}", String::from_utf8_lossy(&o.stderr));
+        let fs = Ext4 { image, dir: tempfile::tempdir().unwrap() };
+        fs.mount();
+        fs
+    }
+
+    fn mount(&self) {
+        let o = Command::new("mount")
+            .args(["-o", "loop,errors=remount-ro"])
+            .arg(self.image.path())
+            .arg(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "mount ext4 on a loop device (needs /dev/loop-control): {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// What the kernel does when the card fails: ext4 reports an error and
+    /// `errors=remount-ro` turns the mounted file system read-only.
+    fn fail_into_read_only(&self) {
+        let o = Command::new("findmnt").args(["-n", "-o", "SOURCE"]).arg(self.path()).output().unwrap();
+        let source = String::from_utf8(o.stdout).unwrap();
+        let dev = Path::new(source.trim()).file_name().expect("the loop device").to_str().unwrap().to_string();
+        std::fs::write(format!("/sys/fs/ext4/{dev}/trigger_fs_error"), "1")
+            .expect("/sys/fs/ext4/DEV/trigger_fs_error (ext4 in the kernel)");
+        for _ in 0..50 {
+            if std::fs::write(self.path().join("probe"), "x").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the file system stayed writable after an ext4 error");
+    }
+
+    /// The technician's repair: unmount, `e2fsck`, mount again.
+    fn repair(&self) {
+        run("umount", &[], self.path());
+        let o = Command::new("e2fsck").args(["-f", "-y"]).arg(self.image.path()).output().unwrap();
+        // 0: clean, 1: errors corrected.
+        assert!(matches!(o.status.code(), Some(0 | 1)), "e2fsck: {}", String::from_utf8_lossy(&o.stdout));
+        self.mount();
+    }
+}
+
+impl Drop for Ext4 {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
     }
@@ -69,25 +174,44 @@ fn fill(dir: &Path) -> PathBuf {
     path
 }
 
-#[test]
-fn a_full_disk_refuses_scans_keeps_what_is_stored_and_recovers_by_itself() {
-    let fs = Tmpfs::mount("3m");
-    let data = fs.path().join("data");
-    ok(&data, &["init", "--kiosk-id", "k-disk", "--unit", "办公室"]);
-    let (mut master, slave) = TTYPort::pair().unwrap();
+/// A kiosk's data directory under `root` with two staff and an RDM6300
+/// on a pty; returns the data directory and the pty's master end (the
+/// slave end is kept open by the returned port).
+fn kiosk_on(root: &Path, kiosk_id: &str) -> (PathBuf, TTYPort, TTYPort) {
+    let data = root.join("data");
+    ok(&data, &["init", "--kiosk-id", kiosk_id, "--unit", "办公室"]);
+    let (master, slave) = TTYPort::pair().unwrap();
     let config = format!(
-        "kiosk_id = \"k-disk\"\nunits = [\"办公室\"]\n[reader]\nkind = \"rdm6300\"\ndevice = \"{}\"\n\
+        "kiosk_id = \"{kiosk_id}\"\nunits = [\"办公室\"]\n[reader]\nkind = \"rdm6300\"\ndevice = \"{}\"\n\
          [schedules.default]\nduplicate_scan_seconds = 0\n",
         slave.name().unwrap()
     );
     std::fs::write(data.join("config.toml"), config).unwrap();
-    let staff = fs.path().join("staff.csv");
+    let staff = root.join("staff.csv");
     std::fs::write(&staff, "staff_no,name,unit,cards\n0001,张三,办公室,0100000001\n0002,李四,办公室,0100000002\n")
         .unwrap();
     ok(&data, &["staff", "import", staff.to_str().unwrap()]);
     std::fs::remove_file(&staff).unwrap();
+    (data, master, slave)
+}
 
-    let (mut child, rx) = spawn_headless(&data);
+/// Every acknowledged punch is in the database, and the chain holds.
+fn kept(data: &Path, punches: &[&serde_json::Value]) {
+    assert!(ok(data, &["verify"]).starts_with("ok"));
+    let c = rusqlite::Connection::open(data.join("dutyclock.sqlite3")).unwrap();
+    for p in punches {
+        let id = p["punch_id"].as_i64().unwrap();
+        let n: i64 = c.query_row("SELECT count(*) FROM punches WHERE id = ?1", [id], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "punch {id} acknowledged and kept");
+    }
+}
+
+#[test]
+fn a_full_disk_refuses_scans_keeps_what_is_stored_and_recovers_by_itself() {
+    let fs = Tmpfs::mount("3m");
+    let (data, mut master, slave) = kiosk_on(fs.path(), "k-disk");
+
+    let (child, rx) = start(&data);
     wait_for(&rx, "ready");
     wait_for(&rx, "reader");
     master.write_all(&em_frame([1, 0, 0, 0, 1])).unwrap();
@@ -117,16 +241,54 @@ fn a_full_disk_refuses_scans_keeps_what_is_stored_and_recovers_by_itself() {
     master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
     let back = wait_for(&rx, "punch");
     assert_eq!(back["staff_no"], "0002");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 
-    // Everything acknowledged is there, and the chain holds.
-    assert!(ok(&data, &["verify"]).starts_with("ok"));
-    let c = rusqlite::Connection::open(data.join("dutyclock.sqlite3")).unwrap();
-    for p in [&first, &back] {
-        let id = p["punch_id"].as_i64().unwrap();
-        let n: i64 = c.query_row("SELECT count(*) FROM punches WHERE id = ?1", [id], |r| r.get(0)).unwrap();
-        assert_eq!(n, 1, "punch {id} acknowledged and kept");
+    kept(&data, &[&first, &back]);
+    drop(slave);
+}
+
+#[test]
+fn a_disk_that_fails_into_read_only_refuses_scans_and_keeps_what_is_stored() {
+    let fs = Ext4::new(16);
+    let (data, mut master, slave) = kiosk_on(fs.path(), "k-ro");
+    let (child, rx) = start(&data);
+    wait_for(&rx, "ready");
+    wait_for(&rx, "reader");
+    master.write_all(&em_frame([1, 0, 0, 0, 1])).unwrap();
+    let first = wait_for(&rx, "punch");
+
+    // The card fails: the kernel turns the file system read-only under the
+    // running kiosk. Every scan is refused, saying why.
+    fs.fail_into_read_only();
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(1100));
+        master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
+        let v = rx.recv_timeout(Duration::from_secs(15)).expect("an answer to the scan");
+        assert_eq!(v["event"], "not_recorded", "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("read-only"), "{v}");
+        assert_eq!(v["card"], "0100000002");
     }
+    drop(child);
+
+    // Started again on the disk that is still read-only (the Pi rebooted
+    // with the failed card): the kiosk comes up, and scans are refused the
+    // same way.
+    let (child, rx) = start(&data);
+    wait_for(&rx, "reader");
+    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
+    let v = wait_for(&rx, "not_recorded");
+    assert!(v["detail"].as_str().unwrap().contains("read-only"), "{v}");
+    drop(child);
+
+    // Repaired: everything acknowledged is there, and scans are taken.
+    fs.repair();
+    kept(&data, &[&first]);
+    let (child, rx) = start(&data);
+    wait_for(&rx, "reader");
+    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
+    let back = wait_for(&rx, "punch");
+    assert_eq!(back["staff_no"], "0002");
+    drop(child);
+    kept(&data, &[&first, &back]);
     drop(slave);
 }

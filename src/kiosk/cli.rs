@@ -262,7 +262,11 @@ impl Paths {
                 self.dir.display()
             )));
         }
-        let mut store = Store::open(&self.db)?;
+        let mut store = Store::open(&self.db).map_err(|e| match e {
+            // A disk that is full or read-only says so, with the database.
+            StoreError::Sqlite(_) => Failure::Runtime(format!("{}: {}", self.db.display(), e.for_the_door(&self.db))),
+            e => e.into(),
+        })?;
         let config = input(Config::load(&self.config))?;
         store.pin_legacy_leave(&config)?;
         Ok((store, config))

@@ -164,7 +164,11 @@ impl<'c> Core<'c> {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("store: scan of {card} not recorded: {e}");
-                return LiveEvent::NotRecorded { at: self.at(now), card: card.into(), detail: e.for_the_door() };
+                return LiveEvent::NotRecorded {
+                    at: self.at(now),
+                    card: card.into(),
+                    detail: e.for_the_door(self.store.path()),
+                };
             }
         };
         // Committed: from here on the punch is on disk, and the event says so

@@ -45,23 +45,26 @@ impl StoreError {
 }
 
 impl StoreError {
-    /// What a failed write means for the person at the door, in words a
-    /// caretaker can act on: a full disk, a read-only disk (an SD card that
-    /// failed into read-only mode), a disk that fails to write, or the
-    /// error itself. What is stored stays stored in every case, and the
-    /// next scan tries again, so the kiosk takes scans by itself when the
-    /// disk is back.
-    pub fn for_the_door(&self) -> String {
+    /// What a failed write to the database at `db` means for the person at
+    /// the door, in words a caretaker can act on: a full disk, a read-only
+    /// disk (an SD card that failed into read-only mode: SQLite sees only
+    /// an I/O error then, so the file system itself is asked), a disk that
+    /// fails to write, or the error itself. What is stored stays stored in
+    /// every case, and the next scan tries again, so the kiosk takes scans
+    /// by itself when the disk is back.
+    pub fn for_the_door(&self, db: &Path) -> String {
         use rusqlite::ErrorCode as C;
-        match self {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
-                C::DiskFull => "the disk is full: nothing new can be stored until space is freed".into(),
-                C::ReadOnly => "the disk is read-only (a failing SD card?): nothing new can be stored".into(),
-                C::SystemIoFailure | C::CannotOpen => {
-                    format!("the disk failed to write ({self}): nothing new can be stored")
-                }
-                _ => self.to_string(),
-            },
+        const READ_ONLY: &str = "the disk is read-only (a failing SD card?): nothing new can be stored";
+        let StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) = self else {
+            return self.to_string();
+        };
+        match e.code {
+            C::DiskFull => "the disk is full: nothing new can be stored until space is freed".into(),
+            C::ReadOnly => READ_ONLY.into(),
+            C::SystemIoFailure | C::CannotOpen if read_only_file_system(db) => READ_ONLY.into(),
+            C::SystemIoFailure | C::CannotOpen => {
+                format!("the disk failed to write ({self}): nothing new can be stored")
+            }
             _ => self.to_string(),
         }
     }
@@ -74,6 +77,22 @@ impl StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Whether the file system holding `path` refuses writes as read-only.
+/// A probe file is created (and removed): ext4 turned read-only after an
+/// error still shows `rw` in its mount flags and in statvfs, but every
+/// write fails with EROFS.
+fn read_only_file_system(path: &Path) -> bool {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let probe = dir.join(".dutyclock-write-probe");
+    match std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            false
+        }
+        Err(e) => e.raw_os_error() == Some(libc::EROFS),
+    }
+}
 
 /// The database's file name in a data directory.
 pub const DB_FILE: &str = "dutyclock.sqlite3";
