@@ -4,6 +4,10 @@
 # to install), starts a throwaway PostgreSQL cluster for the central
 # server's tests (stopped afterwards), then
 # `cargo test --locked --features central`. Extra arguments go to cargo test.
+# Then the Raspberry Pi build: the aarch64 kiosk and central .debs, their
+# contents checked, and the aarch64 engine, store and reader tests under
+# qemu (deploy/build-pi.sh --test; about 17 minutes the first time).
+# DUTYCLOCK_SKIP_PI=1 leaves that out, and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/packages.sh
@@ -14,3 +18,9 @@ cd "$(dirname "$0")/.."
 need build-essential pkg-config ca-certificates fonts-wqy-microhei postgresql e2fsprogs
 
 bash deploy/with-postgres.sh cargo test --locked --features central "$@"
+
+if [ "${DUTYCLOCK_SKIP_PI:-}" = 1 ]; then
+  echo "test.sh: SKIPPED the Raspberry Pi build and its qemu tests (DUTYCLOCK_SKIP_PI=1)" >&2
+else
+  bash deploy/build-pi.sh --test
+fi

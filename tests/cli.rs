@@ -382,3 +382,20 @@ fn a_voided_correction_is_not_silently_added_again() {
     assert!(err.contains("voided before"), "{err}");
     assert!(k.ok(&["verify"]).starts_with("ok"));
 }
+
+#[test]
+fn the_touch_rule_follows_the_display_rotation() {
+    let k = Kiosk::new("kiosk_id = \"k\"\nunits = [\"u\"]\n[display]\nrotation = 270\n");
+    let rule = k.ok(&["display", "touch-rule"]);
+    assert!(rule.contains("ENV{LIBINPUT_CALIBRATION_MATRIX}=\"0 -1 1 1 0 0\""), "{rule}");
+    // Written where the unit asks, the same text.
+    let out = k.tmp.path().join("99-dutyclock-touch.rules");
+    k.ok(&["display", "touch-rule", "--output", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), rule);
+    // Unrotated: nothing set. A bad rotation: refused, naming the key.
+    std::fs::write(k.dir().join("config.toml"), "kiosk_id = \"k\"\nunits = [\"u\"]\n").unwrap();
+    assert!(!k.ok(&["display", "touch-rule"]).contains("MATRIX}="));
+    std::fs::write(k.dir().join("config.toml"), "kiosk_id = \"k\"\nunits = [\"u\"]\n[display]\nrotation = 45\n")
+        .unwrap();
+    assert!(k.refused(&["display", "touch-rule"]).contains("display.rotation"));
+}

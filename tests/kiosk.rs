@@ -757,3 +757,90 @@ fn feedback_is_attached_to_the_running_kiosk() {
     let red = stderr.find("feedback: red LED high").expect("red for the unknown card");
     assert!(green < red && stderr.contains("feedback: buzzer high"), "{stderr}");
 }
+
+/// Sends SIGTERM to a child, as `systemctl stop` does.
+fn terminate(child: &Child) {
+    // SAFETY: kill(2) on our own child's pid, with a valid signal.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+}
+
+#[test]
+fn stopped_mid_beep_the_kiosk_turns_the_door_off_and_exits_cleanly() {
+    let k = Kiosk::new(&format!("{CONFIG}\n[feedback]\nbuzzer_pin = 18\ngreen_pin = 23\nred_pin = 24\n"));
+    k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
+    let mut child = common::dutyclock_command()
+        .arg("--data-dir")
+        .arg(k.dir())
+        .args(["run", "--headless"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    writeln!(stdin, "0100ABCDEF").unwrap();
+    // The punch is out; its green light and beep last 800 ms: stop now.
+    while !lines.next().expect("the kiosk's output").unwrap().contains("\"event\":\"punch\"") {}
+    terminate(&child);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "SIGTERM ends the kiosk with status 0: {:?} {stderr}", out.status);
+    assert!(stderr.contains("stopped (SIGTERM)"), "{stderr}");
+    // Every part's last level is off (the stand-in pins log each level).
+    for part in ["buzzer", "green LED", "red LED"] {
+        let last = stderr.lines().rfind(|l| l.starts_with(&format!("feedback: {part} ")));
+        assert_eq!(last, Some(format!("feedback: {part} low").as_str()), "{stderr}");
+    }
+    drop(stdin);
+}
+
+#[test]
+fn the_headless_kiosk_tells_systemd_ready_feeds_the_watchdog_and_stopping() {
+    let k = Kiosk::new(CONFIG);
+    let socket_path = k.tmp.path().join("notify");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // As systemd starts it: WATCHDOG_PID is the kiosk's own pid (the shell
+    // execs the kiosk, which keeps the shell's pid).
+    let kiosk = common::dutyclock_command();
+    let mut child = Command::new("sh")
+        .args(["-c", "WATCHDOG_PID=$$ exec \"$@\"", "sh"])
+        .arg(kiosk.get_program())
+        .args(kiosk.get_args())
+        .arg("--data-dir")
+        .arg(k.dir())
+        .args(["run", "--headless"])
+        .env("NOTIFY_SOCKET", &socket_path)
+        // WatchdogSec=0.6: a ping every 0.3 s at the latest.
+        .env("WATCHDOG_USEC", "600000")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let mut next = || {
+        let n = socket.recv(&mut buf).expect("a message from the kiosk within 10 s");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(next().trim(), "READY=1");
+    // Idle (nothing scanned), the loop still feeds the watchdog in time.
+    let start = std::time::Instant::now();
+    let mut pings = 0;
+    while start.elapsed() < Duration::from_secs(2) {
+        let m = next();
+        assert_eq!(m.trim(), "WATCHDOG=1");
+        pings += 1;
+    }
+    assert!(pings >= 5, "{pings} pings in 2 s for a 0.6 s watchdog");
+    terminate(&child);
+    let stopping = loop {
+        let m = next();
+        if m.trim() != "WATCHDOG=1" {
+            break m;
+        }
+    };
+    assert_eq!(stopping.trim(), "STOPPING=1");
+    assert!(child.wait().unwrap().success());
+}

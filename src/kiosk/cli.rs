@@ -97,6 +97,20 @@ pub enum Command {
     /// Sync with the central server.
     #[command(subcommand)]
     Sync(SyncCmd),
+    /// The screen on a Raspberry Pi.
+    #[command(subcommand)]
+    Display(DisplayCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DisplayCmd {
+    /// The udev rule that turns the touch with [display] rotation (the
+    /// kiosk's unit writes it to /run/udev/rules.d at every start).
+    TouchRule {
+        /// Write the rule here (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -360,6 +374,16 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
         }
         Command::Run { demo, headless } => run_kiosk(paths, demo, headless, out),
         Command::Sync(cmd) => sync_cmd(paths, cmd, out),
+        Command::Display(DisplayCmd::TouchRule { output }) => {
+            let config = input(Config::load(&paths.config))?;
+            let rule = crate::kiosk::display::touch_rule(config.display.rotation);
+            match output {
+                Some(f) => {
+                    std::fs::write(&f, rule).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", f.display())))
+                }
+                None => out.write_all(rule.as_bytes()).map_err(io),
+            }
+        }
         Command::Verify => {
             let (store, _) = paths.open()?;
             let problems = store.verify()?;
@@ -383,8 +407,9 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
         Paths { dir: paths.dir.clone(), config: paths.config.clone(), db: paths.db.clone() }
     };
     let (store, config) = paths.open()?;
-    // The picture's rotation for Slint's linuxkms backend (touch turns
-    // with it through libinput's calibration matrix: deploy/README.md).
+    // The picture's rotation for Slint's linuxkms backend (the touch turns
+    // with it through the udev rule of `display touch-rule`, which the
+    // kiosk's unit writes before it starts).
     // Set before any thread starts; an explicit SLINT_KMS_ROTATION wins.
     if config.display.rotation != 0 && std::env::var_os("SLINT_KMS_ROTATION").is_none() {
         std::env::set_var("SLINT_KMS_ROTATION", config.display.rotation.to_string());
@@ -407,13 +432,19 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
                     .into(),
             ));
         }
+    }
+    // The buzzer and LEDs, turned off for good when the kiosk is stopped.
+    let door = crate::kiosk::door_feedback(&config);
+    let off = door.as_ref().map(|f| Box::new(f.off_for_good()) as crate::kiosk::stop::Step);
+    crate::kiosk::stop::on_stop(off.into_iter().collect()).map_err(Failure::Runtime)?;
+    let door: Vec<_> = door.map(|f| f.listener()).into_iter().collect();
+    if !headless {
         // The window lives as long as the process: the config does too.
         let config: &'static Config = Box::leak(Box::new(config));
-        let door: Vec<_> = crate::kiosk::door_feedback(config).map(|f| f.listener()).into_iter().collect();
         return crate::kiosk::ui::run_window(config, store, demo, sync, door).map_err(Failure::Runtime);
     }
     let mut listeners: Vec<_> = sync.map(|w| w.listener()).into_iter().collect();
-    listeners.extend(crate::kiosk::door_feedback(&config).map(|f| f.listener()));
+    listeners.extend(door);
     crate::kiosk::run_headless(&config, store, out, listeners).map_err(Failure::Runtime)
 }
 

@@ -54,6 +54,14 @@ impl ReaderSink for Stamped {
 /// words). An error ends the loop: the front end's output is gone.
 pub trait Front {
     fn event(&mut self, event: &LiveEvent, service: &mut Service<'_>) -> Result<(), String>;
+
+    /// How often the loop must wake to call [`Front::alive`], if at all.
+    fn pulse(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The loop is running (called at every turn of it).
+    fn alive(&mut self) {}
 }
 
 /// A further listener (sync, buzzer and LEDs): hears every live event, in
@@ -107,7 +115,9 @@ pub fn run(
             Duration::ZERO
         } else {
             let due = service.core.next_due().max(retry_closing_at);
-            Duration::from_millis(due.saturating_sub(service.core.now()).max(0) as u64).min(MAX_SLEEP)
+            Duration::from_millis(due.saturating_sub(service.core.now()).max(0) as u64)
+                .min(MAX_SLEEP)
+                .min(out.front.pulse().unwrap_or(MAX_SLEEP))
         };
         match inputs.recv_timeout(wait) {
             Ok(input) => handle(input, service, &mut out)?,
@@ -118,6 +128,7 @@ pub fn run(
         if let Err(e) = service.core.maintenance() {
             eprintln!("store: checkpoint: {e}");
         }
+        out.front.alive();
     }
 }
 

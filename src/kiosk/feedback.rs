@@ -13,8 +13,12 @@
 //!   sleeps for a beep) and is attached once to the loop as a
 //!   [`Listener`]. A newer signal replaces one still waiting: the door
 //!   shows the latest scan, not a backlog of beeps.
+//! - [`Feedback::off_for_good`] is for the kiosk's stop (SIGTERM): pins
+//!   keep their level after the process ends, so a buzzer stopped
+//!   mid-beep would sound until the next start.
 
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::kiosk::event_loop::Listener;
@@ -131,27 +135,48 @@ impl Outputs {
 /// The feedback thread.
 pub struct Feedback {
     tx: Sender<Signal>,
+    /// The player holds the outputs while it plays a pattern.
+    outputs: Arc<Mutex<Outputs>>,
 }
 
 impl Feedback {
     /// Starts playing signals on `outputs` (all parts off first).
     pub fn start(mut outputs: Outputs) -> Result<Feedback, String> {
         let (tx, rx) = mpsc::channel();
-        if let Err(e) = outputs.apply(&step(false, false, false, 0)) {
+        if let Err(e) = outputs.apply(&OFF) {
             eprintln!("feedback: {e}");
         }
+        let outputs = Arc::new(Mutex::new(outputs));
+        let player_outputs = outputs.clone();
         std::thread::Builder::new()
             .name("feedback".into())
-            .spawn(move || player(outputs, rx))
+            .spawn(move || player(&player_outputs, rx))
             .map_err(|e| format!("cannot start the feedback thread: {e}"))?;
-        Ok(Feedback { tx })
+        Ok(Feedback { tx, outputs })
     }
 
     /// The listener that attaches the feedback to the kiosk loop.
     pub fn listener(&self) -> Box<dyn Listener> {
         Box::new(Door(self.tx.clone()))
     }
+
+    /// What to do when the kiosk stops: wait for a pattern being played
+    /// (at most about a second), turn every part off, and keep the outputs
+    /// so that nothing turns on again before the process ends.
+    pub fn off_for_good(&self) -> impl FnOnce() + Send + 'static {
+        let outputs = self.outputs.clone();
+        move || {
+            let mut held = outputs.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = held.apply(&OFF) {
+                eprintln!("feedback: {e}");
+            }
+            std::mem::forget(held);
+        }
+    }
 }
+
+/// Everything off.
+const OFF: Step = step(false, false, false, 0);
 
 struct Door(Sender<Signal>);
 
@@ -163,13 +188,14 @@ impl Listener for Door {
     }
 }
 
-fn player(mut outputs: Outputs, rx: Receiver<Signal>) {
+fn player(outputs: &Mutex<Outputs>, rx: Receiver<Signal>) {
     let mut failing = false;
     while let Ok(mut s) = rx.recv() {
         // Only the latest of the signals that piled up.
         while let Ok(newer) = rx.try_recv() {
             s = newer;
         }
+        let mut outputs = outputs.lock().unwrap_or_else(|p| p.into_inner());
         match outputs.play(pattern(s), &mut |d| std::thread::sleep(d)) {
             // A failing pin is said once, not at every scan.
             Err(e) if !failing => {
@@ -276,5 +302,44 @@ mod tests {
         assert!(e.contains("buzzer") && e.contains("gone"), "{e}");
         let mut g = g;
         g.done();
+    }
+
+    /// A pin that records its levels, shared with the test.
+    #[derive(Clone, Default)]
+    struct Rec(Arc<Mutex<Vec<bool>>>);
+
+    impl Pin for Rec {
+        fn set(&mut self, high: bool) -> Result<(), String> {
+            self.0.lock().unwrap().push(high);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn stopping_mid_pattern_leaves_everything_off_and_nothing_turns_on_after() {
+        let (b, g, r) = (Rec::default(), Rec::default(), Rec::default());
+        let f = Feedback::start(Outputs {
+            buzzer: Some(Box::new(b.clone())),
+            green: Some(Box::new(g.clone())),
+            red: Some(Box::new(r.clone())),
+            active_low: false,
+        })
+        .unwrap();
+        f.tx.send(Signal::Accept).unwrap();
+        // Inside the beep: the buzzer and green are on.
+        let t = std::time::Instant::now();
+        while b.0.lock().unwrap().last() != Some(&true) {
+            assert!(t.elapsed() < Duration::from_secs(5), "the player never started");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        f.off_for_good()();
+        let last = |p: &Rec| *p.0.lock().unwrap().last().unwrap();
+        assert!(!last(&b) && !last(&g) && !last(&r), "everything off");
+        // A scan that comes in while the process ends plays nothing.
+        let seen: Vec<usize> = [&b, &g, &r].iter().map(|p| p.0.lock().unwrap().len()).collect();
+        f.tx.send(Signal::Reject).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let now: Vec<usize> = [&b, &g, &r].iter().map(|p| p.0.lock().unwrap().len()).collect();
+        assert_eq!(seen, now);
     }
 }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod closing;
 pub mod core;
 pub mod demo;
+pub mod display;
 pub mod event_loop;
 pub mod feedback;
 pub mod gpio;
@@ -20,6 +21,7 @@ pub mod live;
 pub mod pin;
 pub mod reader;
 pub mod service;
+pub mod stop;
 pub mod store;
 pub mod sync;
 pub mod systemd;
@@ -64,7 +66,9 @@ pub fn run_headless(
         .map_err(|e| format!("reader: {e}"))?;
     let core = Core::new(config, store, Box::new(SystemClock)).map_err(|e| e.to_string())?;
     let mut service = Service::new(core);
-    // Without a screen there is no UI thread to watch: READY only.
+    // Without a screen there is no UI thread to watch: the loop feeds the
+    // watchdog itself.
     systemd::ready();
-    event_loop::run(&mut service, &rx, &mut JsonLines(out), &mut listeners)
+    let mut front = systemd::Watched(JsonLines(out), systemd::watchdog_interval());
+    event_loop::run(&mut service, &rx, &mut front, &mut listeners)
 }
