@@ -731,15 +731,7 @@ fn the_kiosk_begins_with_its_first_synchronized_scan() {
 fn feedback_is_attached_to_the_running_kiosk() {
     let k = Kiosk::new(&format!("{CONFIG}\n[feedback]\nbuzzer_pin = 18\ngreen_pin = 23\nred_pin = 24\n"));
     k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
-    let mut child = common::dutyclock_command()
-        .arg("--data-dir")
-        .arg(k.dir())
-        .args(["run", "--headless"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = headless_piped(&k);
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "0100ABCDEF").unwrap();
     std::thread::sleep(Duration::from_millis(1500));
@@ -758,6 +750,19 @@ fn feedback_is_attached_to_the_running_kiosk() {
     assert!(green < red && stderr.contains("feedback: buzzer high"), "{stderr}");
 }
 
+/// `run --headless` on the kiosk's data, with stdin, stdout and stderr piped.
+fn headless_piped(k: &Kiosk) -> Child {
+    common::dutyclock_command()
+        .arg("--data-dir")
+        .arg(k.dir())
+        .args(["run", "--headless"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Sends SIGTERM to a child, as `systemctl stop` does.
 fn terminate(child: &Child) {
     // SAFETY: kill(2) on our own child's pid, with a valid signal.
@@ -768,15 +773,7 @@ fn terminate(child: &Child) {
 fn stopped_mid_beep_the_kiosk_turns_the_door_off_and_exits_cleanly() {
     let k = Kiosk::new(&format!("{CONFIG}\n[feedback]\nbuzzer_pin = 18\ngreen_pin = 23\nred_pin = 24\n"));
     k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
-    let mut child = common::dutyclock_command()
-        .arg("--data-dir")
-        .arg(k.dir())
-        .args(["run", "--headless"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = headless_piped(&k);
     let mut stdin = child.stdin.take().unwrap();
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
     writeln!(stdin, "0100ABCDEF").unwrap();
