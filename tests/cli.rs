@@ -388,8 +388,8 @@ fn the_touch_rule_follows_the_display_rotation() {
     let k = Kiosk::new("kiosk_id = \"k\"\nunits = [\"u\"]\n[display]\nrotation = 270\n");
     let rule = k.ok(&["display", "touch-rule"]);
     assert!(rule.contains("ENV{LIBINPUT_CALIBRATION_MATRIX}=\"0 -1 1 1 0 0\""), "{rule}");
-    // Written where the unit asks, the same text.
-    let out = k.tmp.path().join("99-dutyclock-touch.rules");
+    // Written where the unit asks (a folder a fresh boot lacks), the same text.
+    let out = k.tmp.path().join("run/udev/rules.d/99-dutyclock-touch.rules");
     k.ok(&["display", "touch-rule", "--output", out.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), rule);
     // Unrotated: nothing set. A bad rotation: refused, naming the key.
@@ -398,4 +398,37 @@ fn the_touch_rule_follows_the_display_rotation() {
     std::fs::write(k.dir().join("config.toml"), "kiosk_id = \"k\"\nunits = [\"u\"]\n[display]\nrotation = 45\n")
         .unwrap();
     assert!(k.refused(&["display", "touch-rule"]).contains("display.rotation"));
+}
+
+#[test]
+fn staff_photos_are_checked_and_stored_beside_the_records() {
+    let k = kiosk();
+    std::fs::create_dir(k.tmp.path().join("photos")).unwrap();
+    common::portrait_png(&k.tmp.path().join("photos/0001.png"));
+    std::fs::write(k.tmp.path().join("photos/notes.txt"), "not a picture").unwrap();
+    // A missing file and a file that is not a picture: refused, with the
+    // line, and nothing stored.
+    for (cell, want) in [("photos/none.png", "No such file"), ("photos/notes.txt", "not a JPEG or PNG image")] {
+        let f = k.file(
+            "p.csv",
+            &format!("staff_no,name,unit,photo\n0001,张三,区财政局,photos/0001.png\n0003,王五,办公室,{cell}\n"),
+        );
+        let err = k.refused(&["staff", "import", f.to_str().unwrap()]);
+        assert!(err.contains("p.csv:3: photo ") && err.contains(want), "{err}");
+    }
+    let db = rusqlite_conn(&k.dir().join("dutyclock.sqlite3"));
+    let count = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT count(*) FROM staff_photos", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(count(&db), 0);
+    // A path relative to the staff file is stored absolute; an empty cell
+    // keeps what is stored.
+    let f = k.file("p.csv", "staff_no,name,unit,photo\n0001,张三,区财政局,photos/0001.png\n0003,王五,办公室,\n");
+    assert!(k.import(&["staff", "import"], &f).contains("1 photos set"));
+    let f = k.file("p2.csv", "staff_no,name,unit,photo\n0001,张三,区财政局,\n");
+    k.import(&["staff", "import"], &f);
+    let path: String = db.query_row("SELECT path FROM staff_photos WHERE staff_no = '0001'", [], |r| r.get(0)).unwrap();
+    assert_eq!(std::path::Path::new(&path), k.tmp.path().join("photos/0001.png"));
+    assert_eq!(count(&db), 1);
+    assert!(k.ok(&["verify"]).starts_with("ok"), "photos are not records: the chain holds");
 }

@@ -17,6 +17,14 @@
 //!   (the Pi rebooted with the failed card) comes up and refuses scans the
 //!   same way. (ext4 turned read-only this way cannot be made writable
 //!   again without unmounting it, so "by itself" is after the repair.)
+//! - A disk that was read-only when the kiosk started (the Pi booted with
+//!   the card read-only after a power cut) and is made writable again
+//!   while it runs: scans are refused, then taken again by themselves
+//!   (SQLite keeps a database it opened read-only so: the kiosk opens it
+//!   anew once the directory takes writes). Without the files a power cut
+//!   leaves (`-wal`, `-shm`), SQLite cannot open the database read-only at
+//!   all: the kiosk then says why and exits, and systemd starts it again
+//!   until the disk is back.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -101,6 +109,12 @@ impl Ext4 {
         let fs = Ext4 { image, dir: tempfile::tempdir().unwrap() };
         fs.mount();
         fs
+    }
+
+    /// The file system mounted read-only or writable again (by hand, as a
+    /// technician would after moving the data to a good card).
+    fn remount(&self, read_only: bool) {
+        run("mount", &["-o", if read_only { "remount,ro" } else { "remount,rw" }], self.path());
     }
 
     fn mount(&self) {
@@ -290,5 +304,41 @@ fn a_disk_that_fails_into_read_only_refuses_scans_and_keeps_what_is_stored() {
     assert_eq!(back["staff_no"], "0002");
     drop(child);
     kept(&data, &[&first, &back]);
+    drop(slave);
+}
+
+#[test]
+fn a_kiosk_started_on_a_read_only_disk_takes_scans_by_itself_once_it_is_writable() {
+    let fs = Ext4::new(16);
+    let (data, mut master, slave) = kiosk_on(fs.path(), "k-ro2");
+    let (child, rx) = start(&data);
+    wait_for(&rx, "reader");
+    master.write_all(&em_frame([1, 0, 0, 0, 1])).unwrap();
+    let first = wait_for(&rx, "punch");
+    // A power cut (the kiosk killed: its -wal and -shm stay), and the Pi
+    // boots with the card read-only.
+    drop(child);
+    fs.remount(true);
+    let (child, rx) = start(&data);
+    wait_for(&rx, "reader");
+    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
+    let v = wait_for(&rx, "not_recorded");
+    assert!(v["detail"].as_str().unwrap().contains("read-only"), "{v}");
+    // Writable again: the next scan is recorded, without a restart.
+    fs.remount(false);
+    std::thread::sleep(Duration::from_millis(1100));
+    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
+    let back = rx.recv_timeout(Duration::from_secs(15)).expect("an answer to the scan");
+    assert_eq!((back["event"].as_str(), back["staff_no"].as_str()), (Some("punch"), Some("0002")), "{back}");
+    drop(child);
+    kept(&data, &[&first, &back]);
+
+    // Closed cleanly (no -wal, -shm), then read-only: SQLite cannot open
+    // the database at all; the kiosk says why and exits.
+    fs.remount(true);
+    let o = dutyclock(&data, &["run", "--headless"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("read-only"), "{err}");
+    fs.remount(false);
     drop(slave);
 }

@@ -119,6 +119,12 @@ fn touchscreen_flows_and_screenshots() {
     let k = Kiosk::new(CONFIG);
     let f = k.file("staff.csv", STAFF);
     k.import(&["staff", "import"], &f);
+    // 张三 has a photo; the others show their initial.
+    common::portrait_png(&k.tmp.path().join("0001.png"));
+    k.import(
+        &["staff", "import"],
+        &k.file("photos.csv", "staff_no,name,unit,photo\n0001,张三,区党政办公室,0001.png\n"),
+    );
     let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
     let clock = TestClock::at("2026-11-19 08:41:00");
     let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
@@ -160,18 +166,34 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(rig.screen(), Screen::Result);
     let r = rig.ui.global::<ResultAdapter>();
     assert_eq!(r.get_name(), "张三");
+    // What was recorded, large, with its tick; then the figure and why;
+    // then who: unit, staff number, the day's count, the initial.
+    assert_eq!((r.get_action().as_str(), r.get_recorded()), ("上班打卡成功", true));
     assert_eq!(r.get_headline(), "迟到 11 分钟");
     assert_eq!(r.get_detail(), "08:41 打卡，应到 08:30");
+    assert_eq!(
+        (r.get_unit().as_str(), r.get_staff_no().as_str(), r.get_nth_today().as_str(), r.get_initial().as_str()),
+        ("区党政办公室", "工号 0001", "今日第 1 次打卡", "张")
+    );
+    assert!(r.get_has_photo(), "张三's photo");
     // Back to idle by itself after a few seconds.
     for _ in 0..ui::RESULT_SECONDS {
         second(&rig);
     }
     assert_eq!(rig.screen(), Screen::Idle);
 
-    // An unknown card shows its id.
+    // An unknown card: the instruction first and large, the card id below;
+    // it stays (people copy the number down) until a tap or the next scan.
     rig.scan("0100000077");
-    assert_eq!(r.get_headline(), "卡号 0100000077");
-    rig.tap("完成 (5)");
+    assert_eq!((r.get_action().as_str(), r.get_recorded()), ("未登记的卡，请联系管理员登记", false));
+    assert_eq!((r.get_headline().as_str(), r.get_detail().as_str()), ("", "卡号 0100000077"));
+    for _ in 0..ui::RESULT_SECONDS * 3 {
+        second(&rig);
+    }
+    assert_eq!(rig.screen(), Screen::Result, "still there");
+    rig.scan("0100000078");
+    assert_eq!(r.get_detail(), "卡号 0100000078", "the next scan replaces it");
+    rig.tap("完成");
     assert_eq!(rig.screen(), Screen::Idle);
 
     // A head logs in with card + PIN; a wrong PIN five times locks.
@@ -359,6 +381,12 @@ fn touchscreen_flows_and_screenshots() {
     let p = |no: &str| s23["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
     assert_eq!((p("0001")["absent_sessions"].as_u64(), p("0001")["late_count"].as_u64()), (Some(2), Some(0)));
     assert_eq!(p("0004")["late_minutes"], 11);
+    // The day's second punch says so; on time, it is 正常 in green.
+    clock.set("2026-11-23 12:05:00");
+    rig.scan("0100000004");
+    assert_eq!((r.get_action().as_str(), r.get_headline().as_str()), ("下班打卡成功", "正常"));
+    assert_eq!((r.get_nth_today().as_str(), r.get_tone()), ("今日第 2 次打卡", dutyclock::kiosk::ui::Tone::Ok));
+    assert_eq!((r.get_has_photo(), r.get_initial().as_str()), (false, "赵"), "no photo: the initial");
 }
 
 fn shots(rig: &Rig, clock: &TestClock) {

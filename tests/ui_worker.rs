@@ -87,7 +87,7 @@ fn the_window_on_its_production_path() {
     wait_until("the reader's mark", || idle.get_reader_label() == "读卡器正常");
     // A scan now is told, in red, that it was not recorded.
     master.write_all(&em_frame([0x01, 0, 0, 0, 0x77])).unwrap();
-    wait_until("the not-recorded result", || result.get_headline() == "未能保存，请重新刷卡");
+    wait_until("the not-recorded result", || result.get_action() == "未能保存，请重新刷卡");
     assert_eq!(result.get_tone(), Tone::Bad);
     assert_eq!(window.global::<App>().get_screen(), Screen::Result);
     let punches: i64 = raw.query_row("SELECT count(*) FROM punches", [], |r| r.get(0)).unwrap();
@@ -113,7 +113,7 @@ fn the_window_on_its_production_path() {
     // of the event loop like the reader's: every listener hears it.
     clock.set("2026-11-19 12:01");
     window.global::<App>().invoke_simulate_scan("0100000001".into());
-    wait_until("the typed scan's result", || result.get_headline() == "下班打卡成功");
+    wait_until("the typed scan's result", || result.get_action() == "下班打卡成功");
     let heard_now = heard.lock().unwrap().clone();
     assert_eq!(heard_now.iter().filter(|e| e.starts_with("{\"event\":\"punch\"")).count(), 2, "{heard_now:?}");
 
@@ -121,6 +121,6 @@ fn the_window_on_its_production_path() {
     drop(master);
     drop(slave);
     wait_until("the reader's red mark", || idle.get_reader_tone() == Tone::Bad);
-    assert!(result.get_headline().starts_with("读卡器"), "{}", result.get_headline());
+    assert!(result.get_action().starts_with("读卡器"), "{}", result.get_action());
     drop(kiosk);
 }

@@ -287,6 +287,19 @@ impl Paths {
     }
 }
 
+/// Writes a file whole: its folder made if missing (`/run/udev/rules.d`
+/// is not there on a fresh boot), the text written beside it and renamed
+/// over it, so a reader never sees half a file.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 fn now() -> Instant {
     chrono::Utc::now().timestamp_millis()
 }
@@ -378,9 +391,8 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
             let config = input(Config::load(&paths.config))?;
             let rule = crate::kiosk::display::touch_rule(config.display.rotation);
             match output {
-                Some(f) => {
-                    std::fs::write(&f, rule).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", f.display())))
-                }
+                Some(f) => write_whole(&f, rule.as_bytes())
+                    .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", f.display()))),
                 None => out.write_all(rule.as_bytes()).map_err(io),
             }
         }
@@ -435,8 +447,9 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
     }
     // The buzzer and LEDs, turned off for good when the kiosk is stopped.
     let door = crate::kiosk::door_feedback(&config);
-    let off = door.as_ref().map(|f| Box::new(f.off_for_good()) as crate::kiosk::stop::Step);
-    crate::kiosk::stop::on_stop(off.into_iter().collect()).map_err(Failure::Runtime)?;
+    let off = || door.as_ref().map(|f| Box::new(f.off_for_good()) as crate::kiosk::stop::Step);
+    crate::kiosk::stop::on_stop(off().into_iter().collect()).map_err(Failure::Runtime)?;
+    let _off_at_exit = crate::kiosk::stop::OnExit(off());
     let door: Vec<_> = door.map(|f| f.listener()).into_iter().collect();
     if !headless {
         // The window lives as long as the process: the config does too.

@@ -215,6 +215,7 @@ impl<'c> Core<'c> {
         recorded: Instant,
     ) -> Result<Inserted, StoreError> {
         let mut attempt = 1;
+        let mut reopened = false;
         loop {
             let result = (|| -> Result<Inserted, StoreError> {
                 let mut w = self.store.writer()?;
@@ -226,6 +227,13 @@ impl<'c> Core<'c> {
                 Err(e) if e.is_busy() && attempt < SCAN_ATTEMPTS => {
                     eprintln!("store: busy (another program is writing), retrying the scan ({attempt})");
                     attempt += 1;
+                }
+                // Opened while the disk was read-only, the connection stays
+                // read-only: once the disk takes writes again, a new one.
+                Err(e) if !reopened && e.disk_is_back(self.store.path()) => {
+                    eprintln!("store: the disk takes writes again ({e}): opening the database anew");
+                    reopened = true;
+                    self.store.reopen()?;
                 }
                 other => return other,
             }

@@ -94,6 +94,9 @@ pub fn run(
         // stored before that day is closed.
         while let Ok(input) = inputs.try_recv() {
             handle(input, service, &mut out)?;
+            // A backlog of slow inputs (scans waiting on a busy store) is
+            // still a loop that runs.
+            out.front.alive();
         }
         // Then close what is due, one day between two inputs.
         let mut closed = false;

@@ -161,7 +161,7 @@ impl Feedback {
     }
 
     /// What to do when the kiosk stops: wait for a pattern being played
-    /// (at most about a second), turn every part off, and keep the outputs
+    /// (at most 2 s, the fault's), turn every part off, and keep the outputs
     /// so that nothing turns on again before the process ends.
     pub fn off_for_good(&self) -> impl FnOnce() + Send + 'static {
         let outputs = self.outputs.clone();

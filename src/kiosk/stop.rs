@@ -15,6 +15,18 @@ use signal_hook::iterator::Signals;
 /// A step run when the kiosk stops.
 pub type Step = Box<dyn FnOnce() + Send>;
 
+/// Runs its step when dropped: the same steps when the kiosk ends without
+/// a signal (the window closed, the headless reader finished, an error).
+pub struct OnExit(pub Option<Step>);
+
+impl Drop for OnExit {
+    fn drop(&mut self) {
+        if let Some(step) = self.0.take() {
+            step();
+        }
+    }
+}
+
 /// Installs the handler. Call once, before the kiosk starts its loop.
 pub fn on_stop(steps: Vec<Step>) -> Result<(), String> {
     let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
@@ -23,8 +35,17 @@ pub fn on_stop(steps: Vec<Step>) -> Result<(), String> {
         .spawn(move || {
             let Some(signal) = signals.forever().next() else { return };
             crate::kiosk::systemd::stopping();
+            // A second signal while the steps run ends the process at once.
+            std::thread::spawn(move || {
+                if signals.forever().next().is_some() {
+                    std::process::exit(0);
+                }
+            });
             for step in steps {
-                step();
+                // A step that fails is said; the kiosk still stops.
+                if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+                    eprintln!("stopping: {}", crate::kiosk::event_loop::panic_text(&p));
+                }
             }
             eprintln!("stopped ({})", if signal == SIGTERM { "SIGTERM" } else { "SIGINT" });
             std::process::exit(0);

@@ -15,7 +15,9 @@ pub fn watchdog_enabled() -> bool {
 /// `WatchdogSec`, as sd_watchdog_enabled(3) advises), if it asked.
 pub fn watchdog_interval() -> Option<std::time::Duration> {
     let mut usec = 0u64;
-    sd_notify::watchdog_enabled(false, &mut usec).then(|| std::time::Duration::from_micros(usec / 2))
+    // At least every 50 ms apart (a tiny WATCHDOG_USEC must not spin the loop).
+    sd_notify::watchdog_enabled(false, &mut usec)
+        .then(|| std::time::Duration::from_micros(usec / 2).max(std::time::Duration::from_millis(50)))
 }
 
 /// A front end whose loop feeds the watchdog: the headless kiosk has no UI

@@ -53,6 +53,17 @@ pub struct PunchFacts {
     pub absent_after: u32,
 }
 
+/// What the scan screen says, largest first: what happened (上班打卡成功,
+/// 未登记的卡，请联系管理员登记), the figure (迟到 11 分钟; empty when
+/// there is none) and why, in the tone's colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanWords {
+    pub action: String,
+    pub figure: String,
+    pub why: String,
+    pub tone: Tone,
+}
+
 /// The kiosk's sentences in one language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Say(pub Language);
@@ -95,21 +106,31 @@ impl Say {
         }
     }
 
-    /// The headline, detail and tone of a punch: what it was, the figure,
-    /// why, and what to do. It says what the day's record says (R5, R7,
-    /// R11): a lateness over the limit is 旷工, a first punch past the
-    /// midpoint is a missing clock-in.
-    pub fn punch(self, p: &PunchFacts, tz: Tz) -> (String, String, Tone) {
+    /// What the scan screen says of a punch, largest first: what was
+    /// recorded (上班打卡成功, 下班打卡成功, 外出, 返回), the figure (迟到 11
+    /// 分钟, 旷工, 上班缺卡, 正常) and why ("08:41 打卡，应到 08:30"). It says
+    /// what the day's record says (R5, R7, R11): a lateness over the limit
+    /// is 旷工, a first punch past the midpoint is a missing clock-in.
+    pub fn punch(self, p: &PunchFacts, tz: Tz) -> ScanWords {
         let t = hm(tz, p.at);
         let due = p.expected.map(|(a, _)| hm(tz, a)).unwrap_or_default();
         let leave_at = p.expected.map(|(_, d)| hm(tz, d)).unwrap_or_default();
         let live = &p.live;
+        let action = match live.meaning {
+            Meaning::In => self.pick("上班打卡成功", "Clock-in recorded"),
+            Meaning::Out => self.pick("下班打卡成功", "Clock-out recorded"),
+            Meaning::GoingOut => self.pick("外出", "Out (will return)"),
+            Meaning::Back => self.pick("返回", "Back"),
+        };
+        let words = |figure: String, why: String, tone: Tone| ScanWords { action: action.clone(), figure, why, tone };
         if !p.judged {
-            return (
-                self.pick("打卡已记录", "Recorded"),
-                self.pick(format!("{t} 打卡已保存（此时段不考勤）"), format!("Scanned {t}: nothing is judged now")),
-                Tone::Ok,
-            );
+            return ScanWords {
+                action: self.pick("打卡成功", "Scan recorded"),
+                figure: String::new(),
+                why: self
+                    .pick(format!("{t} 打卡已保存（此时段不考勤）"), format!("Scanned {t}: nothing is judged now")),
+                tone: Tone::Ok,
+            };
         }
         if live.missing_in {
             let then = match live.meaning {
@@ -119,20 +140,20 @@ impl Say {
                 }
                 _ => self.pick("已记为下班卡", "counted as the leaving punch"),
             };
-            return (
+            return words(
                 self.pick("上班缺卡", "Clock-in missing"),
                 self.pick(
                     format!("{t} 打卡晚于本时段中点，不算上班卡（应到 {due}），{then}。请联系科长补卡"),
                     format!(
                         "Scanned {t}, past the session's midpoint: not a clock-in (due {due}), {then}. \
-                         Ask your section head for a correction (补卡)"
+                         Ask your section head for a correction"
                     ),
                 ),
                 Tone::Bad,
             );
         }
         match live.meaning {
-            Meaning::In if live.absent => (
+            Meaning::In if live.absent => words(
                 self.pick("旷工", "Absent"),
                 self.pick(
                     format!("迟到 {} 分钟，超过 {} 分钟按旷工计：{t} 打卡，应到 {due}", live.minutes, p.absent_after),
@@ -143,20 +164,20 @@ impl Say {
                 ),
                 Tone::Bad,
             ),
-            Meaning::In if live.minutes > 0 => (
+            Meaning::In if live.minutes > 0 => words(
                 self.pick(format!("迟到 {} 分钟", live.minutes), format!("Late {} min", live.minutes)),
                 self.pick(format!("{t} 打卡，应到 {due}"), format!("Scanned {t}, due {due}")),
                 Tone::Warn,
             ),
-            Meaning::In => (
-                self.pick("上班打卡成功", "In — on time"),
-                self.pick(format!("{t} 到岗，祝工作顺利"), format!("Arrived {t}")),
+            Meaning::In => words(
+                self.pick("正常", "On time"),
+                self.pick(format!("{t} 打卡，应到 {due}，祝工作顺利"), format!("Scanned {t}, due {due}")),
                 Tone::Ok,
             ),
             Meaning::GoingOut => {
                 let more = self.if_not_back(p, &leave_at);
-                (
-                    self.pick("外出", "Going out"),
+                words(
+                    self.pick("离岗", "Left the post"),
                     self.pick(
                         format!("{t} 离岗。回来时请再刷卡；{more}"),
                         format!("Left {t}. Scan again when you come back; {more}"),
@@ -164,55 +185,76 @@ impl Say {
                     Tone::Warn,
                 )
             }
-            Meaning::Back => {
-                (self.pick("欢迎回来", "Back"), self.pick(format!("{t} 返岗"), format!("Back at {t}")), Tone::Ok)
-            }
-            Meaning::Out => (
-                self.pick("下班打卡成功", "Out"),
-                self.pick(format!("{t} 下班，辛苦了"), format!("Left {t}. See you tomorrow")),
+            Meaning::Back => words(
+                self.pick("欢迎回来", "Welcome back"),
+                self.pick(format!("{t} 返岗"), format!("Back at {t}")),
+                Tone::Ok,
+            ),
+            Meaning::Out => words(
+                self.pick("正常", "On time"),
+                self.pick(format!("{t} 下班，应走 {leave_at}，辛苦了"), format!("Left {t}, due {leave_at}. See you")),
                 Tone::Ok,
             ),
         }
     }
 
-    /// (headline, detail) of a second scan within the duplicate window.
-    pub fn duplicate(self, first: &str) -> (String, String) {
-        (
-            self.pick("已打过卡", "Already recorded"),
-            self.pick(
+    /// "今日第 N 次打卡": the punch's place among the person's punches of
+    /// the day.
+    pub fn nth_today(self, n: usize) -> String {
+        self.pick(format!("今日第 {n} 次打卡"), format!("Punch {n} today"))
+    }
+
+    /// The staff number as the scan screen labels it.
+    pub fn staff_no(self, no: &str) -> String {
+        self.pick(format!("工号 {no}"), format!("No. {no}"))
+    }
+
+    /// A second scan within the duplicate window.
+    pub fn duplicate(self, first: &str) -> ScanWords {
+        ScanWords {
+            action: self.pick("已打过卡", "Already recorded"),
+            figure: String::new(),
+            why: self.pick(
                 format!("已于 {first} 记录，无需重复刷卡"),
                 format!("Recorded at {first}; no need to scan again"),
             ),
-        )
+            tone: Tone::Info,
+        }
     }
 
-    /// (name line, headline, detail) of an unknown card.
-    pub fn unknown_card(self, card: &str) -> (String, String, String) {
-        (
-            self.pick("未登记的卡", "Unknown card"),
-            self.pick(format!("卡号 {card}"), format!("Card {card}")),
-            self.pick(
-                "这张卡还没有登记，请管理员登记；本次刷卡已保存",
-                "This card is not enrolled yet: ask an admin. The scan is kept",
-            ),
-        )
+    /// An unknown card: the instruction first, the card id below it (people
+    /// copy it down for the admin).
+    pub fn unknown_card(self, card: &str) -> ScanWords {
+        ScanWords {
+            action: self.pick("未登记的卡，请联系管理员登记", "Unknown card: ask an admin to enrol it"),
+            figure: String::new(),
+            why: self.pick(format!("卡号 {card}"), format!("Card {card}")),
+            tone: Tone::Bad,
+        }
     }
 
-    /// (name line, headline) of a scan that could not be stored.
-    pub fn not_recorded(self) -> (String, String) {
-        (self.pick("未记录", "Not recorded"), self.pick("未能保存，请重新刷卡", "Not recorded — please scan again"))
+    /// A scan that could not be stored; `why` is the store's reason.
+    pub fn not_recorded(self, why: &str) -> ScanWords {
+        ScanWords {
+            action: self.pick("未能保存，请重新刷卡", "Not recorded: please scan again"),
+            figure: String::new(),
+            why: why.to_string(),
+            tone: Tone::Bad,
+        }
     }
 
-    /// (name line, headline) of a reader's state change.
-    pub fn reader_event(self, connected: bool) -> (String, String) {
-        (
-            self.pick("读卡器", "Reader"),
-            if connected {
+    /// A reader's state change; `why` is the reader's detail.
+    pub fn reader_event(self, connected: bool, why: &str) -> ScanWords {
+        ScanWords {
+            action: if connected {
                 self.pick("读卡器已连接", "Reader connected")
             } else {
                 self.pick("读卡器故障", "Reader fault")
             },
-        )
+            figure: String::new(),
+            why: why.to_string(),
+            tone: if connected { Tone::Ok } else { Tone::Bad },
+        }
     }
 
     // ---- the idle screen ----

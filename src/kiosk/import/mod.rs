@@ -84,21 +84,55 @@ impl Roll {
     }
 }
 
-const STAFF_COLUMNS: &[&str] =
-    &["staff_no", "name", "unit", "cards", "cards_from", "schedule", "role", "pin", "active_from", "active_until"];
+const STAFF_COLUMNS: &[&str] = &[
+    "staff_no",
+    "name",
+    "unit",
+    "cards",
+    "cards_from",
+    "schedule",
+    "role",
+    "pin",
+    "active_from",
+    "active_until",
+    "photo",
+];
+
+/// A `photo` cell: a JPEG or PNG file, relative to the staff file's
+/// folder or absolute; stored as an absolute path. The file is checked
+/// now (it exists, and its first bytes are JPEG's or PNG's), so a typo is
+/// refused with its line instead of showing a blank at the door.
+fn photo_path(staff_file: &Path, cell: &str) -> std::result::Result<String, String> {
+    let base = staff_file.parent().unwrap_or(Path::new("."));
+    let path = base.join(cell);
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(&path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| format!("photo {}: {e}", path.display()))?;
+    let head = &head[..n];
+    if !(head.starts_with(&[0xFF, 0xD8, 0xFF]) || head.starts_with(b"\x89PNG\r\n\x1a\n")) {
+        return Err(format!("photo {}: not a JPEG or PNG image", path.display()));
+    }
+    let abs = std::path::absolute(&path).map_err(|e| format!("photo {}: {e}", path.display()))?;
+    abs.into_os_string().into_string().map_err(|p| format!("photo {}: not a UTF-8 path", p.to_string_lossy()))
+}
+
+/// A staff file's row: the person, their cards from a date, their photo.
+type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<String>);
 
 /// `staff import`: adds or updates staff and card assignments.
 ///
 /// Cards listed for a person are assigned to them; a card is taken from a
 /// person only by assigning it to someone else (R3). A staff row identical
 /// to the stored one adds nothing; a PIN that matches the stored hash keeps it.
+/// A `photo` sets the person's photo (an empty cell keeps the stored one).
 pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let f = CsvFile::read(path, STAFF_COLUMNS, &["staff_no", "name", "unit"])?;
     let roll = Roll::load(store)?;
     let made_on = config.default_schedule().attendance_day(now);
     let mut seen_no: HashMap<String, usize> = HashMap::new();
     let mut seen_card: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
-    let mut rows: Vec<(Staff, Vec<String>, Option<NaiveDate>)> = Vec::new();
+    let mut rows: Vec<StaffRow> = Vec::new();
     for (line, rec) in &f.rows {
         let line = *line;
         let staff_no = f.need(line, rec, "staff_no")?.to_string();
@@ -154,20 +188,27 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             cards.push(card);
         }
         let name = f.need(line, rec, "name")?.to_string();
+        let photo = f.get(rec, "photo").map(|p| photo_path(path, p).map_err(|m| f.err(line, m))).transpose()?;
         rows.push((
             Staff { staff_no, name, unit, schedule, role, pin_hash, active_from, active_until },
             cards,
             cards_from,
+            photo,
         ));
     }
     let mut out = Outcome::default();
     let mut assigned = 0;
     let mut w = store.writer()?;
-    for (s, cards, cards_from) in &rows {
+    let mut photos = 0;
+    for (s, cards, cards_from, photo) in &rows {
         if w.put_staff(s, now)? {
             out.added += 1;
         } else {
             out.existing += 1;
+        }
+        if let Some(p) = photo {
+            w.set_photo(&s.staff_no, p)?;
+            photos += 1;
         }
         for card in cards {
             if w.assign_card(card, &s.staff_no, *cards_from, made_on, now)? {
@@ -177,6 +218,9 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
     }
     w.commit()?;
     out.notes.push(format!("{assigned} card assignments added"));
+    if photos > 0 {
+        out.notes.push(format!("{photos} photos set"));
+    }
     Ok(out)
 }
 

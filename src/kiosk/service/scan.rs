@@ -5,7 +5,7 @@ use crate::domain::model::Role;
 use crate::domain::rules::Live;
 use crate::kiosk::live::LiveEvent;
 use crate::kiosk::reader::ReaderState;
-use crate::kiosk::words::{PunchFacts, Tone};
+use crate::kiosk::words::{PunchFacts, ScanWords, Tone};
 
 /// The scan result screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,12 +13,52 @@ pub struct ScanView {
     pub event: LiveEvent,
     pub staff_no: Option<String>,
     pub name: String,
+    /// The person's unit (empty for a card nobody holds).
+    pub unit: String,
     pub time: String,
+    /// What was recorded, in large type: 上班打卡成功, 外出, 未登记的卡…
+    pub action: String,
+    /// The figure: 迟到 11 分钟, 旷工, 上班缺卡, 正常 (empty when none).
     pub headline: String,
+    /// Why: "08:41 打卡，应到 08:30".
     pub detail: String,
+    /// "今日第 N 次打卡" (empty when not a punch).
+    pub nth_today: String,
     pub tone: Tone,
     pub role: Option<Role>,
     pub card: String,
+    /// The screen stays until the next scan or a tap (an unknown card:
+    /// people copy its number down).
+    pub sticky: bool,
+    /// The person's photo (a JPEG or PNG file), if one was imported.
+    pub photo: Option<String>,
+}
+
+impl ScanView {
+    /// A view with nothing said yet, at `time`.
+    pub fn new(event: LiveEvent, time: String) -> ScanView {
+        ScanView {
+            event,
+            staff_no: None,
+            name: String::new(),
+            unit: String::new(),
+            time,
+            action: String::new(),
+            headline: String::new(),
+            detail: String::new(),
+            nth_today: String::new(),
+            tone: Tone::Info,
+            role: None,
+            card: String::new(),
+            sticky: false,
+            photo: None,
+        }
+    }
+
+    /// Sets what the screen says.
+    pub fn tell(&mut self, w: ScanWords) {
+        (self.action, self.headline, self.detail, self.tone) = (w.action, w.figure, w.why, w.tone);
+    }
 }
 
 impl Service<'_> {
@@ -36,17 +76,7 @@ impl Service<'_> {
         let say = self.say();
         let tz = self.config().default_schedule().tz;
         let now = self.core.now();
-        let mut v = ScanView {
-            event: event.clone(),
-            staff_no: None,
-            name: String::new(),
-            time: hm(tz, now),
-            headline: String::new(),
-            detail: String::new(),
-            tone: Tone::Info,
-            role: None,
-            card: String::new(),
-        };
+        let mut v = ScanView::new(event.clone(), hm(tz, now));
         match &event {
             LiveEvent::Punch { staff_no, name, meaning, minutes, card, absent, missing_in, punch_id, .. } => {
                 // The event's meaning; the running day adds what the record
@@ -64,6 +94,7 @@ impl Service<'_> {
                     expected: None,
                     absent_after: 0,
                 };
+                let photo = self.core.store().photo(staff_no).ok().flatten();
                 let att = self.core.attendance().ok();
                 let staff = att.and_then(|a| a.staff_member(staff_no).map(|s| (a, s)));
                 let mut zone = tz;
@@ -71,10 +102,13 @@ impl Service<'_> {
                     let sched = att.schedule(s);
                     let day = att.day(s, sched.attendance_day(now));
                     // The punch's own instant (the clock has moved on since).
-                    if let Some(p) = day.punches.iter().find(|p| p.row.id == *punch_id) {
+                    if let Some(i) = day.punches.iter().position(|p| p.row.id == *punch_id) {
+                        let p = &day.punches[i];
                         facts.at = p.row.at;
                         facts.live = day.live(p.row.at);
+                        v.nth_today = say.nth_today(i + 1);
                     }
+                    v.unit = s.unit.clone();
                     let at = facts.at;
                     let session = day.plan.sessions.iter().position(|x| x.window.contains(at));
                     let rec = session.and_then(|i| day.record.sessions.get(i));
@@ -84,37 +118,36 @@ impl Service<'_> {
                     facts.absent_after = sched.thresholds.absent_after_minutes;
                     zone = sched.tz;
                 }
-                (v.headline, v.detail, v.tone) = say.punch(&facts, zone);
+                v.tell(say.punch(&facts, zone));
                 v.time = hm(zone, facts.at);
                 v.staff_no = Some(staff_no.clone());
+                v.photo = photo;
                 v.name = name.clone();
                 v.role = staff.map(|(_, s)| s.role);
                 v.card = card.clone();
             }
             LiveEvent::Duplicate { staff_no, first_at, card, .. } => {
+                v.photo = self.core.store().photo(staff_no).ok().flatten();
                 let att = self.core.attendance().ok();
                 let staff = att.and_then(|a| a.staff_member(staff_no));
                 v.name = staff.map_or(staff_no.clone(), |s| s.name.clone());
+                v.unit = staff.map(|s| s.unit.clone()).unwrap_or_default();
                 v.role = staff.map(|s| s.role);
                 v.staff_no = Some(staff_no.clone());
-                (v.headline, v.detail) = say.duplicate(first_at.get(11..16).unwrap_or(""));
+                v.tell(say.duplicate(first_at.get(11..16).unwrap_or("")));
                 v.card = card.clone();
             }
             LiveEvent::UnknownCard { card, .. } => {
-                (v.name, v.headline, v.detail) = say.unknown_card(card);
-                v.tone = Tone::Bad;
+                v.tell(say.unknown_card(card));
                 v.card = card.clone();
+                v.sticky = true;
             }
             LiveEvent::NotRecorded { card, detail, .. } => {
-                (v.name, v.headline) = say.not_recorded();
-                v.detail = detail.clone();
-                v.tone = Tone::Bad;
+                v.tell(say.not_recorded(detail));
                 v.card = card.clone();
             }
             LiveEvent::Reader { state, detail, .. } => {
-                (v.name, v.headline) = say.reader_event(*state == ReaderState::Connected);
-                v.detail = detail.clone();
-                v.tone = if *state == ReaderState::Connected { Tone::Ok } else { Tone::Bad };
+                v.tell(say.reader_event(*state == ReaderState::Connected, detail));
             }
             LiveEvent::Ready { .. } | LiveEvent::DayClosed { .. } => {}
         }

@@ -209,4 +209,12 @@ pub const MIGRATIONS: &[&str] = &[
         at         INTEGER NOT NULL
     );
     "#,
+    // 5: staff photos for the scan screen (the staff file's `photo`
+    // column): a picture's place, not a record, so not on the chain.
+    r#"
+    CREATE TABLE staff_photos (
+        staff_no TEXT PRIMARY KEY REFERENCES staff(staff_no),
+        path     TEXT NOT NULL
+    );
+    "#,
 ];

@@ -47,26 +47,40 @@ impl StoreError {
 impl StoreError {
     /// What a failed write to the database at `db` means for the person at
     /// the door, in words a caretaker can act on: a full disk, a read-only
-    /// disk (an SD card that failed into read-only mode: SQLite sees only
-    /// an I/O error then, so the file system itself is asked), a disk that
-    /// fails to write, or the error itself. What is stored stays stored in
-    /// every case, and the next scan tries again, so the kiosk takes scans
-    /// by itself when the disk is back.
+    /// disk (an SD card that failed into read-only mode: SQLite often sees
+    /// only an I/O error then, so the directory itself is asked), a
+    /// database the kiosk may not write, a disk that fails to write, or
+    /// the error itself. What is stored stays stored in every case, and
+    /// the next scan tries again, so the kiosk takes scans by itself when
+    /// the disk is back.
     pub fn for_the_door(&self, db: &Path) -> String {
         use rusqlite::ErrorCode as C;
-        const READ_ONLY: &str = "the disk is read-only (a failing SD card?): nothing new can be stored";
         let StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) = self else {
             return self.to_string();
         };
         match e.code {
-            C::DiskFull => "the disk is full: nothing new can be stored until space is freed".into(),
-            C::ReadOnly => READ_ONLY.into(),
-            C::SystemIoFailure | C::CannotOpen if read_only_file_system(db) => READ_ONLY.into(),
-            C::SystemIoFailure | C::CannotOpen => {
-                format!("the disk failed to write ({self}): nothing new can be stored")
-            }
+            C::DiskFull => FULL.into(),
+            C::ReadOnly | C::SystemIoFailure | C::CannotOpen => match probe_writes(db) {
+                Probe::ReadOnly => "the disk is read-only (a failing SD card?): nothing new can be stored".into(),
+                Probe::Full => FULL.into(),
+                Probe::Denied => format!("no permission to write {}: nothing new can be stored", db.display()),
+                Probe::Writable | Probe::Failed => {
+                    format!("the disk failed to write ({self}): nothing new can be stored")
+                }
+            },
             _ => self.to_string(),
         }
+    }
+
+    /// Whether the write may succeed on a fresh connection: SQLite opens a
+    /// database read-only, for good, when its disk was read-only at the
+    /// time; once the directory takes writes again, a new connection can
+    /// write.
+    pub fn disk_is_back(&self, db: &Path) -> bool {
+        use rusqlite::ErrorCode as C;
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, C::ReadOnly | C::SystemIoFailure | C::CannotOpen))
+            && probe_writes(db) == Probe::Writable
     }
 
     /// Whether a stored value is malformed (a damaged record, not a
@@ -78,19 +92,47 @@ impl StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Whether the file system holding `path` refuses writes as read-only.
-/// A probe file is created (and removed): ext4 turned read-only after an
-/// error still shows `rw` in its mount flags and in statvfs, but every
-/// write fails with EROFS.
-fn read_only_file_system(path: &Path) -> bool {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let probe = dir.join(".dutyclock-write-probe");
-    match std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&probe) {
+const FULL: &str = "the disk is full: nothing new can be stored until space is freed";
+
+/// What a write in the database's directory does now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    Writable,
+    ReadOnly,
+    Full,
+    Denied,
+    Failed,
+}
+
+/// Creates (and removes) a new file beside `db` to see what a write does
+/// now: ext4 turned read-only after an error still shows `rw` in its
+/// mount flags and in statvfs, but every write fails with EROFS. The name
+/// is new each time and never followed through a symlink.
+fn probe_writes(db: &Path) -> Probe {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let probe = dir.join(format!(".dutyclock-probe-{}-{nanos}", std::process::id()));
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&probe)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"x").map(|_| f));
+    match opened {
         Ok(_) => {
             let _ = std::fs::remove_file(&probe);
-            false
+            Probe::Writable
         }
-        Err(e) => e.raw_os_error() == Some(libc::EROFS),
+        Err(e) => {
+            let _ = std::fs::remove_file(&probe);
+            match e.raw_os_error() {
+                Some(libc::EROFS) => Probe::ReadOnly,
+                Some(libc::ENOSPC) | Some(libc::EDQUOT) => Probe::Full,
+                Some(libc::EACCES) | Some(libc::EPERM) => Probe::Denied,
+                _ => Probe::Failed,
+            }
+        }
     }
 }
 
@@ -124,6 +166,18 @@ impl Store {
         }
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         Store::prepare(conn, path)
+    }
+
+    /// Closes the connection and opens the database again. SQLite shares a
+    /// file's descriptors and shared memory among the connections of one
+    /// process, so a connection opened while the disk was read-only must be
+    /// closed before a new one can write.
+    pub fn reopen(&mut self) -> Result<()> {
+        let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
+        old.close().map_err(|(_, e)| e)?;
+        let mut fresh = Store::open(&self.path)?;
+        std::mem::swap(&mut self.conn, &mut fresh.conn);
+        Ok(())
     }
 
     fn prepare(conn: Connection, path: &Path) -> Result<Store> {

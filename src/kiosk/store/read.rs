@@ -218,6 +218,14 @@ pub struct PunchListing {
 }
 
 impl Store {
+    /// The path of a staff member's photo, if one was imported.
+    pub fn photo(&self, staff_no: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT path FROM staff_photos WHERE staff_no = ?1", [staff_no], |r| r.get(0))
+            .optional()?)
+    }
+
     /// The current version of every staff member, by staff number.
     pub fn staff(&self) -> Result<Vec<Staff>> {
         all_staff(&self.conn)

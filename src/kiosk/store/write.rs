@@ -466,6 +466,16 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
+    /// A staff member's photo for the scan screen (a file's path).
+    pub fn set_photo(&mut self, staff_no: &str, path: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO staff_photos (staff_no, path) VALUES (?1, ?2)
+             ON CONFLICT (staff_no) DO UPDATE SET path = excluded.path",
+            params![staff_no, path],
+        )?;
+        Ok(())
+    }
+
     /// The server's final answer to a summary revision sent (sync bookkeeping).
     pub fn record_sync(&mut self, summary_id: i64, status: u16, detail: &str, now: Instant) -> Result<()> {
         // An acknowledgement is final: a later answer for the same

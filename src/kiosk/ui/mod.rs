@@ -127,6 +127,8 @@ pub struct Session {
     pub manager: Option<(String, String, String, Role)>,
     pub pin: String,
     pub result_left: i32,
+    /// The result stays until a tap or the next scan (an unknown card).
+    pub result_sticky: bool,
     pub idle_seconds: u32,
     /// The screen to return to after a scan result (head mode stays).
     pub back_to: Option<Screen>,
@@ -226,7 +228,7 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::domain::time::Insta
     let mut signed_out = false;
     {
         let mut st = shared.borrow_mut();
-        if screen == Screen::Result {
+        if screen == Screen::Result && !st.result_sticky {
             st.result_left -= 1;
             ui.global::<ResultAdapter>().set_seconds_left(st.result_left.max(0));
             done = st.result_left <= 0;
@@ -356,7 +358,7 @@ fn kiosk_thread(
                     Err(panic) => say.kiosk_restarted(&panic_text(&panic)),
                 }
             }
-            Err(e) => say.store_unavailable(&e.to_string()),
+            Err(e) => say.store_unavailable(&e.for_the_door(&path)),
         };
         eprintln!("kiosk: {banner}");
         let b = banner.clone();
@@ -377,18 +379,10 @@ fn kiosk_thread(
                     for l in listeners.iter_mut() {
                         l.event(&event);
                     }
-                    let (name, headline) = say.not_recorded();
-                    let v = crate::kiosk::service::ScanView {
-                        event,
-                        staff_no: None,
-                        name,
-                        time: crate::domain::time::instant_to_local(tz, at).format("%H:%M").to_string(),
-                        headline,
-                        detail: banner.clone(),
-                        tone: words::Tone::Bad,
-                        role: None,
-                        card,
-                    };
+                    let time = crate::domain::time::instant_to_local(tz, at).format("%H:%M").to_string();
+                    let mut v = crate::kiosk::service::ScanView::new(event, time);
+                    v.tell(say.not_recorded(&banner));
+                    v.card = card;
                     post(&weak, Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v)));
                 }
                 Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::State(state, _), _)) => {

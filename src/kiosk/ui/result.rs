@@ -11,9 +11,21 @@ pub fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service:
     let r = ui.global::<ResultAdapter>();
     r.set_name(s(&v.name));
     r.set_time(s(&v.time));
+    r.set_action(s(&v.action));
     r.set_headline(s(&v.headline));
     r.set_detail(s(&v.detail));
     r.set_tone(tone(v.tone));
+    r.set_unit(s(&v.unit));
+    r.set_staff_no(s(v.staff_no.as_deref().map(|no| Say(lang(ui)).staff_no(no)).unwrap_or_default()));
+    r.set_nth_today(s(&v.nth_today));
+    // The photo's placeholder: the name's first character, or a question
+    // mark for a card nobody holds.
+    r.set_initial(s(v.name.chars().next().filter(|_| v.staff_no.is_some()).map_or("?".into(), |c| c.to_string())));
+    // The photo, when one was imported and can be read (else the initial).
+    let photo = v.photo.as_deref().and_then(|p| slint::Image::load_from_path(std::path::Path::new(p)).ok());
+    r.set_has_photo(photo.is_some());
+    r.set_photo(photo.unwrap_or_default());
+    r.set_recorded(matches!(v.event, LiveEvent::Punch { .. } | LiveEvent::Duplicate { .. }));
     r.set_known(v.staff_no.is_some());
     r.set_can_manage(matches!(v.role, Some(Role::Head) | Some(Role::Admin)));
     r.set_seconds_left(RESULT_SECONDS);
@@ -28,6 +40,11 @@ pub fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service:
             _ => None,
         };
     }
+    // An unknown card at the door stays until the next scan or a tap
+    // (people copy its number down); in admin mode it goes back to
+    // enrolment as usual.
+    st.result_sticky = v.sticky && st.back_to.is_none();
+    r.set_sticky(st.result_sticky);
     app.set_screen(Screen::Result);
 }
 
