@@ -7,10 +7,13 @@
 //!   stored is lost); when space returns, the next scan is recorded by
 //!   itself, without a restart.
 //! - A read-only disk: the data directory is on ext4 in a loop device,
-//!   mounted `errors=remount-ro` as Raspberry Pi OS mounts its root; the
-//!   test makes ext4 report an error (`/sys/fs/ext4/DEV/trigger_fs_error`),
-//!   so the kernel turns the file system read-only under the running kiosk
-//!   exactly as it does when an SD card fails. Scans are then refused with
+//!   mounted `errors=remount-ro` (as deploy/README.md has the data
+//!   partition mounted); the test makes ext4 report an error
+//!   (`/sys/fs/ext4/DEV/trigger_fs_error`), so the kernel turns the file
+//!   system read-only under the running kiosk as it does when ext4 meets a
+//!   failing card's errors. (Mounted with ext4's default `errors=continue`,
+//!   a failing card shows as write errors instead: the kiosk then says "the
+//!   disk failed to write", tested nowhere here.) Scans are then refused with
 //!   a clear `not_recorded`; after the card is repaired (unmounted,
 //!   `e2fsck`, mounted again) everything acknowledged is there and scans
 //!   are taken. A kiosk started on the disk while it is still read-only
@@ -92,8 +95,8 @@ fn run(program: &str, args: &[&str], dir: &Path) {
     assert!(o.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// An ext4 file system in a loop device, mounted `errors=remount-ro` (as
-/// Raspberry Pi OS mounts its root) for the test's life.
+/// An ext4 file system in a loop device, mounted `errors=remount-ro`, for
+/// the test's life.
 struct Ext4 {
     image: tempfile::NamedTempFile,
     dir: tempfile::TempDir,
