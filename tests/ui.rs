@@ -42,6 +42,9 @@ const STAFF: &str = "staff_no,name,unit,cards,role,pin\n\
 0004,赵六,区党政办公室,0100000004,,\n\
 0009,管理员,区党政办公室,0100000009,admin,1357\n";
 
+/// The kiosk's administrator has no schedule obligations.
+const ADMIN_NO_SCHEDULE: &str = "staff_no,name,unit,role,schedule\n0009,管理员,区党政办公室,admin,none\n";
+
 struct Rig {
     window: Rc<MinimalSoftwareWindow>,
     ui: KioskWindow,
@@ -119,6 +122,7 @@ fn touchscreen_flows_and_screenshots() {
     let k = Kiosk::new(CONFIG);
     let f = k.file("staff.csv", STAFF);
     k.import(&["staff", "import"], &f);
+    k.import(&["staff", "import"], &k.file("admin.csv", ADMIN_NO_SCHEDULE));
     // 张三 has a photo; the others show their initial.
     common::portrait_png(&k.tmp.path().join("0001.png"));
     k.import(
@@ -222,6 +226,10 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(people.len(), 5);
     assert_eq!(people[0].state, "迟到 11 分钟");
     assert_eq!(people[2].state, "未到");
+    // The header counts agree with the rows; the administrator, who has no
+    // schedule obligations, is not expected.
+    assert_eq!(people[4].state, "休息");
+    assert!(h.get_counts().starts_with("应到 4 · 已到 2 · 迟到 2 · 未到 2"), "{}", h.get_counts());
 
     // Tap a person: their day with why.
     rig.tap("张三");
@@ -362,7 +370,7 @@ fn touchscreen_flows_and_screenshots() {
     rig.pin("2468");
     let state =
         |no: &str| h.get_people().iter().find(|p| p.staff_no == no).map(|p| (p.state.to_string(), p.tone)).unwrap();
-    assert_eq!(state("0001"), ("旷工 1 节".to_string(), dutyclock::kiosk::ui::Tone::Bad));
+    assert_eq!(state("0001"), ("旷工半天".to_string(), dutyclock::kiosk::ui::Tone::Bad));
     assert_eq!(state("0003"), ("上班缺卡".to_string(), dutyclock::kiosk::ui::Tone::Bad));
     assert_eq!(state("0004"), ("迟到 11 分钟".to_string(), dutyclock::kiosk::ui::Tone::Warn));
     rig.tap("张三");

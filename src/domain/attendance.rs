@@ -279,7 +279,8 @@ impl<'c> Attendance<'c> {
         let no = staff.staff_no.as_str();
         let rostered = self.roster_of(staff, date).is_some();
         let plan = self.plan_for(staff, date);
-        let obligated = rostered || (self.calendar.is_workday(date, schedule) && staff.active_on(date));
+        let obligated = rostered
+            || (staff.has_schedule_obligations() && self.calendar.is_workday(date, schedule) && staff.active_on(date));
         let all = self.punches.get(no).map_or(&[][..], Vec::as_slice);
         let lo = all.partition_point(|p| p.row.at < plan.day.start);
         let hi = all.partition_point(|p| p.row.at < plan.day.end);

@@ -50,7 +50,20 @@ pub struct Staff {
     pub active_until: Option<NaiveDate>,
 }
 
+/// The `schedule` of a person without schedule obligations (an
+/// administrator who only looks after the kiosk): their days are `rest`
+/// unless the roster (值班) gives them sessions. R2 says a person has
+/// obligations on a workday *only if* employed then; this is the one case
+/// where a workday is not enough. The times (day start, time zone) are the
+/// default schedule's.
+pub const NO_SCHEDULE: &str = "none";
+
 impl Staff {
+    /// Whether workdays oblige this person (see [`NO_SCHEDULE`]).
+    pub fn has_schedule_obligations(&self) -> bool {
+        self.schedule != NO_SCHEDULE
+    }
+
     /// A staff member on the `default` schedule, role `staff`, no PIN, no
     /// employment dates.
     pub fn plain(staff_no: impl Into<String>, name: impl Into<String>, unit: impl Into<String>) -> Staff {

@@ -371,15 +371,31 @@ impl Say {
         self.pick(format!("{} 周{wd}", d.format("%m-%d")), d.format("%m-%d %a").to_string())
     }
 
+    /// Absent sessions as days, the way people count them: a session is
+    /// half a day (R7 counts sessions; a two-session day is the usual).
+    pub fn absent_days(self, sessions: u32) -> String {
+        let (days, half) = (sessions / 2, sessions % 2 == 1);
+        match (days, half, self.zh()) {
+            (0, true, true) => "半天".into(),
+            (0, true, false) => "half a day".into(),
+            (d, false, true) => format!("{d} 天"),
+            (1, false, false) => "1 day".into(),
+            (d, false, false) => format!("{d} days"),
+            (d, true, true) => format!("{d}.5 天"),
+            (d, true, false) => format!("{d}.5 days"),
+        }
+    }
+
     pub fn month_totals(self, t: &Figures) -> String {
+        let absent = self.absent_days(t.absent_sessions);
         self.pick(
             format!(
-                "迟到 {} 次 · 早退 {} 次 · 旷工 {} 节 · 缺卡 {} 次 · 空岗 {} 次",
-                t.late_count, t.early_count, t.absent_sessions, t.missing_punches, t.off_post_count
+                "迟到 {} 次 · 早退 {} 次 · 旷工 {absent} · 缺卡 {} 次 · 空岗 {} 次",
+                t.late_count, t.early_count, t.missing_punches, t.off_post_count
             ),
             format!(
-                "late {} · early {} · absent {} · missing {} · off post {}",
-                t.late_count, t.early_count, t.absent_sessions, t.missing_punches, t.off_post_count
+                "late {}× · early {}× · absent {absent} · missing {}× · off post {}×",
+                t.late_count, t.early_count, t.missing_punches, t.off_post_count
             ),
         )
     }
@@ -431,7 +447,7 @@ impl Say {
     /// The roster's word for where a present person is now, by their last punch.
     pub fn whereabouts(self, m: Meaning) -> (String, Tone) {
         match m {
-            Meaning::GoingOut => (self.pick("外出", "out on a trip"), Tone::Warn),
+            Meaning::GoingOut => (self.pick("外出", "out (will return)"), Tone::Warn),
             Meaning::Out => (self.pick("已下班", "left"), Tone::Neutral),
             Meaning::In | Meaning::Back => (self.pick("在岗", "present"), Tone::Ok),
         }
@@ -450,26 +466,15 @@ impl Say {
     }
 
     pub fn person_figures(self, f: &Figures) -> String {
+        let absent = self.absent_days(f.absent_sessions);
         self.pick(
             format!(
-                "迟到 {} 分 · 早退 {} 分 · 旷工 {} 节 · 空岗 {} 分 · 缺卡 {} · 请假 {} 分 · 公出 {} 分",
-                f.late_minutes,
-                f.early_minutes,
-                f.absent_sessions,
-                f.off_post_minutes,
-                f.missing_punches,
-                f.leave_minutes,
-                f.duty_minutes
+                "迟到 {} 分钟 · 早退 {} 分钟 · 旷工 {absent} · 空岗 {} 分钟 · 缺卡 {} 次 · 请假 {} 分钟 · 公出 {} 分钟",
+                f.late_minutes, f.early_minutes, f.off_post_minutes, f.missing_punches, f.leave_minutes, f.duty_minutes
             ),
             format!(
-                "late {} min · early {} min · absent {} · off post {} min · missing {} · leave {} min · duty {} min",
-                f.late_minutes,
-                f.early_minutes,
-                f.absent_sessions,
-                f.off_post_minutes,
-                f.missing_punches,
-                f.leave_minutes,
-                f.duty_minutes
+                "late {} min · early {} min · absent {absent} · off post {} min · missing {}× · leave {} min · duty {} min",
+                f.late_minutes, f.early_minutes, f.off_post_minutes, f.missing_punches, f.leave_minutes, f.duty_minutes
             ),
         )
     }
@@ -613,8 +618,8 @@ impl Say {
         [
             self.pick(format!("读卡器：{state}"), format!("Reader: {state}")),
             self.pick(
-                format!("刷卡 {scans} 次，丢弃坏帧 {dropped}"),
-                format!("{scans} scans, {dropped} bad frames dropped"),
+                format!("刷卡 {scans} 次 · 读不清的信号 {dropped} 次（已忽略）"),
+                format!("{scans} scans · {dropped} unreadable signals ignored (noise on the reader's line)"),
             ),
         ]
     }
@@ -631,8 +636,9 @@ impl Say {
         let f = &rec.figures;
         if rec.status == Status::Exception {
             if f.absent_sessions > 0 {
-                let n = f.absent_sessions;
-                return (self.pick(format!("旷工 {n} 节"), format!("Absent {n}")), Tone::Bad);
+                let days = self.absent_days(f.absent_sessions);
+                let gap = if days.starts_with(|c: char| c.is_ascii_digit()) { " " } else { "" };
+                return (self.pick(format!("旷工{gap}{days}"), format!("Absent {days}")), Tone::Bad);
             }
             if f.missing_punches > 0 {
                 let n = f.missing_punches;
@@ -898,7 +904,11 @@ mod tests {
         let say = Say(Language::ZhCn);
         // 09:05, still in the morning: 旷工 at once, with why.
         let rec = judge(&[t("09:05")], t("09:10"));
-        assert_eq!(say.day_state(&rec), ("旷工 1 节".to_string(), Tone::Bad));
+        assert_eq!(say.day_state(&rec), ("旷工半天".to_string(), Tone::Bad));
+        let days: Vec<String> = (1..=4).map(|n| say.absent_days(n)).collect();
+        assert_eq!(days, ["半天", "1 天", "1.5 天", "2 天"]);
+        let en: Vec<String> = (1..=3).map(|n| Say(Language::En).absent_days(n)).collect();
+        assert_eq!(en, ["half a day", "1 day", "1.5 days"]);
         assert_eq!(
             say.why(&rec, grace(), s.tz),
             vec!["上午旷工：迟到 35 分钟，超过 30 分钟（09:05 打卡，应到 08:30）"]

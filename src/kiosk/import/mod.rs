@@ -146,9 +146,12 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
                 .into());
         }
         let schedule = f.get(rec, "schedule").unwrap_or("default").to_string();
-        if !config.schedules.contains_key(&schedule) {
+        if schedule != crate::domain::model::NO_SCHEDULE && !config.schedules.contains_key(&schedule) {
             return Err(f
-                .err(line, format!("unknown schedule {schedule:?} (config has no [schedules.{schedule}])"))
+                .err(
+                    line,
+                    format!("unknown schedule {schedule:?} (config has no [schedules.{schedule}]; \"none\": no obligations)"),
+                )
                 .into());
         }
         let role_text = f.get(rec, "role").unwrap_or("staff");

@@ -10,10 +10,10 @@ use chrono::NaiveTime;
 
 use super::{hm, Power, Result, Service, ServiceError};
 use crate::domain::model::{PunchOwner, PunchSource};
-use crate::domain::rules::{Outcome, Status, Verdict};
+use crate::domain::rules::{Meaning, Outcome, Status, Verdict};
 use crate::domain::time::{instant_to_local, local_to_instant};
 use crate::kiosk::store::{StoreError, VoidTarget};
-use crate::kiosk::words::{Grace, Refusal, Tone};
+use crate::kiosk::words::{Grace, PunchFacts, Refusal, Tone};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonRow {
@@ -84,6 +84,8 @@ impl Service<'_> {
                 .and_then(|i| d.record.sessions.get(i))
                 .filter(|r| r.outcome == Outcome::Excused)
                 .map(|r| if r.figures.leave_minutes > 0 { Status::Leave } else { Status::Duty });
+            // Late by the session's first punch, before the record counts it.
+            let mut live_late = false;
             let (state, tone) = if !d.obligated {
                 (say.rest(), Tone::Neutral)
             } else if on_leave {
@@ -97,20 +99,27 @@ impl Service<'_> {
                     (say.not_in_yet(), Tone::Bad)
                 }
             } else if matches!(d.record.status, Status::Pending | Status::Normal) {
-                // Nothing counted yet: where the person is by their last
-                // punch, and a missing clock-in as the scan told it.
+                // Nothing counted yet: the session's first punch in the
+                // scan screen's own words (迟到 11 分钟, 旷工, 上班缺卡), or
+                // where the person is by their last punch when it was on
+                // time. One wording source: the roster never says 在岗 to
+                // someone the door told they were late.
                 let last = *d.accepted.last().unwrap_or(&now);
-                let live = d.live(last);
                 let first_of_session = d
                     .plan
                     .sessions
                     .iter()
                     .find(|x| x.window.contains(last))
                     .and_then(|x| d.accepted.iter().copied().find(|&t| x.window.contains(t)));
-                if first_of_session.is_some_and(|t| d.live(t).missing_in) {
-                    (say.missing_in(), Tone::Bad)
-                } else {
-                    say.whereabouts(live.meaning)
+                let first = first_of_session.map(|t| (t, d.live(t)));
+                match first.filter(|(_, l)| l.missing_in || (l.meaning == Meaning::In && (l.absent || l.minutes > 0))) {
+                    Some((t, live)) => {
+                        live_late = live.meaning == Meaning::In && live.minutes > 0 && !live.missing_in;
+                        let facts = PunchFacts { live, judged: true, at: t, expected: None, absent_after: 0 };
+                        let w = say.punch(&facts, sched.tz);
+                        (w.figure, w.tone)
+                    }
+                    None => say.whereabouts(d.live(last).meaning),
                 }
             } else {
                 say.day_state(&d.record)
@@ -118,7 +127,7 @@ impl Service<'_> {
             if d.obligated {
                 expected += 1;
                 present += u32::from(!d.accepted.is_empty());
-                late += u32::from(f.late_count > 0);
+                late += u32::from(f.late_count > 0 || live_late);
                 missing += u32::from(d.accepted.is_empty() && !on_leave);
                 away += u32::from(on_leave);
             }
