@@ -235,17 +235,43 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("张三");
     assert_eq!(h.get_person_why().row_data(0).unwrap(), "上午迟到 11 分钟：08:41 打卡，应到 08:30");
 
-    // Leave: 王五 on 事假 in the morning.
+    // Leave: 王五 on 事假 in the morning. No kind is picked until the head
+    // picks one; every action asks first, and 取消 changes nothing.
     rig.tap("请假");
     assert_eq!(h.get_tab(), HeadTab::Leave);
     rig.tap("王五");
+    assert_eq!(h.get_leave_kind(), -1);
+    let kinds: Vec<String> =
+        h.get_leave_kind_rows().iter().flat_map(|r| r.iter().collect::<Vec<_>>()).map(|k| k.to_string()).collect();
+    assert_eq!(kinds, ["事假", "病假", "年休假", "调休", "婚假", "产假", "丧假", "探亲假", "公出", "出差"]);
+    rig.tap("事假");
     rig.tap("上午");
     rig.tap("登记");
+    assert_eq!(h.get_confirm_text(), "登记 王五 事假：11-19 周四？");
+    rig.tap("取消");
+    assert_eq!((h.get_confirm_text().as_str(), h.get_leave_records().row_count()), ("", 0), "nothing recorded");
+    rig.tap("登记");
+    rig.tap("确认");
     assert_eq!(h.get_message(), "已登记 王五 事假");
+    assert_eq!(h.get_leave_kind(), -1, "the next leave starts with no kind");
     assert_eq!(h.get_people().row_data(2).unwrap().state, "请假");
     let leave_lines: Vec<_> = h.get_leave_records().iter().collect();
     assert_eq!(leave_lines.len(), 1);
     assert!(leave_lines[0].text.contains("王五 事假"), "{}", leave_lines[0].text);
+    // A range of days: 王五 on 年休假 from next Tuesday to Thursday.
+    rig.tap("年休假");
+    for _ in 0..5 {
+        rig.tap_nth("+", 0);
+    }
+    // The last day's "+" (each button's label is found too: #2).
+    rig.tap_nth("+", 2);
+    rig.tap_nth("+", 2);
+    assert_eq!(h.get_leave_dates(), "11-24 周二 – 11-26 周四 · 3 天");
+    rig.tap("登记");
+    assert_eq!(h.get_confirm_text(), "登记 王五 年休假：11-24 周二 – 11-26 周四 · 3 天？");
+    rig.tap("确认");
+    assert_eq!(h.get_message(), "已登记 王五 年休假");
+    assert_eq!(h.get_leave_dates(), "11-19 周四", "the next leave starts today");
     // Exact times: 赵六 on 公出 15:00–16:00, then revoked (销假); it stays listed as revoked.
     rig.tap("赵六");
     rig.tap("公出");
@@ -253,12 +279,14 @@ fn touchscreen_flows_and_screenshots() {
     h.set_leave_from(15 * 60);
     h.set_leave_to(16 * 60);
     rig.tap("登记");
+    rig.tap("确认");
     assert_eq!(h.get_message(), "已登记 赵六 公出");
     let lines: Vec<_> = h.get_leave_records().iter().collect();
     let duty = lines.iter().find(|l| l.text.contains("赵六 公出 11-19 15:00–16:00")).expect("the duty record");
     assert!(duty.open);
     let duty_text = duty.text.to_string();
     rig.tap_in_row("销假", &duty_text);
+    rig.tap("确认");
     assert_eq!(h.get_message(), "已销假");
     let lines: Vec<_> = h.get_leave_records().iter().collect();
     assert!(lines.iter().any(|l| l.text.contains("赵六 公出") && l.text.contains("已销假") && !l.open), "{lines:?}");
@@ -296,6 +324,8 @@ fn touchscreen_flows_and_screenshots() {
     let reqs: Vec<_> = h.get_requests().iter().collect();
     assert_eq!(reqs.len(), 1);
     rig.tap("批准");
+    assert_eq!(h.get_confirm_text(), "批准这条补卡申请（补上这次打卡）？");
+    rig.tap("确认");
     assert_eq!(h.get_message(), "已批准，补卡已生效");
     assert!(h.get_requests().row_data(0).unwrap().text.contains("已批准"));
     rig.tap("退出");
@@ -318,6 +348,9 @@ fn touchscreen_flows_and_screenshots() {
     let p = |no: &str| s19["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
     assert_eq!(p("0001")["spot_check_absences"], 1);
     assert_eq!(p("0003")["leave_minutes"], 210);
+    let s25 = k.summary("2026-11-25");
+    let p25 = s25["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0003").unwrap().clone();
+    assert_eq!((p25["leave_minutes"].as_u64(), p25["status"].as_str()), (Some(390), Some("leave")), "{p25}");
     assert_eq!(p("0004")["punches"], serde_json::json!(["12:00:00", "13:00:00"]), "the approved correction");
     assert_eq!(p("0004")["corrections"], 1);
     let s20 = k.summary("2026-11-20");
@@ -430,6 +463,11 @@ fn shots(rig: &Rig, clock: &TestClock) {
             let head = rig.ui.global::<HeadAdapter>();
             head.invoke_open_person(0);
             rig.shot("head-roster");
+            // A void asks first, with its own reasons.
+            let punch = head.get_person_punches().row_data(0).expect("张三's punch").id;
+            head.invoke_void_punch(punch, -1);
+            rig.shot("head-confirm-void");
+            head.invoke_confirm_no();
             for (tab, name) in [
                 (HeadTab::Leave, "head-leave"),
                 (HeadTab::Check, "head-check"),
@@ -451,5 +489,5 @@ fn shots(rig: &Rig, clock: &TestClock) {
         }
     }
     let n = std::fs::read_dir(&rig.shots).unwrap().count();
-    assert_eq!(n, 11 * 4, "screenshots written");
+    assert_eq!(n, 12 * 4, "screenshots written");
 }

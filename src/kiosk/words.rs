@@ -499,6 +499,65 @@ impl Say {
         self.pick(format!("已登记 {name} {kind}"), format!("Recorded {kind} for {name}"))
     }
 
+    /// The leave form's kinds: (stored kind, word on the screen), leave
+    /// first, then the duty kinds of the config.
+    pub fn leave_kinds(self, duty_kinds: &[String]) -> Vec<(String, String)> {
+        LEAVE_KINDS
+            .iter()
+            .map(|k| k.to_string())
+            .chain(duty_kinds.iter().cloned())
+            .map(|k| {
+                let en = KIND_WORDS_EN.iter().find(|(zh, _)| *zh == k).map_or(k.as_str(), |(_, en)| en);
+                let word = self.pick(k.clone(), en);
+                (k, word)
+            })
+            .collect()
+    }
+
+    /// The days of a leave form: "11-27 周五" or "11-27 周五 – 12-03 周四 · 7 天".
+    pub fn leave_dates(self, first: NaiveDate, last: NaiveDate) -> String {
+        let n = (last - first).num_days() + 1;
+        if n <= 1 {
+            return self.month_day_label(first);
+        }
+        let (a, b) = (self.month_day_label(first), self.month_day_label(last));
+        self.pick(format!("{a} – {b} · {n} 天"), format!("{a} – {b} · {n} days"))
+    }
+
+    pub fn bad_leave_days(self, max: i64) -> String {
+        self.pick(
+            format!("请假天数不对（最多 {max} 天，结束不能早于开始）"),
+            format!("bad leave days (at most {max}; the end not before the start)"),
+        )
+    }
+
+    /// The confirmation before leave is recorded.
+    pub fn confirm_leave(self, name: &str, kind: &str, dates: &str) -> String {
+        self.pick(format!("登记 {name} {kind}：{dates}？"), format!("Record {kind} leave for {name}: {dates}?"))
+    }
+
+    pub fn confirm_revoke_leave(self) -> String {
+        self.pick("销假（作废这条请假记录）？", "Revoke this leave record?")
+    }
+
+    pub fn confirm_decide(self, approve: bool) -> String {
+        if approve {
+            self.pick("批准这条补卡申请（补上这次打卡）？", "Approve this request (the punch is added)?")
+        } else {
+            self.pick("驳回这条补卡申请？", "Reject this request?")
+        }
+    }
+
+    pub fn confirm_void(self, time: &str) -> String {
+        self.pick(format!("作废 {time} 的打卡？请选择原因："), format!("Void the punch at {time}? Pick the reason:"))
+    }
+
+    /// The void reasons in the screen's language.
+    pub fn void_reasons(self) -> Vec<String> {
+        let en = ["Wrong card", "Duplicate", "Device fault", "Other"];
+        VOID_REASONS.iter().zip(en).map(|(zh, en)| self.pick(*zh, en)).collect()
+    }
+
     pub fn same_start_and_end(self) -> String {
         self.pick("开始和结束时间相同", "start and end are the same")
     }
@@ -795,9 +854,26 @@ impl Say {
     }
 }
 
-/// The leave and duty kinds the head's leave form offers, in its order
-/// (the stored kind is the word itself).
-pub const LEAVE_KINDS: [&str; 6] = ["事假", "病假", "年休假", "调休", "公出", "出差"];
+/// The leave kinds the head's leave form offers, in its order (the stored
+/// kind is the Chinese word; the config's `duty_kinds` follow them).
+pub const LEAVE_KINDS: [&str; 8] = ["事假", "病假", "年休假", "调休", "婚假", "产假", "丧假", "探亲假"];
+
+/// The English words of the kinds people use; another kind is shown as it is.
+const KIND_WORDS_EN: [(&str, &str); 10] = [
+    ("事假", "Personal"),
+    ("病假", "Sick"),
+    ("年休假", "Annual"),
+    ("调休", "Time off in lieu"),
+    ("婚假", "Marriage"),
+    ("产假", "Maternity"),
+    ("丧假", "Bereavement"),
+    ("探亲假", "Family visit"),
+    ("公出", "Official business"),
+    ("出差", "Business trip"),
+];
+
+/// The void reasons (stored in Chinese), in the screen's order.
+pub const VOID_REASONS: [&str; 4] = ["刷错卡", "重复", "设备故障", "其他"];
 
 /// The reason stored with a leave record's void from the touchscreen.
 pub const REVOKE_REASON: &str = "销假";

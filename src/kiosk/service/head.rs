@@ -61,6 +61,10 @@ pub enum LeaveSpan {
     Between(u32, u32),
 }
 
+/// The longest leave the touchscreen records at once, and how far from
+/// today it may start (days).
+pub const MAX_LEAVE_DAYS: i64 = 366;
+
 /// How many correction requests the head's list shows.
 const REQUESTS_SHOWN: usize = 200;
 
@@ -187,20 +191,47 @@ impl Service<'_> {
 
     /// Enters leave or duty for today (the person's attendance day, in
     /// their schedule's zone): whole day, morning, afternoon or exact times.
+    /// The leave form's kinds (stored kind, word on the screen: leave, then
+    /// the config's duty kinds) and today's date.
+    pub fn leave_form(&self) -> (Vec<(String, String)>, chrono::NaiveDate) {
+        let sched = self.core.config().default_schedule();
+        (self.say().leave_kinds(&sched.duty_kinds), sched.attendance_day(self.core.now()))
+    }
+
     pub fn add_leave(&mut self, head: &str, staff_no: &str, kind: &str, span: LeaveSpan) -> Result<String> {
+        self.add_leave_days(head, staff_no, kind, span, (0, 0))
+    }
+
+    /// Leave or duty over days: `days` is (first, last) in days from today
+    /// (a week of 年休假 is (0, 6); a day forgotten last week is negative).
+    /// Several days are whole days; one day may be a half or exact times.
+    pub fn add_leave_days(
+        &mut self,
+        head: &str,
+        staff_no: &str,
+        kind: &str,
+        span: LeaveSpan,
+        days: (i64, i64),
+    ) -> Result<String> {
         let say = self.say();
         self.authorize(head, Power::ManageUnit, &[staff_no])?;
+        if days.1 < days.0 || days.1 - days.0 > MAX_LEAVE_DAYS || days.0.abs() > MAX_LEAVE_DAYS {
+            return Err(ServiceError::Refused(say.bad_leave_days(MAX_LEAVE_DAYS)));
+        }
+        let span = if days.0 == days.1 { span } else { LeaveSpan::Day };
         let now = self.core.now();
         let att = self.core.attendance()?;
         let s = att.staff_member(staff_no).ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
         let sched = att.schedule(s);
-        let date = sched.attendance_day(now);
+        let today = sched.attendance_day(now);
+        let date = today + chrono::Duration::days(days.0);
         let plan = att.plan_for(s, date);
+        let last_plan = att.plan_for(s, today + chrono::Duration::days(days.1));
         let (Some(first), Some(last)) = (plan.sessions.first(), plan.sessions.last()) else {
             return Err(ServiceError::Refused(say.no_sessions()));
         };
         let (from, to) = match span {
-            LeaveSpan::Day => (plan.day.start, plan.day.end - 60_000),
+            LeaveSpan::Day => (plan.day.start, last_plan.day.end - 60_000),
             LeaveSpan::Morning => (first.span.start, first.span.end),
             LeaveSpan::Afternoon => (last.span.start, last.span.end),
             LeaveSpan::Between(a, b) => {

@@ -23,9 +23,22 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
         let leave = svc.leave_lines(&unit);
         let requests = svc.request_lines(&unit);
         let summary = svc.summary_text(&unit);
+        let (kinds, today) = svc.leave_form();
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
             let h = ui.global::<HeadAdapter>();
             let mut errors = Vec::new();
+            {
+                let mut st = sh.borrow_mut();
+                st.leave_kinds = kinds.iter().map(|k| k.0.clone()).collect();
+                st.today = Some(today);
+            }
+            // Chinese words are short: five to a row; English three.
+            let cols = if lang(ui) == Language::ZhCn { 5 } else { 3 };
+            let rows: Vec<ModelRc<SharedString>> =
+                kinds.chunks(cols).map(|c| model(c.iter().map(|k| s(&k.1)).collect())).collect();
+            h.set_leave_kind_cols(cols as i32);
+            h.set_leave_kind_rows(model(rows));
+            show_leave_dates(ui, sh);
             match roster {
                 Ok((rows, counts)) => {
                     let mut st = sh.borrow_mut();
@@ -106,6 +119,24 @@ pub(super) fn open_person(runner: &dyn Runner, staff_no: String) {
     }));
 }
 
+/// The leave form's days in words.
+fn show_leave_dates(ui: &KioskWindow, sh: &Shared) {
+    let h = ui.global::<HeadAdapter>();
+    let Some(today) = sh.borrow().today else { return };
+    let day = |n: i32| today + chrono::Duration::days(i64::from(n));
+    h.set_leave_dates(s(Say(lang(ui)).leave_dates(day(h.get_leave_first()), day(h.get_leave_last()))));
+}
+
+/// Asks before a head action takes effect: `act` runs with the reason
+/// picked (−1 when `choices` is empty) only after 确认.
+fn ask(ui: &KioskWindow, sh: &Shared, question: String, choices: Vec<String>, act: impl FnOnce(i32) + 'static) {
+    let h = ui.global::<HeadAdapter>();
+    h.set_confirm_choices(model(choices.iter().map(s).collect()));
+    h.set_confirm_choice(-1);
+    h.set_confirm_text(s(question));
+    sh.borrow().pending.set(Box::new(act));
+}
+
 /// A record id from the screen (ids are i64, carried as text).
 fn record_id(text: &SharedString) -> Option<i64> {
     text.parse().ok()
@@ -133,13 +164,44 @@ pub(super) fn manage(
 pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     let weak = ui.as_weak();
     let head = ui.global::<HeadAdapter>();
-    head.set_leave_kinds(model(crate::kiosk::words::LEAVE_KINDS.iter().map(s).collect()));
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_confirm_yes(move || {
+            let Some(ui) = w.upgrade() else { return };
+            let h = ui.global::<HeadAdapter>();
+            let choice = h.get_confirm_choice();
+            h.set_confirm_text(s(""));
+            let act = sh.borrow().pending.take();
+            if let Some(act) = act {
+                act(choice);
+            }
+        });
+    }
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_confirm_no(move || {
+            sh.borrow().pending.take();
+            if let Some(ui) = w.upgrade() {
+                ui.global::<HeadAdapter>().set_confirm_text(s(""));
+            }
+        });
+    }
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_leave_dates_changed(move || {
+            if let Some(ui) = w.upgrade() {
+                show_leave_dates(&ui, &sh);
+            }
+        });
+    }
     {
         let (w, sh) = (weak.clone(), shared.clone());
         head.on_logout(move || {
             sh.borrow_mut().manager = None;
+            sh.borrow().pending.take();
             with_runner(sign_out);
             if let Some(ui) = w.upgrade() {
+                ui.global::<HeadAdapter>().set_confirm_text(s(""));
                 ui.global::<App>().set_screen(Screen::Idle);
             }
         });
@@ -200,34 +262,58 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         });
     }
     {
-        let (sh, r) = (shared.clone(), runner.clone());
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_add_leave(move |i, kind, span, from, to| {
+            let Some(ui) = w.upgrade() else { return };
+            let h = ui.global::<HeadAdapter>();
             let Some(no) = sh.borrow().roster.get(i as usize).cloned() else { return };
-            let kinds = crate::kiosk::words::LEAVE_KINDS;
-            let Some(kind) = kinds.get(kind as usize).map(|k| k.to_string()) else { return };
+            let Some(kind) = sh.borrow().leave_kinds.get(kind as usize).cloned() else { return };
+            let name = h.get_people().row_data(i as usize).map(|p| p.name.to_string()).unwrap_or_default();
+            let days = (i64::from(h.get_leave_first()), i64::from(h.get_leave_last()));
             let span = match span {
                 1 => LeaveSpan::Morning,
                 2 => LeaveSpan::Afternoon,
                 3 => LeaveSpan::Between(from.max(0) as u32, to.max(0) as u32),
                 _ => LeaveSpan::Day,
             };
-            manage(&*r, &sh, move |svc, who| svc.add_leave(who, &no, &kind, span));
+            let say = Say(lang(&ui));
+            let shown = say.leave_kinds(&[]).into_iter().find(|k| k.0 == kind).map_or(kind.clone(), |k| k.1);
+            let question = say.confirm_leave(&name, &shown, &h.get_leave_dates());
+            let (r2, sh2, w2) = (r.clone(), sh.clone(), w.clone());
+            ask(&ui, &sh, question, Vec::new(), move |_| {
+                manage(&*r2, &sh2, move |svc, who| svc.add_leave_days(who, &no, &kind, span, days));
+                // The next leave starts with no kind picked, today.
+                if let Some(ui) = w2.upgrade() {
+                    let h = ui.global::<HeadAdapter>();
+                    h.set_leave_kind(-1);
+                    h.set_leave_span(0);
+                    h.set_leave_first(0);
+                    h.set_leave_last(0);
+                    show_leave_dates(&ui, &sh2);
+                }
+            });
         });
     }
     {
-        let (sh, r) = (shared.clone(), runner.clone());
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_revoke_leave(move |id| {
-            if let Some(id) = record_id(&id) {
-                manage(&*r, &sh, move |svc, who| svc.revoke_leave(who, id));
-            }
+            let Some(ui) = w.upgrade() else { return };
+            let Some(id) = record_id(&id) else { return };
+            let (r2, sh2) = (r.clone(), sh.clone());
+            ask(&ui, &sh, Say(lang(&ui)).confirm_revoke_leave(), Vec::new(), move |_| {
+                manage(&*r2, &sh2, move |svc, who| svc.revoke_leave(who, id));
+            });
         });
     }
     {
-        let (sh, r) = (shared.clone(), runner.clone());
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_decide(move |id, approve| {
-            if let Some(id) = record_id(&id) {
-                manage(&*r, &sh, move |svc, who| svc.decide(who, id, approve));
-            }
+            let Some(ui) = w.upgrade() else { return };
+            let Some(id) = record_id(&id) else { return };
+            let (r2, sh2) = (r.clone(), sh.clone());
+            ask(&ui, &sh, Say(lang(&ui)).confirm_decide(approve), Vec::new(), move |_| {
+                manage(&*r2, &sh2, move |svc, who| svc.decide(who, id, approve));
+            });
         });
     }
     let reasons = Say(Language::ZhCn).correction_reasons();
@@ -246,16 +332,29 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     }
     {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
-        head.on_void_punch(move |id, reason| {
-            let why = reason_text(reason);
-            let Some(id) = record_id(&id) else { return };
-            manage(&*r, &sh, move |svc, who| svc.void_punch(who, id, &why));
+        head.on_void_punch(move |id, _| {
             let Some(ui) = w.upgrade() else { return };
-            let sel = ui.global::<HeadAdapter>().get_selected();
-            let no = sh.borrow().roster.get(sel.max(0) as usize).cloned();
-            if let Some(no) = no {
-                open_person(&*r, no);
-            }
+            let Some(id) = record_id(&id) else { return };
+            let time = ui
+                .global::<HeadAdapter>()
+                .get_person_punches()
+                .iter()
+                .find(|p| record_id(&p.id) == Some(id))
+                .map(|p| p.time.to_string())
+                .unwrap_or_default();
+            let say = Say(lang(&ui));
+            let (r2, sh2, w2) = (r.clone(), sh.clone(), w.clone());
+            ask(&ui, &sh, say.confirm_void(&time), say.void_reasons(), move |reason| {
+                let Some(why) = crate::kiosk::words::VOID_REASONS.get(reason.max(0) as usize) else { return };
+                let why = why.to_string();
+                manage(&*r2, &sh2, move |svc, who| svc.void_punch(who, id, &why));
+                let Some(ui) = w2.upgrade() else { return };
+                let sel = ui.global::<HeadAdapter>().get_selected();
+                let no = sh2.borrow().roster.get(sel.max(0) as usize).cloned();
+                if let Some(no) = no {
+                    open_person(&*r2, no);
+                }
+            });
         });
     }
 }

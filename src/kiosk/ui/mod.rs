@@ -129,6 +129,11 @@ pub struct Session {
     pub result_left: i32,
     /// The result stays until a tap or the next scan (an unknown card).
     pub result_sticky: bool,
+    /// What a confirmed head action does, with the reason picked (−1: none).
+    pub pending: Pending,
+    /// The leave form's stored kinds, in the screen's order, and today.
+    pub leave_kinds: Vec<String>,
+    pub today: Option<chrono::NaiveDate>,
     pub idle_seconds: u32,
     /// The screen to return to after a scan result (head mode stays).
     pub back_to: Option<Screen>,
@@ -246,6 +251,9 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::domain::time::Insta
         }
     }
     if signed_out {
+        // A question left open is gone with the head.
+        shared.borrow().pending.take();
+        ui.global::<HeadAdapter>().set_confirm_text(s(""));
         with_runner(sign_out);
     }
     if done {
@@ -463,6 +471,29 @@ pub fn run_window(
     ui.run().map_err(|e| e.to_string())?;
     drop(kiosk);
     Ok(())
+}
+
+/// A head action waiting for 确认 (run with the reason picked, −1: none).
+#[derive(Clone, Default)]
+pub struct Pending(Rc<RefCell<Option<Act>>>);
+
+/// A head action, run with the reason picked.
+type Act = Box<dyn FnOnce(i32)>;
+
+impl Pending {
+    fn set(&self, act: Act) {
+        *self.0.borrow_mut() = Some(act);
+    }
+
+    fn take(&self) -> Option<Act> {
+        self.0.borrow_mut().take()
+    }
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.borrow().is_some() { "Pending(waiting)" } else { "Pending(none)" })
+    }
 }
 
 thread_local! {
