@@ -150,18 +150,19 @@ fn touchscreen_flows_and_screenshots() {
     let rig = Rig { window, ui, shared, shots: screenshots_dir() };
     let second = |rig: &Rig| ui::second(&rig.ui, &rig.shared, clock.now(), tz);
 
-    // The CJK font is there: the white glyphs of 请刷卡 on the blue prompt bar.
+    // The CJK font is there: the blue glyphs of the 请刷卡 prompt.
     let (w, _, px) = headless::render(&rig.window);
-    let glyph_pixels = (380..435)
-        .flat_map(|y| (300..500).map(move |x| (x, y)))
+    // (Right of the drawn badge, which is blue too.)
+    let glyph_pixels = (380..440)
+        .flat_map(|y| (378..600).map(move |x| (x, y)))
         .filter(|&(x, y)| {
             let p = px[y * w as usize + x];
-            p.r > 200 && p.g > 200 && p.b > 200
+            p.b > 180 && p.r < 120 && p.g < 160
         })
         .count();
     assert!(
         glyph_pixels > 150,
-        "请刷卡 drew {glyph_pixels} white pixels: is a CJK font installed (fonts-wqy-microhei)?"
+        "请刷卡 drew {glyph_pixels} blue pixels: is a CJK font installed (fonts-wqy-microhei)?"
     );
 
     // A scan shows its result: late 11 minutes, and why.

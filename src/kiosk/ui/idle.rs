@@ -41,7 +41,8 @@ pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool) {
     idle.set_clock_label(s(cl));
     idle.set_clock_tone(tone(ct));
     idle.set_calendar_label(s(say.calendar_mark(calendar_known)));
-    idle.set_calendar_tone(Tone::Warn);
+    // An administrator's matter: small and grey, not a warning to staff.
+    idle.set_calendar_tone(Tone::Neutral);
 }
 
 /// Central sync on the idle screen: none without a server; synced, N
