@@ -181,7 +181,7 @@ fn a_person_on_a_berlin_schedule_through_every_path() {
     assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
     // The head sees the request at the time Anna asked for, in her zone.
     let requests = svc.request_lines("办公室").unwrap();
-    assert!(requests[0].text.contains("11-19 08:30"), "{}", requests[0].text);
+    assert!(requests[0].text.contains("11-19 周四 08:30"), "{}", requests[0].text);
     // A correction for a time still to come is refused.
     assert!(refused(svc.request_correction("0005", "2026-11-19".parse().unwrap(), 10 * 60, "忘打卡")).contains("将来"));
     svc.add_punch("0002", "0005", 12 * 60 + 1, "忘打卡").unwrap();

@@ -328,7 +328,7 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(h.get_confirm_text(), "批准这条补卡申请（补上这次打卡）？");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已批准，补卡已生效");
-    assert!(h.get_requests().row_data(0).unwrap().text.contains("已批准"));
+    assert!(h.get_requests().row_data(0).unwrap().text.contains("（李四 已批准）"), "the approver by name");
     rig.tap("退出");
 
     // Admin: enroll the unknown card seen today; its earlier punch attaches.

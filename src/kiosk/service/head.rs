@@ -385,21 +385,35 @@ impl Service<'_> {
             .into_iter()
             .map(|s| (s.staff_no.clone(), (s.name.clone(), att.schedule(s).tz)))
             .collect();
+        // The approver by name (decisions store the head's staff number).
+        let names: HashMap<String, String> =
+            att.people(None).into_iter().map(|s| (s.staff_no.clone(), s.name.clone())).collect();
+        let name_of = |no: &str| names.get(no).cloned().unwrap_or_else(|| no.to_string());
         let nos: Vec<String> = people.keys().cloned().collect();
-        let rows = self.core.store().correction_requests(&nos, REQUESTS_SHOWN)?;
+        let mut rows = self.core.store().correction_requests(&nos, REQUESTS_SHOWN)?;
+        // Waiting ones first (newest first within each part).
+        rows.sort_by_key(|r| (r.decision.is_some(), std::cmp::Reverse(r.id)));
         Ok(rows
             .into_iter()
             .map(|r| {
                 // In the person's own zone, as they asked for it.
                 let (name, tz) = people.get(&r.staff_no).cloned().unwrap_or_default();
-                let when = instant_to_local(tz, r.at).format("%m-%d %H:%M");
-                let state = say.request_state(r.decision.as_ref().map(|(a, by)| (*a, by.as_str())));
+                let local = instant_to_local(tz, r.at);
+                let when = format!("{} {}", say.month_day_label(local.date()), local.format("%H:%M"));
+                let state = say.request_state(
+                    r.decision.as_ref().map(|(a, by)| (*a, name_of(by))).as_ref().map(|(a, n)| (*a, n.as_str())),
+                );
                 let tone = match r.decision {
                     None => Tone::Warn,
                     Some((true, _)) => Tone::Ok,
                     Some((false, _)) => Tone::Neutral,
                 };
-                Line { id: r.id, text: format!("{name} {when} {}{state}", r.reason), open: r.decision.is_none(), tone }
+                Line {
+                    id: r.id,
+                    text: format!("{name} · {when} · {}{state}", r.reason),
+                    open: r.decision.is_none(),
+                    tone,
+                }
             })
             .collect())
     }

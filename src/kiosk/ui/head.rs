@@ -76,7 +76,10 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                 Err(e) => errors.push(e.to_string()),
             }
             match requests {
-                Ok(v) => h.set_requests(lines(v)),
+                Ok(v) => {
+                    h.set_requests_waiting(v.iter().filter(|l| l.open).count() as i32);
+                    h.set_requests(lines(v));
+                }
                 Err(e) => errors.push(e.to_string()),
             }
             match summary {
