@@ -92,7 +92,10 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     assert_eq!(refused(svc.decide("0002", request_b, true)), other_unit);
     assert_eq!(refused(svc.add_leave("0002", "0003", "事假", LeaveSpan::Day)), other_unit);
     assert_eq!(refused(svc.add_punch("0002", "0003", 8 * 60 + 30, "忘打卡")), other_unit);
-    assert_eq!(refused(svc.spot_check("0002", &[("0001".into(), true), ("0003".into(), false)], "")), other_unit);
+    assert_eq!(
+        refused(svc.spot_check("0002", &[("0001".into(), true, String::new()), ("0003".into(), false, "串岗".into())])),
+        other_unit
+    );
     // Unknown ids, and a head enrolling cards.
     assert_eq!(refused(svc.void_punch("0002", 999_999, "刷错卡")), "没有这条记录");
     assert!(refused(svc.enroll("0002", "0100000077", "0001")).contains("管理员"));
@@ -111,7 +114,7 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     let before = counts(&k);
     assert!(svc.add_leave("0002", "0001", "病假", LeaveSpan::Morning).unwrap_err().to_string().contains("作废"));
     assert_eq!(counts(&k), before, "nothing stored");
-    svc.spot_check("0002", &[("0001".into(), true)], "").unwrap();
+    svc.spot_check("0002", &[("0001".into(), true, String::new())]).unwrap();
     // Signed out: refused again.
     svc.sign_out();
     assert!(refused(svc.add_punch("0002", "0001", 8 * 60 + 30, "忘打卡")).contains("PIN"));

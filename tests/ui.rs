@@ -296,8 +296,16 @@ fn touchscreen_flows_and_screenshots() {
     clock.set("2026-11-19 10:40:00");
     rig.tap("查岗");
     rig.tap_in_row("不在岗", "张三");
-    rig.tap("提交查岗");
-    assert_eq!(h.get_message(), "已记录查岗 1 人");
+    rig.tap_in_row("在岗", "李四");
+    // The note is the marked person's own; the row shows it.
+    rig.tap_in_row("在岗", "张三");
+    rig.tap_in_row("不在岗", "张三");
+    rig.tap("串岗");
+    assert_eq!(h.get_people().row_data(0).unwrap().note, "串岗");
+    assert_eq!(h.get_people().row_data(1).unwrap().note, "");
+    rig.tap("提交查岗（已查 2/5）");
+    assert_eq!(h.get_message(), "已记录查岗 2 人");
+    assert_eq!(h.get_checked(), 0);
 
     // A staff member's request for a correction, approved by the head.
     clock.set("2026-11-19 13:00:00");
@@ -348,6 +356,20 @@ fn touchscreen_flows_and_screenshots() {
     let s19 = k.summary("2026-11-19");
     let p = |no: &str| s19["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
     assert_eq!(p("0001")["spot_check_absences"], 1);
+    assert_eq!(p("0002")["spot_check_absences"], 0);
+    let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let notes: Vec<(String, bool, String)> = db
+        .prepare("SELECT staff_no, present, note FROM spot_checks ORDER BY staff_no")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        notes,
+        [("0001".into(), false, "串岗".into()), ("0002".into(), true, String::new())],
+        "each person's own note"
+    );
     assert_eq!(p("0003")["leave_minutes"], 210);
     let s25 = k.summary("2026-11-25");
     let p25 = s25["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0003").unwrap().clone();

@@ -316,16 +316,18 @@ impl Service<'_> {
     }
 
     /// A spot check (查岗) of the marked people, at this instant, with a note.
-    pub fn spot_check(&mut self, head: &str, marks: &[(String, bool)], note: &str) -> Result<String> {
+    /// A spot check (查岗) now: each marked person present or not, with a
+    /// note of their own (不在岗, 串岗, 外出未报备, or none).
+    pub fn spot_check(&mut self, head: &str, marks: &[(String, bool, String)]) -> Result<String> {
         let say = self.say();
-        let targets: Vec<&str> = marks.iter().map(|(no, _)| no.as_str()).collect();
+        let targets: Vec<&str> = marks.iter().map(|(no, _, _)| no.as_str()).collect();
         self.authorize(head, Power::ManageUnit, &targets)?;
         let now = self.core.now();
-        let (h, n) = (head.to_string(), note.to_string());
+        let h = head.to_string();
         let count = marks.len();
         self.core.write(|w| {
-            for (no, present) in marks {
-                w.add_spot_check(no, now, *present, &h, &n, now)?;
+            for (no, present, note) in marks {
+                w.add_spot_check(no, now, *present, &h, note, now)?;
             }
             w.log_action(&h, "spot check", &format!("{count} people"), now)
         })?;

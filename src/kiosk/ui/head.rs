@@ -51,7 +51,12 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                             state: s(&r.state),
                             tone: tone(r.tone),
                             punches: s(&r.punches),
-                            mark: st.marks.iter().find(|(n, _)| *n == r.staff_no).map_or(0, |m| m.1),
+                            mark: st.marks.iter().find(|m| m.0 == r.staff_no).map_or(0, |m| m.1),
+                            note: s(st
+                                .marks
+                                .iter()
+                                .find(|m| m.0 == r.staff_no)
+                                .map_or(String::new(), |m| note_word(ui, m.2))),
                         })
                         .collect();
                     h.set_people(model(people));
@@ -128,6 +133,13 @@ fn show_leave_dates(ui: &KioskWindow, sh: &Shared) {
     let Some(today) = sh.borrow().today else { return };
     let day = |n: i32| today + chrono::Duration::days(i64::from(n));
     h.set_leave_dates(s(Say(lang(ui)).leave_dates(day(h.get_leave_first()), day(h.get_leave_last()))));
+}
+
+/// A spot-check note in the screen's language ("" for none).
+fn note_word(ui: &KioskWindow, i: i32) -> String {
+    let h = ui.global::<HeadAdapter>();
+    let notes = if lang(ui) == Language::ZhCn { h.get_check_notes() } else { h.get_check_notes_en() };
+    notes.row_data(i.max(0) as usize).map(|x| x.to_string()).unwrap_or_default()
 }
 
 /// Asks before a head action takes effect: `act` runs with the reason
@@ -238,9 +250,15 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(ui) = w.upgrade() else { return };
             let mut st = sh.borrow_mut();
             let Some(no) = st.roster.get(i as usize).cloned() else { return };
-            st.marks.retain(|(n, _)| *n != no);
-            st.marks.push((no, v));
+            // A mark keeps the person's note; the person becomes the one
+            // the notes apply to.
+            let note = st.marks.iter().find(|m| m.0 == no).map_or(0, |m| m.2);
+            st.marks.retain(|m| m.0 != no);
+            st.marks.push((no, v, note));
             let h = ui.global::<HeadAdapter>();
+            h.set_checked(st.marks.len() as i32);
+            h.set_selected(i);
+            h.set_check_note(note);
             let people = h.get_people();
             if let Some(mut row) = people.row_data(i as usize) {
                 row.mark = v;
@@ -249,19 +267,39 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         });
     }
     {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_note_for_selected(move |n| {
+            let Some(ui) = w.upgrade() else { return };
+            let h = ui.global::<HeadAdapter>();
+            let i = h.get_selected();
+            let mut st = sh.borrow_mut();
+            let Some(no) = st.roster.get(i.max(0) as usize).cloned() else { return };
+            let Some(m) = st.marks.iter_mut().find(|m| m.0 == no) else { return };
+            m.2 = n;
+            let people = h.get_people();
+            if let Some(mut row) = people.row_data(i as usize) {
+                row.note = s(note_word(&ui, n));
+                people.set_row_data(i as usize, row);
+            }
+        });
+    }
+    {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_submit_check(move || {
             let Some(ui) = w.upgrade() else { return };
-            let note_i = ui.global::<HeadAdapter>().get_check_note() as usize;
-            let note = ui
-                .global::<HeadAdapter>()
-                .get_check_notes()
-                .iter()
-                .nth(note_i)
-                .map(|x| x.to_string())
-                .unwrap_or_default();
-            let marks: Vec<(String, bool)> = sh.borrow_mut().marks.drain(..).map(|(n, v)| (n, v == 1)).collect();
-            manage(&*r, &sh, move |svc, who| svc.spot_check(who, &marks, &note));
+            // Notes are stored in Chinese, whatever the screen's language.
+            let notes: Vec<String> =
+                ui.global::<HeadAdapter>().get_check_notes().iter().map(|x| x.to_string()).collect();
+            let marks: Vec<(String, bool, String)> = sh
+                .borrow_mut()
+                .marks
+                .drain(..)
+                .map(|(n, v, note)| (n, v == 1, notes.get(note.max(0) as usize).cloned().unwrap_or_default()))
+                .collect();
+            let h = ui.global::<HeadAdapter>();
+            h.set_checked(0);
+            h.set_check_note(0);
+            manage(&*r, &sh, move |svc, who| svc.spot_check(who, &marks));
         });
     }
     {

@@ -137,8 +137,9 @@ pub struct Session {
     pub idle_seconds: u32,
     /// The screen to return to after a scan result (head mode stays).
     pub back_to: Option<Screen>,
-    /// Spot-check marks by roster index: 1 present, 2 absent.
-    pub marks: Vec<(String, i32)>,
+    /// Spot-check marks by staff number: 1 present, 2 absent; and the
+    /// person's note (an index into the notes, 0 none).
+    pub marks: Vec<(String, i32, i32)>,
     pub roster: Vec<String>,
     pub unknown_cards: Vec<String>,
     pub staff_for_enrol: Vec<String>,

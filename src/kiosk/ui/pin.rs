@@ -63,6 +63,8 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                                 st.idle_seconds = 0;
                                 st.marks.clear();
                             }
+                            ui.global::<HeadAdapter>().set_checked(0);
+                            ui.global::<HeadAdapter>().set_check_note(0);
                             if staff.role == Role::Admin {
                                 ui.global::<AdminAdapter>().set_message(s(""));
                                 ui.global::<App>().set_screen(Screen::Admin);
