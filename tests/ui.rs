@@ -439,6 +439,28 @@ fn touchscreen_flows_and_screenshots() {
         h.get_person_why().row_data(0).unwrap(),
         "上午缺上班卡：10:32 打卡晚于时段中点（应到 08:30），请联系科长补卡"
     );
+    // The summary: a table of people × figures with their units, this
+    // month or last; today's counts in the roster's words.
+    rig.tap("汇总");
+    assert!(h.get_summary_today().starts_with("今日 11-23 周一：应到 4 · 已到 4"), "{}", h.get_summary_today());
+    assert!(h.get_counts().starts_with("应到 4 · 已到 4"), "the roster's header agrees: {}", h.get_counts());
+    assert_eq!(h.get_summary_period(), "11-01 周日 至 11-23 周一");
+    let cols: Vec<String> = h.get_summary_columns().iter().map(|c| c.to_string()).collect();
+    assert_eq!(cols, ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗", "查岗不在岗"]);
+    let row = |name: &str| -> Vec<String> {
+        h.get_summary_rows()
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+            .find(|r| r[0] == name)
+            .unwrap()
+    };
+    let zhang = row("张三");
+    assert!(zhang[1].ends_with(" 天") && zhang[4].ends_with("天") && zhang[7] == "1 次", "{zhang:?}");
+    assert!(row("赵六")[2].contains(" 次 ") && row("赵六")[2].ends_with(" 分钟"), "{:?}", row("赵六"));
+    rig.tap("上月");
+    assert_eq!(h.get_summary_period(), "10-01 周四 至 10-31 周六");
+    rig.tap("本月");
+    assert_eq!(h.get_summary_period(), "11-01 周日 至 11-23 周一");
     rig.tap("退出");
     // The day's record, when it is over, says the same.
     let s23 = k.summary("2026-11-23");

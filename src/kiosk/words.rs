@@ -627,26 +627,59 @@ impl Say {
         }
     }
 
-    pub fn summary_header(self, today: NaiveDate, t: &crate::domain::summary::Totals, first: NaiveDate) -> String {
+    /// Today's counts above the summary, in the roster's words (已到).
+    pub fn summary_today(self, today: NaiveDate, t: &crate::domain::summary::Totals) -> String {
+        let day = self.month_day_label(today);
         self.pick(
             format!(
-                "今日 {today}：应到 {} 实到 {} 正常 {} 异常 {} 旷工 {} 请假 {} 公出 {} 进行中 {}\n\n本月 {first} 至 {today}\n",
+                "今日 {day}：应到 {} · 已到 {} · 正常 {} · 异常 {} · 旷工 {} · 请假 {} · 公出 {} · 进行中 {}",
                 t.expected, t.present, t.normal, t.exception, t.absent, t.leave, t.duty, t.pending
             ),
             format!(
-                "Today {today}: expected {} in {} normal {} exception {} absent {} leave {} duty {} pending {}\n\nMonth {first} to {today}\n",
+                "Today {day}: expected {} · in {} · normal {} · exception {} · absent {} · leave {} · duty {} · pending {}",
                 t.expected, t.present, t.normal, t.exception, t.absent, t.leave, t.duty, t.pending
             ),
         )
     }
 
+    /// "11-01 周日 至 11-20 周五".
+    pub fn period_words(self, from: NaiveDate, to: NaiveDate) -> String {
+        let (a, b) = (self.month_day_label(from), self.month_day_label(to));
+        self.pick(format!("{a} 至 {b}"), format!("{a} to {b}"))
+    }
+
     pub fn summary_columns(self) -> Vec<String> {
-        let cols: [&str; 7] = if self.zh() {
-            ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗"]
+        let cols: [&str; 8] = if self.zh() {
+            ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗", "查岗不在岗"]
         } else {
-            ["name", "days", "late", "early", "absent", "missing", "off post"]
+            ["Name", "Present", "Late", "Early", "Absent", "Missing", "Off post", "Spot check"]
         };
         cols.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// "12 天".
+    pub fn days(self, n: u32) -> String {
+        match (n, self.zh()) {
+            (1, false) => "1 day".into(),
+            (n, false) => format!("{n} days"),
+            (n, true) => format!("{n} 天"),
+        }
+    }
+
+    /// "3 次" ("—" for none).
+    pub fn times(self, n: u32) -> String {
+        if n == 0 {
+            return "—".into();
+        }
+        self.pick(format!("{n} 次"), format!("{n}×"))
+    }
+
+    /// "2 次 25 分钟" ("—" for none).
+    pub fn times_and_minutes(self, n: u32, minutes: u32) -> String {
+        if n == 0 {
+            return "—".into();
+        }
+        self.pick(format!("{n} 次 {minutes} 分钟"), format!("{n}× {minutes} min"))
     }
 
     // ---- admin mode ----

@@ -61,6 +61,22 @@ pub enum LeaveSpan {
     Between(u32, u32),
 }
 
+/// The summary tab's period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    ThisMonth,
+    LastMonth,
+}
+
+/// The summary tab: today's counts, the period, and people × figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryView {
+    pub today: String,
+    pub period: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
 /// The longest leave the touchscreen records at once, and how far from
 /// today it may start (days).
 pub const MAX_LEAVE_DAYS: i64 = 366;
@@ -441,29 +457,44 @@ impl Service<'_> {
         Ok(say.decided(approve))
     }
 
-    /// The unit's day so far as a small table, and the month's totals.
-    pub fn summary_text(&mut self, unit: &str) -> Result<String> {
+    /// The unit's summary for the head: today's counts, then a table of
+    /// people × figures over `period` (this month so far, or last month),
+    /// every figure with its unit.
+    pub fn summary_table(&mut self, unit: &str, period: Period) -> Result<SummaryView> {
         let say = self.say();
         let (att, first, today) = self.month_so_far()?;
         let day = crate::domain::summary::daily(&att, today);
-        let report = crate::domain::summary::report(&att, first, today, Some(unit));
-        let mut out = say.summary_header(today, &day.totals, first);
-        let rows: Vec<Vec<String>> = report
+        let (from, to, att) = match period {
+            Period::ThisMonth => (first, today, att),
+            Period::LastMonth => {
+                let last = first.pred_opt().unwrap_or(first);
+                let from = chrono::Datelike::with_day(&last, 1).unwrap_or(last);
+                (from, last, self.attendance_between(from, last)?)
+            }
+        };
+        let report = crate::domain::summary::report(&att, from, to, Some(unit));
+        let times = |count: u32, minutes: u32| say.times_and_minutes(count, minutes);
+        let rows = report
             .people
             .iter()
             .map(|r| {
                 vec![
                     r.name.clone(),
-                    r.days_present.to_string(),
-                    r.late_count.to_string(),
-                    r.early_count.to_string(),
-                    r.absent_sessions.to_string(),
-                    r.missing_punches.to_string(),
-                    r.off_post_count.to_string(),
+                    say.days(r.days_present),
+                    times(r.late_count, r.late_minutes),
+                    times(r.early_count, r.early_minutes),
+                    if r.absent_sessions == 0 { "—".into() } else { say.absent_days(r.absent_sessions) },
+                    say.times(r.missing_punches),
+                    times(r.off_post_count, r.off_post_minutes),
+                    say.times(r.spot_check_absences),
                 ]
             })
             .collect();
-        out.push_str(&crate::domain::render::table(&say.summary_columns(), &rows));
-        Ok(out)
+        Ok(SummaryView {
+            today: say.summary_today(today, &day.totals),
+            period: say.period_words(from, to),
+            columns: say.summary_columns(),
+            rows,
+        })
     }
 }

@@ -15,7 +15,7 @@ mod scan;
 
 use std::collections::HashMap;
 
-pub use head::{LeaveSpan, Line, PersonRow, PersonView, PunchView};
+pub use head::{LeaveSpan, Line, Period, PersonRow, PersonView, PunchView, SummaryView};
 pub use month::{DayView, MonthView};
 pub use scan::ScanView;
 

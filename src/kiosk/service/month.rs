@@ -39,6 +39,14 @@ impl<'c> Service<'c> {
         Ok((Attendance::new(config, snap, now), first, today))
     }
 
+    /// Everything needed to judge the days `[first, last]`.
+    pub(super) fn attendance_between(&self, first: NaiveDate, last: NaiveDate) -> Result<Attendance<'c>> {
+        let config = self.config();
+        let (lo, hi) = crate::domain::attendance::read_range(config, first, last);
+        let snap = self.core.store().snapshot(lo, hi, (first, last))?;
+        Ok(Attendance::new(config, snap, self.core.now()))
+    }
+
     /// A person's month at a glance, with the why of each day.
     pub fn month(&mut self, staff_no: &str) -> Result<Option<MonthView>> {
         let say = self.say();

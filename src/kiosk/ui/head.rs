@@ -18,11 +18,12 @@ pub(super) fn head_message(ui: &KioskWindow, msg: &str) {
 /// Reloads the head's roster and the current tab's data. A part that
 /// cannot be read says so in the head's message line.
 pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
+    let period = PERIOD.with(|p| p.get());
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let roster = svc.roster(&unit);
         let leave = svc.leave_lines(&unit);
         let requests = svc.request_lines(&unit);
-        let summary = svc.summary_text(&unit);
+        let summary = svc.summary_table(&unit, period);
         let (kinds, today) = svc.leave_form();
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
             let h = ui.global::<HeadAdapter>();
@@ -88,7 +89,14 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                 Err(e) => errors.push(e.to_string()),
             }
             match summary {
-                Ok(t) => h.set_summary_text(s(t)),
+                Ok(v) => {
+                    h.set_summary_today(s(v.today));
+                    h.set_summary_period(s(v.period));
+                    h.set_summary_columns(model(v.columns.iter().map(s).collect()));
+                    let rows: Vec<ModelRc<SharedString>> =
+                        v.rows.iter().map(|r| model(r.iter().map(s).collect())).collect();
+                    h.set_summary_rows(model(rows));
+                }
                 Err(e) => errors.push(e.to_string()),
             }
             if !errors.is_empty() {
@@ -133,6 +141,11 @@ fn show_leave_dates(ui: &KioskWindow, sh: &Shared) {
     let Some(today) = sh.borrow().today else { return };
     let day = |n: i32| today + chrono::Duration::days(i64::from(n));
     h.set_leave_dates(s(Say(lang(ui)).leave_dates(day(h.get_leave_first()), day(h.get_leave_last()))));
+}
+
+thread_local! {
+    /// The summary tab's period (the head's choice, on the UI thread).
+    static PERIOD: std::cell::Cell<Period> = const { std::cell::Cell::new(Period::ThisMonth) };
 }
 
 /// A spot-check note in the screen's language ("" for none).
@@ -198,6 +211,18 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             sh.borrow().pending.take();
             if let Some(ui) = w.upgrade() {
                 ui.global::<HeadAdapter>().set_confirm_text(s(""));
+            }
+        });
+    }
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_period_changed(move || {
+            let Some(ui) = w.upgrade() else { return };
+            let p = if ui.global::<HeadAdapter>().get_period() == 1 { Period::LastMonth } else { Period::ThisMonth };
+            PERIOD.with(|c| c.set(p));
+            let manager = sh.borrow().manager.clone();
+            if let Some((_, _, unit, _)) = manager {
+                refresh_head(&*r, unit);
             }
         });
     }

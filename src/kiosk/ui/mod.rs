@@ -35,7 +35,7 @@ use crate::kiosk::event_loop::{self, panic_text, Front, Input, Listener, Stamped
 use crate::kiosk::live::LiveEvent;
 use crate::kiosk::pin::Outcome as PinOutcome;
 use crate::kiosk::reader::{ReaderHandle, ReaderHealth, ReaderState};
-use crate::kiosk::service::{LeaveSpan, Service};
+use crate::kiosk::service::{LeaveSpan, Period, Service};
 use crate::kiosk::store::Store;
 use crate::kiosk::words::{self, Say};
 use crate::kiosk::Core;
