@@ -141,6 +141,23 @@ fn a_units_correction_requests_are_not_crowded_out_by_other_units() {
     assert_eq!(mine.len(), 3, "{mine:?}");
     assert!(mine.iter().all(|l| l.text.starts_with("张三")));
     assert_eq!(svc.request_lines("财务科").unwrap().len(), 200, "the list shows the newest 200");
+    // A waiting request is never crowded out by newer decided ones: the
+    // unit's 250 requests decided but its oldest, which is listed first.
+    let ids: Vec<i64> = db(&k)
+        .prepare("SELECT id FROM correction_requests WHERE staff_no = '0003' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    svc.scan("0100000004");
+    assert_eq!(svc.login("0004", "1357").unwrap(), Outcome::Accepted);
+    for id in &ids[1..] {
+        svc.decide("0004", *id, false).unwrap();
+    }
+    let lines = svc.request_lines("财务科").unwrap();
+    assert_eq!((lines.len(), lines[0].open, lines.iter().filter(|l| l.open).count()), (200, true, 1));
+    assert!(lines[0].text.contains("09:00"), "the oldest, still waiting: {}", lines[0].text);
 }
 
 /// Europe/Berlin is UTC+1 in November: 08:30 there is 07:30Z (15:30 in Shanghai).

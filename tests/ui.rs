@@ -248,7 +248,7 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("事假");
     rig.tap("上午");
     rig.tap("登记");
-    assert_eq!(h.get_confirm_text(), "登记 王五 事假：11-19 周四？");
+    assert_eq!(h.get_confirm_text(), "登记 王五 事假：11-19 周四 上午？");
     rig.tap("取消");
     assert_eq!((h.get_confirm_text().as_str(), h.get_leave_records().row_count()), ("", 0), "nothing recorded");
     rig.tap("登记");
@@ -273,6 +273,10 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("确认");
     assert_eq!(h.get_message(), "已登记 王五 年休假");
     assert_eq!(h.get_leave_dates(), "11-19 周四", "the next leave starts today");
+    // Listed (with its end date), so it can be revoked.
+    let lines: Vec<_> = h.get_leave_records().iter().collect();
+    let week = lines.iter().find(|l| l.text.contains("王五 年休假 11-24")).expect("the leave over days is listed");
+    assert!(week.open && week.text.contains("–11-2"), "{}", week.text);
     // Exact times: 赵六 on 公出 15:00–16:00, then revoked (销假); it stays listed as revoked.
     rig.tap("赵六");
     rig.tap("公出");
@@ -381,16 +385,34 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(p3["punches"], serde_json::json!(["09:10:00"]), "enrolled card's punch attached");
     assert!(k.ok(&["verify"]).starts_with("ok"));
 
-    // Head mode ends after 60 s without a touch.
+    // Head mode ends after 60 s without a touch; a question left open and
+    // the leave form go with it, and the next head starts clean.
     clock.set("2026-11-20 09:20:00");
     rig.scan("0100000002");
     rig.tap("管理");
     rig.pin("2468");
     assert_eq!(rig.screen(), Screen::Head);
+    // 补卡 is for the person whose day is shown (张三), even after a
+    // spot-check mark for someone else, and it asks first.
+    rig.tap("请假");
+    rig.tap("事假");
+    rig.tap("今日");
+    rig.tap("张三");
+    rig.tap("查岗");
+    rig.tap_in_row("在岗", "李四");
+    rig.tap("今日");
+    h.invoke_add_punch(1, 12 * 60, 0);
+    assert_eq!(h.get_confirm_text(), "为 张三 补卡 12:00（忘打卡）？");
     for _ in 0..ui::MANAGE_IDLE_SECONDS {
         second(&rig);
     }
     assert_eq!(rig.screen(), Screen::Idle);
+    assert_eq!((h.get_confirm_text().as_str(), h.get_leave_kind(), h.get_checked()), ("", -1, 0));
+    rig.scan("0100000002");
+    rig.tap("管理");
+    rig.pin("2468");
+    assert_eq!((h.get_confirm_text().as_str(), h.get_leave_kind()), ("", -1), "the next head starts clean");
+    rig.tap("退出");
 
     // Every screen at both sizes in both languages.
     shots(&rig, &clock);

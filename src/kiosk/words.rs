@@ -536,6 +536,18 @@ impl Say {
         self.pick(format!("登记 {name} {kind}：{dates}？"), format!("Record {kind} leave for {name}: {dates}?"))
     }
 
+    /// 上午 / 下午 (1, 2) in the confirmation's words.
+    pub fn pick_span(self, span: i32) -> String {
+        match span {
+            1 => self.pick("上午", "morning"),
+            _ => self.pick("下午", "afternoon"),
+        }
+    }
+
+    pub fn confirm_add_punch(self, name: &str, at: &str, why: &str) -> String {
+        self.pick(format!("为 {name} 补卡 {at}（{why}）？"), format!("Add a punch for {name} at {at} ({why})?"))
+    }
+
     pub fn confirm_revoke_leave(self) -> String {
         self.pick("销假（作废这条请假记录）？", "Revoke this leave record?")
     }

@@ -10,10 +10,10 @@ use chrono::NaiveTime;
 
 use super::{hm, Power, Result, Service, ServiceError};
 use crate::domain::model::{PunchOwner, PunchSource};
-use crate::domain::rules::{Meaning, Outcome, Status, Verdict};
+use crate::domain::rules::{Outcome, Status, Verdict};
 use crate::domain::time::{instant_to_local, local_to_instant};
 use crate::kiosk::store::{StoreError, VoidTarget};
-use crate::kiosk::words::{Grace, PunchFacts, Refusal, Tone};
+use crate::kiosk::words::{Grace, Refusal, Tone};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonRow {
@@ -36,6 +36,7 @@ pub struct PunchView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonView {
     pub staff_no: String,
+    pub name: String,
     pub title: String,
     pub figures: String,
     pub why: Vec<String>,
@@ -104,8 +105,6 @@ impl Service<'_> {
                 .and_then(|i| d.record.sessions.get(i))
                 .filter(|r| r.outcome == Outcome::Excused)
                 .map(|r| if r.figures.leave_minutes > 0 { Status::Leave } else { Status::Duty });
-            // Late by the session's first punch, before the record counts it.
-            let mut live_late = false;
             let (state, tone) = if !d.obligated {
                 (say.rest(), Tone::Neutral)
             } else if on_leave {
@@ -119,11 +118,11 @@ impl Service<'_> {
                     (say.not_in_yet(), Tone::Bad)
                 }
             } else if matches!(d.record.status, Status::Pending | Status::Normal) {
-                // Nothing counted yet: the session's first punch in the
-                // scan screen's own words (迟到 11 分钟, 旷工, 上班缺卡), or
-                // where the person is by their last punch when it was on
-                // time. One wording source: the roster never says 在岗 to
-                // someone the door told they were late.
+                // Nothing counted yet (R11 counts a late or absent clock-in
+                // of the running session at once, so those take the
+                // day_state branch below, in the scan screen's words):
+                // where the person is by their last punch, and a missing
+                // clock-in as the scan told it.
                 let last = *d.accepted.last().unwrap_or(&now);
                 let first_of_session = d
                     .plan
@@ -131,15 +130,10 @@ impl Service<'_> {
                     .iter()
                     .find(|x| x.window.contains(last))
                     .and_then(|x| d.accepted.iter().copied().find(|&t| x.window.contains(t)));
-                let first = first_of_session.map(|t| (t, d.live(t)));
-                match first.filter(|(_, l)| l.missing_in || (l.meaning == Meaning::In && (l.absent || l.minutes > 0))) {
-                    Some((t, live)) => {
-                        live_late = live.meaning == Meaning::In && live.minutes > 0 && !live.missing_in;
-                        let facts = PunchFacts { live, judged: true, at: t, expected: None, absent_after: 0 };
-                        let w = say.punch(&facts, sched.tz);
-                        (w.figure, w.tone)
-                    }
-                    None => say.whereabouts(d.live(last).meaning),
+                if first_of_session.is_some_and(|t| d.live(t).missing_in) {
+                    (say.missing_in(), Tone::Bad)
+                } else {
+                    say.whereabouts(d.live(last).meaning)
                 }
             } else {
                 say.day_state(&d.record)
@@ -147,7 +141,7 @@ impl Service<'_> {
             if d.obligated {
                 expected += 1;
                 present += u32::from(!d.accepted.is_empty());
-                late += u32::from(f.late_count > 0 || live_late);
+                late += u32::from(f.late_count > 0);
                 missing += u32::from(d.accepted.is_empty() && !on_leave);
                 away += u32::from(on_leave);
             }
@@ -198,6 +192,7 @@ impl Service<'_> {
             .collect();
         Ok(Some(PersonView {
             staff_no: s.staff_no.clone(),
+            name: s.name.clone(),
             title: format!("{} {} · {}", s.staff_no, s.name, say.status(d.record.status)),
             figures: say.person_figures(&d.record.figures),
             why: say.why(&d.record, Grace::from(&sched.thresholds), sched.tz),
@@ -231,7 +226,8 @@ impl Service<'_> {
     ) -> Result<String> {
         let say = self.say();
         self.authorize(head, Power::ManageUnit, &[staff_no])?;
-        if days.1 < days.0 || days.1 - days.0 > MAX_LEAVE_DAYS || days.0.abs() > MAX_LEAVE_DAYS {
+        let too_far = |d: i64| d.unsigned_abs() > MAX_LEAVE_DAYS as u64;
+        if days.1 < days.0 || too_far(days.0) || too_far(days.1) || too_far(days.1 - days.0) {
             return Err(ServiceError::Refused(say.bad_leave_days(MAX_LEAVE_DAYS)));
         }
         let span = if days.0 == days.1 { span } else { LeaveSpan::Day };
@@ -288,7 +284,13 @@ impl Service<'_> {
         let att = self.core.attendance()?;
         let day = att.config().default_schedule();
         let today = day.attendance_day(now);
-        let (from, to) = (day.day_start(today), day.day_start(today + chrono::Duration::days(2)));
+        // Leave recorded from the touchscreen may start up to a year away
+        // either side (a forgotten day last week, next month's 年休假): all
+        // of it is listed, so all of it can be revoked (销假).
+        let (from, to) = (
+            day.day_start(today - chrono::Duration::days(MAX_LEAVE_DAYS)),
+            day.day_start(today + chrono::Duration::days(2 * MAX_LEAVE_DAYS + 1)),
+        );
         let people: HashMap<String, (String, chrono_tz::Tz)> = att
             .people(Some(unit))
             .into_iter()
@@ -299,11 +301,10 @@ impl Service<'_> {
             .into_iter()
             .filter_map(|(l, by)| {
                 let (name, tz) = people.get(&l.staff_no)?;
-                let span = format!(
-                    "{}–{}",
-                    instant_to_local(*tz, l.from).format("%m-%d %H:%M"),
-                    instant_to_local(*tz, l.to).format("%H:%M")
-                );
+                let (a, b) = (instant_to_local(*tz, l.from), instant_to_local(*tz, l.to));
+                // The end's date too when it is another day.
+                let end = if a.date() == b.date() { b.format("%H:%M") } else { b.format("%m-%d %H:%M") };
+                let span = format!("{}–{end}", a.format("%m-%d %H:%M"));
                 let state = if l.voided { say.revoked_mark() } else { String::new() };
                 Some(Line {
                     id: l.id,

@@ -102,11 +102,13 @@ impl Service<'_> {
                     let sched = att.schedule(s);
                     let day = att.day(s, sched.attendance_day(now));
                     // The punch's own instant (the clock has moved on since).
-                    if let Some(i) = day.punches.iter().position(|p| p.row.id == *punch_id) {
-                        let p = &day.punches[i];
+                    if let Some(p) = day.punches.iter().find(|p| p.row.id == *punch_id) {
                         facts.at = p.row.at;
                         facts.live = day.live(p.row.at);
-                        v.nth_today = say.nth_today(i + 1);
+                        // Its place among the day's counted punches (not
+                        // duplicates or voided ones).
+                        let n = day.accepted.iter().filter(|&&t| t <= p.row.at).count();
+                        v.nth_today = say.nth_today(n.max(1));
                     }
                     v.unit = s.unit.clone();
                     let at = facts.at;

@@ -370,13 +370,15 @@ impl Store {
     /// Correction requests of some staff, newest first (at most `limit`),
     /// filtered in the query so that other units' requests never crowd
     /// them out.
+    /// Correction requests of `staff`: every waiting one before any
+    /// decided one (a waiting request is never crowded out), newest first.
     pub fn correction_requests(&self, staff: &[String], limit: usize) -> Result<Vec<RequestRow>> {
         let nos = serde_json::to_string(staff).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.staff_no, r.at_ms, r.reason, d.approved, d.by_whom
              FROM correction_requests r LEFT JOIN correction_decisions d ON d.request_id = r.id
              WHERE r.staff_no IN (SELECT value FROM json_each(?1))
-             ORDER BY r.id DESC LIMIT ?2",
+             ORDER BY (d.request_id IS NOT NULL), r.id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![nos, limit as i64], |r| {
             Ok(RequestRow {

@@ -116,6 +116,7 @@ pub(super) fn open_person(runner: &dyn Runner, staff_no: String) {
                 Err(e) => return head_message(ui, &e.to_string()),
             };
             let h = ui.global::<HeadAdapter>();
+            _sh.borrow_mut().shown = Some((p.staff_no.clone(), p.name.clone()));
             h.set_person_title(s(&p.title));
             h.set_person_figures(s(&p.figures));
             h.set_person_why(model(p.why.iter().map(s).collect()));
@@ -146,6 +147,30 @@ fn show_leave_dates(ui: &KioskWindow, sh: &Shared) {
 thread_local! {
     /// The summary tab's period (the head's choice, on the UI thread).
     static PERIOD: std::cell::Cell<Period> = const { std::cell::Cell::new(Period::ThisMonth) };
+}
+
+/// Ends what one head's session left on the head screen: an open
+/// question, the leave form, spot-check marks. At sign-out, at the idle
+/// timeout and when a head signs in (the next head starts clean).
+pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
+    {
+        let mut st = sh.borrow_mut();
+        st.pending.take();
+        st.marks.clear();
+        st.shown = None;
+    }
+    let h = ui.global::<HeadAdapter>();
+    h.set_confirm_text(s(""));
+    h.set_selected(-1);
+    h.set_check_selected(-1);
+    h.set_checked(0);
+    h.set_check_note(0);
+    h.set_leave_kind(-1);
+    h.set_leave_span(0);
+    h.set_leave_first(0);
+    h.set_leave_last(0);
+    h.set_period(0);
+    PERIOD.with(|p| p.set(Period::ThisMonth));
 }
 
 /// A spot-check note in the screen's language ("" for none).
@@ -238,10 +263,9 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         let (w, sh) = (weak.clone(), shared.clone());
         head.on_logout(move || {
             sh.borrow_mut().manager = None;
-            sh.borrow().pending.take();
             with_runner(sign_out);
             if let Some(ui) = w.upgrade() {
-                ui.global::<HeadAdapter>().set_confirm_text(s(""));
+                end_head_session(&ui, &sh);
                 ui.global::<App>().set_screen(Screen::Idle);
             }
         });
@@ -277,16 +301,18 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(no) = st.roster.get(i as usize).cloned() else { return };
             // A mark keeps the person's note; the person becomes the one
             // the notes apply to.
-            let note = st.marks.iter().find(|m| m.0 == no).map_or(0, |m| m.2);
+            // A note (why someone was not at their post) only with 不在岗.
+            let note = if v == 2 { st.marks.iter().find(|m| m.0 == no).map_or(0, |m| m.2) } else { 0 };
             st.marks.retain(|m| m.0 != no);
             st.marks.push((no, v, note));
             let h = ui.global::<HeadAdapter>();
             h.set_checked(st.marks.len() as i32);
-            h.set_selected(i);
+            h.set_check_selected(i);
             h.set_check_note(note);
             let people = h.get_people();
             if let Some(mut row) = people.row_data(i as usize) {
                 row.mark = v;
+                row.note = s(note_word(&ui, note));
                 people.set_row_data(i as usize, row);
             }
         });
@@ -296,7 +322,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         head.on_note_for_selected(move |n| {
             let Some(ui) = w.upgrade() else { return };
             let h = ui.global::<HeadAdapter>();
-            let i = h.get_selected();
+            let i = h.get_check_selected();
             let mut st = sh.borrow_mut();
             let Some(no) = st.roster.get(i.max(0) as usize).cloned() else { return };
             let Some(m) = st.marks.iter_mut().find(|m| m.0 == no) else { return };
@@ -344,7 +370,15 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             };
             let say = Say(lang(&ui));
             let shown = say.leave_kinds(&[]).into_iter().find(|k| k.0 == kind).map_or(kind.clone(), |k| k.1);
-            let question = say.confirm_leave(&name, &shown, &h.get_leave_dates());
+            let dates = h.get_leave_dates().to_string();
+            let part = match span {
+                LeaveSpan::Day => String::new(),
+                LeaveSpan::Morning => say.pick_span(1),
+                LeaveSpan::Afternoon => say.pick_span(2),
+                LeaveSpan::Between(a, b) => format!("{:02}:{:02}–{:02}:{:02}", a / 60, a % 60, b / 60, b % 60),
+            };
+            let when = if part.is_empty() { dates } else { format!("{dates} {part}") };
+            let question = say.confirm_leave(&name, &shown, &when);
             let (r2, sh2, w2) = (r.clone(), sh.clone(), w.clone());
             ask(&ui, &sh, question, Vec::new(), move |_| {
                 manage(&*r2, &sh2, move |svc, who| svc.add_leave_days(who, &no, &kind, span, days));
@@ -386,14 +420,18 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     let reason_text = move |i: i32| reasons.get(i as usize).copied().unwrap_or(reasons[0]).to_string();
     {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
-        head.on_add_punch(move |i, minutes, reason| {
-            let Some(no) = sh.borrow().roster.get(i as usize).cloned() else { return };
+        head.on_add_punch(move |_, minutes, reason| {
+            let Some(ui) = w.upgrade() else { return };
+            // The person whose day is shown, whatever was tapped since.
+            let Some((no, name)) = sh.borrow().shown.clone() else { return };
             let why = reason_text(reason);
-            let no2 = no.clone();
-            manage(&*r, &sh, move |svc, who| svc.add_punch(who, &no, minutes.max(0) as u32, &why));
-            if w.upgrade().is_some() {
-                open_person(&*r, no2);
-            }
+            let at = format!("{:02}:{:02}", minutes.max(0) / 60, minutes.max(0) % 60);
+            let (r2, sh2) = (r.clone(), sh.clone());
+            ask(&ui, &sh, Say(lang(&ui)).confirm_add_punch(&name, &at, &why), Vec::new(), move |_| {
+                let no2 = no.clone();
+                manage(&*r2, &sh2, move |svc, who| svc.add_punch(who, &no, minutes.max(0) as u32, &why));
+                open_person(&*r2, no2);
+            });
         });
     }
     {
@@ -411,7 +449,10 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let say = Say(lang(&ui));
             let (r2, sh2, w2) = (r.clone(), sh.clone(), w.clone());
             ask(&ui, &sh, say.confirm_void(&time), say.void_reasons(), move |reason| {
-                let Some(why) = crate::kiosk::words::VOID_REASONS.get(reason.max(0) as usize) else { return };
+                let Some(why) = usize::try_from(reason).ok().and_then(|i| crate::kiosk::words::VOID_REASONS.get(i))
+                else {
+                    return;
+                };
                 let why = why.to_string();
                 manage(&*r2, &sh2, move |svc, who| svc.void_punch(who, id, &why));
                 let Some(ui) = w2.upgrade() else { return };

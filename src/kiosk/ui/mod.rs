@@ -134,6 +134,8 @@ pub struct Session {
     /// The leave form's stored kinds, in the screen's order, and today.
     pub leave_kinds: Vec<String>,
     pub today: Option<chrono::NaiveDate>,
+    /// The person whose day the head's pane shows: (staff_no, name).
+    pub shown: Option<(String, String)>,
     pub idle_seconds: u32,
     /// The screen to return to after a scan result (head mode stays).
     pub back_to: Option<Screen>,
@@ -253,8 +255,7 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::domain::time::Insta
     }
     if signed_out {
         // A question left open is gone with the head.
-        shared.borrow().pending.take();
-        ui.global::<HeadAdapter>().set_confirm_text(s(""));
+        head::end_head_session(ui, shared);
         with_runner(sign_out);
     }
     if done {

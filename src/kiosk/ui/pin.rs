@@ -61,10 +61,9 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                                 let mut st = sh.borrow_mut();
                                 st.manager = Some((no.clone(), name.clone(), staff.unit.clone(), staff.role));
                                 st.idle_seconds = 0;
-                                st.marks.clear();
                             }
-                            ui.global::<HeadAdapter>().set_checked(0);
-                            ui.global::<HeadAdapter>().set_check_note(0);
+                            // The next head starts clean (no question or form left by another).
+                            super::head::end_head_session(ui, sh);
                             if staff.role == Role::Admin {
                                 ui.global::<AdminAdapter>().set_message(s(""));
                                 ui.global::<App>().set_screen(Screen::Admin);
