@@ -324,10 +324,15 @@ fn touchscreen_flows_and_screenshots() {
     let days: Vec<_> = m.get_days().iter().collect();
     let idx = days.iter().position(|d| d.date.starts_with("11-19")).unwrap();
     assert!(days[idx].can_request, "{:?}", days[idx]);
+    // The picker starts at the missing punch's expected time (the morning's
+    // 08:30); a day absent altogether offers a request too.
+    assert_eq!(days[idx].missing_at, 8 * 60 + 30);
+    let absent = days.iter().find(|d| d.date.starts_with("11-18")).unwrap();
+    assert!(absent.can_request && absent.missing_at == 8 * 60 + 30, "{absent:?}");
     rig.shot("month");
     rig.tap_nth("补卡", days[..idx].iter().filter(|d| d.can_request).count());
     rig.tap("提交");
-    assert!(m.get_message().starts_with("已提交 11-19 12:00 的补卡申请"), "{}", m.get_message());
+    assert!(m.get_message().starts_with("已提交 11-19 08:30 的补卡申请"), "{}", m.get_message());
     rig.tap("返回");
     clock.set("2026-11-20 09:05:00");
     rig.scan("0100000002");
@@ -378,7 +383,7 @@ fn touchscreen_flows_and_screenshots() {
     let s25 = k.summary("2026-11-25");
     let p25 = s25["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0003").unwrap().clone();
     assert_eq!((p25["leave_minutes"].as_u64(), p25["status"].as_str()), (Some(390), Some("leave")), "{p25}");
-    assert_eq!(p("0004")["punches"], serde_json::json!(["12:00:00", "13:00:00"]), "the approved correction");
+    assert_eq!(p("0004")["punches"], serde_json::json!(["08:30:00", "13:00:00"]), "the approved correction");
     assert_eq!(p("0004")["corrections"], 1);
     let s20 = k.summary("2026-11-20");
     let p3 = s20["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0003").unwrap().clone();

@@ -17,6 +17,9 @@ pub struct DayView {
     pub punches: String,
     pub why: String,
     pub can_request: bool,
+    /// When the first missing punch was due, in minutes after midnight of
+    /// the day (the request's time picker starts there).
+    pub missing_at: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +51,10 @@ impl<'c> Service<'c> {
     }
 
     /// A person's month at a glance, with the why of each day.
+    ///
+    /// Days are offered a 补卡 request when a punch is missing or a session
+    /// is absent; the time picker starts at the first missing punch's
+    /// expected time (an absent session's arrival).
     pub fn month(&mut self, staff_no: &str) -> Result<Option<MonthView>> {
         let say = self.say();
         let (att, first, today) = self.month_so_far()?;
@@ -72,7 +79,12 @@ impl<'c> Service<'c> {
                 tone,
                 punches: d.accepted.iter().map(|&t| hm(sched.tz, t)).collect::<Vec<_>>().join(" "),
                 why,
-                can_request: d.obligated && d.record.figures.missing_punches > 0,
+                // A day with a missing punch or an absence (no punch at all:
+                // both forgotten) may ask for a correction; not today's
+                // running sessions, and not a day away on leave or duty.
+                can_request: d.obligated
+                    && (d.record.figures.missing_punches > 0 || d.record.figures.absent_sessions > 0),
+                missing_at: first_missing(&d.record, sched.tz, date),
             });
         }
         days.reverse();
@@ -108,4 +120,21 @@ impl<'c> Service<'c> {
         self.core.write(|w| w.request_correction(&staff.staff_no, at, &reason, now))?;
         Ok(say.request_sent(&format!("{} {}", date.format("%m-%d"), hm(tz, at))))
     }
+}
+
+/// The expected time of a day's first missing punch, in minutes after
+/// midnight of `date` (12:00 when none is missing).
+fn first_missing(rec: &crate::domain::rules::DayRecord, tz: chrono_tz::Tz, date: NaiveDate) -> u32 {
+    let at = rec.sessions.iter().find_map(|s| match (s.in_punch, s.out_punch) {
+        (None, _) => Some(s.expected_arrival),
+        (Some(_), None) => Some(s.expected_departure),
+        _ => None,
+    });
+    at.map(|t| {
+        let local = crate::domain::time::instant_to_local(tz, t);
+        let mins = (local.date() - date).num_minutes()
+            + i64::from(chrono::Timelike::num_seconds_from_midnight(&local.time()) / 60);
+        mins.clamp(0, 1439) as u32
+    })
+    .unwrap_or(12 * 60)
 }

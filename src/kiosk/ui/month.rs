@@ -22,6 +22,7 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
             punches: s(&d.punches),
             why: s(&d.why),
             can_request: d.can_request,
+            missing_at: d.missing_at as i32,
         })
         .collect();
     a.set_days(model(days));
