@@ -212,6 +212,18 @@ fn kiosk_on(root: &Path, kiosk_id: &str) -> (PathBuf, TTYPort, TTYPort) {
     (data, master, slave)
 }
 
+/// Scans card 010000000N on the reader and waits for the live event named
+/// `event` (its answer).
+fn scan(
+    master: &mut TTYPort,
+    rx: &std::sync::mpsc::Receiver<serde_json::Value>,
+    n: u8,
+    event: &str,
+) -> serde_json::Value {
+    master.write_all(&em_frame([1, 0, 0, 0, n])).unwrap();
+    wait_for(rx, event)
+}
+
 /// Every acknowledged punch is in the database, and the chain holds.
 fn kept(data: &Path, punches: &[&serde_json::Value]) {
     assert!(ok(data, &["verify"]).starts_with("ok"));
@@ -231,8 +243,7 @@ fn a_full_disk_refuses_scans_keeps_what_is_stored_and_recovers_by_itself() {
     let (child, rx) = start(&data);
     wait_for(&rx, "ready");
     wait_for(&rx, "reader");
-    master.write_all(&em_frame([1, 0, 0, 0, 1])).unwrap();
-    let first = wait_for(&rx, "punch");
+    let first = scan(&mut master, &rx, 1, "punch");
 
     // The disk fills up: the scan is refused, saying why.
     let filler = fill(fs.path());
@@ -255,8 +266,7 @@ fn a_full_disk_refuses_scans_keeps_what_is_stored_and_recovers_by_itself() {
 
     // Space returns: the next scan is recorded, by itself.
     std::fs::remove_file(filler).unwrap();
-    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
-    let back = wait_for(&rx, "punch");
+    let back = scan(&mut master, &rx, 2, "punch");
     assert_eq!(back["staff_no"], "0002");
     drop(child);
 
@@ -271,8 +281,7 @@ fn a_disk_that_fails_into_read_only_refuses_scans_and_keeps_what_is_stored() {
     let (child, rx) = start(&data);
     wait_for(&rx, "ready");
     wait_for(&rx, "reader");
-    master.write_all(&em_frame([1, 0, 0, 0, 1])).unwrap();
-    let first = wait_for(&rx, "punch");
+    let first = scan(&mut master, &rx, 1, "punch");
 
     // The card fails: the kernel turns the file system read-only under the
     // running kiosk. Every scan is refused, saying why.
@@ -292,8 +301,7 @@ fn a_disk_that_fails_into_read_only_refuses_scans_and_keeps_what_is_stored() {
     // same way.
     let (child, rx) = start(&data);
     wait_for(&rx, "reader");
-    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
-    let v = wait_for(&rx, "not_recorded");
+    let v = scan(&mut master, &rx, 2, "not_recorded");
     assert!(v["detail"].as_str().unwrap().contains("read-only"), "{v}");
     drop(child);
 
@@ -302,8 +310,7 @@ fn a_disk_that_fails_into_read_only_refuses_scans_and_keeps_what_is_stored() {
     kept(&data, &[&first]);
     let (child, rx) = start(&data);
     wait_for(&rx, "reader");
-    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
-    let back = wait_for(&rx, "punch");
+    let back = scan(&mut master, &rx, 2, "punch");
     assert_eq!(back["staff_no"], "0002");
     drop(child);
     kept(&data, &[&first, &back]);
@@ -316,16 +323,14 @@ fn a_kiosk_started_on_a_read_only_disk_takes_scans_by_itself_once_it_is_writable
     let (data, mut master, slave) = kiosk_on(fs.path(), "k-ro2");
     let (child, rx) = start(&data);
     wait_for(&rx, "reader");
-    master.write_all(&em_frame([1, 0, 0, 0, 1])).unwrap();
-    let first = wait_for(&rx, "punch");
+    let first = scan(&mut master, &rx, 1, "punch");
     // A power cut (the kiosk killed: its -wal and -shm stay), and the Pi
     // boots with the card read-only.
     drop(child);
     fs.remount(true);
     let (child, rx) = start(&data);
     wait_for(&rx, "reader");
-    master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
-    let v = wait_for(&rx, "not_recorded");
+    let v = scan(&mut master, &rx, 2, "not_recorded");
     assert!(v["detail"].as_str().unwrap().contains("read-only"), "{v}");
     // Writable again: the next scan is recorded, without a restart.
     fs.remount(false);
