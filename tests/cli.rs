@@ -406,9 +406,22 @@ fn staff_photos_are_checked_and_stored_beside_the_records() {
     std::fs::create_dir(k.tmp.path().join("photos")).unwrap();
     common::portrait_png(&k.tmp.path().join("photos/0001.png"));
     std::fs::write(k.tmp.path().join("photos/notes.txt"), "not a picture").unwrap();
-    // A missing file and a file that is not a picture: refused, with the
-    // line, and nothing stored.
-    for (cell, want) in [("photos/none.png", "No such file"), ("photos/notes.txt", "not a JPEG or PNG image")] {
+    // A camera's file: too many pixels to decode at the door, or too big.
+    let wide = std::fs::File::create(k.tmp.path().join("photos/wide.png")).unwrap();
+    let mut e = png::Encoder::new(std::io::BufWriter::new(wide), 3000, 2);
+    e.set_color(png::ColorType::Grayscale);
+    e.write_header().unwrap().write_image_data(&[128u8; 6000]).unwrap();
+    let mut big = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    big.resize(3 * 1024 * 1024, 0);
+    std::fs::write(k.tmp.path().join("photos/big.jpg"), big).unwrap();
+    // A missing file, a file that is not a picture, a picture too large:
+    // refused, with the line, and nothing stored.
+    for (cell, want) in [
+        ("photos/none.png", "No such file"),
+        ("photos/notes.txt", "not a JPEG or PNG image"),
+        ("photos/wide.png", "3000×2 pixels, at most 1024 a side"),
+        ("photos/big.jpg", "3.0 MB, at most 2 MB"),
+    ] {
         let f = k.file(
             "p.csv",
             &format!("staff_no,name,unit,photo\n0001,张三,区财政局,photos/0001.png\n0003,王五,办公室,{cell}\n"),
@@ -421,14 +434,19 @@ fn staff_photos_are_checked_and_stored_beside_the_records() {
         db.query_row("SELECT count(*) FROM staff_photos", [], |r| r.get(0)).unwrap()
     };
     assert_eq!(count(&db), 0);
-    // A path relative to the staff file is stored absolute; an empty cell
-    // keeps what is stored.
+    // A path relative to the staff file is read; a copy is kept beside the
+    // database (the USB stick may go); an empty cell keeps what is stored.
     let f = k.file("p.csv", "staff_no,name,unit,photo\n0001,张三,区财政局,photos/0001.png\n0003,王五,办公室,\n");
     assert!(k.import(&["staff", "import"], &f).contains("1 photos set"));
     let f = k.file("p2.csv", "staff_no,name,unit,photo\n0001,张三,区财政局,\n");
     k.import(&["staff", "import"], &f);
     let path: String = db.query_row("SELECT path FROM staff_photos WHERE staff_no = '0001'", [], |r| r.get(0)).unwrap();
-    assert_eq!(std::path::Path::new(&path), k.tmp.path().join("photos/0001.png"));
+    let kept = std::path::Path::new(&path);
+    assert_eq!(kept.parent().unwrap(), k.dir().join("photos"), "{path}");
+    let source = k.tmp.path().join("photos/0001.png");
+    assert_eq!(std::fs::read(kept).unwrap(), std::fs::read(&source).unwrap());
+    std::fs::remove_file(&source).unwrap();
+    assert!(kept.exists(), "the copy stays when the source goes");
     assert_eq!(count(&db), 1);
     assert!(k.ok(&["verify"]).starts_with("ok"), "photos are not records: the chain holds");
 }

@@ -19,7 +19,8 @@ use dutyclock::kiosk::clock::Clock;
 use dutyclock::kiosk::service::Service;
 use dutyclock::kiosk::store::Store;
 use dutyclock::kiosk::ui::{
-    self, headless, App, HeadAdapter, HeadTab, KioskWindow, PinAdapter, ResultAdapter, Screen, Session, Theme,
+    self, headless, AdminAdapter, App, Confirm, HeadAdapter, HeadTab, KioskWindow, PinAdapter, ResultAdapter, Screen,
+    Session, Theme,
 };
 use dutyclock::kiosk::Core;
 use i_slint_backend_testing::ElementHandle;
@@ -223,6 +224,7 @@ fn touchscreen_flows_and_screenshots() {
     rig.pin("2468");
     assert_eq!(rig.screen(), Screen::Head);
     let h = rig.ui.global::<HeadAdapter>();
+    let c = rig.ui.global::<Confirm>();
     let people: Vec<_> = h.get_people().iter().collect();
     assert_eq!(people.len(), 5);
     assert_eq!(people[0].state, "迟到 11 分钟");
@@ -248,9 +250,9 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("事假");
     rig.tap("上午");
     rig.tap("登记");
-    assert_eq!(h.get_confirm_text(), "登记 王五 事假：11-19 周四 上午？");
+    assert_eq!(c.get_text(), "登记 王五 事假：11-19 周四 上午？");
     rig.tap("取消");
-    assert_eq!((h.get_confirm_text().as_str(), h.get_leave_records().row_count()), ("", 0), "nothing recorded");
+    assert_eq!((c.get_text().as_str(), h.get_leave_records().row_count()), ("", 0), "nothing recorded");
     rig.tap("登记");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已登记 王五 事假");
@@ -269,14 +271,14 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap_nth("+", 2);
     assert_eq!(h.get_leave_dates(), "11-24 周二 – 11-26 周四 · 3 天");
     rig.tap("登记");
-    assert_eq!(h.get_confirm_text(), "登记 王五 年休假：11-24 周二 – 11-26 周四 · 3 天？");
+    assert_eq!(c.get_text(), "登记 王五 年休假：11-24 周二 – 11-26 周四 · 3 天？");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已登记 王五 年休假");
     assert_eq!(h.get_leave_dates(), "11-19 周四", "the next leave starts today");
     // Listed (with its end date), so it can be revoked.
     let lines: Vec<_> = h.get_leave_records().iter().collect();
     let week = lines.iter().find(|l| l.text.contains("王五 年休假 11-24")).expect("the leave over days is listed");
-    assert!(week.open && week.text.contains("–11-2"), "{}", week.text);
+    assert!(week.open && week.text.contains("11-24 周二 – 11-26 周四 · 3 天"), "{}", week.text);
     // Exact times: 赵六 on 公出 15:00–16:00, then revoked (销假); it stays listed as revoked.
     rig.tap("赵六");
     rig.tap("公出");
@@ -331,21 +333,48 @@ fn touchscreen_flows_and_screenshots() {
     assert!(absent.can_request && absent.missing_at == 8 * 60 + 30, "{absent:?}");
     rig.shot("month");
     rig.tap_nth("补卡", days[..idx].iter().filter(|d| d.can_request).count());
+    assert_eq!(m.get_request_title(), "补卡 11-19 周四：打卡时间和原因");
     rig.tap("提交");
     assert!(m.get_message().starts_with("已提交 11-19 08:30 的补卡申请"), "{}", m.get_message());
+    // A request form closes with 取消, sending nothing.
+    rig.tap_in_row("补卡", "11-18 周三");
+    assert_eq!(m.get_request_day(), days.iter().position(|d| d.date.starts_with("11-18")).unwrap() as i32);
+    rig.tap("取消");
+    assert_eq!(m.get_request_day(), -1);
+    // 请假 from the absent day: 病假, the whole day; no kind is picked
+    // until the person picks one.
+    assert!(absent.can_request_leave, "{absent:?}");
+    rig.tap_in_row("请假", "11-18 周三");
+    assert_eq!((m.get_request_title().as_str(), m.get_leave_kind()), ("请假 11-18 周三：假别和时段", -1));
+    rig.tap("病假");
+    rig.tap("提交");
+    assert_eq!(m.get_message(), "已提交 11-18 周三 的病假申请，等待科长审批");
+    // Other months: October, then back.
+    rig.tap("‹ 上月");
+    assert_eq!((m.get_title().as_str(), m.get_months_back()), ("赵六 · 2026年10月", 1));
+    assert_eq!(m.get_days().row_count(), 31);
+    rig.tap("下月 ›");
+    assert_eq!(m.get_title(), "赵六 · 2026年11月");
     rig.tap("返回");
     clock.set("2026-11-20 09:05:00");
     rig.scan("0100000002");
     rig.tap("管理");
     rig.pin("2468");
     rig.tap("补卡");
-    let reqs: Vec<_> = h.get_requests().iter().collect();
-    assert_eq!(reqs.len(), 1);
-    rig.tap("批准");
-    assert_eq!(h.get_confirm_text(), "批准这条补卡申请（补上这次打卡）？");
+    let reqs: Vec<String> = h.get_requests().iter().map(|r| r.text.to_string()).collect();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    let fix = reqs.iter().find(|r| r.starts_with("赵六 · 补卡 11-19 周四 08:30")).expect("the 补卡 request").clone();
+    let leave = reqs.iter().find(|r| r.starts_with("赵六 · 请假 病假 11-18 周三")).expect("the leave request").clone();
+    rig.tap_in_row("批准", &fix);
+    assert_eq!(c.get_text(), "批准这条补卡申请（补上这次打卡）？");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已批准，补卡已生效");
-    assert!(h.get_requests().row_data(0).unwrap().text.contains("（李四 已批准）"), "the approver by name");
+    rig.tap_in_row("批准", &leave);
+    assert_eq!(c.get_text(), "批准这条请假申请（登记这次请假）？");
+    rig.tap("确认");
+    assert_eq!(h.get_message(), "已批准，请假已登记");
+    let decided: Vec<String> = h.get_requests().iter().map(|r| r.text.to_string()).collect();
+    assert!(decided.iter().all(|r| r.contains("（李四 已批准）")), "the approver by name: {decided:?}");
     rig.tap("退出");
 
     // Admin: enroll the unknown card seen today; its earlier punch attaches.
@@ -355,10 +384,39 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("管理");
     rig.pin("1357");
     assert_eq!(rig.screen(), Screen::Admin);
+    let a = rig.ui.global::<AdminAdapter>();
+    let staff = |a: &AdminAdapter| -> Vec<(String, String)> {
+        a.get_staff().iter().map(|l| (format!("{} {}", l.staff_no, l.name), l.detail.to_string())).collect()
+    };
+    // Who has which card; the card just seen is picked, nobody yet.
+    assert!(staff(&a).contains(&("0001 张三".into(), "区党政办公室 · 卡 0100000001".into())), "{:?}", staff(&a));
+    assert!(staff(&a).contains(&("0003 王五".into(), "区党政办公室 · 卡 0100000003".into())), "{:?}", staff(&a));
+    assert_eq!((a.get_card(), a.get_person(), a.get_plan().as_str()), (0, -1, ""));
+    // The search finds a person by name, number or card.
+    for (q, found) in [("王", "0003 王五"), ("0004", "0004 赵六"), ("100000001", "0001 张三")] {
+        a.set_search(q.into());
+        a.invoke_search_changed();
+        assert_eq!(staff(&a).into_iter().map(|l| l.0).collect::<Vec<_>>(), [found], "search {q:?}");
+    }
+    a.set_search("王".into());
+    a.invoke_search_changed();
     rig.tap("0003 王五");
+    assert_eq!((a.get_person(), a.get_plan().as_str()), (0, "卡 0100000088 → 0003 王五"));
+    // Enrolment asks first; 取消 changes nothing.
     rig.tap("登记");
-    assert_eq!(rig.ui.global::<dutyclock::kiosk::ui::AdminAdapter>().get_message(), "卡 0100000088 已登记给 0003");
+    assert_eq!(
+        c.get_text(),
+        "把卡 0100000088 登记给 0003 王五？今天起此卡的打卡都算作王五的。（王五 现有的卡 0100000003 仍然有效）"
+    );
+    rig.tap("取消");
+    assert_eq!((a.get_message().as_str(), a.get_unknown().row_count()), ("", 1), "nothing enrolled");
+    rig.tap("登记");
+    rig.tap("确认");
+    assert_eq!(a.get_message(), "卡 0100000088 已登记给 0003");
+    assert_eq!((a.get_unknown().row_count(), a.get_card(), a.get_plan().as_str()), (0, -1, ""));
+    assert_eq!(staff(&a), [("0003 王五".to_string(), "区党政办公室 · 卡 0100000003、0100000088".to_string())]);
     rig.tap("退出");
+    assert_eq!(a.get_search(), "", "the next admin starts clean");
 
     // The records changed the days: check through the command line.
     clock.set("2026-11-21 09:00:00");
@@ -385,6 +443,9 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!((p25["leave_minutes"].as_u64(), p25["status"].as_str()), (Some(390), Some("leave")), "{p25}");
     assert_eq!(p("0004")["punches"], serde_json::json!(["08:30:00", "13:00:00"]), "the approved correction");
     assert_eq!(p("0004")["corrections"], 1);
+    let s18 = k.summary("2026-11-18");
+    let p18 = s18["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0004").unwrap().clone();
+    assert_eq!((p18["status"].as_str(), p18["absent_sessions"].as_u64()), (Some("leave"), Some(0)), "{p18}");
     let s20 = k.summary("2026-11-20");
     let p3 = s20["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0003").unwrap().clone();
     assert_eq!(p3["punches"], serde_json::json!(["09:10:00"]), "enrolled card's punch attached");
@@ -407,16 +468,16 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap_in_row("在岗", "李四");
     rig.tap("今日");
     h.invoke_add_punch(1, 12 * 60, 0);
-    assert_eq!(h.get_confirm_text(), "为 张三 补卡 12:00（忘打卡）？");
+    assert_eq!(c.get_text(), "为 张三 补卡 12:00（忘打卡）？");
     for _ in 0..ui::MANAGE_IDLE_SECONDS {
         second(&rig);
     }
     assert_eq!(rig.screen(), Screen::Idle);
-    assert_eq!((h.get_confirm_text().as_str(), h.get_leave_kind(), h.get_checked()), ("", -1, 0));
+    assert_eq!((c.get_text().as_str(), h.get_leave_kind(), h.get_checked()), ("", -1, 0));
     rig.scan("0100000002");
     rig.tap("管理");
     rig.pin("2468");
-    assert_eq!((h.get_confirm_text().as_str(), h.get_leave_kind()), ("", -1), "the next head starts clean");
+    assert_eq!((c.get_text().as_str(), h.get_leave_kind()), ("", -1), "the next head starts clean");
     rig.tap("退出");
 
     // Every screen at both sizes in both languages.
@@ -488,12 +549,49 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(h.get_summary_period(), "10-01 周四 至 10-31 周六");
     rig.tap("本月");
     assert_eq!(h.get_summary_period(), "11-01 周日 至 11-23 周一");
+    // A range of days: the last week, then a day more at its start.
+    rig.tap("自选日期");
+    assert_eq!(h.get_summary_period(), "11-17 周二 至 11-23 周一");
+    rig.tap_nth("−", 0);
+    assert_eq!(h.get_summary_period(), "11-16 周一 至 11-23 周一");
+    // The month grid over the same days, one symbol a day.
+    rig.tap("月历");
+    let days: Vec<String> = h.get_summary_grid_days().iter().map(|d| d.to_string()).collect();
+    assert_eq!(days, ["16", "17", "18", "19", "20", "21", "22", "23"]);
+    let grid = |name: &str| -> Vec<(String, bool)> {
+        let row = h.get_summary_grid().iter().find(|r| r.name == name).unwrap();
+        row.cells.iter().map(|c| (c.symbol.to_string(), c.shaded)).collect()
+    };
+    let zhao = grid("赵六");
+    assert_eq!(zhao[2], ("△".to_string(), true), "11-18: 病假, shaded: {zhao:?}");
+    assert_eq!((zhao[5].0.as_str(), zhao[6].0.as_str()), ("●", "●"), "the weekend");
+    // 11-19: late and no clock-out; the missed punch shows (shaded).
+    assert_eq!(grid("张三")[3], ("⊙".to_string(), true));
+    assert_eq!(grid("赵六")[0].0, "○", "11-16: absent");
+    assert!(h.get_summary_legend().starts_with("√ 上班 · ● 休息 · × 事假 · △ 病假"));
+    rig.tap("表格");
+    // A void has its own reasons; 其他 needs the head's words.
+    rig.tap("今日");
+    rig.tap("王五");
+    rig.tap("作废");
+    assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：");
+    rig.tap("其他");
+    rig.tap("确认");
+    assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：", "其他 without words is not taken");
+    c.set_free_text("  读卡器误读  ".into());
+    rig.tap("确认");
+    assert_eq!(h.get_message(), "已作废");
+    assert!(h.get_person_punches().row_data(0).unwrap().voided);
     rig.tap("退出");
     // The day's record, when it is over, says the same.
     let s23 = k.summary("2026-11-23");
     let p = |no: &str| s23["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
     assert_eq!((p("0001")["absent_sessions"].as_u64(), p("0001")["late_count"].as_u64()), (Some(2), Some(0)));
     assert_eq!(p("0004")["late_minutes"], 11);
+    assert_eq!(p("0003")["punches"], serde_json::json!([]), "the voided punch");
+    let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let reason: String = db.query_row("SELECT reason FROM punch_voids", [], |r| r.get(0)).unwrap();
+    assert_eq!(reason, "其他：读卡器误读");
     // The day's second punch says so; on time, it is 正常 in green.
     clock.set("2026-11-23 12:05:00");
     rig.scan("0100000004");
@@ -525,6 +623,13 @@ fn shots(rig: &Rig, clock: &TestClock) {
             rig.scan("0100000004");
             rig.ui.global::<ResultAdapter>().invoke_my_attendance();
             rig.shot("month");
+            // The leave request form over the month.
+            let m = rig.ui.global::<dutyclock::kiosk::ui::MonthAdapter>();
+            let day = m.get_days().iter().position(|d| d.can_request_leave).expect("a day to ask leave for");
+            m.invoke_open_request(day as i32, 1);
+            m.set_leave_kind(1);
+            rig.shot("month-request-leave");
+            m.set_request_day(-1);
             rig.scan("0100000002");
             rig.ui.global::<ResultAdapter>().invoke_manage();
             rig.shot("pin");
@@ -539,7 +644,7 @@ fn shots(rig: &Rig, clock: &TestClock) {
             let punch = head.get_person_punches().row_data(0).expect("张三's punch").id;
             head.invoke_void_punch(punch, -1);
             rig.shot("head-confirm-void");
-            head.invoke_confirm_no();
+            rig.ui.global::<Confirm>().invoke_no();
             for (tab, name) in [
                 (HeadTab::Leave, "head-leave"),
                 (HeadTab::Check, "head-check"),
@@ -549,6 +654,9 @@ fn shots(rig: &Rig, clock: &TestClock) {
                 head.invoke_show_tab(tab);
                 rig.shot(name);
             }
+            head.set_summary_view(1);
+            rig.shot("head-summary-grid");
+            head.set_summary_view(0);
             head.invoke_logout();
             rig.scan("0100000009");
             rig.ui.global::<ResultAdapter>().invoke_manage();
@@ -557,9 +665,9 @@ fn shots(rig: &Rig, clock: &TestClock) {
             }
             rig.ui.global::<PinAdapter>().invoke_submit();
             rig.shot("admin");
-            rig.ui.global::<dutyclock::kiosk::ui::AdminAdapter>().invoke_logout();
+            rig.ui.global::<AdminAdapter>().invoke_logout();
         }
     }
     let n = std::fs::read_dir(&rig.shots).unwrap().count();
-    assert_eq!(n, 12 * 4, "screenshots written");
+    assert_eq!(n, 14 * 4, "screenshots written");
 }

@@ -83,6 +83,8 @@ pub struct Attendance<'c> {
     /// Punches of cards no assignment covers, sorted.
     unknown: Vec<PunchRow>,
     excuses: HashMap<String, Vec<Excuse>>,
+    /// The kinds of the leave behind `excuses` (for the month grid's symbols).
+    leave_kinds: HashMap<String, Vec<(Span, String)>>,
     roster: HashMap<String, HashMap<NaiveDate, Vec<ClockSpan>>>,
     spot_checks: HashMap<String, Vec<SpotCheck>>,
     plans: RefCell<HashMap<(&'c str, NaiveDate), Rc<DayPlan>>>,
@@ -142,11 +144,13 @@ impl<'c> Attendance<'c> {
         let punches: HashMap<String, Vec<JudgedPunch>> =
             by_person.into_iter().map(|(no, list)| (no.to_string(), judge_list(config, &staff, no, list))).collect();
         let mut excuses: HashMap<String, Vec<Excuse>> = HashMap::new();
+        let mut leave_kinds: HashMap<String, Vec<(Span, String)>> = HashMap::new();
         for l in snapshot.leave.into_iter().filter(|l| !l.voided) {
             let sched = schedule_of(config, &staff, &l.staff_no);
             let span = Span { start: l.from, end: l.to };
             let duty = sched.duty_kinds.contains(&l.kind);
-            excuses.entry(l.staff_no).or_default().push(Excuse { span, duty });
+            excuses.entry(l.staff_no.clone()).or_default().push(Excuse { span, duty });
+            leave_kinds.entry(l.staff_no).or_default().push((span, l.kind));
         }
         let mut roster: HashMap<String, HashMap<NaiveDate, Vec<ClockSpan>>> = HashMap::new();
         for r in snapshot.roster {
@@ -165,6 +169,7 @@ impl<'c> Attendance<'c> {
             punches,
             unknown,
             excuses,
+            leave_kinds,
             roster,
             spot_checks,
             plans: RefCell::new(HashMap::new()),
@@ -231,6 +236,30 @@ impl<'c> Attendance<'c> {
             .filter(|s| self.config.units.contains(&s.unit))
             .filter(|s| unit.is_none_or(|u| s.unit == u))
             .collect()
+    }
+
+    /// The kind of the leave or duty that covers most of the person's
+    /// sessions on `date` (the first such record on a tie), if any.
+    pub fn leave_kind(&self, staff: &Staff, date: NaiveDate) -> Option<&str> {
+        let plan = self.plan_for(staff, date);
+        let overlap = |s: &Span| -> i64 {
+            plan.sessions.iter().map(|p| (s.end.min(p.span.end) - s.start.max(p.span.start)).max(0)).sum()
+        };
+        self.leave_kinds
+            .get(&staff.staff_no)?
+            .iter()
+            .map(|(s, k)| (overlap(s), k))
+            .filter(|(o, _)| *o > 0)
+            .fold(None, |best: Option<(i64, &String)>, (o, k)| match best {
+                Some((b, _)) if b >= o => best,
+                _ => Some((o, k)),
+            })
+            .map(|(_, k)| k.as_str())
+    }
+
+    /// The cards that are the person's now.
+    pub fn cards_of(&self, staff_no: &str) -> Vec<&str> {
+        self.book.cards_of(staff_no, self.now)
     }
 
     /// Every staff member the store knows, by staff number.

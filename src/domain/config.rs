@@ -275,6 +275,15 @@ impl Config {
         raw_schedules.entry("default".into()).or_default();
         for (name, rs) in raw_schedules {
             let header = format!("[schedules.{name}]");
+            // "none" in the staff file means no obligations: a schedule of
+            // that name could never be used.
+            if name == crate::domain::model::NO_SCHEDULE {
+                return Err(err(
+                    format!("schedules.{name}"),
+                    "\"none\" is reserved (a staff file's schedule none means no obligations): rename it".into(),
+                    &header,
+                ));
+            }
             let s = rs.build(&name).map_err(|(key, msg)| err(format!("schedules.{name}.{key}"), msg, &header))?;
             schedules.insert(name, s);
         }
@@ -642,6 +651,10 @@ mod tests {
         assert!(e.to_string().contains("timezone"), "{e}");
         let e = parse("units = [\"u\"]\n").unwrap_err();
         assert!(e.to_string().contains("kiosk_id"), "{e}");
+        let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[schedules.none]\nsessions = [{ start = \"08:30\", end = \"12:00\" }]\n")
+            .unwrap_err();
+        assert!(e.key == "schedules.none" && e.to_string().contains("reserved"), "{e}");
+        assert_eq!(e.line, Some(3), "{e}");
         let e = parse("kiosk_id = \"a\"\nunits = [\"u\"]\n[reader]\nkind = \"magic\"\n").unwrap_err();
         assert!(e.to_string().contains("reader.kind"), "{e}");
     }

@@ -409,6 +409,15 @@ impl Say {
         }
     }
 
+    /// The request form's title: "补卡 11-19 周四" / "请假 11-18 周三".
+    pub fn request_title(self, leave: bool, date: NaiveDate) -> String {
+        let day = self.month_day_label(date);
+        match leave {
+            false => self.pick(format!("补卡 {day}：打卡时间和原因"), format!("Fix {day}: the time and why")),
+            true => self.pick(format!("请假 {day}：假别和时段"), format!("Leave {day}: the kind and when")),
+        }
+    }
+
     pub fn request_sent(self, at: &str) -> String {
         self.pick(
             format!("已提交 {at} 的补卡申请，等待科长审批"),
@@ -560,6 +569,14 @@ impl Say {
         }
     }
 
+    pub fn confirm_decide_leave(self, approve: bool) -> String {
+        if approve {
+            self.pick("批准这条请假申请（登记这次请假）？", "Approve this leave request (the leave is recorded)?")
+        } else {
+            self.pick("驳回这条请假申请？", "Reject this leave request?")
+        }
+    }
+
     pub fn confirm_void(self, time: &str) -> String {
         self.pick(format!("作废 {time} 的打卡？请选择原因："), format!("Void the punch at {time}? Pick the reason:"))
     }
@@ -611,6 +628,50 @@ impl Say {
         }
     }
 
+    /// What a request asks for: 补卡 or 请假 (a word before the request).
+    pub fn fix_word(self) -> String {
+        self.pick("补卡", "fix")
+    }
+
+    pub fn leave_request_word(self) -> String {
+        self.pick("请假", "leave")
+    }
+
+    /// A leave or duty kind (stored in Chinese) in the screen's language.
+    pub fn kind_word(self, kind: &str) -> String {
+        let en = KIND_WORDS_EN.iter().find(|(zh, _)| *zh == kind).map_or(kind, |(_, en)| en);
+        self.pick(kind, en)
+    }
+
+    /// A span of leave in the person's zone: "11-19 08:30–12:00", with the
+    /// end's date too when it is another day.
+    pub fn span_words(
+        self,
+        tz: chrono_tz::Tz,
+        from: crate::domain::time::Instant,
+        to: crate::domain::time::Instant,
+    ) -> String {
+        let (a, b) = (instant_to_local(tz, from), instant_to_local(tz, to));
+        let end = if a.date() == b.date() { b.format("%H:%M") } else { b.format("%m-%d %H:%M") };
+        format!("{}–{end}", a.format("%m-%d %H:%M"))
+    }
+
+    pub fn leave_request_sent(self, kind: &str, when: &str) -> String {
+        let k = self.kind_word(kind);
+        self.pick(
+            format!("已提交 {when} 的{k}申请，等待科长审批"),
+            format!("Request for {k} on {when} sent; waiting for your head"),
+        )
+    }
+
+    pub fn leave_decided(self, approve: bool) -> String {
+        if approve {
+            self.pick("已批准，请假已登记", "Approved: the leave is recorded")
+        } else {
+            self.pick("已驳回", "Rejected")
+        }
+    }
+
     pub fn decided(self, approve: bool) -> String {
         if approve {
             self.pick("已批准，补卡已生效", "Approved: the punch is added")
@@ -636,6 +697,10 @@ impl Say {
                 "A punch at the requested time was added and voided before: reject it and ask for another time",
             ),
             Refusal::Future => self.pick("不能为将来的时间补卡", "A correction cannot be for a time still to come"),
+            Refusal::BadReason => self.pick(
+                format!("原因不能为空，也不能超过 {MAX_REASON_CHARS} 个字"),
+                format!("The reason must be given and at most {MAX_REASON_CHARS} characters"),
+            ),
         }
     }
 
@@ -655,9 +720,52 @@ impl Say {
     }
 
     /// "11-01 周日 至 11-20 周五".
+    pub fn bad_range(self, max: i64) -> String {
+        self.pick(
+            format!("日期范围不对：结束不早于开始、不晚于今天，最多 {max} 天"),
+            format!("Bad range: the end not before the start nor after today, at most {max} days"),
+        )
+    }
+
     pub fn period_words(self, from: NaiveDate, to: NaiveDate) -> String {
         let (a, b) = (self.month_day_label(from), self.month_day_label(to));
         self.pick(format!("{a} 至 {b}"), format!("{a} to {b}"))
+    }
+
+    /// A day's mark in the month grid people print from DingTalk exports
+    /// (BULLETIN.md): 上班 √ · 休息 ● · 事假 × · 病假 △ · 旷工 ○ · 迟到 ★ ·
+    /// 早退 ▲ · 漏打卡 ⊙, 缺卡 and 请假 shaded. Beyond that legend (our
+    /// choice): other leave and duty show their kind's first character, a
+    /// day still running "·", an exception for 空岗 or a spot check alone ◇. Returns the
+    /// symbol, its tone and whether the cell is shaded.
+    pub fn grid_mark(self, rec: &DayRecord, obligated: bool, kind: Option<&str>) -> (String, Tone, bool) {
+        let f = &rec.figures;
+        let first = |k: &str| self.kind_word(k).chars().next().map(String::from).unwrap_or_default();
+        match rec.status {
+            _ if !obligated => ("●".into(), Tone::Neutral, false),
+            Status::Rest => ("●".into(), Tone::Neutral, false),
+            Status::Pending => ("·".into(), Tone::Neutral, false),
+            Status::Normal => ("√".into(), Tone::Ok, false),
+            Status::Absent => ("○".into(), Tone::Bad, false),
+            Status::Leave => match kind {
+                Some("事假") | None => ("×".into(), Tone::Info, true),
+                Some("病假") => ("△".into(), Tone::Info, true),
+                Some(k) => (first(k), Tone::Info, true),
+            },
+            Status::Duty => (kind.map_or_else(|| self.pick("公", "D"), first), Tone::Info, false),
+            Status::Exception if f.missing_punches > 0 => ("⊙".into(), Tone::Bad, true),
+            Status::Exception if f.late_count > 0 => ("★".into(), Tone::Warn, false),
+            Status::Exception if f.early_count > 0 => ("▲".into(), Tone::Warn, false),
+            Status::Exception => ("◇".into(), Tone::Warn, false),
+        }
+    }
+
+    /// The month grid's legend.
+    pub fn grid_legend(self) -> String {
+        self.pick(
+            "√ 上班 · ● 休息 · × 事假 · △ 病假 · ○ 旷工 · ★ 迟到 · ▲ 早退 · ⊙ 漏打卡 · ◇ 空岗或查岗不在岗 · 其他假和公出：首字（年 调 婚 产 丧 探 公 出）· 底色：请假、缺卡",
+            "√ at work · ● rest · × personal leave · △ sick leave · ○ absent · ★ late · ▲ early · ⊙ missed punch · ◇ off post or not found at a spot check · other leave and duty: first letter · shaded: leave, missed punch",
+        )
     }
 
     pub fn summary_columns(self) -> Vec<String> {
@@ -698,6 +806,36 @@ impl Say {
 
     pub fn enrolled(self, card: &str, staff_no: &str) -> String {
         self.pick(format!("卡 {card} 已登记给 {staff_no}"), format!("Card {card} enrolled to {staff_no}"))
+    }
+
+    /// A staff row's second line on the admin screen: unit and cards.
+    pub fn enrol_detail(self, unit: &str, cards: &[String]) -> String {
+        match cards {
+            [] => self.pick(format!("{unit} · 无卡"), format!("{unit} · no card")),
+            _ => self.pick(format!("{unit} · 卡 {}", cards.join("、")), format!("{unit} · card {}", cards.join(", "))),
+        }
+    }
+
+    /// What 登记 will do, above the button.
+    pub fn enrol_plan(self, card: &str, staff_no: &str, name: &str) -> String {
+        self.pick(format!("卡 {card} → {staff_no} {name}"), format!("Card {card} → {staff_no} {name}"))
+    }
+
+    /// The question before an enrolment; a person's other cards stay valid.
+    pub fn confirm_enroll(self, card: &str, staff_no: &str, name: &str, cards: &[String]) -> String {
+        let q = self.pick(
+            format!("把卡 {card} 登记给 {staff_no} {name}？今天起此卡的打卡都算作{name}的。"),
+            format!("Enroll card {card} to {staff_no} {name}? Its scans count as {name}'s."),
+        );
+        match cards {
+            [] => q,
+            _ => {
+                q + &self.pick(
+                    format!("（{name} 现有的卡 {} 仍然有效）", cards.join("、")),
+                    format!(" ({name}'s card {} stays valid.)", cards.join(", ")),
+                )
+            }
+        }
     }
 
     pub fn device_status(self, kind: &str, synced: bool, db: &str, version: &str) -> Vec<String> {
@@ -937,7 +1075,12 @@ pub enum Refusal {
     Future,
     /// A request whose punch was added and voided before.
     RequestVoided,
+    /// A reason that is empty or longer than [`MAX_REASON_CHARS`].
+    BadReason,
 }
+
+/// The longest reason a head may type (a void's 其他): one line of a report.
+pub const MAX_REASON_CHARS: usize = 60;
 
 /// The tone of a day's status.
 pub fn status_tone(s: Status) -> Tone {

@@ -23,6 +23,8 @@ struct Cover {
     start: Instant,
     seq: i64,
     staff_no: String,
+    /// The card as assigned (a UID, or a printed number `#…`).
+    card: String,
 }
 
 /// Maps a card and an instant to the person whose punch it is.
@@ -61,6 +63,7 @@ impl CardBook {
                 start,
                 seq: a.seq,
                 staff_no: a.staff_no.clone(),
+                card: a.card.clone(),
             });
         }
         for list in covers.values_mut() {
@@ -74,6 +77,20 @@ impl CardBook {
         let list = self.covers.get(match_key(card).as_ref())?;
         let idx = list.partition_point(|c| c.start <= at);
         idx.checked_sub(1).map(|i| list[i].staff_no.as_str())
+    }
+
+    /// The cards that are `staff_no`'s at `at`, as assigned, sorted: what
+    /// the admin screen shows as "who has which card".
+    pub fn cards_of(&self, staff_no: &str, at: Instant) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .covers
+            .values()
+            .filter_map(|list| list.partition_point(|c| c.start <= at).checked_sub(1).map(|i| &list[i]))
+            .filter(|c| c.staff_no == staff_no)
+            .map(|c| c.card.as_str())
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     /// Whether the card has any assignment at all.
@@ -199,5 +216,10 @@ mod tests {
         assert_eq!(book.owner("D", t("2026-11-14T09:00:00")), None);
         assert_eq!(book.owner("D", t("2026-11-15T09:00:00")), Some("B"));
         assert_eq!(book.owner("E", 0), None);
+        // Who has which card: a card handed on is the new holder's only.
+        assert_eq!(book.cards_of("A", t("2026-11-19T09:00:00")), ["C"]);
+        assert_eq!(book.cards_of("B", t("2026-11-19T09:00:00")), ["D"]);
+        assert_eq!(book.cards_of("A", t("2026-11-20T09:00:00")), Vec::<&str>::new());
+        assert_eq!(book.cards_of("B", t("2026-11-20T09:00:00")), ["C", "D"]);
     }
 }

@@ -7,7 +7,7 @@ mod csvfile;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
@@ -98,27 +98,65 @@ const STAFF_COLUMNS: &[&str] = &[
     "photo",
 ];
 
-/// A `photo` cell: a JPEG or PNG file, relative to the staff file's
-/// folder or absolute; stored as an absolute path. The file is checked
-/// now (it exists, and its first bytes are JPEG's or PNG's), so a typo is
-/// refused with its line instead of showing a blank at the door.
-fn photo_path(staff_file: &Path, cell: &str) -> std::result::Result<String, String> {
+/// The largest photo file imported (a passport photo is ~50 KB).
+pub const MAX_PHOTO_BYTES: u64 = 2 * 1024 * 1024;
+/// The largest photo side in pixels: decoded at the door, a picture costs
+/// its width × height × 4 bytes, and the scan screen shows it at ~200 px.
+pub const MAX_PHOTO_SIDE: usize = 1024;
+
+/// A `photo` cell: a JPEG or PNG file, relative to the staff file's folder
+/// or absolute. It is checked now (it exists, is a JPEG or PNG by its
+/// header, at most [`MAX_PHOTO_BYTES`] and [`MAX_PHOTO_SIDE`] pixels a
+/// side), so a typo or a 20-megapixel camera file is refused with its line
+/// instead of a blank or a stall at the door. Returns the file and its
+/// extension; [`keep_photo`] copies it next to the database once every
+/// row is good (photos are not held in memory meanwhile).
+fn read_photo(staff_file: &Path, cell: &str) -> std::result::Result<(PathBuf, &'static str), String> {
     let base = staff_file.parent().unwrap_or(Path::new("."));
     let path = base.join(cell);
-    let mut head = [0u8; 8];
-    let n = std::fs::File::open(&path)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .map_err(|e| format!("photo {}: {e}", path.display()))?;
-    let head = &head[..n];
-    if !(head.starts_with(&[0xFF, 0xD8, 0xFF]) || head.starts_with(b"\x89PNG\r\n\x1a\n")) {
-        return Err(format!("photo {}: not a JPEG or PNG image", path.display()));
+    let say = |m: String| format!("photo {}: {m}", path.display());
+    let len = std::fs::metadata(&path).map_err(|e| say(e.to_string()))?.len();
+    if len > MAX_PHOTO_BYTES {
+        return Err(say(format!("{:.1} MB, at most {} MB", len as f64 / 1_048_576.0, MAX_PHOTO_BYTES / 1_048_576)));
     }
-    let abs = std::path::absolute(&path).map_err(|e| format!("photo {}: {e}", path.display()))?;
-    abs.into_os_string().into_string().map_err(|p| format!("photo {}: not a UTF-8 path", p.to_string_lossy()))
+    let bytes = std::fs::read(&path).map_err(|e| say(e.to_string()))?;
+    let ext = match imagesize::image_type(&bytes) {
+        Ok(imagesize::ImageType::Jpeg) => "jpg",
+        Ok(imagesize::ImageType::Png) => "png",
+        _ => return Err(say("not a JPEG or PNG image".into())),
+    };
+    let size = imagesize::blob_size(&bytes).map_err(|e| say(format!("unreadable image ({e})")))?;
+    if size.width == 0 || size.height == 0 || size.width > MAX_PHOTO_SIDE || size.height > MAX_PHOTO_SIDE {
+        return Err(say(format!("{}×{} pixels, at most {MAX_PHOTO_SIDE} a side", size.width, size.height)));
+    }
+    Ok((path, ext))
+}
+
+/// Copies a photo into the `photos` folder beside the database, named by
+/// its content (a USB stick taken away keeps nothing from the door; the
+/// same picture twice is one file), and returns the copy's path.
+fn keep_photo(db: &Path, (path, ext): &(PathBuf, &'static str)) -> std::io::Result<String> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path)?;
+    let dir = db.parent().unwrap_or(Path::new(".")).join("photos");
+    std::fs::create_dir_all(&dir)?;
+    let digest = sha2::Sha256::digest(&bytes);
+    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let file = dir.join(format!("{name}.{ext}"));
+    if !file.exists() {
+        // Written whole, then renamed: never a half picture under the name.
+        let tmp = dir.join(format!(".{name}.{ext}.part"));
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, &file)?;
+    }
+    let abs = std::path::absolute(&file)?;
+    abs.into_os_string()
+        .into_string()
+        .map_err(|p| std::io::Error::other(format!("not a UTF-8 path: {}", p.to_string_lossy())))
 }
 
 /// A staff file's row: the person, their cards from a date, their photo.
-type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<String>);
+type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<(PathBuf, &'static str)>);
 
 /// `staff import`: adds or updates staff and card assignments.
 ///
@@ -191,7 +229,7 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             cards.push(card);
         }
         let name = f.need(line, rec, "name")?.to_string();
-        let photo = f.get(rec, "photo").map(|p| photo_path(path, p).map_err(|m| f.err(line, m))).transpose()?;
+        let photo = f.get(rec, "photo").map(|p| read_photo(path, p).map_err(|m| f.err(line, m))).transpose()?;
         rows.push((
             Staff { staff_no, name, unit, schedule, role, pin_hash, active_from, active_until },
             cards,
@@ -199,11 +237,22 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             photo,
         ));
     }
+    // Every row is checked: now the photos are kept beside the database.
+    let mut kept: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    for (s, _, _, photo) in &rows {
+        kept.push(
+            photo
+                .as_ref()
+                .map(|p| keep_photo(store.path(), p))
+                .transpose()
+                .map_err(|e| StoreError::Invalid(format!("photo of {}: cannot keep a copy: {e}", s.staff_no)))?,
+        );
+    }
     let mut out = Outcome::default();
     let mut assigned = 0;
     let mut w = store.writer()?;
     let mut photos = 0;
-    for (s, cards, cards_from, photo) in &rows {
+    for ((s, cards, cards_from, _), photo) in rows.iter().zip(&kept) {
         if w.put_staff(s, now)? {
             out.added += 1;
         } else {

@@ -3,7 +3,44 @@
 use super::{hm, Power, Result, Service};
 use crate::domain::model::PunchOwner;
 
+/// A person the admin may enroll a card to, with the cards they hold now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolLine {
+    pub staff_no: String,
+    pub name: String,
+    pub unit: String,
+    pub cards: Vec<String>,
+}
+
+impl EnrolLine {
+    /// Whether the admin's search `q` finds this person: a part of the
+    /// staff number, name, unit or a card, letters in either case.
+    pub fn matches(&self, q: &str) -> bool {
+        let q = q.trim().to_lowercase();
+        q.is_empty()
+            || [&self.staff_no, &self.name, &self.unit]
+                .into_iter()
+                .chain(&self.cards)
+                .any(|f| f.to_lowercase().contains(&q))
+    }
+}
+
 impl Service<'_> {
+    /// The kiosk's staff (its units) with their cards, by staff number.
+    pub fn enrol_list(&mut self) -> Result<Vec<EnrolLine>> {
+        let att = self.core.attendance()?;
+        Ok(att
+            .people(None)
+            .into_iter()
+            .map(|s| EnrolLine {
+                staff_no: s.staff_no.clone(),
+                name: s.name.clone(),
+                unit: s.unit.clone(),
+                cards: att.cards_of(&s.staff_no).into_iter().map(str::to_string).collect(),
+            })
+            .collect())
+    }
+
     /// Unknown cards seen today (newest first), for enrolment.
     pub fn unknown_cards(&mut self) -> Result<Vec<(String, String)>> {
         let now = self.core.now();

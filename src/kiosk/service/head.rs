@@ -6,14 +6,14 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveTime;
+use chrono::{NaiveDate, NaiveTime};
 
 use super::{hm, Power, Result, Service, ServiceError};
 use crate::domain::model::{PunchOwner, PunchSource};
 use crate::domain::rules::{Outcome, Status, Verdict};
 use crate::domain::time::{instant_to_local, local_to_instant};
 use crate::kiosk::store::{StoreError, VoidTarget};
-use crate::kiosk::words::{Grace, Refusal, Tone};
+use crate::kiosk::words::{Grace, Refusal, Tone, MAX_REASON_CHARS};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonRow {
@@ -49,6 +49,8 @@ pub struct Line {
     pub text: String,
     pub open: bool,
     pub tone: Tone,
+    /// A leave request (请假申请) rather than a correction request or a record.
+    pub leave_request: bool,
 }
 
 /// Whole day, morning or afternoon (the day's first or last session), or
@@ -67,6 +69,19 @@ pub enum LeaveSpan {
 pub enum Period {
     ThisMonth,
     LastMonth,
+    /// Days `first..=last`, at most [`MAX_RANGE_DAYS`] long, none to come.
+    Range(NaiveDate, NaiveDate),
+}
+
+/// The longest range the summary tab shows: a month's grid fits the panel.
+pub const MAX_RANGE_DAYS: i64 = 31;
+
+/// One day of one person in the month grid: symbol, tone, shaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridCell {
+    pub symbol: String,
+    pub tone: Tone,
+    pub shaded: bool,
 }
 
 /// The summary tab: today's counts, the period, and people × figures.
@@ -76,6 +91,11 @@ pub struct SummaryView {
     pub period: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The month grid over the same days: the days' numbers, then per
+    /// person their name and a cell per day; and the legend.
+    pub grid_days: Vec<String>,
+    pub grid: Vec<(String, Vec<GridCell>)>,
+    pub legend: String,
 }
 
 /// The longest leave the touchscreen records at once, and how far from
@@ -210,53 +230,29 @@ impl Service<'_> {
     }
 
     pub fn add_leave(&mut self, head: &str, staff_no: &str, kind: &str, span: LeaveSpan) -> Result<String> {
-        self.add_leave_days(head, staff_no, kind, span, (0, 0))
+        let today = self.config().default_schedule().attendance_day(self.core.now());
+        self.add_leave_days(head, staff_no, kind, span, (today, today))
     }
 
-    /// Leave or duty over days: `days` is (first, last) in days from today
-    /// (a week of 年休假 is (0, 6); a day forgotten last week is negative).
-    /// Several days are whole days; one day may be a half or exact times.
+    /// Leave or duty over the days `first..=last` (a week of 年休假; a day
+    /// forgotten last week), at most [`MAX_LEAVE_DAYS`] from today and
+    /// long. Several days are whole days; one day may be a half or exact
+    /// times. The dates are the ones the head saw on the form.
     pub fn add_leave_days(
         &mut self,
         head: &str,
         staff_no: &str,
         kind: &str,
         span: LeaveSpan,
-        days: (i64, i64),
+        (first_day, last_day): (NaiveDate, NaiveDate),
     ) -> Result<String> {
         let say = self.say();
         self.authorize(head, Power::ManageUnit, &[staff_no])?;
-        let too_far = |d: i64| d.unsigned_abs() > MAX_LEAVE_DAYS as u64;
-        if days.1 < days.0 || too_far(days.0) || too_far(days.1) || too_far(days.1 - days.0) {
-            return Err(ServiceError::Refused(say.bad_leave_days(MAX_LEAVE_DAYS)));
-        }
-        let span = if days.0 == days.1 { span } else { LeaveSpan::Day };
         let now = self.core.now();
         let att = self.core.attendance()?;
         let s = att.staff_member(staff_no).ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
         let sched = att.schedule(s);
-        let today = sched.attendance_day(now);
-        let date = today + chrono::Duration::days(days.0);
-        let plan = att.plan_for(s, date);
-        let last_plan = att.plan_for(s, today + chrono::Duration::days(days.1));
-        let (Some(first), Some(last)) = (plan.sessions.first(), plan.sessions.last()) else {
-            return Err(ServiceError::Refused(say.no_sessions()));
-        };
-        let (from, to) = match span {
-            LeaveSpan::Day => (plan.day.start, last_plan.day.end - 60_000),
-            LeaveSpan::Morning => (first.span.start, first.span.end),
-            LeaveSpan::Afternoon => (last.span.start, last.span.end),
-            LeaveSpan::Between(a, b) => {
-                if a == b {
-                    return Err(ServiceError::Refused(say.same_start_and_end()));
-                }
-                let at = |m: u32, next: bool| {
-                    let d = if next { date + chrono::Duration::days(1) } else { date };
-                    local_to_instant(sched.tz, d.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(m)))
-                };
-                (at(a, false), at(b, b < a))
-            }
-        };
+        let (from, to) = leave_instants(att, s, span, (first_day, last_day), say)?;
         let tz = sched.tz;
         let name = s.name.clone();
         let (no, kind_s, head_s) = (staff_no.to_string(), kind.to_string(), head.to_string());
@@ -291,26 +287,24 @@ impl Service<'_> {
             day.day_start(today - chrono::Duration::days(MAX_LEAVE_DAYS)),
             day.day_start(today + chrono::Duration::days(2 * MAX_LEAVE_DAYS + 1)),
         );
-        let people: HashMap<String, (String, chrono_tz::Tz)> = att
+        let people: HashMap<String, (String, &crate::domain::rules::Schedule)> = att
             .people(Some(unit))
             .into_iter()
-            .map(|s| (s.staff_no.clone(), (s.name.clone(), att.schedule(s).tz)))
+            .map(|s| (s.staff_no.clone(), (s.name.clone(), att.schedule(s))))
             .collect();
         let rows = self.core.store().leave_records(from, to)?;
         Ok(rows
             .into_iter()
             .filter_map(|(l, by)| {
-                let (name, tz) = people.get(&l.staff_no)?;
-                let (a, b) = (instant_to_local(*tz, l.from), instant_to_local(*tz, l.to));
-                // The end's date too when it is another day.
-                let end = if a.date() == b.date() { b.format("%H:%M") } else { b.format("%m-%d %H:%M") };
-                let span = format!("{}–{end}", a.format("%m-%d %H:%M"));
+                let (name, sched) = people.get(&l.staff_no)?;
                 let state = if l.voided { say.revoked_mark() } else { String::new() };
+                let when = leave_words(say, sched, l.from, l.to);
                 Some(Line {
                     id: l.id,
-                    text: format!("{name} {} {span} {by}{state}", l.kind),
+                    text: format!("{name} {} {when} {by}{state}", say.kind_word(&l.kind)),
                     open: !l.voided,
                     tone: Tone::Info,
+                    leave_request: false,
                 })
             })
             .collect())
@@ -384,6 +378,10 @@ impl Service<'_> {
         let row = self.core.store().punch(id)?.ok_or_else(unknown)?;
         let owner = self.core.attendance()?.owner(&row).ok_or_else(unknown)?;
         self.authorize(head, Power::ManageUnit, &[&owner])?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(ServiceError::Refused(say.refused(Refusal::BadReason)));
+        }
         let now = self.core.now();
         let (h, r) = (head.to_string(), reason.to_string());
         self.core.write(|w| {
@@ -394,47 +392,85 @@ impl Service<'_> {
         Ok(say.punch_voided())
     }
 
-    /// Correction requests of a unit's staff, newest first, decided ones
-    /// shown as such.
+    /// Requests of a unit's staff, 补卡 and 请假 together: waiting ones
+    /// first, newest first within each part; decided ones say by whom.
     pub fn request_lines(&mut self, unit: &str) -> Result<Vec<Line>> {
         let say = self.say();
         let att = self.core.attendance()?;
-        let people: HashMap<String, (String, chrono_tz::Tz)> = att
+        let fallback = att.config().default_schedule();
+        let people: HashMap<String, (String, &crate::domain::rules::Schedule)> = att
             .people(Some(unit))
             .into_iter()
-            .map(|s| (s.staff_no.clone(), (s.name.clone(), att.schedule(s).tz)))
+            .map(|s| (s.staff_no.clone(), (s.name.clone(), att.schedule(s))))
             .collect();
         // The approver by name (decisions store the head's staff number).
         let names: HashMap<String, String> =
             att.people(None).into_iter().map(|s| (s.staff_no.clone(), s.name.clone())).collect();
         let name_of = |no: &str| names.get(no).cloned().unwrap_or_else(|| no.to_string());
+        let state = |d: &Option<(bool, String)>| {
+            let tone = match d {
+                None => Tone::Warn,
+                Some((true, _)) => Tone::Ok,
+                Some((false, _)) => Tone::Neutral,
+            };
+            let by = d.as_ref().map(|(a, by)| (*a, name_of(by)));
+            (say.request_state(by.as_ref().map(|(a, n)| (*a, n.as_str()))), tone)
+        };
         let nos: Vec<String> = people.keys().cloned().collect();
-        let mut rows = self.core.store().correction_requests(&nos, REQUESTS_SHOWN)?;
-        // Waiting ones first (newest first within each part).
-        rows.sort_by_key(|r| (r.decision.is_some(), std::cmp::Reverse(r.id)));
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                // In the person's own zone, as they asked for it.
-                let (name, tz) = people.get(&r.staff_no).cloned().unwrap_or_default();
-                let local = instant_to_local(tz, r.at);
-                let when = format!("{} {}", say.month_day_label(local.date()), local.format("%H:%M"));
-                let state = say.request_state(
-                    r.decision.as_ref().map(|(a, by)| (*a, name_of(by))).as_ref().map(|(a, n)| (*a, n.as_str())),
-                );
-                let tone = match r.decision {
-                    None => Tone::Warn,
-                    Some((true, _)) => Tone::Ok,
-                    Some((false, _)) => Tone::Neutral,
-                };
-                Line {
-                    id: r.id,
-                    text: format!("{name} · {when} · {}{state}", r.reason),
-                    open: r.decision.is_none(),
-                    tone,
+        let store = self.core.store();
+        let mut lines: Vec<(bool, i64, Line)> = Vec::new();
+        for r in store.correction_requests(&nos, REQUESTS_SHOWN)? {
+            // In the person's own zone, as they asked for it.
+            let (name, sched) = people.get(&r.staff_no).cloned().unwrap_or((String::new(), fallback));
+            let local = instant_to_local(sched.tz, r.at);
+            let when = format!("{} {}", say.month_day_label(local.date()), local.format("%H:%M"));
+            let (words, tone) = state(&r.decision);
+            let text = format!("{name} · {} {when} · {}{words}", say.fix_word(), r.reason);
+            let line = Line { id: r.id, text, open: r.decision.is_none(), tone, leave_request: false };
+            lines.push((r.decision.is_some(), r.recorded_at, line));
+        }
+        for r in store.leave_requests(&nos, REQUESTS_SHOWN)? {
+            let (name, sched) = people.get(&r.staff_no).cloned().unwrap_or((String::new(), fallback));
+            let (words, tone) = state(&r.decision);
+            let kind = say.kind_word(&r.kind);
+            let when = leave_words(say, sched, r.from, r.to);
+            let text = format!("{name} · {} {kind} {when}{words}", say.leave_request_word());
+            let line = Line { id: r.id, text, open: r.decision.is_none(), tone, leave_request: true };
+            lines.push((r.decision.is_some(), r.recorded_at, line));
+        }
+        lines.sort_by_key(|(decided, at, _)| (*decided, std::cmp::Reverse(*at)));
+        Ok(lines.into_iter().map(|l| l.2).collect())
+    }
+
+    /// Approves (the leave is recorded, approved by the head) or rejects a
+    /// leave request of the head's unit.
+    pub fn decide_leave(&mut self, head: &str, id: i64, approve: bool) -> Result<String> {
+        let say = self.say();
+        let (owner, from, to) = self
+            .core
+            .store()
+            .leave_request_of(id)?
+            .ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
+        self.authorize(head, Power::ManageUnit, &[&owner])?;
+        let tz = {
+            let att = self.core.attendance()?;
+            let s = att.staff_member(&owner).ok_or_else(|| ServiceError::Refused(say.refused(Refusal::Unknown)))?;
+            att.schedule(s).tz
+        };
+        let now = self.core.now();
+        let h = head.to_string();
+        let voided_before = say.refused(Refusal::VoidedBefore);
+        self.core.write(|w| {
+            if let Some(l) = w.decide_leave_request(id, approve, &h, tz, now)? {
+                if !l.is_new() && w.is_voided(VoidTarget::Leave, l.id())? {
+                    return Err(StoreError::Invalid(voided_before));
                 }
-            })
-            .collect())
+            }
+            let what = if approve { "approve leave request" } else { "reject leave request" };
+            w.log_action(&h, what, &id.to_string(), now)
+        })?;
+        self.core.changed(from, to);
+        Ok(say.leave_decided(approve))
     }
 
     /// Approves (the punch is added) or rejects a request of the head's unit.
@@ -472,8 +508,32 @@ impl Service<'_> {
                 let from = chrono::Datelike::with_day(&last, 1).unwrap_or(last);
                 (from, last, self.attendance_between(from, last)?)
             }
+            Period::Range(a, b) => {
+                if b < a || b > today || (b - a).num_days() >= MAX_RANGE_DAYS {
+                    return Err(ServiceError::Refused(say.bad_range(MAX_RANGE_DAYS)));
+                }
+                (a, b, self.attendance_between(a, b)?)
+            }
         };
         let report = crate::domain::summary::report(&att, from, to, Some(unit));
+        // The grid: the same people as the table, in its order.
+        let grid_days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+        let grid = report
+            .people
+            .iter()
+            .filter_map(|r| att.staff_member(&r.staff_no))
+            .map(|s| {
+                let cells = grid_days
+                    .iter()
+                    .map(|&d| {
+                        let day = att.day(s, d);
+                        let (symbol, tone, shaded) = say.grid_mark(&day.record, day.obligated, att.leave_kind(s, d));
+                        GridCell { symbol, tone, shaded }
+                    })
+                    .collect();
+                (s.name.clone(), cells)
+            })
+            .collect();
         let times = |count: u32, minutes: u32| say.times_and_minutes(count, minutes);
         let rows = report
             .people
@@ -496,6 +556,69 @@ impl Service<'_> {
             period: say.period_words(from, to),
             columns: say.summary_columns(),
             rows,
+            grid_days: grid_days.iter().map(|d| chrono::Datelike::day(d).to_string()).collect(),
+            grid,
+            legend: say.grid_legend(),
         })
     }
+}
+
+/// Leave's span in words: whole days as dates ("11-24 周二 – 11-26 周四 ·
+/// 3 天"), anything else as times in the person's zone.
+pub(super) fn leave_words(
+    say: crate::kiosk::words::Say,
+    sched: &crate::domain::rules::Schedule,
+    from: crate::domain::time::Instant,
+    to: crate::domain::time::Instant,
+) -> String {
+    let (first, last) = (sched.attendance_day(from), sched.attendance_day(to));
+    let whole = from == sched.day_start(first) && to == sched.day_start(last + chrono::Duration::days(1)) - 60_000;
+    if whole {
+        say.leave_dates(first, last)
+    } else {
+        say.span_words(sched.tz, from, to)
+    }
+}
+
+/// The instants of leave over `first..=last` in the person's schedule:
+/// whole days from the first day's start to the last day's end; one day
+/// may be its morning (first session), afternoon (last session) or exact
+/// times. Refused when the days are out of order, more than
+/// [`MAX_LEAVE_DAYS`] from today or long, or the day has no sessions.
+pub(super) fn leave_instants(
+    att: &crate::domain::attendance::Attendance<'_>,
+    s: &crate::domain::model::Staff,
+    span: LeaveSpan,
+    (first, last): (NaiveDate, NaiveDate),
+    say: crate::kiosk::words::Say,
+) -> Result<(crate::domain::time::Instant, crate::domain::time::Instant)> {
+    let sched = att.schedule(s);
+    let today = sched.attendance_day(att.now());
+    let too_far = |d: NaiveDate| (d - today).num_days().unsigned_abs() > MAX_LEAVE_DAYS as u64;
+    if last < first || too_far(first) || too_far(last) || (last - first).num_days() > MAX_LEAVE_DAYS {
+        return Err(ServiceError::Refused(say.bad_leave_days(MAX_LEAVE_DAYS)));
+    }
+    let span = if first == last { span } else { LeaveSpan::Day };
+    let plan = att.plan_for(s, first);
+    let last_plan = att.plan_for(s, last);
+    // A half day is one of the day's sessions; whole days need none (a
+    // week of 年休假 may start on a Saturday).
+    let session = |s: Option<&crate::domain::rules::SessionPlan>| {
+        s.map(|s| (s.span.start, s.span.end)).ok_or_else(|| ServiceError::Refused(say.no_sessions()))
+    };
+    Ok(match span {
+        LeaveSpan::Day => (plan.day.start, last_plan.day.end - 60_000),
+        LeaveSpan::Morning => session(plan.sessions.first())?,
+        LeaveSpan::Afternoon => session(plan.sessions.last())?,
+        LeaveSpan::Between(a, b) => {
+            if a == b {
+                return Err(ServiceError::Refused(say.same_start_and_end()));
+            }
+            let at = |m: u32, next: bool| {
+                let d = if next { first + chrono::Duration::days(1) } else { first };
+                local_to_instant(sched.tz, d.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(m)))
+            };
+            (at(a, false), at(b, b < a))
+        }
+    })
 }

@@ -15,7 +15,8 @@ mod scan;
 
 use std::collections::HashMap;
 
-pub use head::{LeaveSpan, Line, Period, PersonRow, PersonView, PunchView, SummaryView};
+pub use admin::EnrolLine;
+pub use head::{GridCell, LeaveSpan, Line, Period, PersonRow, PersonView, PunchView, SummaryView, MAX_RANGE_DAYS};
 pub use month::{DayView, MonthView};
 pub use scan::ScanView;
 

@@ -2,7 +2,11 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
+use super::head::{leave_instants, LeaveSpan};
 use super::{hm, Result, Service, ServiceError};
+
+/// How many months back 我的考勤 goes (a year: the months people dispute).
+pub const MONTHS_BACK: u32 = 12;
 use crate::domain::attendance::Attendance;
 use crate::domain::rules::Status;
 use crate::domain::time::local_to_instant;
@@ -17,6 +21,9 @@ pub struct DayView {
     pub punches: String,
     pub why: String,
     pub can_request: bool,
+    /// Whether leave may be requested for the day (请假申请): an obligated
+    /// day that is not normal (late, early, missing, absent).
+    pub can_request_leave: bool,
     /// When the first missing punch was due, in minutes after midnight of
     /// the day (the request's time picker starts there).
     pub missing_at: u32,
@@ -25,6 +32,10 @@ pub struct DayView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthView {
     pub staff_no: String,
+    /// How many months back (0: this month, so far).
+    pub back: u32,
+    /// Whether an earlier month may be shown.
+    pub has_earlier: bool,
     pub title: String,
     pub totals: String,
     pub days: Vec<DayView>,
@@ -50,20 +61,30 @@ impl<'c> Service<'c> {
         Ok(Attendance::new(config, snap, self.core.now()))
     }
 
-    /// A person's month at a glance, with the why of each day.
+    /// A person's month at a glance, with the why of each day: this month
+    /// so far (`back` 0) or a month before, up to [`MONTHS_BACK`].
     ///
     /// Days are offered a 补卡 request when a punch is missing or a session
     /// is absent; the time picker starts at the first missing punch's
-    /// expected time (an absent session's arrival).
-    pub fn month(&mut self, staff_no: &str) -> Result<Option<MonthView>> {
+    /// expected time (an absent session's arrival). A day that is not
+    /// normal is offered a 请假 request too (a half day's 事假 forgotten).
+    pub fn month(&mut self, staff_no: &str, back: u32) -> Result<Option<MonthView>> {
         let say = self.say();
+        let back = back.min(MONTHS_BACK);
         let (att, first, today) = self.month_so_far()?;
+        let (att, first, last) = if back == 0 {
+            (att, first, today)
+        } else {
+            let from = first.checked_sub_months(chrono::Months::new(back)).unwrap_or(first);
+            let to = from.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(from);
+            (self.attendance_between(from, to)?, from, to)
+        };
         let Some(staff) = att.staff_member(staff_no) else { return Ok(None) };
         let sched = att.schedule(staff);
         let grace = Grace::from(&sched.thresholds);
         let mut days = Vec::new();
         let mut totals = crate::domain::rules::Figures::default();
-        for date in first.iter_days().take_while(|d| *d <= today) {
+        for date in first.iter_days().take_while(|d| *d <= last) {
             let d = att.day(staff, date);
             totals.add(&d.record.figures);
             let (status, tone) = say.day_state(&d.record);
@@ -72,6 +93,7 @@ impl<'c> Service<'c> {
             } else {
                 say.why(&d.record, grace, sched.tz).join("；")
             };
+            let f = &d.record.figures;
             days.push(DayView {
                 date,
                 label: say.month_day_label(date),
@@ -82,18 +104,46 @@ impl<'c> Service<'c> {
                 // A day with a missing punch or an absence (no punch at all:
                 // both forgotten) may ask for a correction; not today's
                 // running sessions, and not a day away on leave or duty.
-                can_request: d.obligated
-                    && (d.record.figures.missing_punches > 0 || d.record.figures.absent_sessions > 0),
+                can_request: d.obligated && (f.missing_punches > 0 || f.absent_sessions > 0),
+                can_request_leave: d.obligated && matches!(d.record.status, Status::Exception | Status::Absent),
                 missing_at: first_missing(&d.record, sched.tz, date),
             });
         }
         days.reverse();
         Ok(Some(MonthView {
             staff_no: staff_no.into(),
-            title: say.month_title(&staff.name, today),
+            back,
+            has_earlier: back < MONTHS_BACK,
+            title: say.month_title(&staff.name, first),
             totals: say.month_totals(&totals),
             days,
         }))
+    }
+
+    /// A staff member asks for leave (请假申请) on `date`: the whole day,
+    /// or its morning or afternoon session; their head approves it.
+    pub fn request_leave(&mut self, staff_no: &str, date: NaiveDate, kind: &str, span: LeaveSpan) -> Result<String> {
+        let say = self.say();
+        let staff = self.staff_member(staff_no)?;
+        if !self.config().units.contains(&staff.unit) {
+            return Err(ServiceError::Refused(say.refused(Refusal::OtherUnit)));
+        }
+        let sched = self.config().schedule(&staff.schedule);
+        if !say.leave_kinds(&sched.duty_kinds).iter().any(|k| k.0 == kind) {
+            return Err(ServiceError::Refused(say.refused(Refusal::Unknown)));
+        }
+        let span = match span {
+            LeaveSpan::Between(..) => LeaveSpan::Day, // staff ask for a day or a half
+            s => s,
+        };
+        let now = self.core.now();
+        let (from, to) = {
+            let att = self.attendance_between(date, date)?;
+            leave_instants(&att, &staff, span, (date, date), say)?
+        };
+        let (no, k) = (staff.staff_no.clone(), kind.to_string());
+        self.core.write(|w| w.request_leave(&no, &k, (from, to), now))?;
+        Ok(say.leave_request_sent(kind, &super::head::leave_words(say, sched, from, to)))
     }
 
     /// A staff member asks for a correction (补卡) at `minutes` after

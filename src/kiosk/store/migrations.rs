@@ -217,4 +217,26 @@ pub const MIGRATIONS: &[&str] = &[
         path     TEXT NOT NULL
     );
     "#,
+    // 6: staff requests for leave (请假申请) from 我的考勤, for a day that
+    // needs one, and the head's decision; an approval records the leave.
+    // Records: on the chain.
+    r#"
+    CREATE TABLE leave_requests (
+        id          INTEGER PRIMARY KEY,
+        staff_no    TEXT NOT NULL REFERENCES staff(staff_no),
+        kind        TEXT NOT NULL,
+        from_ms     INTEGER NOT NULL,
+        to_ms       INTEGER NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        CHECK (to_ms > from_ms)
+    );
+    CREATE TABLE leave_request_decisions (
+        id          INTEGER PRIMARY KEY,
+        request_id  INTEGER NOT NULL UNIQUE REFERENCES leave_requests(id),
+        approved    INTEGER NOT NULL,
+        by_whom     TEXT NOT NULL,
+        leave_id    INTEGER REFERENCES leave(id),
+        recorded_at INTEGER NOT NULL
+    );
+    "#,
 ];

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use read::{PunchListing, RequestRow};
+pub use read::{LeaveRequestRow, PunchListing, RequestRow};
 pub use write::{Inserted, VoidTarget, Writer};
 
 /// Store errors; each says what to do about it.

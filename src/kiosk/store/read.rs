@@ -207,6 +207,19 @@ pub struct RequestRow {
     pub at: Instant,
     pub reason: String,
     pub decision: Option<(bool, String)>,
+    pub recorded_at: Instant,
+}
+
+/// A leave request and its decision (approved?, by whom), if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveRequestRow {
+    pub id: i64,
+    pub staff_no: String,
+    pub kind: String,
+    pub from: Instant,
+    pub to: Instant,
+    pub decision: Option<(bool, String)>,
+    pub recorded_at: Instant,
 }
 
 /// One row of `punches list`.
@@ -375,7 +388,7 @@ impl Store {
     pub fn correction_requests(&self, staff: &[String], limit: usize) -> Result<Vec<RequestRow>> {
         let nos = serde_json::to_string(staff).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, r.staff_no, r.at_ms, r.reason, d.approved, d.by_whom
+            "SELECT r.id, r.staff_no, r.at_ms, r.reason, d.approved, d.by_whom, r.recorded_at
              FROM correction_requests r LEFT JOIN correction_decisions d ON d.request_id = r.id
              WHERE r.staff_no IN (SELECT value FROM json_each(?1))
              ORDER BY (d.request_id IS NOT NULL), r.id DESC LIMIT ?2",
@@ -390,9 +403,46 @@ impl Store {
                     Some(a) => Some((a, r.get::<_, String>(5)?)),
                     None => None,
                 },
+                recorded_at: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Leave requests of these staff, waiting ones first, then newest first.
+    pub fn leave_requests(&self, staff: &[String], limit: usize) -> Result<Vec<LeaveRequestRow>> {
+        let nos = serde_json::to_string(staff).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.staff_no, r.kind, r.from_ms, r.to_ms, d.approved, d.by_whom, r.recorded_at
+             FROM leave_requests r LEFT JOIN leave_request_decisions d ON d.request_id = r.id
+             WHERE r.staff_no IN (SELECT value FROM json_each(?1))
+             ORDER BY (d.request_id IS NOT NULL), r.id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![nos, limit as i64], |r| {
+            Ok(LeaveRequestRow {
+                id: r.get(0)?,
+                staff_no: r.get(1)?,
+                kind: r.get(2)?,
+                from: r.get(3)?,
+                to: r.get(4)?,
+                decision: match r.get::<_, Option<bool>>(5)? {
+                    Some(a) => Some((a, r.get::<_, String>(6)?)),
+                    None => None,
+                },
+                recorded_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Whose leave request `id` is, and its span.
+    pub fn leave_request_of(&self, id: i64) -> Result<Option<(String, Instant, Instant)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT staff_no, from_ms, to_ms FROM leave_requests WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?)
     }
 
     /// Leave records overlapping `[from, to)`, with their void state and approver.

@@ -27,6 +27,8 @@ const CHAINED: &[(&str, &str)] = &[
     ("correction_requests", "staff_no, at_ms, reason, recorded_at"),
     ("correction_decisions", "request_id, approved, by_whom, punch_id, recorded_at"),
     ("actions", "who, action, detail, recorded_at"),
+    ("leave_requests", "staff_no, kind, from_ms, to_ms, recorded_at"),
+    ("leave_request_decisions", "request_id, approved, by_whom, leave_id, recorded_at"),
 ];
 
 fn columns(tbl: &str) -> &'static str {
@@ -454,6 +456,66 @@ impl<'c> Writer<'c> {
         )?;
         self.inserted("correction_decisions")?;
         Ok(punch)
+    }
+
+    /// A staff member's request for leave (请假申请), waiting for their head.
+    pub fn request_leave(
+        &mut self,
+        staff_no: &str,
+        kind: &str,
+        (from, to): (Instant, Instant),
+        now: Instant,
+    ) -> Result<i64> {
+        if to <= from {
+            return Err(StoreError::Invalid(format!("leave of {staff_no} ends before it starts")));
+        }
+        self.tx.execute(
+            "INSERT INTO leave_requests (staff_no, kind, from_ms, to_ms, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![staff_no, kind, from, to, now],
+        )?;
+        self.inserted("leave_requests")
+    }
+
+    /// A head's decision on a leave request; an approval records the leave
+    /// (approved by the head), in `tz` as the person's zone. Returns the
+    /// leave record and whether it is new.
+    pub fn decide_leave_request(
+        &mut self,
+        request: i64,
+        approve: bool,
+        by: &str,
+        tz: Tz,
+        now: Instant,
+    ) -> Result<Option<Inserted>> {
+        let req: Option<(String, String, i64, i64)> = self
+            .tx
+            .query_row("SELECT staff_no, kind, from_ms, to_ms FROM leave_requests WHERE id = ?1", [request], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((staff_no, kind, from, to)) = req else {
+            return Err(StoreError::Invalid(format!("no leave request with id {request}")));
+        };
+        let decided = self
+            .tx
+            .query_row("SELECT 1 FROM leave_request_decisions WHERE request_id = ?1", [request], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if decided {
+            return Err(StoreError::Invalid(format!("leave request {request} is already decided")));
+        }
+        let leave = if approve {
+            Some(self.add_leave(&staff_no, &kind, (from, to), tz, by, &format!("request {request}"), now)?)
+        } else {
+            None
+        };
+        self.tx.execute(
+            "INSERT INTO leave_request_decisions (request_id, approved, by_whom, leave_id, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![request, approve, by, leave.as_ref().map(|l| l.id()), now],
+        )?;
+        self.inserted("leave_request_decisions")?;
+        Ok(leave)
     }
 
     /// Logs a head's or an admin's action (who and when).

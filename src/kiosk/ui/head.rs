@@ -4,7 +4,9 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString};
 
+use super::confirm::ask;
 use super::*;
+use crate::kiosk::words::VOID_REASONS;
 
 /// A message on the management screens (head, admin) and the PIN and
 /// month screens: whichever the person is looking at shows it.
@@ -19,11 +21,14 @@ pub(super) fn head_message(ui: &KioskWindow, msg: &str) {
 /// cannot be read says so in the head's message line.
 pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
     let period = PERIOD.with(|p| p.get());
+    // The summary is a month of days for the whole unit: worked out only
+    // while its tab is shown.
+    let with_summary = SUMMARY_SHOWN.with(|s| s.get());
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let roster = svc.roster(&unit);
         let leave = svc.leave_lines(&unit);
         let requests = svc.request_lines(&unit);
-        let summary = svc.summary_table(&unit, period);
+        let summary = with_summary.then(|| svc.summary_table(&unit, period));
         let (kinds, today) = svc.leave_form();
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
             let h = ui.global::<HeadAdapter>();
@@ -69,7 +74,8 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                 model(
                     v.into_iter()
                         .map(|l| RecordLine {
-                            id: s(l.id.to_string()),
+                            // Leave requests are numbered apart from 补卡 requests.
+                            id: s(if l.leave_request { format!("L{}", l.id) } else { l.id.to_string() }),
                             text: s(l.text),
                             open: l.open,
                             tone: tone(l.tone),
@@ -89,15 +95,32 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                 Err(e) => errors.push(e.to_string()),
             }
             match summary {
-                Ok(v) => {
+                Some(Ok(v)) => {
                     h.set_summary_today(s(v.today));
                     h.set_summary_period(s(v.period));
                     h.set_summary_columns(model(v.columns.iter().map(s).collect()));
                     let rows: Vec<ModelRc<SharedString>> =
                         v.rows.iter().map(|r| model(r.iter().map(s).collect())).collect();
                     h.set_summary_rows(model(rows));
+                    h.set_summary_grid_days(model(v.grid_days.iter().map(s).collect()));
+                    let grid: Vec<GridRow> = v
+                        .grid
+                        .iter()
+                        .map(|(name, cells)| GridRow {
+                            name: s(name),
+                            cells: model(
+                                cells
+                                    .iter()
+                                    .map(|c| GridCell { symbol: s(&c.symbol), tone: tone(c.tone), shaded: c.shaded })
+                                    .collect(),
+                            ),
+                        })
+                        .collect();
+                    h.set_summary_grid(model(grid));
+                    h.set_summary_legend(s(v.legend));
                 }
-                Err(e) => errors.push(e.to_string()),
+                Some(Err(e)) => errors.push(e.to_string()),
+                None => {}
             }
             if !errors.is_empty() {
                 head_message(ui, &errors.join("; "));
@@ -147,20 +170,42 @@ fn show_leave_dates(ui: &KioskWindow, sh: &Shared) {
 thread_local! {
     /// The summary tab's period (the head's choice, on the UI thread).
     static PERIOD: std::cell::Cell<Period> = const { std::cell::Cell::new(Period::ThisMonth) };
+    /// Whether the summary tab is shown (its figures are worked out then only).
+    static SUMMARY_SHOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Ends what one head's session left on the head screen: an open
-/// question, the leave form, spot-check marks. At sign-out, at the idle
-/// timeout and when a head signs in (the next head starts clean).
+/// The period the summary tab's picker says; a range longer than
+/// [`MAX_RANGE_DAYS`] is cut at its start (the picker shows the cut).
+fn picked_period(ui: &KioskWindow, sh: &Shared) -> Period {
+    let h = ui.global::<HeadAdapter>();
+    match h.get_period() {
+        1 => Period::LastMonth,
+        2 => {
+            let Some(today) = sh.borrow().today else { return Period::ThisMonth };
+            let last = h.get_range_last().min(0);
+            let first = h.get_range_first().clamp(last - MAX_RANGE_DAYS as i32 + 1, last);
+            h.set_range_first(first);
+            h.set_range_last(last);
+            let day = |n: i32| today + chrono::Duration::days(i64::from(n));
+            Period::Range(day(first), day(last))
+        }
+        _ => Period::ThisMonth,
+    }
+}
+
+/// Ends what one head's or admin's session left: an open question, the
+/// leave form, spot-check marks, the admin's search and picks. At
+/// sign-out, at the idle timeout and when anyone signs in (the next head
+/// starts clean).
 pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
+    super::confirm::dismiss(ui, sh);
+    super::admin::end_admin_session(ui, sh);
     {
         let mut st = sh.borrow_mut();
-        st.pending.take();
         st.marks.clear();
         st.shown = None;
     }
     let h = ui.global::<HeadAdapter>();
-    h.set_confirm_text(s(""));
     h.set_selected(-1);
     h.set_check_selected(-1);
     h.set_checked(0);
@@ -170,7 +215,11 @@ pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
     h.set_leave_first(0);
     h.set_leave_last(0);
     h.set_period(0);
+    h.set_range_first(-6);
+    h.set_range_last(0);
+    h.set_summary_view(0);
     PERIOD.with(|p| p.set(Period::ThisMonth));
+    SUMMARY_SHOWN.with(|c| c.set(false));
 }
 
 /// A spot-check note in the screen's language ("" for none).
@@ -178,16 +227,6 @@ fn note_word(ui: &KioskWindow, i: i32) -> String {
     let h = ui.global::<HeadAdapter>();
     let notes = if lang(ui) == Language::ZhCn { h.get_check_notes() } else { h.get_check_notes_en() };
     notes.row_data(i.max(0) as usize).map(|x| x.to_string()).unwrap_or_default()
-}
-
-/// Asks before a head action takes effect: `act` runs with the reason
-/// picked (−1 when `choices` is empty) only after 确认.
-fn ask(ui: &KioskWindow, sh: &Shared, question: String, choices: Vec<String>, act: impl FnOnce(i32) + 'static) {
-    let h = ui.global::<HeadAdapter>();
-    h.set_confirm_choices(model(choices.iter().map(s).collect()));
-    h.set_confirm_choice(-1);
-    h.set_confirm_text(s(question));
-    sh.borrow().pending.set(Box::new(act));
 }
 
 /// A record id from the screen (ids are i64, carried as text).
@@ -218,32 +257,10 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     let weak = ui.as_weak();
     let head = ui.global::<HeadAdapter>();
     {
-        let (w, sh) = (weak.clone(), shared.clone());
-        head.on_confirm_yes(move || {
-            let Some(ui) = w.upgrade() else { return };
-            let h = ui.global::<HeadAdapter>();
-            let choice = h.get_confirm_choice();
-            h.set_confirm_text(s(""));
-            let act = sh.borrow().pending.take();
-            if let Some(act) = act {
-                act(choice);
-            }
-        });
-    }
-    {
-        let (w, sh) = (weak.clone(), shared.clone());
-        head.on_confirm_no(move || {
-            sh.borrow().pending.take();
-            if let Some(ui) = w.upgrade() {
-                ui.global::<HeadAdapter>().set_confirm_text(s(""));
-            }
-        });
-    }
-    {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_period_changed(move || {
             let Some(ui) = w.upgrade() else { return };
-            let p = if ui.global::<HeadAdapter>().get_period() == 1 { Period::LastMonth } else { Period::ThisMonth };
+            let p = picked_period(&ui, &sh);
             PERIOD.with(|c| c.set(p));
             let manager = sh.borrow().manager.clone();
             if let Some((_, _, unit, _)) = manager {
@@ -275,6 +292,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         head.on_show_tab(move |tab| {
             let Some(ui) = w.upgrade() else { return };
             ui.global::<HeadAdapter>().set_tab(tab);
+            SUMMARY_SHOWN.with(|c| c.set(tab == HeadTab::Summary));
             ui.global::<HeadAdapter>().set_message(s(""));
             let manager = sh.borrow().manager.clone();
             if let Some((_, _, unit, _)) = manager {
@@ -342,15 +360,31 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let notes: Vec<String> =
                 ui.global::<HeadAdapter>().get_check_notes().iter().map(|x| x.to_string()).collect();
             let marks: Vec<(String, bool, String)> = sh
-                .borrow_mut()
+                .borrow()
                 .marks
-                .drain(..)
-                .map(|(n, v, note)| (n, v == 1, notes.get(note.max(0) as usize).cloned().unwrap_or_default()))
+                .iter()
+                .map(|(n, v, note)| {
+                    (n.clone(), *v == 1, notes.get((*note).max(0) as usize).cloned().unwrap_or_default())
+                })
                 .collect();
-            let h = ui.global::<HeadAdapter>();
-            h.set_checked(0);
-            h.set_check_note(0);
-            manage(&*r, &sh, move |svc, who| svc.spot_check(who, &marks));
+            let Some((who, _, unit, _)) = sh.borrow().manager.clone() else { return };
+            // The marks stay on the screen until the store has them: a
+            // refusal (a full disk) loses no one's mark.
+            r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+                let done = svc.spot_check(&who, &marks);
+                Box::new(move |ui: &KioskWindow, sh: &Shared| match done {
+                    Ok(msg) => {
+                        sh.borrow_mut().marks.clear();
+                        let h = ui.global::<HeadAdapter>();
+                        h.set_checked(0);
+                        h.set_check_note(0);
+                        h.set_check_selected(-1);
+                        head_message(ui, &msg);
+                    }
+                    Err(e) => head_message(ui, &e.to_string()),
+                })
+            }));
+            refresh_head(&*r, unit);
         });
     }
     {
@@ -361,7 +395,10 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(no) = sh.borrow().roster.get(i as usize).cloned() else { return };
             let Some(kind) = sh.borrow().leave_kinds.get(kind as usize).cloned() else { return };
             let name = h.get_people().row_data(i as usize).map(|p| p.name.to_string()).unwrap_or_default();
-            let days = (i64::from(h.get_leave_first()), i64::from(h.get_leave_last()));
+            // The dates the form shows (today on the kiosk's default schedule).
+            let Some(today) = sh.borrow().today else { return };
+            let day = |n: i32| today + chrono::Duration::days(i64::from(n));
+            let days = (day(h.get_leave_first()), day(h.get_leave_last()));
             let span = match span {
                 1 => LeaveSpan::Morning,
                 2 => LeaveSpan::Afternoon,
@@ -380,7 +417,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let when = if part.is_empty() { dates } else { format!("{dates} {part}") };
             let question = say.confirm_leave(&name, &shown, &when);
             let (r2, sh2, w2) = (r.clone(), sh.clone(), w.clone());
-            ask(&ui, &sh, question, Vec::new(), move |_| {
+            ask(&ui, &sh, question, Vec::new(), None, move |_, _| {
                 manage(&*r2, &sh2, move |svc, who| svc.add_leave_days(who, &no, &kind, span, days));
                 // The next leave starts with no kind picked, today.
                 if let Some(ui) = w2.upgrade() {
@@ -400,7 +437,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(ui) = w.upgrade() else { return };
             let Some(id) = record_id(&id) else { return };
             let (r2, sh2) = (r.clone(), sh.clone());
-            ask(&ui, &sh, Say(lang(&ui)).confirm_revoke_leave(), Vec::new(), move |_| {
+            ask(&ui, &sh, Say(lang(&ui)).confirm_revoke_leave(), Vec::new(), None, move |_, _| {
                 manage(&*r2, &sh2, move |svc, who| svc.revoke_leave(who, id));
             });
         });
@@ -409,10 +446,18 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_decide(move |id, approve| {
             let Some(ui) = w.upgrade() else { return };
-            let Some(id) = record_id(&id) else { return };
+            // A leave request's id is "L…" (see `request_id`).
+            let leave = id.starts_with('L');
+            let Some(id) = record_id(&id.trim_start_matches('L').into()) else { return };
             let (r2, sh2) = (r.clone(), sh.clone());
-            ask(&ui, &sh, Say(lang(&ui)).confirm_decide(approve), Vec::new(), move |_| {
-                manage(&*r2, &sh2, move |svc, who| svc.decide(who, id, approve));
+            let say = Say(lang(&ui));
+            let question = if leave { say.confirm_decide_leave(approve) } else { say.confirm_decide(approve) };
+            ask(&ui, &sh, question, Vec::new(), None, move |_, _| {
+                if leave {
+                    manage(&*r2, &sh2, move |svc, who| svc.decide_leave(who, id, approve));
+                } else {
+                    manage(&*r2, &sh2, move |svc, who| svc.decide(who, id, approve));
+                }
             });
         });
     }
@@ -427,7 +472,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let why = reason_text(reason);
             let at = format!("{:02}:{:02}", minutes.max(0) / 60, minutes.max(0) % 60);
             let (r2, sh2) = (r.clone(), sh.clone());
-            ask(&ui, &sh, Say(lang(&ui)).confirm_add_punch(&name, &at, &why), Vec::new(), move |_| {
+            ask(&ui, &sh, Say(lang(&ui)).confirm_add_punch(&name, &at, &why), Vec::new(), None, move |_, _| {
                 let no2 = no.clone();
                 manage(&*r2, &sh2, move |svc, who| svc.add_punch(who, &no, minutes.max(0) as u32, &why));
                 open_person(&*r2, no2);
@@ -448,12 +493,12 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                 .unwrap_or_default();
             let say = Say(lang(&ui));
             let (r2, sh2, w2) = (r.clone(), sh.clone(), w.clone());
-            ask(&ui, &sh, say.confirm_void(&time), say.void_reasons(), move |reason| {
-                let Some(why) = usize::try_from(reason).ok().and_then(|i| crate::kiosk::words::VOID_REASONS.get(i))
-                else {
+            let other = VOID_REASONS.len() - 1; // 其他: the head says what
+            ask(&ui, &sh, say.confirm_void(&time), say.void_reasons(), Some(other), move |reason, text| {
+                let Some(why) = usize::try_from(reason).ok().and_then(|i| VOID_REASONS.get(i)) else {
                     return;
                 };
-                let why = why.to_string();
+                let why = if text.is_empty() { why.to_string() } else { format!("{why}：{text}") };
                 manage(&*r2, &sh2, move |svc, who| svc.void_punch(who, id, &why));
                 let Some(ui) = w2.upgrade() else { return };
                 let sel = ui.global::<HeadAdapter>().get_selected();

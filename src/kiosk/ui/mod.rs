@@ -5,6 +5,7 @@
 //! come back through `slint::invoke_from_event_loop`.
 
 mod admin;
+mod confirm;
 mod head;
 pub mod headless;
 mod idle;
@@ -35,7 +36,7 @@ use crate::kiosk::event_loop::{self, panic_text, Front, Input, Listener, Stamped
 use crate::kiosk::live::LiveEvent;
 use crate::kiosk::pin::Outcome as PinOutcome;
 use crate::kiosk::reader::{ReaderHandle, ReaderHealth, ReaderState};
-use crate::kiosk::service::{LeaveSpan, Period, Service};
+use crate::kiosk::service::{EnrolLine, LeaveSpan, Period, Service, MAX_RANGE_DAYS};
 use crate::kiosk::store::Store;
 use crate::kiosk::words::{self, Say};
 use crate::kiosk::Core;
@@ -129,8 +130,8 @@ pub struct Session {
     pub result_left: i32,
     /// The result stays until a tap or the next scan (an unknown card).
     pub result_sticky: bool,
-    /// What a confirmed head action does, with the reason picked (−1: none).
-    pub pending: Pending,
+    /// What a confirmed head or admin action does.
+    pub pending: confirm::Pending,
     /// The leave form's stored kinds, in the screen's order, and today.
     pub leave_kinds: Vec<String>,
     pub today: Option<chrono::NaiveDate>,
@@ -143,9 +144,17 @@ pub struct Session {
     /// person's note (an index into the notes, 0 none).
     pub marks: Vec<(String, i32, i32)>,
     pub roster: Vec<String>,
+    /// The admin screen: unknown cards as listed, the kiosk's staff, the
+    /// staff numbers the search shows (in order), and the picks, kept by
+    /// identity so that a refresh does not move them.
     pub unknown_cards: Vec<String>,
-    pub staff_for_enrol: Vec<String>,
+    pub enrol_staff: Vec<crate::kiosk::service::EnrolLine>,
+    pub enrol_shown: Vec<String>,
+    pub picked_card: Option<String>,
+    pub picked_person: Option<String>,
     pub month_days: Vec<chrono::NaiveDate>,
+    /// The leave kinds (stored words) of 我的考勤's leave request form.
+    pub month_leave_kinds: Vec<String>,
     /// The admin's device status: the reader's lines and the device's.
     pub reader_lines: Vec<String>,
     pub device_lines: Vec<String>,
@@ -225,6 +234,7 @@ pub fn wire(
     month::wire(ui, &runner, &shared);
     pin::wire(ui, &runner, &shared);
     head::wire(ui, &runner, &shared);
+    confirm::wire(ui, &shared);
     admin::wire(ui, &runner, &shared, health);
 }
 
@@ -473,29 +483,6 @@ pub fn run_window(
     ui.run().map_err(|e| e.to_string())?;
     drop(kiosk);
     Ok(())
-}
-
-/// A head action waiting for 确认 (run with the reason picked, −1: none).
-#[derive(Clone, Default)]
-pub struct Pending(Rc<RefCell<Option<Act>>>);
-
-/// A head action, run with the reason picked.
-type Act = Box<dyn FnOnce(i32)>;
-
-impl Pending {
-    fn set(&self, act: Act) {
-        *self.0.borrow_mut() = Some(act);
-    }
-
-    fn take(&self) -> Option<Act> {
-        self.0.borrow_mut().take()
-    }
-}
-
-impl std::fmt::Debug for Pending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.borrow().is_some() { "Pending(waiting)" } else { "Pending(none)" })
-    }
 }
 
 thread_local! {

@@ -1,8 +1,9 @@
-//! My attendance: a person's month and the correction request.
+//! My attendance: a person's month (this one or earlier), and their
+//! requests for a correction (补卡) or leave (请假) from a day that needs one.
 
 use std::rc::Rc;
 
-use slint::{ComponentHandle, SharedString};
+use slint::{ComponentHandle, Model, ModelRc, SharedString};
 
 use super::*;
 
@@ -10,6 +11,8 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
     let a = ui.global::<MonthAdapter>();
     a.set_title(s(&m.title));
     a.set_totals(s(&m.totals));
+    a.set_months_back(m.back as i32);
+    a.set_has_earlier(m.has_earlier);
     a.set_request_day(-1);
     a.set_message(s(""));
     let days: Vec<DayLine> = m
@@ -23,6 +26,7 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
             why: s(&d.why),
             can_request: d.can_request,
             missing_at: d.missing_at as i32,
+            can_request_leave: d.can_request_leave,
         })
         .collect();
     a.set_days(model(days));
@@ -32,14 +36,54 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
     ui.global::<App>().set_screen(Screen::Month);
 }
 
-pub(super) fn open_month(runner: &dyn Runner, staff_no: String) {
+/// Opens the scanned person's month, `back` months before this one.
+pub(super) fn open_month(runner: &dyn Runner, staff_no: String, back: u32) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-        let m = svc.month(&staff_no);
+        let m = svc.month(&staff_no, back);
+        let kinds = svc.leave_form().0;
         Box::new(move |ui: &KioskWindow, sh: &Shared| match m {
-            Ok(Some(m)) => show_month(ui, sh, &m),
+            Ok(Some(m)) => {
+                // Chinese words are short: five to a row; English three.
+                let cols = if lang(ui) == Language::ZhCn { 5 } else { 3 };
+                let rows: Vec<ModelRc<SharedString>> =
+                    kinds.chunks(cols).map(|c| model(c.iter().map(|k| s(&k.1)).collect())).collect();
+                let a = ui.global::<MonthAdapter>();
+                a.set_leave_kind_cols(cols as i32);
+                a.set_leave_kind_rows(model(rows));
+                sh.borrow_mut().month_leave_kinds = kinds.into_iter().map(|k| k.0).collect();
+                show_month(ui, sh, &m);
+            }
             Ok(None) => {}
-            // Said on the result screen the person is looking at.
-            Err(e) => ui.global::<ResultAdapter>().set_detail(s(e.to_string())),
+            // Said where the person is looking: the result screen, or the
+            // month they were turning from.
+            Err(e) => {
+                ui.global::<ResultAdapter>().set_detail(s(e.to_string()));
+                ui.global::<MonthAdapter>().set_message(s(e.to_string()));
+            }
+        })
+    }));
+}
+
+/// The scanned person's day `day` of the month shown.
+fn picked_day(sh: &Shared, day: i32) -> Option<(String, chrono::NaiveDate)> {
+    let st = sh.borrow();
+    let (no, _, _) = st.scanned.clone()?;
+    Some((no, *st.month_days.get(usize::try_from(day).ok()?)?))
+}
+
+/// Sends a request from the month and says how it went; the month is
+/// shown again (the request may change nothing on it yet, but a refusal
+/// stays readable).
+fn send(
+    runner: &dyn Runner,
+    f: impl FnOnce(&mut Service<'_>) -> crate::kiosk::service::Result<String> + Send + 'static,
+) {
+    runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+        let msg = f(svc).unwrap_or_else(|e| e.to_string());
+        Box::new(move |ui: &KioskWindow, _| {
+            let m = ui.global::<MonthAdapter>();
+            m.set_message(s(msg));
+            m.set_request_day(-1);
         })
     }));
 }
@@ -58,23 +102,56 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     }
     {
         let (sh, r) = (shared.clone(), runner.clone());
+        month.on_show_month(move |back| {
+            let no = sh.borrow().scanned.as_ref().map(|x| x.0.clone());
+            if let Some(no) = no {
+                open_month(&*r, no, back.max(0) as u32);
+            }
+        });
+    }
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        month.on_open_request(move |day, kind| {
+            let Some(ui) = w.upgrade() else { return };
+            let Some((_, date)) = picked_day(&sh, day) else { return };
+            let m = ui.global::<MonthAdapter>();
+            let say = Say(lang(&ui));
+            let Some(line) = m.get_days().row_data(day as usize) else { return };
+            m.set_request_kind(kind);
+            m.set_request_title(s(say.request_title(kind == 1, date)));
+            // The time picker starts at the first missing punch's expected
+            // time; leave starts with no kind picked, the whole day.
+            m.set_request_minutes(line.missing_at);
+            m.set_reason_index(0);
+            m.set_leave_kind(-1);
+            m.set_leave_span(0);
+            m.set_message(s(""));
+            m.set_request_day(day);
+        });
+    }
+    {
+        let (sh, r) = (shared.clone(), runner.clone());
         month.on_request(move |day, minutes, reason| {
-            let st = sh.borrow();
-            let (Some((no, _, _)), Some(date)) = (st.scanned.clone(), st.month_days.get(day as usize).copied()) else {
-                return;
-            };
-            drop(st);
-            r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-                let reasons = Say(svc.lang).request_reasons();
+            let Some((no, date)) = picked_day(&sh, day) else { return };
+            send(&*r, move |svc| {
+                // Stored in Chinese, whatever the screen's language.
+                let reasons = Say(Language::ZhCn).request_reasons();
                 let why = reasons.get(reason as usize).copied().unwrap_or(reasons[0]);
-                let msg =
-                    svc.request_correction(&no, date, minutes.max(0) as u32, why).unwrap_or_else(|e| e.to_string());
-                Box::new(move |ui: &KioskWindow, _| {
-                    let m = ui.global::<MonthAdapter>();
-                    m.set_message(s(msg));
-                    m.set_request_day(-1);
-                })
-            }));
+                svc.request_correction(&no, date, minutes.max(0) as u32, why)
+            });
+        });
+    }
+    {
+        let (sh, r) = (shared.clone(), runner.clone());
+        month.on_request_leave(move |day, kind, span| {
+            let Some((no, date)) = picked_day(&sh, day) else { return };
+            let Some(kind) = sh.borrow().month_leave_kinds.get(kind.max(0) as usize).cloned() else { return };
+            let span = match span {
+                1 => LeaveSpan::Morning,
+                2 => LeaveSpan::Afternoon,
+                _ => LeaveSpan::Day,
+            };
+            send(&*r, move |svc| svc.request_leave(&no, date, &kind, span));
         });
     }
 }
