@@ -615,6 +615,11 @@ fn shots(rig: &Rig, clock: &TestClock) {
             app.set_screen(Screen::Idle);
             ui::show_clock(&rig.ui, clock.now(), chrono_tz::Asia::Shanghai);
             rig.shot("idle");
+            // Every mark in the screen's language, the reader's too.
+            let idle = rig.ui.global::<dutyclock::kiosk::ui::IdleAdapter>();
+            let cjk = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            assert_eq!(cjk(&idle.get_reader_label()), zh, "{}", idle.get_reader_label());
+            assert_eq!(cjk(&idle.get_clock_label()), zh, "{}", idle.get_clock_label());
             rig.scan("0100000001");
             rig.shot("result-late");
             rig.scan("0100000077");

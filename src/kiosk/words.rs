@@ -508,6 +508,15 @@ impl Say {
         self.pick(format!("已登记 {name} {kind}"), format!("Recorded {kind} for {name}"))
     }
 
+    /// Between the whys of one day on a line: "；" or "; ".
+    pub fn why_sep(self) -> &'static str {
+        if self.zh() {
+            "；"
+        } else {
+            "; "
+        }
+    }
+
     /// The leave form's kinds: (stored kind, word on the screen), leave
     /// first, then the duty kinds of the config.
     pub fn leave_kinds(self, duty_kinds: &[String]) -> Vec<(String, String)> {
@@ -1029,10 +1038,10 @@ impl Say {
             (Meaning::GoingOut, true) => "外出",
             (Meaning::Back, true) => "返回",
             (Meaning::Out, true) => "下班",
-            (Meaning::In, false) => "in",
-            (Meaning::GoingOut, false) => "going out",
+            (Meaning::In, false) => "clock-in",
+            (Meaning::GoingOut, false) => "out (will return)",
             (Meaning::Back, false) => "back",
-            (Meaning::Out, false) => "out",
+            (Meaning::Out, false) => "clock-out",
         }
     }
 }

@@ -91,7 +91,7 @@ impl<'c> Service<'c> {
             let why = if d.record.status == Status::Normal || !d.obligated {
                 String::new()
             } else {
-                say.why(&d.record, grace, sched.tz).join("；")
+                say.why(&d.record, grace, sched.tz).join(say.why_sep())
             };
             let f = &d.record.figures;
             days.push(DayView {

@@ -25,8 +25,16 @@ pub fn show_clock(ui: &KioskWindow, now: crate::domain::time::Instant, tz: chron
     }
 }
 
+thread_local! {
+    /// The reader's last state, to say again in the other language.
+    static READER: std::cell::Cell<Option<ReaderState>> = const { std::cell::Cell::new(None) };
+    /// The sync state last shown, likewise.
+    static SYNC: std::cell::RefCell<Option<crate::kiosk::sync::Status>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The reader's state on the idle screen's status mark.
 pub fn show_reader(ui: &KioskWindow, state: ReaderState) {
+    READER.with(|r| r.set(Some(state)));
     let (label, t) = say(ui).reader_mark(state);
     let idle = ui.global::<IdleAdapter>();
     idle.set_reader_label(s(label));
@@ -48,6 +56,7 @@ pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool) {
 /// Central sync on the idle screen: none without a server; synced, N
 /// waiting, or the last error.
 pub fn show_sync(ui: &KioskWindow, status: Option<&crate::kiosk::sync::Status>) {
+    SYNC.with(|c| *c.borrow_mut() = status.cloned());
     let (label, t) = say(ui).sync_mark(status);
     let idle = ui.global::<IdleAdapter>();
     if idle.get_sync_label() != label.as_str() {
@@ -59,4 +68,14 @@ pub fn show_sync(ui: &KioskWindow, status: Option<&crate::kiosk::sync::Status>) 
 /// The banner that says the kiosk cannot record scans (empty: none).
 pub fn show_fault(ui: &KioskWindow, text: &str) {
     ui.global::<IdleAdapter>().set_fault(s(text));
+}
+
+/// Says the reader and sync marks again in the screen's language (after 中文/English).
+pub(super) fn show_marks_again(ui: &KioskWindow) {
+    if let Some(state) = READER.with(|r| r.get()) {
+        show_reader(ui, state);
+    }
+    if let Some(status) = SYNC.with(|c| c.borrow().clone()) {
+        show_sync(ui, Some(&status));
+    }
 }

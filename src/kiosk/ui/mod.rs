@@ -222,6 +222,7 @@ pub fn wire(
                 Box::new(move |ui: &KioskWindow, _| {
                     show_clock(ui, now, tz);
                     show_status(ui, crate::kiosk::clock::system_clock_synced(), cal);
+                    idle::show_marks_again(ui);
                 })
             }));
         });
