@@ -53,10 +53,19 @@ fn db(k: &Kiosk) -> rusqlite::Connection {
 /// Row counts of every table a head or admin can write to.
 fn counts(k: &Kiosk) -> Vec<(String, i64)> {
     let c = db(k);
-    ["punches", "punch_voids", "leave", "leave_voids", "spot_checks", "correction_decisions", "card_assignments"]
-        .iter()
-        .map(|t| (t.to_string(), c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap()))
-        .collect()
+    [
+        "punches",
+        "punch_voids",
+        "leave",
+        "leave_voids",
+        "spot_checks",
+        "correction_decisions",
+        "card_assignments",
+        "leave_request_decisions",
+    ]
+    .iter()
+    .map(|t| (t.to_string(), c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap()))
+    .collect()
 }
 
 fn refused<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> String {
@@ -75,11 +84,13 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     assert_eq!(svc.login("0004", "1357").unwrap(), Outcome::Accepted);
     svc.add_leave("0004", "0003", "事假", LeaveSpan::Afternoon).unwrap();
     svc.request_correction("0003", "2026-11-18".parse().unwrap(), 12 * 60, "忘打卡").unwrap();
+    svc.request_leave("0003", "2026-11-18".parse().unwrap(), "病假", LeaveSpan::Day).unwrap();
     svc.sign_out();
     let c = db(&k);
     let punch_b: i64 = c.query_row("SELECT id FROM punches WHERE card = '0100000003'", [], |r| r.get(0)).unwrap();
     let leave_b: i64 = c.query_row("SELECT id FROM leave WHERE staff_no = '0003'", [], |r| r.get(0)).unwrap();
     let request_b: i64 = c.query_row("SELECT id FROM correction_requests", [], |r| r.get(0)).unwrap();
+    let leave_request_b: i64 = c.query_row("SELECT id FROM leave_requests", [], |r| r.get(0)).unwrap();
     let before = counts(&k);
 
     // Not signed in: nothing at all.
@@ -90,6 +101,7 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     assert_eq!(refused(svc.void_punch("0002", punch_b, "刷错卡")), other_unit);
     assert_eq!(refused(svc.revoke_leave("0002", leave_b)), other_unit);
     assert_eq!(refused(svc.decide("0002", request_b, true)), other_unit);
+    assert_eq!(refused(svc.decide_leave("0002", leave_request_b, true)), other_unit);
     assert_eq!(refused(svc.add_leave("0002", "0003", "事假", LeaveSpan::Day)), other_unit);
     assert_eq!(refused(svc.add_punch("0002", "0003", 8 * 60 + 30, "忘打卡")), other_unit);
     assert_eq!(
@@ -98,6 +110,8 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     );
     // Unknown ids, and a head enrolling cards.
     assert_eq!(refused(svc.void_punch("0002", 999_999, "刷错卡")), "没有这条记录");
+    assert_eq!(refused(svc.decide_leave("0002", 999_999, true)), "没有这条记录");
+
     assert!(refused(svc.enroll("0002", "0100000077", "0001")).contains("管理员"));
     // Someone else than the signed-in head.
     assert!(refused(svc.add_leave("0004", "0003", "事假", LeaveSpan::Day)).contains("PIN"));
@@ -123,6 +137,53 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     assert_eq!(svc.login("0009", "9999").unwrap(), Outcome::Accepted);
     assert!(refused(svc.add_leave("0009", "0001", "事假", LeaveSpan::Day)).contains("科长"));
     svc.enroll("0009", "0100000077", "0001").unwrap();
+}
+
+#[test]
+fn leave_requests_are_decided_once_by_the_persons_head() {
+    let (k, config, clock) = setup();
+    let mut svc = service(&k, config, &clock);
+    let d18: chrono::NaiveDate = "2026-11-18".parse().unwrap();
+    // A kind that does not exist: said, nothing stored.
+    assert_eq!(refused(svc.request_leave("0001", d18, "休假", LeaveSpan::Day)), "没有“休假”这种假别");
+    let msg = svc.request_leave("0001", d18, "病假", LeaveSpan::Morning).unwrap();
+    assert!(msg.starts_with("已提交 11-18 ") && msg.ends_with("的病假申请，等待科长审批"), "{msg}");
+    let id: i64 = db(&k).query_row("SELECT id FROM leave_requests", [], |r| r.get(0)).unwrap();
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    let lines = svc.request_lines("办公室").unwrap();
+    assert!(
+        lines[0].leave_request && lines[0].open && lines[0].text.starts_with("张三 · 请假 病假 11-18"),
+        "{lines:?}"
+    );
+    assert_eq!(svc.decide_leave("0002", id, true).unwrap(), "已批准，请假已登记");
+    // Decided once: a second decision is refused and stores nothing.
+    let before = counts(&k);
+    assert!(svc.decide_leave("0002", id, false).is_err());
+    assert_eq!(counts(&k), before);
+    let (leave_id, kind, by): (i64, String, String) = db(&k)
+        .query_row("SELECT id, kind, approved_by FROM leave WHERE staff_no = '0001'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((kind.as_str(), by.as_str()), ("病假", "0002"), "recorded, approved by the head");
+    // Revoked (销假), then asked for again: refused at once (it could
+    // never be approved), not left waiting.
+    svc.revoke_leave("0002", leave_id).unwrap();
+    assert!(refused(svc.request_leave("0001", d18, "病假", LeaveSpan::Morning)).contains("销假"));
+    // The afternoon is another span: asked and rejected.
+    svc.request_leave("0001", d18, "病假", LeaveSpan::Afternoon).unwrap();
+    let id2: i64 = db(&k).query_row("SELECT max(id) FROM leave_requests", [], |r| r.get(0)).unwrap();
+    assert_eq!(svc.decide_leave("0002", id2, false).unwrap(), "已驳回");
+    assert_eq!(counts(&k).iter().find(|c| c.0 == "leave").unwrap().1, 1, "a rejection records no leave");
+    // A void's reason: given, and one line long; nothing stored otherwise.
+    svc.scan("0100000001");
+    let punch: i64 = db(&k).query_row("SELECT max(id) FROM punches", [], |r| r.get(0)).unwrap();
+    let before = counts(&k);
+    assert!(refused(svc.void_punch("0002", punch, "  ")).contains("原因"));
+    assert!(refused(svc.void_punch("0002", punch, &"长".repeat(61))).contains("60"));
+    assert_eq!(counts(&k), before);
+    svc.void_punch("0002", punch, "其他：读卡器误读").unwrap();
+    assert!(k.ok(&["verify"]).starts_with("ok"), "the new records are on the chain");
 }
 
 #[test]

@@ -400,6 +400,12 @@ fn touchscreen_flows_and_screenshots() {
     }
     a.set_search("王".into());
     a.invoke_search_changed();
+    // A card scanned in admin mode becomes the pick; a tap picks another.
+    rig.scan("0100000066");
+    rig.ui.global::<ResultAdapter>().invoke_done();
+    assert_eq!(rig.screen(), Screen::Admin);
+    assert_eq!(a.get_unknown().row_data(a.get_card() as usize).unwrap().card, "0100000066");
+    rig.tap("0100000088");
     rig.tap("0003 王五");
     assert_eq!((a.get_person(), a.get_plan().as_str()), (0, "卡 0100000088 → 0003 王五"));
     // Enrolment asks first; 取消 changes nothing.
@@ -409,11 +415,12 @@ fn touchscreen_flows_and_screenshots() {
         "把卡 0100000088 登记给 0003 王五？今天起此卡的打卡都算作王五的。（王五 现有的卡 0100000003 仍然有效）"
     );
     rig.tap("取消");
-    assert_eq!((a.get_message().as_str(), a.get_unknown().row_count()), ("", 1), "nothing enrolled");
+    assert_eq!((a.get_message().as_str(), a.get_unknown().row_count()), ("", 2), "nothing enrolled");
     rig.tap("登记");
     rig.tap("确认");
     assert_eq!(a.get_message(), "卡 0100000088 已登记给 0003");
-    assert_eq!((a.get_unknown().row_count(), a.get_card(), a.get_plan().as_str()), (0, -1, ""));
+    // The card is enrolled; the other one seen is picked next, nobody yet.
+    assert_eq!((a.get_unknown().row_count(), a.get_card(), a.get_plan().as_str()), (1, 0, ""));
     assert_eq!(staff(&a), [("0003 王五".to_string(), "区党政办公室 · 卡 0100000003、0100000088".to_string())]);
     rig.tap("退出");
     assert_eq!(a.get_search(), "", "the next admin starts clean");
@@ -469,6 +476,14 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("今日");
     h.invoke_add_punch(1, 12 * 60, 0);
     assert_eq!(c.get_text(), "为 张三 补卡 12:00（忘打卡）？");
+    // A scan at the door meanwhile: its result is not hidden behind the
+    // head's question, and nobody at the door can answer it.
+    rig.scan("0100000099");
+    assert_eq!(rig.screen(), Screen::Result);
+    slint::platform::update_timers_and_animations();
+    assert_eq!(ElementHandle::find_by_accessible_label(&rig.ui, "确认").count(), 0, "no question over the result");
+    rig.ui.global::<ResultAdapter>().invoke_done();
+    assert_eq!((rig.screen(), c.get_text().as_str()), (Screen::Head, "为 张三 补卡 12:00（忘打卡）？"));
     for _ in 0..ui::MANAGE_IDLE_SECONDS {
         second(&rig);
     }
@@ -565,8 +580,8 @@ fn touchscreen_flows_and_screenshots() {
     let zhao = grid("赵六");
     assert_eq!(zhao[2], ("△".to_string(), true), "11-18: 病假, shaded: {zhao:?}");
     assert_eq!((zhao[5].0.as_str(), zhao[6].0.as_str()), ("●", "●"), "the weekend");
-    // 11-19: late and no clock-out; the missed punch shows (shaded).
-    assert_eq!(grid("张三")[3], ("⊙".to_string(), true));
+    // 11-19: one punch, late: the afternoon is absent, and 旷工 shows first.
+    assert_eq!(grid("张三")[3], ("○".to_string(), false));
     assert_eq!(grid("赵六")[0].0, "○", "11-16: absent");
     assert!(h.get_summary_legend().starts_with("√ 上班 · ● 休息 · × 事假 · △ 病假"));
     rig.tap("表格");
@@ -578,6 +593,9 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("其他");
     rig.tap("确认");
     assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：", "其他 without words is not taken");
+    c.set_free_text("   ".into());
+    c.invoke_yes(); // a keyboard's Enter, past the disabled button
+    assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：", "nor blank words");
     c.set_free_text("  读卡器误读  ".into());
     rig.tap("确认");
     assert_eq!(h.get_message(), "已作废");

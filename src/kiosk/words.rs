@@ -665,6 +665,10 @@ impl Say {
         format!("{}–{end}", a.format("%m-%d %H:%M"))
     }
 
+    pub fn unknown_kind(self, kind: &str) -> String {
+        self.pick(format!("没有“{kind}”这种假别"), format!("No such kind of leave: {kind}"))
+    }
+
     pub fn leave_request_sent(self, kind: &str, when: &str) -> String {
         let k = self.kind_word(kind);
         self.pick(
@@ -706,6 +710,10 @@ impl Say {
                 "A punch at the requested time was added and voided before: reject it and ask for another time",
             ),
             Refusal::Future => self.pick("不能为将来的时间补卡", "A correction cannot be for a time still to come"),
+            Refusal::LeaveRequestVoided => self.pick(
+                "这段请假以前登记过并已销假，不能再批准：请驳回，由本人另报时段",
+                "This leave was entered and revoked before: reject it and ask for another time",
+            ),
             Refusal::BadReason => self.pick(
                 format!("原因不能为空，也不能超过 {MAX_REASON_CHARS} 个字"),
                 format!("The reason must be given and at most {MAX_REASON_CHARS} characters"),
@@ -762,6 +770,8 @@ impl Say {
                 Some(k) => (first(k), Tone::Info, true),
             },
             Status::Duty => (kind.map_or_else(|| self.pick("公", "D"), first), Tone::Info, false),
+            // Half a day absent (the other half worked) is 旷工 first.
+            Status::Exception if f.absent_sessions > 0 => ("○".into(), Tone::Bad, false),
             Status::Exception if f.missing_punches > 0 => ("⊙".into(), Tone::Bad, true),
             Status::Exception if f.late_count > 0 => ("★".into(), Tone::Warn, false),
             Status::Exception if f.early_count > 0 => ("▲".into(), Tone::Warn, false),
@@ -1086,6 +1096,8 @@ pub enum Refusal {
     RequestVoided,
     /// A reason that is empty or longer than [`MAX_REASON_CHARS`].
     BadReason,
+    /// A leave request for leave entered and revoked before.
+    LeaveRequestVoided,
 }
 
 /// The longest reason a head may type (a void's 其他): one line of a report.
@@ -1127,6 +1139,33 @@ mod tests {
         assert_eq!(say.sync_mark(Some(&waiting)).0, "3 条待同步 · 本机时钟快 4 秒");
         let failed = Status { last_error: Some("127.0.0.1:9: connection refused".into()), ..synced(None) };
         assert_eq!(say.sync_mark(Some(&failed)).1, Tone::Bad);
+    }
+
+    #[test]
+    fn the_month_grid_marks_a_day_by_its_worst() {
+        let s = Schedule::default();
+        let plan = s.plan("2026-11-19".parse().unwrap(), None);
+        let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
+        let mark = |punches: &[&str]| {
+            let punches: Vec<Instant> = punches.iter().map(|p| t(p)).collect();
+            let rec = evaluate(&DayInput {
+                plan: &plan,
+                obligated: true,
+                punches: &punches,
+                excuses: &[],
+                spot_checks: &[],
+                thresholds: &s.thresholds,
+                now: t("23:00"),
+            });
+            Say(Language::ZhCn).grid_mark(&rec, true, None).0
+        };
+        assert_eq!(mark(&["08:20", "12:01", "14:20", "17:31"]), "√");
+        // The morning absent, the afternoon late: 旷工 shows, not the lateness.
+        assert_eq!(mark(&["14:41", "17:31"]), "○");
+        assert_eq!(mark(&["08:20", "12:01", "14:41", "17:31"]), "★");
+        assert_eq!(mark(&["08:20", "12:01", "14:20", "17:00"]), "▲");
+        assert_eq!(mark(&["08:41", "12:01", "14:20"]), "⊙", "a missed punch outranks lateness");
+        assert_eq!(mark(&[]), "○");
     }
 
     #[test]

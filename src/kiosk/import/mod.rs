@@ -120,24 +120,37 @@ fn read_photo(staff_file: &Path, cell: &str) -> std::result::Result<(PathBuf, &'
         return Err(say(format!("{:.1} MB, at most {} MB", len as f64 / 1_048_576.0, MAX_PHOTO_BYTES / 1_048_576)));
     }
     let bytes = std::fs::read(&path).map_err(|e| say(e.to_string()))?;
-    let ext = match imagesize::image_type(&bytes) {
+    let ext = check_photo(&bytes).map_err(say)?;
+    Ok((path, ext))
+}
+
+/// A photo's bytes: JPEG or PNG, at most [`MAX_PHOTO_BYTES`] and
+/// [`MAX_PHOTO_SIDE`] pixels a side. Returns its file extension.
+fn check_photo(bytes: &[u8]) -> std::result::Result<&'static str, String> {
+    if bytes.len() as u64 > MAX_PHOTO_BYTES {
+        let mb = bytes.len() as f64 / 1_048_576.0;
+        return Err(format!("{mb:.1} MB, at most {} MB", MAX_PHOTO_BYTES / 1_048_576));
+    }
+    let ext = match imagesize::image_type(bytes) {
         Ok(imagesize::ImageType::Jpeg) => "jpg",
         Ok(imagesize::ImageType::Png) => "png",
-        _ => return Err(say("not a JPEG or PNG image".into())),
+        _ => return Err("not a JPEG or PNG image".into()),
     };
-    let size = imagesize::blob_size(&bytes).map_err(|e| say(format!("unreadable image ({e})")))?;
+    let size = imagesize::blob_size(bytes).map_err(|e| format!("unreadable image ({e})"))?;
     if size.width == 0 || size.height == 0 || size.width > MAX_PHOTO_SIDE || size.height > MAX_PHOTO_SIDE {
-        return Err(say(format!("{}×{} pixels, at most {MAX_PHOTO_SIDE} a side", size.width, size.height)));
+        return Err(format!("{}×{} pixels, at most {MAX_PHOTO_SIDE} a side", size.width, size.height));
     }
-    Ok((path, ext))
+    Ok(ext)
 }
 
 /// Copies a photo into the `photos` folder beside the database, named by
 /// its content (a USB stick taken away keeps nothing from the door; the
 /// same picture twice is one file), and returns the copy's path.
-fn keep_photo(db: &Path, (path, ext): &(PathBuf, &'static str)) -> std::io::Result<String> {
+fn keep_photo(db: &Path, (path, _): &(PathBuf, &'static str)) -> std::io::Result<String> {
     use sha2::Digest;
+    // The bytes copied are the bytes checked (the file may have changed).
     let bytes = std::fs::read(path)?;
+    let ext = check_photo(&bytes).map_err(|m| std::io::Error::other(format!("{}: {m}", path.display())))?;
     let dir = db.parent().unwrap_or(Path::new(".")).join("photos");
     std::fs::create_dir_all(&dir)?;
     let digest = sha2::Sha256::digest(&bytes);

@@ -459,7 +459,7 @@ impl Service<'_> {
         };
         let now = self.core.now();
         let h = head.to_string();
-        let voided_before = say.refused(Refusal::VoidedBefore);
+        let voided_before = say.refused(Refusal::LeaveRequestVoided);
         self.core.write(|w| {
             if let Some(l) = w.decide_leave_request(id, approve, &h, tz, now)? {
                 if !l.is_new() && w.is_voided(VoidTarget::Leave, l.id())? {

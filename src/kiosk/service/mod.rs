@@ -11,6 +11,7 @@
 mod admin;
 mod head;
 mod month;
+mod photos;
 mod scan;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use std::collections::HashMap;
 pub use admin::EnrolLine;
 pub use head::{GridCell, LeaveSpan, Line, Period, PersonRow, PersonView, PunchView, SummaryView, MAX_RANGE_DAYS};
 pub use month::{DayView, MonthView};
+pub use photos::Photo;
 pub use scan::ScanView;
 
 use super::Core;
@@ -56,6 +58,8 @@ pub struct Service<'c> {
     pins: HashMap<String, Gate>,
     /// The head or admin signed in with card and PIN, if any.
     signed_in: Option<String>,
+    /// Staff photos, decoded here for the scan screen.
+    photos: photos::Photos,
 }
 
 fn hm(tz: chrono_tz::Tz, t: Instant) -> String {
@@ -65,7 +69,7 @@ fn hm(tz: chrono_tz::Tz, t: Instant) -> String {
 impl<'c> Service<'c> {
     pub fn new(core: Core<'c>) -> Self {
         let lang = core.config().language;
-        Service { core, lang, pins: HashMap::new(), signed_in: None }
+        Service { core, lang, pins: HashMap::new(), signed_in: None, photos: photos::Photos::default() }
     }
 
     fn say(&self) -> Say {

@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use super::head::{leave_instants, LeaveSpan};
+use super::head::{leave_instants, LeaveSpan, MAX_LEAVE_DAYS};
 use super::{hm, Result, Service, ServiceError};
 
 /// How many months back 我的考勤 goes (a year: the months people dispute).
@@ -105,7 +105,10 @@ impl<'c> Service<'c> {
                 // both forgotten) may ask for a correction; not today's
                 // running sessions, and not a day away on leave or duty.
                 can_request: d.obligated && (f.missing_punches > 0 || f.absent_sessions > 0),
-                can_request_leave: d.obligated && matches!(d.record.status, Status::Exception | Status::Absent),
+                // Leave may be entered at most MAX_LEAVE_DAYS back.
+                can_request_leave: d.obligated
+                    && matches!(d.record.status, Status::Exception | Status::Absent)
+                    && (today - date).num_days() <= MAX_LEAVE_DAYS,
                 missing_at: first_missing(&d.record, sched.tz, date),
             });
         }
@@ -130,7 +133,7 @@ impl<'c> Service<'c> {
         }
         let sched = self.config().schedule(&staff.schedule);
         if !say.leave_kinds(&sched.duty_kinds).iter().any(|k| k.0 == kind) {
-            return Err(ServiceError::Refused(say.refused(Refusal::Unknown)));
+            return Err(ServiceError::Refused(say.unknown_kind(kind)));
         }
         let span = match span {
             LeaveSpan::Between(..) => LeaveSpan::Day, // staff ask for a day or a half
@@ -141,9 +144,26 @@ impl<'c> Service<'c> {
             let att = self.attendance_between(date, date)?;
             leave_instants(&att, &staff, span, (date, date), say)?
         };
+        // The same leave entered and revoked (销假) before cannot be
+        // entered again (a record's natural key is stored once): said now,
+        // not left for the head to find unapprovable.
+        let revoked =
+            self.core.store().leave_records(from, to)?.into_iter().any(|(l, _)| {
+                l.voided && l.staff_no == staff.staff_no && l.kind == kind && l.from == from && l.to == to
+            });
+        if revoked {
+            return Err(ServiceError::Refused(say.refused(Refusal::VoidedBefore)));
+        }
         let (no, k) = (staff.staff_no.clone(), kind.to_string());
         self.core.write(|w| w.request_leave(&no, &k, (from, to), now))?;
         Ok(say.leave_request_sent(kind, &super::head::leave_words(say, sched, from, to)))
+    }
+
+    /// The leave and duty kinds a person may ask for (their schedule's
+    /// duty kinds): (stored kind, word on the screen).
+    pub fn leave_kinds_of(&mut self, staff_no: &str) -> Result<Vec<(String, String)>> {
+        let staff = self.staff_member(staff_no)?;
+        Ok(self.say().leave_kinds(&self.config().schedule(&staff.schedule).duty_kinds))
     }
 
     /// A staff member asks for a correction (补卡) at `minutes` after

@@ -30,8 +30,16 @@ pub struct ScanView {
     /// The screen stays until the next scan or a tap (an unknown card:
     /// people copy its number down).
     pub sticky: bool,
-    /// The person's photo (a JPEG or PNG file), if one was imported.
-    pub photo: Option<String>,
+    /// The person's photo, decoded, if one was imported and can be read.
+    pub photo: Option<super::Photo>,
+}
+
+impl Service<'_> {
+    /// The person's photo, decoded (on this, the kiosk loop's thread).
+    fn photo(&mut self, staff_no: &str) -> Option<super::Photo> {
+        let path = self.core.store().photo(staff_no).ok().flatten()?;
+        self.photos.get(&path)
+    }
 }
 
 impl ScanView {
@@ -94,7 +102,7 @@ impl Service<'_> {
                     expected: None,
                     absent_after: 0,
                 };
-                let photo = self.core.store().photo(staff_no).ok().flatten();
+                let photo = self.photo(staff_no);
                 let att = self.core.attendance().ok();
                 let staff = att.and_then(|a| a.staff_member(staff_no).map(|s| (a, s)));
                 let mut zone = tz;
@@ -129,7 +137,7 @@ impl Service<'_> {
                 v.card = card.clone();
             }
             LiveEvent::Duplicate { staff_no, first_at, card, .. } => {
-                v.photo = self.core.store().photo(staff_no).ok().flatten();
+                v.photo = self.photo(staff_no);
                 let att = self.core.attendance().ok();
                 let staff = att.and_then(|a| a.staff_member(staff_no));
                 v.name = staff.map_or(staff_no.clone(), |s| s.name.clone());

@@ -119,7 +119,10 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                     h.set_summary_grid(model(grid));
                     h.set_summary_legend(s(v.legend));
                 }
-                Some(Err(e)) => errors.push(e.to_string()),
+                Some(Err(e)) => {
+                    clear_summary(&h);
+                    errors.push(e.to_string());
+                }
                 None => {}
             }
             if !errors.is_empty() {
@@ -206,6 +209,8 @@ pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
         st.shown = None;
     }
     let h = ui.global::<HeadAdapter>();
+    sh.borrow_mut().check_sending = false;
+    h.set_check_sending(false);
     h.set_selected(-1);
     h.set_check_selected(-1);
     h.set_checked(0);
@@ -218,8 +223,19 @@ pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
     h.set_range_first(-6);
     h.set_range_last(0);
     h.set_summary_view(0);
+    clear_summary(&h);
     PERIOD.with(|p| p.set(Period::ThisMonth));
     SUMMARY_SHOWN.with(|c| c.set(false));
+}
+
+/// Empties the summary tab (another head's figures are never shown, nor
+/// stale ones under an error).
+fn clear_summary(h: &HeadAdapter<'_>) {
+    h.set_summary_today(s(""));
+    h.set_summary_period(s(""));
+    h.set_summary_rows(model(Vec::new()));
+    h.set_summary_grid_days(model(Vec::new()));
+    h.set_summary_grid(model(Vec::new()));
 }
 
 /// A spot-check note in the screen's language ("" for none).
@@ -368,20 +384,36 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                 })
                 .collect();
             let Some((who, _, unit, _)) = sh.borrow().manager.clone() else { return };
+            // One submit at a time (a double tap stores nothing twice).
+            if marks.is_empty() || std::mem::replace(&mut sh.borrow_mut().check_sending, true) {
+                return;
+            }
+            ui.global::<HeadAdapter>().set_check_sending(true);
             // The marks stay on the screen until the store has them: a
-            // refusal (a full disk) loses no one's mark.
+            // refusal (a full disk) loses no one's mark; on success only
+            // the marks sent go (one made meanwhile stays).
+            let sent = sh.borrow().marks.clone();
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
                 let done = svc.spot_check(&who, &marks);
-                Box::new(move |ui: &KioskWindow, sh: &Shared| match done {
-                    Ok(msg) => {
-                        sh.borrow_mut().marks.clear();
-                        let h = ui.global::<HeadAdapter>();
-                        h.set_checked(0);
-                        h.set_check_note(0);
-                        h.set_check_selected(-1);
-                        head_message(ui, &msg);
+                Box::new(move |ui: &KioskWindow, sh: &Shared| {
+                    let h = ui.global::<HeadAdapter>();
+                    let mut st = sh.borrow_mut();
+                    st.check_sending = false;
+                    h.set_check_sending(false);
+                    match done {
+                        Ok(msg) => {
+                            st.marks.retain(|m| !sent.contains(m));
+                            h.set_checked(st.marks.len() as i32);
+                            h.set_check_note(0);
+                            h.set_check_selected(-1);
+                            drop(st);
+                            head_message(ui, &msg);
+                        }
+                        Err(e) => {
+                            drop(st);
+                            head_message(ui, &e.to_string());
+                        }
                     }
-                    Err(e) => head_message(ui, &e.to_string()),
                 })
             }));
             refresh_head(&*r, unit);
@@ -406,7 +438,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                 _ => LeaveSpan::Day,
             };
             let say = Say(lang(&ui));
-            let shown = say.leave_kinds(&[]).into_iter().find(|k| k.0 == kind).map_or(kind.clone(), |k| k.1);
+            let shown = say.kind_word(&kind);
             let dates = h.get_leave_dates().to_string();
             let part = match span {
                 LeaveSpan::Day => String::new(),

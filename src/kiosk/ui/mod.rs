@@ -143,6 +143,8 @@ pub struct Session {
     /// Spot-check marks by staff number: 1 present, 2 absent; and the
     /// person's note (an index into the notes, 0 none).
     pub marks: Vec<(String, i32, i32)>,
+    /// A spot check is on its way to the store (提交 waits for it).
+    pub check_sending: bool,
     pub roster: Vec<String>,
     /// The admin screen: unknown cards as listed, the kiosk's staff, the
     /// staff numbers the search shows (in order), and the picks, kept by

@@ -40,7 +40,8 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
 pub(super) fn open_month(runner: &dyn Runner, staff_no: String, back: u32) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let m = svc.month(&staff_no, back);
-        let kinds = svc.leave_form().0;
+        // The person's own schedule's kinds (its duty kinds may differ).
+        let kinds = svc.leave_kinds_of(&staff_no).unwrap_or_default();
         Box::new(move |ui: &KioskWindow, sh: &Shared| match m {
             Ok(Some(m)) => {
                 // Chinese words are short: five to a row; English three.

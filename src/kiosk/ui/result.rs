@@ -22,7 +22,11 @@ pub fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service:
     // mark for a card nobody holds.
     r.set_initial(s(v.name.chars().next().filter(|_| v.staff_no.is_some()).map_or("?".into(), |c| c.to_string())));
     // The photo, when one was imported and can be read (else the initial).
-    let photo = v.photo.as_deref().and_then(photo);
+    // Decoded on the loop's thread; here only copied into an image.
+    let photo = v
+        .photo
+        .as_ref()
+        .map(|p| slint::Image::from_rgba8(slint::SharedPixelBuffer::clone_from_slice(&p.rgba, p.width, p.height)));
     r.set_has_photo(photo.is_some());
     r.set_photo(photo.unwrap_or_default());
     r.set_recorded(matches!(v.event, LiveEvent::Punch { .. } | LiveEvent::Duplicate { .. }));
@@ -53,8 +57,9 @@ pub(super) fn result_done(ui: &KioskWindow, shared: &Shared) {
     let back = shared.borrow_mut().back_to.take();
     ui.global::<App>().set_screen(back.unwrap_or(Screen::Idle));
     if back == Some(Screen::Admin) {
-        // A card scanned in admin mode is the one to enroll: the list shows it first.
-        ui.global::<AdminAdapter>().set_card(0);
+        // A card scanned in admin mode is the one to enroll: the list shows
+        // it first, and with no pick the refresh picks the first.
+        shared.borrow_mut().picked_card = None;
         with_runner(refresh_admin);
     }
 }
@@ -96,36 +101,4 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             }
         });
     }
-}
-
-thread_local! {
-    /// Decoded photos by path, and their pixels' bytes: a person's picture
-    /// is decoded at their first scan only (the files are named by content,
-    /// so a new picture is a new path).
-    static PHOTOS: std::cell::RefCell<(std::collections::HashMap<String, slint::Image>, usize)> = Default::default();
-}
-
-/// How many bytes of decoded photos are kept (a 300×400 passport photo
-/// is 480 KB decoded; import caps a side at 1024 px, 4 MB): the cache
-/// starts over beyond this.
-const PHOTO_CACHE_BYTES: usize = 64 * 1024 * 1024;
-
-/// A photo from the cache, or decoded now; `None` when it cannot be read.
-fn photo(path: &str) -> Option<slint::Image> {
-    PHOTOS.with(|c| {
-        let (cache, bytes) = &mut *c.borrow_mut();
-        if let Some(i) = cache.get(path) {
-            return Some(i.clone());
-        }
-        let img = slint::Image::load_from_path(std::path::Path::new(path)).ok()?;
-        let size = img.size();
-        let cost = size.width as usize * size.height as usize * 4;
-        if *bytes + cost > PHOTO_CACHE_BYTES {
-            cache.clear();
-            *bytes = 0;
-        }
-        cache.insert(path.to_string(), img.clone());
-        *bytes += cost;
-        Some(img)
-    })
 }
