@@ -60,7 +60,8 @@ impl Rig {
 
     /// Taps the element whose accessible label is `label` (the n-th of them).
     fn tap_nth(&self, label: &str, n: usize) {
-        slint::platform::update_timers_and_animations();
+        // A frame first, as on the panel: what is tapped is what was drawn.
+        headless::render(&self.window);
         let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(&self.ui, label).collect();
         let e = found.get(n).unwrap_or_else(|| panic!("no element labelled {label:?} (#{n}) on {:?}", self.screen()));
         let p = e.absolute_position();
@@ -70,7 +71,7 @@ impl Rig {
 
     /// Taps the `label` element on the same row as the element labelled `row`.
     fn tap_in_row(&self, label: &str, row: &str) {
-        slint::platform::update_timers_and_animations();
+        headless::render(&self.window);
         let anchor =
             ElementHandle::find_by_accessible_label(&self.ui, row).next().unwrap_or_else(|| panic!("no {row:?}"));
         let y = anchor.absolute_position().y + anchor.size().height / 2.0;
@@ -292,6 +293,7 @@ fn touchscreen_flows_and_screenshots() {
     let duty = lines.iter().find(|l| l.text.contains("赵六 公出 11-19 15:00–16:00")).expect("the duty record");
     assert!(duty.open);
     let duty_text = duty.text.to_string();
+    rig.tap("已登记");
     rig.tap_in_row("销假", &duty_text);
     rig.tap("确认");
     assert_eq!(h.get_message(), "已销假");
@@ -680,6 +682,10 @@ fn shots(rig: &Rig, clock: &TestClock) {
             head.set_summary_view(1);
             rig.shot("head-summary-grid");
             head.set_summary_view(0);
+            head.invoke_show_tab(HeadTab::Leave);
+            head.set_leave_view(1);
+            rig.shot("head-leave-list");
+            head.set_leave_view(0);
             head.invoke_logout();
             rig.scan("0100000009");
             rig.ui.global::<ResultAdapter>().invoke_manage();
@@ -692,5 +698,5 @@ fn shots(rig: &Rig, clock: &TestClock) {
         }
     }
     let n = std::fs::read_dir(&rig.shots).unwrap().count();
-    assert_eq!(n, 14 * 4, "screenshots written");
+    assert_eq!(n, 15 * 4, "screenshots written");
 }

@@ -219,6 +219,7 @@ pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
     h.set_leave_span(0);
     h.set_leave_first(0);
     h.set_leave_last(0);
+    h.set_leave_view(0);
     h.set_period(0);
     h.set_range_first(-6);
     h.set_range_last(0);
