@@ -292,7 +292,7 @@ fn signing_in_csrf_lockout_and_the_audit_log() {
         c.start();
         // A plain agent that keeps no cookies: cookies are handled by hand.
         let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
-        let resp = a.get(&format!("{}/", c.url)).call().unwrap();
+        let resp = a.get(&format!("{}/overview", c.url)).call().unwrap();
         assert_eq!(resp.status().as_u16(), 303, "not signed in: sent to /login");
         assert_eq!(resp.headers().get("location").unwrap(), "/login");
         let mut form = a.get(&format!("{}/login", c.url)).call().unwrap();
@@ -318,7 +318,9 @@ fn signing_in_csrf_lockout_and_the_audit_log() {
         let ok = login("alice", "correct horse", &csrf);
         assert_eq!(ok.status().as_u16(), 303);
         let session = ok.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
-        let mut home = a.get(&format!("{}/", c.url)).header("Cookie", &session).call().unwrap();
+        let home = a.get(&format!("{}/", c.url)).header("Cookie", &session).call().unwrap();
+        assert_eq!(home.headers().get("location").unwrap(), "/overview");
+        let mut home = a.get(&format!("{}/overview", c.url)).header("Cookie", &session).call().unwrap();
         assert!(home.body_mut().read_to_string().unwrap().contains("alice"));
         assert_eq!(
             a.get(&format!("{}/api/v1/kiosks", c.url)).header("Cookie", &session).call().unwrap().status().as_u16(),
@@ -326,7 +328,7 @@ fn signing_in_csrf_lockout_and_the_audit_log() {
         );
         // Signing out needs the session's CSRF token.
         let page = a
-            .get(&format!("{}/", c.url))
+            .get(&format!("{}/overview", c.url))
             .header("Cookie", &session)
             .call()
             .unwrap()
@@ -370,6 +372,170 @@ fn signing_in_csrf_lockout_and_the_audit_log() {
         let audit = c.ok(&["audit"]);
         assert!(audit.contains("\tlogin\t") && audit.contains("failed login") && audit.contains("user add"), "{audit}");
         assert!(!audit.contains("correct horse"), "no password in the log");
+    }
+}
+
+/// Signs in through the login form; returns the session cookie (`name=value`).
+fn sign_in(c: &Central, user: &str, password: &str) -> String {
+    let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+    let mut form = a.get(&format!("{}/login", c.url)).call().unwrap();
+    let csrf_cookie =
+        form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = form.body_mut().read_to_string().unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let ok = a
+        .post(&format!("{}/login", c.url))
+        .header("Cookie", &csrf_cookie)
+        .send_form([("username", user), ("password", password), ("csrf", &csrf)])
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 303, "signed in");
+    ok.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+/// The text of each body row's cells (the first `<tbody>`'s `<tr>`s), tags stripped.
+fn table_rows(html: &str) -> Vec<Vec<String>> {
+    nth_table_rows(html, 0)
+}
+
+/// The same for the `n`th table on the page.
+fn nth_table_rows(html: &str, n: usize) -> Vec<Vec<String>> {
+    let Some(body) = html.split("<tbody>").nth(n + 1).and_then(|b| b.split("</tbody>").next()) else { return vec![] };
+    body.split("<tr")
+        .skip(1)
+        .map(|tr| {
+            tr.split("<td")
+                .skip(1)
+                .map(|td| {
+                    let inner = td.split_once('>').map_or("", |x| x.1).split("</td>").next().unwrap_or("");
+                    let mut text = String::new();
+                    let mut in_tag = false;
+                    for ch in inner.chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            c if !in_tag => text.push(c),
+                            _ => {}
+                        }
+                    }
+                    text.replace("&amp;", "&").trim().to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_bureaus_overview_a_units_day_and_their_exports() {
+    // Today in the district: the kiosks were added today, so both were
+    // expected to send it.
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let k1 = c.kiosk("k1", &["办公室"]);
+        c.kiosk("k2", &["财务科"]);
+        c.user("alice", "bureau", "correct horse");
+        c.start();
+        let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        let s = summary("k1", &today, 1, &[("0012", "张三", "办公室", 11), ("0013", "王五", "办公室", 0)]);
+        assert_eq!(put(&agent(), &c.url, "k1", &today, Some(&k1), &body(&s)).0, 201);
+        // Not signed in: to the login page, for pages and files alike.
+        for path in ["/overview", "/overview.csv", "/units/x"] {
+            let r = a.get(&format!("{}{path}", c.url)).call().unwrap();
+            assert_eq!((r.status().as_u16(), r.headers().get("location").unwrap().to_str().unwrap()), (303, "/login"));
+        }
+        let session = sign_in(&c, "alice", "correct horse");
+        let fetch = |path: &str, cookies: &str| {
+            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", cookies).call().unwrap();
+            let status = r.status().as_u16();
+            (status, r.body_mut().read_to_vec().unwrap())
+        };
+        let page = |path: &str| {
+            let (st, b) = fetch(path, &session);
+            (st, String::from_utf8(b).unwrap())
+        };
+        let (st, html) = page(&format!("/overview?date={today}"));
+        assert_eq!(st, 200, "{html}");
+        let rows = table_rows(&html);
+        assert_eq!(
+            rows,
+            [
+                vec!["办公室", "2", "2", "1", "0", "0", "0", "0", "0", "0", "0", "✓"],
+                vec!["财务科", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "未上报：k2"],
+            ],
+            "{backend:?}"
+        );
+        // The CSV: a BOM, then the page's columns and rows.
+        let (st, csv) = fetch(&format!("/overview.csv?date={today}"), &session);
+        assert_eq!(st, 200);
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+        let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("单位,应到,实到,迟到人次"), "{text}");
+        assert_eq!(lines[1], "办公室,2,2,1,0,0,0,0,0,0,0,");
+        assert_eq!(lines[2], "财务科,0,0,0,0,0,0,0,0,0,0,k2");
+        // The XLSX, read back: the same numbers, as numbers.
+        let (st, xlsx) = fetch(&format!("/overview.xlsx?date={today}"), &session);
+        assert_eq!(st, 200);
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+        use calamine::Reader;
+        let range = book.worksheet_range(&today).unwrap();
+        let cell = |r: u32, c: u32| range.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
+        assert_eq!((cell(1, 0).as_str(), cell(1, 1).as_str(), cell(1, 3).as_str()), ("办公室", "2", "1"));
+        assert!(matches!(range.get_value((1, 1)), Some(calamine::Data::Float(_))), "numbers as numbers");
+        assert_eq!(cell(2, 11), "k2");
+        // A unit's day: its people with their figures and punches.
+        let (st, html) = page(&format!("/units/%E5%8A%9E%E5%85%AC%E5%AE%A4?date={today}"));
+        assert_eq!(st, 200);
+        let people = table_rows(&html);
+        assert_eq!(people[0][..4], ["0012", "张三", "异常", "1 × 11 分钟"]);
+        assert_eq!(people[1][11], "08:29:00 12:01:00 14:25:00 17:31:00");
+        // The period report: units, then persons, ranked; its files are
+        // the API's report, which the session may read.
+        let (st, html) = page(&format!("/report?period=range&from={today}&to={today}"));
+        assert_eq!(st, 200, "{html}");
+        assert_eq!(nth_table_rows(&html, 0), [vec!["1", "办公室", "2", "2", "0", "1 × 11 分钟", "—", "—", "0", "0"]]);
+        let persons = nth_table_rows(&html, 1);
+        assert_eq!(persons[0][..3], ["1", "0012", "张三"], "the late one first");
+        let link =
+            html.split("href=\"/api/v1/report?").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+        let (st, csv) = fetch(&format!("/api/v1/report?{link}"), &session);
+        assert!(st == 200 && csv.starts_with(b"\xEF\xBB\xBF"), "{st} {link}");
+        let (st, _) = page("/report?period=week");
+        assert_eq!(st, 400);
+        // The kiosks: k1 sent today's revision 1 and its chain is ok; k2
+        // has never sent.
+        let (st, html) = page("/kiosks");
+        assert_eq!(st, 200);
+        let ks = table_rows(&html);
+        assert_eq!(
+            (ks[0][0].as_str(), ks[0][4].as_str(), ks[0][6].as_str()),
+            ("k1", &*format!("{today} · r1"), "正常")
+        );
+        assert_eq!((ks[1][0].as_str(), ks[1][2].as_str(), ks[1][4].as_str()), ("k2", "—", "—"));
+        // English: the switch sets a cookie and goes back (only here).
+        let r = a.get(&format!("{}/lang/en?back=/overview", c.url)).call().unwrap();
+        assert_eq!(r.headers().get("location").unwrap(), "/overview");
+        let lang = r.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+        let r = a.get(&format!("{}/lang/en?back=//evil.example/", c.url)).call().unwrap();
+        assert_eq!(r.headers().get("location").unwrap(), "/overview", "never to another site");
+        let (_, en) = fetch(&format!("/overview?date={today}"), &format!("{session}; {lang}"));
+        let en = String::from_utf8(en).unwrap();
+        assert!(en.contains("<html lang=\"en\">") && en.contains(">Expected<") && en.contains("not sent: k2"), "{en}");
+        // A bad date is said, with the parameter.
+        let (st, html) = page("/overview?date=2026-13-45");
+        assert!(st == 400 && html.contains("date: &quot;2026-13-45&quot;"), "{st} {html}");
+        // A person's history: a revised day says so.
+        let s2 = summary("k1", &today, 2, &[("0012", "张三", "办公室", 0), ("0013", "王五", "办公室", 0)]);
+        assert_eq!(put(&agent(), &c.url, "k1", &today, Some(&k1), &body(&s2)).0, 201);
+        let (st, html) = page(&format!("/people/0012?period=range&from={today}&to={today}"));
+        assert_eq!(st, 200, "{html}");
+        let days = table_rows(&html);
+        assert!(days[0][10].starts_with("第 2 版，修订于 "), "{days:?}");
+        assert_eq!((days[0][2].as_str(), days[0][3].as_str()), ("正常", "—"), "the corrected lateness");
+        // Exports are in the audit log.
+        let audit = c.ok(&["audit"]);
+        assert!(audit.contains(&format!("export\toverview {today} csv")), "{audit}");
+        assert!(audit.contains(&format!("export\toverview {today} xlsx")), "{audit}");
     }
 }
 

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::auth;
 use super::ingest;
-use super::storage::{KioskRow, Put, Role, Storage, StorageError, UserRow};
+use super::storage::{KioskRow, Put, Storage, StorageError, UserRow};
 use crate::domain::config::Language;
 use crate::domain::summary;
 use crate::domain::time::Instant;
@@ -62,7 +62,7 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 /// Largest form or other small body (the login form).
 const MAX_FORM: usize = 16 * 1024;
 
-fn now() -> Instant {
+pub(crate) fn now() -> Instant {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -112,7 +112,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/kiosks", get(kiosks))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
-        .route("/", get(home))
+        .merge(super::pages::routes())
         .with_state(app)
         // Forms are small; the upload reads its raw body with SPEC's limit.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
@@ -282,7 +282,7 @@ fn internal(e: String) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", "the report could not be written")
 }
 
-fn file(body: Vec<u8>, mime: &str, name: &str) -> Response {
+pub(crate) fn file(body: Vec<u8>, mime: &str, name: &str) -> Response {
     let mut r = Response::new(Body::from(body));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -294,7 +294,7 @@ fn file(body: Vec<u8>, mime: &str, name: &str) -> Response {
     r
 }
 
-fn rfc3339(t: Instant) -> String {
+pub(crate) fn rfc3339(t: Instant) -> String {
     crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, t)
 }
 
@@ -363,7 +363,7 @@ async fn kiosks(State(app): State<App>, headers: HeaderMap) -> ApiResult<Respons
 const SESSION_COOKIE: &str = "dc_session";
 const CSRF_COOKIE: &str = "dc_csrf";
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -485,19 +485,26 @@ async fn logout(State(app): State<App>, headers: HeaderMap, Form(f): Form<Logout
     Ok(r)
 }
 
-async fn home(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
-    let session = match cookie(&headers, SESSION_COOKIE) {
-        Some(id) => app.storage.session(&auth::digest(id), now()).await?,
-        None => None,
-    };
-    let Some((user, csrf)) = session else { return Ok(Redirect::to("/login").into_response()) };
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>dutyclock</title></head><body>\
-         <p>已登录：{}（{}）</p><form method=\"post\" action=\"/logout\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>退出</button></form></body></html>",
-        escape(&user.name),
-        if user.role == Role::Admin { "管理员" } else { "组织部" },
-        escape(&csrf)
-    ))
-    .into_response())
+/// The signed-in user of a request and their session's CSRF token.
+pub(crate) async fn session_of(app: &App, headers: &HeaderMap) -> Result<Option<(UserRow, String)>, StorageError> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(id) => app.storage.session(&auth::digest(id), now()).await,
+        None => Ok(None),
+    }
+}
+
+/// Today in the district's zone (the pages' default dates).
+pub(crate) fn today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
+/// The end of a date in the district's zone, as an instant.
+pub(crate) fn end_of(date: NaiveDate) -> Instant {
+    let next = date + chrono::Duration::days(1);
+    crate::domain::time::local_to_instant(chrono_tz::Asia::Shanghai, next.and_time(chrono::NaiveTime::MIN))
+}
+
+/// A 500 whose detail went to the log.
+pub(crate) fn internal_response(what: &str) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, what.to_string()).into_response()
 }

@@ -13,11 +13,15 @@
 //! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords.
 //! - `api`: the axum routes, their errors and the `Date` header.
 //! - `cli`: the command line of SPEC's table.
+//! - `overview`: the bureau's day by unit (pure); `pages`: the bureau's
+//!   HTML pages and their exports, behind a login.
 
 pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod ingest;
+pub mod overview;
+pub mod pages;
 pub mod postgres;
 pub mod sqlite;
 pub mod storage;

@@ -1,0 +1,140 @@
+//! The bureau's overview of one date: a row per unit, summed from the
+//! kiosks' latest summaries, with the kiosks serving the unit that have
+//! not sent that date. Pure: the pages and the exports (CSV, XLSX) show
+//! the same rows.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::domain::summary::{DailySummary, DayStatus};
+
+/// One unit's day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitDay {
+    pub unit: String,
+    /// People with an obligation that day (not resting).
+    pub expected: u32,
+    /// Of those, people with a counted punch.
+    pub present: u32,
+    pub late_count: u32,
+    pub early_count: u32,
+    /// 旷工 in sessions (a session is half a day).
+    pub absent_sessions: u32,
+    pub off_post_count: u32,
+    pub missing_punches: u32,
+    /// People on leave, on duty (公出/出差) that day.
+    pub leave: u32,
+    pub duty: u32,
+    pub spot_check_absences: u32,
+    /// Kiosks serving the unit that sent no summary for the date.
+    pub silent_kiosks: Vec<String>,
+}
+
+/// The overview of `date`: one row per unit, by unit name. `kiosks` are
+/// the kiosks in service (id, units); a unit served by a kiosk that sent
+/// nothing still has its row, with that kiosk named.
+pub fn overview(date: NaiveDate, summaries: &[DailySummary], kiosks: &[(String, Vec<String>)]) -> Vec<UnitDay> {
+    let mut units: BTreeMap<String, UnitDay> = BTreeMap::new();
+    fn row<'a>(units: &'a mut BTreeMap<String, UnitDay>, u: &str) -> &'a mut UnitDay {
+        units.entry(u.to_string()).or_insert_with(|| UnitDay { unit: u.to_string(), ..UnitDay::default() })
+    }
+    for s in summaries.iter().filter(|s| s.date == date) {
+        for p in &s.people {
+            let u = row(&mut units, &p.unit);
+            if p.status != DayStatus::Rest {
+                u.expected += 1;
+                if !p.punches.is_empty() {
+                    u.present += 1;
+                }
+            }
+            match p.status {
+                DayStatus::Leave => u.leave += 1,
+                DayStatus::Duty => u.duty += 1,
+                _ => {}
+            }
+            let f = &p.figures;
+            u.late_count += f.late_count;
+            u.early_count += f.early_count;
+            u.absent_sessions += f.absent_sessions;
+            u.off_post_count += f.off_post_count;
+            u.missing_punches += f.missing_punches;
+            u.spot_check_absences += f.spot_check_absences;
+        }
+    }
+    for (id, served) in kiosks {
+        if summaries.iter().any(|s| s.date == date && &s.kiosk_id == id) {
+            continue;
+        }
+        for unit in served {
+            let u = row(&mut units, unit);
+            if !u.silent_kiosks.contains(id) {
+                u.silent_kiosks.push(id.clone());
+            }
+        }
+    }
+    units.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::summary::{DayFigures, PersonSummary, Totals};
+
+    fn person(unit: &str, status: DayStatus, punches: usize, late: u32) -> PersonSummary {
+        PersonSummary {
+            staff_no: format!("{unit}{late}"),
+            name: "某".into(),
+            unit: unit.into(),
+            status,
+            figures: DayFigures { late_count: late, ..DayFigures::default() },
+            punches: vec!["08:30:00".into(); punches],
+        }
+    }
+
+    fn summary(kiosk: &str, date: NaiveDate, people: Vec<PersonSummary>) -> DailySummary {
+        DailySummary {
+            schema: "dutyclock.daily/1".into(),
+            kiosk_id: kiosk.into(),
+            date,
+            revision: 1,
+            workday: true,
+            closed: true,
+            generated_at: String::new(),
+            calendar_known: true,
+            clock_unsynced_punches: 0,
+            unknown_card_punches: 0,
+            totals: Totals::default(),
+            people,
+            chain_length: None,
+            chain_head: None,
+        }
+    }
+
+    #[test]
+    fn units_are_summed_and_silent_kiosks_named() {
+        let d: NaiveDate = "2026-11-19".parse().unwrap();
+        let s = summary(
+            "hall-1",
+            d,
+            vec![
+                person("办公室", DayStatus::Exception, 2, 1),
+                person("办公室", DayStatus::Leave, 0, 0),
+                person("办公室", DayStatus::Rest, 0, 0),
+                person("财务科", DayStatus::Absent, 0, 0),
+            ],
+        );
+        let kiosks = vec![
+            ("hall-1".to_string(), vec!["办公室".to_string()]),
+            ("hall-2".to_string(), vec!["档案室".to_string()]),
+        ];
+        let rows = overview(d, &[s], &kiosks);
+        let units: Vec<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
+        assert_eq!(units, ["办公室", "档案室", "财务科"]);
+        let office = &rows[0];
+        assert_eq!((office.expected, office.present, office.late_count, office.leave), (2, 1, 1, 1));
+        assert!(office.silent_kiosks.is_empty());
+        assert_eq!(rows[1].silent_kiosks, ["hall-2"], "a unit whose kiosk sent nothing still has its row");
+        assert_eq!((rows[2].expected, rows[2].present), (1, 0));
+    }
+}

@@ -1,0 +1,90 @@
+//! 终端: every kiosk with its last upload, its clock against the server's,
+//! the newest date and revision it sent, the days it has not sent, and
+//! its record chain (ok / rewound / forked) in colour.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use maud::html;
+
+use super::{failed, layout, viewer, Seen};
+use crate::central::api::{self, App};
+use crate::central::storage::ChainState;
+
+/// A clock offset in words: "+3 s" (the kiosk is behind), "−2 min".
+fn offset_words(ms: i64) -> String {
+    let s = ms / 1000;
+    let sign = if s < 0 { "−" } else { "+" };
+    match s.unsigned_abs() {
+        a if a < 120 => format!("{sign}{a} s"),
+        a if a < 7200 => format!("{sign}{} min", a / 60),
+        a => format!("{sign}{} h", a / 3600),
+    }
+}
+
+pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response {
+    let v = match viewer(&app, &headers).await {
+        Ok(Seen::Page(v)) => v,
+        Ok(Seen::Login(r)) => return r,
+        Err(e) => return failed(e),
+    };
+    let kiosks = match app.storage.kiosks(api::today()).await {
+        Ok(k) => k,
+        Err(e) => return failed(e),
+    };
+    let body = html! {
+        @if kiosks.is_empty() {
+            p.muted { (v.w("还没有终端。", "No kiosks yet.")) }
+        } @else {
+            table {
+                thead { tr {
+                    th.name scope="col" { (v.w("终端", "Kiosk")) }
+                    th.name scope="col" { (v.w("单位", "Units")) }
+                    th.name scope="col" { (v.w("最近上报", "Last seen")) }
+                    th scope="col" { (v.w("时钟偏差", "Clock offset")) }
+                    th.name scope="col" { (v.w("最新日期 / 版本", "Latest date / revision")) }
+                    th.name scope="col" { (v.w("缺报日期", "Days without a summary")) }
+                    th.name scope="col" { (v.w("记录链", "Record chain")) }
+                } }
+                tbody {
+                    @for k in &kiosks {
+                        tr {
+                            td.name { (k.id) @if k.revoked { " " span.muted { (v.w("（已停用）", "(revoked)")) } } }
+                            td.name { (k.units.join("、")) }
+                            td.name { @match k.last_seen { Some(t) => (api::rfc3339(t)), None => span.muted { "—" } } }
+                            td.warn[k.clock_offset_ms.is_some_and(|o| o.abs() >= 60_000)] {
+                                @match k.clock_offset_ms { Some(o) => (offset_words(o)), None => "—" }
+                            }
+                            td.name { @match k.latest { Some((d, r)) => { (d) " · r" (r) }, None => span.muted { "—" } } }
+                            td.name.bad[!k.missing_days.is_empty()] {
+                                @if k.missing_days.is_empty() { "—" } @else {
+                                    @for d in k.missing_days.iter().take(10) { (d) " " }
+                                    @if k.missing_days.len() > 10 { "… (" (k.missing_days.len()) ")" }
+                                }
+                            }
+                            td.name {
+                                @match k.chain {
+                                    ChainState::Ok => span.ok { (v.w("正常", "ok")) },
+                                    ChainState::Rewound => span.bad { (v.w("回退", "rewound")) },
+                                    ChainState::Forked => span.bad { (v.w("分叉", "forked")) },
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p.muted { (v.w("时钟偏差：服务器时间减终端时间（+ 表示终端慢）。", "Clock offset: server time minus kiosk time (+: the kiosk is behind).")) }
+        }
+    };
+    Html(layout(&v, v.w("终端", "Kiosks"), "/kiosks", body).into_string()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clock_offsets_in_words() {
+        assert_eq!(super::offset_words(3_400), "+3 s");
+        assert_eq!(super::offset_words(-300_000), "−5 min");
+        assert_eq!(super::offset_words(10_800_000), "+3 h");
+    }
+}

@@ -1,0 +1,177 @@
+//! The bureau's pages: server-rendered HTML (maud: the markup is Rust,
+//! checked and escaped at compile time), no JavaScript, Chinese by
+//! default with an English switch (a `dc_lang` cookie). Every page is
+//! behind a login; a page asked for without a session goes to `/login`.
+//! The exports (CSV with a BOM, XLSX) are the same rows as the page and
+//! are written to the audit log.
+
+mod kiosks;
+mod overview;
+mod person;
+mod report;
+
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::{html, Markup, DOCTYPE};
+
+use super::api::{self, App};
+use super::storage::{Role, StorageError, UserRow};
+use crate::domain::config::Language;
+
+/// The routes of the pages (merged into the API's router).
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/overview") }))
+        .route("/overview", get(overview::page))
+        .route("/overview.csv", get(overview::csv))
+        .route("/overview.xlsx", get(overview::xlsx))
+        .route("/units/{unit}", get(overview::unit_day))
+        .route("/report", get(report::page))
+        .route("/kiosks", get(kiosks::page))
+        .route("/people/{staff_no}", get(person::page))
+        .route("/lang/{lang}", get(set_lang))
+}
+
+/// Who is looking: the signed-in user, the session's CSRF token (for the
+/// logout form) and the language they chose.
+pub(super) struct Viewer {
+    pub user: UserRow,
+    pub csrf: String,
+    pub lang: Language,
+}
+
+impl Viewer {
+    fn zh(&self) -> bool {
+        self.lang == Language::ZhCn
+    }
+
+    /// A word in the viewer's language.
+    pub fn w<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.zh() {
+            zh
+        } else {
+            en
+        }
+    }
+}
+
+/// What a page handler answers: the page, or where to go instead.
+pub(super) enum Seen {
+    Page(Viewer),
+    Login(Response),
+}
+
+const LANG_COOKIE: &str = "dc_lang";
+
+/// The viewer of a request, or the redirect to the login page.
+pub(super) async fn viewer(app: &App, headers: &HeaderMap) -> Result<Seen, StorageError> {
+    let Some((user, csrf)) = api::session_of(app, headers).await? else {
+        return Ok(Seen::Login(Redirect::to("/login").into_response()));
+    };
+    let lang = match api::cookie(headers, LANG_COOKIE) {
+        Some("en") => Language::En,
+        _ => Language::ZhCn,
+    };
+    Ok(Seen::Page(Viewer { user, csrf, lang }))
+}
+
+/// A storage failure on a page: logged, and said without its detail.
+pub(super) fn failed(e: StorageError) -> Response {
+    eprintln!("storage: {e}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Html("<!doctype html><p>服务器数据库出错，请稍后再试 · The server's database failed; try again later</p>"),
+    )
+        .into_response()
+}
+
+/// A bad query (a date that is not one): the page says which parameter.
+pub(super) fn bad_request(v: &Viewer, what: &str) -> Response {
+    let body = layout(v, v.w("参数错误", "Bad request"), "", html! { p role="alert" { (what) } });
+    (StatusCode::BAD_REQUEST, Html(body.into_string())).into_response()
+}
+
+/// `/lang/en?back=/overview`: sets the language and goes back (only to a
+/// path on this server).
+async fn set_lang(Path(lang): Path<String>, Query(q): Query<std::collections::HashMap<String, String>>) -> Response {
+    let lang = if lang == "en" { "en" } else { "zh" };
+    let back = q.get("back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'));
+    let mut r = Redirect::to(back.map_or("/overview", String::as_str)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Strict; Max-Age=31536000")) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// The frame of every page: title, navigation, who is signed in, the
+/// language switch and the logout form (with the session's CSRF token).
+pub(super) fn layout(v: &Viewer, title: &str, here: &str, body: Markup) -> Markup {
+    let nav = [
+        ("/overview", v.w("总览", "Overview")),
+        ("/report", v.w("期间报表", "Period report")),
+        ("/kiosks", v.w("终端", "Kiosks")),
+    ];
+    let role = match v.user.role {
+        Role::Admin => v.w("管理员", "admin"),
+        _ => v.w("组织部", "bureau"),
+    };
+    let (other, other_word) = if v.zh() { ("en", "English") } else { ("zh", "中文") };
+    html! {
+        (DOCTYPE)
+        html lang=(if v.zh() { "zh-CN" } else { "en" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (v.w("考勤中心", "Attendance centre")) }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { (v.w("考勤中心", "Attendance centre")) }
+                    nav {
+                        @for (href, word) in nav {
+                            a href=(href) aria-current=[(href == here).then_some("page")] { (word) }
+                        }
+                    }
+                    span.who { (v.user.name) " · " (role) }
+                    a href={ "/lang/" (other) "?back=" (here) } { (other_word) }
+                    form method="post" action="/logout" {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        button { (v.w("退出", "Sign out")) }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// The pages' style: plain, readable, prints well.
+const STYLE: &str = "
+body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:0;color:#1f2329;background:#f4f6f8}
+header{display:flex;gap:1.2em;align-items:center;padding:.6em 1.2em;background:#fff;border-bottom:1px solid #dee0e3}
+header nav{display:flex;gap:1em;flex:1}
+header nav a{color:#1f2329;text-decoration:none;padding:.2em .4em}
+header nav a[aria-current]{border-bottom:3px solid #1f6feb;font-weight:bold}
+header form{margin:0}
+main{padding:1em 1.2em}
+h1{font-size:1.4em;margin:.2em 0 .6em}
+table{border-collapse:collapse;background:#fff;min-width:60%}
+th,td{border:1px solid #dee0e3;padding:.35em .6em;text-align:right;white-space:nowrap}
+th{background:#f0f2f5}
+td.name,th.name{text-align:left}
+tr.silent td{background:#fff4e5}
+.bad{color:#cf222e;font-weight:bold}
+.warn{color:#c35a00}
+.ok{color:#1a7f37}
+.muted{color:#646a73}
+form.pick{display:flex;gap:.6em;align-items:center;margin:0 0 1em}
+.files{margin:1em 0}
+.files a{margin-right:1em}
+";

@@ -1,0 +1,343 @@
+//! 总览 (a date, a row per unit) and a unit's day (its people), with the
+//! overview's CSV and XLSX: the same rows as the page.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::NaiveDate;
+use maud::html;
+
+use super::{bad_request, failed, layout, viewer, Seen, Viewer};
+use crate::central::api::{self, App};
+use crate::central::overview::{overview, UnitDay};
+use crate::domain::summary::{DailySummary, DayStatus};
+
+type Q = Query<HashMap<String, String>>;
+
+/// The date asked for, or yesterday in the district's zone (a day's
+/// summaries arrive when the kiosks close it, after midnight).
+fn date_of(v: &Viewer, q: &HashMap<String, String>) -> Result<NaiveDate, String> {
+    match q.get("date") {
+        None => Ok(api::today() - chrono::Duration::days(1)),
+        Some(d) => d
+            .parse()
+            .map_err(|_| format!("date: {d:?} {}", v.w("不是日期（YYYY-MM-DD）", "is not a date (YYYY-MM-DD)"))),
+    }
+}
+
+/// The overview's rows for `date` and the summaries they came from.
+async fn rows(
+    app: &App,
+    date: NaiveDate,
+) -> Result<(Vec<UnitDay>, Vec<DailySummary>), crate::central::storage::StorageError> {
+    let summaries: Vec<DailySummary> =
+        app.storage.latest_summaries(date, date).await?.into_iter().map(|(_, _, s)| s).collect();
+    let kiosks: Vec<(String, Vec<String>)> = app
+        .storage
+        .kiosks(api::today())
+        .await?
+        .into_iter()
+        .filter(|k| !k.revoked && k.created_at <= api::end_of(date))
+        .map(|k| (k.id, k.units))
+        .collect();
+    Ok((overview(date, &summaries, &kiosks), summaries))
+}
+
+/// The overview's columns, in the viewer's language.
+fn columns(v: &Viewer) -> [&'static str; 12] {
+    if v.zh() {
+        [
+            "单位",
+            "应到",
+            "实到",
+            "迟到人次",
+            "早退人次",
+            "旷工（半天）",
+            "空岗人次",
+            "缺卡次数",
+            "请假人数",
+            "公出人数",
+            "查岗不在岗",
+            "未上报终端",
+        ]
+    } else {
+        [
+            "Unit",
+            "Expected",
+            "Present",
+            "Late",
+            "Early",
+            "Absent (half days)",
+            "Off post",
+            "Missing punches",
+            "On leave",
+            "On duty",
+            "Spot-check absences",
+            "Kiosks not sent",
+        ]
+    }
+}
+
+fn cells(r: &UnitDay) -> [String; 12] {
+    [
+        r.unit.clone(),
+        r.expected.to_string(),
+        r.present.to_string(),
+        r.late_count.to_string(),
+        r.early_count.to_string(),
+        r.absent_sessions.to_string(),
+        r.off_post_count.to_string(),
+        r.missing_punches.to_string(),
+        r.leave.to_string(),
+        r.duty.to_string(),
+        r.spot_check_absences.to_string(),
+        r.silent_kiosks.join(" "),
+    ]
+}
+
+pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
+    let v = match viewer(&app, &headers).await {
+        Ok(Seen::Page(v)) => v,
+        Ok(Seen::Login(r)) => return r,
+        Err(e) => return failed(e),
+    };
+    let date = match date_of(&v, &q) {
+        Ok(d) => d,
+        Err(m) => return bad_request(&v, &m),
+    };
+    let (units, _) = match rows(&app, date).await {
+        Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    let day = |d: NaiveDate| format!("/overview?date={d}");
+    let cols = columns(&v);
+    let body = html! {
+        form.pick method="get" action="/overview" {
+            a href=(day(date - chrono::Duration::days(1))) { "‹ " (v.w("前一天", "Day before")) }
+            label { (v.w("日期", "Date")) " " input type="date" name="date" value=(date.to_string()); }
+            button { (v.w("查看", "Show")) }
+            a href=(day(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
+        }
+        @if units.is_empty() {
+            p.muted { (v.w("这一天没有任何终端的记录。", "No kiosk has sent this date.")) }
+        } @else {
+            table {
+                thead { tr { @for (i, c) in cols.iter().enumerate() { th.name[i == 0 || i == 11] scope="col" { (c) } } } }
+                tbody {
+                    @for u in &units {
+                        tr.silent[!u.silent_kiosks.is_empty()] {
+                            td.name { a href={ "/units/" (urlencode(&u.unit)) "?date=" (date) } { (u.unit) } }
+                            td { (u.expected) }
+                            td { (u.present) }
+                            td.warn[u.late_count > 0] { (u.late_count) }
+                            td.warn[u.early_count > 0] { (u.early_count) }
+                            td.bad[u.absent_sessions > 0] { (u.absent_sessions) }
+                            td.warn[u.off_post_count > 0] { (u.off_post_count) }
+                            td.bad[u.missing_punches > 0] { (u.missing_punches) }
+                            td { (u.leave) }
+                            td { (u.duty) }
+                            td.bad[u.spot_check_absences > 0] { (u.spot_check_absences) }
+                            td.name {
+                                @if u.silent_kiosks.is_empty() { span.ok { "✓" } }
+                                @else { span.bad { (v.w("未上报：", "not sent: ")) (u.silent_kiosks.join("、")) } }
+                            }
+                        }
+                    }
+                }
+            }
+            p.files {
+                a href={ "/overview.csv?date=" (date) } download { (v.w("下载 CSV", "Download CSV")) }
+                a href={ "/overview.xlsx?date=" (date) } download { (v.w("下载 Excel", "Download Excel")) }
+            }
+        }
+    };
+    let title = format!("{} {date}", v.w("总览", "Overview"));
+    Html(layout(&v, &title, "/overview", body).into_string()).into_response()
+}
+
+/// A unit's day: its people, each with their figures and punches.
+pub(super) async fn unit_day(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(unit): Path<String>,
+    Query(q): Q,
+) -> Response {
+    let v = match viewer(&app, &headers).await {
+        Ok(Seen::Page(v)) => v,
+        Ok(Seen::Login(r)) => return r,
+        Err(e) => return failed(e),
+    };
+    let date = match date_of(&v, &q) {
+        Ok(d) => d,
+        Err(m) => return bad_request(&v, &m),
+    };
+    let summaries = match app.storage.latest_summaries(date, date).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let mut people: Vec<_> =
+        summaries.iter().flat_map(|(_, _, s)| s.people.iter()).filter(|p| p.unit == unit).collect();
+    people.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+    let cols: [&str; 12] = if v.zh() {
+        ["工号", "姓名", "状态", "迟到", "早退", "旷工", "空岗", "缺卡", "请假", "公出", "查岗不在岗", "打卡"]
+    } else {
+        [
+            "No.",
+            "Name",
+            "Status",
+            "Late",
+            "Early",
+            "Absent",
+            "Off post",
+            "Missing",
+            "Leave",
+            "Duty",
+            "Spot check",
+            "Punches",
+        ]
+    };
+    let min = v.w(" 分钟", " min");
+    let times = |n: u32, m: u32| if n == 0 { "—".to_string() } else { format!("{n} × {m}{min}") };
+    let body = html! {
+        p { a href={ "/overview?date=" (date) } { "‹ " (v.w("总览", "Overview")) " " (date) } }
+        @if people.is_empty() {
+            p.muted { (v.w("这一天没有这个单位的记录。", "Nothing from this unit on this date.")) }
+        } @else {
+            table {
+                thead { tr { @for (i, c) in cols.iter().enumerate() { th.name[i < 3 || i == 11] scope="col" { (c) } } } }
+                tbody {
+                    @for p in &people {
+                        @let f = &p.figures;
+                        tr {
+                            td.name { (p.staff_no) }
+                            td.name { a href={ "/people/" (urlencode(&p.staff_no)) "?period=this-month" } { (p.name) } }
+                            td.name class=(status_class(p.status)) { (status_word(&v, p.status)) }
+                            td { (times(f.late_count, f.late_minutes)) }
+                            td { (times(f.early_count, f.early_minutes)) }
+                            td { @if f.absent_sessions == 0 { "—" } @else { (f.absent_sessions) (v.w(" 个半天", " half days")) } }
+                            td { (times(f.off_post_count, f.off_post_minutes)) }
+                            td { (f.missing_punches) }
+                            td { @if f.leave_minutes == 0 { "—" } @else { (f.leave_minutes) (min) } }
+                            td { @if f.duty_minutes == 0 { "—" } @else { (f.duty_minutes) (min) } }
+                            td { (f.spot_check_absences) }
+                            td.name { (p.punches.join(" ")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let title = format!("{unit} · {date}");
+    Html(layout(&v, &title, "/overview", body).into_string()).into_response()
+}
+
+pub(super) fn status_word(v: &Viewer, s: DayStatus) -> &'static str {
+    match s {
+        DayStatus::Normal => v.w("正常", "normal"),
+        DayStatus::Exception => v.w("异常", "exception"),
+        DayStatus::Absent => v.w("旷工", "absent"),
+        DayStatus::Leave => v.w("请假", "leave"),
+        DayStatus::Duty => v.w("公出/出差", "duty"),
+        DayStatus::Pending => v.w("进行中", "pending"),
+        DayStatus::Rest => v.w("休息", "rest"),
+    }
+}
+
+pub(super) fn status_class(s: DayStatus) -> &'static str {
+    match s {
+        DayStatus::Normal => "ok",
+        DayStatus::Exception => "warn",
+        DayStatus::Absent => "bad",
+        _ => "muted",
+    }
+}
+
+/// A path segment (a unit's name in Chinese) for a link.
+pub(super) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The overview as CSV (UTF-8 with a BOM: Excel on a Chinese Windows
+/// reads it as UTF-8), the page's rows and columns.
+pub(super) async fn csv(State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
+    export(app, headers, q, "csv").await
+}
+
+/// The overview as XLSX, the page's rows and columns.
+pub(super) async fn xlsx(State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
+    export(app, headers, q, "xlsx").await
+}
+
+async fn export(app: App, headers: HeaderMap, q: HashMap<String, String>, format: &str) -> Response {
+    let v = match viewer(&app, &headers).await {
+        Ok(Seen::Page(v)) => v,
+        Ok(Seen::Login(r)) => return r,
+        Err(e) => return failed(e),
+    };
+    let date = match date_of(&v, &q) {
+        Ok(d) => d,
+        Err(m) => return bad_request(&v, &m),
+    };
+    let (units, _) = match rows(&app, date).await {
+        Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    if let Err(e) = app.storage.audit(&v.user.name, "export", &format!("overview {date} {format}"), api::now()).await {
+        return failed(e);
+    }
+    let cols = columns(&v);
+    let name = format!("overview-{date}.{format}");
+    let body = match format {
+        "csv" => {
+            let mut buf = b"\xEF\xBB\xBF".to_vec();
+            {
+                let mut w = ::csv::Writer::from_writer(&mut buf);
+                let ok = w.write_record(cols).is_ok() && units.iter().all(|u| w.write_record(cells(u)).is_ok());
+                if !ok || w.flush().is_err() {
+                    return api::internal_response("the CSV could not be written");
+                }
+            }
+            (buf, "text/csv; charset=utf-8")
+        }
+        _ => match overview_xlsx(&cols, &units, date) {
+            Ok(b) => (b, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            Err(e) => {
+                eprintln!("overview xlsx: {e}");
+                return api::internal_response("the workbook could not be written");
+            }
+        },
+    };
+    api::file(body.0, body.1, &name)
+}
+
+/// The overview's workbook: one sheet, the date in its name, numbers as
+/// numbers.
+fn overview_xlsx(cols: &[&str; 12], units: &[UnitDay], date: NaiveDate) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(date.to_string())?;
+    let bold = Format::new().set_bold();
+    for (c, h) in cols.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, u) in units.iter().enumerate() {
+        let row = r as u32 + 1;
+        for (c, cell) in cells(u).iter().enumerate() {
+            match (c, cell.parse::<f64>()) {
+                (1..=10, Ok(n)) => sheet.write_number(row, c as u16, n)?,
+                _ => sheet.write_string(row, c as u16, cell)?,
+            };
+        }
+    }
+    sheet.set_column_width(0, 16)?;
+    sheet.set_column_width(11, 20)?;
+    book.save_to_buffer()
+}

@@ -1,0 +1,97 @@
+//! A person's history: day by day with status and figures over a period;
+//! a day whose summary was revised says so ("第 2 版，11-25 10:02 因更正修订").
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use maud::html;
+
+use super::overview::{status_class, status_word};
+use super::report::period_of;
+use super::{bad_request, failed, layout, viewer, Seen};
+use crate::central::api::{self, App};
+
+pub(super) async fn page(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(staff_no): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match viewer(&app, &headers).await {
+        Ok(Seen::Page(v)) => v,
+        Ok(Seen::Login(r)) => return r,
+        Err(e) => return failed(e),
+    };
+    if !crate::central::ingest::plain_text(&staff_no, 64) {
+        return bad_request(&v, "staff_no: at most 64 characters without control characters");
+    }
+    let (from, to) = match period_of(&q) {
+        Ok(p) => p.days(api::today()),
+        Err(m) => return bad_request(&v, &m),
+    };
+    let days = match app.storage.person_history(&staff_no, from, to).await {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
+    let name = days.first().map(|(d, _)| d.person.name.clone()).unwrap_or_default();
+    let min = v.w(" 分钟", " min");
+    let times = |n: u32, m: u32| if n == 0 { "—".to_string() } else { format!("{n} × {m}{min}") };
+    let body = html! {
+        form.pick method="get" action={ "/people/" (super::overview::urlencode(&staff_no)) } {
+            input type="hidden" name="period" value="range";
+            label { (v.w("从", "From")) " " input type="date" name="from" value=(from.to_string()); }
+            label { (v.w("到", "to")) " " input type="date" name="to" value=(to.to_string()); }
+            button { (v.w("查看", "Show")) }
+        }
+        @if days.is_empty() {
+            p.muted { (v.w("这一期间没有此人的记录。", "No days of this person in this period.")) }
+        } @else {
+            table {
+                thead { tr {
+                    th.name scope="col" { (v.w("日期", "Date")) }
+                    th.name scope="col" { (v.w("单位", "Unit")) }
+                    th.name scope="col" { (v.w("状态", "Status")) }
+                    th scope="col" { (v.w("迟到", "Late")) }
+                    th scope="col" { (v.w("早退", "Early")) }
+                    th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
+                    th scope="col" { (v.w("空岗", "Off post")) }
+                    th scope="col" { (v.w("缺卡", "Missing")) }
+                    th scope="col" { (v.w("查岗不在岗", "Spot check")) }
+                    th.name scope="col" { (v.w("打卡", "Punches")) }
+                    th.name scope="col" { (v.w("版本", "Revision")) }
+                } }
+                tbody {
+                    @for (d, earlier) in &days {
+                        @let f = &d.person.figures;
+                        tr {
+                            td.name { (d.date) }
+                            td.name { (d.person.unit) }
+                            td.name class=(status_class(d.person.status)) { (status_word(&v, d.person.status)) }
+                            td { (times(f.late_count, f.late_minutes)) }
+                            td { (times(f.early_count, f.early_minutes)) }
+                            td { (f.absent_sessions) }
+                            td { (times(f.off_post_count, f.off_post_minutes)) }
+                            td { (f.missing_punches) }
+                            td { (f.spot_check_absences) }
+                            td.name { (d.person.punches.join(" ")) }
+                            td.name {
+                                @if earlier.is_empty() { span.muted { "r" (d.revision) } }
+                                @else {
+                                    span.warn {
+                                        (v.w("第 ", "revision ")) (d.revision) (v.w(" 版，", ", "))
+                                        (v.w("修订于 ", "revised on ")) (api::rfc3339(d.received_at))
+                                        @if f.corrections > 0 { (v.w("（因更正）", " after a correction")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let title = if name.is_empty() { staff_no.clone() } else { format!("{name} · {staff_no}") };
+    Html(layout(&v, &title, "/report", body).into_string()).into_response()
+}

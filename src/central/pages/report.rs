@@ -1,0 +1,224 @@
+//! 期间报表: units and persons over a period (this month, last month, a
+//! quarter or any range; one unit or all), ranked as SPEC's report — the
+//! list a 通报 is written from. Its files are the API's report export
+//! (`/api/v1/report?format=csv|xlsx`), which a session may read: the same
+//! rows as the page.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Datelike, Months, NaiveDate};
+use maud::{html, Markup};
+
+use super::{bad_request, failed, layout, viewer, Seen, Viewer};
+use crate::central::api::{self, App};
+use crate::domain::summary::{self, ReportRow};
+
+/// A period the bureau asks for, by name or as a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    ThisMonth,
+    LastMonth,
+    Quarter,
+    Range(NaiveDate, NaiveDate),
+}
+
+impl Period {
+    /// The first and last day, counted from `today`: this month so far,
+    /// last month, the current quarter so far, or the range as given.
+    pub fn days(self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let month_start = today.with_day(1).unwrap_or(today);
+        match self {
+            Period::ThisMonth => (month_start, today),
+            Period::LastMonth => {
+                let last = month_start.pred_opt().unwrap_or(month_start);
+                (last.with_day(1).unwrap_or(last), last)
+            }
+            Period::Quarter => {
+                let back = today.month0() % 3;
+                (month_start.checked_sub_months(Months::new(back)).unwrap_or(month_start), today)
+            }
+            Period::Range(a, b) => (a, b),
+        }
+    }
+}
+
+/// The period of a query: `period=this-month|last-month|quarter`, or
+/// `from` and `to`; at most 367 days, the end not before the start.
+pub fn period_of(q: &HashMap<String, String>) -> Result<Period, String> {
+    let ranged = q.contains_key("from") || q.contains_key("to");
+    match q.get("period").map(String::as_str) {
+        Some("last-month") => Ok(Period::LastMonth),
+        Some("quarter") => Ok(Period::Quarter),
+        Some("range") => range(q),
+        None if ranged => range(q),
+        Some("this-month") | None => Ok(Period::ThisMonth),
+        Some(other) => Err(format!("period: {other:?} is not this-month, last-month, quarter or range")),
+    }
+}
+
+/// `from` and `to` of a query.
+fn range(q: &HashMap<String, String>) -> Result<Period, String> {
+    let day = |k: &str| -> Result<NaiveDate, String> {
+        let v = q.get(k).ok_or_else(|| format!("{k} is required with a range"))?;
+        v.parse().map_err(|_| format!("{k}: {v:?} is not a date (YYYY-MM-DD)"))
+    };
+    let (a, b) = (day("from")?, day("to")?);
+    if b < a {
+        return Err("to is before from".into());
+    }
+    if (b - a).num_days() > 366 {
+        return Err("a period covers at most 367 days".into());
+    }
+    Ok(Period::Range(a, b))
+}
+
+pub(super) async fn page(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match viewer(&app, &headers).await {
+        Ok(Seen::Page(v)) => v,
+        Ok(Seen::Login(r)) => return r,
+        Err(e) => return failed(e),
+    };
+    let period = match period_of(&q) {
+        Ok(p) => p,
+        Err(m) => return bad_request(&v, &m),
+    };
+    let unit = q.get("unit").filter(|u| !u.is_empty()).cloned();
+    let (from, to) = period.days(api::today());
+    let all = match app.storage.report_people(from, to, None).await {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+    // The unit filter's choices: every unit with data in the period.
+    let mut unit_names: Vec<String> = all.iter().map(|p| p.unit.clone()).collect();
+    unit_names.sort();
+    unit_names.dedup();
+    let mut people: Vec<ReportRow> = all.into_iter().filter(|p| unit.as_ref().is_none_or(|u| &p.unit == u)).collect();
+    let mut units = summary::unit_rows(&people);
+    summary::rank(&mut people, &mut units);
+    let chosen = |p: Period| match (p, period) {
+        (Period::Range(..), Period::Range(..)) => true,
+        (a, b) => a == b,
+    };
+    let export = |format: &str| {
+        let mut s = format!("/api/v1/report?from={from}&to={to}&format={format}");
+        if let Some(u) = &unit {
+            s.push_str("&unit=");
+            s.push_str(&super::overview::urlencode(u));
+        }
+        s
+    };
+    let body = html! {
+        form.pick method="get" action="/report" {
+            @for (p, key, zh, en) in [
+                (Period::ThisMonth, "this-month", "本月", "This month"),
+                (Period::LastMonth, "last-month", "上月", "Last month"),
+                (Period::Quarter, "quarter", "本季度", "This quarter"),
+            ] {
+                label { input type="radio" name="period" value=(key) checked[chosen(p)]; " " (v.w(zh, en)) }
+            }
+            label { input type="radio" name="period" value="range" checked[chosen(Period::Range(from, to))]; " " (v.w("自定", "Range")) }
+            input type="date" name="from" value=(from.to_string()) aria-label=(v.w("开始日期", "From"));
+            input type="date" name="to" value=(to.to_string()) aria-label=(v.w("结束日期", "To"));
+            label {
+                (v.w("单位", "Unit")) " "
+                select name="unit" {
+                    option value="" { (v.w("全部", "All")) }
+                    @for u in &unit_names { option value=(u) selected[unit.as_ref() == Some(u)] { (u) } }
+                }
+            }
+            button { (v.w("查看", "Show")) }
+        }
+        p { (v.w("期间", "Period")) "：" (from) " — " (to) }
+        @if people.is_empty() {
+            p.muted { (v.w("这一期间没有记录。", "Nothing in this period.")) }
+        } @else {
+            h2 { (v.w("单位排名", "Units, ranked")) }
+            (table(&v, &units, true, (from, to)))
+            h2 { (v.w("个人排名", "Persons, ranked")) }
+            (table(&v, &people, false, (from, to)))
+            p.files {
+                a href=(export("csv")) download { (v.w("下载 CSV", "Download CSV")) }
+                a href=(export("xlsx")) download { (v.w("下载 Excel", "Download Excel")) }
+            }
+        }
+    };
+    Html(layout(&v, v.w("期间报表", "Period report"), "/report", body).into_string()).into_response()
+}
+
+/// A ranked table of units or persons (SPEC's order: absences, then late
+/// and early, off post, missing punches).
+fn table(v: &Viewer, rows: &[ReportRow], units: bool, (from, to): (NaiveDate, NaiveDate)) -> Markup {
+    let min = v.w(" 分钟", " min");
+    let times = |n: u32, m: u32| if n == 0 { "—".to_string() } else { format!("{n} × {m}{min}") };
+    html! {
+        table {
+            thead { tr {
+                th scope="col" { "#" }
+                @if !units { th.name scope="col" { (v.w("工号", "No.")) } th.name scope="col" { (v.w("姓名", "Name")) } }
+                th.name scope="col" { (v.w("单位", "Unit")) }
+                th scope="col" { (v.w("应出勤", "Expected")) }
+                th scope="col" { (v.w("出勤", "Present")) }
+                th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
+                th scope="col" { (v.w("迟到", "Late")) }
+                th scope="col" { (v.w("早退", "Early")) }
+                th scope="col" { (v.w("空岗", "Off post")) }
+                th scope="col" { (v.w("缺卡", "Missing")) }
+                th scope="col" { (v.w("查岗不在岗", "Spot-check absences")) }
+            } }
+            tbody {
+                @for (i, r) in rows.iter().enumerate() {
+                    tr {
+                        td { (i + 1) }
+                        @if !units {
+                            td.name { (r.staff_no) }
+                            td.name { a href={ "/people/" (super::overview::urlencode(&r.staff_no)) "?period=range&from=" (from) "&to=" (to) } { (r.name) } }
+                        }
+                        td.name { (r.unit) }
+                        td { (r.days_expected) }
+                        td { (r.days_present) }
+                        td.bad[r.absent_sessions > 0] { (r.absent_sessions) }
+                        td.warn[r.late_count > 0] { (times(r.late_count, r.late_minutes)) }
+                        td.warn[r.early_count > 0] { (times(r.early_count, r.early_minutes)) }
+                        td.warn[r.off_post_count > 0] { (times(r.off_post_count, r.off_post_minutes)) }
+                        td.bad[r.missing_punches > 0] { (r.missing_punches) }
+                        td.bad[r.spot_check_absences > 0] { (r.spot_check_absences) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_from_today_and_from_a_query() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let today = d("2026-11-27");
+        assert_eq!(Period::ThisMonth.days(today), (d("2026-11-01"), today));
+        assert_eq!(Period::LastMonth.days(today), (d("2026-10-01"), d("2026-10-31")));
+        assert_eq!(Period::Quarter.days(today), (d("2026-10-01"), today));
+        assert_eq!(Period::Quarter.days(d("2026-03-05")), (d("2026-01-01"), d("2026-03-05")));
+        let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(period_of(&q(&[])), Ok(Period::ThisMonth));
+        assert_eq!(period_of(&q(&[("period", "quarter")])), Ok(Period::Quarter));
+        assert_eq!(
+            period_of(&q(&[("period", "range"), ("from", "2026-11-02"), ("to", "2026-11-20")])),
+            Ok(Period::Range(d("2026-11-02"), d("2026-11-20")))
+        );
+        assert!(period_of(&q(&[("from", "2026-11-20"), ("to", "2026-11-02")])).unwrap_err().contains("before"));
+        assert!(period_of(&q(&[("from", "2025-01-01"), ("to", "2026-11-02")])).unwrap_err().contains("367"));
+        assert!(period_of(&q(&[("period", "week")])).unwrap_err().contains("week"));
+        assert!(period_of(&q(&[("period", "range")])).unwrap_err().contains("from is required"));
+        assert!(period_of(&q(&[("from", "x"), ("to", "2026-11-02")])).unwrap_err().contains("from"));
+    }
+}
