@@ -14,8 +14,9 @@ cd "$(dirname "$0")/.."
 
 # Build tools (rusqlite's bundled SQLite, serialport), the CJK font the
 # touchscreen tests check their glyphs with, PostgreSQL, and e2fsprogs (the
-# read-only disk test makes ext4 in a loop device).
-need build-essential pkg-config ca-certificates fonts-wqy-microhei postgresql e2fsprogs
+# read-only disk test makes ext4 in a loop device), and Chromium with its
+# WebDriver (the bureau's pages are tested in a real browser).
+need build-essential pkg-config ca-certificates fonts-wqy-microhei postgresql e2fsprogs chromium chromium-driver
 
 bash deploy/with-postgres.sh cargo test --locked --features central "$@"
 

@@ -1,0 +1,178 @@
+//! The bureau's pages in a real browser: Debian's Chromium, headless,
+//! driven over WebDriver (chromedriver) from Rust (fantoccini), against a
+//! real `dutyclock-central` on 127.0.0.1. Signs in (and fails to), opens
+//! each page, tries a form without its CSRF token, and writes a
+//! screenshot of every page at 1366×768 to `target/screenshots/central-*.png`
+//! (copied to `docs/screenshots/`). Without chromium or chromedriver it
+//! fails, saying what to install.
+
+#[path = "common/central.rs"]
+mod central;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use central::{agent, free_port, put, summary, Backend, Central};
+use fantoccini::{ClientBuilder, Locator};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, killed at the end of the test.
+struct Driver(std::process::Child, u16);
+
+impl Driver {
+    fn start() -> Driver {
+        for (bin, pkg) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+            assert!(std::path::Path::new(bin).exists(), "{bin} is missing: apt-get install {pkg}");
+        }
+        let port = free_port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        // Dropped (killed and waited for) on every path from here.
+        let driver = Driver(child, port);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return driver;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("chromedriver did not listen on {port} within 10 s");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn body(v: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+#[test]
+fn the_pages_in_chromium() {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let mut c = Central::new(Backend::Sqlite);
+    let k1 = c.kiosk("hall-1", &["区党政办公室"]);
+    let k2 = c.kiosk("hall-2", &["区财政局"]);
+    c.kiosk("hall-3", &["区档案馆"]);
+    c.user("alice", "bureau", "correct horse");
+    c.start();
+    let a = agent();
+    for back in 0..5 {
+        let d = (today - chrono::Duration::days(back)).to_string();
+        let s1 = summary(
+            "hall-1",
+            &d,
+            1,
+            &[
+                ("0001", "张三", "区党政办公室", if back % 2 == 0 { 11 } else { 0 }),
+                ("0002", "李四", "区党政办公室", 0),
+            ],
+        );
+        assert_eq!(put(&a, &c.url, "hall-1", &d, Some(&k1), &body(&s1)).0, 201);
+        let s2 = summary("hall-2", &d, 1, &[("0101", "王五", "区财政局", if back == 1 { 35 } else { 0 })]);
+        assert_eq!(put(&a, &c.url, "hall-2", &d, Some(&k2), &body(&s2)).0, 201);
+    }
+    let driver = Driver::start();
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,768", "--lang=zh-CN"]
+            }),
+        );
+        let b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.1))
+            .await
+            .expect("a Chromium session");
+        let shot = |name: &'static str| {
+            let b = b.clone();
+            let path = shots.join(format!("central-{name}.png"));
+            async move {
+                let png = b.screenshot().await.unwrap();
+                std::fs::write(&path, png).unwrap();
+            }
+        };
+        let sign_in = |user: &'static str, password: &'static str| {
+            let b = b.clone();
+            let url = c.url.clone();
+            async move {
+                b.goto(&format!("{url}/login")).await.unwrap();
+                b.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
+                b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
+                b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+            }
+        };
+        // Not signed in: the login page. A wrong password is said.
+        b.goto(&format!("{}/overview", c.url)).await.unwrap();
+        assert!(b.current_url().await.unwrap().as_str().ends_with("/login"));
+        shot("login").await;
+        sign_in("alice", "wrong").await;
+        let alert = b.wait().for_element(Locator::Css("p[role=alert]")).await.unwrap().text().await.unwrap();
+        assert_eq!(alert, "用户名或密码错误");
+        sign_in("alice", "correct horse").await;
+        assert!(b.current_url().await.unwrap().as_str().ends_with("/overview"), "signed in, to the overview");
+        // The overview of today: three units, hall-3 has not sent.
+        b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
+        let rows = b.find_all(Locator::Css("tbody tr")).await.unwrap();
+        assert_eq!(rows.len(), 3);
+        let text = rows[0].text().await.unwrap();
+        assert!(text.starts_with("区党政办公室 2 2 1"), "{text}");
+        assert!(rows[1].text().await.unwrap().contains("未上报：hall-3"));
+        shot("overview").await;
+        // A unit's day, from its link.
+        b.find(Locator::LinkText("区党政办公室")).await.unwrap().click().await.unwrap();
+        assert!(b.source().await.unwrap().contains("1 × 11 分钟"));
+        shot("unit-day").await;
+        // The period report: this month by default; switch to a range.
+        b.goto(&format!("{}/report", c.url)).await.unwrap();
+        let from = (today - chrono::Duration::days(4)).to_string();
+        b.goto(&format!("{}/report?period=range&from={from}&to={today}", c.url)).await.unwrap();
+        let units = b.find_all(Locator::Css("table:first-of-type tbody tr")).await.unwrap();
+        assert!(!units.is_empty());
+        let first = b.find(Locator::Css("tbody tr td:nth-child(2)")).await.unwrap().text().await.unwrap();
+        assert_eq!(first, "区党政办公室", "three times late ranks above once (SPEC's ranking counts)");
+        shot("report").await;
+        // A person's history, from the report.
+        b.find(Locator::LinkText("王五")).await.unwrap().click().await.unwrap();
+        assert!(b.source().await.unwrap().contains("1 × 35 分钟"));
+        shot("person").await;
+        b.goto(&format!("{}/kiosks", c.url)).await.unwrap();
+        assert!(b.source().await.unwrap().contains("hall-3"));
+        shot("kiosks").await;
+        // English.
+        b.find(Locator::LinkText("English")).await.unwrap().click().await.unwrap();
+        assert!(b.source().await.unwrap().contains("Days without a summary"));
+        b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
+        shot("overview-en").await;
+        // A form without its CSRF token is refused: sign out with the
+        // token taken out of the form.
+        b.execute("document.querySelector('header form input[name=csrf]').remove()", vec![]).await.unwrap();
+        b.find(Locator::Css("header form button")).await.unwrap().click().await.unwrap();
+        for _ in 0..50 {
+            if b.current_url().await.unwrap().as_str().ends_with("/logout") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let page = b.source().await.unwrap();
+        assert!(page.contains("csrf"), "refused: {page}");
+        b.goto(&format!("{}/overview", c.url)).await.unwrap();
+        assert!(b.current_url().await.unwrap().as_str().contains("/overview"), "still signed in");
+        b.close().await.unwrap();
+    });
+}
