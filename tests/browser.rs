@@ -170,7 +170,7 @@ fn the_pages_in_chromium() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let page = b.source().await.unwrap();
-        assert!(page.contains("csrf"), "refused: {page}");
+        assert!(page.contains("the form's CSRF token is not this session's"), "refused: {page}");
         b.goto(&format!("{}/overview", c.url)).await.unwrap();
         assert!(b.current_url().await.unwrap().as_str().contains("/overview"), "still signed in");
         b.close().await.unwrap();

@@ -312,8 +312,14 @@ fn signing_in_csrf_lockout_and_the_audit_log() {
                 .send_form([("username", user), ("password", pass), ("csrf", csrf)])
                 .unwrap()
         };
-        // Without the right CSRF token: refused.
+        // Without the right CSRF token, or without one at all: refused.
         assert_eq!(login("alice", "correct horse", "forged").status().as_u16(), 403);
+        let bare = a
+            .post(&format!("{}/login", c.url))
+            .header("Cookie", &csrf_cookie)
+            .send_form([("username", "alice"), ("password", "correct horse")])
+            .unwrap();
+        assert_eq!(bare.status().as_u16(), 403, "no token: the CSRF refusal, not a parser's 422");
         // Right password: a session cookie, and / says who.
         let ok = login("alice", "correct horse", &csrf);
         assert_eq!(ok.status().as_u16(), 303);

@@ -414,10 +414,15 @@ fn login_page(secure: bool, message: &str) -> Response {
     r
 }
 
+/// A form's fields; a missing one is empty, so that a form without its
+/// CSRF token gets the CSRF refusal (403), not a parser's 422.
 #[derive(serde::Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     csrf: String,
 }
 
@@ -465,6 +470,7 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
 
 #[derive(serde::Deserialize)]
 struct LogoutForm {
+    #[serde(default)]
     csrf: String,
 }
 
