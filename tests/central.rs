@@ -524,6 +524,20 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let lang = r.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
         let r = a.get(&format!("{}/lang/en?back=//evil.example/", c.url)).call().unwrap();
         assert_eq!(r.headers().get("location").unwrap(), "/overview", "never to another site");
+        for evil in ["/%09/evil.example/", "/%5C/evil.example/", "https://evil.example/", "/overview%0d%0aX:y"] {
+            let r = a.get(&format!("{}/lang/en?back={evil}", c.url)).call().unwrap();
+            assert_eq!(r.headers().get("location").unwrap(), "/overview", "{evil}");
+        }
+        // Pages and files without a session: to the login page, every one.
+        for path in ["/overview.xlsx", "/report", "/kiosks", "/people/0012"] {
+            let r = a.get(&format!("{}{path}", c.url)).call().unwrap();
+            assert_eq!(r.status().as_u16(), 303, "{path}");
+        }
+        // The calendar's far ends are refused, not computed on.
+        for d in ["%2B262142-12-31", "-262143-01-01", "1999-12-31"] {
+            assert_eq!(page(&format!("/overview?date={d}")).0, 400, "{d}");
+            assert_eq!(page(&format!("/overview.csv?date={d}")).0, 400, "{d}");
+        }
         let (_, en) = fetch(&format!("/overview?date={today}"), &format!("{session}; {lang}"));
         let en = String::from_utf8(en).unwrap();
         assert!(en.contains("<html lang=\"en\">") && en.contains(">Expected<") && en.contains("not sent: k2"), "{en}");

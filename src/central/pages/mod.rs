@@ -98,12 +98,22 @@ pub(super) fn bad_request(v: &Viewer, what: &str) -> Response {
 /// path on this server).
 async fn set_lang(Path(lang): Path<String>, Query(q): Query<std::collections::HashMap<String, String>>) -> Response {
     let lang = if lang == "en" { "en" } else { "zh" };
-    let back = q.get("back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'));
+    let back = q.get("back").filter(|b| safe_back(b));
     let mut r = Redirect::to(back.map_or("/overview", String::as_str)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Strict; Max-Age=31536000")) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
+}
+
+/// Whether `back` is one of our pages: a path under a known page, in
+/// visible ASCII only (a tab or a backslash could make a browser read
+/// `//host`, another site).
+fn safe_back(b: &str) -> bool {
+    const PAGES: [&str; 5] = ["/overview", "/report", "/kiosks", "/units/", "/people/"];
+    b.bytes().all(|c| c.is_ascii_graphic() && c != b'\\')
+        && !b.starts_with("//")
+        && PAGES.iter().any(|p| b.starts_with(p))
 }
 
 /// The frame of every page: title, navigation, who is signed in, the

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use maud::html;
 
 use super::{bad_request, failed, layout, viewer, Seen, Viewer};
@@ -21,9 +21,15 @@ type Q = Query<HashMap<String, String>>;
 fn date_of(v: &Viewer, q: &HashMap<String, String>) -> Result<NaiveDate, String> {
     match q.get("date") {
         None => Ok(api::today() - chrono::Duration::days(1)),
-        Some(d) => d
-            .parse()
-            .map_err(|_| format!("date: {d:?} {}", v.w("不是日期（YYYY-MM-DD）", "is not a date (YYYY-MM-DD)"))),
+        Some(d) => match d.parse::<NaiveDate>() {
+            // Dates people look at: from 2000 to tomorrow (no arithmetic
+            // on the calendar's ends).
+            Ok(date) if date.year() >= 2000 && date <= api::today() + chrono::Duration::days(1) => Ok(date),
+            _ => Err(format!(
+                "date: {d:?} {}",
+                v.w("不是 2000 年至今的日期（YYYY-MM-DD）", "is not a date from 2000 to today (YYYY-MM-DD)")
+            )),
+        },
     }
 }
 
@@ -213,7 +219,7 @@ pub(super) async fn unit_day(
                         tr {
                             td.name { (p.staff_no) }
                             td.name { a href={ "/people/" (urlencode(&p.staff_no)) "?period=this-month" } { (p.name) } }
-                            td.name class=(status_class(p.status)) { (status_word(&v, p.status)) }
+                            td class={ "name " (status_class(p.status)) } { (status_word(&v, p.status)) }
                             td { (times(f.late_count, f.late_minutes)) }
                             td { (times(f.early_count, f.early_minutes)) }
                             td { @if f.absent_sessions == 0 { "—" } @else { (f.absent_sessions) (v.w(" 个半天", " half days")) } }

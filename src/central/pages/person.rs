@@ -68,7 +68,7 @@ pub(super) async fn page(
                         tr {
                             td.name { (d.date) }
                             td.name { (d.person.unit) }
-                            td.name class=(status_class(d.person.status)) { (status_word(&v, d.person.status)) }
+                            td class={ "name " (status_class(d.person.status)) } { (status_word(&v, d.person.status)) }
                             td { (times(f.late_count, f.late_minutes)) }
                             td { (times(f.early_count, f.early_minutes)) }
                             td { (f.absent_sessions) }

@@ -66,6 +66,9 @@ fn range(q: &HashMap<String, String>) -> Result<Period, String> {
         v.parse().map_err(|_| format!("{k}: {v:?} is not a date (YYYY-MM-DD)"))
     };
     let (a, b) = (day("from")?, day("to")?);
+    if a.year() < 2000 {
+        return Err("from: dates run from 2000".into());
+    }
     if b < a {
         return Err("to is before from".into());
     }
@@ -90,6 +93,9 @@ pub(super) async fn page(
         Err(m) => return bad_request(&v, &m),
     };
     let unit = q.get("unit").filter(|u| !u.is_empty()).cloned();
+    if unit.as_ref().is_some_and(|u| !crate::central::ingest::plain_text(u, 64)) {
+        return bad_request(&v, "unit: at most 64 characters without control characters");
+    }
     let (from, to) = period.days(api::today());
     let all = match app.storage.report_people(from, to, None).await {
         Ok(p) => p,
@@ -99,7 +105,15 @@ pub(super) async fn page(
     let mut unit_names: Vec<String> = all.iter().map(|p| p.unit.clone()).collect();
     unit_names.sort();
     unit_names.dedup();
-    let mut people: Vec<ReportRow> = all.into_iter().filter(|p| unit.as_ref().is_none_or(|u| &p.unit == u)).collect();
+    // With a unit: the days spent in it, as the API's export counts them
+    // (the page and its files show the same numbers).
+    let mut people: Vec<ReportRow> = match &unit {
+        None => all,
+        Some(u) => match app.storage.report_people(from, to, Some(u)).await {
+            Ok(p) => p,
+            Err(e) => return failed(e),
+        },
+    };
     let mut units = summary::unit_rows(&people);
     summary::rank(&mut people, &mut units);
     let chosen = |p: Period| match (p, period) {
