@@ -494,6 +494,11 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert_eq!(st, 200);
         let people = table_rows(&html);
         assert_eq!(people[0][..4], ["0012", "张三", "异常", "1 × 11 分钟"]);
+        assert!(
+            html.contains(&format!("href=\"/people/0012?period=range&amp;from={today}&amp;to={today}\"")),
+            "the person's link keeps the date"
+        );
+        assert!(html.contains("class=\"name warn\""), "the status in its colour");
         assert_eq!(people[1][11], "08:29:00 12:01:00 14:25:00 17:31:00");
         // The period report: units, then persons, ranked; its files are
         // the API's report, which the session may read.

@@ -16,11 +16,17 @@ use crate::domain::summary::{DailySummary, DayStatus};
 
 type Q = Query<HashMap<String, String>>;
 
-/// The date asked for, or yesterday in the district's zone (a day's
-/// summaries arrive when the kiosks close it, after midnight).
+/// The date asked for, or the newest day the kiosks have closed: a day's
+/// summaries arrive when the kiosks close it, at their `day_starts_at`
+/// (04:00 by default) the next morning, so before 06:00 in the district
+/// the default is the day before yesterday, after it yesterday.
 fn date_of(v: &Viewer, q: &HashMap<String, String>) -> Result<NaiveDate, String> {
     match q.get("date") {
-        None => Ok(api::today() - chrono::Duration::days(1)),
+        None => {
+            let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
+            let back = if chrono::Timelike::hour(&now) < 6 { 2 } else { 1 };
+            Ok(now.date_naive() - chrono::Duration::days(back))
+        }
         Some(d) => match d.parse::<NaiveDate>() {
             // Dates people look at: from 2000 to tomorrow (no arithmetic
             // on the calendar's ends).
@@ -218,7 +224,7 @@ pub(super) async fn unit_day(
                         @let f = &p.figures;
                         tr {
                             td.name { (p.staff_no) }
-                            td.name { a href={ "/people/" (urlencode(&p.staff_no)) "?period=this-month" } { (p.name) } }
+                            td.name { a href={ "/people/" (urlencode(&p.staff_no)) "?period=range&from=" (date) "&to=" (date) } { (p.name) } }
                             td class={ "name " (status_class(p.status)) } { (status_word(&v, p.status)) }
                             td { (times(f.late_count, f.late_minutes)) }
                             td { (times(f.early_count, f.early_minutes)) }
