@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
-use super::{failed, layout, viewer, Seen};
+use super::{failed, layout};
 use crate::central::api::{self, App};
 use crate::central::storage::ChainState;
 
@@ -23,11 +23,7 @@ fn offset_words(ms: i64) -> String {
 }
 
 pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response {
-    let v = match viewer(&app, &headers).await {
-        Ok(Seen::Page(v)) => v,
-        Ok(Seen::Login(r)) => return r,
-        Err(e) => return failed(e),
-    };
+    let v = signed_in!(&app, &headers);
     let kiosks = match app.storage.kiosks(api::today()).await {
         Ok(k) => k,
         Err(e) => return failed(e),

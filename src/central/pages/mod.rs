@@ -5,11 +5,6 @@
 //! The exports (CSV with a BOM, XLSX) are the same rows as the page and
 //! are written to the audit log.
 
-mod kiosks;
-mod overview;
-mod person;
-mod report;
-
 use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -77,6 +72,24 @@ pub(super) async fn viewer(app: &App, headers: &HeaderMap) -> Result<Seen, Stora
     };
     Ok(Seen::Page(Viewer { user, csrf, lang }))
 }
+
+/// The viewer of a page handler's request, or the handler returns the
+/// login redirect (no session) or the failure page.
+macro_rules! signed_in {
+    ($app:expr, $headers:expr) => {
+        match super::viewer($app, $headers).await {
+            Ok(super::Seen::Page(v)) => v,
+            Ok(super::Seen::Login(r)) => return r,
+            Err(e) => return super::failed(e),
+        }
+    };
+}
+
+// The pages, declared after the macro they use.
+mod kiosks;
+mod overview;
+mod person;
+mod report;
 
 /// A storage failure on a page: logged, and said without its detail.
 pub(super) fn failed(e: StorageError) -> Response {

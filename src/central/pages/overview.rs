@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use maud::html;
 
-use super::{bad_request, failed, layout, viewer, Seen, Viewer};
+use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::overview::{overview, UnitDay};
 use crate::domain::summary::{DailySummary, DayStatus};
@@ -37,6 +37,18 @@ fn date_of(v: &Viewer, q: &HashMap<String, String>) -> Result<NaiveDate, String>
             )),
         },
     }
+}
+
+/// The viewer and the date asked for; or the handler returns the login
+/// redirect, the failure page, or the bad-date page.
+macro_rules! signed_in_on {
+    ($app:expr, $headers:expr, $q:expr) => {{
+        let v = signed_in!($app, $headers);
+        match date_of(&v, $q) {
+            Ok(d) => (v, d),
+            Err(m) => return bad_request(&v, &m),
+        }
+    }};
 }
 
 /// The overview's rows for `date` and the summaries they came from.
@@ -110,15 +122,7 @@ fn cells(r: &UnitDay) -> [String; 12] {
 }
 
 pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
-    let v = match viewer(&app, &headers).await {
-        Ok(Seen::Page(v)) => v,
-        Ok(Seen::Login(r)) => return r,
-        Err(e) => return failed(e),
-    };
-    let date = match date_of(&v, &q) {
-        Ok(d) => d,
-        Err(m) => return bad_request(&v, &m),
-    };
+    let (v, date) = signed_in_on!(&app, &headers, &q);
     let (units, _) = match rows(&app, date).await {
         Ok(x) => x,
         Err(e) => return failed(e),
@@ -176,15 +180,7 @@ pub(super) async fn unit_day(
     Path(unit): Path<String>,
     Query(q): Q,
 ) -> Response {
-    let v = match viewer(&app, &headers).await {
-        Ok(Seen::Page(v)) => v,
-        Ok(Seen::Login(r)) => return r,
-        Err(e) => return failed(e),
-    };
-    let date = match date_of(&v, &q) {
-        Ok(d) => d,
-        Err(m) => return bad_request(&v, &m),
-    };
+    let (v, date) = signed_in_on!(&app, &headers, &q);
     let summaries = match app.storage.latest_summaries(date, date).await {
         Ok(s) => s,
         Err(e) => return failed(e),
@@ -288,15 +284,7 @@ pub(super) async fn xlsx(State(app): State<App>, headers: HeaderMap, Query(q): Q
 }
 
 async fn export(app: App, headers: HeaderMap, q: HashMap<String, String>, format: &str) -> Response {
-    let v = match viewer(&app, &headers).await {
-        Ok(Seen::Page(v)) => v,
-        Ok(Seen::Login(r)) => return r,
-        Err(e) => return failed(e),
-    };
-    let date = match date_of(&v, &q) {
-        Ok(d) => d,
-        Err(m) => return bad_request(&v, &m),
-    };
+    let (v, date) = signed_in_on!(&app, &headers, &q);
     let (units, _) = match rows(&app, date).await {
         Ok(x) => x,
         Err(e) => return failed(e),

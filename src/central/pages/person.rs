@@ -10,7 +10,7 @@ use maud::html;
 
 use super::overview::{status_class, status_word};
 use super::report::period_of;
-use super::{bad_request, failed, layout, viewer, Seen};
+use super::{bad_request, failed, layout};
 use crate::central::api::{self, App};
 
 pub(super) async fn page(
@@ -19,11 +19,7 @@ pub(super) async fn page(
     Path(staff_no): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&app, &headers).await {
-        Ok(Seen::Page(v)) => v,
-        Ok(Seen::Login(r)) => return r,
-        Err(e) => return failed(e),
-    };
+    let v = signed_in!(&app, &headers);
     if !crate::central::ingest::plain_text(&staff_no, 64) {
         return bad_request(&v, "staff_no: at most 64 characters without control characters");
     }

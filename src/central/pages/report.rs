@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Months, NaiveDate};
 use maud::{html, Markup};
 
-use super::{bad_request, failed, layout, viewer, Seen, Viewer};
+use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::domain::summary::{self, ReportRow};
 
@@ -83,11 +83,7 @@ pub(super) async fn page(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&app, &headers).await {
-        Ok(Seen::Page(v)) => v,
-        Ok(Seen::Login(r)) => return r,
-        Err(e) => return failed(e),
-    };
+    let v = signed_in!(&app, &headers);
     let period = match period_of(&q) {
         Ok(p) => p,
         Err(m) => return bad_request(&v, &m),
