@@ -429,14 +429,7 @@ impl<'c> Writer<'c> {
         let Some((staff_no, at, reason)) = req else {
             return Err(StoreError::Invalid(format!("no correction request with id {request}")));
         };
-        let decided = self
-            .tx
-            .query_row("SELECT 1 FROM correction_decisions WHERE request_id = ?1", [request], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if decided {
-            return Err(StoreError::Invalid(format!("correction request {request} is already decided")));
-        }
+        self.undecided("correction_decisions", "correction request", request)?;
         let punch = if approve {
             let p = self.add_punch(
                 &PunchOwner::Staff(staff_no),
@@ -496,14 +489,7 @@ impl<'c> Writer<'c> {
         let Some((staff_no, kind, from, to)) = req else {
             return Err(StoreError::Invalid(format!("no leave request with id {request}")));
         };
-        let decided = self
-            .tx
-            .query_row("SELECT 1 FROM leave_request_decisions WHERE request_id = ?1", [request], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if decided {
-            return Err(StoreError::Invalid(format!("leave request {request} is already decided")));
-        }
+        self.undecided("leave_request_decisions", "leave request", request)?;
         let leave = if approve {
             Some(self.add_leave(&staff_no, &kind, (from, to), tz, by, &format!("request {request}"), now)?)
         } else {
@@ -516,6 +502,16 @@ impl<'c> Writer<'c> {
         )?;
         self.inserted("leave_request_decisions")?;
         Ok(leave)
+    }
+
+    /// Refuses a request already decided (`decisions` is its decisions'
+    /// table, a fixed name): a decision is stored once.
+    fn undecided(&self, decisions: &str, what: &str, request: i64) -> Result<()> {
+        let sql = format!("SELECT 1 FROM {decisions} WHERE request_id = ?1");
+        if self.tx.query_row(&sql, [request], |_| Ok(())).optional()?.is_some() {
+            return Err(StoreError::Invalid(format!("{what} {request} is already decided")));
+        }
+        Ok(())
     }
 
     /// Logs a head's or an admin's action (who and when).
