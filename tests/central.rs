@@ -500,6 +500,12 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         );
         assert!(html.contains("class=\"name warn\""), "the status in its colour");
         assert_eq!(people[1][11], "08:29:00 12:01:00 14:25:00 17:31:00");
+        // The month's heat map: a row per person, today's cells coloured
+        // (张三 late, 王五 normal), drawn by plotters as inline SVG.
+        let heat = html.split("本月汇总").nth(1).expect("the month's heat map");
+        assert!(heat.contains("<svg") && heat.contains("张三 0012") && heat.contains("王五 0013"), "{heat}");
+        assert_eq!(heat.matches("fill=\"#F0883E\"").count(), 1, "one late day");
+        assert_eq!(heat.matches("fill=\"#4AC26B\"").count(), 1, "one normal day");
         // The period report: units, then persons, ranked; its files are
         // the API's report, which the session may read.
         let (st, html) = page(&format!("/report?period=range&from={today}&to={today}"));
@@ -507,6 +513,8 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert_eq!(nth_table_rows(&html, 0), [vec!["1", "办公室", "2", "2", "0", "1 × 11 分钟", "—", "—", "0", "0"]]);
         let persons = nth_table_rows(&html, 1);
         assert_eq!(persons[0][..3], ["1", "0012", "张三"], "the late one first");
+        let chart = html.split("每日迟到、早退、旷工").nth(1).expect("the daily chart");
+        assert!(chart.contains("<svg") && chart.contains("<polyline"), "{chart}");
         let link =
             html.split("href=\"/api/v1/report?").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
         let (st, csv) = fetch(&format!("/api/v1/report?{link}"), &session);
@@ -550,13 +558,27 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let (st, html) = page("/overview?date=2026-13-45");
         assert!(st == 400 && html.contains("date: &quot;2026-13-45&quot;"), "{st} {html}");
         // A person's history: a revised day says so.
-        let s2 = summary("k1", &today, 2, &[("0012", "张三", "办公室", 0), ("0013", "王五", "办公室", 0)]);
+        let mut s2 = summary("k1", &today, 2, &[("0012", "张三", "办公室", 0), ("0013", "王五", "办公室", 0)]);
+        s2["people"][0]["corrections"] = 1.into();
         assert_eq!(put(&agent(), &c.url, "k1", &today, Some(&k1), &body(&s2)).0, 201);
-        let (st, html) = page(&format!("/people/0012?period=range&from={today}&to={today}"));
-        assert_eq!(st, 200, "{html}");
-        let days = table_rows(&html);
-        assert!(days[0][10].starts_with("第 2 版，修订于 "), "{days:?}");
+        let history = |no: &str| {
+            let (st, html) = page(&format!("/people/{no}?period=range&from={today}&to={today}"));
+            assert_eq!(st, 200, "{html}");
+            table_rows(&html)
+        };
+        let days = history("0012");
+        assert!(days[0][10].starts_with("第 2 版，修订于 ") && days[0][10].ends_with("（因更正）"), "{days:?}");
         assert_eq!((days[0][2].as_str(), days[0][3].as_str()), ("正常", "—"), "the corrected lateness");
+        // 王五's row is the same in revision 2: his day was not revised.
+        assert_eq!(history("0013")[0][10], "r2", "re-sent for someone else");
+        // Revision 3 changes only 王五's day (no correction): 张三's stays
+        // revised in 2, 王五's is revised in 3 without "因更正".
+        let mut s3 = summary("k1", &today, 3, &[("0012", "张三", "办公室", 0), ("0013", "王五", "办公室", 4)]);
+        s3["people"][0]["corrections"] = 1.into();
+        assert_eq!(put(&agent(), &c.url, "k1", &today, Some(&k1), &body(&s3)).0, 201);
+        assert!(history("0012")[0][10].starts_with("第 2 版，修订于 "), "still revision 2 for 张三");
+        let his = history("0013");
+        assert!(his[0][10].starts_with("第 3 版，修订于 ") && !his[0][10].contains("更正"), "{his:?}");
         // Exports are in the audit log.
         let audit = c.ok(&["audit"]);
         assert!(audit.contains(&format!("export\toverview {today} csv")), "{audit}");

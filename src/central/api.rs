@@ -323,7 +323,7 @@ async fn person(
                     "earlier_revisions".into(),
                     json!(earlier
                         .iter()
-                        .map(|(r, at)| json!({"revision": r, "received_at": rfc3339(*at)}))
+                        .map(|e| json!({"revision": e.revision, "received_at": rfc3339(e.received_at)}))
                         .collect::<Vec<_>>()),
                 );
             }

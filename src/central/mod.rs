@@ -14,10 +14,12 @@
 //! - `api`: the axum routes, their errors and the `Date` header.
 //! - `cli`: the command line of SPEC's table.
 //! - `overview`: the bureau's day by unit (pure); `pages`: the bureau's
-//!   HTML pages and their exports, behind a login.
+//!   HTML pages and their exports, behind a login; `charts`: their SVG
+//!   charts (plotters, pure).
 
 pub mod api;
 pub mod auth;
+pub mod charts;
 pub mod cli;
 pub mod ingest;
 pub mod overview;

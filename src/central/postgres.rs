@@ -165,6 +165,18 @@ fn person_columns(prefix: &str) -> String {
     cols.iter().map(|c| format!("{prefix}{c}")).collect::<Vec<_>>().join(", ")
 }
 
+/// A `PersonDay` from `kiosk_id, date, revision, received_at` and the
+/// person's columns.
+fn person_day(r: &tokio_postgres::Row) -> Result<PersonDay> {
+    Ok(PersonDay {
+        kiosk_id: r.get(0),
+        date: date_of(r.get(1))?,
+        revision: r.get(2),
+        received_at: r.get(3),
+        person: person_from(r, 4),
+    })
+}
+
 fn person_from(r: &tokio_postgres::Row, at: usize) -> PersonSummary {
     let mut f = [0u32; 14];
     for (i, v) in f.iter_mut().enumerate() {
@@ -448,7 +460,7 @@ impl Storage for Postgres {
         staff_no: &str,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(PersonDay, Vec<(i64, Instant)>)>> {
+    ) -> Result<Vec<(PersonDay, Vec<Earlier>)>> {
         let c = self.client().await?;
         let sql = format!(
             "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
@@ -457,32 +469,72 @@ impl Storage for Postgres {
             person_columns("p.")
         );
         let rows = c.query(&sql, &[&staff_no, &from.to_string(), &to.to_string()]).await.map_err(pg)?;
+        // Every earlier revision of the day, with this person's row in it
+        // where there is one.
         let earlier = c
-            .prepare(
-                "SELECT revision, received_at FROM summaries WHERE kiosk_id = $1 AND date = $2 AND NOT latest
-                 ORDER BY revision",
-            )
+            .prepare(&format!(
+                "SELECT s.revision, s.received_at, {}
+                 FROM summaries s LEFT JOIN summary_people p
+                   ON p.kiosk_id = s.kiosk_id AND p.date = s.date AND p.revision = s.revision AND p.staff_no = $3
+                 WHERE s.kiosk_id = $1 AND s.date = $2 AND NOT s.latest ORDER BY s.revision",
+                person_columns("p.")
+            ))
             .await
             .map_err(pg)?;
         let mut out = Vec::new();
         for r in &rows {
-            let day = PersonDay {
-                kiosk_id: r.get(0),
-                date: date_of(r.get(1))?,
-                revision: r.get(2),
-                received_at: r.get(3),
-                person: person_from(r, 4),
-            };
+            let day = person_day(r)?;
             let revs = c
-                .query(&earlier, &[&day.kiosk_id, &day.date.to_string()])
+                .query(&earlier, &[&day.kiosk_id, &day.date.to_string(), &staff_no])
                 .await
                 .map_err(pg)?
                 .iter()
-                .map(|r| (r.get(0), r.get(1)))
+                .map(|r| Earlier {
+                    revision: r.get(0),
+                    received_at: r.get(1),
+                    person: r.get::<_, Option<&str>>(2).is_some().then(|| person_from(r, 2)),
+                })
                 .collect();
             out.push((day, revs));
         }
         Ok(out)
+    }
+
+    async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>> {
+        let sql = format!(
+            "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+             FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+             WHERE p.date >= $1 AND p.date <= $2 AND p.latest AND p.unit = $3 ORDER BY p.staff_no, p.date",
+            person_columns("p.")
+        );
+        let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
+        rows.iter().map(person_day).collect()
+    }
+
+    async fn daily_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        unit: Option<&str>,
+    ) -> Result<Vec<(NaiveDate, DayCounts)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT date, sum(late_count)::bigint, sum(early_count)::bigint, sum(absent_sessions)::bigint
+                 FROM summary_people
+                 WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
+                 GROUP BY date ORDER BY date",
+                &[&from.to_string(), &to.to_string(), &unit],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let n = |i| u32::try_from(r.get::<_, i64>(i)).unwrap_or(u32::MAX);
+                Ok((date_of(r.get(0))?, DayCounts { late: n(1), early: n(2), absent: n(3) }))
+            })
+            .collect()
     }
 
     async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: Instant) -> Result<()> {

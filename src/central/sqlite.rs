@@ -428,6 +428,18 @@ fn person_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PersonSumma
     })
 }
 
+/// A `PersonDay` from `kiosk_id, date, revision, received_at` and the
+/// person's columns.
+fn person_day(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonDay> {
+    Ok(PersonDay {
+        kiosk_id: r.get(0)?,
+        date: date_of(r.get(1)?)?,
+        revision: r.get(2)?,
+        received_at: r.get(3)?,
+        person: person_from(r, 4)?,
+    })
+}
+
 fn person_columns(prefix: &str) -> String {
     let mut cols = vec!["staff_no", "name", "unit", "status"];
     cols.extend(FIGURES);
@@ -603,7 +615,7 @@ impl Storage for Sqlite {
         staff_no: &str,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(PersonDay, Vec<(i64, Instant)>)>> {
+    ) -> Result<Vec<(PersonDay, Vec<Earlier>)>> {
         let no = staff_no.to_string();
         self.read(move |c| {
             let sql = format!(
@@ -614,34 +626,86 @@ impl Storage for Sqlite {
             );
             let mut stmt = c.prepare(&sql).map_err(db)?;
             let days: Vec<PersonDay> = stmt
-                .query_map(params![no, from.to_string(), to.to_string()], |r| {
-                    Ok(PersonDay {
-                        kiosk_id: r.get(0)?,
-                        date: date_of(r.get(1)?)?,
-                        revision: r.get(2)?,
-                        received_at: r.get(3)?,
-                        person: person_from(r, 4)?,
-                    })
-                })
+                .query_map(params![no, from.to_string(), to.to_string()], person_day)
                 .map_err(db)?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(db)?;
+            // Every earlier revision of the day, with this person's row in
+            // it where there is one.
             let mut revs = c
-                .prepare(
-                    "SELECT revision, received_at FROM summaries WHERE kiosk_id = ?1 AND date = ?2 AND latest = 0
-                     ORDER BY revision",
-                )
+                .prepare(&format!(
+                    "SELECT s.revision, s.received_at, {}
+                     FROM summaries s LEFT JOIN summary_people p
+                       ON p.kiosk_id = s.kiosk_id AND p.date = s.date AND p.revision = s.revision AND p.staff_no = ?3
+                     WHERE s.kiosk_id = ?1 AND s.date = ?2 AND s.latest = 0 ORDER BY s.revision",
+                    person_columns("p.")
+                ))
                 .map_err(db)?;
             let mut out = Vec::new();
             for d in days {
-                let earlier: Vec<(i64, Instant)> = revs
-                    .query_map(params![d.kiosk_id, d.date.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                let earlier: Vec<Earlier> = revs
+                    .query_map(params![d.kiosk_id, d.date.to_string(), no], |r| {
+                        let person = match r.get::<_, Option<String>>(2)? {
+                            Some(_) => Some(person_from(r, 2)?),
+                            None => None,
+                        };
+                        Ok(Earlier { revision: r.get(0)?, received_at: r.get(1)?, person })
+                    })
                     .map_err(db)?
                     .collect::<rusqlite::Result<_>>()
                     .map_err(db)?;
                 out.push((d, earlier));
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>> {
+        let unit = unit.to_string();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+                 FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+                 WHERE p.date >= ?1 AND p.date <= ?2 AND p.latest = 1 AND p.unit = ?3 ORDER BY p.staff_no, p.date",
+                person_columns("p.")
+            );
+            let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+            let days = stmt
+                .query_map(params![from.to_string(), to.to_string(), unit], person_day)
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            Ok(days)
+        })
+        .await
+    }
+
+    async fn daily_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        unit: Option<&str>,
+    ) -> Result<Vec<(NaiveDate, DayCounts)>> {
+        let unit = unit.map(str::to_string);
+        self.read(move |c| {
+            // The table is clustered by date: grouping by it needs no sort.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT date, sum(late_count), sum(early_count), sum(absent_sessions) FROM summary_people
+                     WHERE date >= ?1 AND date <= ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3)
+                     GROUP BY date ORDER BY date",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![from.to_string(), to.to_string(), unit], |r| {
+                    let n = |i| r.get::<_, i64>(i).map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+                    Ok((date_of(r.get(0)?)?, DayCounts { late: n(1)?, early: n(2)?, absent: n(3)? }))
+                })
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            Ok(rows)
         })
         .await
     }

@@ -137,6 +137,26 @@ pub struct PersonDay {
     pub person: PersonSummary,
 }
 
+/// An earlier revision of a person's day: when it came, and the person's
+/// own row in it (`None`: they were not in that revision). A kiosk
+/// re-sends a whole day for one person's correction, so the others' rows
+/// are compared, not the revision numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earlier {
+    pub revision: i64,
+    pub received_at: Instant,
+    pub person: Option<PersonSummary>,
+}
+
+/// One day's totals over the people in scope (the report's chart).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayCounts {
+    pub late: u32,
+    pub early: u32,
+    /// 旷工 in sessions (half days).
+    pub absent: u32,
+}
+
 /// An audit entry: logins, failed logins, exports, kiosk and user changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
@@ -172,13 +192,25 @@ pub trait Storage: Send + Sync {
     /// and unit from each person's latest day. Unranked.
     async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>>;
     /// One person's days in `[from, to]` (latest revisions), and for each
-    /// day the instants earlier revisions were received.
+    /// day its earlier revisions, oldest first, with the person's row in each.
     async fn person_history(
         &self,
         staff_no: &str,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(PersonDay, Vec<(i64, Instant)>)>>;
+    ) -> Result<Vec<(PersonDay, Vec<Earlier>)>>;
+    /// The latest rows of one unit's people in `[from, to]`, by staff
+    /// number, then date (a unit's month for its heat map).
+    async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>>;
+    /// Late, early and absent sessions summed per date in `[from, to]`
+    /// (optionally of one unit), latest revisions, by date; dates without
+    /// rows are left out.
+    async fn daily_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        unit: Option<&str>,
+    ) -> Result<Vec<(NaiveDate, DayCounts)>>;
 
     // ---- people's accounts ----
     async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: Instant) -> Result<()>;

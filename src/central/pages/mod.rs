@@ -39,7 +39,7 @@ pub(super) struct Viewer {
 }
 
 impl Viewer {
-    fn zh(&self) -> bool {
+    pub fn zh(&self) -> bool {
         self.lang == Language::ZhCn
     }
 
@@ -196,5 +196,10 @@ tr.silent td{background:#fff4e5}
 .muted{color:#646a73}
 form.pick{display:flex;gap:.6em;align-items:center;margin:0 0 1em}
 .files{margin:1em 0}
+figure.chart{margin:1em 0;background:#fff;border:1px solid #dee0e3;padding:.4em;overflow-x:auto}
+figure.chart svg{display:block;max-width:100%;height:auto}
+figcaption{color:#646a73;margin:.2em 0 .4em}
+.legend span{margin-right:1em;white-space:nowrap}
+.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border:1px solid #dee0e3}
 .files a{margin-right:1em}
 ";

@@ -11,7 +11,9 @@ use maud::html;
 
 use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
+use crate::central::charts::{self, Cell};
 use crate::central::overview::{overview, UnitDay};
+use crate::central::storage::PersonDay;
 use crate::domain::summary::{DailySummary, DayStatus};
 
 type Q = Query<HashMap<String, String>>;
@@ -181,13 +183,15 @@ pub(super) async fn unit_day(
     Query(q): Q,
 ) -> Response {
     let (v, date) = signed_in_on!(&app, &headers, &q);
-    let summaries = match app.storage.latest_summaries(date, date).await {
-        Ok(s) => s,
+    // The date's month in one query: the day's table and the month's heat map.
+    let first = date.with_day(1).unwrap_or(date);
+    let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(date);
+    let month = match app.storage.unit_days(&unit, first, last).await {
+        Ok(m) => m,
         Err(e) => return failed(e),
     };
-    let mut people: Vec<_> =
-        summaries.iter().flat_map(|(_, _, s)| s.people.iter()).filter(|p| p.unit == unit).collect();
-    people.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+    let people: Vec<_> = month.iter().filter(|d| d.date == date).map(|d| &d.person).collect();
+    let heat = heat_map(&v, first, last, &month);
     let cols: [&str; 12] = if v.zh() {
         ["工号", "姓名", "状态", "迟到", "早退", "旷工", "空岗", "缺卡", "请假", "公出", "查岗不在岗", "打卡"]
     } else {
@@ -236,9 +240,52 @@ pub(super) async fn unit_day(
                 }
             }
         }
+        (heat)
     };
     let title = format!("{unit} · {date}");
     Html(layout(&v, &title, "/overview", body).into_string()).into_response()
+}
+
+/// The unit's month as a heat map (people × days), like DingTalk's 月度
+/// 汇总, with its legend; nothing when the month has no rows.
+fn heat_map(v: &Viewer, first: NaiveDate, last: NaiveDate, month: &[PersonDay]) -> maud::Markup {
+    let days = (last - first).num_days() as usize + 1;
+    let mut people: Vec<(String, Vec<Option<Cell>>)> = Vec::new();
+    let mut last_no: Option<&str> = None;
+    // Rows come by staff number, then date.
+    for d in month {
+        if last_no != Some(d.person.staff_no.as_str()) {
+            people.push((format!("{} {}", d.person.name, d.person.staff_no), vec![None; days]));
+            last_no = Some(&d.person.staff_no);
+        }
+        let cell = Cell::of(d.person.status, &d.person.figures);
+        if let Some(slot) = people.last_mut().and_then(|(_, c)| c.get_mut((d.date - first).num_days() as usize)) {
+            // Two kiosks' rows for one day: the worse shows.
+            *slot = Some(slot.map_or(cell, |c| c.min(cell)));
+        }
+    }
+    if people.is_empty() {
+        return html! {};
+    }
+    let svg = match charts::heat_map(first, &people, v.zh()) {
+        Ok(svg) => svg,
+        Err(e) => {
+            eprintln!("heat map: {e}");
+            return html! {};
+        }
+    };
+    html! {
+        h2 { (v.w("本月汇总", "The month")) }
+        figure.chart {
+            (maud::PreEscaped(svg))
+            figcaption.legend {
+                @for c in Cell::ALL {
+                    @let (zh, en) = c.words();
+                    span { i style={ "background:" (c.colour()) } {} (v.w(zh, en)) }
+                }
+            }
+        }
+    }
 }
 
 pub(super) fn status_word(v: &Viewer, s: DayStatus) -> &'static str {

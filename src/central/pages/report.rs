@@ -14,6 +14,7 @@ use maud::{html, Markup};
 
 use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
+use crate::central::charts;
 use crate::domain::summary::{self, ReportRow};
 
 /// A period the bureau asks for, by name or as a range.
@@ -110,6 +111,11 @@ pub(super) async fn page(
             Err(e) => return failed(e),
         },
     };
+    let counts = match app.storage.daily_counts(from, to, unit.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let chart = charts::daily_chart(from, to, &counts, v.zh()).map_err(|e| eprintln!("daily chart: {e}")).ok();
     let mut units = summary::unit_rows(&people);
     summary::rank(&mut people, &mut units);
     let chosen = |p: Period| match (p, period) {
@@ -149,6 +155,12 @@ pub(super) async fn page(
         @if people.is_empty() {
             p.muted { (v.w("这一期间没有记录。", "Nothing in this period.")) }
         } @else {
+            @if let Some(svg) = chart {
+                figure.chart {
+                    figcaption { (v.w("每日迟到、早退、旷工（人次；旷工按半天计）", "Late, early and absent per day (times; absence in half days)")) }
+                    (maud::PreEscaped(svg))
+                }
+            }
             h2 { (v.w("单位排名", "Units, ranked")) }
             (table(&v, &units, true, (from, to)))
             h2 { (v.w("个人排名", "Persons, ranked")) }
