@@ -521,6 +521,21 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert!(st == 200 && csv.starts_with(b"\xEF\xBB\xBF"), "{st} {link}");
         let (st, _) = page("/report?period=week");
         assert_eq!(st, 400);
+        // The 通报 draft: a Word document in a 通报's order, the persons
+        // ranked as on the page; with names or as 某同志.
+        let docx = |query: &str| {
+            let (st, bytes) = fetch(&format!("/report.docx?period=range&from={today}&to={today}{query}"), &session);
+            assert_eq!(st, 200, "{}", String::from_utf8_lossy(&bytes));
+            dutyclock::central::bulletin::text_of(&bytes).unwrap()
+        };
+        let text = docx("&issuer=%E5%8C%BA%E6%9C%BA%E5%85%B3%E6%95%88%E8%83%BD%E5%8A%9E");
+        assert!(text[0].starts_with("关于") && text[0].ends_with("机关考勤情况的通报"), "{text:?}");
+        let ranked = text.iter().position(|t| t.starts_with("序号|单位|姓名")).expect("the persons' table");
+        assert_eq!(text[ranked + 1], "1|办公室|张三|0|1|0|0|0|0", "{text:#?}");
+        assert!(text.iter().any(|t| t == "区机关效能办"), "the issuer: {text:?}");
+        let anonymous = docx("&naming=anonymous").join("\n");
+        assert!(anonymous.contains("1|办公室|某同志|0|1") && !anonymous.contains("张三"), "{anonymous}");
+        assert_eq!(page(&format!("/report.docx?from={today}&to={today}&naming=all")).0, 400);
         // The kiosks: k1 sent today's revision 1 and its chain is ok; k2
         // has never sent.
         let (st, html) = page("/kiosks");
@@ -542,7 +557,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
             assert_eq!(r.headers().get("location").unwrap(), "/overview", "{evil}");
         }
         // Pages and files without a session: to the login page, every one.
-        for path in ["/overview.xlsx", "/report", "/kiosks", "/people/0012"] {
+        for path in ["/overview.xlsx", "/report", "/report.docx", "/kiosks", "/people/0012"] {
             let r = a.get(&format!("{}{path}", c.url)).call().unwrap();
             assert_eq!(r.status().as_u16(), 303, "{path}");
         }
@@ -583,6 +598,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let audit = c.ok(&["audit"]);
         assert!(audit.contains(&format!("export\toverview {today} csv")), "{audit}");
         assert!(audit.contains(&format!("export\toverview {today} xlsx")), "{audit}");
+        assert!(audit.contains(&format!("export\tbulletin {today}..{today} all anonymous")), "{audit}");
     }
 }
 

@@ -15,10 +15,11 @@
 //! - `cli`: the command line of SPEC's table.
 //! - `overview`: the bureau's day by unit (pure); `pages`: the bureau's
 //!   HTML pages and their exports, behind a login; `charts`: their SVG
-//!   charts (plotters, pure).
+//!   charts (plotters, pure); `bulletin`: the 通报 draft as .docx (pure).
 
 pub mod api;
 pub mod auth;
+pub mod bulletin;
 pub mod charts;
 pub mod cli;
 pub mod ingest;

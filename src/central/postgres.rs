@@ -115,6 +115,25 @@ pub struct Postgres {
 }
 
 impl Postgres {
+    /// The latest person rows in `[from, to]` (of one unit, when given)
+    /// that meet `condition` (SQL over `p.`), in `order`.
+    async fn latest_days(
+        &self,
+        (from, to, unit): (NaiveDate, NaiveDate, Option<&str>),
+        condition: &str,
+        order: &str,
+    ) -> Result<Vec<PersonDay>> {
+        let sql = format!(
+            "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+             FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+             WHERE p.date >= $1 AND p.date <= $2 AND p.latest AND ($3::text IS NULL OR p.unit = $3) AND ({condition})
+             ORDER BY {order}",
+            person_columns("p.")
+        );
+        let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
+        rows.iter().map(person_day).collect()
+    }
+
     /// Connects to `url` (`postgres://user@host:port/db`) with a pool of
     /// `size` connections.
     pub fn connect(url: &str, size: usize) -> Result<Postgres> {
@@ -501,14 +520,12 @@ impl Storage for Postgres {
     }
 
     async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>> {
-        let sql = format!(
-            "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
-             FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
-             WHERE p.date >= $1 AND p.date <= $2 AND p.latest AND p.unit = $3 ORDER BY p.staff_no, p.date",
-            person_columns("p.")
-        );
-        let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
-        rows.iter().map(person_day).collect()
+        self.latest_days((from, to, Some(unit)), "true", "p.staff_no, p.date").await
+    }
+
+    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<PersonDay>> {
+        let spot = "p.spot_check_absences + p.spot_checks_present > 0";
+        self.latest_days((from, to, unit), spot, "p.date, p.unit, p.staff_no").await
     }
 
     async fn daily_counts(

@@ -440,6 +440,30 @@ fn person_day(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonDay> {
     })
 }
 
+/// The latest person rows in `[from, to]` (of one unit, when given) that
+/// meet `condition` (SQL over `p.`), in `order`.
+fn latest_days(
+    c: &Connection,
+    (from, to, unit): (NaiveDate, NaiveDate, Option<String>),
+    condition: &str,
+    order: &str,
+) -> Result<Vec<PersonDay>> {
+    let sql = format!(
+        "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+         FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+         WHERE p.date >= ?1 AND p.date <= ?2 AND p.latest = 1 AND (?3 IS NULL OR p.unit = ?3) AND ({condition})
+         ORDER BY {order}",
+        person_columns("p.")
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+    let days = stmt
+        .query_map(params![from.to_string(), to.to_string(), unit], person_day)
+        .map_err(db)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(db)?;
+    Ok(days)
+}
+
 fn person_columns(prefix: &str) -> String {
     let mut cols = vec!["staff_no", "name", "unit", "status"];
     cols.extend(FIGURES);
@@ -662,23 +686,14 @@ impl Storage for Sqlite {
     }
 
     async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>> {
-        let unit = unit.to_string();
-        self.read(move |c| {
-            let sql = format!(
-                "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
-                 FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
-                 WHERE p.date >= ?1 AND p.date <= ?2 AND p.latest = 1 AND p.unit = ?3 ORDER BY p.staff_no, p.date",
-                person_columns("p.")
-            );
-            let mut stmt = c.prepare_cached(&sql).map_err(db)?;
-            let days = stmt
-                .query_map(params![from.to_string(), to.to_string(), unit], person_day)
-                .map_err(db)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(db)?;
-            Ok(days)
-        })
-        .await
+        let unit = Some(unit.to_string());
+        self.read(move |c| latest_days(c, (from, to, unit), "1", "p.staff_no, p.date")).await
+    }
+
+    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<PersonDay>> {
+        let unit = unit.map(str::to_string);
+        let spot = "p.spot_check_absences + p.spot_checks_present > 0";
+        self.read(move |c| latest_days(c, (from, to, unit), spot, "p.date, p.unit, p.staff_no")).await
     }
 
     async fn daily_counts(

@@ -202,6 +202,9 @@ pub trait Storage: Send + Sync {
     /// The latest rows of one unit's people in `[from, to]`, by staff
     /// number, then date (a unit's month for its heat map).
     async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>>;
+    /// The latest rows in `[from, to]` (optionally of one unit) of days
+    /// with a spot check, present or absent: by date, unit, staff number.
+    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<PersonDay>>;
     /// Late, early and absent sessions summed per date in `[from, to]`
     /// (optionally of one unit), latest revisions, by date; dates without
     /// rows are left out.

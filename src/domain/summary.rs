@@ -323,7 +323,8 @@ impl ReportRow {
         self.add_figures(obligated, obligated && present, &DayFigures::from(f));
     }
 
-    fn add(&mut self, o: &ReportRow) {
+    /// Adds another row's days and figures (a unit's or a period's sum).
+    pub fn add(&mut self, o: &ReportRow) {
         self.days_expected += o.days_expected;
         self.days_present += o.days_present;
         let f = DayFigures {

@@ -25,6 +25,7 @@ pub fn routes() -> Router<App> {
         .route("/overview.xlsx", get(overview::xlsx))
         .route("/units/{unit}", get(overview::unit_day))
         .route("/report", get(report::page))
+        .route("/report.docx", get(report::docx))
         .route("/kiosks", get(kiosks::page))
         .route("/people/{staff_no}", get(person::page))
         .route("/lang/{lang}", get(set_lang))

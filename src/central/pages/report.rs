@@ -2,7 +2,7 @@
 //! quarter or any range; one unit or all), ranked as SPEC's report — the
 //! list a 通报 is written from. Its files are the API's report export
 //! (`/api/v1/report?format=csv|xlsx`), which a session may read: the same
-//! rows as the page.
+//! rows as the page. `/report.docx` is the period's 通报 draft (Word).
 
 use std::collections::HashMap;
 
@@ -14,6 +14,7 @@ use maud::{html, Markup};
 
 use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
+use crate::central::bulletin::{self, Bulletin, Naming};
 use crate::central::charts;
 use crate::domain::summary::{self, ReportRow};
 
@@ -79,20 +80,26 @@ fn range(q: &HashMap<String, String>) -> Result<Period, String> {
     Ok(Period::Range(a, b))
 }
 
+/// The period and the unit filter of a query (the page and its draft).
+fn scope_of(q: &HashMap<String, String>) -> Result<(Period, Option<String>), String> {
+    let period = period_of(q)?;
+    let unit = q.get("unit").filter(|u| !u.is_empty()).cloned();
+    if unit.as_ref().is_some_and(|u| !crate::central::ingest::plain_text(u, 64)) {
+        return Err("unit: at most 64 characters without control characters".into());
+    }
+    Ok((period, unit))
+}
+
 pub(super) async fn page(
     State(app): State<App>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let v = signed_in!(&app, &headers);
-    let period = match period_of(&q) {
-        Ok(p) => p,
+    let (period, unit) = match scope_of(&q) {
+        Ok(s) => s,
         Err(m) => return bad_request(&v, &m),
     };
-    let unit = q.get("unit").filter(|u| !u.is_empty()).cloned();
-    if unit.as_ref().is_some_and(|u| !crate::central::ingest::plain_text(u, 64)) {
-        return bad_request(&v, "unit: at most 64 characters without control characters");
-    }
     let (from, to) = period.days(api::today());
     let all = match app.storage.report_people(from, to, None).await {
         Ok(p) => p,
@@ -169,10 +176,112 @@ pub(super) async fn page(
                 a href=(export("csv")) download { (v.w("下载 CSV", "Download CSV")) }
                 a href=(export("xlsx")) download { (v.w("下载 Excel", "Download Excel")) }
             }
+            form.pick method="get" action="/report.docx" {
+                input type="hidden" name="period" value="range";
+                input type="hidden" name="from" value=(from.to_string());
+                input type="hidden" name="to" value=(to.to_string());
+                @if let Some(u) = &unit { input type="hidden" name="unit" value=(u); }
+                strong { (v.w("通报草稿", "The 通报 draft")) }
+                label { input type="radio" name="naming" value="names" checked; " " (v.w("实名", "with names")) }
+                label { input type="radio" name="naming" value="anonymous"; " " (v.w("某同志（只写单位）", "某同志 (units only)")) }
+                label { (v.w("发文单位", "Issued by")) " " input type="text" name="issuer" value=(DEFAULT_ISSUER) maxlength="40"; }
+                button { (v.w("下载通报草稿（Word）", "Download the draft (Word)")) }
+            }
         }
     };
     Html(layout(&v, v.w("期间报表", "Period report"), "/report", body).into_string()).into_response()
 }
+
+/// The period before `[from, to]` for the 通报's comparison: as many
+/// whole months before when the period is whole months (a month, a
+/// quarter), else as many days just before.
+pub fn previous(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let before = from.pred_opt().unwrap_or(from);
+    let whole_months = from.day() == 1 && to.succ_opt().is_some_and(|n| n.day() == 1);
+    if whole_months {
+        let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32 + 1;
+        if let Some(start) = from.checked_sub_months(Months::new(months.max(1) as u32)) {
+            return (start, before);
+        }
+    }
+    let days = (to - from).num_days();
+    (before - chrono::Duration::days(days), before)
+}
+
+/// `/report.docx`: the 通报 draft of the period (and unit) as Word,
+/// `naming=names|anonymous`, `issuer=` (the issuing body), in the audit log.
+pub(super) async fn docx(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = signed_in!(&app, &headers);
+    let (period, unit) = match scope_of(&q) {
+        Ok(s) => s,
+        Err(m) => return bad_request(&v, &m),
+    };
+    let unit = unit.as_deref();
+    let naming = match q.get("naming").map(String::as_str) {
+        None | Some("names") => Naming::Names,
+        Some("anonymous") => Naming::Anonymous,
+        Some(other) => return bad_request(&v, &format!("naming: {other:?} is not names or anonymous")),
+    };
+    let issuer = q.get("issuer").map_or("", |s| s.trim());
+    let issuer = if issuer.is_empty() { DEFAULT_ISSUER } else { issuer };
+    if !crate::central::ingest::plain_text(issuer, 40) {
+        return bad_request(&v, "issuer: at most 40 characters without control characters");
+    }
+    let (from, to) = period.days(api::today());
+    let (pf, pt) = previous(from, to);
+    let got = async {
+        let people = app.storage.report_people(from, to, unit).await?;
+        let before = app.storage.report_people(pf, pt, unit).await?;
+        let spot = app.storage.spot_check_days(from, to, unit).await?;
+        Ok::<_, crate::central::storage::StorageError>((people, before, spot))
+    };
+    let (mut people, before, spot) = match got.await {
+        Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    let mut units = summary::unit_rows(&people);
+    summary::rank(&mut people, &mut units);
+    let previous = summary::unit_rows(&before);
+    let b = Bulletin {
+        from,
+        to,
+        unit,
+        people: &people,
+        units: &units,
+        previous: &previous,
+        spot_checks: &spot,
+        naming,
+        issuer,
+        issued: api::today(),
+    };
+    let bytes = match bulletin::docx(&b) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("bulletin: {e}");
+            return failed(crate::central::storage::StorageError::Db("the draft could not be written".into()));
+        }
+    };
+    let detail = format!(
+        "bulletin {from}..{to} {} {}",
+        unit.unwrap_or("all"),
+        if naming == Naming::Names { "names" } else { "anonymous" }
+    );
+    if let Err(e) = app.storage.audit(&v.user.name, "export", &detail, api::now()).await {
+        return failed(e);
+    }
+    api::file(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &format!("tongbao-{from}-{to}.docx"),
+    )
+}
+
+/// The issuing body a draft names unless the form says another.
+const DEFAULT_ISSUER: &str = "区委组织部";
 
 /// A ranked table of units or persons (SPEC's order: absences, then late
 /// and early, off post, missing punches).
@@ -242,5 +351,15 @@ mod tests {
         assert!(period_of(&q(&[("period", "week")])).unwrap_err().contains("week"));
         assert!(period_of(&q(&[("period", "range")])).unwrap_err().contains("from is required"));
         assert!(period_of(&q(&[("from", "x"), ("to", "2026-11-02")])).unwrap_err().contains("from"));
+    }
+
+    #[test]
+    fn the_period_before_for_the_comparison() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(previous(d("2026-11-01"), d("2026-11-30")), (d("2026-10-01"), d("2026-10-31")));
+        assert_eq!(previous(d("2026-03-01"), d("2026-03-31")), (d("2026-02-01"), d("2026-02-28")));
+        assert_eq!(previous(d("2026-10-01"), d("2026-12-31")), (d("2026-07-01"), d("2026-09-30")));
+        assert_eq!(previous(d("2026-11-01"), d("2026-11-27")), (d("2026-10-05"), d("2026-10-31")), "27 days before");
+        assert_eq!(previous(d("2026-11-10"), d("2026-11-10")), (d("2026-11-09"), d("2026-11-09")));
     }
 }
