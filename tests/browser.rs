@@ -52,6 +52,34 @@ impl Drop for Driver {
     }
 }
 
+/// The file a click downloaded into `dir` whose name ends with `suffix`
+/// (waited for, up to 15 s; Chromium writes `*.crdownload` first), taken
+/// out of the folder so the next download of that kind is new.
+async fn downloaded(dir: &std::path::Path, suffix: &str) -> Vec<u8> {
+    for _ in 0..150 {
+        let done = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(suffix));
+        if let Some(p) = done {
+            let bytes = std::fs::read(&p).unwrap();
+            std::fs::remove_file(&p).unwrap();
+            return bytes;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no *{suffix} downloaded into {} within 15 s", dir.display());
+}
+
+/// The first sheet's rows of an XLSX as text.
+fn xlsx_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range(sheet).unwrap();
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
 fn body(v: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
 }
@@ -64,6 +92,7 @@ fn the_pages_in_chromium() {
     let k2 = c.kiosk("hall-2", &["区财政局"]);
     c.kiosk("hall-3", &["区档案馆"]);
     c.user("alice", "bureau", "correct horse");
+    c.user("root", "admin", "admin password");
     c.start();
     let a = agent();
     for back in 0..5 {
@@ -84,6 +113,7 @@ fn the_pages_in_chromium() {
     let driver = Driver::start();
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let mut caps = serde_json::Map::new();
@@ -91,7 +121,11 @@ fn the_pages_in_chromium() {
             "goog:chromeOptions".into(),
             serde_json::json!({
                 "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,768", "--lang=zh-CN"]
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,768", "--lang=zh-CN"],
+                "prefs": {
+                    "download.default_directory": downloads.path().to_str().unwrap(),
+                    "download.prompt_for_download": false,
+                },
             }),
         );
         let b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -134,6 +168,16 @@ fn the_pages_in_chromium() {
         assert!(text.starts_with("区党政办公室 2 2 1"), "{text}");
         assert!(rows[1].text().await.unwrap().contains("未上报：hall-3"));
         shot("overview").await;
+        // Its files, downloaded by the browser: the page's numbers.
+        let page_row: Vec<String> = rows[0].text().await.unwrap().split(' ').map(str::to_string).collect();
+        b.find(Locator::LinkText("下载 CSV")).await.unwrap().click().await.unwrap();
+        let csv = downloaded(downloads.path(), ".csv").await;
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM");
+        let line = String::from_utf8(csv[3..].to_vec()).unwrap().lines().nth(1).unwrap().to_string();
+        assert_eq!(line.split(',').take(11).collect::<Vec<_>>(), page_row[..11], "CSV = page");
+        b.find(Locator::LinkText("下载 Excel")).await.unwrap().click().await.unwrap();
+        let sheet = xlsx_rows(downloaded(downloads.path(), ".xlsx").await, &today.to_string());
+        assert_eq!(sheet[1][..11], page_row[..11], "XLSX = page");
         // A unit's day, from its link.
         b.find(Locator::LinkText("区党政办公室")).await.unwrap().click().await.unwrap();
         assert!(b.source().await.unwrap().contains("1 × 11 分钟"));
@@ -147,6 +191,32 @@ fn the_pages_in_chromium() {
         let first = b.find(Locator::Css("tbody tr td:nth-child(2)")).await.unwrap().text().await.unwrap();
         assert_eq!(first, "区党政办公室", "three times late ranks above once (SPEC's ranking counts)");
         shot("report").await;
+        // The report's XLSX: the persons' sheet in the page's order and figures.
+        let first_person: Vec<String> = b
+            .find(Locator::Css("table:nth-of-type(2) tbody tr"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+        b.find(Locator::LinkText("下载 Excel")).await.unwrap().click().await.unwrap();
+        let people = xlsx_rows(downloaded(downloads.path(), ".xlsx").await, "个人");
+        assert_eq!(people[0][..6], ["工号", "姓名", "单位", "应出勤天数", "出勤天数", "迟到次数"]);
+        assert_eq!(people[1][..5], first_person[1..6], "XLSX = page: {first_person:?}");
+        // The 通报 draft, with names and then without.
+        b.find(Locator::Css("form[action='/report.docx'] button")).await.unwrap().click().await.unwrap();
+        let text = dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap();
+        assert!(text[0].ends_with("机关考勤情况的通报") && text[2] == "各单位：", "{text:?}");
+        let ranked = text.iter().position(|t| t.starts_with("序号|单位|姓名")).expect("the persons ranked");
+        assert_eq!(text[ranked + 1], "1|区党政办公室|张三|0|3|0|0|0|0", "as the page ranks them");
+        b.find(Locator::Css("input[name=naming][value=anonymous]")).await.unwrap().click().await.unwrap();
+        b.find(Locator::Css("form[action='/report.docx'] button")).await.unwrap().click().await.unwrap();
+        let text =
+            dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap().join("\n");
+        assert!(text.contains("1|区党政办公室|某同志|0|3") && !text.contains("张三"), "{text}");
         // A person's history, from the report.
         b.find(Locator::LinkText("王五")).await.unwrap().click().await.unwrap();
         assert!(b.source().await.unwrap().contains("1 × 35 分钟"));
@@ -173,6 +243,32 @@ fn the_pages_in_chromium() {
         assert!(page.contains("the form's CSRF token is not this session's"), "refused: {page}");
         b.goto(&format!("{}/overview", c.url)).await.unwrap();
         assert!(b.current_url().await.unwrap().as_str().contains("/overview"), "still signed in");
+        // A bureau account is refused the admin's pages.
+        b.find(Locator::LinkText("中文")).await.unwrap().click().await.unwrap();
+        b.goto(&format!("{}/admin/kiosks", c.url)).await.unwrap();
+        assert!(b.source().await.unwrap().contains("只对管理员账户开放"));
+        // The admin: kiosks (register one, its token shown once), accounts.
+        b.find(Locator::Css("header form button")).await.unwrap().click().await.unwrap();
+        sign_in("root", "admin password").await;
+        b.find(Locator::LinkText("管理")).await.unwrap().click().await.unwrap();
+        assert!(b.current_url().await.unwrap().as_str().ends_with("/admin/kiosks"));
+        b.find(Locator::Css("input[name=id]")).await.unwrap().send_keys("hall-4").await.unwrap();
+        b.find(Locator::Css("textarea[name=units]")).await.unwrap().send_keys("区人社局、区统计局").await.unwrap();
+        shot("admin-kiosks").await;
+        b.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
+        let token = b.wait().for_element(Locator::Css("code.token")).await.unwrap().text().await.unwrap();
+        assert!(token.starts_with("dck_"), "{token}");
+        shot("admin-token").await;
+        // Revoking asks first.
+        b.goto(&format!("{}/admin/kiosks", c.url)).await.unwrap();
+        b.find(Locator::Css("form[action='/admin/kiosks/hall-4/revoke'] button")).await.unwrap().click().await.unwrap();
+        assert!(b.source().await.unwrap().contains("停用终端 hall-4？"));
+        b.find(Locator::Css("main form button")).await.unwrap().click().await.unwrap();
+        let row = b.find(Locator::XPath("//tr[td[1]='hall-4']")).await.unwrap().text().await.unwrap();
+        assert!(row.contains("已停用"), "{row}");
+        b.goto(&format!("{}/admin/users", c.url)).await.unwrap();
+        assert!(b.source().await.unwrap().contains("alice"));
+        shot("admin-users").await;
         b.close().await.unwrap();
     });
 }

@@ -641,7 +641,7 @@ fn the_same_revision_at_once_is_stored_once() {
 fn five_hundred_kiosks_at_once() {
     for backend in BACKENDS {
         let mut c = Central::new(backend);
-        let tokens = c.bulk_kiosks(500, &["办公室"]);
+        let tokens = c.bulk_kiosks(500, "办公室");
         c.start();
         let url = c.url.clone();
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(500));
@@ -652,7 +652,7 @@ fn five_hundred_kiosks_at_once() {
                 let (url, barrier) = (url.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     let k = format!("k{i:03}");
-                    let s = summary(&k, "2026-11-26", 1, &[("1", "x", "办公室", 0)]);
+                    let s = summary(&k, "2026-11-26", 1, &[("1", "x", &format!("办公室{i}"), 0)]);
                     barrier.wait();
                     put(&agent(), &url, &k, "2026-11-26", Some(&t), &body(&s)).0
                 })
@@ -662,6 +662,50 @@ fn five_hundred_kiosks_at_once() {
         let errors = statuses.iter().filter(|s| **s != 201).count();
         assert_eq!(errors, 0, "{backend:?}: {:?}", statuses.iter().filter(|s| **s != 201).take(5).collect::<Vec<_>>());
         assert_eq!(stored_summaries(&c), 500);
+    }
+}
+
+/// Eight registrations of one unit at once (eight kiosk ids): exactly one
+/// wins, the others are refused naming the winner; then a revoked
+/// kiosk cannot be given a new token while another serves its unit.
+#[test]
+fn one_unit_one_kiosk_even_at_once() {
+    use dutyclock::central::storage::StorageError;
+    for backend in BACKENDS {
+        let c = Central::new(backend);
+        let s = c.storage();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
+        let results: Vec<Result<(), StorageError>> = rt.block_on(async {
+            let tries: Vec<_> = (0..8)
+                .map(|i| {
+                    let s = s.clone();
+                    tokio::spawn(async move {
+                        s.add_kiosk(&format!("k{i}"), &["档案馆".to_string()], &format!("t{i}"), 0).await
+                    })
+                })
+                .collect();
+            let mut out = Vec::new();
+            for t in tries {
+                out.push(t.await.unwrap());
+            }
+            out
+        });
+        let won: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_ok()).map(|(i, _)| i).collect();
+        assert_eq!(won.len(), 1, "{backend:?}: {results:?}");
+        let winner = format!("k{}", won[0]);
+        for r in results.iter().filter(|r| r.is_err()) {
+            assert!(
+                matches!(r, Err(StorageError::Refused(m)) if m.contains(&format!("already served by kiosk {winner}"))),
+                "{r:?}"
+            );
+        }
+        rt.block_on(async {
+            s.revoke_kiosk(&winner).await.unwrap();
+            s.add_kiosk("k-new", &["档案馆".to_string()], "t-new", 0).await.unwrap();
+            let again = s.set_kiosk_token(&winner, "t-again").await;
+            assert!(matches!(again, Err(StorageError::Refused(_))), "{again:?}");
+            assert!(s.kiosk_by_token("t-again").await.unwrap().is_none(), "nothing changed");
+        });
     }
 }
 
@@ -839,4 +883,160 @@ fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The admin's pages over sockets, on both backends: a bureau account is
+/// refused them; an admin registers, re-keys and revokes kiosks (asked
+/// again first) and adds, unlocks and re-passwords accounts; a form
+/// without its CSRF token changes nothing; each change is audited.
+#[test]
+fn the_admins_pages_for_kiosks_and_accounts() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        c.kiosk("hall-1", &["区党政办公室"]);
+        c.user("root", "admin", "admin password");
+        c.user("alice", "bureau", "correct horse");
+        c.start();
+        let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        let get_page = |path: &str, session: &str| {
+            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", session).call().unwrap();
+            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+        };
+        let csrf_of = |session: &str| {
+            let (_, html) = get_page("/overview", session);
+            html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+        };
+        let post = |path: &str, session: &str, fields: &[(&str, &str)]| {
+            let mut r =
+                a.post(&format!("{}{path}", c.url)).header("Cookie", session).send_form(fields.to_vec()).unwrap();
+            let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+            (r.status().as_u16(), r.body_mut().read_to_string().unwrap(), location)
+        };
+        // A bureau account reads, and is refused the admin's pages and forms.
+        let alice = sign_in(&c, "alice", "correct horse");
+        let alice_csrf = csrf_of(&alice);
+        let (st, html) = get_page("/admin/kiosks", &alice);
+        assert!(st == 403 && html.contains("只对管理员账户开放"), "{st} {html}");
+        assert!(!get_page("/overview", &alice).1.contains("/admin/kiosks"), "no admin link for the bureau");
+        for path in ["/admin/users", "/admin/kiosks"] {
+            assert_eq!(get_page(path, &alice).0, 403, "{path}");
+        }
+        let (st, ..) = post("/admin/kiosks", &alice, &[("csrf", &alice_csrf), ("id", "x"), ("units", "y")]);
+        assert_eq!(st, 403);
+        let (st, ..) = post(
+            "/admin/users",
+            &alice,
+            &[("csrf", &alice_csrf), ("name", "eve"), ("role", "admin"), ("password", "long enough")],
+        );
+        assert_eq!(st, 403);
+        // Nothing was changed by the refusals.
+        assert!(!c.ok(&["kiosk", "list"]).contains("\nx\t") && !c.ok(&["kiosk", "list"]).starts_with("x\t"));
+        // The admin.
+        let root = sign_in(&c, "root", "admin password");
+        let csrf = csrf_of(&root);
+        let (st, html) = get_page("/admin/kiosks", &root);
+        assert!(st == 200 && html.contains("hall-1") && html.contains("区党政办公室"), "{html}");
+        // Without the session's token: a readable refusal, nothing stored.
+        for token in ["", "forged"] {
+            let (st, html, _) =
+                post("/admin/kiosks", &root, &[("csrf", token), ("id", "hall-9"), ("units", "区档案馆")]);
+            assert!(st == 403 && html.contains("CSRF 令牌不属于当前会话") && html.contains("没有做任何更改"), "{html}");
+        }
+        assert!(!c.ok(&["kiosk", "list"]).contains("hall-9"));
+        // Register: the token is shown once and works.
+        let (st, html, _) =
+            post("/admin/kiosks", &root, &[("csrf", &csrf), ("id", "hall-9"), ("units", "区档案馆、区财政局")]);
+        assert_eq!(st, 200, "{html}");
+        let token = html.split("<code class=\"token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+        assert!(token.starts_with("dck_"), "{token}");
+        let today = "2026-11-20";
+        let s = summary("hall-9", today, 1, &[("0301", "赵六", "区档案馆", 0)]);
+        assert_eq!(put(&agent(), &c.url, "hall-9", today, Some(&token), &body(&s)).0, 201);
+        // A unit is one kiosk's; a bad id is said.
+        let (st, html, _) = post("/admin/kiosks", &root, &[("csrf", &csrf), ("id", "hall-10"), ("units", "区财政局")]);
+        assert!(st == 400 && html.contains("already served by kiosk hall-9"), "{html}");
+        let (st, html, _) = post("/admin/kiosks", &root, &[("csrf", &csrf), ("id", " "), ("units", "区财政局")]);
+        assert!(st == 400 && html.contains("kiosk id"), "{html}");
+        // Revoke: asked first (nothing happens), then done.
+        let (st, html, _) = post("/admin/kiosks/hall-9/revoke", &root, &[("csrf", &csrf)]);
+        assert!(
+            st == 200 && html.contains("停用终端 hall-9？") && html.contains("name=\"confirm\" value=\"yes\""),
+            "{html}"
+        );
+        let s2 = summary("hall-9", today, 2, &[("0301", "赵六", "区档案馆", 5)]);
+        assert_eq!(put(&agent(), &c.url, "hall-9", today, Some(&token), &body(&s2)).0, 201, "not revoked yet");
+        let (st, _, location) = post("/admin/kiosks/hall-9/revoke", &root, &[("csrf", &csrf), ("confirm", "yes")]);
+        assert_eq!((st, location.as_str()), (303, "/admin/kiosks"));
+        let s3 = summary("hall-9", today, 3, &[("0301", "赵六", "区档案馆", 0)]);
+        assert_eq!(put(&agent(), &c.url, "hall-9", today, Some(&token), &body(&s3)).0, 401, "revoked");
+        // Its units are free now; back into service with a new token.
+        let (st, html, _) = post("/admin/kiosks/hall-9/token", &root, &[("csrf", &csrf), ("confirm", "yes")]);
+        assert_eq!(st, 200, "{html}");
+        let token2 = html.split("<code class=\"token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+        assert_eq!(put(&agent(), &c.url, "hall-9", today, Some(&token2), &body(&s3)).0, 201);
+        assert_eq!(put(&agent(), &c.url, "hall-9", today, Some(&token), &body(&s3)).0, 401, "the old token is gone");
+        let (st, html, _) = post("/admin/kiosks/nope/token", &root, &[("csrf", &csrf), ("confirm", "yes")]);
+        assert!(st == 400 && html.contains("no kiosk nope"), "{html}");
+        // Accounts: a short password is said; a good one signs in.
+        let (st, html, _) =
+            post("/admin/users", &root, &[("csrf", &csrf), ("name", "bob"), ("role", "bureau"), ("password", "short")]);
+        assert!(st == 400 && html.contains("at least 8"), "{html}");
+        let (st, html, _) = post(
+            "/admin/users",
+            &root,
+            &[("csrf", &csrf), ("name", "bob"), ("role", "boss"), ("password", "long enough")],
+        );
+        assert!(st == 400 && html.contains("bureau or admin"), "{html}");
+        let (st, ..) = post(
+            "/admin/users",
+            &root,
+            &[("csrf", &csrf), ("name", "bob"), ("role", "bureau"), ("password", "bob's password")],
+        );
+        assert_eq!(st, 303);
+        let bob = sign_in(&c, "bob", "bob's password");
+        // Five wrong passwords lock bob; the admin sees it and unlocks.
+        let wrong = || {
+            let mut form = a.get(&format!("{}/login", c.url)).call().unwrap();
+            let cookie =
+                form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+            let page = form.body_mut().read_to_string().unwrap();
+            let t = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+            a.post(&format!("{}/login", c.url))
+                .header("Cookie", &cookie)
+                .send_form([("username", "bob"), ("password", "wrong"), ("csrf", &t)])
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        for _ in 0..5 {
+            wrong();
+        }
+        assert_eq!(wrong(), 429, "locked");
+        let (_, html) = get_page("/admin/users", &root);
+        let bob_row = table_rows(&html).into_iter().find(|r| r[0] == "bob").unwrap();
+        assert!(bob_row[2].starts_with("已锁定至"), "{bob_row:?}");
+        let (st, ..) = post("/admin/users/bob/unlock", &root, &[("csrf", &csrf)]);
+        assert_eq!(st, 303);
+        sign_in(&c, "bob", "bob's password");
+        // A new password ends bob's sessions; the new one signs in.
+        let (st, ..) = post("/admin/users/bob/password", &root, &[("csrf", &csrf), ("password", "bob's new password")]);
+        assert_eq!(st, 303);
+        assert_eq!(get_page("/overview", &bob).0, 303, "bob's old session ended");
+        sign_in(&c, "bob", "bob's new password");
+        // The logout's refusal is the same readable page.
+        let (st, html, _) = post("/logout", &root, &[("csrf", "forged")]);
+        assert!(st == 403 && html.contains("CSRF 令牌不属于当前会话"), "{html}");
+        // Every change in the audit log, by who made it.
+        let audit = c.ok(&["audit"]);
+        for line in [
+            "root\tkiosk add\thall-9 units 区档案馆, 区财政局",
+            "root\tkiosk revoke\thall-9",
+            "root\tkiosk token\thall-9",
+            "root\tuser add\tbob bureau",
+            "root\tuser unlock\tbob",
+            "root\tuser password\tbob",
+        ] {
+            assert!(audit.contains(line), "{line}: {audit}");
+        }
+    }
 }

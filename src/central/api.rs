@@ -480,9 +480,8 @@ async fn logout(State(app): State<App>, headers: HeaderMap, Form(f): Form<Logout
         let id = auth::digest(id);
         match app.storage.session(&id, now()).await? {
             Some((_, csrf)) if auth::same(&csrf, &f.csrf) => app.storage.end_session(&id).await?,
-            Some(_) => {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "the form's CSRF token is not this session's"))
-            }
+            // A page a person can act on, as every form's refusal.
+            Some((user, csrf)) => return Ok(super::pages::csrf_refused(&headers, user, csrf)),
             None => {}
         }
     }

@@ -183,17 +183,18 @@ pub fn daily_chart(
 pub fn heat_map(month: NaiveDate, people: &[(String, Vec<Option<Cell>>)], zh: bool) -> Result<String, String> {
     let days = people.iter().map(|(_, c)| c.len()).max().unwrap_or(0).max(28) as i32;
     let rows = people.len().max(1) as i32;
-    const ROW: i32 = 22;
+    const ROW: i32 = 26;
     let mut svg = String::new();
     {
-        let height = (rows * ROW + 70) as u32;
+        let height = (rows * ROW + 80) as u32;
         let root = SVGBackend::with_string(&mut svg, (1100, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
             .margin(10)
-            .x_label_area_size(26)
+            .x_label_area_size(44)
             .y_label_area_size(150)
-            .build_cartesian_2d((0..days).into_segmented(), (0..rows).into_segmented())
+            // A segmented 0..n has n + 1 segments (n included): 0..n-1 is n.
+            .build_cartesian_2d((0..days - 1).into_segmented(), (0..rows - 1).into_segmented())
             .map_err(|e| e.to_string())?;
         let day_label = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(d) => format!("{}", d + 1),
@@ -218,7 +219,7 @@ pub fn heat_map(month: NaiveDate, people: &[(String, Vec<Option<Cell>>)], zh: bo
             })
             .y_labels(rows as usize)
             .y_label_formatter(&person_label)
-            .label_style(font(12))
+            .label_style(font(14))
             .draw()
             .map_err(|e| e.to_string())?;
         let cells = people.iter().enumerate().flat_map(|(i, (_, cells))| {

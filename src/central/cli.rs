@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use super::admin::{self, AdminError};
 use super::api::{self, App};
 use super::auth;
 use super::postgres::Postgres;
@@ -101,8 +102,19 @@ enum Failure {
 impl From<StorageError> for Failure {
     fn from(e: StorageError) -> Self {
         match e {
-            StorageError::Exists(_) | StorageError::NotFound(_) => Failure::Input(e.to_string()),
+            StorageError::Exists(_) | StorageError::NotFound(_) | StorageError::Refused(_) => {
+                Failure::Input(e.to_string())
+            }
             StorageError::Db(m) => Failure::Runtime(m),
+        }
+    }
+}
+
+impl From<AdminError> for Failure {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Input(m) => Failure::Input(m),
+            AdminError::Storage(e) => e.into(),
         }
     }
 }
@@ -185,28 +197,8 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
             serve(storage, addr, tls_cert.clone().zip(tls_key.clone())).await
         }
         Command::Kiosk(KioskCmd::Add { id, units }) => {
-            let plain = |t: &str| !t.trim().is_empty() && crate::central::ingest::plain_text(t, 64);
-            if !plain(id) || !units.iter().all(|u| plain(u)) {
-                return Err(Failure::Input(
-                    "kiosk id and units must be 1 to 64 characters without control characters".into(),
-                ));
-            }
             let s = storage(cli, false).await?;
-            // A unit is one kiosk's: each kiosk lists all of its units'
-            // staff every day, so a second kiosk would count them twice
-            // (and absent at the door they did not use).
-            let today = chrono::Utc::now().date_naive();
-            for k in s.kiosks(today).await?.into_iter().filter(|k| !k.revoked) {
-                if let Some(u) = units.iter().find(|u| k.units.contains(u)) {
-                    return Err(Failure::Input(format!(
-                        "unit {u} is already served by kiosk {} (revoke it first, or `kiosk token {}` to re-key it)",
-                        k.id, k.id
-                    )));
-                }
-            }
-            let token = auth::new_secret("dck_");
-            s.add_kiosk(id, units, &auth::digest(&token), now()).await?;
-            s.audit("cli", "kiosk add", &format!("{id} units {}", units.join(", ")), now()).await?;
+            let token = admin::add_kiosk(&*s, "cli", id, units, now()).await?;
             eprintln!("kiosk {id} registered; its token follows, shown once: put it in the kiosk's token_file");
             out(token)
         }
@@ -229,36 +221,25 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         }
         Command::Kiosk(KioskCmd::Token { id }) => {
             let s = storage(cli, false).await?;
-            let token = auth::new_secret("dck_");
-            s.set_kiosk_token(id, &auth::digest(&token)).await?;
-            s.audit("cli", "kiosk token", id, now()).await?;
+            let token = admin::rekey_kiosk(&*s, "cli", id, now()).await?;
             eprintln!("kiosk {id} has a new token (the old one no longer works); shown once: put it in the kiosk's token_file");
             out(token)
         }
         Command::Kiosk(KioskCmd::Revoke { id }) => {
             let s = storage(cli, false).await?;
-            s.revoke_kiosk(id).await?;
-            s.audit("cli", "kiosk revoke", id, now()).await?;
+            admin::revoke_kiosk(&*s, "cli", id, now()).await?;
             out(format!("kiosk {id} revoked: its uploads now get 401"))
         }
         Command::User(UserCmd::Add { name, role }) => {
             let role = Role::parse(role).ok_or_else(|| Failure::Input(format!("--role {role:?}: bureau or admin")))?;
-            if name.trim().is_empty() {
-                return Err(Failure::Input("the user name must not be empty".into()));
-            }
             let mut password = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut password)
                 .map_err(|e| Failure::Input(format!("cannot read the password from stdin: {e}")))?;
             let password = password.trim_end_matches(['\n', '\r']);
-            if password.chars().count() < 8 {
-                return Err(Failure::Input("the password (read from stdin) must be at least 8 characters".into()));
-            }
-            let hash = auth::hash_password(password).map_err(Failure::Runtime)?;
             let s = storage(cli, false).await?;
-            s.add_user(name, role, &hash, now()).await?;
-            s.audit("cli", "user add", &format!("{name} {}", role.as_str()), now()).await?;
+            admin::add_user(&*s, "cli", name, role, password, now()).await?;
             out(format!("user {name} ({}) added", role.as_str()))
         }
         Command::User(UserCmd::Token { name }) => {

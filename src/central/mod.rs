@@ -12,11 +12,14 @@
 //!   what a revision means against what is stored (201/200/409).
 //! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords.
 //! - `api`: the axum routes, their errors and the `Date` header.
-//! - `cli`: the command line of SPEC's table.
+//! - `cli`: the command line of SPEC's table; `admin`: the changes an
+//!   admin makes (kiosks, accounts), checked and audited, for the command
+//!   line and the admin pages alike.
 //! - `overview`: the bureau's day by unit (pure); `pages`: the bureau's
 //!   HTML pages and their exports, behind a login; `charts`: their SVG
 //!   charts (plotters, pure); `bulletin`: the 通报 draft as .docx (pure).
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bulletin;

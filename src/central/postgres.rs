@@ -184,6 +184,16 @@ fn person_columns(prefix: &str) -> String {
     cols.iter().map(|c| format!("{prefix}{c}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The kiosks in service other than `except`, with their units, read
+/// after locking the table against other kiosk changes (not against
+/// readers) until the transaction ends: two registrations of one unit at
+/// once cannot both pass the check.
+async fn active_kiosks(tx: &tokio_postgres::Transaction<'_>, except: &str) -> Result<Vec<(String, Vec<String>)>> {
+    tx.batch_execute("LOCK TABLE kiosks IN SHARE ROW EXCLUSIVE MODE").await.map_err(pg)?;
+    let rows = tx.query("SELECT id, units FROM kiosks WHERE NOT revoked AND id <> $1", &[&except]).await.map_err(pg)?;
+    rows.iter().map(|r| Ok((r.get(0), serde_json::from_str(r.get::<_, &str>(1)).map_err(db)?))).collect()
+}
+
 /// A `PersonDay` from `kiosk_id, date, revision, received_at` and the
 /// person's columns.
 fn person_day(r: &tokio_postgres::Row) -> Result<PersonDay> {
@@ -223,10 +233,13 @@ impl Storage for Postgres {
     }
 
     async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        if let Some(refused) = unit_taken(&active_kiosks(&tx, id).await?, units) {
+            return Err(refused);
+        }
         let units = serde_json::to_string(units).map_err(db)?;
-        let n = self
-            .client()
-            .await?
+        let n = tx
             .execute(
                 "INSERT INTO kiosks (id, units, token_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 &[&id, &units, &token_hash, &now],
@@ -236,20 +249,24 @@ impl Storage for Postgres {
         if n == 0 {
             return Err(StorageError::Exists(format!("kiosk {id}")));
         }
-        Ok(())
+        tx.commit().await.map_err(pg)
     }
 
     async fn set_kiosk_token(&self, id: &str, token_hash: &str) -> Result<()> {
-        let n = self
-            .client()
-            .await?
-            .execute("UPDATE kiosks SET token_hash = $2, revoked = false WHERE id = $1", &[&id, &token_hash])
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let others = active_kiosks(&tx, id).await?;
+        let Some(row) = tx.query_opt("SELECT units FROM kiosks WHERE id = $1", &[&id]).await.map_err(pg)? else {
+            return Err(StorageError::NotFound(format!("no kiosk {id}")));
+        };
+        let units: Vec<String> = serde_json::from_str(row.get::<_, &str>(0)).map_err(db)?;
+        if let Some(refused) = unit_taken(&others, &units) {
+            return Err(refused);
+        }
+        tx.execute("UPDATE kiosks SET token_hash = $2, revoked = false WHERE id = $1", &[&id, &token_hash])
             .await
             .map_err(pg)?;
-        if n == 0 {
-            return Err(StorageError::NotFound(format!("no kiosk {id}")));
-        }
-        Ok(())
+        tx.commit().await.map_err(pg)
     }
 
     async fn revoke_kiosk(&self, id: &str) -> Result<()> {
@@ -578,6 +595,33 @@ impl Storage for Postgres {
             .await
             .map_err(pg)?;
         Ok(row.as_ref().map(user_from))
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"), &[])
+            .await
+            .map_err(pg)?;
+        Ok(rows.iter().map(user_from).collect())
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET password_hash = $2, failures = 0, locked_until = NULL WHERE name = $1",
+                &[&name, &password_hash],
+            )
+            .await
+            .map_err(pg)?;
+        if n == 0 {
+            return Err(StorageError::NotFound(format!("no user {name}")));
+        }
+        tx.execute("DELETE FROM sessions WHERE user_name = $1", &[&name]).await.map_err(pg)?;
+        tx.commit().await.map_err(pg)
     }
 
     async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()> {

@@ -428,6 +428,17 @@ fn person_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PersonSumma
     })
 }
 
+/// The kiosks in service other than `except`, with their units.
+fn active_kiosks(c: &Connection, except: &str) -> Result<Vec<(String, Vec<String>)>> {
+    let mut stmt = c.prepare("SELECT id, units FROM kiosks WHERE revoked = 0 AND id <> ?1").map_err(db)?;
+    let rows = stmt
+        .query_map([except], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(db)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db)?;
+    rows.into_iter().map(|(id, units)| Ok((id, serde_json::from_str(&units).map_err(db)?))).collect()
+}
+
 /// A `PersonDay` from `kiosk_id, date, revision, received_at` and the
 /// person's columns.
 fn person_day(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonDay> {
@@ -482,18 +493,22 @@ impl Storage for Sqlite {
     }
 
     async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
-        let (id, units, token) = (id.to_string(), serde_json::to_string(units).map_err(db)?, token_hash.to_string());
+        let (id, units, token) = (id.to_string(), units.to_vec(), token_hash.to_string());
         self.write(move |c| {
-            let n = c
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            if let Some(refused) = unit_taken(&active_kiosks(&tx, &id)?, &units) {
+                return Err(refused);
+            }
+            let n = tx
                 .execute(
                     "INSERT OR IGNORE INTO kiosks (id, units, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, units, token, now],
+                    params![id, serde_json::to_string(&units).map_err(db)?, token, now],
                 )
                 .map_err(db)?;
             if n == 0 {
                 return Err(StorageError::Exists(format!("kiosk {id}")));
             }
-            Ok(())
+            tx.commit().map_err(db)
         })
         .await
     }
@@ -501,13 +516,19 @@ impl Storage for Sqlite {
     async fn set_kiosk_token(&self, id: &str, token_hash: &str) -> Result<()> {
         let (id, token) = (id.to_string(), token_hash.to_string());
         self.write(move |c| {
-            let n = c
-                .execute("UPDATE kiosks SET token_hash = ?2, revoked = 0 WHERE id = ?1", params![id, token])
-                .map_err(db)?;
-            if n == 0 {
-                return Err(StorageError::NotFound(format!("no kiosk {id}")));
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let units: String = tx
+                .query_row("SELECT units FROM kiosks WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(db)?
+                .ok_or_else(|| StorageError::NotFound(format!("no kiosk {id}")))?;
+            let units: Vec<String> = serde_json::from_str(&units).map_err(db)?;
+            if let Some(refused) = unit_taken(&active_kiosks(&tx, &id)?, &units) {
+                return Err(refused);
             }
-            Ok(())
+            tx.execute("UPDATE kiosks SET token_hash = ?2, revoked = 0 WHERE id = ?1", params![id, token])
+                .map_err(db)?;
+            tx.commit().map_err(db)
         })
         .await
     }
@@ -748,6 +769,34 @@ impl Storage for Sqlite {
             c.query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = ?1"), [name], user_from)
                 .optional()
                 .map_err(db)
+        })
+        .await
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name")).map_err(db)?;
+            let users = stmt.query_map([], user_from).map_err(db)?.collect::<rusqlite::Result<_>>().map_err(db)?;
+            Ok(users)
+        })
+        .await
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<()> {
+        let (name, hash) = (name.to_string(), password_hash.to_string());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let n = tx
+                .execute(
+                    "UPDATE users SET password_hash = ?2, failures = 0, locked_until = NULL WHERE name = ?1",
+                    params![name, hash],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("no user {name}")));
+            }
+            tx.execute("DELETE FROM sessions WHERE user_name = ?1", [&name]).map_err(db)?;
+            tx.commit().map_err(db)
         })
         .await
     }

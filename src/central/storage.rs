@@ -18,6 +18,9 @@ pub enum StorageError {
     Exists(String),
     #[error("{0}")]
     NotFound(String),
+    /// A change the stored state forbids (a unit another kiosk serves).
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
@@ -172,8 +175,14 @@ pub trait Storage: Send + Sync {
     async fn init(&self) -> Result<()>;
 
     // ---- kiosks ----
+    /// Registers a kiosk. A unit is one kiosk's: each kiosk lists all of
+    /// its units' staff every day, so a second kiosk would count them twice
+    /// (and absent at the door they did not use). Refused when a kiosk in
+    /// service serves one of `units`, checked in the same transaction.
     async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()>;
-    /// A kiosk's new token (the old one stops working).
+    /// A kiosk's new token (the old one stops working); a revoked kiosk
+    /// comes back into service, refused as `add_kiosk` when another kiosk
+    /// in service took one of its units meanwhile.
     async fn set_kiosk_token(&self, id: &str, token_hash: &str) -> Result<()>;
     async fn revoke_kiosk(&self, id: &str) -> Result<()>;
     /// The kiosk a token belongs to (revoked ones too: the caller refuses them).
@@ -218,6 +227,11 @@ pub trait Storage: Send + Sync {
     // ---- people's accounts ----
     async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: Instant) -> Result<()>;
     async fn user(&self, name: &str) -> Result<Option<UserRow>>;
+    /// Every account, by name.
+    async fn users(&self) -> Result<Vec<UserRow>>;
+    /// A new password: the failure count and any lock are cleared and the
+    /// user's sessions end, in one transaction.
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
     async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()>;
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>>;
     /// Claims one password try for `name` before the password is checked,
@@ -251,6 +265,18 @@ pub(super) fn claim_login_sql(placeholder: char) -> String {
          WHERE name = {name} AND (locked_until IS NULL OR locked_until <= {at}) \
          RETURNING failures"
     )
+}
+
+/// The refusal when one of `units` is served by a kiosk in `active`
+/// (`(id, units)` of the other kiosks in service).
+pub fn unit_taken(active: &[(String, Vec<String>)], units: &[String]) -> Option<StorageError> {
+    active.iter().find_map(|(k, served)| {
+        units.iter().find(|u| served.contains(u)).map(|u| {
+            StorageError::Refused(format!(
+                "unit {u} is already served by kiosk {k}: revoke that kiosk first, or give it a new token"
+            ))
+        })
+    })
 }
 
 /// How far back "days without a summary" looks.

@@ -143,20 +143,25 @@ impl Central {
         self.ok(&args).trim().to_string()
     }
 
+    /// The server's storage, opened beside it (a pool of 4 on PostgreSQL).
+    pub fn storage(&self) -> std::sync::Arc<dyn dutyclock::central::storage::Storage> {
+        match &self.pg {
+            Some(pg) => std::sync::Arc::new(dutyclock::central::postgres::Postgres::connect(&pg.url, 4).unwrap()),
+            None => std::sync::Arc::new(dutyclock::central::sqlite::Sqlite::open(&self.sqlite_path()).unwrap()),
+        }
+    }
+
     /// Registers many kiosks straight through the storage (the CLI, one
-    /// process a kiosk, is tested elsewhere); returns their tokens.
-    pub fn bulk_kiosks(&self, n: usize, units: &[&str]) -> Vec<String> {
-        use dutyclock::central::{auth, storage::Storage};
-        let units: Vec<String> = units.iter().map(|u| u.to_string()).collect();
-        let storage: Box<dyn Storage> = match &self.pg {
-            Some(pg) => Box::new(dutyclock::central::postgres::Postgres::connect(&pg.url, 4).unwrap()),
-            None => Box::new(dutyclock::central::sqlite::Sqlite::open(&self.sqlite_path()).unwrap()),
-        };
+    /// process a kiosk, is tested elsewhere), kiosk `k{i:03}` serving the
+    /// unit `{unit}{i}` (a unit is one kiosk's); returns their tokens.
+    pub fn bulk_kiosks(&self, n: usize, unit: &str) -> Vec<String> {
+        use dutyclock::central::auth;
+        let storage = self.storage();
         runtime().block_on(async {
             let mut tokens = Vec::new();
             for i in 0..n {
                 let t = auth::new_secret("dck_");
-                storage.add_kiosk(&format!("k{i:03}"), &units, &auth::digest(&t), 0).await.unwrap();
+                storage.add_kiosk(&format!("k{i:03}"), &[format!("{unit}{i}")], &auth::digest(&t), 0).await.unwrap();
                 tokens.push(t);
             }
             tokens

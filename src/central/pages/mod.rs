@@ -8,7 +8,7 @@
 use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup, DOCTYPE};
 
@@ -29,6 +29,12 @@ pub fn routes() -> Router<App> {
         .route("/kiosks", get(kiosks::page))
         .route("/people/{staff_no}", get(person::page))
         .route("/lang/{lang}", get(set_lang))
+        .route("/admin", get(|| async { Redirect::to("/admin/kiosks") }))
+        .route("/admin/kiosks", get(admin::kiosks).post(admin::add_kiosk))
+        .route("/admin/kiosks/{id}/{action}", post(admin::kiosk_action))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{name}/password", post(admin::set_password))
+        .route("/admin/users/{name}/unlock", post(admin::unlock))
 }
 
 /// Who is looking: the signed-in user, the session's CSRF token (for the
@@ -67,11 +73,20 @@ pub(super) async fn viewer(app: &App, headers: &HeaderMap) -> Result<Seen, Stora
     let Some((user, csrf)) = api::session_of(app, headers).await? else {
         return Ok(Seen::Login(Redirect::to("/login").into_response()));
     };
-    let lang = match api::cookie(headers, LANG_COOKIE) {
+    Ok(Seen::Page(Viewer { user, csrf, lang: lang_of(headers) }))
+}
+
+/// The language the viewer chose (the `dc_lang` cookie); Chinese by default.
+fn lang_of(headers: &HeaderMap) -> Language {
+    match api::cookie(headers, LANG_COOKIE) {
         Some("en") => Language::En,
         _ => Language::ZhCn,
-    };
-    Ok(Seen::Page(Viewer { user, csrf, lang }))
+    }
+}
+
+/// The CSRF refusal page for a signed-in user's form (the logout's too).
+pub(crate) fn csrf_refused(headers: &HeaderMap, user: UserRow, csrf: String) -> Response {
+    admin::refused(&Viewer { user, csrf, lang: lang_of(headers) })
 }
 
 /// The viewer of a page handler's request, or the handler returns the
@@ -87,6 +102,7 @@ macro_rules! signed_in {
 }
 
 // The pages, declared after the macro they use.
+mod admin;
 mod kiosks;
 mod overview;
 mod person;
@@ -124,7 +140,7 @@ async fn set_lang(Path(lang): Path<String>, Query(q): Query<std::collections::Ha
 /// visible ASCII only (a tab or a backslash could make a browser read
 /// `//host`, another site).
 fn safe_back(b: &str) -> bool {
-    const PAGES: [&str; 5] = ["/overview", "/report", "/kiosks", "/units/", "/people/"];
+    const PAGES: [&str; 6] = ["/overview", "/report", "/kiosks", "/units/", "/people/", "/admin/"];
     b.bytes().all(|c| c.is_ascii_graphic() && c != b'\\')
         && !b.starts_with("//")
         && PAGES.iter().any(|p| b.starts_with(p))
@@ -133,11 +149,14 @@ fn safe_back(b: &str) -> bool {
 /// The frame of every page: title, navigation, who is signed in, the
 /// language switch and the logout form (with the session's CSRF token).
 pub(super) fn layout(v: &Viewer, title: &str, here: &str, body: Markup) -> Markup {
-    let nav = [
+    let mut nav = vec![
         ("/overview", v.w("总览", "Overview")),
         ("/report", v.w("期间报表", "Period report")),
         ("/kiosks", v.w("终端", "Kiosks")),
     ];
+    if v.user.role == Role::Admin {
+        nav.push(("/admin/kiosks", v.w("管理", "Admin")));
+    }
     let role = match v.user.role {
         Role::Admin => v.w("管理员", "admin"),
         _ => v.w("组织部", "bureau"),
@@ -201,6 +220,16 @@ figure.chart{margin:1em 0;background:#fff;border:1px solid #dee0e3;padding:.4em;
 figure.chart svg{display:block;max-width:100%;height:auto}
 figcaption{color:#646a73;margin:.2em 0 .4em}
 .legend span{margin-right:1em;white-space:nowrap}
+nav.tabs{display:flex;gap:1em;margin:0 0 1em}
+nav.tabs a{color:#1f2329;text-decoration:none;padding:.2em .4em}
+nav.tabs a[aria-current]{border-bottom:3px solid #1f6feb;font-weight:bold}
+td.actions form{display:inline-block;margin-right:.4em}
+td form.pick{margin:0}
+button.danger{color:#fff;background:#cf222e;border:1px solid #a40e26;border-radius:4px;padding:.2em .8em}
+form.stack{display:flex;flex-direction:column;gap:.6em;align-items:flex-start;background:#fff;border:1px solid #dee0e3;padding:1em;max-width:36em}
+form.stack label{display:flex;flex-direction:column;gap:.2em}
+form.stack textarea{width:30em}
+code.token{font-size:1.2em;background:#fff;border:1px solid #dee0e3;padding:.4em .6em;user-select:all}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border:1px solid #dee0e3}
 .files a{margin-right:1em}
 ";

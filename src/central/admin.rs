@@ -1,0 +1,114 @@
+//! What an admin changes — kiosks (register, re-key, revoke) and people's
+//! accounts (add, new password, unlock) — checked, stored and written to
+//! the audit log in one place, for the command line and the admin pages
+//! alike. A refusal the admin can fix (a bad name, a short password, a
+//! unit another kiosk serves) is [`AdminError::Input`], said as is.
+
+use super::auth;
+use super::storage::{Role, Storage, StorageError};
+use crate::domain::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for AdminError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Exists(_) | StorageError::NotFound(_) | StorageError::Refused(_) => {
+                AdminError::Input(e.to_string())
+            }
+            e => AdminError::Storage(e),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, AdminError>;
+
+/// The shortest password an account may have.
+pub const MIN_PASSWORD: usize = 8;
+
+fn name_ok(what: &str, t: &str) -> Result<()> {
+    if t.trim().is_empty() || t.trim() != t || !super::ingest::plain_text(t, 64) {
+        return Err(AdminError::Input(format!(
+            "{what} {t:?}: 1 to 64 characters, no control characters, no spaces at either end"
+        )));
+    }
+    Ok(())
+}
+
+fn password_ok(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(AdminError::Input(format!("the password must be at least {MIN_PASSWORD} characters")));
+    }
+    Ok(())
+}
+
+async fn hash(password: &str) -> Result<String> {
+    let p = password.to_string();
+    tokio::task::spawn_blocking(move || auth::hash_password(&p))
+        .await
+        .map_err(|e| AdminError::Storage(StorageError::Db(e.to_string())))?
+        .map_err(|e| AdminError::Storage(StorageError::Db(e)))
+}
+
+/// Registers a kiosk serving `units`; its token, to be shown once.
+pub async fn add_kiosk(s: &dyn Storage, who: &str, id: &str, units: &[String], now: Instant) -> Result<String> {
+    name_ok("kiosk id", id)?;
+    if units.is_empty() {
+        return Err(AdminError::Input("a kiosk serves at least one unit".into()));
+    }
+    for u in units {
+        name_ok("unit", u)?;
+    }
+    let token = auth::new_secret("dck_");
+    s.add_kiosk(id, units, &auth::digest(&token), now).await?;
+    s.audit(who, "kiosk add", &format!("{id} units {}", units.join(", ")), now).await?;
+    Ok(token)
+}
+
+/// A new token for a kiosk (the old one stops working); to be shown once.
+pub async fn rekey_kiosk(s: &dyn Storage, who: &str, id: &str, now: Instant) -> Result<String> {
+    let token = auth::new_secret("dck_");
+    s.set_kiosk_token(id, &auth::digest(&token)).await?;
+    s.audit(who, "kiosk token", id, now).await?;
+    Ok(token)
+}
+
+pub async fn revoke_kiosk(s: &dyn Storage, who: &str, id: &str, now: Instant) -> Result<()> {
+    s.revoke_kiosk(id).await?;
+    s.audit(who, "kiosk revoke", id, now).await?;
+    Ok(())
+}
+
+pub async fn add_user(s: &dyn Storage, who: &str, name: &str, role: Role, password: &str, now: Instant) -> Result<()> {
+    name_ok("user name", name)?;
+    password_ok(password)?;
+    let hash = hash(password).await?;
+    s.add_user(name, role, &hash, now).await?;
+    s.audit(who, "user add", &format!("{name} {}", role.as_str()), now).await?;
+    Ok(())
+}
+
+/// A new password; the account is unlocked and its sessions end.
+pub async fn set_password(s: &dyn Storage, who: &str, name: &str, password: &str, now: Instant) -> Result<()> {
+    password_ok(password)?;
+    let hash = hash(password).await?;
+    s.set_password(name, &hash).await?;
+    s.audit(who, "user password", name, now).await?;
+    Ok(())
+}
+
+/// Clears an account's failed logins and lock.
+pub async fn unlock(s: &dyn Storage, who: &str, name: &str, now: Instant) -> Result<()> {
+    if s.user(name).await?.is_none() {
+        return Err(AdminError::Input(format!("no user {name}")));
+    }
+    s.login_succeeded(name).await?;
+    s.audit(who, "user unlock", name, now).await?;
+    Ok(())
+}
