@@ -9,7 +9,7 @@
 #[path = "common/central.rs"]
 mod central;
 
-use central::{agent, get, put, stored_summaries, summary, Backend, Central, BACKENDS};
+use central::{agent, get, put, sign_in, stored_summaries, summary, Backend, Central, BACKENDS};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -379,23 +379,6 @@ fn signing_in_csrf_lockout_and_the_audit_log() {
         assert!(audit.contains("\tlogin\t") && audit.contains("failed login") && audit.contains("user add"), "{audit}");
         assert!(!audit.contains("correct horse"), "no password in the log");
     }
-}
-
-/// Signs in through the login form; returns the session cookie (`name=value`).
-fn sign_in(c: &Central, user: &str, password: &str) -> String {
-    let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
-    let mut form = a.get(&format!("{}/login", c.url)).call().unwrap();
-    let csrf_cookie =
-        form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
-    let page = form.body_mut().read_to_string().unwrap();
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let ok = a
-        .post(&format!("{}/login", c.url))
-        .header("Cookie", &csrf_cookie)
-        .send_form([("username", user), ("password", password), ("csrf", &csrf)])
-        .unwrap();
-    assert_eq!(ok.status().as_u16(), 303, "signed in");
-    ok.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string()
 }
 
 /// The text of each body row's cells (the first `<tbody>`'s `<tr>`s), tags stripped.

@@ -310,3 +310,20 @@ pub fn stored_summaries(c: &Central) -> i64 {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Signs in through the login form; returns the session cookie (`name=value`).
+pub fn sign_in(c: &Central, user: &str, password: &str) -> String {
+    let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+    let mut form = a.get(&format!("{}/login", c.url)).call().unwrap();
+    let csrf_cookie =
+        form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = form.body_mut().read_to_string().unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let ok = a
+        .post(&format!("{}/login", c.url))
+        .header("Cookie", &csrf_cookie)
+        .send_form([("username", user), ("password", password), ("csrf", &csrf)])
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 303, "signed in");
+    ok.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string()
+}
