@@ -148,7 +148,9 @@ fn run(backend: Backend, kiosks: usize, people: usize, days: usize) -> String {
     }
     let report_ms = percentile(times, 0.5);
     let staff = kiosks * people;
-    println!("  baseline: the API's quarter report {from}..{to} (JSON) over {staff} staff: {report_ms:.0} ms (median of 3)");
+    println!(
+        "  baseline: the API's quarter report {from}..{to} (JSON) over {staff} staff: {report_ms:.0} ms (median of 3)"
+    );
     // The bureau's files of the same quarter, from a signed-in session.
     let session = sign_in(&c, "bench", "bench password");
     let range = format!("period=range&from={from}&to={to}");

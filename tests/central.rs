@@ -519,6 +519,38 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let anonymous = docx("&naming=anonymous").join("\n");
         assert!(anonymous.contains("1|办公室|某同志|0|1") && !anonymous.contains("张三"), "{anonymous}");
         assert_eq!(page(&format!("/report.docx?from={today}&to={today}&naming=all")).0, 400);
+        // SPEC's /api/v1/bulletin for scripts, with a user token.
+        let token = c.ok(&["user", "token", "alice"]).trim().to_string();
+        let api = |query: &str| {
+            let mut r = a
+                .get(&format!("{}/api/v1/bulletin?{query}", c.url))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap();
+            (r.status().as_u16(), r.body_mut().read_to_vec().unwrap())
+        };
+        let month = &today[..7];
+        let (st, bytes) = api(&format!("month={month}&names=false"));
+        assert_eq!(st, 200, "{}", String::from_utf8_lossy(&bytes));
+        let text = dutyclock::central::bulletin::text_of(&bytes).unwrap();
+        let (y, m) = (month[..4].to_string(), month[5..].trim_start_matches('0').to_string());
+        assert_eq!(text[0], format!("关于{y}年{m}月份机关考勤情况的通报"));
+        assert!(text.iter().any(|t| t == "1|办公室|某同志|0|1|0|0|0|0"), "{text:#?}");
+        let q = (month[5..].parse::<u32>().unwrap() - 1) / 3 + 1;
+        let (st, bytes) = api(&format!("quarter={y}-Q{q}"));
+        assert_eq!(st, 200);
+        assert!(dutyclock::central::bulletin::text_of(&bytes).unwrap()[0].contains("季度"));
+        for (query, field) in [
+            ("month=2026-13", "month"),
+            ("quarter=2026-Q5", "quarter"),
+            ("", "month"),
+            ("month=2026-11&quarter=2026-Q4", "quarter"),
+            ("month=2026-11&names=yes", "names"),
+        ] {
+            let (st, body) = api(query);
+            let body = String::from_utf8_lossy(&body);
+            assert!(st == 400 && body.contains(&format!("\"field\":\"{field}\"")), "{query}: {st} {body}");
+        }
         // The kiosks: k1 sent today's revision 1 and its chain is ok; k2
         // has never sent.
         let (st, html) = page("/kiosks");
@@ -577,6 +609,18 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert!(history("0012")[0][10].starts_with("第 2 版，修订于 "), "still revision 2 for 张三");
         let his = history("0013");
         assert!(his[0][10].starts_with("第 3 版，修订于 ") && !his[0][10].contains("更正"), "{his:?}");
+        // The API says the same.
+        let token = c.ok(&["user", "token", "alice"]).trim().to_string();
+        let (_, json) = get(&agent(), &format!("{}/api/v1/people/0012?from={today}&to={today}", c.url), &token);
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (v["days"][0]["revised"]["revision"].as_i64(), v["days"][0]["revised"]["after_correction"].as_bool()),
+            (Some(2), Some(true)),
+            "{v}"
+        );
+        let (_, json) = get(&agent(), &format!("{}/api/v1/people/0013?from={today}&to={today}", c.url), &token);
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["days"][0]["revised"]["after_correction"], false, "{v}");
         // Exports are in the audit log.
         let audit = c.ok(&["audit"]);
         assert!(audit.contains(&format!("export\toverview {today} csv")), "{audit}");
@@ -657,11 +701,15 @@ fn one_unit_one_kiosk_even_at_once() {
     for backend in BACKENDS {
         let c = Central::new(backend);
         let s = c.storage();
+        // A handle each (a connection or pool each, as the server and a
+        // command line process are), so the storage's own transaction is
+        // what keeps them apart.
+        let handles: Vec<_> = (0..8).map(|_| c.storage()).collect();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
         let results: Vec<Result<(), StorageError>> = rt.block_on(async {
             let tries: Vec<_> = (0..8)
                 .map(|i| {
-                    let s = s.clone();
+                    let s = handles[i].clone();
                     tokio::spawn(async move {
                         s.add_kiosk(&format!("k{i}"), &["档案馆".to_string()], &format!("t{i}"), 0).await
                     })
@@ -688,6 +736,20 @@ fn one_unit_one_kiosk_even_at_once() {
             let again = s.set_kiosk_token(&winner, "t-again").await;
             assert!(matches!(again, Err(StorageError::Refused(_))), "{again:?}");
             assert!(s.kiosk_by_token("t-again").await.unwrap().is_none(), "nothing changed");
+            // A kiosk in service is re-keyed whatever (a leaked token must
+            // always be replaceable).
+            s.set_kiosk_token("k-new", "t-rekeyed").await.unwrap();
+            assert_eq!(s.kiosk_by_token("t-rekeyed").await.unwrap().unwrap().id, "k-new");
+            // A session opens only with the password hash the login checked.
+            s.add_user("carol", dutyclock::central::storage::Role::Bureau, "hash-1", 0).await.unwrap();
+            assert!(s.add_session("sess-1", "carol", "hash-1", "csrf", i64::MAX).await.unwrap());
+            s.set_password("carol", "hash-2").await.unwrap();
+            assert!(s.session("sess-1", 0).await.unwrap().is_none(), "a new password ends the sessions");
+            assert!(
+                !s.add_session("sess-2", "carol", "hash-1", "csrf", i64::MAX).await.unwrap(),
+                "the old hash opens none"
+            );
+            assert!(s.session("sess-2", 0).await.unwrap().is_none());
         });
     }
 }
@@ -912,6 +974,23 @@ fn the_admins_pages_for_kiosks_and_accounts() {
             &[("csrf", &alice_csrf), ("name", "eve"), ("role", "admin"), ("password", "long enough")],
         );
         assert_eq!(st, 403);
+        for path in [
+            "/admin/users/root/password",
+            "/admin/users/root/unlock",
+            "/admin/kiosks/hall-1/revoke",
+            "/admin/kiosks/hall-1/token",
+        ] {
+            let (st, ..) =
+                post(path, &alice, &[("csrf", &alice_csrf), ("confirm", "yes"), ("password", "alice owns root now")]);
+            assert_eq!(st, 403, "{path}");
+        }
+        // Without a session: to the login page, the body never read.
+        for path in ["/admin/kiosks", "/admin/users"] {
+            let r = a.get(&format!("{}{path}", c.url)).call().unwrap();
+            assert_eq!(r.status().as_u16(), 303, "{path}");
+        }
+        let r = a.post(&format!("{}/admin/users/root/password", c.url)).send("password=x".as_bytes()).unwrap();
+        assert_eq!((r.status().as_u16(), r.headers().get("location").unwrap().to_str().unwrap()), (303, "/login"));
         // Nothing was changed by the refusals.
         assert!(!c.ok(&["kiosk", "list"]).contains("\nx\t") && !c.ok(&["kiosk", "list"]).starts_with("x\t"));
         // The admin.
@@ -926,12 +1005,23 @@ fn the_admins_pages_for_kiosks_and_accounts() {
             assert!(st == 403 && html.contains("CSRF 令牌不属于当前会话") && html.contains("没有做任何更改"), "{html}");
         }
         assert!(!c.ok(&["kiosk", "list"]).contains("hall-9"));
-        // Register: the token is shown once and works.
+        // Register: the token is shown once (kept in no cache) and works.
+        let r = a
+            .post(&format!("{}/admin/kiosks", c.url))
+            .header("Cookie", &root)
+            .send_form([("csrf", csrf.as_str()), ("id", "hall-8"), ("units", "区统计局")])
+            .unwrap();
+        assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
         let (st, html, _) =
             post("/admin/kiosks", &root, &[("csrf", &csrf), ("id", "hall-9"), ("units", "区档案馆、区财政局")]);
         assert_eq!(st, 200, "{html}");
         let token = html.split("<code class=\"token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
         assert!(token.starts_with("dck_"), "{token}");
+        // Kiosk ids go into URLs: only ASCII letters, digits, '.', '_', '-'.
+        for bad in ["../x", "a/b", ".", "区档案馆"] {
+            let (st, html, _) = post("/admin/kiosks", &root, &[("csrf", &csrf), ("id", bad), ("units", "区统计局")]);
+            assert!(st == 400 && html.contains("kiosk id"), "{bad}: {html}");
+        }
         let today = "2026-11-20";
         let s = summary("hall-9", today, 1, &[("0301", "赵六", "区档案馆", 0)]);
         assert_eq!(put(&agent(), &c.url, "hall-9", today, Some(&token), &body(&s)).0, 201);
@@ -977,6 +1067,14 @@ fn the_admins_pages_for_kiosks_and_accounts() {
         );
         assert_eq!(st, 303);
         let bob = sign_in(&c, "bob", "bob's password");
+        let (st, html, _) = post(
+            "/admin/users",
+            &root,
+            &[("csrf", &csrf), ("name", ".."), ("role", "bureau"), ("password", "long enough")],
+        );
+        assert!(st == 400 && html.contains("not allowed"), "{html}");
+        let bob_token = c.ok(&["user", "token", "bob"]).trim().to_string();
+        assert_eq!(get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bob_token).0, 200);
         // Five wrong passwords lock bob; the admin sees it and unlocks.
         let wrong = || {
             let mut form = a.get(&format!("{}/login", c.url)).call().unwrap();
@@ -1005,7 +1103,17 @@ fn the_admins_pages_for_kiosks_and_accounts() {
         let (st, ..) = post("/admin/users/bob/password", &root, &[("csrf", &csrf), ("password", "bob's new password")]);
         assert_eq!(st, 303);
         assert_eq!(get_page("/overview", &bob).0, 303, "bob's old session ended");
+        assert_eq!(get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bob_token).0, 401, "and his script token");
         sign_in(&c, "bob", "bob's new password");
+        // The command line's way back in: a new password (stdin), unlock.
+        let o = c.cli(&["user", "password", "bob"], "bob's third password\n");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        sign_in(&c, "bob", "bob's third password");
+        let o = c.cli(&["user", "password", "bob"], "short\n");
+        assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(c.ok(&["user", "unlock", "bob"]).contains("unlocked"));
+        let o = c.cli(&["kiosk", "add", "../x", "--units", "u"], "");
+        assert!(o.status.code() == Some(2) && String::from_utf8_lossy(&o.stderr).contains("kiosk id"));
         // The logout's refusal is the same readable page.
         let (st, html, _) = post("/logout", &root, &[("csrf", "forged")]);
         assert!(st == 403 && html.contains("CSRF 令牌不属于当前会话"), "{html}");
@@ -1018,6 +1126,8 @@ fn the_admins_pages_for_kiosks_and_accounts() {
             "root\tuser add\tbob bureau",
             "root\tuser unlock\tbob",
             "root\tuser password\tbob",
+            "cli\tuser password\tbob",
+            "cli\tuser unlock\tbob",
         ] {
             assert!(audit.contains(line), "{line}: {audit}");
         }

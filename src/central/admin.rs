@@ -41,6 +41,20 @@ fn name_ok(what: &str, t: &str) -> Result<()> {
     Ok(())
 }
 
+/// A kiosk id goes into the kiosk's upload URL and the admin pages'
+/// paths: ASCII letters, digits, `.`, `_` and `-`, not starting with `.`.
+fn kiosk_id_ok(id: &str) -> Result<()> {
+    let ok = (1..=64).contains(&id.len())
+        && !id.starts_with('.')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !ok {
+        return Err(AdminError::Input(format!(
+            "kiosk id {id:?}: 1 to 64 ASCII letters, digits, '.', '_' or '-', not starting with '.'"
+        )));
+    }
+    Ok(())
+}
+
 fn password_ok(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD {
         return Err(AdminError::Input(format!("the password must be at least {MIN_PASSWORD} characters")));
@@ -56,15 +70,30 @@ async fn hash(password: &str) -> Result<String> {
         .map_err(|e| AdminError::Storage(StorageError::Db(e)))
 }
 
-/// Registers a kiosk serving `units`; its token, to be shown once.
-pub async fn add_kiosk(s: &dyn Storage, who: &str, id: &str, units: &[String], now: Instant) -> Result<String> {
-    name_ok("kiosk id", id)?;
+/// Whether a new kiosk's id and units are acceptable (before anything is
+/// opened: the command line says a bad argument first).
+pub fn check_kiosk(id: &str, units: &[String]) -> Result<()> {
+    kiosk_id_ok(id)?;
     if units.is_empty() {
         return Err(AdminError::Input("a kiosk serves at least one unit".into()));
     }
-    for u in units {
-        name_ok("unit", u)?;
+    units.iter().try_for_each(|u| name_ok("unit", u))
+}
+
+/// Whether a new account's name and password are acceptable. `.` and
+/// `..` are refused: as a path segment a browser would read them as a
+/// step up the path.
+pub fn check_user(name: &str, password: &str) -> Result<()> {
+    name_ok("user name", name)?;
+    if name == "." || name == ".." {
+        return Err(AdminError::Input(format!("user name {name:?} is not allowed")));
     }
+    password_ok(password)
+}
+
+/// Registers a kiosk serving `units`; its token, to be shown once.
+pub async fn add_kiosk(s: &dyn Storage, who: &str, id: &str, units: &[String], now: Instant) -> Result<String> {
+    check_kiosk(id, units)?;
     let token = auth::new_secret("dck_");
     s.add_kiosk(id, units, &auth::digest(&token), now).await?;
     s.audit(who, "kiosk add", &format!("{id} units {}", units.join(", ")), now).await?;
@@ -86,15 +115,15 @@ pub async fn revoke_kiosk(s: &dyn Storage, who: &str, id: &str, now: Instant) ->
 }
 
 pub async fn add_user(s: &dyn Storage, who: &str, name: &str, role: Role, password: &str, now: Instant) -> Result<()> {
-    name_ok("user name", name)?;
-    password_ok(password)?;
+    check_user(name, password)?;
     let hash = hash(password).await?;
     s.add_user(name, role, &hash, now).await?;
     s.audit(who, "user add", &format!("{name} {}", role.as_str()), now).await?;
     Ok(())
 }
 
-/// A new password; the account is unlocked and its sessions end.
+/// A new password; the account is unlocked and its sessions and script
+/// tokens end.
 pub async fn set_password(s: &dyn Storage, who: &str, name: &str, password: &str, now: Instant) -> Result<()> {
     password_ok(password)?;
     let hash = hash(password).await?;

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Form, Json, Router};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
 use super::auth;
@@ -110,6 +110,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/report", get(report))
         .route("/api/v1/people/{staff_no}", get(person))
         .route("/api/v1/kiosks", get(kiosks))
+        .route("/api/v1/bulletin", get(bulletin))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .merge(super::pages::routes())
@@ -319,6 +320,15 @@ async fn person(
                 o.insert("kiosk_id".into(), json!(d.kiosk_id));
                 o.insert("revision".into(), json!(d.revision));
                 o.insert("received_at".into(), json!(rfc3339(d.received_at)));
+                // When this person's day became what it is (a kiosk re-sends
+                // a whole day for anyone's change): null if never otherwise.
+                o.insert(
+                    "revised".into(),
+                    match crate::central::storage::revised(&d, &earlier) {
+                        None => serde_json::Value::Null,
+                        Some(r) => json!({"revision": r.revision, "received_at": rfc3339(r.at), "after_correction": r.after_correction}),
+                    },
+                );
                 o.insert(
                     "earlier_revisions".into(),
                     json!(earlier
@@ -331,6 +341,61 @@ async fn person(
         })
         .collect();
     Ok(Json(json!({ "staff_no": staff_no, "from": from, "to": to, "days": out })).into_response())
+}
+
+/// `GET /api/v1/bulletin?month=YYYY-MM | quarter=YYYY-Qn | from=D&to=D
+/// [&unit=U][&names=true|false][&issuer=…]`: the 通报 draft (.docx), for a
+/// session or a user token. The comparison is with the month (quarter)
+/// before, or the same number of days before a range of other length.
+async fn bulletin(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let user = reader(&app, &headers).await?;
+    let month_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).filter(|d| d.year() >= 2000);
+    let ((from, to), months) = match (q.get("month"), q.get("quarter")) {
+        (Some(_), Some(_)) => return Err(ApiError::bad("quarter", "give month, quarter or from and to, not two")),
+        (Some(m), None) => {
+            let first = m
+                .split_once('-')
+                .and_then(|(y, mm)| month_of(y.parse().ok()?, mm.parse().ok()?))
+                .ok_or_else(|| ApiError::bad("month", format!("month {m:?} is not YYYY-MM (from 2000)")))?;
+            let last = first.checked_add_months(chrono::Months::new(1)).and_then(|n| n.pred_opt()).unwrap_or(first);
+            ((first, last), Some(1))
+        }
+        (None, Some(qs)) => {
+            let first = qs
+                .split_once("-Q")
+                .and_then(|(y, n)| {
+                    let n: u32 = n.parse().ok().filter(|n| (1..=4).contains(n))?;
+                    month_of(y.parse().ok()?, n * 3 - 2)
+                })
+                .ok_or_else(|| {
+                    ApiError::bad("quarter", format!("quarter {qs:?} is not YYYY-Qn, n 1 to 4 (from 2000)"))
+                })?;
+            let last = first.checked_add_months(chrono::Months::new(3)).and_then(|n| n.pred_opt()).unwrap_or(first);
+            ((first, last), Some(3))
+        }
+        (None, None) => {
+            if !q.contains_key("from") && !q.contains_key("to") {
+                return Err(ApiError::bad("month", "month=YYYY-MM, quarter=YYYY-Qn, or from and to is required"));
+            }
+            let (from, to) = period(&q)?;
+            ((from, to), crate::central::bulletin::whole_months(from, to))
+        }
+    };
+    let unit = text_param(&q, "unit")?;
+    let naming = match q.get("names").map(String::as_str) {
+        None | Some("true") => crate::central::bulletin::Naming::Names,
+        Some("false") => crate::central::bulletin::Naming::Anonymous,
+        Some(other) => return Err(ApiError::bad("names", format!("names {other:?} is true or false"))),
+    };
+    let issuer =
+        super::pages::issuer_of(q.get("issuer").map(String::as_str)).map_err(|m| ApiError::bad("issuer", m))?;
+    let request = super::pages::Draft { from, to, months, unit, naming, issuer: &issuer };
+    let bytes = super::pages::draft(&app, &user.name, request).await?;
+    Ok(super::pages::draft_file(bytes, from, to))
 }
 
 async fn kiosks(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
@@ -458,10 +523,19 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
         app.storage.audit(&user.name, "failed login", detail, at).await?;
         return Ok(wrong());
     }
-    app.storage.login_succeeded(&user.name).await?;
     let session = auth::new_secret("dcs_");
     let csrf = auth::new_secret("");
-    app.storage.add_session(&auth::digest(&session), &user.name, &csrf, at + SESSION_MS).await?;
+    // Only if the password checked is still the account's: a new password
+    // set meanwhile (which ended the sessions) is not undone by this login.
+    if !app
+        .storage
+        .add_session(&auth::digest(&session), &user.name, &user.password_hash, &csrf, at + SESSION_MS)
+        .await?
+    {
+        app.storage.audit(&user.name, "failed login", "password changed meanwhile", at).await?;
+        return Ok(wrong());
+    }
+    app.storage.login_succeeded(&user.name).await?;
     app.storage.audit(&user.name, "login", user.role.as_str(), at).await?;
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie(secure, SESSION_COOKIE, &session, SESSION_MS / 1000));

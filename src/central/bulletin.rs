@@ -46,7 +46,7 @@ pub struct Bulletin<'a> {
     /// Ranked (SPEC's order), as the period report.
     pub people: &'a [ReportRow],
     pub units: &'a [ReportRow],
-    /// The unit rows of the period before (same length), for the rates.
+    /// The unit rows of the period before (see [`previous`]), for the rates.
     pub previous: &'a [ReportRow],
     /// The days in the period with a spot check (present or absent).
     pub spot_checks: &'a [PersonDay],
@@ -73,6 +73,37 @@ pub fn period_name(from: NaiveDate, to: NaiveDate) -> String {
     } else {
         format!("{}至{}", chinese_date(from), chinese_date(to))
     }
+}
+
+/// The last day of `d`'s month.
+fn month_end(d: NaiveDate) -> Option<NaiveDate> {
+    d.with_day(1)?.checked_add_months(chrono::Months::new(1))?.pred_opt()
+}
+
+/// How many whole months `[from, to]` is (from a 1st to a month's end).
+pub fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<u32> {
+    if from.day() != 1 || month_end(to) != Some(to) || to < from {
+        return None;
+    }
+    u32::try_from((to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32 + 1).ok()
+}
+
+/// The period before `[from, to]` for the comparison ("上期"): with
+/// `months` (1 for a month, 3 for a quarter, whole or so far) the same
+/// span that many months back — a month's end maps to that month's end,
+/// so 11-01..11-30 gives 10-01..10-31 and 11-01..11-27 gives 10-01..10-27;
+/// without, as many days just before.
+pub fn previous(from: NaiveDate, to: NaiveDate, months: Option<u32>) -> (NaiveDate, NaiveDate) {
+    let before = from.pred_opt().unwrap_or(from);
+    if let Some(m) = months.filter(|m| *m > 0) {
+        let back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(m));
+        let end = if month_end(to) == Some(to) { back(to).and_then(month_end) } else { back(to) };
+        if let (Some(a), Some(b)) = (back(from), end) {
+            return (a, b.min(before));
+        }
+    }
+    let start = before.checked_sub_signed(to - from).unwrap_or(before);
+    (start, before)
 }
 
 /// 2026年12月1日 (the 公文's date: no leading zeros).
@@ -111,7 +142,9 @@ fn who(naming: Naming, unit: &str, name: &str) -> String {
 }
 
 fn has_problems(r: &ReportRow) -> bool {
-    r.absent_sessions + r.late_count + r.early_count + r.off_post_count + r.missing_punches + r.spot_check_absences > 0
+    [r.absent_sessions, r.late_count, r.early_count, r.off_post_count, r.missing_punches, r.spot_check_absences]
+        .iter()
+        .any(|n| *n > 0)
 }
 
 const BODY: usize = 32; // 3号 = 16 pt, in half points
@@ -203,13 +236,14 @@ pub fn docx(b: &Bulletin<'_>) -> Result<Vec<u8>, String> {
     let rate = punctual_rate(&all);
     let compared = match (rate, punctual_rate(&before)) {
         (Some(now), Some(then)) => {
-            let d = (now - then) * 100.0;
-            let word = if d >= 0.05 {
-                format!("上升{d:.1}个百分点")
-            } else if d <= -0.05 {
-                format!("下降{:.1}个百分点", -d)
-            } else {
-                "基本持平".to_string()
+            // The difference of the rates as printed (one decimal), so the
+            // sentence agrees with the two figures a reader sees.
+            let tenths = |r: f64| (r * 1000.0).round() as i64;
+            let d = tenths(now) - tenths(then);
+            let word = match d {
+                0 => "基本持平".to_string(),
+                d if d > 0 => format!("上升{}.{}个百分点", d / 10, d % 10),
+                d => format!("下降{}.{}个百分点", -d / 10, -d % 10),
             };
             format!("（上期{}，{word}）", percent(Some(then)))
         }
@@ -415,6 +449,22 @@ mod tests {
         assert_eq!(period_name(d("2026-11-02"), d("2026-11-20")), "2026年11月2日至11月20日");
         assert_eq!(period_name(d("2025-12-29"), d("2026-01-02")), "2025年12月29日至2026年1月2日");
         assert_eq!(chinese_date(d("2026-12-01")), "2026年12月1日");
+    }
+
+    #[test]
+    fn the_period_before_for_the_comparison() {
+        let p = |a: &str, b: &str, m| previous(d(a), d(b), m);
+        assert_eq!(p("2026-11-01", "2026-11-30", Some(1)), (d("2026-10-01"), d("2026-10-31")));
+        assert_eq!(p("2026-03-01", "2026-03-31", Some(1)), (d("2026-02-01"), d("2026-02-28")));
+        assert_eq!(p("2026-10-01", "2026-12-31", Some(3)), (d("2026-07-01"), d("2026-09-30")));
+        assert_eq!(p("2026-11-01", "2026-11-27", Some(1)), (d("2026-10-01"), d("2026-10-27")), "this month so far");
+        assert_eq!(p("2026-10-01", "2026-11-27", Some(3)), (d("2026-07-01"), d("2026-08-27")), "this quarter so far");
+        assert_eq!(p("2026-03-01", "2026-03-30", Some(1)), (d("2026-02-01"), d("2026-02-28")), "clamped");
+        assert_eq!(p("2026-11-10", "2026-11-10", None), (d("2026-11-09"), d("2026-11-09")));
+        assert_eq!(p("2026-11-02", "2026-11-20", None), (d("2026-10-14"), d("2026-11-01")), "19 days before");
+        assert_eq!(whole_months(d("2026-10-01"), d("2026-12-31")), Some(3));
+        assert_eq!(whole_months(d("2026-11-01"), d("2026-11-27")), None);
+        assert_eq!(whole_months(d("2026-11-02"), d("2026-11-30")), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use super::storage::DayCounts;
 use crate::domain::summary::{DayFigures, DayStatus};
@@ -135,11 +136,15 @@ pub fn daily_chart(
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(44)
-            .build_cartesian_2d(0..n.max(2) - 1, 0..top + top / 5 + 1)
+            // Days at whole numbers, half a day of room at either end (a
+            // one-day period is a range too).
+            .build_cartesian_2d(-0.5..f64::from(n) - 0.5, 0..top + top / 5 + 1)
             .map_err(|e| e.to_string())?;
-        let day_label = |i: &i32| {
-            from.checked_add_days(chrono::Days::new(*i as u64))
-                .map_or_else(String::new, |d| format!("{}-{:02}", d.month(), d.day()))
+        let day_label = |x: &f64| match (x.fract() == 0.0 && *x >= 0.0 && *x < f64::from(n)).then_some(*x as u64) {
+            Some(i) => from
+                .checked_add_days(chrono::Days::new(i))
+                .map_or_else(String::new, |d| format!("{}-{:02}", d.month(), d.day())),
+            None => String::new(),
         };
         chart
             .configure_mesh()
@@ -158,11 +163,14 @@ pub fn daily_chart(
         ];
         for (zh_word, en_word, colour, get) in series {
             let style = ShapeStyle::from(&colour).stroke_width(2);
+            let points: Vec<(f64, i32)> = counts.iter().enumerate().map(|(i, c)| (i as f64, get(c) as i32)).collect();
             chart
-                .draw_series(LineSeries::new(counts.iter().enumerate().map(|(i, c)| (i as i32, get(c) as i32)), style))
+                .draw_series(LineSeries::new(points.iter().copied(), style))
                 .map_err(|e| e.to_string())?
                 .label(if zh { zh_word } else { en_word })
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            // A mark on each day: a one-day period is a point, not a line.
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, style.filled()))).map_err(|e| e.to_string())?;
         }
         chart
             .configure_series_labels()
@@ -193,18 +201,13 @@ pub fn heat_map(month: NaiveDate, people: &[(String, Vec<Option<Cell>>)], zh: bo
             .margin(10)
             .x_label_area_size(44)
             .y_label_area_size(150)
-            // A segmented 0..n has n + 1 segments (n included): 0..n-1 is n.
-            .build_cartesian_2d((0..days - 1).into_segmented(), (0..rows - 1).into_segmented())
+            // Days as segments (labels at their centres); people as a plain
+            // range, row i from i to i + 1 (a segmented 0..0 for one person
+            // would have no height).
+            .build_cartesian_2d((0..days - 1).into_segmented(), 0.0..f64::from(rows))
             .map_err(|e| e.to_string())?;
         let day_label = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(d) => format!("{}", d + 1),
-            _ => String::new(),
-        };
-        // Person i is drawn at row rows-1-i: the first person on top.
-        let person_label = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(r) => {
-                people.get((rows - 1 - r) as usize).map_or_else(String::new, |(l, _)| l.clone())
-            }
             _ => String::new(),
         };
         chart
@@ -217,22 +220,25 @@ pub fn heat_map(month: NaiveDate, people: &[(String, Vec<Option<Cell>>)], zh: bo
             } else {
                 format!("{}-{:02}", month.year(), month.month())
             })
-            .y_labels(rows as usize)
-            .y_label_formatter(&person_label)
+            .y_labels(0)
             .label_style(font(14))
             .draw()
             .map_err(|e| e.to_string())?;
-        let cells = people.iter().enumerate().flat_map(|(i, (_, cells))| {
-            let r = rows - 1 - i as i32;
-            cells.iter().enumerate().map(move |(d, c)| (d as i32, r, *c))
-        });
+        // Person i is the row from rows-1-i to rows-i: the first on top.
+        let top_of = |i: usize| f64::from(rows) - i as f64;
+        for (i, (label, _)) in people.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(SegmentValue::Exact(0), top_of(i) - 0.5));
+            let style = font(14).pos(Pos::new(HPos::Right, VPos::Center));
+            root.draw(&Text::new(label.clone(), (x - 8, y), style)).map_err(|e| e.to_string())?;
+        }
+        let cells = people
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, cells))| cells.iter().enumerate().map(move |(d, c)| (d as i32, top_of(i), *c)));
         let outline = RGBColor(0xde, 0xe0, 0xe3);
         chart
-            .draw_series(cells.flat_map(|(d, r, c)| {
-                let corners = [
-                    (SegmentValue::Exact(d), SegmentValue::Exact(r)),
-                    (SegmentValue::Exact(d + 1), SegmentValue::Exact(r + 1)),
-                ];
+            .draw_series(cells.flat_map(|(d, top, c)| {
+                let corners = [(SegmentValue::Exact(d), top - 1.0), (SegmentValue::Exact(d + 1), top)];
                 let fill = c.map(|c| rgb(c.colour()).filled());
                 fill.map(|f| Rectangle::new(corners.clone(), f))
                     .into_iter()
@@ -265,21 +271,63 @@ mod tests {
         assert_eq!(Cell::of(DayStatus::Absent, &f(0, 0, 0)), Cell::Absent);
     }
 
+    /// The attributes of each `<tag …>` in `svg`, by name.
+    fn elements(svg: &str, tag: &str) -> Vec<std::collections::HashMap<String, String>> {
+        svg.split(&format!("<{tag} "))
+            .skip(1)
+            .map(|e| {
+                let e = e.split('>').next().unwrap_or("");
+                e.split('"')
+                    .collect::<Vec<_>>()
+                    .chunks(2)
+                    .filter_map(|kv| Some((kv[0].trim().trim_end_matches('=').to_string(), kv.get(1)?.to_string())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The words of every `<text>`, trimmed.
+    fn labels(svg: &str) -> Vec<String> {
+        svg.split("<text ")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split("</text>").next()?.trim().to_string()))
+            .collect()
+    }
+
+    fn num(e: &std::collections::HashMap<String, String>, k: &str) -> f64 {
+        e[k].parse().unwrap()
+    }
+
     #[test]
     fn the_daily_chart_is_svg_with_its_lines_and_words() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let days = [(d("2026-11-03"), DayCounts { late: 3, early: 1, absent: 2 })];
         let svg = daily_chart(d("2026-11-01"), d("2026-11-30"), &days, true).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
+        let lines = elements(&svg, "polyline");
         for colour in ["#F0883E", "#8250DF", "#CF222E"] {
-            let lines = svg.matches(&format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{colour}\"")).count();
-            assert_eq!(lines, 2, "{colour}: its line and its legend mark\n{svg}");
+            let mine: Vec<_> = lines.iter().filter(|l| l["stroke"] == colour).collect();
+            let points: Vec<usize> = mine.iter().map(|l| l["points"].split_whitespace().count()).collect();
+            assert_eq!(points, [30, 2], "{colour}: a point a day, then the legend's mark");
+            let marks = elements(&svg, "circle").into_iter().filter(|c| c["fill"] == colour).count();
+            assert_eq!(marks, 30, "{colour}: a mark a day");
         }
+        // The late line's peak is on 11-03 (the third point), the others flat.
+        let late = lines.iter().find(|l| l["stroke"] == "#F0883E").unwrap();
+        let ys: Vec<f64> =
+            late["points"].split_whitespace().map(|p| p.split(',').nth(1).unwrap().parse().unwrap()).collect();
+        let top = ys.iter().copied().fold(f64::MAX, f64::min);
+        assert_eq!(ys.iter().position(|y| *y == top), Some(2), "{ys:?}");
+        assert!(ys.iter().enumerate().all(|(i, y)| i == 2 || *y == ys[0]));
         for w in ["迟到", "早退", "旷工（半天）", "11-03", "人次"] {
             assert!(svg.contains(w), "{w} missing");
         }
+        // One day: a mark for each line, and only that day's label.
         let en = daily_chart(d("2026-11-01"), d("2026-11-01"), &[], false).unwrap();
         assert!(en.contains("absent (half days)") && !en.contains("迟到"));
+        assert_eq!(elements(&en, "circle").len(), 3);
+        let l = labels(&en);
+        assert!(l.contains(&"11-01".to_string()) && !l.iter().any(|t| t == "11-02" || t == "10-31"), "{l:?}");
     }
 
     #[test]
@@ -292,7 +340,27 @@ mod tests {
         let svg = heat_map(m, &people, true).unwrap();
         assert!(svg.contains("张三 &lt;b&gt;") && !svg.contains("<b>"), "names are escaped");
         assert!(svg.contains("李四") && svg.contains("2026年11月"));
-        let filled = |c: Cell| svg.matches(&format!("fill=\"{}\"", c.colour().to_uppercase())).count();
-        assert_eq!((filled(Cell::Normal), filled(Cell::Absent), filled(Cell::Leave)), (1, 1, 30), "{svg}");
+        let rects = elements(&svg, "rect");
+        let filled = |c: Cell| -> Vec<_> { rects.iter().filter(|r| r["fill"] == c.colour().to_uppercase()).collect() };
+        let (normal, absent, leave) = (filled(Cell::Normal), filled(Cell::Absent), filled(Cell::Leave));
+        assert_eq!((normal.len(), absent.len(), leave.len()), (1, 1, 30), "{svg}");
+        // 张三's two days side by side on the top row, 李四's row below.
+        let (n, a) = (normal[0], absent[0]);
+        assert_eq!(num(n, "y"), num(a, "y"));
+        assert!((num(a, "x") - num(n, "x") - num(n, "width")).abs() <= 1.0, "the next column");
+        assert!(leave.iter().all(|l| num(l, "y") >= num(n, "y") + num(n, "height") - 1.0), "below");
+        assert!(num(n, "height") > 15.0 && num(n, "width") > 15.0);
+    }
+
+    #[test]
+    fn a_unit_of_one_has_a_heat_map_row() {
+        let m = "2026-02-01".parse::<NaiveDate>().unwrap();
+        let svg = heat_map(m, &[("王五".to_string(), vec![Some(Cell::Missing); 28])], false).unwrap();
+        let rects = elements(&svg, "rect");
+        let cells: Vec<_> = rects.iter().filter(|r| r["fill"] == Cell::Missing.colour().to_uppercase()).collect();
+        assert_eq!(cells.len(), 28);
+        assert!(cells.iter().all(|c| num(c, "height") > 15.0), "{svg}");
+        let l = labels(&svg);
+        assert!(l.contains(&"28".to_string()) && !l.contains(&"29".to_string()), "February's days: {l:?}");
     }
 }

@@ -92,6 +92,11 @@ pub enum UserCmd {
     },
     /// Prints a bearer token for scripts (stored hashed).
     Token { name: String },
+    /// A new password, read from stdin; unlocks the account and ends its
+    /// sessions and script tokens (the way back in for a locked-out admin).
+    Password { name: String },
+    /// Clears an account's failed logins and lock.
+    Unlock { name: String },
 }
 
 enum Failure {
@@ -117,6 +122,16 @@ impl From<AdminError> for Failure {
             AdminError::Storage(e) => e.into(),
         }
     }
+}
+
+/// A password from the first line of stdin.
+fn password_from_stdin() -> Result<String, Failure> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| Failure::Input(format!("cannot read the password from stdin: {e}")))?;
+    Ok(password.trim_end_matches(['\n', '\r']).to_string())
 }
 
 fn now() -> Instant {
@@ -197,6 +212,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
             serve(storage, addr, tls_cert.clone().zip(tls_key.clone())).await
         }
         Command::Kiosk(KioskCmd::Add { id, units }) => {
+            admin::check_kiosk(id, units)?;
             let s = storage(cli, false).await?;
             let token = admin::add_kiosk(&*s, "cli", id, units, now()).await?;
             eprintln!("kiosk {id} registered; its token follows, shown once: put it in the kiosk's token_file");
@@ -232,15 +248,22 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         }
         Command::User(UserCmd::Add { name, role }) => {
             let role = Role::parse(role).ok_or_else(|| Failure::Input(format!("--role {role:?}: bureau or admin")))?;
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .map_err(|e| Failure::Input(format!("cannot read the password from stdin: {e}")))?;
-            let password = password.trim_end_matches(['\n', '\r']);
+            let password = password_from_stdin()?;
+            admin::check_user(name, &password)?;
             let s = storage(cli, false).await?;
-            admin::add_user(&*s, "cli", name, role, password, now()).await?;
+            admin::add_user(&*s, "cli", name, role, &password, now()).await?;
             out(format!("user {name} ({}) added", role.as_str()))
+        }
+        Command::User(UserCmd::Password { name }) => {
+            let password = password_from_stdin()?;
+            let s = storage(cli, false).await?;
+            admin::set_password(&*s, "cli", name, &password, now()).await?;
+            out(format!("user {name}: new password set; unlocked, sessions and tokens ended"))
+        }
+        Command::User(UserCmd::Unlock { name }) => {
+            let s = storage(cli, false).await?;
+            admin::unlock(&*s, "cli", name, now()).await?;
+            out(format!("user {name} unlocked"))
         }
         Command::User(UserCmd::Token { name }) => {
             let s = storage(cli, false).await?;

@@ -161,9 +161,12 @@ fn check_people(s: &DailySummary) -> Result<(), Refused> {
     Ok(())
 }
 
-/// Text without control characters (NUL included), at most `max` characters.
+/// Text without control characters (NUL included) or noncharacters
+/// (U+FFFE, U+FFFF and the like: not allowed in XML, so a name with one
+/// would break the Word and Excel files), at most `max` characters.
 pub fn plain_text(s: &str, max: usize) -> bool {
-    s.chars().count() <= max && !s.chars().any(char::is_control)
+    let nonchar = |c: char| matches!(c as u32, 0xFDD0..=0xFDEF) || (c as u32 & 0xFFFE) == 0xFFFE;
+    s.chars().count() <= max && !s.chars().any(|c| c.is_control() || nonchar(c))
 }
 
 /// `s` as it may go into the audit log: control characters replaced, cut to `max`.

@@ -184,12 +184,18 @@ fn person_columns(prefix: &str) -> String {
     cols.iter().map(|c| format!("{prefix}{c}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The advisory lock that orders kiosk registrations and re-keyings (an
+/// arbitrary constant: "dutyclock kiosks").
+const KIOSK_CHANGES_LOCK: i64 = 0x6475_7479_6b69_6f73;
+
 /// The kiosks in service other than `except`, with their units, read
-/// after locking the table against other kiosk changes (not against
-/// readers) until the transaction ends: two registrations of one unit at
-/// once cannot both pass the check.
+/// after taking the kiosk-changes advisory lock until the transaction
+/// ends: two registrations of one unit at once cannot both pass the check.
+/// Not a table lock: uploads update their kiosk's row meanwhile, and a
+/// table lock against them would deadlock a re-keying with its kiosk's
+/// upload.
 async fn active_kiosks(tx: &tokio_postgres::Transaction<'_>, except: &str) -> Result<Vec<(String, Vec<String>)>> {
-    tx.batch_execute("LOCK TABLE kiosks IN SHARE ROW EXCLUSIVE MODE").await.map_err(pg)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&KIOSK_CHANGES_LOCK]).await.map_err(pg)?;
     let rows = tx.query("SELECT id, units FROM kiosks WHERE NOT revoked AND id <> $1", &[&except]).await.map_err(pg)?;
     rows.iter().map(|r| Ok((r.get(0), serde_json::from_str(r.get::<_, &str>(1)).map_err(db)?))).collect()
 }
@@ -256,11 +262,12 @@ impl Storage for Postgres {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let others = active_kiosks(&tx, id).await?;
-        let Some(row) = tx.query_opt("SELECT units FROM kiosks WHERE id = $1", &[&id]).await.map_err(pg)? else {
+        let Some(row) = tx.query_opt("SELECT units, revoked FROM kiosks WHERE id = $1", &[&id]).await.map_err(pg)?
+        else {
             return Err(StorageError::NotFound(format!("no kiosk {id}")));
         };
         let units: Vec<String> = serde_json::from_str(row.get::<_, &str>(0)).map_err(db)?;
-        if let Some(refused) = unit_taken(&others, &units) {
+        if let Some(refused) = row.get::<_, bool>(1).then(|| unit_taken(&others, &units)).flatten() {
             return Err(refused);
         }
         tx.execute("UPDATE kiosks SET token_hash = $2, revoked = false WHERE id = $1", &[&id, &token_hash])
@@ -621,6 +628,7 @@ impl Storage for Postgres {
             return Err(StorageError::NotFound(format!("no user {name}")));
         }
         tx.execute("DELETE FROM sessions WHERE user_name = $1", &[&name]).await.map_err(pg)?;
+        tx.execute("DELETE FROM user_tokens WHERE user_name = $1", &[&name]).await.map_err(pg)?;
         tx.commit().await.map_err(pg)
     }
 
@@ -665,16 +673,25 @@ impl Storage for Postgres {
         Ok(())
     }
 
-    async fn add_session(&self, id_hash: &str, name: &str, csrf: &str, expires_at: Instant) -> Result<()> {
-        self.client()
+    async fn add_session(
+        &self,
+        id_hash: &str,
+        name: &str,
+        password_hash: &str,
+        csrf: &str,
+        expires_at: Instant,
+    ) -> Result<bool> {
+        let n = self
+            .client()
             .await?
             .execute(
-                "INSERT INTO sessions (id_hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)",
-                &[&id_hash, &name, &csrf, &expires_at],
+                "INSERT INTO sessions (id_hash, user_name, csrf, expires_at)
+                 SELECT $1, name, $3, $4 FROM users WHERE name = $2 AND password_hash = $5",
+                &[&id_hash, &name, &csrf, &expires_at, &password_hash],
             )
             .await
             .map_err(pg)?;
-        Ok(())
+        Ok(n == 1)
     }
 
     async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(UserRow, String)>> {

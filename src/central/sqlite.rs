@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS summary_people (
     PRIMARY KEY (date, kiosk_id, revision, staff_no)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
+-- A unit's month (its heat map) without reading every unit's rows.
+CREATE INDEX IF NOT EXISTS summary_people_unit ON summary_people (unit, date) WHERE latest = 1;
 CREATE TABLE IF NOT EXISTS users (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL,
@@ -336,6 +338,9 @@ fn open(path: &Path) -> Result<Connection> {
     c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
     // A province's summaries are read back in reports: keep their pages.
     c.pragma_update(None, "cache_size", -16_384).map_err(db)?;
+    // A quarter's report reads tens of megabytes: mapped, the pages are
+    // read from the OS's cache in place instead of copied into SQLite's.
+    c.pragma_update(None, "mmap_size", 1_i64 << 30).map_err(db)?;
     Ok(c)
 }
 
@@ -517,13 +522,15 @@ impl Storage for Sqlite {
         let (id, token) = (id.to_string(), token_hash.to_string());
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            let units: String = tx
-                .query_row("SELECT units FROM kiosks WHERE id = ?1", [&id], |r| r.get(0))
+            let (units, revoked): (String, bool) = tx
+                .query_row("SELECT units, revoked FROM kiosks WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
                 .map_err(db)?
                 .ok_or_else(|| StorageError::NotFound(format!("no kiosk {id}")))?;
             let units: Vec<String> = serde_json::from_str(&units).map_err(db)?;
-            if let Some(refused) = unit_taken(&active_kiosks(&tx, &id)?, &units) {
+            if let Some(refused) =
+                revoked.then(|| active_kiosks(&tx, &id)).transpose()?.and_then(|a| unit_taken(&a, &units))
+            {
                 return Err(refused);
             }
             tx.execute("UPDATE kiosks SET token_hash = ?2, revoked = 0 WHERE id = ?1", params![id, token])
@@ -796,6 +803,7 @@ impl Storage for Sqlite {
                 return Err(StorageError::NotFound(format!("no user {name}")));
             }
             tx.execute("DELETE FROM sessions WHERE user_name = ?1", [&name]).map_err(db)?;
+            tx.execute("DELETE FROM user_tokens WHERE user_name = ?1", [&name]).map_err(db)?;
             tx.commit().map_err(db)
         })
         .await
@@ -853,15 +861,25 @@ impl Storage for Sqlite {
         .await
     }
 
-    async fn add_session(&self, id_hash: &str, name: &str, csrf: &str, expires_at: Instant) -> Result<()> {
-        let (id, name, csrf) = (id_hash.to_string(), name.to_string(), csrf.to_string());
+    async fn add_session(
+        &self,
+        id_hash: &str,
+        name: &str,
+        password_hash: &str,
+        csrf: &str,
+        expires_at: Instant,
+    ) -> Result<bool> {
+        let (id, name, hash, csrf) =
+            (id_hash.to_string(), name.to_string(), password_hash.to_string(), csrf.to_string());
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO sessions (id_hash, user_name, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id, name, csrf, expires_at],
-            )
-            .map_err(db)?;
-            Ok(())
+            let n = c
+                .execute(
+                    "INSERT INTO sessions (id_hash, user_name, csrf, expires_at)
+                     SELECT ?1, name, ?3, ?4 FROM users WHERE name = ?2 AND password_hash = ?5",
+                    params![id, name, csrf, expires_at, hash],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
         })
         .await
     }

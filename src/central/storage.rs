@@ -151,6 +151,35 @@ pub struct Earlier {
     pub person: Option<PersonSummary>,
 }
 
+/// When a person's day became what it is now, if it was ever otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revised {
+    /// The revision that first carried the person's present row.
+    pub revision: i64,
+    pub at: Instant,
+    /// The present row counts more corrections than the row before it.
+    pub after_correction: bool,
+}
+
+/// Whether `day` was revised for this person: the kiosk re-sends a whole
+/// day when anyone's record changes, so a newer revision in which this
+/// person's row is the same as before is not a revision of their day.
+/// Walks back from the latest revision while the person's row is the
+/// same; the first differing (or absent) row is what it was revised from.
+pub fn revised(day: &PersonDay, earlier: &[Earlier]) -> Option<Revised> {
+    let (mut revision, mut at) = (day.revision, day.received_at);
+    for e in earlier.iter().rev() {
+        match &e.person {
+            Some(p) if *p == day.person => (revision, at) = (e.revision, e.received_at),
+            before => {
+                let corrections = before.as_ref().map_or(0, |p| p.figures.corrections);
+                return Some(Revised { revision, at, after_correction: day.person.figures.corrections > corrections });
+            }
+        }
+    }
+    None
+}
+
 /// One day's totals over the people in scope (the report's chart).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DayCounts {
@@ -182,7 +211,8 @@ pub trait Storage: Send + Sync {
     async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()>;
     /// A kiosk's new token (the old one stops working); a revoked kiosk
     /// comes back into service, refused as `add_kiosk` when another kiosk
-    /// in service took one of its units meanwhile.
+    /// in service took one of its units meanwhile (a kiosk in service is
+    /// re-keyed whatever: a leaked token must always be replaceable).
     async fn set_kiosk_token(&self, id: &str, token_hash: &str) -> Result<()>;
     async fn revoke_kiosk(&self, id: &str) -> Result<()>;
     /// The kiosk a token belongs to (revoked ones too: the caller refuses them).
@@ -230,7 +260,7 @@ pub trait Storage: Send + Sync {
     /// Every account, by name.
     async fn users(&self) -> Result<Vec<UserRow>>;
     /// A new password: the failure count and any lock are cleared and the
-    /// user's sessions end, in one transaction.
+    /// user's sessions and script tokens end, in one transaction.
     async fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
     async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()>;
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>>;
@@ -242,7 +272,18 @@ pub trait Storage: Send + Sync {
     async fn claim_login(&self, name: &str, at: Instant, tries: u32, lock_ms: i64) -> Result<Option<u32>>;
     /// A right password: the count and any lock are cleared.
     async fn login_succeeded(&self, name: &str) -> Result<()>;
-    async fn add_session(&self, id_hash: &str, name: &str, csrf: &str, expires_at: Instant) -> Result<()>;
+    /// Opens a session for `name` only if their password hash is still
+    /// `password_hash` (the one the login checked), in one statement: a
+    /// password changed while the login was checking the old one opens
+    /// nothing. Whether it was opened.
+    async fn add_session(
+        &self,
+        id_hash: &str,
+        name: &str,
+        password_hash: &str,
+        csrf: &str,
+        expires_at: Instant,
+    ) -> Result<bool>;
     /// The user and CSRF token of a live session.
     async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(UserRow, String)>>;
     async fn end_session(&self, id_hash: &str) -> Result<()>;
@@ -323,6 +364,18 @@ pub fn chain_verdict(seen: &[(u64, String, Instant)], length: u64, head: &str, m
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::summary::{DayFigures, DayStatus};
+
+    fn person(status: DayStatus, corrections: u32) -> PersonSummary {
+        PersonSummary {
+            staff_no: "0001".into(),
+            name: "张三".into(),
+            unit: "区党政办公室".into(),
+            status,
+            figures: DayFigures { corrections, missing_punches: u32::from(corrections == 0), ..DayFigures::default() },
+            punches: vec!["08:55".into()],
+        }
+    }
 
     #[test]
     fn days_without_a_summary() {
@@ -348,5 +401,41 @@ mod tests {
         // that arrives after a later day's summary is in order.
         assert_eq!(chain_verdict(&seen, 15, "dd", 1_500), ChainState::Ok);
         assert_eq!(chain_verdict(&seen, 30, "ee", 2_000), ChainState::Ok, "the same second orders nothing");
+    }
+
+    #[test]
+    fn a_day_is_revised_only_when_the_persons_own_row_changed() {
+        let day = |p: PersonSummary| PersonDay {
+            kiosk_id: "k1".into(),
+            date: "2026-11-20".parse().unwrap(),
+            revision: 3,
+            received_at: 3_000,
+            person: p,
+        };
+        let e =
+            |revision: i64, p: Option<PersonSummary>| Earlier { revision, received_at: revision * 1_000, person: p };
+        let before = person(DayStatus::Exception, 0);
+        let after = person(DayStatus::Normal, 1);
+        // First sent as is: not revised.
+        assert_eq!(revised(&day(before.clone()), &[]), None);
+        // Re-sent twice for someone else: not revised for this person.
+        assert_eq!(revised(&day(before.clone()), &[e(1, Some(before.clone())), e(2, Some(before.clone()))]), None);
+        // Corrected in revision 2, then re-sent for someone else in 3:
+        // revised in 2, after a correction.
+        assert_eq!(
+            revised(&day(after.clone()), &[e(1, Some(before.clone())), e(2, Some(after.clone()))]),
+            Some(Revised { revision: 2, at: 2_000, after_correction: true })
+        );
+        // Changed in 3 without a new correction (a leave entered late).
+        let leave = person(DayStatus::Leave, 0);
+        assert_eq!(
+            revised(&day(leave), &[e(1, Some(before.clone())), e(2, Some(before))]),
+            Some(Revised { revision: 3, at: 3_000, after_correction: false })
+        );
+        // Not in the earlier revision at all (enrolled later that day).
+        assert_eq!(
+            revised(&day(after), &[e(1, None)]),
+            Some(Revised { revision: 3, at: 3_000, after_correction: true })
+        );
     }
 }

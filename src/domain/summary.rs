@@ -302,21 +302,27 @@ impl ReportRow {
 
     /// Adds one day's wire figures.
     fn add_figures(&mut self, expected: bool, present: bool, f: &DayFigures) {
-        self.days_expected += u32::from(expected);
-        self.days_present += u32::from(present);
-        self.late_count += f.late_count;
-        self.late_minutes += f.late_minutes;
-        self.early_count += f.early_count;
-        self.early_minutes += f.early_minutes;
-        self.absent_sessions += f.absent_sessions;
-        self.absent_minutes += f.absent_minutes;
-        self.off_post_count += f.off_post_count;
-        self.off_post_minutes += f.off_post_minutes;
-        self.missing_punches += f.missing_punches;
-        self.spot_check_absences += f.spot_check_absences;
-        self.leave_minutes += f.leave_minutes;
-        self.duty_minutes += f.duty_minutes;
-        self.corrections += f.corrections;
+        // Saturating: a kiosk may send any u32, and a sum must not wrap
+        // (a wrapped count would drop a person from a ranking).
+        self.days_expected = self.days_expected.saturating_add(u32::from(expected));
+        self.days_present = self.days_present.saturating_add(u32::from(present));
+        for (sum, v) in [
+            (&mut self.late_count, f.late_count),
+            (&mut self.late_minutes, f.late_minutes),
+            (&mut self.early_count, f.early_count),
+            (&mut self.early_minutes, f.early_minutes),
+            (&mut self.absent_sessions, f.absent_sessions),
+            (&mut self.absent_minutes, f.absent_minutes),
+            (&mut self.off_post_count, f.off_post_count),
+            (&mut self.off_post_minutes, f.off_post_minutes),
+            (&mut self.missing_punches, f.missing_punches),
+            (&mut self.spot_check_absences, f.spot_check_absences),
+            (&mut self.leave_minutes, f.leave_minutes),
+            (&mut self.duty_minutes, f.duty_minutes),
+            (&mut self.corrections, f.corrections),
+        ] {
+            *sum = sum.saturating_add(v);
+        }
     }
 
     fn add_day(&mut self, obligated: bool, present: bool, f: &Figures) {
@@ -325,8 +331,8 @@ impl ReportRow {
 
     /// Adds another row's days and figures (a unit's or a period's sum).
     pub fn add(&mut self, o: &ReportRow) {
-        self.days_expected += o.days_expected;
-        self.days_present += o.days_present;
+        self.days_expected = self.days_expected.saturating_add(o.days_expected);
+        self.days_present = self.days_present.saturating_add(o.days_present);
         let f = DayFigures {
             late_count: o.late_count,
             late_minutes: o.late_minutes,
@@ -352,7 +358,7 @@ impl ReportRow {
         (
             std::cmp::Reverse((
                 self.absent_sessions,
-                self.late_count + self.early_count,
+                self.late_count.saturating_add(self.early_count),
                 self.off_post_count,
                 self.missing_punches,
             )),

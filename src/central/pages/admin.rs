@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::{failed, layout, Viewer};
@@ -20,7 +19,10 @@ use crate::central::api::{self, App};
 use crate::central::auth;
 use crate::central::storage::Role;
 
-type Fields = Form<HashMap<String, String>>;
+/// A POST's body, read as a form only after the session, the role and
+/// (from the form) the CSRF token were checked: without a session or as a
+/// bureau account the body is never parsed.
+type Fields = axum::body::Bytes;
 
 /// The viewer if they are an admin; otherwise the handler returns the
 /// login redirect (no session) or the 403 page (a bureau account).
@@ -34,14 +36,19 @@ macro_rules! admin_in {
     }};
 }
 
-/// The viewer of a POST if the form carries the session's CSRF token.
+/// The viewer and the fields of a POST if the form carries the session's
+/// CSRF token.
 macro_rules! admin_form {
-    ($app:expr, $headers:expr, $f:expr) => {{
+    ($app:expr, $headers:expr, $body:expr) => {{
         let v = admin_in!($app, $headers);
-        if !$f.get("csrf").is_some_and(|c| auth::same(c, &v.csrf)) {
+        let f: HashMap<String, String> = match serde_urlencoded::from_bytes(&$body) {
+            Ok(f) => f,
+            Err(e) => return input_error(&v, "/admin/kiosks", &format!("not a form: {e}")),
+        };
+        if !f.get("csrf").is_some_and(|c| auth::same(c, &v.csrf)) {
             return refused(&v);
         }
-        v
+        (v, f)
     }};
 }
 
@@ -105,7 +112,7 @@ fn head(columns: &[&str]) -> Markup {
 
 fn page(v: &Viewer, title: &str, here: &str, body: Markup) -> Response {
     let body = html! { (tabs(v, here)) (body) };
-    Html(layout(v, title, "/admin/kiosks", body).into_string()).into_response()
+    Html(layout(v, title, here, body).into_string()).into_response()
 }
 
 pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Response {
@@ -168,11 +175,14 @@ fn token_page(v: &Viewer, id: &str, token: &str) -> Response {
         }
         p { a href="/admin/kiosks" { (v.w("回到终端管理", "Back to the kiosks")) } }
     };
-    page(v, v.w("终端令牌", "Kiosk token"), "/admin/kiosks", body)
+    let mut r = page(v, v.w("终端令牌", "Kiosk token"), "/admin/kiosks", body);
+    // Shown once: kept in no cache, and no history entry to come back to.
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    r
 }
 
-pub(super) async fn add_kiosk(State(app): State<App>, headers: HeaderMap, Form(f): Fields) -> Response {
-    let v = admin_form!(&app, &headers, f);
+pub(super) async fn add_kiosk(State(app): State<App>, headers: HeaderMap, body: Fields) -> Response {
+    let (v, f) = admin_form!(&app, &headers, body);
     let id = f.get("id").map_or("", |s| s.trim());
     let units: Vec<String> = f
         .get("units")
@@ -207,9 +217,9 @@ pub(super) async fn kiosk_action(
     State(app): State<App>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    Form(f): Fields,
+    body: Fields,
 ) -> Response {
-    let v = admin_form!(&app, &headers, f);
+    let (v, f) = admin_form!(&app, &headers, body);
     let rekey = match action.as_str() {
         "token" => true,
         "revoke" => false,
@@ -289,6 +299,7 @@ pub(super) async fn users(State(app): State<App>, headers: HeaderMap) -> Respons
                 }
             }
         }
+        p.muted { (v.w("设置新密码会解锁该账户，并结束它的所有登录和脚本令牌。", "A new password unlocks the account and ends all its sessions and script tokens.")) }
         h2 { (v.w("新建账户", "Add an account")) }
         form.stack method="post" action="/admin/users" {
             (csrf(&v))
@@ -307,8 +318,8 @@ pub(super) async fn users(State(app): State<App>, headers: HeaderMap) -> Respons
     page(&v, v.w("账户管理", "Accounts"), "/admin/users", body)
 }
 
-pub(super) async fn add_user(State(app): State<App>, headers: HeaderMap, Form(f): Fields) -> Response {
-    let v = admin_form!(&app, &headers, f);
+pub(super) async fn add_user(State(app): State<App>, headers: HeaderMap, body: Fields) -> Response {
+    let (v, f) = admin_form!(&app, &headers, body);
     let field = |k: &str| f.get(k).map_or("", String::as_str);
     let Some(role) = Role::parse(field("role")) else {
         return input_error(&v, "/admin/users", &format!("role {:?}: bureau or admin", field("role")));
@@ -322,9 +333,9 @@ pub(super) async fn set_password(
     State(app): State<App>,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Form(f): Fields,
+    body: Fields,
 ) -> Response {
-    let v = admin_form!(&app, &headers, f);
+    let (v, f) = admin_form!(&app, &headers, body);
     let password = f.get("password").map_or("", String::as_str);
     let r = admin::set_password(&*app.storage, &v.user.name, &name, password, api::now()).await;
     // Their own password: this session ended with the others.
@@ -336,9 +347,9 @@ pub(super) async fn unlock(
     State(app): State<App>,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Form(f): Fields,
+    body: Fields,
 ) -> Response {
-    let v = admin_form!(&app, &headers, f);
+    let (v, _) = admin_form!(&app, &headers, body);
     let r = admin::unlock(&*app.storage, &v.user.name, &name, api::now()).await;
     outcome(&v, "/admin/users", r.map(|()| Redirect::to("/admin/users").into_response()))
 }

@@ -108,6 +108,8 @@ mod overview;
 mod person;
 mod report;
 
+pub(crate) use report::{draft, draft_file, issuer_of, Draft};
+
 /// A storage failure on a page: logged, and said without its detail.
 pub(super) fn failed(e: StorageError) -> Response {
     eprintln!("storage: {e}");
@@ -176,7 +178,8 @@ pub(super) fn layout(v: &Viewer, title: &str, here: &str, body: Markup) -> Marku
                     strong { (v.w("考勤中心", "Attendance centre")) }
                     nav {
                         @for (href, word) in nav {
-                            a href=(href) aria-current=[(href == here).then_some("page")] { (word) }
+                            @let current = href == here || (href.starts_with("/admin/") && here.starts_with("/admin/"));
+                            a href=(href) aria-current=[current.then_some("page")] { (word) }
                         }
                     }
                     span.who { (v.user.name) " · " (role) }

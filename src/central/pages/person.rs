@@ -13,37 +13,7 @@ use super::overview::{status_class, status_word};
 use super::report::period_of;
 use super::{bad_request, failed, layout};
 use crate::central::api::{self, App};
-use crate::central::storage::{Earlier, PersonDay};
-use crate::domain::time::Instant;
-
-/// When a person's day became what it is now, if it was ever otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Revised {
-    /// The revision that first carried the person's present row.
-    pub revision: i64,
-    pub at: Instant,
-    /// The present row counts more corrections than the row before it.
-    pub after_correction: bool,
-}
-
-/// Whether `day` was revised for this person: the kiosk re-sends a whole
-/// day when anyone's record changes, so a newer revision in which this
-/// person's row is the same as before is not a revision of their day.
-/// Walks back from the latest revision while the person's row is the
-/// same; the first differing (or absent) row is what it was revised from.
-pub(super) fn revised(day: &PersonDay, earlier: &[Earlier]) -> Option<Revised> {
-    let (mut revision, mut at) = (day.revision, day.received_at);
-    for e in earlier.iter().rev() {
-        match &e.person {
-            Some(p) if *p == day.person => (revision, at) = (e.revision, e.received_at),
-            before => {
-                let corrections = before.as_ref().map_or(0, |p| p.figures.corrections);
-                return Some(Revised { revision, at, after_correction: day.person.figures.corrections > corrections });
-            }
-        }
-    }
-    None
-}
+use crate::central::storage::revised;
 
 pub(super) async fn page(
     State(app): State<App>,
@@ -122,57 +92,4 @@ pub(super) async fn page(
     };
     let title = if name.is_empty() { staff_no.clone() } else { format!("{name} · {staff_no}") };
     Html(layout(&v, &title, "/report", body).into_string()).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::summary::{DayFigures, DayStatus, PersonSummary};
-
-    fn person(status: DayStatus, corrections: u32) -> PersonSummary {
-        PersonSummary {
-            staff_no: "0001".into(),
-            name: "张三".into(),
-            unit: "区党政办公室".into(),
-            status,
-            figures: DayFigures { corrections, missing_punches: u32::from(corrections == 0), ..DayFigures::default() },
-            punches: vec!["08:55".into()],
-        }
-    }
-
-    #[test]
-    fn a_day_is_revised_only_when_the_persons_own_row_changed() {
-        let day = |p: PersonSummary| PersonDay {
-            kiosk_id: "k1".into(),
-            date: "2026-11-20".parse().unwrap(),
-            revision: 3,
-            received_at: 3_000,
-            person: p,
-        };
-        let e =
-            |revision: i64, p: Option<PersonSummary>| Earlier { revision, received_at: revision * 1_000, person: p };
-        let before = person(DayStatus::Exception, 0);
-        let after = person(DayStatus::Normal, 1);
-        // First sent as is: not revised.
-        assert_eq!(revised(&day(before.clone()), &[]), None);
-        // Re-sent twice for someone else: not revised for this person.
-        assert_eq!(revised(&day(before.clone()), &[e(1, Some(before.clone())), e(2, Some(before.clone()))]), None);
-        // Corrected in revision 2, then re-sent for someone else in 3:
-        // revised in 2, after a correction.
-        assert_eq!(
-            revised(&day(after.clone()), &[e(1, Some(before.clone())), e(2, Some(after.clone()))]),
-            Some(Revised { revision: 2, at: 2_000, after_correction: true })
-        );
-        // Changed in 3 without a new correction (a leave entered late).
-        let leave = person(DayStatus::Leave, 0);
-        assert_eq!(
-            revised(&day(leave), &[e(1, Some(before.clone())), e(2, Some(before))]),
-            Some(Revised { revision: 3, at: 3_000, after_correction: false })
-        );
-        // Not in the earlier revision at all (enrolled later that day).
-        assert_eq!(
-            revised(&day(after), &[e(1, None)]),
-            Some(Revised { revision: 3, at: 3_000, after_correction: true })
-        );
-    }
 }

@@ -16,6 +16,7 @@ use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::bulletin::{self, Bulletin, Naming};
 use crate::central::charts;
+use crate::central::storage::StorageError;
 use crate::domain::summary::{self, ReportRow};
 
 /// A period the bureau asks for, by name or as a range.
@@ -101,9 +102,19 @@ pub(super) async fn page(
         Err(m) => return bad_request(&v, &m),
     };
     let (from, to) = period.days(api::today());
-    let all = match app.storage.report_people(from, to, None).await {
-        Ok(p) => p,
-        Err(e) => return failed(e),
+    // Read at once (on two of the readers): every person (the unit
+    // filter's choices), the unit's days when filtered, and the chart.
+    let s = &app.storage;
+    let filtered = async {
+        match &unit {
+            None => Ok(None),
+            Some(u) => s.report_people(from, to, Some(u)).await.map(Some),
+        }
+    };
+    let read = tokio::join!(s.report_people(from, to, None), filtered, s.daily_counts(from, to, unit.as_deref()));
+    let (all, filtered, counts) = match read {
+        (Ok(a), Ok(f), Ok(c)) => (a, f, c),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return failed(e),
     };
     // The unit filter's choices: every unit with data in the period.
     let mut unit_names: Vec<String> = all.iter().map(|p| p.unit.clone()).collect();
@@ -111,17 +122,7 @@ pub(super) async fn page(
     unit_names.dedup();
     // With a unit: the days spent in it, as the API's export counts them
     // (the page and its files show the same numbers).
-    let mut people: Vec<ReportRow> = match &unit {
-        None => all,
-        Some(u) => match app.storage.report_people(from, to, Some(u)).await {
-            Ok(p) => p,
-            Err(e) => return failed(e),
-        },
-    };
-    let counts = match app.storage.daily_counts(from, to, unit.as_deref()).await {
-        Ok(c) => c,
-        Err(e) => return failed(e),
-    };
+    let mut people: Vec<ReportRow> = filtered.unwrap_or(all);
     let chart = charts::daily_chart(from, to, &counts, v.zh()).map_err(|e| eprintln!("daily chart: {e}")).ok();
     let mut units = summary::unit_rows(&people);
     summary::rank(&mut people, &mut units);
@@ -177,9 +178,16 @@ pub(super) async fn page(
                 a href=(export("xlsx")) download { (v.w("下载 Excel", "Download Excel")) }
             }
             form.pick method="get" action="/report.docx" {
-                input type="hidden" name="period" value="range";
-                input type="hidden" name="from" value=(from.to_string());
-                input type="hidden" name="to" value=(to.to_string());
+                @match period {
+                    Period::ThisMonth => input type="hidden" name="period" value="this-month";,
+                    Period::LastMonth => input type="hidden" name="period" value="last-month";,
+                    Period::Quarter => input type="hidden" name="period" value="quarter";,
+                    Period::Range(..) => {
+                        input type="hidden" name="period" value="range";
+                        input type="hidden" name="from" value=(from.to_string());
+                        input type="hidden" name="to" value=(to.to_string());
+                    }
+                }
                 @if let Some(u) = &unit { input type="hidden" name="unit" value=(u); }
                 strong { (v.w("通报草稿", "The 通报 draft")) }
                 label { input type="radio" name="naming" value="names" checked; " " (v.w("实名", "with names")) }
@@ -192,24 +200,9 @@ pub(super) async fn page(
     Html(layout(&v, v.w("期间报表", "Period report"), "/report", body).into_string()).into_response()
 }
 
-/// The period before `[from, to]` for the 通报's comparison: as many
-/// whole months before when the period is whole months (a month, a
-/// quarter), else as many days just before.
-pub fn previous(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let before = from.pred_opt().unwrap_or(from);
-    let whole_months = from.day() == 1 && to.succ_opt().is_some_and(|n| n.day() == 1);
-    if whole_months {
-        let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32 + 1;
-        if let Some(start) = from.checked_sub_months(Months::new(months.max(1) as u32)) {
-            return (start, before);
-        }
-    }
-    let days = (to - from).num_days();
-    (before - chrono::Duration::days(days), before)
-}
-
-/// `/report.docx`: the 通报 draft of the period (and unit) as Word,
-/// `naming=names|anonymous`, `issuer=` (the issuing body), in the audit log.
+/// `/report.docx`: the 通报 draft of the page's period (and unit) as
+/// Word, `naming=names|anonymous`, `issuer=` (the issuing body). The API's
+/// `/api/v1/bulletin` writes the same through [`draft`].
 pub(super) async fn docx(
     State(app): State<App>,
     headers: HeaderMap,
@@ -220,59 +213,87 @@ pub(super) async fn docx(
         Ok(s) => s,
         Err(m) => return bad_request(&v, &m),
     };
-    let unit = unit.as_deref();
     let naming = match q.get("naming").map(String::as_str) {
         None | Some("names") => Naming::Names,
         Some("anonymous") => Naming::Anonymous,
         Some(other) => return bad_request(&v, &format!("naming: {other:?} is not names or anonymous")),
     };
-    let issuer = q.get("issuer").map_or("", |s| s.trim());
+    let issuer = match issuer_of(q.get("issuer").map(String::as_str)) {
+        Ok(i) => i,
+        Err(m) => return bad_request(&v, &m),
+    };
+    let (from, to) = period.days(api::today());
+    // The comparison: last month's (or quarter's) same span.
+    let months = match period {
+        Period::ThisMonth | Period::LastMonth => Some(1),
+        Period::Quarter => Some(3),
+        Period::Range(a, b) => bulletin::whole_months(a, b),
+    };
+    let request = Draft { from, to, months, unit: unit.as_deref(), naming, issuer: &issuer };
+    match draft(&app, &v.user.name, request).await {
+        Ok(bytes) => draft_file(bytes, from, to),
+        Err(e) => failed(e),
+    }
+}
+
+/// What a 通报 draft is asked for with.
+pub struct Draft<'a> {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Whole months of the period (1 a month, 3 a quarter): the comparison
+    /// goes back that many months; `None`: the same number of days before.
+    pub months: Option<u32>,
+    pub unit: Option<&'a str>,
+    pub naming: Naming,
+    pub issuer: &'a str,
+}
+
+/// The issuing body a request names, or the default; at most 40
+/// characters of plain text.
+pub fn issuer_of(asked: Option<&str>) -> Result<String, String> {
+    let issuer = asked.map_or("", str::trim);
     let issuer = if issuer.is_empty() { DEFAULT_ISSUER } else { issuer };
     if !crate::central::ingest::plain_text(issuer, 40) {
-        return bad_request(&v, "issuer: at most 40 characters without control characters");
+        return Err("issuer: at most 40 characters without control characters".into());
     }
-    let (from, to) = period.days(api::today());
-    let (pf, pt) = previous(from, to);
-    let got = async {
-        let people = app.storage.report_people(from, to, unit).await?;
-        let before = app.storage.report_people(pf, pt, unit).await?;
-        let spot = app.storage.spot_check_days(from, to, unit).await?;
-        Ok::<_, crate::central::storage::StorageError>((people, before, spot))
-    };
-    let (mut people, before, spot) = match got.await {
-        Ok(x) => x,
-        Err(e) => return failed(e),
-    };
+    Ok(issuer.to_string())
+}
+
+/// The 通报 draft as `.docx` bytes, in the audit log as `who`'s export:
+/// the period's ranking, the period before for the comparison, and the
+/// days with a spot check, read at once.
+pub async fn draft(app: &App, who: &str, d: Draft<'_>) -> Result<Vec<u8>, StorageError> {
+    let (pf, pt) = bulletin::previous(d.from, d.to, d.months);
+    let (now, before, spot) = tokio::join!(
+        app.storage.report_people(d.from, d.to, d.unit),
+        app.storage.report_people(pf, pt, d.unit),
+        app.storage.spot_check_days(d.from, d.to, d.unit),
+    );
+    let (mut people, before, spot) = (now?, before?, spot?);
     let mut units = summary::unit_rows(&people);
     summary::rank(&mut people, &mut units);
     let previous = summary::unit_rows(&before);
     let b = Bulletin {
-        from,
-        to,
-        unit,
+        from: d.from,
+        to: d.to,
+        unit: d.unit,
         people: &people,
         units: &units,
         previous: &previous,
         spot_checks: &spot,
-        naming,
-        issuer,
+        naming: d.naming,
+        issuer: d.issuer,
         issued: api::today(),
     };
-    let bytes = match bulletin::docx(&b) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("bulletin: {e}");
-            return failed(crate::central::storage::StorageError::Db("the draft could not be written".into()));
-        }
-    };
-    let detail = format!(
-        "bulletin {from}..{to} {} {}",
-        unit.unwrap_or("all"),
-        if naming == Naming::Names { "names" } else { "anonymous" }
-    );
-    if let Err(e) = app.storage.audit(&v.user.name, "export", &detail, api::now()).await {
-        return failed(e);
-    }
+    let bytes = bulletin::docx(&b).map_err(|e| StorageError::Db(format!("the draft could not be written: {e}")))?;
+    let naming = if d.naming == Naming::Names { "names" } else { "anonymous" };
+    let detail = format!("bulletin {}..{} {} {naming}", d.from, d.to, d.unit.unwrap_or("all"));
+    app.storage.audit(who, "export", &detail, api::now()).await?;
+    Ok(bytes)
+}
+
+/// The draft as a download.
+pub fn draft_file(bytes: Vec<u8>, from: NaiveDate, to: NaiveDate) -> Response {
     api::file(
         bytes,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -351,15 +372,5 @@ mod tests {
         assert!(period_of(&q(&[("period", "week")])).unwrap_err().contains("week"));
         assert!(period_of(&q(&[("period", "range")])).unwrap_err().contains("from is required"));
         assert!(period_of(&q(&[("from", "x"), ("to", "2026-11-02")])).unwrap_err().contains("from"));
-    }
-
-    #[test]
-    fn the_period_before_for_the_comparison() {
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(previous(d("2026-11-01"), d("2026-11-30")), (d("2026-10-01"), d("2026-10-31")));
-        assert_eq!(previous(d("2026-03-01"), d("2026-03-31")), (d("2026-02-01"), d("2026-02-28")));
-        assert_eq!(previous(d("2026-10-01"), d("2026-12-31")), (d("2026-07-01"), d("2026-09-30")));
-        assert_eq!(previous(d("2026-11-01"), d("2026-11-27")), (d("2026-10-05"), d("2026-10-31")), "27 days before");
-        assert_eq!(previous(d("2026-11-10"), d("2026-11-10")), (d("2026-11-09"), d("2026-11-09")));
     }
 }
