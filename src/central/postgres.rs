@@ -137,7 +137,12 @@ impl Postgres {
     /// Connects to `url` (`postgres://user@host:port/db`) with a pool of
     /// `size` connections.
     pub fn connect(url: &str, size: usize) -> Result<Postgres> {
-        let cfg: tokio_postgres::Config = url.parse().map_err(|e| db(format!("bad database URL: {e}")))?;
+        let mut cfg: tokio_postgres::Config = url.parse().map_err(|e| db(format!("bad database URL: {e}")))?;
+        // PostgreSQL's JIT compiles a period report's aggregate (a few
+        // hundred thousand rows, over its cost threshold) for longer than
+        // it then saves: off for our sessions. Options in the URL are kept.
+        let options = cfg.get_options().map_or_else(|| "-c jit=off".to_string(), |o| format!("{o} -c jit=off"));
+        cfg.options(&options);
         let mgr = Manager::new(cfg, NoTls);
         let pool = Pool::builder(mgr).max_size(size).build().map_err(db)?;
         Ok(Postgres { pool })
