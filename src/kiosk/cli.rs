@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::domain::attendance::{read_range, Attendance};
-use crate::domain::config::{default_config_text, Config};
+use crate::domain::config::{default_config_text, Config, Language};
 use crate::domain::model::{PunchOwner, PunchSource};
 use crate::domain::render;
 use crate::domain::rules::Verdict;
@@ -29,6 +29,13 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The format of `template`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TemplateFormat {
+    Csv,
+    Xlsx,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +87,16 @@ pub enum Command {
         unit: Option<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// An empty import file of KIND with its header (xlsx: and a sheet
+    /// explaining each column, lists for the fixed values).
+    Template {
+        #[arg(value_enum)]
+        kind: import::template::Kind,
+        #[arg(long, value_enum, default_value_t = TemplateFormat::Csv)]
+        format: TemplateFormat,
         #[arg(long)]
         output: Option<PathBuf>,
     },
@@ -369,7 +386,7 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
                 PunchFileFormat::Csv => PunchFormat::Csv,
                 PunchFileFormat::Attlog => PunchFormat::Attlog,
             });
-            let o = import::punches(&mut store, &config, &file, format, now())?;
+            let o = import::punches(&mut store, &config, &file, format, true, now())?;
             report_import(out, &file, "punches", &o, true)
         }
         Command::Punches(PunchesCmd::List { date, staff }) => list_punches(paths, &date, staff.as_deref(), out),
@@ -385,6 +402,7 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
         Command::Report { from, to, unit, format, output } => {
             report_cmd(paths, &from, &to, unit.as_deref(), format, output.as_deref(), out)
         }
+        Command::Template { kind, format, output } => template_cmd(paths, kind, format, output.as_deref(), out),
         Command::Run { demo, headless } => run_kiosk(paths, demo, headless, out),
         Command::Sync(cmd) => sync_cmd(paths, cmd, out),
         Command::Display(DisplayCmd::TouchRule { output }) => {
@@ -547,6 +565,40 @@ fn report_import(out: &mut dyn Write, file: &Path, what: &str, o: &import::Outco
         writeln!(out, "{n}").map_err(io)?;
     }
     Ok(())
+}
+
+/// `template KIND`: the header (CSV) or the workbook (XLSX); the language
+/// and the leave kinds from the config when there is one.
+fn template_cmd(
+    paths: &Paths,
+    kind: import::template::Kind,
+    format: TemplateFormat,
+    output: Option<&Path>,
+    out: &mut dyn Write,
+) -> Outcome {
+    let config = paths.config.is_file().then(|| input(Config::load(&paths.config))).transpose()?;
+    let lang = config.as_ref().map_or(Language::ZhCn, |c| c.language);
+    let mut kinds: Vec<String> = crate::kiosk::words::LEAVE_KINDS.iter().map(|k| k.to_string()).collect();
+    let duty = config.as_ref().map_or_else(
+        || vec!["公出".to_string(), "出差".to_string()],
+        |c| c.schedules.values().flat_map(|s| s.duty_kinds.clone()).collect(),
+    );
+    for d in duty {
+        if !kinds.contains(&d) {
+            kinds.push(d);
+        }
+    }
+    let bytes = match format {
+        TemplateFormat::Csv => import::template::csv(kind),
+        TemplateFormat::Xlsx => {
+            import::template::xlsx(kind, lang, &kinds).map_err(|e| Failure::Runtime(e.to_string()))?
+        }
+    };
+    match output {
+        Some(f) => write_whole(f, &bytes).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", f.display()))),
+        None if format == TemplateFormat::Xlsx => Err(Failure::Input("--format xlsx needs --output FILE.xlsx".into())),
+        None => out.write_all(&bytes).map_err(io),
+    }
 }
 
 fn void(paths: &Paths, target: VoidTarget, id: i64, why: VoidArgs, out: &mut dyn Write) -> Outcome {

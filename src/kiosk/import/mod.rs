@@ -1,9 +1,12 @@
-//! Imports of the files SPEC.md defines. Each importer validates every row
-//! first and writes in one transaction: one bad row refuses the file with
-//! `FILE:LINE: what is wrong` and nothing is stored. Re-importing the same
-//! rows stores nothing twice (natural keys, insert-or-ignore).
+//! Imports of the files SPEC.md defines, as CSV (UTF-8 or GB18030) or as
+//! an `.xlsx` workbook with the same columns (`table`). Each importer
+//! validates every row first and writes in one transaction: one bad row
+//! refuses the file with `FILE:LINE: what is wrong` (`FILE:SHEET!ROW` in a
+//! workbook) and nothing is stored. Re-importing the same rows stores
+//! nothing twice (natural keys, insert-or-ignore).
 
-mod csvfile;
+mod table;
+pub mod template;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,28 +19,31 @@ use crate::domain::model::{PunchOwner, PunchSource, Role, Staff};
 use crate::domain::rules::{ClockSpan, HolidayFile};
 use crate::domain::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
 use crate::kiosk::store::{Store, StoreError};
-pub use csvfile::{read_text, CsvFile};
+pub use table::{is_xlsx, read_text, Table};
 
-/// A refused import: the file, the line (1 = header), what is wrong.
+/// A refused import: the file, the line (1 = header) or, in a workbook,
+/// the sheet and row; what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportError {
     pub file: String,
+    pub sheet: Option<String>,
     pub line: usize,
     pub message: String,
 }
 
 impl ImportError {
     pub fn new(file: &str, line: usize, message: impl Into<String>) -> Self {
-        ImportError { file: file.to_string(), line, message: message.into() }
+        ImportError { file: file.to_string(), sheet: None, line, message: message.into() }
     }
 }
 
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file, self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        match (&self.sheet, self.line) {
+            (Some(sheet), 0) => write!(f, "{}:{sheet}: {}", self.file, self.message),
+            (Some(sheet), row) => write!(f, "{}:{sheet}!{row}: {}", self.file, self.message),
+            (None, 0) => write!(f, "{}: {}", self.file, self.message),
+            (None, line) => write!(f, "{}:{line}: {}", self.file, self.message),
         }
     }
 }
@@ -72,15 +78,35 @@ pub struct Outcome {
 /// Staff as the store knows them, for checking staff numbers in files.
 struct Roll {
     by_no: HashMap<String, Staff>,
+    /// All-digit staff numbers by their [`pin_key`], where one person has it.
+    by_pin: HashMap<String, String>,
 }
 
 impl Roll {
     fn load(store: &Store) -> Result<Roll> {
-        Ok(Roll { by_no: store.staff()?.into_iter().map(|s| (s.staff_no.clone(), s)).collect() })
+        let by_no: HashMap<String, Staff> = store.staff()?.into_iter().map(|s| (s.staff_no.clone(), s)).collect();
+        let mut by_pin: HashMap<String, Option<String>> = HashMap::new();
+        for no in by_no.keys().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) {
+            // Two people whose numbers differ only in leading zeros: neither
+            // is matched loosely.
+            by_pin.entry(pin_key(no)).and_modify(|v| *v = None).or_insert_with(|| Some(no.clone()));
+        }
+        let by_pin = by_pin.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        Ok(Roll { by_no, by_pin })
     }
 
-    fn get(&self, file: &CsvFile, line: usize, no: &str) -> std::result::Result<&Staff, ImportError> {
-        self.by_no.get(no).ok_or_else(|| file.err(line, format!("unknown staff number {no:?} (import staff first)")))
+    /// The person a file's staff number names: exactly, or (all digits,
+    /// as Excel keeps a number typed without its leading zeros) as SPEC
+    /// matches ATTLOG PINs, `12` = `0012`.
+    fn find(&self, no: &str) -> Option<&Staff> {
+        self.by_no.get(no).or_else(|| {
+            let digits = !no.is_empty() && no.bytes().all(|b| b.is_ascii_digit());
+            digits.then(|| self.by_pin.get(&pin_key(no)).and_then(|n| self.by_no.get(n))).flatten()
+        })
+    }
+
+    fn get(&self, file: &Table, line: usize, no: &str) -> std::result::Result<&Staff, ImportError> {
+        self.find(no).ok_or_else(|| file.err(line, format!("unknown staff number {no:?} (import staff first)")))
     }
 }
 
@@ -178,15 +204,19 @@ type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<(PathBuf, &'stati
 /// to the stored one adds nothing; a PIN that matches the stored hash keeps it.
 /// A `photo` sets the person's photo (an empty cell keeps the stored one).
 pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
-    let f = CsvFile::read(path, STAFF_COLUMNS, &["staff_no", "name", "unit"])?;
+    let f = Table::read(path, STAFF_COLUMNS, &["staff_no", "name", "unit"])?;
     let roll = Roll::load(store)?;
+    let read_notes = f.notes.clone();
     let made_on = config.default_schedule().attendance_day(now);
     let mut seen_no: HashMap<String, usize> = HashMap::new();
     let mut seen_card: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
     let mut rows: Vec<StaffRow> = Vec::new();
     for (line, rec) in &f.rows {
         let line = *line;
-        let staff_no = f.need(line, rec, "staff_no")?.to_string();
+        let typed = f.need(line, rec, "staff_no")?;
+        // A number Excel kept without its leading zeros names the person
+        // stored with them (`12` is `0012`), as ATTLOG PINs do.
+        let staff_no = roll.find(typed).map_or(typed, |s| s.staff_no.as_str()).to_string();
         if let Some(prev) = seen_no.insert(staff_no.clone(), line) {
             return Err(f.err(line, format!("staff number {staff_no:?} is already on line {prev}")).into());
         }
@@ -261,7 +291,7 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
                 .map_err(|e| StoreError::Invalid(format!("photo of {}: cannot keep a copy: {e}", s.staff_no)))?,
         );
     }
-    let mut out = Outcome::default();
+    let mut out = Outcome { notes: read_notes, ..Outcome::default() };
     let mut assigned = 0;
     let mut w = store.writer()?;
     let mut photos = 0;
@@ -292,7 +322,7 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
 /// `calendar import`: one year of holiday-cn JSON, replacing that year.
 pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
     let name = path.display().to_string();
-    let text = read_text(path)?;
+    let (text, _) = read_text(path)?;
     let file: HolidayFile = serde_json::from_str(&text)
         .map_err(|e| ImportError::new(&name, e.line(), format!("not a holiday-cn calendar: {e}")))?;
     let mut days = Vec::new();
@@ -315,7 +345,7 @@ pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome>
 
 /// `roster import`: 值班 sessions.
 pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
-    let f = CsvFile::read(path, &["staff_no", "date", "start", "end"], &["staff_no", "date", "start", "end"])?;
+    let f = Table::read(path, &["staff_no", "date", "start", "end"], &["staff_no", "date", "start", "end"])?;
     let roll = Roll::load(store)?;
     let mut rows = Vec::new();
     for (line, rec) in &f.rows {
@@ -343,7 +373,7 @@ pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> 
         }
         rows.push((staff.staff_no.clone(), date, span));
     }
-    let mut out = Outcome::default();
+    let mut out = Outcome { notes: f.notes.clone(), ..Outcome::default() };
     let mut w = store.writer()?;
     for (no, date, span) in &rows {
         if w.add_roster(no, *date, *span, now)? {
@@ -361,7 +391,7 @@ pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> 
 /// change of the person's schedule never moves them.
 pub fn leave(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let cols = ["staff_no", "kind", "from", "to", "approved_by", "note"];
-    let f = CsvFile::read(path, &cols, &cols[..4])?;
+    let f = Table::read(path, &cols, &cols[..4])?;
     let roll = Roll::load(store)?;
     let mut rows = Vec::new();
     for (line, rec) in &f.rows {
@@ -387,7 +417,7 @@ pub fn leave(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             f.get(rec, "note").unwrap_or("").to_string(),
         ));
     }
-    let mut out = Outcome::default();
+    let mut out = Outcome { notes: f.notes.clone(), ..Outcome::default() };
     let mut revoked = Vec::new();
     let mut w = store.writer()?;
     for (no, kind, span, tz, by, note) in &rows {
@@ -435,23 +465,85 @@ pub fn guess_format(text: &str) -> PunchFormat {
     }
 }
 
-/// `punches import`: historic punches, CSV (`card,at` or `staff_no,at`) or ZKTeco ATTLOG.
+/// The progress of a long import on stderr: a bar on a terminal
+/// (indicatif), else a plain line at every tenth; nothing under
+/// [`Progress::FROM`] items, so everyday files stay quiet.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    what: &'static str,
+    total: u64,
+    done: u64,
+    shown_tenth: u64,
+}
+
+impl Progress {
+    /// Items from which progress is shown.
+    pub const FROM: u64 = 20_000;
+
+    /// `show`: whether to show anything (the command line's imports).
+    pub fn new(show: bool, what: &'static str, total: u64) -> Progress {
+        use std::io::IsTerminal;
+        let show = show && total >= Self::FROM;
+        let bar = (show && std::io::stderr().is_terminal()).then(|| {
+            let style = indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({per_sec}, {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            indicatif::ProgressBar::new(total).with_style(style).with_message(what)
+        });
+        Progress { bar, what, total: if show { total } else { 0 }, done: 0, shown_tenth: 0 }
+    }
+
+    pub fn tick(&mut self) {
+        self.done += 1;
+        if let Some(b) = &self.bar {
+            if self.done.is_multiple_of(1024) || self.done == self.total {
+                b.set_position(self.done);
+            }
+        } else if let Some(tenth) = (self.done * 10).checked_div(self.total) {
+            if tenth > self.shown_tenth {
+                self.shown_tenth = tenth;
+                eprintln!("{}: {}/{} ({}%)", self.what, self.done, self.total, tenth * 10);
+            }
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// `punches import`: historic punches, CSV (`card,at` or `staff_no,at`,
+/// or an `.xlsx` with those columns) or ZKTeco ATTLOG. With `progress`, a
+/// long file shows its progress on stderr.
 pub fn punches(
     store: &mut Store,
     config: &Config,
     path: &Path,
     format: Option<PunchFormat>,
+    progress: bool,
     now: Instant,
 ) -> Result<Outcome> {
     let name = path.display().to_string();
-    let text = read_text(path)?;
+    // A workbook has the CSV's columns; a text file is CSV or ATTLOG.
+    let (text, read_note) = if is_xlsx(path) { (String::new(), None) } else { read_text(path)? };
     let roll = Roll::load(store)?;
     let mut rows: Vec<(PunchOwner, Instant, PunchSource)> = Vec::new();
-    match format.unwrap_or_else(|| guess_format(&text)) {
+    let mut notes: Vec<String> = read_note.into_iter().collect();
+    let format = if is_xlsx(path) { PunchFormat::Csv } else { format.unwrap_or_else(|| guess_format(&text)) };
+    match format {
         PunchFormat::Csv => {
-            let f = CsvFile::parse(&name, &text, &["card", "staff_no", "at"], &["at"])?;
+            let (allowed, required) = (&["card", "staff_no", "at"], &["at"]);
+            let f = if is_xlsx(path) {
+                Table::read(path, allowed, required)?
+            } else {
+                Table::parse(&name, &text, allowed, required)?
+            };
+            notes.extend(f.notes.iter().cloned());
             if f.has("card") == f.has("staff_no") {
-                return Err(ImportError::new(&name, 1, "give exactly one of the columns card or staff_no").into());
+                return Err(f.err(f.header_row, "give exactly one of the columns card or staff_no").into());
             }
             // A card's local time is in its owner's zone at that time (R3).
             let zone_of = |no: &str| roll.by_no.get(no).map(|s| config.schedule(&s.schedule));
@@ -484,7 +576,9 @@ pub fn punches(
             for s in roll.by_no.values() {
                 by_pin.insert(pin_key(&s.staff_no), s);
             }
+            let mut shown = Progress::new(progress, "reading ATTLOG lines", text.lines().count() as u64);
             for (i, raw) in text.lines().enumerate() {
+                shown.tick();
                 let line = i + 1;
                 let l = raw.trim_end_matches('\r');
                 if l.trim().is_empty() {
@@ -516,12 +610,15 @@ pub fn punches(
             }
         }
     }
-    let mut out = Outcome::default();
+    let mut out = Outcome { notes, ..Outcome::default() };
     let mut w = store.writer()?;
+    let mut shown = Progress::new(progress, "storing punches", rows.len() as u64);
     for (owner, at, source) in &rows {
         let r = w.add_punch(owner, *at, *source, None, None, now)?;
         count(&mut out, r);
+        shown.tick();
     }
+    drop(shown);
     w.commit()?;
     Ok(out)
 }
@@ -545,7 +642,7 @@ fn pin_key(s: &str) -> String {
 /// `spotcheck import`: 查岗 results.
 pub fn spot_checks(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let cols = ["staff_no", "at", "result", "inspector", "note"];
-    let f = CsvFile::read(path, &cols, &cols[..3])?;
+    let f = Table::read(path, &cols, &cols[..3])?;
     let roll = Roll::load(store)?;
     let mut rows = Vec::new();
     for (line, rec) in &f.rows {
@@ -566,7 +663,7 @@ pub fn spot_checks(store: &mut Store, config: &Config, path: &Path, now: Instant
             f.get(rec, "note").unwrap_or("").to_string(),
         ));
     }
-    let mut out = Outcome::default();
+    let mut out = Outcome { notes: f.notes.clone(), ..Outcome::default() };
     let mut w = store.writer()?;
     for (no, at, present, inspector, note) in &rows {
         let r = w.add_spot_check(no, *at, *present, inspector, note, now)?;

@@ -1,0 +1,225 @@
+//! `dutyclock template KIND --format csv|xlsx`: an empty import file of
+//! each kind with its header, so an office starts from the right columns.
+//! The workbook's first sheet is the one the import reads; a second sheet
+//! explains each column (Chinese, or English with `language = "en"`), and
+//! the columns with a fixed set of values offer them as a list (Excel's
+//! data validation): role and result refuse anything else; leave kind
+//! warns, since an office may have kinds of its own.
+
+use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, Format, Workbook, XlsxError};
+
+use crate::domain::config::Language;
+
+/// The kinds of import file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    Staff,
+    Roster,
+    Leave,
+    Punches,
+    Spotcheck,
+}
+
+impl Kind {
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Staff => "staff",
+            Kind::Roster => "roster",
+            Kind::Leave => "leave",
+            Kind::Punches => "punches",
+            Kind::Spotcheck => "spotcheck",
+        }
+    }
+}
+
+/// A column of a template: its header, whether it is required, what it
+/// holds (Chinese, English), and its fixed values if any.
+pub struct Column {
+    pub name: &'static str,
+    pub required: bool,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub values: Values,
+}
+
+pub enum Values {
+    Free,
+    /// Only these.
+    Only(Vec<String>),
+    /// These, and others after a warning.
+    Usually(Vec<String>),
+}
+
+/// The columns of `kind`, in SPEC.md's order. `leave_kinds`: the kinds
+/// the leave template offers.
+pub fn columns(kind: Kind, leave_kinds: &[String]) -> Vec<Column> {
+    let c = |name, required, zh, en| Column { name, required, zh, en, values: Values::Free };
+    let only = |v: &[&str]| Values::Only(v.iter().map(|s| s.to_string()).collect());
+    match kind {
+        Kind::Staff => vec![
+            c(
+                "staff_no",
+                true,
+                "工号（文本；以 0 开头的请设为文本格式）",
+                "Staff number (text: format the column as text to keep leading zeros)",
+            ),
+            c("name", true, "姓名", "Name"),
+            c("unit", true, "单位（须是本终端服务的单位之一）", "Unit (one of this kiosk's units)"),
+            c(
+                "cards",
+                false,
+                "卡号，多张用分号 ; 隔开（十六进制；卡面十进制号码前加 #）",
+                "Card ids, separated by ; (hex; the printed decimal number with # in front)",
+            ),
+            c(
+                "cards_from",
+                false,
+                "卡从哪天起归此人（YYYY-MM-DD）",
+                "The day the cards become this person's (YYYY-MM-DD)",
+            ),
+            c(
+                "schedule",
+                false,
+                "作息（config.toml 的 [schedules.名称]；空为 default；none 为无考勤要求）",
+                "Schedule ([schedules.NAME] in config.toml; empty: default; none: no obligations)",
+            ),
+            Column {
+                values: only(&["staff", "head", "admin"]),
+                ..c(
+                    "role",
+                    false,
+                    "角色：staff 职工（默认）、head 科室负责人、admin 管理员",
+                    "Role: staff (default), head (section head), admin",
+                )
+            },
+            c("pin", false, "PIN（4–8 位数字，仅 head/admin）", "PIN (4 to 8 digits, head and admin only)"),
+            c("active_from", false, "在职起始日（YYYY-MM-DD）", "First day in post (YYYY-MM-DD)"),
+            c("active_until", false, "在职截止日（YYYY-MM-DD）", "Last day in post (YYYY-MM-DD)"),
+            c(
+                "photo",
+                false,
+                "照片文件（JPEG/PNG，相对本文件所在文件夹）",
+                "Photo file (JPEG or PNG, relative to this file's folder)",
+            ),
+        ],
+        Kind::Roster => vec![
+            c("staff_no", true, "工号", "Staff number"),
+            c("date", true, "值班日期（YYYY-MM-DD）", "Date (YYYY-MM-DD)"),
+            c("start", true, "开始时间（HH:MM）", "Start (HH:MM)"),
+            c("end", true, "结束时间（HH:MM；跨午夜可早于开始）", "End (HH:MM; may be before start across midnight)"),
+        ],
+        Kind::Leave => vec![
+            c("staff_no", true, "工号", "Staff number"),
+            Column {
+                values: Values::Usually(leave_kinds.to_vec()),
+                ..c(
+                    "kind",
+                    true,
+                    "类别：事假、病假、年休假、调休……或公出、出差",
+                    "Kind: 事假, 病假, 年休假, 调休 … or the duty kinds 公出, 出差",
+                )
+            },
+            c("from", true, "开始（YYYY-MM-DD HH:MM）", "From (YYYY-MM-DD HH:MM)"),
+            c("to", true, "结束（YYYY-MM-DD HH:MM，晚于开始）", "To (YYYY-MM-DD HH:MM, after from)"),
+            c("approved_by", false, "批准人", "Approved by"),
+            c("note", false, "备注", "Note"),
+        ],
+        Kind::Punches => vec![
+            c("staff_no", false, "工号（与 card 二选一）", "Staff number (or card, not both)"),
+            c("card", false, "卡号（与 staff_no 二选一）", "Card id (or staff_no, not both)"),
+            c("at", true, "打卡时间（YYYY-MM-DD HH:MM[:SS]）", "Time (YYYY-MM-DD HH:MM[:SS])"),
+        ],
+        Kind::Spotcheck => vec![
+            c("staff_no", true, "工号", "Staff number"),
+            c("at", true, "查岗时间（YYYY-MM-DD HH:MM）", "Time of the check (YYYY-MM-DD HH:MM)"),
+            Column {
+                values: only(&["present", "absent"]),
+                ..c("result", true, "结果：present 在岗，absent 不在岗", "Result: present or absent")
+            },
+            c("inspector", false, "检查人", "Inspector"),
+            c("note", false, "情况记录", "Note"),
+        ],
+    }
+}
+
+/// The CSV template: the header line, with a BOM so that Excel on a
+/// Chinese Windows reads it as UTF-8. The punches header names `card`
+/// only: a file has `card` or `staff_no`, not both.
+pub fn csv(kind: Kind) -> Vec<u8> {
+    let names: Vec<&str> =
+        columns(kind, &[]).iter().map(|c| c.name).filter(|n| !(kind == Kind::Punches && *n == "staff_no")).collect();
+    format!("\u{feff}{}\r\n", names.join(",")).into_bytes()
+}
+
+/// Rows a list applies to (Excel's limit is far larger; a kiosk's staff
+/// list is not).
+const LIST_ROWS: u32 = 5000;
+
+/// The XLSX template: the header on the first sheet (text-formatted so a
+/// staff number keeps its zeros), lists where values are fixed, and the
+/// explanations on the second sheet.
+pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8>, XlsxError> {
+    let zh = lang == Language::ZhCn;
+    let cols: Vec<Column> =
+        columns(kind, leave_kinds).into_iter().filter(|c| !(kind == Kind::Punches && c.name == "staff_no")).collect();
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    let sheet = wb.add_worksheet();
+    sheet.set_name(kind.word())?;
+    for (i, c) in cols.iter().enumerate() {
+        let col = i as u16;
+        sheet.write_string_with_format(0, col, c.name, &bold)?;
+        sheet.set_column_width(col, 16)?;
+        if matches!(c.name, "staff_no" | "card" | "cards" | "pin") {
+            sheet.set_column_format(col, &text)?;
+        }
+        let (list, style) = match &c.values {
+            Values::Free => continue,
+            Values::Only(v) => (v, DataValidationErrorStyle::Stop),
+            Values::Usually(v) if v.is_empty() => continue,
+            Values::Usually(v) => (v, DataValidationErrorStyle::Warning),
+        };
+        let dv = DataValidation::new()
+            .allow_list_strings(list.as_slice())?
+            .set_error_style(style)
+            .set_input_title(c.name)?
+            .set_input_message(if zh { c.zh } else { c.en })?;
+        sheet.add_data_validation(1, col, LIST_ROWS, col, &dv)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    let help = wb.add_worksheet();
+    help.set_name(if zh { "说明" } else { "Columns" })?;
+    let heads = if zh { ["列", "必填", "说明"] } else { ["Column", "Required", "What it holds"] };
+    for (i, h) in heads.iter().enumerate() {
+        help.write_string_with_format(0, i as u16, *h, &bold)?;
+    }
+    for (i, c) in cols.iter().enumerate() {
+        let r = i as u32 + 1;
+        help.write_string(r, 0, c.name)?;
+        help.write_string(
+            r,
+            1,
+            if c.required {
+                if zh {
+                    "是"
+                } else {
+                    "yes"
+                }
+            } else {
+                ""
+            },
+        )?;
+        help.write_string(r, 2, if zh { c.zh } else { c.en })?;
+    }
+    let last = cols.len() as u32 + 2;
+    let note = if zh {
+        "第一个工作表就是导入的内容：表头须保留（上方可以有标题行），每行一条。日期、时间可以用 Excel 的日期格式或按说明写成文本。导入：dutyclock "
+    } else {
+        "The first sheet is what is imported: keep its header (title rows above it are fine), one record a row. Dates and times may be Excel dates or text as described. Import: dutyclock "
+    };
+    help.write_string(last, 0, format!("{note}{} import FILE.xlsx", kind.word()))?;
+    help.set_column_width(0, 14)?;
+    help.set_column_width(2, 80)?;
+    wb.save_to_buffer()
+}
