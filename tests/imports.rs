@@ -61,7 +61,7 @@ fn datetime_cell(ws: &mut Worksheet, row: u32, col: u16, (y, m, d): (u16, u8, u8
 
 /// The staff workbook as an office keeps it: a merged title row, then the
 /// header; 0012 typed as a number (Excel shows 12), 0013 as text; dates as
-/// date cells; a hidden `schedule` column; an empty trailing row.
+/// date cells; the `cards` column hidden; empty trailing rows.
 fn staff_workbook(k: &Kiosk) -> std::path::PathBuf {
     workbook(k, "staff.xlsx", |ws| {
         let title = Format::new().set_bold();
@@ -80,9 +80,11 @@ fn staff_workbook(k: &Kiosk) -> std::path::PathBuf {
         ws.write_string(3, 2, "区财政局").unwrap();
         ws.write_string(3, 3, "0100000013").unwrap();
         ws.write_string(3, 5, "default").unwrap();
-        ws.set_column_hidden(5).unwrap();
-        // An empty row that Excel still keeps (it has a format).
+        // The cards column hidden, as offices hide what they do not print.
+        ws.set_column_hidden(3).unwrap();
+        // Empty rows Excel still keeps: a formatted blank, an empty text.
         ws.write_blank(5, 0, &Format::new().set_bold()).unwrap();
+        ws.write_string(6, 1, "").unwrap();
     })
 }
 
@@ -91,9 +93,9 @@ fn excel_workbooks_import_as_their_csv_would() {
     let k = Kiosk::new(CONFIG);
     let out = k.import(&["staff", "import"], &staff_workbook(&k));
     assert_eq!(counts(&out), (2, 0), "{out}");
-    assert!(out.contains("staff.xlsx:名单!3: staff_no 12 was typed as a number"), "the number is said: {out}");
-    // The same people again, 0012 now as text: nothing new (12 = 0012? no:
-    // the stored number is "12", and "0012" matches it as a PIN would).
+    assert!(out.contains("staff.xlsx:名单: staff_no was typed as a number on rows 3 "), "the number is said: {out}");
+    assert!(out.contains("staff.xlsx:名单: rows 1–1 above the header skipped (titles)"), "{out}");
+    // The same person again, 0012 now typed as text.
     let again = workbook(&k, "staff2.xlsx", |ws| {
         for (c, h) in ["staff_no", "name", "unit", "cards", "active_from"].iter().enumerate() {
             ws.write_string(0, c as u16, *h).unwrap();
@@ -104,7 +106,9 @@ fn excel_workbooks_import_as_their_csv_would() {
         date_cell(ws, 1, 4, 2026, 1, 5);
     });
     let out = k.import(&["staff", "import"], &again);
-    assert_eq!(counts(&out), (0, 1), "matched, not a second person: {out}");
+    // Text is taken as it is: a new person, and the likeness is said.
+    assert_eq!(counts(&out), (1, 0), "{out}");
+    assert!(out.contains("staff2.xlsx:名单!2: note: 0012 is a new staff number; 12 is stored"), "{out}");
     // Roster: a date cell and time cells.
     let roster = workbook(&k, "roster.xlsx", |ws| {
         for (c, h) in ["staff_no", "date", "start", "end"].iter().enumerate() {
@@ -121,7 +125,8 @@ fn excel_workbooks_import_as_their_csv_would() {
         for (c, h) in ["staff_no", "kind", "from", "to", "approved_by"].iter().enumerate() {
             ws.write_string(0, c as u16, *h).unwrap();
         }
-        ws.write_number(1, 0, 12).unwrap();
+        // Text "12": exactly 张三 (a number 12 could now be 0012 too).
+        ws.write_string(1, 0, "12").unwrap();
         ws.write_string(1, 1, "事假").unwrap();
         datetime_cell(ws, 1, 2, (2026, 11, 20), (8, 30));
         datetime_cell(ws, 1, 3, (2026, 11, 20), (17, 30));
@@ -153,13 +158,30 @@ fn excel_workbooks_import_as_their_csv_would() {
     assert_eq!(li["staff_no"], "0013");
     assert_eq!(li["punches"], serde_json::json!(["08:29:00", "17:31:00"]), "{li}");
     assert_eq!(li["spot_check_absences"], 1);
-    let zhang = people.iter().find(|p| p["name"] == "张三").expect("张三 stored");
-    assert_eq!((zhang["staff_no"].as_str(), zhang["unit"].as_str()), (Some("12"), Some("区党政办公室")));
+    let zhang = people.iter().find(|p| p["staff_no"] == "12").expect("张三 stored as 12");
+    assert_eq!((zhang["name"].as_str(), zhang["unit"].as_str()), (Some("张三"), Some("区党政办公室")));
     let leave_day = k.summary("2026-11-20");
-    let zhang = leave_day["people"].as_array().unwrap().iter().find(|p| p["name"] == "张三").unwrap().clone();
+    let zhang = leave_day["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "12").unwrap().clone();
     assert_eq!(zhang["status"], "leave", "{zhang}");
     let punches = k.ok(&["punches", "list", "--date", "2026-11-19", "--staff", "0013"]);
     assert!(punches.contains("08:29") && punches.contains("17:31"), "{punches}");
+    // The hidden column was read: 李四's card is his.
+    let by_card = k.file("card.csv", "card,at\n0100000013,2026-11-19 12:01\n");
+    k.import(&["punches", "import"], &by_card);
+    let day = k.summary("2026-11-19");
+    let li = day["people"].as_array().unwrap().iter().find(|p| p["name"] == "李四").unwrap().clone();
+    assert_eq!(li["punches"].as_array().unwrap().len(), 3, "{li}");
+    // The roster's date and times: 李四 is expected on Saturday 11-21.
+    let sat = k.summary("2026-11-21");
+    let li = sat["people"].as_array().unwrap().iter().find(|p| p["name"] == "李四").cloned();
+    assert!(li.is_some_and(|l| l["status"] != "rest"), "{sat}");
+    // active_from (a date cell): 张三 starts on 2026-01-05, 李四 is there before.
+    let before = k.summary("2026-01-02");
+    let status = |no: &str| {
+        before["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).map(|p| p["status"].clone())
+    };
+    assert_eq!(status("12"), Some("rest".into()), "{before}");
+    assert_ne!(status("0013"), Some("rest".into()), "{before}");
 }
 
 #[test]
@@ -257,7 +279,71 @@ fn a_bad_cell_is_named_by_sheet_and_row_and_nothing_is_stored() {
             Box::new(move |ws: &mut Worksheet| {
                 header(ws, &["staff_no", "kind", "from", "to", "colour"]);
             }),
-            "!2: unknown column \"colour\"",
+            "!2: column E: unknown column \"colour\"",
+        ),
+        (
+            "t.xlsx",
+            &["punches", "import"],
+            Box::new(move |ws: &mut Worksheet| {
+                header(ws, &["staff_no", "at"]);
+                ws.write_string(2, 0, "0013").unwrap();
+                time_cell(ws, 2, 1, 8, 29);
+            }),
+            "!3: at: 08:29 is a time without a date",
+        ),
+        (
+            "n.xlsx",
+            &["staff", "import"],
+            Box::new(move |ws: &mut Worksheet| {
+                header(ws, &["staff_no", "name", "unit"]);
+                ws.write_number(2, 0, 12.5).unwrap();
+                ws.write_string(2, 1, "孙八").unwrap();
+                ws.write_string(2, 2, "区财政局").unwrap();
+            }),
+            "!3: staff_no: 12.5 is not a staff number",
+        ),
+        (
+            "k.xlsx",
+            &["staff", "import"],
+            Box::new(move |ws: &mut Worksheet| {
+                header(ws, &["staff_no", "name", "unit", "cards"]);
+                for (c, v) in ["0022", "周九", "区财政局"].iter().enumerate() {
+                    ws.write_string(2, c as u16, *v).unwrap();
+                }
+                ws.write_number(2, 3, 100000022).unwrap();
+            }),
+            "!3: cards: typed as a number, its leading zeros are gone",
+        ),
+        (
+            "o.xlsx",
+            &["spotcheck", "import"],
+            Box::new(move |ws: &mut Worksheet| {
+                // The table starts at C4, under a title in C2: rows and
+                // columns as Excel numbers them.
+                ws.write_string(1, 2, "查岗记录").unwrap();
+                for (c, h) in ["staff_no", "at", "result"].iter().enumerate() {
+                    ws.write_string(3, 2 + c as u16, *h).unwrap();
+                }
+                for (c, v) in ["0013", "2026-11-19 10:40", "present"].iter().enumerate() {
+                    ws.write_string(4, 2 + c as u16, *v).unwrap();
+                }
+                for (c, v) in ["0013", "2026-11-19 15:40", "asleep"].iter().enumerate() {
+                    ws.write_string(5, 2 + c as u16, *v).unwrap();
+                }
+            }),
+            "!6: bad result \"asleep\"",
+        ),
+        (
+            "a.xlsx",
+            &["roster", "import"],
+            Box::new(move |ws: &mut Worksheet| {
+                header(ws, &["staff_no", "date", "start", "end"]);
+                ws.write_number(2, 0, 12).unwrap();
+                date_cell(ws, 2, 1, 2026, 11, 21);
+                time_cell(ws, 2, 2, 9, 0);
+                time_cell(ws, 2, 3, 12, 0);
+            }),
+            "!3: staff number 12 lost its leading zeros and may be any of 0012, 12",
         ),
         (
             "v.xlsx",
@@ -271,6 +357,8 @@ fn a_bad_cell_is_named_by_sheet_and_row_and_nothing_is_stored() {
             "!3: a value in column D, which has no name",
         ),
     ];
+    // 0012 beside the stored 12: a number 12 is then either.
+    k.import(&["staff", "import"], &k.file("s0012.csv", "staff_no,name,unit\n0012,吴十,区财政局\n"));
     let before = k.summary("2026-11-19")["people"].clone();
     for (name, cmd, fill, want) in cases {
         let path = workbook(&k, name, fill);
@@ -354,17 +442,27 @@ fn templates_have_the_header_the_explanations_and_the_lists() {
     let spot = sheet("spotcheck");
     assert!(spot.contains("\"present,absent\""), "{spot}");
     let leave = sheet("leave");
-    assert!(leave.contains("errorStyle=\"warning\"") && leave.contains("事假") && leave.contains("出差"), "{leave}");
+    assert!(leave.contains("errorStyle=\"warning\"") && leave.contains("'说明'!$F$2:$F$"), "{leave}");
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(k.tmp.path().join("leave.xlsx")).unwrap();
+    let values: Vec<String> =
+        book.worksheet_range("说明").unwrap().rows().skip(1).filter_map(|r| r.get(5).map(|c| c.to_string())).collect();
+    assert!(values.contains(&"事假".to_string()) && values.contains(&"出差".to_string()), "{values:?}");
     // English with `language = "en"`.
     std::fs::write(k.dir().join("config.toml"), CONFIG.replace("zh-CN", "en")).unwrap();
     let x = k.tmp.path().join("en.xlsx");
     k.ok(&["template", "leave", "--format", "xlsx", "--output", x.to_str().unwrap()]);
-    use calamine::Reader;
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&x).unwrap();
     let help = book.worksheet_range("Columns").unwrap();
-    assert!(help.rows().any(|r| r.iter().any(|c| c.to_string().starts_with("From (YYYY-MM-DD HH:MM)"))));
-    // XLSX to a terminal or a pipe: refused without --output.
-    assert!(k.refused(&["template", "staff", "--format", "xlsx"]).contains("--output"));
+    let from = help.rows().find(|r| r.first().is_some_and(|c| *c == "from")).expect("a row for from").to_vec();
+    assert_eq!(
+        (from[2].to_string(), from[3].to_string()),
+        ("From (YYYY-MM-DD HH:MM)".to_string(), "开始（YYYY-MM-DD HH:MM）".to_string()),
+        "English and Chinese"
+    );
+    // Into a pipe without --output: the workbook itself.
+    let o = k.run(&["template", "staff", "--format", "xlsx"]);
+    assert!(o.status.success() && o.stdout.starts_with(b"PK"), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

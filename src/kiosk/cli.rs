@@ -596,7 +596,10 @@ fn template_cmd(
     };
     match output {
         Some(f) => write_whole(f, &bytes).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", f.display()))),
-        None if format == TemplateFormat::Xlsx => Err(Failure::Input("--format xlsx needs --output FILE.xlsx".into())),
+        // A workbook is not for a terminal; into a pipe or a file it is fine.
+        None if format == TemplateFormat::Xlsx && std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            Err(Failure::Input("--format xlsx writes a workbook: give --output FILE.xlsx, or redirect it".into()))
+        }
         None => out.write_all(&bytes).map_err(io),
     }
 }

@@ -78,35 +78,48 @@ pub struct Outcome {
 /// Staff as the store knows them, for checking staff numbers in files.
 struct Roll {
     by_no: HashMap<String, Staff>,
-    /// All-digit staff numbers by their [`pin_key`], where one person has it.
-    by_pin: HashMap<String, String>,
+    /// Every all-digit staff number by its [`pin_key`].
+    by_pin: HashMap<String, Vec<String>>,
 }
 
 impl Roll {
     fn load(store: &Store) -> Result<Roll> {
         let by_no: HashMap<String, Staff> = store.staff()?.into_iter().map(|s| (s.staff_no.clone(), s)).collect();
-        let mut by_pin: HashMap<String, Option<String>> = HashMap::new();
-        for no in by_no.keys().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) {
-            // Two people whose numbers differ only in leading zeros: neither
-            // is matched loosely.
-            by_pin.entry(pin_key(no)).and_modify(|v| *v = None).or_insert_with(|| Some(no.clone()));
+        let mut by_pin: HashMap<String, Vec<String>> = HashMap::new();
+        for no in by_no.keys().filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+            by_pin.entry(pin_key(no)).or_default().push(no.clone());
         }
-        let by_pin = by_pin.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        for v in by_pin.values_mut() {
+            v.sort();
+        }
         Ok(Roll { by_no, by_pin })
     }
 
-    /// The person a file's staff number names: exactly, or (all digits,
-    /// as Excel keeps a number typed without its leading zeros) as SPEC
-    /// matches ATTLOG PINs, `12` = `0012`.
-    fn find(&self, no: &str) -> Option<&Staff> {
-        self.by_no.get(no).or_else(|| {
-            let digits = !no.is_empty() && no.bytes().all(|b| b.is_ascii_digit());
-            digits.then(|| self.by_pin.get(&pin_key(no)).and_then(|n| self.by_no.get(n))).flatten()
-        })
+    /// The person a staff number names. Exactly, unless it is `loose`: a
+    /// number that lost its leading zeros (an Excel number cell, an ATTLOG
+    /// PIN), matched as SPEC matches ATTLOG PINs (`12` = `0012`) when only
+    /// one stored number fits, and refused when several do.
+    fn find(&self, no: &str, loose: bool) -> std::result::Result<Option<&Staff>, String> {
+        let digits = !no.is_empty() && no.bytes().all(|b| b.is_ascii_digit());
+        if !loose || !digits {
+            return Ok(self.by_no.get(no));
+        }
+        match self.by_pin.get(&pin_key(no)).map(Vec::as_slice) {
+            None | Some([]) => Ok(None),
+            Some([one]) => Ok(self.by_no.get(one)),
+            Some(many) => Err(format!(
+                "staff number {no} lost its leading zeros and may be any of {}: type it as text",
+                many.join(", ")
+            )),
+        }
     }
 
     fn get(&self, file: &Table, line: usize, no: &str) -> std::result::Result<&Staff, ImportError> {
-        self.find(no).ok_or_else(|| file.err(line, format!("unknown staff number {no:?} (import staff first)")))
+        match self.find(no, file.typed_number(line)) {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => Err(file.err(line, format!("unknown staff number {no:?} (import staff first)"))),
+            Err(m) => Err(file.err(line, m)),
+        }
     }
 }
 
@@ -206,17 +219,44 @@ type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<(PathBuf, &'stati
 pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let f = Table::read(path, STAFF_COLUMNS, &["staff_no", "name", "unit"])?;
     let roll = Roll::load(store)?;
-    let read_notes = f.notes.clone();
+    let mut read_notes = f.notes.clone();
     let made_on = config.default_schedule().attendance_day(now);
     let mut seen_no: HashMap<String, usize> = HashMap::new();
+    let mut seen_key: HashMap<String, (usize, String)> = HashMap::new();
     let mut seen_card: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
     let mut rows: Vec<StaffRow> = Vec::new();
     for (line, rec) in &f.rows {
         let line = *line;
         let typed = f.need(line, rec, "staff_no")?;
         // A number Excel kept without its leading zeros names the person
-        // stored with them (`12` is `0012`), as ATTLOG PINs do.
-        let staff_no = roll.find(typed).map_or(typed, |s| s.staff_no.as_str()).to_string();
+        // stored with them (`12` is `0012`), as ATTLOG PINs do; text is
+        // always taken as it is.
+        let loose = f.typed_number(line);
+        let staff_no = match roll.find(typed, loose) {
+            Ok(found) => found.map_or(typed, |s| s.staff_no.as_str()).to_string(),
+            Err(m) => return Err(f.err(line, m).into()),
+        };
+        if !loose && !roll.by_no.contains_key(&staff_no) {
+            if let Ok(Some(other)) = roll.find(&staff_no, true) {
+                read_notes.push(format!(
+                    "{}: note: {staff_no} is a new staff number; {} is stored (typed as a number before?): both are kept",
+                    f.err(line, "").to_string().trim_end_matches(": "),
+                    other.staff_no
+                ));
+            }
+        }
+        // Within the file too: a number 12 beside a text 0012 is one person
+        // typed twice, or two people; either way it is said.
+        if staff_no.bytes().all(|b| b.is_ascii_digit()) && !staff_no.is_empty() {
+            if let Some((prev, other)) = seen_key.get(&pin_key(&staff_no)).filter(|(_, o)| *o != staff_no) {
+                if loose || f.typed_number(*prev) {
+                    return Err(f
+                        .err(line, format!("staff number {staff_no} may be {other} of line {prev} (a number lost its leading zeros): type both as text"))
+                        .into());
+                }
+            }
+            seen_key.insert(pin_key(&staff_no), (line, staff_no.clone()));
+        }
         if let Some(prev) = seen_no.insert(staff_no.clone(), line) {
             return Err(f.err(line, format!("staff number {staff_no:?} is already on line {prev}")).into());
         }
@@ -572,10 +612,6 @@ pub fn punches(
             }
         }
         PunchFormat::Attlog => {
-            let mut by_pin: HashMap<String, &Staff> = HashMap::new();
-            for s in roll.by_no.values() {
-                by_pin.insert(pin_key(&s.staff_no), s);
-            }
             let mut shown = Progress::new(progress, "reading ATTLOG lines", text.lines().count() as u64);
             for (i, raw) in text.lines().enumerate() {
                 shown.tick();
@@ -594,9 +630,13 @@ pub fn punches(
                     .into());
                 }
                 let pin = cols[0].trim();
-                let staff = by_pin
-                    .get(&pin_key(pin))
-                    .ok_or_else(|| ImportError::new(&name, line, format!("unknown staff number {pin:?} (PIN)")))?;
+                let staff = match roll.find(pin, true) {
+                    Ok(Some(s)) => s,
+                    Ok(None) => {
+                        return Err(ImportError::new(&name, line, format!("unknown staff number {pin:?} (PIN)")).into())
+                    }
+                    Err(m) => return Err(ImportError::new(&name, line, m).into()),
+                };
                 let local =
                     chrono::NaiveDateTime::parse_from_str(cols[1].trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| {
                         ImportError::new(

@@ -32,7 +32,15 @@ pub struct Table {
     pub header_row: usize,
     /// What the person should know about how the file was read.
     pub notes: Vec<String>,
+    /// The rows whose staff number was typed as a number (XLSX).
+    typed_numbers: std::collections::HashSet<usize>,
 }
+
+/// Columns read from a sheet: an import has at most a dozen; more is a
+/// stray value far to the right.
+const MAX_COLUMNS: usize = 64;
+/// Cells read from a sheet (a year of punches is about a million).
+const MAX_CELLS: usize = 5_000_000;
 
 /// The text of a CSV file: UTF-8 (a BOM dropped), else GB18030 (with a
 /// note saying so), else refused naming the line of the first bad byte.
@@ -48,12 +56,30 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<(String, Option<String>), Im
         Ok(text) => return Ok((text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text), None)),
         Err(e) => e,
     };
+    let valid = not_utf8.utf8_error().valid_up_to();
     let bytes = not_utf8.into_bytes();
+    // A file that is UTF-8 before its bad byte (a BOM, or Chinese already
+    // read as UTF-8) is a UTF-8 file with a bad byte, not a GB18030 file:
+    // read as GB18030 its Chinese would be stored garbled.
+    if bytes.starts_with(b"\xEF\xBB\xBF") || bytes[..valid].iter().any(|b| *b >= 0x80) {
+        let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(ImportError::new(
+            name,
+            line,
+            "not valid UTF-8 here, though the file is UTF-8 before it (save the file as UTF-8 again)",
+        ));
+    }
     match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(&bytes) {
-        Some(text) => Ok((
-            text.into_owned(),
-            Some(format!("{name}: not UTF-8; read as GB18030 (Excel's \"CSV\" on a Chinese Windows)")),
-        )),
+        Some(text) => {
+            // A sample, so that a file in yet another encoding (Big5,
+            // Shift-JIS) shows itself garbled rather than passing quietly.
+            let sample: String = text.lines().find(|l| !l.is_ascii()).unwrap_or("").chars().take(24).collect();
+            let note = format!(
+                "{name}: not UTF-8; read as GB18030 (Excel's \"CSV\" on a Chinese Windows), e.g. \"{}\"",
+                sample.trim()
+            );
+            Ok((text.into_owned(), Some(note)))
+        }
         None => {
             // The line of the first byte GB18030 cannot read either.
             let bad = first_bad_gb18030(&bytes);
@@ -77,7 +103,8 @@ fn first_bad_gb18030(bytes: &[u8]) -> usize {
     }
 }
 
-/// Columns whose Excel date cells carry a date, a time of day, or both.
+/// What a column's Excel date cells (or numbers, in a date format Excel
+/// on a Chinese Windows writes as its own, e.g. yyyy"年"m"月"d"日") hold.
 fn cell_kind(column: &str) -> CellKind {
     match column {
         "date" | "cards_from" | "active_from" | "active_until" => CellKind::Date,
@@ -131,12 +158,21 @@ impl Table {
             }
             rows.push((line, rec.iter().map(str::to_string).collect()));
         }
-        Ok(Table { name: name.to_string(), sheet: None, columns, rows, header_row: 1, notes: vec![] })
+        Ok(Table {
+            name: name.to_string(),
+            sheet: None,
+            columns,
+            rows,
+            header_row: 1,
+            notes: vec![],
+            typed_numbers: Default::default(),
+        })
     }
 
-    /// The first sheet of a workbook.
+    /// The first sheet of a workbook, read cell by cell (a sheet is stored
+    /// sparse: one stray value far away must not make a grid of millions).
     fn xlsx(path: &Path, allowed: &[&str], required: &[&str]) -> Result<Table, ImportError> {
-        use calamine::Reader;
+        use calamine::{Data, Reader};
         let name = path.display().to_string();
         let mut book: calamine::Xlsx<_> = calamine::open_workbook(path)
             .map_err(|e| ImportError::new(&name, 0, format!("not an Excel workbook (.xlsx): {e}")))?;
@@ -145,68 +181,131 @@ impl Table {
             .first()
             .cloned()
             .ok_or_else(|| ImportError::new(&name, 0, "the workbook has no sheet"))?;
-        let range = book
-            .worksheet_range(&sheet)
-            .map_err(|e| ImportError::new(&name, 0, format!("sheet {sheet}: cannot be read: {e}")))?;
         let at =
             |row: usize, msg: String| ImportError { sheet: Some(sheet.clone()), ..ImportError::new(&name, row, msg) };
-        let first_row = range.start().map_or(0, |(r, _)| r as usize);
-        let first_col = range.start().map_or(0, |(_, c)| c as usize);
-        // Rows of plain text first, to find the header.
-        let grid: Vec<&[calamine::Data]> = range.rows().collect();
-        let text = |d: &calamine::Data| d.to_string().trim().to_string();
-        let header_at = grid
-            .iter()
-            .position(|r| {
-                let cells: Vec<String> = r.iter().map(text).collect();
-                required.iter().all(|c| cells.iter().any(|x| x == c))
-            })
-            .ok_or_else(|| {
-                at(
-                    0,
-                    format!(
-                        "no header row with the columns {} (the first sheet is read; columns: {})",
-                        required.join(","),
-                        allowed.join(",")
-                    ),
-                )
-            })?;
-        let head_row = first_row + header_at + 1;
-        let names: Vec<String> = grid[header_at].iter().map(text).collect();
-        // Blank header cells at the end of the used range are not columns.
-        let width = names.iter().rposition(|n| !n.is_empty()).map_or(0, |i| i + 1);
-        if let Some(i) = names[..width].iter().position(String::is_empty) {
-            return Err(at(head_row, format!("column {} has no name in the header row", column_letter(first_col + i))));
-        }
-        let columns =
-            header(names[..width].iter().map(String::as_str), allowed, required).map_err(|m| at(head_row, m))?;
-        let by_index: Vec<&str> = names[..width].iter().map(String::as_str).collect();
-        let mut rows = Vec::new();
-        let mut notes = Vec::new();
-        let empty = calamine::Data::Empty;
-        for (i, r) in grid.iter().enumerate().skip(header_at + 1) {
-            let row = first_row + i + 1;
-            if let Some(j) = r.iter().skip(width).position(|d| !text(d).is_empty()) {
-                let col = column_letter(first_col + width + j);
-                return Err(at(row, format!("a value in column {col}, which has no name in the header row")));
-            }
-            let mut cells = Vec::with_capacity(width);
-            for (j, column) in by_index.iter().enumerate() {
-                let d = r.get(j).unwrap_or(&empty);
-                let cell = cell_text(d, cell_kind(column)).map_err(|m| at(row, format!("{column}: {m}")))?;
-                if *column == "staff_no" && matches!(d, calamine::Data::Float(_) | calamine::Data::Int(_)) {
-                    notes.push(format!(
-                        "{name}:{sheet}!{row}: staff_no {cell} was typed as a number (leading zeros are lost); matched as ATTLOG PINs are, 12 = 0012"
-                    ));
-                }
-                cells.push(cell);
-            }
-            if cells.iter().all(|c| c.trim().is_empty()) {
+        let mut reader = book
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| at(0, format!("the first sheet cannot be read (is it a chart?): {e}")))?;
+        // Rows by their number (1-based), each cell by its column.
+        let mut sheet_rows: std::collections::BTreeMap<usize, Vec<(usize, Data)>> = Default::default();
+        let mut count = 0usize;
+        while let Some(cell) = reader.next_cell().map_err(|e| at(0, format!("the sheet cannot be read: {e}")))? {
+            let (r, c) = cell.get_position();
+            let (row, col) = (r as usize + 1, c as usize);
+            let d = Data::from(cell.get_value().clone());
+            if matches!(d, Data::Empty) || matches!(&d, Data::String(s) if s.trim().is_empty()) {
                 continue;
             }
-            rows.push((row, cells));
+            if col >= MAX_COLUMNS {
+                let where_ = column_letter(col);
+                return Err(at(
+                    row,
+                    format!("a value in column {where_}, far right of any import's columns: delete it"),
+                ));
+            }
+            count += 1;
+            if count > MAX_CELLS {
+                return Err(at(row, format!("more than {MAX_CELLS} cells: split the file")));
+            }
+            sheet_rows.entry(row).or_default().push((col, d));
         }
-        Ok(Table { name, sheet: Some(sheet), columns, rows, header_row: head_row, notes })
+        drop(reader);
+        let text = |d: &Data| d.to_string().trim().to_string();
+        let names_of = |cells: &[(usize, Data)]| -> Vec<(usize, String)> {
+            cells.iter().map(|(c, d)| (*c, text(d))).filter(|(_, n)| !n.is_empty()).collect()
+        };
+        // The header: the first row of allowed names with every required
+        // one; failing that, the first row with every required one (its
+        // unknown column is said); failing that, the closest row is named.
+        let has_required = |names: &[(usize, String)]| required.iter().all(|r| names.iter().any(|(_, n)| n == r));
+        let strict = sheet_rows.iter().find(|(_, cells)| {
+            let names = names_of(cells);
+            has_required(&names) && names.iter().all(|(_, n)| allowed.contains(&n.as_str()))
+        });
+        let loose = || sheet_rows.iter().find(|(_, cells)| has_required(&names_of(cells)));
+        let Some((&head_row, head_cells)) = strict.or_else(loose) else {
+            let closest = sheet_rows
+                .iter()
+                .map(|(row, cells)| {
+                    (names_of(cells).iter().filter(|(_, n)| allowed.contains(&n.as_str())).count(), *row)
+                })
+                .max_by_key(|(n, row)| (*n, std::cmp::Reverse(*row)))
+                .filter(|(n, _)| *n > 0);
+            let hint = match closest {
+                Some((_, row)) => {
+                    let names = names_of(&sheet_rows[&row]);
+                    let missing: Vec<&str> =
+                        required.iter().copied().filter(|r| !names.iter().any(|(_, n)| n == r)).collect();
+                    format!("; row {row} comes closest, without {}", missing.join(","))
+                }
+                None => String::new(),
+            };
+            return Err(at(
+                0,
+                format!(
+                    "no header row with the columns {} (the first sheet is read; columns: {}){hint}",
+                    required.join(","),
+                    allowed.join(",")
+                ),
+            ));
+        };
+        let head = names_of(head_cells);
+        let columns_at: Vec<usize> = head.iter().map(|(c, _)| *c).collect();
+        let mut columns = header(head.iter().map(|(_, n)| n.as_str()), allowed, required).map_err(|m| {
+            // Name the column: it may be a hidden one.
+            let col = head.iter().find(|(_, n)| m.contains(&format!("{n:?}"))).map(|(c, _)| column_letter(*c));
+            at(head_row, col.map_or(m.clone(), |c| format!("column {c}: {m}")))
+        })?;
+        // The map is by position in the header; cells are looked up by
+        // their sheet column.
+        for v in columns.values_mut() {
+            *v = columns_at[*v];
+        }
+        let mut rows = Vec::new();
+        let mut typed_numbers = std::collections::HashSet::new();
+        for (&row, cells) in sheet_rows.range(head_row + 1..) {
+            if let Some((c, _)) = cells.iter().find(|(c, _)| !columns_at.contains(c)) {
+                return Err(at(
+                    row,
+                    format!("a value in column {}, which has no name in the header row", column_letter(*c)),
+                ));
+            }
+            let mut line = vec![String::new(); MAX_COLUMNS];
+            for (c, d) in cells {
+                let column = head.iter().find(|(hc, _)| hc == c).map_or("", |(_, n)| n.as_str());
+                let cell = cell_text(d, column).map_err(|m| at(row, format!("{column}: {m}")))?;
+                if column == "staff_no" && matches!(d, Data::Float(_) | Data::Int(_)) {
+                    typed_numbers.insert(row);
+                }
+                line[*c] = cell;
+            }
+            if line.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            rows.push((row, line));
+        }
+        let mut notes = Vec::new();
+        let first_row = sheet_rows.keys().next().copied().unwrap_or(head_row);
+        if first_row < head_row {
+            notes.push(format!("{name}:{sheet}: rows {first_row}–{} above the header skipped (titles)", head_row - 1));
+        }
+        if !typed_numbers.is_empty() {
+            let mut list: Vec<usize> = typed_numbers.iter().copied().collect();
+            list.sort_unstable();
+            let shown: Vec<String> = list.iter().take(10).map(usize::to_string).collect();
+            let more = if list.len() > 10 { format!(" and {} more", list.len() - 10) } else { String::new() };
+            notes.push(format!(
+                "{name}:{sheet}: staff_no was typed as a number on rows {}{more} (Excel drops leading zeros): each is matched to the stored staff number it can only be (12 → 0012); format the column as Text to keep the zeros",
+                shown.join(", ")
+            ));
+        }
+        Ok(Table { name, sheet: Some(sheet), columns, rows, header_row: head_row, notes, typed_numbers })
+    }
+
+    /// Whether the staff number of `line` was an Excel number (its leading
+    /// zeros lost): only then is it matched loosely, as ATTLOG PINs are.
+    pub fn typed_number(&self, line: usize) -> bool {
+        self.typed_numbers.contains(&line)
     }
 
     pub fn has(&self, column: &str) -> bool {
@@ -273,38 +372,72 @@ fn column_letter(mut i: usize) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
-/// A cell as the CSV would carry it: text as is; a whole number without
-/// `.0` (a staff number typed as a number); a date cell as `YYYY-MM-DD`,
-/// `HH:MM` or `YYYY-MM-DD HH:MM` by what the column holds (seconds when
-/// they are not 0). An Excel error (`#N/A`) is refused.
-fn cell_text(d: &calamine::Data, kind: CellKind) -> Result<String, String> {
+/// A cell as the CSV would carry it. Text as is. A number in a date or
+/// time column, or a date cell, is an Excel serial (days since
+/// 1899-12-30): as `YYYY-MM-DD`, `HH:MM` or `YYYY-MM-DD HH:MM` by what the
+/// column holds, refused when it holds something else. A staff number
+/// typed as a number is its digits (whole, below 10^15); a card or PIN
+/// typed as one is refused (its leading zeros are gone). An Excel error
+/// (`#N/A`) is refused.
+fn cell_text(d: &calamine::Data, column: &str) -> Result<String, String> {
     use calamine::Data;
+    let kind = cell_kind(column);
+    let number = |v: f64| -> Result<String, String> {
+        match column {
+            "staff_no" if v.fract() == 0.0 && (0.0..1e15).contains(&v) => Ok(format!("{}", v as i64)),
+            "staff_no" => Err(format!("{v} is not a staff number: format the column as Text and type it again")),
+            "card" | "cards" | "pin" => {
+                Err("typed as a number, its leading zeros are gone: format the column as Text and type it again".into())
+            }
+            _ if kind != CellKind::Text => serial(v, kind),
+            _ if v.fract() == 0.0 && v.abs() < 1e15 => Ok(format!("{}", v as i64)),
+            _ => Ok(v.to_string()),
+        }
+    };
     Ok(match d {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
+        Data::Int(i) => number(*i as f64)?,
+        Data::Float(f) => number(*f)?,
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(x) => {
-            let t = x.as_datetime().ok_or_else(|| format!("date cell {x} is not a date Excel can show"))?;
-            let clock = |t: chrono::NaiveDateTime| {
-                if chrono::Timelike::second(&t) == 0 {
-                    t.format("%H:%M").to_string()
-                } else {
-                    t.format("%H:%M:%S").to_string()
-                }
-            };
-            match kind {
-                CellKind::Date => t.format("%Y-%m-%d").to_string(),
-                // A time typed alone is a day-0 date in Excel.
-                CellKind::Time => clock(t),
-                CellKind::DateTime | CellKind::Text => format!("{} {}", t.format("%Y-%m-%d"), clock(t)),
-            }
-        }
+        Data::DateTime(x) => serial(x.as_f64(), kind)?,
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => return Err(format!("the cell is an Excel error ({e})")),
     })
+}
+
+/// An Excel serial as the text a `kind` column takes. Serials before 61
+/// (1900-03-01) are refused: Excel counts a 1900-02-29 that never was.
+fn serial(v: f64, kind: CellKind) -> Result<String, String> {
+    // 2958465 is 9999-12-31, Excel's last day.
+    if !v.is_finite() || !(0.0..2_958_466.0).contains(&v) {
+        return Err(format!("{v} is not a date or time Excel can show"));
+    }
+    let secs = ((v * 86_400.0).round() as i64).min(2_958_466 * 86_400 - 1);
+    let (days, in_day) = (secs / 86_400, secs % 86_400);
+    let clock = if in_day % 60 == 0 {
+        format!("{:02}:{:02}", in_day / 3600, in_day / 60 % 60)
+    } else {
+        format!("{:02}:{:02}:{:02}", in_day / 3600, in_day / 60 % 60, in_day % 60)
+    };
+    let date = || -> Result<String, String> {
+        if days < 61 {
+            return Err("a date before 1900-03-01 (or a time without a date)".into());
+        }
+        let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).ok_or("no epoch")?;
+        let d = epoch.checked_add_days(chrono::Days::new(days as u64)).ok_or("a date out of range")?;
+        Ok(d.format("%Y-%m-%d").to_string())
+    };
+    match kind {
+        CellKind::Time if days == 0 => Ok(clock),
+        CellKind::Time => Err(format!("{} {clock} is a date, where a time of day alone belongs", date()?)),
+        CellKind::Date if in_day == 0 => date(),
+        CellKind::Date => Err(format!("{} {clock} has a time, where a date alone belongs", date()?)),
+        CellKind::DateTime if days == 0 => Err(format!("{clock} is a time without a date")),
+        CellKind::DateTime => Ok(format!("{} {clock}", date()?)),
+        CellKind::Text if in_day == 0 => date(),
+        CellKind::Text => Ok(format!("{} {clock}", date()?)),
+    }
 }
 
 #[cfg(test)]
@@ -318,10 +451,41 @@ mod tests {
         // 张三 in GB18030 (GBK's bytes).
         let (text, note) = decode("b.csv", b"name\n\xd5\xc5\xc8\xfd\n".to_vec()).unwrap();
         assert_eq!(text, "name\n张三\n");
-        assert!(note.unwrap().contains("GB18030"));
+        assert!(note.unwrap().contains("GB18030 (Excel's \"CSV\" on a Chinese Windows), e.g. \"张三\""));
+        // UTF-8 Chinese, then a GBK line: a UTF-8 file with a bad line.
+        let e = decode("m.csv", b"name\n\xe5\xbc\xa0\n\xd5\xc5\xc8\xfd\n".to_vec()).unwrap_err();
+        assert_eq!((e.line, e.message.contains("not valid UTF-8 here")), (3, true), "{e}");
+        let e = decode("bom.csv", b"\xef\xbb\xbfname\nx\xff\n".to_vec()).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
         // UTF-16 (Excel's "Unicode text"): 0xFF is no GB18030 byte.
         let e = decode("c.csv", b"a\nb\n\xff\xfe\x00x".to_vec()).unwrap_err();
         assert_eq!((e.line, e.to_string().contains("neither UTF-8 nor GB18030")), (3, true), "{e}");
+    }
+
+    #[test]
+    fn cells_as_the_csv_would_carry_them() {
+        use calamine::Data;
+        // 2026-11-19 is serial 46345; 08:29 is 0.35347…
+        let day = 46345.0;
+        let t = 8.0 / 24.0 + 29.0 / 1440.0;
+        assert_eq!(cell_text(&Data::Float(day), "date").unwrap(), "2026-11-19", "a Chinese date format is a number");
+        assert_eq!(cell_text(&Data::Float(t), "start").unwrap(), "08:29");
+        assert_eq!(cell_text(&Data::Float(day + t), "at").unwrap(), "2026-11-19 08:29");
+        assert!(cell_text(&Data::Float(t), "at").unwrap_err().contains("without a date"));
+        assert!(cell_text(&Data::Float(day + t), "start").unwrap_err().contains("a time of day alone"));
+        assert!(cell_text(&Data::Float(day + t), "date").unwrap_err().contains("a date alone"));
+        assert!(cell_text(&Data::Float(59.0), "date").unwrap_err().contains("1900-03-01"));
+        for bad in [-1e9, f64::NEG_INFINITY, f64::NAN, 1e20] {
+            assert!(cell_text(&Data::Float(bad), "at").is_err(), "{bad}");
+        }
+        assert_eq!(cell_text(&Data::Float(12.0), "staff_no").unwrap(), "12");
+        assert!(cell_text(&Data::Float(12.5), "staff_no").unwrap_err().contains("not a staff number"));
+        assert!(cell_text(&Data::Float(1e16), "staff_no").is_err());
+        for col in ["card", "cards", "pin"] {
+            assert!(cell_text(&Data::Float(100000012.0), col).unwrap_err().contains("leading zeros"), "{col}");
+        }
+        assert_eq!(cell_text(&Data::Float(3.5), "note").unwrap(), "3.5");
+        assert!(cell_text(&Data::Error(calamine::CellErrorType::NA), "name").unwrap_err().contains("Excel error"));
     }
 
     #[test]

@@ -125,7 +125,12 @@ pub fn columns(kind: Kind, leave_kinds: &[String]) -> Vec<Column> {
             c("note", false, "备注", "Note"),
         ],
         Kind::Punches => vec![
-            c("staff_no", false, "工号（与 card 二选一）", "Staff number (or card, not both)"),
+            c(
+                "staff_no",
+                false,
+                "工号（也可把此列换成 card 卡号，二者只能有其一）",
+                "Staff number (or replace this column by card, the card id: one or the other)",
+            ),
             c("card", false, "卡号（与 staff_no 二选一）", "Card id (or staff_no, not both)"),
             c("at", true, "打卡时间（YYYY-MM-DD HH:MM[:SS]）", "Time (YYYY-MM-DD HH:MM[:SS])"),
         ],
@@ -143,12 +148,33 @@ pub fn columns(kind: Kind, leave_kinds: &[String]) -> Vec<Column> {
 }
 
 /// The CSV template: the header line, with a BOM so that Excel on a
-/// Chinese Windows reads it as UTF-8. The punches header names `card`
-/// only: a file has `card` or `staff_no`, not both.
+/// Chinese Windows reads it as UTF-8. The punches header names
+/// `staff_no` (what an office types by hand); `card` may replace it.
 pub fn csv(kind: Kind) -> Vec<u8> {
-    let names: Vec<&str> =
-        columns(kind, &[]).iter().map(|c| c.name).filter(|n| !(kind == Kind::Punches && *n == "staff_no")).collect();
+    let names: Vec<&str> = columns(kind, &[]).iter().map(|c| c.name).filter(|n| !skipped(kind, n)).collect();
     format!("\u{feff}{}\r\n", names.join(",")).into_bytes()
+}
+
+/// The punches template has `staff_no`; its explanation says `card` may
+/// stand instead (a file has one or the other, not both).
+fn skipped(kind: Kind, column: &str) -> bool {
+    kind == Kind::Punches && column == "card"
+}
+
+/// The explanation sheet's first column for long lists (F).
+const LIST_COLUMN: u16 = 5;
+
+/// `A`… for a column number.
+fn column_letter_of(c: u16) -> String {
+    let mut n = c as u32 + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        n -= 1;
+        s.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Rows a list applies to (Excel's limit is far larger; a kiosk's staff
@@ -160,8 +186,9 @@ const LIST_ROWS: u32 = 5000;
 /// explanations on the second sheet.
 pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8>, XlsxError> {
     let zh = lang == Language::ZhCn;
-    let cols: Vec<Column> =
-        columns(kind, leave_kinds).into_iter().filter(|c| !(kind == Kind::Punches && c.name == "staff_no")).collect();
+    let cols: Vec<Column> = columns(kind, leave_kinds).into_iter().filter(|c| !skipped(kind, c.name)).collect();
+    let help_name = if zh { "说明" } else { "Columns" };
+    let mut lists: Vec<Vec<String>> = Vec::new();
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
@@ -174,23 +201,31 @@ pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8
         if matches!(c.name, "staff_no" | "card" | "cards" | "pin") {
             sheet.set_column_format(col, &text)?;
         }
-        let (list, style) = match &c.values {
+        let dv = match &c.values {
             Values::Free => continue,
-            Values::Only(v) => (v, DataValidationErrorStyle::Stop),
+            Values::Only(v) => DataValidation::new().allow_list_strings(v.as_slice())?,
             Values::Usually(v) if v.is_empty() => continue,
-            Values::Usually(v) => (v, DataValidationErrorStyle::Warning),
+            // An office's own kinds can make the list longer than Excel's
+            // 255 characters for a written list: it is kept on the
+            // explanation sheet and referred to.
+            Values::Usually(v) => {
+                lists.push(v.clone());
+                let col = column_letter_of(LIST_COLUMN + lists.len() as u16 - 1);
+                let formula = format!("='{help_name}'!${col}$2:${col}${}", v.len() + 1);
+                DataValidation::new()
+                    .allow_list_formula(rust_xlsxwriter::Formula::new(formula))
+                    .set_error_style(DataValidationErrorStyle::Warning)
+            }
         };
-        let dv = DataValidation::new()
-            .allow_list_strings(list.as_slice())?
-            .set_error_style(style)
-            .set_input_title(c.name)?
-            .set_input_message(if zh { c.zh } else { c.en })?;
+        let dv = dv.set_input_title(c.name)?.set_input_message(if zh { c.zh } else { c.en })?;
         sheet.add_data_validation(1, col, LIST_ROWS, col, &dv)?;
     }
     sheet.set_freeze_panes(1, 0)?;
     let help = wb.add_worksheet();
-    help.set_name(if zh { "说明" } else { "Columns" })?;
-    let heads = if zh { ["列", "必填", "说明"] } else { ["Column", "Required", "What it holds"] };
+    help.set_name(help_name)?;
+    // Chinese always; English beside it when the kiosk speaks English.
+    let heads: &[&str] =
+        if zh { &["列", "必填", "说明"] } else { &["Column", "Required", "What it holds", "说明"] };
     for (i, h) in heads.iter().enumerate() {
         help.write_string_with_format(0, i as u16, *h, &bold)?;
     }
@@ -211,6 +246,9 @@ pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8
             },
         )?;
         help.write_string(r, 2, if zh { c.zh } else { c.en })?;
+        if !zh {
+            help.write_string(r, 3, c.zh)?;
+        }
     }
     let last = cols.len() as u32 + 2;
     let note = if zh {
@@ -221,5 +259,14 @@ pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8
     help.write_string(last, 0, format!("{note}{} import FILE.xlsx", kind.word()))?;
     help.set_column_width(0, 14)?;
     help.set_column_width(2, 80)?;
+    help.set_column_width(3, 60)?;
+    // The long lists, under a heading, one value a cell.
+    for (k, list) in lists.iter().enumerate() {
+        let col = LIST_COLUMN + k as u16;
+        help.write_string_with_format(0, col, if zh { "可选值" } else { "Values" }, &bold)?;
+        for (i, v) in list.iter().enumerate() {
+            help.write_string(i as u32 + 1, col, v)?;
+        }
+    }
     wb.save_to_buffer()
 }
