@@ -72,6 +72,29 @@ async fn downloaded(dir: &std::path::Path, suffix: &str) -> Vec<u8> {
     panic!("no *{suffix} downloaded into {} within 15 s", dir.display());
 }
 
+/// Whether the page comes to contain `text` within 10 s (a click's page
+/// may still be loading when the click returns).
+async fn shows(b: &fantoccini::Client, text: &str) -> bool {
+    for _ in 0..100 {
+        if b.source().await.is_ok_and(|s| s.contains(text)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Whether the browser comes to be on a URL ending with `suffix` within 10 s.
+async fn lands(b: &fantoccini::Client, suffix: &str) -> bool {
+    for _ in 0..100 {
+        if b.current_url().await.is_ok_and(|u| u.as_str().ends_with(suffix)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// The first sheet's rows of an XLSX as text.
 fn xlsx_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
     use calamine::Reader;
@@ -159,7 +182,7 @@ fn the_pages_in_chromium() {
         let alert = b.wait().for_element(Locator::Css("p[role=alert]")).await.unwrap().text().await.unwrap();
         assert_eq!(alert, "用户名或密码错误");
         sign_in("alice", "correct horse").await;
-        assert!(b.current_url().await.unwrap().as_str().ends_with("/overview"), "signed in, to the overview");
+        assert!(lands(&b, "/overview").await, "signed in, to the overview");
         // The overview of today: three units, hall-3 has not sent.
         b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
         let rows = b.find_all(Locator::Css("tbody tr")).await.unwrap();
@@ -180,7 +203,7 @@ fn the_pages_in_chromium() {
         assert_eq!(sheet[1][..11], page_row[..11], "XLSX = page");
         // A unit's day, from its link.
         b.find(Locator::LinkText("区党政办公室")).await.unwrap().click().await.unwrap();
-        assert!(b.source().await.unwrap().contains("1 × 11 分钟"));
+        assert!(shows(&b, "1 × 11 分钟").await, "1 × 11 分钟");
         shot("unit-day").await;
         // The period report: this month by default; switch to a range.
         b.goto(&format!("{}/report", c.url)).await.unwrap();
@@ -219,14 +242,14 @@ fn the_pages_in_chromium() {
         assert!(text.contains("1|区党政办公室|某同志|0|3") && !text.contains("张三"), "{text}");
         // A person's history, from the report.
         b.find(Locator::LinkText("王五")).await.unwrap().click().await.unwrap();
-        assert!(b.source().await.unwrap().contains("1 × 35 分钟"));
+        assert!(shows(&b, "1 × 35 分钟").await, "1 × 35 分钟");
         shot("person").await;
         b.goto(&format!("{}/kiosks", c.url)).await.unwrap();
-        assert!(b.source().await.unwrap().contains("hall-3"));
+        assert!(shows(&b, "hall-3").await, "hall-3");
         shot("kiosks").await;
         // English.
         b.find(Locator::LinkText("English")).await.unwrap().click().await.unwrap();
-        assert!(b.source().await.unwrap().contains("Days without a summary"));
+        assert!(shows(&b, "Days without a summary").await, "Days without a summary");
         b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
         shot("overview-en").await;
         // A form without its CSRF token is refused: sign out with the
@@ -246,12 +269,12 @@ fn the_pages_in_chromium() {
         // A bureau account is refused the admin's pages.
         b.find(Locator::LinkText("中文")).await.unwrap().click().await.unwrap();
         b.goto(&format!("{}/admin/kiosks", c.url)).await.unwrap();
-        assert!(b.source().await.unwrap().contains("只对管理员账户开放"));
+        assert!(shows(&b, "只对管理员账户开放").await, "只对管理员账户开放");
         // The admin: kiosks (register one, its token shown once), accounts.
         b.find(Locator::Css("header form button")).await.unwrap().click().await.unwrap();
         sign_in("root", "admin password").await;
-        b.find(Locator::LinkText("管理")).await.unwrap().click().await.unwrap();
-        assert!(b.current_url().await.unwrap().as_str().ends_with("/admin/kiosks"));
+        b.wait().for_element(Locator::LinkText("管理")).await.unwrap().click().await.unwrap();
+        assert!(lands(&b, "/admin/kiosks").await);
         b.find(Locator::Css("input[name=id]")).await.unwrap().send_keys("hall-4").await.unwrap();
         b.find(Locator::Css("textarea[name=units]")).await.unwrap().send_keys("区人社局、区统计局").await.unwrap();
         shot("admin-kiosks").await;
@@ -262,12 +285,13 @@ fn the_pages_in_chromium() {
         // Revoking asks first.
         b.goto(&format!("{}/admin/kiosks", c.url)).await.unwrap();
         b.find(Locator::Css("form[action='/admin/kiosks/hall-4/revoke'] button")).await.unwrap().click().await.unwrap();
-        assert!(b.source().await.unwrap().contains("停用终端 hall-4？"));
+        assert!(shows(&b, "停用终端 hall-4？").await, "停用终端 hall-4？");
         b.find(Locator::Css("main form button")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, "已停用").await, "hall-4 revoked");
         let row = b.find(Locator::XPath("//tr[td[1]='hall-4']")).await.unwrap().text().await.unwrap();
         assert!(row.contains("已停用"), "{row}");
         b.goto(&format!("{}/admin/users", c.url)).await.unwrap();
-        assert!(b.source().await.unwrap().contains("alice"));
+        assert!(shows(&b, "alice").await, "alice");
         shot("admin-users").await;
         b.close().await.unwrap();
     });

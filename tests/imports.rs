@@ -84,7 +84,7 @@ fn staff_workbook(k: &Kiosk) -> std::path::PathBuf {
         ws.set_column_hidden(3).unwrap();
         // Empty rows Excel still keeps: a formatted blank, an empty text.
         ws.write_blank(5, 0, &Format::new().set_bold()).unwrap();
-        ws.write_string(6, 1, "").unwrap();
+        ws.write_string(6, 1, "   ").unwrap();
     })
 }
 
@@ -94,7 +94,7 @@ fn excel_workbooks_import_as_their_csv_would() {
     let out = k.import(&["staff", "import"], &staff_workbook(&k));
     assert_eq!(counts(&out), (2, 0), "{out}");
     assert!(out.contains("staff.xlsx:名单: staff_no was typed as a number on rows 3 "), "the number is said: {out}");
-    assert!(out.contains("staff.xlsx:名单: rows 1–1 above the header skipped (titles)"), "{out}");
+    assert!(out.contains("staff.xlsx:名单: row 1 above the header skipped (a title)"), "{out}");
     // The same person again, 0012 now typed as text.
     let again = workbook(&k, "staff2.xlsx", |ws| {
         for (c, h) in ["staff_no", "name", "unit", "cards", "active_from"].iter().enumerate() {
@@ -343,7 +343,18 @@ fn a_bad_cell_is_named_by_sheet_and_row_and_nothing_is_stored() {
                 time_cell(ws, 2, 2, 9, 0);
                 time_cell(ws, 2, 3, 12, 0);
             }),
-            "!3: staff number 12 lost its leading zeros and may be any of 0012, 12",
+            "!3: staff number 12 (without its leading zeros) fits stored staff numbers 0012, 12",
+        ),
+        (
+            "f.xlsx",
+            &["punches", "import"],
+            Box::new(move |ws: &mut Worksheet| {
+                header(ws, &["staff_no", "at"]);
+                ws.write_string(2, 0, "0013").unwrap();
+                ws.write_string(2, 1, "2026-11-19 08:29").unwrap();
+                ws.write_string(40, 16_383, "stray").unwrap();
+            }),
+            "!41: a value in column XFD, far right of any import's columns",
         ),
         (
             "v.xlsx",
@@ -485,6 +496,18 @@ fn a_long_attlog_import_says_how_far_it_is() {
     assert!(err.contains("reading ATTLOG lines: 3000/30000 (10%)"), "{err}");
     assert!(err.contains("storing punches: 30000/30000 (100%)"), "{err}");
     assert_eq!(counts(&String::from_utf8_lossy(&o.stdout)), (30_000, 0));
+    // PINs when 12 and 0012 are both stored: 0012 (zeros kept) is 0012;
+    // 12 could be either and is refused with its line.
+    k.import(&["staff", "import"], &k.file("s0012.csv", "staff_no,name,unit\n0012,吴十,区财政局\n"));
+    let kept = k.file("kept.dat", "  0012\t2026-11-19 08:29:00\t0\t1\t0\t0\r\n");
+    assert_eq!(counts(&k.import(&["punches", "import"], &kept)), (1, 0));
+    let bare =
+        k.file("bare.dat", "  0013\t2026-11-19 08:31:00\t0\t1\t0\t0\r\n    12\t2026-11-19 08:30:00\t0\t1\t0\t0\r\n");
+    let err = k.refused(&["punches", "import", bare.to_str().unwrap()]);
+    assert!(
+        err.contains("bare.dat:2: staff number 12 (without its leading zeros) fits stored staff numbers 0012, 12"),
+        "{err}"
+    );
     // A short file says nothing of progress.
     let f = k.file("short.dat", "    13\t2026-11-19 08:29:00\t0\t1\t0\t0\r\n");
     let o = k.run(&["punches", "import", f.to_str().unwrap()]);

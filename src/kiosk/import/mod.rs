@@ -104,11 +104,17 @@ impl Roll {
         if !loose || !digits {
             return Ok(self.by_no.get(no));
         }
+        // Zeros kept (a device that pads its PINs): the number as it is.
+        if no.starts_with('0') {
+            if let Some(s) = self.by_no.get(no) {
+                return Ok(Some(s));
+            }
+        }
         match self.by_pin.get(&pin_key(no)).map(Vec::as_slice) {
             None | Some([]) => Ok(None),
             Some([one]) => Ok(self.by_no.get(one)),
             Some(many) => Err(format!(
-                "staff number {no} lost its leading zeros and may be any of {}: type it as text",
+                "staff number {no} (without its leading zeros) fits stored staff numbers {}: type it as text, or make those staff numbers distinct",
                 many.join(", ")
             )),
         }
@@ -117,7 +123,14 @@ impl Roll {
     fn get(&self, file: &Table, line: usize, no: &str) -> std::result::Result<&Staff, ImportError> {
         match self.find(no, file.typed_number(line)) {
             Ok(Some(s)) => Ok(s),
-            Ok(None) => Err(file.err(line, format!("unknown staff number {no:?} (import staff first)"))),
+            Ok(None) => {
+                // A near miss (0012 where 12 is stored) is said.
+                let near = match self.find(no, true) {
+                    Ok(Some(s)) => format!("; {} is stored", s.staff_no),
+                    _ => String::new(),
+                };
+                Err(file.err(line, format!("unknown staff number {no:?} (import staff first{near})")))
+            }
             Err(m) => Err(file.err(line, m)),
         }
     }

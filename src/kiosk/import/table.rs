@@ -59,9 +59,10 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<(String, Option<String>), Im
     let valid = not_utf8.utf8_error().valid_up_to();
     let bytes = not_utf8.into_bytes();
     // A file that is UTF-8 before its bad byte (a BOM, or Chinese already
-    // read as UTF-8) is a UTF-8 file with a bad byte, not a GB18030 file:
-    // read as GB18030 its Chinese would be stored garbled.
-    if bytes.starts_with(b"\xEF\xBB\xBF") || bytes[..valid].iter().any(|b| *b >= 0x80) {
+    // read as UTF-8: a 3- or 4-byte sequence) is a UTF-8 file with a bad
+    // byte, not a GB18030 file: read as GB18030 its Chinese would be
+    // stored garbled. (Two-byte UTF-8 proves nothing: GBK's 郑 is d6 a3.)
+    if bytes.starts_with(b"\xEF\xBB\xBF") || bytes[..valid].iter().any(|b| *b >= 0xE0) {
         let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
         return Err(ImportError::new(
             name,
@@ -73,7 +74,10 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<(String, Option<String>), Im
         Some(text) => {
             // A sample, so that a file in yet another encoding (Big5,
             // Shift-JIS) shows itself garbled rather than passing quietly.
-            let sample: String = text.lines().find(|l| !l.is_ascii()).unwrap_or("").chars().take(24).collect();
+            // Only the first run of non-ASCII text (a name, a unit): never a
+            // whole line, which could hold a PIN.
+            let sample: String =
+                text.chars().skip_while(char::is_ascii).take_while(|c| !c.is_ascii()).take(12).collect();
             let note = format!(
                 "{name}: not UTF-8; read as GB18030 (Excel's \"CSV\" on a Chinese Windows), e.g. \"{}\"",
                 sample.trim()
@@ -251,16 +255,11 @@ impl Table {
         };
         let head = names_of(head_cells);
         let columns_at: Vec<usize> = head.iter().map(|(c, _)| *c).collect();
-        let mut columns = header(head.iter().map(|(_, n)| n.as_str()), allowed, required).map_err(|m| {
+        let columns = header(head.iter().map(|(_, n)| n.as_str()), allowed, required).map_err(|m| {
             // Name the column: it may be a hidden one.
             let col = head.iter().find(|(_, n)| m.contains(&format!("{n:?}"))).map(|(c, _)| column_letter(*c));
             at(head_row, col.map_or(m.clone(), |c| format!("column {c}: {m}")))
         })?;
-        // The map is by position in the header; cells are looked up by
-        // their sheet column.
-        for v in columns.values_mut() {
-            *v = columns_at[*v];
-        }
         let mut rows = Vec::new();
         let mut typed_numbers = std::collections::HashSet::new();
         for (&row, cells) in sheet_rows.range(head_row + 1..) {
@@ -270,14 +269,16 @@ impl Table {
                     format!("a value in column {}, which has no name in the header row", column_letter(*c)),
                 ));
             }
-            let mut line = vec![String::new(); MAX_COLUMNS];
+            // A row's cells by their place in the header.
+            let mut line = vec![String::new(); head.len()];
             for (c, d) in cells {
-                let column = head.iter().find(|(hc, _)| hc == c).map_or("", |(_, n)| n.as_str());
+                let Some(pos) = columns_at.iter().position(|hc| hc == c) else { continue };
+                let column = head[pos].1.as_str();
                 let cell = cell_text(d, column).map_err(|m| at(row, format!("{column}: {m}")))?;
                 if column == "staff_no" && matches!(d, Data::Float(_) | Data::Int(_)) {
                     typed_numbers.insert(row);
                 }
-                line[*c] = cell;
+                line[pos] = cell;
             }
             if line.iter().all(|c| c.trim().is_empty()) {
                 continue;
@@ -286,7 +287,9 @@ impl Table {
         }
         let mut notes = Vec::new();
         let first_row = sheet_rows.keys().next().copied().unwrap_or(head_row);
-        if first_row < head_row {
+        if first_row + 1 == head_row {
+            notes.push(format!("{name}:{sheet}: row {first_row} above the header skipped (a title)"));
+        } else if first_row < head_row {
             notes.push(format!("{name}:{sheet}: rows {first_row}–{} above the header skipped (titles)", head_row - 1));
         }
         if !typed_numbers.is_empty() {
@@ -295,7 +298,7 @@ impl Table {
             let shown: Vec<String> = list.iter().take(10).map(usize::to_string).collect();
             let more = if list.len() > 10 { format!(" and {} more", list.len() - 10) } else { String::new() };
             notes.push(format!(
-                "{name}:{sheet}: staff_no was typed as a number on rows {}{more} (Excel drops leading zeros): each is matched to the stored staff number it can only be (12 → 0012); format the column as Text to keep the zeros",
+                "{name}:{sheet}: staff_no was typed as a number on rows {}{more} (Excel drops leading zeros): where exactly one stored staff number fits, it is that one (12 → 0012); a new one is stored as typed (12); format the column as Text to keep the zeros",
                 shown.join(", ")
             ));
         }
@@ -389,6 +392,15 @@ fn cell_text(d: &calamine::Data, column: &str) -> Result<String, String> {
             "card" | "cards" | "pin" => {
                 Err("typed as a number, its leading zeros are gone: format the column as Text and type it again".into())
             }
+            // A plain number where a date belongs is a serial only in a
+            // date format Excel writes as a number (from 2000 on), or a
+            // fraction of a day where a time belongs: 830 is no time.
+            _ if kind == CellKind::Time && !(0.0..1.0).contains(&v) => {
+                Err(format!("{v} is a number, not a time of day: type HH:MM or format the cell as a time"))
+            }
+            _ if matches!(kind, CellKind::Date | CellKind::DateTime) && !(36_526.0..2_958_466.0).contains(&v) => {
+                Err(format!("{v} is a number, not a date: type YYYY-MM-DD or format the cell as a date"))
+            }
             _ if kind != CellKind::Text => serial(v, kind),
             _ if v.fract() == 0.0 && v.abs() < 1e15 => Ok(format!("{}", v as i64)),
             _ => Ok(v.to_string()),
@@ -400,10 +412,26 @@ fn cell_text(d: &calamine::Data, column: &str) -> Result<String, String> {
         Data::Int(i) => number(*i as f64)?,
         Data::Float(f) => number(*f)?,
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(x) => serial(x.as_f64(), kind)?,
+        Data::DateTime(x) => serial(date_cell_serial(x)?, kind)?,
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => return Err(format!("the cell is an Excel error ({e})")),
     })
+}
+
+/// A date cell's serial in the 1900 system (days since 1899-12-30): a
+/// workbook in the 1904 system (old Mac Excel) counts from 1904-01-01,
+/// which calamine's date knows; a time alone (below 1) is the same in both.
+fn date_cell_serial(x: &calamine::ExcelDateTime) -> Result<f64, String> {
+    let raw = x.as_f64();
+    if !raw.is_finite() || !(0.0..2_958_466.0).contains(&raw) {
+        return Err(format!("{raw} is not a date or time Excel can show"));
+    }
+    if raw < 1.0 {
+        return Ok(raw);
+    }
+    let t = x.as_datetime().ok_or_else(|| format!("{raw} is not a date Excel can show"))?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).and_then(|d| d.and_hms_opt(0, 0, 0)).ok_or("no epoch")?;
+    Ok((t - epoch).num_milliseconds() as f64 / 86_400_000.0)
 }
 
 /// An Excel serial as the text a `kind` column takes. Serials before 61
@@ -413,7 +441,11 @@ fn serial(v: f64, kind: CellKind) -> Result<String, String> {
     if !v.is_finite() || !(0.0..2_958_466.0).contains(&v) {
         return Err(format!("{v} is not a date or time Excel can show"));
     }
-    let secs = ((v * 86_400.0).round() as i64).min(2_958_466 * 86_400 - 1);
+    let mut secs = ((v * 86_400.0).round() as i64).min(2_958_466 * 86_400 - 1);
+    if v < 1.0 {
+        // 23:59:59.6 is still the day's last second, not the next day.
+        secs = secs.min(86_399);
+    }
     let (days, in_day) = (secs / 86_400, secs % 86_400);
     let clock = if in_day % 60 == 0 {
         format!("{:02}:{:02}", in_day / 3600, in_day / 60 % 60)
@@ -452,6 +484,13 @@ mod tests {
         let (text, note) = decode("b.csv", b"name\n\xd5\xc5\xc8\xfd\n".to_vec()).unwrap();
         assert_eq!(text, "name\n张三\n");
         assert!(note.unwrap().contains("GB18030 (Excel's \"CSV\" on a Chinese Windows), e.g. \"张三\""));
+        // GBK's 郑 (d6 a3) is also two-byte UTF-8: still a GB18030 file; and
+        // the sample is the name, never the line (which has a PIN).
+        let (gbk, _, _) = encoding_rs::GB18030.encode("staff_no,name,pin\n0001,郑三,123456\n0002,张三,654321\n");
+        let (text, note) = decode("z.csv", gbk.into_owned()).unwrap();
+        assert!(text.contains("郑三") && text.contains("张三"));
+        let note = note.unwrap();
+        assert!(note.ends_with("e.g. \"郑三\"") && !note.contains("123456"), "{note}");
         // UTF-8 Chinese, then a GBK line: a UTF-8 file with a bad line.
         let e = decode("m.csv", b"name\n\xe5\xbc\xa0\n\xd5\xc5\xc8\xfd\n".to_vec()).unwrap_err();
         assert_eq!((e.line, e.message.contains("not valid UTF-8 here")), (3, true), "{e}");
@@ -471,10 +510,13 @@ mod tests {
         assert_eq!(cell_text(&Data::Float(day), "date").unwrap(), "2026-11-19", "a Chinese date format is a number");
         assert_eq!(cell_text(&Data::Float(t), "start").unwrap(), "08:29");
         assert_eq!(cell_text(&Data::Float(day + t), "at").unwrap(), "2026-11-19 08:29");
-        assert!(cell_text(&Data::Float(t), "at").unwrap_err().contains("without a date"));
-        assert!(cell_text(&Data::Float(day + t), "start").unwrap_err().contains("a time of day alone"));
-        assert!(cell_text(&Data::Float(day + t), "date").unwrap_err().contains("a date alone"));
-        assert!(cell_text(&Data::Float(59.0), "date").unwrap_err().contains("1900-03-01"));
+        assert!(cell_text(&Data::Float(t), "at").unwrap_err().contains("not a date"), "a plain fraction is no date");
+        // A date cell's serial against what the column holds.
+        assert!(serial(day + t, CellKind::Time).unwrap_err().contains("a time of day alone"));
+        assert!(serial(day + t, CellKind::Date).unwrap_err().contains("a date alone"));
+        assert!(serial(t, CellKind::DateTime).unwrap_err().contains("without a date"));
+        assert!(cell_text(&Data::Float(day + t), "start").unwrap_err().contains("not a time of day"));
+        assert!(serial(59.0, CellKind::Date).unwrap_err().contains("1900-03-01"));
         for bad in [-1e9, f64::NEG_INFINITY, f64::NAN, 1e20] {
             assert!(cell_text(&Data::Float(bad), "at").is_err(), "{bad}");
         }
@@ -485,6 +527,10 @@ mod tests {
             assert!(cell_text(&Data::Float(100000012.0), col).unwrap_err().contains("leading zeros"), "{col}");
         }
         assert_eq!(cell_text(&Data::Float(3.5), "note").unwrap(), "3.5");
+        // Plain numbers where dates or times belong: only plausible serials.
+        assert!(cell_text(&Data::Float(830.0), "start").unwrap_err().contains("not a time of day"));
+        assert!(cell_text(&Data::Float(2026.0), "date").unwrap_err().contains("not a date"));
+        assert_eq!(cell_text(&Data::Float(0.999_999_9), "end").unwrap(), "23:59:59");
         assert!(cell_text(&Data::Error(calamine::CellErrorType::NA), "name").unwrap_err().contains("Excel error"));
     }
 
