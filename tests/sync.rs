@@ -37,8 +37,12 @@ fn kiosk_for(url: &str, token: &str, extra: &str) -> Kiosk {
     k
 }
 
+/// Today as the kiosk counts days: its attendance day, which starts at the
+/// default `day_starts_at` (04:00) in the district. Between midnight and
+/// 04:00 the calendar's yesterday is still open; the day before the
+/// attendance day is always closed.
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+    (chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai) - chrono::Duration::hours(4)).date_naive()
 }
 
 /// The kiosk's own scans on the last `days` days (so it began then and has
