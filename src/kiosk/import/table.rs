@@ -362,7 +362,7 @@ fn header<'a>(
 }
 
 /// `A`, `B`, … `AA` for a 0-based column.
-fn column_letter(mut i: usize) -> String {
+pub(super) fn column_letter(mut i: usize) -> String {
     let mut s = Vec::new();
     loop {
         s.push(b'A' + (i % 26) as u8);

@@ -164,19 +164,6 @@ fn skipped(kind: Kind, column: &str) -> bool {
 /// The explanation sheet's first column for long lists (F).
 const LIST_COLUMN: u16 = 5;
 
-/// `A`… for a column number.
-fn column_letter_of(c: u16) -> String {
-    let mut n = c as u32 + 1;
-    let mut s = Vec::new();
-    while n > 0 {
-        n -= 1;
-        s.push(b'A' + (n % 26) as u8);
-        n /= 26;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
-}
-
 /// Rows a list applies to (Excel's limit is far larger; a kiosk's staff
 /// list is not).
 const LIST_ROWS: u32 = 5000;
@@ -210,7 +197,7 @@ pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8
             // explanation sheet and referred to.
             Values::Usually(v) => {
                 lists.push(v.clone());
-                let col = column_letter_of(LIST_COLUMN + lists.len() as u16 - 1);
+                let col = super::table::column_letter(usize::from(LIST_COLUMN) + lists.len() - 1);
                 let formula = format!("='{help_name}'!${col}$2:${col}${}", v.len() + 1);
                 DataValidation::new()
                     .allow_list_formula(rust_xlsxwriter::Formula::new(formula))
