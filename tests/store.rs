@@ -5,8 +5,9 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::Kiosk;
 use dutyclock::domain::model::{PunchOwner, PunchSource};
@@ -102,35 +103,57 @@ fn malformed_stored_values_are_errors_that_name_them() {
 
 /// Each transaction of the writer adds one punch and one spot check; every
 /// snapshot sees as many of one as of the other.
+///
+/// The reader keeps taking snapshots until the writer has committed enough
+/// transactions to interleave with them: counting snapshots alone raced
+/// the writer (on a slow disk 300 snapshots finished before its tenth
+/// commit, and the test proved nothing).
 #[test]
 fn a_snapshot_is_one_consistent_read() {
+    const COMMITS: i64 = 50;
+    const SNAPSHOTS: usize = 300;
     let k = Kiosk::new(CONFIG);
     k.import(&["staff", "import"], &k.file("s.csv", "staff_no,name,unit\n0001,张三,办公室\n"));
     let path = k.dir().join("dutyclock.sqlite3");
     let stop = Arc::new(AtomicBool::new(false));
-    let (p, s) = (path.clone(), stop.clone());
+    let committed = Arc::new(AtomicI64::new(0));
+    let (p, s, c) = (path.clone(), stop.clone(), committed.clone());
     let writer = std::thread::spawn(move || {
         let mut store = Store::open(&p).unwrap();
         let mut i = 0i64;
-        while !s.load(Ordering::SeqCst) {
+        // One punch a second from 16:00 in the district: capped so that
+        // all of them stay on the snapshot's day however fast the disk.
+        while !s.load(Ordering::SeqCst) && i < 10_000 {
             let mut w = store.writer().unwrap();
             let at = 1_800_000_000_000 + i * 1000;
             w.add_punch(&PunchOwner::Staff("0001".into()), at, PunchSource::Import, None, None, 0).unwrap();
             w.add_spot_check("0001", at, true, "", "", 0).unwrap();
             w.commit().unwrap();
             i += 1;
+            c.store(i, Ordering::SeqCst);
         }
         i
     });
     let store = Store::open(&path).unwrap();
     let day = "2027-01-15".parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
     let mut checked = 0;
-    while checked < 300 {
+    // Snapshots that saw a partly written database: neither empty nor the
+    // writer's final state, so the writer really ran between them.
+    let mut seen = std::collections::BTreeSet::new();
+    while checked < SNAPSHOTS || committed.load(Ordering::SeqCst) < COMMITS {
+        assert!(
+            Instant::now() < deadline,
+            "the writer committed only {} transactions in 120 s",
+            committed.load(Ordering::SeqCst)
+        );
         let snap = store.snapshot(0, i64::MAX, (day, day)).unwrap();
         assert_eq!(snap.punches.len(), snap.spot_checks.len(), "a torn snapshot");
+        seen.insert(snap.punches.len());
         checked += 1;
     }
     stop.store(true, Ordering::SeqCst);
     let written = writer.join().unwrap();
-    assert!(written > 10, "the writer ran alongside ({written} transactions)");
+    assert!(written >= COMMITS, "the writer ran alongside ({written} transactions)");
+    assert!(seen.len() > 2, "snapshots interleaved with the writer: sizes seen {seen:?}");
 }
