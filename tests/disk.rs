@@ -224,6 +224,20 @@ fn scan(
     wait_for(rx, event)
 }
 
+/// The kiosk's answer to a scan: the next punch, duplicate, unknown card
+/// or refusal, past lines that answer nothing (a day closed at 04:00 in
+/// the district, a reader's state).
+fn answer(rx: &std::sync::mpsc::Receiver<serde_json::Value>) -> serde_json::Value {
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let v = rx.recv_timeout(left).expect("an answer to the scan");
+        if ["punch", "duplicate", "unknown_card", "not_recorded"].contains(&v["event"].as_str().unwrap_or("")) {
+            return v;
+        }
+    }
+}
+
 /// Every acknowledged punch is in the database, and the chain holds.
 fn kept(data: &Path, punches: &[&serde_json::Value]) {
     assert!(ok(data, &["verify"]).starts_with("ok"));
@@ -251,7 +265,7 @@ fn a_full_disk_refuses_scans_keeps_what_is_stored_and_recovers_by_itself() {
     let mut refused = 0;
     for _ in 0..3 {
         master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
-        let v = rx.recv_timeout(Duration::from_secs(15)).expect("an answer to the scan");
+        let v = answer(&rx);
         if v["event"] == "not_recorded" {
             assert!(v["detail"].as_str().unwrap().contains("disk is full"), "{v}");
             assert_eq!(v["card"], "0100000002");
@@ -289,7 +303,7 @@ fn a_disk_that_fails_into_read_only_refuses_scans_and_keeps_what_is_stored() {
     for _ in 0..2 {
         std::thread::sleep(Duration::from_millis(1100));
         master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
-        let v = rx.recv_timeout(Duration::from_secs(15)).expect("an answer to the scan");
+        let v = answer(&rx);
         assert_eq!(v["event"], "not_recorded", "{v}");
         assert!(v["detail"].as_str().unwrap().contains("read-only"), "{v}");
         assert_eq!(v["card"], "0100000002");
@@ -336,7 +350,7 @@ fn a_kiosk_started_on_a_read_only_disk_takes_scans_by_itself_once_it_is_writable
     fs.remount(false);
     std::thread::sleep(Duration::from_millis(1100));
     master.write_all(&em_frame([1, 0, 0, 0, 2])).unwrap();
-    let back = rx.recv_timeout(Duration::from_secs(15)).expect("an answer to the scan");
+    let back = answer(&rx);
     assert_eq!((back["event"].as_str(), back["staff_no"].as_str()), (Some("punch"), Some("0002")), "{back}");
     drop(child);
     kept(&data, &[&first, &back]);

@@ -126,9 +126,11 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         let k = kiosk_for(&c.url, &token, "");
         scans_in_the_past(&k, 5);
         let (mut kiosk, _stdin) = run_kiosk(&k);
-        std::thread::sleep(Duration::from_secs(3));
-        let status = k.ok(&["sync", "status"]);
-        assert!(status.contains("waiting: 5 summary revisions"), "{status}");
+        // Each closed day is a commit (and a failed send another): waited
+        // for, not slept on, so a slow disk is no failure.
+        wait_until("5 revisions waiting", Duration::from_secs(60), || {
+            k.ok(&["sync", "status"]).contains("waiting: 5 summary revisions")
+        });
         // A correction of an early day while they wait: its revision 2 is
         // made last (the longest chain) but sent before the later days'
         // revision 1 (oldest date first), which the server must not take
@@ -141,6 +143,9 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         // Back: the kiosk's backoff brings everything, once.
         c.start();
         wait_until("the 6 revisions at the server", Duration::from_secs(60), || stored_summaries(&c) == 6);
+        wait_until("the kiosk's record of 6 answers", Duration::from_secs(30), || {
+            sync_answers(&k).iter().map(|(_, n)| n).sum::<i64>() >= 6
+        });
         std::thread::sleep(Duration::from_secs(1));
         assert_eq!(stored_summaries(&c), 6, "{backend:?}: nothing twice");
         assert_eq!(sync_answers(&k), vec![(201, 6)], "each revision sent once, each stored (a resend would be a 200)");

@@ -306,8 +306,12 @@ async fn serve(storage: Arc<dyn Storage>, addr: SocketAddr, tls: Option<(PathBuf
                 shutdown().await;
                 h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
             });
-            eprintln!("listening on https://{addr}");
-            axum_server::bind_rustls(addr, config)
+            // Bound before it is said: a script waiting for the line finds
+            // the port listening, and a port in use fails here, named.
+            let listener = std::net::TcpListener::bind(addr)
+                .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+            eprintln!("listening on https://{}", listener.local_addr().map_or(addr, |a| a));
+            axum_server::from_tcp_rustls(listener, config)
                 .handle(handle)
                 .serve(app.into_make_service())
                 .await

@@ -74,9 +74,18 @@ fn rand_suffix() -> u64 {
     h.finish()
 }
 
-/// A free port on 127.0.0.1 (taken by the server right after).
+/// A free port on 127.0.0.1, for a server started later (a kiosk's config
+/// names it first). Picked below Linux's ephemeral range (32768–60999),
+/// where no client connection of another test is given a local port in
+/// the meantime, as one bound to port 0 could be.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    for _ in 0..1000 {
+        let port = 20_000 + (rand_suffix() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1 between 20000 and 32000");
 }
 
 /// A central server: its data directory or database, and its process when serving.

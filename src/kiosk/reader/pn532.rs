@@ -160,16 +160,21 @@ impl<P: Read + Write> Driver<P> {
         self.parser.dropped
     }
 
-    /// Reads until a frame arrives or the deadline passes.
+    /// Reads until a frame arrives or the deadline passes. The port is read
+    /// once more after the deadline: a thread woken late (a loaded Pi) must
+    /// not give up on an ACK that is already waiting in the buffer, which
+    /// would lose the card reply behind it.
     fn next_frame(&mut self, deadline: Mono) -> io::Result<Option<Frame>> {
         let mut buf = [0u8; 64];
+        let mut read_after_deadline = false;
         loop {
             if !self.pending.is_empty() {
                 return Ok(Some(self.pending.remove(0)));
             }
-            if Mono::now() >= deadline {
+            if read_after_deadline {
                 return Ok(None);
             }
+            read_after_deadline = Mono::now() >= deadline;
             match self.port.read(&mut buf) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "reader closed")),
                 Ok(n) => self.parser.push(&buf[..n], &mut self.pending),
