@@ -464,23 +464,27 @@ fn a_busy_store_delays_a_scan_then_refuses_it_loudly() {
             let mut lock = rusqlite::Connection::open(&db).unwrap();
             let t = lock.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
             tx.send(()).unwrap();
-            let _ = release.recv();
+            // Bounded: a scan that waited for ever would end as a punch here
+            // and fail the test, not hang it.
+            let _ = release.recv_timeout(Duration::from_secs(20));
             t.commit().unwrap();
         });
         rx.recv().unwrap();
         h
     };
-    // Held for less than the scan's attempts take (3 of 1 s): the scan
-    // gets through.
+    // Held for longer than one attempt (1 s) and less than three: the scan
+    // gets through on a retry.
     c.store().set_busy_timeout(Duration::from_millis(1_000)).unwrap();
     let (release, rx) = std::sync::mpsc::channel();
     let h = hold(rx);
     let releaser = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(350));
+        std::thread::sleep(Duration::from_millis(1_500));
         release.send(()).unwrap();
     });
+    let t = std::time::Instant::now();
     let e = c.scan("0100ABCDEF");
     assert_eq!(punch(&e).0, Meaning::In, "stored after waiting: {e:?}");
+    assert!(t.elapsed() >= Duration::from_millis(1_400), "the scan waited for the lock: {:?}", t.elapsed());
     releaser.join().unwrap();
     h.join().unwrap();
     // Held through every attempt (released only after the scan answered):
@@ -560,7 +564,7 @@ struct LoopRig {
 
 /// The production sink (`Stamped`), which also tells the test each card it
 /// has stamped, so the test moves the clock only after the stamp.
-struct Told(dutyclock::kiosk::event_loop::Stamped, std::sync::Mutex<std::sync::mpsc::Sender<String>>);
+struct Told(dutyclock::kiosk::event_loop::Stamped, std::sync::mpsc::Sender<String>);
 
 impl dutyclock::kiosk::reader::ReaderSink for Told {
     fn send(&self, event: dutyclock::kiosk::reader::ReaderEvent) -> bool {
@@ -570,7 +574,7 @@ impl dutyclock::kiosk::reader::ReaderSink for Told {
         };
         let sent = self.0.send(event);
         if let Some(c) = card {
-            let _ = self.1.lock().unwrap().send(c);
+            let _ = self.1.send(c);
         }
         sent
     }
@@ -596,8 +600,7 @@ impl LoopRig {
         let (tx, rx) = std::sync::mpsc::channel::<Input>();
         let stamped = event_loop::Stamped::new(tx.clone(), Box::new(clock.clone()));
         let (read_tx, cards_read) = std::sync::mpsc::channel();
-        let reader =
-            dutyclock::kiosk::reader::start(&config.reader, Told(stamped, std::sync::Mutex::new(read_tx))).unwrap();
+        let reader = dutyclock::kiosk::reader::start(&config.reader, Told(stamped, read_tx)).unwrap();
         let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
         let c = clock.clone();
         let lp = std::thread::spawn(move || {
@@ -776,6 +779,8 @@ fn the_kiosk_begins_with_its_first_synchronized_scan() {
 /// an unknown card.
 #[test]
 fn feedback_is_attached_to_the_running_kiosk() {
+    let on_a_pi = std::fs::read_to_string("/proc/device-tree/model").is_ok_and(|m| m.contains("Raspberry Pi"));
+    assert!(!on_a_pi, "this test checks the stand-ins of a machine without GPIO");
     let k = Kiosk::new(&format!("{CONFIG}\n[feedback]\nbuzzer_pin = 18\ngreen_pin = 23\nred_pin = 24\n"));
     k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
     let mut child = headless_piped(&k);
@@ -794,8 +799,6 @@ fn feedback_is_attached_to_the_running_kiosk() {
     drop(stdin);
     child.wait().unwrap();
     stderr.extend(err.iter().map(|l| l + "\n"));
-    let on_a_pi = std::fs::read_to_string("/proc/device-tree/model").is_ok_and(|m| m.contains("Raspberry Pi"));
-    assert!(!on_a_pi, "this test checks the stand-ins of a machine without GPIO");
     assert!(stderr.contains("[feedback] needs the GPIO") && stderr.contains("running without a buzzer"), "{stderr}");
     // The punch: green; the unknown card: red.
     let green = stderr.find("feedback: green LED high").expect("green for the punch");

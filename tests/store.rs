@@ -121,8 +121,8 @@ fn a_snapshot_is_one_consistent_read() {
     let writer = std::thread::spawn(move || {
         let mut store = Store::open(&p).unwrap();
         let mut i = 0i64;
-        // One punch a second from 16:00 in the district: capped so that
-        // all of them stay on the snapshot's day however fast the disk.
+        // Capped: a reader that failed early leaves no writer behind
+        // making fsync'd commits for the rest of the tests.
         while !s.load(Ordering::SeqCst) && i < 10_000 {
             let mut w = store.writer().unwrap();
             let at = 1_800_000_000_000 + i * 1000;
@@ -138,10 +138,12 @@ fn a_snapshot_is_one_consistent_read() {
     let day = "2027-01-15".parse().unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut checked = 0;
-    // Snapshots that saw a partly written database: neither empty nor the
-    // writer's final state, so the writer really ran between them.
+    // The sizes the snapshots saw: more than two means the writer's
+    // commits really landed between them.
     let mut seen = std::collections::BTreeSet::new();
-    while checked < SNAPSHOTS || committed.load(Ordering::SeqCst) < COMMITS {
+    // The writer stops when the reader is done, or fails: then its panic
+    // is the one reported, by the join below.
+    while (checked < SNAPSHOTS || committed.load(Ordering::SeqCst) < COMMITS) && !writer.is_finished() {
         assert!(
             Instant::now() < deadline,
             "the writer committed only {} transactions in 120 s",

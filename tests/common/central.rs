@@ -78,10 +78,15 @@ fn rand_suffix() -> u64 {
 /// names it first). Picked below Linux's ephemeral range (32768–60999),
 /// where no client connection of another test is given a local port in
 /// the meantime, as one bound to port 0 could be.
+/// No port is handed out twice in one test process (a server stopped and
+/// started again keeps its own).
 pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..1000 {
         let port = 20_000 + (rand_suffix() % 12_000) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        if !given.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
             return port;
         }
     }

@@ -137,6 +137,9 @@ pub struct Driver<P: Read + Write> {
     parser: Parser,
     pending: Vec<Frame>,
     ready: bool,
+    /// When the last read of the port began: past a deadline, the port is
+    /// read once more, and once only (see [`Driver::next_frame`]).
+    last_read: Mono,
     /// How long one InListPassiveTarget waits for a card before it is aborted.
     pub poll_window: Duration,
 }
@@ -152,6 +155,7 @@ impl<P: Read + Write> Driver<P> {
             parser: Parser::default(),
             pending: Vec::new(),
             ready: false,
+            last_read: Mono::now(),
             poll_window: Duration::from_millis(500),
         }
     }
@@ -160,21 +164,22 @@ impl<P: Read + Write> Driver<P> {
         self.parser.dropped
     }
 
-    /// Reads until a frame arrives or the deadline passes. The port is read
-    /// once more after the deadline: a thread woken late (a loaded Pi) must
-    /// not give up on an ACK that is already waiting in the buffer, which
-    /// would lose the card reply behind it.
+    /// Reads until a frame arrives or the deadline passes. Once the deadline
+    /// has passed the port is still read once: a thread woken late (a loaded
+    /// Pi) must not give up on an ACK already waiting in the buffer, which
+    /// would lose the card reply behind it. Once, not once a call: callers
+    /// ask again after each frame they skip, and a device streaming frames
+    /// would otherwise keep the exchange going for ever.
     fn next_frame(&mut self, deadline: Mono) -> io::Result<Option<Frame>> {
         let mut buf = [0u8; 64];
-        let mut read_after_deadline = false;
         loop {
             if !self.pending.is_empty() {
                 return Ok(Some(self.pending.remove(0)));
             }
-            if read_after_deadline {
+            if self.last_read >= deadline {
                 return Ok(None);
             }
-            read_after_deadline = Mono::now() >= deadline;
+            self.last_read = Mono::now();
             match self.port.read(&mut buf) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "reader closed")),
                 Ok(n) => self.parser.push(&buf[..n], &mut self.pending),
@@ -308,5 +313,56 @@ mod tests {
         p.push(&stream, &mut out);
         assert_eq!(out, vec![Frame::Info { tfi: 0xD5, data: vec![0x15] }]);
         assert_eq!(p.dropped, 1);
+    }
+
+    /// A port that answers each read from a script, then times out, as a
+    /// serial port with a read timeout does.
+    struct Scripted {
+        reads: std::collections::VecDeque<Vec<u8>>,
+        /// Answer every read with an ACK, for ever (a device gone wild).
+        acks_for_ever: bool,
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(1));
+            let bytes = match self.reads.pop_front() {
+                Some(b) => b,
+                None if self.acks_for_ever => ACK.to_vec(),
+                None => return Err(io::Error::new(io::ErrorKind::TimedOut, "no bytes")),
+            };
+            buf[..bytes.len()].copy_from_slice(&bytes);
+            Ok(bytes.len())
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_ack_waiting_when_the_deadline_has_passed_is_still_read() {
+        let port = Scripted { reads: [ACK.to_vec()].into(), acks_for_ever: false };
+        let mut d = Driver::new(port);
+        let deadline = Mono::now();
+        std::thread::sleep(Duration::from_millis(2)); // woken late
+        assert_eq!(d.next_frame(deadline).unwrap(), Some(Frame::Ack));
+        assert_eq!(d.next_frame(deadline).unwrap(), None, "one read past the deadline, no more");
+    }
+
+    #[test]
+    fn a_device_streaming_frames_cannot_hold_an_exchange_open() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut d = Driver::new(Scripted { reads: Default::default(), acks_for_ever: true });
+            let _ = tx.send(d.exchange(&IN_LIST_PASSIVE_TARGET, Duration::from_millis(50)).map_err(|e| e.to_string()));
+        });
+        let answer = rx.recv_timeout(Duration::from_secs(10)).expect("the exchange ended at its deadline");
+        assert_eq!(answer, Ok(None), "no reply: the poll window ran out");
     }
 }
