@@ -386,6 +386,28 @@ fn a_bad_cell_is_named_by_sheet_and_row_and_nothing_is_stored() {
     // Not a workbook at all.
     let fake = k.file("fake.xlsx", "staff_no,name,unit\n");
     assert!(k.refused(&["staff", "import", fake.to_str().unwrap()]).contains("not an Excel workbook"));
+    // An old workbook (an OLE2 compound file) under .xlsx or .csv: said what
+    // it is, nothing stored.
+    let mut xls = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    xls.resize(1024, 0);
+    for name in ["old.xlsx", "old.csv"] {
+        let f = k.tmp.path().join(name);
+        std::fs::write(&f, &xls).unwrap();
+        let err = k.refused(&["staff", "import", f.to_str().unwrap()]);
+        assert!(
+            err.contains(&format!("{name}: "))
+                && err.contains("old Excel (.xls)")
+                && err.contains(": save it as .xlsx"),
+            "{err}"
+        );
+    }
+    // A real workbook under another name: read by its name as CSV, it is
+    // said to be a workbook, not garbled text.
+    let f = k.tmp.path().join("book.csv");
+    std::fs::copy(k.tmp.path().join("p.xlsx"), &f).unwrap();
+    let err = k.refused(&["punches", "import", f.to_str().unwrap()]);
+    assert!(err.contains("book.csv: this is a zipped workbook"), "{err}");
+    assert_eq!(k.summary("2026-11-19")["people"], before, "nothing stored by the refused files");
 }
 
 #[test]
@@ -413,6 +435,18 @@ fn a_gb18030_csv_is_read_and_said_and_a_file_in_neither_is_refused() {
     std::fs::write(&f, &utf16).unwrap();
     let err = k.refused(&["staff", "import", f.to_str().unwrap()]);
     assert!(err.contains("utf16.csv:3: neither UTF-8 nor GB18030"), "{err}");
+    // Excel's "Unicode 文本" (UTF-16LE with its BOM, tabs): said for what it is.
+    let text: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("staff_no\tname\tunit\r\n0023\t王五\t办公室\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let f = k.tmp.path().join("unicode.txt");
+    std::fs::write(&f, &text).unwrap();
+    let err = k.refused(&["staff", "import", f.to_str().unwrap()]);
+    assert!(err.contains("unicode.txt: this is UTF-16 text") && err.contains("CSV UTF-8"), "{err}");
+    let people = k.summary("2026-11-19")["people"].clone();
+    assert!(people.as_array().unwrap().iter().all(|p| p["staff_no"] != "0023"), "nothing stored: {people}");
+    assert!(people.as_array().unwrap().iter().any(|p| p["staff_no"] == "0021"), "the summary lists the staff");
 }
 
 #[test]

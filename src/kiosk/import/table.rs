@@ -50,8 +50,42 @@ pub fn read_text(path: &Path) -> Result<(String, Option<String>), ImportError> {
     decode(&name, bytes)
 }
 
+/// What a file that is not text is, told by its first bytes, with what to
+/// do about it: an office's "CSV" is often an old workbook renamed, or
+/// Excel's "Unicode text" (UTF-16). Saying "neither UTF-8 nor GB18030" of
+/// those would send the user after the wrong problem.
+fn not_text(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if bytes.starts_with(OLE2) {
+        Some(("an old Excel (.xls) or WPS (.et) workbook", "save it as .xlsx (Excel 工作簿) or as CSV UTF-8"))
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        Some((
+            "a zipped workbook (.xlsx, .xlsm, .ods)",
+            "a workbook is read when its name ends in .xlsx; otherwise save it as .xlsx or as CSV UTF-8",
+        ))
+    } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        Some(("UTF-16 text (Excel's \"Unicode 文本\")", "save it as \"CSV UTF-8\" or as .xlsx"))
+    } else {
+        None
+    }
+}
+
+/// What a file named `.xlsx` that calamine cannot open really is, when its
+/// first bytes say (an old workbook renamed); calamine's own words otherwise.
+fn not_xlsx(path: &Path, calamine_says: String) -> String {
+    let mut head = [0u8; 8];
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
+    match read.ok().and_then(|n| not_text(&head[..n])) {
+        Some((what, advice)) if !head.starts_with(b"PK") => format!("not an .xlsx workbook but {what}: {advice}"),
+        _ => format!("not an Excel workbook (.xlsx): {calamine_says}"),
+    }
+}
+
 /// [`read_text`] on bytes already read.
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<(String, Option<String>), ImportError> {
+    if let Some((what, advice)) = not_text(&bytes) {
+        return Err(ImportError::new(name, 0, format!("this is {what}, not CSV text: {advice}")));
+    }
     let not_utf8 = match String::from_utf8(bytes) {
         Ok(text) => return Ok((text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text), None)),
         Err(e) => e,
@@ -179,7 +213,7 @@ impl Table {
         use calamine::{Data, Reader};
         let name = path.display().to_string();
         let mut book: calamine::Xlsx<_> = calamine::open_workbook(path)
-            .map_err(|e| ImportError::new(&name, 0, format!("not an Excel workbook (.xlsx): {e}")))?;
+            .map_err(|e: calamine::XlsxError| ImportError::new(&name, 0, not_xlsx(path, e.to_string())))?;
         let sheet = book
             .sheet_names()
             .first()
@@ -499,6 +533,22 @@ mod tests {
         // UTF-16 (Excel's "Unicode text"): 0xFF is no GB18030 byte.
         let e = decode("c.csv", b"a\nb\n\xff\xfe\x00x".to_vec()).unwrap_err();
         assert_eq!((e.line, e.to_string().contains("neither UTF-8 nor GB18030")), (3, true), "{e}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_text_is_named_for_what_it_is() {
+        let xls = [&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1][..], &[0u8; 504]].concat();
+        let zip = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+        // "staff_no" in UTF-16LE with its BOM, as Excel's "Unicode text" saves.
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("staff_no\t".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        for (bytes, says) in [(xls, "old Excel (.xls)"), (zip, "zipped workbook"), (utf16, "UTF-16 text")] {
+            let e = decode("名单.csv", bytes).unwrap_err();
+            assert_eq!(e.line, 0, "the whole file, not a line: {e}");
+            assert!(e.to_string().starts_with("名单.csv: this is ") && e.message.contains(says), "{e}");
+        }
+        // Text that merely starts like none of them is read as before.
+        assert!(decode("a.csv", b"PK,name\n".to_vec()).is_ok());
     }
 
     #[test]
