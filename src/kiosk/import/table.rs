@@ -57,14 +57,21 @@ pub fn read_text(path: &Path) -> Result<(String, Option<String>), ImportError> {
 fn not_text(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     if bytes.starts_with(OLE2) {
-        Some(("an old Excel (.xls) or WPS (.et) workbook", "save it as .xlsx (Excel 工作簿) or as CSV UTF-8"))
+        // Excel and WPS also wrap a password-protected .xlsx in OLE2.
+        Some((
+            "an old Excel (.xls) or WPS (.et) workbook, or one protected by a password",
+            "save it without a password as Excel 工作簿 (*.xlsx) or as CSV UTF-8 (逗号分隔) (*.csv)",
+        ))
     } else if bytes.starts_with(b"PK\x03\x04") {
         Some((
-            "a zipped workbook (.xlsx, .xlsm, .ods)",
-            "a workbook is read when its name ends in .xlsx; otherwise save it as .xlsx or as CSV UTF-8",
+            "a zip file (a workbook such as .xlsx, .xlsm or .ods)",
+            "an Excel workbook is read when its name ends in .xlsx; otherwise save it as Excel 工作簿 (*.xlsx) or as CSV UTF-8 (逗号分隔) (*.csv)",
         ))
     } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        Some(("UTF-16 text (Excel's \"Unicode 文本\")", "save it as \"CSV UTF-8\" or as .xlsx"))
+        Some((
+            "UTF-16 text (such as Excel's \"Unicode 文本\")",
+            "save it as UTF-8 (a table: as CSV UTF-8 (逗号分隔) (*.csv) or Excel 工作簿 (*.xlsx))",
+        ))
     } else {
         None
     }
@@ -84,7 +91,7 @@ fn not_xlsx(path: &Path, calamine_says: String) -> String {
 /// [`read_text`] on bytes already read.
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<(String, Option<String>), ImportError> {
     if let Some((what, advice)) = not_text(&bytes) {
-        return Err(ImportError::new(name, 0, format!("this is {what}, not CSV text: {advice}")));
+        return Err(ImportError::new(name, 0, format!("this is {what}, not UTF-8 or GB18030 text: {advice}")));
     }
     let not_utf8 = match String::from_utf8(bytes) {
         Ok(text) => return Ok((text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text), None)),
@@ -542,7 +549,7 @@ mod tests {
         // "staff_no" in UTF-16LE with its BOM, as Excel's "Unicode text" saves.
         let utf16: Vec<u8> =
             [0xFF, 0xFE].into_iter().chain("staff_no\t".encode_utf16().flat_map(u16::to_le_bytes)).collect();
-        for (bytes, says) in [(xls, "old Excel (.xls)"), (zip, "zipped workbook"), (utf16, "UTF-16 text")] {
+        for (bytes, says) in [(xls, "old Excel (.xls)"), (zip, "a zip file"), (utf16, "UTF-16 text")] {
             let e = decode("名单.csv", bytes).unwrap_err();
             assert_eq!(e.line, 0, "the whole file, not a line: {e}");
             assert!(e.to_string().starts_with("名单.csv: this is ") && e.message.contains(says), "{e}");
