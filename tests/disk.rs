@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{em_frame, spawn_headless, wait_for};
+use common::{em_frame, spawn_headless, wait_for, wait_for_any};
 use serialport::{SerialPort, TTYPort};
 
 mod common;
@@ -228,14 +228,7 @@ fn scan(
 /// or refusal, past lines that answer nothing (a day closed at 04:00 in
 /// the district, a reader's state).
 fn answer(rx: &std::sync::mpsc::Receiver<serde_json::Value>) -> serde_json::Value {
-    let until = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let left = until.saturating_duration_since(std::time::Instant::now());
-        let v = rx.recv_timeout(left).expect("an answer to the scan");
-        if ["punch", "duplicate", "unknown_card", "not_recorded"].contains(&v["event"].as_str().unwrap_or("")) {
-            return v;
-        }
-    }
+    wait_for_any(rx, &["punch", "duplicate", "unknown_card", "not_recorded"])
 }
 
 /// Every acknowledged punch is in the database, and the chain holds.

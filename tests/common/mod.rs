@@ -138,9 +138,16 @@ pub fn spawn_headless(data_dir: &Path) -> (std::process::Child, std::sync::mpsc:
 
 /// The next live event named `event` (others are skipped), within 15 s.
 pub fn wait_for(rx: &std::sync::mpsc::Receiver<serde_json::Value>, event: &str) -> serde_json::Value {
+    wait_for_any(rx, &[event])
+}
+
+/// The next live event named one of `events` (others are skipped), each
+/// line within 15 s.
+pub fn wait_for_any(rx: &std::sync::mpsc::Receiver<serde_json::Value>, events: &[&str]) -> serde_json::Value {
     loop {
-        let v = rx.recv_timeout(std::time::Duration::from_secs(15)).unwrap_or_else(|_| panic!("no {event} event"));
-        if v["event"] == event {
+        let v =
+            rx.recv_timeout(std::time::Duration::from_secs(15)).unwrap_or_else(|_| panic!("no event of {events:?}"));
+        if events.iter().any(|e| v["event"] == *e) {
             return v;
         }
     }
