@@ -21,6 +21,11 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     exit 1
   fi
 fi
+# The first install of the :arm64 libraries prints "glib-compile-schemas:
+# Exec format error" from arm64 GLib's install scripts (no binfmt handler
+# for arm64 here): expected and harmless, see deploy/README.md.
+dpkg-query -W -f='${Status}' libinput-dev:arm64 2>/dev/null | grep -q "install ok installed" \
+  || echo "build-pi.sh: installing the arm64 libraries; a 'glib-compile-schemas: Exec format error' from their install scripts is expected and harmless (deploy/README.md)" >&2
 need build-essential pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
   libudev-dev:arm64 libinput-dev:arm64 libxkbcommon-dev:arm64 libfontconfig-dev:arm64
 

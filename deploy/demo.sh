@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . deploy/packages.sh
-# Build tools, the CJK font, and the X11 libraries winit loads at run time.
-need build-essential pkg-config fonts-wqy-microhei libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0
+# Build tools with fontconfig's headers (deploy/packages.sh), the CJK font,
+# and the X11 libraries winit loads at run time.
+need "${BUILD_PACKAGES[@]}" fonts-wqy-microhei libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0
 
 cargo build --release --locked --bin dutyclock
 exec target/release/dutyclock run --demo "$@"

@@ -12,11 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/packages.sh
 
-# Build tools (rusqlite's bundled SQLite, serialport), the CJK font the
-# touchscreen tests check their glyphs with, PostgreSQL, and e2fsprogs (the
-# read-only disk test makes ext4 in a loop device), and Chromium with its
-# WebDriver (the bureau's pages are tested in a real browser).
-need build-essential pkg-config ca-certificates fonts-wqy-microhei postgresql e2fsprogs chromium chromium-driver
+# Build tools (rusqlite's bundled SQLite, serialport), fontconfig's headers
+# (Slint's system fonts: fontique links libfontconfig through
+# yeslogic-fontconfig-sys, the one -sys crate of the host build that probes
+# pkg-config for a system library), the CJK font the touchscreen tests check
+# their glyphs with, PostgreSQL, and e2fsprogs (the read-only disk test makes
+# ext4 in a loop device), and Chromium with its WebDriver (the bureau's pages
+# are tested in a real browser).
+need "${BUILD_PACKAGES[@]}" ca-certificates fonts-wqy-microhei postgresql e2fsprogs chromium chromium-driver
 
 bash deploy/with-postgres.sh cargo test --locked --features central "$@"
 

@@ -16,7 +16,9 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 pgdir=$(mktemp -d /tmp/dutyclock-pg.XXXXXX)
 if [ "$(id -u)" = 0 ]; then
   chown postgres "$pgdir"
-  as_pg() { runuser -u postgres -- "$@"; }
+  # From the cluster's own directory: the clone may be under /root, which
+  # the postgres user cannot enter ("could not change directory").
+  as_pg() { (cd "$pgdir" && runuser -u postgres -- "$@"); }
 else
   as_pg() { "$@"; }
 fi
