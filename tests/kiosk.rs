@@ -677,6 +677,99 @@ fn live_meanings_on_the_headless_loop_say_what_the_record_will() {
     assert_eq!(figures("0002", keys), [0, 1, 2], "no clock-in, 10:32 left over: {}", person("0002"));
 }
 
+/// Runs `f` on the loop's thread (a front end's call, as a tap on 查询
+/// is) and waits until it has run.
+fn call_on_loop(rig: &LoopRig, f: impl FnOnce(&mut dutyclock::kiosk::service::Service<'_>) + Send + 'static) {
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let call: dutyclock::kiosk::event_loop::Call = Box::new(move |svc| {
+        f(svc);
+        let _ = done_tx.send(());
+    });
+    rig.tx.send(dutyclock::kiosk::event_loop::Input::Call(call)).unwrap();
+    done.recv_timeout(Duration::from_secs(20)).expect("the loop ran the call");
+}
+
+/// The punches the command line lists for a day (header and rule off).
+fn listed_punches(k: &Kiosk, date: &str) -> Vec<String> {
+    k.ok(&["punches", "list", "--date", date]).lines().skip(2).map(str::to_string).collect()
+}
+
+/// The actions logged, as (who, action, detail).
+fn actions(k: &Kiosk) -> Vec<(String, String, String)> {
+    let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let mut q = db.prepare("SELECT who, action, detail FROM actions ORDER BY id").unwrap();
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// Looking is not punching, on the production loop (reader over a pty →
+/// the loop → JSON lines): 查询 armed by a front-end call makes the next
+/// scan an identification, which stores no punch (the command line lists
+/// none) and is logged as an action; the scan after it punches again. An
+/// unknown card read while armed is not stored either.
+#[test]
+fn an_armed_scan_identifies_the_person_and_stores_no_punch() {
+    use dutyclock::kiosk::live::Purpose;
+    let mut rig = LoopRig::start(2, |c| c, "2026-11-19 15:00:00");
+    let card0: String = card_of(0).iter().map(|b| format!("{b:02X}")).collect();
+    call_on_loop(&rig, |svc| {
+        svc.arm(Purpose::Lookup);
+    });
+    rig.master.write_all(&em_frame(card_of(0))).unwrap();
+    let id = rig.next("identified");
+    assert_eq!(
+        (id["purpose"].as_str(), id["staff_no"].as_str(), id["name"].as_str(), id["card"].as_str()),
+        (Some("lookup"), Some("0000"), Some("员工0"), Some(card0.as_str()))
+    );
+    assert_eq!(listed_punches(&rig.k, "2026-11-19"), Vec::<String>::new(), "no punch stored");
+    assert_eq!(actions(&rig.k), [("0000".to_string(), "looked up".to_string(), format!("card {card0}"))]);
+    // 管理 for a card nobody holds: identified as nobody, nothing stored.
+    call_on_loop(&rig, |svc| {
+        svc.arm(Purpose::Manage);
+    });
+    rig.master.write_all(&em_frame([0x01, 0, 0, 0x77, 0x01])).unwrap();
+    let id = rig.next("identified");
+    assert_eq!((id["purpose"].as_str(), id.get("staff_no")), (Some("manage"), None));
+    assert_eq!(listed_punches(&rig.k, "2026-11-19"), Vec::<String>::new(), "not even an unknown card's punch");
+    assert_eq!(actions(&rig.k)[1].1, "identified to sign in");
+    // Unarmed again: the next scan is a punch.
+    rig.master.write_all(&em_frame(card_of(1))).unwrap();
+    let p = rig.next("punch");
+    assert_eq!(p["staff_no"], "0001");
+    let listed = listed_punches(&rig.k, "2026-11-19");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].contains("0001") && listed[0].contains("reader"), "{listed:?}");
+    let k = rig.stop();
+    assert!(k.ok(&["verify"]).starts_with("ok"), "the look-ups are on the record chain");
+}
+
+/// An arming runs out after its seconds: a scan read later punches.
+#[test]
+fn an_arming_that_ran_out_does_not_hold() {
+    use dutyclock::kiosk::live::Purpose;
+    use dutyclock::kiosk::service::ARMED_SECONDS;
+    let mut rig = LoopRig::start(1, |c| c, "2026-11-19 15:00:00");
+    call_on_loop(&rig, |svc| {
+        svc.arm(Purpose::Lookup);
+    });
+    rig.clock.set_instant(rig.clock.now() + ARMED_SECONDS * 1000 + 1);
+    rig.master.write_all(&em_frame(card_of(0))).unwrap();
+    let p = rig.next("punch");
+    assert_eq!(p["staff_no"], "0000");
+    assert_eq!(listed_punches(&rig.k, "2026-11-19").len(), 1);
+    // And 取消 (a disarm) before the scan: a punch too.
+    call_on_loop(&rig, |svc| {
+        svc.arm(Purpose::Manage);
+        svc.disarm();
+    });
+    std::thread::sleep(Duration::from_millis(900)); // a new hold of the same card
+    rig.clock.set_instant(rig.clock.now() + 120_000);
+    rig.master.write_all(&em_frame(card_of(0))).unwrap();
+    rig.next("punch");
+    assert_eq!(listed_punches(&rig.k, "2026-11-19").len(), 2);
+    assert!(actions(&rig.k).is_empty(), "nothing looked up");
+    rig.stop();
+}
+
 /// A scan that waits in the loop's queue (behind another scan that waits
 /// for an import's lock) keeps the time it was read: the wait does not
 /// make anyone late.

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use common::{Kiosk, TestClock};
 use dutyclock::domain::config::Config;
 use dutyclock::kiosk::clock::Clock;
-use dutyclock::kiosk::service::Service;
+use dutyclock::kiosk::service::{Service, ARMED_SECONDS};
 use dutyclock::kiosk::store::Store;
 use dutyclock::kiosk::ui::{
     self, headless, AdminAdapter, App, Confirm, HeadAdapter, HeadTab, KioskWindow, PinAdapter, ResultAdapter, Screen,
@@ -101,6 +101,30 @@ impl Rig {
         headless::screenshot(&self.window, &file).unwrap();
     }
 
+    /// The drawn height of the element labelled `label`.
+    fn height_of(&self, label: &str) -> f32 {
+        headless::render(&self.window);
+        let e = ElementHandle::find_by_accessible_label(&self.ui, label)
+            .next()
+            .unwrap_or_else(|| panic!("no element labelled {label:?} on {:?}", self.screen()));
+        e.size().height
+    }
+
+    /// The scan result's why takes at most two lines at its size: measured
+    /// against one line of the same type.
+    fn assert_why_fits(&self) {
+        let r = self.ui.global::<ResultAdapter>();
+        let why = r.get_why();
+        if why.is_empty() {
+            return;
+        }
+        r.set_why("国".into());
+        let line = self.height_of("国");
+        r.set_why(why.clone());
+        let h = self.height_of(&why);
+        assert!(h <= 2.0 * line + 2.0, "{why:?} takes {h} px, more than two lines of {line} px");
+    }
+
     fn resize(&self, w: u32, h: u32) {
         self.window.set_size(slint::PhysicalSize::new(w, h));
         self.ui.global::<Theme>().set_compact(w < 1000);
@@ -173,18 +197,22 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(rig.screen(), Screen::Result);
     let r = rig.ui.global::<ResultAdapter>();
     assert_eq!(r.get_name(), "张三");
-    // What was recorded, large, with its tick; then the figure and why;
-    // then who: unit, staff number, the day's count, the initial.
-    assert_eq!((r.get_action().as_str(), r.get_recorded()), ("上班打卡成功", true));
-    assert_eq!(r.get_headline(), "迟到 11 分钟");
-    assert_eq!(r.get_detail(), "08:41 打卡，应到 08:30");
+    // A lateness is a problem: its verdict is the headline (with the
+    // warning mark, not a tick), the punch a neutral fact under it, then
+    // why; then who: unit, staff number, the day's count, the initial.
+    assert_eq!((r.get_headline().as_str(), r.get_problem()), ("迟到 11 分钟", true));
+    assert_eq!((r.get_sub().as_str(), r.get_why().as_str()), ("已记录 08:41", "08:41 打卡，应到 08:30"));
     assert_eq!(
         (r.get_unit().as_str(), r.get_staff_no().as_str(), r.get_nth_today().as_str(), r.get_initial().as_str()),
         ("区党政办公室", "工号 0001", "今日第 1 次打卡", "张")
     );
     assert!(r.get_has_photo(), "张三's photo");
-    // Back to idle by itself after a few seconds.
+    // A problem stays 10 s (a result in order 5), then idle by itself.
     for _ in 0..ui::RESULT_SECONDS {
+        second(&rig);
+    }
+    assert_eq!(rig.screen(), Screen::Result, "a problem stays longer");
+    for _ in ui::RESULT_SECONDS..ui::PROBLEM_SECONDS {
         second(&rig);
     }
     assert_eq!(rig.screen(), Screen::Idle);
@@ -192,16 +220,79 @@ fn touchscreen_flows_and_screenshots() {
     // An unknown card: the instruction first and large, the card id below;
     // it stays (people copy the number down) until a tap or the next scan.
     rig.scan("0100000077");
-    assert_eq!((r.get_action().as_str(), r.get_recorded()), ("未登记的卡，请联系管理员登记", false));
-    assert_eq!((r.get_headline().as_str(), r.get_detail().as_str()), ("", "卡号 0100000077"));
-    for _ in 0..ui::RESULT_SECONDS * 3 {
+    assert_eq!((r.get_headline().as_str(), r.get_problem()), ("未登记的卡", true));
+    assert_eq!(
+        (r.get_sub().as_str(), r.get_why().as_str(), r.get_todo().as_str()),
+        ("本次刷卡已保存", "卡号 0100000077", "请联系管理员登记")
+    );
+    for _ in 0..ui::PROBLEM_SECONDS * 3 {
         second(&rig);
     }
     assert_eq!(rig.screen(), Screen::Result, "still there");
     rig.scan("0100000078");
-    assert_eq!(r.get_detail(), "卡号 0100000078", "the next scan replaces it");
+    assert_eq!(r.get_why(), "卡号 0100000078", "the next scan replaces it");
     rig.tap("完成");
     assert_eq!(rig.screen(), Screen::Idle);
+
+    // Looking is not punching: 查询 on the idle screen arms the next scan
+    // (said in large type, with a countdown and 取消); that scan opens the
+    // person's month and stores no punch (the command line lists none).
+    let punches = || k.ok(&["punches", "list", "--date", "2026-11-19"]).lines().count() - 2;
+    let before = punches();
+    let idle = rig.ui.global::<dutyclock::kiosk::ui::IdleAdapter>();
+    rig.tap("查询");
+    assert_eq!(
+        (idle.get_armed(), idle.get_armed_title().as_str(), idle.get_armed_note().as_str(), idle.get_armed_left()),
+        (1, "请刷卡查询", "本次刷卡不记录打卡", ARMED_SECONDS as i32)
+    );
+    second(&rig);
+    assert_eq!(idle.get_armed_left(), ARMED_SECONDS as i32 - 1, "counting down");
+    rig.scan("0100000003");
+    let m = rig.ui.global::<dutyclock::kiosk::ui::MonthAdapter>();
+    assert_eq!((rig.screen(), idle.get_armed()), (Screen::Month, 0));
+    assert_eq!(m.get_title(), "王五 · 2026年11月");
+    assert_eq!(punches(), before, "the look-up stored no punch");
+    rig.tap("返回");
+    // 管理: the PIN for a head, no punch; 取消 goes back to punching.
+    rig.tap("管理");
+    assert_eq!(idle.get_armed_title(), "请刷卡进入管理");
+    rig.scan("0100000002");
+    assert_eq!((rig.screen(), rig.ui.global::<PinAdapter>().get_who().as_str()), (Screen::Pin, "李四"));
+    rig.tap("取消");
+    // 管理 for someone who is neither a head nor an admin: said, no punch.
+    rig.tap("管理");
+    rig.scan("0100000003");
+    assert_eq!(rig.screen(), Screen::Result);
+    assert_eq!((r.get_headline().as_str(), r.get_sub().as_str()), ("不能进入管理", "本次刷卡未记录打卡"));
+    rig.tap("完成 (5)");
+    assert_eq!(punches(), before, "nothing was punched by looking");
+    // 取消, and a countdown that runs out: the next scan punches again.
+    rig.tap("查询");
+    rig.tap("取消");
+    assert_eq!(idle.get_armed(), 0);
+    rig.tap("查询");
+    for _ in 0..ARMED_SECONDS {
+        second(&rig);
+    }
+    assert_eq!(idle.get_armed(), 0, "the arming ran out");
+    rig.scan("0100000009");
+    assert_eq!((rig.screen(), r.get_headline().as_str()), (Screen::Result, "打卡成功"));
+    assert_eq!(punches(), before + 1, "a punch again");
+    rig.tap("完成 (5)");
+    let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    let looked: Vec<(String, String)> = db
+        .prepare("SELECT who, action FROM actions ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        looked,
+        [("0003", "looked up"), ("0002", "identified to sign in"), ("0003", "identified to sign in")]
+            .map(|(a, b)| (a.to_string(), b.to_string())),
+        "each look-up logged as an action"
+    );
 
     // A head logs in with card + PIN; a wrong PIN five times locks.
     clock.set("2026-11-19 08:50:00");
@@ -514,16 +605,21 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!((r.get_headline().as_str(), r.get_tone()), ("迟到 11 分钟", dutyclock::kiosk::ui::Tone::Warn));
     clock.set("2026-11-23 09:05:00");
     rig.scan("0100000001");
-    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("旷工", dutyclock::kiosk::ui::Tone::Bad));
-    assert_eq!(r.get_detail(), "迟到 35 分钟，超过 30 分钟按旷工计：09:05 打卡，应到 08:30");
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("旷工半天", dutyclock::kiosk::ui::Tone::Bad));
+    assert_eq!(r.get_sub(), "已记录 09:05");
+    assert_eq!(r.get_why(), "迟到 35 分钟，超过 30 分钟按旷工计（应到 08:30）");
+    rig.assert_why_fits();
     rig.shot("result-absent");
     clock.set("2026-11-23 10:32:00");
     rig.scan("0100000003");
-    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("上班缺卡", dutyclock::kiosk::ui::Tone::Bad));
+    // Past the midpoint: the missing clock-in is the headline (not 外出),
+    // why in one line, what to do in another.
+    assert_eq!((r.get_headline().as_str(), r.get_tone()), ("上午缺上班卡", dutyclock::kiosk::ui::Tone::Bad));
     assert_eq!(
-        r.get_detail(),
-        "10:32 打卡晚于本时段中点，不算上班卡（应到 08:30），已记为外出，不回来将按旷工计（早退超过 30 分钟，应走 12:00）。请联系科长补卡"
+        (r.get_sub().as_str(), r.get_why().as_str(), r.get_todo().as_str()),
+        ("已记录 10:32", "10:32 晚于 10:15，不计上班卡", "请在我的考勤申请补卡")
     );
+    rig.assert_why_fits();
     rig.shot("result-missing-in");
     clock.set("2026-11-23 10:40:00");
     rig.scan("0100000002");
@@ -615,7 +711,7 @@ fn touchscreen_flows_and_screenshots() {
     // The day's second punch says so; on time, it is 正常 in green.
     clock.set("2026-11-23 12:05:00");
     rig.scan("0100000004");
-    assert_eq!((r.get_action().as_str(), r.get_headline().as_str()), ("下班打卡成功", "正常"));
+    assert_eq!((r.get_headline().as_str(), r.get_sub().as_str(), r.get_problem()), ("下班打卡成功", "正常", false));
     assert_eq!((r.get_nth_today().as_str(), r.get_tone()), ("今日第 2 次打卡", dutyclock::kiosk::ui::Tone::Ok));
     assert_eq!((r.get_has_photo(), r.get_initial().as_str()), (false, "赵"), "no photo: the initial");
 }
@@ -641,8 +737,10 @@ fn shots(rig: &Rig, clock: &TestClock) {
             assert_eq!(cjk(&idle.get_reader_label()), zh, "{}", idle.get_reader_label());
             assert_eq!(cjk(&idle.get_clock_label()), zh, "{}", idle.get_clock_label());
             rig.scan("0100000001");
+            rig.assert_why_fits();
             rig.shot("result-late");
             rig.scan("0100000077");
+            rig.assert_why_fits();
             rig.shot("result-unknown");
             rig.ui.global::<ResultAdapter>().invoke_done();
             rig.scan("0100000004");

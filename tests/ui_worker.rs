@@ -87,7 +87,8 @@ fn the_window_on_its_production_path() {
     wait_until("the reader's mark", || idle.get_reader_label() == "读卡器正常");
     // A scan now is told, in red, that it was not recorded.
     master.write_all(&em_frame([0x01, 0, 0, 0, 0x77])).unwrap();
-    wait_until("the not-recorded result", || result.get_action() == "未能保存，请重新刷卡");
+    wait_until("the not-recorded result", || result.get_headline() == "未能保存");
+    assert_eq!(result.get_todo(), "请重新刷卡");
     assert_eq!(result.get_tone(), Tone::Bad);
     assert_eq!(window.global::<App>().get_screen(), Screen::Result);
     let punches: i64 = raw.query_row("SELECT count(*) FROM punches", [], |r| r.get(0)).unwrap();
@@ -106,14 +107,29 @@ fn the_window_on_its_production_path() {
     master.write_all(&em_frame([0x01, 0, 0, 0, 0x01])).unwrap();
     wait_until("张三's result", || result.get_name() == "张三");
     assert_eq!(result.get_headline(), "迟到 11 分钟");
-    assert_eq!(result.get_detail(), "08:41 打卡，应到 08:30");
+    assert_eq!(result.get_why(), "08:41 打卡，应到 08:30");
     let punches: i64 = raw.query_row("SELECT count(*) FROM punches", [], |r| r.get(0)).unwrap();
     assert_eq!(punches, 1);
+    // 查询 on the idle screen, through the kiosk loop's thread: the next
+    // card from the reader opens the month and is not a punch.
+    window.global::<App>().set_screen(Screen::Idle);
+    idle.invoke_arm(1);
+    assert_eq!(idle.get_armed(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(900)); // a new hold of the card
+    master.write_all(&em_frame([0x01, 0, 0, 0, 0x01])).unwrap();
+    wait_until("张三's month", || window.global::<App>().get_screen() == Screen::Month);
+    assert_eq!(idle.get_armed(), 0);
+    let punches: i64 = raw.query_row("SELECT count(*) FROM punches", [], |r| r.get(0)).unwrap();
+    assert_eq!(punches, 1, "looking stored no punch");
+    assert!(
+        heard.lock().unwrap().iter().any(|e| e.starts_with("{\"event\":\"identified\"")),
+        "listeners hear the identification"
+    );
     // A card id typed into the window (the demo strip, a keyboard) is a scan
     // of the event loop like the reader's: every listener hears it.
     clock.set("2026-11-19 12:01");
     window.global::<App>().invoke_simulate_scan("0100000001".into());
-    wait_until("the typed scan's result", || result.get_action() == "下班打卡成功");
+    wait_until("the typed scan's result", || result.get_headline() == "下班打卡成功");
     let heard_now = heard.lock().unwrap().clone();
     assert_eq!(heard_now.iter().filter(|e| e.starts_with("{\"event\":\"punch\"")).count(), 2, "{heard_now:?}");
 
@@ -121,6 +137,6 @@ fn the_window_on_its_production_path() {
     drop(master);
     drop(slave);
     wait_until("the reader's red mark", || idle.get_reader_tone() == Tone::Bad);
-    assert!(result.get_action().starts_with("读卡器"), "{}", result.get_action());
+    assert!(result.get_headline().starts_with("读卡器"), "{}", result.get_headline());
     drop(kiosk);
 }

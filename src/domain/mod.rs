@@ -8,6 +8,7 @@
 pub mod attendance;
 pub mod cards;
 pub mod config;
+pub mod glossary;
 pub mod hashing;
 pub mod model;
 pub mod render;

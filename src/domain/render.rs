@@ -9,26 +9,9 @@ use crate::domain::config::Language;
 use crate::domain::rules::Status;
 use crate::domain::summary::{DailySummary, Report, ReportRow};
 
-/// The word for a status in the configured language.
+/// The word for a status in the configured language (the glossary's).
 pub fn status_word(status: Status, lang: Language) -> &'static str {
-    match (lang, status) {
-        (Language::ZhCn, Status::Normal) => "正常",
-        (Language::ZhCn, Status::Exception) => "异常",
-        (Language::ZhCn, Status::Absent) => "旷工",
-        (Language::ZhCn, Status::Leave) => "请假",
-        (Language::ZhCn, Status::Duty) => "公出/出差",
-        (Language::ZhCn, Status::Pending) => "进行中",
-        (Language::ZhCn, Status::Rest) => "休息",
-        (Language::En, s) => match s {
-            Status::Normal => "normal",
-            Status::Exception => "exception",
-            Status::Absent => "absent",
-            Status::Leave => "leave",
-            Status::Duty => "duty",
-            Status::Pending => "pending",
-            Status::Rest => "rest",
-        },
-    }
+    crate::domain::glossary::status_word(status, lang)
 }
 
 /// Lays out rows as an aligned text table. Widths are display columns, so

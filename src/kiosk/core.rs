@@ -16,7 +16,7 @@ use crate::domain::rules::Verdict;
 use crate::domain::time::{rfc3339, Instant};
 use crate::kiosk::clock::Clock;
 use crate::kiosk::closing::Backlog;
-use crate::kiosk::live::LiveEvent;
+use crate::kiosk::live::{LiveEvent, Purpose};
 use crate::kiosk::reader::ReaderState;
 use crate::kiosk::store::{Inserted, Store, StoreError};
 
@@ -238,6 +238,36 @@ impl<'c> Core<'c> {
                 other => return other,
             }
         }
+    }
+
+    /// A card read for an identification (查询 or 管理 armed on the idle
+    /// screen): whose card it is at `read_at`, and the look-up logged as
+    /// an action (who, when, what for). No punch is stored: looking is not
+    /// punching. A store that cannot take the action's row does not stop
+    /// the look-up (it changes nothing); it is said on the log.
+    pub fn identify(&mut self, card: &str, read_at: Instant, purpose: Purpose) -> LiveEvent {
+        if let Err(e) = self.refresh(read_at) {
+            eprintln!("store: the running day was not re-read: {e}");
+        }
+        let probe = PunchRow {
+            id: 0,
+            owner: PunchOwner::Card(card.into()),
+            at: read_at,
+            source: PunchSource::Reader,
+            clock_synced: None,
+            voided: false,
+        };
+        let who = self
+            .att
+            .owner(&probe)
+            .and_then(|no| self.att.staff_member(&no).map(|s| (s.staff_no.clone(), s.name.clone())));
+        let actor = who.as_ref().map_or(String::new(), |w| w.0.clone());
+        let detail = format!("card {card}");
+        if let Err(e) = self.write(|w| w.log_action(&actor, purpose.action(), &detail, read_at)) {
+            eprintln!("store: the look-up of {card} was not logged: {e}");
+        }
+        let (staff_no, name) = who.unzip();
+        LiveEvent::Identified { at: self.at(read_at), card: card.into(), purpose, staff_no, name }
     }
 
     fn duplicate_or_unknown(&self, card: &str, now: Instant) -> LiveEvent {

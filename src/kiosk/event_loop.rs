@@ -138,7 +138,8 @@ pub fn run(
 fn handle(input: Input, service: &mut Service<'_>, out: &mut Out<'_, '_>) -> Result<(), String> {
     match input {
         Input::Reader(ReaderEvent::Card(card), read_at) => {
-            let e = service.core.scan_at(&card, read_at);
+            // A punch, or an identification when 查询 or 管理 armed it.
+            let e = service.card(&card, read_at);
             out.emit(&e, service)
         }
         Input::Reader(ReaderEvent::State(state, detail), _) => {

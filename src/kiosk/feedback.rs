@@ -40,6 +40,10 @@ pub enum Signal {
 pub fn signal_of(e: &LiveEvent) -> Option<Signal> {
     match e {
         LiveEvent::Punch { .. } | LiveEvent::Duplicate { .. } => Some(Signal::Accept),
+        // A card read for a look-up: the beep says it was read (an
+        // unknown card is refused as at any scan).
+        LiveEvent::Identified { staff_no: Some(_), .. } => Some(Signal::Accept),
+        LiveEvent::Identified { staff_no: None, .. } => Some(Signal::Reject),
         LiveEvent::UnknownCard { .. } | LiveEvent::NotRecorded { .. } => Some(Signal::Reject),
         LiveEvent::Reader { state: ReaderState::Error | ReaderState::Disconnected, .. } => Some(Signal::Fault),
         LiveEvent::Reader { .. } | LiveEvent::Ready { .. } | LiveEvent::DayClosed { .. } => None,

@@ -62,6 +62,38 @@ pub enum LiveEvent {
         date: String,
         revision: i64,
     },
+    /// A scan armed by 查询 or 管理 on the idle screen: the person is
+    /// identified (to open their month, or the PIN for head or admin
+    /// mode) and no punch is stored. `staff_no` and `name` are absent for
+    /// a card nobody holds.
+    Identified {
+        at: String,
+        card: String,
+        purpose: Purpose,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        staff_no: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+}
+
+/// What an identification is for: 查询 (the person's own month) or 管理
+/// (a head's or an admin's PIN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Lookup,
+    Manage,
+}
+
+impl Purpose {
+    /// The action stored in the `actions` table for it.
+    pub fn action(self) -> &'static str {
+        match self {
+            Purpose::Lookup => "looked up",
+            Purpose::Manage => "identified to sign in",
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -122,6 +154,18 @@ mod tests {
         );
         assert!(p(true, false).to_line().ends_with(r#""clock_synced":true,"absent":true}"#));
         assert!(p(false, true).to_line().ends_with(r#""clock_synced":true,"missing_in":true}"#));
+        let i = |no: Option<&str>| LiveEvent::Identified {
+            at: "t".into(),
+            card: "0100ABCDEF".into(),
+            purpose: Purpose::Lookup,
+            staff_no: no.map(String::from),
+            name: no.map(|_| "张三".into()),
+        };
+        assert_eq!(
+            i(Some("0012")).to_line(),
+            r#"{"event":"identified","at":"t","card":"0100ABCDEF","purpose":"lookup","staff_no":"0012","name":"张三"}"#
+        );
+        assert_eq!(i(None).to_line(), r#"{"event":"identified","at":"t","card":"0100ABCDEF","purpose":"lookup"}"#);
         let r = LiveEvent::Reader { at: "t".into(), state: ReaderState::Error, detail: "d".into() };
         assert_eq!(r.to_line(), r#"{"event":"reader","at":"t","state":"error","detail":"d"}"#);
     }

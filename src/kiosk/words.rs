@@ -10,6 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::domain::config::Language;
+use crate::domain::glossary::{self, Term};
 use crate::domain::rules::{DayRecord, Figures, IfNotBack, Live, Meaning, Outcome, SessionRecord, Status};
 use crate::domain::time::{instant_to_local, Instant};
 
@@ -51,17 +52,47 @@ pub struct PunchFacts {
     /// The session's expected arrival and departure (R6).
     pub expected: Option<(Instant, Instant)>,
     pub absent_after: u32,
+    /// Which session of how many (上午 of 2), for the headline.
+    pub session: Option<(usize, usize)>,
 }
 
-/// What the scan screen says, largest first: what happened (上班打卡成功,
-/// 未登记的卡，请联系管理员登记), the figure (迟到 11 分钟; empty when
-/// there is none) and why, in the tone's colour.
+/// What the scan screen says, largest first. A problem (迟到, 早退, 旷工,
+/// 缺卡, an unknown card, a scan not recorded) has its verdict as the
+/// headline, in the tone's colour with a warning mark, and the punch
+/// itself as a neutral fact under it ("已记录 09:05"); a result in order
+/// has what was recorded as the headline (上班打卡成功) and its figure
+/// under it (正常). Never a tick beside a red word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanWords {
-    pub action: String,
-    pub figure: String,
+    pub headline: String,
+    /// A problem's neutral fact (已记录 09:05), or the figure (正常), or "".
+    pub sub: String,
+    /// Why, in at most two lines.
     pub why: String,
+    /// What to do, one line (请在我的考勤申请补卡), or "".
+    pub todo: String,
     pub tone: Tone,
+    /// A problem: the warning mark, and the result stays 10 s, not 5.
+    pub problem: bool,
+}
+
+impl ScanWords {
+    fn fine(headline: String, sub: String, why: String, tone: Tone) -> ScanWords {
+        ScanWords { headline, sub, why, todo: String::new(), tone, problem: false }
+    }
+
+    fn problem(headline: String, sub: String, why: String, todo: String, tone: Tone) -> ScanWords {
+        ScanWords { headline, sub, why, todo, tone, problem: true }
+    }
+
+    /// The headline and the line under it as one: "已记录 09:05 · 旷工半天".
+    pub fn summary(&self) -> String {
+        match (self.problem, self.sub.is_empty()) {
+            (_, true) => self.headline.clone(),
+            (true, false) => format!("{} · {}", self.sub, self.headline),
+            (false, false) => format!("{} · {}", self.headline, self.sub),
+        }
+    }
 }
 
 /// The kiosk's sentences in one language.
@@ -82,6 +113,11 @@ impl Say {
         }
     }
 
+    /// A glossary word in this language.
+    pub fn term(self, t: Term) -> &'static str {
+        t.word(self.0)
+    }
+
     // ---- the scan result ----
 
     /// What happens if a going-out punch stays the session's last.
@@ -92,106 +128,108 @@ impl Say {
             }
             Some(IfNotBack::Absent) => self.pick(
                 format!("不回来将按旷工计（早退超过 {} 分钟，应走 {leave_at}）", p.absent_after),
-                format!("otherwise it counts as absent (over {} min early, due {leave_at})", p.absent_after),
+                format!("if you do not come back: absent (over {} min early, due {leave_at})", p.absent_after),
             ),
             Some(IfNotBack::Early(n)) => self.pick(
                 format!("不回来将按早退 {n} 分钟计（应走 {leave_at}）"),
-                format!("otherwise it counts as {n} min early (due {leave_at})"),
+                format!("if you do not come back: {n} min early (due {leave_at})"),
             ),
             Some(IfNotBack::MissingOut) => self.pick(
                 format!("不回来将记为缺下班卡（应走 {leave_at}）"),
-                format!("otherwise the leaving punch is missing (due {leave_at})"),
+                format!("if you do not come back: no clock-out (due {leave_at})"),
             ),
             Some(IfNotBack::Nothing) | None => String::new(),
         }
     }
 
-    /// What the scan screen says of a punch, largest first: what was
-    /// recorded (上班打卡成功, 下班打卡成功, 外出, 返回), the figure (迟到 11
-    /// 分钟, 旷工, 上班缺卡, 正常) and why ("08:41 打卡，应到 08:30"). It says
-    /// what the day's record says (R5, R7, R11): a lateness over the limit
-    /// is 旷工, a first punch past the midpoint is a missing clock-in.
+    /// The neutral fact of a punch: "已记录 09:05".
+    pub fn recorded_at(self, t: &str) -> String {
+        self.pick(format!("已记录 {t}"), format!("Recorded {t}"))
+    }
+
+    /// "上午缺上班卡" / "Morning clock-in missing".
+    fn missing_in_headline(self, session: Option<(usize, usize)>) -> String {
+        let name = session.map(|(i, n)| self.session_word(i, n)).unwrap_or_default();
+        match (self.zh(), name.is_empty()) {
+            (true, _) => format!("{name}缺上班卡"),
+            (false, true) => "Clock-in missing".into(),
+            (false, false) => format!("{name} clock-in missing"),
+        }
+    }
+
+    /// What the scan screen says of a punch (R5, R7, R11): it says what
+    /// the day's record will say. A lateness is 迟到 N 分钟, over the limit
+    /// 旷工; a session's first punch at or after its midpoint is a missing
+    /// clock-in, told to a person who has just arrived as that (and what
+    /// to do), not as 外出.
     pub fn punch(self, p: &PunchFacts, tz: Tz) -> ScanWords {
         let t = hm(tz, p.at);
         let due = p.expected.map(|(a, _)| hm(tz, a)).unwrap_or_default();
         let leave_at = p.expected.map(|(_, d)| hm(tz, d)).unwrap_or_default();
         let live = &p.live;
-        let action = match live.meaning {
-            Meaning::In => self.pick("上班打卡成功", "Clock-in recorded"),
-            Meaning::Out => self.pick("下班打卡成功", "Clock-out recorded"),
-            Meaning::GoingOut => self.pick("外出", "Out (will return)"),
-            Meaning::Back => self.pick("返回", "Back"),
-        };
-        let words = |figure: String, why: String, tone: Tone| ScanWords { action: action.clone(), figure, why, tone };
+        let fact = self.recorded_at(&t);
         if !p.judged {
-            return ScanWords {
-                action: self.pick("打卡成功", "Scan recorded"),
-                figure: String::new(),
-                why: self
-                    .pick(format!("{t} 打卡已保存（此时段不考勤）"), format!("Scanned {t}: nothing is judged now")),
-                tone: Tone::Ok,
-            };
+            return ScanWords::fine(
+                self.pick("打卡成功", "Scan recorded"),
+                String::new(),
+                self.pick(format!("{t} 打卡已保存（此时段不考勤）"), format!("Scanned {t}: nothing is judged now")),
+                Tone::Ok,
+            );
         }
         if live.missing_in {
-            let then = match live.meaning {
-                Meaning::GoingOut => {
-                    let more = self.if_not_back(p, &leave_at);
-                    self.pick(format!("已记为外出，{more}"), format!("counted as going out; {more}"))
-                }
-                _ => self.pick("已记为下班卡", "counted as the leaving punch"),
-            };
-            return words(
-                self.pick("上班缺卡", "Clock-in missing"),
-                self.pick(
-                    format!("{t} 打卡晚于本时段中点，不算上班卡（应到 {due}），{then}。请联系科长补卡"),
-                    format!(
-                        "Scanned {t}, past the session's midpoint: not a clock-in (due {due}), {then}. \
-                         Ask your section head for a correction"
-                    ),
-                ),
+            let mid = p.expected.map(|(a, d)| hm(tz, a + (d - a) / 2)).unwrap_or_default();
+            return ScanWords::problem(
+                self.missing_in_headline(p.session),
+                fact,
+                self.pick(format!("{t} 晚于 {mid}，不计上班卡"), format!("{t} is after {mid}: not a clock-in")),
+                self.pick("请在我的考勤申请补卡", "Ask for a fix under My attendance"),
                 Tone::Bad,
             );
         }
+        let normal = Term::Normal.label(self.0);
         match live.meaning {
-            Meaning::In if live.absent => words(
-                self.pick("旷工", "Absent"),
+            Meaning::In if live.absent => ScanWords::problem(
+                self.pick(format!("旷工{}", glossary::half_days(1, self.0)), "Absent half a day"),
+                fact,
                 self.pick(
-                    format!("迟到 {} 分钟，超过 {} 分钟按旷工计：{t} 打卡，应到 {due}", live.minutes, p.absent_after),
-                    format!(
-                        "{} min late, over {}: counted as absent. Scanned {t}, due {due}",
-                        live.minutes, p.absent_after
-                    ),
+                    format!("迟到 {} 分钟，超过 {} 分钟按旷工计（应到 {due}）", live.minutes, p.absent_after),
+                    format!("{} min late, over {}: counted as absent (due {due})", live.minutes, p.absent_after),
                 ),
+                self.pick("如有事由，请在我的考勤申请请假", "If there was a reason, ask for leave under My attendance"),
                 Tone::Bad,
             ),
-            Meaning::In if live.minutes > 0 => words(
+            Meaning::In if live.minutes > 0 => ScanWords::problem(
                 self.pick(format!("迟到 {} 分钟", live.minutes), format!("Late {} min", live.minutes)),
+                fact,
                 self.pick(format!("{t} 打卡，应到 {due}"), format!("Scanned {t}, due {due}")),
+                String::new(),
                 Tone::Warn,
             ),
-            Meaning::In => words(
-                self.pick("正常", "On time"),
+            Meaning::In => ScanWords::fine(
+                self.pick("上班打卡成功", "Clock-in recorded"),
+                normal,
                 self.pick(format!("{t} 打卡，应到 {due}，祝工作顺利"), format!("Scanned {t}, due {due}")),
                 Tone::Ok,
             ),
             Meaning::GoingOut => {
-                let more = self.if_not_back(p, &leave_at);
-                words(
-                    self.pick("离岗", "Left the post"),
-                    self.pick(
-                        format!("{t} 离岗。回来时请再刷卡；{more}"),
-                        format!("Left {t}. Scan again when you come back; {more}"),
-                    ),
-                    Tone::Warn,
-                )
+                let mut w = ScanWords::fine(
+                    self.pick("外出已记录", "Out recorded"),
+                    String::new(),
+                    self.pick(format!("{t} 外出，回来时请再刷卡"), format!("Out at {t}: scan again when you are back")),
+                    Tone::Info,
+                );
+                w.todo = self.if_not_back(p, &leave_at);
+                w
             }
-            Meaning::Back => words(
+            Meaning::Back => ScanWords::fine(
                 self.pick("欢迎回来", "Welcome back"),
+                String::new(),
                 self.pick(format!("{t} 返岗"), format!("Back at {t}")),
                 Tone::Ok,
             ),
-            Meaning::Out => words(
-                self.pick("正常", "On time"),
+            Meaning::Out => ScanWords::fine(
+                self.pick("下班打卡成功", "Clock-out recorded"),
+                normal,
                 self.pick(format!("{t} 下班，应走 {leave_at}，辛苦了"), format!("Left {t}, due {leave_at}. See you")),
                 Tone::Ok,
             ),
@@ -211,49 +249,80 @@ impl Say {
 
     /// A second scan within the duplicate window.
     pub fn duplicate(self, first: &str) -> ScanWords {
-        ScanWords {
-            action: self.pick("已打过卡", "Already recorded"),
-            figure: String::new(),
-            why: self.pick(
+        ScanWords::fine(
+            self.pick("已打过卡", "Already recorded"),
+            String::new(),
+            self.pick(
                 format!("已于 {first} 记录，无需重复刷卡"),
                 format!("Recorded at {first}; no need to scan again"),
             ),
-            tone: Tone::Info,
-        }
+            Tone::Info,
+        )
     }
 
-    /// An unknown card: the instruction first, the card id below it (people
-    /// copy it down for the admin).
+    /// An unknown card: a short headline (it never wraps a character onto
+    /// a line of its own), the card id below it (people copy it down for
+    /// the admin) and what to do. The scan is kept: enrolling the card
+    /// attaches it (R3).
     pub fn unknown_card(self, card: &str) -> ScanWords {
-        ScanWords {
-            action: self.pick("未登记的卡，请联系管理员登记", "Unknown card: ask an admin to enrol it"),
-            figure: String::new(),
-            why: self.pick(format!("卡号 {card}"), format!("Card {card}")),
-            tone: Tone::Bad,
-        }
+        ScanWords::problem(
+            self.pick("未登记的卡", "Unknown card"),
+            self.pick("本次刷卡已保存", "The scan is kept"),
+            self.pick(format!("卡号 {card}"), format!("Card {card}")),
+            self.pick("请联系管理员登记", "Ask an admin to enrol it"),
+            Tone::Bad,
+        )
+    }
+
+    /// A card read for 查询 or 管理 that opens nothing: nobody holds it.
+    pub fn unknown_card_looked_up(self, card: &str) -> ScanWords {
+        ScanWords::problem(
+            self.pick("未登记的卡", "Unknown card"),
+            self.not_punched(),
+            self.pick(format!("卡号 {card}"), format!("Card {card}")),
+            self.pick("请联系管理员登记", "Ask an admin to enrol it"),
+            Tone::Bad,
+        )
+    }
+
+    /// 管理 for someone who is neither a head nor an admin.
+    pub fn may_not_manage(self, name: &str) -> ScanWords {
+        ScanWords::fine(
+            self.pick("不能进入管理", "Not for management"),
+            self.not_punched(),
+            self.pick(format!("{name} 不是科长或管理员"), format!("{name} is neither a section head nor an admin")),
+            Tone::Info,
+        )
+    }
+
+    /// Under an identification's answer: the scan was not a punch.
+    pub fn not_punched(self) -> String {
+        self.pick("本次刷卡未记录打卡", "No punch was recorded")
     }
 
     /// A scan that could not be stored; `why` is the store's reason.
     pub fn not_recorded(self, why: &str) -> ScanWords {
-        ScanWords {
-            action: self.pick("未能保存，请重新刷卡", "Not recorded: please scan again"),
-            figure: String::new(),
-            why: why.to_string(),
-            tone: Tone::Bad,
-        }
+        ScanWords::problem(
+            self.pick("未能保存", "Not recorded"),
+            String::new(),
+            why.to_string(),
+            self.pick("请重新刷卡", "Please scan again"),
+            Tone::Bad,
+        )
     }
 
     /// A reader's state change; `why` is the reader's detail.
     pub fn reader_event(self, connected: bool, why: &str) -> ScanWords {
-        ScanWords {
-            action: if connected {
-                self.pick("读卡器已连接", "Reader connected")
-            } else {
-                self.pick("读卡器故障", "Reader fault")
-            },
-            figure: String::new(),
-            why: why.to_string(),
-            tone: if connected { Tone::Ok } else { Tone::Bad },
+        if connected {
+            ScanWords::fine(self.pick("读卡器已连接", "Reader connected"), String::new(), why.to_string(), Tone::Ok)
+        } else {
+            ScanWords::problem(
+                self.pick("读卡器故障", "Reader fault"),
+                String::new(),
+                why.to_string(),
+                self.pick("请联系管理员", "Call an admin"),
+                Tone::Bad,
+            )
         }
     }
 
@@ -277,13 +346,27 @@ impl Say {
         }
     }
 
-    /// The missing-calendar mark (empty when the calendar is known).
-    pub fn calendar_mark(self, known: bool) -> String {
+    /// The warning on the head's and the admin's screens when this
+    /// year's holiday calendar is missing (empty when it is known).
+    pub fn calendar_warning(self, known: bool) -> String {
         if known {
             String::new()
         } else {
-            self.pick("缺少节假日日历", "No holiday calendar")
+            self.pick(
+                "缺少今年的节假日日历：法定节假日会被算作旷工，请管理员导入日历",
+                "No holiday calendar for this year: public holidays would count as absences. Have an admin import it",
+            )
         }
+    }
+
+    /// What the idle screen says while 查询 or 管理 is armed: (title, note).
+    pub fn armed(self, purpose: crate::kiosk::live::Purpose) -> (String, String) {
+        use crate::kiosk::live::Purpose;
+        let title = match purpose {
+            Purpose::Lookup => self.pick("请刷卡查询", "Scan your badge to look"),
+            Purpose::Manage => self.pick("请刷卡进入管理", "Scan your badge to manage"),
+        };
+        (title, self.pick("本次刷卡不记录打卡", "This scan is not a punch"))
     }
 
     /// The central-sync mark (empty without a central server).
@@ -949,6 +1032,17 @@ impl Say {
             (2, 0) => self.pick("上午", "Morning: "),
             (2, 1) => self.pick("下午", "Afternoon: "),
             (_, i) => self.pick(format!("第{}节", i + 1), format!("Session {}: ", i + 1)),
+        }
+    }
+
+    /// The session's own name, without punctuation: 上午 / Morning, or ""
+    /// on a one-session day.
+    pub fn session_word(self, i: usize, n: usize) -> String {
+        match (n, i) {
+            (1, _) => String::new(),
+            (2, 0) => self.pick("上午", "Morning"),
+            (2, 1) => self.pick("下午", "Afternoon"),
+            (_, i) => self.pick(format!("第{}节", i + 1), format!("Session {}", i + 1)),
         }
     }
 

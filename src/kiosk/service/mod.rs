@@ -10,6 +10,7 @@
 
 mod admin;
 mod head;
+mod identify;
 mod month;
 mod photos;
 mod scan;
@@ -18,6 +19,7 @@ use std::collections::HashMap;
 
 pub use admin::EnrolLine;
 pub use head::{GridCell, LeaveSpan, Line, Period, PersonRow, PersonView, PunchView, SummaryView, MAX_RANGE_DAYS};
+pub use identify::{Identified, ARMED_SECONDS};
 pub use month::{DayView, MonthView};
 pub use photos::Photo;
 pub use scan::ScanView;
@@ -60,6 +62,8 @@ pub struct Service<'c> {
     signed_in: Option<String>,
     /// Staff photos, decoded here for the scan screen.
     photos: photos::Photos,
+    /// The next scan is an identification (查询 or 管理), until then.
+    armed: Option<identify::Armed>,
 }
 
 fn hm(tz: chrono_tz::Tz, t: Instant) -> String {
@@ -69,7 +73,7 @@ fn hm(tz: chrono_tz::Tz, t: Instant) -> String {
 impl<'c> Service<'c> {
     pub fn new(core: Core<'c>) -> Self {
         let lang = core.config().language;
-        Service { core, lang, pins: HashMap::new(), signed_in: None, photos: photos::Photos::default() }
+        Service { core, lang, pins: HashMap::new(), signed_in: None, photos: photos::Photos::default(), armed: None }
     }
 
     fn say(&self) -> Say {

@@ -16,12 +16,17 @@ pub struct ScanView {
     /// The person's unit (empty for a card nobody holds).
     pub unit: String,
     pub time: String,
-    /// What was recorded, in large type: 上班打卡成功, 外出, 未登记的卡…
-    pub action: String,
-    /// The figure: 迟到 11 分钟, 旷工, 上班缺卡, 正常 (empty when none).
+    /// In large type: a problem's verdict (迟到 11 分钟, 旷工半天, 上午缺上班卡,
+    /// 未登记的卡) or what was recorded (上班打卡成功).
     pub headline: String,
-    /// Why: "08:41 打卡，应到 08:30".
-    pub detail: String,
+    /// Under it: a problem's neutral fact (已记录 09:05) or the figure (正常).
+    pub sub: String,
+    /// Why: "08:41 打卡，应到 08:30" (at most two lines).
+    pub why: String,
+    /// What to do: "请在我的考勤申请补卡" (one line, or empty).
+    pub todo: String,
+    /// A problem: the warning mark, 10 s on screen rather than 5.
+    pub problem: bool,
     /// "今日第 N 次打卡" (empty when not a punch).
     pub nth_today: String,
     pub tone: Tone,
@@ -51,9 +56,11 @@ impl ScanView {
             name: String::new(),
             unit: String::new(),
             time,
-            action: String::new(),
             headline: String::new(),
-            detail: String::new(),
+            sub: String::new(),
+            why: String::new(),
+            todo: String::new(),
+            problem: false,
             nth_today: String::new(),
             tone: Tone::Info,
             role: None,
@@ -65,15 +72,31 @@ impl ScanView {
 
     /// Sets what the screen says.
     pub fn tell(&mut self, w: ScanWords) {
-        (self.action, self.headline, self.detail, self.tone) = (w.action, w.figure, w.why, w.tone);
+        (self.headline, self.sub, self.why, self.todo, self.tone, self.problem) =
+            (w.headline, w.sub, w.why, w.todo, w.tone, w.problem);
+    }
+
+    /// The headline and the line under it as one ("已记录 09:05 · 旷工半天").
+    pub fn summary(&self) -> String {
+        ScanWords {
+            headline: self.headline.clone(),
+            sub: self.sub.clone(),
+            why: String::new(),
+            todo: String::new(),
+            tone: self.tone,
+            problem: self.problem,
+        }
+        .summary()
     }
 }
 
 impl Service<'_> {
-    /// A scan (the reader or the demo strip): the punch is committed by the
-    /// core before this returns; then it is put into words.
+    /// A scan read now (the demo strip in tests): a punch committed by the
+    /// core before this returns, or an identification when 查询 or 管理
+    /// armed it; then it is put into words.
     pub fn scan(&mut self, card: &str) -> ScanView {
-        let event = self.core.scan(card);
+        let now = self.core.now();
+        let event = self.card(card, now);
         self.describe(event)
     }
 
@@ -101,6 +124,7 @@ impl Service<'_> {
                     at: now,
                     expected: None,
                     absent_after: 0,
+                    session: None,
                 };
                 let photo = self.photo(staff_no);
                 let att = self.core.attendance().ok();
@@ -125,6 +149,7 @@ impl Service<'_> {
                     facts.judged =
                         day.obligated && rec.is_some_and(|r| r.outcome != crate::domain::rules::Outcome::Excused);
                     facts.expected = rec.map(|r| (r.expected_arrival, r.expected_departure));
+                    facts.session = session.map(|i| (i, day.plan.sessions.len()));
                     facts.absent_after = sched.thresholds.absent_after_minutes;
                     zone = sched.tz;
                 }
@@ -158,6 +183,21 @@ impl Service<'_> {
             }
             LiveEvent::Reader { state, detail, .. } => {
                 v.tell(say.reader_event(*state == ReaderState::Connected, detail));
+            }
+            LiveEvent::Identified { card, staff_no, name, .. } => {
+                v.card = card.clone();
+                match (staff_no, name) {
+                    (Some(no), Some(name)) => {
+                        let staff = self.staff(no).ok().flatten();
+                        v.unit = staff.as_ref().map(|s| s.unit.clone()).unwrap_or_default();
+                        v.role = staff.map(|s| s.role);
+                        v.staff_no = Some(no.clone());
+                        v.name = name.clone();
+                        v.photo = self.photo(no);
+                        v.tell(say.may_not_manage(name));
+                    }
+                    _ => v.tell(say.unknown_card_looked_up(card)),
+                }
             }
             LiveEvent::Ready { .. } | LiveEvent::DayClosed { .. } => {}
         }

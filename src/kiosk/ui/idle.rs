@@ -41,16 +41,94 @@ pub fn show_reader(ui: &KioskWindow, state: ReaderState) {
     idle.set_reader_tone(tone(t));
 }
 
-/// Clock sync and the holiday calendar on the idle screen.
+thread_local! {
+    /// Whether the holiday calendar of this year is known (said again in
+    /// the other language).
+    static CALENDAR_KNOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Clock sync on the idle screen; a missing holiday calendar as a red
+/// warning on the head's and the admin's screens (holidays would be
+/// judged as absences), not to staff at the door, who can do nothing
+/// about it.
 pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool) {
+    CALENDAR_KNOWN.with(|c| c.set(calendar_known));
     let say = say(ui);
     let idle = ui.global::<IdleAdapter>();
     let (cl, ct) = say.clock_mark(clock_synced);
     idle.set_clock_label(s(cl));
     idle.set_clock_tone(tone(ct));
-    idle.set_calendar_label(s(say.calendar_mark(calendar_known)));
-    // An administrator's matter: small and grey, not a warning to staff.
-    idle.set_calendar_tone(Tone::Neutral);
+    ui.global::<App>().set_calendar_warning(s(say.calendar_warning(calendar_known)));
+}
+
+/// 查询 (1) or 管理 (2): the next scan, within [`ARMED_SECONDS`], identifies
+/// the person and records no punch. The screen says so at once; the
+/// arming itself is a call to the kiosk loop, queued behind any scan read
+/// before the tap.
+pub(super) fn arm(ui: &KioskWindow, runner: &dyn Runner, which: i32) {
+    let purpose = match which {
+        1 => Purpose::Lookup,
+        2 => Purpose::Manage,
+        _ => return,
+    };
+    let idle = ui.global::<IdleAdapter>();
+    let (title, note) = say(ui).armed(purpose);
+    idle.set_armed_title(s(title));
+    idle.set_armed_note(s(note));
+    idle.set_armed_left(ARMED_SECONDS as i32);
+    idle.set_armed(which);
+    runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
+        svc.arm(purpose);
+        Box::new(|_: &KioskWindow, _: &Shared| {})
+    }));
+}
+
+/// 取消, or the countdown ran out: the next scan punches again.
+pub(super) fn disarm(ui: &KioskWindow, runner: &dyn Runner) {
+    end_arming(ui);
+    runner.run(Box::new(|svc: &mut Service<'_>| -> UiUpdate {
+        svc.disarm();
+        Box::new(|_: &KioskWindow, _: &Shared| {})
+    }));
+}
+
+/// The arming's screen goes (a scan came, or it was cancelled).
+pub(super) fn end_arming(ui: &KioskWindow) {
+    ui.global::<IdleAdapter>().set_armed(0);
+}
+
+/// One second of the arming's countdown; at 0 the kiosk punches again.
+pub(super) fn arming_second(ui: &KioskWindow) {
+    let idle = ui.global::<IdleAdapter>();
+    if idle.get_armed() == 0 {
+        return;
+    }
+    let left = idle.get_armed_left() - 1;
+    idle.set_armed_left(left.max(0));
+    if left <= 0 {
+        with_runner(|r| disarm(ui, r));
+    }
+}
+
+/// Wires 查询, 管理 and 取消.
+pub(super) fn wire(ui: &KioskWindow, runner: &std::rc::Rc<dyn Runner>) {
+    let idle = ui.global::<IdleAdapter>();
+    {
+        let (w, r) = (ui.as_weak(), runner.clone());
+        idle.on_arm(move |which| {
+            if let Some(ui) = w.upgrade() {
+                arm(&ui, &*r, which);
+            }
+        });
+    }
+    {
+        let (w, r) = (ui.as_weak(), runner.clone());
+        idle.on_disarm(move || {
+            if let Some(ui) = w.upgrade() {
+                disarm(&ui, &*r);
+            }
+        });
+    }
 }
 
 /// Central sync on the idle screen: none without a server; synced, N
@@ -77,5 +155,14 @@ pub(super) fn show_marks_again(ui: &KioskWindow) {
     }
     if let Some(status) = SYNC.with(|c| c.borrow().clone()) {
         show_sync(ui, Some(&status));
+    }
+    let app = ui.global::<App>();
+    app.set_calendar_warning(s(say(ui).calendar_warning(CALENDAR_KNOWN.with(|c| c.get()))));
+    let idle = ui.global::<IdleAdapter>();
+    if idle.get_armed() != 0 {
+        let purpose = if idle.get_armed() == 1 { Purpose::Lookup } else { Purpose::Manage };
+        let (title, note) = say(ui).armed(purpose);
+        idle.set_armed_title(s(title));
+        idle.set_armed_note(s(note));
     }
 }

@@ -34,17 +34,21 @@ use crate::domain::model::Role;
 use crate::kiosk::clock::Clock;
 use crate::kiosk::event_loop::{self, panic_text, Front, Input, Listener, Stamped};
 use crate::kiosk::live::LiveEvent;
+use crate::kiosk::live::Purpose;
 use crate::kiosk::pin::Outcome as PinOutcome;
 use crate::kiosk::reader::{ReaderHandle, ReaderHealth, ReaderState};
-use crate::kiosk::service::{EnrolLine, LeaveSpan, Period, Service, MAX_RANGE_DAYS};
+use crate::kiosk::service::{EnrolLine, Identified, LeaveSpan, Period, Service, ARMED_SECONDS, MAX_RANGE_DAYS};
 use crate::kiosk::store::Store;
 use crate::kiosk::words::{self, Say};
 use crate::kiosk::Core;
 
 slint::include_modules!();
 
-/// How long a scan result stays before the idle screen returns.
+/// How long a scan result in order stays before the idle screen returns.
 pub const RESULT_SECONDS: i32 = 5;
+/// How long a problem (迟到, 旷工, 缺卡, an unknown card, not recorded) stays:
+/// long enough to read why and what to do. A tap closes either.
+pub const PROBLEM_SECONDS: i32 = 10;
 /// Head and admin mode end after this long without a touch.
 pub const MANAGE_IDLE_SECONDS: u32 = 60;
 
@@ -61,10 +65,43 @@ pub trait Runner {
     /// every listener hears it; inline, it is scanned at once.
     fn scan(&self, card: String) {
         self.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-            let v = svc.scan(&card);
-            Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v))
+            let now = svc.core.now();
+            let e = svc.card(&card, now);
+            update_for(&e, svc).unwrap_or_else(|| Box::new(|_: &KioskWindow, _: &Shared| {}))
         }));
     }
+}
+
+/// What the screen does with a live event, worked out on the loop's
+/// thread: a scan's result, an identification's month or PIN, a reader's
+/// state (a fault told like a scan). `None` for what the screen does not
+/// show (the day closed, ready).
+fn update_for(e: &LiveEvent, svc: &mut Service<'_>) -> Option<UiUpdate> {
+    Some(match e {
+        LiveEvent::Punch { .. }
+        | LiveEvent::Duplicate { .. }
+        | LiveEvent::UnknownCard { .. }
+        | LiveEvent::NotRecorded { .. } => {
+            let v = svc.describe(e.clone());
+            Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v))
+        }
+        LiveEvent::Identified { .. } => {
+            let id = svc.identified(e);
+            Box::new(move |ui: &KioskWindow, sh: &Shared| result::show_identified(ui, sh, id))
+        }
+        LiveEvent::Reader { state, .. } => {
+            let state = *state;
+            // A reader fault is told on screen, like a scan.
+            let fault = (state != ReaderState::Connected).then(|| svc.describe(e.clone()));
+            Box::new(move |ui: &KioskWindow, sh: &Shared| {
+                show_reader(ui, state);
+                if let Some(v) = fault {
+                    show_result(ui, sh, &v);
+                }
+            })
+        }
+        LiveEvent::DayClosed { .. } | LiveEvent::Ready { .. } => return None,
+    })
 }
 
 /// Runs jobs on the kiosk loop's thread (the only thread that touches the
@@ -233,6 +270,7 @@ pub fn wire(
         let sh = shared.clone();
         app.on_activity(move || sh.borrow_mut().idle_seconds = 0);
     }
+    idle::wire(ui, &runner);
     result::wire(ui, &runner, &shared);
     month::wire(ui, &runner, &shared);
     pin::wire(ui, &runner, &shared);
@@ -274,37 +312,18 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::domain::time::Insta
     if done {
         result_done(ui, shared);
     }
+    idle::arming_second(ui);
     show_clock(ui, now, tz);
 }
 
 impl Front for ScreenFront {
     fn event(&mut self, e: &LiveEvent, svc: &mut Service<'_>) -> Result<(), String> {
-        let u: UiUpdate = match e {
-            LiveEvent::Punch { .. }
-            | LiveEvent::Duplicate { .. }
-            | LiveEvent::UnknownCard { .. }
-            | LiveEvent::NotRecorded { .. } => {
-                let v = svc.describe(e.clone());
-                Box::new(move |ui: &KioskWindow, sh: &Shared| show_result(ui, sh, &v))
-            }
-            LiveEvent::Reader { state, .. } => {
-                eprintln!("{}", e.to_line());
-                let state = *state;
-                // A reader fault is told on screen, like a scan.
-                let fault = (state != ReaderState::Connected).then(|| svc.describe(e.clone()));
-                Box::new(move |ui: &KioskWindow, sh: &Shared| {
-                    show_reader(ui, state);
-                    if let Some(v) = fault {
-                        show_result(ui, sh, &v);
-                    }
-                })
-            }
-            LiveEvent::DayClosed { .. } | LiveEvent::Ready { .. } => {
-                eprintln!("{}", e.to_line());
-                return Ok(());
-            }
-        };
-        post(&self.ui, u);
+        if matches!(e, LiveEvent::Reader { .. } | LiveEvent::DayClosed { .. } | LiveEvent::Ready { .. }) {
+            eprintln!("{}", e.to_line());
+        }
+        if let Some(u) = update_for(e, svc) {
+            post(&self.ui, u);
+        }
         Ok(())
     }
 }

@@ -36,6 +36,19 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
     ui.global::<App>().set_screen(Screen::Month);
 }
 
+/// The leave kinds of the person's own schedule for the request form:
+/// (stored kind, word on the screen).
+pub(super) fn show_kinds(ui: &KioskWindow, sh: &Shared, kinds: Vec<(String, String)>) {
+    // Chinese words are short: five to a row; English three.
+    let cols = if lang(ui) == Language::ZhCn { 5 } else { 3 };
+    let rows: Vec<ModelRc<SharedString>> =
+        kinds.chunks(cols).map(|c| model(c.iter().map(|k| s(&k.1)).collect())).collect();
+    let a = ui.global::<MonthAdapter>();
+    a.set_leave_kind_cols(cols as i32);
+    a.set_leave_kind_rows(model(rows));
+    sh.borrow_mut().month_leave_kinds = kinds.into_iter().map(|k| k.0).collect();
+}
+
 /// Opens the scanned person's month, `back` months before this one.
 pub(super) fn open_month(runner: &dyn Runner, staff_no: String, back: u32) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
@@ -44,21 +57,14 @@ pub(super) fn open_month(runner: &dyn Runner, staff_no: String, back: u32) {
         let kinds = svc.leave_kinds_of(&staff_no).unwrap_or_default();
         Box::new(move |ui: &KioskWindow, sh: &Shared| match m {
             Ok(Some(m)) => {
-                // Chinese words are short: five to a row; English three.
-                let cols = if lang(ui) == Language::ZhCn { 5 } else { 3 };
-                let rows: Vec<ModelRc<SharedString>> =
-                    kinds.chunks(cols).map(|c| model(c.iter().map(|k| s(&k.1)).collect())).collect();
-                let a = ui.global::<MonthAdapter>();
-                a.set_leave_kind_cols(cols as i32);
-                a.set_leave_kind_rows(model(rows));
-                sh.borrow_mut().month_leave_kinds = kinds.into_iter().map(|k| k.0).collect();
+                show_kinds(ui, sh, kinds);
                 show_month(ui, sh, &m);
             }
             Ok(None) => {}
             // Said where the person is looking: the result screen, or the
             // month they were turning from.
             Err(e) => {
-                ui.global::<ResultAdapter>().set_detail(s(e.to_string()));
+                ui.global::<ResultAdapter>().set_why(s(e.to_string()));
                 ui.global::<MonthAdapter>().set_message(s(e.to_string()));
             }
         })

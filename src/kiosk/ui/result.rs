@@ -8,12 +8,17 @@ use super::*;
 
 /// Shows a scan result (the live event in words).
 pub fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service::ScanView) {
+    // A scan came: whatever was armed is over (the loop used it up, or it
+    // had run out).
+    idle::end_arming(ui);
     let r = ui.global::<ResultAdapter>();
     r.set_name(s(&v.name));
     r.set_time(s(&v.time));
-    r.set_action(s(&v.action));
     r.set_headline(s(&v.headline));
-    r.set_detail(s(&v.detail));
+    r.set_sub(s(&v.sub));
+    r.set_why(s(&v.why));
+    r.set_todo(s(&v.todo));
+    r.set_problem(v.problem);
     r.set_tone(tone(v.tone));
     r.set_unit(s(&v.unit));
     r.set_staff_no(s(v.staff_no.as_deref().map(|no| Say(lang(ui)).staff_no(no)).unwrap_or_default()));
@@ -29,13 +34,14 @@ pub fn show_result(ui: &KioskWindow, shared: &Shared, v: &crate::kiosk::service:
         .map(|p| slint::Image::from_rgba8(slint::SharedPixelBuffer::clone_from_slice(&p.rgba, p.width, p.height)));
     r.set_has_photo(photo.is_some());
     r.set_photo(photo.unwrap_or_default());
-    r.set_recorded(matches!(v.event, LiveEvent::Punch { .. } | LiveEvent::Duplicate { .. }));
     r.set_known(v.staff_no.is_some());
     r.set_can_manage(matches!(v.role, Some(Role::Head) | Some(Role::Admin)));
-    r.set_seconds_left(RESULT_SECONDS);
+    // A problem stays long enough to read why and what to do.
+    let seconds = if v.problem { PROBLEM_SECONDS } else { RESULT_SECONDS };
+    r.set_seconds_left(seconds);
     let mut st = shared.borrow_mut();
     st.scanned = v.staff_no.clone().map(|no| (no, v.name.clone(), v.role.unwrap_or_default()));
-    st.result_left = RESULT_SECONDS;
+    st.result_left = seconds;
     let app = ui.global::<App>();
     let current = app.get_screen();
     if current != Screen::Result {
@@ -91,14 +97,37 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(ui) = w.upgrade() else { return };
             let who = sh.borrow().scanned.clone();
             if let Some((_, name, _)) = who {
-                sh.borrow_mut().pin.clear();
-                let p = ui.global::<PinAdapter>();
-                p.set_who(s(name));
-                p.set_dots(s(""));
-                p.set_message(s(""));
-                p.set_locked(false);
-                ui.global::<App>().set_screen(Screen::Pin);
+                open_pin(&ui, &sh, &name);
             }
         });
+    }
+}
+
+/// The PIN screen for the scanned head or admin.
+fn open_pin(ui: &KioskWindow, sh: &Shared, name: &str) {
+    sh.borrow_mut().pin.clear();
+    let p = ui.global::<PinAdapter>();
+    p.set_who(s(name));
+    p.set_dots(s(""));
+    p.set_message(s(""));
+    p.set_locked(false);
+    ui.global::<App>().set_screen(Screen::Pin);
+}
+
+/// An identification (查询 or 管理 armed on the idle screen): the person's
+/// month, the PIN, or why neither opens. No punch was stored.
+pub(super) fn show_identified(ui: &KioskWindow, sh: &Shared, id: Identified) {
+    idle::end_arming(ui);
+    match id {
+        Identified::Month { staff_no, name, role, month, kinds } => {
+            sh.borrow_mut().scanned = Some((staff_no, name, role));
+            super::month::show_kinds(ui, sh, kinds);
+            super::month::show_month(ui, sh, &month);
+        }
+        Identified::Pin { staff_no, name, role } => {
+            sh.borrow_mut().scanned = Some((staff_no, name.clone(), role));
+            open_pin(ui, sh, &name);
+        }
+        Identified::Refused(v) => show_result(ui, sh, &v),
     }
 }
