@@ -84,7 +84,8 @@ fn every_write_is_authorised_by_the_service_and_a_refusal_stores_nothing() {
     assert_eq!(svc.login("0004", "1357").unwrap(), Outcome::Accepted);
     svc.add_leave("0004", "0003", "事假", LeaveSpan::Afternoon).unwrap();
     svc.request_correction("0003", "2026-11-18".parse().unwrap(), 12 * 60, "忘打卡").unwrap();
-    svc.request_leave("0003", "2026-11-18".parse().unwrap(), "病假", LeaveSpan::Day).unwrap();
+    let d18: chrono::NaiveDate = "2026-11-18".parse().unwrap();
+    svc.request_leave("0003", (d18, d18), "病假", LeaveSpan::Day, "").unwrap();
     svc.sign_out();
     let c = db(&k);
     let punch_b: i64 = c.query_row("SELECT id FROM punches WHERE card = '0100000003'", [], |r| r.get(0)).unwrap();
@@ -145,8 +146,8 @@ fn leave_requests_are_decided_once_by_the_persons_head() {
     let mut svc = service(&k, config, &clock);
     let d18: chrono::NaiveDate = "2026-11-18".parse().unwrap();
     // A kind that does not exist: said, nothing stored.
-    assert_eq!(refused(svc.request_leave("0001", d18, "休假", LeaveSpan::Day)), "没有“休假”这种假别");
-    let msg = svc.request_leave("0001", d18, "病假", LeaveSpan::Morning).unwrap();
+    assert_eq!(refused(svc.request_leave("0001", (d18, d18), "休假", LeaveSpan::Day, "")), "没有“休假”这种假别");
+    let msg = svc.request_leave("0001", (d18, d18), "病假", LeaveSpan::Morning, "").unwrap();
     assert!(msg.starts_with("已提交 11-18 ") && msg.ends_with("的病假申请，等待科长审批"), "{msg}");
     let id: i64 = db(&k).query_row("SELECT id FROM leave_requests", [], |r| r.get(0)).unwrap();
     assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
@@ -169,9 +170,9 @@ fn leave_requests_are_decided_once_by_the_persons_head() {
     // Revoked (销假), then asked for again: refused at once (it could
     // never be approved), not left waiting.
     svc.revoke_leave("0002", leave_id).unwrap();
-    assert!(refused(svc.request_leave("0001", d18, "病假", LeaveSpan::Morning)).contains("销假"));
+    assert!(refused(svc.request_leave("0001", (d18, d18), "病假", LeaveSpan::Morning, "")).contains("销假"));
     // The afternoon is another span: asked and rejected.
-    svc.request_leave("0001", d18, "病假", LeaveSpan::Afternoon).unwrap();
+    svc.request_leave("0001", (d18, d18), "病假", LeaveSpan::Afternoon, "").unwrap();
     let id2: i64 = db(&k).query_row("SELECT max(id) FROM leave_requests", [], |r| r.get(0)).unwrap();
     assert_eq!(svc.decide_leave("0002", id2, false).unwrap(), "已驳回");
     assert_eq!(counts(&k).iter().find(|c| c.0 == "leave").unwrap().1, 1, "a rejection records no leave");
@@ -265,13 +266,15 @@ fn a_person_on_a_berlin_schedule_through_every_path() {
     assert!(requests[0].text.contains("11-19 周四 08:30"), "{}", requests[0].text);
     // A correction for a time still to come is refused.
     assert!(refused(svc.request_correction("0005", "2026-11-19".parse().unwrap(), 10 * 60, "忘打卡")).contains("将来"));
-    svc.add_punch("0002", "0005", 12 * 60 + 1, "忘打卡").unwrap();
+    // Nor may a head add a punch at a time still to come in her zone.
+    assert!(refused(svc.add_punch("0002", "0005", 12 * 60 + 1, "忘打卡")).contains("将来"));
+    svc.add_punch("0002", "0005", 8 * 60 + 1, "忘打卡").unwrap();
     svc.add_leave("0002", "0005", "公出", LeaveSpan::Afternoon).unwrap();
     let c = db(&k);
     let added: Instant = c
         .query_row("SELECT at_ms FROM punches WHERE source = 'correction' ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(added, berlin("2026-11-19 12:01"));
+    assert_eq!(added, berlin("2026-11-19 08:01"));
     let (from, to): (Instant, Instant) = c
         .query_row("SELECT from_ms, to_ms FROM leave_spans ORDER BY leave_id DESC LIMIT 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))

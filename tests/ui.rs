@@ -63,7 +63,11 @@ impl Rig {
         // A frame first, as on the panel: what is tapped is what was drawn.
         headless::render(&self.window);
         let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(&self.ui, label).collect();
-        let e = found.get(n).unwrap_or_else(|| panic!("no element labelled {label:?} (#{n}) on {:?}", self.screen()));
+        let Some(e) = found.get(n) else {
+            // What was on the screen, for whoever reads the failure.
+            self.shot("no-such-element");
+            panic!("no element labelled {label:?} (#{n}) on {:?}: see no-such-element*.png", self.screen())
+        };
         let p = e.absolute_position();
         let s = e.size();
         headless::tap(&self.window, p.x + s.width / 2.0, p.y + s.height / 2.0);
@@ -134,7 +138,16 @@ impl Rig {
         for d in code.chars() {
             self.tap(&d.to_string());
         }
-        self.tap("OK");
+        self.tap(if self.ui.global::<App>().get_zh() { "确定" } else { "OK" });
+    }
+
+    /// The texts of the count bar's chips.
+    fn tallies(&self) -> Vec<String> {
+        self.ui.global::<HeadAdapter>().get_tallies().iter().map(|t| format!("{} {}", t.label, t.count)).collect()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.ui.global::<HeadAdapter>().get_people().iter().map(|p| p.name.to_string()).collect()
     }
 }
 
@@ -145,6 +158,7 @@ fn screenshots_dir() -> PathBuf {
 #[test]
 fn touchscreen_flows_and_screenshots() {
     let window = headless::install(800, 480);
+    let _ = std::fs::remove_dir_all(screenshots_dir());
     let k = Kiosk::new(CONFIG);
     let f = k.file("staff.csv", STAFF);
     k.import(&["staff", "import"], &f);
@@ -155,6 +169,9 @@ fn touchscreen_flows_and_screenshots() {
         &["staff", "import"],
         &k.file("photos.csv", "staff_no,name,unit,photo\n0001,张三,区党政办公室,0001.png\n"),
     );
+    // The kiosk's records start on Monday the 16th (张三's first punch,
+    // from the old machine): the days before are 未启用, never 旷工.
+    k.import(&["punches", "import"], &k.file("history.csv", "staff_no,at\n0001,2026-11-16 08:25\n"));
     let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
     let clock = TestClock::at("2026-11-19 08:41:00");
     let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
@@ -176,11 +193,15 @@ fn touchscreen_flows_and_screenshots() {
     let rig = Rig { window, ui, shared, shots: screenshots_dir() };
     let second = |rig: &Rig| ui::second(&rig.ui, &rig.shared, clock.now(), tz);
 
-    // The CJK font is there: the blue glyphs of the 请刷卡 prompt.
+    // The CJK font is there: the blue glyphs of the 请刷卡 prompt, counted
+    // inside the prompt's own box (found by its text).
     let (w, _, px) = headless::render(&rig.window);
-    // (Right of the drawn badge, which is blue too.)
-    let glyph_pixels = (380..440)
-        .flat_map(|y| (378..600).map(move |x| (x, y)))
+    let prompt = ElementHandle::find_by_accessible_label(&rig.ui, "请刷卡").next().expect("the 请刷卡 prompt");
+    let (p, size) = (prompt.absolute_position(), prompt.size());
+    let (x0, y0) = (p.x.max(0.0) as usize, p.y.max(0.0) as usize);
+    let (x1, y1) = ((p.x + size.width) as usize, (p.y + size.height) as usize);
+    let glyph_pixels = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
         .filter(|&(x, y)| {
             let p = px[y * w as usize + x];
             p.b > 180 && p.r < 120 && p.g < 160
@@ -310,21 +331,26 @@ fn touchscreen_flows_and_screenshots() {
     rig.ui.global::<PinAdapter>().set_locked(false);
     rig.pin("2468");
     assert_eq!(rig.screen(), Screen::Pin, "locked");
-    // Five minutes later the right PIN opens head mode.
+    // Five minutes later the right PIN opens head mode, on today's roster
+    // (no request is waiting).
     clock.set("2026-11-19 08:56:00");
     rig.ui.global::<PinAdapter>().set_locked(false);
     rig.pin("2468");
     assert_eq!(rig.screen(), Screen::Head);
     let h = rig.ui.global::<HeadAdapter>();
     let c = rig.ui.global::<Confirm>();
+    assert_eq!(h.get_tab(), HeadTab::Roster);
+    // The four with obligations; the administrator (schedule none) is not
+    // listed, nor counted.
+    assert_eq!(rig.names(), ["张三", "李四", "王五", "赵六"]);
     let people: Vec<_> = h.get_people().iter().collect();
-    assert_eq!(people.len(), 5);
-    assert_eq!(people[0].state, "迟到 11 分钟");
-    assert_eq!(people[2].state, "未到");
-    // The header counts agree with the rows; the administrator, who has no
-    // schedule obligations, is not expected.
-    assert_eq!(people[4].state, "休息");
-    assert!(h.get_counts().starts_with("应到 4 · 已到 2 · 迟到 2 · 未到 2"), "{}", h.get_counts());
+    assert_eq!((people[0].state.as_str(), people[2].state.as_str()), ("迟到 11 分钟", "未到"));
+    assert_eq!(rig.tallies(), ["应到 4", "已到 2", "迟到 2", "缺卡 0", "旷工 0", "请假/公出 0", "未到 2"]);
+    // A chip shows only its rows; tapped again, everyone.
+    rig.tap("未到 2");
+    assert_eq!(rig.names(), ["王五", "赵六"]);
+    rig.tap("未到 2");
+    assert_eq!(rig.names().len(), 4);
 
     // Tap a person: their day with why.
     rig.tap("张三");
@@ -353,30 +379,57 @@ fn touchscreen_flows_and_screenshots() {
     let leave_lines: Vec<_> = h.get_leave_records().iter().collect();
     assert_eq!(leave_lines.len(), 1);
     assert!(leave_lines[0].text.contains("王五 事假"), "{}", leave_lines[0].text);
-    // A range of days: 王五 on 年休假 from next Tuesday to Thursday.
+    // A range of days, each end picked on a month calendar: 王五 on 年休假
+    // from next Tuesday to Thursday.
     rig.tap("年休假");
-    for _ in 0..5 {
-        rig.tap_nth("+", 0);
-    }
-    // The last day's "+" (each button's label is found too: #2).
-    rig.tap_nth("+", 2);
-    rig.tap_nth("+", 2);
-    assert_eq!(h.get_leave_dates(), "11-24 周二 – 11-26 周四 · 3 天");
+    rig.tap("11-19 周四");
+    let cal = rig.ui.global::<dutyclock::kiosk::ui::CalendarAdapter>();
+    assert!(cal.get_open());
+    assert_eq!(cal.get_month(), "2026年11月");
+    rig.shot("calendar");
+    rig.tap("24");
+    assert!(!cal.get_open(), "a pick closes the calendar");
+    assert_eq!((h.get_leave_first_label().as_str(), h.get_leave_last_label().as_str()), ("11-24 周二", "11-24 周二"));
+    rig.tap_nth("11-24 周二", 2); // 结束 (each button's text is found too: #1)
+    rig.tap("26");
+    assert_eq!(
+        (h.get_leave_first_label().as_str(), h.get_leave_last_label().as_str(), h.get_leave_days().as_str()),
+        ("11-24 周二", "11-26 周四", "3 天")
+    );
     rig.tap("登记");
     assert_eq!(c.get_text(), "登记 王五 年休假：11-24 周二 – 11-26 周四 · 3 天？");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已登记 王五 年休假");
-    assert_eq!(h.get_leave_dates(), "11-19 周四", "the next leave starts today");
+    assert_eq!(
+        (h.get_leave_first_label().as_str(), h.get_leave_days().as_str()),
+        ("11-19 周四", ""),
+        "the next leave starts today"
+    );
     // Listed (with its end date), so it can be revoked.
     let lines: Vec<_> = h.get_leave_records().iter().collect();
     let week = lines.iter().find(|l| l.text.contains("王五 年休假 11-24")).expect("the leave over days is listed");
     assert!(week.open && week.text.contains("11-24 周二 – 11-26 周四 · 3 天"), "{}", week.text);
-    // Exact times: 赵六 on 公出 15:00–16:00, then revoked (销假); it stays listed as revoked.
+    // Exact times: 赵六 on 公出 15:00–16:00, each time on its picker; then
+    // revoked (销假), it stays listed as revoked.
     rig.tap("赵六");
     rig.tap("公出");
     rig.tap("时段");
-    h.set_leave_from(15 * 60);
-    h.set_leave_to(16 * 60);
+    rig.tap("08:30");
+    assert_eq!(h.get_leave_time_edit(), 0);
+    rig.shot("head-leave-times");
+    for _ in 0..6 {
+        rig.tap("+1 小时");
+    }
+    for _ in 0..6 {
+        rig.tap("+5 分");
+    }
+    rig.tap("确定");
+    rig.tap("12:00");
+    for _ in 0..4 {
+        rig.tap("+1 小时");
+    }
+    rig.tap("确定");
+    assert_eq!((h.get_leave_from(), h.get_leave_to(), h.get_leave_time_edit()), (15 * 60, 16 * 60, -1));
     rig.tap("登记");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已登记 赵六 公出");
@@ -391,10 +444,15 @@ fn touchscreen_flows_and_screenshots() {
     let lines: Vec<_> = h.get_leave_records().iter().collect();
     assert!(lines.iter().any(|l| l.text.contains("赵六 公出") && l.text.contains("已销假") && !l.open), "{lines:?}");
 
-    // Spot check: 张三 absent at 10:40 (he punched in: the check finds what punches could not).
+    // Spot check: 张三 absent at 10:40 (he punched in: the check finds what
+    // punches could not). 不在岗 asks its reason at once; 不填 is a choice.
     clock.set("2026-11-19 10:40:00");
     rig.tap("查岗");
     rig.tap_in_row("不在岗", "张三");
+    assert_eq!(h.get_check_reason_row(), 0);
+    rig.shot("head-check-reason");
+    rig.tap("不填");
+    assert_eq!((h.get_check_reason_row(), h.get_people().row_data(0).unwrap().note.as_str()), (-1, ""));
     rig.tap_in_row("在岗", "李四");
     // The note is the marked person's own; the row shows it.
     rig.tap_in_row("在岗", "张三");
@@ -402,11 +460,11 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("串岗");
     assert_eq!(h.get_people().row_data(0).unwrap().note, "串岗");
     assert_eq!(h.get_people().row_data(1).unwrap().note, "");
-    rig.tap("提交查岗（已查 2/5）");
+    rig.tap("提交查岗（已查 2/4）");
     assert_eq!(h.get_message(), "已记录查岗 2 人");
     assert_eq!(h.get_checked(), 0);
 
-    // A staff member's request for a correction, approved by the head.
+    // A staff member's requests, approved by the head.
     clock.set("2026-11-19 13:00:00");
     rig.tap("退出");
     assert_eq!(rig.screen(), Screen::Idle);
@@ -417,6 +475,10 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(rig.screen(), Screen::Month);
     let m = rig.ui.global::<dutyclock::kiosk::ui::MonthAdapter>();
     let days: Vec<_> = m.get_days().iter().collect();
+    // The kiosk's records start on the 16th: the days before are 未启用,
+    // nothing to ask for.
+    let first = days.iter().find(|d| d.date.starts_with("11-02")).expect("11-02 listed");
+    assert!(!first.can_request && !first.can_request_leave, "{first:?}");
     let idx = days.iter().position(|d| d.date.starts_with("11-19")).unwrap();
     assert!(days[idx].can_request, "{:?}", days[idx]);
     // The picker starts at the missing punch's expected time (the morning's
@@ -424,9 +486,16 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(days[idx].missing_at, 8 * 60 + 30);
     let absent = days.iter().find(|d| d.date.starts_with("11-18")).unwrap();
     assert!(absent.can_request && absent.missing_at == 8 * 60 + 30, "{absent:?}");
-    rig.shot("month");
-    rig.tap_nth("补卡", days[..idx].iter().filter(|d| d.can_request).count());
+    rig.tap_in_row("补卡", "11-19 周四");
     assert_eq!(m.get_request_title(), "补卡 11-19 周四：打卡时间和原因");
+    assert_eq!(m.get_request_minutes(), 8 * 60 + 30);
+    // The day's session times are presets; ±5 min moves it.
+    let presets: Vec<String> = m.get_request_presets().iter().map(|p| p.to_string()).collect();
+    assert_eq!(presets, ["上班 08:30", "下班 12:00", "上班 14:30", "下班 17:30"]);
+    rig.tap("+5 分");
+    assert_eq!(m.get_request_minutes(), 8 * 60 + 35);
+    rig.tap("−5 分");
+    rig.shot("month-request-fix");
     rig.tap("提交");
     assert!(m.get_message().starts_with("已提交 11-19 08:30 的补卡申请"), "{}", m.get_message());
     // A request form closes with 取消, sending nothing.
@@ -434,30 +503,46 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(m.get_request_day(), days.iter().position(|d| d.date.starts_with("11-18")).unwrap() as i32);
     rig.tap("取消");
     assert_eq!(m.get_request_day(), -1);
-    // 请假 from the absent day: 病假, the whole day; no kind is picked
-    // until the person picks one.
+    // 请假 from the absent day: 病假 over two days, for a reason; 提交 waits
+    // for a kind and a reason.
     assert!(absent.can_request_leave, "{absent:?}");
     rig.tap_in_row("请假", "11-18 周三");
     assert_eq!((m.get_request_title().as_str(), m.get_leave_kind()), ("请假 11-18 周三：假别和时段", -1));
-    rig.tap("病假");
     rig.tap("提交");
-    assert_eq!(m.get_message(), "已提交 11-18 周三 的病假申请，等待科长审批");
-    // Other months: October, then back.
+    assert_eq!(m.get_request_day(), days.iter().position(|d| d.date.starts_with("11-18")).unwrap() as i32, "not yet");
+    rig.tap("病假");
+    rig.tap_nth("11-18 周三", 1); // 开始 in the form (#0 is the day in the list behind)
+    rig.tap("17");
+    assert_eq!(
+        (m.get_leave_first_label().as_str(), m.get_leave_last_label().as_str(), m.get_leave_one_day()),
+        ("11-17 周二", "11-18 周三", false)
+    );
+    rig.tap("身体不适");
+    rig.shot("month-request-leave");
+    rig.tap("提交");
+    assert_eq!(m.get_message(), "已提交 11-17 周二 – 11-18 周三 · 2 天 的病假申请，等待科长审批");
+    // The days say what is waiting.
+    let waiting = m.get_days().iter().find(|d| d.date.starts_with("11-17")).unwrap();
+    assert!(waiting.requests.contains("病假"), "{waiting:?}");
+    // Other months: October (before the kiosk: nothing judged), then back.
     rig.tap("‹ 上月");
     assert_eq!((m.get_title().as_str(), m.get_months_back()), ("赵六 · 2026年10月", 1));
     assert_eq!(m.get_days().row_count(), 31);
     rig.tap("下月 ›");
     assert_eq!(m.get_title(), "赵六 · 2026年11月");
     rig.tap("返回");
+    // The head lands on 审批 when something waits, its count on the tab.
     clock.set("2026-11-20 09:05:00");
     rig.scan("0100000002");
     rig.tap("管理");
     rig.pin("2468");
-    rig.tap("补卡");
+    assert_eq!((h.get_tab(), h.get_requests_waiting()), (HeadTab::Approvals, 2));
+    rig.shot("head-approvals");
     let reqs: Vec<String> = h.get_requests().iter().map(|r| r.text.to_string()).collect();
     assert_eq!(reqs.len(), 2, "{reqs:?}");
     let fix = reqs.iter().find(|r| r.starts_with("赵六 · 补卡 11-19 周四 08:30")).expect("the 补卡 request").clone();
-    let leave = reqs.iter().find(|r| r.starts_with("赵六 · 请假 病假 11-18 周三")).expect("the leave request").clone();
+    let leave = reqs.iter().find(|r| r.starts_with("赵六 · 请假 病假 11-17 周二")).expect("the leave request").clone();
+    assert!(leave.contains("身体不适"), "the reason is shown: {leave}");
     rig.tap_in_row("批准", &fix);
     assert_eq!(c.get_text(), "批准这条补卡申请（补上这次打卡）？");
     rig.tap("确认");
@@ -466,6 +551,7 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(c.get_text(), "批准这条请假申请（登记这次请假）？");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已批准，请假已登记");
+    assert_eq!(h.get_requests_waiting(), 0);
     let decided: Vec<String> = h.get_requests().iter().map(|r| r.text.to_string()).collect();
     assert!(decided.iter().all(|r| r.contains("（李四 已批准）")), "the approver by name: {decided:?}");
     rig.tap("退出");
@@ -485,14 +571,23 @@ fn touchscreen_flows_and_screenshots() {
     assert!(staff(&a).contains(&("0001 张三".into(), "区党政办公室 · 卡 0100000001".into())), "{:?}", staff(&a));
     assert!(staff(&a).contains(&("0003 王五".into(), "区党政办公室 · 卡 0100000003".into())), "{:?}", staff(&a));
     assert_eq!((a.get_card(), a.get_person(), a.get_plan().as_str()), (0, -1, ""));
-    // The search finds a person by name, number or card.
-    for (q, found) in [("王", "0003 王五"), ("0004", "0004 赵六"), ("100000001", "0001 张三")] {
-        a.set_search(q.into());
-        a.invoke_search_changed();
+    // The search finds a person by number or card, typed on the keypad
+    // (no keyboard at a kiosk); 清除 empties it.
+    for (q, found) in [("0004", "0004 赵六"), ("100000001", "0001 张三")] {
+        rig.tap("清除");
+        for d in q.chars() {
+            // The keypad's rows: 1–5 and ⌫, 6–0 and 清除.
+            rig.tap_in_row(&d.to_string(), if "12345".contains(d) { "⌫" } else { "清除" });
+        }
+        assert_eq!(a.get_search(), q);
         assert_eq!(staff(&a).into_iter().map(|l| l.0).collect::<Vec<_>>(), [found], "search {q:?}");
     }
+    rig.tap("⌫");
+    assert_eq!(a.get_search(), "10000000");
+    // A name, from a keyboard where one is attached.
     a.set_search("王".into());
     a.invoke_search_changed();
+    assert_eq!(staff(&a).into_iter().map(|l| l.0).collect::<Vec<_>>(), ["0003 王五"]);
     // A card scanned in admin mode becomes the pick; a tap picks another.
     rig.scan("0100000066");
     rig.ui.global::<ResultAdapter>().invoke_done();
@@ -543,49 +638,75 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!((p25["leave_minutes"].as_u64(), p25["status"].as_str()), (Some(390), Some("leave")), "{p25}");
     assert_eq!(p("0004")["punches"], serde_json::json!(["08:30:00", "13:00:00"]), "the approved correction");
     assert_eq!(p("0004")["corrections"], 1);
-    let s18 = k.summary("2026-11-18");
-    let p18 = s18["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0004").unwrap().clone();
-    assert_eq!((p18["status"].as_str(), p18["absent_sessions"].as_u64()), (Some("leave"), Some(0)), "{p18}");
+    for date in ["2026-11-17", "2026-11-18"] {
+        let s = k.summary(date);
+        let p = s["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0004").unwrap().clone();
+        assert_eq!((p["status"].as_str(), p["absent_sessions"].as_u64()), (Some("leave"), Some(0)), "{date}: {p}");
+    }
     let s20 = k.summary("2026-11-20");
     let p3 = s20["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0003").unwrap().clone();
     assert_eq!(p3["punches"], serde_json::json!(["09:10:00"]), "enrolled card's punch attached");
     assert!(k.ok(&["verify"]).starts_with("ok"));
 
-    // Head mode ends after 60 s without a touch; a question left open and
+    // Head mode ends after 60 s without a touch; a dialog left open and
     // the leave form go with it, and the next head starts clean.
     clock.set("2026-11-20 09:20:00");
     rig.scan("0100000002");
     rig.tap("管理");
     rig.pin("2468");
     assert_eq!(rig.screen(), Screen::Head);
-    // 补卡 is for the person whose day is shown (张三), even after a
-    // spot-check mark for someone else, and it asks first.
     rig.tap("请假");
     rig.tap("事假");
     rig.tap("今日");
+    // 补卡 is for the person whose day is shown (张三), even after a
+    // spot-check mark for someone else; its dialog starts at the missing
+    // punch and takes a reason.
     rig.tap("张三");
     rig.tap("查岗");
     rig.tap_in_row("在岗", "李四");
     rig.tap("今日");
-    h.invoke_add_punch(1, 12 * 60, 0);
-    assert_eq!(c.get_text(), "为 张三 补卡 12:00（忘打卡）？");
+    rig.tap("补卡");
+    assert!(h.get_fix_open());
+    assert_eq!(h.get_fix_title(), "为 张三 补卡 · 11-20 周五：时间和原因");
+    rig.shot("head-fix");
     // A scan at the door meanwhile: its result is not hidden behind the
-    // head's question, and nobody at the door can answer it.
+    // head's dialog, and nobody at the door can answer it.
     rig.scan("0100000099");
     assert_eq!(rig.screen(), Screen::Result);
     slint::platform::update_timers_and_animations();
-    assert_eq!(ElementHandle::find_by_accessible_label(&rig.ui, "确认").count(), 0, "no question over the result");
+    assert_eq!(ElementHandle::find_by_accessible_label(&rig.ui, "确认补卡").count(), 0, "no dialog over the result");
     rig.ui.global::<ResultAdapter>().invoke_done();
-    assert_eq!((rig.screen(), c.get_text().as_str()), (Screen::Head, "为 张三 补卡 12:00（忘打卡）？"));
+    assert_eq!((rig.screen(), h.get_fix_open()), (Screen::Head, true));
     for _ in 0..ui::MANAGE_IDLE_SECONDS {
         second(&rig);
     }
     assert_eq!(rig.screen(), Screen::Idle);
-    assert_eq!((c.get_text().as_str(), h.get_leave_kind(), h.get_checked()), ("", -1, 0));
+    assert_eq!((h.get_fix_open(), h.get_leave_kind(), h.get_checked()), (false, -1, 0));
     rig.scan("0100000002");
     rig.tap("管理");
     rig.pin("2468");
-    assert_eq!((c.get_text().as_str(), h.get_leave_kind()), ("", -1), "the next head starts clean");
+    assert_eq!(
+        (c.get_text().as_str(), h.get_leave_kind(), h.get_fix_open()),
+        ("", -1, false),
+        "the next head starts clean"
+    );
+    // Now 补卡 for 王五 (whose only punch is 09:10, by the card enrolled):
+    // the dialog is the question (取消 beside it). A time still to come is
+    // refused and adds nothing; the morning's 08:30 is added, for its reason.
+    rig.tap("王五");
+    rig.tap("补卡");
+    // The morning's clock-out is not due yet: the picker starts at now.
+    assert_eq!(h.get_fix_minutes(), 9 * 60 + 20);
+    rig.tap("下班 12:00");
+    rig.tap("确认补卡");
+    assert_eq!(h.get_message(), "不能为将来的时间补卡");
+    assert_eq!(h.get_person_punches().row_count(), 1);
+    rig.tap("补卡");
+    rig.tap("上班 08:30");
+    rig.tap("设备故障");
+    rig.tap("确认补卡");
+    assert_eq!(h.get_message(), "已补卡 08:30");
+    assert!(h.get_person_punches().iter().any(|p| p.time.starts_with("08:30")), "the pane shows it");
     rig.tap("退出");
 
     // Every screen at both sizes in both languages.
@@ -609,7 +730,6 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(r.get_sub(), "已记录 09:05");
     assert_eq!(r.get_why(), "迟到 35 分钟，超过 30 分钟按旷工计（应到 08:30）");
     rig.assert_why_fits();
-    rig.shot("result-absent");
     clock.set("2026-11-23 10:32:00");
     rig.scan("0100000003");
     // Past the midpoint: the missing clock-in is the headline (not 外出),
@@ -620,7 +740,6 @@ fn touchscreen_flows_and_screenshots() {
         ("已记录 10:32", "10:32 晚于 10:15，不计上班卡", "请在我的考勤申请补卡")
     );
     rig.assert_why_fits();
-    rig.shot("result-missing-in");
     clock.set("2026-11-23 10:40:00");
     rig.scan("0100000002");
     rig.tap("管理");
@@ -628,7 +747,7 @@ fn touchscreen_flows_and_screenshots() {
     let state =
         |no: &str| h.get_people().iter().find(|p| p.staff_no == no).map(|p| (p.state.to_string(), p.tone)).unwrap();
     assert_eq!(state("0001"), ("旷工半天".to_string(), dutyclock::kiosk::ui::Tone::Bad));
-    assert_eq!(state("0003"), ("上班缺卡".to_string(), dutyclock::kiosk::ui::Tone::Bad));
+    assert_eq!(state("0003"), ("上午缺上班卡".to_string(), dutyclock::kiosk::ui::Tone::Bad));
     assert_eq!(state("0004"), ("迟到 11 分钟".to_string(), dutyclock::kiosk::ui::Tone::Warn));
     rig.tap("张三");
     assert_eq!(
@@ -636,30 +755,40 @@ fn touchscreen_flows_and_screenshots() {
         vec!["上午旷工：迟到 35 分钟，超过 30 分钟（09:05 打卡，应到 08:30）".to_string()]
     );
     rig.tap("王五");
+    // To the head, what the head can do.
     assert_eq!(
         h.get_person_why().row_data(0).unwrap(),
-        "上午缺上班卡：10:32 打卡晚于时段中点（应到 08:30），请联系科长补卡"
+        "上午缺上班卡：10:32 打卡晚于时段中点（应到 08:30），可为其补卡"
     );
-    // The summary: a table of people × figures with their units, this
+    // The summary: a table of people × figures, the worst first, this
     // month or last; today's counts in the roster's words.
     rig.tap("汇总");
-    assert!(h.get_summary_today().starts_with("今日 11-23 周一：应到 4 · 已到 4"), "{}", h.get_summary_today());
-    assert!(h.get_counts().starts_with("应到 4 · 已到 4"), "the roster's header agrees: {}", h.get_counts());
+    let today = h.get_summary_today().to_string();
+    assert!(today.starts_with("今日 11-23 周一：应到 4 · 已到 4"), "{today}");
+    assert!(today.ends_with(&rig.tallies()[1..].join(" · ")), "the roster's count bar agrees: {today}");
     assert_eq!(h.get_summary_period(), "11-01 周日 至 11-23 周一");
     let cols: Vec<String> = h.get_summary_columns().iter().map(|c| c.to_string()).collect();
     assert_eq!(cols, ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗", "查岗不在岗"]);
-    let row = |name: &str| -> Vec<String> {
-        h.get_summary_rows()
-            .iter()
-            .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>())
-            .find(|r| r[0] == name)
-            .unwrap()
-    };
+    let rows: Vec<(String, Vec<String>)> = h
+        .get_summary_rows()
+        .iter()
+        .map(|r| (r.name.to_string(), r.cells.iter().map(|c| c.to_string()).collect()))
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let row = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1.clone();
+    // Cells after the name: 出勤, 迟到, 早退, 旷工, 缺卡, 空岗, 查岗不在岗.
     let zhang = row("张三");
-    assert!(zhang[1].ends_with(" 天") && zhang[4].ends_with("天") && zhang[7] == "1 次", "{zhang:?}");
-    assert!(row("赵六")[2].contains(" 次 ") && row("赵六")[2].ends_with(" 分钟"), "{:?}", row("赵六"));
+    assert!(zhang[0].ends_with(" 天") && zhang[3].ends_with("天") && zhang[6] == "1 次", "{zhang:?}");
+    assert!(row("赵六")[1].contains(" 次 ") && row("赵六")[1].ends_with(" 分钟"), "{:?}", row("赵六"));
+    assert_eq!(names[0], "张三", "the most 旷工 first: {rows:?}");
     rig.tap("上月");
     assert_eq!(h.get_summary_period(), "10-01 周四 至 10-31 周六");
+    // October was before the kiosk's first record: nothing judged, no 旷工.
+    assert!(
+        h.get_summary_rows().iter().all(|r| r.cells.iter().skip(1).all(|c| c == "—")),
+        "{:?}",
+        h.get_summary_rows().iter().map(|r| r.cells.iter().collect::<Vec<_>>()).collect::<Vec<_>>()
+    );
     rig.tap("本月");
     assert_eq!(h.get_summary_period(), "11-01 周日 至 11-23 周一");
     // A range of days: the last week, then a day more at its start.
@@ -667,37 +796,49 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(h.get_summary_period(), "11-17 周二 至 11-23 周一");
     rig.tap_nth("−", 0);
     assert_eq!(h.get_summary_period(), "11-16 周一 至 11-23 周一");
-    // The month grid over the same days, one symbol a day.
+    // The month grid over the same days, one coloured symbol a day.
     rig.tap("月历");
-    let days: Vec<String> = h.get_summary_grid_days().iter().map(|d| d.to_string()).collect();
-    assert_eq!(days, ["16", "17", "18", "19", "20", "21", "22", "23"]);
-    let grid = |name: &str| -> Vec<(String, bool)> {
+    let days: Vec<(String, bool)> = h.get_summary_grid_days().iter().map(|d| (d.number.to_string(), d.rest)).collect();
+    assert_eq!(days.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(), ["16", "17", "18", "19", "20", "21", "22", "23"]);
+    assert_eq!(days.iter().filter(|d| d.1).map(|d| d.0.as_str()).collect::<Vec<_>>(), ["21", "22"], "the weekend");
+    let grid = |name: &str| -> Vec<(String, dutyclock::kiosk::ui::Mark)> {
         let row = h.get_summary_grid().iter().find(|r| r.name == name).unwrap();
-        row.cells.iter().map(|c| (c.symbol.to_string(), c.shaded)).collect()
+        row.cells.iter().map(|c| (c.symbol.to_string(), c.mark)).collect()
     };
     let zhao = grid("赵六");
-    assert_eq!(zhao[2], ("△".to_string(), true), "11-18: 病假, shaded: {zhao:?}");
-    assert_eq!((zhao[5].0.as_str(), zhao[6].0.as_str()), ("●", "●"), "the weekend");
+    assert_eq!(zhao[1], ("△".to_string(), dutyclock::kiosk::ui::Mark::Leave), "11-17: 病假: {zhao:?}");
+    assert_eq!(zhao[2].0, "△", "11-18: 病假");
     // 11-19: one punch, late: the afternoon is absent, and 旷工 shows first.
-    assert_eq!(grid("张三")[3], ("○".to_string(), false));
+    assert_eq!(grid("张三")[3], ("○".to_string(), dutyclock::kiosk::ui::Mark::Absent));
     assert_eq!(grid("赵六")[0].0, "○", "11-16: absent");
-    assert!(h.get_summary_legend().starts_with("√ 上班 · ● 休息 · × 事假 · △ 病假"));
+    let legend: Vec<String> = h.get_summary_legend().iter().map(|l| format!("{} {}", l.symbol, l.word)).collect();
+    assert_eq!(legend[..2], ["√ 正常".to_string(), "★ 迟到".to_string()], "{legend:?}");
+    // A cell opens that person's day.
+    rig.tap("赵六 16");
+    assert!(h.get_day_open());
+    assert!(h.get_person_title().contains("11-16"), "{}", h.get_person_title());
+    rig.shot("head-day");
+    rig.tap("关闭");
     rig.tap("表格");
-    // A void has its own reasons; 其他 needs the head's words.
+    // A void has its own reasons; without a keyboard 其他 is taken as it is.
     rig.tap("今日");
     rig.tap("王五");
     rig.tap("作废");
     assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：");
     rig.tap("其他");
     rig.tap("确认");
-    assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：", "其他 without words is not taken");
-    c.set_free_text("   ".into());
-    c.invoke_yes(); // a keyboard's Enter, past the disabled button
-    assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：", "nor blank words");
+    assert_eq!(h.get_message(), "已作废");
+    assert!(h.get_person_punches().row_data(0).unwrap().voided);
+    // With a keyboard attached the head may say what; blank words are
+    // taken as 其他 alone.
+    rig.ui.global::<App>().set_keyboard(true);
+    rig.tap("李四");
+    rig.tap("作废");
+    rig.tap("其他");
     c.set_free_text("  读卡器误读  ".into());
     rig.tap("确认");
     assert_eq!(h.get_message(), "已作废");
-    assert!(h.get_person_punches().row_data(0).unwrap().voided);
+    rig.ui.global::<App>().set_keyboard(false);
     rig.tap("退出");
     // The day's record, when it is over, says the same.
     let s23 = k.summary("2026-11-23");
@@ -706,8 +847,14 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(p("0004")["late_minutes"], 11);
     assert_eq!(p("0003")["punches"], serde_json::json!([]), "the voided punch");
     let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
-    let reason: String = db.query_row("SELECT reason FROM punch_voids", [], |r| r.get(0)).unwrap();
-    assert_eq!(reason, "其他：读卡器误读");
+    let reasons: Vec<String> = db
+        .prepare("SELECT reason FROM punch_voids ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(reasons, ["其他", "其他：读卡器误读"]);
     // The day's second punch says so; on time, it is 正常 in green.
     clock.set("2026-11-23 12:05:00");
     rig.scan("0100000004");
@@ -716,8 +863,35 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!((r.get_has_photo(), r.get_initial().as_str()), (false, "赵"), "no photo: the initial");
 }
 
+/// Every screen and dialog, each at 800×480 and 1280×800 in Chinese and
+/// English.
+const SHOTS: [&str; 23] = [
+    "idle",
+    "idle-armed",
+    "result-late",
+    "result-unknown",
+    "month",
+    "month-request-fix",
+    "month-request-leave",
+    "calendar",
+    "pin",
+    "head-roster",
+    "head-confirm-void",
+    "head-fix",
+    "head-leave",
+    "head-leave-times",
+    "head-leave-list",
+    "head-check",
+    "head-check-reason",
+    "head-approvals",
+    "head-summary",
+    "head-summary-grid",
+    "head-day",
+    "admin",
+    "admin-confirm",
+];
+
 fn shots(rig: &Rig, clock: &TestClock) {
-    let _ = std::fs::remove_dir_all(&rig.shots);
     let mut minute = 30;
     for (w, h) in [(800, 480), (1280, 800)] {
         for zh in [true, false] {
@@ -736,6 +910,9 @@ fn shots(rig: &Rig, clock: &TestClock) {
             let cjk = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
             assert_eq!(cjk(&idle.get_reader_label()), zh, "{}", idle.get_reader_label());
             assert_eq!(cjk(&idle.get_clock_label()), zh, "{}", idle.get_clock_label());
+            idle.invoke_arm(1);
+            rig.shot("idle-armed");
+            idle.invoke_disarm();
             rig.scan("0100000001");
             rig.assert_why_fits();
             rig.shot("result-late");
@@ -746,13 +923,21 @@ fn shots(rig: &Rig, clock: &TestClock) {
             rig.scan("0100000004");
             rig.ui.global::<ResultAdapter>().invoke_my_attendance();
             rig.shot("month");
-            // The leave request form over the month.
+            // The request forms over the month; the calendar over the leave form.
             let m = rig.ui.global::<dutyclock::kiosk::ui::MonthAdapter>();
+            let day = m.get_days().iter().position(|d| d.can_request).expect("a day to fix");
+            m.invoke_open_request(day as i32, 0);
+            rig.shot("month-request-fix");
             let day = m.get_days().iter().position(|d| d.can_request_leave).expect("a day to ask leave for");
             m.invoke_open_request(day as i32, 1);
             m.set_leave_kind(1);
+            m.set_leave_reason(1);
             rig.shot("month-request-leave");
+            m.invoke_pick_date(1);
+            rig.shot("calendar");
+            rig.ui.global::<dutyclock::kiosk::ui::CalendarAdapter>().invoke_close();
             m.set_request_day(-1);
+            m.invoke_back();
             rig.scan("0100000002");
             rig.ui.global::<ResultAdapter>().invoke_manage();
             rig.shot("pin");
@@ -761,6 +946,7 @@ fn shots(rig: &Rig, clock: &TestClock) {
             }
             rig.ui.global::<PinAdapter>().invoke_submit();
             let head = rig.ui.global::<HeadAdapter>();
+            head.invoke_show_tab(HeadTab::Roster);
             head.invoke_open_person(0);
             rig.shot("head-roster");
             // A void asks first, with its own reasons.
@@ -768,22 +954,37 @@ fn shots(rig: &Rig, clock: &TestClock) {
             head.invoke_void_punch(punch, -1);
             rig.shot("head-confirm-void");
             rig.ui.global::<Confirm>().invoke_no();
-            for (tab, name) in [
-                (HeadTab::Leave, "head-leave"),
-                (HeadTab::Check, "head-check"),
-                (HeadTab::Corrections, "head-corrections"),
-                (HeadTab::Summary, "head-summary"),
-            ] {
-                head.invoke_show_tab(tab);
-                rig.shot(name);
-            }
-            head.set_summary_view(1);
-            rig.shot("head-summary-grid");
-            head.set_summary_view(0);
+            head.invoke_open_fix();
+            rig.shot("head-fix");
+            head.set_fix_open(false);
             head.invoke_show_tab(HeadTab::Leave);
+            head.invoke_open_person(3);
+            head.set_leave_kind(0);
+            rig.shot("head-leave");
+            head.set_leave_span(3);
+            head.set_leave_time_edit(0);
+            rig.shot("head-leave-times");
+            head.set_leave_time_edit(-1);
+            head.set_leave_span(0);
             head.set_leave_view(1);
             rig.shot("head-leave-list");
             head.set_leave_view(0);
+            head.invoke_show_tab(HeadTab::Check);
+            head.invoke_mark(1, 1);
+            head.invoke_mark(0, 2);
+            rig.shot("head-check-reason");
+            head.invoke_note_for(0, 1);
+            rig.shot("head-check");
+            head.invoke_show_tab(HeadTab::Approvals);
+            rig.shot("head-approvals");
+            head.invoke_show_tab(HeadTab::Summary);
+            rig.shot("head-summary");
+            head.set_summary_view(1);
+            rig.shot("head-summary-grid");
+            head.invoke_open_day(0, 1);
+            rig.shot("head-day");
+            head.set_day_open(false);
+            head.set_summary_view(0);
             head.invoke_logout();
             rig.scan("0100000009");
             rig.ui.global::<ResultAdapter>().invoke_manage();
@@ -792,9 +993,20 @@ fn shots(rig: &Rig, clock: &TestClock) {
             }
             rig.ui.global::<PinAdapter>().invoke_submit();
             rig.shot("admin");
-            rig.ui.global::<AdminAdapter>().invoke_logout();
+            let a = rig.ui.global::<AdminAdapter>();
+            a.invoke_pick_person(0);
+            a.invoke_enroll();
+            rig.shot("admin-confirm");
+            rig.ui.global::<Confirm>().invoke_no();
+            a.invoke_logout();
         }
     }
-    let n = std::fs::read_dir(&rig.shots).unwrap().count();
-    assert_eq!(n, 15 * 4, "screenshots written");
+    for name in SHOTS {
+        for size in ["800x480", "1280x800"] {
+            for lang in ["zh", "en"] {
+                let f = rig.shots.join(format!("{name}-{size}-{lang}.png"));
+                assert!(f.exists(), "{} written", f.display());
+            }
+        }
+    }
 }

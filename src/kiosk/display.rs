@@ -46,6 +46,26 @@ pub fn touch_rule(rotation: u16) -> String {
     }
 }
 
+/// Whether a keyboard is attached for typing words (a void's 其他): a
+/// device udev names a keyboard in `by_id` (`/dev/input/by-id`, entries
+/// ending `-event-kbd`) other than the reader itself (a keyboard-wedge
+/// reader types card ids, not words). Without one, nothing on the kiosk
+/// asks for letters.
+pub fn keyboard_attached(by_id: &std::path::Path, reader: Option<&std::path::Path>) -> bool {
+    let reader = reader.and_then(|r| std::fs::canonicalize(r).ok());
+    let Ok(entries) = std::fs::read_dir(by_id) else { return false };
+    let devices = entries.filter_map(|e| e.ok()).map(|e| {
+        let path = e.path();
+        (e.file_name().to_string_lossy().into_owned(), std::fs::canonicalize(&path).unwrap_or(path))
+    });
+    any_keyboard(devices, reader.as_deref())
+}
+
+/// The decision of [`keyboard_attached`] over (name, device) pairs.
+fn any_keyboard(devices: impl Iterator<Item = (String, std::path::PathBuf)>, reader: Option<&std::path::Path>) -> bool {
+    devices.into_iter().any(|(name, dev)| name.ends_with("-event-kbd") && reader != Some(dev.as_path()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +91,20 @@ mod tests {
                 assert_eq!(touched, w, "rotation {rotation}: a touch on the panel at ({px}, {py})");
             }
         }
+    }
+
+    #[test]
+    fn a_keyboard_is_one_that_is_not_the_reader() {
+        let dev = |n: &str, d: &str| (n.to_string(), std::path::PathBuf::from(d));
+        let reader = std::path::Path::new("/dev/input/event3");
+        let wedge = dev("usb-IC_Reader-event-kbd", "/dev/input/event3");
+        let mouse = dev("usb-Logitech_Mouse-event-mouse", "/dev/input/event4");
+        let keys = dev("usb-Dell_Keyboard-event-kbd", "/dev/input/event5");
+        assert!(!any_keyboard([wedge.clone(), mouse.clone()].into_iter(), Some(reader)), "the reader is no keyboard");
+        assert!(any_keyboard([wedge.clone(), keys].into_iter(), Some(reader)));
+        assert!(any_keyboard([wedge].into_iter(), None), "a wedge not configured as the reader is a keyboard");
+        assert!(!any_keyboard([mouse].into_iter(), None));
+        assert!(!keyboard_attached(std::path::Path::new("/nonexistent/by-id"), None));
     }
 
     #[test]

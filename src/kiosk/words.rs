@@ -13,6 +13,7 @@ use crate::domain::config::Language;
 use crate::domain::glossary::{self, Term};
 use crate::domain::rules::{DayRecord, Figures, IfNotBack, Live, Meaning, Outcome, SessionRecord, Status};
 use crate::domain::time::{instant_to_local, Instant};
+use crate::kiosk::service::Mark;
 
 /// The colour family of a message: DingTalk's green, orange, red, and blue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +149,7 @@ impl Say {
     }
 
     /// "上午缺上班卡" / "Morning clock-in missing".
-    fn missing_in_headline(self, session: Option<(usize, usize)>) -> String {
+    pub fn missing_in_state(self, session: Option<(usize, usize)>) -> String {
         let name = session.map(|(i, n)| self.session_word(i, n)).unwrap_or_default();
         match (self.zh(), name.is_empty()) {
             (true, _) => format!("{name}缺上班卡"),
@@ -179,7 +180,7 @@ impl Say {
         if live.missing_in {
             let mid = p.expected.map(|(a, d)| hm(tz, a + (d - a) / 2)).unwrap_or_default();
             return ScanWords::problem(
-                self.missing_in_headline(p.session),
+                self.missing_in_state(p.session),
                 fact,
                 self.pick(format!("{t} 晚于 {mid}，不计上班卡"), format!("{t} is after {mid}: not a clock-in")),
                 self.pick("请在我的考勤申请补卡", "Ask for a fix under My attendance"),
@@ -454,33 +455,14 @@ impl Say {
         self.pick(format!("{} 周{wd}", d.format("%m-%d")), d.format("%m-%d %a").to_string())
     }
 
-    /// Absent sessions as days, the way people count them: a session is
-    /// half a day (R7 counts sessions; a two-session day is the usual).
+    /// Absent sessions as days, the way people count them (the glossary's).
     pub fn absent_days(self, sessions: u32) -> String {
-        let (days, half) = (sessions / 2, sessions % 2 == 1);
-        match (days, half, self.zh()) {
-            (0, true, true) => "半天".into(),
-            (0, true, false) => "half a day".into(),
-            (d, false, true) => format!("{d} 天"),
-            (1, false, false) => "1 day".into(),
-            (d, false, false) => format!("{d} days"),
-            (d, true, true) => format!("{d}.5 天"),
-            (d, true, false) => format!("{d}.5 days"),
-        }
+        glossary::half_days(sessions, self.0)
     }
 
+    /// A month's totals: the figures found, or that nothing was.
     pub fn month_totals(self, t: &Figures) -> String {
-        let absent = self.absent_days(t.absent_sessions);
-        self.pick(
-            format!(
-                "迟到 {} 次 · 早退 {} 次 · 旷工 {absent} · 缺卡 {} 次 · 空岗 {} 次",
-                t.late_count, t.early_count, t.missing_punches, t.off_post_count
-            ),
-            format!(
-                "late {}× · early {}× · absent {absent} · missing {}× · off post {}×",
-                t.late_count, t.early_count, t.missing_punches, t.off_post_count
-            ),
-        )
+        self.figure_line(t)
     }
 
     /// The reasons a person may give for a correction request.
@@ -550,25 +532,23 @@ impl Say {
         self.pick(format!("值班 · {state}"), format!("on duty roster · {state}"))
     }
 
-    pub fn roster_counts(self, expected: u32, present: u32, late: u32, missing: u32, away: u32) -> String {
-        self.pick(
-            format!("应到 {expected} · 已到 {present} · 迟到 {late} · 未到 {missing} · 请假/公出 {away}"),
-            format!("expected {expected} · in {present} · late {late} · not in {missing} · away {away}"),
-        )
+    /// A category of the roster's count bar.
+    pub fn tally(self, t: crate::kiosk::service::Tally) -> String {
+        use crate::kiosk::service::Tally;
+        match t {
+            Tally::Expected => Term::Expected.label(self.0),
+            Tally::Present => Term::Present.label(self.0),
+            Tally::Late => Term::Late.label(self.0),
+            Tally::Missing => Term::Missing.label(self.0),
+            Tally::Absent => Term::Absent.label(self.0),
+            Tally::Away => format!("{}/{}", Term::Leave.label(self.0), Term::Duty.word(self.0)),
+            Tally::NotIn => Term::NotIn.label(self.0),
+        }
     }
 
-    pub fn person_figures(self, f: &Figures) -> String {
-        let absent = self.absent_days(f.absent_sessions);
-        self.pick(
-            format!(
-                "迟到 {} 分钟 · 早退 {} 分钟 · 旷工 {absent} · 空岗 {} 分钟 · 缺卡 {} 次 · 请假 {} 分钟 · 公出 {} 分钟",
-                f.late_minutes, f.early_minutes, f.off_post_minutes, f.missing_punches, f.leave_minutes, f.duty_minutes
-            ),
-            format!(
-                "late {} min · early {} min · absent {absent} · off post {} min · missing {}× · leave {} min · duty {} min",
-                f.late_minutes, f.early_minutes, f.off_post_minutes, f.missing_punches, f.leave_minutes, f.duty_minutes
-            ),
-        )
+    /// The count bar in one line: "应到 4 · 已到 2 · 迟到 1 · …".
+    pub fn tallies(self, counts: &[(crate::kiosk::service::Tally, u32)]) -> String {
+        counts.iter().map(|(t, n)| format!("{} {n}", self.tally(*t))).collect::<Vec<_>>().join(" · ")
     }
 
     pub fn duplicate_word(self) -> String {
@@ -645,6 +625,14 @@ impl Say {
         }
     }
 
+    /// The head's 补卡 dialog's title.
+    pub fn fix_title(self, name: &str, day: &str) -> String {
+        self.pick(
+            format!("为 {name} 补卡 · {day}：时间和原因"),
+            format!("Add a punch for {name} · {day}: when and why"),
+        )
+    }
+
     pub fn confirm_add_punch(self, name: &str, at: &str, why: &str) -> String {
         self.pick(format!("为 {name} 补卡 {at}（{why}）？"), format!("Add a punch for {name} at {at} ({why})?"))
     }
@@ -717,6 +705,32 @@ impl Say {
             None => String::new(),
             Some((true, by)) => self.pick(format!("（{by} 已批准）"), format!(" (approved by {by})")),
             Some((false, by)) => self.pick(format!("（{by} 已驳回）"), format!(" (rejected by {by})")),
+        }
+    }
+
+    /// A request's state on the person's own day: 待审批, 已批准, 已驳回.
+    pub fn request_state_short(self, approved: Option<bool>) -> String {
+        match approved {
+            None => self.pick("待审批", "waiting"),
+            Some(true) => self.pick("已批准", "approved"),
+            Some(false) => self.pick("已驳回", "rejected"),
+        }
+    }
+
+    /// Who decides a person's requests: their unit's heads by name.
+    pub fn approver(self, heads: &[String]) -> String {
+        if heads.is_empty() {
+            return self.pick("本科室没有科长，申请将由管理员处理", "Your unit has no head: an admin will see it");
+        }
+        self.pick(format!("由 {} 审批", heads.join("、")), format!("{} will decide", heads.join(", ")))
+    }
+
+    /// The reasons a person may give for a leave request.
+    pub fn leave_reasons(self) -> [&'static str; 4] {
+        if self.zh() {
+            LEAVE_REASONS
+        } else {
+            ["Something came up", "Unwell", "Family matter", "Other"]
         }
     }
 
@@ -804,19 +818,10 @@ impl Say {
         }
     }
 
-    /// Today's counts above the summary, in the roster's words (已到).
-    pub fn summary_today(self, today: NaiveDate, t: &crate::domain::summary::Totals) -> String {
+    /// Today's counts above the summary: the roster's count bar.
+    pub fn summary_today(self, today: NaiveDate, counts: &[(crate::kiosk::service::Tally, u32)]) -> String {
         let day = self.month_day_label(today);
-        self.pick(
-            format!(
-                "今日 {day}：应到 {} · 已到 {} · 正常 {} · 异常 {} · 旷工 {} · 请假 {} · 公出 {} · 进行中 {}",
-                t.expected, t.present, t.normal, t.exception, t.absent, t.leave, t.duty, t.pending
-            ),
-            format!(
-                "Today {day}: expected {} · in {} · normal {} · exception {} · absent {} · leave {} · duty {} · pending {}",
-                t.expected, t.present, t.normal, t.exception, t.absent, t.leave, t.duty, t.pending
-            ),
-        )
+        self.pick(format!("今日 {day}：{}", self.tallies(counts)), format!("Today {day}: {}", self.tallies(counts)))
     }
 
     /// "11-01 周日 至 11-20 周五".
@@ -832,76 +837,98 @@ impl Say {
         self.pick(format!("{a} 至 {b}"), format!("{a} to {b}"))
     }
 
-    /// A day's mark in the month grid people print from DingTalk exports
-    /// (BULLETIN.md): 上班 √ · 休息 ● · 事假 × · 病假 △ · 旷工 ○ · 迟到 ★ ·
-    /// 早退 ▲ · 漏打卡 ⊙, 缺卡 and 请假 shaded. Beyond that legend (our
-    /// choice): other leave and duty show their kind's first character, a
-    /// day still running "·", an exception for 空岗 or a spot check alone ◇. Returns the
-    /// symbol, its tone and whether the cell is shaded.
-    pub fn grid_mark(self, rec: &DayRecord, obligated: bool, kind: Option<&str>) -> (String, Tone, bool) {
-        let f = &rec.figures;
+    /// A day's symbol in the month grid, DingTalk's (BULLETIN.md): 正常 √,
+    /// 迟到 ★, 早退 ▲, 旷工 ○, 缺卡 ⊙, 事假 ×, 病假 △; beyond that legend
+    /// (our choice): 空岗 ◇, 查岗不在岗 ◆, other leave and duty their
+    /// kind's first character, a day still running "·", rest and 未启用
+    /// blank.
+    pub fn grid_symbol(self, m: Mark, kind: Option<&str>) -> String {
         let first = |k: &str| self.kind_word(k).chars().next().map(String::from).unwrap_or_default();
-        match rec.status {
-            _ if !obligated => ("●".into(), Tone::Neutral, false),
-            Status::Rest => ("●".into(), Tone::Neutral, false),
-            Status::Pending => ("·".into(), Tone::Neutral, false),
-            Status::Normal => ("√".into(), Tone::Ok, false),
-            Status::Absent => ("○".into(), Tone::Bad, false),
-            Status::Leave => match kind {
-                Some("事假") | None => ("×".into(), Tone::Info, true),
-                Some("病假") => ("△".into(), Tone::Info, true),
-                Some(k) => (first(k), Tone::Info, true),
+        match m {
+            Mark::Blank => String::new(),
+            Mark::Normal => "√".into(),
+            Mark::Late => "★".into(),
+            Mark::Early => "▲".into(),
+            Mark::Absent => "○".into(),
+            Mark::Missing => "⊙".into(),
+            Mark::OffPost => "◇".into(),
+            Mark::SpotCheck => "◆".into(),
+            Mark::Leave => match kind {
+                Some("事假") | None => "×".into(),
+                Some("病假") => "△".into(),
+                Some(k) => first(k),
             },
-            Status::Duty => (kind.map_or_else(|| self.pick("公", "D"), first), Tone::Info, false),
-            // Half a day absent (the other half worked) is 旷工 first.
-            Status::Exception if f.absent_sessions > 0 => ("○".into(), Tone::Bad, false),
-            Status::Exception if f.missing_punches > 0 => ("⊙".into(), Tone::Bad, true),
-            Status::Exception if f.late_count > 0 => ("★".into(), Tone::Warn, false),
-            Status::Exception if f.early_count > 0 => ("▲".into(), Tone::Warn, false),
-            Status::Exception => ("◇".into(), Tone::Warn, false),
+            Mark::Duty => kind.map_or_else(|| self.pick("公", "B"), first),
+            Mark::Pending => "·".into(),
         }
     }
 
-    /// The month grid's legend.
-    pub fn grid_legend(self) -> String {
-        self.pick(
-            "√ 上班 · ● 休息 · × 事假 · △ 病假 · ○ 旷工 · ★ 迟到 · ▲ 早退 · ⊙ 漏打卡 · ◇ 空岗或查岗不在岗 · 其他假和公出：首字（年 调 婚 产 丧 探 公 出）· 底色：请假、缺卡",
-            "√ at work · ● rest · × personal leave · △ sick leave · ○ absent · ★ late · ▲ early · ⊙ missed punch · ◇ off post or not found at a spot check · other leave and duty: first letter · shaded: leave, missed punch",
-        )
+    /// The month grid's legend: (symbol, word, mark), one entry a colour,
+    /// in the glossary's words.
+    pub fn grid_legend(self) -> Vec<(String, String, Mark)> {
+        let l = self.0;
+        [
+            ("√", Term::Normal, Mark::Normal),
+            ("★", Term::Late, Mark::Late),
+            ("▲", Term::Early, Mark::Early),
+            ("○", Term::Absent, Mark::Absent),
+            ("⊙", Term::Missing, Mark::Missing),
+            ("◇", Term::OffPost, Mark::OffPost),
+            ("◆", Term::SpotCheckAbsent, Mark::SpotCheck),
+            ("× △", Term::Leave, Mark::Leave),
+            ("公 出", Term::Duty, Mark::Duty),
+        ]
+        .into_iter()
+        .map(|(sym, t, m)| {
+            let sym = if self.zh() || m != Mark::Duty { sym.to_string() } else { "B".to_string() };
+            (sym, t.label(l), m)
+        })
+        .collect()
     }
 
+    /// The summary table's headers, one line each: the glossary's words.
     pub fn summary_columns(self) -> Vec<String> {
-        let cols: [&str; 8] = if self.zh() {
-            ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗", "查岗不在岗"]
-        } else {
-            ["Name", "Present", "Late", "Early", "Absent", "Missing", "Off post", "Spot check"]
-        };
-        cols.iter().map(|s| s.to_string()).collect()
+        let l = self.0;
+        let mut cols = vec![self.pick("姓名", "Name"), self.pick("出勤", "Days in")];
+        cols.extend(
+            [Term::Late, Term::Early, Term::Absent, Term::Missing, Term::OffPost, Term::SpotCheckAbsent]
+                .map(|t| t.label(l)),
+        );
+        cols
+    }
+
+    /// What the calendar sets: 开始日期 / 结束日期.
+    pub fn date_field(self, first: bool) -> String {
+        match first {
+            true => self.pick("开始日期", "First day"),
+            false => self.pick("结束日期", "Last day"),
+        }
+    }
+
+    /// "2026年11月" / "November 2026".
+    pub fn month_name(self, d: NaiveDate) -> String {
+        self.pick(format!("{}年{}月", d.year(), d.month()), d.format("%B %Y").to_string())
+    }
+
+    /// The weekday's one character (一 … 日) or two letters (Mo … Su).
+    pub fn weekday_short(self, d: NaiveDate) -> String {
+        let i = d.weekday().num_days_from_monday() as usize;
+        self.pick(["一", "二", "三", "四", "五", "六", "日"][i], ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"][i])
     }
 
     /// "12 天".
     pub fn days(self, n: u32) -> String {
-        match (n, self.zh()) {
-            (1, false) => "1 day".into(),
-            (n, false) => format!("{n} days"),
-            (n, true) => format!("{n} 天"),
-        }
+        glossary::days(n, self.0)
     }
 
     /// "3 次" ("—" for none).
     pub fn times(self, n: u32) -> String {
-        if n == 0 {
-            return "—".into();
-        }
-        self.pick(format!("{n} 次"), format!("{n}×"))
+        glossary::times(n, self.0)
     }
 
     /// "2 次 25 分钟" ("—" for none).
     pub fn times_and_minutes(self, n: u32, minutes: u32) -> String {
-        if n == 0 {
-            return "—".into();
-        }
-        self.pick(format!("{n} 次 {minutes} 分钟"), format!("{n}× {minutes} min"))
+        glossary::times_and_minutes(n, minutes, self.0)
     }
 
     // ---- admin mode ----
@@ -941,20 +968,35 @@ impl Say {
     }
 
     pub fn device_status(self, kind: &str, synced: bool, db: &str, version: &str) -> Vec<String> {
+        let kind = self.reader_kind(kind);
         if self.zh() {
             vec![
-                format!("读卡器类型：{kind}"),
+                format!("读卡器：{kind}"),
                 format!("时钟：{}", if synced { "已同步" } else { "未同步" }),
                 format!("数据库：{db}"),
                 format!("软件版本：{version}"),
             ]
         } else {
             vec![
-                format!("Reader kind: {kind}"),
+                format!("Reader: {kind}"),
                 format!("Clock: {}", if synced { "synced" } else { "not synced" }),
                 format!("Database: {db}"),
                 format!("Version: {version}"),
             ]
+        }
+    }
+
+    /// The reader kind of the config (`[reader] kind`) in words.
+    pub fn reader_kind(self, kind: &str) -> String {
+        match kind {
+            "rdm6300" => self.pick("RDM6300（125 kHz ID 卡，串口）", "RDM6300 (125 kHz EM4100, serial)"),
+            "id12" => self.pick("ID-12LA（125 kHz ID 卡，串口）", "ID-12LA (125 kHz EM4100, serial)"),
+            "pn532" => self.pick("PN532（13.56 MHz IC 卡，串口）", "PN532 (13.56 MHz, serial)"),
+            "lines" => self.pick("串口读卡器（每行一个卡号）", "Serial reader (one card id a line)"),
+            "keyboard" => self.pick("USB 读卡器（键盘式）", "USB reader (keyboard wedge)"),
+            "wiegand" => self.pick("韦根读卡器（GPIO）", "Wiegand reader (GPIO)"),
+            "simulated" => self.pick("模拟读卡器（演示）", "Simulated reader (demo)"),
+            other => other.to_string(),
         }
     }
 
@@ -971,49 +1013,103 @@ impl Say {
     // ---- days: statuses, states and why ----
 
     /// The words of a status (DingTalk's).
-    pub fn status(self, s: Status) -> &'static str {
-        crate::domain::render::status_word(s, self.0)
+    pub fn status(self, s: Status) -> String {
+        Term::from(s).label(self.0)
     }
 
     /// The short state of a day for a list: its worst figure, in words.
     pub fn day_state(self, rec: &DayRecord) -> (String, Tone) {
-        let f = &rec.figures;
-        if rec.status == Status::Exception {
-            if f.absent_sessions > 0 {
-                let days = self.absent_days(f.absent_sessions);
-                let gap = if days.starts_with(|c: char| c.is_ascii_digit()) { " " } else { "" };
-                return (self.pick(format!("旷工{gap}{days}"), format!("Absent {days}")), Tone::Bad);
+        self.state_of(rec, &rec.figures)
+    }
+
+    /// A day's state by `f` (its figures as they stand): the worst figure
+    /// in the glossary's words ("旷工半天", "缺卡 1 次", "迟到 11 分钟"), or
+    /// its status.
+    pub fn state_of(self, rec: &DayRecord, f: &Figures) -> (String, Tone) {
+        let l = self.0;
+        // "旷工半天" but "旷工 1 天"; English always spaced.
+        let with = |t: Term, v: String| {
+            if self.zh() && !v.starts_with(|c: char| c.is_ascii_digit()) {
+                format!("{}{v}", t.label(l))
+            } else {
+                format!("{} {v}", t.label(l))
             }
-            if f.missing_punches > 0 {
-                let n = f.missing_punches;
-                return (self.pick(format!("缺卡 {n} 次"), format!("Missing {n}")), Tone::Bad);
-            }
-            if f.late_count > 0 {
-                let n = f.late_minutes;
-                return (self.pick(format!("迟到 {n} 分钟"), format!("Late {n} min")), Tone::Warn);
-            }
-            if f.early_count > 0 {
-                let n = f.early_minutes;
-                return (self.pick(format!("早退 {n} 分钟"), format!("Early {n} min")), Tone::Warn);
-            }
-            if f.off_post_count > 0 {
-                let n = f.off_post_minutes;
-                return (self.pick(format!("空岗 {n} 分钟"), format!("Off post {n} min")), Tone::Warn);
-            }
-            if f.spot_check_absences > 0 {
-                return (self.pick("查岗不在岗", "Absent at a spot check"), Tone::Bad);
-            }
+        };
+        if f.absent_sessions > 0 {
+            return (with(Term::Absent, glossary::half_days(f.absent_sessions, l)), Tone::Bad);
+        }
+        if f.missing_punches > 0 {
+            return (with(Term::Missing, glossary::times(f.missing_punches, l)), Tone::Bad);
+        }
+        if f.late_count > 0 {
+            return (with(Term::Late, glossary::minutes(f.late_minutes, l)), Tone::Warn);
+        }
+        if f.early_count > 0 {
+            return (with(Term::Early, glossary::minutes(f.early_minutes, l)), Tone::Warn);
+        }
+        if f.off_post_count > 0 {
+            return (with(Term::OffPost, glossary::minutes(f.off_post_minutes, l)), Tone::Warn);
+        }
+        if f.spot_check_absences > 0 {
+            return (Term::SpotCheckAbsent.label(l), Tone::Bad);
         }
         (self.status(rec.status).to_string(), status_tone(rec.status))
     }
 
-    /// Why the day is what it is: one line per finding, in order.
+    /// A person's figures in one line: each one found, in the glossary's
+    /// words ("迟到 1 次 11 分钟 · 缺卡 1 次"), or that nothing was found.
+    pub fn figure_line(self, f: &Figures) -> String {
+        let l = self.0;
+        let mut parts = Vec::new();
+        let mut add = |t: Term, v: String| parts.push(format!("{} {v}", t.label(l)));
+        if f.late_count > 0 {
+            add(Term::Late, glossary::times_and_minutes(f.late_count, f.late_minutes, l));
+        }
+        if f.early_count > 0 {
+            add(Term::Early, glossary::times_and_minutes(f.early_count, f.early_minutes, l));
+        }
+        if f.absent_sessions > 0 {
+            add(Term::Absent, glossary::half_days(f.absent_sessions, l));
+        }
+        if f.missing_punches > 0 {
+            add(Term::Missing, glossary::times(f.missing_punches, l));
+        }
+        if f.off_post_count > 0 {
+            add(Term::OffPost, glossary::times_and_minutes(f.off_post_count, f.off_post_minutes, l));
+        }
+        if f.spot_check_absences > 0 {
+            add(Term::SpotCheckAbsent, glossary::times(f.spot_check_absences, l));
+        }
+        if f.leave_minutes > 0 {
+            add(Term::Leave, glossary::minutes(f.leave_minutes, l));
+        }
+        if f.duty_minutes > 0 {
+            add(Term::Duty, glossary::minutes(f.duty_minutes, l));
+        }
+        if parts.is_empty() {
+            return self.pick("无异常", "Nothing found");
+        }
+        parts.join(" · ")
+    }
+
+    /// Why the day is what it is, as its own person reads it (我的考勤):
+    /// one line per finding, in order.
     pub fn why(self, rec: &DayRecord, grace: Grace, tz: Tz) -> Vec<String> {
+        self.why_to(rec, grace, tz, false)
+    }
+
+    /// Why, as the person's head reads it: what the head can do
+    /// ("可为其补卡"), never "请联系科长" to the 科长.
+    pub fn why_for_head(self, rec: &DayRecord, grace: Grace, tz: Tz) -> Vec<String> {
+        self.why_to(rec, grace, tz, true)
+    }
+
+    fn why_to(self, rec: &DayRecord, grace: Grace, tz: Tz, head: bool) -> Vec<String> {
         let n = rec.sessions.len();
         let mut out = Vec::new();
         for (i, s) in rec.sessions.iter().enumerate() {
             let name = self.session_name(i, n);
-            self.why_session(s, &name, grace, tz, &mut out);
+            self.why_session(s, &name, grace, tz, head, &mut out);
         }
         if out.is_empty() {
             out.push(match rec.status {
@@ -1055,7 +1151,7 @@ impl Say {
         )
     }
 
-    fn why_session(self, s: &SessionRecord, name: &str, grace: Grace, tz: Tz, out: &mut Vec<String>) {
+    fn why_session(self, s: &SessionRecord, name: &str, grace: Grace, tz: Tz, head: bool, out: &mut Vec<String>) {
         let a = hm(tz, s.expected_arrival);
         let d = hm(tz, s.expected_departure);
         match s.outcome {
@@ -1073,9 +1169,13 @@ impl Say {
                 }
                 if let (None, Some(first)) = (s.in_punch, s.first_punch) {
                     let p = hm(tz, first);
+                    let todo = match head {
+                        true => self.pick("可为其补卡", "you can add the punch"),
+                        false => self.pick("可申请补卡", "you can ask for a fix"),
+                    };
                     out.push(self.pick(
-                        format!("{name}缺上班卡：{p} 打卡晚于时段中点（应到 {a}），请联系科长补卡"),
-                        format!("{name}no clock-in: scanned {p}, past the session's midpoint (due {a}); ask your head for a correction"),
+                        format!("{name}缺上班卡：{p} 打卡晚于时段中点（应到 {a}），{todo}"),
+                        format!("{name}no clock-in: scanned {p}, past the session's midpoint (due {a}); {todo}"),
                     ));
                 }
                 return;
@@ -1168,6 +1268,9 @@ const KIND_WORDS_EN: [(&str, &str); 10] = [
     ("出差", "Business trip"),
 ];
 
+/// The reasons of a leave request (stored in Chinese), in the form's order.
+pub const LEAVE_REASONS: [&str; 4] = ["临时有事", "身体不适", "家中有事", "其他"];
+
 /// The void reasons (stored in Chinese), in the screen's order.
 pub const VOID_REASONS: [&str; 4] = ["刷错卡", "重复", "设备故障", "其他"];
 
@@ -1237,10 +1340,11 @@ mod tests {
 
     #[test]
     fn the_month_grid_marks_a_day_by_its_worst() {
+        use crate::kiosk::service::{mark, Standing, Tally};
         let s = Schedule::default();
         let plan = s.plan("2026-11-19".parse().unwrap(), None);
         let t = |x: &str| parse_time(&format!("2026-11-19 {x}"), s.tz).unwrap();
-        let mark = |punches: &[&str]| {
+        let mark_of = |punches: &[&str]| {
             let punches: Vec<Instant> = punches.iter().map(|p| t(p)).collect();
             let rec = evaluate(&DayInput {
                 plan: &plan,
@@ -1251,15 +1355,27 @@ mod tests {
                 thresholds: &s.thresholds,
                 now: t("23:00"),
             });
-            Say(Language::ZhCn).grid_mark(&rec, true, None).0
+            let st = Standing {
+                state: String::new(),
+                tone: Tone::Neutral,
+                figures: rec.standing_figures(),
+                tallies: vec![Tally::Expected],
+                inactive: false,
+            };
+            Say(Language::ZhCn).grid_symbol(mark(&st, rec.status), None)
         };
-        assert_eq!(mark(&["08:20", "12:01", "14:20", "17:31"]), "√");
+        assert_eq!(mark_of(&["08:20", "12:01", "14:20", "17:31"]), "√");
         // The morning absent, the afternoon late: 旷工 shows, not the lateness.
-        assert_eq!(mark(&["14:41", "17:31"]), "○");
-        assert_eq!(mark(&["08:20", "12:01", "14:41", "17:31"]), "★");
-        assert_eq!(mark(&["08:20", "12:01", "14:20", "17:00"]), "▲");
-        assert_eq!(mark(&["08:41", "12:01", "14:20"]), "⊙", "a missed punch outranks lateness");
-        assert_eq!(mark(&[]), "○");
+        assert_eq!(mark_of(&["14:41", "17:31"]), "○");
+        assert_eq!(mark_of(&["08:20", "12:01", "14:41", "17:31"]), "★");
+        assert_eq!(mark_of(&["08:20", "12:01", "14:20", "17:00"]), "▲");
+        assert_eq!(mark_of(&["08:41", "12:01", "14:20"]), "⊙", "a missed punch outranks lateness");
+        assert_eq!(mark_of(&[]), "○");
+        // One colour, one meaning: every legend entry's mark differs.
+        let legend = Say(Language::ZhCn).grid_legend();
+        let marks: std::collections::HashSet<_> = legend.iter().map(|l| l.2).collect();
+        assert_eq!(marks.len(), legend.len());
+        assert!(legend.iter().any(|l| l.1 == "缺卡") && !legend.iter().any(|l| l.1.contains("漏打卡")));
     }
 
     #[test]
@@ -1323,7 +1439,7 @@ mod tests {
         let rec = judge(&[t("10:32")], t("10:40"));
         assert_eq!(
             say.why(&rec, grace(), s.tz),
-            vec!["上午缺上班卡：10:32 打卡晚于时段中点（应到 08:30），请联系科长补卡"]
+            vec!["上午缺上班卡：10:32 打卡晚于时段中点（应到 08:30），可申请补卡"]
         );
     }
 }

@@ -150,6 +150,24 @@ pub struct DayRecord {
     pub sessions: Vec<SessionRecord>,
 }
 
+impl DayRecord {
+    /// The figures as they stand while the day runs: the record's, plus
+    /// one missing punch for each running session whose first punch came
+    /// at or after its midpoint. No later punch can be that session's
+    /// in-punch (R5), so its clock-in is missing already, though R11
+    /// counts it only when the session ends. The screens show these, so
+    /// that a person's figures agree with the 上班缺卡 beside them.
+    pub fn standing_figures(&self) -> Figures {
+        let mut f = self.figures;
+        f.missing_punches += self
+            .sessions
+            .iter()
+            .filter(|s| s.outcome == Outcome::Pending && s.in_punch.is_none() && s.first_punch.is_some())
+            .count() as u32;
+        f
+    }
+}
+
 /// Sorted, merged union of spans.
 fn merge(mut spans: Vec<Span>) -> Vec<Span> {
     spans.retain(|s| !s.is_empty());

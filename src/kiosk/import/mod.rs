@@ -234,6 +234,8 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
     let roll = Roll::load(store)?;
     let mut read_notes = f.notes.clone();
     let made_on = config.default_schedule().attendance_day(now);
+    // In service: the kiosk has taken its own first scan on a synchronized clock.
+    let in_service = store.began_at()?.is_some();
     let mut seen_no: HashMap<String, usize> = HashMap::new();
     let mut seen_key: HashMap<String, (usize, String)> = HashMap::new();
     let mut seen_card: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
@@ -302,6 +304,31 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
             }
         }
         let current = roll.by_no.get(&staff_no);
+        // No phantom absences: a person new to a kiosk in service, with no
+        // first day in the file, starts on the import date (said); an
+        // empty cell keeps a stored first day. Before the kiosk is in
+        // service (setting it up, importing an old terminal's history)
+        // the file's dates stand as they are (R2).
+        let active_from = match (active_from, current) {
+            (Some(d), _) => Some(d),
+            (None, Some(c)) => c.active_from,
+            (None, None) if in_service => {
+                read_notes.push(format!(
+                    "{}: note: {staff_no} is new and has no active_from: set to {made_on}, the import date \
+                     (the kiosk is in service; days before it are not judged)",
+                    f.err(line, "").to_string().trim_end_matches(": "),
+                ));
+                Some(made_on)
+            }
+            (None, None) => None,
+        };
+        if let (Some(a), Some(b)) = (active_from, active_until) {
+            if b < a {
+                return Err(f
+                    .err(line, format!("active_until {b} is before active_from {a} (the import date)"))
+                    .into());
+            }
+        }
         let pin_hash = match (f.get(rec, "pin"), role) {
             (None, _) => current.and_then(|c| c.pin_hash.clone()).filter(|_| role != Role::Staff),
             (Some(_), Role::Staff) => {

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveTime};
 
+use super::standing::{mark, severity, standing, Mark, Tally, TALLIES};
 use super::{hm, Power, Result, Service, ServiceError};
 use crate::domain::model::{PunchOwner, PunchSource};
-use crate::domain::rules::{Outcome, Status, Verdict};
+use crate::domain::rules::Verdict;
 use crate::domain::time::{instant_to_local, local_to_instant};
 use crate::kiosk::store::{StoreError, VoidTarget};
 use crate::kiosk::words::{Grace, Refusal, Tone, MAX_REASON_CHARS};
@@ -22,6 +23,8 @@ pub struct PersonRow {
     pub state: String,
     pub tone: Tone,
     pub punches: String,
+    /// The count bar's categories the person is in (its filters).
+    pub tallies: Vec<Tally>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,10 +40,18 @@ pub struct PunchView {
 pub struct PersonView {
     pub staff_no: String,
     pub name: String,
+    /// The day shown (today from the roster, any day from the grid).
+    pub date: NaiveDate,
     pub title: String,
+    /// The figures as they stand, in the glossary's words.
     pub figures: String,
     pub why: Vec<String>,
     pub punches: Vec<PunchView>,
+    /// The day's expected times, for the 补卡 time picker: ("上班 08:30",
+    /// minutes after midnight), and where the picker starts (the first
+    /// missing punch's expected time).
+    pub presets: Vec<(String, u32)>,
+    pub missing_at: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,26 +87,51 @@ pub enum Period {
 /// The longest range the summary tab shows: a month's grid fits the panel.
 pub const MAX_RANGE_DAYS: i64 = 31;
 
-/// One day of one person in the month grid: symbol, tone, shaded.
+/// One day of one person in the month grid: its symbol and mark (colour).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GridCell {
     pub symbol: String,
-    pub tone: Tone,
-    pub shaded: bool,
+    pub mark: Mark,
 }
 
-/// The summary tab: today's counts, the period, and people × figures.
+/// A column of the month grid: the day's number, its weekday, and whether
+/// it is a rest day (shaded).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridDay {
+    pub date: NaiveDate,
+    pub number: String,
+    pub weekday: String,
+    pub rest: bool,
+}
+
+/// A person's row of the summary: name and figures, and their month grid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRow {
+    pub staff_no: String,
+    pub name: String,
+    pub cells: Vec<String>,
+    pub grid: Vec<GridCell>,
+}
+
+/// The summary tab: today's counts, the period, and people × figures
+/// (rows by severity, then staff number), with each column's width in
+/// ems so that no figure wraps inside it ("1 次 20 分钟" on one line).
+#[derive(Debug, Clone, PartialEq)]
 pub struct SummaryView {
     pub today: String,
     pub period: String,
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-    /// The month grid over the same days: the days' numbers, then per
-    /// person their name and a cell per day; and the legend.
-    pub grid_days: Vec<String>,
-    pub grid: Vec<(String, Vec<GridCell>)>,
-    pub legend: String,
+    pub widths: Vec<f32>,
+    pub rows: Vec<SummaryRow>,
+    pub grid_days: Vec<GridDay>,
+    pub legend: Vec<(String, String, Mark)>,
+}
+
+/// The width of `text` in ems, as the screen's font sets it: a CJK
+/// character is one em, anything else a little over half.
+pub fn text_ems(text: &str) -> f32 {
+    use unicode_width::UnicodeWidthChar;
+    text.chars().map(|c| if c.width().unwrap_or(1) >= 2 { 1.0 } else { 0.6 }).sum()
 }
 
 /// The longest leave the touchscreen records at once, and how far from
@@ -105,86 +141,74 @@ pub const MAX_LEAVE_DAYS: i64 = 366;
 /// How many correction requests the head's list shows.
 const REQUESTS_SHOWN: usize = 200;
 
+/// The count bar: each category and how many rows it has, in bar order.
+pub type Tallies = Vec<(Tally, u32)>;
+
 impl Service<'_> {
     /// Today's roster of a unit, live: each person's state in the same
-    /// words as their scan result and their day's record.
-    pub fn roster(&mut self, unit: &str) -> Result<(Vec<PersonRow>, String)> {
+    /// words as their scan result and their day's record, and the count
+    /// bar (应到 · 已到 · 迟到 · 缺卡 · 旷工 · 请假/公出 · 未到), whose every
+    /// figure is the number of rows in that category. People without
+    /// schedule obligations (`schedule = none`) are left out, but on a day
+    /// the roster (值班) gives them a session.
+    pub fn roster(&mut self, unit: &str) -> Result<(Vec<PersonRow>, Tallies)> {
         let say = self.say();
         let now = self.core.now();
+        let first_day = self.first_day()?;
         let att = self.core.attendance()?;
         let mut rows = Vec::new();
-        let (mut expected, mut present, mut late, mut missing, mut away) = (0, 0, 0, 0, 0);
         for s in att.people(Some(unit)) {
             let sched = att.schedule(s);
-            let d = att.day(s, sched.attendance_day(now));
-            let f = &d.record.figures;
-            let on_leave = matches!(d.record.status, Status::Leave | Status::Duty);
-            // On leave or duty right now (the session under way is excused)?
-            let current = d.plan.sessions.iter().position(|x| x.window.contains(now));
-            let away_now = current
-                .and_then(|i| d.record.sessions.get(i))
-                .filter(|r| r.outcome == Outcome::Excused)
-                .map(|r| if r.figures.leave_minutes > 0 { Status::Leave } else { Status::Duty });
-            let (state, tone) = if !d.obligated {
-                (say.rest(), Tone::Neutral)
-            } else if on_leave {
-                (say.status(d.record.status).to_string(), Tone::Info)
-            } else if let Some(st) = away_now.filter(|_| d.accepted.is_empty() || d.record.status == Status::Pending) {
-                (say.status(st).to_string(), Tone::Info)
-            } else if d.accepted.is_empty() {
-                if d.record.status == Status::Absent || f.absent_sessions > 0 {
-                    (say.absent(), Tone::Bad)
-                } else {
-                    (say.not_in_yet(), Tone::Bad)
-                }
-            } else if matches!(d.record.status, Status::Pending | Status::Normal) {
-                // Nothing counted yet (R11 counts a late or absent clock-in
-                // of the running session at once, so those take the
-                // day_state branch below, in the scan screen's words):
-                // where the person is by their last punch, and a missing
-                // clock-in as the scan told it.
-                let last = *d.accepted.last().unwrap_or(&now);
-                let first_of_session = d
-                    .plan
-                    .sessions
-                    .iter()
-                    .find(|x| x.window.contains(last))
-                    .and_then(|x| d.accepted.iter().copied().find(|&t| x.window.contains(t)));
-                if first_of_session.is_some_and(|t| d.live(t).missing_in) {
-                    (say.missing_in(), Tone::Bad)
-                } else {
-                    say.whereabouts(d.live(last).meaning)
-                }
-            } else {
-                say.day_state(&d.record)
-            };
-            if d.obligated {
-                expected += 1;
-                present += u32::from(!d.accepted.is_empty());
-                late += u32::from(f.late_count > 0);
-                missing += u32::from(d.accepted.is_empty() && !on_leave);
-                away += u32::from(on_leave);
+            let date = sched.attendance_day(now);
+            if !s.has_schedule_obligations() && !att.rostered(s, date) {
+                continue;
             }
-            let state = if att.rostered(s, d.date) { say.on_roster(&state) } else { state };
+            let d = att.day(s, date);
+            let st = standing(say, &d, now, first_day, true);
+            let state = if att.rostered(s, d.date) { say.on_roster(&st.state) } else { st.state };
             rows.push(PersonRow {
                 staff_no: s.staff_no.clone(),
                 name: s.name.clone(),
                 state,
-                tone,
+                tone: st.tone,
                 punches: d.accepted.iter().map(|&t| hm(sched.tz, t)).collect::<Vec<_>>().join(" "),
+                tallies: st.tallies,
             });
         }
-        Ok((rows, say.roster_counts(expected, present, late, missing, away)))
+        let counts =
+            TALLIES.iter().map(|&t| (t, rows.iter().filter(|r| r.tallies.contains(&t)).count() as u32)).collect();
+        Ok((rows, counts))
     }
 
-    /// One person's day: punches with what each meant, figures, and why.
+    /// One person's day today: punches with what each meant, figures, and why.
     pub fn person(&mut self, staff_no: &str) -> Result<Option<PersonView>> {
+        let now = self.core.now();
+        let Some(s) = self.staff(staff_no)? else { return Ok(None) };
+        let today = self.config().schedule(&s.schedule).attendance_day(now);
+        self.person_on(staff_no, today)
+    }
+
+    /// One person's day on `date` (a cell of the month grid): punches with
+    /// what each meant, the figures as they stand, and why, in the words
+    /// for the head ("可为其补卡").
+    pub fn person_on(&mut self, staff_no: &str, date: NaiveDate) -> Result<Option<PersonView>> {
         let say = self.say();
         let now = self.core.now();
-        let att = self.core.attendance()?;
+        let first_day = self.first_day()?;
+        let other_day;
+        let att = {
+            let today = self.config().default_schedule().attendance_day(now);
+            if date == today {
+                self.core.attendance()?
+            } else {
+                other_day = self.attendance_between(date, date)?;
+                &other_day
+            }
+        };
         let Some(s) = att.staff_member(staff_no) else { return Ok(None) };
         let sched = att.schedule(s);
-        let d = att.day(s, sched.attendance_day(now));
+        let d = att.day(s, date);
+        let st = standing(say, &d, now, first_day, date == sched.attendance_day(now));
         let punches = d
             .punches
             .iter()
@@ -210,13 +234,21 @@ impl Service<'_> {
                 }
             })
             .collect();
+        let why = if st.inactive {
+            vec![st.state.clone()]
+        } else {
+            say.why_for_head(&d.record, Grace::from(&sched.thresholds), sched.tz)
+        };
         Ok(Some(PersonView {
             staff_no: s.staff_no.clone(),
             name: s.name.clone(),
-            title: format!("{} {} · {}", s.staff_no, s.name, say.status(d.record.status)),
-            figures: say.person_figures(&d.record.figures),
-            why: say.why(&d.record, Grace::from(&sched.thresholds), sched.tz),
+            date,
+            title: format!("{} {} · {} · {}", s.staff_no, s.name, say.month_day_label(date), st.state),
+            figures: if st.inactive { String::new() } else { say.figure_line(&st.figures) },
+            why,
             punches,
+            presets: day_presets(say, &d),
+            missing_at: super::month::first_missing(&d.record, sched.tz, date, now),
         }))
     }
 
@@ -349,14 +381,32 @@ impl Service<'_> {
     /// Adds a missing punch (补卡) at `minutes` after midnight of the
     /// person's attendance day today, in their schedule's zone.
     pub fn add_punch(&mut self, head: &str, staff_no: &str, minutes: u32, reason: &str) -> Result<String> {
+        let staff = self.staff_member(staff_no)?;
+        let today = self.config().schedule(&staff.schedule).attendance_day(self.core.now());
+        self.add_punch_on(head, staff_no, today, minutes, reason)
+    }
+
+    /// Adds a missing punch (补卡) at `minutes` after midnight of `date`
+    /// (a day opened from the month grid), in the person's schedule's
+    /// zone; never for a time still to come.
+    pub fn add_punch_on(
+        &mut self,
+        head: &str,
+        staff_no: &str,
+        date: NaiveDate,
+        minutes: u32,
+        reason: &str,
+    ) -> Result<String> {
         let say = self.say();
         self.authorize(head, Power::ManageUnit, &[staff_no])?;
         let now = self.core.now();
         let staff = self.staff_member(staff_no)?;
         let sched = self.config().schedule(&staff.schedule);
-        let today = sched.attendance_day(now);
         let at =
-            local_to_instant(sched.tz, today.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(minutes)));
+            local_to_instant(sched.tz, date.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(minutes)));
+        if at > now {
+            return Err(ServiceError::Refused(say.refused(Refusal::Future)));
+        }
         let (h, no, r) = (head.to_string(), staff_no.to_string(), reason.to_string());
         let voided_before = say.refused(Refusal::VoidedBefore);
         self.core.write(|w| {
@@ -434,7 +484,9 @@ impl Service<'_> {
             let (words, tone) = state(&r.decision);
             let kind = say.kind_word(&r.kind);
             let when = leave_words(say, sched, r.from, r.to);
-            let text = format!("{name} · {} {kind} {when}{words}", say.leave_request_word());
+            // The reason the person picked, as for a 补卡 request.
+            let reason = if r.reason.is_empty() { String::new() } else { format!(" · {}", r.reason) };
+            let text = format!("{name} · {} {kind} {when}{reason}{words}", say.leave_request_word());
             let line = Line { id: r.id, text, open: r.decision.is_none(), tone, leave_request: true };
             lines.push((r.decision.is_some(), r.recorded_at, line));
         }
@@ -494,13 +546,25 @@ impl Service<'_> {
         Ok(say.decided(approve))
     }
 
-    /// The unit's summary for the head: today's counts, then a table of
-    /// people × figures over `period` (this month so far, or last month),
-    /// every figure with its unit.
+    /// The number of requests (补卡 and 请假) of a unit still waiting for
+    /// a decision: the 审批 tab's count.
+    pub fn requests_waiting(&mut self, unit: &str) -> Result<usize> {
+        Ok(self.request_lines(unit)?.iter().filter(|l| l.open).count())
+    }
+
+    /// The unit's summary for the head: today's count bar, then a table
+    /// of people × figures over `period` (this month so far, last month,
+    /// or a range of days), every figure with its unit, rows by severity
+    /// then staff number, and the month grid over the same days. Days a
+    /// person was not active (未启用) count nowhere; people without
+    /// schedule obligations are in it only when the roster gave them a
+    /// session in the period.
     pub fn summary_table(&mut self, unit: &str, period: Period) -> Result<SummaryView> {
         let say = self.say();
+        let now = self.core.now();
+        let first_day = self.first_day()?;
+        let (_, counts) = self.roster(unit)?;
         let (att, first, today) = self.month_so_far()?;
-        let day = crate::domain::summary::daily(&att, today);
         let (from, to, att) = match period {
             Period::ThisMonth => (first, today, att),
             Period::LastMonth => {
@@ -515,52 +579,103 @@ impl Service<'_> {
                 (a, b, self.attendance_between(a, b)?)
             }
         };
-        let report = crate::domain::summary::report(&att, from, to, Some(unit));
-        // The grid: the same people as the table, in its order.
-        let grid_days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
-        let grid = report
-            .people
-            .iter()
-            .filter_map(|r| att.staff_member(&r.staff_no))
-            .map(|s| {
-                let cells = grid_days
-                    .iter()
-                    .map(|&d| {
-                        let day = att.day(s, d);
-                        let (symbol, tone, shaded) = say.grid_mark(&day.record, day.obligated, att.leave_kind(s, d));
-                        GridCell { symbol, tone, shaded }
-                    })
-                    .collect();
-                (s.name.clone(), cells)
+        let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+        let mut rows: Vec<([u32; 6], SummaryRow)> = Vec::new();
+        for s in att.people(Some(unit)) {
+            if !s.has_schedule_obligations() && !days.iter().any(|&d| att.rostered(s, d)) {
+                continue;
+            }
+            let sched_today = att.schedule(s).attendance_day(now);
+            let mut total = crate::domain::rules::Figures::default();
+            let mut present = 0;
+            let mut grid = Vec::with_capacity(days.len());
+            for &date in &days {
+                let d = att.day(s, date);
+                let st = standing(say, &d, now, first_day, date == sched_today);
+                if !st.inactive {
+                    total.add(&st.figures);
+                    present += u32::from(d.obligated && !d.accepted.is_empty());
+                }
+                let m = mark(&st, d.record.status);
+                grid.push(GridCell { symbol: say.grid_symbol(m, att.leave_kind(s, date)), mark: m });
+            }
+            let times = |count: u32, minutes: u32| say.times_and_minutes(count, minutes);
+            let cells = vec![
+                say.days(present),
+                times(total.late_count, total.late_minutes),
+                times(total.early_count, total.early_minutes),
+                say.absent_days(total.absent_sessions),
+                say.times(total.missing_punches),
+                times(total.off_post_count, total.off_post_minutes),
+                say.times(total.spot_check_absences),
+            ];
+            rows.push((
+                severity(&total),
+                SummaryRow { staff_no: s.staff_no.clone(), name: s.name.clone(), cells, grid },
+            ));
+        }
+        // The worst first, then by staff number.
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.staff_no.cmp(&b.1.staff_no)));
+        let rows: Vec<SummaryRow> = rows.into_iter().map(|r| r.1).collect();
+        let columns = say.summary_columns();
+        // Each column as wide as its widest text, plus a little air.
+        let widths = (0..columns.len())
+            .map(|j| {
+                let cell = |r: &SummaryRow| if j == 0 { text_ems(&r.name) } else { text_ems(&r.cells[j - 1]) };
+                rows.iter().map(cell).fold(text_ems(&columns[j]), f32::max) + 1.0
             })
             .collect();
-        let times = |count: u32, minutes: u32| say.times_and_minutes(count, minutes);
-        let rows = report
-            .people
+        let grid_days = days
             .iter()
-            .map(|r| {
-                vec![
-                    r.name.clone(),
-                    say.days(r.days_present),
-                    times(r.late_count, r.late_minutes),
-                    times(r.early_count, r.early_minutes),
-                    if r.absent_sessions == 0 { "—".into() } else { say.absent_days(r.absent_sessions) },
-                    say.times(r.missing_punches),
-                    times(r.off_post_count, r.off_post_minutes),
-                    say.times(r.spot_check_absences),
-                ]
+            .map(|&d| GridDay {
+                date: d,
+                number: chrono::Datelike::day(&d).to_string(),
+                weekday: say.weekday_short(d),
+                rest: !att.workday(d),
             })
             .collect();
         Ok(SummaryView {
-            today: say.summary_today(today, &day.totals),
+            today: say.summary_today(today, &counts),
             period: say.period_words(from, to),
-            columns: say.summary_columns(),
+            columns,
+            widths,
             rows,
-            grid_days: grid_days.iter().map(|d| chrono::Datelike::day(d).to_string()).collect(),
-            grid,
+            grid_days,
             legend: say.grid_legend(),
         })
     }
+}
+
+/// A day's expected times for the 补卡 time picker: each session's
+/// arrival and departure ("上班 08:30", "下班 12:00"), in minutes after
+/// midnight of the day.
+pub(super) fn day_presets(
+    say: crate::kiosk::words::Say,
+    d: &crate::domain::attendance::PersonDay<'_>,
+) -> Vec<(String, u32)> {
+    let tz = d.schedule.tz;
+    let minutes = |t: crate::domain::time::Instant| {
+        let local = instant_to_local(tz, t);
+        ((local.date() - d.date).num_minutes()
+            + i64::from(chrono::Timelike::num_seconds_from_midnight(&local.time()) / 60))
+        .clamp(0, 1439) as u32
+    };
+    d.plan
+        .sessions
+        .iter()
+        .flat_map(|x| {
+            [
+                (
+                    format!("{} {}", say.meaning(crate::domain::rules::Meaning::In), hm(tz, x.span.start)),
+                    minutes(x.span.start),
+                ),
+                (
+                    format!("{} {}", say.meaning(crate::domain::rules::Meaning::Out), hm(tz, x.span.end)),
+                    minutes(x.span.end),
+                ),
+            ]
+        })
+        .collect()
 }
 
 /// Leave's span in words: whole days as dates ("11-24 周二 – 11-26 周四 ·

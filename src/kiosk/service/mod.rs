@@ -14,15 +14,20 @@ mod identify;
 mod month;
 mod photos;
 mod scan;
+mod standing;
 
 use std::collections::HashMap;
 
 pub use admin::EnrolLine;
-pub use head::{GridCell, LeaveSpan, Line, Period, PersonRow, PersonView, PunchView, SummaryView, MAX_RANGE_DAYS};
+pub use head::{
+    text_ems, GridCell, GridDay, LeaveSpan, Line, Period, PersonRow, PersonView, PunchView, SummaryRow, SummaryView,
+    Tallies, MAX_LEAVE_DAYS, MAX_RANGE_DAYS,
+};
 pub use identify::{Identified, ARMED_SECONDS};
 pub use month::{DayView, MonthView};
 pub use photos::Photo;
 pub use scan::ScanView;
+pub use standing::{mark, Mark, Standing, Tally, TALLIES};
 
 use super::Core;
 use crate::domain::config::{Config, Language};
@@ -155,6 +160,17 @@ impl<'c> Service<'c> {
 
     pub fn staff(&mut self, staff_no: &str) -> Result<Option<Staff>> {
         Ok(self.core.attendance()?.staff_member(staff_no).cloned())
+    }
+
+    /// The kiosk's first day with records: the day of the earliest punch
+    /// stored (its own first scan, or an imported history), or today. The
+    /// screens show the days before it as 未启用, never 旷工: nobody could
+    /// punch at a kiosk that was not there.
+    pub fn first_day(&self) -> Result<chrono::NaiveDate> {
+        let sched = self.config().default_schedule();
+        let now = self.core.now();
+        let first = self.core.store().first_punch_at()?.unwrap_or(now).min(now);
+        Ok(sched.attendance_day(first))
     }
 
     /// For the idle screen's mark: a calendar for today's year is known.

@@ -239,4 +239,15 @@ pub const MIGRATIONS: &[&str] = &[
         recorded_at INTEGER NOT NULL
     );
     "#,
+    // 7: the reason a staff member gives for a leave request (picked from
+    // the form's presets), a record of its own beside the request (whose
+    // chained columns are fixed): on the chain.
+    r#"
+    CREATE TABLE leave_request_reasons (
+        id          INTEGER PRIMARY KEY,
+        request_id  INTEGER NOT NULL UNIQUE REFERENCES leave_requests(id),
+        reason      TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL
+    );
+    "#,
 ];

@@ -218,6 +218,8 @@ pub struct LeaveRequestRow {
     pub kind: String,
     pub from: Instant,
     pub to: Instant,
+    /// The reason picked on the form ("" for requests made before reasons).
+    pub reason: String,
     pub decision: Option<(bool, String)>,
     pub recorded_at: Instant,
 }
@@ -413,8 +415,10 @@ impl Store {
     pub fn leave_requests(&self, staff: &[String], limit: usize) -> Result<Vec<LeaveRequestRow>> {
         let nos = serde_json::to_string(staff).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, r.staff_no, r.kind, r.from_ms, r.to_ms, d.approved, d.by_whom, r.recorded_at
+            "SELECT r.id, r.staff_no, r.kind, r.from_ms, r.to_ms, d.approved, d.by_whom, r.recorded_at,
+                    coalesce(w.reason, '')
              FROM leave_requests r LEFT JOIN leave_request_decisions d ON d.request_id = r.id
+                  LEFT JOIN leave_request_reasons w ON w.request_id = r.id
              WHERE r.staff_no IN (SELECT value FROM json_each(?1))
              ORDER BY (d.request_id IS NOT NULL), r.id DESC LIMIT ?2",
         )?;
@@ -430,6 +434,7 @@ impl Store {
                     None => None,
                 },
                 recorded_at: r.get(7)?,
+                reason: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -483,6 +488,12 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
+    }
+
+    /// The earliest punch stored, of any source (the kiosk's first day with
+    /// records, for the screens).
+    pub fn first_punch_at(&self) -> Result<Option<Instant>> {
+        Ok(self.conn.query_row("SELECT min(at_ms) FROM punches", [], |r| r.get(0))?)
     }
 
     /// When the kiosk began: its first own scan with a synchronized clock.

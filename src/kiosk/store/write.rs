@@ -29,6 +29,7 @@ const CHAINED: &[(&str, &str)] = &[
     ("actions", "who, action, detail, recorded_at"),
     ("leave_requests", "staff_no, kind, from_ms, to_ms, recorded_at"),
     ("leave_request_decisions", "request_id, approved, by_whom, leave_id, recorded_at"),
+    ("leave_request_reasons", "request_id, reason, recorded_at"),
 ];
 
 fn columns(tbl: &str) -> &'static str {
@@ -473,6 +474,16 @@ impl<'c> Writer<'c> {
             params![staff_no, kind, from, to, now],
         )?;
         self.inserted("leave_requests")
+    }
+
+    /// The reason given with leave request `request` (one per request).
+    pub fn leave_request_reason(&mut self, request: i64, reason: &str, now: Instant) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO leave_request_reasons (request_id, reason, recorded_at) VALUES (?1, ?2, ?3)",
+            params![request, reason, now],
+        )?;
+        self.inserted("leave_request_reasons")?;
+        Ok(())
     }
 
     /// A head's decision on a leave request; an approval records the leave

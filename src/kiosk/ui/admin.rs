@@ -131,6 +131,17 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared, h
     }
     {
         let (w, sh) = (weak.clone(), shared.clone());
+        admin.on_erase(move || {
+            let Some(ui) = w.upgrade() else { return };
+            let a = ui.global::<AdminAdapter>();
+            let mut q = a.get_search().to_string();
+            q.pop();
+            a.set_search(s(q));
+            show_staff(&ui, &sh);
+        });
+    }
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
         admin.on_pick_card(move |i| {
             let Some(ui) = w.upgrade() else { return };
             let card = sh.borrow().unknown_cards.get(i as usize).cloned();
@@ -178,7 +189,16 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared, h
             }
             let say = Say(lang(&ui));
             let state = h.state.lock().map(|s| s.clone()).unwrap_or(None);
-            let st = state.map(|(s, d)| format!("{s:?} {d}")).unwrap_or_default();
+            let st = state
+                .map(|(s, d)| {
+                    let word = say.reader_mark(s).0;
+                    if d.is_empty() {
+                        word
+                    } else {
+                        format!("{word} · {d}")
+                    }
+                })
+                .unwrap_or_default();
             let scans = h.scans.load(Ordering::Relaxed);
             let dropped = h.dropped.load(Ordering::Relaxed);
             let mut session = sh.borrow_mut();

@@ -35,7 +35,7 @@ impl std::fmt::Debug for Pending {
 
 /// Asks `question`; `act` runs only after 确认, with the choice picked
 /// (−1 when `choices` is empty) and, when that choice is `free_choice`,
-/// the words typed (trimmed; 确认 needs some).
+/// the words typed on an attached keyboard (trimmed; may be none).
 pub(super) fn ask(
     ui: &KioskWindow,
     sh: &Shared,
@@ -68,12 +68,10 @@ pub(super) fn wire(ui: &KioskWindow, shared: &Shared) {
             let Some(ui) = w.upgrade() else { return };
             let c = ui.global::<Confirm>();
             let choice = c.get_choice();
+            // Words typed for the choice that takes them (with a keyboard
+            // attached); without any, the choice stands as it is.
             let free = if c.get_free_choice() >= 0 && choice == c.get_free_choice() {
-                let t = c.get_free_text().trim().to_string();
-                if t.is_empty() {
-                    return; // the button is disabled; a keyboard's Enter is not
-                }
-                t
+                c.get_free_text().trim().to_string()
             } else {
                 String::new()
             };

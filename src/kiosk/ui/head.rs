@@ -4,8 +4,10 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString};
 
+use super::calendar::DateField;
 use super::confirm::ask;
 use super::*;
+use crate::kiosk::service::{PersonView, TALLIES};
 use crate::kiosk::words::VOID_REASONS;
 
 /// A message on the management screens (head, admin) and the PIN and
@@ -47,26 +49,12 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
             show_leave_dates(ui, sh);
             match roster {
                 Ok((rows, counts)) => {
-                    let mut st = sh.borrow_mut();
-                    st.roster = rows.iter().map(|r| r.staff_no.clone()).collect();
-                    let people: Vec<PersonLine> = rows
-                        .iter()
-                        .map(|r| PersonLine {
-                            staff_no: s(&r.staff_no),
-                            name: s(&r.name),
-                            state: s(&r.state),
-                            tone: tone(r.tone),
-                            punches: s(&r.punches),
-                            mark: st.marks.iter().find(|m| m.0 == r.staff_no).map_or(0, |m| m.1),
-                            note: s(st
-                                .marks
-                                .iter()
-                                .find(|m| m.0 == r.staff_no)
-                                .map_or(String::new(), |m| note_word(ui, m.2))),
-                        })
-                        .collect();
-                    h.set_people(model(people));
-                    h.set_counts(s(counts));
+                    let say = Say(lang(ui));
+                    h.set_tallies(model(
+                        counts.iter().map(|(t, n)| TallyChip { label: s(say.tally(*t)), count: *n as i32 }).collect(),
+                    ));
+                    sh.borrow_mut().roster_rows = rows;
+                    show_roster(ui, sh);
                 }
                 Err(e) => errors.push(e.to_string()),
             }
@@ -99,25 +87,39 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                     h.set_summary_today(s(v.today));
                     h.set_summary_period(s(v.period));
                     h.set_summary_columns(model(v.columns.iter().map(s).collect()));
-                    let rows: Vec<ModelRc<SharedString>> =
-                        v.rows.iter().map(|r| model(r.iter().map(s).collect())).collect();
-                    h.set_summary_rows(model(rows));
-                    h.set_summary_grid_days(model(v.grid_days.iter().map(s).collect()));
+                    h.set_summary_widths(model(v.widths.clone()));
+                    h.set_summary_rows(model(
+                        v.rows
+                            .iter()
+                            .map(|r| SummaryLine { name: s(&r.name), cells: model(r.cells.iter().map(s).collect()) })
+                            .collect(),
+                    ));
+                    h.set_summary_grid_days(model(
+                        v.grid_days
+                            .iter()
+                            .map(|d| GridDayLine { number: s(&d.number), weekday: s(&d.weekday), rest: d.rest })
+                            .collect(),
+                    ));
                     let grid: Vec<GridRow> = v
-                        .grid
+                        .rows
                         .iter()
-                        .map(|(name, cells)| GridRow {
-                            name: s(name),
+                        .map(|r| GridRow {
+                            name: s(&r.name),
                             cells: model(
-                                cells
-                                    .iter()
-                                    .map(|c| GridCell { symbol: s(&c.symbol), tone: tone(c.tone), shaded: c.shaded })
-                                    .collect(),
+                                r.grid.iter().map(|c| GridCell { symbol: s(&c.symbol), mark: mark(c.mark) }).collect(),
                             ),
                         })
                         .collect();
                     h.set_summary_grid(model(grid));
-                    h.set_summary_legend(s(v.legend));
+                    h.set_summary_legend(model(
+                        v.legend
+                            .iter()
+                            .map(|(sym, word, m)| LegendItem { symbol: s(sym), word: s(word), mark: mark(*m) })
+                            .collect(),
+                    ));
+                    let mut st = sh.borrow_mut();
+                    st.summary_people = v.rows.iter().map(|r| r.staff_no.clone()).collect();
+                    st.summary_days = v.grid_days.iter().map(|d| d.date).collect();
                 }
                 Some(Err(e)) => {
                     clear_summary(&h);
@@ -132,42 +134,104 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
     }));
 }
 
-pub(super) fn open_person(runner: &dyn Runner, staff_no: String) {
+/// Shows a person's day in the head's pane (and, from the grid, in its
+/// dialog): title, figures, why, punches; the 补卡 dialog's presets.
+fn show_person(ui: &KioskWindow, sh: &Shared, p: PersonView) {
+    let h = ui.global::<HeadAdapter>();
+    h.set_person_title(s(&p.title));
+    h.set_person_figures(s(&p.figures));
+    h.set_person_why(model(p.why.iter().map(s).collect()));
+    h.set_person_punches(model(
+        p.punches
+            .iter()
+            .map(|x| PunchLine {
+                id: s(x.id.to_string()),
+                time: s(&x.time),
+                meaning: s(&x.meaning),
+                flags: s(&x.flags),
+                voided: x.voided,
+            })
+            .collect(),
+    ));
+    h.set_fix_presets(model(p.presets.iter().map(|x| s(&x.0)).collect()));
+    h.set_fix_preset_minutes(model(p.presets.iter().map(|x| x.1 as i32).collect()));
+    h.set_leave_presets(model(p.presets.iter().map(|x| s(&x.0)).collect()));
+    h.set_leave_preset_minutes(model(p.presets.iter().map(|x| x.1 as i32).collect()));
+    sh.borrow_mut().shown =
+        Some(ShownDay { staff_no: p.staff_no, name: p.name, date: p.date, missing_at: p.missing_at });
+}
+
+/// Opens a person's day on `date` (`None`: today) in the head's pane.
+pub(super) fn open_person(runner: &dyn Runner, staff_no: String, date: Option<chrono::NaiveDate>) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-        let p = svc.person(&staff_no);
-        Box::new(move |ui: &KioskWindow, _sh: &Shared| {
-            let p = match p {
-                Ok(Some(p)) => p,
-                Ok(None) => return,
-                Err(e) => return head_message(ui, &e.to_string()),
-            };
-            let h = ui.global::<HeadAdapter>();
-            _sh.borrow_mut().shown = Some((p.staff_no.clone(), p.name.clone()));
-            h.set_person_title(s(&p.title));
-            h.set_person_figures(s(&p.figures));
-            h.set_person_why(model(p.why.iter().map(s).collect()));
-            h.set_person_punches(model(
-                p.punches
-                    .iter()
-                    .map(|x| PunchLine {
-                        id: s(x.id.to_string()),
-                        time: s(&x.time),
-                        meaning: s(&x.meaning),
-                        flags: s(&x.flags),
-                        voided: x.voided,
-                    })
-                    .collect(),
-            ));
+        let p = match date {
+            Some(d) => svc.person_on(&staff_no, d),
+            None => svc.person(&staff_no),
+        };
+        Box::new(move |ui: &KioskWindow, sh: &Shared| match p {
+            Ok(Some(p)) => show_person(ui, sh, p),
+            Ok(None) => {}
+            Err(e) => head_message(ui, &e.to_string()),
         })
     }));
 }
 
-/// The leave form's days in words.
+/// The roster as the count bar's filter shows it.
+fn show_roster(ui: &KioskWindow, sh: &Shared) {
+    let h = ui.global::<HeadAdapter>();
+    let filter = usize::try_from(h.get_filter()).ok().and_then(|i| TALLIES.get(i).copied());
+    let mut st = sh.borrow_mut();
+    let shown: Vec<crate::kiosk::service::PersonRow> =
+        st.roster_rows.iter().filter(|r| filter.is_none_or(|t| r.tallies.contains(&t))).cloned().collect();
+    let people: Vec<PersonLine> = shown
+        .iter()
+        .map(|r| {
+            let m = st.marks.iter().find(|m| m.0 == r.staff_no);
+            PersonLine {
+                staff_no: s(&r.staff_no),
+                name: s(&r.name),
+                state: s(&r.state),
+                tone: tone(r.tone),
+                punches: s(&r.punches),
+                mark: m.map_or(0, |m| m.1),
+                note: s(m.map_or(String::new(), |m| note_word(ui, m.2))),
+            }
+        })
+        .collect();
+    // The pane keeps its person where they are still listed.
+    let selected = st.shown.as_ref().and_then(|p| shown.iter().position(|r| r.staff_no == p.staff_no));
+    st.roster = shown.into_iter().map(|r| r.staff_no).collect();
+    drop(st);
+    h.set_people(model(people));
+    h.set_selected(selected.map_or(-1, |i| i as i32));
+}
+
+/// A date picked on the calendar for the head's leave form.
+pub(super) fn set_leave_date(ui: &KioskWindow, sh: &Shared, field: DateField, offset: i32) {
+    let h = ui.global::<HeadAdapter>();
+    match field {
+        DateField::LeaveFirst => {
+            h.set_leave_first(offset);
+            h.set_leave_last(h.get_leave_last().max(offset));
+        }
+        _ => {
+            h.set_leave_last(offset);
+            h.set_leave_first(h.get_leave_first().min(offset));
+        }
+    }
+    show_leave_dates(ui, sh);
+}
+
+/// The leave form's days in words: 开始, 结束, and how many days.
 fn show_leave_dates(ui: &KioskWindow, sh: &Shared) {
     let h = ui.global::<HeadAdapter>();
     let Some(today) = sh.borrow().today else { return };
     let day = |n: i32| today + chrono::Duration::days(i64::from(n));
-    h.set_leave_dates(s(Say(lang(ui)).leave_dates(day(h.get_leave_first()), day(h.get_leave_last()))));
+    let say = Say(lang(ui));
+    let (first, last) = (day(h.get_leave_first()), day(h.get_leave_last()));
+    h.set_leave_first_label(s(say.month_day_label(first)));
+    h.set_leave_last_label(s(say.month_day_label(last)));
+    h.set_leave_days(s(if first == last { String::new() } else { say.days(((last - first).num_days() + 1) as u32) }));
 }
 
 thread_local! {
@@ -212,9 +276,13 @@ pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
     sh.borrow_mut().check_sending = false;
     h.set_check_sending(false);
     h.set_selected(-1);
-    h.set_check_selected(-1);
     h.set_checked(0);
-    h.set_check_note(0);
+    h.set_check_reason_row(-1);
+    h.set_filter(-1);
+    h.set_day_open(false);
+    h.set_fix_open(false);
+    h.set_leave_time_edit(-1);
+    super::calendar::close(ui, sh);
     h.set_leave_kind(-1);
     h.set_leave_span(0);
     h.set_leave_first(0);
@@ -237,6 +305,25 @@ fn clear_summary(h: &HeadAdapter<'_>) {
     h.set_summary_rows(model(Vec::new()));
     h.set_summary_grid_days(model(Vec::new()));
     h.set_summary_grid(model(Vec::new()));
+    h.set_summary_legend(model(Vec::new()));
+}
+
+/// A grid cell's mark as the screen's enum.
+fn mark(m: crate::kiosk::service::Mark) -> Mark {
+    use crate::kiosk::service::Mark as M;
+    match m {
+        M::Blank => Mark::Blank,
+        M::Normal => Mark::Normal,
+        M::Late => Mark::Late,
+        M::Early => Mark::Early,
+        M::Absent => Mark::Absent,
+        M::Missing => Mark::Missing,
+        M::OffPost => Mark::OffPost,
+        M::SpotCheck => Mark::SpotCheck,
+        M::Leave => Mark::Leave,
+        M::Duty => Mark::Duty,
+        M::Pending => Mark::Pending,
+    }
 }
 
 /// A spot-check note in the screen's language ("" for none).
@@ -287,10 +374,17 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     }
     {
         let (w, sh) = (weak.clone(), shared.clone());
-        head.on_leave_dates_changed(move || {
-            if let Some(ui) = w.upgrade() {
-                show_leave_dates(&ui, &sh);
-            }
+        head.on_pick_leave_date(move |which| {
+            let Some(ui) = w.upgrade() else { return };
+            let Some(today) = sh.borrow().today else { return };
+            let h = ui.global::<HeadAdapter>();
+            let (field, offset) = match which {
+                0 => (DateField::LeaveFirst, h.get_leave_first()),
+                _ => (DateField::LeaveLast, h.get_leave_last()),
+            };
+            let day = |n: i64| today + chrono::Duration::days(n);
+            let max = crate::kiosk::service::MAX_LEAVE_DAYS;
+            super::calendar::open(&ui, &sh, field, (today, day(i64::from(offset))), (day(-max), day(max)));
         });
     }
     {
@@ -308,7 +402,12 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_show_tab(move |tab| {
             let Some(ui) = w.upgrade() else { return };
-            ui.global::<HeadAdapter>().set_tab(tab);
+            let h = ui.global::<HeadAdapter>();
+            h.set_tab(tab);
+            h.set_day_open(false);
+            h.set_fix_open(false);
+            h.set_check_reason_row(-1);
+            h.set_leave_time_edit(-1);
             SUMMARY_SHOWN.with(|c| c.set(tab == HeadTab::Summary));
             ui.global::<HeadAdapter>().set_message(s(""));
             let manager = sh.borrow().manager.clone();
@@ -318,14 +417,35 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
         });
     }
     {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_filter_changed(move |i| {
+            let Some(ui) = w.upgrade() else { return };
+            ui.global::<HeadAdapter>().set_filter(i);
+            show_roster(&ui, &sh);
+        });
+    }
+    {
         let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
         head.on_open_person(move |i| {
             let Some(ui) = w.upgrade() else { return };
             ui.global::<HeadAdapter>().set_selected(i);
             let no = sh.borrow().roster.get(i as usize).cloned();
             if let Some(no) = no {
-                open_person(&*r, no);
+                open_person(&*r, no, None);
             }
+        });
+    }
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_open_day(move |row, day| {
+            let Some(ui) = w.upgrade() else { return };
+            let (no, date) = {
+                let st = sh.borrow();
+                (st.summary_people.get(row as usize).cloned(), st.summary_days.get(day as usize).copied())
+            };
+            let (Some(no), Some(date)) = (no, date) else { return };
+            open_person(&*r, no, Some(date));
+            ui.global::<HeadAdapter>().set_day_open(true);
         });
     }
     {
@@ -334,30 +454,30 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(ui) = w.upgrade() else { return };
             let mut st = sh.borrow_mut();
             let Some(no) = st.roster.get(i as usize).cloned() else { return };
-            // A mark keeps the person's note; the person becomes the one
-            // the notes apply to.
-            // A note (why someone was not at their post) only with 不在岗.
+            // A person marked again keeps their reason while absent.
             let note = if v == 2 { st.marks.iter().find(|m| m.0 == no).map_or(0, |m| m.2) } else { 0 };
             st.marks.retain(|m| m.0 != no);
             st.marks.push((no, v, note));
             let h = ui.global::<HeadAdapter>();
             h.set_checked(st.marks.len() as i32);
-            h.set_check_selected(i);
-            h.set_check_note(note);
             let people = h.get_people();
             if let Some(mut row) = people.row_data(i as usize) {
                 row.mark = v;
                 row.note = s(note_word(&ui, note));
                 people.set_row_data(i as usize, row);
             }
+            // 不在岗: that row's reasons, asked at once.
+            if v == 2 {
+                h.set_check_reason_row(i);
+            }
         });
     }
     {
         let (w, sh) = (weak.clone(), shared.clone());
-        head.on_note_for_selected(move |n| {
+        head.on_note_for(move |i, n| {
             let Some(ui) = w.upgrade() else { return };
             let h = ui.global::<HeadAdapter>();
-            let i = h.get_check_selected();
+            h.set_check_reason_row(-1);
             let mut st = sh.borrow_mut();
             let Some(no) = st.roster.get(i.max(0) as usize).cloned() else { return };
             let Some(m) = st.marks.iter_mut().find(|m| m.0 == no) else { return };
@@ -405,8 +525,6 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                         Ok(msg) => {
                             st.marks.retain(|m| !sent.contains(m));
                             h.set_checked(st.marks.len() as i32);
-                            h.set_check_note(0);
-                            h.set_check_selected(-1);
                             drop(st);
                             head_message(ui, &msg);
                         }
@@ -440,7 +558,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             };
             let say = Say(lang(&ui));
             let shown = say.kind_word(&kind);
-            let dates = h.get_leave_dates().to_string();
+            let dates = say.leave_dates(days.0, days.1);
             let part = match span {
                 LeaveSpan::Day => String::new(),
                 LeaveSpan::Morning => say.pick_span(1),
@@ -497,19 +615,30 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     let reasons = Say(Language::ZhCn).correction_reasons();
     let reason_text = move |i: i32| reasons.get(i as usize).copied().unwrap_or(reasons[0]).to_string();
     {
-        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
-        head.on_add_punch(move |_, minutes, reason| {
+        let (w, sh) = (weak.clone(), shared.clone());
+        head.on_open_fix(move || {
             let Some(ui) = w.upgrade() else { return };
-            // The person whose day is shown, whatever was tapped since.
-            let Some((no, name)) = sh.borrow().shown.clone() else { return };
+            let Some(p) = sh.borrow().shown.clone() else { return };
+            let h = ui.global::<HeadAdapter>();
+            let say = Say(lang(&ui));
+            h.set_fix_title(s(say.fix_title(&p.name, &say.month_day_label(p.date))));
+            // The time starts at the first missing punch's expected time.
+            h.set_fix_minutes(p.missing_at as i32);
+            h.set_reason(0);
+            h.set_fix_open(true);
+        });
+    }
+    {
+        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        head.on_add_punch(move |minutes, reason| {
+            let Some(ui) = w.upgrade() else { return };
+            ui.global::<HeadAdapter>().set_fix_open(false);
+            // The person and day shown, whatever was tapped since.
+            let Some(p) = sh.borrow().shown.clone() else { return };
             let why = reason_text(reason);
-            let at = format!("{:02}:{:02}", minutes.max(0) / 60, minutes.max(0) % 60);
-            let (r2, sh2) = (r.clone(), sh.clone());
-            ask(&ui, &sh, Say(lang(&ui)).confirm_add_punch(&name, &at, &why), Vec::new(), None, move |_, _| {
-                let no2 = no.clone();
-                manage(&*r2, &sh2, move |svc, who| svc.add_punch(who, &no, minutes.max(0) as u32, &why));
-                open_person(&*r2, no2);
-            });
+            let (no, date) = (p.staff_no.clone(), p.date);
+            manage(&*r, &sh, move |svc, who| svc.add_punch_on(who, &no, date, minutes.max(0) as u32, &why));
+            open_person(&*r, p.staff_no, Some(p.date));
         });
     }
     {
@@ -525,19 +654,18 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                 .map(|p| p.time.to_string())
                 .unwrap_or_default();
             let say = Say(lang(&ui));
-            let (r2, sh2, w2) = (r.clone(), sh.clone(), w.clone());
-            let other = VOID_REASONS.len() - 1; // 其他: the head says what
+            let (r2, sh2) = (r.clone(), sh.clone());
+            // 其他: with a keyboard attached the head may say what.
+            let other = VOID_REASONS.len() - 1;
             ask(&ui, &sh, say.confirm_void(&time), say.void_reasons(), Some(other), move |reason, text| {
                 let Some(why) = usize::try_from(reason).ok().and_then(|i| VOID_REASONS.get(i)) else {
                     return;
                 };
                 let why = if text.is_empty() { why.to_string() } else { format!("{why}：{text}") };
                 manage(&*r2, &sh2, move |svc, who| svc.void_punch(who, id, &why));
-                let Some(ui) = w2.upgrade() else { return };
-                let sel = ui.global::<HeadAdapter>().get_selected();
-                let no = sh2.borrow().roster.get(sel.max(0) as usize).cloned();
-                if let Some(no) = no {
-                    open_person(&*r2, no);
+                let shown = sh2.borrow().shown.clone();
+                if let Some(p) = shown {
+                    open_person(&*r2, p.staff_no, Some(p.date));
                 }
             });
         });

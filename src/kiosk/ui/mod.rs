@@ -5,6 +5,7 @@
 //! come back through `slint::invoke_from_event_loop`.
 
 mod admin;
+mod calendar;
 mod confirm;
 mod head;
 pub mod headless;
@@ -14,6 +15,7 @@ mod pin;
 mod result;
 
 use admin::refresh_admin;
+pub use calendar::DateField;
 use head::{manage, refresh_head};
 pub use idle::{show_clock, show_fault, show_reader, show_status, show_sync};
 use month::open_month;
@@ -172,8 +174,9 @@ pub struct Session {
     /// The leave form's stored kinds, in the screen's order, and today.
     pub leave_kinds: Vec<String>,
     pub today: Option<chrono::NaiveDate>,
-    /// The person whose day the head's pane shows: (staff_no, name).
-    pub shown: Option<(String, String)>,
+    /// The person and day the head's pane shows.
+    pub shown: Option<ShownDay>,
+    /// Today's roster as the service gave it (the count bar filters it).
     pub idle_seconds: u32,
     /// The screen to return to after a scan result (head mode stays).
     pub back_to: Option<Screen>,
@@ -182,7 +185,16 @@ pub struct Session {
     pub marks: Vec<(String, i32, i32)>,
     /// A spot check is on its way to the store (提交 waits for it).
     pub check_sending: bool,
+    pub roster_rows: Vec<crate::kiosk::service::PersonRow>,
+    /// The staff numbers of the roster's rows as shown (filtered).
     pub roster: Vec<String>,
+    /// The summary's people (its rows' order) and days, for a grid tap.
+    pub summary_people: Vec<String>,
+    pub summary_days: Vec<chrono::NaiveDate>,
+    /// The calendar, while a date is being picked.
+    pub calendar: Option<calendar::CalendarState>,
+    /// A leave request's first and last day (我的考勤's form).
+    pub request_days: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
     /// The admin screen: unknown cards as listed, the kiosk's staff, the
     /// staff numbers the search shows (in order), and the picks, kept by
     /// identity so that a refresh does not move them.
@@ -192,6 +204,10 @@ pub struct Session {
     pub picked_card: Option<String>,
     pub picked_person: Option<String>,
     pub month_days: Vec<chrono::NaiveDate>,
+    /// How many months back the month shown is.
+    pub month_back: u32,
+    /// Each of those days' expected times, for the 补卡 time picker.
+    pub month_presets: Vec<Vec<(String, u32)>>,
     /// The leave kinds (stored words) of 我的考勤's leave request form.
     pub month_leave_kinds: Vec<String>,
     /// The admin's device status: the reader's lines and the device's.
@@ -201,6 +217,16 @@ pub struct Session {
 
 /// UI-thread state shared by the callbacks.
 pub type Shared = Rc<RefCell<Session>>;
+
+/// The day the head's pane shows: whose, which, and where the 补卡
+/// dialog's time starts (the first missing punch's expected time).
+#[derive(Debug, Clone)]
+pub struct ShownDay {
+    pub staff_no: String,
+    pub name: String,
+    pub date: chrono::NaiveDate,
+    pub missing_at: u32,
+}
 
 fn s(x: impl AsRef<str>) -> SharedString {
     SharedString::from(x.as_ref())
@@ -276,6 +302,7 @@ pub fn wire(
     pin::wire(ui, &runner, &shared);
     head::wire(ui, &runner, &shared);
     confirm::wire(ui, &shared);
+    calendar::wire(ui, &shared);
     admin::wire(ui, &runner, &shared, health);
 }
 
@@ -454,6 +481,20 @@ pub fn run_window(
     let app = ui.global::<App>();
     app.set_zh(config.language == Language::ZhCn);
     app.set_demo(demo);
+    // Free words only with a keyboard: a desktop window has one; the Pi's
+    // panel has one when udev lists a keyboard that is not the reader.
+    app.set_keyboard(
+        cfg!(feature = "desktop")
+            || crate::kiosk::display::keyboard_attached(
+                std::path::Path::new("/dev/input/by-id"),
+                config
+                    .reader
+                    .device
+                    .as_deref()
+                    .map(std::path::Path::new)
+                    .filter(|_| config.reader.kind == crate::domain::config::ReaderKind::Keyboard),
+            ),
+    );
     ui.global::<IdleAdapter>().set_units(s(config.units.join("  ")));
     let size = ui.window().size();
     ui.global::<Theme>().set_compact(size.width < 1000);

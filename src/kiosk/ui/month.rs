@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString};
 
+use super::calendar::DateField;
 use super::*;
 
 pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::service::MonthView) {
@@ -27,12 +28,20 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
             can_request: d.can_request,
             missing_at: d.missing_at as i32,
             can_request_leave: d.can_request_leave,
+            requests: s(&d.requests),
         })
         .collect();
     a.set_days(model(days));
-    let reasons: Vec<SharedString> = Say(lang(ui)).request_reasons().iter().map(s).collect();
+    let say = Say(lang(ui));
+    let reasons: Vec<SharedString> = say.request_reasons().iter().map(s).collect();
     a.set_reasons(model(reasons));
-    shared.borrow_mut().month_days = m.days.iter().map(|d| d.date).collect();
+    a.set_leave_reasons(model(say.leave_reasons().iter().map(s).collect()));
+    a.set_approver(s(&m.approver));
+    let mut st = shared.borrow_mut();
+    st.today = Some(m.today);
+    st.month_back = m.back;
+    st.month_days = m.days.iter().map(|d| d.date).collect();
+    st.month_presets = m.days.iter().map(|d| d.presets.clone()).collect();
     ui.global::<App>().set_screen(Screen::Month);
 }
 
@@ -79,18 +88,24 @@ fn picked_day(sh: &Shared, day: i32) -> Option<(String, chrono::NaiveDate)> {
 }
 
 /// Sends a request from the month and says how it went; the month is
-/// shown again (the request may change nothing on it yet, but a refusal
-/// stays readable).
+/// shown again, with the request's state on its days (待审批), and a
+/// refusal stays readable.
 fn send(
     runner: &dyn Runner,
     f: impl FnOnce(&mut Service<'_>) -> crate::kiosk::service::Result<String> + Send + 'static,
+    staff_no: String,
+    back: u32,
 ) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let msg = f(svc).unwrap_or_else(|e| e.to_string());
-        Box::new(move |ui: &KioskWindow, _| {
-            let m = ui.global::<MonthAdapter>();
-            m.set_message(s(msg));
-            m.set_request_day(-1);
+        let m = svc.month(&staff_no, back);
+        Box::new(move |ui: &KioskWindow, sh: &Shared| {
+            if let Ok(Some(m)) = m {
+                show_month(ui, sh, &m);
+            }
+            let a = ui.global::<MonthAdapter>();
+            a.set_message(s(msg));
+            a.set_request_day(-1);
         })
     }));
 }
@@ -126,39 +141,96 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(line) = m.get_days().row_data(day as usize) else { return };
             m.set_request_kind(kind);
             m.set_request_title(s(say.request_title(kind == 1, date)));
-            // The time picker starts at the first missing punch's expected
-            // time; leave starts with no kind picked, the whole day.
+            // The time starts at the first missing punch's expected time,
+            // with the day's expected times as presets.
             m.set_request_minutes(line.missing_at);
+            let presets = sh.borrow().month_presets.get(day as usize).cloned().unwrap_or_default();
+            m.set_request_presets(model(presets.iter().map(|p| s(&p.0)).collect()));
+            m.set_request_preset_minutes(model(presets.iter().map(|p| p.1 as i32).collect()));
             m.set_reason_index(0);
+            // Leave starts with no kind and no reason picked: that day, all of it.
             m.set_leave_kind(-1);
+            m.set_leave_reason(-1);
             m.set_leave_span(0);
+            sh.borrow_mut().request_days = Some((date, date));
+            show_request_dates(&ui, &sh);
             m.set_message(s(""));
             m.set_request_day(day);
+        });
+    }
+    {
+        let (w, sh) = (weak.clone(), shared.clone());
+        month.on_pick_date(move |which| {
+            let Some(ui) = w.upgrade() else { return };
+            let Some((first, last)) = sh.borrow().request_days else { return };
+            let today = sh.borrow().today.unwrap_or(first);
+            let field = if which == 0 { DateField::RequestFirst } else { DateField::RequestLast };
+            let selected = if which == 0 { first } else { last };
+            let max = chrono::Duration::days(crate::kiosk::service::MAX_LEAVE_DAYS);
+            super::calendar::open(&ui, &sh, field, (today, selected), (today - max, today + max));
         });
     }
     {
         let (sh, r) = (shared.clone(), runner.clone());
         month.on_request(move |day, minutes, reason| {
             let Some((no, date)) = picked_day(&sh, day) else { return };
-            send(&*r, move |svc| {
-                // Stored in Chinese, whatever the screen's language.
-                let reasons = Say(Language::ZhCn).request_reasons();
-                let why = reasons.get(reason as usize).copied().unwrap_or(reasons[0]);
-                svc.request_correction(&no, date, minutes.max(0) as u32, why)
-            });
+            let back = sh.borrow().month_back;
+            let who = no.clone();
+            send(
+                &*r,
+                move |svc| {
+                    // Stored in Chinese, whatever the screen's language.
+                    let reasons = Say(Language::ZhCn).request_reasons();
+                    let why = reasons.get(reason as usize).copied().unwrap_or(reasons[0]);
+                    svc.request_correction(&no, date, minutes.max(0) as u32, why)
+                },
+                who,
+                back,
+            );
         });
     }
     {
         let (sh, r) = (shared.clone(), runner.clone());
-        month.on_request_leave(move |day, kind, span| {
-            let Some((no, date)) = picked_day(&sh, day) else { return };
+        month.on_request_leave(move |kind, span, reason| {
+            let Some((no, _, _)) = sh.borrow().scanned.clone() else { return };
+            let Some(days) = sh.borrow().request_days else { return };
             let Some(kind) = sh.borrow().month_leave_kinds.get(kind.max(0) as usize).cloned() else { return };
             let span = match span {
                 1 => LeaveSpan::Morning,
                 2 => LeaveSpan::Afternoon,
                 _ => LeaveSpan::Day,
             };
-            send(&*r, move |svc| svc.request_leave(&no, date, &kind, span));
+            // Stored in Chinese, whatever the screen's language.
+            let why = crate::kiosk::words::LEAVE_REASONS.get(reason.max(0) as usize).copied().unwrap_or("其他");
+            let (who, back) = (no.clone(), sh.borrow().month_back);
+            send(&*r, move |svc| svc.request_leave(&no, days, &kind, span, why), who, back);
         });
     }
+}
+
+/// The leave request's days on its form: 开始, 结束, and a half day only
+/// when it is one day.
+fn show_request_dates(ui: &KioskWindow, sh: &Shared) {
+    let Some((first, last)) = sh.borrow().request_days else { return };
+    let m = ui.global::<MonthAdapter>();
+    let say = Say(lang(ui));
+    m.set_leave_first_label(s(say.month_day_label(first)));
+    m.set_leave_last_label(s(say.month_day_label(last)));
+    m.set_leave_one_day(first == last);
+    if first != last {
+        m.set_leave_span(0);
+    }
+}
+
+/// A date picked on the calendar for the leave request.
+pub(super) fn set_request_date(ui: &KioskWindow, sh: &Shared, field: DateField, date: chrono::NaiveDate) {
+    {
+        let mut st = sh.borrow_mut();
+        let Some((first, last)) = st.request_days else { return };
+        st.request_days = Some(match field {
+            DateField::RequestFirst => (date, last.max(date)),
+            _ => (first.min(date), date),
+        });
+    }
+    show_request_dates(ui, sh);
 }

@@ -49,6 +49,13 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
                 let outcome = svc.login(&no, &code);
                 let staff = svc.staff(&no).ok().flatten();
+                // A head with requests waiting lands on 审批.
+                let waiting = match (&outcome, &staff) {
+                    (Ok(PinOutcome::Accepted), Some(s)) if s.role == Role::Head => {
+                        svc.requests_waiting(&s.unit).unwrap_or(0)
+                    }
+                    _ => 0,
+                };
                 let say = Say(svc.lang);
                 let tz = svc.core.config().default_schedule().tz;
                 Box::new(move |ui: &KioskWindow, sh: &Shared| {
@@ -74,7 +81,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                                 h.set_head(s(&name));
                                 h.set_selected(-1);
                                 h.set_message(s(""));
-                                h.set_tab(HeadTab::Roster);
+                                h.set_tab(if waiting > 0 { HeadTab::Approvals } else { HeadTab::Roster });
                                 ui.global::<App>().set_screen(Screen::Head);
                                 let unit = staff.unit.clone();
                                 with_runner(|r| refresh_head(r, unit));
