@@ -8,6 +8,7 @@ mod common;
 use common::{Kiosk, TestClock};
 use dutyclock::domain::config::Config;
 use dutyclock::domain::time::{parse_time, Instant};
+use dutyclock::kiosk::clock::Clock;
 use dutyclock::kiosk::pin::Outcome;
 use dutyclock::kiosk::service::{LeaveSpan, Service, ServiceError};
 use dutyclock::kiosk::store::Store;
@@ -317,4 +318,89 @@ fn a_heads_change_to_a_closed_day_stores_its_next_revision() {
     svc.void_punch("0002", punch, "刷错卡").unwrap();
     let again = svc.core.tick().unwrap().map(|e| e.to_line()).unwrap();
     assert!(again.contains("\"date\":\"2026-11-18\",\"revision\":2"), "{again}");
+}
+
+/// A person added to a kiosk already in service starts on the day of the
+/// import (no `active_from` in the file): the days before are 未启用 on
+/// every screen (month, summary table and grid) and in the command line's
+/// summary, never 旷工; from that day on they are judged.
+#[test]
+fn a_person_added_later_is_not_absent_before_their_first_day() {
+    let (k, config, clock) = setup();
+    // In service since Monday 11-02: the kiosk's own first scan.
+    clock.set("2026-11-02 08:25");
+    service(&k, config, &clock).scan("0100000001");
+    // 孙七 is imported on the 18th with the rest of the roll, no first day given.
+    clock.set("2026-11-18 08:00");
+    let file = k.file("staff2.csv", &format!("{STAFF}0006,孙七,办公室,0100000006,,,\n"));
+    let mut store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let out = dutyclock::kiosk::import::staff(&mut store, config, &file, clock.now()).unwrap();
+    assert!(out.notes.iter().any(|n| n.contains("0006") && n.contains("2026-11-18")), "said: {:?}", out.notes);
+    drop(store);
+    // He punches on time on the 18th and the 19th, once a day (on the
+    // 18th, which is over, the afternoon is absent: judged, as from then on).
+    clock.set("2026-11-18 08:29");
+    service(&k, config, &clock).scan("0100000006");
+    clock.set("2026-11-19 08:29");
+    let mut svc = service(&k, config, &clock);
+    svc.scan("0100000006");
+    let month = svc.month("0006", 0).unwrap().expect("his month");
+    for d in &month.days {
+        let before = d.date < "2026-11-18".parse().unwrap();
+        assert_eq!(d.status == "未启用", before, "{}: {}", d.label, d.status);
+        if before {
+            assert!(!d.can_request && !d.can_request_leave && d.why.is_empty(), "{d:?}");
+        }
+    }
+    // The head's summary of the month: the 18th's afternoon is his only
+    // 旷工; the grid is blank before the 18th.
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    let table = svc.summary_table("办公室", dutyclock::kiosk::service::Period::ThisMonth).unwrap();
+    let sun = table.rows.iter().find(|r| r.staff_no == "0006").expect("孙七 in the summary");
+    let absent = table.columns.iter().position(|c| c == "旷工").unwrap() - 1;
+    assert_eq!(sun.cells[absent], "半天", "the 18th's afternoon only: {:?}", sun.cells);
+    for (day, cell) in table.grid_days.iter().zip(&sun.grid) {
+        let before = day.date < "2026-11-18".parse().unwrap();
+        assert_eq!(cell.mark == dutyclock::kiosk::service::Mark::Blank, before, "{}: {cell:?}", day.date);
+    }
+    // 张三, in post all along, is absent on the days he did not come.
+    let zhang = table.rows.iter().find(|r| r.staff_no == "0001").unwrap();
+    assert_ne!(zhang.cells[absent], "—", "{:?}", zhang.cells);
+    drop(svc);
+    // The day's record for the bureau says the same.
+    let s10 = k.summary("2026-11-10");
+    let p = s10["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0006");
+    if let Some(p) = p {
+        assert_eq!(p["absent_sessions"], 0, "{p}");
+    }
+    let s18 = k.summary("2026-11-18");
+    let p = s18["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0006").expect("judged on the 18th");
+    assert_eq!((p["status"].as_str(), p["absent_sessions"].as_u64()), (Some("exception"), Some(1)), "{p}");
+}
+
+/// A staff member asks for leave over several days, for a reason; the
+/// head sees both and the leave covers every day once approved.
+#[test]
+fn leave_is_asked_over_days_with_a_reason() {
+    let (k, config, clock) = setup();
+    let mut svc = service(&k, config, &clock);
+    let (d17, d18): (chrono::NaiveDate, chrono::NaiveDate) =
+        ("2026-11-17".parse().unwrap(), "2026-11-18".parse().unwrap());
+    // The last day before the first: refused, nothing stored.
+    assert!(svc.request_leave("0001", (d18, d17), "病假", LeaveSpan::Day, "身体不适").is_err());
+    // A reason longer than a line: refused.
+    assert!(svc.request_leave("0001", (d17, d18), "病假", LeaveSpan::Day, &"很".repeat(200)).is_err());
+    assert_eq!(db(&k).query_row("SELECT count(*) FROM leave_requests", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
+    let msg = svc.request_leave("0001", (d17, d18), "病假", LeaveSpan::Day, "身体不适").unwrap();
+    assert!(msg.contains("11-17") && msg.contains("11-18"), "{msg}");
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    let line = svc.request_lines("办公室").unwrap().into_iter().find(|l| l.leave_request).unwrap();
+    assert!(line.text.contains("身体不适") && line.text.contains("2 天"), "{}", line.text);
+    svc.decide_leave("0002", line.id, true).unwrap();
+    drop(svc);
+    for date in ["2026-11-17", "2026-11-18"] {
+        let s = k.summary(date);
+        let p = s["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0001").unwrap().clone();
+        assert_eq!((p["status"].as_str(), p["leave_minutes"].as_u64()), (Some("leave"), Some(390)), "{date}: {p}");
+    }
 }

@@ -730,6 +730,7 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(r.get_sub(), "已记录 09:05");
     assert_eq!(r.get_why(), "迟到 35 分钟，超过 30 分钟按旷工计（应到 08:30）");
     rig.assert_why_fits();
+    rig.shot("result-absent");
     clock.set("2026-11-23 10:32:00");
     rig.scan("0100000003");
     // Past the midpoint: the missing clock-in is the headline (not 外出),
@@ -740,6 +741,7 @@ fn touchscreen_flows_and_screenshots() {
         ("已记录 10:32", "10:32 晚于 10:15，不计上班卡", "请在我的考勤申请补卡")
     );
     rig.assert_why_fits();
+    rig.shot("result-missing-in");
     clock.set("2026-11-23 10:40:00");
     rig.scan("0100000002");
     rig.tap("管理");
@@ -811,7 +813,12 @@ fn touchscreen_flows_and_screenshots() {
     // 11-19: one punch, late: the afternoon is absent, and 旷工 shows first.
     assert_eq!(grid("张三")[3], ("○".to_string(), dutyclock::kiosk::ui::Mark::Absent));
     assert_eq!(grid("赵六")[0].0, "○", "11-16: absent");
-    let legend: Vec<String> = h.get_summary_legend().iter().map(|l| format!("{} {}", l.symbol, l.word)).collect();
+    let legend: Vec<String> = h
+        .get_summary_legend()
+        .iter()
+        .flat_map(|row| row.iter().collect::<Vec<_>>())
+        .map(|l| format!("{} {}", l.symbol, l.word))
+        .collect();
     assert_eq!(legend[..2], ["√ 正常".to_string(), "★ 迟到".to_string()], "{legend:?}");
     // A cell opens that person's day.
     rig.tap("赵六 16");
@@ -1008,5 +1015,99 @@ fn shots(rig: &Rig, clock: &TestClock) {
                 assert!(f.exists(), "{} written", f.display());
             }
         }
+    }
+}
+
+/// The sizes in `ui/theme.slint` on the 7-inch panel (`compact ? a : b`
+/// takes `a`), and its colours, by name.
+fn theme() -> (std::collections::HashMap<String, f32>, std::collections::HashMap<String, [u8; 3]>) {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/theme.slint")).unwrap();
+    let (mut sizes, mut colours) = (std::collections::HashMap::new(), std::collections::HashMap::new());
+    for line in text.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix("out property <") else { continue };
+        let Some((ty, rest)) = rest.split_once("> ") else { continue };
+        let Some((name, value)) = rest.trim_end_matches(';').split_once(": ") else { continue };
+        match ty {
+            "length" => {
+                let compact = value.split(['?', ':']).nth(1).unwrap_or(value).trim();
+                sizes.insert(name.to_string(), compact.trim_end_matches("px").parse().unwrap());
+            }
+            "color" => {
+                let hex = value.trim_start_matches('#');
+                let c = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+                colours.insert(name.to_string(), [c(0), c(2), c(4)]);
+            }
+            _ => {}
+        }
+    }
+    (sizes, colours)
+}
+
+/// WCAG's contrast ratio of two sRGB colours.
+fn contrast(a: [u8; 3], b: [u8; 3]) -> f32 {
+    let lum = |c: [u8; 3]| {
+        let ch = |v: u8| {
+            let v = f32::from(v) / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2])
+    };
+    let (x, y) = (lum(a), lum(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// Nothing a person must read is under 18 px on the 7-inch panel: every
+/// `font-size` in ui/*.slint is a Theme size (times a factor) that comes
+/// to 18 px or more there, or a literal of 18 px or more. The one other
+/// form is the result screen's initial, half its avatar's height.
+#[test]
+fn nothing_to_read_is_under_18_px_and_greys_read() {
+    let (sizes, colours) = theme();
+    assert_eq!(sizes["small"], 18.0, "{sizes:?}");
+    let mut bad = Vec::new();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for part in line.split("font-size:").skip(1) {
+                let expr = part.split(';').next().unwrap().trim();
+                // Each branch of a conditional (`c ? a : b`) on its own.
+                let parts: Vec<&str> = expr.split(['?', ':']).map(str::trim).collect();
+                for &term in if expr.contains('?') { &parts[1..] } else { &parts[..] } {
+                    let (base, factor) = match term.split_once('*') {
+                        Some((b, f)) => (b.trim(), f.trim().parse::<f32>().unwrap_or(f32::NAN)),
+                        None => (term, 1.0),
+                    };
+                    let px = if let Some(name) = base.strip_prefix("Theme.") {
+                        sizes.get(name).copied().unwrap_or(f32::NAN) * factor
+                    } else if base == "root.em" {
+                        sizes["small"] * factor
+                    } else if let Some(lit) = base.strip_suffix("px") {
+                        lit.parse::<f32>().unwrap_or(f32::NAN) * factor
+                    } else if base == "parent.height" && path.ends_with("result.slint") {
+                        continue; // the avatar's initial: half its circle
+                    } else if base.is_empty() {
+                        continue;
+                    } else {
+                        f32::NAN
+                    };
+                    if px.is_nan() || px < 18.0 {
+                        bad.push(format!("{}:{}: font-size {expr} ({px} px)", path.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "text under 18 px (or a size this check cannot read):\n{}", bad.join("\n"));
+    // A disabled button's words read (WCAG's 3:1 for large text and
+    // controls); muted text on the page and on a card reads as text (4.5:1).
+    let c = |a: &str, b: &str| contrast(colours[a], colours[b]);
+    assert!(c("disabled-text", "disabled-bg") >= 3.0, "disabled: {}", c("disabled-text", "disabled-bg"));
+    for (fg, bg) in [("muted", "background"), ("muted", "surface"), ("text", "rest-bg"), ("muted", "rest-bg")] {
+        assert!(c(fg, bg) >= 4.5, "{fg} on {bg}: {:.2}", c(fg, bg));
     }
 }

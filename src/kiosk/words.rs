@@ -883,6 +883,8 @@ impl Say {
             let sym = if self.zh() || m != Mark::Duty { sym.to_string() } else { "B".to_string() };
             (sym, t.label(l), m)
         })
+        // Today, while it runs: judged when it is over.
+        .chain(std::iter::once(("·".to_string(), self.pick("今日进行中", "today, running"), Mark::Pending)))
         .collect()
     }
 
@@ -914,6 +916,12 @@ impl Say {
     pub fn weekday_short(self, d: NaiveDate) -> String {
         let i = d.weekday().num_days_from_monday() as usize;
         self.pick(["一", "二", "三", "四", "五", "六", "日"][i], ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"][i])
+    }
+
+    /// A weekday in a month grid's narrow column: 一 … 日, M … S.
+    pub fn weekday_letter(self, d: NaiveDate) -> String {
+        let i = d.weekday().num_days_from_monday() as usize;
+        self.pick(["一", "二", "三", "四", "五", "六", "日"][i], ["M", "T", "W", "T", "F", "S", "S"][i])
     }
 
     /// "12 天".

@@ -630,7 +630,7 @@ impl Service<'_> {
             .map(|&d| GridDay {
                 date: d,
                 number: chrono::Datelike::day(&d).to_string(),
-                weekday: say.weekday_short(d),
+                weekday: say.weekday_letter(d),
                 rest: !att.workday(d),
             })
             .collect();

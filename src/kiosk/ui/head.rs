@@ -111,12 +111,14 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                         })
                         .collect();
                     h.set_summary_grid(model(grid));
-                    h.set_summary_legend(model(
-                        v.legend
-                            .iter()
-                            .map(|(sym, word, m)| LegendItem { symbol: s(sym), word: s(word), mark: mark(*m) })
-                            .collect(),
-                    ));
+                    // Two rows: the day's judgement, then away and spot checks.
+                    let items: Vec<LegendItem> = v
+                        .legend
+                        .iter()
+                        .map(|(sym, word, m)| LegendItem { symbol: s(sym), word: s(word), mark: mark(*m) })
+                        .collect();
+                    let half = items.len().div_ceil(2);
+                    h.set_summary_legend(model(items.chunks(half.max(1)).map(|c| model(c.to_vec())).collect()));
                     let mut st = sh.borrow_mut();
                     st.summary_people = v.rows.iter().map(|r| r.staff_no.clone()).collect();
                     st.summary_days = v.grid_days.iter().map(|d| d.date).collect();
