@@ -203,7 +203,7 @@ fn the_pages_in_chromium() {
         assert_eq!(sheet[1][..11], page_row[..11], "XLSX = page");
         // A unit's day, from its link.
         b.find(Locator::LinkText("区党政办公室")).await.unwrap().click().await.unwrap();
-        assert!(shows(&b, "1 × 11 分钟").await, "1 × 11 分钟");
+        assert!(shows(&b, "1 次 11 分钟").await, "1 次 11 分钟");
         shot("unit-day").await;
         // The period report: this month by default; switch to a range.
         b.goto(&format!("{}/report", c.url)).await.unwrap();
@@ -242,7 +242,7 @@ fn the_pages_in_chromium() {
         assert!(text.contains("1|区党政办公室|某同志|0|3") && !text.contains("张三"), "{text}");
         // A person's history, from the report.
         b.find(Locator::LinkText("王五")).await.unwrap().click().await.unwrap();
-        assert!(shows(&b, "1 × 35 分钟").await, "1 × 35 分钟");
+        assert!(shows(&b, "1 次 35 分钟").await, "1 次 35 分钟");
         shot("person").await;
         b.goto(&format!("{}/kiosks", c.url)).await.unwrap();
         assert!(shows(&b, "hall-3").await, "hall-3");

@@ -476,7 +476,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let (st, html) = page(&format!("/units/%E5%8A%9E%E5%85%AC%E5%AE%A4?date={today}"));
         assert_eq!(st, 200);
         let people = table_rows(&html);
-        assert_eq!(people[0][..4], ["0012", "张三", "异常", "1 × 11 分钟"]);
+        assert_eq!(people[0][..4], ["0012", "张三", "异常", "1 次 11 分钟"]);
         assert!(
             html.contains(&format!("href=\"/people/0012?period=range&amp;from={today}&amp;to={today}\"")),
             "the person's link keeps the date"
@@ -493,7 +493,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         // the API's report, which the session may read.
         let (st, html) = page(&format!("/report?period=range&from={today}&to={today}"));
         assert_eq!(st, 200, "{html}");
-        assert_eq!(nth_table_rows(&html, 0), [vec!["1", "办公室", "2", "2", "0", "1 × 11 分钟", "—", "—", "0", "0"]]);
+        assert_eq!(nth_table_rows(&html, 0), [vec!["1", "办公室", "2", "2", "0", "1 次 11 分钟", "—", "—", "0", "0"]]);
         let persons = nth_table_rows(&html, 1);
         assert_eq!(persons[0][..3], ["1", "0012", "张三"], "the late one first");
         let chart = html.split("每日迟到、早退、旷工").nth(1).expect("the daily chart");

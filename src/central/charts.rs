@@ -80,18 +80,21 @@ impl Cell {
         }
     }
 
-    /// Its word, Chinese and English.
+    /// Its word, Chinese and English: the glossary's (the kiosk's), joined
+    /// where one colour stands for two.
     pub fn words(self) -> (&'static str, &'static str) {
+        use crate::domain::glossary::Term;
+        let one = |t: Term| (t.zh(), t.en());
         match self {
-            Cell::Normal => ("正常", "normal"),
+            Cell::Normal => one(Term::Normal),
             Cell::LateEarly => ("迟到/早退", "late/early"),
-            Cell::Missing => ("缺卡", "missing punch"),
-            Cell::Absent => ("旷工", "absent"),
-            Cell::OffPost => ("空岗/查岗不在岗", "off post / spot check"),
-            Cell::Leave => ("请假", "leave"),
-            Cell::Duty => ("公出/出差", "duty"),
-            Cell::Rest => ("休息", "rest"),
-            Cell::Pending => ("进行中", "pending"),
+            Cell::Missing => one(Term::Missing),
+            Cell::Absent => one(Term::Absent),
+            Cell::OffPost => ("空岗/查岗不在岗", "off post / absent at spot check"),
+            Cell::Leave => one(Term::Leave),
+            Cell::Duty => one(Term::Duty),
+            Cell::Rest => one(Term::Rest),
+            Cell::Pending => one(Term::Pending),
         }
     }
 }

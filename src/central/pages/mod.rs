@@ -51,6 +51,16 @@ impl Viewer {
     }
 
     /// A word in the viewer's language.
+    /// A glossary word as a heading (the kiosk's words: one word per thing).
+    pub fn term(&self, t: crate::domain::glossary::Term) -> String {
+        t.label(self.lang)
+    }
+
+    /// "1 次 11 分钟" as the kiosk writes it ("—" for none).
+    pub fn times(&self, n: u32, minutes: u32) -> String {
+        crate::domain::glossary::times_and_minutes(n, minutes, self.lang)
+    }
+
     pub fn w<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         if self.zh() {
             zh

@@ -1,6 +1,7 @@
 //! 总览 (a date, a row per unit) and a unit's day (its people), with the
 //! overview's CSV and XLSX: the same rows as the page.
 
+use crate::domain::glossary::Term;
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
@@ -192,26 +193,27 @@ pub(super) async fn unit_day(
     };
     let people: Vec<_> = month.iter().filter(|d| d.date == date).map(|d| &d.person).collect();
     let heat = heat_map(&v, first, last, &month);
-    let cols: [&str; 12] = if v.zh() {
-        ["工号", "姓名", "状态", "迟到", "早退", "旷工", "空岗", "缺卡", "请假", "公出", "查岗不在岗", "打卡"]
-    } else {
-        [
-            "No.",
-            "Name",
-            "Status",
-            "Late",
-            "Early",
-            "Absent",
-            "Off post",
-            "Missing",
-            "Leave",
-            "Duty",
-            "Spot check",
-            "Punches",
-        ]
-    };
+    // The figures' headings are the glossary's, as on the kiosk.
+    let cols: Vec<String> = [v.w("工号", "No."), v.w("姓名", "Name"), v.w("状态", "Status")]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            [
+                Term::Late,
+                Term::Early,
+                Term::Absent,
+                Term::OffPost,
+                Term::Missing,
+                Term::Leave,
+                Term::Duty,
+                Term::SpotCheckAbsent,
+            ]
+            .map(|t| v.term(t)),
+        )
+        .chain([v.w("打卡", "Punches").to_string()])
+        .collect();
     let min = v.w(" 分钟", " min");
-    let times = |n: u32, m: u32| if n == 0 { "—".to_string() } else { format!("{n} × {m}{min}") };
+    let times = |n: u32, m: u32| v.times(n, m);
     let body = html! {
         p { a href={ "/overview?date=" (date) } { "‹ " (v.w("总览", "Overview")) " " (date) } }
         @if people.is_empty() {
@@ -288,16 +290,18 @@ fn heat_map(v: &Viewer, first: NaiveDate, last: NaiveDate, month: &[PersonDay]) 
     }
 }
 
+/// A day's status in the glossary's words (the kiosk's).
 pub(super) fn status_word(v: &Viewer, s: DayStatus) -> &'static str {
-    match s {
-        DayStatus::Normal => v.w("正常", "normal"),
-        DayStatus::Exception => v.w("异常", "exception"),
-        DayStatus::Absent => v.w("旷工", "absent"),
-        DayStatus::Leave => v.w("请假", "leave"),
-        DayStatus::Duty => v.w("公出/出差", "duty"),
-        DayStatus::Pending => v.w("进行中", "pending"),
-        DayStatus::Rest => v.w("休息", "rest"),
-    }
+    let t = match s {
+        DayStatus::Normal => Term::Normal,
+        DayStatus::Exception => Term::Exception,
+        DayStatus::Absent => Term::Absent,
+        DayStatus::Leave => Term::Leave,
+        DayStatus::Duty => Term::Duty,
+        DayStatus::Pending => Term::Pending,
+        DayStatus::Rest => Term::Rest,
+    };
+    t.word(v.lang)
 }
 
 pub(super) fn status_class(s: DayStatus) -> &'static str {

@@ -2,6 +2,7 @@
 //! a day whose summary was revised for this person says so ("第 2 版，修订于
 //! …（因更正）").
 
+use crate::domain::glossary::Term;
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
@@ -34,8 +35,7 @@ pub(super) async fn page(
         Err(e) => return failed(e),
     };
     let name = days.first().map(|(d, _)| d.person.name.clone()).unwrap_or_default();
-    let min = v.w(" 分钟", " min");
-    let times = |n: u32, m: u32| if n == 0 { "—".to_string() } else { format!("{n} × {m}{min}") };
+    let times = |n: u32, m: u32| v.times(n, m);
     let body = html! {
         form.pick method="get" action={ "/people/" (super::overview::urlencode(&staff_no)) } {
             input type="hidden" name="period" value="range";
@@ -51,12 +51,12 @@ pub(super) async fn page(
                     th.name scope="col" { (v.w("日期", "Date")) }
                     th.name scope="col" { (v.w("单位", "Unit")) }
                     th.name scope="col" { (v.w("状态", "Status")) }
-                    th scope="col" { (v.w("迟到", "Late")) }
-                    th scope="col" { (v.w("早退", "Early")) }
+                    th scope="col" { (v.term(Term::Late)) }
+                    th scope="col" { (v.term(Term::Early)) }
                     th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
-                    th scope="col" { (v.w("空岗", "Off post")) }
-                    th scope="col" { (v.w("缺卡", "Missing")) }
-                    th scope="col" { (v.w("查岗不在岗", "Spot check")) }
+                    th scope="col" { (v.term(Term::OffPost)) }
+                    th scope="col" { (v.term(Term::Missing)) }
+                    th scope="col" { (v.term(Term::SpotCheckAbsent)) }
                     th.name scope="col" { (v.w("打卡", "Punches")) }
                     th.name scope="col" { (v.w("版本", "Revision")) }
                 } }

@@ -4,6 +4,7 @@
 //! (`/api/v1/report?format=csv|xlsx`), which a session may read: the same
 //! rows as the page. `/report.docx` is the period's 通报 draft (Word).
 
+use crate::domain::glossary::Term;
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
@@ -307,8 +308,7 @@ const DEFAULT_ISSUER: &str = "区委组织部";
 /// A ranked table of units or persons (SPEC's order: absences, then late
 /// and early, off post, missing punches).
 fn table(v: &Viewer, rows: &[ReportRow], units: bool, (from, to): (NaiveDate, NaiveDate)) -> Markup {
-    let min = v.w(" 分钟", " min");
-    let times = |n: u32, m: u32| if n == 0 { "—".to_string() } else { format!("{n} × {m}{min}") };
+    let times = |n: u32, m: u32| v.times(n, m);
     html! {
         table {
             thead { tr {
@@ -318,11 +318,11 @@ fn table(v: &Viewer, rows: &[ReportRow], units: bool, (from, to): (NaiveDate, Na
                 th scope="col" { (v.w("应出勤", "Expected")) }
                 th scope="col" { (v.w("出勤", "Present")) }
                 th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
-                th scope="col" { (v.w("迟到", "Late")) }
-                th scope="col" { (v.w("早退", "Early")) }
-                th scope="col" { (v.w("空岗", "Off post")) }
-                th scope="col" { (v.w("缺卡", "Missing")) }
-                th scope="col" { (v.w("查岗不在岗", "Spot-check absences")) }
+                th scope="col" { (v.term(Term::Late)) }
+                th scope="col" { (v.term(Term::Early)) }
+                th scope="col" { (v.term(Term::OffPost)) }
+                th scope="col" { (v.term(Term::Missing)) }
+                th scope="col" { (v.term(Term::SpotCheckAbsent)) }
             } }
             tbody {
                 @for (i, r) in rows.iter().enumerate() {
