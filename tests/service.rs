@@ -37,6 +37,9 @@ const STAFF: &str = "staff_no,name,unit,cards,role,pin,schedule\n\
 fn setup() -> (Kiosk, &'static Config, TestClock) {
     let k = Kiosk::new(CONFIG);
     k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
+    // The kiosk's records start on Monday 11-02 (a history from the old
+    // terminal): the days from then on are judged, and may be corrected.
+    k.import(&["punches", "import"], &k.file("history.csv", "staff_no,at\n0009,2026-11-02 08:25\n"));
     let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
     let clock = TestClock::at("2026-11-19 09:00");
     (k, config, clock)
@@ -313,7 +316,7 @@ fn a_heads_change_to_a_closed_day_stores_its_next_revision() {
     clock.set("2026-11-19 12:00");
     let closed = svc.core.tick().unwrap().map(|e| e.to_line()).unwrap();
     assert!(closed.contains("\"date\":\"2026-11-18\",\"revision\":1"), "{closed}");
-    let punch: i64 = db(&k).query_row("SELECT id FROM punches", [], |r| r.get(0)).unwrap();
+    let punch: i64 = db(&k).query_row("SELECT id FROM punches WHERE source = 'reader'", [], |r| r.get(0)).unwrap();
     assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
     svc.void_punch("0002", punch, "刷错卡").unwrap();
     let again = svc.core.tick().unwrap().map(|e| e.to_line()).unwrap();
@@ -367,15 +370,34 @@ fn a_person_added_later_is_not_absent_before_their_first_day() {
     let zhang = table.rows.iter().find(|r| r.staff_no == "0001").unwrap();
     assert_ne!(zhang.cells[absent], "—", "{:?}", zhang.cells);
     drop(svc);
-    // The day's record for the bureau says the same.
+    // The day's record for the bureau says the same: not in post on the
+    // 10th, he rests (nothing judged).
     let s10 = k.summary("2026-11-10");
-    let p = s10["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0006");
-    if let Some(p) = p {
-        assert_eq!(p["absent_sessions"], 0, "{p}");
-    }
+    let p = s10["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0006").expect("listed");
+    assert_eq!((p["status"].as_str(), p["absent_sessions"].as_u64()), (Some("rest"), Some(0)), "{p}");
     let s18 = k.summary("2026-11-18");
     let p = s18["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == "0006").expect("judged on the 18th");
     assert_eq!((p["status"].as_str(), p["absent_sessions"].as_u64()), (Some("exception"), Some(1)), "{p}");
+
+    // No 补卡 on a 未启用 day: his 11-10, or anyone's day before the
+    // kiosk's first (10-30); refused, nothing stored.
+    let mut svc = service(&k, config, &clock);
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    let before = counts(&k);
+    for (no, date) in [("0006", "2026-11-10"), ("0001", "2026-10-30")] {
+        let why = refused(svc.add_punch_on("0002", no, date.parse().unwrap(), 8 * 60 + 30, "忘打卡"));
+        assert!(why.contains("未启用"), "{no} {date}: {why}");
+        let why = refused(svc.request_correction(no, date.parse().unwrap(), 8 * 60 + 30, "忘打卡"));
+        assert!(why.contains("未启用"), "{no} {date}: {why}");
+    }
+    assert_eq!(counts(&k), before);
+    drop(svc);
+    // A correction from the command line on an old day does not move the
+    // kiosk's first day: October stays 未启用 for everyone, never 旷工.
+    k.ok(&["correction", "add", "--staff", "0001", "--at", "2026-10-27 08:30", "--reason", "纸质记录", "--by", "科长"]);
+    let mut svc = service(&k, config, &clock);
+    let october = svc.month("0003", 1).unwrap().expect("王五's October");
+    assert!(october.days.iter().all(|d| d.status == "未启用" || d.status == "休息"), "{:?}", october.days);
 }
 
 /// A staff member asks for leave over several days, for a reason; the

@@ -351,6 +351,12 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(rig.names(), ["王五", "赵六"]);
     rig.tap("未到 2");
     assert_eq!(rig.names().len(), 4);
+    // The filter is the roster tab's: 查岗 lists everyone.
+    rig.tap("未到 2");
+    rig.tap("查岗");
+    assert_eq!(rig.names().len(), 4);
+    rig.tap("今日");
+    assert_eq!(h.get_filter(), -1);
 
     // Tap a person: their day with why.
     rig.tap("张三");

@@ -807,6 +807,10 @@ impl Say {
                 "A punch at the requested time was added and voided before: reject it and ask for another time",
             ),
             Refusal::Future => self.pick("不能为将来的时间补卡", "A correction cannot be for a time still to come"),
+            Refusal::Inactive => self.pick(
+                "这一天未启用（本机或本人尚未开始考勤），不能补卡",
+                "That day is not active (before the kiosk or the person began): no correction",
+            ),
             Refusal::LeaveRequestVoided => self.pick(
                 "这段请假以前登记过并已销假，不能再批准：请驳回，由本人另报时段",
                 "This leave was entered and revoked before: reject it and ask for another time",
@@ -1299,6 +1303,9 @@ pub enum Refusal {
     Future,
     /// A request whose punch was added and voided before.
     RequestVoided,
+    /// A correction on a day that is 未启用 (before the kiosk's first day
+    /// or the person's, after their last): nothing is judged there.
+    Inactive,
     /// A reason that is empty or longer than [`MAX_REASON_CHARS`].
     BadReason,
     /// A leave request for leave entered and revoked before.

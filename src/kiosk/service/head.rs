@@ -52,6 +52,8 @@ pub struct PersonView {
     /// missing punch's expected time).
     pub presets: Vec<(String, u32)>,
     pub missing_at: u32,
+    /// Whether 补卡 may be offered: not on a 未启用 day.
+    pub fixable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +251,7 @@ impl Service<'_> {
             punches,
             presets: day_presets(say, &d),
             missing_at: super::month::first_missing(&d.record, sched.tz, date, now),
+            fixable: !st.inactive,
         }))
     }
 
@@ -406,6 +409,9 @@ impl Service<'_> {
             local_to_instant(sched.tz, date.and_time(NaiveTime::MIN) + chrono::Duration::minutes(i64::from(minutes)));
         if at > now {
             return Err(ServiceError::Refused(say.refused(Refusal::Future)));
+        }
+        if !self.judged_on(&staff, date)? {
+            return Err(ServiceError::Refused(say.refused(Refusal::Inactive)));
         }
         let (h, no, r) = (head.to_string(), staff_no.to_string(), reason.to_string());
         let voided_before = say.refused(Refusal::VoidedBefore);
@@ -656,9 +662,8 @@ pub(super) fn day_presets(
     let tz = d.schedule.tz;
     let minutes = |t: crate::domain::time::Instant| {
         let local = instant_to_local(tz, t);
-        ((local.date() - d.date).num_minutes()
-            + i64::from(chrono::Timelike::num_seconds_from_midnight(&local.time()) / 60))
-        .clamp(0, 1439) as u32
+        (local.date() - d.date).num_minutes()
+            + i64::from(chrono::Timelike::num_seconds_from_midnight(&local.time()) / 60)
     };
     d.plan
         .sessions
@@ -675,6 +680,9 @@ pub(super) fn day_presets(
                 ),
             ]
         })
+        // The picker holds one calendar day: a night session's end past
+        // midnight is not offered as a preset (it would land at 23:59).
+        .filter_map(|(word, m)| u32::try_from(m).ok().filter(|&m| m < 24 * 60).map(|m| (word, m)))
         .collect()
 }
 

@@ -163,7 +163,8 @@ impl<'c> Service<'c> {
     }
 
     /// The kiosk's first day with records: the day of the earliest punch
-    /// stored (its own first scan, or an imported history), or today. The
+    /// that shows it was there (its own first scan on a synchronized clock,
+    /// or an imported history; see `Store::first_punch_at`), or today. The
     /// screens show the days before it as 未启用, never 旷工: nobody could
     /// punch at a kiosk that was not there.
     pub fn first_day(&self) -> Result<chrono::NaiveDate> {
@@ -171,6 +172,12 @@ impl<'c> Service<'c> {
         let now = self.core.now();
         let first = self.core.store().first_punch_at()?.unwrap_or(now).min(now);
         Ok(sched.attendance_day(first))
+    }
+
+    /// Whether a person's `date` is judged at all: on or after the kiosk's
+    /// first day and within the person's active days (else 未启用).
+    pub(crate) fn judged_on(&self, staff: &crate::domain::model::Staff, date: chrono::NaiveDate) -> Result<bool> {
+        Ok(date >= self.first_day()? && staff.active_on(date))
     }
 
     /// For the idle screen's mark: a calendar for today's year is known.

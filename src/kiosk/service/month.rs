@@ -262,6 +262,9 @@ impl<'c> Service<'c> {
         if at > now {
             return Err(ServiceError::Refused(say.refused(Refusal::Future)));
         }
+        if !self.judged_on(&staff, date)? {
+            return Err(ServiceError::Refused(say.refused(Refusal::Inactive)));
+        }
         let reason = reason.to_string();
         self.core.write(|w| w.request_correction(&staff.staff_no, at, &reason, now))?;
         Ok(say.request_sent(&format!("{} {}", date.format("%m-%d"), hm(tz, at))))
@@ -285,7 +288,8 @@ pub(super) fn first_missing(
             + i64::from(chrono::Timelike::num_seconds_from_midnight(&local.time()) / 60);
         mins.clamp(0, 1439) as u32
     };
-    let due = rec.sessions.iter().find_map(|s| {
+    // A session excused by leave or duty misses nothing.
+    let due = rec.sessions.iter().filter(|s| s.outcome != crate::domain::rules::Outcome::Excused).find_map(|s| {
         let at = match (s.in_punch, s.out_punch) {
             (None, _) => Some(s.expected_arrival),
             (Some(_), None) => Some(s.expected_departure),

@@ -490,10 +490,19 @@ impl Store {
         )?)
     }
 
-    /// The earliest punch stored, of any source (the kiosk's first day with
-    /// records, for the screens).
+    /// The earliest punch that shows the kiosk (or the terminal before it)
+    /// was there: its own scans on a synchronized clock and imported
+    /// histories (file, ATTLOG), not voided. Not a head's correction (a
+    /// 补卡 on an old day must not turn everyone's days before into 旷工),
+    /// nor a scan on an unsynchronized clock (a boot at 1970).
     pub fn first_punch_at(&self) -> Result<Option<Instant>> {
-        Ok(self.conn.query_row("SELECT min(at_ms) FROM punches", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT min(p.at_ms) FROM punches p
+             WHERE ((p.source = 'reader' AND p.clock_synced = 1) OR p.source IN ('import', 'attlog'))
+               AND NOT EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// When the kiosk began: its first own scan with a synchronized clock.

@@ -159,19 +159,32 @@ fn show_person(ui: &KioskWindow, sh: &Shared, p: PersonView) {
     h.set_fix_preset_minutes(model(p.presets.iter().map(|x| x.1 as i32).collect()));
     h.set_leave_presets(model(p.presets.iter().map(|x| s(&x.0)).collect()));
     h.set_leave_preset_minutes(model(p.presets.iter().map(|x| x.1 as i32).collect()));
-    sh.borrow_mut().shown =
-        Some(ShownDay { staff_no: p.staff_no, name: p.name, date: p.date, missing_at: p.missing_at });
+    h.set_person_fixable(p.fixable);
+    let mut st = sh.borrow_mut();
+    // The row highlighted is the person shown, whatever a refresh did
+    // to the list between the tap and this answer.
+    let row = st.roster.iter().position(|no| *no == p.staff_no);
+    st.shown = Some(ShownDay { staff_no: p.staff_no, name: p.name, date: p.date, missing_at: p.missing_at });
+    drop(st);
+    h.set_selected(row.map_or(-1, |i| i as i32));
 }
 
-/// Opens a person's day on `date` (`None`: today) in the head's pane.
-pub(super) fn open_person(runner: &dyn Runner, staff_no: String, date: Option<chrono::NaiveDate>) {
+/// Opens a person's day on `date` (`None`: today) in the head's pane, or
+/// (`dialog`) in the day dialog over the grid, once the day is there: the
+/// dialog never shows the person before.
+pub(super) fn open_person(runner: &dyn Runner, staff_no: String, date: Option<chrono::NaiveDate>, dialog: bool) {
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let p = match date {
             Some(d) => svc.person_on(&staff_no, d),
             None => svc.person(&staff_no),
         };
         Box::new(move |ui: &KioskWindow, sh: &Shared| match p {
-            Ok(Some(p)) => show_person(ui, sh, p),
+            Ok(Some(p)) => {
+                show_person(ui, sh, p);
+                if dialog {
+                    ui.global::<HeadAdapter>().set_day_open(true);
+                }
+            }
             Ok(None) => {}
             Err(e) => head_message(ui, &e.to_string()),
         })
@@ -234,6 +247,10 @@ fn show_leave_dates(ui: &KioskWindow, sh: &Shared) {
     h.set_leave_first_label(s(say.month_day_label(first)));
     h.set_leave_last_label(s(say.month_day_label(last)));
     h.set_leave_days(s(if first == last { String::new() } else { say.days(((last - first).num_days() + 1) as u32) }));
+    // Over several days leave is whole days (the form hides the halves).
+    if first != last {
+        h.set_leave_span(0);
+    }
 }
 
 thread_local! {
@@ -295,6 +312,22 @@ pub(super) fn end_head_session(ui: &KioskWindow, sh: &Shared) {
     h.set_range_last(0);
     h.set_summary_view(0);
     clear_summary(&h);
+    // Nothing of this head's unit stays for the next (who may head another).
+    {
+        let mut st = sh.borrow_mut();
+        st.roster_rows.clear();
+        st.roster.clear();
+    }
+    h.set_people(model(Vec::new()));
+    h.set_tallies(model(Vec::new()));
+    h.set_requests(model(Vec::new()));
+    h.set_requests_waiting(0);
+    h.set_leave_records(model(Vec::new()));
+    h.set_person_title(s(""));
+    h.set_person_figures(s(""));
+    h.set_person_why(model(Vec::new()));
+    h.set_person_punches(model(Vec::new()));
+    h.set_message(s(""));
     PERIOD.with(|p| p.set(Period::ThisMonth));
     SUMMARY_SHOWN.with(|c| c.set(false));
 }
@@ -406,6 +439,8 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let Some(ui) = w.upgrade() else { return };
             let h = ui.global::<HeadAdapter>();
             h.set_tab(tab);
+            // The count bar's filter is the roster tab's: 查岗 and 请假 list everyone.
+            h.set_filter(-1);
             h.set_day_open(false);
             h.set_fix_open(false);
             h.set_check_reason_row(-1);
@@ -433,21 +468,19 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             ui.global::<HeadAdapter>().set_selected(i);
             let no = sh.borrow().roster.get(i as usize).cloned();
             if let Some(no) = no {
-                open_person(&*r, no, None);
+                open_person(&*r, no, None, false);
             }
         });
     }
     {
-        let (w, sh, r) = (weak.clone(), shared.clone(), runner.clone());
+        let (sh, r) = (shared.clone(), runner.clone());
         head.on_open_day(move |row, day| {
-            let Some(ui) = w.upgrade() else { return };
             let (no, date) = {
                 let st = sh.borrow();
                 (st.summary_people.get(row as usize).cloned(), st.summary_days.get(day as usize).copied())
             };
             let (Some(no), Some(date)) = (no, date) else { return };
-            open_person(&*r, no, Some(date));
-            ui.global::<HeadAdapter>().set_day_open(true);
+            open_person(&*r, no, Some(date), true);
         });
     }
     {
@@ -640,7 +673,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
             let why = reason_text(reason);
             let (no, date) = (p.staff_no.clone(), p.date);
             manage(&*r, &sh, move |svc, who| svc.add_punch_on(who, &no, date, minutes.max(0) as u32, &why));
-            open_person(&*r, p.staff_no, Some(p.date));
+            open_person(&*r, p.staff_no, Some(p.date), false);
         });
     }
     {
@@ -667,7 +700,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                 manage(&*r2, &sh2, move |svc, who| svc.void_punch(who, id, &why));
                 let shown = sh2.borrow().shown.clone();
                 if let Some(p) = shown {
-                    open_person(&*r2, p.staff_no, Some(p.date));
+                    open_person(&*r2, p.staff_no, Some(p.date), false);
                 }
             });
         });

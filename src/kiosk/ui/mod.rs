@@ -163,6 +163,8 @@ impl Runner for InlineRunner<'_> {
 pub struct Session {
     /// The last scanned person: (staff_no, name, role).
     pub scanned: Option<(String, String, Role)>,
+    /// Whose month 我的考勤 shows (its requests are theirs).
+    pub month_owner: Option<String>,
     /// A head or admin after their PIN: (staff_no, name, unit, role).
     pub manager: Option<(String, String, String, Role)>,
     pub pin: String,
@@ -328,6 +330,8 @@ pub fn second(ui: &KioskWindow, shared: &Shared, now: crate::domain::time::Insta
                 if screen != Screen::Result {
                     ui.global::<App>().set_screen(Screen::Idle);
                 }
+                // A form left open on the month goes with it.
+                ui.global::<MonthAdapter>().set_request_day(-1);
             }
         }
     }

@@ -9,6 +9,10 @@ use super::calendar::DateField;
 use super::*;
 
 pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::service::MonthView) {
+    // A month starts without a form or calendar (one left open by the
+    // person before is gone).
+    super::calendar::close(ui, shared);
+    shared.borrow_mut().request_days = None;
     let a = ui.global::<MonthAdapter>();
     a.set_title(s(&m.title));
     a.set_totals(s(&m.totals));
@@ -38,6 +42,9 @@ pub(super) fn show_month(ui: &KioskWindow, shared: &Shared, m: &crate::kiosk::se
     a.set_leave_reasons(model(say.leave_reasons().iter().map(s).collect()));
     a.set_approver(s(&m.approver));
     let mut st = shared.borrow_mut();
+    // Whose month this is: the requests sent from it are theirs, whoever
+    // scans at the door meanwhile.
+    st.month_owner = Some(m.staff_no.clone());
     st.today = Some(m.today);
     st.month_back = m.back;
     st.month_days = m.days.iter().map(|d| d.date).collect();
@@ -65,11 +72,13 @@ pub(super) fn open_month(runner: &dyn Runner, staff_no: String, back: u32) {
         // The person's own schedule's kinds (its duty kinds may differ).
         let kinds = svc.leave_kinds_of(&staff_no).unwrap_or_default();
         Box::new(move |ui: &KioskWindow, sh: &Shared| match m {
-            Ok(Some(m)) => {
+            // Only while they are still the last person scanned: a scan
+            // answered meanwhile is not covered by someone else's month.
+            Ok(Some(m)) if sh.borrow().scanned.as_ref().is_some_and(|x| x.0 == m.staff_no) => {
                 show_kinds(ui, sh, kinds);
                 show_month(ui, sh, &m);
             }
-            Ok(None) => {}
+            Ok(_) => {}
             // Said where the person is looking: the result screen, or the
             // month they were turning from.
             Err(e) => {
@@ -80,10 +89,10 @@ pub(super) fn open_month(runner: &dyn Runner, staff_no: String, back: u32) {
     }));
 }
 
-/// The scanned person's day `day` of the month shown.
+/// The month's owner and its day `day`.
 fn picked_day(sh: &Shared, day: i32) -> Option<(String, chrono::NaiveDate)> {
     let st = sh.borrow();
-    let (no, _, _) = st.scanned.clone()?;
+    let no = st.month_owner.clone()?;
     Some((no, *st.month_days.get(usize::try_from(day).ok()?)?))
 }
 
@@ -99,7 +108,15 @@ fn send(
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let msg = f(svc).unwrap_or_else(|e| e.to_string());
         let m = svc.month(&staff_no, back);
+        let staff_no_shown = staff_no;
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
+            // The answer goes to the month it was sent from, if it is still
+            // shown (not over a scan result or someone else's month).
+            let shown = ui.global::<App>().get_screen() == Screen::Month
+                && sh.borrow().month_owner.as_deref() == Some(staff_no_shown.as_str());
+            if !shown {
+                return;
+            }
             if let Ok(Some(m)) = m {
                 show_month(ui, sh, &m);
             }
@@ -125,7 +142,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     {
         let (sh, r) = (shared.clone(), runner.clone());
         month.on_show_month(move |back| {
-            let no = sh.borrow().scanned.as_ref().map(|x| x.0.clone());
+            let no = sh.borrow().month_owner.clone();
             if let Some(no) = no {
                 open_month(&*r, no, back.max(0) as u32);
             }
@@ -192,7 +209,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
     {
         let (sh, r) = (shared.clone(), runner.clone());
         month.on_request_leave(move |kind, span, reason| {
-            let Some((no, _, _)) = sh.borrow().scanned.clone() else { return };
+            let Some(no) = sh.borrow().month_owner.clone() else { return };
             let Some(days) = sh.borrow().request_days else { return };
             let Some(kind) = sh.borrow().month_leave_kinds.get(kind.max(0) as usize).cloned() else { return };
             let span = match span {
