@@ -339,6 +339,11 @@ fn a_person_added_later_is_not_absent_before_their_first_day() {
     let mut store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
     let out = dutyclock::kiosk::import::staff(&mut store, config, &file, clock.now()).unwrap();
     assert!(out.notes.iter().any(|n| n.contains("0006") && n.contains("2026-11-18")), "said: {:?}", out.notes);
+    // Someone who had left before the import (active_until alone, past)
+    // is taken as history: no first day set, no refusal.
+    let left = k.file("left.csv", "staff_no,name,unit,active_until\n0007,周八,办公室,2026-11-10\n");
+    let out = dutyclock::kiosk::import::staff(&mut store, config, &left, clock.now()).unwrap();
+    assert!(!out.notes.iter().any(|n| n.contains("0007")), "{:?}", out.notes);
     drop(store);
     // He punches on time on the 18th and the 19th, once a day (on the
     // 18th, which is over, the afternoon is absent: judged, as from then on).

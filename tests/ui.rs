@@ -340,6 +340,15 @@ fn touchscreen_flows_and_screenshots() {
     let h = rig.ui.global::<HeadAdapter>();
     let c = rig.ui.global::<Confirm>();
     assert_eq!(h.get_tab(), HeadTab::Roster);
+    // No holiday calendar for 2026 here: a red line for the head (holidays
+    // would be judged as absences), never shown to staff at the door.
+    let warning = rig.ui.global::<App>().get_calendar_warning().to_string();
+    assert!(warning.starts_with("缺少今年的节假日日历"), "{warning}");
+    let on_screen = |rig: &Rig| {
+        headless::render(&rig.window);
+        ElementHandle::find_by_accessible_label(&rig.ui, &warning).count()
+    };
+    assert!(on_screen(&rig) > 0, "on the head's screen");
     // The four with obligations; the administrator (schedule none) is not
     // listed, nor counted.
     assert_eq!(rig.names(), ["张三", "李四", "王五", "赵六"]);
@@ -368,6 +377,9 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(h.get_tab(), HeadTab::Leave);
     rig.tap("王五");
     assert_eq!(h.get_leave_kind(), -1);
+    // Why 登记 cannot be tapped yet is said beside it.
+    headless::render(&rig.window);
+    assert_eq!(ElementHandle::find_by_accessible_label(&rig.ui, "请先选择假别").count(), 1);
     let kinds: Vec<String> =
         h.get_leave_kind_rows().iter().flat_map(|r| r.iter().collect::<Vec<_>>()).map(|k| k.to_string()).collect();
     assert_eq!(kinds, ["事假", "病假", "年休假", "调休", "婚假", "产假", "丧假", "探亲假", "公出", "出差"]);
@@ -474,6 +486,7 @@ fn touchscreen_flows_and_screenshots() {
     clock.set("2026-11-19 13:00:00");
     rig.tap("退出");
     assert_eq!(rig.screen(), Screen::Idle);
+    assert_eq!(on_screen(&rig), 0, "not at the door");
     rig.scan("0100000004"); // 赵六 arrives 13:00: the morning had no punch
     clock.set("2026-11-20 09:00:00");
     rig.scan("0100000004");
@@ -514,6 +527,7 @@ fn touchscreen_flows_and_screenshots() {
     assert!(absent.can_request_leave, "{absent:?}");
     rig.tap_in_row("请假", "11-18 周三");
     assert_eq!((m.get_request_title().as_str(), m.get_leave_kind()), ("请假 11-18 周三：假别和时段", -1));
+    assert_eq!(m.get_approver(), "由 李四 审批", "who will decide, by name");
     rig.tap("提交");
     assert_eq!(m.get_request_day(), days.iter().position(|d| d.date.starts_with("11-18")).unwrap() as i32, "not yet");
     rig.tap("病假");
@@ -529,7 +543,7 @@ fn touchscreen_flows_and_screenshots() {
     assert_eq!(m.get_message(), "已提交 11-17 周二 – 11-18 周三 · 2 天 的病假申请，等待科长审批");
     // The days say what is waiting.
     let waiting = m.get_days().iter().find(|d| d.date.starts_with("11-17")).unwrap();
-    assert!(waiting.requests.contains("病假"), "{waiting:?}");
+    assert!(waiting.requests.contains("病假") && waiting.requests.contains("待审批"), "{waiting:?}");
     // Other months: October (before the kiosk: nothing judged), then back.
     rig.tap("‹ 上月");
     assert_eq!((m.get_title().as_str(), m.get_months_back()), ("赵六 · 2026年10月", 1));
@@ -763,6 +777,8 @@ fn touchscreen_flows_and_screenshots() {
         vec!["上午旷工：迟到 35 分钟，超过 30 分钟（09:05 打卡，应到 08:30）".to_string()]
     );
     rig.tap("王五");
+    // The figure line agrees with the state: the missing clock-in counts.
+    assert!(h.get_person_figures().contains("缺卡 1"), "{}", h.get_person_figures());
     // To the head, what the head can do.
     assert_eq!(
         h.get_person_why().row_data(0).unwrap(),

@@ -312,7 +312,10 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
         let active_from = match (active_from, current) {
             (Some(d), _) => Some(d),
             (None, Some(c)) => c.active_from,
-            (None, None) if in_service => {
+            // Someone who had already left by the import (a past
+            // active_until alone) keeps no first day: their record is
+            // history, not a start.
+            (None, None) if in_service && active_until.is_none_or(|u| u >= made_on) => {
                 read_notes.push(format!(
                     "{}: note: {staff_no} is new and has no active_from: set to {made_on}, the import date \
                      (the kiosk is in service; days before it are not judged)",
