@@ -792,7 +792,7 @@ fn touchscreen_flows_and_screenshots() {
     assert!(today.ends_with(&rig.tallies()[1..].join(" · ")), "the roster's count bar agrees: {today}");
     assert_eq!(h.get_summary_period(), "11-01 周日 至 11-23 周一");
     let cols: Vec<String> = h.get_summary_columns().iter().map(|c| c.to_string()).collect();
-    assert_eq!(cols, ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗", "查岗不在岗"]);
+    assert_eq!(cols, ["姓名", "出勤", "迟到", "早退", "旷工", "缺卡", "空岗", "查岗不在岗", "请假", "公出"]);
     let rows: Vec<(String, Vec<String>)> = h
         .get_summary_rows()
         .iter()
@@ -800,11 +800,14 @@ fn touchscreen_flows_and_screenshots() {
         .collect();
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let row = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1.clone();
-    // Cells after the name: 出勤, 迟到, 早退, 旷工, 缺卡, 空岗, 查岗不在岗.
+    // Cells after the name: 出勤, 迟到, 早退, 旷工, 缺卡, 空岗, 查岗不在岗, 请假, 公出.
     let zhang = row("张三");
     assert!(zhang[0].ends_with(" 天") && zhang[3].ends_with("天") && zhang[6] == "1 次", "{zhang:?}");
     assert!(row("赵六")[1].contains(" 次 ") && row("赵六")[1].ends_with(" 分钟"), "{:?}", row("赵六"));
     assert_eq!(names[0], "张三", "the most 旷工 first: {rows:?}");
+    // Leave in days: 赵六's two days of 病假, 王五's morning of 事假 (his
+    // 年休假 is still to come).
+    assert_eq!((row("赵六")[7].as_str(), row("王五")[7].as_str()), ("2 天", "半天"));
     rig.tap("上月");
     assert_eq!(h.get_summary_period(), "10-01 周四 至 10-31 周六");
     // October was before the kiosk's first record: nothing judged, no 旷工.
@@ -853,7 +856,7 @@ fn touchscreen_flows_and_screenshots() {
     rig.tap("今日");
     rig.tap("王五");
     rig.tap("作废");
-    assert_eq!(c.get_text(), "作废 10:32:00 的打卡？请选择原因：");
+    assert_eq!(c.get_text(), "作废 王五 10:32:00 的打卡？请选择原因：");
     rig.tap("其他");
     rig.tap("确认");
     assert_eq!(h.get_message(), "已作废");

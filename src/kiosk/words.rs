@@ -355,7 +355,7 @@ impl Say {
         } else {
             self.pick(
                 "缺少今年的节假日日历：法定节假日会被算作旷工，请管理员导入日历",
-                "No holiday calendar for this year: public holidays would count as absences. Have an admin import it",
+                "Holiday calendar missing: holidays would count as absences. Admin: import it",
             )
         }
     }
@@ -657,8 +657,12 @@ impl Say {
         }
     }
 
-    pub fn confirm_void(self, time: &str) -> String {
-        self.pick(format!("作废 {time} 的打卡？请选择原因："), format!("Void the punch at {time}? Pick the reason:"))
+    /// Whose punch is voided is named: the pane may show anyone's day.
+    pub fn confirm_void(self, name: &str, time: &str) -> String {
+        self.pick(
+            format!("作废 {name} {time} 的打卡？请选择原因："),
+            format!("Void {name}'s punch at {time}? Pick the reason:"),
+        )
     }
 
     /// The void reasons in the screen's language.
@@ -897,8 +901,17 @@ impl Say {
         let l = self.0;
         let mut cols = vec![self.pick("姓名", "Name"), self.pick("出勤", "Days in")];
         cols.extend(
-            [Term::Late, Term::Early, Term::Absent, Term::Missing, Term::OffPost, Term::SpotCheckAbsent]
-                .map(|t| t.label(l)),
+            [
+                Term::Late,
+                Term::Early,
+                Term::Absent,
+                Term::Missing,
+                Term::OffPost,
+                Term::SpotCheckAbsent,
+                Term::Leave,
+                Term::Duty,
+            ]
+            .map(|t| t.label(l)),
         );
         cols
     }

@@ -594,6 +594,8 @@ impl Service<'_> {
             let sched_today = att.schedule(s).attendance_day(now);
             let mut total = crate::domain::rules::Figures::default();
             let mut present = 0;
+            // Half days away: sessions excused whole by leave, and by duty.
+            let (mut leave, mut duty) = (0u32, 0u32);
             let mut grid = Vec::with_capacity(days.len());
             for &date in &days {
                 let d = att.day(s, date);
@@ -601,6 +603,13 @@ impl Service<'_> {
                 if !st.inactive {
                     total.add(&st.figures);
                     present += u32::from(d.obligated && !d.accepted.is_empty());
+                    for x in d.record.sessions.iter().filter(|x| x.outcome == crate::domain::rules::Outcome::Excused) {
+                        if x.figures.leave_minutes > 0 {
+                            leave += 1;
+                        } else {
+                            duty += 1;
+                        }
+                    }
                 }
                 let m = mark(&st, d.record.status);
                 grid.push(GridCell { symbol: say.grid_symbol(m, att.leave_kind(s, date)), mark: m });
@@ -614,6 +623,8 @@ impl Service<'_> {
                 say.times(total.missing_punches),
                 times(total.off_post_count, total.off_post_minutes),
                 say.times(total.spot_check_absences),
+                say.absent_days(leave),
+                say.absent_days(duty),
             ];
             rows.push((
                 severity(&total),

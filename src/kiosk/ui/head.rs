@@ -88,6 +88,7 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
                     h.set_summary_period(s(v.period));
                     h.set_summary_columns(model(v.columns.iter().map(s).collect()));
                     h.set_summary_widths(model(v.widths.clone()));
+                    h.set_summary_total(v.widths.iter().sum());
                     h.set_summary_rows(model(
                         v.rows
                             .iter()
@@ -689,10 +690,11 @@ pub(super) fn wire(ui: &KioskWindow, runner: &Rc<dyn Runner>, shared: &Shared) {
                 .map(|p| p.time.to_string())
                 .unwrap_or_default();
             let say = Say(lang(&ui));
+            let name = sh.borrow().shown.as_ref().map(|p| p.name.clone()).unwrap_or_default();
             let (r2, sh2) = (r.clone(), sh.clone());
             // 其他: with a keyboard attached the head may say what.
             let other = VOID_REASONS.len() - 1;
-            ask(&ui, &sh, say.confirm_void(&time), say.void_reasons(), Some(other), move |reason, text| {
+            ask(&ui, &sh, say.confirm_void(&name, &time), say.void_reasons(), Some(other), move |reason, text| {
                 let Some(why) = usize::try_from(reason).ok().and_then(|i| VOID_REASONS.get(i)) else {
                     return;
                 };
