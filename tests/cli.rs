@@ -450,3 +450,32 @@ fn staff_photos_are_checked_and_stored_beside_the_records() {
     assert_eq!(count(&db), 1);
     assert!(k.ok(&["verify"]).starts_with("ok"), "photos are not records: the chain holds");
 }
+
+#[test]
+fn csv_exports_never_start_a_cell_with_a_formula() {
+    let k = Kiosk::new(CONFIG);
+    let f =
+        k.file("staff.csv", "staff_no,name,unit,cards\n0001,=1+2,办公室,0100000001\n0002,@SUM(A1),办公室,0100000002\n");
+    k.import(&["staff", "import"], &f);
+    let f = k.file("p.csv", "card,at\n0100000001,2026-11-19 08:41\n0100000002,2026-11-19 08:29\n");
+    k.import(&["punches", "import"], &f);
+    let cells = |csv: &str| -> Vec<String> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv.trim_start_matches('\u{feff}').as_bytes())
+            .records()
+            .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    };
+    for args in [
+        &["summary", "--date", "2026-11-19", "--format", "csv"][..],
+        &["report", "--from", "2026-11-19", "--to", "2026-11-19", "--format", "csv"][..],
+    ] {
+        let cells = cells(&k.ok(args));
+        assert!(
+            cells.contains(&"'=1+2".to_string()) && cells.contains(&"'@SUM(A1)".to_string()),
+            "{args:?}: {cells:?}"
+        );
+        assert!(!cells.iter().any(|c| c.starts_with(['=', '+', '-', '@', '\t', '\r'])), "{args:?}: {cells:?}");
+    }
+}

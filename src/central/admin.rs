@@ -137,7 +137,7 @@ pub async fn unlock(s: &dyn Storage, who: &str, name: &str, now: Instant) -> Res
     if s.user(name).await?.is_none() {
         return Err(AdminError::Input(format!("no user {name}")));
     }
-    s.login_succeeded(name).await?;
+    s.unlock(name).await?;
     s.audit(who, "user unlock", name, now).await?;
     Ok(())
 }

@@ -6,10 +6,11 @@
 //! kiosk's.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
@@ -18,6 +19,8 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
 use super::auth;
+use super::clients::{Buckets, Proxies};
+use super::hasher::{Hasher, NO_ACCOUNT_HASH};
 use super::ingest;
 use super::storage::{KioskRow, Put, Storage, StorageError, UserRow};
 use crate::domain::config::Language;
@@ -37,27 +40,27 @@ pub struct App {
     pub storage: Arc<dyn Storage>,
     /// Whether cookies get `Secure` (the server speaks TLS itself).
     pub tls: bool,
-    /// Argon2 runs off the async workers, at most this many at once: a
-    /// burst of logins must not stall the kiosks' uploads.
-    hashing: Arc<tokio::sync::Semaphore>,
+    /// Password checks: a few threads with their own memory, a bounded
+    /// queue (a flood of logins neither grows the server nor stalls the
+    /// kiosks' uploads).
+    hasher: Arc<Hasher>,
+    /// Sign-in tries per client address.
+    tries: Arc<Buckets>,
+    /// Whose `X-Forwarded-For` is believed.
+    proxies: Arc<Proxies>,
 }
 
 impl App {
-    pub fn new(storage: Arc<dyn Storage>, tls: bool) -> App {
-        App { storage, tls, hashing: Arc::new(tokio::sync::Semaphore::new(2)) }
-    }
-
-    /// Checks a password on the blocking pool (a wrong one on any failure).
-    async fn verify(&self, password: String, hash: String) -> bool {
-        let Ok(_permit) = self.hashing.acquire().await else { return false };
-        tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash)).await.unwrap_or(false)
+    pub fn new(storage: Arc<dyn Storage>, tls: bool, proxies: Proxies) -> std::io::Result<App> {
+        Ok(App {
+            storage,
+            tls,
+            hasher: Arc::new(Hasher::start()?),
+            tries: Arc::new(Buckets::default()),
+            proxies: Arc::new(proxies),
+        })
     }
 }
-
-/// The hash an unknown user's password is checked against, so that a
-/// wrong name takes as long as a wrong password.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| auth::hash_password("no such user").unwrap_or_default());
 
 /// Largest form or other small body (the login form).
 const MAX_FORM: usize = 16 * 1024;
@@ -114,9 +117,39 @@ pub fn router(app: App) -> Router {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .merge(super::pages::routes())
-        .with_state(app)
+        .with_state(app.clone())
         // Forms are small; the upload reads its raw body with SPEC's limit.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
+        .layer(axum::middleware::from_fn_with_state(app.tls, hardening))
+}
+
+/// How long a request may take, its body's reading included (a client
+/// trickling a body holds a connection no longer than this).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What the pages use: their own inline style and inline SVG; no script
+/// at all, no frames, forms only to this server.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+/// Every response: the request's time bound, and the headers that keep
+/// pages out of frames, sniffing, referrers and caches (every page and
+/// export holds people's records: `no-store`); HSTS when serving TLS.
+async fn hardening(State(tls): State<bool>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut r = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "", "the request took too long").into_response(),
+    };
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if tls {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    r
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -491,36 +524,84 @@ struct LoginForm {
     csrf: String,
 }
 
-async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> ApiResult<Response> {
+/// Signing in. In order: the CSRF double submit; the client address's
+/// token bucket (429 at once past it, naming no account); the password
+/// check on the hasher's threads (503 at once when its queue is full).
+/// An unknown name, a locked account and a wrong password get the same
+/// page, the same status and the same Argon2 work: nothing tells them
+/// apart. A try at a locked account writes nothing; a wrong password is
+/// counted for its account and client address, and the try that locks
+/// writes one audit row with the count.
+async fn login(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> ApiResult<Response> {
     let secure = https(&app, &headers);
     // Double submit: the form's token must be the cookie's.
     if !cookie(&headers, CSRF_COOKIE).is_some_and(|c| auth::same(c, &f.csrf)) {
         return Ok((StatusCode::FORBIDDEN, login_page(secure, "表单已过期，请重新登录")).into_response());
     }
+    let client = app.proxies.client(peer, &headers);
+    if let Err(wait) = app.tries.take(client, std::time::Instant::now()) {
+        let secs = wait.as_secs() + 1;
+        let text = format!("登录尝试过于频繁，请 {secs} 秒后再试 · Too many sign-in tries: wait {secs} s");
+        return Ok(retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, &text), secs));
+    }
+    let address = client;
+    let client = client.to_string();
     let at = now();
-    let wrong = || (StatusCode::UNAUTHORIZED, login_page(secure, "用户名或密码错误")).into_response();
+    let wrong = || (StatusCode::UNAUTHORIZED, login_page(secure, WRONG)).into_response();
+    let busy = || {
+        let text = "服务器忙，请稍后再试 · The server is busy: try again shortly";
+        retry_after(StatusCode::SERVICE_UNAVAILABLE, login_page(secure, text), 5)
+    };
     // A name no account can have (NUL, over-long) is an unknown user.
     let user = match ingest::plain_text(&f.username, 64) {
         true => app.storage.user(&f.username).await?,
         false => None,
     };
-    let Some(user) = user else {
-        app.verify(f.password, DUMMY_HASH.clone()).await;
-        app.storage.audit(&ingest::printable(&f.username, 64), "failed login", "no such user", at).await?;
+    // Unknown, or locked for this client: the same work and answer as a
+    // wrong password. Only the unknown name is audited, off the answer's
+    // path (its write must not tell it apart by time).
+    let user = match user {
+        Some(u) if !app.storage.login_locked(&u.name, &client, at).await? => u,
+        locked => {
+            if app.hasher.verify(f.password, NO_ACCOUNT_HASH.to_string()).await.is_err() {
+                return Ok(busy());
+            }
+            if locked.is_none() {
+                let (storage, who) = (app.storage.clone(), ingest::printable(&f.username, 64));
+                tokio::spawn(async move {
+                    let detail = format!("no such user, from {client}");
+                    if let Err(e) = storage.audit(&who, "failed login", &detail, at).await {
+                        eprintln!("audit: {e}");
+                    }
+                });
+            }
+            return Ok(wrong());
+        }
+    };
+    // The try is counted before the password is checked: parallel guesses
+    // get no more than LOGIN_TRIES.
+    let Some(attempt) = app.storage.claim_login(&user.name, &client, at, LOGIN_TRIES, LOCK_MS).await? else {
+        // Locked by a parallel try meanwhile: the same answer, the same work.
+        if app.hasher.verify(f.password, NO_ACCOUNT_HASH.to_string()).await.is_err() {
+            return Ok(busy());
+        }
         return Ok(wrong());
     };
-    // The try is counted before the password is checked.
-    let Some(attempt) = app.storage.claim_login(&user.name, at, LOGIN_TRIES, LOCK_MS).await? else {
-        app.storage.audit(&user.name, "failed login", "locked", at).await?;
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            login_page(secure, "密码错误次数过多，账号已暂时锁定，请 15 分钟后再试"),
-        )
-            .into_response());
+    let Ok(right) = app.hasher.verify(f.password, user.password_hash.clone()).await else {
+        return Ok(busy());
     };
-    if !app.verify(f.password, user.password_hash.clone()).await {
-        let detail = if attempt >= LOGIN_TRIES { "wrong password; locked" } else { "wrong password" };
-        app.storage.audit(&user.name, "failed login", detail, at).await?;
+    if !right {
+        let detail = if attempt >= LOGIN_TRIES {
+            format!("locked for {} minutes after {attempt} wrong passwords from {client}", LOCK_MS / 60_000)
+        } else {
+            format!("wrong password from {client}")
+        };
+        app.storage.audit(&user.name, "failed login", &detail, at).await?;
         return Ok(wrong());
     }
     let session = auth::new_secret("dcs_");
@@ -535,11 +616,22 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
         app.storage.audit(&user.name, "failed login", "password changed meanwhile", at).await?;
         return Ok(wrong());
     }
-    app.storage.login_succeeded(&user.name).await?;
-    app.storage.audit(&user.name, "login", user.role.as_str(), at).await?;
+    app.tries.give_back(address);
+    app.storage.login_succeeded(&user.name, &client).await?;
+    app.storage.audit(&user.name, "login", &format!("{} from {client}", user.role.as_str()), at).await?;
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie(secure, SESSION_COOKIE, &session, SESSION_MS / 1000));
     Ok(r)
+}
+
+/// The one answer to an unknown name, a locked account and a wrong password.
+const WRONG: &str = "用户名或密码错误（同一地址连续输错 5 次，该账号在此地址暂停登录 15 分钟）";
+
+/// A refusal page with `Retry-After`.
+fn retry_after(status: StatusCode, page: Response, secs: u64) -> Response {
+    let mut r = (status, page).into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    r
 }
 
 #[derive(serde::Deserialize)]

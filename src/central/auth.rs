@@ -32,7 +32,12 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 /// Compares two strings in time that does not depend on where they differ.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same`] for bytes.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand};
 use super::admin::{self, AdminError};
 use super::api::{self, App};
 use super::auth;
+use super::clients::Proxies;
+use super::listener::{self, Limits};
 use super::postgres::Postgres;
 use super::sqlite::Sqlite;
 use super::storage::{Role, Storage, StorageError};
@@ -45,6 +47,18 @@ pub enum Command {
         /// PEM private key.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// A reverse proxy whose `X-Forwarded-For` is believed (repeatable;
+        /// loopback always is): sign-in limits then count the client's
+        /// address, not the proxy's.
+        #[arg(long = "trusted-proxy", value_name = "IP")]
+        trusted_proxies: Vec<std::net::IpAddr>,
+        /// Open connections at most (lowered to fit the descriptor limit).
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
+        /// Seconds a client has to finish its TLS handshake and to send a
+        /// request's head, and that an idle kept-alive connection stays open.
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
     },
     /// Kiosks: register, list, revoke.
     #[command(subcommand)]
@@ -153,11 +167,15 @@ async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
         cli.database.as_deref().filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
     {
         let pg = Postgres::connect(url, 16)?;
-        if init {
-            pg.init().await?;
-        } else if let Err(e) = pg.kiosks(chrono::NaiveDate::MIN).await {
-            return Err(Failure::Input(format!("{e}: run dutyclock-central init first")));
+        if !init {
+            if let Err(e) = pg.kiosks(chrono::NaiveDate::MIN).await {
+                return Err(Failure::Input(format!("{e}: run dutyclock-central init first")));
+            }
         }
+        // Also on a database made by an earlier version: the schema's
+        // statements only create what is missing (SQLite does the same
+        // on every open).
+        pg.init().await?;
         return Ok(Arc::new(pg));
     }
     if let Some(other) = &cli.database {
@@ -170,7 +188,21 @@ async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
     } else if !path.is_file() {
         return Err(Failure::Input(format!("{} has no database: run dutyclock-central init first", dir.display())));
     }
-    Ok(Arc::new(Sqlite::open(&path)?))
+    let sqlite = Sqlite::open(&path)?;
+    if init {
+        // Passwords' hashes, tokens' digests and everyone's days: readable
+        // by the server's user only, with or without the Debian package.
+        private(&dir, 0o700)?;
+        private(&path, 0o600)?;
+    }
+    Ok(Arc::new(sqlite))
+}
+
+/// Sets `path`'s permission bits.
+fn private(path: &std::path::Path, mode: u32) -> Result<(), Failure> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Failure::Runtime(format!("cannot make {} private: {e}", path.display())))
 }
 
 /// Runs a parsed command line; returns the exit code.
@@ -205,11 +237,18 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
             storage(cli, true).await?;
             out("database ready")
         }
-        Command::Serve { listen, tls_cert, tls_key } => {
+        Command::Serve { listen, tls_cert, tls_key, trusted_proxies, max_connections, header_timeout } => {
             let addr: SocketAddr =
                 listen.parse().map_err(|_| Failure::Input(format!("--listen {listen:?}: expected HOST:PORT")))?;
             let storage = storage(cli, false).await?;
-            serve(storage, addr, tls_cert.clone().zip(tls_key.clone())).await
+            let limits = Limits {
+                max_connections: listener::fit_to_descriptors(*max_connections),
+                header_timeout: std::time::Duration::from_secs(*header_timeout),
+                handshake_timeout: std::time::Duration::from_secs(*header_timeout),
+            };
+            let app = App::new(storage, tls_cert.is_some(), Proxies::new(trusted_proxies))
+                .map_err(|e| Failure::Runtime(format!("cannot start the password checks: {e}")))?;
+            serve(app, addr, tls_cert.clone().zip(tls_key.clone()), limits).await
         }
         Command::Kiosk(KioskCmd::Add { id, units }) => {
             admin::check_kiosk(id, units)?;
@@ -292,40 +331,42 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
 }
 
 /// Serves until interrupted (Ctrl-C or SIGTERM), over TLS when given PEM files.
-async fn serve(storage: Arc<dyn Storage>, addr: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> Result<(), Failure> {
-    let app = api::router(App::new(storage, tls.is_some()));
-    match tls {
+async fn serve(app: App, addr: SocketAddr, tls: Option<(PathBuf, PathBuf)>, limits: Limits) -> Result<(), Failure> {
+    let storage = app.storage.clone();
+    let router = api::router(app);
+    let acceptor = match tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
                 Failure::Input(format!("TLS: cannot use {} and {}: {e}", cert.display(), key.display()))
             })?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown().await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
-            });
-            // Bound before it is said: a script waiting for the line finds
-            // the port listening, and a port in use fails here, named.
-            let listener = std::net::TcpListener::bind(addr)
-                .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
-            eprintln!("listening on https://{}", listener.local_addr().map_or(addr, |a| a));
-            axum_server::from_tcp_rustls(listener, config)
-                .handle(handle)
-                .serve(app.into_make_service())
-                .await
-                .map_err(|e| Failure::Runtime(format!("cannot serve on {addr}: {e}")))
+            Some(tokio_rustls::TlsAcceptor::from(config.get_inner()))
         }
-        None => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
-            eprintln!("listening on http://{}", listener.local_addr().map_or(addr, |a| a));
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown())
-                .await
-                .map_err(|e| Failure::Runtime(format!("serving: {e}")))
+        None => None,
+    };
+    // Bound before it is said: a script waiting for the line finds the
+    // port listening, and a port in use fails here, named.
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    eprintln!(
+        "listening on {scheme}://{} (at most {} connections)",
+        listener.local_addr().map_or(addr, |a| a),
+        limits.max_connections
+    );
+    tokio::spawn(prune_every(storage, std::time::Duration::from_secs(600)));
+    listener::serve(listener, acceptor, router, limits, shutdown()).await;
+    Ok(())
+}
+
+/// Deletes expired sessions and ended lockouts now and every `period`.
+async fn prune_every(storage: Arc<dyn Storage>, period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        if let Err(e) = storage.prune(now()).await {
+            eprintln!("pruning sessions: {e}");
         }
     }
 }

@@ -10,7 +10,12 @@
 //!   tests.
 //! - `ingest`: the pure decisions of an upload: what a body must be, and
 //!   what a revision means against what is stored (201/200/409).
-//! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords.
+//! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords;
+//!   `hasher`: password checks on two threads that reuse their memory,
+//!   behind a bounded queue; `clients`: the client's address (behind a
+//!   trusted proxy, the forwarded one) and its sign-in token bucket.
+//! - `listener`: accepting connections: a cap, a header and idle timeout,
+//!   the TLS handshake's timeout, the peer's address for each request.
 //! - `api`: the axum routes, their errors and the `Date` header.
 //! - `cli`: the command line of SPEC's table; `admin`: the changes an
 //!   admin makes (kiosks, accounts), checked and audited, for the command
@@ -25,7 +30,10 @@ pub mod auth;
 pub mod bulletin;
 pub mod charts;
 pub mod cli;
+pub mod clients;
+pub mod hasher;
 pub mod ingest;
+pub mod listener;
 pub mod overview;
 pub mod pages;
 pub mod postgres;

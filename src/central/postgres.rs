@@ -76,6 +76,16 @@ CREATE TABLE IF NOT EXISTS users (
     locked_until  BIGINT,
     created_at    BIGINT NOT NULL
 );
+-- Wrong passwords by account and client address (users.failures and
+-- users.locked_until are no longer used: a stranger's guesses must not
+-- lock the account for its owner).
+CREATE TABLE IF NOT EXISTS login_failures (
+    user_name    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    client       TEXT NOT NULL,
+    failures     BIGINT NOT NULL,
+    locked_until BIGINT,
+    PRIMARY KEY (user_name, client)
+);
 CREATE TABLE IF NOT EXISTS user_tokens (
     token_hash TEXT PRIMARY KEY,
     user_name  TEXT NOT NULL REFERENCES users(name),
@@ -179,8 +189,6 @@ fn user_from(r: &tokio_postgres::Row) -> UserRow {
         locked_until: r.get(4),
     }
 }
-
-const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.failures, u.locked_until";
 
 fn person_columns(prefix: &str) -> String {
     let mut cols = vec!["staff_no", "name", "unit", "status"];
@@ -623,15 +631,13 @@ impl Storage for Postgres {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let n = tx
-            .execute(
-                "UPDATE users SET password_hash = $2, failures = 0, locked_until = NULL WHERE name = $1",
-                &[&name, &password_hash],
-            )
+            .execute("UPDATE users SET password_hash = $2 WHERE name = $1", &[&name, &password_hash])
             .await
             .map_err(pg)?;
         if n == 0 {
             return Err(StorageError::NotFound(format!("no user {name}")));
         }
+        tx.execute("DELETE FROM login_failures WHERE user_name = $1", &[&name]).await.map_err(pg)?;
         tx.execute("DELETE FROM sessions WHERE user_name = $1", &[&name]).await.map_err(pg)?;
         tx.execute("DELETE FROM user_tokens WHERE user_name = $1", &[&name]).await.map_err(pg)?;
         tx.commit().await.map_err(pg)
@@ -666,15 +672,45 @@ impl Storage for Postgres {
         Ok(row.as_ref().map(user_from))
     }
 
-    async fn claim_login(&self, name: &str, at: Instant, tries: u32, lock_ms: i64) -> Result<Option<u32>> {
+    async fn claim_login(
+        &self,
+        name: &str,
+        client: &str,
+        at: Instant,
+        tries: u32,
+        lock_ms: i64,
+    ) -> Result<Option<u32>> {
         let c = self.client().await?;
-        let row = c.query_opt(&claim_login_sql('$'), &[&name, &at, &i64::from(tries), &lock_ms]).await.map_err(pg)?;
+        let row = c
+            .query_opt(&claim_login_sql('$'), &[&name, &client, &at, &i64::from(tries), &lock_ms])
+            .await
+            .map_err(pg)?;
         Ok(row.map(|r| r.get::<_, i64>(0) as u32))
     }
 
-    async fn login_succeeded(&self, name: &str) -> Result<()> {
+    async fn login_locked(&self, name: &str, client: &str, at: Instant) -> Result<bool> {
         let c = self.client().await?;
-        c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = $1", &[&name]).await.map_err(pg)?;
+        let row = c
+            .query_opt(
+                "SELECT 1 FROM login_failures WHERE user_name = $1 AND client = $2 AND locked_until > $3",
+                &[&name, &client, &at],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.is_some())
+    }
+
+    async fn login_succeeded(&self, name: &str, client: &str) -> Result<()> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM login_failures WHERE user_name = $1 AND client = $2", &[&name, &client])
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn unlock(&self, name: &str) -> Result<()> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM login_failures WHERE user_name = $1", &[&name]).await.map_err(pg)?;
         Ok(())
     }
 
@@ -713,6 +749,13 @@ impl Storage for Postgres {
             .await
             .map_err(pg)?;
         Ok(row.map(|r| (user_from(&r), r.get(5))))
+    }
+
+    async fn prune(&self, now: Instant) -> Result<u64> {
+        let c = self.client().await?;
+        let sessions = c.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now]).await.map_err(pg)?;
+        let locks = c.execute("DELETE FROM login_failures WHERE locked_until <= $1", &[&now]).await.map_err(pg)?;
+        Ok(sessions + locks)
     }
 
     async fn end_session(&self, id_hash: &str) -> Result<()> {

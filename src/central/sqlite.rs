@@ -82,6 +82,16 @@ CREATE TABLE IF NOT EXISTS users (
     locked_until  INTEGER,
     created_at    INTEGER NOT NULL
 );
+-- Wrong passwords by account and client address (users.failures and
+-- users.locked_until are no longer used: a stranger's guesses must not
+-- lock the account for its owner).
+CREATE TABLE IF NOT EXISTS login_failures (
+    user_name    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    client       TEXT NOT NULL,
+    failures     INTEGER NOT NULL,
+    locked_until INTEGER,
+    PRIMARY KEY (user_name, client)
+);
 CREATE TABLE IF NOT EXISTS user_tokens (
     token_hash TEXT PRIMARY KEY,
     user_name  TEXT NOT NULL REFERENCES users(name),
@@ -414,8 +424,6 @@ fn user_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         locked_until: r.get(4)?,
     })
 }
-
-const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.failures, u.locked_until";
 
 fn person_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PersonSummary> {
     let mut f = [0u32; 14];
@@ -793,15 +801,12 @@ impl Storage for Sqlite {
         let (name, hash) = (name.to_string(), password_hash.to_string());
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            let n = tx
-                .execute(
-                    "UPDATE users SET password_hash = ?2, failures = 0, locked_until = NULL WHERE name = ?1",
-                    params![name, hash],
-                )
-                .map_err(db)?;
+            let n =
+                tx.execute("UPDATE users SET password_hash = ?2 WHERE name = ?1", params![name, hash]).map_err(db)?;
             if n == 0 {
                 return Err(StorageError::NotFound(format!("no user {name}")));
             }
+            tx.execute("DELETE FROM login_failures WHERE user_name = ?1", [&name]).map_err(db)?;
             tx.execute("DELETE FROM sessions WHERE user_name = ?1", [&name]).map_err(db)?;
             tx.execute("DELETE FROM user_tokens WHERE user_name = ?1", [&name]).map_err(db)?;
             tx.commit().map_err(db)
@@ -844,18 +849,52 @@ impl Storage for Sqlite {
         .await
     }
 
-    async fn claim_login(&self, name: &str, at: Instant, tries: u32, lock_ms: i64) -> Result<Option<u32>> {
-        let name = name.to_string();
+    async fn claim_login(
+        &self,
+        name: &str,
+        client: &str,
+        at: Instant,
+        tries: u32,
+        lock_ms: i64,
+    ) -> Result<Option<u32>> {
+        let (name, client) = (name.to_string(), client.to_string());
         self.write(move |c| {
-            c.query_row(&claim_login_sql('?'), params![name, at, tries, lock_ms], |r| r.get(0)).optional().map_err(db)
+            c.query_row(&claim_login_sql('?'), params![name, client, at, tries, lock_ms], |r| r.get(0))
+                .optional()
+                .map_err(db)
         })
         .await
     }
 
-    async fn login_succeeded(&self, name: &str) -> Result<()> {
+    async fn login_locked(&self, name: &str, client: &str, at: Instant) -> Result<bool> {
+        let (name, client) = (name.to_string(), client.to_string());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT 1 FROM login_failures WHERE user_name = ?1 AND client = ?2 AND locked_until > ?3",
+                params![name, client, at],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn login_succeeded(&self, name: &str, client: &str) -> Result<()> {
+        let (name, client) = (name.to_string(), client.to_string());
+        self.write(move |c| {
+            c.execute("DELETE FROM login_failures WHERE user_name = ?1 AND client = ?2", [&name, &client])
+                .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn unlock(&self, name: &str) -> Result<()> {
         let name = name.to_string();
         self.write(move |c| {
-            c.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE name = ?1", [&name]).map_err(db)?;
+            c.execute("DELETE FROM login_failures WHERE user_name = ?1", [&name]).map_err(db)?;
             Ok(())
         })
         .await
@@ -897,6 +936,17 @@ impl Storage for Sqlite {
             )
             .optional()
             .map_err(db)
+        })
+        .await
+    }
+
+    async fn prune(&self, now: Instant) -> Result<u64> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let n = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now]).map_err(db)?
+                + tx.execute("DELETE FROM login_failures WHERE locked_until <= ?1", [now]).map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(n as u64)
         })
         .await
     }

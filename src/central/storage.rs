@@ -264,14 +264,22 @@ pub trait Storage: Send + Sync {
     async fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
     async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()>;
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>>;
-    /// Claims one password try for `name` before the password is checked,
-    /// in one atomic statement (so parallel guesses cannot all slip in):
-    /// `None` when the account is locked (or does not exist); otherwise the
-    /// try's number since the last success or expired lock. The try that
-    /// reaches `tries` locks the account until `at + lock_ms`.
-    async fn claim_login(&self, name: &str, at: Instant, tries: u32, lock_ms: i64) -> Result<Option<u32>>;
-    /// A right password: the count and any lock are cleared.
-    async fn login_succeeded(&self, name: &str) -> Result<()>;
+    /// Claims one password try for `name` from `client` (an address)
+    /// before the password is checked, in one atomic statement (so parallel
+    /// guesses cannot all slip in): `None` when the account is locked for
+    /// that client; otherwise the try's number since the last success or
+    /// expired lock. The try that reaches `tries` locks the account for
+    /// that client until `at + lock_ms`. Counted per account and address,
+    /// so a stranger cannot lock an account for its owner.
+    async fn claim_login(&self, name: &str, client: &str, at: Instant, tries: u32, lock_ms: i64)
+        -> Result<Option<u32>>;
+    /// Whether `name` is locked for `client` at `at` (a read: a refused
+    /// try writes nothing).
+    async fn login_locked(&self, name: &str, client: &str, at: Instant) -> Result<bool>;
+    /// A right password from `client`: that count and lock are cleared.
+    async fn login_succeeded(&self, name: &str, client: &str) -> Result<()>;
+    /// Every count and lock of `name` cleared (an admin's unlock).
+    async fn unlock(&self, name: &str) -> Result<()>;
     /// Opens a session for `name` only if their password hash is still
     /// `password_hash` (the one the login checked), in one statement: a
     /// password changed while the login was checking the old one opens
@@ -287,6 +295,8 @@ pub trait Storage: Send + Sync {
     /// The user and CSRF token of a live session.
     async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(UserRow, String)>>;
     async fn end_session(&self, id_hash: &str) -> Result<()>;
+    /// Deletes expired sessions and ended lockouts; how many rows went.
+    async fn prune(&self, now: Instant) -> Result<u64>;
 
     // ---- audit ----
     async fn audit(&self, who: &str, action: &str, detail: &str, now: Instant) -> Result<()>;
@@ -294,19 +304,33 @@ pub trait Storage: Send + Sync {
 }
 
 /// The statement behind [`Storage::claim_login`], the same text for both
-/// backends (`?N`/`$N` substituted): in SET, the column names are the
-/// row's old values. An expired lock starts the count again.
+/// backends (`?N`/`$N` substituted): an upsert of the (account, client)
+/// row whose update applies only while it is not locked (no row comes
+/// back when it is). An expired lock starts the count again.
 pub(super) fn claim_login_sql(placeholder: char) -> String {
-    let [name, at, tries, lock] = ["1", "2", "3", "4"].map(|n| format!("{placeholder}{n}"));
+    // Cast: PostgreSQL would otherwise infer INTEGER from `1 >= $4`.
+    let [name, client, at, tries, lock] =
+        ["1", "2", "3", "4", "5"].map(|n| format!("CAST({placeholder}{n} AS BIGINT)"));
+    let [name, client] = [name, client].map(|p| p.replace("BIGINT", "TEXT"));
+    let f = "login_failures";
     format!(
-        "UPDATE users SET \
-           failures = CASE WHEN locked_until IS NOT NULL AND locked_until <= {at} THEN 1 ELSE failures + 1 END, \
-           locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= {at} THEN NULL \
-                               WHEN failures + 1 >= {tries} THEN {at} + {lock} ELSE locked_until END \
-         WHERE name = {name} AND (locked_until IS NULL OR locked_until <= {at}) \
+        "INSERT INTO {f} (user_name, client, failures, locked_until) \
+         VALUES ({name}, {client}, 1, CASE WHEN 1 >= {tries} THEN {at} + {lock} END) \
+         ON CONFLICT (user_name, client) DO UPDATE SET \
+           failures = CASE WHEN {f}.locked_until IS NOT NULL AND {f}.locked_until <= {at} THEN 1 \
+                           ELSE {f}.failures + 1 END, \
+           locked_until = CASE WHEN {f}.locked_until IS NOT NULL AND {f}.locked_until <= {at} THEN NULL \
+                               WHEN {f}.failures + 1 >= {tries} THEN {at} + {lock} ELSE {f}.locked_until END \
+         WHERE {f}.locked_until IS NULL OR {f}.locked_until <= {at} \
          RETURNING failures"
     )
 }
+
+/// A user's columns: the account's largest count and latest lock over
+/// its clients (what the admin page shows).
+pub(super) const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, \
+    (SELECT COALESCE(MAX(f.failures), 0) FROM login_failures f WHERE f.user_name = u.name), \
+    (SELECT MAX(f.locked_until) FROM login_failures f WHERE f.user_name = u.name)";
 
 /// The refusal when one of `units` is served by a kiosk in `active`
 /// (`(id, units)` of the other kiosks in service).

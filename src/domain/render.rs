@@ -137,19 +137,39 @@ pub fn summary_table(s: &DailySummary, lang: Language) -> String {
     out
 }
 
+/// A CSV cell as written: one that a spreadsheet would read as a formula
+/// (`=`, `+`, `-`, `@`, a tab or a carriage return first — a name like
+/// `=HYPERLINK(…)`) gets a leading `'`, which Excel and WPS show as text
+/// (OWASP's advice). Every CSV the project writes goes through this; the
+/// XLSX exports write strings as strings and need nothing.
+pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+/// Writes one CSV record with every cell through [`csv_cell`].
+pub fn write_csv_record<W: Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = S>,
+) -> csv::Result<()> {
+    w.write_record(cells.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()))
+}
+
 /// `summary --format csv`: machine column names, status as in JSON.
 pub fn summary_csv(s: &DailySummary, out: impl Write) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["staff_no", "name", "unit", "status"];
     header.extend(SUMMARY_FIGURES.iter().map(|(k, _, _)| *k));
     header.push("punches");
-    w.write_record(&header)?;
+    write_csv_record(&mut w, &header)?;
     for p in &s.people {
         let v = serde_json::to_value(p.figures).unwrap_or_default();
         let mut r = vec![p.staff_no.clone(), p.name.clone(), p.unit.clone(), p.status.as_str().to_string()];
         r.extend(figure_values(&v));
         r.push(p.punches.join(" "));
-        w.write_record(&r)?;
+        write_csv_record(&mut w, &r)?;
     }
     w.flush()?;
     Ok(())
@@ -246,9 +266,9 @@ pub fn report_table(r: &Report, lang: Language) -> String {
 /// `report --format csv`: the per-person rows (the unit sums are in xlsx and table).
 pub fn report_csv(r: &Report, lang: Language, out: impl Write) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(Sheet::People.headers(lang))?;
+    write_csv_record(&mut w, Sheet::People.headers(lang))?;
     for row in &r.people {
-        w.write_record(report_cells(row, Sheet::People).iter().map(Cell::text))?;
+        write_csv_record(&mut w, report_cells(row, Sheet::People).iter().map(Cell::text))?;
     }
     w.flush()?;
     Ok(())

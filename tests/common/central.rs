@@ -102,6 +102,8 @@ pub struct Central {
     pub port: u16,
     pub url: String,
     extra: Vec<String>,
+    /// The server's soft and hard `RLIMIT_NOFILE`, when set.
+    pub fd_limit: Option<u64>,
 }
 
 impl Central {
@@ -110,7 +112,16 @@ impl Central {
         let tmp = tempfile::tempdir().unwrap();
         let pg = (backend == Backend::Postgres).then(PgDb::new);
         let port = free_port();
-        let c = Central { backend, tmp, pg, child: None, port, url: format!("http://127.0.0.1:{port}"), extra: vec![] };
+        let c = Central {
+            backend,
+            tmp,
+            pg,
+            child: None,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            extra: vec![],
+            fd_limit: None,
+        };
         c.ok(&["init"]);
         c
     }
@@ -199,14 +210,23 @@ impl Central {
     /// Starts serving on its port; returns when it listens.
     pub fn start(&mut self) {
         let listen = format!("127.0.0.1:{}", self.port);
-        let mut child = self
-            .command()
-            .args(["serve", "--listen", &listen])
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut cmd = self.command();
+        cmd.args(["serve", "--listen", &listen]).args(&self.extra).stdout(Stdio::null()).stderr(Stdio::piped());
+        if let Some(n) = self.fd_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit { rlim_cur: n, rlim_max: n };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = cmd.spawn().unwrap();
         let err = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -219,6 +239,18 @@ impl Central {
         });
         rx.recv_timeout(Duration::from_secs(20)).expect("the server listens");
         self.child = Some(child);
+    }
+
+    /// The serving process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("serving").id()
+    }
+
+    /// The serving process's resident memory, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     /// Stops serving (the data stays).

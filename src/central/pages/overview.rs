@@ -350,7 +350,9 @@ async fn export(app: App, headers: HeaderMap, q: HashMap<String, String>, format
             let mut buf = b"\xEF\xBB\xBF".to_vec();
             {
                 let mut w = ::csv::Writer::from_writer(&mut buf);
-                let ok = w.write_record(cols).is_ok() && units.iter().all(|u| w.write_record(cells(u)).is_ok());
+                use crate::domain::render::write_csv_record;
+                let ok = write_csv_record(&mut w, cols).is_ok()
+                    && units.iter().all(|u| write_csv_record(&mut w, cells(u)).is_ok());
                 if !ok || w.flush().is_err() {
                     return api::internal_response("the CSV could not be written");
                 }
