@@ -671,7 +671,7 @@ fn five_hundred_kiosks_at_once() {
                 let (url, barrier) = (url.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     let k = format!("k{i:03}");
-                    let s = summary(&k, "2026-11-26", 1, &[("1", "x", &format!("办公室{i}"), 0)]);
+                    let s = summary(&k, "2026-11-26", 1, &[(&format!("{i}"), "x", &format!("办公室{i}"), 0)]);
                     barrier.wait();
                     put(&agent(), &url, &k, "2026-11-26", Some(&t), &body(&s)).0
                 })

@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use central::{agent, put, sign_in, summary, Backend, Central, BACKENDS};
+use central::{agent, put, sign_in, sql, summary, Backend, Central, BACKENDS};
 
 /// A login form's CSRF cookie and token (reusable: not tied to a session).
 struct Form {
@@ -314,4 +314,192 @@ fn no_csv_cell_starts_a_formula() {
     assert!(sheet.cells().any(|(_, _, v)| *v == calamine::Data::String(evil.to_string())), "the name as text");
     let formulas = wb.worksheet_formula(&wb.sheet_names()[0].clone()).unwrap();
     assert!(formulas.cells().all(|(_, _, f)| f.is_empty()), "no formulas in the export");
+}
+
+fn body(v: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+/// The report's rows for one day, as the API gives them (json).
+fn report_rows(c: &Central, token: &str, date: &str) -> Vec<serde_json::Value> {
+    let (st, text) = central::get(&agent(), &format!("{}/api/v1/report?from={date}&to={date}", c.url), token);
+    assert_eq!(st, 200, "{text}");
+    serde_json::from_str::<serde_json::Value>(&text).unwrap()["people"].as_array().unwrap().clone()
+}
+
+#[test]
+fn one_persons_day_comes_from_one_kiosk() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let k1 = c.kiosk("k1", &["办公室"]);
+        let k2 = c.kiosk("k2", &["财务科"]);
+        let bureau = c.user("alice", "bureau", "correct horse");
+        c.start();
+        let a = agent();
+        let real = summary("k2", "2026-11-26", 1, &[("2001", "李四", "财务科", 0)]);
+        assert_eq!(put(&a, &c.url, "k2", "2026-11-26", Some(&k2), &body(&real)).0, 201);
+        // k1 speaks for k2's person: refused, the field named, nothing stored.
+        let mut fake = summary("k1", "2026-11-26", 1, &[("0012", "张三", "办公室", 0), ("2001", "假名", "办公室", 0)]);
+        fake["people"][1]["absent_sessions"] = 2.into();
+        let stored = central::stored_summaries(&c);
+        let (st, text) = put(&a, &c.url, "k1", "2026-11-26", Some(&k1), &body(&fake));
+        assert_eq!(st, 409, "{backend:?}: {text}");
+        assert!(text.contains("\"field\":\"people[1].staff_no\"") && text.contains("k2"), "{text}");
+        assert_eq!(central::stored_summaries(&c), stored, "nothing stored");
+        // Its own people alone: taken.
+        let own = summary("k1", "2026-11-26", 1, &[("0012", "张三", "办公室", 0)]);
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-26", Some(&k1), &body(&own)).0, 201);
+        let rows = report_rows(&c, &bureau, "2026-11-26");
+        let li: Vec<_> = rows.iter().filter(|r| r["staff_no"] == "2001").collect();
+        assert_eq!(li.len(), 1, "{rows:?}");
+        assert_eq!((li[0]["name"].as_str(), li[0]["unit"].as_str()), (Some("李四"), Some("财务科")));
+        // A transfer: from the 27th 2001 is 办公室's, on k1.
+        let moved = summary("k1", "2026-11-27", 1, &[("2001", "李四", "办公室", 5)]);
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-27", Some(&k1), &body(&moved)).0, 201);
+        let (st, text) =
+            central::get(&a, &format!("{}/api/v1/people/2001?from=2026-11-01&to=2026-11-30", c.url), &bureau);
+        assert_eq!(st, 200);
+        let days = serde_json::from_str::<serde_json::Value>(&text).unwrap()["days"].as_array().unwrap().clone();
+        let from: Vec<(&str, &str)> =
+            days.iter().map(|d| (d["date"].as_str().unwrap(), d["kiosk_id"].as_str().unwrap())).collect();
+        assert_eq!(from, [("2026-11-26", "k2"), ("2026-11-27", "k1")], "{backend:?}");
+        // Two kiosks naming one person for one date at the same moment:
+        // one is taken, the other refused.
+        for day in 1..=6 {
+            let date = format!("2026-10-{day:02}");
+            let (s1, s2) = (
+                summary("k1", &date, 1, &[("3001", "王五", "办公室", 0)]),
+                summary("k2", &date, 1, &[("3001", "王五", "财务科", 0)]),
+            );
+            let answers: Vec<u16> = std::thread::scope(|sc| {
+                let h1 = sc.spawn(|| put(&agent(), &c.url, "k1", &date, Some(&k1), &body(&s1)).0);
+                let h2 = sc.spawn(|| put(&agent(), &c.url, "k2", &date, Some(&k2), &body(&s2)).0);
+                vec![h1.join().unwrap(), h2.join().unwrap()]
+            });
+            let mut sorted = answers.clone();
+            sorted.sort();
+            assert_eq!(sorted, [201, 409], "{backend:?} {date}: {answers:?}");
+            assert_eq!(report_rows(&c, &bureau, &date).len(), 1, "{backend:?} {date}");
+        }
+        // A database from before this check, with two kiosks' rows for one
+        // person's day: on start the first to report keeps it, and the
+        // report shows that one row.
+        sql(&c, "DELETE FROM person_days");
+        let late = summary("k2", "2026-11-26", 2, &[("2001", "李四", "财务科", 0), ("0012", "张三", "财务科", 0)]);
+        assert_eq!(put(&a, &c.url, "k2", "2026-11-26", Some(&k2), &body(&late)).0, 201, "{backend:?}");
+        c.stop();
+        sql(&c, "DELETE FROM person_days");
+        c.start();
+        let rows = report_rows(&c, &bureau, "2026-11-26");
+        let zhang: Vec<_> = rows.iter().filter(|r| r["staff_no"] == "0012").collect();
+        assert_eq!(zhang.len(), 1, "{backend:?}: {rows:?}");
+        assert_eq!(zhang[0]["unit"], "办公室", "k1 reported 0012 first");
+        assert_eq!(rows.iter().filter(|r| r["staff_no"] == "2001").count(), 1);
+    }
+}
+
+#[test]
+fn revisions_and_bytes_a_day_are_capped_and_summaries_page() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let k1 = c.kiosk("k1", &["办公室"]);
+        let k2 = c.kiosk("k2", &["财务科"]);
+        let bureau = c.user("alice", "bureau", "correct horse");
+        c.start();
+        let a = agent();
+        // Fifty revisions of one day are kept; the fifty-first is refused.
+        for rev in 1..=50 {
+            let s = summary("k1", "2026-11-02", rev, &[("0012", "张三", "办公室", rev as u32)]);
+            assert_eq!(put(&a, &c.url, "k1", "2026-11-02", Some(&k1), &body(&s)).0, 201, "{backend:?} r{rev}");
+        }
+        let stored = central::stored_summaries(&c);
+        let s = summary("k1", "2026-11-02", 51, &[("0012", "张三", "办公室", 51)]);
+        let (st, text) = put(&a, &c.url, "k1", "2026-11-02", Some(&k1), &body(&s));
+        assert_eq!(st, 429, "{backend:?}: {text}");
+        assert!(text.contains("\"field\":\"revision\""), "{text}");
+        assert_eq!(central::stored_summaries(&c), stored);
+        // Bytes: summaries of about 1 MB on new dates, until the daily
+        // budget (16 MiB) refuses one; nothing of it stored.
+        let people: Vec<(String, String)> =
+            (0..2450).map(|i| (format!("{:05}", 10_000 + i), format!("职员{i}"))).collect();
+        let refs: Vec<(&str, &str, &str, u32)> =
+            people.iter().map(|(n, m)| (n.as_str(), m.as_str(), "财务科", 0)).collect();
+        let mut refused = None;
+        for day in 1..=20 {
+            let date = format!("2026-09-{day:02}");
+            let big = body(&summary("k2", &date, 1, &refs));
+            assert!(big.len() > 900_000 && big.len() < 1024 * 1024, "{}", big.len());
+            let (st, text) = put(&a, &c.url, "k2", &date, Some(&k2), &big);
+            if st == 429 {
+                refused = Some((day, text));
+                break;
+            }
+            assert_eq!(st, 201, "{backend:?}: {text}");
+        }
+        let refused = refused.expect("the daily budget refused an upload");
+        let (day, text) = &refused;
+        assert!((16..=19).contains(day) && text.contains("daily budget"), "{backend:?} day {day}: {text}");
+        // The admin sees it.
+        let (st, kiosks) = central::get(&a, &format!("{}/api/v1/kiosks", c.url), &bureau);
+        assert_eq!(st, 200, "{backend:?}: {kiosks}");
+        let kiosks: serde_json::Value = serde_json::from_str(&kiosks).unwrap();
+        let k2row = kiosks.as_array().unwrap().iter().find(|k| k["id"] == "k2").unwrap();
+        assert!(k2row["bytes_today"].as_i64().unwrap() > 15 * 1024 * 1024, "{k2row}");
+        let session = sign_in(&c, "alice", "correct horse");
+        let mut page = a.get(&format!("{}/kiosks", c.url)).header("Cookie", &session).call().unwrap();
+        assert!(page.body_mut().read_to_string().unwrap().contains("/ 16384 KiB"));
+
+        // 17 MB of summaries is too much for one answer: page it.
+        let whole = format!("{}/api/v1/summaries?from=2026-09-01&to=2026-11-30", c.url);
+        let (st, text) = central::get(&a, &whole, &bureau);
+        assert!(
+            st == 400 && text.contains("\"field\":\"limit\""),
+            "{backend:?}: {st} {}",
+            &text[..text.len().min(300)]
+        );
+        // A small range still answers as a list, as it always did.
+        let (st, text) =
+            central::get(&a, &format!("{}/api/v1/summaries?from=2026-11-02&to=2026-11-02", c.url), &bureau);
+        assert_eq!(st, 200);
+        assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&text).unwrap().len(), 1);
+        // Paging: every summary once, in order, across pages of at most 4
+        // (fewer when a page reaches 8 MiB).
+        let mut paged = vec![];
+        let mut cursor: Option<String> = None;
+        for _ in 0..20 {
+            let url = format!(
+                "{}/api/v1/summaries?from=2026-09-01&to=2026-11-30&limit=4{}",
+                c.url,
+                cursor.as_ref().map_or(String::new(), |c| format!("&cursor={c}"))
+            );
+            let (st, text) = central::get(&a, &url, &bureau);
+            assert_eq!(st, 200, "{text}");
+            let page: serde_json::Value = serde_json::from_str(&text).unwrap();
+            paged.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => break,
+            }
+        }
+        let keys: Vec<(String, String)> = paged
+            .iter()
+            .map(|s| (s["date"].as_str().unwrap().into(), s["kiosk_id"].as_str().unwrap().into()))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(keys, sorted, "{backend:?}: in order, each once");
+        let big_days = keys.iter().filter(|(d, _)| d.starts_with("2026-09")).count();
+        assert_eq!((keys.len(), big_days), (big_days + 1, refused.0 - 1), "{backend:?}: every stored summary");
+        for (q, field) in [
+            ("&limit=0", "limit"),
+            ("&limit=501", "limit"),
+            ("&limit=4&cursor=junk", "cursor"),
+            ("&cursor=2026-09-01~k2", "limit"),
+        ] {
+            let (st, text) =
+                central::get(&a, &format!("{}/api/v1/summaries?from=2026-09-01&to=2026-11-30{q}", c.url), &bureau);
+            assert!(st == 400 && text.contains(&format!("\"field\":\"{field}\"")), "{q}: {st} {text}");
+        }
+    }
 }

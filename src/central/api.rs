@@ -22,7 +22,7 @@ use super::auth;
 use super::clients::{Buckets, Proxies};
 use super::hasher::{Hasher, NO_ACCOUNT_HASH};
 use super::ingest;
-use super::storage::{KioskRow, Put, Storage, StorageError, UserRow};
+use super::storage::{KioskRow, Put, Storage, StorageError, UserRow, DAILY_BYTES, MAX_REVISIONS};
 use crate::domain::config::Language;
 use crate::domain::summary;
 use crate::domain::time::Instant;
@@ -191,6 +191,23 @@ async fn put_summary(
             "revision",
             format!("revision {stored} is stored for {date}: a newer one, or the same with other content"),
         )),
+        Put::Claimed { index, staff_no, kiosk } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            &format!("people[{index}].staff_no"),
+            format!("staff number {staff_no} is kiosk {kiosk}'s on {date}: one person's day comes from one kiosk"),
+        )),
+        Put::TooManyRevisions => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "revision",
+            format!("{date} has {MAX_REVISIONS} revisions stored already, the most kept for one day"),
+        )),
+        Put::OverBudget { used } => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "",
+            format!(
+                "this kiosk stored {used} bytes of summaries today; this one would pass its daily budget of {DAILY_BYTES}: try tomorrow or ask an admin"
+            ),
+        )),
     }
 }
 
@@ -253,6 +270,18 @@ fn period(q: &HashMap<String, String>) -> ApiResult<(NaiveDate, NaiveDate)> {
     Ok((from, to))
 }
 
+/// Summaries at most in one answer, and their bytes: without `limit`, a
+/// range holding more is refused (400 naming `limit`) rather than built
+/// in memory whole; with it, a page ends early at the bytes.
+pub const MAX_SUMMARIES: usize = 500;
+pub const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// `GET /api/v1/summaries?from&to[&unit][&limit=N&cursor=C]`: without
+/// `limit` the JSON list as always (for a range of at most MAX_SUMMARIES
+/// summaries); with it `{"items": [...], "next_cursor": C | null}`, a
+/// page of at most N (1 to MAX_SUMMARIES) ordered by date and kiosk, the
+/// cursor being the last one's `DATE~KIOSK`. With a unit, a page may
+/// hold fewer than N: the cursor still moves on.
 async fn summaries(
     State(app): State<App>,
     headers: HeaderMap,
@@ -261,8 +290,45 @@ async fn summaries(
     reader(&app, &headers).await?;
     let (from, to) = period(&q)?;
     let unit = text_param(&q, "unit")?;
+    let limit = match q.get("limit") {
+        None => None,
+        Some(l) => Some(
+            l.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_SUMMARIES).contains(n))
+                .ok_or_else(|| ApiError::bad("limit", format!("limit {l:?} is a number from 1 to {MAX_SUMMARIES}")))?,
+        ),
+    };
+    let after = match q.get("cursor") {
+        None => None,
+        Some(c) => Some(
+            c.split_once('~')
+                .and_then(|(d, k)| Some((d.parse::<NaiveDate>().ok()?, k.to_string())))
+                .ok_or_else(|| ApiError::bad("cursor", format!("cursor {c:?} is not one this server gave")))?,
+        ),
+    };
+    if after.is_some() && limit.is_none() {
+        return Err(ApiError::bad("limit", "a cursor goes with a limit"));
+    }
+    let asked = limit.unwrap_or(MAX_SUMMARIES + 1);
+    // One byte over the page's bytes tells "more than fits" (unpaged).
+    let max_bytes = if limit.is_some() { MAX_PAGE_BYTES } else { MAX_PAGE_BYTES + 1 };
+    let page = app.storage.latest_summaries(from, to, after, asked, max_bytes).await?;
+    let rows = page.rows;
+    if limit.is_none() && (rows.len() > MAX_SUMMARIES || page.cut_at_bytes) {
+        return Err(ApiError::bad(
+            "limit",
+            format!(
+                "{from}..{to} holds more than {MAX_SUMMARIES} summaries or {} MiB: page it with limit and cursor",
+                MAX_PAGE_BYTES >> 20
+            ),
+        ));
+    }
+    let full = rows.len() == asked || page.cut_at_bytes;
+    let next =
+        (limit.is_some() && full).then(|| rows.last().map(|(_, _, s)| format!("{}~{}", s.date, s.kiosk_id))).flatten();
     let mut out = Vec::new();
-    for (_, _, mut s) in app.storage.latest_summaries(from, to).await? {
+    for (_, _, mut s) in rows {
         // With a unit: that unit's people (the totals stay the kiosk's).
         if let Some(u) = unit {
             s.people.retain(|p| p.unit == u);
@@ -272,7 +338,10 @@ async fn summaries(
         }
         out.push(s);
     }
-    Ok(Json(out).into_response())
+    Ok(match limit {
+        None => Json(out).into_response(),
+        Some(_) => Json(json!({ "items": out, "next_cursor": next })).into_response(),
+    })
 }
 
 async fn report(
@@ -450,6 +519,8 @@ async fn kiosks(State(app): State<App>, headers: HeaderMap) -> ApiResult<Respons
                 "latest_revision": k.latest.map(|l| l.1),
                 "days_without_summary": k.missing_days,
                 "chain": k.chain.as_str(),
+                "bytes_today": k.bytes_today,
+                "daily_bytes": DAILY_BYTES,
             })
         })
         .collect();

@@ -12,7 +12,7 @@ use tokio_postgres::NoTls;
 use super::ingest;
 use super::sqlite::{day_counts, figures_from, figures_of, report_row, status_of, FIGURES};
 use super::storage::*;
-use crate::domain::summary::{DailySummary, PersonSummary, ReportRow};
+use crate::domain::summary::{PersonSummary, ReportRow};
 use crate::domain::time::Instant;
 
 const SCHEMA: &str = r#"
@@ -68,6 +68,21 @@ CREATE TABLE IF NOT EXISTS summary_people (
 );
 CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest;
 CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
+-- Whose a person's day is: the first kiosk that reported them for the
+-- date. Another kiosk naming them that date is refused (409).
+CREATE TABLE IF NOT EXISTS person_days (
+    date     TEXT NOT NULL,
+    staff_no TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    PRIMARY KEY (date, staff_no)
+);
+-- Bytes of summaries each kiosk had stored on a day (its daily budget).
+CREATE TABLE IF NOT EXISTS upload_budget (
+    kiosk_id TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    bytes    BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, day)
+);
 CREATE TABLE IF NOT EXISTS users (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL,
@@ -175,6 +190,7 @@ fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
         chain: ChainState::parse(r.get(6)),
         latest: None,
         missing_days: vec![],
+        bytes_today: 0,
     }
 }
 
@@ -248,7 +264,28 @@ fn date_of(s: &str) -> Result<NaiveDate> {
 #[async_trait]
 impl Storage for Postgres {
     async fn init(&self) -> Result<()> {
-        self.client().await?.batch_execute(SCHEMA).await.map_err(pg)
+        let mut c = self.client().await?;
+        c.batch_execute(SCHEMA).await.map_err(pg)?;
+        // A database from before `person_days`: each person's day is the
+        // kiosk's that reported it first; another kiosk's row for it is no
+        // longer read as the latest (it stays stored). Once: while empty.
+        let tx = c.transaction().await.map_err(pg)?;
+        tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
+        if tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none() {
+            tx.batch_execute(
+                "INSERT INTO person_days (date, staff_no, kiosk_id)
+                     SELECT DISTINCT ON (sp.date, sp.staff_no) sp.date, sp.staff_no, sp.kiosk_id
+                     FROM summary_people sp
+                     JOIN summaries s ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.revision = sp.revision
+                     ORDER BY sp.date, sp.staff_no, s.received_at, sp.kiosk_id;
+                 UPDATE summary_people sp SET latest = false WHERE latest AND NOT EXISTS (
+                     SELECT 1 FROM person_days pd
+                     WHERE pd.date = sp.date AND pd.staff_no = sp.staff_no AND pd.kiosk_id = sp.kiosk_id);",
+            )
+            .await
+            .map_err(pg)?;
+        }
+        tx.commit().await.map_err(pg)
     }
 
     async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
@@ -319,6 +356,7 @@ impl Storage for Postgres {
             .prepare("SELECT date, revision FROM summaries WHERE kiosk_id = $1 AND latest ORDER BY date")
             .await
             .map_err(pg)?;
+        let budget = c.prepare("SELECT bytes FROM upload_budget WHERE kiosk_id = $1 AND day = $2").await.map_err(pg)?;
         for k in &mut kiosks {
             let rows = c.query(&stmt, &[&k.id]).await.map_err(pg)?;
             let dates: Vec<(NaiveDate, i64)> =
@@ -326,6 +364,8 @@ impl Storage for Postgres {
             k.latest = dates.last().copied();
             let have: Vec<NaiveDate> = dates.iter().map(|(d, _)| *d).collect();
             k.missing_days = missing_days(&have, today.pred_opt().unwrap_or(today));
+            k.bytes_today =
+                c.query_opt(&budget, &[&k.id, &today.to_string()]).await.map_err(pg)?.map_or(0, |r| r.get(0));
         }
         Ok(kiosks)
     }
@@ -351,6 +391,65 @@ impl Storage for Postgres {
             .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
         let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
         if put == Put::Stored {
+            // The limits first; a refusal returns before the commit, so
+            // the transaction rolls back and nothing is written.
+            let revisions: i64 = tx
+                .query_one("SELECT count(*) FROM summaries WHERE kiosk_id = $1 AND date = $2", &[&kiosk_id, &date])
+                .await
+                .map_err(pg)?
+                .get(0);
+            let day = budget_day(u.received_at);
+            let used: i64 = tx
+                .query_opt("SELECT bytes FROM upload_budget WHERE kiosk_id = $1 AND day = $2", &[&kiosk_id, &day])
+                .await
+                .map_err(pg)?
+                .map_or(0, |r| r.get(0));
+            if let Some(refused) = over_limits(revisions, used, u.json.len()) {
+                return Ok(refused);
+            }
+            // Claim first, then look: a claim another kiosk's upload makes
+            // at the same moment waits on the key, and is seen here once
+            // that transaction commits.
+            let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
+            tx.execute(
+                &tx.prepare_cached(
+                    "INSERT INTO person_days (date, staff_no, kiosk_id) SELECT $1, n, $3 FROM unnest($2::text[]) n
+                     ON CONFLICT DO NOTHING",
+                )
+                .await
+                .map_err(pg)?,
+                &[&date, &nos, &kiosk_id],
+            )
+            .await
+            .map_err(pg)?;
+            let others = tx
+                .query(
+                    &tx.prepare_cached(
+                        "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
+                    )
+                    .await
+                    .map_err(pg)?,
+                    &[&date, &nos, &kiosk_id],
+                )
+                .await
+                .map_err(pg)?;
+            if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
+                others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
+            }) {
+                let staff_no = u.summary.people[index].staff_no.clone();
+                return Ok(Put::Claimed { index, staff_no, kiosk: other });
+            }
+            tx.execute(
+                &tx.prepare_cached(
+                    "INSERT INTO upload_budget (kiosk_id, day, bytes) VALUES ($1, $2, $3)
+                     ON CONFLICT (kiosk_id, day) DO UPDATE SET bytes = upload_budget.bytes + excluded.bytes",
+                )
+                .await
+                .map_err(pg)?,
+                &[&kiosk_id, &day, &(u.json.len() as i64)],
+            )
+            .await
+            .map_err(pg)?;
             tx.execute(
                 &tx.prepare_cached("UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2")
                     .await
@@ -469,18 +568,42 @@ impl Storage for Postgres {
         Ok(put)
     }
 
-    async fn latest_summaries(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(i64, Instant, DailySummary)>> {
-        let rows = self
-            .client()
-            .await?
-            .query(
+    async fn latest_summaries(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, String)>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<SummaryPage> {
+        use futures_util::TryStreamExt;
+        let (after_date, after_kiosk) = after.map_or((None, None), |(d, k)| (Some(d.to_string()), Some(k)));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (from, to) = (from.to_string(), to.to_string());
+        let client = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [&from, &to, &after_date, &after_kiosk, &limit];
+        let rows = client
+            .query_raw(
                 "SELECT revision, received_at, content FROM summaries
-                 WHERE latest AND date >= $1 AND date <= $2 ORDER BY date, kiosk_id",
-                &[&from.to_string(), &to.to_string()],
+                 WHERE latest AND date >= $1 AND date <= $2
+                   AND ($3::text IS NULL OR date > $3 OR (date = $3 AND kiosk_id > $4))
+                 ORDER BY date, kiosk_id LIMIT $5",
+                params,
             )
             .await
             .map_err(pg)?;
-        rows.iter().map(|r| Ok((r.get(0), r.get(1), serde_json::from_str(r.get::<_, &str>(2)).map_err(db)?))).collect()
+        let mut rows = std::pin::pin!(rows);
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        while let Some(r) = rows.try_next().await.map_err(pg)? {
+            let content: &str = r.get(2);
+            bytes += content.len();
+            out.push((r.get(0), r.get(1), serde_json::from_str(content).map_err(db)?));
+            if bytes >= max_bytes {
+                return Ok(SummaryPage { rows: out, cut_at_bytes: true });
+            }
+        }
+        Ok(SummaryPage { rows: out, cut_at_bytes: false })
     }
 
     async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {

@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::ingest;
 use super::storage::*;
-use crate::domain::summary::{DailySummary, DayFigures, DayStatus, PersonSummary, ReportRow};
+use crate::domain::summary::{DayFigures, DayStatus, PersonSummary, ReportRow};
 use crate::domain::time::Instant;
 
 const SCHEMA: &str = r#"
@@ -74,6 +74,21 @@ CREATE TABLE IF NOT EXISTS summary_people (
 CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
 -- A unit's month (its heat map) without reading every unit's rows.
 CREATE INDEX IF NOT EXISTS summary_people_unit ON summary_people (unit, date) WHERE latest = 1;
+-- Whose a person's day is: the first kiosk that reported them for the
+-- date. Another kiosk naming them that date is refused (409).
+CREATE TABLE IF NOT EXISTS person_days (
+    date     TEXT NOT NULL,
+    staff_no TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    PRIMARY KEY (date, staff_no)
+) WITHOUT ROWID;
+-- Bytes of summaries each kiosk had stored on a day (its daily budget).
+CREATE TABLE IF NOT EXISTS upload_budget (
+    kiosk_id TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    bytes    INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, day)
+);
 CREATE TABLE IF NOT EXISTS users (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL,
@@ -112,6 +127,21 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 "#;
+
+/// A database from before `person_days`: each person's day is given to
+/// the kiosk that reported it first, and another kiosk's row for it is
+/// no longer read as the latest (it stays stored). Runs once: only while
+/// `person_days` is empty (a new database has nothing to claim).
+const CLAIM_EARLIER_DAYS: &str = "
+INSERT OR IGNORE INTO person_days (date, staff_no, kiosk_id)
+    SELECT sp.date, sp.staff_no, sp.kiosk_id FROM summary_people sp
+    JOIN summaries s ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.revision = sp.revision
+    ORDER BY s.received_at, sp.kiosk_id;
+UPDATE summary_people SET latest = 0 WHERE latest = 1 AND NOT EXISTS (
+    SELECT 1 FROM person_days pd
+    WHERE pd.date = summary_people.date AND pd.staff_no = summary_people.staff_no
+      AND pd.kiosk_id = summary_people.kiosk_id);
+";
 
 /// The figure columns of `summary_people`, in `DayFigures` order.
 pub(super) const FIGURES: [&str; 14] = [
@@ -211,6 +241,45 @@ fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
         .map_err(db)?;
     let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
     if put == Put::Stored {
+        // The limits first: a refusal writes nothing.
+        let revisions: i64 = tx
+            .query_row("SELECT count(*) FROM summaries WHERE kiosk_id = ?1 AND date = ?2", params![kiosk, date], |r| {
+                r.get(0)
+            })
+            .map_err(db)?;
+        let day = budget_day(u.received_at);
+        let used: i64 = tx
+            .query_row("SELECT bytes FROM upload_budget WHERE kiosk_id = ?1 AND day = ?2", params![kiosk, day], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)?
+            .unwrap_or(0);
+        if let Some(refused) = over_limits(revisions, used, u.json.len()) {
+            return Ok(refused);
+        }
+        let mut owner = tx
+            .prepare_cached("SELECT kiosk_id FROM person_days WHERE date = ?1 AND staff_no = ?2 AND kiosk_id <> ?3")
+            .map_err(db)?;
+        for (index, p) in u.summary.people.iter().enumerate() {
+            if let Some(other) =
+                owner.query_row(params![date, p.staff_no, kiosk], |r| r.get::<_, String>(0)).optional().map_err(db)?
+            {
+                return Ok(Put::Claimed { index, staff_no: p.staff_no.clone(), kiosk: other });
+            }
+        }
+        let mut claim = tx
+            .prepare_cached("INSERT OR IGNORE INTO person_days (date, staff_no, kiosk_id) VALUES (?1, ?2, ?3)")
+            .map_err(db)?;
+        for p in &u.summary.people {
+            claim.execute(params![date, p.staff_no, kiosk]).map_err(db)?;
+        }
+        tx.execute(
+            "INSERT INTO upload_budget (kiosk_id, day, bytes) VALUES (?1, ?2, ?3)
+             ON CONFLICT (kiosk_id, day) DO UPDATE SET bytes = bytes + excluded.bytes",
+            params![kiosk, day, u.json.len() as i64],
+        )
+        .map_err(db)?;
         tx.execute("UPDATE summaries SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2", params![kiosk, date])
             .map_err(db)?;
         tx.execute("UPDATE summary_people SET latest = 0 WHERE kiosk_id = ?1 AND date = ?2", params![kiosk, date])
@@ -359,6 +428,11 @@ impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite> {
         let writer = open(path)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
+        let claimed: bool =
+            writer.query_row("SELECT EXISTS (SELECT 1 FROM person_days)", [], |r| r.get(0)).map_err(db)?;
+        if !claimed {
+            writer.execute_batch(&format!("BEGIN IMMEDIATE; {CLAIM_EARLIER_DAYS} COMMIT;")).map_err(db)?;
+        }
         let readers = (0..READERS).map(|_| open(path).map(Mutex::new)).collect::<Result<Vec<_>>>()?;
         let writer = Arc::new(Mutex::new(writer));
         let (puts, jobs) = std::sync::mpsc::channel();
@@ -410,6 +484,7 @@ fn kiosk_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<KioskRow> {
         chain: ChainState::parse(&r.get::<_, String>(6)?),
         latest: None,
         missing_days: vec![],
+        bytes_today: 0,
     })
 }
 
@@ -578,6 +653,8 @@ impl Storage for Sqlite {
             let mut dates = c
                 .prepare("SELECT date, revision FROM summaries WHERE kiosk_id = ?1 AND latest = 1 ORDER BY date")
                 .map_err(db)?;
+            let mut budget =
+                c.prepare("SELECT bytes FROM upload_budget WHERE kiosk_id = ?1 AND day = ?2").map_err(db)?;
             for k in &mut kiosks {
                 let rows: Vec<(NaiveDate, i64)> = dates
                     .query_map([&k.id], |r| Ok((date_of(r.get(0)?)?, r.get(1)?)))
@@ -587,6 +664,11 @@ impl Storage for Sqlite {
                 k.latest = rows.last().copied();
                 let have: Vec<NaiveDate> = rows.iter().map(|(d, _)| *d).collect();
                 k.missing_days = missing_days(&have, today.pred_opt().unwrap_or(today));
+                k.bytes_today = budget
+                    .query_row(params![k.id, today.to_string()], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?
+                    .unwrap_or(0);
             }
             Ok(kiosks)
         })
@@ -601,25 +683,41 @@ impl Storage for Sqlite {
         answer.await.map_err(|_| db("the writer thread is gone"))?
     }
 
-    async fn latest_summaries(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(i64, Instant, DailySummary)>> {
+    async fn latest_summaries(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, String)>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<SummaryPage> {
         self.read(move |c| {
             let mut stmt = c
                 .prepare(
                     "SELECT revision, received_at, content FROM summaries
-                     WHERE latest = 1 AND date >= ?1 AND date <= ?2 ORDER BY date, kiosk_id",
+                     WHERE latest = 1 AND date >= ?1 AND date <= ?2
+                       AND (?3 IS NULL OR date > ?3 OR (date = ?3 AND kiosk_id > ?4))
+                     ORDER BY date, kiosk_id LIMIT ?5",
                 )
                 .map_err(db)?;
+            let (after_date, after_kiosk) = after.map_or((None, None), |(d, k)| (Some(d.to_string()), Some(k)));
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let rows = stmt
-                .query_map(params![from.to_string(), to.to_string()], |r| {
+                .query_map(params![from.to_string(), to.to_string(), after_date, after_kiosk, limit], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
                 })
                 .map_err(db)?;
             let mut out = Vec::new();
+            let mut bytes = 0;
             for row in rows {
                 let (rev, at, content) = row.map_err(db)?;
+                bytes += content.len();
                 out.push((rev, at, serde_json::from_str(&content).map_err(db)?));
+                if bytes >= max_bytes {
+                    return Ok(SummaryPage { rows: out, cut_at_bytes: true });
+                }
             }
-            Ok(out)
+            Ok(SummaryPage { rows: out, cut_at_bytes: false })
         })
         .await
     }

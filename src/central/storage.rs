@@ -40,6 +40,8 @@ pub struct KioskRow {
     pub latest: Option<(NaiveDate, i64)>,
     /// Dates between its first summary and its newest without one.
     pub missing_days: Vec<NaiveDate>,
+    /// Bytes of summaries it had stored today (against `DAILY_BYTES`).
+    pub bytes_today: i64,
 }
 
 /// What the server makes of a kiosk's record chain (SPEC "Sync").
@@ -103,6 +105,15 @@ pub struct UserRow {
     pub locked_until: Option<Instant>,
 }
 
+/// Summaries read in order, with the bytes of their stored JSON.
+#[derive(Debug, Default)]
+pub struct SummaryPage {
+    /// (revision, received at, summary).
+    pub rows: Vec<(i64, Instant, DailySummary)>,
+    /// Whether reading stopped at the byte bound (more may follow).
+    pub cut_at_bytes: bool,
+}
+
 /// What an upload did (SPEC: 201, 200, 409).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Put {
@@ -113,6 +124,36 @@ pub enum Put {
     /// A newer revision is stored, or the same revision with other
     /// content: 409, nothing stored. The stored revision.
     Conflict(i64),
+    /// The person at `index` is another kiosk's for that date (one
+    /// person's day comes from one kiosk): 409, nothing stored.
+    Claimed { index: usize, staff_no: String, kiosk: String },
+    /// The date has [`MAX_REVISIONS`] revisions already: 429, nothing stored.
+    TooManyRevisions,
+    /// The kiosk's stored uploads today (`used` bytes) and this one would
+    /// pass [`DAILY_BYTES`]: 429, nothing stored.
+    OverBudget { used: i64 },
+}
+
+/// Revisions kept of one kiosk's date: a kiosk re-sends a day after each
+/// correction, a handful of times; fifty is a runaway or an attack.
+pub const MAX_REVISIONS: i64 = 50;
+/// Bytes of summaries a kiosk may have stored in one day (district time):
+/// a day's summary of 300 people is about 150 KB, so this is a hundred
+/// full revisions; one token cannot fill the disk.
+pub const DAILY_BYTES: i64 = 16 * 1024 * 1024;
+
+/// The day an upload's bytes count against (the district's date).
+pub fn budget_day(received_at: Instant) -> String {
+    crate::domain::time::instant_to_local(chrono_tz::Asia::Shanghai, received_at).date().to_string()
+}
+
+/// The refusal, if any, of a new revision by the limits that do not
+/// depend on other kiosks: the revision cap and the daily budget.
+pub fn over_limits(revisions: i64, used_today: i64, body_len: usize) -> Option<Put> {
+    if revisions >= MAX_REVISIONS {
+        return Some(Put::TooManyRevisions);
+    }
+    (used_today.saturating_add(body_len as i64) > DAILY_BYTES).then_some(Put::OverBudget { used: used_today })
 }
 
 /// An upload, checked (see `ingest`): the summary, its content key, and
@@ -224,8 +265,20 @@ pub trait Storage: Send + Sync {
     /// Stores an upload if it is new or a newer revision, in one
     /// transaction with the kiosk's last seen, clock offset and chain.
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put>;
-    /// The latest revision of every summary with a date in `[from, to]`.
-    async fn latest_summaries(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(i64, Instant, DailySummary)>>;
+    /// The latest revision of every summary with a date in `[from, to]`,
+    /// ordered by date and kiosk: those after `after` (a date and kiosk
+    /// id: the page before's last), at most `limit`, and no more once
+    /// their stored JSON reaches `max_bytes` (the row that reaches it is
+    /// the last: at least one). Rows are read one by one, so the memory is
+    /// bounded by what is returned.
+    async fn latest_summaries(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, String)>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<SummaryPage>;
     /// The period report's person rows over the latest revisions in
     /// `[from, to]` (optionally of one unit), summed in the database; name
     /// and unit from each person's latest day. Unranked.

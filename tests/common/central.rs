@@ -353,6 +353,19 @@ pub fn stored_summaries(c: &Central) -> i64 {
     }
 }
 
+/// Runs SQL statements straight on the server's database (either
+/// backend): for tests that make a state an earlier version left.
+pub fn sql(c: &Central, statements: &str) {
+    match &c.pg {
+        Some(pg) => runtime().block_on(async {
+            let (cl, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            cl.batch_execute(statements).await.unwrap();
+        }),
+        None => rusqlite::Connection::open(c.sqlite_path()).unwrap().execute_batch(statements).unwrap(),
+    }
+}
+
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }

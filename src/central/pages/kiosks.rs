@@ -9,7 +9,7 @@ use maud::html;
 
 use super::{failed, layout};
 use crate::central::api::{self, App};
-use crate::central::storage::ChainState;
+use crate::central::storage::{ChainState, DAILY_BYTES};
 
 /// A clock offset in words: "+3 s" (the kiosk is behind), "−2 min".
 fn offset_words(ms: i64) -> String {
@@ -41,6 +41,7 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                     th.name scope="col" { (v.w("最新日期 / 版本", "Latest date / revision")) }
                     th.name scope="col" { (v.w("缺报日期", "Days without a summary")) }
                     th.name scope="col" { (v.w("记录链", "Record chain")) }
+                    th scope="col" { (v.w("今日上传", "Uploaded today")) }
                 } }
                 tbody {
                     @for k in &kiosks {
@@ -65,11 +66,15 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                                     ChainState::Forked => span.bad { (v.w("分叉", "forked")) },
                                 }
                             }
+                            td.warn[k.bytes_today * 5 >= DAILY_BYTES * 4] {
+                                ((k.bytes_today + 1023) / 1024) " / " (DAILY_BYTES / 1024) " KiB"
+                            }
                         }
                     }
                 }
             }
             p.muted { (v.w("时钟偏差：服务器时间减终端时间（+ 表示终端慢）。", "Clock offset: server time minus kiosk time (+: the kiosk is behind).")) }
+            p.muted { (v.w("今日上传：终端今天已存入的日汇总字节数及每日上限；超过上限的上传被拒（429），次日恢复。", "Uploaded today: the bytes of summaries a kiosk stored today, and its daily budget; past it uploads are refused (429) until tomorrow.")) }
         }
     };
     Html(layout(&v, v.w("终端", "Kiosks"), "/kiosks", body).into_string()).into_response()

@@ -59,8 +59,14 @@ async fn rows(
     app: &App,
     date: NaiveDate,
 ) -> Result<(Vec<UnitDay>, Vec<DailySummary>), crate::central::storage::StorageError> {
-    let summaries: Vec<DailySummary> =
-        app.storage.latest_summaries(date, date).await?.into_iter().map(|(_, _, s)| s).collect();
+    let summaries: Vec<DailySummary> = app
+        .storage
+        .latest_summaries(date, date, None, usize::MAX, usize::MAX)
+        .await?
+        .rows
+        .into_iter()
+        .map(|(_, _, s)| s)
+        .collect();
     let kiosks: Vec<(String, Vec<String>)> = app
         .storage
         .kiosks(api::today())
