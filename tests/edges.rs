@@ -220,7 +220,10 @@ fn slow_clients_are_cut_off_and_health_still_answers() {
 fn a_tls_handshake_that_never_comes_is_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
@@ -233,6 +236,13 @@ fn a_tls_handshake_that_never_comes_is_cut_off() {
     let t = Instant::now();
     assert!(closed_within(&mut s, Duration::from_secs(15)), "a silent TLS client was held");
     eprintln!("a silent TLS client was cut off after {:?}", t.elapsed());
+    // Over TLS every response also carries HSTS.
+    let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_der(cert.der()).to_owned()]);
+    let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+    let a = ureq::Agent::config_builder().tls_config(tls).build().new_agent();
+    let r = a.get(&format!("https://127.0.0.1:{}/healthz", c.port)).call().unwrap();
+    let hsts = r.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(hsts.as_deref(), Some("max-age=31536000"));
 }
 
 #[test]
@@ -269,6 +279,22 @@ fn every_response_is_hardened_and_init_keeps_the_data_private() {
         assert_eq!(h("cache-control"), "no-store", "{path}");
         assert_eq!(h("strict-transport-security"), "", "{path}: no HSTS over plain HTTP");
     }
+    // An expired session is deleted (at start, and every ten minutes).
+    let sessions = |c: &Central| -> i64 {
+        rusqlite::Connection::open(c.sqlite_path())
+            .unwrap()
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(sessions(&c), 1);
+    sql(&c, "UPDATE sessions SET expires_at = 1000");
+    c.stop();
+    c.start();
+    let t = Instant::now();
+    while sessions(&c) > 0 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(sessions(&c), 0, "the expired session is gone");
 }
 
 #[test]
@@ -501,5 +527,59 @@ fn revisions_and_bytes_a_day_are_capped_and_summaries_page() {
                 central::get(&a, &format!("{}/api/v1/summaries?from=2026-09-01&to=2026-11-30{q}", c.url), &bureau);
             assert!(st == 400 && text.contains(&format!("\"field\":\"{field}\"")), "{q}: {st} {text}");
         }
+    }
+}
+
+#[test]
+fn script_tokens_expire_and_are_revoked_one_by_one() {
+    use sha2::Digest;
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let t0 = c.user("alice", "bureau", "correct horse");
+        let out = c.cli(&["user", "token", "alice", "--days", "1"], "");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let said = String::from_utf8_lossy(&out.stderr).to_string();
+        let t1 = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let t2 = c.ok(&["user", "token", "alice"]).trim().to_string();
+        let id = |t: &str| {
+            sha2::Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>()[..12].to_string()
+        };
+        assert!(said.contains(&id(&t1)) && said.contains("works until"), "{said}");
+        c.start();
+        let a = agent();
+        let reads = |t: &str| central::get(&a, &format!("{}/api/v1/kiosks", c.url), t).0;
+        assert_eq!((reads(&t1), reads(&t2)), (200, 200), "{backend:?}");
+        let list = c.ok(&["user", "tokens", "alice"]);
+        assert_eq!(list.lines().count(), 3, "{list}");
+        assert!(list.contains(&id(&t0)) && list.contains(&id(&t1)) && list.contains(&id(&t2)), "{list}");
+        assert!(!list.contains("expired"), "{list}");
+        // One revoked, the other still works; the password is unchanged.
+        assert!(c.ok(&["user", "revoke-token", "alice", &id(&t1)]).contains("revoked"));
+        assert_eq!((reads(&t1), reads(&t2)), (401, 200), "{backend:?}");
+        let o = c.cli(&["user", "revoke-token", "alice", "0123456789ab"], "");
+        assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("no token 0123456789ab"));
+        sign_in(&c, "alice", "correct horse");
+        // Past its day it stops working, and is listed as expired.
+        sql(&c, &format!("UPDATE user_tokens SET expires_at = 1000 WHERE token_hash LIKE '{}%'", id(&t2)));
+        assert_eq!(reads(&t2), 401, "{backend:?}: expired");
+        assert!(c.ok(&["user", "tokens", "alice"]).contains("expired"));
+        // A token from before tokens expired works 90 days from when it was made.
+        let old = c.ok(&["user", "token", "alice"]).trim().to_string();
+        let made = |days_ago: i64| chrono::Utc::now().timestamp_millis() - days_ago * 86_400_000;
+        let legacy = |days_ago: i64| {
+            sql(
+                &c,
+                &format!(
+                    "UPDATE user_tokens SET expires_at = NULL, created_at = {} WHERE token_hash LIKE '{}%'",
+                    made(days_ago),
+                    id(&old)
+                ),
+            )
+        };
+        legacy(89);
+        assert_eq!(reads(&old), 200, "{backend:?}");
+        legacy(91);
+        assert_eq!(reads(&old), 401, "{backend:?}");
     }
 }

@@ -227,7 +227,7 @@ async fn reader(app: &App, headers: &HeaderMap) -> ApiResult<UserRow> {
     if let Some(token) = bearer(headers) {
         return app
             .storage
-            .user_by_token(&auth::digest(token))
+            .user_by_token(&auth::digest(token), now())
             .await?
             .ok_or_else(|| ApiError::unauthorized("not a valid user token (kiosk tokens cannot read)"));
     }

@@ -17,7 +17,7 @@ use super::clients::Proxies;
 use super::listener::{self, Limits};
 use super::postgres::Postgres;
 use super::sqlite::Sqlite;
-use super::storage::{Role, Storage, StorageError};
+use super::storage::{Role, Storage, StorageError, TOKEN_ID_LEN};
 use crate::domain::time::{parse_date, Instant};
 
 #[derive(Parser, Debug)]
@@ -104,8 +104,17 @@ pub enum UserCmd {
         #[arg(long)]
         role: String,
     },
-    /// Prints a bearer token for scripts (stored hashed).
-    Token { name: String },
+    /// Prints a bearer token for scripts (stored hashed), working for
+    /// --days days.
+    Token {
+        name: String,
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+    },
+    /// Lists NAME's script tokens: id, made, works until.
+    Tokens { name: String },
+    /// Revokes one of NAME's script tokens by its id (from `user tokens`).
+    RevokeToken { name: String, id: String },
     /// A new password, read from stdin; unlocks the account and ends its
     /// sessions and script tokens (the way back in for a locked-out admin).
     Password { name: String },
@@ -196,6 +205,11 @@ async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
         private(&path, 0o600)?;
     }
     Ok(Arc::new(sqlite))
+}
+
+/// An instant as the district's RFC 3339 time.
+fn stamp(t: Instant) -> String {
+    crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, t)
 }
 
 /// Sets `path`'s permission bits.
@@ -304,13 +318,34 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
             admin::unlock(&*s, "cli", name, now()).await?;
             out(format!("user {name} unlocked"))
         }
-        Command::User(UserCmd::Token { name }) => {
+        Command::User(UserCmd::Token { name, days }) => {
             let s = storage(cli, false).await?;
             let token = auth::new_secret("dcu_");
-            s.add_user_token(name, &auth::digest(&token), now()).await?;
-            s.audit("cli", "user token", name, now()).await?;
-            eprintln!("a token for {name} follows, shown once");
+            let digest = auth::digest(&token);
+            let until = now() + i64::from(*days) * 86_400_000;
+            s.add_user_token(name, &digest, now(), until).await?;
+            let id = &digest[..TOKEN_ID_LEN];
+            s.audit("cli", "user token", &format!("{name} {id} until {}", stamp(until)), now()).await?;
+            eprintln!("a token for {name} follows, shown once: id {id}, works until {}", stamp(until));
             out(token)
+        }
+        Command::User(UserCmd::Tokens { name }) => {
+            let s = storage(cli, false).await?;
+            if s.user(name).await?.is_none() {
+                return Err(Failure::Input(format!("no user {name}")));
+            }
+            let at = now();
+            for t in s.user_tokens(name).await? {
+                let state = if t.expires_at <= at { "\texpired" } else { "" };
+                out(format!("{}\tmade {}\tuntil {}{state}", t.id, stamp(t.created_at), stamp(t.expires_at)))?;
+            }
+            Ok(())
+        }
+        Command::User(UserCmd::RevokeToken { name, id }) => {
+            let s = storage(cli, false).await?;
+            s.revoke_user_token(name, id).await?;
+            s.audit("cli", "user token revoke", &format!("{name} {id}"), now()).await?;
+            out(format!("token {id} of {name} revoked"))
         }
         Command::Audit { from, to } => {
             let day = |t: &Option<String>, flag: &str| -> Result<Option<chrono::NaiveDate>, Failure> {

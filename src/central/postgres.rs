@@ -104,7 +104,8 @@ CREATE TABLE IF NOT EXISTS login_failures (
 CREATE TABLE IF NOT EXISTS user_tokens (
     token_hash TEXT PRIMARY KEY,
     user_name  TEXT NOT NULL REFERENCES users(name),
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash    TEXT PRIMARY KEY,
@@ -120,6 +121,8 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+-- Databases from before tokens expired.
+ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
 "#;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
@@ -766,33 +769,73 @@ impl Storage for Postgres {
         tx.commit().await.map_err(pg)
     }
 
-    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()> {
+    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant, expires_at: Instant) -> Result<()> {
         let c = self.client().await?;
         if c.query_opt("SELECT 1 FROM users WHERE name = $1", &[&name]).await.map_err(pg)?.is_none() {
             return Err(StorageError::NotFound(format!("no user {name}")));
         }
         c.execute(
-            "INSERT INTO user_tokens (token_hash, user_name, created_at) VALUES ($1, $2, $3)",
-            &[&token_hash, &name, &now],
+            "INSERT INTO user_tokens (token_hash, user_name, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&token_hash, &name, &now, &expires_at],
         )
         .await
         .map_err(pg)?;
         Ok(())
     }
 
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
+    async fn user_by_token(&self, token_hash: &str, now: Instant) -> Result<Option<UserRow>> {
         let row = self
             .client()
             .await?
             .query_opt(
                 &format!(
-                    "SELECT {USER_COLUMNS} FROM users u JOIN user_tokens t ON t.user_name = u.name WHERE t.token_hash = $1"
+                    "SELECT {USER_COLUMNS} FROM users u JOIN user_tokens t ON t.user_name = u.name
+                     WHERE t.token_hash = $1 AND {TOKEN_EXPIRY_SQL} > $2"
                 ),
-                &[&token_hash],
+                &[&token_hash, &now],
             )
             .await
             .map_err(pg)?;
         Ok(row.as_ref().map(user_from))
+    }
+
+    async fn user_tokens(&self, name: &str) -> Result<Vec<TokenRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT t.token_hash, t.created_at, {TOKEN_EXPIRY_SQL} FROM user_tokens t
+                     WHERE t.user_name = $1 ORDER BY t.created_at, t.token_hash"
+                ),
+                &[&name],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| TokenRow {
+                id: r.get::<_, &str>(0).chars().take(TOKEN_ID_LEN).collect(),
+                created_at: r.get(1),
+                expires_at: r.get(2),
+            })
+            .collect())
+    }
+
+    async fn revoke_user_token(&self, name: &str, id: &str) -> Result<()> {
+        let pattern = format!("{}%", id.to_ascii_lowercase());
+        let c = self.client().await?;
+        let n = if id.len() == TOKEN_ID_LEN && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            c.execute("DELETE FROM user_tokens WHERE user_name = $1 AND token_hash LIKE $2", &[&name, &pattern])
+                .await
+                .map_err(pg)?
+        } else {
+            0
+        };
+        if n == 0 {
+            return Err(StorageError::NotFound(format!("{name} has no token {id}")));
+        }
+        Ok(())
     }
 
     async fn claim_login(

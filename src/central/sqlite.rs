@@ -110,7 +110,8 @@ CREATE TABLE IF NOT EXISTS login_failures (
 CREATE TABLE IF NOT EXISTS user_tokens (
     token_hash TEXT PRIMARY KEY,
     user_name  TEXT NOT NULL REFERENCES users(name),
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash    TEXT PRIMARY KEY,
@@ -428,6 +429,15 @@ impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite> {
         let writer = open(path)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
+        // Databases from before tokens expired.
+        let has_expiry: bool = writer
+            .query_row("SELECT count(*) FROM pragma_table_info('user_tokens') WHERE name = 'expires_at'", [], |r| {
+                r.get(0)
+            })
+            .map_err(db)?;
+        if !has_expiry {
+            writer.execute_batch("ALTER TABLE user_tokens ADD COLUMN expires_at INTEGER").map_err(db)?;
+        }
         let claimed: bool =
             writer.query_row("SELECT EXISTS (SELECT 1 FROM person_days)", [], |r| r.get(0)).map_err(db)?;
         if !claimed {
@@ -912,7 +922,7 @@ impl Storage for Sqlite {
         .await
     }
 
-    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()> {
+    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant, expires_at: Instant) -> Result<()> {
         let (name, token) = (name.to_string(), token_hash.to_string());
         self.write(move |c| {
             let exists: bool = c
@@ -924,8 +934,8 @@ impl Storage for Sqlite {
                 return Err(StorageError::NotFound(format!("no user {name}")));
             }
             c.execute(
-                "INSERT INTO user_tokens (token_hash, user_name, created_at) VALUES (?1, ?2, ?3)",
-                params![token, name, now],
+                "INSERT INTO user_tokens (token_hash, user_name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token, name, now, expires_at],
             )
             .map_err(db)?;
             Ok(())
@@ -933,16 +943,64 @@ impl Storage for Sqlite {
         .await
     }
 
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
+    async fn user_by_token(&self, token_hash: &str, now: Instant) -> Result<Option<UserRow>> {
         let token = token_hash.to_string();
         self.read(move |c| {
             c.query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users u JOIN user_tokens t ON t.user_name = u.name WHERE t.token_hash = ?1"),
-                [token],
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u JOIN user_tokens t ON t.user_name = u.name
+                     WHERE t.token_hash = ?1 AND {TOKEN_EXPIRY_SQL} > ?2"
+                ),
+                params![token, now],
                 user_from,
             )
             .optional()
             .map_err(db)
+        })
+        .await
+    }
+
+    async fn user_tokens(&self, name: &str) -> Result<Vec<TokenRow>> {
+        let name = name.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare(&format!(
+                    "SELECT t.token_hash, t.created_at, {TOKEN_EXPIRY_SQL} FROM user_tokens t
+                     WHERE t.user_name = ?1 ORDER BY t.created_at, t.token_hash"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([&name], |r| {
+                    Ok(TokenRow {
+                        id: r.get::<_, String>(0)?.chars().take(TOKEN_ID_LEN).collect(),
+                        created_at: r.get(1)?,
+                        expires_at: r.get(2)?,
+                    })
+                })
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn revoke_user_token(&self, name: &str, id: &str) -> Result<()> {
+        let (name, id) = (name.to_string(), id.to_string());
+        self.write(move |c| {
+            let n = if id.len() == TOKEN_ID_LEN && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                c.execute(
+                    "DELETE FROM user_tokens WHERE user_name = ?1 AND substr(token_hash, 1, ?3) = ?2",
+                    params![name, id.to_ascii_lowercase(), TOKEN_ID_LEN as i64],
+                )
+                .map_err(db)?
+            } else {
+                0
+            };
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("{name} has no token {id}")));
+            }
+            Ok(())
         })
         .await
     }

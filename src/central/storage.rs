@@ -105,6 +105,23 @@ pub struct UserRow {
     pub locked_until: Option<Instant>,
 }
 
+/// A script token as listed: its id (the first 12 hex digits of its
+/// digest: enough to name it, nothing to use it), when it was made and
+/// until when it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub created_at: Instant,
+    pub expires_at: Instant,
+}
+
+/// A token's id: the first [`TOKEN_ID_LEN`] hex digits of its digest.
+pub const TOKEN_ID_LEN: usize = 12;
+
+/// How long a token made before tokens had an expiry works: 90 days from
+/// when it was made (SQL over `created_at` and `expires_at`).
+pub(super) const TOKEN_EXPIRY_SQL: &str = "COALESCE(t.expires_at, t.created_at + 7776000000)";
+
 /// Summaries read in order, with the bytes of their stored JSON.
 #[derive(Debug, Default)]
 pub struct SummaryPage {
@@ -315,8 +332,14 @@ pub trait Storage: Send + Sync {
     /// A new password: the failure count and any lock are cleared and the
     /// user's sessions and script tokens end, in one transaction.
     async fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
-    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant) -> Result<()>;
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>>;
+    /// A script token for `name` that works until `expires_at`.
+    async fn add_user_token(&self, name: &str, token_hash: &str, now: Instant, expires_at: Instant) -> Result<()>;
+    /// The user of a token that has not expired at `now`.
+    async fn user_by_token(&self, token_hash: &str, now: Instant) -> Result<Option<UserRow>>;
+    /// `name`'s tokens, oldest first (expired ones too, until revoked).
+    async fn user_tokens(&self, name: &str) -> Result<Vec<TokenRow>>;
+    /// Revokes the one token of `name` whose id is `id`.
+    async fn revoke_user_token(&self, name: &str, id: &str) -> Result<()>;
     /// Claims one password try for `name` from `client` (an address)
     /// before the password is checked, in one atomic statement (so parallel
     /// guesses cannot all slip in): `None` when the account is locked for
