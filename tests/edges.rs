@@ -583,3 +583,161 @@ fn script_tokens_expire_and_are_revoked_one_by_one() {
         assert_eq!(reads(&old), 401, "{backend:?}");
     }
 }
+
+/// Runs SQL as the test cluster's superuser; the first column of the
+/// first row, as text.
+fn pg_admin(statements: &str) -> Option<String> {
+    central::runtime().block_on(async {
+        let (c, conn) = tokio_postgres::connect(&central::pg_admin_url(), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let mut first = None;
+        // One at a time: ALTER SYSTEM cannot run in the implicit
+        // transaction of several statements.
+        for statement in statements.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            for m in c.simple_query(statement).await.unwrap() {
+                if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+                    first = first.or_else(|| r.get(0).map(str::to_string));
+                }
+            }
+        }
+        first
+    })
+}
+
+/// The test cluster with TLS on, a server certificate from a CA made
+/// here, and one database that refuses plain connections; undone on drop.
+struct TlsCluster {
+    _dir: tempfile::TempDir,
+    ca: std::path::PathBuf,
+    hba: std::path::PathBuf,
+    hba_before: String,
+    db: central::PgDb,
+}
+
+impl TlsCluster {
+    fn new() -> TlsCluster {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let data_dir = pg_admin("SHOW data_directory").unwrap();
+        let owner = std::fs::metadata(&data_dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A private CA, and the server's certificate for "localhost" only.
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(vec![]).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "dutyclock test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca_cert, &ca_key)
+            .unwrap();
+        let (ca, crt, pem) = (dir.path().join("ca.pem"), dir.path().join("server.crt"), dir.path().join("server.key"));
+        std::fs::write(&ca, ca_cert.pem()).unwrap();
+        std::fs::write(&crt, cert.pem()).unwrap();
+        std::fs::write(&pem, key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
+        for f in [&crt, &pem] {
+            // The server reads them as its own user (a root test gives them over).
+            let path = std::ffi::CString::new(f.to_str().unwrap()).unwrap();
+            // SAFETY: a valid C string; chown changes nothing else.
+            let _ = unsafe { libc::chown(path.as_ptr(), owner.uid(), owner.gid()) };
+        }
+        let db = central::PgDb::new();
+        let hba = std::path::PathBuf::from(pg_admin("SHOW hba_file").unwrap());
+        let hba_before = std::fs::read_to_string(&hba).unwrap();
+        std::fs::write(&hba, format!("hostnossl {} all all reject\n{hba_before}", db.name)).unwrap();
+        pg_admin(&format!(
+            "ALTER SYSTEM SET ssl_cert_file = '{}'; ALTER SYSTEM SET ssl_key_file = '{}'; ALTER SYSTEM SET ssl = on; \
+             SELECT pg_reload_conf();",
+            crt.display(),
+            pem.display()
+        ));
+        std::thread::sleep(Duration::from_millis(500));
+        TlsCluster { _dir: dir, ca, hba, hba_before, db }
+    }
+
+    /// The database's URL at `host`, with `query`.
+    fn url(&self, host: &str, query: &str) -> String {
+        let port = self.db.url.rsplit_once(':').unwrap().1.split('/').next().unwrap().to_string();
+        format!("postgres://postgres@{host}:{port}/{}?{query}", self.db.name)
+    }
+}
+
+impl Drop for TlsCluster {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.hba, &self.hba_before);
+        pg_admin("ALTER SYSTEM RESET ssl; ALTER SYSTEM RESET ssl_cert_file; ALTER SYSTEM RESET ssl_key_file; SELECT pg_reload_conf();");
+    }
+}
+
+#[test]
+fn postgresql_over_tls_with_a_private_ca() {
+    let cluster = TlsCluster::new();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |url: &str, args: &[&str]| -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dutyclock-central"))
+            .env_remove("DUTYCLOCK_CENTRAL_DATABASE")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--database")
+            .arg(url)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let said = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let ca = cluster.ca.to_str().unwrap().to_string();
+    // Plain TCP is refused by this database: the test's rule holds.
+    let o = run(&cluster.url("127.0.0.1", ""), &["init"]);
+    assert!(!o.status.success(), "a plain connection got in");
+    // verify-full with the private CA, by the name in the certificate.
+    let full = cluster.url("localhost", &format!("sslmode=verify-full&sslrootcert={ca}"));
+    let o = run(&full, &["init"]);
+    assert!(o.status.success(), "verify-full: {}", said(&o));
+    let o = run(&full, &["kiosk", "add", "k1", "--units", "办公室"]);
+    assert!(o.status.success(), "{}", said(&o));
+    // The connection was encrypted.
+    let o = run(&full, &["kiosk", "list"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("k1"), "{}", said(&o));
+    // require: encrypted, the certificate not checked (libpq's meaning).
+    let o = run(&cluster.url("127.0.0.1", "sslmode=require"), &["kiosk", "list"]);
+    assert!(o.status.success(), "require: {}", said(&o));
+    // verify-ca: the chain, any name.
+    let o = run(&cluster.url("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}")), &["kiosk", "list"]);
+    assert!(o.status.success(), "verify-ca: {}", said(&o));
+    // verify-full by an address the certificate does not name: refused.
+    let o = run(&cluster.url("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={ca}")), &["kiosk", "list"]);
+    assert!(!o.status.success(), "verify-full by another name got in");
+    assert!(said(&o).to_lowercase().contains("certificate"), "{}", said(&o));
+    // verify-full without the private CA (the system's): refused, said.
+    let o = run(&cluster.url("localhost", "sslmode=verify-full"), &["kiosk", "list"]);
+    assert!(!o.status.success() && said(&o).to_lowercase().contains("certificate"), "{}", said(&o));
+    // A CA file that is not there: said, with its path.
+    let o = run(&cluster.url("localhost", "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"), &["kiosk", "list"]);
+    assert!(!o.status.success() && said(&o).contains("/nonexistent/ca.pem"), "{}", said(&o));
+    // And the server itself serves over it.
+    let port = central::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dutyclock-central"))
+        .env_remove("DUTYCLOCK_CENTRAL_DATABASE")
+        .args(["--database", &full, "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let up = loop {
+        match agent().get(&format!("http://127.0.0.1:{port}/healthz")).call() {
+            Ok(r) if r.status() == 200 => break true,
+            _ if t.elapsed() > Duration::from_secs(20) => break false,
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let ssl_sessions = pg_admin(&format!(
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE s.ssl AND a.datname = '{}'",
+        cluster.db.name
+    ));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "the server came up on a TLS database");
+    eprintln!("TLS sessions to the database while serving: {ssl_sessions:?}");
+}

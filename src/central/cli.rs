@@ -178,7 +178,11 @@ async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
         let pg = Postgres::connect(url, 16)?;
         if !init {
             if let Err(e) = pg.kiosks(chrono::NaiveDate::MIN).await {
-                return Err(Failure::Input(format!("{e}: run dutyclock-central init first")));
+                // Only a missing table means "not initialised"; a refused
+                // connection or certificate is said as it is.
+                let hint =
+                    if e.to_string().contains("does not exist") { ": run dutyclock-central init first" } else { "" };
+                return Err(Failure::Input(format!("{e}{hint}")));
             }
         }
         // Also on a database made by an earlier version: the schema's

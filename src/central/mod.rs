@@ -7,7 +7,7 @@
 //! - `storage`: the one trait every backend implements, and the rows it
 //!   hands out; `sqlite` (rusqlite, the embedded default) and `postgres`
 //!   (tokio-postgres with a deadpool pool) implement it and run the same
-//!   tests.
+//!   tests; `pgtls`: PostgreSQL over TLS (rustls) with libpq's sslmode.
 //! - `ingest`: the pure decisions of an upload: what a body must be, and
 //!   what a revision means against what is stored (201/200/409).
 //! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords;
@@ -36,6 +36,7 @@ pub mod ingest;
 pub mod listener;
 pub mod overview;
 pub mod pages;
+pub mod pgtls;
 pub mod postgres;
 pub mod sqlite;
 pub mod storage;

@@ -133,8 +133,23 @@ fn pg(e: tokio_postgres::Error) -> StorageError {
     // The server's own message (e.g. "relation … does not exist").
     match e.as_db_error() {
         Some(d) => StorageError::Db(d.message().to_string()),
-        None => StorageError::Db(e.to_string()),
+        None => StorageError::Db(with_causes(&e)),
     }
+}
+
+/// An error and what caused it ("error performing TLS handshake: invalid
+/// peer certificate: UnknownIssuer"): the cause is what a person can act on.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The PostgreSQL backend.
@@ -165,19 +180,29 @@ impl Postgres {
     /// Connects to `url` (`postgres://user@host:port/db`) with a pool of
     /// `size` connections.
     pub fn connect(url: &str, size: usize) -> Result<Postgres> {
+        let (url, tls) = super::pgtls::split_url(url).map_err(|e| db(format!("bad database URL: {e}")))?;
         let mut cfg: tokio_postgres::Config = url.parse().map_err(|e| db(format!("bad database URL: {e}")))?;
         // PostgreSQL's JIT compiles a period report's aggregate (a few
         // hundred thousand rows, over its cost threshold) for longer than
         // it then saves: off for our sessions. Options in the URL are kept.
         let options = cfg.get_options().map_or_else(|| "-c jit=off".to_string(), |o| format!("{o} -c jit=off"));
         cfg.options(&options);
-        let mgr = Manager::new(cfg, NoTls);
+        let mgr = match super::pgtls::connector(&tls).map_err(|e| db(format!("database TLS: {e}")))? {
+            None => Manager::new(cfg, NoTls),
+            Some(connector) => {
+                cfg.ssl_mode(match tls.mode {
+                    super::pgtls::SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+                    _ => tokio_postgres::config::SslMode::Require,
+                });
+                Manager::new(cfg, connector)
+            }
+        };
         let pool = Pool::builder(mgr).max_size(size).build().map_err(db)?;
         Ok(Postgres { pool })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        self.pool.get().await.map_err(|e| db(format!("cannot reach PostgreSQL: {e}")))
+        self.pool.get().await.map_err(|e| db(format!("cannot reach PostgreSQL: {}", with_causes(&e))))
     }
 }
 

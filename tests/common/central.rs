@@ -28,14 +28,14 @@ pub fn pg_admin_url() -> String {
     })
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// A fresh database on the test server, dropped with this value.
 pub struct PgDb {
     admin: String,
-    name: String,
+    pub name: String,
     pub url: String,
 }
 
