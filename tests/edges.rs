@@ -741,3 +741,180 @@ fn postgresql_over_tls_with_a_private_ca() {
     assert!(up, "the server came up on a TLS database");
     eprintln!("TLS sessions to the database while serving: {ssl_sessions:?}");
 }
+
+/// What a stray request must not change: kiosks, accounts, tokens,
+/// sessions and summaries (the audit log and failed-login counts may grow).
+fn state(c: &Central) -> String {
+    [
+        "SELECT id, units, CAST(revoked AS TEXT), token_hash FROM kiosks ORDER BY id",
+        "SELECT name, role, password_hash FROM users ORDER BY name",
+        "SELECT token_hash FROM user_tokens ORDER BY token_hash",
+        "SELECT id_hash FROM sessions ORDER BY id_hash",
+        "SELECT kiosk_id, date, CAST(revision AS TEXT) FROM summaries ORDER BY kiosk_id, date, revision",
+    ]
+    .iter()
+    .map(|q| central::rows_text(c, q))
+    .collect::<Vec<_>>()
+    .join("--\n")
+}
+
+/// A server for the page properties: a kiosk with a day, an admin and a
+/// bureau account signed in, and the admin's CSRF token.
+struct PageProps {
+    c: Central,
+    admin: String,
+    bureau: String,
+    csrf: String,
+}
+
+fn page_props(backend: Backend) -> PageProps {
+    let mut c = Central::new(backend);
+    let token = c.kiosk("k1", &["办公室"]);
+    c.user("root", "admin", "admin password");
+    c.user("alice", "bureau", "correct horse");
+    c.start();
+    let s = summary("k1", "2026-11-26", 1, &[("0012", "张三", "办公室", 11)]);
+    assert_eq!(put(&agent(), &c.url, "k1", "2026-11-26", Some(&token), &body(&s)).0, 201);
+    let admin = sign_in(&c, "root", "admin password");
+    let bureau = sign_in(&c, "alice", "correct horse");
+    let mut page = agent().get(&format!("{}/overview", c.url)).header("Cookie", &admin).call().unwrap();
+    let html = page.body_mut().read_to_string().unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    PageProps { c, admin, bureau, csrf }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn odd_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("k1".to_string()),
+        Just("root".to_string()),
+        Just("alice".to_string()),
+        Just("0012".to_string()),
+        Just("2026-11-26".to_string()),
+        Just("2026-02-30".to_string()),
+        Just("../../etc/passwd".to_string()),
+        Just("<script>alert(1)</script>".to_string()),
+        Just("'; DROP TABLE users; --".to_string()),
+        Just("长".repeat(300)),
+        Just("a\u{0}b".to_string()),
+        Just("//evil.example".to_string()),
+        Just("2026-Q5".to_string()),
+        Just("-1".to_string()),
+        "[\\PC]{0,40}",
+    ]
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Random methods, paths (the pages' own and others), query strings,
+    /// form bodies and cookies on the bureau's pages and the admin's forms:
+    /// never a 5xx or a dropped connection; without the session's CSRF
+    /// token nothing changes.
+    #[test]
+    fn random_page_and_form_requests_fail_cleanly_and_change_nothing(
+        backend in prop::sample::select(BACKENDS.to_vec()),
+        method in prop::sample::select(vec!["POST", "POST", "POST", "POST", "GET", "GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
+        route in prop::sample::select(vec![
+            "/", "/overview", "/overview.csv", "/overview.xlsx", "/units/{a}", "/report", "/report.docx",
+            "/kiosks", "/people/{a}", "/lang/{a}", "/admin", "/admin/kiosks", "/admin/kiosks/{a}/{b}",
+            "/admin/users", "/admin/users/{a}/password", "/admin/users/{a}/unlock", "/login", "/logout", "/{a}/{b}",
+        ]),
+        a in odd_text(),
+        b in prop::sample::select(vec!["revoke", "token", "revoke", "token", "", "x"]),
+        query in prop::collection::vec((prop::sample::select(vec!["date", "from", "to", "unit", "format", "month", "quarter", "names", "issuer", "back", "tab"]), odd_text()), 0..4),
+        form in prop::collection::vec((prop::sample::select(vec!["csrf", "name", "role", "password", "units", "id", "confirm", "username", "reason"]), odd_text()), 0..5),
+        // A form an admin really sends, that random fields join: without
+        // the CSRF token even these must change nothing.
+        real_form in prop::sample::select(vec![
+            vec![],
+            vec![("confirm", "yes")],
+            vec![("name", "newcomer"), ("role", "bureau"), ("password", "a long enough password")],
+            vec![("id", "k9"), ("units", "人事科")],
+            vec![("password", "another long password")],
+        ]),
+        who in prop::sample::select(vec!["none", "bureau", "admin", "admin-forged", "garbage"]),
+        raw_body in prop::collection::vec(any::<u8>(), 0..200),
+        raw in any::<bool>(),
+        // Half the time, one of the admin's real actions (with random
+        // fields added): the requests that would change something.
+        aimed in prop::option::of(prop::sample::select(vec![
+            ("/admin/kiosks/k1/revoke", vec![("confirm", "yes")]),
+            ("/admin/kiosks/k1/token", vec![("confirm", "yes")]),
+            ("/admin/kiosks", vec![("id", "k9"), ("units", "人事科")]),
+            ("/admin/users", vec![("name", "newcomer"), ("role", "bureau"), ("password", "a long enough password")]),
+            ("/admin/users/alice/password", vec![("password", "another long password")]),
+            ("/admin/users/alice/unlock", vec![]),
+            ("/logout", vec![]),
+        ])),
+    ) {
+        thread_local! {
+            static SQLITE: PageProps = page_props(Backend::Sqlite);
+            static PG: PageProps = page_props(Backend::Postgres);
+        }
+        let run = |p: &PageProps| -> Result<(), TestCaseError> {
+            let (method, path, real_form) = match &aimed {
+                Some((path, form)) => ("POST", path.to_string(), form.clone()),
+                None => (method, route.replace("{a}", &enc(&a)).replace("{b}", b), real_form.clone()),
+            };
+            let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+            let url = format!("{}{path}{}{}", p.c.url, if q.is_empty() { "" } else { "?" }, q.join("&"));
+            let mut fields: Vec<(String, String)> = real_form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            fields.extend(form.iter().map(|(k, v)| (k.to_string(), v.clone())));
+            // With the admin's session: its real token, or a forged one.
+            let cookie = match who {
+                "bureau" => p.bureau.clone(),
+                "admin" | "admin-forged" => p.admin.clone(),
+                "garbage" => "dc_session=dcs_00; dc_csrf=%00; dc_lang=xx; =;;dc_session".to_string(),
+                _ => String::new(),
+            };
+            let forged = who != "admin";
+            if who == "admin" {
+                fields.retain(|(k, _)| k != "csrf");
+                fields.push(("csrf".into(), p.csrf.clone()));
+            }
+            let before = state(&p.c);
+            let body: Vec<u8> = if raw && aimed.is_none() {
+                raw_body.clone()
+            } else {
+                fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&").into_bytes()
+            };
+            let a = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .allow_non_standard_methods(true)
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build()
+                .new_agent();
+            let req = ureq::http::Request::builder()
+                .method(method)
+                .uri(&url)
+                .header("Cookie", &cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let r = a.run(req).map_err(|e| TestCaseError::fail(format!("no answer for {method} {url} (did a handler panic?): {e}")))?;
+            let st = r.status().as_u16();
+            prop_assert!(st < 500, "{} {} as {}: {}", method, url, who, st);
+            if forged {
+                prop_assert_eq!(state(&p.c), before, "{} {} as {} changed something", method, url, who);
+            }
+            Ok(())
+        };
+        match backend {
+            Backend::Sqlite => SQLITE.with(run)?,
+            Backend::Postgres => PG.with(run)?,
+        }
+    }
+}

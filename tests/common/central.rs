@@ -366,6 +366,41 @@ pub fn sql(c: &Central, statements: &str) {
     }
 }
 
+/// The rows of a query, each row's columns joined by tabs and rows by
+/// newlines, straight from the server's database (either backend; the
+/// columns must be text: cast in the query).
+pub fn rows_text(c: &Central, query: &str) -> String {
+    match &c.pg {
+        Some(pg) => runtime().block_on(async {
+            let (cl, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            let mut out = String::new();
+            for m in cl.simple_query(query).await.unwrap() {
+                if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+                    let cols: Vec<&str> = (0..r.len()).map(|i| r.get(i).unwrap_or("NULL")).collect();
+                    out.push_str(&cols.join("\t"));
+                    out.push('\n');
+                }
+            }
+            out
+        }),
+        None => {
+            let db = rusqlite::Connection::open(c.sqlite_path()).unwrap();
+            let mut stmt = db.prepare(query).unwrap();
+            let n = stmt.column_count();
+            let mut out = String::new();
+            let mut rows = stmt.query([]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                let cols: Vec<String> =
+                    (0..n).map(|i| r.get::<_, Option<String>>(i).unwrap().unwrap_or_else(|| "NULL".into())).collect();
+                out.push_str(&cols.join("\t"));
+                out.push('\n');
+            }
+            out
+        }
+    }
+}
+
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
