@@ -50,6 +50,11 @@ fn login(c: &Central, f: &Form, client: &str, user: &str, password: &str) -> (u1
     (r.status().as_u16(), alert, took)
 }
 
+/// The alert an unknown name gets.
+fn unknown_alert(c: &Central, f: &Form) -> String {
+    login(c, f, "10.0.2.1", "nobody at all", "x").1
+}
+
 fn median(mut d: Vec<Duration>) -> Duration {
     d.sort();
     d[d.len() / 2]
@@ -136,11 +141,31 @@ fn unknown_and_locked_answer_alike_and_a_stranger_cannot_lock_the_owner_out() {
             locked.push(l.2);
             unknown.push(u.2);
         }
-        let (l, u) = (median(locked), median(unknown));
-        eprintln!("{backend:?}: locked {l:?}, unknown {u:?}");
-        assert!(l * 2 >= u && u * 2 >= l, "{backend:?}: locked {l:?} vs unknown {u:?}");
-        std::thread::sleep(Duration::from_millis(300)); // the unknown names' audit rows, written off the answer's path
-        assert_eq!(audit_rows(&c), rows + 3, "{backend:?}: the locked tries wrote nothing (three unknown names did)");
+        // A wrong password for a real name (a try counted, a row written)
+        // takes the same time too.
+        let mut real = vec![];
+        let alert = unknown_alert(&c, &f);
+        for i in 0..3 {
+            let r = login(&c, &f, &format!("10.0.1.{i}"), "admin", "not it");
+            assert_eq!((r.0, &r.1), (401, &alert), "{backend:?}");
+            real.push(r.2);
+        }
+        let (l, u, r) = (median(locked), median(unknown), median(real));
+        eprintln!("{backend:?}: locked {l:?}, unknown {u:?}, wrong password {r:?}");
+        for (what, t) in [("locked", l), ("wrong password", r)] {
+            assert!(t * 2 >= u && u * 2 >= t, "{backend:?}: {what} {t:?} vs unknown {u:?}");
+        }
+        // The unknown names' audit rows are written off the answer's path.
+        let t = Instant::now();
+        while audit_rows(&c) < rows + 7 && t.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            audit_rows(&c),
+            rows + 3 + 1 + 3,
+            "{backend:?}: the locked tries wrote nothing (unknown names and wrong passwords did)"
+        );
         // The owner, from their own address, is not locked out.
         assert_eq!(login(&c, &f, "10.0.0.5", "admin", "correct horse").0, 303, "{backend:?}");
         // Twenty guesses at once from one address: no more than five are
@@ -151,10 +176,13 @@ fn unknown_and_locked_answer_alike_and_a_stranger_cannot_lock_the_owner_out() {
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let n = |s: u16| answers.iter().filter(|a| a.0 == s).count();
-        assert_eq!((n(401), n(429)), (10, 10), "{backend:?}: {answers:?}");
+        // Two checks at a time per address, ten tries in its bucket: the
+        // rest are told to wait; of those checked no more than five count.
+        assert_eq!(n(401) + n(429), 20, "{backend:?}: {answers:?}");
+        assert!((2..=10).contains(&n(401)), "{backend:?}: {answers:?}");
         let audit = c.ok(&["audit"]);
         let tried = audit.lines().filter(|l| l.contains("from 10.0.0.99")).count();
-        assert_eq!(tried, 5, "{backend:?}: five counted tries, the last locking: {audit}");
+        assert_eq!(tried, n(401).min(5), "{backend:?}: counted tries, the fifth locking: {audit}");
         assert!(answers.iter().any(|a| a.1.contains("wait")), "429 says how long to wait");
         // `user unlock` (another process) clears every address's lock.
         c.ok(&["user", "unlock", "admin"]);
@@ -200,6 +228,11 @@ fn slow_clients_are_cut_off_and_health_still_answers() {
     let t0 = Instant::now();
     let mut slow = half_requests(&addr, 300);
     assert!(slow.len() >= 250, "opened {}", slow.len());
+    // The server holds no more than its cap (below its 256 descriptors),
+    // the rest wait in the kernel's backlog: it never runs out.
+    std::thread::sleep(Duration::from_millis(300));
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", c.pid())).unwrap().count();
+    assert!(fds < 250, "the server holds {fds} descriptors under a 256 limit");
     // /healthz still answers, once the cut-off frees room.
     let a = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().new_agent();
     let mut health = a.get(&format!("{}/healthz", c.url)).call().expect("healthz answers during a slow-client flood");
@@ -372,9 +405,17 @@ fn one_persons_day_comes_from_one_kiosk() {
         assert_eq!(st, 409, "{backend:?}: {text}");
         assert!(text.contains("\"field\":\"people[1].staff_no\"") && text.contains("k2"), "{text}");
         assert_eq!(central::stored_summaries(&c), stored, "nothing stored");
+        assert!(c.ok(&["audit"]).contains("summary 2026-11-26 refused: staff 2001 is kiosk k2's"), "{backend:?}");
         // Its own people alone: taken.
         let own = summary("k1", "2026-11-26", 1, &[("0012", "张三", "办公室", 0)]);
         assert_eq!(put(&a, &c.url, "k1", "2026-11-26", Some(&k1), &body(&own)).0, 201);
+        // A person a kiosk named by mistake and then dropped is free again.
+        let typo = summary("k1", "2026-11-28", 1, &[("0012", "张三", "办公室", 0), ("4001", "错号", "办公室", 0)]);
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-28", Some(&k1), &body(&typo)).0, 201);
+        let fixed = summary("k1", "2026-11-28", 2, &[("0012", "张三", "办公室", 0)]);
+        assert_eq!(put(&a, &c.url, "k1", "2026-11-28", Some(&k1), &body(&fixed)).0, 201);
+        let theirs = summary("k2", "2026-11-28", 1, &[("4001", "赵六", "财务科", 0)]);
+        assert_eq!(put(&a, &c.url, "k2", "2026-11-28", Some(&k2), &body(&theirs)).0, 201, "{backend:?}");
         let rows = report_rows(&c, &bureau, "2026-11-26");
         let li: Vec<_> = rows.iter().filter(|r| r["staff_no"] == "2001").collect();
         assert_eq!(li.len(), 1, "{rows:?}");
@@ -441,9 +482,15 @@ fn revisions_and_bytes_a_day_are_capped_and_summaries_page() {
         let stored = central::stored_summaries(&c);
         let s = summary("k1", "2026-11-02", 51, &[("0012", "张三", "办公室", 51)]);
         let (st, text) = put(&a, &c.url, "k1", "2026-11-02", Some(&k1), &body(&s));
-        assert_eq!(st, 429, "{backend:?}: {text}");
+        assert_eq!(st, 409, "{backend:?}: final for the kiosk, not retried: {text}");
         assert!(text.contains("\"field\":\"revision\""), "{text}");
         assert_eq!(central::stored_summaries(&c), stored);
+        // Not across the district's midnight (the budget is a day's).
+        let since_midnight =
+            chrono::Timelike::num_seconds_from_midnight(&(chrono::Utc::now() + chrono::Duration::hours(8)).time());
+        if since_midnight > 86_400 - 90 {
+            std::thread::sleep(Duration::from_secs(u64::from(86_400 - since_midnight) + 2));
+        }
         // Bytes: summaries of about 1 MB on new dates, until the daily
         // budget (16 MiB) refuses one; nothing of it stored.
         let people: Vec<(String, String)> =
@@ -547,7 +594,8 @@ fn script_tokens_expire_and_are_revoked_one_by_one() {
         assert!(said.contains(&id(&t1)) && said.contains("works until"), "{said}");
         c.start();
         let a = agent();
-        let reads = |t: &str| central::get(&a, &format!("{}/api/v1/kiosks", c.url), t).0;
+        let url = c.url.clone();
+        let reads = |t: &str| central::get(&a, &format!("{url}/api/v1/kiosks"), t).0;
         assert_eq!((reads(&t1), reads(&t2)), (200, 200), "{backend:?}");
         let list = c.ok(&["user", "tokens", "alice"]);
         assert_eq!(list.lines().count(), 3, "{list}");
@@ -564,23 +612,17 @@ fn script_tokens_expire_and_are_revoked_one_by_one() {
         sql(&c, &format!("UPDATE user_tokens SET expires_at = 1000 WHERE token_hash LIKE '{}%'", id(&t2)));
         assert_eq!(reads(&t2), 401, "{backend:?}: expired");
         assert!(c.ok(&["user", "tokens", "alice"]).contains("expired"));
-        // A token from before tokens expired works 90 days from when it was made.
+        // A database from before tokens expired: its tokens work for 90
+        // days from the upgrade.
         let old = c.ok(&["user", "token", "alice"]).trim().to_string();
-        let made = |days_ago: i64| chrono::Utc::now().timestamp_millis() - days_ago * 86_400_000;
-        let legacy = |days_ago: i64| {
-            sql(
-                &c,
-                &format!(
-                    "UPDATE user_tokens SET expires_at = NULL, created_at = {} WHERE token_hash LIKE '{}%'",
-                    made(days_ago),
-                    id(&old)
-                ),
-            )
-        };
-        legacy(89);
+        c.stop();
+        sql(&c, "ALTER TABLE user_tokens DROP COLUMN expires_at");
+        c.start();
         assert_eq!(reads(&old), 200, "{backend:?}");
-        legacy(91);
-        assert_eq!(reads(&old), 401, "{backend:?}");
+        let listed = c.ok(&["user", "tokens", "alice"]);
+        let line = listed.lines().find(|l| l.starts_with(&id(&old))).unwrap().to_string();
+        let in_90_days = (chrono::Utc::now() + chrono::Duration::days(90)).with_timezone(&chrono_tz::Asia::Shanghai);
+        assert!(line.contains(&format!("until {}", in_90_days.format("%Y-%m-%d"))), "{backend:?}: {line}");
     }
 }
 
@@ -653,8 +695,15 @@ impl TlsCluster {
             crt.display(),
             pem.display()
         ));
-        std::thread::sleep(Duration::from_millis(500));
-        TlsCluster { _dir: dir, ca, hba, hba_before, db }
+        let cluster = TlsCluster { _dir: dir, ca, hba, hba_before, db };
+        // Until the reload has taken: a plain connection to the database refused.
+        let plain = cluster.url("127.0.0.1", "");
+        let t = Instant::now();
+        while central::runtime().block_on(tokio_postgres::connect(&plain, tokio_postgres::NoTls)).is_ok() {
+            assert!(t.elapsed() < Duration::from_secs(20), "the cluster did not take the TLS settings");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cluster
     }
 
     /// The database's URL at `host`, with `query`.
@@ -879,6 +928,10 @@ proptest! {
                 "garbage" => "dc_session=dcs_00; dc_csrf=%00; dc_lang=xx; =;;dc_session".to_string(),
                 _ => String::new(),
             };
+            // The admin's real token, except for what would end the
+            // sessions the later cases use (signing out, alice's password).
+            let ends_sessions = path == "/logout" || path.ends_with("/password");
+            let who = if who == "admin" && ends_sessions { "admin-forged" } else { who };
             let forged = who != "admin";
             if who == "admin" {
                 fields.retain(|(k, _)| k != "csrf");

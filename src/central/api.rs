@@ -33,7 +33,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 const SESSION_MS: i64 = 8 * 3_600_000;
 /// Wrong passwords before an account is locked, and for how long.
 const LOGIN_TRIES: u32 = 5;
-const LOCK_MS: i64 = 15 * 60_000;
+const LOCK_MS: i64 = super::storage::LOCK_WINDOW_MS;
 
 #[derive(Clone)]
 pub struct App {
@@ -138,7 +138,9 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'
 async fn hardening(State(tls): State<bool>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut r = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
         Ok(r) => r,
-        Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "", "the request took too long").into_response(),
+        Err(_) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "", "the request took too long; try again").into_response()
+        }
     };
     let h = r.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -191,13 +193,21 @@ async fn put_summary(
             "revision",
             format!("revision {stored} is stored for {date}: a newer one, or the same with other content"),
         )),
-        Put::Claimed { index, staff_no, kiosk } => Err(ApiError::new(
+        Put::Claimed { index, staff_no, kiosk } => Err({
+            // Said to the admins too: one kiosk naming another's people is
+            // a mistake in a staff list, or worse.
+            let detail = format!("summary {date} refused: staff {staff_no} is kiosk {kiosk}'s that day");
+            app.storage.audit(&kiosk_id, "upload refused", &detail, at).await?;
+            ApiError::new(
             StatusCode::CONFLICT,
             &format!("people[{index}].staff_no"),
-            format!("staff number {staff_no} is kiosk {kiosk}'s on {date}: one person's day comes from one kiosk"),
-        )),
+                format!("staff number {staff_no} is kiosk {kiosk}'s on {date}: one person's day comes from one kiosk"),
+            )
+        }),
+        // 409, which a kiosk takes as final: a 429 would have it send this
+        // revision again before any later day, for ever.
         Put::TooManyRevisions => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::CONFLICT,
             "revision",
             format!("{date} has {MAX_REVISIONS} revisions stored already, the most kept for one day"),
         )),
@@ -609,6 +619,21 @@ async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> ApiResult<Response> {
+    // Every refusal takes at least FAIL_FLOOR: what differs between an
+    // unknown name, a locked account and a wrong password (a disk write
+    // or two) is hidden under it.
+    let started = std::time::Instant::now();
+    let r = try_login(app, peer, headers, f).await?;
+    if r.status() == StatusCode::UNAUTHORIZED {
+        tokio::time::sleep(FAIL_FLOOR.saturating_sub(started.elapsed())).await;
+    }
+    Ok(r)
+}
+
+/// How long a refused login takes at least.
+const FAIL_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
+
+async fn try_login(app: App, peer: SocketAddr, headers: HeaderMap, f: LoginForm) -> ApiResult<Response> {
     let secure = https(&app, &headers);
     // Double submit: the form's token must be the cookie's.
     if !cookie(&headers, CSRF_COOKIE).is_some_and(|c| auth::same(c, &f.csrf)) {
@@ -620,8 +645,14 @@ async fn login(
         let text = format!("登录尝试过于频繁，请 {secs} 秒后再试 · Too many sign-in tries: wait {secs} s");
         return Ok(retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, &text), secs));
     }
+    // At most two checks waiting per address (the queue is everyone's).
+    let Some(_in_flight) = app.tries.enter(client) else {
+        let text = "登录尝试过于频繁，请稍后再试 · Too many sign-in tries at once: wait a moment";
+        return Ok(retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, text), 1));
+    };
     let address = client;
-    let client = client.to_string();
+    // Counted by the limited address (an IPv6 client's /64).
+    let client = super::clients::limited_as(client).to_string();
     let at = now();
     let wrong = || (StatusCode::UNAUTHORIZED, login_page(secure, WRONG)).into_response();
     let busy = || {
@@ -654,17 +685,19 @@ async fn login(
             return Ok(wrong());
         }
     };
-    // The try is counted before the password is checked: parallel guesses
-    // get no more than LOGIN_TRIES.
-    let Some(attempt) = app.storage.claim_login(&user.name, &client, at, LOGIN_TRIES, LOCK_MS).await? else {
-        // Locked by a parallel try meanwhile: the same answer, the same work.
-        if app.hasher.verify(f.password, NO_ACCOUNT_HASH.to_string()).await.is_err() {
-            return Ok(busy());
-        }
-        return Ok(wrong());
-    };
-    let Ok(right) = app.hasher.verify(f.password, user.password_hash.clone()).await else {
+    // A place in the password checks' queue first: a busy server answers
+    // 503 without counting the try (the owner retrying in a flood does not
+    // lock themselves out).
+    let Ok(check) = app.hasher.submit(f.password, user.password_hash.clone()) else {
         return Ok(busy());
+    };
+    // The try is counted before the answer is read: parallel guesses get
+    // no more than LOGIN_TRIES.
+    let claimed = app.storage.claim_login(&user.name, &client, at, LOGIN_TRIES, LOCK_MS).await?;
+    let right = check.await.unwrap_or(false);
+    let Some(attempt) = claimed else {
+        // Locked by a parallel try meanwhile: the same answer, the same work.
+        return Ok(wrong());
     };
     if !right {
         let detail = if attempt >= LOGIN_TRIES {

@@ -176,19 +176,16 @@ async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
         cli.database.as_deref().filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
     {
         let pg = Postgres::connect(url, 16)?;
-        if !init {
-            if let Err(e) = pg.kiosks(chrono::NaiveDate::MIN).await {
-                // Only a missing table means "not initialised"; a refused
-                // connection or certificate is said as it is.
-                let hint =
-                    if e.to_string().contains("does not exist") { ": run dutyclock-central init first" } else { "" };
-                return Err(Failure::Input(format!("{e}{hint}")));
-            }
+        if init {
+            pg.init().await?;
+        } else if let Err(e) = pg.upgrade().await {
+            // A database made by an earlier version is brought up to date
+            // (SQLite does the same on every open); one never initialised
+            // is said so, and a refused connection or certificate as it is.
+            let hint =
+                if e.to_string().contains("not initialised") { ": run dutyclock-central init first" } else { "" };
+            return Err(Failure::Input(format!("{e}{hint}")));
         }
-        // Also on a database made by an earlier version: the schema's
-        // statements only create what is missing (SQLite does the same
-        // on every open).
-        pg.init().await?;
         return Ok(Arc::new(pg));
     }
     if let Some(other) = &cli.database {
@@ -232,7 +229,17 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(dispatch(&cli)) {
+    let (reads, logins) = match (listener::lane("reads", 2, listener::LOW_PRIORITY), listener::lane("logins", 1, 5)) {
+        (Ok(r), Ok(l)) => (r, l),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("dutyclock-central: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let lanes = listener::Lanes { reads: reads.handle().clone(), logins: logins.handle().clone() };
+    let answer = rt.block_on(dispatch(&cli, lanes));
+    drop((reads, logins));
+    match answer {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(m)) => {
             eprintln!("{m}");
@@ -249,7 +256,7 @@ fn out(text: impl std::fmt::Display) -> Result<(), Failure> {
     writeln!(std::io::stdout(), "{text}").map_err(|e| Failure::Runtime(format!("output: {e}")))
 }
 
-async fn dispatch(cli: &Cli) -> Result<(), Failure> {
+async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
     match &cli.command {
         Command::Init => {
             storage(cli, true).await?;
@@ -266,7 +273,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
             };
             let app = App::new(storage, tls_cert.is_some(), Proxies::new(trusted_proxies))
                 .map_err(|e| Failure::Runtime(format!("cannot start the password checks: {e}")))?;
-            serve(app, addr, tls_cert.clone().zip(tls_key.clone()), limits).await
+            serve(app, addr, tls_cert.clone().zip(tls_key.clone()), limits, lanes).await
         }
         Command::Kiosk(KioskCmd::Add { id, units }) => {
             admin::check_kiosk(id, units)?;
@@ -370,7 +377,13 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
 }
 
 /// Serves until interrupted (Ctrl-C or SIGTERM), over TLS when given PEM files.
-async fn serve(app: App, addr: SocketAddr, tls: Option<(PathBuf, PathBuf)>, limits: Limits) -> Result<(), Failure> {
+async fn serve(
+    app: App,
+    addr: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+    limits: Limits,
+    lanes: listener::Lanes,
+) -> Result<(), Failure> {
     let storage = app.storage.clone();
     let router = api::router(app);
     let acceptor = match tls {
@@ -395,7 +408,7 @@ async fn serve(app: App, addr: SocketAddr, tls: Option<(PathBuf, PathBuf)>, limi
         limits.max_connections
     );
     tokio::spawn(prune_every(storage, std::time::Duration::from_secs(600)));
-    listener::serve(listener, acceptor, router, limits, shutdown()).await;
+    listener::serve(listener, acceptor, router, limits, lanes, shutdown()).await;
     Ok(())
 }
 

@@ -41,17 +41,26 @@ impl Proxies {
         if !self.trusts(peer) {
             return peer;
         }
-        // Hops are appended left to right: the rightmost address not ours
-        // is the one our proxy saw; anything left of it the client wrote.
-        let hops: Vec<IpAddr> = headers
+        // Hops are appended left to right: read from the right, past our
+        // own proxies; the first other entry is the address our proxy saw.
+        // Anything left of it the client wrote, so it is never reached; an
+        // entry there that is not an address means no proxy of ours wrote
+        // it: the peer.
+        let hops: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .map(|h| h.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()))
-            .collect::<Result<_, _>>()
-            .unwrap_or_default();
-        hops.into_iter().rev().find(|ip| !self.trusts(*ip)).unwrap_or(peer)
+            .map(str::trim)
+            .collect();
+        for hop in hops.into_iter().rev() {
+            match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+                Ok(ip) if self.trusts(ip) => continue,
+                Ok(ip) => return ip,
+                Err(_) => return peer,
+            }
+        }
+        peer
     }
 }
 
@@ -60,18 +69,74 @@ struct Bucket {
     at: Instant,
 }
 
+/// The address a client's tries count against: an IPv6 client's /64
+/// (one host's whole allotment; counting each of its 2^64 addresses would
+/// give it unlimited tries), an IPv4 client's own address.
+pub fn limited_as(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        v4 => v4,
+    }
+}
+
+/// Password checks one address may have waiting at once: a few addresses
+/// cannot fill the shared queue.
+pub const IN_FLIGHT: usize = 2;
+
 /// Token buckets of sign-in tries, one per client address.
 #[derive(Default)]
 pub struct Buckets {
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    pruned: Mutex<Option<Instant>>,
+    in_flight: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A sign-in being checked for an address; its place is given back on drop.
+pub struct InFlight<'a> {
+    buckets: &'a Buckets,
+    client: IpAddr,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.buckets.in_flight.lock() {
+            if let Some(n) = map.get_mut(&self.client) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&self.client);
+                }
+            }
+        }
+    }
 }
 
 impl Buckets {
+    /// A place for one more check from `client`, if it has fewer than
+    /// [`IN_FLIGHT`] waiting.
+    pub fn enter(&self, client: IpAddr) -> Option<InFlight<'_>> {
+        let client = limited_as(client);
+        let mut map = self.in_flight.lock().ok()?;
+        let n = map.entry(client).or_default();
+        if *n >= IN_FLIGHT {
+            return None;
+        }
+        *n += 1;
+        Some(InFlight { buckets: self, client })
+    }
+
     /// Takes a try for `client`, or says how long until one is free.
     pub fn take(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        let client = limited_as(client);
         let Ok(mut map) = self.buckets.lock() else { return Ok(()) };
         if map.len() >= REMEMBERED && !map.contains_key(&client) {
-            map.retain(|_, b| refilled(b, now) < BURST);
+            // Full buckets are forgotten, at most once a second (not on
+            // every new address of a flood that keeps the map full).
+            if let Ok(mut pruned) = self.pruned.lock() {
+                if pruned.is_none_or(|p| now.saturating_duration_since(p) >= Duration::from_secs(1)) {
+                    map.retain(|_, b| refilled(b, now) < BURST);
+                    *pruned = Some(now);
+                }
+            }
         }
         let b = map.entry(client).or_insert(Bucket { tokens: BURST, at: now });
         b.tokens = refilled(b, now);
@@ -86,6 +151,7 @@ impl Buckets {
 
     /// Gives a try back (a right password: only failures are limited).
     pub fn give_back(&self, client: IpAddr) {
+        let client = limited_as(client);
         if let Ok(mut map) = self.buckets.lock() {
             if let Some(b) = map.get_mut(&client) {
                 b.tokens = (b.tokens + 1.0).min(BURST);
@@ -123,10 +189,32 @@ mod tests {
         assert_eq!(p.client(local, &headers(&["1.2.3.4", "198.51.100.7, 10.9.9.9"])), ip("198.51.100.7"));
         // From elsewhere the header is ignored.
         assert_eq!(p.client(outside, &headers(&["198.51.100.7"])), ip("203.0.113.5"));
-        // Garbage: the peer.
-        assert_eq!(p.client(local, &headers(&["not an address"])), ip("127.0.0.1"));
+        // A proxy's "unknown" or a client's junk, left of the real hop:
+        // never reached; junk as the last hop (no proxy wrote it): the peer.
+        assert_eq!(p.client(local, &headers(&["x", "198.51.100.7"])), ip("198.51.100.7"));
+        assert_eq!(p.client(local, &headers(&["not an address, 198.51.100.7"])), ip("198.51.100.7"));
+        assert_eq!(p.client(local, &headers(&["198.51.100.7, not an address"])), ip("127.0.0.1"));
         let mapped: SocketAddr = "[::ffff:203.0.113.5]:1".parse().unwrap();
         assert_eq!(p.client(mapped, &headers(&["198.51.100.7"])), ip("203.0.113.5"));
+    }
+
+    #[test]
+    fn an_ipv6_host_is_its_64_and_an_address_has_two_checks_at_once() {
+        let b = Buckets::default();
+        let t0 = Instant::now();
+        let host = |n: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, n, n, n, n));
+        for n in 0..BURST as u16 {
+            assert!(b.take(host(n), t0).is_ok());
+        }
+        assert!(b.take(host(999), t0).is_err(), "another address in the same /64 shares the bucket");
+        assert!(b.take(IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 3, 0, 0, 0, 1)), t0).is_ok());
+        let a: IpAddr = "198.51.100.7".parse().unwrap();
+        let (x, y) = (b.enter(a).unwrap(), b.enter(a).unwrap());
+        assert!(b.enter(a).is_none(), "a third check waits for none");
+        assert!(b.enter("198.51.100.8".parse().unwrap()).is_some());
+        drop(x);
+        assert!(b.enter(a).is_some(), "a place back");
+        drop(y);
     }
 
     #[test]

@@ -51,6 +51,8 @@ impl Hasher {
         for i in 0..THREADS {
             let queue = queue.clone();
             std::thread::Builder::new().name(format!("password-check-{i}")).spawn(move || {
+                // Below the uploads: a login flood takes what they leave.
+                crate::central::listener::lower_priority(crate::central::listener::LOW_PRIORITY);
                 let mut memory: Vec<Block> = Vec::new();
                 loop {
                     // One waits on the queue at a time; the lock is held

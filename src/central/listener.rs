@@ -11,7 +11,14 @@
 //!   the same bound closes idle keep-alive connections;
 //! - a TLS handshake must finish within `handshake_timeout`;
 //! - each request carries the peer's address (`ConnectInfo`), which the
-//!   sign-in's per-address limits need.
+//!   sign-in's per-address limits need;
+//! - **uploads first**: a kiosk's upload (and `/healthz`) runs on the main
+//!   runtime; signing in and out on a runtime of their own at nice 5;
+//!   every other request — pages, reports, exports — on a third whose
+//!   threads run at nice 10, at most `READ_SLOTS` at once. A bureau
+//!   rendering a quarter's report, or a flood of logins, then takes the
+//!   CPU only when uploads leave it, and never holds every database
+//!   connection (SQLite has four readers; a kiosk's token check needs one).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -45,6 +52,68 @@ impl Default for Limits {
     }
 }
 
+/// Requests other than uploads and sign-ins handled at once (one a core
+/// here; PostgreSQL's work for them runs at its own priority); the rest
+/// wait their turn.
+pub const READ_SLOTS: usize = 2;
+
+/// The nice value of the reads' threads (and the password checks').
+pub const LOW_PRIORITY: i32 = 10;
+
+/// Lowers the calling thread's CPU priority (Linux: nice is per thread).
+/// A failure (a sandbox forbidding it) leaves the priority as it was.
+pub fn lower_priority(nice: i32) {
+    // SAFETY: gettid and setpriority take and return plain integers.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice);
+    }
+}
+
+/// The runtimes requests run on, by what they are.
+#[derive(Clone)]
+pub struct Lanes {
+    /// Pages, reports, exports: [`READ_SLOTS`] at a time, at nice 10.
+    pub reads: tokio::runtime::Handle,
+    /// Signing in and out: never behind a report; a flood of them (most
+    /// answered at once from the address's bucket) at nice 5, below the
+    /// uploads.
+    pub logins: tokio::runtime::Handle,
+}
+
+/// A runtime of `workers` threads (and its blocking pool) at `nice`.
+pub fn lane(name: &str, workers: usize, nice: i32) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .on_thread_start(move || lower_priority(nice))
+        .enable_all()
+        .build()
+}
+
+enum Lane {
+    First,
+    Login,
+    Read,
+}
+
+/// A kiosk's upload and the health check on the main runtime, ahead of
+/// everything; signing in and out on their own; the rest as reads.
+fn lane_of(path: &str) -> Lane {
+    if path == "/healthz" || (path.starts_with("/api/v1/kiosks/") && path.contains("/summaries/")) {
+        Lane::First
+    } else if path == "/login" || path == "/logout" {
+        Lane::Login
+    } else {
+        Lane::Read
+    }
+}
+
+fn unavailable() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the server could not answer; try again").into_response()
+}
+
 /// Descriptors kept free for the database, log and files: the cap on
 /// connections stays this far below the soft `RLIMIT_NOFILE`.
 const SPARE_FDS: u64 = 64;
@@ -70,9 +139,11 @@ pub async fn serve(
     tls: Option<TlsAcceptor>,
     app: Router,
     limits: Limits,
+    lanes: Lanes,
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let read_slots = Arc::new(tokio::sync::Semaphore::new(READ_SLOTS));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -96,6 +167,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let (app, tls, watcher) = (app.clone(), tls.clone(), graceful.watcher());
+        let (lanes, read_slots) = (lanes.clone(), read_slots.clone());
         tokio::spawn(async move {
             let _slot = slot;
             let io: Box<dyn Io> = match tls {
@@ -109,10 +181,30 @@ pub async fn serve(
             let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let mut app = app.clone();
+                let (lanes, read_slots) = (lanes.clone(), read_slots.clone());
                 async move {
-                    Ok::<_, Infallible>(
-                        tower_service::Service::call(&mut app, req).await.unwrap_or_else(|e| match e {}),
-                    )
+                    let (runtime, _slot) = match lane_of(req.uri().path()) {
+                        Lane::First => {
+                            return Ok::<_, Infallible>(
+                                tower_service::Service::call(&mut app, req).await.unwrap_or_else(|e| match e {}),
+                            )
+                        }
+                        Lane::Login => (lanes.logins, None),
+                        Lane::Read => match read_slots.acquire_owned().await {
+                            Ok(slot) => (lanes.reads, Some(slot)),
+                            Err(_) => return Ok(unavailable()),
+                        },
+                    };
+                    let handled = runtime.spawn(async move { tower_service::Service::call(&mut app, req).await });
+                    Ok(match handled.await {
+                        Ok(Ok(r)) => r,
+                        Ok(Err(e)) => match e {},
+                        // A handler that panicked: said, the server goes on.
+                        Err(e) => {
+                            eprintln!("a request's handler failed: {e}");
+                            unavailable()
+                        }
+                    })
                 }
             });
             let conn = hyper::server::conn::http1::Builder::new()

@@ -99,6 +99,7 @@ CREATE TABLE IF NOT EXISTS login_failures (
     client       TEXT NOT NULL,
     failures     BIGINT NOT NULL,
     locked_until BIGINT,
+    updated_at   BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (user_name, client)
 );
 CREATE TABLE IF NOT EXISTS user_tokens (
@@ -201,6 +202,35 @@ impl Postgres {
         Ok(Postgres { pool })
     }
 
+    /// Brings a database made by an earlier version up to this schema
+    /// (`init`), only when something is missing: the statements that
+    /// change a schema need its owner and lock tables, and most starts
+    /// need none of them.
+    pub async fn upgrade(&self) -> Result<()> {
+        let c = self.client().await?;
+        let made: bool = c.query_one("SELECT to_regclass('kiosks') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
+        if !made {
+            return Err(db("the database is not initialised (it has no kiosks table)"));
+        }
+        let current: bool = c
+            .query_one(
+                "SELECT to_regclass('person_days') IS NOT NULL AND to_regclass('upload_budget') IS NOT NULL
+                    AND EXISTS (SELECT 1 FROM information_schema.columns
+                                WHERE table_schema = current_schema() AND table_name = 'login_failures' AND column_name = 'updated_at')
+                    AND EXISTS (SELECT 1 FROM information_schema.columns
+                                WHERE table_schema = current_schema() AND table_name = 'user_tokens' AND column_name = 'expires_at')",
+                &[],
+            )
+            .await
+            .map_err(pg)?
+            .get(0);
+        drop(c);
+        if current {
+            return Ok(());
+        }
+        self.init().await
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|e| db(format!("cannot reach PostgreSQL: {}", with_causes(&e))))
     }
@@ -294,6 +324,9 @@ impl Storage for Postgres {
     async fn init(&self) -> Result<()> {
         let mut c = self.client().await?;
         c.batch_execute(SCHEMA).await.map_err(pg)?;
+        // Tokens from before tokens expired: 90 days from this upgrade.
+        let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
+        c.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until]).await.map_err(pg)?;
         // A database from before `person_days`: each person's day is the
         // kiosk's that reported it first; another kiosk's row for it is no
         // longer read as the latest (it stays stored). Once: while empty.
@@ -304,8 +337,13 @@ impl Storage for Postgres {
                 "INSERT INTO person_days (date, staff_no, kiosk_id)
                      SELECT DISTINCT ON (sp.date, sp.staff_no) sp.date, sp.staff_no, sp.kiosk_id
                      FROM summary_people sp
-                     JOIN summaries s ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.revision = sp.revision
-                     ORDER BY sp.date, sp.staff_no, s.received_at, sp.kiosk_id;
+                     JOIN (SELECT p2.kiosk_id, p2.date, p2.staff_no, min(s2.received_at) AS first
+                           FROM summary_people p2
+                           JOIN summaries s2 ON s2.kiosk_id = p2.kiosk_id AND s2.date = p2.date AND s2.revision = p2.revision
+                           GROUP BY p2.kiosk_id, p2.date, p2.staff_no) s
+                         ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.staff_no = sp.staff_no
+                     WHERE sp.latest
+                     ORDER BY sp.date, sp.staff_no, s.first, sp.kiosk_id;
                  UPDATE summary_people sp SET latest = false WHERE latest AND NOT EXISTS (
                      SELECT 1 FROM person_days pd
                      WHERE pd.date = sp.date AND pd.staff_no = sp.staff_no AND pd.kiosk_id = sp.kiosk_id);",
@@ -439,9 +477,16 @@ impl Storage for Postgres {
             // at the same moment waits on the key, and is seen here once
             // that transaction commits.
             let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
+            // This revision's people are the kiosk's claims for the date:
+            // one it no longer names is given up. Inserted in order, so two
+            // kiosks claiming overlapping people wait, never deadlock.
+            tx.execute("DELETE FROM person_days WHERE date = $1 AND kiosk_id = $2", &[&date, &kiosk_id])
+                .await
+                .map_err(pg)?;
             tx.execute(
                 &tx.prepare_cached(
-                    "INSERT INTO person_days (date, staff_no, kiosk_id) SELECT $1, n, $3 FROM unnest($2::text[]) n
+                    "INSERT INTO person_days (date, staff_no, kiosk_id)
+                     SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n
                      ON CONFLICT DO NOTHING",
                 )
                 .await
@@ -945,7 +990,13 @@ impl Storage for Postgres {
     async fn prune(&self, now: Instant) -> Result<u64> {
         let c = self.client().await?;
         let sessions = c.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now]).await.map_err(pg)?;
-        let locks = c.execute("DELETE FROM login_failures WHERE locked_until <= $1", &[&now]).await.map_err(pg)?;
+        let locks = c
+            .execute(
+                "DELETE FROM login_failures WHERE locked_until <= $1 OR (locked_until IS NULL AND updated_at <= $2)",
+                &[&now, &(now - LOCK_WINDOW_MS)],
+            )
+            .await
+            .map_err(pg)?;
         Ok(sessions + locks)
     }
 

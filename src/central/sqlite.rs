@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS login_failures (
     client       TEXT NOT NULL,
     failures     INTEGER NOT NULL,
     locked_until INTEGER,
+    updated_at   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_name, client)
 );
 CREATE TABLE IF NOT EXISTS user_tokens (
@@ -136,8 +137,13 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 const CLAIM_EARLIER_DAYS: &str = "
 INSERT OR IGNORE INTO person_days (date, staff_no, kiosk_id)
     SELECT sp.date, sp.staff_no, sp.kiosk_id FROM summary_people sp
-    JOIN summaries s ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.revision = sp.revision
-    ORDER BY s.received_at, sp.kiosk_id;
+    JOIN (SELECT p2.kiosk_id, p2.date, p2.staff_no, min(s2.received_at) AS first
+                           FROM summary_people p2
+                           JOIN summaries s2 ON s2.kiosk_id = p2.kiosk_id AND s2.date = p2.date AND s2.revision = p2.revision
+                           GROUP BY p2.kiosk_id, p2.date, p2.staff_no) s
+                         ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.staff_no = sp.staff_no
+    WHERE sp.latest = 1
+    ORDER BY s.first, sp.kiosk_id;
 UPDATE summary_people SET latest = 0 WHERE latest = 1 AND NOT EXISTS (
     SELECT 1 FROM person_days pd
     WHERE pd.date = summary_people.date AND pd.staff_no = summary_people.staff_no
@@ -269,6 +275,9 @@ fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
                 return Ok(Put::Claimed { index, staff_no: p.staff_no.clone(), kiosk: other });
             }
         }
+        // This revision's people are the kiosk's claims for the date: one
+        // it no longer names (a typo corrected, a transfer) is given up.
+        tx.execute("DELETE FROM person_days WHERE date = ?1 AND kiosk_id = ?2", params![date, kiosk]).map_err(db)?;
         let mut claim = tx
             .prepare_cached("INSERT OR IGNORE INTO person_days (date, staff_no, kiosk_id) VALUES (?1, ?2, ?3)")
             .map_err(db)?;
@@ -404,6 +413,9 @@ fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<P
 pub struct Sqlite {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Vec<Mutex<Connection>>>,
+    /// A connection for kiosks' token checks alone: an upload never waits
+    /// for a reader a long report (at a lower priority) holds.
+    tokens: Arc<Mutex<Connection>>,
     next_reader: AtomicUsize,
     puts: std::sync::mpsc::Sender<PutJob>,
 }
@@ -436,7 +448,13 @@ impl Sqlite {
             })
             .map_err(db)?;
         if !has_expiry {
-            writer.execute_batch("ALTER TABLE user_tokens ADD COLUMN expires_at INTEGER").map_err(db)?;
+            // Tokens made before: 90 days from this upgrade.
+            let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
+            writer
+                .execute_batch(&format!(
+                    "ALTER TABLE user_tokens ADD COLUMN expires_at INTEGER; UPDATE user_tokens SET expires_at = {until};"
+                ))
+                .map_err(db)?;
         }
         let claimed: bool =
             writer.query_row("SELECT EXISTS (SELECT 1 FROM person_days)", [], |r| r.get(0)).map_err(db)?;
@@ -451,7 +469,8 @@ impl Sqlite {
             .name("central-writer".into())
             .spawn(move || writer_thread(w, jobs))
             .map_err(|e| db(format!("cannot start the writer thread: {e}")))?;
-        Ok(Sqlite { writer, readers: Arc::new(readers), next_reader: AtomicUsize::new(0), puts })
+        let tokens = Arc::new(Mutex::new(open(path)?));
+        Ok(Sqlite { writer, readers: Arc::new(readers), tokens, next_reader: AtomicUsize::new(0), puts })
     }
 
     async fn write<T: Send + 'static>(
@@ -646,13 +665,15 @@ impl Storage for Sqlite {
     }
 
     async fn kiosk_by_token(&self, token_hash: &str) -> Result<Option<KioskRow>> {
-        let token = token_hash.to_string();
-        self.read(move |c| {
+        let (token, conn) = (token_hash.to_string(), self.tokens.clone());
+        tokio::task::spawn_blocking(move || {
+            let c = conn.lock().unwrap_or_else(|e| e.into_inner());
             c.query_row(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks WHERE token_hash = ?1"), [token], kiosk_from)
                 .optional()
                 .map_err(db)
         })
         .await
+        .map_err(db)?
     }
 
     async fn kiosks(&self, today: NaiveDate) -> Result<Vec<KioskRow>> {
@@ -1100,7 +1121,11 @@ impl Storage for Sqlite {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             let n = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now]).map_err(db)?
-                + tx.execute("DELETE FROM login_failures WHERE locked_until <= ?1", [now]).map_err(db)?;
+                + tx.execute(
+                    "DELETE FROM login_failures WHERE locked_until <= ?1 OR (locked_until IS NULL AND updated_at <= ?2)",
+                    [now, now - LOCK_WINDOW_MS],
+                )
+                .map_err(db)?;
             tx.commit().map_err(db)?;
             Ok(n as u64)
         })

@@ -151,6 +151,10 @@ pub enum Put {
     OverBudget { used: i64 },
 }
 
+/// A count of wrong passwords without a lock is forgotten after this long
+/// without another (a lock lasts as long).
+pub const LOCK_WINDOW_MS: i64 = 15 * 60_000;
+
 /// Revisions kept of one kiosk's date: a kiosk re-sends a day after each
 /// correction, a handful of times; fifty is a runaway or an attack.
 pub const MAX_REVISIONS: i64 = 50;
@@ -371,7 +375,8 @@ pub trait Storage: Send + Sync {
     /// The user and CSRF token of a live session.
     async fn session(&self, id_hash: &str, now: Instant) -> Result<Option<(UserRow, String)>>;
     async fn end_session(&self, id_hash: &str) -> Result<()>;
-    /// Deletes expired sessions and ended lockouts; how many rows went.
+    /// Deletes expired sessions, ended lockouts and counts of wrong
+    /// passwords untouched for `LOCK_WINDOW_MS`; how many rows went.
     async fn prune(&self, now: Instant) -> Result<u64>;
 
     // ---- audit ----
@@ -390,9 +395,10 @@ pub(super) fn claim_login_sql(placeholder: char) -> String {
     let [name, client] = [name, client].map(|p| p.replace("BIGINT", "TEXT"));
     let f = "login_failures";
     format!(
-        "INSERT INTO {f} (user_name, client, failures, locked_until) \
-         VALUES ({name}, {client}, 1, CASE WHEN 1 >= {tries} THEN {at} + {lock} END) \
+        "INSERT INTO {f} (user_name, client, failures, locked_until, updated_at) \
+         VALUES ({name}, {client}, 1, CASE WHEN 1 >= {tries} THEN {at} + {lock} END, {at}) \
          ON CONFLICT (user_name, client) DO UPDATE SET \
+           updated_at = {at}, \
            failures = CASE WHEN {f}.locked_until IS NOT NULL AND {f}.locked_until <= {at} THEN 1 \
                            ELSE {f}.failures + 1 END, \
            locked_until = CASE WHEN {f}.locked_until IS NOT NULL AND {f}.locked_until <= {at} THEN NULL \
