@@ -355,11 +355,33 @@ fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
     Ok(put)
 }
 
-/// An upload waiting for the writer thread.
-struct PutJob {
-    kiosk: String,
-    upload: Upload,
-    reply: tokio::sync::oneshot::Sender<Result<Put>>,
+/// What waits for the writer thread: an upload, or an audit row (failed
+/// logins and exports come often, from the low-priority reads: written in
+/// the uploads' batches, never holding the writer for a commit of their
+/// own).
+enum Job {
+    Put { kiosk: String, upload: Upload, reply: tokio::sync::oneshot::Sender<Result<Put>> },
+    Audit { row: (Instant, String, String, String), reply: tokio::sync::oneshot::Sender<Result<Put>> },
+}
+
+impl Job {
+    fn run(&self, tx: &Connection) -> Result<Put> {
+        match self {
+            Job::Put { kiosk, upload, .. } => put_in(tx, kiosk, upload),
+            Job::Audit { row: (at, who, action, detail), .. } => {
+                tx.prepare_cached("INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)")
+                    .and_then(|mut st| st.execute(params![at, who, action, detail]))
+                    .map_err(db)?;
+                Ok(Put::Same)
+            }
+        }
+    }
+
+    fn answer(self, r: Result<Put>) {
+        let _ = match self {
+            Job::Put { reply, .. } | Job::Audit { reply, .. } => reply.send(r),
+        };
+    }
 }
 
 /// Most uploads committed together.
@@ -369,7 +391,7 @@ const BATCH: usize = 64;
 /// transaction (one fsync for the batch: group commit), each in its own
 /// savepoint so that one failing upload fails alone; every answer is sent
 /// after the commit, so a 201 means the summary is on disk.
-fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<PutJob>) {
+fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -384,7 +406,7 @@ fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<P
             let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             for job in &batch {
                 let sp = tx.savepoint().map_err(db)?;
-                match put_in(&sp, &job.kiosk, &job.upload) {
+                match job.run(&sp) {
                     Ok(p) => {
                         sp.commit().map_err(db)?;
                         results.push(Ok(p));
@@ -404,7 +426,7 @@ fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<P
                 Ok(()) => results.next().unwrap_or_else(|| Err(db("no result"))),
                 Err(e) => Err(db(e)),
             };
-            let _ = job.reply.send(r);
+            job.answer(r);
         }
     }
 }
@@ -417,7 +439,7 @@ pub struct Sqlite {
     /// for a reader a long report (at a lower priority) holds.
     tokens: Arc<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    puts: std::sync::mpsc::Sender<PutJob>,
+    puts: std::sync::mpsc::Sender<Job>,
 }
 
 const READERS: usize = 4;
@@ -709,7 +731,7 @@ impl Storage for Sqlite {
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.puts
-            .send(PutJob { kiosk: kiosk_id.to_string(), upload: upload.clone(), reply })
+            .send(Job::Put { kiosk: kiosk_id.to_string(), upload: upload.clone(), reply })
             .map_err(|_| db("the writer thread is gone"))?;
         answer.await.map_err(|_| db("the writer thread is gone"))?
     }
@@ -1142,16 +1164,10 @@ impl Storage for Sqlite {
     }
 
     async fn audit(&self, who: &str, action: &str, detail: &str, now: Instant) -> Result<()> {
-        let (who, action, detail) = (who.to_string(), action.to_string(), detail.to_string());
-        self.write(move |c| {
-            c.execute(
-                "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)",
-                params![now, who, action, detail],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
-        .await
+        let row = (now, who.to_string(), action.to_string(), detail.to_string());
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.puts.send(Job::Audit { row, reply }).map_err(|_| db("the writer thread is gone"))?;
+        answer.await.map_err(|_| db("the writer thread is gone"))?.map(|_| ())
     }
 
     async fn audit_log(&self, from: Instant, to: Instant) -> Result<Vec<AuditRow>> {
