@@ -360,7 +360,7 @@ fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
 /// the uploads' batches, never holding the writer for a commit of their
 /// own).
 enum Job {
-    Put { kiosk: String, upload: Upload, reply: tokio::sync::oneshot::Sender<Result<Put>> },
+    Put { kiosk: String, upload: Box<Upload>, reply: tokio::sync::oneshot::Sender<Result<Put>> },
     Audit { row: (Instant, String, String, String), reply: tokio::sync::oneshot::Sender<Result<Put>> },
 }
 
@@ -731,7 +731,7 @@ impl Storage for Sqlite {
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.puts
-            .send(Job::Put { kiosk: kiosk_id.to_string(), upload: upload.clone(), reply })
+            .send(Job::Put { kiosk: kiosk_id.to_string(), upload: Box::new(upload.clone()), reply })
             .map_err(|_| db("the writer thread is gone"))?;
         answer.await.map_err(|_| db("the writer thread is gone"))?
     }
