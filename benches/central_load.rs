@@ -17,7 +17,8 @@
 //! and server share this machine's cores: the figures include the
 //! clients' own CPU.
 //!
-//! `DUTYCLOCK_BENCH_KIOSKS`, `DUTYCLOCK_BENCH_ROUNDS` shrink a run.
+//! `DUTYCLOCK_BENCH_KIOSKS`, `DUTYCLOCK_BENCH_ROUNDS`, `DUTYCLOCK_BENCH_READERS`
+//! and `DUTYCLOCK_BENCH_BOGUS` change a run (to see which load costs what).
 
 #[path = "../tests/common/central.rs"]
 mod central;
@@ -32,6 +33,14 @@ use central::{put, sign_in, summary, Backend, Central};
 const PEOPLE: usize = 20;
 const READERS: usize = 50;
 const BOGUS: usize = 100;
+
+fn readers() -> usize {
+    env_or("DUTYCLOCK_BENCH_READERS", READERS)
+}
+
+fn bogus() -> usize {
+    env_or("DUTYCLOCK_BENCH_BOGUS", BOGUS)
+}
 const PERIOD: Duration = Duration::from_secs(2);
 
 fn env_or(key: &str, default: usize) -> usize {
@@ -109,7 +118,7 @@ fn run(backend: Backend, kiosks: usize, rounds: usize) -> String {
     let (b50, b99) = (percentile(&mut baseline, 0.5), percentile(&mut baseline, 0.99));
     println!("  baseline: {} uploads alone: p50 {b50:.1} ms, p99 {b99:.1} ms", baseline.len());
 
-    let sessions: Vec<String> = (0..READERS).map(|_| sign_in(&c, "bench", "bench password")).collect();
+    let sessions: Vec<String> = (0..readers()).map(|_| sign_in(&c, "bench", "bench password")).collect();
     let stop = AtomicBool::new(false);
     let reads = Mutex::new(Vec::new());
     let failures = Mutex::new(Vec::new());
@@ -147,7 +156,7 @@ fn run(backend: Backend, kiosks: usize, rounds: usize) -> String {
                 }
             });
         }
-        for n in 0..BOGUS {
+        for n in 0..bogus() {
             let (stop, logins, login_count, failures, c) = (&stop, &logins, &login_count, &failures, &c);
             sc.spawn(move || {
                 dutyclock::central::listener::lower_priority(19);
@@ -218,8 +227,10 @@ fn main() {
     let kiosks = env_or("DUTYCLOCK_BENCH_KIOSKS", 500);
     let rounds = env_or("DUTYCLOCK_BENCH_ROUNDS", 5);
     println!(
-        "{kiosks} kiosks uploading a {PEOPLE}-person day every {} s for {rounds} rounds, alone and then beside {READERS} bureau sessions (a page a second each) and {BOGUS} bogus-login clients",
-        PERIOD.as_secs()
+        "{kiosks} kiosks uploading a {PEOPLE}-person day every {} s for {rounds} rounds, alone and then beside {} bureau sessions (a page a second each) and {} bogus-login clients",
+        PERIOD.as_secs(),
+        readers(),
+        bogus()
     );
     let mut lines = Vec::new();
     for (backend, name) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {

@@ -630,6 +630,9 @@ async fn login(
     Ok(r)
 }
 
+/// How long a login refused for its address's rate waits before the 429.
+const TARPIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How long a refused login takes at least.
 const FAIL_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
 
@@ -641,12 +644,16 @@ async fn try_login(app: App, peer: SocketAddr, headers: HeaderMap, f: LoginForm)
     }
     let client = app.proxies.client(peer, &headers);
     if let Err(wait) = app.tries.take(client, std::time::Instant::now()) {
+        // Answered after a second: a client that keeps asking at once
+        // (a flood's loop) is slowed to one try a second a connection.
+        tokio::time::sleep(TARPIT).await;
         let secs = wait.as_secs() + 1;
         let text = format!("登录尝试过于频繁，请 {secs} 秒后再试 · Too many sign-in tries: wait {secs} s");
         return Ok(retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, &text), secs));
     }
     // At most two checks waiting per address (the queue is everyone's).
     let Some(_in_flight) = app.tries.enter(client) else {
+        tokio::time::sleep(TARPIT).await;
         let text = "登录尝试过于频繁，请稍后再试 · Too many sign-in tries at once: wait a moment";
         return Ok(retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, text), 1));
     };

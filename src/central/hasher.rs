@@ -5,9 +5,9 @@
 //! default parameters). Run on tokio's blocking pool, each check landed on
 //! whichever of up to 512 threads was free, and glibc kept every thread's
 //! arena: a flood of bogus logins left the server at gigabytes. Here
-//! `THREADS` threads each own one block buffer, grown to the largest
+//! [`threads`] threads each own one block buffer, grown to the largest
 //! parameters seen and reused for every check, so the memory is bounded by
-//! `THREADS` × the memory cost. Past `QUEUE` waiting checks a login is
+//! their number × the memory cost. Past `QUEUE` waiting checks a login is
 //! refused at once ([`Busy`]) instead of waiting behind an attacker's.
 
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
@@ -16,9 +16,12 @@ use argon2::password_hash::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
-/// Checking threads: two keep a 2-core server's uploads and pages
-/// responsive while logins are checked.
-pub const THREADS: usize = 2;
+/// Checking threads: half the cores (at least one), so that a flood of
+/// logins (each check a core's worth of work for ~20 ms) leaves the rest
+/// to the uploads even before the scheduler's priorities.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
 /// Checks that may wait; past this a login gets 503 at once.
 pub const QUEUE: usize = 32;
 
@@ -48,7 +51,7 @@ impl Hasher {
     pub fn start() -> std::io::Result<Hasher> {
         let (jobs, queue) = sync_channel::<Job>(QUEUE);
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
-        for i in 0..THREADS {
+        for i in 0..threads() {
             let queue = queue.clone();
             std::thread::Builder::new().name(format!("password-check-{i}")).spawn(move || {
                 // Below the uploads: a login flood takes what they leave.
@@ -149,9 +152,9 @@ mod tests {
             assert_eq!(hasher.verify("pw".into(), h.clone()).await, Ok(true));
             // Many at once: the threads take some, the queue holds QUEUE,
             // the rest are refused without waiting.
-            let tries: Vec<_> = (0..THREADS + QUEUE + 20).map(|_| hasher.submit("no".into(), h.clone())).collect();
+            let tries: Vec<_> = (0..threads() + QUEUE + 20).map(|_| hasher.submit("no".into(), h.clone())).collect();
             let busy = tries.iter().filter(|t| t.is_err()).count();
-            assert!((20..=20 + THREADS).contains(&busy), "{busy} refused");
+            assert!((20..=20 + threads()).contains(&busy), "{busy} refused");
             for t in tries.into_iter().flatten() {
                 assert!(!t.await.unwrap(), "a wrong password");
             }
