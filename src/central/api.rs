@@ -142,7 +142,12 @@ async fn hardening(State(tls): State<bool>, req: axum::extract::Request, next: a
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "", "the request took too long; try again").into_response()
         }
     };
-    let h = r.headers_mut();
+    secure_headers(r.headers_mut(), tls);
+    r
+}
+
+/// The headers every answer carries (see `hardening`).
+pub(super) fn secure_headers(h: &mut HeaderMap, tls: bool) {
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -151,7 +156,6 @@ async fn hardening(State(tls): State<bool>, req: axum::extract::Request, next: a
     if tls {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
-    r
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -197,7 +201,11 @@ async fn put_summary(
             // Said to the admins too: one kiosk naming another's people is
             // a mistake in a staff list, or worse.
             let detail = format!("summary {date} refused: staff {staff_no} is kiosk {kiosk}'s that day");
-            app.storage.audit(&kiosk_id, "upload refused", &detail, at).await?;
+            // The refusal stands even if its audit row cannot be written
+            // (a 500 would have the kiosk send it again for ever).
+            if let Err(e) = app.storage.audit(&kiosk_id, "upload refused", &detail, at).await {
+                eprintln!("central: audit row not written ({detail}): {e}");
+            }
             ApiError::new(
             StatusCode::CONFLICT,
             &format!("people[{index}].staff_no"),
@@ -636,6 +644,21 @@ const TARPIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long a refused login takes at least.
 const FAIL_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
 
+/// A refusal for the address's rate, answered after [`TARPIT`]: a client
+/// that keeps asking at once (a flood's loop) is slowed to one try a
+/// second a connection. Only a few are held per address; past them the
+/// refusal is answered at once and the connection closed, so that held
+/// refusals never fill the server's connections.
+async fn slowed(app: &App, client: std::net::IpAddr, mut refusal: Response) -> Response {
+    match app.tries.hold(client) {
+        Some(_held) => tokio::time::sleep(TARPIT).await,
+        None => {
+            refusal.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+    }
+    refusal
+}
+
 async fn try_login(app: App, peer: SocketAddr, headers: HeaderMap, f: LoginForm) -> ApiResult<Response> {
     let secure = https(&app, &headers);
     // Double submit: the form's token must be the cookie's.
@@ -644,18 +667,16 @@ async fn try_login(app: App, peer: SocketAddr, headers: HeaderMap, f: LoginForm)
     }
     let client = app.proxies.client(peer, &headers);
     if let Err(wait) = app.tries.take(client, std::time::Instant::now()) {
-        // Answered after a second: a client that keeps asking at once
-        // (a flood's loop) is slowed to one try a second a connection.
-        tokio::time::sleep(TARPIT).await;
         let secs = wait.as_secs() + 1;
         let text = format!("登录尝试过于频繁，请 {secs} 秒后再试 · Too many sign-in tries: wait {secs} s");
-        return Ok(retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, &text), secs));
+        return Ok(
+            slowed(&app, client, retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, &text), secs)).await
+        );
     }
     // At most two checks waiting per address (the queue is everyone's).
     let Some(_in_flight) = app.tries.enter(client) else {
-        tokio::time::sleep(TARPIT).await;
         let text = "登录尝试过于频繁，请稍后再试 · Too many sign-in tries at once: wait a moment";
-        return Ok(retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, text), 1));
+        return Ok(slowed(&app, client, retry_after(StatusCode::TOO_MANY_REQUESTS, login_page(secure, text), 1)).await);
     };
     let address = client;
     // Counted by the limited address (an IPv6 client's /64).

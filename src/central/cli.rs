@@ -169,12 +169,15 @@ fn default_data_dir() -> PathBuf {
 /// The database file in a data directory (SQLite).
 pub const DB_FILE: &str = "central.sqlite3";
 
+/// `--database` when it is a PostgreSQL URL.
+fn postgres_url(cli: &Cli) -> Option<&str> {
+    cli.database.as_deref().filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
 /// Opens the storage: PostgreSQL when `--database` is a postgres URL,
 /// else SQLite in DIR (`init` creates it; other commands refuse without it).
 async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
-    if let Some(url) =
-        cli.database.as_deref().filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
-    {
+    if let Some(url) = postgres_url(cli) {
         let pg = Postgres::connect(url, 16)?;
         if init {
             pg.init().await?;
@@ -268,6 +271,10 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
             let storage = storage(cli, false).await?;
             let limits = Limits {
                 max_connections: listener::fit_to_descriptors(*max_connections),
+                read_slots: match postgres_url(cli) {
+                    Some(_) => listener::out_of_process_read_slots(),
+                    None => listener::READ_SLOTS,
+                },
                 header_timeout: std::time::Duration::from_secs(*header_timeout),
                 handshake_timeout: std::time::Duration::from_secs(*header_timeout),
             };

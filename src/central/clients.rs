@@ -83,23 +83,31 @@ pub fn limited_as(client: IpAddr) -> IpAddr {
 /// cannot fill the shared queue.
 pub const IN_FLIGHT: usize = 2;
 
+/// Refused tries one address may have waiting out their delay at once:
+/// past them a refusal is answered at once and its connection closed (a
+/// client opening connections it never waits on cannot fill the server's
+/// connections with delayed refusals).
+pub const HELD: usize = 4;
+
 /// Token buckets of sign-in tries, one per client address.
 #[derive(Default)]
 pub struct Buckets {
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
     pruned: Mutex<Option<Instant>>,
     in_flight: Mutex<HashMap<IpAddr, usize>>,
+    held: Mutex<HashMap<IpAddr, usize>>,
 }
 
-/// A sign-in being checked for an address; its place is given back on drop.
-pub struct InFlight<'a> {
-    buckets: &'a Buckets,
+/// One of an address's few places (a check waiting, a refusal held);
+/// given back on drop.
+pub struct Place<'a> {
+    places: &'a Mutex<HashMap<IpAddr, usize>>,
     client: IpAddr,
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for Place<'_> {
     fn drop(&mut self) {
-        if let Ok(mut map) = self.buckets.in_flight.lock() {
+        if let Ok(mut map) = self.places.lock() {
             if let Some(n) = map.get_mut(&self.client) {
                 *n -= 1;
                 if *n == 0 {
@@ -110,18 +118,29 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// A place in `places` for `client`, if it holds fewer than `most`.
+fn place(places: &Mutex<HashMap<IpAddr, usize>>, client: IpAddr, most: usize) -> Option<Place<'_>> {
+    let client = limited_as(client);
+    let mut map = places.lock().ok()?;
+    let n = map.entry(client).or_default();
+    if *n >= most {
+        return None;
+    }
+    *n += 1;
+    Some(Place { places, client })
+}
+
 impl Buckets {
     /// A place for one more check from `client`, if it has fewer than
     /// [`IN_FLIGHT`] waiting.
-    pub fn enter(&self, client: IpAddr) -> Option<InFlight<'_>> {
-        let client = limited_as(client);
-        let mut map = self.in_flight.lock().ok()?;
-        let n = map.entry(client).or_default();
-        if *n >= IN_FLIGHT {
-            return None;
-        }
-        *n += 1;
-        Some(InFlight { buckets: self, client })
+    pub fn enter(&self, client: IpAddr) -> Option<Place<'_>> {
+        place(&self.in_flight, client, IN_FLIGHT)
+    }
+
+    /// A place for one more delayed refusal to `client`, if it has fewer
+    /// than [`HELD`].
+    pub fn hold(&self, client: IpAddr) -> Option<Place<'_>> {
+        place(&self.held, client, HELD)
     }
 
     /// Takes a try for `client`, or says how long until one is free.
@@ -215,6 +234,10 @@ mod tests {
         drop(x);
         assert!(b.enter(a).is_some(), "a place back");
         drop(y);
+        let held: Vec<_> = (0..HELD).map(|_| b.hold(a).unwrap()).collect();
+        assert!(b.hold(a).is_none() && b.hold("198.51.100.8".parse().unwrap()).is_some());
+        drop(held);
+        assert!(b.hold(a).is_some());
     }
 
     #[test]

@@ -154,7 +154,9 @@ mod tests {
             // the rest are refused without waiting.
             let tries: Vec<_> = (0..threads() + QUEUE + 20).map(|_| hasher.submit("no".into(), h.clone())).collect();
             let busy = tries.iter().filter(|t| t.is_err()).count();
-            assert!((20..=20 + threads()).contains(&busy), "{busy} refused");
+            // (At least 20 when nothing was taken while submitting; a
+            // submitter paused for a whole check lets the threads take more.)
+            assert!((1..=20 + threads()).contains(&busy), "{busy} refused");
             for t in tries.into_iter().flatten() {
                 assert!(!t.await.unwrap(), "a wrong password");
             }

@@ -15,7 +15,7 @@
 //! - **uploads first**: a kiosk's upload (and `/healthz`) runs on the main
 //!   runtime; signing in and out on a runtime of their own at nice 5;
 //!   every other request — pages, reports, exports — on a third whose
-//!   threads run at nice 10, at most `READ_SLOTS` at once. A bureau
+//!   threads run at nice 10, at most `read_slots` at once. A bureau
 //!   rendering a quarter's report, or a flood of logins, then takes the
 //!   CPU only when uploads leave it, and never holds every database
 //!   connection (SQLite has four readers; a kiosk's token check needs one).
@@ -38,6 +38,8 @@ use tokio_rustls::TlsAcceptor;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_connections: usize,
+    /// Pages, reports and exports handled at once.
+    pub read_slots: usize,
     pub header_timeout: Duration,
     pub handshake_timeout: Duration,
 }
@@ -46,16 +48,25 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 1024,
+            read_slots: READ_SLOTS,
             header_timeout: Duration::from_secs(15),
             handshake_timeout: Duration::from_secs(10),
         }
     }
 }
 
-/// Requests other than uploads and sign-ins handled at once (one a core
-/// here; PostgreSQL's work for them runs at its own priority); the rest
-/// wait their turn.
+/// Requests other than uploads and sign-ins handled at once when the
+/// database is SQLite, whose work for them runs in this process's
+/// nice-10 threads; the rest wait their turn.
 pub const READ_SLOTS: usize = 2;
+
+/// The read slots for a database whose work runs in its own server
+/// processes (PostgreSQL), at a priority this process cannot lower: half
+/// the cores, at least one, so that reports never take every core from
+/// the uploads' statements when the database shares the machine.
+pub fn out_of_process_read_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
 
 /// The nice value of the reads' threads (and the password checks').
 pub const LOW_PRIORITY: i32 = 10;
@@ -91,6 +102,11 @@ pub fn lane(name: &str, workers: usize, nice: i32) -> std::io::Result<tokio::run
         .build()
 }
 
+/// A request that only reads (and may be long: a report, an export).
+fn is_read(method: &axum::http::Method) -> bool {
+    method == axum::http::Method::GET || method == axum::http::Method::HEAD
+}
+
 enum Lane {
     First,
     Login,
@@ -109,9 +125,19 @@ fn lane_of(path: &str) -> Lane {
     }
 }
 
-fn unavailable() -> axum::response::Response {
+/// How long a page or report waits for a read slot before it is told the
+/// server is busy (a 503 to try again), rather than waiting unbounded
+/// outside the handler's own time bound.
+const SLOT_WAIT: Duration = Duration::from_secs(30);
+
+/// A 503 made here, outside the routes: with the same headers as every
+/// other answer.
+fn unavailable(tls: bool, why: &'static str) -> axum::response::Response {
     use axum::response::IntoResponse;
-    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the server could not answer; try again").into_response()
+    let mut r =
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, "5")], why).into_response();
+    super::api::secure_headers(r.headers_mut(), tls);
+    r
 }
 
 /// Descriptors kept free for the database, log and files: the cap on
@@ -143,7 +169,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    let read_slots = Arc::new(tokio::sync::Semaphore::new(READ_SLOTS));
+    let tls_on = tls.is_some();
+    let read_slots = Arc::new(tokio::sync::Semaphore::new(limits.read_slots.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -183,26 +210,35 @@ pub async fn serve(
                 let mut app = app.clone();
                 let (lanes, read_slots) = (lanes.clone(), read_slots.clone());
                 async move {
-                    let (runtime, _slot) = match lane_of(req.uri().path()) {
+                    let (runtime, slot) = match lane_of(req.uri().path()) {
                         Lane::First => {
                             return Ok::<_, Infallible>(
                                 tower_service::Service::call(&mut app, req).await.unwrap_or_else(|e| match e {}),
                             )
                         }
                         Lane::Login => (lanes.logins, None),
-                        Lane::Read => match read_slots.acquire_owned().await {
-                            Ok(slot) => (lanes.reads, Some(slot)),
-                            Err(_) => return Ok(unavailable()),
+                        // Pages, reports and exports (GET) take a slot; the
+                        // admin's forms (POST) do not: a client trickling a
+                        // form's body must not hold a slot while it does.
+                        Lane::Read if !is_read(req.method()) => (lanes.reads, None),
+                        Lane::Read => match tokio::time::timeout(SLOT_WAIT, read_slots.acquire_owned()).await {
+                            Ok(Ok(slot)) => (lanes.reads, Some(slot)),
+                            _ => return Ok(unavailable(tls_on, "the server is busy with other reports; try again")),
                         },
                     };
-                    let handled = runtime.spawn(async move { tower_service::Service::call(&mut app, req).await });
+                    // The slot goes with the work: a client that hangs up
+                    // does not free it while its report is still running.
+                    let handled = runtime.spawn(async move {
+                        let _slot = slot;
+                        tower_service::Service::call(&mut app, req).await
+                    });
                     Ok(match handled.await {
                         Ok(Ok(r)) => r,
                         Ok(Err(e)) => match e {},
                         // A handler that panicked: said, the server goes on.
                         Err(e) => {
                             eprintln!("a request's handler failed: {e}");
-                            unavailable()
+                            unavailable(tls_on, "the server could not answer; try again")
                         }
                     })
                 }

@@ -122,9 +122,19 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
--- Databases from before tokens expired.
+-- A kiosk's claims on a date, found without reading every kiosk's.
+CREATE INDEX IF NOT EXISTS person_days_kiosk ON person_days (kiosk_id, date);
+-- Columns added since the tables were first made.
 ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
+ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL DEFAULT 0;
+-- The schema's version: `upgrade` runs `init` only below SCHEMA_VERSION.
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 "#;
+
+/// The schema's version. Raise it with every change to `SCHEMA` (a table,
+/// a column, an index), which must be written so that running it again
+/// on any older database brings that database up to date.
+const SCHEMA_VERSION: i32 = 1;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -212,20 +222,15 @@ impl Postgres {
         if !made {
             return Err(db("the database is not initialised (it has no kiosks table)"));
         }
-        let current: bool = c
-            .query_one(
-                "SELECT to_regclass('person_days') IS NOT NULL AND to_regclass('upload_budget') IS NOT NULL
-                    AND EXISTS (SELECT 1 FROM information_schema.columns
-                                WHERE table_schema = current_schema() AND table_name = 'login_failures' AND column_name = 'updated_at')
-                    AND EXISTS (SELECT 1 FROM information_schema.columns
-                                WHERE table_schema = current_schema() AND table_name = 'user_tokens' AND column_name = 'expires_at')",
-                &[],
-            )
-            .await
-            .map_err(pg)?
-            .get(0);
+        let versioned: bool =
+            c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
+        let version: i32 = if versioned {
+            c.query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[]).await.map_err(pg)?.get(0)
+        } else {
+            0
+        };
         drop(c);
-        if current {
+        if version >= SCHEMA_VERSION {
             return Ok(());
         }
         self.init().await
@@ -234,6 +239,19 @@ impl Postgres {
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|e| db(format!("cannot reach PostgreSQL: {}", with_causes(&e))))
     }
+}
+
+/// `sql`'s statements prepared on `tx`'s connection: each is prepared
+/// once per connection and then taken from its cache (no round trip).
+async fn prepare_all<const N: usize>(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: [&str; N],
+) -> Result<[tokio_postgres::Statement; N]> {
+    let mut out = Vec::with_capacity(N);
+    for s in sql {
+        out.push(tx.prepare_cached(s).await.map_err(pg)?);
+    }
+    out.try_into().map_err(|_| db("a statement was not prepared"))
 }
 
 fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
@@ -351,6 +369,8 @@ impl Storage for Postgres {
             .await
             .map_err(pg)?;
         }
+        tx.execute("DELETE FROM schema_version", &[]).await.map_err(pg)?;
+        tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&SCHEMA_VERSION]).await.map_err(pg)?;
         tx.commit().await.map_err(pg)
     }
 
@@ -437,206 +457,161 @@ impl Storage for Postgres {
     }
 
     async fn put_summary(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
+        // Few round trips, each a pipelined batch (the futures of a
+        // `try_join!` send their statements in order on their first poll,
+        // and the server runs them in that order): an upload waits on the
+        // network and a busy machine's scheduler once a batch, not once a
+        // statement. Every statement is prepared once per connection.
+        type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        // One upload of a kiosk at a time: its row is the lock.
-        tx.execute(
-            &tx.prepare_cached("SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE").await.map_err(pg)?,
-            &[&kiosk_id],
-        )
-        .await
-        .map_err(pg)?;
         let date = u.summary.date.to_string();
-        let stored = tx
-            .query_opt(
-                "SELECT revision, content_key FROM summaries WHERE kiosk_id = $1 AND date = $2 AND latest",
-                &[&kiosk_id, &date],
-            )
-            .await
-            .map_err(pg)?
-            .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-        let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
-        if put == Put::Stored {
-            // The limits first; a refusal returns before the commit, so
-            // the transaction rolls back and nothing is written.
-            let revisions: i64 = tx
-                .query_one("SELECT count(*) FROM summaries WHERE kiosk_id = $1 AND date = $2", &[&kiosk_id, &date])
-                .await
-                .map_err(pg)?
-                .get(0);
-            let day = budget_day(u.received_at);
-            let used: i64 = tx
-                .query_opt("SELECT bytes FROM upload_budget WHERE kiosk_id = $1 AND day = $2", &[&kiosk_id, &day])
-                .await
-                .map_err(pg)?
-                .map_or(0, |r| r.get(0));
-            if let Some(refused) = over_limits(revisions, used, u.json.len()) {
-                return Ok(refused);
-            }
-            // Claim first, then look: a claim another kiosk's upload makes
-            // at the same moment waits on the key, and is seen here once
-            // that transaction commits.
-            let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
-            // This revision's people are the kiosk's claims for the date:
-            // one it no longer names is given up. Inserted in order, so two
-            // kiosks claiming overlapping people wait, never deadlock.
-            tx.execute("DELETE FROM person_days WHERE date = $1 AND kiosk_id = $2", &[&date, &kiosk_id])
-                .await
-                .map_err(pg)?;
-            tx.execute(
-                &tx.prepare_cached(
-                    "INSERT INTO person_days (date, staff_no, kiosk_id)
-                     SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n
-                     ON CONFLICT DO NOTHING",
-                )
-                .await
-                .map_err(pg)?,
-                &[&date, &nos, &kiosk_id],
-            )
-            .await
-            .map_err(pg)?;
-            let others = tx
-                .query(
-                    &tx.prepare_cached(
-                        "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
-                    )
-                    .await
-                    .map_err(pg)?,
-                    &[&date, &nos, &kiosk_id],
-                )
-                .await
-                .map_err(pg)?;
-            if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
-                others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
-            }) {
-                let staff_no = u.summary.people[index].staff_no.clone();
-                return Ok(Put::Claimed { index, staff_no, kiosk: other });
-            }
-            tx.execute(
-                &tx.prepare_cached(
-                    "INSERT INTO upload_budget (kiosk_id, day, bytes) VALUES ($1, $2, $3)
-                     ON CONFLICT (kiosk_id, day) DO UPDATE SET bytes = upload_budget.bytes + excluded.bytes",
-                )
-                .await
-                .map_err(pg)?,
-                &[&kiosk_id, &day, &(u.json.len() as i64)],
-            )
-            .await
-            .map_err(pg)?;
-            tx.execute(
-                &tx.prepare_cached("UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2")
-                    .await
-                    .map_err(pg)?,
-                &[&kiosk_id, &date],
-            )
-            .await
-            .map_err(pg)?;
-            tx.execute(
-                &tx.prepare_cached("UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2")
-                    .await
-                    .map_err(pg)?,
-                &[&kiosk_id, &date],
-            )
-            .await
-            .map_err(pg)?;
-            tx.execute(
-                &tx.prepare_cached(
-                    "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
-                 VALUES ($1, $2, $3, $4, $5, $6, true)",
-                )
-                .await
-                .map_err(pg)?,
-                &[&kiosk_id, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at],
-            )
-            .await
-            .map_err(pg)?;
-            // All the people in one statement: one round trip, whatever their number.
-            let ps = &u.summary.people;
-            let col = |f: &dyn Fn(&PersonSummary) -> String| ps.iter().map(f).collect::<Vec<String>>();
-            let (nos, names, units) =
-                (col(&|p| p.staff_no.clone()), col(&|p| p.name.clone()), col(&|p| p.unit.clone()));
-            let statuses = col(&|p| p.status.as_str().to_string());
-            let punches = col(&|p| serde_json::to_string(&p.punches).unwrap_or_else(|_| "[]".into()));
-            let figures: Vec<Vec<i64>> =
-                (0..14).map(|i| ps.iter().map(|p| i64::from(figures_of(&p.figures)[i])).collect()).collect();
-            let expected: Vec<i32> = ps.iter().map(|p| day_counts(p).0 as i32).collect();
-            let present: Vec<i32> = ps.iter().map(|p| day_counts(p).1 as i32).collect();
-            let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                vec![&kiosk_id, &date, &u.summary.revision, &nos, &names, &units, &statuses];
-            values.extend(figures.iter().map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync)));
-            values.extend([
-                &punches as &(dyn tokio_postgres::types::ToSql + Sync),
-                &expected as &(dyn tokio_postgres::types::ToSql + Sync),
-                &present as &(dyn tokio_postgres::types::ToSql + Sync),
-            ]);
-            let arrays: Vec<String> = (4..=7)
-                .map(|i| format!("${i}::text[]"))
-                .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
-                .chain(["$22::text[]".to_string(), "$23::int[]".to_string(), "$24::int[]".to_string()])
-                .collect();
-            tx.execute(
-                &tx.prepare_cached(&format!(
-                    "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}, expected, present)
-                     SELECT $1, $2, $3, true, * FROM unnest({})",
-                    person_columns(""),
-                    arrays.join(", ")
-                ))
-                .await
-                .map_err(pg)?,
-                &values,
-            )
-            .await
-            .map_err(pg)?;
-        }
-        // Only a newly stored summary adds a point: a resent one is not news.
-        if put == Put::Stored {
-            if let (Some(length), Some(head)) = (u.summary.chain_length, &u.summary.chain_head) {
-                let seen: Vec<(u64, String, Instant)> = tx
-                    .query(
-                        &tx.prepare_cached(
-                            "SELECT length, head, made_at FROM chain_points WHERE kiosk_id = $1 AND \
-                 (length = $2 OR (made_at < $3 AND length > $2) OR (made_at > $3 AND length < $2)) LIMIT 4",
-                        )
-                        .await
-                        .map_err(pg)?,
-                        &[&kiosk_id, &(length as i64), &u.generated_at],
-                    )
-                    .await
-                    .map_err(pg)?
-                    .iter()
-                    .map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2)))
-                    .collect();
-                let verdict = chain_verdict(&seen, length, head, u.generated_at);
-                if verdict != ChainState::Ok {
-                    tx.execute(
-                        &tx.prepare_cached("UPDATE kiosks SET chain_state = $2 WHERE id = $1").await.map_err(pg)?,
-                        &[&kiosk_id, &verdict.as_str()],
-                    )
-                    .await
-                    .map_err(pg)?;
-                }
-                tx.execute(
-                    &tx.prepare_cached(
-                        "INSERT INTO chain_points (kiosk_id, length, head, made_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    )
-                    .await
-                    .map_err(pg)?,
-                    &[&kiosk_id, &(length as i64), head, &u.generated_at],
-                )
-                .await
-                .map_err(pg)?;
-            }
-        }
-        tx.execute(
-            &tx.prepare_cached(
-                "UPDATE kiosks SET last_seen = $2, clock_offset_ms = coalesce($3, clock_offset_ms) WHERE id = $1",
-            )
-            .await
-            .map_err(pg)?,
-            &[&kiosk_id, &u.received_at, &u.clock_offset_ms],
+        let day = budget_day(u.received_at);
+        let stored_sql = [
+            // One upload of a kiosk at a time: its row is the lock, taken
+            // before anything is read.
+            "SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE",
+            "SELECT revision, content_key FROM summaries WHERE kiosk_id = $1 AND date = $2 AND latest",
+            "SELECT count(*) FROM summaries WHERE kiosk_id = $1 AND date = $2",
+            "SELECT bytes FROM upload_budget WHERE kiosk_id = $1 AND day = $2",
+        ];
+        let [lock, latest, count, budget] = prepare_all(&tx, stored_sql).await?;
+        let (kiosk_date, kiosk_day) = ([&kiosk_id as Param, &date], [&kiosk_id as Param, &day]);
+        let (_, stored, revisions, used) = futures_util::try_join!(
+            tx.execute(&lock, &kiosk_date[..1]),
+            tx.query_opt(&latest, &kiosk_date),
+            tx.query_one(&count, &kiosk_date),
+            tx.query_opt(&budget, &kiosk_day),
         )
-        .await
         .map_err(pg)?;
+        let stored = stored.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
+        let seen_sql =
+            "UPDATE kiosks SET last_seen = $2, clock_offset_ms = coalesce($3, clock_offset_ms) WHERE id = $1";
+        if put != Put::Stored {
+            let seen = tx.prepare_cached(seen_sql).await.map_err(pg)?;
+            tx.execute(&seen, &[&kiosk_id, &u.received_at, &u.clock_offset_ms]).await.map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            return Ok(put);
+        }
+        // The limits first; a refusal returns before the commit, so the
+        // transaction rolls back and nothing is written.
+        if let Some(refused) = over_limits(revisions.get(0), used.map_or(0, |r| r.get(0)), u.json.len()) {
+            return Ok(refused);
+        }
+        // Claim first, then look: a claim another kiosk's upload makes at
+        // the same moment waits on the key, and is seen here once that
+        // transaction commits. Claims are inserted in staff-number order
+        // and the kiosk's claims this revision no longer names are given
+        // up only after them, so an upload waits only on keys it takes in
+        // order and on no key after giving one up: two kiosks' uploads
+        // wait for each other, never deadlock.
+        let claim_sql = [
+            "INSERT INTO person_days (date, staff_no, kiosk_id)
+             SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n
+             ON CONFLICT DO NOTHING",
+            "DELETE FROM person_days WHERE date = $1 AND kiosk_id = $3 AND staff_no <> ALL($2::text[])",
+            "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
+        ];
+        let [claim, give_up, others] = prepare_all(&tx, claim_sql).await?;
+        let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
+        let claims = [&date as Param, &nos, &kiosk_id];
+        let (_, _, others) = futures_util::try_join!(
+            tx.execute(&claim, &claims),
+            tx.execute(&give_up, &claims),
+            tx.query(&others, &claims),
+        )
+        .map_err(pg)?;
+        if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
+            others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
+        }) {
+            let staff_no = u.summary.people[index].staff_no.clone();
+            return Ok(Put::Claimed { index, staff_no, kiosk: other });
+        }
+
+        // All the people in one statement, whatever their number.
+        let ps = &u.summary.people;
+        let col = |f: &dyn Fn(&PersonSummary) -> String| ps.iter().map(f).collect::<Vec<String>>();
+        let (nos, names, units) = (col(&|p| p.staff_no.clone()), col(&|p| p.name.clone()), col(&|p| p.unit.clone()));
+        let statuses = col(&|p| p.status.as_str().to_string());
+        let punches = col(&|p| serde_json::to_string(&p.punches).unwrap_or_else(|_| "[]".into()));
+        let figures: Vec<Vec<i64>> =
+            (0..14).map(|i| ps.iter().map(|p| i64::from(figures_of(&p.figures)[i])).collect()).collect();
+        let expected: Vec<i32> = ps.iter().map(|p| day_counts(p).0 as i32).collect();
+        let present: Vec<i32> = ps.iter().map(|p| day_counts(p).1 as i32).collect();
+        let mut values: Vec<Param> = vec![&kiosk_id, &date, &u.summary.revision, &nos, &names, &units, &statuses];
+        values.extend(figures.iter().map(|v| v as Param));
+        values.extend([&punches as Param, &expected as Param, &present as Param]);
+        let arrays: Vec<String> = (4..=7)
+            .map(|i| format!("${i}::text[]"))
+            .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
+            .chain(["$22::text[]".to_string(), "$23::int[]".to_string(), "$24::int[]".to_string()])
+            .collect();
+        let people_sql = format!(
+            "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}, expected, present)
+             SELECT $1, $2, $3, true, * FROM unnest({})",
+            person_columns(""),
+            arrays.join(", ")
+        );
+        let store_sql = [
+            "INSERT INTO upload_budget (kiosk_id, day, bytes) VALUES ($1, $2, $3)
+             ON CONFLICT (kiosk_id, day) DO UPDATE SET bytes = upload_budget.bytes + excluded.bytes",
+            "UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2",
+            "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2",
+            "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
+             VALUES ($1, $2, $3, $4, $5, $6, true)",
+            &people_sql,
+            seen_sql,
+            // A newly stored summary adds a point to the kiosk's record
+            // chain (a resent one is not news): the points it contradicts
+            // read first, then it is added.
+            "SELECT length, head, made_at FROM chain_points WHERE kiosk_id = $1 AND \
+             (length = $2 OR (made_at < $3 AND length > $2) OR (made_at > $3 AND length < $2)) LIMIT 4",
+            "INSERT INTO chain_points (kiosk_id, length, head, made_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        ];
+        let [spend, older, older_people, insert, insert_people, seen, points, add_point] =
+            prepare_all(&tx, store_sql).await?;
+        let chain = u.summary.chain_length.zip(u.summary.chain_head.as_ref()).map(|(l, h)| (l as i64, h));
+        // The chain's points are read before this one is added (in the
+        // batch's order); with no chain in the summary, neither is sent.
+        let (read_points, add_point) = (
+            async {
+                match &chain {
+                    Some((length, _)) => tx.query(&points, &[&kiosk_id, length, &u.generated_at]).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+            async {
+                match &chain {
+                    Some((length, head)) => tx.execute(&add_point, &[&kiosk_id, length, head, &u.generated_at]).await,
+                    None => Ok(0),
+                }
+            },
+        );
+        let bytes = u.json.len() as i64;
+        let spent = [&kiosk_id as Param, &day, &bytes];
+        let stored = [&kiosk_id as Param, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at];
+        let seen_now = [&kiosk_id as Param, &u.received_at, &u.clock_offset_ms];
+        let (_, _, _, _, _, _, seen_points, _) = futures_util::try_join!(
+            tx.execute(&spend, &spent),
+            tx.execute(&older, &kiosk_date),
+            tx.execute(&older_people, &kiosk_date),
+            tx.execute(&insert, &stored),
+            tx.execute(&insert_people, &values),
+            tx.execute(&seen, &seen_now),
+            read_points,
+            add_point,
+        )
+        .map_err(pg)?;
+        if let Some((length, head)) = chain {
+            let seen: Vec<(u64, String, Instant)> =
+                seen_points.iter().map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2))).collect();
+            let verdict = chain_verdict(&seen, length as u64, head, u.generated_at);
+            if verdict != ChainState::Ok {
+                let mark = tx.prepare_cached("UPDATE kiosks SET chain_state = $2 WHERE id = $1").await.map_err(pg)?;
+                tx.execute(&mark, &[&kiosk_id, &verdict.as_str()]).await.map_err(pg)?;
+            }
+        }
         tx.commit().await.map_err(pg)?;
         Ok(put)
     }

@@ -82,6 +82,8 @@ CREATE TABLE IF NOT EXISTS person_days (
     kiosk_id TEXT NOT NULL,
     PRIMARY KEY (date, staff_no)
 ) WITHOUT ROWID;
+-- A kiosk's claims on a date, found without reading every kiosk's.
+CREATE INDEX IF NOT EXISTS person_days_kiosk ON person_days (kiosk_id, date);
 -- Bytes of summaries each kiosk had stored on a day (its daily budget).
 CREATE TABLE IF NOT EXISTS upload_budget (
     kiosk_id TEXT NOT NULL,
@@ -355,20 +357,19 @@ fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
     Ok(put)
 }
 
-/// What waits for the writer thread: an upload, or an audit row (failed
-/// logins and exports come often, from the low-priority reads: written in
-/// the uploads' batches, never holding the writer for a commit of their
-/// own).
-enum Job {
+/// What the writer thread takes in uploads' batches: an upload, or an
+/// audit row (failed logins and exports come often: written in the
+/// uploads' batches, never holding the writer for a commit of their own).
+enum Batched {
     Put { kiosk: String, upload: Box<Upload>, reply: tokio::sync::oneshot::Sender<Result<Put>> },
     Audit { row: (Instant, String, String, String), reply: tokio::sync::oneshot::Sender<Result<Put>> },
 }
 
-impl Job {
+impl Batched {
     fn run(&self, tx: &Connection) -> Result<Put> {
         match self {
-            Job::Put { kiosk, upload, .. } => put_in(tx, kiosk, upload),
-            Job::Audit { row: (at, who, action, detail), .. } => {
+            Batched::Put { kiosk, upload, .. } => put_in(tx, kiosk, upload),
+            Batched::Audit { row: (at, who, action, detail), .. } => {
                 tx.prepare_cached("INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)")
                     .and_then(|mut st| st.execute(params![at, who, action, detail]))
                     .map_err(db)?;
@@ -379,34 +380,83 @@ impl Job {
 
     fn answer(self, r: Result<Put>) {
         let _ = match self {
-            Job::Put { reply, .. } | Job::Audit { reply, .. } => reply.send(r),
+            Batched::Put { reply, .. } | Batched::Audit { reply, .. } => reply.send(r),
         };
     }
+}
+
+/// A write that runs alone, in its own transaction (signing in, sessions,
+/// the admin's changes); it sends its own answer.
+type Alone = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// What waits for the writer thread. Every write goes through it: one
+/// connection, at the thread's normal priority. A write made from a
+/// low-priority thread (a sign-in, a page) would hold the connection
+/// through its commit while the CPU is busy, and the uploads behind it
+/// would wait on the lower priority.
+enum Job {
+    Batched(Batched),
+    Alone(Alone),
 }
 
 /// Most uploads committed together.
 const BATCH: usize = 64;
 
+/// Runs `f`, a fault (a panic) in it said and turned into an error: the
+/// writer thread, which every write waits for, goes on.
+fn contained<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        eprintln!("central: {what} failed with a fault; the writer goes on");
+        Err(db(format!("{what} failed (a fault in the server; see its log)")))
+    })
+}
+
 /// The writer thread: uploads that arrive together are stored in one
 /// transaction (one fsync for the batch: group commit), each in its own
 /// savepoint so that one failing upload fails alone; every answer is sent
-/// after the commit, so a 201 means the summary is on disk.
-fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
+/// after the commit, so a 201 means the summary is on disk. Other writes
+/// run one at a time between batches, in the order they came.
+fn writer_thread(mut c: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
+    let mut next: Option<Job> = None;
+    loop {
+        let first = match next.take() {
+            Some(j) => j,
+            None => match jobs.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+        };
+        let first = match first {
+            Job::Alone(f) => {
+                let _ = contained("a write", || {
+                    f(&mut c);
+                    Ok(())
+                });
+                // A write that faulted inside its transaction: undone.
+                if !c.is_autocommit() {
+                    let _ = c.execute_batch("ROLLBACK");
+                }
+                continue;
+            }
+            Job::Batched(b) => b,
+        };
         let mut batch = vec![first];
         while batch.len() < BATCH {
             match jobs.try_recv() {
-                Ok(j) => batch.push(j),
+                Ok(Job::Batched(b)) => batch.push(b),
+                Ok(alone) => {
+                    next = Some(alone);
+                    break;
+                }
                 Err(_) => break,
             }
         }
-        let mut c = conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut results: Vec<Result<Put>> = Vec::with_capacity(batch.len());
         let committed = (|| -> Result<()> {
             let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             for job in &batch {
                 let sp = tx.savepoint().map_err(db)?;
-                match job.run(&sp) {
+                match contained("an upload", || job.run(&sp)) {
                     Ok(p) => {
                         sp.commit().map_err(db)?;
                         results.push(Ok(p));
@@ -419,7 +469,6 @@ fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<J
             }
             tx.commit().map_err(db)
         })();
-        drop(c);
         let mut results = results.into_iter();
         for job in batch {
             let r = match &committed {
@@ -433,7 +482,6 @@ fn writer_thread(conn: Arc<Mutex<Connection>>, jobs: std::sync::mpsc::Receiver<J
 
 /// The SQLite backend.
 pub struct Sqlite {
-    writer: Arc<Mutex<Connection>>,
     readers: Arc<Vec<Mutex<Connection>>>,
     /// A connection for kiosks' token checks alone: an upload never waits
     /// for a reader a long report (at a lower priority) holds.
@@ -458,54 +506,73 @@ fn open(path: &Path) -> Result<Connection> {
     Ok(c)
 }
 
-impl Sqlite {
-    /// Opens (creating the file if needed) the database at `path`.
-    pub fn open(path: &Path) -> Result<Sqlite> {
-        let writer = open(path)?;
-        writer.execute_batch(SCHEMA).map_err(db)?;
-        // Databases from before tokens expired.
-        let has_expiry: bool = writer
-            .query_row("SELECT count(*) FROM pragma_table_info('user_tokens') WHERE name = 'expires_at'", [], |r| {
+/// The schema's version (`PRAGMA user_version`; 0 before versions were
+/// kept). Raise it with a change `SCHEMA`'s `IF NOT EXISTS` cannot make
+/// on an older database (a new column), and make that change in
+/// `migrate`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Brings a database made by an earlier version up to `SCHEMA_VERSION`,
+/// in one transaction: a crash leaves it as it was, and the next start
+/// does it again.
+fn migrate(c: &mut Connection) -> Result<()> {
+    let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+    let add_column = |table: &str, column: &str, ty: &str| -> Result<()> {
+        let has: bool = tx
+            .query_row(&format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = ?1"), [column], |r| {
                 r.get(0)
             })
             .map_err(db)?;
-        if !has_expiry {
-            // Tokens made before: 90 days from this upgrade.
-            let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
-            writer
-                .execute_batch(&format!(
-                    "ALTER TABLE user_tokens ADD COLUMN expires_at INTEGER; UPDATE user_tokens SET expires_at = {until};"
-                ))
-                .map_err(db)?;
+        if !has {
+            tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}")).map_err(db)?;
         }
+        Ok(())
+    };
+    add_column("user_tokens", "expires_at", "INTEGER")?;
+    add_column("login_failures", "updated_at", "INTEGER NOT NULL DEFAULT 0")?;
+    // Tokens made before tokens expired: 90 days from this upgrade.
+    let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
+    tx.execute("UPDATE user_tokens SET expires_at = ?1 WHERE expires_at IS NULL", [until]).map_err(db)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+impl Sqlite {
+    /// Opens (creating the file if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Sqlite> {
+        let mut writer = open(path)?;
+        writer.execute_batch(SCHEMA).map_err(db)?;
+        migrate(&mut writer)?;
         let claimed: bool =
             writer.query_row("SELECT EXISTS (SELECT 1 FROM person_days)", [], |r| r.get(0)).map_err(db)?;
         if !claimed {
             writer.execute_batch(&format!("BEGIN IMMEDIATE; {CLAIM_EARLIER_DAYS} COMMIT;")).map_err(db)?;
         }
         let readers = (0..READERS).map(|_| open(path).map(Mutex::new)).collect::<Result<Vec<_>>>()?;
-        let writer = Arc::new(Mutex::new(writer));
         let (puts, jobs) = std::sync::mpsc::channel();
-        let w = writer.clone();
         std::thread::Builder::new()
             .name("central-writer".into())
-            .spawn(move || writer_thread(w, jobs))
+            .spawn(move || writer_thread(writer, jobs))
             .map_err(|e| db(format!("cannot start the writer thread: {e}")))?;
         let tokens = Arc::new(Mutex::new(open(path)?));
-        Ok(Sqlite { writer, readers: Arc::new(readers), tokens, next_reader: AtomicUsize::new(0), puts })
+        Ok(Sqlite { readers: Arc::new(readers), tokens, next_reader: AtomicUsize::new(0), puts })
     }
 
+    /// Runs `f` on the writer thread, alone (see `Job`).
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let w = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut c = w.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut c)
-        })
-        .await
-        .map_err(db)?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Alone = Box::new(move |c: &mut Connection| {
+            let _ = reply.send(f(c));
+        });
+        self.puts.send(Job::Alone(job)).map_err(|_| db("the writer thread is gone"))?;
+        answer.await.map_err(|_| db("the write failed (a fault in the server; see its log)"))?
     }
 
     async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
@@ -731,7 +798,7 @@ impl Storage for Sqlite {
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.puts
-            .send(Job::Put { kiosk: kiosk_id.to_string(), upload: Box::new(upload.clone()), reply })
+            .send(Job::Batched(Batched::Put { kiosk: kiosk_id.to_string(), upload: Box::new(upload.clone()), reply }))
             .map_err(|_| db("the writer thread is gone"))?;
         answer.await.map_err(|_| db("the writer thread is gone"))?
     }
@@ -1166,7 +1233,7 @@ impl Storage for Sqlite {
     async fn audit(&self, who: &str, action: &str, detail: &str, now: Instant) -> Result<()> {
         let row = (now, who.to_string(), action.to_string(), detail.to_string());
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.puts.send(Job::Audit { row, reply }).map_err(|_| db("the writer thread is gone"))?;
+        self.puts.send(Job::Batched(Batched::Audit { row, reply })).map_err(|_| db("the writer thread is gone"))?;
         answer.await.map_err(|_| db("the writer thread is gone"))?.map(|_| ())
     }
 

@@ -394,14 +394,20 @@ pub(super) fn claim_login_sql(placeholder: char) -> String {
         ["1", "2", "3", "4", "5"].map(|n| format!("CAST({placeholder}{n} AS BIGINT)"));
     let [name, client] = [name, client].map(|p| p.replace("BIGINT", "TEXT"));
     let f = "login_failures";
+    // The count starts again after a lock has ended, or when the last
+    // wrong password is older than a lock lasts (as `prune` forgets it).
+    let again = format!(
+        "(({f}.locked_until IS NOT NULL AND {f}.locked_until <= {at}) \
+          OR ({f}.locked_until IS NULL AND {f}.updated_at <= {at} - {lock}))"
+    );
+    let first_lock = format!("CASE WHEN 1 >= {tries} THEN {at} + {lock} END");
     format!(
         "INSERT INTO {f} (user_name, client, failures, locked_until, updated_at) \
-         VALUES ({name}, {client}, 1, CASE WHEN 1 >= {tries} THEN {at} + {lock} END, {at}) \
+         VALUES ({name}, {client}, 1, {first_lock}, {at}) \
          ON CONFLICT (user_name, client) DO UPDATE SET \
            updated_at = {at}, \
-           failures = CASE WHEN {f}.locked_until IS NOT NULL AND {f}.locked_until <= {at} THEN 1 \
-                           ELSE {f}.failures + 1 END, \
-           locked_until = CASE WHEN {f}.locked_until IS NOT NULL AND {f}.locked_until <= {at} THEN NULL \
+           failures = CASE WHEN {again} THEN 1 ELSE {f}.failures + 1 END, \
+           locked_until = CASE WHEN {again} THEN {first_lock} \
                                WHEN {f}.failures + 1 >= {tries} THEN {at} + {lock} ELSE {f}.locked_until END \
          WHERE {f}.locked_until IS NULL OR {f}.locked_until <= {at} \
          RETURNING failures"
