@@ -687,6 +687,12 @@ async fn try_login(app: App, peer: SocketAddr, headers: HeaderMap, f: LoginForm)
         let text = "服务器忙，请稍后再试 · The server is busy: try again shortly";
         retry_after(StatusCode::SERVICE_UNAVAILABLE, login_page(secure, text), 5)
     };
+    // A place in the password checks' queue first: a busy server answers
+    // 503 at once, without asking the database, and without counting the
+    // try (the owner retrying in a flood does not lock themselves out).
+    let Ok(place) = app.hasher.reserve() else {
+        return Ok(busy());
+    };
     // A name no account can have (NUL, over-long) is an unknown user.
     let user = match ingest::plain_text(&f.username, 64) {
         true => app.storage.user(&f.username).await?,
@@ -698,9 +704,7 @@ async fn try_login(app: App, peer: SocketAddr, headers: HeaderMap, f: LoginForm)
     let user = match user {
         Some(u) if !app.storage.login_locked(&u.name, &client, at).await? => u,
         locked => {
-            if app.hasher.verify(f.password, NO_ACCOUNT_HASH.to_string()).await.is_err() {
-                return Ok(busy());
-            }
+            let _ = place.check(f.password, NO_ACCOUNT_HASH.to_string()).await;
             if locked.is_none() {
                 let (storage, who) = (app.storage.clone(), ingest::printable(&f.username, 64));
                 tokio::spawn(async move {
@@ -713,12 +717,7 @@ async fn try_login(app: App, peer: SocketAddr, headers: HeaderMap, f: LoginForm)
             return Ok(wrong());
         }
     };
-    // A place in the password checks' queue first: a busy server answers
-    // 503 without counting the try (the owner retrying in a flood does not
-    // lock themselves out).
-    let Ok(check) = app.hasher.submit(f.password, user.password_hash.clone()) else {
-        return Ok(busy());
-    };
+    let check = place.check(f.password, user.password_hash.clone());
     // The try is counted before the answer is read: parallel guesses get
     // no more than LOGIN_TRIES.
     let claimed = app.storage.claim_login(&user.name, &client, at, LOGIN_TRIES, LOCK_MS).await?;

@@ -10,11 +10,12 @@
 //! their number × the memory cost. Past `QUEUE` waiting checks a login is
 //! refused at once ([`Busy`]) instead of waiting behind an attacker's.
 
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
 
 use argon2::password_hash::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// Checking threads: half the cores (at least one), so that a flood of
 /// logins (each check a core's worth of work for ~20 ms) leaves the rest
@@ -22,7 +23,8 @@ use tokio::sync::oneshot;
 pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
-/// Checks that may wait; past this a login gets 503 at once.
+/// Checks that may wait (besides those being made); past this a login
+/// gets 503 at once.
 pub const QUEUE: usize = 32;
 
 /// A hash that no password matches (a valid Argon2id string at the
@@ -39,18 +41,40 @@ struct Job {
     password: String,
     hash: String,
     answer: oneshot::Sender<bool>,
+    /// The job's place, given back when the check is done.
+    place: OwnedSemaphorePermit,
 }
 
 /// The checking threads' queue.
 pub struct Hasher {
-    jobs: SyncSender<Job>,
+    jobs: Sender<Job>,
+    /// Places for checks being made or waiting: `threads() + QUEUE`.
+    places: Arc<Semaphore>,
+}
+
+/// A place in the queue, taken before the check's hash is known (before
+/// the account is looked up: a busy server answers 503 without asking
+/// the database).
+pub struct Place<'a> {
+    hasher: &'a Hasher,
+    place: OwnedSemaphorePermit,
+}
+
+impl Place<'_> {
+    /// Queues the check in this place: its answer comes on the receiver
+    /// (false if the threads are gone).
+    pub fn check(self, password: String, hash: String) -> oneshot::Receiver<bool> {
+        let (answer, answered) = oneshot::channel();
+        let _ = self.hasher.jobs.send(Job { password, hash, answer, place: self.place });
+        answered
+    }
 }
 
 impl Hasher {
     /// Starts the threads; they end when the `Hasher` is dropped.
     pub fn start() -> std::io::Result<Hasher> {
-        let (jobs, queue) = sync_channel::<Job>(QUEUE);
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
         for i in 0..threads() {
             let queue = queue.clone();
             std::thread::Builder::new().name(format!("password-check-{i}")).spawn(move || {
@@ -64,23 +88,27 @@ impl Hasher {
                         Ok(q) => q.recv(),
                         Err(_) => return,
                     };
-                    let Ok(job) = job else { return };
-                    let ok = verify(&job.password, &job.hash, &mut memory);
-                    let _ = job.answer.send(ok);
+                    let Ok(Job { password, hash, answer, place }) = job else { return };
+                    let ok = verify(&password, &hash, &mut memory);
+                    // The place is free before the answer is: whoever
+                    // was answered finds it free.
+                    drop(place);
+                    let _ = answer.send(ok);
                 }
             })?;
         }
-        Ok(Hasher { jobs })
+        Ok(Hasher { jobs, places: Arc::new(Semaphore::new(threads() + QUEUE)) })
     }
 
-    /// Queues a check: its answer comes on the receiver (false if the
-    /// threads are gone), or [`Busy`] at once when `QUEUE` checks wait.
+    /// A place for one check, or [`Busy`] at once when every place is taken.
+    pub fn reserve(&self) -> Result<Place<'_>, Busy> {
+        let place = self.places.clone().try_acquire_owned().map_err(|_| Busy)?;
+        Ok(Place { hasher: self, place })
+    }
+
+    /// Queues a check (see [`Place::check`]), or [`Busy`] at once.
     pub fn submit(&self, password: String, hash: String) -> Result<oneshot::Receiver<bool>, Busy> {
-        let (answer, answered) = oneshot::channel();
-        match self.jobs.try_send(Job { password, hash, answer }) {
-            Ok(()) | Err(TrySendError::Disconnected(_)) => Ok(answered),
-            Err(TrySendError::Full(_)) => Err(Busy),
-        }
+        Ok(self.reserve()?.check(password, hash))
     }
 
     /// Whether `password` matches `hash` (a malformed hash never matches).
@@ -152,6 +180,7 @@ mod tests {
             assert_eq!(hasher.verify("pw".into(), h.clone()).await, Ok(true));
             // Many at once: the threads take some, the queue holds QUEUE,
             // the rest are refused without waiting.
+            let place = hasher.reserve().unwrap();
             let tries: Vec<_> = (0..threads() + QUEUE + 20).map(|_| hasher.submit("no".into(), h.clone())).collect();
             let busy = tries.iter().filter(|t| t.is_err()).count();
             // (At least 20 when nothing was taken while submitting; a
@@ -160,6 +189,8 @@ mod tests {
             for t in tries.into_iter().flatten() {
                 assert!(!t.await.unwrap(), "a wrong password");
             }
+            // A place taken before the hash is known: its check is made.
+            assert!(!place.check("no".into(), h.clone()).await.unwrap());
             // Room again once they are done.
             assert_eq!(hasher.verify("pw".into(), h).await, Ok(true));
         });
