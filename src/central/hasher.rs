@@ -183,9 +183,11 @@ mod tests {
             let place = hasher.reserve().unwrap();
             let tries: Vec<_> = (0..threads() + QUEUE + 20).map(|_| hasher.submit("no".into(), h.clone())).collect();
             let busy = tries.iter().filter(|t| t.is_err()).count();
-            // (At least 20 when nothing was taken while submitting; a
-            // submitter paused for a whole check lets the threads take more.)
-            assert!((1..=20 + threads()).contains(&busy), "{busy} refused");
+            // 20, and one more for the place held: fewer only by the
+            // checks finished (their places given back) while submitting,
+            // which are among those answered by now.
+            let answered = tries.iter().flatten().filter(|r| !r.is_empty()).count();
+            assert!(busy <= 21 && busy + answered >= 21, "{busy} refused, {answered} answered");
             for t in tries.into_iter().flatten() {
                 assert!(!t.await.unwrap(), "a wrong password");
             }

@@ -131,6 +131,35 @@ ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL D
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 "#;
 
+/// A database from before `person_days`, sorted out (see `make_schema`).
+const CLAIM_EARLIER_DAYS: &str = "
+INSERT INTO person_days (date, staff_no, kiosk_id)
+    SELECT DISTINCT ON (sp.date, sp.staff_no) sp.date, sp.staff_no, sp.kiosk_id
+    FROM summary_people sp
+    JOIN (SELECT p2.kiosk_id, p2.date, p2.staff_no, min(s2.received_at) AS first
+          FROM summary_people p2
+          JOIN summaries s2 ON s2.kiosk_id = p2.kiosk_id AND s2.date = p2.date AND s2.revision = p2.revision
+          GROUP BY p2.kiosk_id, p2.date, p2.staff_no) s
+        ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.staff_no = sp.staff_no
+    WHERE sp.latest
+    ORDER BY sp.date, sp.staff_no, s.first, sp.kiosk_id;
+UPDATE summary_people sp SET latest = false WHERE latest AND NOT EXISTS (
+    SELECT 1 FROM person_days pd
+    WHERE pd.date = sp.date AND pd.staff_no = sp.staff_no AND pd.kiosk_id = sp.kiosk_id);";
+
+/// The advisory lock schema changes take turns on ("dutysche").
+const SCHEMA_LOCK: i64 = 0x6475_7479_7363_6865;
+
+/// The schema's version (0 before versions were kept).
+async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
+    let versioned: bool =
+        c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
+    if !versioned {
+        return Ok(0);
+    }
+    Ok(c.query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[]).await.map_err(pg)?.get(0))
+}
+
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
@@ -213,27 +242,55 @@ impl Postgres {
     }
 
     /// Brings a database made by an earlier version up to this schema
-    /// (`init`), only when something is missing: the statements that
+    /// (`init`), only when its version is older: the statements that
     /// change a schema need its owner and lock tables, and most starts
     /// need none of them.
     pub async fn upgrade(&self) -> Result<()> {
-        let c = self.client().await?;
-        let made: bool = c.query_one("SELECT to_regclass('kiosks') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
+        let made: bool =
+            self.client().await?.query_one("SELECT to_regclass('kiosks') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
         if !made {
             return Err(db("the database is not initialised (it has no kiosks table)"));
         }
-        let versioned: bool =
-            c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
-        let version: i32 = if versioned {
-            c.query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[]).await.map_err(pg)?.get(0)
-        } else {
-            0
-        };
-        drop(c);
-        if version >= SCHEMA_VERSION {
-            return Ok(());
+        self.make_schema(true).await
+    }
+
+    /// Makes or updates the schema in one transaction, under a session
+    /// lock: processes started together (several servers, a server and a
+    /// command) take turns, and the second finds the work done (when
+    /// `only_if_older`) or does it again harmlessly.
+    async fn make_schema(&self, only_if_older: bool) -> Result<()> {
+        let mut c = self.client().await?;
+        c.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK]).await.map_err(pg)?;
+        let done = async {
+            if only_if_older && schema_version(&c).await? >= SCHEMA_VERSION {
+                return Ok(());
+            }
+            let tx = c.transaction().await.map_err(pg)?;
+            tx.batch_execute(SCHEMA).await.map_err(pg)?;
+            // Tokens from before tokens expired: 90 days from this upgrade.
+            let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
+            tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])
+                .await
+                .map_err(pg)?;
+            // A database from before `person_days`: each person's day is
+            // the kiosk's that reported it first; another kiosk's row for
+            // it is no longer read as the latest (it stays stored). Once:
+            // while empty.
+            tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
+            if tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none() {
+                tx.batch_execute(CLAIM_EARLIER_DAYS).await.map_err(pg)?;
+            }
+            tx.execute("DELETE FROM schema_version", &[]).await.map_err(pg)?;
+            tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&SCHEMA_VERSION]).await.map_err(pg)?;
+            tx.commit().await.map_err(pg)
         }
-        self.init().await
+        .await;
+        // A connection that cannot say it let go of the lock is not given
+        // back to the pool (it would hold the lock for its next user).
+        if c.execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK]).await.is_err() {
+            let _ = deadpool_postgres::Object::take(c);
+        }
+        done
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -340,38 +397,7 @@ fn date_of(s: &str) -> Result<NaiveDate> {
 #[async_trait]
 impl Storage for Postgres {
     async fn init(&self) -> Result<()> {
-        let mut c = self.client().await?;
-        c.batch_execute(SCHEMA).await.map_err(pg)?;
-        // Tokens from before tokens expired: 90 days from this upgrade.
-        let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
-        c.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until]).await.map_err(pg)?;
-        // A database from before `person_days`: each person's day is the
-        // kiosk's that reported it first; another kiosk's row for it is no
-        // longer read as the latest (it stays stored). Once: while empty.
-        let tx = c.transaction().await.map_err(pg)?;
-        tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
-        if tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none() {
-            tx.batch_execute(
-                "INSERT INTO person_days (date, staff_no, kiosk_id)
-                     SELECT DISTINCT ON (sp.date, sp.staff_no) sp.date, sp.staff_no, sp.kiosk_id
-                     FROM summary_people sp
-                     JOIN (SELECT p2.kiosk_id, p2.date, p2.staff_no, min(s2.received_at) AS first
-                           FROM summary_people p2
-                           JOIN summaries s2 ON s2.kiosk_id = p2.kiosk_id AND s2.date = p2.date AND s2.revision = p2.revision
-                           GROUP BY p2.kiosk_id, p2.date, p2.staff_no) s
-                         ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.staff_no = sp.staff_no
-                     WHERE sp.latest
-                     ORDER BY sp.date, sp.staff_no, s.first, sp.kiosk_id;
-                 UPDATE summary_people sp SET latest = false WHERE latest AND NOT EXISTS (
-                     SELECT 1 FROM person_days pd
-                     WHERE pd.date = sp.date AND pd.staff_no = sp.staff_no AND pd.kiosk_id = sp.kiosk_id);",
-            )
-            .await
-            .map_err(pg)?;
-        }
-        tx.execute("DELETE FROM schema_version", &[]).await.map_err(pg)?;
-        tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&SCHEMA_VERSION]).await.map_err(pg)?;
-        tx.commit().await.map_err(pg)
+        self.make_schema(false).await
     }
 
     async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {

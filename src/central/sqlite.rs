@@ -366,6 +366,13 @@ enum Batched {
 }
 
 impl Batched {
+    fn what(&self) -> &'static str {
+        match self {
+            Batched::Put { .. } => "an upload",
+            Batched::Audit { .. } => "an audit row",
+        }
+    }
+
     fn run(&self, tx: &Connection) -> Result<Put> {
         match self {
             Batched::Put { kiosk, upload, .. } => put_in(tx, kiosk, upload),
@@ -456,7 +463,7 @@ fn writer_thread(mut c: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
             let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             for job in &batch {
                 let sp = tx.savepoint().map_err(db)?;
-                match contained("an upload", || job.run(&sp)) {
+                match contained(job.what(), || job.run(&sp)) {
                     Ok(p) => {
                         sp.commit().map_err(db)?;
                         results.push(Ok(p));
