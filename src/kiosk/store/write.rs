@@ -3,46 +3,17 @@
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use sha2::{Digest, Sha256};
 
 use super::{Result, StoreError};
+use crate::domain::chain::{self, link, CHAINED};
 use crate::domain::model::Snapshot;
 use crate::domain::model::{PunchOwner, PunchSource, Staff};
 use crate::domain::rules::ClockSpan;
 use crate::domain::time::{instant_to_local, Instant};
 
-/// The chained tables and the columns whose values a record's hash covers.
-const CHAINED: &[(&str, &str)] = &[
-    ("staff_versions", "staff_no, name, unit, schedule, role, pin_hash, active_from, active_until, recorded_at"),
-    ("card_assignments", "card, staff_no, cards_from, made_on, recorded_at"),
-    ("roster", "staff_no, date, start, end, recorded_at"),
-    ("leave", "staff_no, kind, from_local, to_local, approved_by, note, recorded_at"),
-    ("leave_spans", "leave_id, from_ms, to_ms"),
-    ("leave_voids", "leave_id, reason, by_whom, recorded_at"),
-    ("punches", "card, staff_no, at_ms, source, clock_synced, reason, by_whom, recorded_at"),
-    ("punch_voids", "punch_id, reason, by_whom, recorded_at"),
-    ("spot_checks", "staff_no, at_ms, present, inspector, note, recorded_at"),
-    ("spot_check_voids", "spot_check_id, reason, by_whom, recorded_at"),
-    ("daily_summaries", "date, revision, content, generated_at"),
-    ("correction_requests", "staff_no, at_ms, reason, recorded_at"),
-    ("correction_decisions", "request_id, approved, by_whom, punch_id, recorded_at"),
-    ("actions", "who, action, detail, recorded_at"),
-    ("leave_requests", "staff_no, kind, from_ms, to_ms, recorded_at"),
-    ("leave_request_decisions", "request_id, approved, by_whom, leave_id, recorded_at"),
-    ("leave_request_reasons", "request_id, reason, recorded_at"),
-];
-
+/// The chained columns of `tbl` as SQL (see `domain::chain`).
 fn columns(tbl: &str) -> &'static str {
-    CHAINED.iter().find(|(t, _)| *t == tbl).map(|(_, c)| *c).unwrap_or("NULL")
-}
-
-fn link(prev: &[u8], tbl: &str, row_id: i64, content: &str) -> Vec<u8> {
-    let mut h = Sha256::new();
-    h.update(prev);
-    h.update(tbl.as_bytes());
-    h.update(row_id.to_le_bytes());
-    h.update(content.as_bytes());
-    h.finalize().to_vec()
+    chain::columns_sql(tbl).unwrap_or("NULL")
 }
 
 /// Whether an insert added a row or found the same record already stored.
@@ -88,7 +59,7 @@ impl<'c> Writer<'c> {
                 .tx
                 .query_row("SELECT hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
                 .optional()?
-                .unwrap_or_else(|| vec![0u8; 32]),
+                .unwrap_or_else(|| chain::GENESIS.to_vec()),
         };
         // Cached statements: a year of ATTLOG is half a million of these
         // in one transaction, and preparing each costs more than running it.
@@ -97,10 +68,12 @@ impl<'c> Writer<'c> {
             .prepare_cached(&format!("SELECT json_array({}) FROM {tbl} WHERE rowid = ?1", columns(tbl)))?
             .query_row([row_id], |r| r.get(0))?;
         let hash = link(&prev, tbl, row_id, &content);
-        self.tx
-            .prepare_cached("INSERT INTO journal (tbl, row_id, hash) VALUES (?1, ?2, ?3)")?
-            .execute(params![tbl, row_id, hash])?;
-        self.head = Some(hash);
+        self.tx.prepare_cached("INSERT INTO journal (tbl, row_id, hash) VALUES (?1, ?2, ?3)")?.execute(params![
+            tbl,
+            row_id,
+            &hash[..]
+        ])?;
+        self.head = Some(hash.to_vec());
         Ok(())
     }
 
@@ -583,8 +556,8 @@ impl<'c> Writer<'c> {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let head = head.unwrap_or_else(|| vec![0u8; 32]);
-        Ok((n as u64, head.iter().map(|b| format!("{b:02x}")).collect()))
+        let head = head.unwrap_or_else(|| chain::GENESIS.to_vec());
+        Ok((n as u64, chain::hex(&head)))
     }
 
     /// The latest stored revision of a day's summary, read inside this write.
@@ -623,14 +596,14 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
     let sql = format!("SELECT j.seq, j.tbl, j.row_id, j.hash, CASE j.tbl {cases} END FROM journal j ORDER BY j.seq");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
-    let mut prev = vec![0u8; 32];
+    let mut prev = chain::GENESIS.to_vec();
     while let Some(r) = rows.next()? {
         let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         let content: Option<String> = r.get(4)?;
         match content {
             None => problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) is gone")),
             Some(c) => {
-                if link(&prev, &tbl, row_id, &c) != hash {
+                if link(&prev, &tbl, row_id, &c)[..] != hash[..] {
                     problems.push(format!("record chain: {tbl} row {row_id} (entry {seq}) was changed"));
                 }
             }
@@ -657,7 +630,53 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::chain::Value;
     use crate::kiosk::store::{migrations::MIGRATIONS, Store};
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::Int),
+            prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(0), Just(-1)].prop_map(Value::Int),
+            // Every control character, quotes, backslashes, DEL, CJK,
+            // astral-plane characters, and any other char.
+            proptest::collection::vec(
+                prop_oneof![
+                    (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap()),
+                    prop_oneof![Just('"'), Just('\\'), Just('\''), Just('\u{7f}'), Just('/')],
+                    proptest::char::range('一', '龥'),
+                    proptest::char::range('\u{1F600}', '\u{1F64F}'),
+                    any::<char>(),
+                ],
+                0..24
+            )
+            .prop_map(|cs| Value::Text(cs.into_iter().collect())),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The central server computes a record's content in Rust; the
+        /// kiosk in SQL: they agree on every value.
+        #[test]
+        fn chain_content_is_sqlites_json_array(values in proptest::collection::vec(value(), 0..10)) {
+            let c = Connection::open_in_memory().unwrap();
+            let marks: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
+            let params: Vec<rusqlite::types::Value> = values
+                .iter()
+                .map(|v| match v {
+                    Value::Null => rusqlite::types::Value::Null,
+                    Value::Int(n) => rusqlite::types::Value::Integer(*n),
+                    Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                })
+                .collect();
+            let sqlite: String = c
+                .query_row(&format!("SELECT json_array({})", marks.join(", ")), rusqlite::params_from_iter(params), |r| r.get(0))
+                .unwrap();
+            prop_assert_eq!(chain::content(&values), sqlite);
+        }
+    }
 
     /// Every chained table has an explicit INTEGER PRIMARY KEY: the chain
     /// points at row ids, and VACUUM may renumber implicit rowids.
