@@ -687,7 +687,7 @@ fn script_tokens_expire_and_are_revoked_one_by_one() {
             &c,
             &format!(
                 "ALTER TABLE user_tokens DROP COLUMN expires_at; ALTER TABLE login_failures DROP COLUMN updated_at;
-                 DROP INDEX person_days_kiosk; {unversioned};"
+                 ALTER TABLE kiosks DROP COLUMN records_broken_at; DROP INDEX person_days_kiosk; {unversioned};"
             ),
         );
         c.start();

@@ -22,7 +22,8 @@ use super::auth;
 use super::clients::{Buckets, Proxies};
 use super::hasher::{Hasher, NO_ACCOUNT_HASH};
 use super::ingest;
-use super::storage::{KioskRow, Put, Storage, StorageError, UserRow, DAILY_BYTES, MAX_REVISIONS};
+use super::storage::{KioskRow, Put, RecordsPut, Storage, StorageError, UserRow, DAILY_BYTES, MAX_REVISIONS};
+use crate::domain::chain::WireRecord;
 use crate::domain::config::Language;
 use crate::domain::summary;
 use crate::domain::time::Instant;
@@ -109,6 +110,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/kiosks/{kiosk_id}/summaries/{date}", put(put_summary))
+        .route("/api/v1/kiosks/{kiosk_id}/records", put(put_records).get(get_records))
         .route("/api/v1/summaries", get(summaries))
         .route("/api/v1/report", get(report))
         .route("/api/v1/people/{staff_no}", get(person))
@@ -169,6 +171,112 @@ fn clock_offset(headers: &HeaderMap, now: Instant) -> Option<i64> {
     Some(now - kiosk)
 }
 
+/// A kiosk's body, at most [`MAX_BODY`] bytes (413 past it).
+async fn upload_body(body: Body) -> ApiResult<Bytes> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        if e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {MAX_BODY} bytes"))
+        } else {
+            ApiError::bad("", "the body could not be read")
+        }
+    })
+}
+
+/// A call of the record stream (SPEC "Records").
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordsCall {
+    from: u64,
+    records: Vec<WireRecord>,
+}
+
+/// A kiosk sends its chained records: checked against the chain held
+/// (see `records`), stored all or none.
+async fn put_records(
+    State(app): State<App>,
+    Path(kiosk_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    kiosk_of(&app, &headers, &kiosk_id).await?;
+    let bytes = upload_body(body).await?;
+    let call: RecordsCall = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&bytes))
+        .map_err(|e| {
+            let field = e.path().to_string();
+            ApiError::bad(if field == "." { "" } else { &field }, e.inner().to_string())
+        })?;
+    let prepared = super::records::prepare(call.from, &call.records).map_err(|m| ApiError::bad(&m.field, m.message))?;
+    match app.storage.put_records(&kiosk_id, call.from, &prepared).await? {
+        RecordsPut::Stored { stored_to } => Ok(Json(json!({ "stored_to": stored_to })).into_response()),
+        RecordsPut::Gap { expected } => Ok((
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": format!("the server holds records 1 to {}: send from {expected}", expected - 1),
+                "field": "from",
+                "expected": expected,
+            })),
+        )
+            .into_response()),
+        RecordsPut::Broken { index, seq } => {
+            let detail = format!("record {seq} does not follow the chain held, or differs from the one held");
+            if let Err(e) = app.storage.audit(&kiosk_id, "records refused", &detail, now()).await {
+                eprintln!("central: audit row not written ({detail}): {e}");
+            }
+            Err(ApiError::new(StatusCode::CONFLICT, &format!("records[{index}].hash"), detail))
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RecordsQuery {
+    #[serde(default = "first_seq")]
+    from: u64,
+    #[serde(default = "max_records")]
+    limit: usize,
+}
+
+fn first_seq() -> u64 {
+    1
+}
+
+fn max_records() -> usize {
+    super::records::MAX_RECORDS
+}
+
+/// A kiosk's held records as JSON lines: for bureau and admin accounts,
+/// and for the kiosk itself (its own only).
+async fn get_records(
+    State(app): State<App>,
+    Path(kiosk_id): Path<String>,
+    Query(q): Query<RecordsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let own_kiosk = match bearer(&headers) {
+        Some(t) => app.storage.kiosk_by_token(&auth::digest(t)).await?.filter(|k| !k.revoked),
+        None => None,
+    };
+    match own_kiosk {
+        Some(k) if k.id == kiosk_id => {}
+        Some(_) => return Err(ApiError::unauthorized("a kiosk reads only its own records")),
+        None => {
+            reader(&app, &headers).await?;
+        }
+    }
+    if q.from == 0 {
+        return Err(ApiError::bad("from", "the chain counts from 1"));
+    }
+    if q.limit == 0 || q.limit > super::records::MAX_RECORDS {
+        return Err(ApiError::bad("limit", format!("limit is 1 to {}", super::records::MAX_RECORDS)));
+    }
+    let mut out = Vec::new();
+    for r in app.storage.records(&kiosk_id, q.from, q.limit).await? {
+        serde_json::to_writer(&mut out, &r)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", e.to_string()))?;
+        out.push(b'\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
+}
+
 async fn put_summary(
     State(app): State<App>,
     Path((kiosk_id, date)): Path<(String, String)>,
@@ -176,13 +284,7 @@ async fn put_summary(
     body: Body,
 ) -> ApiResult<Response> {
     let kiosk = kiosk_of(&app, &headers, &kiosk_id).await?;
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
-        if e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {MAX_BODY} bytes"))
-        } else {
-            ApiError::bad("", "the body could not be read")
-        }
-    })?;
+    let bytes = upload_body(body).await?;
     let at = now();
     let upload =
         ingest::check(&bytes, &kiosk_id, &date, &kiosk.units, at, clock_offset(&headers, at)).map_err(|r| {
@@ -539,6 +641,11 @@ async fn kiosks(State(app): State<App>, headers: HeaderMap) -> ApiResult<Respons
                 "chain": k.chain.as_str(),
                 "bytes_today": k.bytes_today,
                 "daily_bytes": DAILY_BYTES,
+                "records": {
+                    "stored_to": k.records.stored_to,
+                    "state": if k.records.broken_at.is_some() { "broken" } else { "ok" },
+                    "broken_at": k.records.broken_at,
+                },
             })
         })
         .collect();

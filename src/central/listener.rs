@@ -115,8 +115,11 @@ enum Lane {
 
 /// A kiosk's upload and the health check on the main runtime, ahead of
 /// everything; signing in and out on their own; the rest as reads.
-fn lane_of(path: &str) -> Lane {
-    if path == "/healthz" || (path.starts_with("/api/v1/kiosks/") && path.contains("/summaries/")) {
+fn lane_of(method: &axum::http::Method, path: &str) -> Lane {
+    let kiosk_upload = method == axum::http::Method::PUT
+        && path.starts_with("/api/v1/kiosks/")
+        && (path.contains("/summaries/") || path.ends_with("/records"));
+    if path == "/healthz" || kiosk_upload {
         Lane::First
     } else if path == "/login" || path == "/logout" {
         Lane::Login
@@ -210,7 +213,7 @@ pub async fn serve(
                 let mut app = app.clone();
                 let (lanes, read_slots) = (lanes.clone(), read_slots.clone());
                 async move {
-                    let (runtime, slot) = match lane_of(req.uri().path()) {
+                    let (runtime, slot) = match lane_of(req.method(), req.uri().path()) {
                         Lane::First => {
                             return Ok::<_, Infallible>(
                                 tower_service::Service::call(&mut app, req).await.unwrap_or_else(|e| match e {}),

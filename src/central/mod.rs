@@ -9,7 +9,8 @@
 //!   (tokio-postgres with a deadpool pool) implement it and run the same
 //!   tests; `pgtls`: PostgreSQL over TLS (rustls) with libpq's sslmode.
 //! - `ingest`: the pure decisions of an upload: what a body must be, and
-//!   what a revision means against what is stored (201/200/409).
+//!   what a revision means against what is stored (201/200/409);
+//!   `records`: a kiosk's record chain checked as it arrives (pure).
 //! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords;
 //!   `hasher`: password checks on two threads that reuse their memory,
 //!   behind a bounded queue; `clients`: the client's address (behind a
@@ -38,5 +39,6 @@ pub mod overview;
 pub mod pages;
 pub mod pgtls;
 pub mod postgres;
+pub mod records;
 pub mod sqlite;
 pub mod storage;

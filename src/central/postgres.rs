@@ -12,6 +12,7 @@ use tokio_postgres::NoTls;
 use super::ingest;
 use super::sqlite::{day_counts, figures_from, figures_of, report_row, status_of, FIGURES};
 use super::storage::*;
+use crate::domain::chain::{self, WireRecord};
 use crate::domain::summary::{PersonSummary, ReportRow};
 use crate::domain::time::Instant;
 
@@ -124,7 +125,23 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 -- A kiosk's claims on a date, found without reading every kiosk's.
 CREATE INDEX IF NOT EXISTS person_days_kiosk ON person_days (kiosk_id, date);
+-- Every kiosk's record chain, verified as it arrived (SPEC "Records"):
+-- the content is what the record's hash covers. Append-only.
+CREATE TABLE IF NOT EXISTS chain_records (
+    kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
+    seq      BIGINT NOT NULL,
+    tbl      TEXT NOT NULL,
+    row_id   BIGINT NOT NULL,
+    content  TEXT NOT NULL,
+    hash     TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, seq)
+);
+CREATE OR REPLACE FUNCTION chain_records_append_only() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'chain_records are append-only'; END $$;
+CREATE OR REPLACE TRIGGER chain_records_kept BEFORE UPDATE OR DELETE ON chain_records
+    FOR EACH ROW EXECUTE FUNCTION chain_records_append_only();
 -- Columns added since the tables were first made.
+ALTER TABLE kiosks ADD COLUMN IF NOT EXISTS records_broken_at BIGINT;
 ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
 ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL DEFAULT 0;
 -- The schema's version: `upgrade` runs `init` only below SCHEMA_VERSION.
@@ -163,7 +180,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -324,10 +341,16 @@ fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
         latest: None,
         missing_days: vec![],
         bytes_today: 0,
+        records: ChainHeld {
+            stored_to: r.get::<_, i64>(8) as u64,
+            broken_at: r.get::<_, Option<i64>>(7).map(|n| n as u64),
+        },
     }
 }
 
-const KIOSK_COLUMNS: &str = "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state";
+const KIOSK_COLUMNS: &str =
+    "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state, records_broken_at, \
+    (SELECT coalesce(max(c.seq), 0) FROM chain_records c WHERE c.kiosk_id = kiosks.id)";
 
 fn user_from(r: &tokio_postgres::Row) -> UserRow {
     UserRow {
@@ -640,6 +663,95 @@ impl Storage for Postgres {
         }
         tx.commit().await.map_err(pg)?;
         Ok(put)
+    }
+
+    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        // One call of a kiosk at a time: its row is the lock.
+        tx.execute("SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE", &[&kiosk_id]).await.map_err(pg)?;
+        let stored_to: i64 = tx
+            .query_one("SELECT coalesce(max(seq), 0) FROM chain_records WHERE kiosk_id = $1", &[&kiosk_id])
+            .await
+            .map_err(pg)?
+            .get(0);
+        let stored_to = stored_to as u64;
+        if from > stored_to + 1 {
+            return Ok(RecordsPut::Gap { expected: stored_to + 1 });
+        }
+        let last = records.last().map_or(0, |r| r.seq);
+        // The hash before the call and those of the records already held.
+        let held: std::collections::HashMap<i64, String> = tx
+            .query(
+                "SELECT seq, hash FROM chain_records WHERE kiosk_id = $1 AND seq >= $2 AND seq <= $3",
+                &[&kiosk_id, &(from as i64 - 1), &(last.min(stored_to) as i64)],
+            )
+            .await
+            .map_err(pg)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let prev = match from {
+            1 => chain::GENESIS,
+            _ => held
+                .get(&(from as i64 - 1))
+                .and_then(|h| chain::parse_hex(h))
+                .ok_or_else(|| db("a held record's hash is missing or not hex"))?,
+        };
+        let broken = match super::records::follow(prev, records) {
+            Err(i) => Some(i),
+            Ok(()) => records
+                .iter()
+                .enumerate()
+                .take_while(|(_, r)| r.seq <= stored_to)
+                .find_map(|(i, r)| (held.get(&(r.seq as i64)) != Some(&chain::hex(&r.hash))).then_some(i)),
+        };
+        if let Some(index) = broken {
+            let seq = records[index].seq as i64;
+            tx.execute(
+                "UPDATE kiosks SET records_broken_at = least(coalesce(records_broken_at, $2), $2) WHERE id = $1",
+                &[&kiosk_id, &seq],
+            )
+            .await
+            .map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            return Ok(RecordsPut::Broken { index, seq: seq as u64 });
+        }
+        let new: Vec<&Prepared> = records.iter().filter(|r| r.seq > stored_to).collect();
+        let seqs: Vec<i64> = new.iter().map(|r| r.seq as i64).collect();
+        let tables: Vec<&str> = new.iter().map(|r| r.table.as_str()).collect();
+        let ids: Vec<i64> = new.iter().map(|r| r.row_id).collect();
+        let contents: Vec<&str> = new.iter().map(|r| r.content.as_str()).collect();
+        let hashes: Vec<String> = new.iter().map(|r| chain::hex(&r.hash)).collect();
+        tx.execute(
+            "INSERT INTO chain_records (kiosk_id, seq, tbl, row_id, content, hash)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[])",
+            &[&kiosk_id, &seqs, &tables, &ids, &contents, &hashes],
+        )
+        .await
+        .map_err(pg)?;
+        tx.commit().await.map_err(pg)?;
+        Ok(RecordsPut::Stored { stored_to: stored_to.max(last) })
+    }
+
+    async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT seq, tbl, row_id, content, hash FROM chain_records WHERE kiosk_id = $1 AND seq >= $2
+                 ORDER BY seq LIMIT $3",
+                &[&kiosk_id, &(from as i64), &(limit as i64)],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.get(0);
+                WireRecord::from_stored(seq as u64, r.get(1), r.get(2), r.get(3), r.get(4))
+                    .ok_or_else(|| db(format!("held record {seq} of {kiosk_id} cannot be read back")))
+            })
+            .collect()
     }
 
     async fn latest_summaries(

@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::ingest;
 use super::storage::*;
+use crate::domain::chain::{self, WireRecord};
 use crate::domain::summary::{DayFigures, DayStatus, PersonSummary, ReportRow};
 use crate::domain::time::Instant;
 
@@ -26,8 +27,24 @@ CREATE TABLE IF NOT EXISTS kiosks (
     created_at      INTEGER NOT NULL,
     last_seen       INTEGER,
     clock_offset_ms INTEGER,
-    chain_state     TEXT NOT NULL DEFAULT 'ok'
+    chain_state     TEXT NOT NULL DEFAULT 'ok',
+    records_broken_at INTEGER
 );
+-- Every kiosk's record chain, verified as it arrived (SPEC "Records"):
+-- the content is what the record's hash covers. Append-only.
+CREATE TABLE IF NOT EXISTS chain_records (
+    kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
+    seq      INTEGER NOT NULL,
+    tbl      TEXT NOT NULL,
+    row_id   INTEGER NOT NULL,
+    content  TEXT NOT NULL,
+    hash     TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, seq)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS chain_records_kept BEFORE UPDATE ON chain_records
+    BEGIN SELECT RAISE(ABORT, 'chain_records are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS chain_records_not_deleted BEFORE DELETE ON chain_records
+    BEGIN SELECT RAISE(ABORT, 'chain_records are append-only'); END;
 CREATE TABLE IF NOT EXISTS chain_points (
     kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
     length   INTEGER NOT NULL,
@@ -517,7 +534,7 @@ fn open(path: &Path) -> Result<Connection> {
 /// kept). Raise it with a change `SCHEMA`'s `IF NOT EXISTS` cannot make
 /// on an older database (a new column), and make that change in
 /// `migrate`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Brings a database made by an earlier version up to `SCHEMA_VERSION`,
 /// in one transaction: a crash leaves it as it was, and the next start
@@ -541,6 +558,7 @@ fn migrate(c: &mut Connection) -> Result<()> {
     };
     add_column("user_tokens", "expires_at", "INTEGER")?;
     add_column("login_failures", "updated_at", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column("kiosks", "records_broken_at", "INTEGER")?;
     // Tokens made before tokens expired: 90 days from this upgrade.
     let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
     tx.execute("UPDATE user_tokens SET expires_at = ?1 WHERE expires_at IS NULL", [until]).map_err(db)?;
@@ -610,10 +628,96 @@ fn kiosk_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<KioskRow> {
         latest: None,
         missing_days: vec![],
         bytes_today: 0,
+        records: ChainHeld {
+            stored_to: r.get::<_, i64>(8)? as u64,
+            broken_at: r.get::<_, Option<i64>>(7)?.map(|n| n as u64),
+        },
     })
 }
 
-const KIOSK_COLUMNS: &str = "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state";
+const KIOSK_COLUMNS: &str =
+    "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state, records_broken_at, \
+    (SELECT coalesce(max(c.seq), 0) FROM chain_records c WHERE c.kiosk_id = kiosks.id)";
+
+/// See [`Storage::put_records`].
+fn put_records_in(tx: &Connection, kiosk: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut> {
+    let stored_to: i64 = tx
+        .query_row("SELECT coalesce(max(seq), 0) FROM chain_records WHERE kiosk_id = ?1", [kiosk], |r| r.get(0))
+        .map_err(db)?;
+    let stored_to = stored_to as u64;
+    if from > stored_to + 1 {
+        return Ok(RecordsPut::Gap { expected: stored_to + 1 });
+    }
+    let hash_at = |seq: u64| -> Result<String> {
+        tx.query_row(
+            "SELECT hash FROM chain_records WHERE kiosk_id = ?1 AND seq = ?2",
+            params![kiosk, seq as i64],
+            |r| r.get(0),
+        )
+        .map_err(db)
+    };
+    let prev = match from {
+        1 => chain::GENESIS,
+        _ => chain::parse_hex(&hash_at(from - 1)?).ok_or_else(|| db("a held record's hash is not hex"))?,
+    };
+    let broken = match super::records::follow(prev, records) {
+        Err(i) => Some(i),
+        // Records already held must be the ones held.
+        Ok(()) => records
+            .iter()
+            .enumerate()
+            .take_while(|(_, r)| r.seq <= stored_to)
+            .map(|(i, r)| Ok((i, hash_at(r.seq)? == chain::hex(&r.hash))))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .find_map(|(i, same)| (!same).then_some(i)),
+    };
+    if let Some(index) = broken {
+        let seq = records[index].seq as i64;
+        tx.execute(
+            "UPDATE kiosks SET records_broken_at = min(coalesce(records_broken_at, ?2), ?2) WHERE id = ?1",
+            params![kiosk, seq],
+        )
+        .map_err(db)?;
+        return Ok(RecordsPut::Broken { index, seq: seq as u64 });
+    }
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO chain_records (kiosk_id, seq, tbl, row_id, content, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(db)?;
+    for r in records.iter().filter(|r| r.seq > stored_to) {
+        insert.execute(params![kiosk, r.seq as i64, r.table, r.row_id, r.content, chain::hex(&r.hash)]).map_err(db)?;
+    }
+    let last = records.last().map_or(0, |r| r.seq);
+    Ok(RecordsPut::Stored { stored_to: stored_to.max(last) })
+}
+
+/// Rows of `chain_records` as wire records.
+fn stored_records(c: &Connection, kiosk: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT seq, tbl, row_id, content, hash FROM chain_records WHERE kiosk_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![kiosk, from as i64, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .map_err(db)?;
+    rows.map(|row| {
+        let (seq, tbl, id, content, hash) = row.map_err(db)?;
+        WireRecord::from_stored(seq as u64, &tbl, id, &content, &hash)
+            .ok_or_else(|| db(format!("held record {seq} of {kiosk} cannot be read back")))
+    })
+    .collect()
+}
 
 fn user_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -808,6 +912,22 @@ impl Storage for Sqlite {
             .send(Job::Batched(Batched::Put { kiosk: kiosk_id.to_string(), upload: Box::new(upload.clone()), reply }))
             .map_err(|_| db("the writer thread is gone"))?;
         answer.await.map_err(|_| db("the writer thread is gone"))?
+    }
+
+    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut> {
+        let (kiosk, records) = (kiosk_id.to_string(), records.to_vec());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let put = put_records_in(&tx, &kiosk, from, &records)?;
+            tx.commit().map_err(db)?;
+            Ok(put)
+        })
+        .await
+    }
+
+    async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>> {
+        let kiosk = kiosk_id.to_string();
+        self.read(move |c| stored_records(c, &kiosk, from, limit)).await
     }
 
     async fn latest_summaries(

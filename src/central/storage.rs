@@ -7,6 +7,8 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
+pub use super::records::{ChainHeld, Prepared, RecordsPut};
+use crate::domain::chain::WireRecord;
 use crate::domain::summary::{DailySummary, PersonSummary, ReportRow};
 use crate::domain::time::Instant;
 
@@ -42,6 +44,8 @@ pub struct KioskRow {
     pub missing_days: Vec<NaiveDate>,
     /// Bytes of summaries it had stored today (against `DAILY_BYTES`).
     pub bytes_today: i64,
+    /// How far its record chain is held and verified.
+    pub records: ChainHeld,
 }
 
 /// What the server makes of a kiosk's record chain (SPEC "Sync").
@@ -286,6 +290,14 @@ pub trait Storage: Send + Sync {
     /// Stores an upload if it is new or a newer revision, in one
     /// transaction with the kiosk's last seen, clock offset and chain.
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put>;
+
+    // ---- records (SPEC "Records"; see `records`) ----
+    /// Adds a call's records to the kiosk's chain, in one transaction:
+    /// all of them or none. A call that does not follow the held chain
+    /// stores nothing but flags the kiosk at that seq (committed).
+    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut>;
+    /// Up to `limit` held records of the kiosk from seq `from`, in order.
+    async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>>;
     /// The latest revision of every summary with a date in `[from, to]`,
     /// ordered by date and kiosk: those after `after` (a date and kiosk
     /// id: the page before's last), at most `limit`, and no more once

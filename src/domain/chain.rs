@@ -12,6 +12,8 @@
 //! over generated values (control characters, quotes, CJK, emoji,
 //! extreme integers, NULLs).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -118,6 +120,73 @@ pub fn hex(hash: &[u8]) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A record as it travels from a kiosk to the server and back (SPEC
+/// "Records"): its place on the chain, its row, its chained columns by
+/// name, and the chain's hash after it (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireRecord {
+    pub seq: u64,
+    pub table: String,
+    pub id: i64,
+    pub fields: BTreeMap<String, Value>,
+    pub hash: String,
+}
+
+/// What is wrong with a record's shape (before any hash is checked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeError {
+    /// Below the record: `table`, `fields.NAME`, `hash`.
+    pub field: String,
+    pub message: String,
+}
+
+impl WireRecord {
+    /// The record's content (what its hash covers): its fields in the
+    /// table's column order. Every chained column must be there, and
+    /// nothing else.
+    pub fn content(&self) -> Result<String, ShapeError> {
+        let bad = |field: String, message: String| ShapeError { field, message };
+        let columns = columns(&self.table)
+            .ok_or_else(|| bad("table".into(), format!("{:?} is not a chained table", self.table)))?;
+        if let Some(extra) = self.fields.keys().find(|k| !columns.contains(&k.as_str())) {
+            return Err(bad(format!("fields.{extra}"), format!("{extra} is not a chained column of {}", self.table)));
+        }
+        let values = columns
+            .iter()
+            .map(|c| self.fields.get(*c).cloned().ok_or_else(|| bad(format!("fields.{c}"), format!("{c} is missing"))))
+            .collect::<Result<Vec<Value>, ShapeError>>()?;
+        Ok(content(&values))
+    }
+
+    /// The record rebuilt from what a server stored: its content split
+    /// back into the table's columns (None if the content is not a JSON
+    /// array of as many values as the table has columns).
+    pub fn from_stored(seq: u64, table: &str, id: i64, content: &str, hash: &str) -> Option<WireRecord> {
+        let columns = columns(table)?;
+        let values: Vec<Value> = serde_json::from_str(content).ok()?;
+        (values.len() == columns.len()).then(|| WireRecord {
+            seq,
+            table: table.to_string(),
+            id,
+            fields: columns.iter().map(|c| c.to_string()).zip(values).collect(),
+            hash: hash.to_string(),
+        })
+    }
+}
+
+/// Parses a hex SHA-256.
+pub fn parse_hex(hash: &str) -> Option<[u8; 32]> {
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hash[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +221,35 @@ mod tests {
         assert_eq!(v, vec![Value::Null, Value::Int(5), Value::Text("x".into())]);
         assert!(serde_json::from_str::<Value>("1.5").is_err());
         assert!(serde_json::from_str::<Value>("[1]").is_err());
+    }
+
+    #[test]
+    fn a_wire_record_has_every_chained_column_and_nothing_else() {
+        let fields = |pairs: &[(&str, Value)]| pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let mut r = WireRecord {
+            seq: 1,
+            table: "punch_voids".into(),
+            id: 3,
+            fields: fields(&[
+                ("punch_id", Value::Int(2)),
+                ("reason", Value::Text("重复".into())),
+                ("by_whom", Value::Null),
+                ("recorded_at", Value::Int(1_700_000_000_000)),
+            ]),
+            hash: hex(&GENESIS),
+        };
+        let c = r.content().unwrap();
+        assert_eq!(c, "[2,\"重复\",null,1700000000000]", "in the table's order, not the map's");
+        assert_eq!(WireRecord::from_stored(1, "punch_voids", 3, &c, &r.hash).unwrap(), r);
+        r.fields.insert("photo".into(), Value::Null);
+        assert_eq!(r.content().unwrap_err().field, "fields.photo");
+        r.fields.remove("photo");
+        r.fields.remove("reason");
+        assert_eq!(r.content().unwrap_err().field, "fields.reason");
+        r.table = "photos".into();
+        assert_eq!(r.content().unwrap_err().field, "table");
+        assert_eq!(parse_hex(&hex(&[7u8; 32])), Some([7u8; 32]));
+        assert_eq!(parse_hex("00"), None);
+        assert_eq!(parse_hex(&"g".repeat(64)), None);
     }
 }

@@ -1,6 +1,8 @@
 //! 终端: every kiosk with its last upload, its clock against the server's,
 //! the newest date and revision it sent, the days it has not sent, and
-//! its record chain (ok / rewound / forked) in colour.
+//! its record chain (ok / rewound / forked) in colour, and how far the
+//! server holds and has verified its records (a break in red, with its
+//! record's number).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -41,6 +43,7 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                     th.name scope="col" { (v.w("最新日期 / 版本", "Latest date / revision")) }
                     th.name scope="col" { (v.w("缺报日期", "Days without a summary")) }
                     th.name scope="col" { (v.w("记录链", "Record chain")) }
+                    th.name scope="col" { (v.w("原始记录", "Records held")) }
                     th scope="col" { (v.w("今日上传", "Uploaded today")) }
                 } }
                 tbody {
@@ -64,6 +67,20 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                                     ChainState::Ok => span.ok { (v.w("正常", "ok")) },
                                     ChainState::Rewound => span.bad { (v.w("回退", "rewound")) },
                                     ChainState::Forked => span.bad { (v.w("分叉", "forked")) },
+                                }
+                            }
+                            td.name {
+                                @match k.records.broken_at {
+                                    Some(at) => span.bad {
+                                        (v.w(&format!("第 {at} 条起不连续"), &format!("broken at record {at}")))
+                                    },
+                                    None if k.records.stored_to == 0 => span.muted { "—" },
+                                    None => span.ok {
+                                        (v.w(&format!("已核对至第 {} 条", k.records.stored_to), &format!("verified to record {}", k.records.stored_to)))
+                                    },
+                                }
+                                @if k.records.broken_at.is_some() && k.records.stored_to > 0 {
+                                    " " span.muted { (v.w(&format!("（已核对至第 {} 条）", k.records.stored_to), &format!("(verified to {})", k.records.stored_to))) }
                                 }
                             }
                             td.warn[k.bytes_today * 5 >= DAILY_BYTES * 4] {
