@@ -3,7 +3,10 @@
 //! a while loses nothing and sends nothing twice; a correction's revision
 //! 2 replaces revision 1 in the bureau's report; a refusal is recorded and
 //! not sent again; the token file must be its owner's alone; HTTPS with a
-//! private CA (`ca_file`), generated here.
+//! private CA (`ca_file`), generated here; the record chain follows the
+//! summaries to the server, verified there to the kiosk's head, and a
+//! record edited in the kiosk's database before it went is refused and
+//! flagged.
 
 #[path = "common/central.rs"]
 mod central;
@@ -179,6 +182,40 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         assert_eq!(stored_summaries(&c), 7, "revision 2 stored beside revision 1");
         assert_eq!(sync_answers(&k), vec![(201, 7)]);
         assert!(k.ok(&["sync", "now"]).contains("sent: 0 acknowledged, 0 refused; 0 waiting"), "nothing twice");
+
+        // Behind the summaries, the record chain itself: all of it at the
+        // server, verified there, its head the kiosk's.
+        let status = k.ok(&["sync", "status"]);
+        let line = status.lines().find(|l| l.starts_with("records: ")).unwrap().to_string();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (sent, length): (u64, u64) = (words[1].parse().unwrap(), words[3].parse().unwrap());
+        assert!(length > 20 && sent == length, "{backend:?}: {status}");
+        let (_, kiosks) = get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
+        let held = serde_json::from_str::<Value>(&kiosks).unwrap()[0]["records"].clone();
+        assert_eq!(held, serde_json::json!({"stored_to": length, "state": "ok", "broken_at": null}), "{backend:?}");
+        let (_, last) = get(&agent(), &format!("{}/api/v1/kiosks/k1/records?from={length}", c.url), &bureau);
+        let last: Value = serde_json::from_str(last.trim()).unwrap();
+        let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+        let head: Vec<u8> =
+            db.query_row("SELECT hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+        drop(db);
+        assert_eq!(last["hash"], dutyclock::domain::chain::hex(&head), "{backend:?}: the kiosk's chain head");
+
+        // A record changed in the kiosk's database before it was sent (a
+        // correction's punch moved with sqlite3): the server refuses the
+        // call, keeps none of it, and flags the kiosk; the kiosk says so.
+        correct_li(&k, today() - chrono::Duration::days(1));
+        let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+        db.execute("UPDATE punches SET at_ms = at_ms - 3600000 WHERE id = (SELECT max(id) FROM punches)", []).unwrap();
+        drop(db);
+        let out = k.ok(&["sync", "now"]);
+        assert!(out.contains("records sent: 0"), "{out}");
+        let status = k.ok(&["sync", "status"]);
+        assert!(status.contains("records refused: records from") && status.contains("409"), "{status}");
+        let (_, kiosks) = get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
+        let held = serde_json::from_str::<Value>(&kiosks).unwrap()[0]["records"].clone();
+        assert_eq!((held["stored_to"].as_u64(), &held["state"]), (Some(length), &"broken".into()), "{backend:?}");
+        assert!(held["broken_at"].as_u64().unwrap() > length, "{backend:?}: {held}");
     }
 }
 

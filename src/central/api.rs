@@ -171,11 +171,16 @@ fn clock_offset(headers: &HeaderMap, now: Instant) -> Option<i64> {
     Some(now - kiosk)
 }
 
-/// A kiosk's body, at most [`MAX_BODY`] bytes (413 past it).
-async fn upload_body(body: Body) -> ApiResult<Bytes> {
-    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+/// A call of records, at most: SPEC's 1 MiB a call, and room for one
+/// record alone that is larger (a day's summary, itself up to 1 MiB, in
+/// its JSON string's escapes).
+const MAX_RECORDS_BODY: usize = 4 * 1024 * 1024;
+
+/// A kiosk's body, at most `limit` bytes (413 past it).
+async fn upload_body(body: Body, limit: usize) -> ApiResult<Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
         if e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {MAX_BODY} bytes"))
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {limit} bytes"))
         } else {
             ApiError::bad("", "the body could not be read")
         }
@@ -199,7 +204,7 @@ async fn put_records(
     body: Body,
 ) -> ApiResult<Response> {
     kiosk_of(&app, &headers, &kiosk_id).await?;
-    let bytes = upload_body(body).await?;
+    let bytes = upload_body(body, MAX_RECORDS_BODY).await?;
     let call: RecordsCall = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&bytes))
         .map_err(|e| {
             let field = e.path().to_string();
@@ -284,7 +289,7 @@ async fn put_summary(
     body: Body,
 ) -> ApiResult<Response> {
     let kiosk = kiosk_of(&app, &headers, &kiosk_id).await?;
-    let bytes = upload_body(body).await?;
+    let bytes = upload_body(body, MAX_BODY).await?;
     let at = now();
     let upload =
         ingest::check(&bytes, &kiosk_id, &date, &kiosk.units, at, clock_offset(&headers, at)).map_err(|r| {

@@ -493,6 +493,12 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             for (date, rev, status, detail) in store.sync_refusals()? {
                 writeln!(out, "  {date} revision {rev}: {status} {detail}").map_err(io)?;
             }
+            let length = store.chain_length()?;
+            let sent: u64 = store.meta(crate::kiosk::sync::RECORDS_SENT_TO)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            writeln!(out, "records: {sent} of {length} held by the server").map_err(io)?;
+            if let Some(r) = store.meta(crate::kiosk::sync::RECORDS_REFUSED)? {
+                writeln!(out, "records refused: {r}").map_err(io)?;
+            }
             for key in ["sync.last_success", "sync.last_error", "sync.clock_offset_ms"] {
                 writeln!(out, "{}: {}", &key[5..], store.meta(key)?.unwrap_or_else(|| "-".into())).map_err(io)?;
             }
@@ -505,6 +511,7 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             crate::kiosk::sync::remember(&mut store, &p, now())?;
             writeln!(out, "sent: {} acknowledged, {} refused; {waiting} waiting", p.acknowledged, p.refused)
                 .map_err(io)?;
+            writeln!(out, "records sent: {}", p.records_sent).map_err(io)?;
             match p.stopped {
                 Some(e) => Err(Failure::Runtime(format!("sync stopped: {e}"))),
                 None => Ok(()),

@@ -11,6 +11,12 @@
 //! The decisions (`answer`, `backoff`) are pure and table-tested; the
 //! worker thread wakes when a day closes (a [`Listener`] on the kiosk loop)
 //! and at least every few minutes.
+//!
+//! Behind the summaries, the record chain itself goes (SPEC "Records"):
+//! from where the server holds it (`sync.records_sent_to` in the store's
+//! settings), a thousand records a call; a refusal (the server found a
+//! record that does not follow) is kept in `sync.records_refused`, shown,
+//! and stops the stream until someone looks.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -18,6 +24,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::domain::chain::WireRecord;
 use crate::domain::config::{CentralConfig, Config};
 use crate::domain::time::Instant;
 use crate::kiosk::event_loop::Listener;
@@ -154,7 +161,18 @@ impl Client {
 
     /// Sends one summary; `Err` when the server could not be reached.
     pub fn put(&self, date: chrono::NaiveDate, body: &str) -> Result<Reply, String> {
-        let url = format!("{}/api/v1/kiosks/{}/summaries/{date}", self.base, self.kiosk_id);
+        self.send(&format!("summaries/{date}"), body).map(|(reply, _)| reply)
+    }
+
+    /// Sends records of the chain from seq `from`; the reply and its JSON.
+    pub fn put_records(&self, from: u64, records: &[WireRecord]) -> Result<(Reply, serde_json::Value), String> {
+        let body = serde_json::json!({ "from": from, "records": records }).to_string();
+        self.send("records", &body)
+    }
+
+    /// PUTs `body` to the kiosk's `path` under `/api/v1/kiosks/{id}/`.
+    fn send(&self, path: &str, body: &str) -> Result<(Reply, serde_json::Value), String> {
+        let url = format!("{}/api/v1/kiosks/{}/{path}", self.base, self.kiosk_id);
         let sent = chrono::Utc::now();
         let mut resp = self
             .agent
@@ -176,15 +194,79 @@ impl Client {
             .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
             .map(|d| d.timestamp_millis() - midpoint);
         let text = resp.body_mut().read_to_string().unwrap_or_default();
-        let detail = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| {
-                let e = v.get("error")?.as_str()?.to_string();
-                let f = v.get("field").and_then(|f| f.as_str()).unwrap_or("");
-                Some(if f.is_empty() { e } else { format!("{e} ({f})") })
-            })
-            .unwrap_or(text);
-        Ok(Reply { status, detail, clock_offset_ms })
+        let json = serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::Null);
+        let detail = (|| {
+            let e = json.get("error")?.as_str()?.to_string();
+            let f = json.get("field").and_then(|f| f.as_str()).unwrap_or("");
+            Some(if f.is_empty() { e } else { format!("{e} ({f})") })
+        })()
+        .unwrap_or(text);
+        Ok((Reply { status, detail, clock_offset_ms }, json))
+    }
+}
+
+/// Records a call carries (the server takes at most 1,000).
+const RECORDS_A_CALL: usize = 1_000;
+/// About how many bytes of records a call carries (the server takes 1 MiB
+/// a call, more only for a single record that is larger alone).
+const RECORD_BYTES_A_CALL: usize = 768 * 1024;
+
+/// The store's settings the record stream keeps: how far the server holds
+/// the chain, and its refusal (shown; the stream stops until it is dealt
+/// with).
+pub const RECORDS_SENT_TO: &str = "sync.records_sent_to";
+pub const RECORDS_REFUSED: &str = "sync.records_refused";
+
+/// Sends the record chain from where the server holds it, in calls of at
+/// most [`RECORDS_A_CALL`] records, until it holds all of it. A gap (the
+/// server holds less than we thought: a server restored from a backup)
+/// starts again where it says; a refusal is recorded and stops the stream.
+fn send_records(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), StoreError> {
+    if store.meta(RECORDS_REFUSED)?.is_some() {
+        return Ok(());
+    }
+    let mut from = store.meta(RECORDS_SENT_TO)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+    let mut gaps = 0;
+    loop {
+        let batch = store.chain_records(from, RECORDS_A_CALL, RECORD_BYTES_A_CALL)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (reply, json) = match client.put_records(from, &batch) {
+            Ok(r) => r,
+            Err(e) => {
+                out.stopped = Some(e);
+                return Ok(());
+            }
+        };
+        out.clock_offset_ms = reply.clock_offset_ms.or(out.clock_offset_ms);
+        let expected = json.get("expected").and_then(|e| e.as_u64());
+        let stored_to = json.get("stored_to").and_then(|e| e.as_u64());
+        match (reply.status, stored_to, expected) {
+            (200, Some(to), _) => {
+                let mut w = store.writer()?;
+                w.set_meta(RECORDS_SENT_TO, &to.to_string())?;
+                w.commit()?;
+                out.records_sent += batch.len();
+                from = to + 1;
+            }
+            (409, _, Some(e)) if e >= 1 && e != from && gaps < 3 => {
+                gaps += 1;
+                from = e;
+            }
+            (400 | 409 | 413, _, _) => {
+                eprintln!("sync: records from {from} refused ({}): {}", reply.status, reply.detail);
+                let mut w = store.writer()?;
+                w.set_meta(RECORDS_REFUSED, &format!("records from {from}: {} {}", reply.status, reply.detail))?;
+                w.commit()?;
+                out.refused += 1;
+                return Ok(());
+            }
+            _ => {
+                out.stopped = Some(format!("records: {} {}", reply.status, reply.detail));
+                return Ok(());
+            }
+        }
     }
 }
 
@@ -192,6 +274,8 @@ impl Client {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pass {
     pub acknowledged: usize,
+    /// Records of the chain the server took in this pass.
+    pub records_sent: usize,
     pub refused: usize,
     /// Why the pass stopped early (the server unreachable, 5xx, 401).
     pub stopped: Option<String>,
@@ -220,6 +304,9 @@ pub fn pass(store: &mut Store, client: &Client, now: impl Fn() -> Instant) -> Re
     loop {
         let batch = store.outbox(50)?;
         if batch.is_empty() {
+            // The summaries first (the bureau's reports wait on them),
+            // then the records behind them.
+            send_records(store, client, &mut out)?;
             return Ok(out);
         }
         for (id, date, revision, content) in batch {

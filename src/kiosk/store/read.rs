@@ -8,7 +8,8 @@ use chrono::{NaiveDate, NaiveTime};
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
+use crate::domain::chain::{self, Value, WireRecord};
 use crate::domain::model::{
     LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff,
 };
@@ -248,6 +249,43 @@ impl Store {
 
     pub fn staff_member(&self, staff_no: &str) -> Result<Option<Staff>> {
         current_staff(&self.conn, staff_no)
+    }
+
+    /// Records of the chain from seq `from` (the first is 1), as the
+    /// server takes them (SPEC "Records"): at most `limit`, and no more
+    /// than about `max_bytes` of content once there is one.
+    pub fn chain_records(&self, from: u64, limit: usize, max_bytes: usize) -> Result<Vec<WireRecord>> {
+        let sql = format!(
+            "SELECT j.seq, j.tbl, j.row_id, j.hash, {} FROM journal j WHERE j.seq >= ?1 ORDER BY j.seq LIMIT ?2",
+            super::write::content_of_entry()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![from as i64, limit as i64])?;
+        let (mut out, mut bytes) = (Vec::new(), 0);
+        while let Some(r) = rows.next()? {
+            let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let content: Option<String> = r.get(4)?;
+            let record = content
+                .and_then(|c| WireRecord::from_stored(seq as u64, &tbl, row_id, &c, &chain::hex(&hash)))
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!("record chain: {tbl} row {row_id} (entry {seq}) is gone or unreadable"))
+                })?;
+            let size = record.fields.values().map(|v| match v {
+                Value::Text(t) => t.len() + 8,
+                _ => 24,
+            });
+            bytes += size.sum::<usize>() + 64;
+            if !out.is_empty() && bytes > max_bytes {
+                break;
+            }
+            out.push(record);
+        }
+        Ok(out)
+    }
+
+    /// How many records the chain holds.
+    pub fn chain_length(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM journal", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {

@@ -584,16 +584,22 @@ impl VoidTarget {
     }
 }
 
-/// Recomputes the record chain: every chained row has its journal entry,
-/// and every entry's hash matches the row as stored now.
-pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
+/// SQL for the content of journal entry `j`'s record as it is stored now
+/// (NULL when its row is gone).
+pub(super) fn content_of_entry() -> String {
     let cases: String = CHAINED
         .iter()
         .map(|(t, c)| format!("WHEN '{t}' THEN (SELECT json_array({c}) FROM {t} WHERE rowid = j.row_id)"))
         .collect::<Vec<_>>()
         .join(" ");
-    let sql = format!("SELECT j.seq, j.tbl, j.row_id, j.hash, CASE j.tbl {cases} END FROM journal j ORDER BY j.seq");
+    format!("CASE j.tbl {cases} END")
+}
+
+/// Recomputes the record chain: every chained row has its journal entry,
+/// and every entry's hash matches the row as stored now.
+pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let sql = format!("SELECT j.seq, j.tbl, j.row_id, j.hash, {} FROM journal j ORDER BY j.seq", content_of_entry());
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     let mut prev = chain::GENESIS.to_vec();
