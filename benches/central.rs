@@ -9,12 +9,24 @@
 //! - the bureau's report page (HTML with its daily chart), its XLSX, and
 //!   the 通报 draft (.docx).
 //!
+//! Then the record stream (SPEC "Records"): 400 kiosks × 250 people
+//! sending a day of punches (four each: 1,000 records a kiosk, one call
+//! each, 400,000 in all) by the same clients as fast as answered →
+//! records a second (goal ≥ 20,000/s), then by other kiosks paced at
+//! 40,000 records a second (twice the goal) → the p99 of a call (goal
+//! ≤ 200 ms); its baseline, from the same run, is the same records
+//! checked in-process (`records::prepare` and `follow`, no HTTP and no
+//! database).
+//!
 //! The last lines: `<backend>: ingest_per_s=… ingest_p99_ms=…
-//! quarter_report_ms=… report_page_ms=… report_xlsx_ms=… bulletin_ms=…`.
+//! quarter_report_ms=… report_page_ms=… report_xlsx_ms=… bulletin_ms=…
+//! records_per_s=… records_call_p99_ms=… records_paced_call_p99_ms=…
+//! records_checked_per_s=…`.
 //! Without DUTYCLOCK_TEST_PG only SQLite runs, and it says so.
 //!
-//! `DUTYCLOCK_BENCH_KIOSKS`, `DUTYCLOCK_BENCH_PEOPLE` and
-//! `DUTYCLOCK_BENCH_DAYS` shrink a run.
+//! `DUTYCLOCK_BENCH_KIOSKS`, `DUTYCLOCK_BENCH_PEOPLE`,
+//! `DUTYCLOCK_BENCH_DAYS`, `DUTYCLOCK_BENCH_RECORD_KIOSKS` and
+//! `DUTYCLOCK_BENCH_RECORD_PEOPLE` shrink a run.
 
 #[path = "../tests/common/central.rs"]
 mod central;
@@ -24,6 +36,7 @@ use std::time::Instant as Mono;
 
 use central::{agent, get, put, sign_in, summary, Backend, Central};
 use dutyclock::central::{auth, storage::Storage};
+use dutyclock::domain::chain::{self, Value, WireRecord};
 
 const CLIENTS_DEFAULT: usize = 32;
 
@@ -37,6 +50,11 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Registers the kiosks (kiosk i serves 单位i); returns their tokens.
 fn register(c: &Central, kiosks: usize, pg_url: Option<&str>) -> Vec<String> {
+    register_as(c, kiosks, pg_url, "k", "单位")
+}
+
+/// Registers kiosks `{id}NNN`, kiosk i serving `{unit}i`.
+fn register_as(c: &Central, kiosks: usize, pg_url: Option<&str>, id: &str, unit: &str) -> Vec<String> {
     let storage: Box<dyn Storage> = match pg_url {
         Some(url) => Box::new(dutyclock::central::postgres::Postgres::connect(url, 4).unwrap()),
         None => Box::new(dutyclock::central::sqlite::Sqlite::open(&c.sqlite_path()).unwrap()),
@@ -45,7 +63,7 @@ fn register(c: &Central, kiosks: usize, pg_url: Option<&str>) -> Vec<String> {
         let mut tokens = Vec::new();
         for i in 0..kiosks {
             let t = auth::new_secret("dck_");
-            storage.add_kiosk(&format!("k{i:03}"), &[format!("单位{i}")], &auth::digest(&t), 0).await.unwrap();
+            storage.add_kiosk(&format!("{id}{i:03}"), &[format!("{unit}{i}")], &auth::digest(&t), 0).await.unwrap();
             tokens.push(t);
         }
         tokens
@@ -165,8 +183,127 @@ fn run(backend: Backend, kiosks: usize, people: usize, days: usize) -> String {
         assert!(b.starts_with(b"PK"), "a DOCX (zip)");
     });
     println!("  report page (HTML, chart, {staff} persons): {page_ms:.0} ms; its XLSX: {xlsx_ms:.0} ms; the 通报 draft: {docx_ms:.0} ms (medians of 3; goal ≤ 1000 ms)");
+    let records = record_stream(&c, pg_url.as_deref(), clients);
     format!(
-        "ingest_per_s={per_s:.0} ingest_p99_ms={p99:.1} quarter_report_ms={report_ms:.0} report_page_ms={page_ms:.0} report_xlsx_ms={xlsx_ms:.0} bulletin_ms={docx_ms:.0}"
+        "ingest_per_s={per_s:.0} ingest_p99_ms={p99:.1} quarter_report_ms={report_ms:.0} report_page_ms={page_ms:.0} report_xlsx_ms={xlsx_ms:.0} bulletin_ms={docx_ms:.0} {records}"
+    )
+}
+
+/// A kiosk's day of punches as one call of its record chain: `people`
+/// people, four punches each, chained from the start.
+fn day_of_records(kiosk: usize, people: usize) -> Vec<WireRecord> {
+    let mut prev = chain::GENESIS;
+    let mut seq = 0u64;
+    let mut out = Vec::with_capacity(people * 4);
+    for p in 0..people {
+        for (k, minute) in [505, 721, 865, 1051].into_iter().enumerate() {
+            seq += 1;
+            let at = 1_764_892_800_000 + minute as i64 * 60_000 + k as i64;
+            let fields: std::collections::BTreeMap<String, Value> = [
+                ("card", Value::Text(format!("{kiosk:04}{p:06}"))),
+                ("staff_no", Value::Null),
+                ("at_ms", Value::Int(at)),
+                ("source", Value::Text("reader".into())),
+                ("clock_synced", Value::Int(1)),
+                ("reason", Value::Null),
+                ("by_whom", Value::Null),
+                ("recorded_at", Value::Int(at)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            let mut r = WireRecord { seq, table: "punches".into(), id: seq as i64, fields, hash: String::new() };
+            let h = chain::link(&prev, "punches", r.id, &r.content().unwrap());
+            r.hash = chain::hex(&h);
+            prev = h;
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// Sends each kiosk's call (`r{prefix}NNN`), by `clients` at once; with
+/// `rate` calls a second at most (None: as fast as answered). The calls'
+/// latencies in ms, and the seconds it took.
+fn send_days(
+    url: &str,
+    prefix: &str,
+    tokens: &Arc<Vec<String>>,
+    bodies: &Arc<Vec<Vec<u8>>>,
+    clients: usize,
+    rate: Option<f64>,
+) -> (Vec<f64>, f64) {
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(bodies.len())));
+    let started = Mono::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|w| {
+            let (bodies, tokens, latencies, url, prefix) =
+                (bodies.clone(), tokens.clone(), latencies.clone(), url.to_string(), prefix.to_string());
+            std::thread::spawn(move || {
+                let a = agent();
+                for k in (w..bodies.len()).step_by(clients) {
+                    if let Some(rate) = rate {
+                        let due = started + std::time::Duration::from_secs_f64(k as f64 / rate);
+                        std::thread::sleep(due.saturating_duration_since(Mono::now()));
+                    }
+                    let t = Mono::now();
+                    let mut r = a
+                        .put(&format!("{url}/api/v1/kiosks/{prefix}{k:03}/records"))
+                        .header("Authorization", &format!("Bearer {}", tokens[k]))
+                        .send(&bodies[k][..])
+                        .unwrap();
+                    let text = r.body_mut().read_to_string().unwrap();
+                    assert_eq!(r.status().as_u16(), 200, "{text}");
+                    latencies.lock().unwrap().push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let latencies = latencies.lock().unwrap().clone();
+    (latencies, secs)
+}
+
+/// The record stream: every kiosk's day in one call, first as fast as the
+/// server answers `clients` at once (its throughput), then paced at
+/// twice the goal's rate (40 calls, 40,000 records, a second: the latency
+/// of a call when the server is not simply saturated).
+fn record_stream(c: &Central, pg_url: Option<&str>, clients: usize) -> String {
+    let kiosks = env_or("DUTYCLOCK_BENCH_RECORD_KIOSKS", 400);
+    let people = env_or("DUTYCLOCK_BENCH_RECORD_PEOPLE", 250);
+    let days: Vec<Vec<WireRecord>> = (0..kiosks).map(|k| day_of_records(k, people)).collect();
+    // The baseline: the same checks in-process.
+    let t = Mono::now();
+    for day in &days {
+        let prepared = dutyclock::central::records::prepare(1, day).unwrap();
+        assert_eq!(dutyclock::central::records::follow(chain::GENESIS, &prepared), Ok(()));
+    }
+    let total: usize = days.iter().map(Vec::len).sum();
+    let checked_per_s = total as f64 / t.elapsed().as_secs_f64();
+    println!("  baseline: {total} records checked in-process: {checked_per_s:.0}/s");
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        days.iter().map(|d| serde_json::to_vec(&serde_json::json!({ "from": 1, "records": d })).unwrap()).collect(),
+    );
+    let a_call = people * 4;
+    let tokens = Arc::new(register_as(c, kiosks, pg_url, "r", "记录单位"));
+    let (latencies, secs) = send_days(&c.url, "r", &tokens, &bodies, clients, None);
+    let per_s = total as f64 / secs;
+    let (p50, p99) = (percentile(latencies.clone(), 0.5), percentile(latencies, 0.99));
+    println!(
+        "  record stream, {clients} clients as fast as answered: {total} records from {kiosks} kiosks ({a_call} a call) in {secs:.1} s: {per_s:.0}/s, a call p50 {p50:.0} ms, p99 {p99:.0} ms (goal ≥ 20000/s)"
+    );
+    let tokens = Arc::new(register_as(c, kiosks, pg_url, "s", "记录单位乙"));
+    let rate = 40_000.0 / a_call as f64;
+    let (latencies, secs) = send_days(&c.url, "s", &tokens, &bodies, clients, Some(rate));
+    let (paced50, paced99) = (percentile(latencies.clone(), 0.5), percentile(latencies, 0.99));
+    println!(
+        "  record stream paced at 40000 records/s (twice the goal): {total} records in {secs:.1} s, a call p50 {paced50:.0} ms, p99 {paced99:.0} ms (goal p99 ≤ 200 ms)"
+    );
+    format!(
+        "records_per_s={per_s:.0} records_call_p99_ms={p99:.0} records_paced_call_p99_ms={paced99:.0} records_checked_per_s={checked_per_s:.0}"
     )
 }
 
