@@ -140,7 +140,9 @@ fn a_kiosks_chain_is_held_verified_and_read_back() {
             let (st, e) = central::get(&agent(), &format!("{}/api/v1/kiosks/k1/records?{q}", c.url), &bureau);
             assert!(st == 400 && e.contains(&format!("\"field\":\"{field}\"")), "{q}: {st} {e}");
         }
-        assert_eq!(central::get(&agent(), &format!("{}/api/v1/kiosks/k1/records", c.url), &k2).0, 401);
+        assert_eq!(central::get(&agent(), &format!("{}/api/v1/kiosks/k1/records", c.url), &k2).0, 403);
+        // An empty call where the chain is held: 200, the same on both.
+        assert_eq!(send(&c, "k1", &k1, 5, &[]), (200, serde_json::json!({"stored_to": 9})), "{backend:?}");
         // Another kiosk's token cannot send for k1; malformed calls name the field.
         assert_eq!(send(&c, "k1", &k2, 10, &[]).0, 401);
         let mut extra = chain(1, None);
@@ -151,9 +153,43 @@ fn a_kiosks_chain_is_held_verified_and_read_back() {
         assert_eq!((st, &e["field"]), (400, &"records[0].seq".into()), "{e}");
         assert_eq!(held(&c, &bureau, "k2")["stored_to"], 0);
         // Held records cannot be changed or deleted, even in the database.
-        for statement in ["UPDATE chain_records SET content = '[]'", "DELETE FROM chain_records"] {
-            let changed = std::panic::catch_unwind(|| central::sql(&c, statement));
-            assert!(changed.is_err(), "{backend:?}: {statement} was allowed");
+        let mut statements = vec!["UPDATE chain_records SET content = '[]'", "DELETE FROM chain_records"];
+        if backend == central::Backend::Postgres {
+            statements.push("TRUNCATE chain_records CASCADE");
+        }
+        for statement in statements {
+            let refused = std::panic::catch_unwind(|| central::sql(&c, statement)).unwrap_err();
+            let said = refused.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(said.contains("append-only"), "{backend:?}: {statement}: {said}");
+        }
+        let (_, lines) = central::get(&agent(), &format!("{}/api/v1/kiosks/k1/records?from=1", c.url), &bureau);
+        assert_eq!(lines.lines().count(), 9, "{backend:?}: all held as they were");
+        // PIN hashes go to the kiosk and to admins, not to bureau accounts.
+        let k3 = c.kiosk("k3", &["人事科"]);
+        let pin = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        let fields: BTreeMap<String, Value> = [
+            ("staff_no", Value::Text("0031".into())),
+            ("name", Value::Text("赵六".into())),
+            ("unit", Value::Text("人事科".into())),
+            ("schedule", Value::Text("default".into())),
+            ("role", Value::Text("head".into())),
+            ("pin_hash", Value::Text(pin.into())),
+            ("active_from", Value::Null),
+            ("active_until", Value::Null),
+            ("recorded_at", Value::Int(1_764_900_000_000)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let mut staff = WireRecord { seq: 1, table: "staff_versions".into(), id: 1, fields, hash: String::new() };
+        staff.hash = hex(&link(&GENESIS, "staff_versions", 1, &staff.content().unwrap()));
+        assert_eq!(send(&c, "k3", &k3, 1, std::slice::from_ref(&staff)).0, 200);
+        let admin = c.user("root", "admin", "admin password");
+        for (token, seen) in [(&bureau, Value::Null), (&admin, Value::Text(pin.into())), (&k3, Value::Text(pin.into()))]
+        {
+            let (st, line) = central::get(&agent(), &format!("{}/api/v1/kiosks/k3/records", c.url), token);
+            let back: WireRecord = serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("{st} {line}: {e}"));
+            assert_eq!(back.fields["pin_hash"], seen, "{backend:?}");
         }
         assert_eq!(held(&c, &bureau, "k1")["stored_to"], 9);
         // The kiosks page says how far, and where it broke, in red.

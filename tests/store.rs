@@ -159,3 +159,47 @@ fn a_snapshot_is_one_consistent_read() {
     assert!(written >= COMMITS, "the writer ran alongside ({written} transactions)");
     assert!(seen.len() > 2, "snapshots interleaved with the writer: sizes seen {seen:?}");
 }
+
+/// The records as the server receives them, read from a store that holds
+/// every kind: each follows from the one before by the chain's own
+/// function (what the server recomputes), in calls that resume where the
+/// last ended; a record whose row was deleted ends the stream, said.
+#[test]
+fn every_kind_of_record_leaves_the_store_as_the_chain_that_hashed_it() {
+    use dutyclock::domain::chain::{link, parse_hex, GENESIS};
+    let k = full_store();
+    db(&k).execute_batch("DELETE FROM correction_requests").unwrap();
+    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let length = store.chain_length().unwrap();
+    let (mut prev, mut from, mut tables) = (GENESIS, 1, std::collections::BTreeSet::new());
+    while from <= length {
+        // Small calls, by count and by bytes, as the sync thread resumes.
+        let (calls, problem) = store.chain_records(from, 7, 2_000).unwrap();
+        assert!(problem.is_none() && !calls.is_empty(), "{problem:?}");
+        for r in &calls {
+            assert_eq!(r.seq, from, "in order, no gaps");
+            let h = link(&prev, &r.table, r.id, &r.content().unwrap());
+            assert_eq!(Some(h), parse_hex(&r.hash), "record {} ({}) follows", r.seq, r.table);
+            prev = h;
+            from += 1;
+            tables.insert(r.table.clone());
+        }
+    }
+    for t in
+        ["punches", "punch_voids", "leave", "leave_spans", "leave_voids", "roster", "daily_summaries", "staff_versions"]
+    {
+        assert!(tables.contains(t), "{t} sent: {tables:?}");
+    }
+    // A void deleted behind the kiosk's back: the records before it go,
+    // then the stream stops and says which record.
+    let c = db(&k);
+    let (seq, row): (i64, i64) = c
+        .query_row("SELECT seq, row_id FROM journal WHERE tbl = 'punch_voids' ORDER BY seq LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    c.execute("DELETE FROM punch_voids WHERE id = ?1", [row]).unwrap();
+    let (before, problem) = store.chain_records(1, 10_000, usize::MAX).unwrap();
+    assert_eq!(before.len() as i64, seq - 1);
+    assert!(problem.unwrap().contains(&format!("record {seq} (punch_voids row {row})")));
+}

@@ -216,6 +216,10 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         let held = serde_json::from_str::<Value>(&kiosks).unwrap()[0]["records"].clone();
         assert_eq!((held["stored_to"].as_u64(), &held["state"]), (Some(length), &"broken".into()), "{backend:?}");
         assert!(held["broken_at"].as_u64().unwrap() > length, "{backend:?}: {held}");
+        // Asked to send again (once someone has looked): the same record,
+        // refused again; the refusal is not forgotten by itself.
+        let out = k.ok(&["sync", "now", "--records-again"]);
+        assert!(out.contains("records sent: 0") && out.contains("records refused"), "{out}");
     }
 }
 
@@ -292,4 +296,41 @@ fn https_with_a_private_ca() {
     assert!(out.contains("sent: 1 acknowledged"), "{out}");
     assert_eq!(stored_summaries(&c), 1);
     let _ = std::io::stdout().flush();
+}
+
+/// The latest revision the kiosk stored for `day`.
+fn latest_revision(k: &Kiosk, day: chrono::NaiveDate) -> Option<i64> {
+    let c = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+    c.query_row("SELECT max(revision) FROM daily_summaries WHERE date = ?1", [day.to_string()], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_correction_made_from_the_command_line_on_a_closed_day_is_closed_again_within_a_minute() {
+    // (The kiosk looks every 20 s; the test allows 80.)
+    // No server needed: the kiosk's own closing is what is watched.
+    let k = kiosk_for("http://127.0.0.1:9/", "not used", "");
+    scans_in_the_past(&k, 3);
+    let (mut kiosk, _stdin) = run_kiosk(&k);
+    let day = today() - chrono::Duration::days(2);
+    wait_until("the past days closed", Duration::from_secs(60), || latest_revision(&k, day) == Some(1));
+    // Another process (the command line) writes a 补卡 into that day, and
+    // nobody asks for its summary.
+    k.ok(&[
+        "correction",
+        "add",
+        "--staff",
+        "0013",
+        "--at",
+        &format!("{day} 08:20"),
+        "--reason",
+        "忘打卡",
+        "--by",
+        "科长",
+    ]);
+    assert_eq!(latest_revision(&k, day), Some(1), "the command line itself does not close the day");
+    let t = std::time::Instant::now();
+    wait_until("revision 2 from the running kiosk", Duration::from_secs(80), || latest_revision(&k, day) == Some(2));
+    eprintln!("closed again {:?} after the correction", t.elapsed());
+    kiosk.kill().unwrap();
+    kiosk.wait().unwrap();
 }

@@ -22,7 +22,7 @@ use super::auth;
 use super::clients::{Buckets, Proxies};
 use super::hasher::{Hasher, NO_ACCOUNT_HASH};
 use super::ingest;
-use super::storage::{KioskRow, Put, RecordsPut, Storage, StorageError, UserRow, DAILY_BYTES, MAX_REVISIONS};
+use super::storage::{KioskRow, Put, RecordsPut, Role, Storage, StorageError, UserRow, DAILY_BYTES, MAX_REVISIONS};
 use crate::domain::chain::WireRecord;
 use crate::domain::config::Language;
 use crate::domain::summary;
@@ -260,21 +260,29 @@ async fn get_records(
         Some(t) => app.storage.kiosk_by_token(&auth::digest(t)).await?.filter(|k| !k.revoked),
         None => None,
     };
-    match own_kiosk {
-        Some(k) if k.id == kiosk_id => {}
-        Some(_) => return Err(ApiError::unauthorized("a kiosk reads only its own records")),
-        None => {
-            reader(&app, &headers).await?;
+    // PIN hashes (Argon2 of a few digits) go to the kiosk itself (its
+    // restore) and to admins; a bureau account reads the records without
+    // them (`pin_hash` null).
+    let with_pins = match own_kiosk {
+        Some(k) if k.id == kiosk_id => true,
+        Some(_) => {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "authorization", "a kiosk reads only its own records"))
         }
-    }
-    if q.from == 0 {
+        None => reader(&app, &headers).await?.role == Role::Admin,
+    };
+    if q.from == 0 || q.from > i64::MAX as u64 {
         return Err(ApiError::bad("from", "the chain counts from 1"));
     }
     if q.limit == 0 || q.limit > super::records::MAX_RECORDS {
         return Err(ApiError::bad("limit", format!("limit is 1 to {}", super::records::MAX_RECORDS)));
     }
     let mut out = Vec::new();
-    for r in app.storage.records(&kiosk_id, q.from, q.limit).await? {
+    for mut r in app.storage.records(&kiosk_id, q.from, q.limit).await? {
+        if !with_pins && r.table == "staff_versions" {
+            if let Some(pin) = r.fields.get_mut("pin_hash") {
+                *pin = crate::domain::chain::Value::Null;
+            }
+        }
         serde_json::to_writer(&mut out, &r)
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", e.to_string()))?;
         out.push(b'\n');

@@ -138,8 +138,12 @@ CREATE TABLE IF NOT EXISTS chain_records (
 );
 CREATE OR REPLACE FUNCTION chain_records_append_only() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN RAISE EXCEPTION 'chain_records are append-only'; END $$;
-CREATE OR REPLACE TRIGGER chain_records_kept BEFORE UPDATE OR DELETE ON chain_records
+DROP TRIGGER IF EXISTS chain_records_kept ON chain_records;
+CREATE TRIGGER chain_records_kept BEFORE UPDATE OR DELETE ON chain_records
     FOR EACH ROW EXECUTE FUNCTION chain_records_append_only();
+DROP TRIGGER IF EXISTS chain_records_not_truncated ON chain_records;
+CREATE TRIGGER chain_records_not_truncated BEFORE TRUNCATE ON chain_records
+    FOR EACH STATEMENT EXECUTE FUNCTION chain_records_append_only();
 -- Columns added since the tables were first made.
 ALTER TABLE kiosks ADD COLUMN IF NOT EXISTS records_broken_at BIGINT;
 ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
@@ -684,7 +688,7 @@ impl Storage for Postgres {
         let held: std::collections::HashMap<i64, String> = tx
             .query(
                 "SELECT seq, hash FROM chain_records WHERE kiosk_id = $1 AND seq >= $2 AND seq <= $3",
-                &[&kiosk_id, &(from as i64 - 1), &(last.min(stored_to) as i64)],
+                &[&kiosk_id, &(from as i64 - 1), &(last.min(stored_to).max(from - 1) as i64)],
             )
             .await
             .map_err(pg)?

@@ -135,7 +135,12 @@ pub enum SyncCmd {
     /// Waiting revisions, refusals, last success, last error, clock offset.
     Status,
     /// Send everything waiting now.
-    Now,
+    Now {
+        /// Send the record chain again after its refusal was dealt with
+        /// (`sync status` shows it).
+        #[arg(long)]
+        records_again: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -504,14 +509,21 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             }
             Ok(())
         }
-        SyncCmd::Now => {
+        SyncCmd::Now { records_again } => {
             let client = crate::kiosk::sync::Client::new(&config, central).map_err(Failure::Input)?;
+            if records_again {
+                crate::kiosk::sync::records_again(&mut store)?;
+            }
             let p = crate::kiosk::sync::pass(&mut store, &client, now)?;
             let (waiting, _) = store.sync_counts()?;
             crate::kiosk::sync::remember(&mut store, &p, now())?;
             writeln!(out, "sent: {} acknowledged, {} refused; {waiting} waiting", p.acknowledged, p.refused)
                 .map_err(io)?;
             writeln!(out, "records sent: {}", p.records_sent).map_err(io)?;
+            if p.records_refused {
+                writeln!(out, "records refused: see sync status; once dealt with, sync now --records-again")
+                    .map_err(io)?;
+            }
             match p.stopped {
                 Some(e) => Err(Failure::Runtime(format!("sync stopped: {e}"))),
                 None => Ok(()),

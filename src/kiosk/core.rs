@@ -28,6 +28,11 @@ pub struct Core<'c> {
     /// The default schedule's attendance day the window was read for.
     day: NaiveDate,
     data_version: i64,
+    /// Another writer's changes (the command line's corrections, leave,
+    /// imports): the store's version when they were last looked for, and
+    /// the last record of the chain looked at.
+    others_version: i64,
+    journal_seen: u64,
     /// The latest instant of this kiosk's own scans with a synchronized
     /// clock, to notice a clock that jumps backwards (imports, which may be
     /// future-dated by a typo, never seed it).
@@ -63,10 +68,24 @@ impl<'c> Core<'c> {
         let latest = store.latest_scan_at()?.unwrap_or(Instant::MIN);
         // The version first: a write that lands after it is seen by the next refresh.
         let data_version = store.data_version()?;
+        let journal_seen = store.chain_length()?;
         let att = load(config, &store, day, now)?;
         let backlog = Backlog::load(&store, config, now)?;
         store.set_auto_checkpoint(0)?;
-        Ok(Core { config, store, clock, att, day, data_version, latest, backlog, stale: false, uncheckpointed: 0 })
+        Ok(Core {
+            config,
+            store,
+            clock,
+            att,
+            day,
+            data_version,
+            others_version: data_version,
+            journal_seen,
+            latest,
+            backlog,
+            stale: false,
+            uncheckpointed: 0,
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -330,6 +349,28 @@ impl<'c> Core<'c> {
         }
     }
 
+    /// Another writer's records (a correction or leave from the command
+    /// line, an import) touching closed days: those days are closed again
+    /// like this core's own changes. Looked for when the store's version
+    /// moved since the last look; the event loop wakes at least once a
+    /// minute, so such a day gets its next revision within a minute.
+    pub fn notice_others(&mut self) -> Result<(), StoreError> {
+        let version = self.store.data_version()?;
+        if version == self.others_version {
+            return Ok(());
+        }
+        self.others_version = version;
+        let touched = self.store.touched_since(self.journal_seen)?;
+        self.journal_seen = touched.last;
+        for (from, to) in touched.spans {
+            self.changed(from, to);
+        }
+        for d in touched.dates {
+            self.backlog.changed(d);
+        }
+        Ok(())
+    }
+
     /// When [`Core::tick`] next has work: the instant the oldest day not yet
     /// closed is over for every schedule (now, while a backlog remains).
     /// Nothing the core does on its own can change before then.
@@ -350,6 +391,7 @@ impl<'c> Core<'c> {
     /// returns its `day_closed` event.
     pub fn tick(&mut self) -> Result<Option<LiveEvent>, StoreError> {
         let now = self.clock.now();
+        self.notice_others()?;
         self.skip_old_backlog();
         let Some(date) = self.backlog.due(self.config, now) else {
             return Ok(None);

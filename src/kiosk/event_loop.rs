@@ -72,8 +72,10 @@ pub trait Listener: Send {
 }
 
 /// The longest the loop sleeps without looking at the clock (a clock that
-/// is set forward would otherwise delay a day's closing).
-const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// is set forward would otherwise delay a day's closing) and at the store
+/// (another process's correction of a closed day is closed again after at
+/// most this long: `Core::notice_others`, one PRAGMA when nothing changed).
+const MAX_SLEEP: Duration = Duration::from_secs(20);
 /// After a failed closing (the store busy or failing), wait this long.
 const RETRY_CLOSING_MS: i64 = 10_000;
 

@@ -217,6 +217,15 @@ const RECORD_BYTES_A_CALL: usize = 768 * 1024;
 pub const RECORDS_SENT_TO: &str = "sync.records_sent_to";
 pub const RECORDS_REFUSED: &str = "sync.records_refused";
 
+/// Sends the records again after a refusal was dealt with (`sync now
+/// --records-again`): the refusal is forgotten and the stream goes on from
+/// where the server holds it.
+pub fn records_again(store: &mut Store) -> Result<(), StoreError> {
+    let mut w = store.writer()?;
+    w.delete_meta(RECORDS_REFUSED)?;
+    w.commit()
+}
+
 /// Sends the record chain from where the server holds it, in calls of at
 /// most [`RECORDS_A_CALL`] records, until it holds all of it. A gap (the
 /// server holds less than we thought: a server restored from a backup)
@@ -228,10 +237,18 @@ fn send_records(store: &mut Store, client: &Client, out: &mut Pass) -> Result<()
     let mut from = store.meta(RECORDS_SENT_TO)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
     let mut gaps = 0;
     loop {
-        let batch = store.chain_records(from, RECORDS_A_CALL, RECORD_BYTES_A_CALL)?;
+        let (batch, unreadable) = store.chain_records(from, RECORDS_A_CALL, RECORD_BYTES_A_CALL)?;
         if batch.is_empty() {
+            if let Some(problem) = unreadable {
+                eprintln!("sync: records: {problem}");
+                let mut w = store.writer()?;
+                w.set_meta(RECORDS_REFUSED, &problem)?;
+                w.commit()?;
+                out.records_refused = true;
+            }
             return Ok(());
         }
+        let last = batch.last().map_or(from, |r| r.seq);
         let (reply, json) = match client.put_records(from, &batch) {
             Ok(r) => r,
             Err(e) => {
@@ -244,6 +261,10 @@ fn send_records(store: &mut Store, client: &Client, out: &mut Pass) -> Result<()
         let stored_to = json.get("stored_to").and_then(|e| e.as_u64());
         match (reply.status, stored_to, expected) {
             (200, Some(to), _) => {
+                // Never past what was sent: a server holding more (this
+                // store restored from an older copy) is then asked about
+                // the next records, which it checks against its own.
+                let to = to.min(last);
                 let mut w = store.writer()?;
                 w.set_meta(RECORDS_SENT_TO, &to.to_string())?;
                 w.commit()?;
@@ -254,12 +275,15 @@ fn send_records(store: &mut Store, client: &Client, out: &mut Pass) -> Result<()
                 gaps += 1;
                 from = e;
             }
-            (400 | 409 | 413, _, _) => {
+            // A server that does not take records yet (an older version):
+            // the summaries went; the records wait for its upgrade.
+            (404 | 405, _, _) => return Ok(()),
+            (400 | 409 | 413, _, None) => {
                 eprintln!("sync: records from {from} refused ({}): {}", reply.status, reply.detail);
                 let mut w = store.writer()?;
                 w.set_meta(RECORDS_REFUSED, &format!("records from {from}: {} {}", reply.status, reply.detail))?;
                 w.commit()?;
-                out.refused += 1;
+                out.records_refused = true;
                 return Ok(());
             }
             _ => {
@@ -276,6 +300,8 @@ pub struct Pass {
     pub acknowledged: usize,
     /// Records of the chain the server took in this pass.
     pub records_sent: usize,
+    /// The record stream stopped on a refusal (kept in the store).
+    pub records_refused: bool,
     pub refused: usize,
     /// Why the pass stopped early (the server unreachable, 5xx, 401).
     pub stopped: Option<String>,

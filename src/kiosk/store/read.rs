@@ -8,8 +8,8 @@ use chrono::{NaiveDate, NaiveTime};
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{Result, Store, StoreError};
-use crate::domain::chain::{self, Value, WireRecord};
+use super::{Result, Store};
+use crate::domain::chain::{self, WireRecord};
 use crate::domain::model::{
     LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff,
 };
@@ -233,6 +233,17 @@ pub struct PunchListing {
     pub by: Option<String>,
 }
 
+/// What records chained after a point touch (see [`Store::touched_since`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Instants (from, to) of punches, voids, 查岗 and leave.
+    pub spans: Vec<(Instant, Instant)>,
+    /// Dates of roster entries.
+    pub dates: Vec<NaiveDate>,
+    /// The last seq read.
+    pub last: u64,
+}
+
 impl Store {
     /// The path of a staff member's photo, if one was imported.
     pub fn photo(&self, staff_no: &str) -> Result<Option<String>> {
@@ -253,8 +264,15 @@ impl Store {
 
     /// Records of the chain from seq `from` (the first is 1), as the
     /// server takes them (SPEC "Records"): at most `limit`, and no more
-    /// than about `max_bytes` of content once there is one.
-    pub fn chain_records(&self, from: u64, limit: usize, max_bytes: usize) -> Result<Vec<WireRecord>> {
+    /// than about `max_bytes` of JSON once there is one. A record that
+    /// cannot be read back (its row deleted or edited into something no
+    /// record holds) ends the list, and is said as the second value.
+    pub fn chain_records(
+        &self,
+        from: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<(Vec<WireRecord>, Option<String>)> {
         let sql = format!(
             "SELECT j.seq, j.tbl, j.row_id, j.hash, {} FROM journal j WHERE j.seq >= ?1 ORDER BY j.seq LIMIT ?2",
             super::write::content_of_entry()
@@ -264,23 +282,20 @@ impl Store {
         let (mut out, mut bytes) = (Vec::new(), 0);
         while let Some(r) = rows.next()? {
             let (seq, tbl, row_id, hash): (i64, String, i64, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            let content: Option<String> = r.get(4)?;
-            let record = content
-                .and_then(|c| WireRecord::from_stored(seq as u64, &tbl, row_id, &c, &chain::hex(&hash)))
-                .ok_or_else(|| {
-                    StoreError::Invalid(format!("record chain: {tbl} row {row_id} (entry {seq}) is gone or unreadable"))
-                })?;
-            let size = record.fields.values().map(|v| match v {
-                Value::Text(t) => t.len() + 8,
-                _ => 24,
-            });
-            bytes += size.sum::<usize>() + 64;
+            // A column edited to a real number or a blob has no content.
+            let content: Option<String> = r.get(4).ok().flatten();
+            let Some(record) =
+                content.and_then(|c| WireRecord::from_stored(seq as u64, &tbl, row_id, &c, &chain::hex(&hash)))
+            else {
+                return Ok((out, Some(format!("record {seq} ({tbl} row {row_id}) is gone or cannot be read: the store was changed outside the kiosk (dutyclock verify)"))));
+            };
+            bytes += serde_json::to_vec(&record).map_or(0, |v| v.len());
             if !out.is_empty() && bytes > max_bytes {
                 break;
             }
             out.push(record);
         }
-        Ok(out)
+        Ok((out, None))
     }
 
     /// How many records the chain holds.
@@ -504,6 +519,43 @@ impl Store {
     }
 
     /// `PRAGMA data_version`: changes when another connection commits.
+    /// What the records chained after seq `after` touch: the instants of
+    /// punches, voids, 查岗 and leave they add or void, and the dates of
+    /// roster entries; and the last seq read. (Staff and card changes and
+    /// summaries touch no day's records.)
+    pub fn touched_since(&self, after: u64) -> Result<Touched> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT j.seq,
+                    CASE j.tbl
+                      WHEN 'punches' THEN (SELECT at_ms FROM punches WHERE id = j.row_id)
+                      WHEN 'punch_voids' THEN (SELECT p.at_ms FROM punch_voids v JOIN punches p ON p.id = v.punch_id WHERE v.id = j.row_id)
+                      WHEN 'spot_checks' THEN (SELECT at_ms FROM spot_checks WHERE id = j.row_id)
+                      WHEN 'spot_check_voids' THEN (SELECT c.at_ms FROM spot_check_voids v JOIN spot_checks c ON c.id = v.spot_check_id WHERE v.id = j.row_id)
+                      WHEN 'leave_spans' THEN (SELECT from_ms FROM leave_spans WHERE rowid = j.row_id)
+                      WHEN 'leave_voids' THEN (SELECT s.from_ms FROM leave_voids v JOIN leave_spans s ON s.leave_id = v.leave_id WHERE v.id = j.row_id)
+                    END,
+                    CASE j.tbl
+                      WHEN 'leave_spans' THEN (SELECT to_ms FROM leave_spans WHERE rowid = j.row_id)
+                      WHEN 'leave_voids' THEN (SELECT s.to_ms FROM leave_voids v JOIN leave_spans s ON s.leave_id = v.leave_id WHERE v.id = j.row_id)
+                    END,
+                    CASE j.tbl WHEN 'roster' THEN (SELECT date FROM roster WHERE id = j.row_id) END
+             FROM journal j WHERE j.seq > ?1 ORDER BY j.seq",
+        )?;
+        let mut rows = stmt.query([after as i64])?;
+        let (mut spans, mut dates, mut last) = (Vec::new(), Vec::new(), after);
+        while let Some(r) = rows.next()? {
+            last = r.get::<_, i64>(0)? as u64;
+            let (from, to): (Option<Instant>, Option<Instant>) = (r.get(1)?, r.get(2)?);
+            if let Some(from) = from {
+                spans.push((from, to.unwrap_or(from)));
+            }
+            if let Some(d) = r.get::<_, Option<String>>(3)?.and_then(|d| d.parse().ok()) {
+                dates.push(d);
+            }
+        }
+        Ok(Touched { spans, dates, last })
+    }
+
     pub fn data_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
