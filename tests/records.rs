@@ -200,3 +200,75 @@ fn a_kiosks_chain_is_held_verified_and_read_back() {
         assert!(page.contains("已核对至第 9 条"), "{backend:?}");
     }
 }
+
+fn put_rules(c: &Central, kiosk: &str, token: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let mut r = agent()
+        .put(&format!("{}/api/v1/kiosks/{kiosk}/rules", c.url))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(serde_json::to_vec(body).unwrap())
+        .unwrap();
+    let text = r.body_mut().read_to_string().unwrap();
+    (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// A kiosk's declared rules (SPEC "Records", `PUT …/rules`): checked as
+/// the server will read them (400 naming the key), kept by version (the
+/// same again is 200, other content under a held version 409), read back
+/// by the kiosk itself and bureau accounts, not written (401) or read
+/// (403) by another kiosk.
+#[test]
+fn declared_rules_are_checked_kept_by_version_and_read_back() {
+    use serde_json::json;
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let k1 = c.kiosk("k1", &["办公室"]);
+        let k2 = c.kiosk("k2", &["财务科"]);
+        let bureau = c.user("alice", "bureau", "correct horse");
+        c.start();
+        let v1 = json!({"version": 1, "config": {"default": {"sessions": [{"start": "08:30", "end": "12:00"}]}},
+                        "calendar": {"2026": [{"date": "2026-10-01", "isOffDay": true}]}});
+        for (bad, field, words) in [
+            (json!({"version": 0, "config": {}, "calendar": {}}), "version", "count from 1"),
+            (
+                json!({"version": 2, "config": {"default": {"sessions": [{"start": "25:00", "end": "12:00"}]}},
+                    "calendar": {}}),
+                "config",
+                "schedules.default.sessions",
+            ),
+            (json!({"version": 2, "config": {"default": {"lunch": true}}, "calendar": {}}), "config", "lunch"),
+            (
+                json!({"version": 2, "config": {}, "calendar": {"2026": [{"date": "2027-01-01", "isOffDay": true}]}}),
+                "calendar",
+                "2027-01-01 is not in 2026",
+            ),
+            (json!({"version": 2, "config": {}, "calendar": {}, "extra": 1}), "extra", "unknown field"),
+        ] {
+            let (st, body) = put_rules(&c, "k1", &k1, &bad);
+            assert_eq!((st, body["field"].as_str()), (400, Some(field)), "{backend:?}: {bad} → {body}");
+            assert!(body["error"].as_str().unwrap().contains(words), "{backend:?}: {body}");
+        }
+        assert_eq!(put_rules(&c, "k1", &k1, &v1), (200, json!({"version": 1})), "{backend:?}");
+        assert_eq!(put_rules(&c, "k1", &k1, &v1).0, 200, "{backend:?}: the same again");
+        let mut other = v1.clone();
+        other["config"]["default"]["late_grace_minutes"] = 30.into();
+        let (st, body) = put_rules(&c, "k1", &k1, &other);
+        assert_eq!((st, &body["field"]), (409, &json!("version")), "{backend:?}: {body}");
+        other["version"] = 2.into();
+        assert_eq!(put_rules(&c, "k1", &k1, &other).0, 200, "{backend:?}");
+        assert_eq!(put_rules(&c, "k1", &k2, &v1).0, 401, "{backend:?}: another kiosk's token");
+        for (token, query, status, version) in [
+            (&k1, "", 200, Some(2)),
+            (&bureau, "?version=1", 200, Some(1)),
+            (&k1, "?version=7", 404, None),
+            (&k2, "", 403, None),
+        ] {
+            let (st, text) = central::get(&agent(), &format!("{}/api/v1/kiosks/k1/rules{query}", c.url), token);
+            assert_eq!(st, status, "{backend:?} {query}: {text}");
+            if let Some(v) = version {
+                let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(back["version"], v, "{backend:?}");
+                assert_eq!(back["calendar"], v1["calendar"], "{backend:?}");
+            }
+        }
+    }
+}

@@ -203,3 +203,62 @@ fn every_kind_of_record_leaves_the_store_as_the_chain_that_hashed_it() {
     assert_eq!(before.len() as i64, seq - 1);
     assert!(problem.unwrap().contains(&format!("record {seq} (punch_voids row {row})")));
 }
+
+/// Each day judged twice: every summary the kiosk closed is judged again
+/// from its chain alone (what the central server holds), with the rules
+/// the kiosk declared for the version the summary names, and agrees; a
+/// summary whose figures were changed, or rules other than declared,
+/// differ and say where.
+#[test]
+fn every_summary_judged_again_from_the_chain_agrees_with_the_kiosk() {
+    use dutyclock::domain::rejudge::{check, DeclaredRules, Verdict};
+    use dutyclock::domain::replay::Tables;
+    let k = full_store();
+    db(&k).execute_batch("DELETE FROM correction_requests").unwrap();
+    k.summary("2026-11-21");
+    // A correction on a closed day: its next revision is judged too.
+    k.ok(&["correction", "add", "--staff", "0002", "--at", "2026-11-19 08:29", "--reason", "忘打卡", "--by", "李四"]);
+    k.summary("2026-11-19");
+    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let declared = |v: u64| -> Option<DeclaredRules> {
+        serde_json::from_str(&store.meta(&format!("rules.declared.{v}")).unwrap()?).ok()
+    };
+    let (records, problem) = store.chain_records(1, 100_000, usize::MAX).unwrap();
+    assert!(problem.is_none());
+    let units = vec!["办公室".to_string()];
+    let (mut tables, mut judged) = (Tables::default(), Vec::new());
+    for r in &records {
+        if let Some(s) = tables.apply(r).unwrap() {
+            let content: serde_json::Value = serde_json::from_str(&s.content).unwrap();
+            let v = content["rules_version"].as_u64().expect("a closed summary names its rules");
+            let verdict = check("k1", &units, &tables, &s, declared(v).as_ref());
+            assert_eq!(verdict, Verdict::Agrees, "{} revision {}", s.date, s.revision);
+            judged.push((s.date.to_string(), s.revision));
+            // The same summary with one figure changed is caught, by person.
+            let mut changed = content.clone();
+            changed["people"][0]["late_count"] = serde_json::json!(9);
+            let altered = dutyclock::domain::replay::ChainedSummary { content: changed.to_string(), ..s.clone() };
+            match check("k1", &units, &tables, &altered, declared(v).as_ref()) {
+                Verdict::Differs(d) => {
+                    assert_eq!((d[0].field.as_str(), d[0].kiosk.clone()), ("late_count", serde_json::json!(9)), "{d:?}")
+                }
+                other => panic!("an altered summary: {other:?}"),
+            }
+            // Rules other than declared: a schedule an hour later.
+            let mut other = declared(v).unwrap();
+            other.config = serde_json::json!({"default": {"sessions": [
+                {"start": "09:30", "end": "12:00"}, {"start": "14:30", "end": "17:30"}]}});
+            if s.date.to_string() == "2026-11-20" {
+                assert!(matches!(check("k1", &units, &tables, &s, Some(&other)), Verdict::Differs(_)));
+            }
+            let waiting = check("k1", &units, &tables, &s, None);
+            assert!(matches!(waiting, Verdict::Waiting(ref w) if w.contains(&format!("rules version {v}"))));
+        }
+    }
+    assert_eq!(
+        judged,
+        [("2026-11-19", 1), ("2026-11-20", 1), ("2026-11-21", 1), ("2026-11-19", 2)]
+            .map(|(d, r)| (d.to_string(), r))
+            .to_vec()
+    );
+}

@@ -6,7 +6,8 @@
 //! private CA (`ca_file`), generated here; the record chain follows the
 //! summaries to the server, verified there to the kiosk's head, and a
 //! record edited in the kiosk's database before it went is refused and
-//! flagged.
+//! flagged; every revision is judged again at the server from the records
+//! with the kiosk's declared rules, and one edited on its way differs.
 
 #[path = "common/central.rs"]
 mod central;
@@ -200,6 +201,65 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
             db.query_row("SELECT hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).unwrap();
         drop(db);
         assert_eq!(last["hash"], dutyclock::domain::chain::hex(&head), "{backend:?}: the kiosk's chain head");
+
+        // Each day judged twice: the server judges every revision again
+        // from the records, with the rules the kiosk declared, and agrees.
+        let rejudged = || {
+            let (_, kiosks) = get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
+            serde_json::from_str::<Value>(&kiosks).unwrap()[0]["rejudged"].clone()
+        };
+        wait_until("the 7 revisions judged again", Duration::from_secs(30), || rejudged()["checked"] == 7);
+        assert_eq!(
+            rejudged(),
+            serde_json::json!({"checked": 7, "differing": 0, "waiting": 0, "unjudgeable": 0}),
+            "{backend:?}"
+        );
+        let (st, rules) = get(&agent(), &format!("{}/api/v1/kiosks/k1/rules", c.url), &bureau);
+        assert_eq!(st, 200, "{rules}");
+        let rules: Value = serde_json::from_str(&rules).unwrap();
+        assert_eq!(rules["version"], 1, "{backend:?}: {rules}");
+        // A summary edited on its way (the kiosk's token sends a revision
+        // with 张三 late nine times before the kiosk sends its own): the
+        // server stored what it was sent, and its second judgement from
+        // the records says who and what differs.
+        let edited_day = today() - chrono::Duration::days(3);
+        correct_li(&k, edited_day);
+        let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+        let content: String = db
+            .query_row(
+                "SELECT content FROM daily_summaries WHERE date = ?1 AND revision = 2",
+                [edited_day.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        drop(db);
+        let mut edited: Value = serde_json::from_str(&content).unwrap();
+        let zhang = edited["people"].as_array_mut().unwrap().iter_mut().find(|p| p["staff_no"] == "0012").unwrap();
+        zhang["late_count"] = 9.into();
+        let (st, text) =
+            central::put(&agent(), &c.url, "k1", &edited_day.to_string(), Some(&token), edited.to_string().as_bytes());
+        assert_eq!(st, 201, "{text}");
+        let out = k.ok(&["sync", "now"]);
+        assert!(out.contains("1 refused"), "the kiosk's own revision 2 meets the edited one: {out}");
+        wait_until("the edited revision judged", Duration::from_secs(30), || rejudged()["differing"] == 1);
+        let (_, differing) = get(&agent(), &format!("{}/api/v1/kiosks/k1/rejudged", c.url), &bureau);
+        let differing: Value = serde_json::from_str(&differing).unwrap();
+        let day = &differing["differing"][0];
+        assert_eq!((&day["date"], &day["revision"]), (&edited_day.to_string().into(), &2.into()), "{differing}");
+        assert_eq!(
+            day["differences"],
+            serde_json::json!([{"staff_no": "0012", "name": "张三", "field": "late_count", "kiosk": 9, "central": 0}]),
+            "{backend:?}"
+        );
+        assert_eq!(rejudged()["checked"], 8, "{backend:?}");
+        // The kiosks page says it in red, in the bureau's words.
+        let session = central::sign_in(&c, "alice", "correct horse");
+        let mut page = agent().get(&format!("{}/kiosks", c.url)).header("Cookie", &session).call().unwrap();
+        let page = page.body_mut().read_to_string().unwrap();
+        assert!(page.contains("1 天与记录不符"), "{backend:?}: {page}");
+        assert!(page.contains(&format!("{edited_day} r2：张三（0012）迟到次数 9 → 0")), "{backend:?}: {page}");
+        let (_, kiosks) = get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
+        let length = serde_json::from_str::<Value>(&kiosks).unwrap()[0]["records"]["stored_to"].as_u64().unwrap();
 
         // A record changed in the kiosk's database before it was sent (a
         // correction's punch moved with sqlite3): the server refuses the

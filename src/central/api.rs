@@ -49,6 +49,8 @@ pub struct App {
     tries: Arc<Buckets>,
     /// Whose `X-Forwarded-For` is believed.
     proxies: Arc<Proxies>,
+    /// Each day judged twice: nudged by uploads, run by `serve`.
+    pub rejudging: Arc<super::rejudging::Rejudging>,
 }
 
 impl App {
@@ -59,6 +61,7 @@ impl App {
             hasher: Arc::new(Hasher::start()?),
             tries: Arc::new(Buckets::default()),
             proxies: Arc::new(proxies),
+            rejudging: Arc::default(),
         })
     }
 }
@@ -111,6 +114,8 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/kiosks/{kiosk_id}/summaries/{date}", put(put_summary))
         .route("/api/v1/kiosks/{kiosk_id}/records", put(put_records).get(get_records))
+        .route("/api/v1/kiosks/{kiosk_id}/rules", put(put_rules).get(get_rules))
+        .route("/api/v1/kiosks/{kiosk_id}/rejudged", get(get_rejudged))
         .route("/api/v1/summaries", get(summaries))
         .route("/api/v1/report", get(report))
         .route("/api/v1/people/{staff_no}", get(person))
@@ -187,6 +192,14 @@ async fn upload_body(body: Body, limit: usize) -> ApiResult<Bytes> {
     })
 }
 
+/// A kiosk's JSON body as `T`; a 400 names the field that is wrong.
+fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).map_err(|e| {
+        let field = e.path().to_string();
+        ApiError::bad(if field == "." { "" } else { &field }, e.inner().to_string())
+    })
+}
+
 /// A call of the record stream (SPEC "Records").
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,14 +218,15 @@ async fn put_records(
 ) -> ApiResult<Response> {
     kiosk_of(&app, &headers, &kiosk_id).await?;
     let bytes = upload_body(body, MAX_RECORDS_BODY).await?;
-    let call: RecordsCall = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&bytes))
-        .map_err(|e| {
-            let field = e.path().to_string();
-            ApiError::bad(if field == "." { "" } else { &field }, e.inner().to_string())
-        })?;
+    let call: RecordsCall = json_body(&bytes)?;
     let prepared = super::records::prepare(call.from, &call.records).map_err(|m| ApiError::bad(&m.field, m.message))?;
     match app.storage.put_records(&kiosk_id, call.from, &prepared).await? {
-        RecordsPut::Stored { stored_to } => Ok(Json(json!({ "stored_to": stored_to })).into_response()),
+        RecordsPut::Stored { stored_to } => {
+            if prepared.iter().any(|r| r.table == "daily_summaries") {
+                app.rejudging.nudge(&kiosk_id);
+            }
+            Ok(Json(json!({ "stored_to": stored_to })).into_response())
+        }
         RecordsPut::Gap { expected } => Ok((
             StatusCode::CONFLICT,
             Json(json!({
@@ -229,6 +243,92 @@ async fn put_records(
             }
             Err(ApiError::new(StatusCode::CONFLICT, &format!("records[{index}].hash"), detail))
         }
+    }
+}
+
+/// A kiosk declares what its rules read besides its records (SPEC
+/// "Records"): checked as the server will read it (the schedules build,
+/// the calendar's days lie in their years), then stored by version.
+async fn put_rules(
+    State(app): State<App>,
+    Path(kiosk_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let kiosk = kiosk_of(&app, &headers, &kiosk_id).await?;
+    let bytes = upload_body(body, MAX_BODY).await?;
+    let rules: crate::domain::rejudge::DeclaredRules = json_body(&bytes)?;
+    if rules.version == 0 || rules.version > i64::MAX as u64 {
+        return Err(ApiError::bad("version", "versions count from 1"));
+    }
+    crate::domain::config::Config::for_judging(&kiosk.id, &kiosk.units, &rules.config)
+        .map_err(|m| ApiError::bad("config", m))?;
+    rules.calendar().map_err(|m| ApiError::bad("calendar", m))?;
+    let text = serde_json::to_string(&rules)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", e.to_string()))?;
+    if !app.storage.put_rules(&kiosk_id, rules.version, &text, now()).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "version",
+            format!("rules version {} is held with other content", rules.version),
+        ));
+    }
+    app.rejudging.nudge(&kiosk_id);
+    Ok(Json(json!({ "version": rules.version })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct RulesQuery {
+    version: Option<u64>,
+}
+
+/// A kiosk's declared rules (its latest, or `?version=V`): for the kiosk
+/// itself (`restore --from-central`) and bureau or admin accounts.
+async fn get_rules(
+    State(app): State<App>,
+    Path(kiosk_id): Path<String>,
+    Query(q): Query<RulesQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    own_kiosk_or_reader(&app, &headers, &kiosk_id).await?;
+    match app.storage.rules(&kiosk_id, q.version).await? {
+        Some((_, text)) => Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response()),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "version", format!("{kiosk_id} has declared no such rules"))),
+    }
+}
+
+/// The kiosk's summary revisions that differ from their second judgement,
+/// newest first, with the people and figures: for bureau and admin accounts.
+async fn get_rejudged(State(app): State<App>, Path(kiosk_id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    reader(&app, &headers).await?;
+    let days: Vec<serde_json::Value> = app
+        .storage
+        .differing(&kiosk_id, 366)
+        .await?
+        .into_iter()
+        .map(|v| {
+            json!({
+                "date": v.date,
+                "revision": v.revision,
+                "judged_at": rfc3339(v.judged_at),
+                "differences": serde_json::from_str::<serde_json::Value>(&v.detail).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "kiosk_id": kiosk_id, "differing": days })).into_response())
+}
+
+/// The kiosk itself (true) or a bureau or admin account (false); another
+/// kiosk's token is 403.
+async fn own_kiosk_or_reader(app: &App, headers: &HeaderMap, kiosk_id: &str) -> ApiResult<bool> {
+    let own_kiosk = match bearer(headers) {
+        Some(t) => app.storage.kiosk_by_token(&auth::digest(t)).await?.filter(|k| !k.revoked),
+        None => None,
+    };
+    match own_kiosk {
+        Some(k) if k.id == kiosk_id => Ok(true),
+        Some(_) => Err(ApiError::new(StatusCode::FORBIDDEN, "authorization", "a kiosk reads only its own records")),
+        None => Ok(reader(app, headers).await?.role == Role::Admin),
     }
 }
 
@@ -256,20 +356,10 @@ async fn get_records(
     Query(q): Query<RecordsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let own_kiosk = match bearer(&headers) {
-        Some(t) => app.storage.kiosk_by_token(&auth::digest(t)).await?.filter(|k| !k.revoked),
-        None => None,
-    };
     // PIN hashes (Argon2 of a few digits) go to the kiosk itself (its
     // restore) and to admins; a bureau account reads the records without
     // them (`pin_hash` null).
-    let with_pins = match own_kiosk {
-        Some(k) if k.id == kiosk_id => true,
-        Some(_) => {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "authorization", "a kiosk reads only its own records"))
-        }
-        None => reader(&app, &headers).await?.role == Role::Admin,
-    };
+    let with_pins = own_kiosk_or_reader(&app, &headers, &kiosk_id).await?;
     if q.from == 0 || q.from > i64::MAX as u64 {
         return Err(ApiError::bad("from", "the chain counts from 1"));
     }
@@ -305,7 +395,10 @@ async fn put_summary(
         })?;
     let revision = upload.summary.revision;
     match app.storage.put_summary(&kiosk_id, &upload).await? {
-        Put::Stored => Ok((StatusCode::CREATED, Json(json!({ "stored": revision }))).into_response()),
+        Put::Stored => {
+            app.rejudging.nudge(&kiosk_id);
+            Ok((StatusCode::CREATED, Json(json!({ "stored": revision }))).into_response())
+        }
         Put::Same => Ok((StatusCode::OK, Json(json!({ "stored": revision }))).into_response()),
         Put::Conflict(stored) => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -658,6 +751,12 @@ async fn kiosks(State(app): State<App>, headers: HeaderMap) -> ApiResult<Respons
                     "stored_to": k.records.stored_to,
                     "state": if k.records.broken_at.is_some() { "broken" } else { "ok" },
                     "broken_at": k.records.broken_at,
+                },
+                "rejudged": {
+                    "checked": k.rejudged.checked,
+                    "differing": k.rejudged.differing,
+                    "waiting": k.rejudged.waiting,
+                    "unjudgeable": k.rejudged.unjudgeable,
                 },
             })
         })

@@ -392,6 +392,7 @@ async fn serve(
     lanes: listener::Lanes,
 ) -> Result<(), Failure> {
     let storage = app.storage.clone();
+    tokio::spawn(app.rejudging.clone().run(storage.clone()));
     let router = api::router(app);
     let acceptor = match tls {
         Some((cert, key)) => {

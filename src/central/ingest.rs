@@ -100,15 +100,22 @@ pub fn check(
 }
 
 /// What two uploads of one day are compared by (SPEC: equal without
-/// `generated_at`; nor do the revision and the chain position count): the
+/// `generated_at`; nor do the revision, the chain position and the rules'
+/// version count): the
 /// SHA-256 of the summary serialized without them. The summary's fields
 /// are all known (unknown ones are refused), so its serialization is
 /// canonical: the same content in any key order or spacing gives the same
 /// digest, and 64 characters are stored instead of the whole content again.
 pub fn content_digest(s: &DailySummary) -> String {
     use sha2::{Digest, Sha256};
-    let bare =
-        DailySummary { generated_at: String::new(), revision: 0, chain_length: None, chain_head: None, ..s.clone() };
+    let bare = DailySummary {
+        generated_at: String::new(),
+        revision: 0,
+        chain_length: None,
+        chain_head: None,
+        rules_version: None,
+        ..s.clone()
+    };
     let text = serde_json::to_string(&bare).unwrap_or_default();
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

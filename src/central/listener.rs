@@ -118,7 +118,7 @@ enum Lane {
 fn lane_of(method: &axum::http::Method, path: &str) -> Lane {
     let kiosk_upload = method == axum::http::Method::PUT
         && path.starts_with("/api/v1/kiosks/")
-        && (path.contains("/summaries/") || path.ends_with("/records"));
+        && (path.contains("/summaries/") || path.ends_with("/records") || path.ends_with("/rules"));
     if path == "/healthz" || kiosk_upload {
         Lane::First
     } else if path == "/login" || path == "/logout" {

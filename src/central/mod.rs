@@ -10,7 +10,9 @@
 //!   tests; `pgtls`: PostgreSQL over TLS (rustls) with libpq's sslmode.
 //! - `ingest`: the pure decisions of an upload: what a body must be, and
 //!   what a revision means against what is stored (201/200/409);
-//!   `records`: a kiosk's record chain checked as it arrives (pure).
+//!   `records`: a kiosk's record chain checked as it arrives (pure);
+//!   `rejudging`: each received summary judged again from the kiosk's
+//!   records with its declared rules, off the request path.
 //! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords;
 //!   `hasher`: password checks on two threads that reuse their memory,
 //!   behind a bounded queue; `clients`: the client's address (behind a
@@ -40,5 +42,6 @@ pub mod pages;
 pub mod pgtls;
 pub mod postgres;
 pub mod records;
+pub mod rejudging;
 pub mod sqlite;
 pub mod storage;

@@ -108,6 +108,7 @@ mod tests {
             people,
             chain_length: None,
             chain_head: None,
+            rules_version: None,
         }
     }
 

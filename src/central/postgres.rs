@@ -10,7 +10,9 @@ use deadpool_postgres::{Manager, Pool};
 use tokio_postgres::NoTls;
 
 use super::ingest;
-use super::sqlite::{day_counts, figures_from, figures_of, report_row, status_of, FIGURES};
+use super::sqlite::{
+    day_counts, figures_from, figures_of, rejudged_from, report_row, status_of, FIGURES, REJUDGED_COUNTS, UNJUDGED,
+};
 use super::storage::*;
 use crate::domain::chain::{self, WireRecord};
 use crate::domain::summary::{PersonSummary, ReportRow};
@@ -144,6 +146,24 @@ CREATE TRIGGER chain_records_kept BEFORE UPDATE OR DELETE ON chain_records
 DROP TRIGGER IF EXISTS chain_records_not_truncated ON chain_records;
 CREATE TRIGGER chain_records_not_truncated BEFORE TRUNCATE ON chain_records
     FOR EACH STATEMENT EXECUTE FUNCTION chain_records_append_only();
+-- What each kiosk's rules read besides its records, by version, and each
+-- received summary revision judged again (see the SQLite schema).
+CREATE TABLE IF NOT EXISTS kiosk_rules (
+    kiosk_id    TEXT NOT NULL REFERENCES kiosks(id),
+    version     BIGINT NOT NULL,
+    content     TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, version)
+);
+CREATE TABLE IF NOT EXISTS rejudged (
+    kiosk_id  TEXT NOT NULL REFERENCES kiosks(id),
+    date      TEXT NOT NULL,
+    revision  BIGINT NOT NULL,
+    state     TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    judged_at BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision)
+);
 -- Columns added since the tables were first made.
 ALTER TABLE kiosks ADD COLUMN IF NOT EXISTS records_broken_at BIGINT;
 ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
@@ -184,7 +204,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -349,7 +369,13 @@ fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
             stored_to: r.get::<_, i64>(8) as u64,
             broken_at: r.get::<_, Option<i64>>(7).map(|n| n as u64),
         },
+        rejudged: Rejudged::default(),
     }
+}
+
+/// PostgreSQL's spelling of SQLite's query (`?1` → `$1`).
+fn numbered(sql: &str) -> String {
+    sql.replace("?1", "$1").replace("?2", "$2")
 }
 
 const KIOSK_COLUMNS: &str =
@@ -496,6 +522,7 @@ impl Storage for Postgres {
             .await
             .map_err(pg)?;
         let budget = c.prepare("SELECT bytes FROM upload_budget WHERE kiosk_id = $1 AND day = $2").await.map_err(pg)?;
+        let counts = c.prepare(&numbered(REJUDGED_COUNTS)).await.map_err(pg)?;
         for k in &mut kiosks {
             let rows = c.query(&stmt, &[&k.id]).await.map_err(pg)?;
             let dates: Vec<(NaiveDate, i64)> =
@@ -505,6 +532,8 @@ impl Storage for Postgres {
             k.missing_days = missing_days(&have, today.pred_opt().unwrap_or(today));
             k.bytes_today =
                 c.query_opt(&budget, &[&k.id, &today.to_string()]).await.map_err(pg)?.map_or(0, |r| r.get(0));
+            let r = c.query_one(&counts, &[&k.id]).await.map_err(pg)?;
+            k.rejudged = rejudged_from(r.get(0), r.get(1), r.get(2), r.get(3));
         }
         Ok(kiosks)
     }
@@ -754,6 +783,97 @@ impl Storage for Postgres {
                 let seq: i64 = r.get(0);
                 WireRecord::from_stored(seq as u64, r.get(1), r.get(2), r.get(3), r.get(4))
                     .ok_or_else(|| db(format!("held record {seq} of {kiosk_id} cannot be read back")))
+            })
+            .collect()
+    }
+
+    async fn put_rules(&self, kiosk_id: &str, version: u64, content: &str, now: Instant) -> Result<bool> {
+        let c = self.client().await?;
+        let inserted = c
+            .execute(
+                "INSERT INTO kiosk_rules (kiosk_id, version, content, received_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (kiosk_id, version) DO NOTHING",
+                &[&kiosk_id, &(version as i64), &content, &now],
+            )
+            .await
+            .map_err(pg)?;
+        if inserted == 1 {
+            return Ok(true);
+        }
+        let held: String = c
+            .query_one(
+                "SELECT content FROM kiosk_rules WHERE kiosk_id = $1 AND version = $2",
+                &[&kiosk_id, &(version as i64)],
+            )
+            .await
+            .map_err(pg)?
+            .get(0);
+        Ok(held == content)
+    }
+
+    async fn rules(&self, kiosk_id: &str, version: Option<u64>) -> Result<Option<(u64, String)>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT version, content FROM kiosk_rules WHERE kiosk_id = $1 AND ($2::BIGINT IS NULL OR version = $2)
+                 ORDER BY version DESC LIMIT 1",
+                &[&kiosk_id, &version.map(|v| v as i64)],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| (r.get::<_, i64>(0) as u64, r.get(1))))
+    }
+
+    async fn unjudged(&self, kiosk_id: &str, limit: usize) -> Result<Vec<Unjudged>> {
+        let rows = self.client().await?.query(&numbered(UNJUDGED), &[&kiosk_id, &(limit as i64)]).await.map_err(pg)?;
+        rows.iter().map(|r| Ok((date_of(r.get(0))?, r.get(1), r.get(2)))).collect()
+    }
+
+    async fn put_verdicts(&self, kiosk_id: &str, verdicts: &[StoredVerdict]) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let put = tx
+            .prepare_cached(
+                "INSERT INTO rejudged (kiosk_id, date, revision, state, detail, judged_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (kiosk_id, date, revision) DO UPDATE
+                 SET state = excluded.state, detail = excluded.detail, judged_at = excluded.judged_at
+                 WHERE rejudged.state = 'waiting'",
+            )
+            .await
+            .map_err(pg)?;
+        for v in verdicts {
+            tx.execute(
+                &put,
+                &[&kiosk_id, &v.date.to_string(), &v.revision, &v.state.as_str(), &v.detail, &v.judged_at],
+            )
+            .await
+            .map_err(pg)?;
+        }
+        tx.commit().await.map_err(pg)
+    }
+
+    async fn differing(&self, kiosk_id: &str, limit: usize) -> Result<Vec<StoredVerdict>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT date, revision, state, detail, judged_at FROM rejudged
+                 WHERE kiosk_id = $1 AND state = 'differs' ORDER BY date DESC, revision DESC LIMIT $2",
+                &[&kiosk_id, &(limit as i64)],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredVerdict {
+                    date: date_of(r.get(0))?,
+                    revision: r.get(1),
+                    state: VerdictState::parse(r.get(2)),
+                    detail: r.get(3),
+                    judged_at: r.get(4),
+                })
             })
             .collect()
     }

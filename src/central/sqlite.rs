@@ -45,6 +45,28 @@ CREATE TRIGGER IF NOT EXISTS chain_records_kept BEFORE UPDATE ON chain_records
     BEGIN SELECT RAISE(ABORT, 'chain_records are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS chain_records_not_deleted BEFORE DELETE ON chain_records
     BEGIN SELECT RAISE(ABORT, 'chain_records are append-only'); END;
+-- What each kiosk's rules read besides its records, by version (SPEC
+-- "Records", PUT …/rules): the day's second judgement uses the version
+-- its summary names.
+CREATE TABLE IF NOT EXISTS kiosk_rules (
+    kiosk_id    TEXT NOT NULL REFERENCES kiosks(id),
+    version     INTEGER NOT NULL,
+    content     TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, version)
+);
+-- Each received summary revision judged again from the kiosk's records:
+-- agrees | differs | waiting | unjudgeable, with the differences (JSON)
+-- or why it waits.
+CREATE TABLE IF NOT EXISTS rejudged (
+    kiosk_id  TEXT NOT NULL REFERENCES kiosks(id),
+    date      TEXT NOT NULL,
+    revision  INTEGER NOT NULL,
+    state     TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    judged_at INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision)
+);
 CREATE TABLE IF NOT EXISTS chain_points (
     kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
     length   INTEGER NOT NULL,
@@ -632,8 +654,29 @@ fn kiosk_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<KioskRow> {
             stored_to: r.get::<_, i64>(8)? as u64,
             broken_at: r.get::<_, Option<i64>>(7)?.map(|n| n as u64),
         },
+        rejudged: Rejudged::default(),
     })
 }
+
+/// A kiosk's verdicts counted: (checked, differing, unjudgeable, summary
+/// revisions received). Waiting is what the others leave.
+pub(super) const REJUDGED_COUNTS: &str = "SELECT
+    (SELECT count(*) FROM rejudged j WHERE j.kiosk_id = ?1 AND j.state IN ('agrees', 'differs')),
+    (SELECT count(*) FROM rejudged j WHERE j.kiosk_id = ?1 AND j.state = 'differs'),
+    (SELECT count(*) FROM rejudged j WHERE j.kiosk_id = ?1 AND j.state = 'unjudgeable'),
+    (SELECT count(*) FROM summaries s WHERE s.kiosk_id = ?1)";
+
+/// [`Rejudged`] from [`REJUDGED_COUNTS`]' columns.
+pub(super) fn rejudged_from(checked: i64, differing: i64, unjudgeable: i64, received: i64) -> Rejudged {
+    let (checked, differing, unjudgeable) = (checked as u64, differing as u64, unjudgeable as u64);
+    Rejudged { checked, differing, unjudgeable, waiting: (received as u64).saturating_sub(checked + unjudgeable) }
+}
+
+/// Summary revisions without a final verdict, oldest first.
+pub(super) const UNJUDGED: &str = "SELECT s.date, s.revision, s.content FROM summaries s
+    LEFT JOIN rejudged j ON j.kiosk_id = s.kiosk_id AND j.date = s.date AND j.revision = s.revision
+    WHERE s.kiosk_id = ?1 AND (j.state IS NULL OR j.state = 'waiting')
+    ORDER BY s.date, s.revision LIMIT ?2";
 
 const KIOSK_COLUMNS: &str =
     "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state, records_broken_at, \
@@ -886,6 +929,7 @@ impl Storage for Sqlite {
                 .map_err(db)?;
             let mut budget =
                 c.prepare("SELECT bytes FROM upload_budget WHERE kiosk_id = ?1 AND day = ?2").map_err(db)?;
+            let mut counts = c.prepare(REJUDGED_COUNTS).map_err(db)?;
             for k in &mut kiosks {
                 let rows: Vec<(NaiveDate, i64)> = dates
                     .query_map([&k.id], |r| Ok((date_of(r.get(0)?)?, r.get(1)?)))
@@ -900,6 +944,9 @@ impl Storage for Sqlite {
                     .optional()
                     .map_err(db)?
                     .unwrap_or(0);
+                k.rejudged = counts
+                    .query_row([&k.id], |r| Ok(rejudged_from(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .map_err(db)?;
             }
             Ok(kiosks)
         })
@@ -928,6 +975,115 @@ impl Storage for Sqlite {
     async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>> {
         let kiosk = kiosk_id.to_string();
         self.read(move |c| stored_records(c, &kiosk, from, limit)).await
+    }
+
+    async fn put_rules(&self, kiosk_id: &str, version: u64, content: &str, now: Instant) -> Result<bool> {
+        let (kiosk, content) = (kiosk_id.to_string(), content.to_string());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let held: Option<String> = tx
+                .query_row(
+                    "SELECT content FROM kiosk_rules WHERE kiosk_id = ?1 AND version = ?2",
+                    params![kiosk, version as i64],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            if let Some(held) = held {
+                return Ok(held == content);
+            }
+            tx.execute(
+                "INSERT INTO kiosk_rules (kiosk_id, version, content, received_at) VALUES (?1, ?2, ?3, ?4)",
+                params![kiosk, version as i64, content, now],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn rules(&self, kiosk_id: &str, version: Option<u64>) -> Result<Option<(u64, String)>> {
+        let kiosk = kiosk_id.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT version, content FROM kiosk_rules WHERE kiosk_id = ?1 AND (?2 IS NULL OR version = ?2)
+                 ORDER BY version DESC LIMIT 1",
+                params![kiosk, version.map(|v| v as i64)],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn unjudged(&self, kiosk_id: &str, limit: usize) -> Result<Vec<Unjudged>> {
+        let kiosk = kiosk_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(UNJUDGED).map_err(db)?;
+            let rows = stmt
+                .query_map(params![kiosk, limit as i64], |r| Ok((date_of(r.get(0)?)?, r.get(1)?, r.get(2)?)))
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn put_verdicts(&self, kiosk_id: &str, verdicts: &[StoredVerdict]) -> Result<()> {
+        let (kiosk, verdicts) = (kiosk_id.to_string(), verdicts.to_vec());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            {
+                let mut put = tx
+                    .prepare_cached(
+                        "INSERT INTO rejudged (kiosk_id, date, revision, state, detail, judged_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT (kiosk_id, date, revision) DO UPDATE
+                         SET state = excluded.state, detail = excluded.detail, judged_at = excluded.judged_at
+                         WHERE rejudged.state = 'waiting'",
+                    )
+                    .map_err(db)?;
+                for v in &verdicts {
+                    put.execute(params![
+                        kiosk,
+                        v.date.to_string(),
+                        v.revision,
+                        v.state.as_str(),
+                        v.detail,
+                        v.judged_at
+                    ])
+                    .map_err(db)?;
+                }
+            }
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn differing(&self, kiosk_id: &str, limit: usize) -> Result<Vec<StoredVerdict>> {
+        let kiosk = kiosk_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT date, revision, state, detail, judged_at FROM rejudged
+                     WHERE kiosk_id = ?1 AND state = 'differs' ORDER BY date DESC, revision DESC LIMIT ?2",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![kiosk, limit as i64], |r| {
+                    Ok(StoredVerdict {
+                        date: date_of(r.get(0)?)?,
+                        revision: r.get(1)?,
+                        state: VerdictState::parse(&r.get::<_, String>(2)?),
+                        detail: r.get(3)?,
+                        judged_at: r.get(4)?,
+                    })
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
     }
 
     async fn latest_summaries(

@@ -46,7 +46,65 @@ pub struct KioskRow {
     pub bytes_today: i64,
     /// How far its record chain is held and verified.
     pub records: ChainHeld,
+    /// Its days judged again from its records (SPEC "Records").
+    pub rejudged: Rejudged,
 }
+
+/// A kiosk's summaries judged again at the server from its records: how
+/// many were judged (`checked`), how many of those differ, how many wait
+/// (their records or the rules they name have not all arrived), and how
+/// many cannot be judged (made before the kiosk declared its rules).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rejudged {
+    pub checked: u64,
+    pub differing: u64,
+    pub waiting: u64,
+    pub unjudgeable: u64,
+}
+
+/// The state of one summary revision judged again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictState {
+    Agrees,
+    Differs,
+    Waiting,
+    /// The summary names no rules version: never judged (final).
+    Unjudgeable,
+}
+
+impl VerdictState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictState::Agrees => "agrees",
+            VerdictState::Differs => "differs",
+            VerdictState::Waiting => "waiting",
+            VerdictState::Unjudgeable => "unjudgeable",
+        }
+    }
+
+    pub fn parse(s: &str) -> VerdictState {
+        match s {
+            "agrees" => VerdictState::Agrees,
+            "differs" => VerdictState::Differs,
+            "unjudgeable" => VerdictState::Unjudgeable,
+            _ => VerdictState::Waiting,
+        }
+    }
+}
+
+/// One summary revision judged again: its state, and the differences (a
+/// JSON array of `rejudge::Difference`) or why it waits, as `detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVerdict {
+    pub date: NaiveDate,
+    pub revision: i64,
+    pub state: VerdictState,
+    pub detail: String,
+    pub judged_at: Instant,
+}
+
+/// A summary revision not yet judged for good: (date, revision, its JSON).
+pub type Unjudged = (NaiveDate, i64, String);
 
 /// What the server makes of a kiosk's record chain (SPEC "Sync").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +356,21 @@ pub trait Storage: Send + Sync {
     async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut>;
     /// Up to `limit` held records of the kiosk from seq `from`, in order.
     async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>>;
+    /// Stores the kiosk's declaration of its rules at `version` (the JSON
+    /// as received). `false`: that version is held with other content
+    /// (nothing stored); the same content again is `true`.
+    async fn put_rules(&self, kiosk_id: &str, version: u64, content: &str, now: Instant) -> Result<bool>;
+    /// The kiosk's declaration at `version`, or its latest: (version, JSON).
+    async fn rules(&self, kiosk_id: &str, version: Option<u64>) -> Result<Option<(u64, String)>>;
+    /// Up to `limit` of the kiosk's received summary revisions without a
+    /// final verdict (none yet, or waiting), oldest first.
+    async fn unjudged(&self, kiosk_id: &str, limit: usize) -> Result<Vec<Unjudged>>;
+    /// Stores verdicts; a final one (agrees, differs, unjudgeable) is never
+    /// replaced, a waiting one is.
+    async fn put_verdicts(&self, kiosk_id: &str, verdicts: &[StoredVerdict]) -> Result<()>;
+    /// The kiosk's summary revisions that differ from their second
+    /// judgement, newest first, at most `limit`.
+    async fn differing(&self, kiosk_id: &str, limit: usize) -> Result<Vec<StoredVerdict>>;
     /// The latest revision of every summary with a date in `[from, to]`,
     /// ordered by date and kiosk: those after `after` (a date and kiosk
     /// id: the page before's last), at most `limit`, and no more once

@@ -179,6 +179,12 @@ pub struct Config {
     /// `None`: no buzzer or LEDs.
     pub feedback: Option<FeedbackConfig>,
     pub display: DisplayConfig,
+    /// The `[schedules]` tables as written (as JSON; `{}` when there are
+    /// none): what the rules read from the configuration besides the
+    /// records, sent to the central server (SPEC "Records", `PUT …/rules`)
+    /// so that it can judge the kiosk's days again with the same schedules.
+    /// [`Config::for_judging`] builds the schedules back from it.
+    pub rules: serde_json::Value,
 }
 
 impl Config {
@@ -270,23 +276,14 @@ impl Config {
                 if key.starts_with("reader") { "[reader]" } else { "[feedback]" },
             ));
         }
-        let mut schedules = BTreeMap::new();
-        let mut raw_schedules = raw.schedules;
-        raw_schedules.entry("default".into()).or_default();
-        for (name, rs) in raw_schedules {
-            let header = format!("[schedules.{name}]");
-            // "none" in the staff file means no obligations: a schedule of
-            // that name could never be used.
-            if name == crate::domain::model::NO_SCHEDULE {
-                return Err(err(
-                    format!("schedules.{name}"),
-                    "\"none\" is reserved (a staff file's schedule none means no obligations): rename it".into(),
-                    &header,
-                ));
-            }
-            let s = rs.build(&name).map_err(|(key, msg)| err(format!("schedules.{name}.{key}"), msg, &header))?;
-            schedules.insert(name, s);
-        }
+        let schedules = build_schedules(raw.schedules).map_err(|(key, msg, header)| err(key, msg, &header))?;
+        // The same tables again as plain values: `raw` has them typed, and
+        // the server wants them as written (defaults stay defaults).
+        let rules = toml::from_str::<toml::Table>(text)
+            .ok()
+            .and_then(|t| t.get("schedules").cloned())
+            .and_then(|s| serde_json::to_value(s).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
         Ok(Config {
             kiosk_id: raw.kiosk_id,
             units: raw.units,
@@ -296,8 +293,54 @@ impl Config {
             central: raw.central,
             feedback: raw.feedback,
             display: raw.display,
+            rules,
         })
     }
+
+    /// The configuration a kiosk's days are judged with at the central
+    /// server: its id and units, and the schedules from `rules` (a kiosk's
+    /// [`Config::rules`] as it sent them); nothing of the door (reader,
+    /// buzzer, screen) matters to a judgement. An error names the key.
+    pub fn for_judging(kiosk_id: &str, units: &[String], rules: &serde_json::Value) -> Result<Config, String> {
+        let raw: BTreeMap<String, RawSchedule> =
+            serde_path_to_error::deserialize(rules).map_err(|e| format!("schedules.{}: {}", e.path(), e.inner()))?;
+        let schedules = build_schedules(raw).map_err(|(key, msg, _)| format!("{key}: {msg}"))?;
+        Ok(Config {
+            kiosk_id: kiosk_id.to_string(),
+            units: units.to_vec(),
+            language: Language::default(),
+            reader: ReaderConfig::default(),
+            schedules,
+            central: None,
+            feedback: None,
+            display: DisplayConfig::default(),
+            rules: rules.clone(),
+        })
+    }
+}
+
+/// Validated schedules from their tables, `default` always among them; an
+/// error is (key, message, the table's header to find its line by).
+fn build_schedules(
+    mut raw_schedules: BTreeMap<String, RawSchedule>,
+) -> Result<BTreeMap<String, Schedule>, (String, String, String)> {
+    let mut schedules = BTreeMap::new();
+    raw_schedules.entry("default".into()).or_default();
+    for (name, rs) in raw_schedules {
+        let header = format!("[schedules.{name}]");
+        // "none" in the staff file means no obligations: a schedule of
+        // that name could never be used.
+        if name == crate::domain::model::NO_SCHEDULE {
+            return Err((
+                format!("schedules.{name}"),
+                "\"none\" is reserved (a staff file's schedule none means no obligations): rename it".into(),
+                header,
+            ));
+        }
+        let s = rs.build(&name).map_err(|(key, msg)| (format!("schedules.{name}.{key}"), msg, header.clone()))?;
+        schedules.insert(name, s);
+    }
+    Ok(schedules)
 }
 
 /// Whether a URL's rest after `http://` names this machine (127.0.0.0/8,

@@ -129,6 +129,38 @@ impl From<Status> for Term {
     }
 }
 
+/// The words for a field of the daily summary (SPEC's names), for the
+/// people who read a difference between two judgements of a day: "迟到次数"
+/// for `late_count`. An unknown field is its own name.
+pub fn field_label(field: &str, lang: Language) -> String {
+    let (zh, en) = match field {
+        "late_count" => ("迟到次数", "late (times)"),
+        "late_minutes" => ("迟到分钟", "late (minutes)"),
+        "early_count" => ("早退次数", "early (times)"),
+        "early_minutes" => ("早退分钟", "early (minutes)"),
+        "absent_sessions" => ("旷工（半天）", "absent (half days)"),
+        "absent_minutes" => ("旷工分钟", "absent (minutes)"),
+        "off_post_count" => ("空岗次数", "off post (times)"),
+        "off_post_minutes" => ("空岗分钟", "off post (minutes)"),
+        "missing_punches" => ("缺卡次数", "missing punches"),
+        "spot_check_absences" => ("查岗不在岗", "absent at spot check"),
+        "spot_checks_present" => ("查岗在岗", "present at spot check"),
+        "leave_minutes" => ("请假分钟", "leave (minutes)"),
+        "duty_minutes" => ("公出分钟", "official business (minutes)"),
+        "corrections" => ("补卡", "corrections"),
+        "status" => ("状态", "status"),
+        "punches" => ("打卡时间", "punches"),
+        "people" => ("在名单中", "listed"),
+        "workday" => ("工作日", "workday"),
+        "calendar_known" => ("有节假日历", "calendar known"),
+        other => return other.to_string(),
+    };
+    match lang {
+        Language::ZhCn => zh.into(),
+        Language::En => en.into(),
+    }
+}
+
 /// The word for a day's status.
 pub fn status_word(s: Status, lang: Language) -> &'static str {
     Term::from(s).word(lang)

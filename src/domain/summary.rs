@@ -164,11 +164,18 @@ pub struct DailySummary {
     pub chain_length: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain_head: Option<String>,
+    /// The version of the rules (schedules and calendar) the kiosk judged
+    /// the day with, as it declared them to the central server (SPEC
+    /// "Records", `PUT …/rules`): optional, not part of the content
+    /// comparison (the figures are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_version: Option<u64>,
 }
 
 impl DailySummary {
     /// The content two summaries are compared by (R11, SPEC): everything
-    /// but `generated_at`, `revision` and the record chain's position.
+    /// but `generated_at`, `revision`, the record chain's position and the
+    /// rules' version.
     pub fn content_key(&self) -> String {
         content_key(&serde_json::to_value(self).unwrap_or_default())
     }
@@ -181,7 +188,7 @@ impl DailySummary {
 pub fn content_key(summary: &serde_json::Value) -> String {
     let mut v = sorted(summary);
     if let Some(o) = v.as_object_mut() {
-        for k in ["generated_at", "revision", "chain_length", "chain_head"] {
+        for k in ["generated_at", "revision", "chain_length", "chain_head", "rules_version"] {
             o.shift_remove(k);
         }
     }
@@ -258,6 +265,7 @@ pub fn daily(att: &Attendance<'_>, date: NaiveDate) -> DailySummary {
         people,
         chain_length: None,
         chain_head: None,
+        rules_version: None,
     }
 }
 

@@ -32,6 +32,7 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
     let key = s.content_key();
     let (length, head) = w.chain_position()?;
     (s.chain_length, s.chain_head) = (Some(length), Some(head));
+    s.rules_version = Some(w.rules_version(&config.rules)?);
     match w.latest_summary(date)? {
         Some((rev, content))
             if serde_json::from_str::<serde_json::Value>(&content)
@@ -42,6 +43,7 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
             let stored: serde_json::Value = serde_json::from_str(&content).unwrap_or_default();
             s.chain_length = stored.get("chain_length").and_then(serde_json::Value::as_u64);
             s.chain_head = stored.get("chain_head").and_then(|h| h.as_str()).map(str::to_string);
+            s.rules_version = stored.get("rules_version").and_then(serde_json::Value::as_u64);
         }
         latest => {
             s.revision = latest.map_or(1, |(rev, _)| rev + 1);

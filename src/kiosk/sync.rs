@@ -164,6 +164,11 @@ impl Client {
         self.send(&format!("summaries/{date}"), body).map(|(reply, _)| reply)
     }
 
+    /// Declares a version of the rules (the JSON the store keeps).
+    pub fn put_rules(&self, body: &str) -> Result<Reply, String> {
+        self.send("rules", body).map(|(reply, _)| reply)
+    }
+
     /// Sends records of the chain from seq `from`; the reply and its JSON.
     pub fn put_records(&self, from: u64, records: &[WireRecord]) -> Result<(Reply, serde_json::Value), String> {
         let body = serde_json::json!({ "from": from, "records": records }).to_string();
@@ -216,6 +221,44 @@ const RECORD_BYTES_A_CALL: usize = 768 * 1024;
 /// with).
 pub const RECORDS_SENT_TO: &str = "sync.records_sent_to";
 pub const RECORDS_REFUSED: &str = "sync.records_refused";
+
+/// The store's setting for the newest rules version the server took.
+pub const RULES_SENT: &str = "sync.rules_sent";
+
+/// Declares to the server every version of the rules it has not taken,
+/// oldest first, before the summaries that name them (a summary whose
+/// rules have not arrived is only judged later, so nothing here holds the
+/// summaries back). A refusal is said and the next pass tries again (the
+/// rules are read by the server's second judgement only); a server without
+/// `…/rules` (404, 405: an older version) is asked again next pass.
+fn send_rules(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), StoreError> {
+    let newest = store.meta("rules.version")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let sent = store.meta(RULES_SENT)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    for version in sent + 1..=newest {
+        let Some(body) = store.meta(&format!("rules.declared.{version}"))? else { continue };
+        let reply = match client.put_rules(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                out.stopped = Some(e);
+                return Ok(());
+            }
+        };
+        out.clock_offset_ms = reply.clock_offset_ms.or(out.clock_offset_ms);
+        match reply.status {
+            200 | 201 => {
+                let mut w = store.writer()?;
+                w.set_meta(RULES_SENT, &version.to_string())?;
+                w.commit()?;
+            }
+            404 | 405 => return Ok(()),
+            _ => {
+                eprintln!("sync: rules version {version} refused ({}): {}", reply.status, reply.detail);
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Sends the records again after a refusal was dealt with (`sync now
 /// --records-again`): the refusal is forgotten and the stream goes on from
@@ -327,6 +370,10 @@ pub fn pass(store: &mut Store, client: &Client, now: impl Fn() -> Instant) -> Re
         .map_err(|e| StoreError::Invalid(format!("sync lock {}: {e}", lock_path.display())))?;
     lock.lock().map_err(|e| StoreError::Invalid(format!("sync lock {}: {e}", lock_path.display())))?;
     let mut out = Pass::default();
+    send_rules(store, client, &mut out)?;
+    if out.stopped.is_some() {
+        return Ok(out);
+    }
     loop {
         let batch = store.outbox(50)?;
         if batch.is_empty() {

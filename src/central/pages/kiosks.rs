@@ -2,7 +2,8 @@
 //! the newest date and revision it sent, the days it has not sent, and
 //! its record chain (ok / rewound / forked) in colour, and how far the
 //! server holds and has verified its records (a break in red, with its
-//! record's number).
+//! record's number), and its days judged again at the server from those
+//! records (a day that differs in red, with the people and figures).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -12,6 +13,30 @@ use maud::html;
 use super::{failed, layout};
 use crate::central::api::{self, App};
 use crate::central::storage::{ChainState, DAILY_BYTES};
+use crate::domain::config::Language;
+use crate::domain::glossary::field_label;
+use crate::domain::rejudge::Difference;
+
+/// Days that differ listed per kiosk on the page (the API lists them all).
+const SHOWN_DIFFERING: usize = 5;
+
+/// A day's differences in words: "张三（0012）迟到次数 9 → 0；…", the
+/// kiosk's figure first; at most five.
+fn difference_words(detail: &str, lang: Language) -> String {
+    let diffs: Vec<Difference> = serde_json::from_str(detail).unwrap_or_default();
+    let mut words: Vec<String> = diffs
+        .iter()
+        .take(5)
+        .map(|d| {
+            let who = if d.staff_no.is_empty() { String::new() } else { format!("{}（{}）", d.name, d.staff_no) };
+            format!("{who}{} {} → {}", field_label(&d.field, lang), d.kiosk, d.central)
+        })
+        .collect();
+    if diffs.len() > 5 {
+        words.push(format!("… ({})", diffs.len()));
+    }
+    words.join("；")
+}
 
 /// A clock offset in words: "+3 s" (the kiosk is behind), "−2 min".
 fn offset_words(ms: i64) -> String {
@@ -30,6 +55,15 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
         Ok(k) => k,
         Err(e) => return failed(e),
     };
+    // The days that differ, for the kiosks that have any (a few each).
+    let mut differing = std::collections::HashMap::new();
+    for k in kiosks.iter().filter(|k| k.rejudged.differing > 0) {
+        match app.storage.differing(&k.id, SHOWN_DIFFERING).await {
+            Ok(d) => differing.insert(k.id.clone(), d),
+            Err(e) => return failed(e),
+        };
+    }
+    let lang = v.lang;
     let body = html! {
         @if kiosks.is_empty() {
             p.muted { (v.w("还没有终端。", "No kiosks yet.")) }
@@ -44,6 +78,7 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                     th.name scope="col" { (v.w("缺报日期", "Days without a summary")) }
                     th.name scope="col" { (v.w("记录链", "Record chain")) }
                     th.name scope="col" { (v.w("原始记录", "Records held")) }
+                    th.name scope="col" { (v.w("复核", "Judged again")) }
                     th scope="col" { (v.w("今日上传", "Uploaded today")) }
                 } }
                 tbody {
@@ -83,6 +118,26 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                                     " " span.muted { (v.w(&format!("（已核对至第 {} 条）", k.records.stored_to), &format!("(verified to {})", k.records.stored_to))) }
                                 }
                             }
+                            td.name {
+                                @let r = k.rejudged;
+                                @if r.differing > 0 {
+                                    span.bad { (v.w(&format!("{} 天与记录不符", r.differing), &format!("{} days differ from the records", r.differing))) }
+                                    @for d in differing.get(&k.id).into_iter().flatten() {
+                                        br;
+                                        span.bad { (d.date) " r" (d.revision) "：" (difference_words(&d.detail, lang)) }
+                                    }
+                                } @else if r.checked > 0 {
+                                    span.ok { (v.w(&format!("{} 天一致", r.checked), &format!("{} days agree", r.checked))) }
+                                } @else if r.waiting + r.unjudgeable == 0 {
+                                    span.muted { "—" }
+                                }
+                                @if r.waiting > 0 {
+                                    " " span.muted { (v.w(&format!("{} 天待核", r.waiting), &format!("{} waiting", r.waiting))) }
+                                }
+                                @if r.unjudgeable > 0 {
+                                    " " span.muted { (v.w(&format!("{} 天无法复核", r.unjudgeable), &format!("{} cannot be judged", r.unjudgeable))) }
+                                }
+                            }
                             td.warn[k.bytes_today * 5 >= DAILY_BYTES * 4] {
                                 ((k.bytes_today + 1023) / 1024) " / " (DAILY_BYTES / 1024) " KiB"
                             }
@@ -91,6 +146,7 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                 }
             }
             p.muted { (v.w("时钟偏差：服务器时间减终端时间（+ 表示终端慢）。", "Clock offset: server time minus kiosk time (+: the kiosk is behind).")) }
+            p.muted { (v.w("复核：服务器按终端上报的规则和原始记录重新计算每个日汇总，与终端上报的比对；不符的日期列出人员和数字（终端 → 服务器）。待核：记录或规则尚未全部到达。", "Judged again: the server judges each summary again from the kiosk's records with the rules it declared and compares; a day that differs lists the people and figures (kiosk → server). Waiting: its records or rules have not all arrived.")) }
             p.muted { (v.w("今日上传：终端今天已存入的日汇总字节数及每日上限；超过上限的上传被拒（429），次日恢复。", "Uploaded today: the bytes of summaries a kiosk stored today, and its daily budget; past it uploads are refused (429) until tomorrow.")) }
         }
     };

@@ -4,6 +4,8 @@
 //! unknown role) is an error naming the table, the row and the value,
 //! never a silent default.
 
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDate, NaiveTime};
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -13,6 +15,7 @@ use crate::domain::chain::{self, WireRecord};
 use crate::domain::model::{
     LeaveRow, PunchOwner, PunchRow, PunchSource, Role, RosterRow, Snapshot, SpotCheckRow, Staff,
 };
+use crate::domain::rejudge::CalendarDay;
 use crate::domain::rules::{Calendar, CardAssignment, ClockSpan};
 use crate::domain::time::Instant;
 
@@ -113,22 +116,33 @@ fn assignments(conn: &Connection) -> Result<Vec<CardAssignment>> {
 
 fn calendar(conn: &Connection) -> Result<Calendar> {
     let mut cal = Calendar::default();
-    let years: Vec<i32> = conn
-        .prepare_cached("SELECT year FROM calendar_years")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for y in years {
-        cal.add_year(y, []);
+    for (year, days) in calendar_years(conn)? {
+        cal.add_year(year, days.into_iter().map(|d| (d.date, d.is_off_day)));
     }
-    let mut stmt = conn.prepare_cached("SELECT date, year, is_off_day FROM calendar_days")?;
+    Ok(cal)
+}
+
+/// The calendar years held, each with its listed days.
+fn calendar_years(conn: &Connection) -> Result<BTreeMap<i32, Vec<CalendarDay>>> {
+    let mut out: BTreeMap<i32, Vec<CalendarDay>> = BTreeMap::new();
+    for y in conn.prepare_cached("SELECT year FROM calendar_years")?.query_map([], |r| r.get::<_, i32>(0))? {
+        out.entry(y?).or_default();
+    }
+    let mut stmt = conn.prepare_cached("SELECT date, year, is_off_day FROM calendar_days ORDER BY date")?;
     let rows = stmt.query_map([], |r| {
         Ok((parsed(r, 0, "calendar_days.date", date)?, r.get::<_, i32>(1)?, r.get::<_, bool>(2)?))
     })?;
     for row in rows {
         let (d, year, off) = row?;
-        cal.add_year(year, [(d, off)]);
+        out.entry(year).or_default().push(CalendarDay { date: d, is_off_day: off });
     }
-    Ok(cal)
+    Ok(out)
+}
+
+/// The calendar years held, with their listed days, as the kiosk declares
+/// them to the central server (SPEC "Records", `PUT …/rules`).
+pub(super) fn declared_calendar(conn: &Connection) -> Result<BTreeMap<String, Vec<CalendarDay>>> {
+    Ok(calendar_years(conn)?.into_iter().map(|(y, days)| (y.to_string(), days)).collect())
 }
 
 /// Every record the rules need to judge the days whose instants fall in

@@ -8,6 +8,7 @@ use super::{Result, StoreError};
 use crate::domain::chain::{self, link, CHAINED};
 use crate::domain::model::Snapshot;
 use crate::domain::model::{PunchOwner, PunchSource, Staff};
+use crate::domain::rejudge::DeclaredRules;
 use crate::domain::rules::ClockSpan;
 use crate::domain::time::{instant_to_local, Instant};
 
@@ -563,6 +564,31 @@ impl<'c> Writer<'c> {
     /// The latest stored revision of a day's summary, read inside this write.
     pub fn latest_summary(&self, date: NaiveDate) -> Result<Option<(i64, String)>> {
         super::read::latest_summary(&self.tx, date)
+    }
+
+    /// The version of what the rules read besides the records (the
+    /// `[schedules]` tables `rules` and the calendar held now), numbered
+    /// here: the same as the last one declared when neither changed, the
+    /// next when either did (kept in `meta`: `rules.version`, and each
+    /// version's declaration as `rules.declared.N` for the sync thread to
+    /// send: a summary may name an older version than the latest).
+    pub fn rules_version(&mut self, rules: &serde_json::Value) -> Result<u64> {
+        let calendar = super::read::declared_calendar(&self.tx)?;
+        let mut declared = DeclaredRules { version: 0, config: rules.clone(), calendar };
+        let digest = declared.digest();
+        let meta = |key: &str| -> Result<Option<String>> {
+            Ok(self.tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        };
+        let held: u64 = meta("rules.version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        if held > 0 && meta("rules.digest")?.as_deref() == Some(digest.as_str()) {
+            return Ok(held);
+        }
+        declared.version = held + 1;
+        let json = serde_json::to_string(&declared).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.set_meta("rules.version", &declared.version.to_string())?;
+        self.set_meta("rules.digest", &digest)?;
+        self.set_meta(&format!("rules.declared.{}", declared.version), &json)?;
+        Ok(declared.version)
     }
 }
 
