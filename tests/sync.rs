@@ -394,3 +394,107 @@ fn a_correction_made_from_the_command_line_on_a_closed_day_is_closed_again_withi
     kiosk.kill().unwrap();
     kiosk.wait().unwrap();
 }
+
+/// A new SD card loses nothing that was sent: a kiosk with a week of
+/// punches, corrections, a void, leave and its void, 查岗 and its void
+/// syncs; its data directory is gone; a fresh one (its config.toml with
+/// `[central]` only and a new token) is restored from the server: the same
+/// chain (head and length), `verify` ok, every day's summary the same
+/// revision with the same content, the declared schedules back in
+/// config.toml, and nothing refused when it syncs again.
+#[test]
+fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
+    let schedules = "[schedules.default]\nsessions = [{ start = \"08:30\", end = \"12:00\" }, { start = \"14:30\", end = \"17:30\" }]\nlate_grace_minutes = 3\n";
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let token = c.kiosk("k1", &["办公室"]);
+        c.start();
+        let k = kiosk_for(&c.url, &token, schedules);
+        k.import(
+            &["calendar", "import"],
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/holiday-cn/2026.json")),
+        );
+        scans_in_the_past(&k, 7);
+        let days: Vec<chrono::NaiveDate> = (1..=7).map(|b| today() - chrono::Duration::days(b)).collect();
+        for d in &days {
+            k.summary(&d.to_string());
+        }
+        correct_li(&k, days[4]);
+        k.ok(&["correction", "void", "--punch", "3", "--reason", "刷错卡", "--by", "科长"]);
+        let leave = k.import(
+            &["leave", "import"],
+            &k.file("l.csv", &format!("staff_no,kind,from,to\n0013,事假,{} 08:30,{} 12:00\n", days[2], days[2])),
+        );
+        let leave_id = leave.split("ids ").nth(1).unwrap().trim_end_matches([')', '\n']).to_string();
+        k.ok(&["leave", "void", "--id", &leave_id, "--reason", "销假", "--by", "科长"]);
+        let checks = format!("staff_no,at,result\n0012,{} 10:40,absent\n0012,{} 10:50,present\n", days[1], days[1]);
+        k.import(&["spotcheck", "import"], &k.file("c.csv", &checks));
+        k.ok(&["spotcheck", "void", "--id", "2", "--reason", "查错人", "--by", "科长"]);
+        for d in &days {
+            k.summary(&d.to_string());
+        }
+        let out = k.ok(&["sync", "now"]);
+        assert!(out.contains("0 refused; 0 waiting"), "{backend:?}: {out}");
+        let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+        let (length, head): (i64, Vec<u8>) = db
+            .query_row("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        drop(db);
+        let before: Vec<Value> = days.iter().map(|d| k.summary(&d.to_string())).collect();
+        assert!(before.iter().any(|s| s["revision"] == 2), "{backend:?}: corrections made second revisions");
+
+        // The SD card is gone: a new one, the kiosk's id and [central], a new token.
+        drop(k);
+        let fresh = tempfile::tempdir().unwrap();
+        let dir = fresh.path().join("data");
+        std::fs::create_dir(&dir).unwrap();
+        let new_token = c.ok(&["kiosk", "token", "k1"]).trim().to_string();
+        let token_file = fresh.path().join("token");
+        std::fs::write(&token_file, &new_token).unwrap();
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let config = format!(
+            "kiosk_id = \"k1\"\nunits = [\"办公室\"]\n[reader]\nkind = \"simulated\"\n[central]\nurl = \"{}\"\ntoken_file = \"{}\"\n",
+            c.url,
+            token_file.display()
+        );
+        std::fs::write(dir.join("config.toml"), config).unwrap();
+        let run = |args: &[&str]| {
+            let o = common::dutyclock_command().arg("--data-dir").arg(&dir).args(args).output().unwrap();
+            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            (o.status.code(), text)
+        };
+        let (code, out) = run(&["restore", "--from-central"]);
+        assert_eq!(code, Some(0), "{backend:?}: {out}");
+        assert!(out.contains(&format!("restored {length} records")), "{backend:?}: {out}");
+        assert!(out.contains("rules version 1; calendar years: 2026"), "{backend:?}: {out}");
+        let (code, out) = run(&["verify"]);
+        assert_eq!((code, out.starts_with("ok")), (Some(0), true), "{backend:?}: {out}");
+        let db = rusqlite::Connection::open(dir.join("dutyclock.sqlite3")).unwrap();
+        let restored: (i64, Vec<u8>) = db
+            .query_row("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        drop(db);
+        assert_eq!(restored, (length, head), "{backend:?}: the same chain");
+        let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+        assert!(config.contains("late_grace_minutes = 3"), "{backend:?}: the declared schedules are back: {config}");
+        for (d, was) in days.iter().zip(&before) {
+            let (code, out) = run(&["summary", "--date", &d.to_string(), "--format", "json"]);
+            assert_eq!(code, Some(0), "{out}");
+            let now: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(now["revision"], was["revision"], "{backend:?} {d}");
+            assert_eq!(
+                dutyclock::domain::summary::content_key(&now),
+                dutyclock::domain::summary::content_key(was),
+                "{backend:?} {d}"
+            );
+        }
+        // Restoring over a store is refused, naming it.
+        let (code, out) = run(&["restore", "--from-central"]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("already exists"), "{out}");
+        // Back in service: what the server has is not sent again as news.
+        let (code, out) = run(&["sync", "now"]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains(" 0 refused; 0 waiting") && out.contains("records sent: 0"), "{backend:?}: {out}");
+    }
+}

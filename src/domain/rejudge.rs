@@ -24,13 +24,17 @@ use crate::domain::summary::{self, DailySummary};
 use crate::domain::time::Instant;
 
 /// A day of a holiday calendar as the kiosk holds it (holiday-cn's
-/// `date` and `isOffDay`).
+/// `date`, `isOffDay` and `name`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarDay {
     pub date: NaiveDate,
     #[serde(rename = "isOffDay")]
     pub is_off_day: bool,
+    /// The holiday's name (国庆节), for the screens; the rules read only
+    /// `isOffDay`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
 }
 
 /// What the kiosk's rules read besides its records: the `[schedules]`
@@ -266,9 +270,15 @@ mod tests {
     #[test]
     fn a_calendar_day_out_of_its_year_is_refused() {
         let mut r = DeclaredRules { version: 1, config: json!({}), calendar: BTreeMap::new() };
-        r.calendar.insert("2026".into(), vec![CalendarDay { date: "2027-01-01".parse().unwrap(), is_off_day: true }]);
+        r.calendar.insert(
+            "2026".into(),
+            vec![CalendarDay { date: "2027-01-01".parse().unwrap(), is_off_day: true, name: String::new() }],
+        );
         assert_eq!(r.calendar().unwrap_err(), "calendar.2026: 2027-01-01 is not in 2026");
-        r.calendar.insert("2026".into(), vec![CalendarDay { date: "2026-01-01".parse().unwrap(), is_off_day: true }]);
+        r.calendar.insert(
+            "2026".into(),
+            vec![CalendarDay { date: "2026-01-01".parse().unwrap(), is_off_day: true, name: "元旦".into() }],
+        );
         let cal = r.calendar().unwrap();
         assert!(cal.knows("2026-06-01".parse().unwrap()));
         let before = r.digest();

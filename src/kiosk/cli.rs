@@ -111,6 +111,14 @@ pub enum Command {
     },
     /// Check the database and its record chain.
     Verify,
+    /// Rebuild the database of a kiosk whose SD card was lost, from the
+    /// central server's copy of its records (the data directory holds its
+    /// config.toml with [central] and a token from `kiosk token ID`).
+    Restore {
+        /// From the central server (the one source there is).
+        #[arg(long)]
+        from_central: bool,
+    },
     /// Sync with the central server.
     #[command(subcommand)]
     Sync(SyncCmd),
@@ -410,6 +418,7 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
         Command::Template { kind, format, output } => template_cmd(paths, kind, format, output.as_deref(), out),
         Command::Run { demo, headless } => run_kiosk(paths, demo, headless, out),
         Command::Sync(cmd) => sync_cmd(paths, cmd, out),
+        Command::Restore { from_central } => restore_cmd(paths, from_central, out),
         Command::Display(DisplayCmd::TouchRule { output }) => {
             let config = input(Config::load(&paths.config))?;
             let rule = crate::kiosk::display::touch_rule(config.display.rotation);
@@ -530,6 +539,48 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             }
         }
     }
+}
+
+/// `restore --from-central`: the store rebuilt from the server's copy.
+fn restore_cmd(paths: &Paths, from_central: bool, out: &mut dyn Write) -> Outcome {
+    if !from_central {
+        return Err(Failure::Input("restore needs --from-central (the one place a kiosk's records are kept)".into()));
+    }
+    let config = input(Config::load(&paths.config))?;
+    let Some(central) = &config.central else {
+        return Err(Failure::Input(format!(
+            "{} has no [central] url: nothing to restore from",
+            paths.config.display()
+        )));
+    };
+    let client = crate::kiosk::sync::Client::new(&config, central).map_err(Failure::Input)?;
+    let r = crate::kiosk::restore::from_central(&paths.config, &config, &client, &paths.db, now(), out)
+        .map_err(Failure::Runtime)?;
+    writeln!(out, "restored {} records into {}", r.records, paths.db.display()).map_err(io)?;
+    if let Some(head) = &r.head {
+        writeln!(out, "chain head: {head}").map_err(io)?;
+    }
+    match r.rules_version {
+        Some(v) => {
+            writeln!(out, "rules version {v}; calendar years: {}", r.calendar_years.join(", ")).map_err(io)?;
+        }
+        None => writeln!(out, "the server holds no rules for this kiosk: import the calendar again").map_err(io)?,
+    }
+    if r.schedules_written {
+        writeln!(out, "the declared [schedules] were written into {}", paths.config.display()).map_err(io)?;
+    }
+    if let Some(beside) = &r.schedules_beside {
+        writeln!(
+            out,
+            "{} has other [schedules] than the kiosk declared: those are in {}; compare them",
+            paths.config.display(),
+            beside.display()
+        )
+        .map_err(io)?;
+    }
+    writeln!(out, "staff photos are not kept at the server: import the staff file's photos again if they were used")
+        .map_err(io)?;
+    Ok(())
 }
 
 #[cfg(not(feature = "kiosk"))]

@@ -20,6 +20,7 @@ pub mod import;
 pub mod live;
 pub mod pin;
 pub mod reader;
+pub mod restore;
 pub mod service;
 pub mod stop;
 pub mod store;

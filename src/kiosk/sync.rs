@@ -175,6 +175,26 @@ impl Client {
         self.send("records", &body)
     }
 
+    /// GETs the kiosk's `path` under `/api/v1/kiosks/{id}/` (with a query):
+    /// the status and the body; `Err` when the server could not be reached.
+    pub fn fetch(&self, path: &str) -> Result<(u16, String), String> {
+        let url = format!("{}/api/v1/kiosks/{}/{path}", self.base, self.kiosk_id);
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| format!("{}: {e}", self.base))?;
+        let status = resp.status().as_u16();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| format!("{}: {e}", self.base))?;
+        Ok((status, text))
+    }
+
     /// PUTs `body` to the kiosk's `path` under `/api/v1/kiosks/{id}/`.
     fn send(&self, path: &str, body: &str) -> Result<(Reply, serde_json::Value), String> {
         let url = format!("{}/api/v1/kiosks/{}/{path}", self.base, self.kiosk_id);

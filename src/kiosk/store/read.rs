@@ -128,13 +128,13 @@ fn calendar_years(conn: &Connection) -> Result<BTreeMap<i32, Vec<CalendarDay>>> 
     for y in conn.prepare_cached("SELECT year FROM calendar_years")?.query_map([], |r| r.get::<_, i32>(0))? {
         out.entry(y?).or_default();
     }
-    let mut stmt = conn.prepare_cached("SELECT date, year, is_off_day FROM calendar_days ORDER BY date")?;
+    let mut stmt = conn.prepare_cached("SELECT date, year, is_off_day, name FROM calendar_days ORDER BY date")?;
     let rows = stmt.query_map([], |r| {
-        Ok((parsed(r, 0, "calendar_days.date", date)?, r.get::<_, i32>(1)?, r.get::<_, bool>(2)?))
+        Ok((parsed(r, 0, "calendar_days.date", date)?, r.get::<_, i32>(1)?, r.get::<_, bool>(2)?, r.get(3)?))
     })?;
     for row in rows {
-        let (d, year, off) = row?;
-        out.entry(year).or_default().push(CalendarDay { date: d, is_off_day: off });
+        let (d, year, off, name) = row?;
+        out.entry(year).or_default().push(CalendarDay { date: d, is_off_day: off, name });
     }
     Ok(out)
 }

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{Result, StoreError};
-use crate::domain::chain::{self, link, CHAINED};
+use crate::domain::chain::{self, link, Value, WireRecord, CHAINED};
 use crate::domain::model::Snapshot;
 use crate::domain::model::{PunchOwner, PunchSource, Staff};
 use crate::domain::rejudge::DeclaredRules;
@@ -538,6 +538,19 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
+    /// After a restore: every summary revision with a later revision of its
+    /// date is taken as answered (the server holds the later one, or will
+    /// when it is sent): not sent again as news. Returns how many.
+    pub fn superseded_answered(&mut self, now: Instant) -> Result<usize> {
+        Ok(self.tx.execute(
+            "INSERT OR IGNORE INTO sync_log (summary_id, status, detail, at)
+             SELECT s.id, 409, 'superseded by a later revision before the store was restored', ?1
+             FROM daily_summaries s
+             WHERE EXISTS (SELECT 1 FROM daily_summaries l WHERE l.date = s.date AND l.revision > s.revision)",
+            [now],
+        )?)
+    }
+
     /// Reads inside the write (for checks that must see the rows added so far).
     pub fn conn(&self) -> &Connection {
         &self.tx
@@ -564,6 +577,61 @@ impl<'c> Writer<'c> {
     /// The latest stored revision of a day's summary, read inside this write.
     pub fn latest_summary(&self, date: NaiveDate) -> Result<Option<(i64, String)>> {
         super::read::latest_summary(&self.tx, date)
+    }
+
+    /// A record of the chain as the central server holds it, stored again
+    /// (`restore --from-central`): its row inserted with its id and its
+    /// chained columns, then chained by the same function as every record
+    /// (the content read back by SQLite's own `json_array`). The record
+    /// must land at its `seq` and its hash come out as the server's: a
+    /// record that does not is an error naming it, and the caller keeps
+    /// nothing of the restore.
+    pub fn replay(&mut self, r: &WireRecord) -> Result<()> {
+        let bad = |what: String| StoreError::Invalid(format!("record {} ({} row {}): {what}", r.seq, r.table, r.id));
+        let columns = chain::columns(&r.table).ok_or_else(|| bad("not a chained table".into()))?;
+        let values = columns
+            .iter()
+            .map(|c| r.fields.get(*c).cloned().ok_or_else(|| bad(format!("{c} is missing"))))
+            .collect::<Result<Vec<Value>>>()?;
+        // Every staff number a record names is a person (the tables'
+        // foreign key), whichever record named them first.
+        if let Some(Value::Text(no)) = r.fields.get("staff_no") {
+            self.tx.prepare_cached("INSERT OR IGNORE INTO staff (staff_no) VALUES (?1)")?.execute([no])?;
+        }
+        // A leave's span is keyed by its leave (its row id); every other
+        // chained table has its own `id`.
+        let keyed = r.table == "leave_spans";
+        if keyed && r.fields.get("leave_id") != Some(&Value::Int(r.id)) {
+            return Err(bad("leave_id is not the row's id".into()));
+        }
+        let sql = format!(
+            "INSERT INTO {} ({}{}) VALUES ({}{})",
+            r.table,
+            if keyed { "" } else { "id, " },
+            columns.join(", "),
+            if keyed { "" } else { "?, " },
+            vec!["?"; columns.len()].join(", ")
+        );
+        let mut params: Vec<rusqlite::types::Value> = Vec::with_capacity(columns.len() + 1);
+        if !keyed {
+            params.push(r.id.into());
+        }
+        params.extend(values.into_iter().map(|v| match v {
+            Value::Null => rusqlite::types::Value::Null,
+            Value::Int(i) => i.into(),
+            Value::Text(t) => t.into(),
+        }));
+        self.tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(params)).map_err(|e| bad(e.to_string()))?;
+        self.chain(&r.table, r.id)?;
+        let seq: i64 = self.tx.query_row("SELECT max(seq) FROM journal", [], |row| row.get(0))?;
+        if seq as u64 != r.seq {
+            return Err(bad(format!("it lands at record {seq} here")));
+        }
+        let made = self.head.as_deref().map(chain::hex).unwrap_or_default();
+        if made != r.hash {
+            return Err(bad(format!("its hash comes out {made} here, the server holds {}", r.hash)));
+        }
+        Ok(())
     }
 
     /// The version of what the rules read besides the records (the
@@ -662,7 +730,6 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::chain::Value;
     use crate::kiosk::store::{migrations::MIGRATIONS, Store};
     use proptest::prelude::*;
 

@@ -1,0 +1,182 @@
+//! A new SD card loses nothing that was sent: `dutyclock restore
+//! --from-central` rebuilds a kiosk's store from the central server's copy
+//! of its record chain (SPEC "Records").
+//!
+//! The records are stored again one by one through the store's own writer
+//! ([`crate::kiosk::store::Writer::replay`]): each row with its id, chained
+//! by the same function as ever, so the chain comes out identical (every
+//! hash is compared with the server's as it is made). Then the rules the
+//! kiosk last declared: its calendar years into the store, its schedules
+//! into `config.toml` when that has none (a technician's fresh file holds
+//! only the kiosk's id, units and `[central]`), or beside it as
+//! `config.toml.from-central` when it has others (never overwritten: the
+//! technician decides). The database is built under another name and put
+//! in place only when all of it is there and `verify` finds nothing wrong:
+//! a restore cut off halfway leaves no half a kiosk behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::domain::chain::WireRecord;
+use crate::domain::config::Config;
+use crate::domain::rejudge::DeclaredRules;
+use crate::domain::time::Instant;
+use crate::kiosk::store::Store;
+use crate::kiosk::sync::{Client, RECORDS_SENT_TO, RULES_SENT};
+
+/// Records asked for in one call (the server's most).
+const CALL: usize = 1_000;
+
+/// What a restore brought back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restored {
+    pub records: u64,
+    /// The chain's head after the last record (hex), if any.
+    pub head: Option<String>,
+    pub rules_version: Option<u64>,
+    pub calendar_years: Vec<String>,
+    /// Where the declared schedules went, when `config.toml` had its own.
+    pub schedules_beside: Option<PathBuf>,
+    /// Whether the declared schedules were written into `config.toml`.
+    pub schedules_written: bool,
+}
+
+/// Rebuilds the store at `db` (which must not exist) from the server.
+/// `progress` hears a line every 10,000 records.
+pub fn from_central(
+    config_path: &Path,
+    config: &Config,
+    client: &Client,
+    db: &Path,
+    now: Instant,
+    progress: &mut dyn Write,
+) -> Result<Restored, String> {
+    if db.exists() {
+        return Err(format!(
+            "{} already exists: restore builds a new store only (move the old one away first)",
+            db.display()
+        ));
+    }
+    let building = {
+        let mut p = db.as_os_str().to_owned();
+        p.push(".restoring");
+        PathBuf::from(p)
+    };
+    // A restore cut off before: started again from nothing.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = building.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    let mut store = Store::create(&building).map_err(|e| format!("{}: {e}", building.display()))?;
+    let mut out = Restored::default();
+    let mut from = 1u64;
+    loop {
+        let (status, text) = client.fetch(&format!("records?from={from}&limit={CALL}"))?;
+        if status != 200 {
+            return Err(format!("the server answered {status} for records from {from}: {}", text.trim()));
+        }
+        let records = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<WireRecord>(l).map_err(|e| format!("record line from {from}: {e}")))
+            .collect::<Result<Vec<_>, String>>()?;
+        let Some(last) = records.last() else { break };
+        let (last_seq, last_hash) = (last.seq, last.hash.clone());
+        let mut w = store.writer().map_err(|e| e.to_string())?;
+        for r in &records {
+            w.replay(r).map_err(|e| format!("the restore stopped: {e}"))?;
+        }
+        w.commit().map_err(|e| e.to_string())?;
+        if last_seq / 10_000 != (from - 1) / 10_000 {
+            let _ = writeln!(progress, "{last_seq} records");
+        }
+        out.records = last_seq;
+        out.head = Some(last_hash);
+        from = last_seq + 1;
+    }
+    let (status, text) = client.fetch("rules")?;
+    let declared = match status {
+        200 => Some(serde_json::from_str::<DeclaredRules>(&text).map_err(|e| format!("the server's rules: {e}"))?),
+        404 => None,
+        s => return Err(format!("the server answered {s} for the rules: {}", text.trim())),
+    };
+    let mut w = store.writer().map_err(|e| e.to_string())?;
+    w.set_meta(RECORDS_SENT_TO, &out.records.to_string()).map_err(|e| e.to_string())?;
+    // The latest revision of each day goes again (the server answers it as
+    // it stands: held, new, or other); those it superseded do not.
+    w.superseded_answered(now).map_err(|e| e.to_string())?;
+    if let Some(rules) = &declared {
+        for (year, days) in &rules.calendar {
+            let y: i32 = year.parse().map_err(|_| format!("the server's rules: calendar year {year:?}"))?;
+            let days: Vec<_> = days.iter().map(|d| (d.date, d.name.clone(), d.is_off_day)).collect();
+            w.replace_calendar_year(y, &days, now).map_err(|e| e.to_string())?;
+            out.calendar_years.push(year.clone());
+        }
+        // The version stands for what was declared: the kiosk numbers the
+        // next one only when its schedules or calendar change from here.
+        let text = serde_json::to_string(rules).map_err(|e| e.to_string())?;
+        for (key, value) in [
+            ("rules.version", rules.version.to_string()),
+            ("rules.digest", rules.digest()),
+            (&format!("rules.declared.{}", rules.version), text),
+            (RULES_SENT, rules.version.to_string()),
+        ] {
+            w.set_meta(key, &value).map_err(|e| e.to_string())?;
+        }
+        out.rules_version = Some(rules.version);
+    }
+    w.commit().map_err(|e| e.to_string())?;
+    let problems = store.verify().map_err(|e| e.to_string())?;
+    if !problems.is_empty() {
+        return Err(format!("the restored store does not verify: {}", problems.join("; ")));
+    }
+    if let Some(rules) = &declared {
+        place_schedules(config_path, config, rules, &mut out)?;
+    }
+    drop(store);
+    std::fs::rename(&building, db).map_err(|e| format!("cannot put {} in place: {e}", db.display()))?;
+    Ok(out)
+}
+
+/// The declared schedules into `config.toml` when it has none, or beside
+/// it when it has others.
+fn place_schedules(
+    config_path: &Path,
+    config: &Config,
+    rules: &DeclaredRules,
+    out: &mut Restored,
+) -> Result<(), String> {
+    if config.rules == rules.config {
+        return Ok(());
+    }
+    let table = serde_json::json!({ "schedules": rules.config });
+    let toml = toml::to_string(&table).map_err(|e| format!("the server's schedules as TOML: {e}"))?;
+    let empty = config.rules.as_object().is_none_or(|o| o.is_empty());
+    if empty {
+        let mut text = std::fs::read_to_string(config_path).map_err(|e| format!("{}: {e}", config_path.display()))?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("\n# The schedules this kiosk declared to the central server, restored with its records.\n");
+        text.push_str(&toml);
+        // Written only when it reads back as what was declared.
+        let back = Config::parse(&text, config_path).map_err(|e| e.to_string())?;
+        if back.rules == rules.config {
+            std::fs::write(config_path, text).map_err(|e| format!("{}: {e}", config_path.display()))?;
+            out.schedules_written = true;
+            return Ok(());
+        }
+    }
+    let mut beside = config_path.as_os_str().to_owned();
+    beside.push(".from-central");
+    let beside = PathBuf::from(beside);
+    let text = format!(
+        "# The [schedules] this kiosk last declared to the central server (rules version {}).\n\
+         # config.toml has other schedules: compare, and copy these over if they are the right ones.\n{toml}",
+        rules.version
+    );
+    std::fs::write(&beside, text).map_err(|e| format!("{}: {e}", beside.display()))?;
+    out.schedules_beside = Some(beside);
+    Ok(())
+}
