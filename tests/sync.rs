@@ -401,13 +401,16 @@ fn a_correction_made_from_the_command_line_on_a_closed_day_is_closed_again_withi
 /// `[central]` only and a new token) is restored from the server: the same
 /// chain (head and length), `verify` ok, every day's summary the same
 /// revision with the same content, the declared schedules back in
-/// config.toml, and nothing refused when it syncs again.
+/// config.toml, and nothing refused when it syncs again. Before it is
+/// gone, the person's page at the server shows the records behind the
+/// figures with their sources.
 #[test]
 fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
     let schedules = "[schedules.default]\nsessions = [{ start = \"08:30\", end = \"12:00\" }, { start = \"14:30\", end = \"17:30\" }]\nlate_grace_minutes = 3\n";
     for backend in BACKENDS {
         let mut c = Central::new(backend);
         let token = c.kiosk("k1", &["办公室"]);
+        c.user("alice", "bureau", "correct horse");
         c.start();
         let k = kiosk_for(&c.url, &token, schedules);
         k.import(
@@ -442,6 +445,30 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
         drop(db);
         let before: Vec<Value> = days.iter().map(|d| k.summary(&d.to_string())).collect();
         assert!(before.iter().any(|s| s["revision"] == 2), "{backend:?}: corrections made second revisions");
+        // The person's page shows the records behind the figures, each with
+        // its source and fate.
+        let session = central::sign_in(&c, "alice", "correct horse");
+        let person = |no: &str| {
+            let url = format!("{}/people/{no}?period=range&from={}&to={}", c.url, days[6], days[0]);
+            let mut page = agent().get(&url).header("Cookie", &session).call().unwrap();
+            page.body_mut().read_to_string().unwrap()
+        };
+        let zhang = person("0012");
+        for words in [
+            "刷卡 08:25:00 · 刷卡 12:01:00 · 刷卡 14:25:00 已作废（刷错卡，科长）",
+            "查岗 10:40:00 查岗不在岗",
+            "查岗 10:50:00 在岗 已作废（查错人，科长）",
+        ] {
+            assert!(zhang.contains(words), "{backend:?}: {words} in {zhang}");
+        }
+        let li = person("0013");
+        let leave_day = days[2].format("%m-%d");
+        for words in [
+            "补卡 08:20:00（忘打卡，科长）".to_string(),
+            format!("事假 {leave_day} 08:30 至 {leave_day} 12:00 已作废（销假，科长）"),
+        ] {
+            assert!(li.contains(&words), "{backend:?}: {words} in {li}");
+        }
 
         // The SD card is gone: a new one, the kiosk's id and [central], a new token.
         drop(k);

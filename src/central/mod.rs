@@ -12,7 +12,8 @@
 //!   what a revision means against what is stored (201/200/409);
 //!   `records`: a kiosk's record chain checked as it arrives (pure);
 //!   `rejudging`: each received summary judged again from the kiosk's
-//!   records with its declared rules, off the request path.
+//!   records with its declared rules, off the request path; `raw_days`:
+//!   a person's days as the kiosk recorded them (pure).
 //! - `auth`: random tokens (stored as SHA-256 digests) and argon2 passwords;
 //!   `hasher`: password checks on two threads that reuse their memory,
 //!   behind a bounded queue; `clients`: the client's address (behind a
@@ -41,6 +42,7 @@ pub mod overview;
 pub mod pages;
 pub mod pgtls;
 pub mod postgres;
+pub mod raw_days;
 pub mod records;
 pub mod rejudging;
 pub mod sqlite;

@@ -138,6 +138,9 @@ CREATE TABLE IF NOT EXISTS chain_records (
     hash     TEXT NOT NULL,
     PRIMARY KEY (kiosk_id, seq)
 );
+CREATE INDEX IF NOT EXISTS chain_records_tbl ON chain_records (kiosk_id, tbl, seq);
+CREATE INDEX IF NOT EXISTS chain_punches_at ON chain_records (kiosk_id, ((content::jsonb ->> 2)::bigint))
+    WHERE tbl = 'punches';
 CREATE OR REPLACE FUNCTION chain_records_append_only() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN RAISE EXCEPTION 'chain_records are append-only'; END $$;
 DROP TRIGGER IF EXISTS chain_records_kept ON chain_records;
@@ -204,7 +207,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -778,6 +781,18 @@ impl Storage for Postgres {
             )
             .await
             .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.get(0);
+                WireRecord::from_stored(seq as u64, r.get(1), r.get(2), r.get(3), r.get(4))
+                    .ok_or_else(|| db(format!("held record {seq} of {kiosk_id} cannot be read back")))
+            })
+            .collect()
+    }
+
+    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant) -> Result<Vec<WireRecord>> {
+        let sql = super::records::period_records_sql(super::records::postgres_at, ["$1", "$2", "$3"]);
+        let rows = self.client().await?.query(&sql, &[&kiosk_id, &from, &to]).await.map_err(pg)?;
         rows.iter()
             .map(|r| {
                 let seq: i64 = r.get(0);

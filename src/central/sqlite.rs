@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS chain_records (
     hash     TEXT NOT NULL,
     PRIMARY KEY (kiosk_id, seq)
 ) WITHOUT ROWID;
+-- A person's days read their kiosk's small tables and the period's
+-- punches (records::period_records_sql).
+CREATE INDEX IF NOT EXISTS chain_records_tbl ON chain_records (kiosk_id, tbl, seq);
+CREATE INDEX IF NOT EXISTS chain_punches_at ON chain_records (kiosk_id, json_extract(content, '$[2]'))
+    WHERE tbl = 'punches';
 CREATE TRIGGER IF NOT EXISTS chain_records_kept BEFORE UPDATE ON chain_records
     BEGIN SELECT RAISE(ABORT, 'chain_records are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS chain_records_not_deleted BEFORE DELETE ON chain_records
@@ -738,13 +743,20 @@ fn put_records_in(tx: &Connection, kiosk: &str, from: u64, records: &[Prepared])
 
 /// Rows of `chain_records` as wire records.
 fn stored_records(c: &Connection, kiosk: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT seq, tbl, row_id, content, hash FROM chain_records WHERE kiosk_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
-        )
-        .map_err(db)?;
+    wire_records(
+        c,
+        "SELECT seq, tbl, row_id, content, hash FROM chain_records WHERE kiosk_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
+        params![kiosk, from as i64, limit as i64],
+        kiosk,
+    )
+}
+
+/// Rows of `chain_records` (`seq, tbl, row_id, content, hash`) from `sql`
+/// as wire records.
+fn wire_records(c: &Connection, sql: &str, p: impl rusqlite::Params, kiosk: &str) -> Result<Vec<WireRecord>> {
+    let mut stmt = c.prepare_cached(sql).map_err(db)?;
     let rows = stmt
-        .query_map(params![kiosk, from as i64, limit as i64], |r| {
+        .query_map(p, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -975,6 +987,15 @@ impl Storage for Sqlite {
     async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>> {
         let kiosk = kiosk_id.to_string();
         self.read(move |c| stored_records(c, &kiosk, from, limit)).await
+    }
+
+    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant) -> Result<Vec<WireRecord>> {
+        let kiosk = kiosk_id.to_string();
+        self.read(move |c| {
+            let sql = super::records::period_records_sql(super::records::sqlite_at, ["?1", "?2", "?3"]);
+            wire_records(c, &sql, params![kiosk, from, to], &kiosk)
+        })
+        .await
     }
 
     async fn put_rules(&self, kiosk_id: &str, version: u64, content: &str, now: Instant) -> Result<bool> {

@@ -1,6 +1,9 @@
 //! A person's history: day by day with status and figures over a period;
 //! a day whose summary was revised for this person says so ("第 2 版，修订于
-//! …（因更正）").
+//! …（因更正）"); under each day, the records behind its figures as the
+//! kiosk sent them (`raw_days`): each punch with its source (刷卡, 补卡 with
+//! its reason and who made it, 导入), a void with its reason, the leave that
+//! covers the day, and the 查岗 records.
 
 use crate::domain::glossary::Term;
 use std::collections::HashMap;
@@ -14,7 +17,93 @@ use super::overview::{status_class, status_word};
 use super::report::period_of;
 use super::{bad_request, failed, layout};
 use crate::central::api::{self, App};
-use crate::central::storage::revised;
+use crate::central::raw_days::{person_days, RawDay};
+use crate::central::storage::{revised, Earlier, PersonDay, StorageError};
+use crate::domain::attendance::read_range;
+use crate::domain::config::Config;
+use crate::domain::rejudge::DeclaredRules;
+use crate::domain::rules::Verdict;
+use chrono::NaiveDate;
+
+/// Each listed day's records as the kiosk sent them, by (kiosk, date): the
+/// records of the period read once per kiosk. A kiosk whose records have
+/// not arrived has none.
+async fn raw_days(
+    app: &App,
+    staff_no: &str,
+    days: &[(PersonDay, Vec<Earlier>)],
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<HashMap<(String, NaiveDate), RawDay>, StorageError> {
+    let mut out = HashMap::new();
+    let mut kiosks: Vec<&str> = days.iter().map(|(d, _)| d.kiosk_id.as_str()).collect();
+    kiosks.sort();
+    kiosks.dedup();
+    for kiosk in kiosks {
+        let rules =
+            app.storage.rules(kiosk, None).await?.and_then(|(_, t)| serde_json::from_str::<DeclaredRules>(&t).ok());
+        let units: Vec<String> =
+            days.iter().filter(|(d, _)| d.kiosk_id == kiosk).map(|(d, _)| d.person.unit.clone()).collect();
+        let empty = serde_json::json!({});
+        let config = Config::for_judging(kiosk, &units, rules.as_ref().map_or(&empty, |r| &r.config))
+            .map_err(StorageError::Db)?;
+        let (start, end) = read_range(&config, from, to);
+        let records = app.storage.period_records(kiosk, start, end).await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let listed = person_days(kiosk, &units, rules.as_ref(), &records, staff_no, (from, to), now)
+            .map_err(StorageError::Db)?;
+        for day in listed {
+            out.insert((kiosk.to_string(), day.date), day);
+        }
+    }
+    Ok(out)
+}
+
+/// A day's records in words: "刷卡 08:25:00 · 补卡 08:20:00（忘打卡，科长）·
+/// 刷卡 12:01:00 已作废（刷错卡，科长）· 事假 11-19 08:30 至 11-19 12:00
+/// （批准：科长）· 查岗 10:40:00 不在岗（王五）".
+fn record_words(v: &super::Viewer, day: &RawDay) -> String {
+    let mut words = Vec::new();
+    let voided = |x: &Option<(String, String)>| match x {
+        Some((reason, by)) => format!("{}（{reason}，{by}）", v.w(" 已作废", " voided")),
+        None => String::new(),
+    };
+    for p in &day.punches {
+        let source = match p.source.as_str() {
+            "reader" => v.w("刷卡", "scan"),
+            "correction" => v.w("补卡", "correction"),
+            "import" => v.w("导入", "import"),
+            "attlog" => v.w("考勤机导入", "terminal file"),
+            other => other,
+        };
+        let mut w = format!("{source} {}", p.clock);
+        if let (Some(reason), Some(by)) = (&p.reason, &p.by) {
+            w.push_str(&format!("（{reason}，{by}）"));
+        }
+        if p.verdict == Verdict::Duplicate {
+            w.push_str(v.w(" 重复", " duplicate"));
+        }
+        w.push_str(&voided(&p.voided));
+        words.push(w);
+    }
+    for l in &day.leave {
+        let mut w = format!("{} {} {} {}", l.kind, l.span.0, v.w("至", "to"), l.span.1);
+        if !l.approved_by.is_empty() {
+            w.push_str(&format!("（{}{}）", v.w("批准：", "approved by "), l.approved_by));
+        }
+        w.push_str(&voided(&l.voided));
+        words.push(w);
+    }
+    for c in &day.checks {
+        let state = if c.present { v.w("在岗", "present").to_string() } else { v.term(Term::SpotCheckAbsent) };
+        let mut w = format!("{} {} {state}", v.w("查岗", "spot check"), c.clock);
+        if !c.inspector.is_empty() {
+            w.push_str(&format!("（{}）", c.inspector));
+        }
+        w.push_str(&voided(&c.voided));
+        words.push(w);
+    }
+    words.join(" · ")
+}
 
 pub(super) async fn page(
     State(app): State<App>,
@@ -32,6 +121,10 @@ pub(super) async fn page(
     };
     let days = match app.storage.person_history(&staff_no, from, to).await {
         Ok(d) => d,
+        Err(e) => return failed(e),
+    };
+    let raw = match raw_days(&app, &staff_no, &days, (from, to)).await {
+        Ok(r) => r,
         Err(e) => return failed(e),
     };
     let name = days.first().map(|(d, _)| d.person.name.clone()).unwrap_or_default();
@@ -82,6 +175,14 @@ pub(super) async fn page(
                                         (v.w("修订于 ", "revised on ")) (api::rfc3339(r.at))
                                         @if r.after_correction { (v.w("（因更正）", " after a correction")) }
                                     },
+                                }
+                            }
+                        }
+                        @if let Some(day) = raw.get(&(d.kiosk_id.clone(), d.date)).filter(|r| !r.is_empty()) {
+                            tr.records {
+                                td.name colspan="11" {
+                                    span.muted { (v.w("原始记录：", "As recorded: ")) }
+                                    (record_words(&v, day))
                                 }
                             }
                         }
