@@ -866,6 +866,85 @@ fn the_kiosk_begins_with_its_first_synchronized_scan() {
     assert_eq!(closed, ["2026-11-19", "2026-11-20"]);
 }
 
+/// Nothing waits for a time server: a kiosk in service on the 16th on a
+/// clock nothing ever set (an intranet without NTP; one scan, flagged),
+/// off until the 22nd and started again still without one, closes the
+/// days it was off: its start is anchored at its first run.
+#[test]
+fn a_kiosk_without_a_time_server_closes_the_days_it_was_off() {
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("2026-11-16 08:25");
+    clock.unsynced();
+    let mut c = core(&k, &config, &clock);
+    assert!(matches!(c.scan("0100ABCDEF"), LiveEvent::Punch { clock_synced: false, .. }));
+    drop(c);
+    clock.set("2026-11-22 09:00");
+    let mut c = core(&k, &config, &clock);
+    let mut closed = Vec::new();
+    while let Some(LiveEvent::DayClosed { date, .. }) = c.tick().unwrap() {
+        closed.push(date);
+    }
+    assert_eq!(closed, ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]);
+}
+
+/// A clock that knows its boot, set by the test.
+struct BootClock(TestClock, Arc<Mutex<i64>>);
+
+impl Clock for BootClock {
+    fn now(&self) -> dutyclock::domain::time::Instant {
+        self.0.now()
+    }
+    fn synced(&self) -> bool {
+        self.0.synced()
+    }
+    fn boot(&self) -> Option<(String, i64)> {
+        Some(("boot-1".into(), *self.1.lock().unwrap()))
+    }
+}
+
+/// A start anchored on a wrong clock is corrected when a synchronized one
+/// comes: in the same boot by the time since the boot (the kiosk started
+/// on a clock two weeks ahead, synchronized an hour later: nothing of the
+/// false fortnight is closed; the running core notices at its next tick);
+/// in a later boot an anchor in the future becomes now.
+#[test]
+fn a_start_anchored_on_a_wrong_clock_is_corrected_by_the_first_synchronized_one() {
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("2026-12-06 09:00");
+    clock.unsynced();
+    let since_boot = Arc::new(Mutex::new(60_000));
+    let store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let mut c = Core::new(&config, store, Box::new(BootClock(clock.clone(), since_boot.clone()))).unwrap();
+    assert_eq!(c.tick().unwrap(), None);
+    // An hour later, the true time is known: the 22nd, 10:00.
+    *since_boot.lock().unwrap() += 3_600_000;
+    clock.set("2026-11-22 10:00");
+    clock.resynced();
+    assert_eq!(c.tick().unwrap(), None, "the start was 09:00 on the 22nd: nothing to close");
+    drop(c);
+    let held = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap().meta("service.began").unwrap().unwrap();
+    let anchor: Value = serde_json::from_str(&held).unwrap();
+    let nine = parse_time("2026-11-22 09:00", chrono_tz::Asia::Shanghai).unwrap();
+    assert_eq!((anchor["at_ms"].as_i64(), anchor["trusted"].as_bool()), (Some(nine), Some(true)));
+    clock.set("2026-11-24 09:00");
+    let mut c = core(&k, &config, &clock);
+    let mut closed = Vec::new();
+    while let Some(LiveEvent::DayClosed { date, .. }) = c.tick().unwrap() {
+        closed.push(date);
+    }
+    assert_eq!(closed, ["2026-11-22", "2026-11-23"]);
+
+    // Another kiosk: anchored ahead, synchronized only in a later boot.
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("2026-12-06 09:00");
+    clock.unsynced();
+    drop(core(&k, &config, &clock));
+    clock.set("2026-11-24 09:00");
+    clock.resynced();
+    let mut c = core(&k, &config, &clock);
+    assert_eq!(c.tick().unwrap(), None, "an anchor in the future is now");
+}
+
 /// The door's feedback is attached to the production loop: off a Pi, with
 /// `[feedback]` configured, the kiosk says why there is no GPIO and its
 /// stand-in pins log what the buzzer and LEDs would do for a punch and for

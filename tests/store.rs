@@ -216,6 +216,13 @@ fn every_summary_judged_again_from_the_chain_agrees_with_the_kiosk() {
     let k = full_store();
     db(&k).execute_batch("DELETE FROM correction_requests").unwrap();
     k.summary("2026-11-21");
+    // Two records that cover the same morning (a tie): the earlier record
+    // decides, on the kiosk and in the replay alike (the store reads leave
+    // in id order, as the replay does; the later one ends first, which a
+    // read by the end's index would put first).
+    let leave = "staff_no,kind,from,to\n0002,事假,2026-11-23 08:30,2026-11-23 12:30\n0002,公出,2026-11-23 08:00,2026-11-23 12:00\n";
+    k.import(&["leave", "import"], &k.file("tie.csv", leave));
+    k.summary("2026-11-23");
     // A correction on a closed day: its next revision is judged too.
     k.ok(&["correction", "add", "--staff", "0002", "--at", "2026-11-19 08:29", "--reason", "忘打卡", "--by", "李四"]);
     k.summary("2026-11-19");
@@ -257,7 +264,7 @@ fn every_summary_judged_again_from_the_chain_agrees_with_the_kiosk() {
     }
     assert_eq!(
         judged,
-        [("2026-11-19", 1), ("2026-11-20", 1), ("2026-11-21", 1), ("2026-11-19", 2)]
+        [("2026-11-19", 1), ("2026-11-20", 1), ("2026-11-21", 1), ("2026-11-23", 1), ("2026-11-19", 2)]
             .map(|(d, r)| (d.to_string(), r))
             .to_vec()
     );

@@ -474,7 +474,14 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
         drop(k);
         let fresh = tempfile::tempdir().unwrap();
         let dir = fresh.path().join("data");
-        std::fs::create_dir(&dir).unwrap();
+        // As the package installs it: `init` made an empty database.
+        let o = common::dutyclock_command()
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["init", "--kiosk-id", "k1", "--unit", "办公室"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let new_token = c.ok(&["kiosk", "token", "k1"]).trim().to_string();
         let token_file = fresh.path().join("token");
         std::fs::write(&token_file, &new_token).unwrap();
@@ -504,6 +511,7 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
         assert_eq!(restored, (length, head), "{backend:?}: the same chain");
         let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
         assert!(config.contains("late_grace_minutes = 3"), "{backend:?}: the declared schedules are back: {config}");
+        let bureau = c.ok(&["user", "token", "alice"]).trim().to_string();
         for (d, was) in days.iter().zip(&before) {
             let (code, out) = run(&["summary", "--date", &d.to_string(), "--format", "json"]);
             assert_eq!(code, Some(0), "{out}");
@@ -513,6 +521,17 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
                 dutyclock::domain::summary::content_key(&now),
                 dutyclock::domain::summary::content_key(was),
                 "{backend:?} {d}"
+            );
+            // And it is the summary the server holds for the day.
+            let (st, held) = get(&agent(), &format!("{}/api/v1/summaries?from={d}&to={d}", c.url), &bureau);
+            assert_eq!(st, 200, "{held}");
+            let held: Value = serde_json::from_str(&held).unwrap();
+            let held = held.as_array().or_else(|| held["summaries"].as_array()).unwrap()[0].clone();
+            assert_eq!(held["revision"], now["revision"], "{backend:?} {d}");
+            assert_eq!(
+                dutyclock::domain::summary::content_key(&held),
+                dutyclock::domain::summary::content_key(&now),
+                "{backend:?} {d}: the server's"
             );
         }
         // Restoring over a store is refused, naming it.

@@ -187,7 +187,7 @@ fn touchscreen_flows_and_screenshots() {
     let tz = chrono_tz::Asia::Shanghai;
     ui::wire(&ui, runner.clone(), shared.clone(), None, tz);
     ui::show_clock(&ui, clock.now(), tz);
-    ui::show_status(&ui, true, false);
+    ui::show_status(&ui, dutyclock::kiosk::clock::TimeSource::System, false);
     ui::show_reader(&ui, dutyclock::kiosk::reader::ReaderState::Connected);
     ui.show().unwrap();
     let rig = Rig { window, ui, shared, shots: screenshots_dir() };

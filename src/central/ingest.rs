@@ -90,6 +90,10 @@ pub fn check(
     if let (Some(_), None) | (None, Some(_)) = (&s.chain_length, &s.chain_head) {
         return Err(Refused::bad("chain_head", "chain_length and chain_head come together"));
     }
+    if s.chain_length.is_some_and(|l| l >= i64::MAX as u64) || s.rules_version.is_some_and(|v| v > i64::MAX as u64) {
+        let field = if s.rules_version.is_some_and(|v| v > i64::MAX as u64) { "rules_version" } else { "chain_length" };
+        return Err(Refused::bad(field, "past what a chain can hold"));
+    }
     if let Some(h) = &s.chain_head {
         if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Refused::bad("chain_head", "chain_head must be 64 hex digits"));

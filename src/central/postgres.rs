@@ -790,9 +790,10 @@ impl Storage for Postgres {
             .collect()
     }
 
-    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant) -> Result<Vec<WireRecord>> {
-        let sql = super::records::period_records_sql(super::records::postgres_at, ["$1", "$2", "$3"]);
-        let rows = self.client().await?.query(&sql, &[&kiosk_id, &from, &to]).await.map_err(pg)?;
+    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant, before: u64) -> Result<Vec<WireRecord>> {
+        let sql = super::records::period_records_sql(super::records::postgres_at, ["$1", "$2", "$3", "$4"]);
+        let before = before.min(i64::MAX as u64) as i64;
+        let rows = self.client().await?.query(&sql, &[&kiosk_id, &from, &to, &before]).await.map_err(pg)?;
         rows.iter()
             .map(|r| {
                 let seq: i64 = r.get(0);
@@ -800,6 +801,16 @@ impl Storage for Postgres {
                     .ok_or_else(|| db(format!("held record {seq} of {kiosk_id} cannot be read back")))
             })
             .collect()
+    }
+
+    async fn kiosk(&self, kiosk_id: &str) -> Result<Option<KioskRow>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks WHERE id = $1"), &[&kiosk_id])
+            .await
+            .map_err(pg)?;
+        Ok(row.as_ref().map(kiosk_from))
     }
 
     async fn put_rules(&self, kiosk_id: &str, version: u64, content: &str, now: Instant) -> Result<bool> {

@@ -99,6 +99,10 @@ pub fn person_days(
     now: Instant,
 ) -> Result<Vec<RawDay>, String> {
     let empty = serde_json::json!({});
+    let units = match rules {
+        Some(r) if !r.units.is_empty() => &r.units[..],
+        _ => units,
+    };
     let config = Config::for_judging(kiosk_id, units, rules.map_or(&empty, |r| &r.config))?;
     let calendar = rules.map(DeclaredRules::calendar).transpose()?.unwrap_or_else(Calendar::default);
     let mut tables = Tables::default();

@@ -97,27 +97,28 @@ fn position(table: &str, column: &str) -> usize {
 /// The query for a kiosk's records a person's days of a period read (see
 /// `raw_days`): every record of the small tables (people, cards, leave,
 /// roster, voids), and the punches, spot checks and leave spans whose
-/// instants fall in `[from, to)`, in chain order. `at(i)` is the backend's
-/// expression for the content's element `i` as an integer; the parameters
-/// are the kiosk's id, `from` and `to`. Each branch is its own indexed
-/// range (`chain_records_tbl`, `chain_punches_at`).
-pub fn period_records_sql(at: impl Fn(usize) -> String, p: [&str; 3]) -> String {
-    let [kiosk, from, to] = p;
+/// instants fall in `[from, to)`, of the records before seq `before`, in
+/// chain order. `at(i)` is the backend's expression for the content's
+/// element `i` as an integer; the parameters are the kiosk's id, `from`,
+/// `to` and `before`. Each branch is its own indexed range
+/// (`chain_records_tbl`, `chain_punches_at`).
+pub fn period_records_sql(at: impl Fn(usize) -> String, p: [&str; 4]) -> String {
+    let [kiosk, from, to, before] = p;
     let punch_at = at(position("punches", "at_ms"));
     let check_at = at(position("spot_checks", "at_ms"));
     let (span_from, span_to) = (at(position("leave_spans", "from_ms")), at(position("leave_spans", "to_ms")));
     let columns = "seq, tbl, row_id, content, hash";
     format!(
-        "SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND tbl IN
+        "SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl IN
              ('staff_versions', 'card_assignments', 'leave', 'leave_voids', 'punch_voids', 'spot_check_voids', 'roster')
          UNION ALL
-         SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND tbl = 'punches'
+         SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl = 'punches'
              AND {punch_at} >= {from} AND {punch_at} < {to}
          UNION ALL
-         SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND tbl = 'spot_checks'
+         SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl = 'spot_checks'
              AND {check_at} >= {from} AND {check_at} < {to}
          UNION ALL
-         SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND tbl = 'leave_spans'
+         SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl = 'leave_spans'
              AND {span_to} > {from} AND {span_from} < {to}
          ORDER BY seq"
     )
@@ -142,8 +143,9 @@ mod tests {
     fn the_punch_time_indexes_read_a_punchs_at_ms() {
         // The schemas' partial indexes name the content's element by number.
         assert_eq!(position("punches", "at_ms"), 2);
-        assert!(period_records_sql(sqlite_at, ["?1", "?2", "?3"]).contains("json_extract(content, '$[2]') >= ?2"));
-        assert!(period_records_sql(postgres_at, ["$1", "$2", "$3"]).contains("((content::jsonb ->> 2)::bigint) >= $2"));
+        assert!(period_records_sql(sqlite_at, ["?1", "?2", "?3", "?4"]).contains("json_extract(content, '$[2]') >= ?2"));
+        assert!(period_records_sql(postgres_at, ["$1", "$2", "$3", "$4"])
+            .contains("((content::jsonb ->> 2)::bigint) >= $2"));
     }
 
     /// `n` chained punch records from `prev`, numbered from `from`.

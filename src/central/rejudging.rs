@@ -5,12 +5,16 @@
 //!
 //! One task runs it, off the request path: an upload of records, rules or
 //! a summary only nudges it with the kiosk's id, and the task works
-//! through the nudged kiosks one at a time. For a kiosk it reads the
-//! chain from its first record up to the last pending summary's record
-//! (each summary says where: its `chain_length`, the records before it),
-//! folding it with `domain::replay`, and judges each pending revision
-//! when its record comes by. A revision whose record or rules have not
-//! arrived waits and is judged again at the next nudge.
+//! through the nudged kiosks one at a time, each pass in a task of its own
+//! (a fault in one is logged; the others go on). A revision is judged from
+//! the records before its own record on the chain (its `chain_length`
+//! says where: the records before it, so its record is the next), and of
+//! those only what its day reads: every person, card, leave and void
+//! record, and the day's punches, spot checks and leave spans
+//! (`records::period_records_sql`, bounded by the seq). A revision whose
+//! record or rules have not arrived waits and is judged at a later nudge;
+//! one that names no rules, or rules or records that cannot be read, is
+//! unjudgeable for good.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -18,15 +22,16 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use tokio::sync::Notify;
 
-use super::storage::{Storage, StoredVerdict, VerdictState};
+use super::storage::{KioskRow, Storage, StoredVerdict, VerdictState};
+use crate::domain::attendance::read_range;
+use crate::domain::config::Config;
 use crate::domain::rejudge::{check, DeclaredRules, Verdict};
 use crate::domain::replay::{ChainedSummary, Tables};
 use crate::domain::time::Instant;
 
-/// Summary revisions judged in one pass over a kiosk's chain.
-const PASS: usize = 500;
-/// Records read from the store at a time.
-const BATCH: usize = 1_000;
+/// Summary revisions judged in one pass over a kiosk (a kiosk with more
+/// waiting is nudged again behind the others).
+pub const PASS: usize = 200;
 
 /// The kiosks waiting for a pass, and the bell that wakes the task.
 #[derive(Default)]
@@ -60,8 +65,12 @@ impl Rejudging {
                 continue;
             }
             for kiosk in due {
-                if let Err(e) = pass(storage.as_ref(), &kiosk, now()).await {
-                    eprintln!("rejudging {kiosk}: {e}");
+                let (s, k) = (storage.clone(), kiosk.clone());
+                match tokio::spawn(async move { pass(s.as_ref(), &k, now()).await }).await {
+                    Ok(Ok(n)) if n >= PASS => self.nudge(&kiosk),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => eprintln!("rejudging {kiosk}: {e}"),
+                    Err(e) => eprintln!("rejudging {kiosk}: the pass failed ({e}); the next nudge tries again"),
                 }
             }
         }
@@ -72,125 +81,87 @@ fn now() -> Instant {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// One pass over `kiosk`: judges up to [`PASS`] pending revisions and
-/// stores their verdicts; returns how many were judged for good.
+/// One pass over `kiosk`: judges up to [`PASS`] revisions without a final
+/// verdict and stores their verdicts; returns how many it looked at.
 pub async fn pass(storage: &dyn Storage, kiosk: &str, at: Instant) -> Result<usize, String> {
     let pending = storage.unjudged(kiosk, PASS).await.map_err(|e| e.to_string())?;
     if pending.is_empty() {
         return Ok(0);
     }
-    let Some(row) = storage
-        .kiosks(chrono::Utc::now().date_naive())
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|k| k.id == kiosk)
-    else {
+    let Some(row) = storage.kiosk(kiosk).await.map_err(|e| e.to_string())? else {
         return Ok(0);
     };
-    let held_to = row.records.stored_to;
-    let mut verdicts = Vec::new();
     let mut rules: HashMap<u64, Option<DeclaredRules>> = HashMap::new();
-    // Each pending revision, by the seq its record has on the chain.
-    let mut wanted: HashMap<(NaiveDate, i64), (String, u64)> = HashMap::new();
-    let verdict =
-        |date, revision, state, detail: String| StoredVerdict { date, revision, state, detail, judged_at: at };
-    for (date, revision, content) in pending {
-        let json: serde_json::Value = serde_json::from_str(&content).unwrap_or_default();
-        let (Some(version), Some(length)) = (
-            json.get("rules_version").and_then(serde_json::Value::as_u64),
-            json.get("chain_length").and_then(serde_json::Value::as_u64),
-        ) else {
-            let why = "the summary names no rules version or chain position (made before its kiosk declared its rules)";
-            verdicts.push(verdict(date, revision, VerdictState::Unjudgeable, why.into()));
-            continue;
-        };
-        if let std::collections::hash_map::Entry::Vacant(slot) = rules.entry(version) {
-            let declared = storage.rules(kiosk, Some(version)).await.map_err(|e| e.to_string())?;
-            slot.insert(declared.and_then(|(_, text)| serde_json::from_str(&text).ok()));
-        }
-        let seq = length + 1;
-        if rules[&version].is_none() {
-            verdicts.push(verdict(
-                date,
-                revision,
-                VerdictState::Waiting,
-                format!("rules version {version} has not arrived"),
-            ));
-        } else if seq > held_to {
-            let why = format!("its record ({seq}) has not arrived: the server holds records 1 to {held_to}");
-            verdicts.push(verdict(date, revision, VerdictState::Waiting, why));
-        } else {
-            wanted.insert((date, revision), (content, version));
-        }
-    }
-    let last = wanted.values().map(|(c, _)| seq_of(c)).max().unwrap_or(0);
-    let (mut tables, mut from) = (Tables::default(), 1);
-    let mut judged = 0;
-    'read: while from <= last && !wanted.is_empty() {
-        let records = storage.records(kiosk, from, BATCH).await.map_err(|e| e.to_string())?;
-        if records.is_empty() {
-            break;
-        }
-        for r in &records {
-            let chained = match tables.apply(r) {
-                Ok(c) => c,
-                Err(e) => {
-                    // A held record the rules cannot read: nothing after it
-                    // can be judged; said on every revision left.
-                    for ((date, revision), _) in wanted.drain() {
-                        verdicts.push(verdict(date, revision, VerdictState::Waiting, e.to_string()));
-                    }
-                    break 'read;
-                }
-            };
-            let Some(s) = chained else { continue };
-            let Some((content, version)) = wanted.remove(&(s.date, s.revision)) else { continue };
-            if s.seq != seq_of(&content) {
-                // The summary says it was made at another place on the chain
-                // than the record of that revision stands.
-                let detail = format!(
-                    "the summary says it was made after record {}, its record is {}",
-                    seq_of(&content) - 1,
-                    s.seq
-                );
-                verdicts.push(verdict(s.date, s.revision, VerdictState::Differs, differences_note(&detail)));
-                judged += 1;
-                continue;
-            }
-            // The summary as the server received it (what the bureau reads),
-            // judged from the records before its own record.
-            let received = ChainedSummary { content, ..s };
-            let v = check(kiosk, &row.units, &tables, &received, rules[&version].as_ref());
-            let (state, detail) = match v {
-                Verdict::Agrees => (VerdictState::Agrees, "[]".to_string()),
-                Verdict::Differs(d) => (VerdictState::Differs, serde_json::to_string(&d).unwrap_or_default()),
-                Verdict::Waiting(why) => (VerdictState::Waiting, why),
-            };
-            judged += usize::from(state != VerdictState::Waiting);
-            verdicts.push(verdict(received.date, received.revision, state, detail));
-        }
-        from = records.last().map_or(from, |r| r.seq + 1);
-    }
-    for ((date, revision), (content, _)) in wanted {
-        // Its place on the chain came and held another record.
-        let why = format!("no summary record of this revision at record {}", seq_of(&content));
-        verdicts.push(verdict(date, revision, VerdictState::Waiting, why));
+    let mut verdicts = Vec::with_capacity(pending.len());
+    for (date, revision, content) in &pending {
+        let (state, detail) = judge_one(storage, &row, *date, *revision, content, &mut rules).await?;
+        verdicts.push(StoredVerdict { date: *date, revision: *revision, state, detail, judged_at: at });
     }
     storage.put_verdicts(kiosk, &verdicts).await.map_err(|e| e.to_string())?;
-    Ok(judged)
+    Ok(pending.len())
 }
 
-/// The seq of a summary's own record: the records before it, plus one.
-fn seq_of(content: &str) -> u64 {
-    serde_json::from_str::<serde_json::Value>(content)
-        .ok()
-        .and_then(|j| j.get("chain_length").and_then(serde_json::Value::as_u64))
-        .map_or(0, |l| l + 1)
-}
-
-/// A difference that is not a figure, as the differences' JSON.
-fn differences_note(detail: &str) -> String {
-    serde_json::json!([{"staff_no": "", "name": "", "field": "chain_length", "kiosk": detail, "central": null}])
-        .to_string()
+/// One revision's verdict and its detail (the differences as JSON, or why
+/// it waits or cannot be judged), from the store as it is; `rules` caches
+/// the declarations read. `Err` only when the store fails.
+pub async fn judge_one(
+    storage: &dyn Storage,
+    row: &KioskRow,
+    date: NaiveDate,
+    revision: i64,
+    content: &str,
+    rules: &mut HashMap<u64, Option<DeclaredRules>>,
+) -> Result<(VerdictState, String), String> {
+    use VerdictState::{Differs, Unjudgeable, Waiting};
+    let json: serde_json::Value = serde_json::from_str(content).unwrap_or_default();
+    let field = |k: &str| json.get(k).and_then(serde_json::Value::as_u64);
+    let (Some(version), Some(seq)) = (field("rules_version"), field("chain_length").and_then(|l| l.checked_add(1)))
+    else {
+        let why = "the summary names no rules version or chain position (made before its kiosk declared its rules)";
+        return Ok((Unjudgeable, why.into()));
+    };
+    if let std::collections::hash_map::Entry::Vacant(slot) = rules.entry(version) {
+        let declared = storage.rules(&row.id, Some(version)).await.map_err(|e| e.to_string())?;
+        slot.insert(declared.and_then(|(_, text)| serde_json::from_str(&text).ok()));
+    }
+    let Some(declared) = rules[&version].as_ref() else {
+        return Ok((Waiting, format!("rules version {version} has not arrived")));
+    };
+    let held_to = row.records.stored_to;
+    if seq > held_to {
+        return Ok((Waiting, format!("its record ({seq}) has not arrived: the server holds records 1 to {held_to}")));
+    }
+    // The record at its place must be this revision's summary.
+    let own = storage.records(&row.id, seq, 1).await.map_err(|e| e.to_string())?;
+    let chained = match own.first().map(|r| Tables::default().apply(r)) {
+        Some(Ok(Some(s))) if s.date == date && s.revision == revision => s,
+        Some(Err(e)) => return Ok((Unjudgeable, e.to_string())),
+        _ => {
+            let note =
+                format!("the summary says it was made after record {}; record {seq} is not its summary", seq - 1);
+            let d = serde_json::json!([{"staff_no": "", "name": "", "field": "chain_length", "kiosk": note, "central": null}]);
+            return Ok((Differs, d.to_string()));
+        }
+    };
+    let units = if declared.units.is_empty() { &row.units[..] } else { &declared.units[..] };
+    let config = match Config::for_judging(&row.id, units, &declared.config) {
+        Ok(c) => c,
+        Err(e) => return Ok((Unjudgeable, format!("rules version {version} cannot be read: {e}"))),
+    };
+    let (from, to) = read_range(&config, date, date);
+    let records = storage.period_records(&row.id, from, to, seq).await.map_err(|e| e.to_string())?;
+    let mut tables = Tables::default();
+    for r in &records {
+        if let Err(e) = tables.apply(r) {
+            return Ok((Unjudgeable, e.to_string()));
+        }
+    }
+    // The summary as the server received it (what the bureau reads).
+    let received = ChainedSummary { content: content.to_string(), ..chained };
+    Ok(match check(&row.id, &row.units, &tables, &received, Some(declared)) {
+        Verdict::Agrees => (VerdictState::Agrees, "[]".into()),
+        Verdict::Differs(d) => (Differs, serde_json::to_string(&d).unwrap_or_default()),
+        Verdict::Waiting(why) => (Waiting, why),
+        Verdict::Unjudgeable(why) => (Unjudgeable, why),
+    })
 }

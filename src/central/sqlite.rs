@@ -677,11 +677,12 @@ pub(super) fn rejudged_from(checked: i64, differing: i64, unjudgeable: i64, rece
     Rejudged { checked, differing, unjudgeable, waiting: (received as u64).saturating_sub(checked + unjudgeable) }
 }
 
-/// Summary revisions without a final verdict, oldest first.
+/// Summary revisions without a final verdict: those never judged first
+/// (a long wait must not hide them), oldest first.
 pub(super) const UNJUDGED: &str = "SELECT s.date, s.revision, s.content FROM summaries s
     LEFT JOIN rejudged j ON j.kiosk_id = s.kiosk_id AND j.date = s.date AND j.revision = s.revision
     WHERE s.kiosk_id = ?1 AND (j.state IS NULL OR j.state = 'waiting')
-    ORDER BY s.date, s.revision LIMIT ?2";
+    ORDER BY j.state IS NOT NULL, s.date, s.revision LIMIT ?2";
 
 const KIOSK_COLUMNS: &str =
     "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state, records_broken_at, \
@@ -989,11 +990,22 @@ impl Storage for Sqlite {
         self.read(move |c| stored_records(c, &kiosk, from, limit)).await
     }
 
-    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant) -> Result<Vec<WireRecord>> {
+    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant, before: u64) -> Result<Vec<WireRecord>> {
+        let kiosk = kiosk_id.to_string();
+        let before = before.min(i64::MAX as u64) as i64;
+        self.read(move |c| {
+            let sql = super::records::period_records_sql(super::records::sqlite_at, ["?1", "?2", "?3", "?4"]);
+            wire_records(c, &sql, params![kiosk, from, to, before], &kiosk)
+        })
+        .await
+    }
+
+    async fn kiosk(&self, kiosk_id: &str) -> Result<Option<KioskRow>> {
         let kiosk = kiosk_id.to_string();
         self.read(move |c| {
-            let sql = super::records::period_records_sql(super::records::sqlite_at, ["?1", "?2", "?3"]);
-            wire_records(c, &sql, params![kiosk, from, to], &kiosk)
+            c.query_row(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks WHERE id = ?1"), [kiosk], kiosk_from)
+                .optional()
+                .map_err(db)
         })
         .await
     }

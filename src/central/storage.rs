@@ -356,9 +356,11 @@ pub trait Storage: Send + Sync {
     async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut>;
     /// Up to `limit` held records of the kiosk from seq `from`, in order.
     async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>>;
-    /// The kiosk's records a person's days in `[from, to)` read (see
-    /// `records::period_records_sql`), in chain order.
-    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant) -> Result<Vec<WireRecord>>;
+    /// The kiosk's records before seq `before` that its days in
+    /// `[from, to)` read (see `records::period_records_sql`), in chain order.
+    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant, before: u64) -> Result<Vec<WireRecord>>;
+    /// One kiosk with what the server holds of its chain (no day counts).
+    async fn kiosk(&self, kiosk_id: &str) -> Result<Option<KioskRow>>;
     /// Stores the kiosk's declaration of its rules at `version` (the JSON
     /// as received). `false`: that version is held with other content
     /// (nothing stored); the same content again is `true`.

@@ -38,8 +38,8 @@ pub struct CalendarDay {
 }
 
 /// What the kiosk's rules read besides its records: the `[schedules]`
-/// tables of its `config.toml` as written, and the calendar years it
-/// holds, by year (a year with no listed days is still known: every
+/// tables of its `config.toml` as written, its units, and the calendar
+/// years it holds, by year (a year with no listed days is still known: every
 /// weekday a workday). `version` counts the changes the kiosk made to
 /// either; a summary names the version it was judged with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +48,10 @@ pub struct DeclaredRules {
     pub version: u64,
     pub config: serde_json::Value,
     pub calendar: BTreeMap<String, Vec<CalendarDay>>,
+    /// The units the kiosk judges (its `config.toml`'s `units`): whose days
+    /// its summaries list.
+    #[serde(default)]
+    pub units: Vec<String>,
 }
 
 impl DeclaredRules {
@@ -68,7 +72,8 @@ impl DeclaredRules {
     /// calendar (not of the version number), so a kiosk numbers a new
     /// version only when either changed.
     pub fn digest(&self) -> String {
-        let text = serde_json::json!({"config": self.config, "calendar": self.calendar}).to_string();
+        let text =
+            serde_json::json!({"config": self.config, "calendar": self.calendar, "units": self.units}).to_string();
         crate::domain::chain::hex(&Sha256::digest(text.as_bytes()))
     }
 }
@@ -89,9 +94,11 @@ pub enum Verdict {
     Agrees,
     /// The figures that differ.
     Differs(Vec<Difference>),
-    /// Not judged yet, and why: the rules it names have not arrived, or it
-    /// names none (made before its kiosk declared rules).
+    /// Not judged yet, and why: the rules it names have not arrived.
     Waiting(String),
+    /// Never to be judged, and why: it names no rules version (made before
+    /// its kiosk declared rules), or the rules it names cannot be read.
+    Unjudgeable(String),
 }
 
 /// Judges the kiosk's `summary` again from `tables` (the chain up to the
@@ -121,6 +128,7 @@ pub fn check(
     let Some(rules) = rules.filter(|r| r.version == version) else {
         return Verdict::Waiting(format!("rules version {version} has not arrived"));
     };
+    let units = if rules.units.is_empty() { units } else { &rules.units[..] };
     let judged = Config::for_judging(kiosk_id, units, &rules.config).and_then(|config| {
         let calendar = rules.calendar()?;
         let now = content
@@ -131,7 +139,7 @@ pub fn check(
         Ok(judge(&config, calendar, tables, summary.date, now))
     });
     match judged {
-        Err(e) => Verdict::Waiting(format!("rules version {version} cannot be read: {e}")),
+        Err(e) => Verdict::Unjudgeable(format!("rules version {version} cannot be read: {e}")),
         Ok(judged) => match differences(&content, &judged) {
             d if d.is_empty() => Verdict::Agrees,
             d => Verdict::Differs(d),
@@ -269,7 +277,7 @@ mod tests {
 
     #[test]
     fn a_calendar_day_out_of_its_year_is_refused() {
-        let mut r = DeclaredRules { version: 1, config: json!({}), calendar: BTreeMap::new() };
+        let mut r = DeclaredRules { version: 1, config: json!({}), calendar: BTreeMap::new(), units: vec![] };
         r.calendar.insert(
             "2026".into(),
             vec![CalendarDay { date: "2027-01-01".parse().unwrap(), is_off_day: true, name: String::new() }],

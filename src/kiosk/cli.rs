@@ -513,6 +513,13 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             if let Some(r) = store.meta(crate::kiosk::sync::RECORDS_REFUSED)? {
                 writeln!(out, "records refused: {r}").map_err(io)?;
             }
+            let rules_sent = store.meta(crate::kiosk::sync::RULES_SENT)?.unwrap_or_else(|| "none".into());
+            let rules = store.meta("rules.version")?.unwrap_or_else(|| "none".into());
+            writeln!(out, "rules: version {rules} declared, {rules_sent} taken by the server").map_err(io)?;
+            if let Some(r) = store.meta(crate::kiosk::sync::RULES_REFUSED)? {
+                writeln!(out, "rules refused: {r}").map_err(io)?;
+            }
+            writeln!(out, "clock: {}", clock_words(&store)?).map_err(io)?;
             for key in ["sync.last_success", "sync.last_error", "sync.clock_offset_ms"] {
                 writeln!(out, "{}: {}", &key[5..], store.meta(key)?.unwrap_or_else(|| "-".into())).map_err(io)?;
             }
@@ -539,6 +546,21 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             }
         }
     }
+}
+
+/// Where this machine's time comes from, for `sync status` (another
+/// process than the running kiosk: its clock is judged from the system's
+/// and the last offset measured against the server).
+fn clock_words(store: &Store) -> Result<String, Failure> {
+    if crate::kiosk::clock::system_clock_synced() {
+        return Ok("the system clock is synchronized".into());
+    }
+    Ok(match store.meta("sync.clock_offset_ms")?.and_then(|o| o.parse::<i64>().ok()) {
+        Some(o) => format!(
+            "the system clock is not synchronized: the running kiosk takes the server's time (last offset {o:+} ms)"
+        ),
+        None => "the system clock is not synchronized, and no server has answered yet: punches are flagged".into(),
+    })
 }
 
 /// `restore --from-central`: the store rebuilt from the server's copy.
@@ -572,11 +594,14 @@ fn restore_cmd(paths: &Paths, from_central: bool, out: &mut dyn Write) -> Outcom
     if let Some(beside) = &r.schedules_beside {
         writeln!(
             out,
-            "{} has other [schedules] than the kiosk declared: those are in {}; compare them",
+            "{} has other [schedules] than the kiosk declared (or cannot be written): the declared ones are in {}; compare them",
             paths.config.display(),
             beside.display()
         )
         .map_err(io)?;
+    }
+    if let Some(problem) = &r.schedules_problem {
+        writeln!(out, "the declared [schedules] could not be placed: {problem}").map_err(io)?;
     }
     writeln!(out, "staff photos are not kept at the server: import the staff file's photos again if they were used")
         .map_err(io)?;

@@ -1,6 +1,15 @@
 //! The kiosk's clock, injected into the core so tests control time.
 //! The system clock reports whether it is synchronized (adjtimex: a Pi
 //! without network boots with the last saved time, i.e. in the past).
+//!
+//! On an intranet without a time server the system clock never is; the
+//! central server's `Date`, measured by the sync thread on every answer,
+//! then serves as the time source: the real clock adds the measured offset
+//! and counts as synchronized while the measurement is fresh (the idle
+//! screen says "时间以服务器为准", `sync status` too).
+
+use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::domain::time::Instant;
 
@@ -9,6 +18,55 @@ pub trait Clock: Send {
     fn now(&self) -> Instant;
     /// Whether the clock is synchronized to a time source.
     fn synced(&self) -> bool;
+    /// This boot's identity and the milliseconds since it, where the clock
+    /// knows them: an instant taken on an unsynchronized clock is corrected
+    /// by them once a synchronized clock is known in the same boot.
+    fn boot(&self) -> Option<(String, i64)> {
+        None
+    }
+}
+
+/// Where the kiosk's time comes from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The system clock, synchronized (NTP, a GPS, an RTC set by one).
+    System,
+    /// The central server's `Date` (the system clock is not synchronized).
+    Server,
+    /// Neither: punches are flagged as made on an unsynchronized clock.
+    Unsynchronized,
+}
+
+/// The server's time minus the system clock's, in ms, and when it was
+/// measured (monotonic): one per process, written by the sync thread.
+static SERVER_OFFSET: Mutex<Option<(i64, std::time::Instant)>> = Mutex::new(None);
+
+/// How long a measured offset is believed without another (the sync
+/// thread measures at every pass, at least every five minutes while the
+/// server answers; a Pi's oscillator drifts a few seconds a day).
+const SERVER_OFFSET_FOR: Duration = Duration::from_secs(3600);
+
+/// The sync thread measured the server's clock: `offset_ms` is the
+/// server's time minus the system clock's.
+pub fn server_time_measured(offset_ms: i64) {
+    *SERVER_OFFSET.lock().unwrap_or_else(|e| e.into_inner()) = Some((offset_ms, std::time::Instant::now()));
+}
+
+/// The fresh offset to the server's time, if there is one.
+fn server_offset() -> Option<i64> {
+    let held = *SERVER_OFFSET.lock().unwrap_or_else(|e| e.into_inner());
+    held.filter(|(_, at)| at.elapsed() < SERVER_OFFSET_FOR).map(|(o, _)| o)
+}
+
+/// Where the time comes from now.
+pub fn time_source() -> TimeSource {
+    if system_clock_synced() {
+        TimeSource::System
+    } else if server_offset().is_some() {
+        TimeSource::Server
+    } else {
+        TimeSource::Unsynchronized
+    }
 }
 
 /// The real clock. Only the kiosk binary constructs it; nothing can set it.
@@ -16,12 +74,36 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Instant {
-        chrono::Utc::now().timestamp_millis()
+        let system = chrono::Utc::now().timestamp_millis();
+        match time_source() {
+            TimeSource::Server => system + server_offset().unwrap_or(0),
+            _ => system,
+        }
     }
 
     fn synced(&self) -> bool {
-        system_clock_synced()
+        time_source() != TimeSource::Unsynchronized
     }
+
+    fn boot(&self) -> Option<(String, i64)> {
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        Some((id.trim().to_string(), since_boot_ms()?))
+    }
+}
+
+/// Milliseconds since the boot, counting suspend (CLOCK_BOOTTIME).
+#[cfg(target_os = "linux")]
+#[allow(clippy::unnecessary_cast)] // time_t and c_long are i32 on 32-bit ARM
+fn since_boot_ms() -> Option<i64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    (r == 0).then(|| ts.tv_sec as i64 * 1000 + ts.tv_nsec as i64 / 1_000_000)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn since_boot_ms() -> Option<i64> {
+    None
 }
 
 /// `adjtimex` with `modes = 0` (read only): `TIME_ERROR` or `STA_UNSYNC`
@@ -37,4 +119,22 @@ pub fn system_clock_synced() -> bool {
 #[cfg(not(target_os = "linux"))]
 pub fn system_clock_synced() -> bool {
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_time_serves_while_fresh() {
+        // The machine's own clock decides whether the server's is needed:
+        // only the bookkeeping is checked here.
+        assert_eq!(server_offset(), None);
+        server_time_measured(-4_000);
+        assert_eq!(server_offset(), Some(-4_000));
+        *SERVER_OFFSET.lock().unwrap() = Some((-4_000, std::time::Instant::now() - SERVER_OFFSET_FOR));
+        assert_eq!(server_offset(), None, "a stale measurement is not believed");
+        let b = SystemClock.boot();
+        assert!(b.as_ref().is_some_and(|(id, ms)| id.len() == 36 && *ms > 0), "{b:?}");
+    }
 }

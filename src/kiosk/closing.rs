@@ -15,6 +15,7 @@ use crate::domain::attendance::{close_instant, read_range, Attendance};
 use crate::domain::config::Config;
 use crate::domain::summary::{self, DailySummary};
 use crate::domain::time::Instant;
+use crate::kiosk::clock::Clock;
 use crate::kiosk::store::{Store, StoreError};
 
 /// Computes a day's summary; a closed day is numbered: unchanged content
@@ -32,7 +33,7 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
     let key = s.content_key();
     let (length, head) = w.chain_position()?;
     (s.chain_length, s.chain_head) = (Some(length), Some(head));
-    s.rules_version = Some(w.rules_version(&config.rules)?);
+    s.rules_version = Some(w.rules_version(&config.rules, &config.units)?);
     match w.latest_summary(date)? {
         Some((rev, content))
             if serde_json::from_str::<serde_json::Value>(&content)
@@ -55,8 +56,65 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
     Ok(s)
 }
 
+/// The store's setting that says when the kiosk went into service.
+const ANCHOR: &str = "service.began";
+
+/// No kiosk ran before this (2026-01-01 in the district): a clock that is
+/// not synchronized and reads earlier was never set (a Pi without a
+/// battery clock boots at 1970, or at its image's date), and says nothing
+/// of when the kiosk began.
+const NO_SERVICE_BEFORE_MS: Instant = 1_767_196_800_000;
+
+/// When the kiosk went into service: its first run, on the clock it had
+/// then, and whether that clock was synchronized (with the boot it ran in,
+/// to correct it later).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Anchor {
+    at_ms: Instant,
+    trusted: bool,
+    #[serde(default)]
+    boot: Option<(String, i64)>,
+}
+
+/// Anchors the kiosk's start at its first run, so that days it was off
+/// are closed even if no scan ever happened on a synchronized clock (an
+/// intranet without a time server). An anchor taken on an unsynchronized
+/// clock is corrected at the first synchronized moment: in the same boot
+/// exactly (the time since the boot elapsed as it should); in a later
+/// boot it stands unless it lies in the future (then it is now). A clock
+/// earlier than [`NO_SERVICE_BEFORE_MS`] anchors nothing. Returns whether
+/// the anchor changed (the backlog is then read again).
+pub fn settle_anchor(store: &mut Store, clock: &dyn Clock) -> Result<bool, StoreError> {
+    let (now, synced) = (clock.now(), clock.synced());
+    let held: Option<Anchor> = store.meta(ANCHOR)?.and_then(|t| serde_json::from_str(&t).ok());
+    let next = match held {
+        Some(a) if a.trusted => return Ok(false),
+        Some(_) if !synced => return Ok(false),
+        None if !synced && now < NO_SERVICE_BEFORE_MS => return Ok(false),
+        None => Anchor { at_ms: now, trusted: synced, boot: if synced { None } else { clock.boot() } },
+        Some(a) => {
+            let at = match (&a.boot, clock.boot()) {
+                (Some((then_boot, then_ms)), Some((boot, ms))) if *then_boot == boot => now - (ms - then_ms),
+                _ => a.at_ms,
+            };
+            Anchor { at_ms: at.min(now), trusted: true, boot: None }
+        }
+    };
+    let text = serde_json::to_string(&next).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut w = store.writer()?;
+    w.set_meta(ANCHOR, &text)?;
+    w.commit()?;
+    Ok(true)
+}
+
+/// When the kiosk's service began, as anchored.
+fn anchored(store: &Store) -> Result<Option<Instant>, StoreError> {
+    Ok(store.meta(ANCHOR)?.and_then(|t| serde_json::from_str::<Anchor>(&t).ok()).map(|a| a.at_ms))
+}
+
 /// Which days the kiosk still has to close, oldest first: every day since
-/// it began (its first staff import or own scan), except those with a
+/// it began (its first run, or its first own scan on a synchronized
+/// clock, whichever is earlier), except those with a
 /// stored summary. A kiosk that was
 /// off for a week closes all seven days when it starts; gaps left by an
 /// older version (which closed only yesterday) are filled too.
@@ -76,11 +134,11 @@ pub struct Backlog {
 
 impl Backlog {
     /// Reads what is closed already. Days before the kiosk began (its
-    /// first scan with a synchronized clock, or today) are not its to
-    /// close on its own.
+    /// anchored first run or its first scan with a synchronized clock, or
+    /// today) are not its to close on its own.
     pub fn load(store: &Store, config: &Config, now: Instant) -> Result<Backlog, StoreError> {
         let schedule = config.default_schedule();
-        let first = store.began_at()?.unwrap_or(now).min(now);
+        let first = [store.began_at()?, anchored(store)?].into_iter().flatten().min().unwrap_or(now).min(now);
         let next = schedule.attendance_day(first);
         let stored = store.summary_dates(next)?.into_iter().collect();
         Ok(Backlog { began: next, next, stored, redo: Default::default() })
@@ -125,6 +183,15 @@ impl Backlog {
         if date >= self.began && (date < self.next || self.stored.contains(&date)) {
             self.redo.insert(date);
         }
+    }
+
+    /// The kiosk's start was anchored anew: reads what to close again,
+    /// keeping the closed days to close again.
+    pub fn reload(&mut self, store: &Store, config: &Config, now: Instant) -> Result<(), StoreError> {
+        let redo = std::mem::take(&mut self.redo);
+        *self = Backlog::load(store, config, now)?;
+        self.redo = redo;
+        Ok(())
     }
 
     /// Marks a day closed.

@@ -39,6 +39,9 @@ pub struct Core<'c> {
     latest: Instant,
     /// The days still to close (R11), oldest first.
     backlog: Backlog,
+    /// The start is anchored on a synchronized clock (see
+    /// `closing::settle_anchor`); until then, each tick looks again.
+    anchor_settled: bool,
     /// Set after this core's own non-scan writes: re-read the running day.
     stale: bool,
     /// Commits since the last WAL checkpoint (see [`Core::maintenance`]).
@@ -70,6 +73,8 @@ impl<'c> Core<'c> {
         let data_version = store.data_version()?;
         let journal_seen = store.chain_length()?;
         let att = load(config, &store, day, now)?;
+        crate::kiosk::closing::settle_anchor(&mut store, clock.as_ref())?;
+        let anchor_settled = clock.synced();
         let backlog = Backlog::load(&store, config, now)?;
         store.set_auto_checkpoint(0)?;
         Ok(Core {
@@ -83,6 +88,7 @@ impl<'c> Core<'c> {
             journal_seen,
             latest,
             backlog,
+            anchor_settled,
             stale: false,
             uncheckpointed: 0,
         })
@@ -392,6 +398,14 @@ impl<'c> Core<'c> {
     pub fn tick(&mut self) -> Result<Option<LiveEvent>, StoreError> {
         let now = self.clock.now();
         self.notice_others()?;
+        // A synchronized clock at last (the server's time arrived): the
+        // start anchored on the unsynchronized one is corrected.
+        if !self.anchor_settled && self.clock.synced() {
+            self.anchor_settled = true;
+            if crate::kiosk::closing::settle_anchor(&mut self.store, self.clock.as_ref())? {
+                self.backlog.reload(&self.store, self.config, now)?;
+            }
+        }
         self.skip_old_backlog();
         let Some(date) = self.backlog.due(self.config, now) else {
             return Ok(None);

@@ -8,11 +8,13 @@
 //! hash is compared with the server's as it is made). Then the rules the
 //! kiosk last declared: its calendar years into the store, its schedules
 //! into `config.toml` when that has none (a technician's fresh file holds
-//! only the kiosk's id, units and `[central]`), or beside it as
-//! `config.toml.from-central` when it has others (never overwritten: the
-//! technician decides). The database is built under another name and put
-//! in place only when all of it is there and `verify` finds nothing wrong:
-//! a restore cut off halfway leaves no half a kiosk behind.
+//! only the kiosk's id, units and `[central]`), or beside the database as
+//! `schedules.from-central.toml` when it has others or cannot be written
+//! (never overwritten: the technician decides). The database is built
+//! under another name and put in place only when all of it is there and
+//! `verify` finds nothing wrong: a restore cut off halfway leaves no half
+//! a kiosk behind. The empty database a package's install made is
+//! replaced; one that holds records is refused.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,8 +37,11 @@ pub struct Restored {
     pub head: Option<String>,
     pub rules_version: Option<u64>,
     pub calendar_years: Vec<String>,
-    /// Where the declared schedules went, when `config.toml` had its own.
+    /// Where the declared schedules went, when `config.toml` had its own
+    /// (or could not be written).
     pub schedules_beside: Option<PathBuf>,
+    /// Why the declared schedules could not be placed at all.
+    pub schedules_problem: Option<String>,
     /// Whether the declared schedules were written into `config.toml`.
     pub schedules_written: bool,
 }
@@ -51,12 +56,7 @@ pub fn from_central(
     now: Instant,
     progress: &mut dyn Write,
 ) -> Result<Restored, String> {
-    if db.exists() {
-        return Err(format!(
-            "{} already exists: restore builds a new store only (move the old one away first)",
-            db.display()
-        ));
-    }
+    clear_the_way(db)?;
     let building = {
         let mut p = db.as_os_str().to_owned();
         p.push(".restoring");
@@ -131,12 +131,79 @@ pub fn from_central(
     if !problems.is_empty() {
         return Err(format!("the restored store does not verify: {}", problems.join("; ")));
     }
-    if let Some(rules) = &declared {
-        place_schedules(config_path, config, rules, &mut out)?;
-    }
+    store.checkpoint().map_err(|e| e.to_string())?;
     drop(store);
-    std::fs::rename(&building, db).map_err(|e| format!("cannot put {} in place: {e}", db.display()))?;
+    put_in_place(&building, db)?;
+    // The database stands; the schedules are a help on top (a config the
+    // kiosk's user may not write is said, not a failed restore).
+    if let Some(rules) = &declared {
+        if let Err(e) = place_schedules(config_path, config, rules, db, &mut out) {
+            out.schedules_problem = Some(e);
+        }
+    }
     Ok(out)
+}
+
+/// The files of the database at `db` (`-wal`, `-shm` beside it).
+fn files_of(db: &Path) -> [PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    })
+}
+
+/// Restore builds a new store only: a database holding records is
+/// refused (move it away first); the empty one a package's install made
+/// (`dutyclock init`) is replaced, and so is a leftover `-wal`/`-shm`
+/// (applied to the restored database, it would corrupt it).
+fn clear_the_way(db: &Path) -> Result<(), String> {
+    if db.exists() {
+        let held = Store::open(db)
+            .and_then(|s| Ok((s.chain_length()?, s.meta("rules.version")?)))
+            .map_err(|e| format!("{}: {e}", db.display()))?;
+        if held != (0, None) {
+            return Err(format!(
+                "{} already exists and holds {} records: restore builds a new store only (move the old one away first)",
+                db.display(),
+                held.0
+            ));
+        }
+    }
+    for f in files_of(db) {
+        match std::fs::remove_file(&f) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot remove {}: {e}", f.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Puts the built database at `db`: linked there (which fails if a
+/// database appeared there meanwhile: a kiosk started by mistake), the
+/// built name removed, the directory synced, so a power cut leaves one
+/// or the other.
+fn put_in_place(building: &Path, db: &Path) -> Result<(), String> {
+    let [_, wal, _] = files_of(building);
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(format!("{} still holds writes: the restore cannot be put in place", wal.display()));
+    }
+    std::fs::File::open(building).and_then(|f| f.sync_all()).map_err(|e| format!("{}: {e}", building.display()))?;
+    std::fs::hard_link(building, db).map_err(|e| {
+        format!(
+            "cannot put the restored database at {} ({e}): is a kiosk running? It stays at {}",
+            db.display(),
+            building.display()
+        )
+    })?;
+    for f in files_of(building) {
+        let _ = std::fs::remove_file(f);
+    }
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    Ok(())
 }
 
 /// The declared schedules into `config.toml` when it has none, or beside
@@ -145,6 +212,7 @@ fn place_schedules(
     config_path: &Path,
     config: &Config,
     rules: &DeclaredRules,
+    db: &Path,
     out: &mut Restored,
 ) -> Result<(), String> {
     if config.rules == rules.config {
@@ -162,15 +230,14 @@ fn place_schedules(
         text.push_str(&toml);
         // Written only when it reads back as what was declared.
         let back = Config::parse(&text, config_path).map_err(|e| e.to_string())?;
-        if back.rules == rules.config {
-            std::fs::write(config_path, text).map_err(|e| format!("{}: {e}", config_path.display()))?;
+        if back.rules == rules.config && std::fs::write(config_path, &text).is_ok() {
             out.schedules_written = true;
             return Ok(());
         }
     }
-    let mut beside = config_path.as_os_str().to_owned();
-    beside.push(".from-central");
-    let beside = PathBuf::from(beside);
+    // Beside the database: the kiosk's user may write there (the config
+    // of an installed kiosk is root's, in /etc).
+    let beside = db.with_file_name("schedules.from-central.toml");
     let text = format!(
         "# The [schedules] this kiosk last declared to the central server (rules version {}).\n\
          # config.toml has other schedules: compare, and copy these over if they are the right ones.\n{toml}",

@@ -244,13 +244,18 @@ pub const RECORDS_REFUSED: &str = "sync.records_refused";
 
 /// The store's setting for the newest rules version the server took.
 pub const RULES_SENT: &str = "sync.rules_sent";
+/// The store's setting for a rules version the server refused (shown by
+/// `sync status`; the summaries that name it wait at the server).
+pub const RULES_REFUSED: &str = "sync.rules_refused";
 
 /// Declares to the server every version of the rules it has not taken,
 /// oldest first, before the summaries that name them (a summary whose
 /// rules have not arrived is only judged later, so nothing here holds the
-/// summaries back). A refusal is said and the next pass tries again (the
-/// rules are read by the server's second judgement only); a server without
-/// `…/rules` (404, 405: an older version) is asked again next pass.
+/// summaries back). A refusal is kept (`sync.rules_refused`, shown by
+/// `sync status`) and the later versions go on; a server without
+/// `…/rules` (404, 405: an older version) is asked again next pass, and
+/// meanwhile gets the summaries without `rules_version` (an older server
+/// refuses fields it does not know).
 fn send_rules(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), StoreError> {
     let newest = store.meta("rules.version")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     let sent = store.meta(RULES_SENT)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
@@ -270,9 +275,19 @@ fn send_rules(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), 
                 w.set_meta(RULES_SENT, &version.to_string())?;
                 w.commit()?;
             }
-            404 | 405 => return Ok(()),
-            _ => {
+            404 | 405 => {
+                out.older_server = true;
+                return Ok(());
+            }
+            400 | 403 | 409 | 413 => {
                 eprintln!("sync: rules version {version} refused ({}): {}", reply.status, reply.detail);
+                let mut w = store.writer()?;
+                w.set_meta(RULES_REFUSED, &format!("version {version}: {} {}", reply.status, reply.detail))?;
+                w.set_meta(RULES_SENT, &version.to_string())?;
+                w.commit()?;
+            }
+            _ => {
+                out.stopped = Some(format!("rules: {} {}", reply.status, reply.detail));
                 return Ok(());
             }
         }
@@ -368,6 +383,8 @@ pub struct Pass {
     pub refused: usize,
     /// Why the pass stopped early (the server unreachable, 5xx, 401).
     pub stopped: Option<String>,
+    /// The server has no `…/rules` (an older version).
+    pub older_server: bool,
     pub clock_offset_ms: Option<i64>,
 }
 
@@ -403,6 +420,7 @@ pub fn pass(store: &mut Store, client: &Client, now: impl Fn() -> Instant) -> Re
             return Ok(out);
         }
         for (id, date, revision, content) in batch {
+            let content = if out.older_server { without_rules_version(&content) } else { content };
             let reply = match client.put(date, &content) {
                 Ok(r) => r,
                 Err(e) => {
@@ -431,6 +449,20 @@ pub fn pass(store: &mut Store, client: &Client, now: impl Fn() -> Instant) -> Re
                 }
             }
         }
+    }
+}
+
+/// A summary as an older server takes it: without `rules_version`, which
+/// it does not know (it refuses unknown fields); the stored summary keeps it.
+fn without_rules_version(content: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(content) {
+        Ok(mut v) if v.get("rules_version").is_some() => {
+            if let Some(o) = v.as_object_mut() {
+                o.shift_remove("rules_version");
+            }
+            v.to_string()
+        }
+        _ => content.to_string(),
     }
 }
 
@@ -519,6 +551,11 @@ fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Statu
         let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok((p, (waiting, refused))) => {
+                // The server's clock, the kiosk's time source when its own
+                // is not synchronized (see `clock`).
+                if let Some(o) = p.clock_offset_ms {
+                    crate::kiosk::clock::server_time_measured(o);
+                }
                 st.waiting = waiting;
                 st.refused = refused;
                 st.clock_offset_ms = p.clock_offset_ms.or(st.clock_offset_ms);

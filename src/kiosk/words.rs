@@ -339,11 +339,14 @@ impl Say {
         }
     }
 
-    pub fn clock_mark(self, synced: bool) -> (String, Tone) {
-        if synced {
-            (self.pick("时钟已同步", "Clock synced"), Tone::Ok)
-        } else {
-            (self.pick("时钟未同步", "Clock not synced"), Tone::Warn)
+    /// Where the time comes from: a synchronized clock, the central
+    /// server's (an intranet without a time server), or neither.
+    pub fn clock_mark(self, source: crate::kiosk::clock::TimeSource) -> (String, Tone) {
+        use crate::kiosk::clock::TimeSource as T;
+        match source {
+            T::System => (self.pick("时钟已同步", "Clock synced"), Tone::Ok),
+            T::Server => (self.pick("时间以服务器为准", "Time from the server"), Tone::Ok),
+            T::Unsynchronized => (self.pick("时钟未同步", "Clock not synced"), Tone::Warn),
         }
     }
 
@@ -992,19 +995,26 @@ impl Say {
         }
     }
 
-    pub fn device_status(self, kind: &str, synced: bool, db: &str, version: &str) -> Vec<String> {
+    pub fn device_status(
+        self,
+        kind: &str,
+        clock: crate::kiosk::clock::TimeSource,
+        db: &str,
+        version: &str,
+    ) -> Vec<String> {
+        let (clock, _) = self.clock_mark(clock);
         let kind = self.reader_kind(kind);
         if self.zh() {
             vec![
                 format!("读卡器：{kind}"),
-                format!("时钟：{}", if synced { "已同步" } else { "未同步" }),
+                format!("时钟：{clock}"),
                 format!("数据库：{db}"),
                 format!("软件版本：{version}"),
             ]
         } else {
             vec![
                 format!("Reader: {kind}"),
-                format!("Clock: {}", if synced { "synced" } else { "not synced" }),
+                format!("Clock: {clock}"),
                 format!("Database: {db}"),
                 format!("Version: {version}"),
             ]

@@ -89,6 +89,11 @@ impl TestClock {
     pub fn unsynced(&self) {
         self.0.lock().unwrap().1 = false;
     }
+
+    /// Synchronized again (a time source answered).
+    pub fn resynced(&self) {
+        self.0.lock().unwrap().1 = true;
+    }
 }
 
 impl dutyclock::kiosk::clock::Clock for TestClock {

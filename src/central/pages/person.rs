@@ -27,14 +27,17 @@ use chrono::NaiveDate;
 
 /// Each listed day's records as the kiosk sent them, by (kiosk, date): the
 /// records of the period read once per kiosk. A kiosk whose records have
-/// not arrived has none.
+/// not arrived has none; one whose records or rules cannot be read is
+/// named in the problems (its figures still show). The latest declared
+/// rules decide whose a punch is (a change of schedules since moves only
+/// a duplicate's mark).
 async fn raw_days(
     app: &App,
     staff_no: &str,
     days: &[(PersonDay, Vec<Earlier>)],
     (from, to): (NaiveDate, NaiveDate),
-) -> Result<HashMap<(String, NaiveDate), RawDay>, StorageError> {
-    let mut out = HashMap::new();
+) -> Result<(HashMap<(String, NaiveDate), RawDay>, Vec<String>), StorageError> {
+    let (mut out, mut problems) = (HashMap::new(), Vec::new());
     let mut kiosks: Vec<&str> = days.iter().map(|(d, _)| d.kiosk_id.as_str()).collect();
     kiosks.sort();
     kiosks.dedup();
@@ -44,18 +47,27 @@ async fn raw_days(
         let units: Vec<String> =
             days.iter().filter(|(d, _)| d.kiosk_id == kiosk).map(|(d, _)| d.person.unit.clone()).collect();
         let empty = serde_json::json!({});
-        let config = Config::for_judging(kiosk, &units, rules.as_ref().map_or(&empty, |r| &r.config))
-            .map_err(StorageError::Db)?;
+        let config = match Config::for_judging(kiosk, &units, rules.as_ref().map_or(&empty, |r| &r.config)) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(format!("{kiosk}: {e}"));
+                continue;
+            }
+        };
         let (start, end) = read_range(&config, from, to);
-        let records = app.storage.period_records(kiosk, start, end).await?;
+        let records = app.storage.period_records(kiosk, start, end, u64::MAX).await?;
         let now = chrono::Utc::now().timestamp_millis();
-        let listed = person_days(kiosk, &units, rules.as_ref(), &records, staff_no, (from, to), now)
-            .map_err(StorageError::Db)?;
-        for day in listed {
-            out.insert((kiosk.to_string(), day.date), day);
+        // Records that cannot be read leave the figures standing, said.
+        match person_days(kiosk, &units, rules.as_ref(), &records, staff_no, (from, to), now) {
+            Ok(listed) => {
+                for day in listed {
+                    out.insert((kiosk.to_string(), day.date), day);
+                }
+            }
+            Err(e) => problems.push(format!("{kiosk}: {e}")),
         }
     }
-    Ok(out)
+    Ok((out, problems))
 }
 
 /// A day's records in words: "刷卡 08:25:00 · 补卡 08:20:00（忘打卡，科长）·
@@ -123,7 +135,7 @@ pub(super) async fn page(
         Ok(d) => d,
         Err(e) => return failed(e),
     };
-    let raw = match raw_days(&app, &staff_no, &days, (from, to)).await {
+    let (raw, problems) = match raw_days(&app, &staff_no, &days, (from, to)).await {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
@@ -135,6 +147,9 @@ pub(super) async fn page(
             label { (v.w("从", "From")) " " input type="date" name="from" value=(from.to_string()); }
             label { (v.w("到", "to")) " " input type="date" name="to" value=(to.to_string()); }
             button { (v.w("查看", "Show")) }
+        }
+        @for p in &problems {
+            p.warn { (v.w("原始记录无法读出：", "The records cannot be read: ")) (p) }
         }
         @if days.is_empty() {
             p.muted { (v.w("这一期间没有此人的记录。", "No days of this person in this period.")) }

@@ -157,13 +157,16 @@ pub(super) fn snapshot(
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.card, p.staff_no, p.at_ms, p.source, p.clock_synced,
                 EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)
-         FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2",
+         FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2 ORDER BY p.id",
     )?;
     let punches = stmt.query_map(params![from, to], punch_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut stmt = conn.prepare_cached(&format!("{LEAVE_SELECT} WHERE s.to_ms > ?1 AND s.from_ms < ?2"))?;
-    let leave = stmt.query_map(params![from, to], leave_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    // In id order, as the central server's replay of the chain reads them
+    // (`domain::replay`): a tie between two records is the earlier one's.
     let mut stmt =
-        conn.prepare_cached("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2")?;
+        conn.prepare_cached(&format!("{LEAVE_SELECT} WHERE s.to_ms > ?1 AND s.from_ms < ?2 ORDER BY l.id"))?;
+    let leave = stmt.query_map(params![from, to], leave_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn
+        .prepare_cached("SELECT staff_no, date, start, end FROM roster WHERE date >= ?1 AND date <= ?2 ORDER BY id")?;
     let roster = stmt
         .query_map(params![dates.0.to_string(), dates.1.to_string()], |r| {
             Ok(RosterRow {
@@ -179,7 +182,7 @@ pub(super) fn snapshot(
     let mut stmt = conn.prepare_cached(
         "SELECT s.id, s.staff_no, s.at_ms, s.present,
                 EXISTS (SELECT 1 FROM spot_check_voids v WHERE v.spot_check_id = s.id)
-         FROM spot_checks s WHERE s.at_ms >= ?1 AND s.at_ms < ?2",
+         FROM spot_checks s WHERE s.at_ms >= ?1 AND s.at_ms < ?2 ORDER BY s.id",
     )?;
     let spot_checks = stmt
         .query_map(params![from, to], |r| {

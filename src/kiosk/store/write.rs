@@ -635,14 +635,14 @@ impl<'c> Writer<'c> {
     }
 
     /// The version of what the rules read besides the records (the
-    /// `[schedules]` tables `rules` and the calendar held now), numbered
+    /// `[schedules]` tables `rules`, the `units`, and the calendar held now), numbered
     /// here: the same as the last one declared when neither changed, the
     /// next when either did (kept in `meta`: `rules.version`, and each
     /// version's declaration as `rules.declared.N` for the sync thread to
     /// send: a summary may name an older version than the latest).
-    pub fn rules_version(&mut self, rules: &serde_json::Value) -> Result<u64> {
+    pub fn rules_version(&mut self, rules: &serde_json::Value, units: &[String]) -> Result<u64> {
         let calendar = super::read::declared_calendar(&self.tx)?;
-        let mut declared = DeclaredRules { version: 0, config: rules.clone(), calendar };
+        let mut declared = DeclaredRules { version: 0, config: rules.clone(), calendar, units: units.to_vec() };
         let digest = declared.digest();
         let meta = |key: &str| -> Result<Option<String>> {
             Ok(self.tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)

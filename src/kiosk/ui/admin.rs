@@ -16,7 +16,7 @@ pub(super) fn refresh_admin(runner: &dyn Runner) {
         let cards = svc.unknown_cards();
         let staff = svc.enrol_list();
         let size = svc.core.store().size_bytes();
-        let synced = crate::kiosk::clock::system_clock_synced();
+        let synced = crate::kiosk::clock::time_source();
         let say = Say(svc.lang);
         let kind = svc.core.config().reader.kind.as_str();
         Box::new(move |ui: &KioskWindow, sh: &Shared| {

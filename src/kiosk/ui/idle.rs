@@ -51,11 +51,11 @@ thread_local! {
 /// warning on the head's and the admin's screens (holidays would be
 /// judged as absences), not to staff at the door, who can do nothing
 /// about it.
-pub fn show_status(ui: &KioskWindow, clock_synced: bool, calendar_known: bool) {
+pub fn show_status(ui: &KioskWindow, clock: crate::kiosk::clock::TimeSource, calendar_known: bool) {
     CALENDAR_KNOWN.with(|c| c.set(calendar_known));
     let say = say(ui);
     let idle = ui.global::<IdleAdapter>();
-    let (cl, ct) = say.clock_mark(clock_synced);
+    let (cl, ct) = say.clock_mark(clock);
     idle.set_clock_label(s(cl));
     idle.set_clock_tone(tone(ct));
     ui.global::<App>().set_calendar_warning(s(say.calendar_warning(calendar_known)));

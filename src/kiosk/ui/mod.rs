@@ -288,7 +288,7 @@ pub fn wire(
                 let cal = svc.calendar_known();
                 Box::new(move |ui: &KioskWindow, _| {
                     show_clock(ui, now, tz);
-                    show_status(ui, crate::kiosk::clock::system_clock_synced(), cal);
+                    show_status(ui, crate::kiosk::clock::time_source(), cal);
                     idle::show_marks_again(ui);
                 })
             }));
@@ -509,7 +509,7 @@ pub fn run_window(
     let runner = kiosk.runner.clone();
     let shared = SHARED.with(|s| s.clone());
     show_clock(&ui, chrono::Utc::now().timestamp_millis(), tz);
-    show_status(&ui, crate::kiosk::clock::system_clock_synced(), true);
+    show_status(&ui, crate::kiosk::clock::time_source(), true);
     if demo {
         show_reader(&ui, ReaderState::Connected);
     }
@@ -517,7 +517,7 @@ pub fn run_window(
     let status_job = move |r: &dyn Runner| {
         r.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
             let cal = svc.calendar_known();
-            Box::new(move |ui: &KioskWindow, _| show_status(ui, crate::kiosk::clock::system_clock_synced(), cal))
+            Box::new(move |ui: &KioskWindow, _| show_status(ui, crate::kiosk::clock::time_source(), cal))
         }))
     };
     status_job(&*runner);
