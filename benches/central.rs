@@ -346,7 +346,8 @@ fn rejudge_day(c: &Central, pg_url: Option<&str>, people: usize) -> String {
         for p in 0..people {
             for minute in [505 + (p % 30) as i64, 721, 865, 1051] {
                 let t = at(d, minute);
-                w.add_punch(&PunchOwner::Card(format!("C{p:07}")), t, PunchSource::Reader, Some(true), None, t).unwrap();
+                w.add_punch(&PunchOwner::Card(format!("C{p:07}")), t, PunchSource::Reader, Some(true), None, t)
+                    .unwrap();
             }
         }
     }

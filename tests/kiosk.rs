@@ -934,7 +934,8 @@ fn a_start_anchored_on_a_wrong_clock_is_corrected_by_the_first_synchronized_one(
     }
     assert_eq!(closed, ["2026-11-22", "2026-11-23"]);
 
-    // Another kiosk: anchored ahead, synchronized only in a later boot.
+    // Another kiosk: anchored ahead, synchronized only in a later boot:
+    // an anchor in the future is now.
     let (k, config) = setup_with(CONFIG);
     let clock = clock_at("2026-12-06 09:00");
     clock.unsynced();
@@ -942,7 +943,42 @@ fn a_start_anchored_on_a_wrong_clock_is_corrected_by_the_first_synchronized_one(
     clock.set("2026-11-24 09:00");
     clock.resynced();
     let mut c = core(&k, &config, &clock);
-    assert_eq!(c.tick().unwrap(), None, "an anchor in the future is now");
+    assert_eq!(c.tick().unwrap(), None);
+    drop(c);
+    let held = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap().meta("service.began").unwrap().unwrap();
+    let anchor: Value = serde_json::from_str(&held).unwrap();
+    let then = parse_time("2026-11-24 09:00", chrono_tz::Asia::Shanghai).unwrap();
+    assert_eq!((anchor["at_ms"].as_i64(), anchor["trusted"].as_bool()), (Some(then), Some(true)));
+    clock.set("2026-11-26 09:00");
+    let mut c = core(&k, &config, &clock);
+    let mut closed = Vec::new();
+    while let Some(LiveEvent::DayClosed { date, .. }) = c.tick().unwrap() {
+        closed.push(date);
+    }
+    assert_eq!(closed, ["2026-11-24", "2026-11-25"]);
+}
+
+/// A Pi that boots again on a saved clock months behind its (trusted)
+/// start, before the server's time arrives, closes none of the days
+/// before its start; when the time arrives it closes only the real ones.
+#[test]
+fn a_clock_behind_the_start_opens_no_days_before_it() {
+    let (k, config) = setup_with(CONFIG);
+    let clock = clock_at("2026-11-20 09:00");
+    let mut c = core(&k, &config, &clock);
+    c.scan("0100ABCDEF");
+    drop(c);
+    clock.set("2026-08-01 09:00");
+    clock.unsynced();
+    let mut c = core(&k, &config, &clock);
+    assert_eq!(c.tick().unwrap(), None, "no day before the start");
+    clock.set("2026-11-22 09:00");
+    clock.resynced();
+    let mut closed = Vec::new();
+    while let Some(LiveEvent::DayClosed { date, .. }) = c.tick().unwrap() {
+        closed.push(date);
+    }
+    assert_eq!(closed, ["2026-11-20", "2026-11-21"]);
 }
 
 /// The door's feedback is attached to the production loop: off a Pi, with

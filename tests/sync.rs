@@ -497,6 +497,13 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
             let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
             (o.status.code(), text)
         };
+        // Not while a kiosk runs on the database.
+        let lock = std::fs::File::create(dir.join("dutyclock.sqlite3.run-lock")).unwrap();
+        lock.lock().unwrap();
+        let (code, out) = run(&["restore", "--from-central"]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("a kiosk is running"), "{out}");
+        drop(lock);
         let (code, out) = run(&["restore", "--from-central"]);
         assert_eq!(code, Some(0), "{backend:?}: {out}");
         assert!(out.contains(&format!("restored {length} records")), "{backend:?}: {out}");

@@ -67,7 +67,8 @@ impl Rejudging {
             for kiosk in due {
                 let (s, k) = (storage.clone(), kiosk.clone());
                 match tokio::spawn(async move { pass(s.as_ref(), &k, now()).await }).await {
-                    Ok(Ok(n)) if n >= PASS => self.nudge(&kiosk),
+                    // More waiting, and this pass moved some: again, behind the others.
+                    Ok(Ok((looked, judged))) if looked >= PASS && judged > 0 => self.nudge(&kiosk),
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => eprintln!("rejudging {kiosk}: {e}"),
                     Err(e) => eprintln!("rejudging {kiosk}: the pass failed ({e}); the next nudge tries again"),
@@ -82,14 +83,15 @@ fn now() -> Instant {
 }
 
 /// One pass over `kiosk`: judges up to [`PASS`] revisions without a final
-/// verdict and stores their verdicts; returns how many it looked at.
-pub async fn pass(storage: &dyn Storage, kiosk: &str, at: Instant) -> Result<usize, String> {
+/// verdict and stores their verdicts; returns how many it looked at and
+/// how many of those it judged for good.
+pub async fn pass(storage: &dyn Storage, kiosk: &str, at: Instant) -> Result<(usize, usize), String> {
     let pending = storage.unjudged(kiosk, PASS).await.map_err(|e| e.to_string())?;
     if pending.is_empty() {
-        return Ok(0);
+        return Ok((0, 0));
     }
     let Some(row) = storage.kiosk(kiosk).await.map_err(|e| e.to_string())? else {
-        return Ok(0);
+        return Ok((0, 0));
     };
     let mut rules: HashMap<u64, Option<DeclaredRules>> = HashMap::new();
     let mut verdicts = Vec::with_capacity(pending.len());
@@ -98,7 +100,8 @@ pub async fn pass(storage: &dyn Storage, kiosk: &str, at: Instant) -> Result<usi
         verdicts.push(StoredVerdict { date: *date, revision: *revision, state, detail, judged_at: at });
     }
     storage.put_verdicts(kiosk, &verdicts).await.map_err(|e| e.to_string())?;
-    Ok(pending.len())
+    let judged = verdicts.iter().filter(|v| v.state != VerdictState::Waiting).count();
+    Ok((pending.len(), judged))
 }
 
 /// One revision's verdict and its detail (the differences as JSON, or why

@@ -678,11 +678,12 @@ pub(super) fn rejudged_from(checked: i64, differing: i64, unjudgeable: i64, rece
 }
 
 /// Summary revisions without a final verdict: those never judged first
-/// (a long wait must not hide them), oldest first.
+/// (a long wait must not hide them), oldest first; then the waiting ones,
+/// longest unlooked-at first (each gets its turn).
 pub(super) const UNJUDGED: &str = "SELECT s.date, s.revision, s.content FROM summaries s
     LEFT JOIN rejudged j ON j.kiosk_id = s.kiosk_id AND j.date = s.date AND j.revision = s.revision
     WHERE s.kiosk_id = ?1 AND (j.state IS NULL OR j.state = 'waiting')
-    ORDER BY j.state IS NOT NULL, s.date, s.revision LIMIT ?2";
+    ORDER BY j.state IS NOT NULL, j.judged_at, s.date, s.revision LIMIT ?2";
 
 const KIOSK_COLUMNS: &str =
     "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state, records_broken_at, \

@@ -5,8 +5,10 @@
 //! On an intranet without a time server the system clock never is; the
 //! central server's `Date`, measured by the sync thread on every answer,
 //! then serves as the time source: the real clock adds the measured offset
-//! and counts as synchronized while the measurement is fresh (the idle
-//! screen says "时间以服务器为准", `sync status` too).
+//! (small changes ignored: `Date` counts whole seconds) and counts as
+//! synchronized while the measurement is fresh (the idle screen says
+//! "时间以服务器为准", `sync status` too); a stale one is still added, so
+//! the time never jumps back to the raw clock, but punches are flagged.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -18,6 +20,12 @@ pub trait Clock: Send {
     fn now(&self) -> Instant;
     /// Whether the clock is synchronized to a time source.
     fn synced(&self) -> bool;
+    /// The instant and whether it is synchronized, read together (a time
+    /// source that arrives between two separate reads must not give a raw
+    /// instant the synchronized flag).
+    fn read(&self) -> (Instant, bool) {
+        (self.now(), self.synced())
+    }
     /// This boot's identity and the milliseconds since it, where the clock
     /// knows them: an instant taken on an unsynchronized clock is corrected
     /// by them once a synchronized clock is known in the same boot.
@@ -38,35 +46,62 @@ pub enum TimeSource {
 }
 
 /// The server's time minus the system clock's, in ms, and when it was
-/// measured (monotonic): one per process, written by the sync thread.
+/// last confirmed (monotonic): one per process, written by the sync thread.
 static SERVER_OFFSET: Mutex<Option<(i64, std::time::Instant)>> = Mutex::new(None);
 
-/// How long a measured offset is believed without another (the sync
-/// thread measures at every pass, at least every five minutes while the
-/// server answers; a Pi's oscillator drifts a few seconds a day).
+/// How long a measured offset counts as synchronized without another (the
+/// sync thread measures at every pass, at least every five minutes while
+/// the server answers; a Pi's oscillator drifts a few seconds a day).
+/// Past it the offset is still applied (the time does not jump back to the
+/// raw clock), but punches are flagged again.
 const SERVER_OFFSET_FOR: Duration = Duration::from_secs(3600);
 
+/// A change of the measured offset smaller than this keeps the one held:
+/// the server's `Date` counts whole seconds, and a step back of more than
+/// the core's tolerance would flag punches as a clock going backwards.
+const OFFSET_STEP_MS: i64 = 2_000;
+
+/// No kiosk ran before this (2026-01-01 in the district): a clock that
+/// reads earlier was never set, and a server whose `Date` says so is not
+/// believed either.
+pub const NO_SERVICE_BEFORE_MS: Instant = 1_767_196_800_000;
+
 /// The sync thread measured the server's clock: `offset_ms` is the
-/// server's time minus the system clock's.
+/// server's time minus the system clock's. Small changes keep the held
+/// offset (confirmed); a server time before 2026 is not believed.
 pub fn server_time_measured(offset_ms: i64) {
-    *SERVER_OFFSET.lock().unwrap_or_else(|e| e.into_inner()) = Some((offset_ms, std::time::Instant::now()));
+    let system = chrono::Utc::now().timestamp_millis();
+    if system.saturating_add(offset_ms) < NO_SERVICE_BEFORE_MS {
+        return;
+    }
+    let mut held = SERVER_OFFSET.lock().unwrap_or_else(|e| e.into_inner());
+    let keep = held.filter(|(o, _)| (o - offset_ms).abs() < OFFSET_STEP_MS).map_or(offset_ms, |(o, _)| o);
+    *held = Some((keep, std::time::Instant::now()));
 }
 
-/// The fresh offset to the server's time, if there is one.
-fn server_offset() -> Option<i64> {
+/// The offset to the server's time, if one was measured, and whether it is
+/// fresh.
+fn server_offset() -> Option<(i64, bool)> {
     let held = *SERVER_OFFSET.lock().unwrap_or_else(|e| e.into_inner());
-    held.filter(|(_, at)| at.elapsed() < SERVER_OFFSET_FOR).map(|(o, _)| o)
+    held.map(|(o, at)| (o, at.elapsed() < SERVER_OFFSET_FOR))
+}
+
+/// The time and where it comes from, read once.
+fn reading() -> (Instant, TimeSource) {
+    let system = chrono::Utc::now().timestamp_millis();
+    if system_clock_synced() {
+        return (system, TimeSource::System);
+    }
+    match server_offset() {
+        Some((o, true)) => (system + o, TimeSource::Server),
+        Some((o, false)) => (system + o, TimeSource::Unsynchronized),
+        None => (system, TimeSource::Unsynchronized),
+    }
 }
 
 /// Where the time comes from now.
 pub fn time_source() -> TimeSource {
-    if system_clock_synced() {
-        TimeSource::System
-    } else if server_offset().is_some() {
-        TimeSource::Server
-    } else {
-        TimeSource::Unsynchronized
-    }
+    reading().1
 }
 
 /// The real clock. Only the kiosk binary constructs it; nothing can set it.
@@ -74,15 +109,16 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Instant {
-        let system = chrono::Utc::now().timestamp_millis();
-        match time_source() {
-            TimeSource::Server => system + server_offset().unwrap_or(0),
-            _ => system,
-        }
+        reading().0
     }
 
     fn synced(&self) -> bool {
-        time_source() != TimeSource::Unsynchronized
+        reading().1 != TimeSource::Unsynchronized
+    }
+
+    fn read(&self) -> (Instant, bool) {
+        let (at, source) = reading();
+        (at, source != TimeSource::Unsynchronized)
     }
 
     fn boot(&self) -> Option<(String, i64)> {
@@ -128,12 +164,21 @@ mod tests {
     #[test]
     fn the_servers_time_serves_while_fresh() {
         // The machine's own clock decides whether the server's is needed:
-        // only the bookkeeping is checked here.
+        // the bookkeeping is checked here (one test: the offset is the
+        // process's).
         assert_eq!(server_offset(), None);
         server_time_measured(-4_000);
-        assert_eq!(server_offset(), Some(-4_000));
-        *SERVER_OFFSET.lock().unwrap() = Some((-4_000, std::time::Instant::now() - SERVER_OFFSET_FOR));
-        assert_eq!(server_offset(), None, "a stale measurement is not believed");
+        assert_eq!(server_offset(), Some((-4_000, true)));
+        server_time_measured(-4_900);
+        assert_eq!(server_offset(), Some((-4_000, true)), "a step under 2 s keeps the held offset");
+        server_time_measured(-9_000);
+        assert_eq!(server_offset(), Some((-9_000, true)));
+        server_time_measured(-chrono::Utc::now().timestamp_millis());
+        assert_eq!(server_offset(), Some((-9_000, true)), "a server at 1970 is not believed");
+        if let Some(long_ago) = std::time::Instant::now().checked_sub(SERVER_OFFSET_FOR) {
+            *SERVER_OFFSET.lock().unwrap() = Some((-4_000, long_ago));
+            assert_eq!(server_offset(), Some((-4_000, false)), "a stale measurement is applied, not trusted");
+        }
         let b = SystemClock.boot();
         assert!(b.as_ref().is_some_and(|(id, ms)| id.len() == 36 && *ms > 0), "{b:?}");
     }

@@ -59,11 +59,14 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
 /// The store's setting that says when the kiosk went into service.
 const ANCHOR: &str = "service.began";
 
-/// No kiosk ran before this (2026-01-01 in the district): a clock that is
-/// not synchronized and reads earlier was never set (a Pi without a
-/// battery clock boots at 1970, or at its image's date), and says nothing
-/// of when the kiosk began.
-const NO_SERVICE_BEFORE_MS: Instant = 1_767_196_800_000;
+use crate::kiosk::clock::NO_SERVICE_BEFORE_MS;
+
+/// How far back of the first synchronized time an anchor taken on an
+/// unsynchronized clock in an earlier boot is believed: a kiosk off for
+/// up to a month closes that month; an older anchor is more likely a clock
+/// that was never set (an image's date) than a month-long outage, and is
+/// moved to a month back.
+const UNTRUSTED_REACH_MS: Instant = 31 * 86_400_000;
 
 /// When the kiosk went into service: its first run, on the clock it had
 /// then, and whether that clock was synchronized (with the boot it ran in,
@@ -81,9 +84,10 @@ struct Anchor {
 /// intranet without a time server). An anchor taken on an unsynchronized
 /// clock is corrected at the first synchronized moment: in the same boot
 /// exactly (the time since the boot elapsed as it should); in a later
-/// boot it stands unless it lies in the future (then it is now). A clock
+/// boot it stands unless it lies in the future (then it is now) or more
+/// than [`UNTRUSTED_REACH_MS`] back (then it is that far back). A clock
 /// earlier than [`NO_SERVICE_BEFORE_MS`] anchors nothing. Returns whether
-/// the anchor changed (the backlog is then read again).
+/// the anchor changed.
 pub fn settle_anchor(store: &mut Store, clock: &dyn Clock) -> Result<bool, StoreError> {
     let (now, synced) = (clock.now(), clock.synced());
     let held: Option<Anchor> = store.meta(ANCHOR)?.and_then(|t| serde_json::from_str(&t).ok());
@@ -95,7 +99,7 @@ pub fn settle_anchor(store: &mut Store, clock: &dyn Clock) -> Result<bool, Store
         Some(a) => {
             let at = match (&a.boot, clock.boot()) {
                 (Some((then_boot, then_ms)), Some((boot, ms))) if *then_boot == boot => now - (ms - then_ms),
-                _ => a.at_ms,
+                _ => a.at_ms.max(now - UNTRUSTED_REACH_MS),
             };
             Anchor { at_ms: at.min(now), trusted: true, boot: None }
         }
@@ -105,6 +109,16 @@ pub fn settle_anchor(store: &mut Store, clock: &dyn Clock) -> Result<bool, Store
     w.set_meta(ANCHOR, &text)?;
     w.commit()?;
     Ok(true)
+}
+
+/// A restored store's start (`restore --from-central`): trusted, at `at`
+/// (the first day it closed), so the days since its last sync close.
+pub fn anchor_restored(store: &mut Store, at: Instant) -> Result<(), StoreError> {
+    let text = serde_json::to_string(&Anchor { at_ms: at, trusted: true, boot: None })
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut w = store.writer()?;
+    w.set_meta(ANCHOR, &text)?;
+    w.commit()
 }
 
 /// When the kiosk's service began, as anchored.
@@ -138,9 +152,14 @@ impl Backlog {
     /// today) are not its to close on its own.
     pub fn load(store: &Store, config: &Config, now: Instant) -> Result<Backlog, StoreError> {
         let schedule = config.default_schedule();
-        let first = [store.began_at()?, anchored(store)?].into_iter().flatten().min().unwrap_or(now).min(now);
+        // Not bounded by `now`: a clock behind the start (a Pi that booted
+        // on a saved time, before the server's time arrives) must not open
+        // the days before it.
+        let first = [store.began_at()?, anchored(store)?].into_iter().flatten().min().unwrap_or(now);
         let next = schedule.attendance_day(first);
-        let stored = store.summary_dates(next)?.into_iter().collect();
+        // A day not over is not closed, whatever is stored for it (closed
+        // while the clock ran ahead).
+        let stored = store.summary_dates(next)?.into_iter().filter(|d| close_instant(config, *d) <= now).collect();
         Ok(Backlog { began: next, next, stored, redo: Default::default() })
     }
 
@@ -154,7 +173,9 @@ impl Backlog {
 
     /// The day to close now, if one is due (over for every schedule).
     pub fn due(&mut self, config: &Config, now: Instant) -> Option<NaiveDate> {
-        if let Some(&d) = self.redo.iter().next() {
+        // A day to close again once it is over (a day not over is the
+        // running day: closing it stores nothing).
+        if let Some(&d) = self.redo.iter().next().filter(|d| now >= close_instant(config, **d)) {
             return Some(d);
         }
         let d = self.oldest();
@@ -163,11 +184,9 @@ impl Backlog {
 
     /// When the next day becomes due: nothing can change before then.
     pub fn next_due_at(&mut self, config: &Config) -> Instant {
-        if !self.redo.is_empty() {
-            return Instant::MIN;
-        }
+        let redo = self.redo.iter().next().map(|d| close_instant(config, *d));
         let d = self.oldest();
-        close_instant(config, d)
+        redo.map_or(close_instant(config, d), |r| r.min(close_instant(config, d)))
     }
 
     /// Leaves days before `oldest` alone.

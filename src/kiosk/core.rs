@@ -23,6 +23,9 @@ use crate::kiosk::store::{Inserted, Store, StoreError};
 pub struct Core<'c> {
     config: &'c Config,
     store: Store,
+    /// Held while the core runs (`<db>.run-lock`): `restore` never
+    /// replaces a database a kiosk has open.
+    _running: Option<std::fs::File>,
     clock: Box<dyn Clock>,
     att: Attendance<'c>,
     /// The default schedule's attendance day the window was read for.
@@ -39,9 +42,10 @@ pub struct Core<'c> {
     latest: Instant,
     /// The days still to close (R11), oldest first.
     backlog: Backlog,
-    /// The start is anchored on a synchronized clock (see
-    /// `closing::settle_anchor`); until then, each tick looks again.
-    anchor_settled: bool,
+    /// Whether the clock was synchronized at the last look: when it becomes
+    /// so, the start is settled (`closing::settle_anchor`) and the days to
+    /// close are read again under the true time.
+    was_synced: bool,
     /// Set after this core's own non-scan writes: re-read the running day.
     stale: bool,
     /// Commits since the last WAL checkpoint (see [`Core::maintenance`]).
@@ -59,6 +63,20 @@ const BACKWARDS_TOLERANCE_MS: i64 = 2_000;
 /// (each waits the store's busy timeout).
 const SCAN_ATTEMPTS: u32 = 3;
 
+/// The lock a running kiosk holds on its database (`<db>.run-lock`), if
+/// it can be taken (another core of the same process may hold it).
+fn run_lock(db: &std::path::Path) -> Option<std::fs::File> {
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(run_lock_path(db)).ok()?;
+    f.try_lock().ok().map(|()| f)
+}
+
+/// Where a running kiosk's lock is, beside its database.
+pub fn run_lock_path(db: &std::path::Path) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".run-lock");
+    std::path::PathBuf::from(p)
+}
+
 /// How far back the kiosk closes days on its own; older days (a historic
 /// import) are closed when `dutyclock summary` asks for them.
 const BACKLOG_DAYS: i64 = 366;
@@ -74,12 +92,14 @@ impl<'c> Core<'c> {
         let journal_seen = store.chain_length()?;
         let att = load(config, &store, day, now)?;
         crate::kiosk::closing::settle_anchor(&mut store, clock.as_ref())?;
-        let anchor_settled = clock.synced();
+        let was_synced = clock.synced();
+        let _running = run_lock(store.path());
         let backlog = Backlog::load(&store, config, now)?;
         store.set_auto_checkpoint(0)?;
         Ok(Core {
             config,
             store,
+            _running,
             clock,
             att,
             day,
@@ -88,7 +108,7 @@ impl<'c> Core<'c> {
             journal_seen,
             latest,
             backlog,
-            anchor_settled,
+            was_synced,
             stale: false,
             uncheckpointed: 0,
         })
@@ -105,6 +125,11 @@ impl<'c> Core<'c> {
     /// The current instant by the injected clock.
     pub fn now(&self) -> Instant {
         self.clock.now()
+    }
+
+    /// The current instant and whether the clock is synchronized, read together.
+    pub fn read_clock(&self) -> (Instant, bool) {
+        self.clock.read()
     }
 
     /// The running day (yesterday and today), fresh.
@@ -171,9 +196,16 @@ impl<'c> Core<'c> {
     /// that waited in the queue (behind a store held by an import) is not
     /// made late by the wait.
     pub fn scan_at(&mut self, card: &str, read_at: Instant) -> LiveEvent {
+        let synced = self.clock.synced();
+        self.scan_read(card, read_at, synced)
+    }
+
+    /// A scan read at `read_at` on a clock that was synchronized then or
+    /// not (`synced`, read with the instant: see [`Clock::read`]).
+    pub fn scan_read(&mut self, card: &str, read_at: Instant, synced: bool) -> LiveEvent {
         let now = read_at;
         let recorded = self.clock.now();
-        let mut synced = self.clock.synced();
+        let mut synced = synced;
         // Two sources (the reader, a typed id) may stamp a few ms out of
         // order; a clock that went back further than that is flagged.
         if now < self.latest.saturating_sub(BACKWARDS_TOLERANCE_MS) {
@@ -399,13 +431,14 @@ impl<'c> Core<'c> {
         let now = self.clock.now();
         self.notice_others()?;
         // A synchronized clock at last (the server's time arrived): the
-        // start anchored on the unsynchronized one is corrected.
-        if !self.anchor_settled && self.clock.synced() {
-            self.anchor_settled = true;
-            if crate::kiosk::closing::settle_anchor(&mut self.store, self.clock.as_ref())? {
-                self.backlog.reload(&self.store, self.config, now)?;
-            }
+        // start anchored on the unsynchronized one is corrected, and what
+        // is due is read again under the true time.
+        let synced = self.clock.synced();
+        if synced && !self.was_synced {
+            crate::kiosk::closing::settle_anchor(&mut self.store, self.clock.as_ref())?;
+            self.backlog.reload(&self.store, self.config, now)?;
         }
+        self.was_synced = synced;
         self.skip_old_backlog();
         let Some(date) = self.backlog.due(self.config, now) else {
             return Ok(None);

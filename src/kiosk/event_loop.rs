@@ -22,7 +22,8 @@ pub enum Input {
     /// A reader's event with the instant it was read, by the kiosk's
     /// clock: a scan that waits in the queue (behind a store held by an
     /// import) keeps the time its card was read.
-    Reader(ReaderEvent, Instant),
+    /// With whether the clock was synchronized at that instant (read with it).
+    Reader(ReaderEvent, (Instant, bool)),
     Call(Call),
 }
 
@@ -46,7 +47,7 @@ impl Stamped {
 
 impl ReaderSink for Stamped {
     fn send(&self, event: ReaderEvent) -> bool {
-        self.tx.send(Input::Reader(event, self.clock.now())).is_ok()
+        self.tx.send(Input::Reader(event, self.clock.read())).is_ok()
     }
 }
 
@@ -139,9 +140,9 @@ pub fn run(
 
 fn handle(input: Input, service: &mut Service<'_>, out: &mut Out<'_, '_>) -> Result<(), String> {
     match input {
-        Input::Reader(ReaderEvent::Card(card), read_at) => {
+        Input::Reader(ReaderEvent::Card(card), (read_at, synced)) => {
             // A punch, or an identification when 查询 or 管理 armed it.
-            let e = service.card(&card, read_at);
+            let e = service.card(&card, read_at, synced);
             out.emit(&e, service)
         }
         Input::Reader(ReaderEvent::State(state, detail), _) => {

@@ -127,12 +127,20 @@ pub fn from_central(
         out.rules_version = Some(rules.version);
     }
     w.commit().map_err(|e| e.to_string())?;
+    // Its service began with the first day it closed: the days since its
+    // last sync are closed when it starts, on any clock.
+    if let Some(first) = store.summary_dates(chrono::NaiveDate::MIN).map_err(|e| e.to_string())?.into_iter().min() {
+        let at = config.default_schedule().day_start(first);
+        crate::kiosk::closing::anchor_restored(&mut store, at).map_err(|e| e.to_string())?;
+    }
     let problems = store.verify().map_err(|e| e.to_string())?;
     if !problems.is_empty() {
         return Err(format!("the restored store does not verify: {}", problems.join("; ")));
     }
     store.checkpoint().map_err(|e| e.to_string())?;
     drop(store);
+    clear_the_way(db)?;
+    remove_empty(db)?;
     put_in_place(&building, db)?;
     // The database stands; the schedules are a help on top (a config the
     // kiosk's user may not write is said, not a failed restore).
@@ -154,10 +162,16 @@ fn files_of(db: &Path) -> [PathBuf; 3] {
 }
 
 /// Restore builds a new store only: a database holding records is
-/// refused (move it away first); the empty one a package's install made
-/// (`dutyclock init`) is replaced, and so is a leftover `-wal`/`-shm`
-/// (applied to the restored database, it would corrupt it).
+/// refused (move it away first), and so is one a running kiosk holds
+/// (`<db>.run-lock`); the empty one a package's install made (`dutyclock
+/// init`) is replaced at the end, when the restored one is ready.
 fn clear_the_way(db: &Path) -> Result<(), String> {
+    let lock = crate::kiosk::core::run_lock_path(db);
+    if let Ok(f) = std::fs::OpenOptions::new().write(true).open(&lock) {
+        if f.try_lock().is_err() {
+            return Err(format!("a kiosk is running on {} (stop it first: systemctl stop dutyclock)", db.display()));
+        }
+    }
     if db.exists() {
         let held = Store::open(db)
             .and_then(|s| Ok((s.chain_length()?, s.meta("rules.version")?)))
@@ -170,6 +184,13 @@ fn clear_the_way(db: &Path) -> Result<(), String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// The empty database (and any `-wal`/`-shm` beside it: applied to the
+/// restored one, they would corrupt it) out of the way, just before the
+/// restored one takes its place.
+fn remove_empty(db: &Path) -> Result<(), String> {
     for f in files_of(db) {
         match std::fs::remove_file(&f) {
             Ok(()) => {}
@@ -191,11 +212,12 @@ fn put_in_place(building: &Path, db: &Path) -> Result<(), String> {
     }
     std::fs::File::open(building).and_then(|f| f.sync_all()).map_err(|e| format!("{}: {e}", building.display()))?;
     std::fs::hard_link(building, db).map_err(|e| {
-        format!(
-            "cannot put the restored database at {} ({e}): is a kiosk running? It stays at {}",
-            db.display(),
-            building.display()
-        )
+        let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
+            "a database appeared there meanwhile: is a kiosk running?".to_string()
+        } else {
+            e.to_string()
+        };
+        format!("cannot put the restored database at {} ({why}); it stays at {}", db.display(), building.display())
     })?;
     for f in files_of(building) {
         let _ = std::fs::remove_file(f);

@@ -69,6 +69,9 @@ pub struct Status {
     pub last_error: Option<String>,
     /// Server time minus kiosk time, from the server's `Date` (ms).
     pub clock_offset_ms: Option<i64>,
+    /// The server refused the record stream (kept until `sync now
+    /// --records-again`): shown like a refused summary.
+    pub records_refused: bool,
 }
 
 /// Reads the kiosk's token: the file must be a regular file owned by the
@@ -275,8 +278,10 @@ fn send_rules(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), 
                 w.set_meta(RULES_SENT, &version.to_string())?;
                 w.commit()?;
             }
+            // An older server (none ever took rules from this kiosk: a 404
+            // from a server that did is a passing fault, not its version).
             404 | 405 => {
-                out.older_server = true;
+                out.older_server = sent == 0;
                 return Ok(());
             }
             400 | 403 | 409 | 413 => {
@@ -546,11 +551,11 @@ fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Statu
         let result = Store::open(&db).and_then(|mut store| {
             let p = pass(&mut store, &client, now)?;
             remember(&mut store, &p, now())?;
-            Ok((p, store.sync_counts()?))
+            Ok((p, store.sync_counts()?, store.meta(RECORDS_REFUSED)?.is_some()))
         });
         let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
         match result {
-            Ok((p, (waiting, refused))) => {
+            Ok((p, (waiting, refused), records_refused)) => {
                 // The server's clock, the kiosk's time source when its own
                 // is not synchronized (see `clock`).
                 if let Some(o) = p.clock_offset_ms {
@@ -558,6 +563,7 @@ fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Statu
                 }
                 st.waiting = waiting;
                 st.refused = refused;
+                st.records_refused = records_refused;
                 st.clock_offset_ms = p.clock_offset_ms.or(st.clock_offset_ms);
                 match p.stopped {
                     None => {

@@ -386,6 +386,9 @@ impl Say {
                 Tone::Bad,
             );
         }
+        if st.records_refused {
+            return (self.pick("原始记录被中心拒收", "Records refused by central"), Tone::Bad);
+        }
         let (clock, clock_tone) = self.clock_note(st.clock_offset_ms);
         if st.waiting > 0 {
             return (
@@ -1370,6 +1373,8 @@ mod tests {
             say.sync_mark(Some(&synced(Some(-300_000)))),
             ("已同步到中心 · 本机时钟快 5 分钟".to_string(), Tone::Warn)
         );
+        let records = Status { records_refused: true, ..synced(None) };
+        assert_eq!(say.sync_mark(Some(&records)), ("原始记录被中心拒收".to_string(), Tone::Bad));
         let waiting = Status { waiting: 3, clock_offset_ms: Some(-4_000), ..Status::default() };
         assert_eq!(say.sync_mark(Some(&waiting)).0, "3 条待同步 · 本机时钟快 4 秒");
         let failed = Status { last_error: Some("127.0.0.1:9: connection refused".into()), ..synced(None) };

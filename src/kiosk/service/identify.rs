@@ -60,10 +60,10 @@ impl Service<'_> {
 
     /// A card read at `read_at`: an identification if it was armed then
     /// (the arming is used up), else a punch.
-    pub fn card(&mut self, card: &str, read_at: Instant) -> LiveEvent {
+    pub fn card(&mut self, card: &str, read_at: Instant, synced: bool) -> LiveEvent {
         match self.armed.take() {
             Some(a) if read_at <= a.until => self.core.identify(card, read_at, a.purpose),
-            _ => self.core.scan_at(card, read_at),
+            _ => self.core.scan_read(card, read_at, synced),
         }
     }
 

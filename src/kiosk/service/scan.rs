@@ -95,8 +95,8 @@ impl Service<'_> {
     /// core before this returns, or an identification when 查询 or 管理
     /// armed it; then it is put into words.
     pub fn scan(&mut self, card: &str) -> ScanView {
-        let now = self.core.now();
-        let event = self.card(card, now);
+        let (now, synced) = self.core.read_clock();
+        let event = self.card(card, now, synced);
         self.describe(event)
     }
 

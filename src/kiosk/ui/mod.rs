@@ -67,8 +67,8 @@ pub trait Runner {
     /// every listener hears it; inline, it is scanned at once.
     fn scan(&self, card: String) {
         self.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
-            let now = svc.core.now();
-            let e = svc.card(&card, now);
+            let (now, synced) = svc.core.read_clock();
+            let e = svc.card(&card, now, synced);
             update_for(&e, svc).unwrap_or_else(|| Box::new(|_: &KioskWindow, _: &Shared| {}))
         }));
     }
@@ -442,7 +442,7 @@ fn kiosk_thread(
         let until = std::time::Instant::now() + STORE_RETRY;
         while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
             match rx.recv_timeout(left) {
-                Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::Card(card), at)) => {
+                Ok(Input::Reader(crate::kiosk::reader::ReaderEvent::Card(card), (at, _))) => {
                     let tz = config.default_schedule().tz;
                     let event = LiveEvent::NotRecorded {
                         at: crate::domain::time::rfc3339(tz, at),
