@@ -190,6 +190,11 @@ pub(super) async fn unit_day(
     Query(q): Q,
 ) -> Response {
     let (v, date) = signed_in_on!(&app, &headers, &q);
+    // A unit's name as the kiosks send it (PostgreSQL refuses a NUL byte
+    // in text: a 400 naming it, not a 500).
+    if !crate::central::ingest::plain_text(&unit, 64) {
+        return bad_request(&v, "unit: at most 64 characters without control characters");
+    }
     // The date's month in one query: the day's table and the month's heat map.
     let first = date.with_day(1).unwrap_or(date);
     let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(date);
