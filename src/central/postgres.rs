@@ -791,7 +791,7 @@ impl Storage for Postgres {
     }
 
     async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant, before: u64) -> Result<Vec<WireRecord>> {
-        let sql = super::records::period_records_sql(super::records::postgres_at, ["$1", "$2", "$3", "$4"]);
+        let sql = super::records::period_records_sql(super::records::postgres_at, ["$1", "$2", "$3", "$4"], ["", ""]);
         let before = before.min(i64::MAX as u64) as i64;
         let rows = self.client().await?.query(&sql, &[&kiosk_id, &from, &to, &before]).await.map_err(pg)?;
         rows.iter()

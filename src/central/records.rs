@@ -101,18 +101,30 @@ fn position(table: &str, column: &str) -> usize {
 /// chain order. `at(i)` is the backend's expression for the content's
 /// element `i` as an integer; the parameters are the kiosk's id, `from`,
 /// `to` and `before`. Each branch is its own indexed range
-/// (`chain_records_tbl`, `chain_punches_at`).
-pub fn period_records_sql(at: impl Fn(usize) -> String, p: [&str; 4]) -> String {
+/// (`chain_records_tbl`, `chain_punches_at`); `hints` are the backend's
+/// way to hold its planner to them (SQLite, without statistics, prefers
+/// its covering primary key and reads the kiosk's whole chain: 270 ms
+/// instead of 10 for a year of 250 people).
+pub fn period_records_sql(at: impl Fn(usize) -> String, p: [&str; 4], hints: [&str; 2]) -> String {
+    let [by_table, punches_by_time] = hints;
     let [kiosk, from, to, before] = p;
     let punch_at = at(position("punches", "at_ms"));
     let check_at = at(position("spot_checks", "at_ms"));
     let (span_from, span_to) = (at(position("leave_spans", "from_ms")), at(position("leave_spans", "to_ms")));
     let columns = "seq, tbl, row_id, content, hash";
+    // One branch a small table, each a range of (kiosk_id, tbl, seq): an
+    // IN list made SQLite scan the kiosk's whole chain instead.
+    let small: String = ["staff_versions", "card_assignments", "leave", "leave_voids", "punch_voids", "spot_check_voids", "roster"]
+        .iter()
+        .map(|t| {
+            format!(
+                "SELECT {columns} FROM chain_records {by_table} WHERE kiosk_id = {kiosk} AND tbl = '{t}' AND seq < {before}\n UNION ALL\n"
+            )
+        })
+        .collect();
     format!(
-        "SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl IN
-             ('staff_versions', 'card_assignments', 'leave', 'leave_voids', 'punch_voids', 'spot_check_voids', 'roster')
-         UNION ALL
-         SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl = 'punches'
+        "{small}
+         SELECT {columns} FROM chain_records {punches_by_time} WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl = 'punches'
              AND {punch_at} >= {from} AND {punch_at} < {to}
          UNION ALL
          SELECT {columns} FROM chain_records WHERE kiosk_id = {kiosk} AND seq < {before} AND tbl = 'spot_checks'
@@ -123,6 +135,10 @@ pub fn period_records_sql(at: impl Fn(usize) -> String, p: [&str; 4]) -> String 
          ORDER BY seq"
     )
 }
+
+/// SQLite's hints for the small tables and the period's punches (see
+/// [`period_records_sql`]).
+pub const SQLITE_HINTS: [&str; 2] = ["INDEXED BY chain_records_tbl", "INDEXED BY chain_punches_at"];
 
 /// SQLite's expression for a content element as an integer.
 pub fn sqlite_at(i: usize) -> String {
@@ -143,8 +159,9 @@ mod tests {
     fn the_punch_time_indexes_read_a_punchs_at_ms() {
         // The schemas' partial indexes name the content's element by number.
         assert_eq!(position("punches", "at_ms"), 2);
-        assert!(period_records_sql(sqlite_at, ["?1", "?2", "?3", "?4"]).contains("json_extract(content, '$[2]') >= ?2"));
-        assert!(period_records_sql(postgres_at, ["$1", "$2", "$3", "$4"])
+        assert!(period_records_sql(sqlite_at, ["?1", "?2", "?3", "?4"], SQLITE_HINTS)
+            .contains("json_extract(content, '$[2]') >= ?2"));
+        assert!(period_records_sql(postgres_at, ["$1", "$2", "$3", "$4"], ["", ""])
             .contains("((content::jsonb ->> 2)::bigint) >= $2"));
     }
 

@@ -995,7 +995,11 @@ impl Storage for Sqlite {
         let kiosk = kiosk_id.to_string();
         let before = before.min(i64::MAX as u64) as i64;
         self.read(move |c| {
-            let sql = super::records::period_records_sql(super::records::sqlite_at, ["?1", "?2", "?3", "?4"]);
+            let sql = super::records::period_records_sql(
+                super::records::sqlite_at,
+                ["?1", "?2", "?3", "?4"],
+                super::records::SQLITE_HINTS,
+            );
             wire_records(c, &sql, params![kiosk, from, to, before], &kiosk)
         })
         .await
