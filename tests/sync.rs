@@ -551,3 +551,35 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
         assert!(out.contains(" 0 refused; 0 waiting") && out.contains("records sent: 0"), "{backend:?}: {out}");
     }
 }
+
+/// A kiosk set up again under its id (its rules numbered from 1 again)
+/// meets a server that holds version 1 with other content: its current
+/// declaration takes the next number the server has not used and goes;
+/// `sync status` says both.
+#[test]
+fn a_rules_version_the_server_holds_with_other_content_is_declared_again_under_a_new_number() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let token = c.kiosk("k1", &["办公室"]);
+        c.start();
+        let k = kiosk_for(&c.url, &token, "");
+        scans_in_the_past(&k, 1);
+        k.summary(&(today() - chrono::Duration::days(1)).to_string());
+        let other = serde_json::json!({"version": 1, "config": {"default": {"late_grace_minutes": 30}},
+            "calendar": {}, "units": ["办公室"]});
+        let mut r = agent()
+            .put(&format!("{}/api/v1/kiosks/k1/rules", c.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send(other.to_string().as_bytes())
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{}", r.body_mut().read_to_string().unwrap());
+        k.ok(&["sync", "now"]);
+        let status = k.ok(&["sync", "status"]);
+        assert!(status.contains("rules: version 2 declared, 2 taken by the server"), "{backend:?}: {status}");
+        assert!(status.contains("rules refused: version 1: 409"), "{backend:?}: {status}");
+        let (st, held) = get(&agent(), &format!("{}/api/v1/kiosks/k1/rules", c.url), &token);
+        assert_eq!(st, 200, "{held}");
+        let held: Value = serde_json::from_str(&held).unwrap();
+        assert_eq!((held["version"].as_u64(), &held["config"]), (Some(2), &serde_json::json!({})), "{backend:?}");
+    }
+}

@@ -255,11 +255,18 @@ pub const RULES_REFUSED: &str = "sync.rules_refused";
 /// oldest first, before the summaries that name them (a summary whose
 /// rules have not arrived is only judged later, so nothing here holds the
 /// summaries back). A refusal is kept (`sync.rules_refused`, shown by
-/// `sync status`) and the later versions go on; a server without
+/// `sync status`) and the later versions go on; the current version held
+/// by the server with other content (a kiosk set up again under its id)
+/// is numbered again past the server's and sent (summaries already made
+/// under the old number may then be judged with the server's content); a server without
 /// `…/rules` (404, 405: an older version) is asked again next pass, and
 /// meanwhile gets the summaries without `rules_version` (an older server
 /// refuses fields it does not know).
 fn send_rules(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), StoreError> {
+    send_rules_once(store, client, out, true)
+}
+
+fn send_rules_once(store: &mut Store, client: &Client, out: &mut Pass, may_renumber: bool) -> Result<(), StoreError> {
     let newest = store.meta("rules.version")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     let sent = store.meta(RULES_SENT)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     for version in sent + 1..=newest {
@@ -284,6 +291,23 @@ fn send_rules(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), 
                 out.older_server = sent == 0;
                 return Ok(());
             }
+            // The server holds that number with other content (a kiosk
+            // set up again under the same id): the current declaration
+            // takes the next number the server has not used, and goes.
+            409 if version == newest && may_renumber => {
+                if let Some(next) = renumber(store, client, &body, newest)? {
+                    eprintln!("sync: rules version {version} is another's at the server; declared again as {next}");
+                    let mut w = store.writer()?;
+                    w.set_meta(RULES_REFUSED, &format!("version {version}: {} {}", reply.status, reply.detail))?;
+                    w.set_meta(RULES_SENT, &version.to_string())?;
+                    w.commit()?;
+                    return send_rules_once(store, client, out, false);
+                }
+                let mut w = store.writer()?;
+                w.set_meta(RULES_REFUSED, &format!("version {version}: {} {}", reply.status, reply.detail))?;
+                w.set_meta(RULES_SENT, &version.to_string())?;
+                w.commit()?;
+            }
             400 | 403 | 409 | 413 => {
                 eprintln!("sync: rules version {version} refused ({}): {}", reply.status, reply.detail);
                 let mut w = store.writer()?;
@@ -298,6 +322,24 @@ fn send_rules(store: &mut Store, client: &Client, out: &mut Pass) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// The current declaration (`body`, version `newest`) numbered past the
+/// server's latest version, kept as the kiosk's; `None` when the server's
+/// latest cannot be read.
+fn renumber(store: &mut Store, client: &Client, body: &str, newest: u64) -> Result<Option<u64>, StoreError> {
+    let Ok((200, text)) = client.fetch("rules") else { return Ok(None) };
+    let held = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.get("version")?.as_u64());
+    let (Some(held), Ok(mut declared)) = (held, serde_json::from_str::<serde_json::Value>(body)) else {
+        return Ok(None);
+    };
+    let next = held.max(newest) + 1;
+    declared["version"] = next.into();
+    let mut w = store.writer()?;
+    w.set_meta("rules.version", &next.to_string())?;
+    w.set_meta(&format!("rules.declared.{next}"), &declared.to_string())?;
+    w.commit()?;
+    Ok(Some(next))
 }
 
 /// Sends the records again after a refusal was dealt with (`sync now
