@@ -98,19 +98,14 @@ fn report(c: &Central, token: &str) -> Value {
 /// A head's 补卡 for 李四 at 08:20 on a closed day, and the day closed
 /// again: its revision 2.
 fn correct_li(k: &Kiosk, day: chrono::NaiveDate) {
-    k.ok(&[
-        "correction",
-        "add",
-        "--staff",
-        "0013",
-        "--at",
-        &format!("{day} 08:20"),
-        "--reason",
-        "忘打卡",
-        "--by",
-        "科长",
-    ]);
+    add_li_correction(k, day);
     assert_eq!(k.summary(&day.to_string())["revision"], 2);
+}
+
+/// A head's 补卡 for 李四 at 08:20 on `day`, from the command line.
+fn add_li_correction(k: &Kiosk, day: chrono::NaiveDate) {
+    let at = format!("{day} 08:20");
+    k.ok(&["correction", "add", "--staff", "0013", "--at", &at, "--reason", "忘打卡", "--by", "科长"]);
 }
 
 /// The kiosk's record of the server's answers: (status, how many).
@@ -375,18 +370,7 @@ fn a_correction_made_from_the_command_line_on_a_closed_day_is_closed_again_withi
     wait_until("the past days closed", Duration::from_secs(60), || latest_revision(&k, day) == Some(1));
     // Another process (the command line) writes a 补卡 into that day, and
     // nobody asks for its summary.
-    k.ok(&[
-        "correction",
-        "add",
-        "--staff",
-        "0013",
-        "--at",
-        &format!("{day} 08:20"),
-        "--reason",
-        "忘打卡",
-        "--by",
-        "科长",
-    ]);
+    add_li_correction(&k, day);
     assert_eq!(latest_revision(&k, day), Some(1), "the command line itself does not close the day");
     let t = std::time::Instant::now();
     wait_until("revision 2 from the running kiosk", Duration::from_secs(80), || latest_revision(&k, day) == Some(2));

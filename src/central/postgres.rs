@@ -376,6 +376,17 @@ fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
     }
 }
 
+/// Rows of `chain_records` (`seq, tbl, row_id, content, hash`) as wire records.
+fn wire_records(rows: &[tokio_postgres::Row], kiosk_id: &str) -> Result<Vec<WireRecord>> {
+    rows.iter()
+        .map(|r| {
+            let seq: i64 = r.get(0);
+            WireRecord::from_stored(seq as u64, r.get(1), r.get(2), r.get(3), r.get(4))
+                .ok_or_else(|| db(format!("held record {seq} of {kiosk_id} cannot be read back")))
+        })
+        .collect()
+}
+
 /// PostgreSQL's spelling of SQLite's query (`?1` → `$1`).
 fn numbered(sql: &str) -> String {
     sql.replace("?1", "$1").replace("?2", "$2")
@@ -781,26 +792,14 @@ impl Storage for Postgres {
             )
             .await
             .map_err(pg)?;
-        rows.iter()
-            .map(|r| {
-                let seq: i64 = r.get(0);
-                WireRecord::from_stored(seq as u64, r.get(1), r.get(2), r.get(3), r.get(4))
-                    .ok_or_else(|| db(format!("held record {seq} of {kiosk_id} cannot be read back")))
-            })
-            .collect()
+        wire_records(&rows, kiosk_id)
     }
 
     async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant, before: u64) -> Result<Vec<WireRecord>> {
         let sql = super::records::period_records_sql(super::records::postgres_at, ["$1", "$2", "$3", "$4"], ["", ""]);
         let before = before.min(i64::MAX as u64) as i64;
         let rows = self.client().await?.query(&sql, &[&kiosk_id, &from, &to, &before]).await.map_err(pg)?;
-        rows.iter()
-            .map(|r| {
-                let seq: i64 = r.get(0);
-                WireRecord::from_stored(seq as u64, r.get(1), r.get(2), r.get(3), r.get(4))
-                    .ok_or_else(|| db(format!("held record {seq} of {kiosk_id} cannot be read back")))
-            })
-            .collect()
+        wire_records(&rows, kiosk_id)
     }
 
     async fn kiosk(&self, kiosk_id: &str) -> Result<Option<KioskRow>> {
