@@ -137,6 +137,27 @@ device = "DEVICE"
 duplicate_scan_seconds = 0
 "#;
 
+/// A kiosk does not open a database another process holds (a `restore
+/// --from-central` building it, or a second kiosk): it would be replaced
+/// under it. A core started again in this process shares the lock.
+#[test]
+fn a_core_does_not_start_on_a_database_another_process_holds() {
+    let (k, config) = setup();
+    let clock = TestClock::at("2026-03-02 08:00");
+    let db = k.dir().join("dutyclock.sqlite3");
+    let first = core(&k, &config, &clock);
+    let again = core(&k, &config, &clock);
+    drop((first, again));
+    // Another open file description of the lock: another process, as far
+    // as flock(2) is concerned.
+    let lock = std::fs::File::create(dutyclock::kiosk::core::run_lock_path(&db)).unwrap();
+    lock.lock().unwrap();
+    let e = Core::new(&config, Store::open(&db).unwrap(), Box::new(clock.clone())).err().expect("refused");
+    assert!(e.to_string().contains("held by another process"), "{e}");
+    drop(lock);
+    drop(core(&k, &config, &clock));
+}
+
 fn card_of(i: usize) -> [u8; 5] {
     [0x01, 0x00, 0x00, (i >> 8) as u8, i as u8]
 }

@@ -106,8 +106,17 @@ fn a_kiosks_chain_is_held_verified_and_read_back() {
         let bureau = c.user("alice", "bureau", "correct horse");
         c.start();
         let rs = chain(9, None);
+        let seen = |id: &str| {
+            let (_, text) = central::get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
+            let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+            list.into_iter().find(|k| k["id"] == id).unwrap()["last_seen"].clone()
+        };
+        assert_eq!(seen("k1"), serde_json::Value::Null, "{backend:?}: never seen");
         // In order, then resent (a lost answer), then overlapping.
         assert_eq!(send(&c, "k1", &k1, 1, &rs[..3]), (200, serde_json::json!({"stored_to": 3})), "{backend:?}");
+        // A kiosk sending its records all day is seen, before any summary.
+        assert!(seen("k1").is_string(), "{backend:?}: {}", seen("k1"));
+        assert_eq!(seen("k2"), serde_json::Value::Null, "{backend:?}");
         assert_eq!(send(&c, "k1", &k1, 1, &rs[..3]).1["stored_to"], 3, "{backend:?}: a resend is 200");
         let (st, gap) = send(&c, "k1", &k1, 6, &rs[5..]);
         assert_eq!((st, &gap["field"], &gap["expected"]), (409, &"from".into(), &4.into()), "{backend:?}: {gap}");

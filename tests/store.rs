@@ -301,3 +301,28 @@ fn a_chain_stored_again_record_by_record_comes_out_identical_and_a_changed_recor
     let e = changed.iter().try_for_each(|r| w.replay(r)).unwrap_err().to_string();
     assert!(e.contains(&format!("record {} (punches row", changed[i].seq)) && e.contains("hash comes out"), "{e}");
 }
+
+/// After a restore, the server's latest revision of each day: a day with
+/// an older stored revision and a day with none both count as closed, and
+/// their next revisions are numbered after the server's; a stored
+/// revision below it is answered (not a refusal, not sent again).
+#[test]
+fn the_revisions_a_server_held_at_a_restore_number_the_next_ones() {
+    let k = full_store();
+    let mut store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+    let (a, b): (chrono::NaiveDate, chrono::NaiveDate) = ("2026-11-10".parse().unwrap(), "2026-11-11".parse().unwrap());
+    let mut w = store.writer().unwrap();
+    w.add_summary(a, 1, "{}", "t").unwrap();
+    assert_eq!(w.next_revision(a).unwrap(), 2);
+    assert_eq!(w.next_revision(b).unwrap(), 1);
+    // The server holds revision 3 of `a` and 2 of `b` (their records never
+    // left the old card).
+    assert_eq!(w.server_holds(&[(a, 3), (b, 2)], 1).unwrap(), 2);
+    assert_eq!((w.next_revision(a).unwrap(), w.next_revision(b).unwrap()), (4, 3));
+    w.commit().unwrap();
+    let closed = store.summary_dates(a).unwrap();
+    assert!(closed.contains(&a) && closed.contains(&b), "{closed:?}");
+    let (waiting, refused) = store.sync_counts().unwrap();
+    assert_eq!(refused, 0, "revision 1 of {a} is superseded at the server, not refused");
+    assert!(store.outbox(100).unwrap().iter().all(|s| s.1 != a), "not sent again ({waiting} waiting)");
+}

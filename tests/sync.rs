@@ -454,6 +454,16 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
             assert!(li.contains(&words), "{backend:?}: {words} in {li}");
         }
 
+        // The card dies just after a revision of the latest day reached the
+        // server but before its record did: the server holds a revision
+        // the records cannot bring back.
+        let mut lost = before[0].clone();
+        let lost_revision = lost["revision"].as_i64().unwrap() + 1;
+        lost["revision"] = lost_revision.into();
+        let (st, text) =
+            central::put(&agent(), &c.url, "k1", &days[0].to_string(), Some(&token), lost.to_string().as_bytes());
+        assert_eq!(st, 201, "{backend:?}: {text}");
+
         // The SD card is gone: a new one, the kiosk's id and [central], a new token.
         drop(k);
         let fresh = tempfile::tempdir().unwrap();
@@ -492,6 +502,7 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
         assert_eq!(code, Some(0), "{backend:?}: {out}");
         assert!(out.contains(&format!("restored {length} records")), "{backend:?}: {out}");
         assert!(out.contains("rules version 1; calendar years: 2026"), "{backend:?}: {out}");
+        assert!(out.contains("a later summary revision of 1 day(s)"), "{backend:?}: {out}");
         let (code, out) = run(&["verify"]);
         assert_eq!((code, out.starts_with("ok")), (Some(0), true), "{backend:?}: {out}");
         let db = rusqlite::Connection::open(dir.join("dutyclock.sqlite3")).unwrap();
@@ -518,6 +529,10 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
             assert_eq!(st, 200, "{held}");
             let held: Value = serde_json::from_str(&held).unwrap();
             let held = held.as_array().or_else(|| held["summaries"].as_array()).unwrap()[0].clone();
+            if *d == days[0] {
+                assert_eq!(held["revision"], lost_revision, "{backend:?} {d}: the lost card's revision");
+                continue;
+            }
             assert_eq!(held["revision"], now["revision"], "{backend:?} {d}");
             assert_eq!(
                 dutyclock::domain::summary::content_key(&held),
@@ -533,6 +548,22 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
         let (code, out) = run(&["sync", "now"]);
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains(" 0 refused; 0 waiting") && out.contains("records sent: 0"), "{backend:?}: {out}");
+        // A correction of the day the server holds later: numbered after
+        // the server's revision, taken (the number reused would be a 409
+        // for good).
+        let at = format!("{} 08:20", days[0]);
+        let (code, out) =
+            run(&["correction", "add", "--staff", "0013", "--at", &at, "--reason", "忘打卡", "--by", "科长"]);
+        assert_eq!(code, Some(0), "{out}");
+        let (code, out) = run(&["summary", "--date", &days[0].to_string(), "--format", "json"]);
+        assert_eq!(code, Some(0), "{out}");
+        let corrected: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(corrected["revision"], lost_revision + 1, "{backend:?}");
+        let (code, out) = run(&["sync", "now"]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains(" 0 refused; 0 waiting"), "{backend:?}: {out}");
+        let (_, held) = get(&agent(), &format!("{}/api/v1/summaries?from={}&to={}", c.url, days[0], days[0]), &bureau);
+        assert!(held.contains(&format!("\"revision\":{}", lost_revision + 1)), "{backend:?}: {held}");
     }
 }
 

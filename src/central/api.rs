@@ -112,6 +112,7 @@ type ApiResult<T> = Result<T, ApiError>;
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/kiosks/{kiosk_id}/summaries", get(get_held_revisions))
         .route("/api/v1/kiosks/{kiosk_id}/summaries/{date}", put(put_summary))
         .route("/api/v1/kiosks/{kiosk_id}/records", put(put_records).get(get_records))
         .route("/api/v1/kiosks/{kiosk_id}/rules", put(put_rules).get(get_rules))
@@ -220,7 +221,7 @@ async fn put_records(
     let bytes = upload_body(body, MAX_RECORDS_BODY).await?;
     let call: RecordsCall = json_body(&bytes)?;
     let prepared = super::records::prepare(call.from, &call.records).map_err(|m| ApiError::bad(&m.field, m.message))?;
-    match app.storage.put_records(&kiosk_id, call.from, &prepared).await? {
+    match app.storage.put_records(&kiosk_id, call.from, &prepared, now()).await? {
         RecordsPut::Stored { stored_to } => {
             if prepared.iter().any(|r| r.table == "daily_summaries") {
                 app.rejudging.nudge(&kiosk_id);
@@ -295,6 +296,28 @@ async fn get_rules(
         Some((_, text)) => Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response()),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "version", format!("{kiosk_id} has declared no such rules"))),
     }
+}
+
+/// The latest revision held of each of the kiosk's days: for the kiosk
+/// itself (a restored kiosk numbers its next revisions after them) and
+/// for bureau and admin accounts.
+async fn get_held_revisions(
+    State(app): State<App>,
+    Path(kiosk_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    own_kiosk_or_reader(&app, &headers, &kiosk_id).await?;
+    if app.storage.kiosk(&kiosk_id).await?.is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "kiosk_id", format!("no kiosk {kiosk_id}")));
+    }
+    let days: Vec<serde_json::Value> = app
+        .storage
+        .held_revisions(&kiosk_id)
+        .await?
+        .into_iter()
+        .map(|(date, revision)| json!({ "date": date, "revision": revision }))
+        .collect();
+    Ok(Json(json!({ "kiosk_id": kiosk_id, "days": days })).into_response())
 }
 
 /// The kiosk's summary revisions that differ from their second judgement,

@@ -712,11 +712,17 @@ impl Storage for Postgres {
         Ok(put)
     }
 
-    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut> {
+    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared], now: Instant) -> Result<RecordsPut> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
-        // One call of a kiosk at a time: its row is the lock.
-        tx.execute("SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE", &[&kiosk_id]).await.map_err(pg)?;
+        // One call of a kiosk at a time: its row is the lock (and the
+        // kiosk is seen, unless the call leaves a gap: that rolls back).
+        tx.execute(
+            "UPDATE kiosks SET last_seen = greatest(coalesce(last_seen, $2), $2) WHERE id = $1",
+            &[&kiosk_id, &now],
+        )
+        .await
+        .map_err(pg)?;
         let stored_to: i64 = tx
             .query_one("SELECT coalesce(max(seq), 0) FROM chain_records WHERE kiosk_id = $1", &[&kiosk_id])
             .await
@@ -877,6 +883,16 @@ impl Storage for Postgres {
             .map_err(pg)?;
         }
         tx.commit().await.map_err(pg)
+    }
+
+    async fn held_revisions(&self, kiosk_id: &str) -> Result<Vec<(NaiveDate, i64)>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT date, revision FROM summaries WHERE kiosk_id = $1 AND latest ORDER BY date", &[&kiosk_id])
+            .await
+            .map_err(pg)?;
+        rows.iter().map(|r| Ok((date_of(r.get(0))?, r.get(1)))).collect()
     }
 
     async fn differing(&self, kiosk_id: &str, limit: usize) -> Result<Vec<StoredVerdict>> {

@@ -975,11 +975,18 @@ impl Storage for Sqlite {
         answer.await.map_err(|_| db("the writer thread is gone"))?
     }
 
-    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut> {
+    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared], now: Instant) -> Result<RecordsPut> {
         let (kiosk, records) = (kiosk_id.to_string(), records.to_vec());
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             let put = put_records_in(&tx, &kiosk, from, &records)?;
+            if !matches!(put, RecordsPut::Gap { .. }) {
+                tx.execute(
+                    "UPDATE kiosks SET last_seen = max(coalesce(last_seen, ?2), ?2) WHERE id = ?1",
+                    params![kiosk, now],
+                )
+                .map_err(db)?;
+            }
             tx.commit().map_err(db)?;
             Ok(put)
         })
@@ -1095,6 +1102,18 @@ impl Storage for Sqlite {
                 }
             }
             tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn held_revisions(&self, kiosk_id: &str) -> Result<Vec<(NaiveDate, i64)>> {
+        let kiosk = kiosk_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT date, revision FROM summaries WHERE kiosk_id = ?1 AND latest = 1 ORDER BY date")
+                .map_err(db)?;
+            let rows = stmt.query_map([kiosk], |r| Ok((date_of(r.get(0)?)?, r.get(1)?))).map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
         })
         .await
     }
@@ -1571,5 +1590,42 @@ impl Storage for Sqlite {
             rows.collect::<rusqlite::Result<_>>().map_err(db)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every branch of a period's read is an indexed range: none may fall
+    /// back to the primary key (a kiosk's whole chain, 100 ms for a year).
+    #[test]
+    fn a_periods_read_never_walks_the_whole_chain() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        let sql = super::super::records::period_records_sql(
+            super::super::records::sqlite_at,
+            ["?1", "?2", "?3", "?4"],
+            super::super::records::SQLITE_HINTS,
+        );
+        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params!["k", 0, 1, 2], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .filter(|d| d.starts_with("SEARCH") || d.starts_with("SCAN"))
+            .collect();
+        assert_eq!(plan.len(), 10, "{plan:#?}");
+        for step in &plan {
+            // A SEARCH of one kiosk's range (a SCAN of an index would read
+            // every kiosk's records).
+            assert!(
+                step.starts_with("SEARCH")
+                    && step.contains("(kiosk_id=?")
+                    && (step.contains("USING INDEX chain_records_tbl")
+                        || step.contains("USING INDEX chain_punches_at")),
+                "a branch reads more than the kiosk's period: {plan:#?}"
+            );
+        }
     }
 }

@@ -349,11 +349,16 @@ pub trait Storage: Send + Sync {
     /// transaction with the kiosk's last seen, clock offset and chain.
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put>;
 
+    /// The latest revision held of each of the kiosk's days, by date
+    /// (what a restored kiosk numbers its next revisions after).
+    async fn held_revisions(&self, kiosk_id: &str) -> Result<Vec<(NaiveDate, i64)>>;
+
     // ---- records (SPEC "Records"; see `records`) ----
     /// Adds a call's records to the kiosk's chain, in one transaction:
     /// all of them or none. A call that does not follow the held chain
-    /// stores nothing but flags the kiosk at that seq (committed).
-    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared]) -> Result<RecordsPut>;
+    /// stores nothing but flags the kiosk at that seq (committed). A call
+    /// that does not leave a gap is the kiosk seen at `now`.
+    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared], now: Instant) -> Result<RecordsPut>;
     /// Up to `limit` held records of the kiosk from seq `from`, in order.
     async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>>;
     /// The kiosk's records before seq `before` that its days in

@@ -603,6 +603,17 @@ fn restore_cmd(paths: &Paths, from_central: bool, out: &mut dyn Write) -> Outcom
     if let Some(problem) = &r.schedules_problem {
         writeln!(out, "the declared [schedules] could not be placed: {problem}").map_err(io)?;
     }
+    if r.later_at_server > 0 {
+        writeln!(
+            out,
+            "the server holds a later summary revision of {} day(s) than the records brought back (made just before the card failed): their next revisions are numbered after it",
+            r.later_at_server
+        )
+        .map_err(io)?;
+    }
+    if r.revisions_unknown {
+        writeln!(out, "the server does not say which summary revisions it holds (an older version): a correction of a recent day may be refused (409) until it is upgraded").map_err(io)?;
+    }
     writeln!(out, "staff photos are not kept at the server: import the staff file's photos again if they were used")
         .map_err(io)?;
     Ok(())

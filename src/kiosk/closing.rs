@@ -46,8 +46,10 @@ pub fn summary(store: &mut Store, config: &Config, date: NaiveDate, now: Instant
             s.chain_head = stored.get("chain_head").and_then(|h| h.as_str()).map(str::to_string);
             s.rules_version = stored.get("rules_version").and_then(serde_json::Value::as_u64);
         }
-        latest => {
-            s.revision = latest.map_or(1, |(rev, _)| rev + 1);
+        _ => {
+            // After the latest stored, and after any revision the server
+            // held of a card that died (`restore --from-central`).
+            s.revision = w.next_revision(date)?;
             let json = serde_json::to_string(&s).map_err(|e| StoreError::Invalid(e.to_string()))?;
             w.add_summary(date, s.revision, &json, &s.generated_at)?;
             w.commit()?;
@@ -112,7 +114,7 @@ pub fn settle_anchor(store: &mut Store, clock: &dyn Clock) -> Result<bool, Store
 }
 
 /// A restored store's start (`restore --from-central`): trusted, at `at`
-/// (the first day it closed), so the days since its last sync close.
+/// (the last day it closed), so the days since its last sync close.
 pub fn anchor_restored(store: &mut Store, at: Instant) -> Result<(), StoreError> {
     let text = serde_json::to_string(&Anchor { at_ms: at, trusted: true, boot: None })
         .map_err(|e| StoreError::Invalid(e.to_string()))?;

@@ -25,7 +25,7 @@ pub struct Core<'c> {
     store: Store,
     /// Held while the core runs (`<db>.run-lock`): `restore` never
     /// replaces a database a kiosk has open.
-    _running: Option<std::fs::File>,
+    _running: Option<std::sync::Arc<std::fs::File>>,
     clock: Box<dyn Clock>,
     att: Attendance<'c>,
     /// The default schedule's attendance day the window was read for.
@@ -63,11 +63,39 @@ const BACKWARDS_TOLERANCE_MS: i64 = 2_000;
 /// (each waits the store's busy timeout).
 const SCAN_ATTEMPTS: u32 = 3;
 
-/// The lock a running kiosk holds on its database (`<db>.run-lock`), if
-/// it can be taken (another core of the same process may hold it).
-fn run_lock(db: &std::path::Path) -> Option<std::fs::File> {
-    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(run_lock_path(db)).ok()?;
-    f.try_lock().ok().map(|()| f)
+/// The locks this process's cores hold, by database: a core started
+/// again in the same process (the UI's worker after a fault) shares its
+/// predecessor's while that one winds down.
+static RUN_LOCKS: std::sync::Mutex<Vec<(std::path::PathBuf, std::sync::Weak<std::fs::File>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The lock a running kiosk holds on its database (`<db>.run-lock`).
+/// `Ok(None)`: the lock file cannot be made (a read-only directory, where
+/// no restore can run either). `Err`: another process holds it (a
+/// `restore --from-central` building this database, or a second kiosk):
+/// the kiosk must not open a database that is about to be replaced.
+fn run_lock(db: &std::path::Path) -> Result<Option<std::sync::Arc<std::fs::File>>, StoreError> {
+    let path = run_lock_path(db);
+    let mut held = RUN_LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    held.retain(|(_, w)| w.strong_count() > 0);
+    if let Some(shared) = held.iter().find(|(p, _)| *p == path).and_then(|(_, w)| w.upgrade()) {
+        return Ok(Some(shared));
+    }
+    let Ok(f) = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path) else {
+        return Ok(None);
+    };
+    match f.try_lock() {
+        Ok(()) => {
+            let f = std::sync::Arc::new(f);
+            held.push((path, std::sync::Arc::downgrade(&f)));
+            Ok(Some(f))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Invalid(format!(
+            "{} is held by another process (a restore building this database, or another kiosk): not started",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(_)) => Ok(None),
+    }
 }
 
 /// Where a running kiosk's lock is, beside its database.
@@ -83,6 +111,8 @@ const BACKLOG_DAYS: i64 = 366;
 
 impl<'c> Core<'c> {
     pub fn new(config: &'c Config, mut store: Store, clock: Box<dyn Clock>) -> Result<Self, StoreError> {
+        // Before anything is written.
+        let _running = run_lock(store.path())?;
         store.pin_legacy_leave(config)?;
         let now = clock.now();
         let day = config.default_schedule().attendance_day(now);
@@ -93,7 +123,6 @@ impl<'c> Core<'c> {
         let att = load(config, &store, day, now)?;
         crate::kiosk::closing::settle_anchor(&mut store, clock.as_ref())?;
         let was_synced = clock.synced();
-        let _running = run_lock(store.path());
         let backlog = Backlog::load(&store, config, now)?;
         store.set_auto_checkpoint(0)?;
         Ok(Core {

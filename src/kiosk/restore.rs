@@ -44,6 +44,24 @@ pub struct Restored {
     pub schedules_problem: Option<String>,
     /// Whether the declared schedules were written into `config.toml`.
     pub schedules_written: bool,
+    /// Days whose latest revision at the server is later than any the
+    /// records brought back: their next revision is numbered after it.
+    pub later_at_server: usize,
+    /// The server does not say which revisions it holds (an older
+    /// version): a day's next revision may collide with one it holds.
+    pub revisions_unknown: bool,
+}
+
+/// `GET /api/v1/kiosks/{id}/summaries`.
+#[derive(serde::Deserialize)]
+struct HeldRevisions {
+    days: Vec<HeldRevision>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeldRevision {
+    date: chrono::NaiveDate,
+    revision: i64,
 }
 
 /// Rebuilds the store at `db` (which must not exist) from the server.
@@ -56,7 +74,7 @@ pub fn from_central(
     now: Instant,
     progress: &mut dyn Write,
 ) -> Result<Restored, String> {
-    clear_the_way(db)?;
+    let _running = clear_the_way(db)?;
     let building = {
         let mut p = db.as_os_str().to_owned();
         p.push(".restoring");
@@ -106,6 +124,21 @@ pub fn from_central(
     // The latest revision of each day goes again (the server answers it as
     // it stands: held, new, or other); those it superseded do not.
     w.superseded_answered(now).map_err(|e| e.to_string())?;
+    // The server may hold a later revision of a day than the records
+    // brought back (its record never left the old card): the day's next
+    // revision is numbered after it, and the older ones are not sent.
+    let (status, text) = client.fetch("summaries")?;
+    match status {
+        200 => {
+            let held: HeldRevisions =
+                serde_json::from_str(&text).map_err(|e| format!("the server's summary revisions: {e}"))?;
+            let days: Vec<_> = held.days.iter().map(|d| (d.date, d.revision)).collect();
+            out.later_at_server = w.server_holds(&days, now).map_err(|e| e.to_string())?;
+        }
+        // A server from before `GET …/summaries`: nothing to number after.
+        404 | 405 => out.revisions_unknown = true,
+        s => return Err(format!("the server answered {s} for its summary revisions: {}", text.trim())),
+    }
     if let Some(rules) = &declared {
         for (year, days) in &rules.calendar {
             let y: i32 = year.parse().map_err(|_| format!("the server's rules: calendar year {year:?}"))?;
@@ -127,10 +160,12 @@ pub fn from_central(
         out.rules_version = Some(rules.version);
     }
     w.commit().map_err(|e| e.to_string())?;
-    // Its service began with the first day it closed: the days since its
-    // last sync are closed when it starts, on any clock.
-    if let Some(first) = store.summary_dates(chrono::NaiveDate::MIN).map_err(|e| e.to_string())?.into_iter().min() {
-        let at = config.default_schedule().day_start(first);
+    // Its service is anchored at the last day it closed (or the server
+    // holds): the days since its last sync are closed when it starts, on
+    // any clock; days before it that it never closed (history imported
+    // before it went into service) stay as they were.
+    if let Some(last) = store.summary_dates(chrono::NaiveDate::MIN).map_err(|e| e.to_string())?.into_iter().max() {
+        let at = config.default_schedule().day_start(last);
         crate::kiosk::closing::anchor_restored(&mut store, at).map_err(|e| e.to_string())?;
     }
     let problems = store.verify().map_err(|e| e.to_string())?;
@@ -139,7 +174,8 @@ pub fn from_central(
     }
     store.checkpoint().map_err(|e| e.to_string())?;
     drop(store);
-    clear_the_way(db)?;
+    // Nothing written there meanwhile (the lock is still held).
+    nothing_held(db)?;
     remove_empty(db)?;
     put_in_place(&building, db)?;
     // The database stands; the schedules are a help on top (a config the
@@ -165,13 +201,26 @@ fn files_of(db: &Path) -> [PathBuf; 3] {
 /// refused (move it away first), and so is one a running kiosk holds
 /// (`<db>.run-lock`); the empty one a package's install made (`dutyclock
 /// init`) is replaced at the end, when the restored one is ready.
-fn clear_the_way(db: &Path) -> Result<(), String> {
+fn clear_the_way(db: &Path) -> Result<Option<std::fs::File>, String> {
     let lock = crate::kiosk::core::run_lock_path(db);
-    if let Ok(f) = std::fs::OpenOptions::new().write(true).open(&lock) {
-        if f.try_lock().is_err() {
-            return Err(format!("a kiosk is running on {} (stop it first: systemctl stop dutyclock)", db.display()));
-        }
-    }
+    // Held until the restored database is in place: a kiosk started
+    // meanwhile refuses to open it.
+    let running = match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock) {
+        Ok(f) => match f.try_lock() {
+            Ok(()) => Some(f),
+            Err(_) => {
+                return Err(format!("a kiosk is running on {} (stop it first: systemctl stop dutyclock)", db.display()))
+            }
+        },
+        // A directory the lock cannot be made in: nothing can hold it.
+        Err(_) => None,
+    };
+    nothing_held(db)?;
+    Ok(running)
+}
+
+/// The database at `db` holds nothing (none, or the empty one `init` made).
+fn nothing_held(db: &Path) -> Result<(), String> {
     if db.exists() {
         let held = Store::open(db)
             .and_then(|s| Ok((s.chain_length()?, s.meta("rules.version")?)))

@@ -336,6 +336,11 @@ fn renumber(store: &mut Store, client: &Client, body: &str, newest: u64) -> Resu
     let next = held.max(newest) + 1;
     declared["version"] = next.into();
     let mut w = store.writer()?;
+    // A newer declaration made meanwhile (the command line closed a day
+    // under changed rules) is left for the next pass, not overwritten.
+    if w.meta("rules.version")? != Some(newest.to_string()) {
+        return Ok(None);
+    }
     w.set_meta("rules.version", &next.to_string())?;
     w.set_meta(&format!("rules.declared.{next}"), &declared.to_string())?;
     w.commit()?;

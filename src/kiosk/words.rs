@@ -373,8 +373,15 @@ impl Say {
         (title, self.pick("本次刷卡不记录打卡", "This scan is not a punch"))
     }
 
-    /// The central-sync mark (empty without a central server).
-    pub fn sync_mark(self, status: Option<&crate::kiosk::sync::Status>) -> (String, Tone) {
+    /// The central-sync mark (empty without a central server). While the
+    /// kiosk keeps the server's time (`source` is `Server`) the system
+    /// clock's offset is not shown: it no longer touches a punch, and the
+    /// clock mark already says where the time comes from.
+    pub fn sync_mark(
+        self,
+        status: Option<&crate::kiosk::sync::Status>,
+        source: crate::kiosk::clock::TimeSource,
+    ) -> (String, Tone) {
         let Some(st) = status else { return (String::new(), Tone::Neutral) };
         if let Some(e) = &st.last_error {
             let short: String = e.chars().take(40).collect();
@@ -389,7 +396,8 @@ impl Say {
         if st.records_refused {
             return (self.pick("原始记录被中心拒收", "Records refused by central"), Tone::Bad);
         }
-        let (clock, clock_tone) = self.clock_note(st.clock_offset_ms);
+        let offset = st.clock_offset_ms.filter(|_| source != crate::kiosk::clock::TimeSource::Server);
+        let (clock, clock_tone) = self.clock_note(offset);
         if st.waiting > 0 {
             return (
                 self.pick(format!("{} 条待同步{clock}", st.waiting), format!("{} waiting to sync{clock}", st.waiting)),
@@ -1364,21 +1372,28 @@ mod tests {
 
     #[test]
     fn the_sync_mark_shows_the_clock_offset() {
+        use crate::kiosk::clock::TimeSource::{Server, System, Unsynchronized};
         use crate::kiosk::sync::Status;
         let say = Say(Language::ZhCn);
         let synced = |ms| Status { last_success: Some(1), clock_offset_ms: ms, ..Status::default() };
-        assert_eq!(say.sync_mark(Some(&synced(Some(900)))), ("已同步到中心".to_string(), Tone::Ok));
-        assert_eq!(say.sync_mark(Some(&synced(Some(5_400)))), ("已同步到中心 · 本机时钟慢 5 秒".to_string(), Tone::Ok));
+        assert_eq!(say.sync_mark(Some(&synced(Some(900))), System), ("已同步到中心".to_string(), Tone::Ok));
         assert_eq!(
-            say.sync_mark(Some(&synced(Some(-300_000)))),
+            say.sync_mark(Some(&synced(Some(5_400))), System),
+            ("已同步到中心 · 本机时钟慢 5 秒".to_string(), Tone::Ok)
+        );
+        assert_eq!(
+            say.sync_mark(Some(&synced(Some(-300_000))), System),
             ("已同步到中心 · 本机时钟快 5 分钟".to_string(), Tone::Warn)
         );
         let records = Status { records_refused: true, ..synced(None) };
-        assert_eq!(say.sync_mark(Some(&records)), ("原始记录被中心拒收".to_string(), Tone::Bad));
+        assert_eq!(say.sync_mark(Some(&records), System), ("原始记录被中心拒收".to_string(), Tone::Bad));
         let waiting = Status { waiting: 3, clock_offset_ms: Some(-4_000), ..Status::default() };
-        assert_eq!(say.sync_mark(Some(&waiting)).0, "3 条待同步 · 本机时钟快 4 秒");
+        assert_eq!(say.sync_mark(Some(&waiting), Unsynchronized).0, "3 条待同步 · 本机时钟快 4 秒");
         let failed = Status { last_error: Some("127.0.0.1:9: connection refused".into()), ..synced(None) };
-        assert_eq!(say.sync_mark(Some(&failed)).1, Tone::Bad);
+        assert_eq!(say.sync_mark(Some(&failed), System).1, Tone::Bad);
+        // Keeping the server's time (an intranet without NTP, a Pi with no
+        // battery clock days behind): the system clock's offset is moot.
+        assert_eq!(say.sync_mark(Some(&synced(Some(3 * 86_400_000))), Server), ("已同步到中心".to_string(), Tone::Ok));
     }
 
     #[test]

@@ -446,8 +446,17 @@ impl Store {
     }
 
     /// The dates that have a stored summary, on or after `from`.
+    /// The days from `from` that are closed: those with a stored summary,
+    /// and those the server held a later revision of when the store was
+    /// restored (`Writer::server_holds`: their records came back, their
+    /// summary is at the server; a change to them closes them again).
     pub fn summary_dates(&self, from: NaiveDate) -> Result<Vec<NaiveDate>> {
-        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT date FROM daily_summaries WHERE date >= ?1")?;
+        let held = super::write::SERVER_HOLDS;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT date FROM daily_summaries WHERE date >= ?1
+             UNION SELECT substr(key, {start}) FROM meta WHERE key GLOB '{held}*' AND substr(key, {start}) >= ?1",
+            start = held.len() + 1
+        ))?;
         let rows = stmt.query_map([from.to_string()], |r| parsed(r, 0, "daily_summaries.date", date))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -670,8 +679,21 @@ fn punch_from_row(r: &Row<'_>) -> rusqlite::Result<PunchRow> {
 
 /// A refusal that still matters (`sync_log l` of summary `s`): not an
 /// acknowledgement, and not a 409 for a revision whose date has a later
-/// revision the server acknowledged (the server has the newer one: nothing
-/// is missing).
-const REFUSED: &str = "l.status NOT IN (200, 201) AND NOT (l.status = 409 AND EXISTS (
+/// revision the server acknowledged, or held when the store was restored
+/// (`summary.server_holds.DATE`, see `Writer::server_holds`): the server
+/// has the newer one, nothing is missing.
+const REFUSED: &str = "l.status NOT IN (200, 201) AND NOT (l.status = 409 AND (EXISTS (
     SELECT 1 FROM daily_summaries s2 JOIN sync_log l2 ON l2.summary_id = s2.id
-    WHERE s2.date = s.date AND s2.revision > s.revision AND l2.status IN (200, 201)))";
+    WHERE s2.date = s.date AND s2.revision > s.revision AND l2.status IN (200, 201))
+    OR EXISTS (SELECT 1 FROM meta m WHERE m.key = 'summary.server_holds.' || s.date
+        AND CAST(m.value AS INTEGER) > s.revision)))";
+
+#[cfg(test)]
+mod tests {
+    /// The refusals a restore knows the server superseded are found by
+    /// the settings' key the restore writes.
+    #[test]
+    fn refusals_read_the_restores_key() {
+        assert!(super::REFUSED.contains(&format!("'{}'", super::super::write::SERVER_HOLDS)));
+    }
+}

@@ -12,6 +12,10 @@ use crate::domain::rejudge::DeclaredRules;
 use crate::domain::rules::ClockSpan;
 use crate::domain::time::{instant_to_local, Instant};
 
+/// The store's setting (`meta`) before a date: the latest revision of that
+/// day the central server held when the store was restored.
+pub const SERVER_HOLDS: &str = "summary.server_holds.";
+
 /// The chained columns of `tbl` as SQL (see `domain::chain`).
 fn columns(tbl: &str) -> &'static str {
     chain::columns_sql(tbl).unwrap_or("NULL")
@@ -89,6 +93,11 @@ impl<'c> Writer<'c> {
     pub fn delete_meta(&mut self, key: &str) -> Result<()> {
         self.tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
         Ok(())
+    }
+
+    /// A setting, read inside this write.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
@@ -551,6 +560,48 @@ impl<'c> Writer<'c> {
         )?)
     }
 
+    /// After a restore: the latest revision the central server holds of
+    /// each day (`GET …/summaries`). The server may hold a revision whose
+    /// record never left the card that died; the restored store's next
+    /// revision of that day is numbered after it (a reused number would be
+    /// refused for good: the server holds other content under it), and
+    /// every stored revision below it is taken as answered (the server has
+    /// a later one). Returns how many days the server holds later than
+    /// the store.
+    pub fn server_holds(&mut self, days: &[(NaiveDate, i64)], now: Instant) -> Result<usize> {
+        let mut later = 0;
+        for (date, revision) in days {
+            let stored = self.latest_summary(*date)?.map_or(0, |(r, _)| r);
+            if *revision > stored {
+                self.set_meta(&format!("{SERVER_HOLDS}{date}"), &revision.to_string())?;
+                later += 1;
+            }
+            self.tx.execute(
+                "INSERT OR IGNORE INTO sync_log (summary_id, status, detail, at)
+                 SELECT id, 409, ?3, ?4 FROM daily_summaries WHERE date = ?1 AND revision < ?2",
+                params![
+                    date.to_string(),
+                    revision,
+                    format!("superseded: the server holds revision {revision}, made before the store was restored"),
+                    now
+                ],
+            )?;
+        }
+        Ok(later)
+    }
+
+    /// The number a new revision of `date` takes: after the latest stored
+    /// and after any the server held when the store was restored (see
+    /// [`Writer::server_holds`]).
+    pub fn next_revision(&self, date: NaiveDate) -> Result<i64> {
+        let stored = self.latest_summary(date)?.map_or(0, |(r, _)| r);
+        let held = self.meta(&format!("{SERVER_HOLDS}{date}"))?;
+        stored
+            .max(held.and_then(|h| h.parse().ok()).unwrap_or(0))
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Invalid(format!("{date}: no revision number is left after {}", i64::MAX)))
+    }
+
     /// Reads inside the write (for checks that must see the rows added so far).
     pub fn conn(&self) -> &Connection {
         &self.tx
@@ -644,11 +695,8 @@ impl<'c> Writer<'c> {
         let calendar = super::read::declared_calendar(&self.tx)?;
         let mut declared = DeclaredRules { version: 0, config: rules.clone(), calendar, units: units.to_vec() };
         let digest = declared.digest();
-        let meta = |key: &str| -> Result<Option<String>> {
-            Ok(self.tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
-        };
-        let held: u64 = meta("rules.version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
-        if held > 0 && meta("rules.digest")?.as_deref() == Some(digest.as_str()) {
+        let held: u64 = self.meta("rules.version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        if held > 0 && self.meta("rules.digest")?.as_deref() == Some(digest.as_str()) {
             return Ok(held);
         }
         declared.version = held + 1;

@@ -135,7 +135,7 @@ pub(super) fn wire(ui: &KioskWindow, runner: &std::rc::Rc<dyn Runner>) {
 /// waiting, or the last error.
 pub fn show_sync(ui: &KioskWindow, status: Option<&crate::kiosk::sync::Status>) {
     SYNC.with(|c| *c.borrow_mut() = status.cloned());
-    let (label, t) = say(ui).sync_mark(status);
+    let (label, t) = say(ui).sync_mark(status, crate::kiosk::clock::time_source());
     let idle = ui.global::<IdleAdapter>();
     if idle.get_sync_label() != label.as_str() {
         idle.set_sync_label(s(label));
