@@ -567,6 +567,45 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
     }
 }
 
+/// A kiosk whose declared rules are not the ones it judged with (its
+/// declaration edited in the database before it went: sessions from 08:00
+/// instead of 08:30) is flagged by the re-judging: 张三's 08:25 is late by
+/// the declared rules, on time by the kiosk's.
+#[test]
+fn a_kiosk_whose_declared_rules_differ_from_its_own_is_flagged() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let token = c.kiosk("k1", &["办公室"]);
+        let bureau = c.user("alice", "bureau", "correct horse");
+        c.start();
+        let k = kiosk_for(&c.url, &token, "");
+        scans_in_the_past(&k, 1);
+        let day = today() - chrono::Duration::days(1);
+        assert_eq!(k.summary(&day.to_string())["people"][0]["late_count"], 0, "{backend:?}: on time at the kiosk");
+        let db = rusqlite::Connection::open(k.dir().join("dutyclock.sqlite3")).unwrap();
+        let declared: String =
+            db.query_row("SELECT value FROM meta WHERE key = 'rules.declared.1'", [], |r| r.get(0)).unwrap();
+        let mut declared: Value = serde_json::from_str(&declared).unwrap();
+        declared["config"] = serde_json::json!({"default": {"sessions": [
+            {"start": "08:00", "end": "12:00"}, {"start": "14:30", "end": "17:30"}]}});
+        db.execute("UPDATE meta SET value = ?1 WHERE key = 'rules.declared.1'", [declared.to_string()]).unwrap();
+        drop(db);
+        let out = k.ok(&["sync", "now"]);
+        assert!(out.contains("0 refused"), "{backend:?}: {out}");
+        let rejudged = || {
+            let (_, kiosks) = get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
+            serde_json::from_str::<Value>(&kiosks).unwrap()[0]["rejudged"].clone()
+        };
+        wait_until("the day judged again", Duration::from_secs(30), || rejudged()["checked"] == 1);
+        assert_eq!(rejudged()["differing"], 1, "{backend:?}: {}", rejudged());
+        let (_, differing) = get(&agent(), &format!("{}/api/v1/kiosks/k1/rejudged", c.url), &bureau);
+        assert!(
+            differing.contains(r#""staff_no":"0012","name":"张三","field":"late_minutes","kiosk":0,"central":25"#),
+            "{backend:?}: {differing}"
+        );
+    }
+}
+
 /// A kiosk set up again under its id (its rules numbered from 1 again)
 /// meets a server that holds version 1 with other content: its current
 /// declaration takes the next number the server has not used and goes;
