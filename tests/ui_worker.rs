@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{Kiosk, TestClock};
 use dutyclock::domain::config::Config;
-use dutyclock::kiosk::event_loop::Listener;
+use dutyclock::kiosk::live::Listener;
 use dutyclock::kiosk::live::LiveEvent;
 use dutyclock::kiosk::store::Store;
 use dutyclock::kiosk::ui::{self, headless, App, IdleAdapter, KioskWindow, ResultAdapter, Screen, Tone};

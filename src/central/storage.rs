@@ -322,12 +322,18 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// What the server keeps, whichever database keeps it: one trait per
+/// concern, each backend implementing them all in a file per concern
+/// (`sqlite/`, `postgres/`).
 #[async_trait]
-pub trait Storage: Send + Sync {
+pub trait Storage: KioskStore + SummaryStore + RecordStore + AccountStore + Send + Sync {
     /// Creates the schema (idempotent).
     async fn init(&self) -> Result<()>;
+}
 
-    // ---- kiosks ----
+/// Kiosks: registration, tokens, their state.
+#[async_trait]
+pub trait KioskStore: Send + Sync {
     /// Registers a kiosk. A unit is one kiosk's: each kiosk lists all of
     /// its units' staff every day, so a second kiosk would count them twice
     /// (and absent at the door they did not use). Refused when a kiosk in
@@ -343,8 +349,13 @@ pub trait Storage: Send + Sync {
     async fn kiosk_by_token(&self, token_hash: &str) -> Result<Option<KioskRow>>;
     /// Every kiosk with its state; `today` bounds the days without a summary.
     async fn kiosks(&self, today: NaiveDate) -> Result<Vec<KioskRow>>;
+    /// One kiosk with what the server holds of its chain (no day counts).
+    async fn kiosk(&self, kiosk_id: &str) -> Result<Option<KioskRow>>;
+}
 
-    // ---- summaries ----
+/// Daily summaries, and the reports read from them.
+#[async_trait]
+pub trait SummaryStore: Send + Sync {
     /// Stores an upload if it is new or a newer revision, in one
     /// transaction with the kiosk's last seen, clock offset and chain.
     async fn put_summary(&self, kiosk_id: &str, upload: &Upload) -> Result<Put>;
@@ -352,35 +363,6 @@ pub trait Storage: Send + Sync {
     /// The latest revision held of each of the kiosk's days, by date
     /// (what a restored kiosk numbers its next revisions after).
     async fn held_revisions(&self, kiosk_id: &str) -> Result<Vec<(NaiveDate, i64)>>;
-
-    // ---- records (SPEC "Records"; see `records`) ----
-    /// Adds a call's records to the kiosk's chain, in one transaction:
-    /// all of them or none. A call that does not follow the held chain
-    /// stores nothing but flags the kiosk at that seq (committed). A call
-    /// that does not leave a gap is the kiosk seen at `now`.
-    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared], now: Instant) -> Result<RecordsPut>;
-    /// Up to `limit` held records of the kiosk from seq `from`, in order.
-    async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>>;
-    /// The kiosk's records before seq `before` that its days in
-    /// `[from, to)` read (see `records::period_records_sql`), in chain order.
-    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant, before: u64) -> Result<Vec<WireRecord>>;
-    /// One kiosk with what the server holds of its chain (no day counts).
-    async fn kiosk(&self, kiosk_id: &str) -> Result<Option<KioskRow>>;
-    /// Stores the kiosk's declaration of its rules at `version` (the JSON
-    /// as received). `false`: that version is held with other content
-    /// (nothing stored); the same content again is `true`.
-    async fn put_rules(&self, kiosk_id: &str, version: u64, content: &str, now: Instant) -> Result<bool>;
-    /// The kiosk's declaration at `version`, or its latest: (version, JSON).
-    async fn rules(&self, kiosk_id: &str, version: Option<u64>) -> Result<Option<(u64, String)>>;
-    /// Up to `limit` of the kiosk's received summary revisions without a
-    /// final verdict (none yet, or waiting), oldest first.
-    async fn unjudged(&self, kiosk_id: &str, limit: usize) -> Result<Vec<Unjudged>>;
-    /// Stores verdicts; a final one (agrees, differs, unjudgeable) is never
-    /// replaced, a waiting one is.
-    async fn put_verdicts(&self, kiosk_id: &str, verdicts: &[StoredVerdict]) -> Result<()>;
-    /// The kiosk's summary revisions that differ from their second
-    /// judgement, newest first, at most `limit`.
-    async fn differing(&self, kiosk_id: &str, limit: usize) -> Result<Vec<StoredVerdict>>;
     /// The latest revision of every summary with a date in `[from, to]`,
     /// ordered by date and kiosk: those after `after` (a date and kiosk
     /// id: the page before's last), at most `limit`, and no more once
@@ -422,8 +404,42 @@ pub trait Storage: Send + Sync {
         to: NaiveDate,
         unit: Option<&str>,
     ) -> Result<Vec<(NaiveDate, DayCounts)>>;
+}
 
-    // ---- people's accounts ----
+/// The kiosks' record chains (SPEC "Records"; see `records`), their
+/// declared rules and the re-judging's verdicts.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Adds a call's records to the kiosk's chain, in one transaction:
+    /// all of them or none. A call that does not follow the held chain
+    /// stores nothing but flags the kiosk at that seq (committed). A call
+    /// that does not leave a gap is the kiosk seen at `now`.
+    async fn put_records(&self, kiosk_id: &str, from: u64, records: &[Prepared], now: Instant) -> Result<RecordsPut>;
+    /// Up to `limit` held records of the kiosk from seq `from`, in order.
+    async fn records(&self, kiosk_id: &str, from: u64, limit: usize) -> Result<Vec<WireRecord>>;
+    /// The kiosk's records before seq `before` that its days in
+    /// `[from, to)` read (see `records::period_records_sql`), in chain order.
+    async fn period_records(&self, kiosk_id: &str, from: Instant, to: Instant, before: u64) -> Result<Vec<WireRecord>>;
+    /// Stores the kiosk's declaration of its rules at `version` (the JSON
+    /// as received). `false`: that version is held with other content
+    /// (nothing stored); the same content again is `true`.
+    async fn put_rules(&self, kiosk_id: &str, version: u64, content: &str, now: Instant) -> Result<bool>;
+    /// The kiosk's declaration at `version`, or its latest: (version, JSON).
+    async fn rules(&self, kiosk_id: &str, version: Option<u64>) -> Result<Option<(u64, String)>>;
+    /// Up to `limit` of the kiosk's received summary revisions without a
+    /// final verdict (none yet, or waiting), oldest first.
+    async fn unjudged(&self, kiosk_id: &str, limit: usize) -> Result<Vec<Unjudged>>;
+    /// Stores verdicts; a final one (agrees, differs, unjudgeable) is never
+    /// replaced, a waiting one is.
+    async fn put_verdicts(&self, kiosk_id: &str, verdicts: &[StoredVerdict]) -> Result<()>;
+    /// The kiosk's summary revisions that differ from their second
+    /// judgement, newest first, at most `limit`.
+    async fn differing(&self, kiosk_id: &str, limit: usize) -> Result<Vec<StoredVerdict>>;
+}
+
+/// People's accounts, their tokens, sign-in, sessions and the audit log.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     async fn add_user(&self, name: &str, role: Role, password_hash: &str, now: Instant) -> Result<()>;
     async fn user(&self, name: &str) -> Result<Option<UserRow>>;
     /// Every account, by name.
@@ -473,13 +489,11 @@ pub trait Storage: Send + Sync {
     /// Deletes expired sessions, ended lockouts and counts of wrong
     /// passwords untouched for `LOCK_WINDOW_MS`; how many rows went.
     async fn prune(&self, now: Instant) -> Result<u64>;
-
-    // ---- audit ----
     async fn audit(&self, who: &str, action: &str, detail: &str, now: Instant) -> Result<()>;
     async fn audit_log(&self, from: Instant, to: Instant) -> Result<Vec<AuditRow>>;
 }
 
-/// The statement behind [`Storage::claim_login`], the same text for both
+/// The statement behind [`AccountStore::claim_login`], the same text for both
 /// backends (`?N`/`$N` substituted): an upsert of the (account, client)
 /// row whose update applies only while it is not locked (no row comes
 /// back when it is). An expired lock starts the count again.

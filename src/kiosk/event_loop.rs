@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::service::Service;
 use crate::domain::time::Instant;
 use crate::kiosk::clock::Clock;
-use crate::kiosk::live::LiveEvent;
+use crate::kiosk::live::{Listener, LiveEvent};
 use crate::kiosk::reader::{ReaderEvent, ReaderSink};
 
 /// A call from the front end, run on the loop's thread with the service.
@@ -63,13 +63,6 @@ pub trait Front {
 
     /// The loop is running (called at every turn of it).
     fn alive(&mut self) {}
-}
-
-/// A further listener (sync, buzzer and LEDs): hears every live event, in
-/// the order things happen (a punch only after its commit). It handles its
-/// own failures: a listener never stops the kiosk.
-pub trait Listener: Send {
-    fn event(&mut self, event: &LiveEvent);
 }
 
 /// The longest the loop sleeps without looking at the clock (a clock that

@@ -21,7 +21,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::kiosk::event_loop::Listener;
+use crate::kiosk::live::Listener;
 use crate::kiosk::live::LiveEvent;
 use crate::kiosk::reader::ReaderState;
 
@@ -82,15 +82,25 @@ pub fn pattern(s: Signal) -> &'static [Step] {
     }
 }
 
-/// An output the feedback drives: any embedded-hal 1.0 `OutputPin`.
-pub trait Pin: Send {
-    fn set(&mut self, high: bool) -> Result<(), String>;
+pub use crate::kiosk::gpio::Pin;
+
+/// The configured feedback outputs on the Pi's GPIO. `Err` (with why)
+/// when the GPIO cannot be opened; the caller runs on without feedback.
+pub fn feedback_outputs(cfg: &crate::domain::config::FeedbackConfig) -> Result<Outputs, String> {
+    let [buzzer, green, red] =
+        crate::kiosk::gpio::output_pins([cfg.buzzer_pin, cfg.green_pin, cfg.red_pin], cfg.active_low, "feedback")?;
+    Ok(Outputs { buzzer, green, red, active_low: cfg.active_low })
 }
 
-impl<T: embedded_hal::digital::OutputPin + Send> Pin for T {
-    fn set(&mut self, high: bool) -> Result<(), String> {
-        let r = if high { self.set_high() } else { self.set_low() };
-        r.map_err(|e| format!("{:?}", embedded_hal::digital::Error::kind(&e)))
+/// Stand-in outputs that log (a desktop with `[feedback]` configured).
+pub fn logged_outputs(cfg: &crate::domain::config::FeedbackConfig) -> Outputs {
+    use crate::kiosk::gpio::LogPin;
+    let pin = |n: Option<u8>, name: &'static str| n.map(|_| Box::new(LogPin(name)) as Box<dyn Pin>);
+    Outputs {
+        buzzer: pin(cfg.buzzer_pin, "buzzer"),
+        green: pin(cfg.green_pin, "green LED"),
+        red: pin(cfg.red_pin, "red LED"),
+        active_low: cfg.active_low,
     }
 }
 

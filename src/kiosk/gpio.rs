@@ -1,16 +1,24 @@
-//! The Raspberry Pi's GPIO, through rppal: the feedback's output pins and
-//! the Wiegand reader's two input lines. Off a Pi (or without access to
+//! The Raspberry Pi's GPIO, through rppal: the one hardware room that the
+//! feedback (output pins: `feedback::feedback_outputs`) and the Wiegand
+//! reader (input lines' edges: `reader::wiegand::wiegand_loop`) both use;
+//! it knows pins, not what they are for. Off a Pi (or without access to
 //! `/dev/gpiochip0`) nothing here panics: opening says why, and the kiosk
 //! runs without feedback (or the Wiegand reader reports its error).
 
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::time::Duration;
+use std::sync::mpsc;
 
-use crate::domain::config::FeedbackConfig;
-use crate::kiosk::feedback::{Outputs, Pin};
-use crate::kiosk::reader::frames::HoldFilter;
-use crate::kiosk::reader::wiegand::{Edge, Line, Wiegand};
-use crate::kiosk::reader::{Ctx, Ended, ReaderState, HOLD_GAP_MS};
+/// An output pin: any embedded-hal 1.0 `OutputPin` (rppal's on the Pi; a
+/// test's or [`LogPin`] elsewhere).
+pub trait Pin: Send {
+    fn set(&mut self, high: bool) -> Result<(), String>;
+}
+
+impl<T: embedded_hal::digital::OutputPin + Send> Pin for T {
+    fn set(&mut self, high: bool) -> Result<(), String> {
+        let r = if high { self.set_high() } else { self.set_low() };
+        r.map_err(|e| format!("{:?}", embedded_hal::digital::Error::kind(&e)))
+    }
+}
 
 /// Why the GPIO cannot be used, in words a technician can act on.
 fn explain(e: &rppal::gpio::Error) -> String {
@@ -33,108 +41,55 @@ impl Pin for LogPin {
     }
 }
 
-/// The configured feedback outputs. `Err` (with why) when the GPIO
-/// cannot be opened; the caller runs on without feedback.
-pub fn feedback_outputs(cfg: &FeedbackConfig) -> Result<Outputs, String> {
-    let gpio = rppal::gpio::Gpio::new().map_err(|e| format!("[feedback] needs the GPIO: {}", explain(&e)))?;
-    let pin = |n: Option<u8>| -> Result<Option<Box<dyn Pin>>, String> {
-        n.map(|n| {
-            gpio.get(n)
-                // Start off: low, or high for parts wired active-low.
-                .map(|p| {
-                    let out = if cfg.active_low { p.into_output_high() } else { p.into_output_low() };
-                    Box::new(out) as Box<dyn Pin>
-                })
-                .map_err(|e| format!("[feedback] GPIO {n}: {}", explain(&e)))
-        })
-        .transpose()
-    };
-    Ok(Outputs {
-        buzzer: pin(cfg.buzzer_pin)?,
-        green: pin(cfg.green_pin)?,
-        red: pin(cfg.red_pin)?,
-        active_low: cfg.active_low,
-    })
-}
-
-/// Stand-in outputs that log (a desktop with `[feedback]` configured).
-pub fn logged_outputs(cfg: &FeedbackConfig) -> Outputs {
-    let pin = |n: Option<u8>, name: &'static str| n.map(|_| Box::new(LogPin(name)) as Box<dyn Pin>);
-    Outputs {
-        buzzer: pin(cfg.buzzer_pin, "buzzer"),
-        green: pin(cfg.green_pin, "green LED"),
-        red: pin(cfg.red_pin, "red LED"),
-        active_low: cfg.active_low,
+/// `pins` as outputs, each starting off: low, or high for parts wired
+/// active-low (`None` stays `None`: a part not wired). `what` names the
+/// config section in the message.
+pub fn output_pins<const N: usize>(
+    pins: [Option<u8>; N],
+    active_low: bool,
+    what: &str,
+) -> Result<[Option<Box<dyn Pin>>; N], String> {
+    let gpio = rppal::gpio::Gpio::new().map_err(|e| format!("[{what}] needs the GPIO: {}", explain(&e)))?;
+    let mut out: [Option<Box<dyn Pin>>; N] = std::array::from_fn(|_| None);
+    for (slot, n) in out.iter_mut().zip(pins) {
+        if let Some(n) = n {
+            let p = gpio.get(n).map_err(|e| format!("[{what}] GPIO {n}: {}", explain(&e)))?;
+            let pin = if active_low { p.into_output_high() } else { p.into_output_low() };
+            *slot = Some(Box::new(pin));
+        }
     }
+    Ok(out)
 }
 
-/// D0 and D1 as inputs with pull-ups, their falling edges sent to the
-/// receiver from rppal's interrupt threads.
-fn open_lines(d0: u8, d1: u8) -> Result<(mpsc::Receiver<Edge>, Vec<rppal::gpio::InputPin>), String> {
-    let gpio = rppal::gpio::Gpio::new().map_err(|e| format!("wiegand: {}", explain(&e)))?;
-    let (tx, rx) = mpsc::channel::<Edge>();
+/// Input lines kept open (their interrupts stop when this is dropped).
+pub struct Inputs(#[allow(dead_code)] Vec<rppal::gpio::InputPin>);
+
+/// `lines` as inputs with pull-ups, each falling edge sent to the receiver
+/// from rppal's interrupt thread with its kernel timestamp (µs), tagged
+/// with the line's own name. `what` names the user in the message.
+pub fn falling_edges<L: Copy + Send + 'static>(
+    lines: &[(u8, L)],
+    what: &str,
+) -> Result<(mpsc::Receiver<(L, u64)>, Inputs), String> {
+    let gpio = rppal::gpio::Gpio::new().map_err(|e| format!("{what}: {}", explain(&e)))?;
+    let (tx, rx) = mpsc::channel();
     let mut pins = Vec::new();
-    for (n, line) in [(d0, Line::D0), (d1, Line::D1)] {
-        let mut pin = gpio.get(n).map_err(|e| format!("wiegand: GPIO {n}: {}", explain(&e)))?.into_input_pullup();
+    for &(n, line) in lines {
+        let mut pin = gpio.get(n).map_err(|e| format!("{what}: GPIO {n}: {}", explain(&e)))?.into_input_pullup();
         let tx = tx.clone();
         pin.set_async_interrupt(rppal::gpio::Trigger::FallingEdge, None, move |event| {
-            let _ = tx.send(Edge { line, at_us: event.timestamp.as_micros() as u64 });
+            let _ = tx.send((line, event.timestamp.as_micros() as u64));
         })
-        .map_err(|e| format!("wiegand: GPIO {n} interrupts: {}", explain(&e)))?;
+        .map_err(|e| format!("{what}: GPIO {n} interrupts: {}", explain(&e)))?;
         pins.push(pin);
     }
-    Ok((rx, pins))
-}
-
-/// The Wiegand reader's body: falling edges of D0 and D1 from rppal's
-/// interrupt thread (kernel timestamps), decoded by [`Wiegand`].
-pub fn wiegand_loop(ctx: &Ctx, d0: u8, d1: u8, bits: u8) -> Ended {
-    // A GPIO that cannot be opened is said once and tried again, inside
-    // this body: ending it would make the supervisor report a second
-    // error, and each would sound the fault at the door.
-    let (rx, pins) = loop {
-        match open_lines(d0, d1) {
-            Ok(opened) => break opened,
-            Err(why) => {
-                ctx.state(ReaderState::Error, why);
-                ctx.sleep(Duration::from_secs(30));
-                if ctx.stopped() {
-                    return Ended::Stopped;
-                }
-            }
-        }
-    };
-    ctx.state(ReaderState::Connected, format!("wiegand {bits} on GPIO {d0}/{d1}"));
-    let mut decoder = Wiegand::new(bits);
-    let mut hold = HoldFilter::new(HOLD_GAP_MS);
-    // The last edge's kernel timestamp and when we received it: the
-    // silence since is measured on our clock, added to its timestamp.
-    let mut last: Option<(u64, std::time::Instant)> = None;
-    let mut out = Vec::new();
-    while !ctx.stopped() {
-        match rx.recv_timeout(Duration::from_millis(10)) {
-            Ok(e) => {
-                last = Some((e.at_us, std::time::Instant::now()));
-                decoder.edge(e, &mut out);
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                if let Some((at, seen)) = last {
-                    decoder.idle(at.saturating_add(seen.elapsed().as_micros() as u64), &mut out);
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        for d in out.drain(..) {
-            ctx.decoded(d, Some(&mut hold));
-        }
-    }
-    drop(pins);
-    Ended::Stopped
+    Ok((rx, Inputs(pins)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::domain::config::FeedbackConfig;
+    use crate::kiosk::feedback::{feedback_outputs, logged_outputs};
 
     fn on_a_pi() -> bool {
         std::fs::read_to_string("/proc/device-tree/model").is_ok_and(|m| m.contains("Raspberry Pi"))

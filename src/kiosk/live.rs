@@ -8,6 +8,15 @@ use serde::{Serialize, Serializer};
 use crate::domain::rules::Meaning;
 use crate::kiosk::reader::ReaderState;
 
+/// A further listener (sync, buzzer and LEDs): hears every live event, in
+/// the order things happen (a punch only after its commit). It handles its
+/// own failures: a listener never stops the kiosk. Beside the events, not
+/// in the loop that delivers them, so a listener depends on what it hears
+/// and not on the loop.
+pub trait Listener: Send {
+    fn event(&mut self, event: &LiveEvent);
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum LiveEvent {

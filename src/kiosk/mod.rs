@@ -37,9 +37,9 @@ use std::sync::mpsc;
 /// buzzer). `None` without `[feedback]`.
 pub fn door_feedback(config: &Config) -> Option<feedback::Feedback> {
     let cfg = config.feedback.as_ref()?;
-    let outputs = gpio::feedback_outputs(cfg).unwrap_or_else(|e| {
+    let outputs = feedback::feedback_outputs(cfg).unwrap_or_else(|e| {
         eprintln!("{e}; running without a buzzer and LEDs (their signals are logged)");
-        gpio::logged_outputs(cfg)
+        feedback::logged_outputs(cfg)
     });
     feedback::Feedback::start(outputs).map_err(|e| eprintln!("{e}")).ok()
 }
@@ -60,7 +60,7 @@ pub fn run_headless(
     config: &Config,
     store: Store,
     out: &mut dyn std::io::Write,
-    mut listeners: Vec<Box<dyn event_loop::Listener>>,
+    mut listeners: Vec<Box<dyn crate::kiosk::live::Listener>>,
 ) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<Input>();
     let _reader = crate::kiosk::reader::start(&config.reader, Stamped::new(tx, Box::new(SystemClock)))

@@ -27,7 +27,7 @@ use std::time::Duration;
 use crate::domain::chain::WireRecord;
 use crate::domain::config::{CentralConfig, Config};
 use crate::domain::time::Instant;
-use crate::kiosk::event_loop::Listener;
+use crate::kiosk::live::Listener;
 use crate::kiosk::live::LiveEvent;
 use crate::kiosk::store::{Store, StoreError};
 

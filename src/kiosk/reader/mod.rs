@@ -182,7 +182,7 @@ pub fn start(cfg: &ReaderConfig, tx: impl ReaderSink) -> Result<ReaderHandle, St
         ReaderKind::Wiegand => {
             let (d0, d1) = cfg.d0_pin.zip(cfg.d1_pin).ok_or("[reader] kind = \"wiegand\" needs d0_pin and d1_pin")?;
             let bits = cfg.bits;
-            supervise(tx, move |ctx| crate::kiosk::gpio::wiegand_loop(ctx, d0, d1, bits))
+            supervise(tx, move |ctx| wiegand::wiegand_loop(ctx, d0, d1, bits))
         }
     }
 }

@@ -149,6 +149,56 @@ pub fn encode(value: u64, bits: usize) -> Vec<bool> {
     out
 }
 
+/// The Wiegand reader's body: falling edges of D0 and D1 from the GPIO
+/// (`gpio::falling_edges`: rppal's interrupt thread, kernel timestamps),
+/// decoded by [`Wiegand`].
+pub fn wiegand_loop(ctx: &super::Ctx, d0: u8, d1: u8, bits: u8) -> super::Ended {
+    use super::{Ended, ReaderState};
+    use std::sync::mpsc::RecvTimeoutError;
+    use std::time::Duration;
+    // A GPIO that cannot be opened is said once and tried again, inside
+    // this body: ending it would make the supervisor report a second
+    // error, and each would sound the fault at the door.
+    let (rx, lines) = loop {
+        match crate::kiosk::gpio::falling_edges(&[(d0, Line::D0), (d1, Line::D1)], "wiegand") {
+            Ok(opened) => break opened,
+            Err(why) => {
+                ctx.state(ReaderState::Error, why);
+                ctx.sleep(Duration::from_secs(30));
+                if ctx.stopped() {
+                    return Ended::Stopped;
+                }
+            }
+        }
+    };
+    ctx.state(ReaderState::Connected, format!("wiegand {bits} on GPIO {d0}/{d1}"));
+    let mut decoder = Wiegand::new(bits);
+    let mut hold = super::frames::HoldFilter::new(super::HOLD_GAP_MS);
+    // The last edge's kernel timestamp and when we received it: the
+    // silence since is measured on our clock, added to its timestamp.
+    let mut last: Option<(u64, std::time::Instant)> = None;
+    let mut out = Vec::new();
+    while !ctx.stopped() {
+        match rx.recv_timeout(Duration::from_millis(10)) {
+            Ok((line, at_us)) => {
+                last = Some((at_us, std::time::Instant::now()));
+                decoder.edge(Edge { line, at_us }, &mut out);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some((at, seen)) = last {
+                    decoder.idle(at.saturating_add(seen.elapsed().as_micros() as u64), &mut out);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        for d in out.drain(..) {
+            ctx.decoded(d, Some(&mut hold));
+        }
+    }
+    drop(lines);
+    Ended::Stopped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,392 @@
+//! The PostgreSQL backend (tokio-postgres with a deadpool pool): for a
+//! province-sized deployment, where many kiosks upload at once and the
+//! bureau reads large periods. Same schema and behaviour as `sqlite`; an
+//! upload locks its kiosk's row, so two uploads of one kiosk never both
+//! decide against the same stored revision.
+//!
+//! A file per concern, each implementing its trait of
+//! [`Storage`](crate::central::storage::Storage), as in `sqlite`; here the
+//! pool, the schema and what the concerns share.
+
+mod accounts;
+mod chains;
+mod fleet;
+mod summaries;
+
+use fleet::*;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use deadpool_postgres::{Manager, Pool};
+use tokio_postgres::NoTls;
+
+use crate::central::ingest;
+use crate::central::sqlite::{
+    day_counts, figures_from, figures_of, rejudged_from, report_row, status_of, FIGURES, REJUDGED_COUNTS, UNJUDGED,
+};
+use crate::central::storage::*;
+use crate::domain::chain::{self, WireRecord};
+use crate::domain::summary::{PersonSummary, ReportRow};
+use crate::domain::time::Instant;
+use chains::*;
+use summaries::*;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS kiosks (
+    id              TEXT PRIMARY KEY,
+    units           TEXT NOT NULL,
+    token_hash      TEXT NOT NULL UNIQUE,
+    revoked         BOOLEAN NOT NULL DEFAULT false,
+    created_at      BIGINT NOT NULL,
+    last_seen       BIGINT,
+    clock_offset_ms BIGINT,
+    chain_state     TEXT NOT NULL DEFAULT 'ok'
+);
+CREATE TABLE IF NOT EXISTS chain_points (
+    kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
+    length   BIGINT NOT NULL,
+    head     TEXT NOT NULL,
+    made_at  BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, length, head)
+);
+CREATE TABLE IF NOT EXISTS summaries (
+    kiosk_id    TEXT NOT NULL REFERENCES kiosks(id),
+    date        TEXT NOT NULL,
+    revision    BIGINT NOT NULL,
+    content     TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    latest      BOOLEAN NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision)
+);
+CREATE INDEX IF NOT EXISTS summaries_latest_date ON summaries (date) WHERE latest;
+CREATE TABLE IF NOT EXISTS summary_people (
+    kiosk_id TEXT NOT NULL,
+    date     TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    latest   BOOLEAN NOT NULL,
+    staff_no TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    late_minutes BIGINT NOT NULL, late_count BIGINT NOT NULL,
+    early_minutes BIGINT NOT NULL, early_count BIGINT NOT NULL,
+    absent_sessions BIGINT NOT NULL, absent_minutes BIGINT NOT NULL,
+    off_post_count BIGINT NOT NULL, off_post_minutes BIGINT NOT NULL,
+    missing_punches BIGINT NOT NULL, spot_check_absences BIGINT NOT NULL,
+    spot_checks_present BIGINT NOT NULL, leave_minutes BIGINT NOT NULL,
+    duty_minutes BIGINT NOT NULL, corrections BIGINT NOT NULL,
+    punches  TEXT NOT NULL,
+    expected INTEGER NOT NULL,
+    present  INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision, staff_no),
+    FOREIGN KEY (kiosk_id, date, revision) REFERENCES summaries (kiosk_id, date, revision)
+);
+CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest;
+CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
+-- Whose a person's day is: the first kiosk that reported them for the
+-- date. Another kiosk naming them that date is refused (409).
+CREATE TABLE IF NOT EXISTS person_days (
+    date     TEXT NOT NULL,
+    staff_no TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    PRIMARY KEY (date, staff_no)
+);
+-- Bytes of summaries each kiosk had stored on a day (its daily budget).
+CREATE TABLE IF NOT EXISTS upload_budget (
+    kiosk_id TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    bytes    BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, day)
+);
+CREATE TABLE IF NOT EXISTS users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    failures      BIGINT NOT NULL DEFAULT 0,
+    locked_until  BIGINT,
+    created_at    BIGINT NOT NULL
+);
+-- Wrong passwords by account and client address (users.failures and
+-- users.locked_until are no longer used: a stranger's guesses must not
+-- lock the account for its owner).
+CREATE TABLE IF NOT EXISTS login_failures (
+    user_name    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    client       TEXT NOT NULL,
+    failures     BIGINT NOT NULL,
+    locked_until BIGINT,
+    updated_at   BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_name, client)
+);
+CREATE TABLE IF NOT EXISTS user_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users(name),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users(name),
+    csrf       TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id     BIGSERIAL PRIMARY KEY,
+    at     BIGINT NOT NULL,
+    who    TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+-- A kiosk's claims on a date, found without reading every kiosk's.
+CREATE INDEX IF NOT EXISTS person_days_kiosk ON person_days (kiosk_id, date);
+-- Every kiosk's record chain, verified as it arrived (SPEC "Records"):
+-- the content is what the record's hash covers. Append-only.
+CREATE TABLE IF NOT EXISTS chain_records (
+    kiosk_id TEXT NOT NULL REFERENCES kiosks(id),
+    seq      BIGINT NOT NULL,
+    tbl      TEXT NOT NULL,
+    row_id   BIGINT NOT NULL,
+    content  TEXT NOT NULL,
+    hash     TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, seq)
+);
+CREATE INDEX IF NOT EXISTS chain_records_tbl ON chain_records (kiosk_id, tbl, seq);
+CREATE INDEX IF NOT EXISTS chain_punches_at ON chain_records (kiosk_id, ((content::jsonb ->> 2)::bigint))
+    WHERE tbl = 'punches';
+CREATE OR REPLACE FUNCTION chain_records_append_only() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'chain_records are append-only'; END $$;
+DROP TRIGGER IF EXISTS chain_records_kept ON chain_records;
+CREATE TRIGGER chain_records_kept BEFORE UPDATE OR DELETE ON chain_records
+    FOR EACH ROW EXECUTE FUNCTION chain_records_append_only();
+DROP TRIGGER IF EXISTS chain_records_not_truncated ON chain_records;
+CREATE TRIGGER chain_records_not_truncated BEFORE TRUNCATE ON chain_records
+    FOR EACH STATEMENT EXECUTE FUNCTION chain_records_append_only();
+-- What each kiosk's rules read besides its records, by version, and each
+-- received summary revision judged again (see the SQLite schema).
+CREATE TABLE IF NOT EXISTS kiosk_rules (
+    kiosk_id    TEXT NOT NULL REFERENCES kiosks(id),
+    version     BIGINT NOT NULL,
+    content     TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, version)
+);
+CREATE TABLE IF NOT EXISTS rejudged (
+    kiosk_id  TEXT NOT NULL REFERENCES kiosks(id),
+    date      TEXT NOT NULL,
+    revision  BIGINT NOT NULL,
+    state     TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    judged_at BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, date, revision)
+);
+-- Columns added since the tables were first made.
+ALTER TABLE kiosks ADD COLUMN IF NOT EXISTS records_broken_at BIGINT;
+ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
+ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL DEFAULT 0;
+-- The schema's version: `upgrade` runs `init` only below SCHEMA_VERSION.
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+"#;
+
+/// A database from before `person_days`, sorted out (see `make_schema`).
+const CLAIM_EARLIER_DAYS: &str = "
+INSERT INTO person_days (date, staff_no, kiosk_id)
+    SELECT DISTINCT ON (sp.date, sp.staff_no) sp.date, sp.staff_no, sp.kiosk_id
+    FROM summary_people sp
+    JOIN (SELECT p2.kiosk_id, p2.date, p2.staff_no, min(s2.received_at) AS first
+          FROM summary_people p2
+          JOIN summaries s2 ON s2.kiosk_id = p2.kiosk_id AND s2.date = p2.date AND s2.revision = p2.revision
+          GROUP BY p2.kiosk_id, p2.date, p2.staff_no) s
+        ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.staff_no = sp.staff_no
+    WHERE sp.latest
+    ORDER BY sp.date, sp.staff_no, s.first, sp.kiosk_id;
+UPDATE summary_people sp SET latest = false WHERE latest AND NOT EXISTS (
+    SELECT 1 FROM person_days pd
+    WHERE pd.date = sp.date AND pd.staff_no = sp.staff_no AND pd.kiosk_id = sp.kiosk_id);";
+
+/// The advisory lock schema changes take turns on ("dutysche").
+const SCHEMA_LOCK: i64 = 0x6475_7479_7363_6865;
+
+/// The schema's version (0 before versions were kept).
+async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
+    let versioned: bool =
+        c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
+    if !versioned {
+        return Ok(0);
+    }
+    Ok(c.query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[]).await.map_err(pg)?.get(0))
+}
+
+/// The schema's version. Raise it with every change to `SCHEMA` (a table,
+/// a column, an index), which must be written so that running it again
+/// on any older database brings that database up to date.
+const SCHEMA_VERSION: i32 = 4;
+
+fn db(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Db(e.to_string())
+}
+
+fn pg(e: tokio_postgres::Error) -> StorageError {
+    // The server's own message (e.g. "relation … does not exist").
+    match e.as_db_error() {
+        Some(d) => StorageError::Db(d.message().to_string()),
+        None => StorageError::Db(with_causes(&e)),
+    }
+}
+
+/// An error and what caused it ("error performing TLS handshake: invalid
+/// peer certificate: UnknownIssuer"): the cause is what a person can act on.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// The PostgreSQL backend.
+pub struct Postgres {
+    pool: Pool,
+}
+
+impl Postgres {
+    /// The latest person rows in `[from, to]` (of one unit, when given)
+    /// that meet `condition` (SQL over `p.`), in `order`.
+    async fn latest_days(
+        &self,
+        (from, to, unit): (NaiveDate, NaiveDate, Option<&str>),
+        condition: &str,
+        order: &str,
+    ) -> Result<Vec<PersonDay>> {
+        let sql = format!(
+            "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+             FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+             WHERE p.date >= $1 AND p.date <= $2 AND p.latest AND ($3::text IS NULL OR p.unit = $3) AND ({condition})
+             ORDER BY {order}",
+            person_columns("p.")
+        );
+        let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
+        rows.iter().map(person_day).collect()
+    }
+
+    /// Connects to `url` (`postgres://user@host:port/db`) with a pool of
+    /// `size` connections.
+    pub fn connect(url: &str, size: usize) -> Result<Postgres> {
+        let (url, tls) = crate::central::pgtls::split_url(url).map_err(|e| db(format!("bad database URL: {e}")))?;
+        let mut cfg: tokio_postgres::Config = url.parse().map_err(|e| db(format!("bad database URL: {e}")))?;
+        // PostgreSQL's JIT compiles a period report's aggregate (a few
+        // hundred thousand rows, over its cost threshold) for longer than
+        // it then saves: off for our sessions. Options in the URL are kept.
+        let options = cfg.get_options().map_or_else(|| "-c jit=off".to_string(), |o| format!("{o} -c jit=off"));
+        cfg.options(&options);
+        let mgr = match crate::central::pgtls::connector(&tls).map_err(|e| db(format!("database TLS: {e}")))? {
+            None => Manager::new(cfg, NoTls),
+            Some(connector) => {
+                cfg.ssl_mode(match tls.mode {
+                    crate::central::pgtls::SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+                    _ => tokio_postgres::config::SslMode::Require,
+                });
+                Manager::new(cfg, connector)
+            }
+        };
+        let pool = Pool::builder(mgr).max_size(size).build().map_err(db)?;
+        Ok(Postgres { pool })
+    }
+
+    /// Brings a database made by an earlier version up to this schema
+    /// (`init`), only when its version is older: the statements that
+    /// change a schema need its owner and lock tables, and most starts
+    /// need none of them.
+    pub async fn upgrade(&self) -> Result<()> {
+        let made: bool =
+            self.client().await?.query_one("SELECT to_regclass('kiosks') IS NOT NULL", &[]).await.map_err(pg)?.get(0);
+        if !made {
+            return Err(db("the database is not initialised (it has no kiosks table)"));
+        }
+        self.make_schema(true).await
+    }
+
+    /// Makes or updates the schema in one transaction, under a session
+    /// lock: processes started together (several servers, a server and a
+    /// command) take turns, and the second finds the work done (when
+    /// `only_if_older`) or does it again harmlessly.
+    async fn make_schema(&self, only_if_older: bool) -> Result<()> {
+        let mut c = self.client().await?;
+        c.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK]).await.map_err(pg)?;
+        let done = async {
+            if only_if_older && schema_version(&c).await? >= SCHEMA_VERSION {
+                return Ok(());
+            }
+            let tx = c.transaction().await.map_err(pg)?;
+            tx.batch_execute(SCHEMA).await.map_err(pg)?;
+            // Tokens from before tokens expired: 90 days from this upgrade.
+            let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
+            tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])
+                .await
+                .map_err(pg)?;
+            // A database from before `person_days`: each person's day is
+            // the kiosk's that reported it first; another kiosk's row for
+            // it is no longer read as the latest (it stays stored). Once:
+            // while empty.
+            tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
+            if tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none() {
+                tx.batch_execute(CLAIM_EARLIER_DAYS).await.map_err(pg)?;
+            }
+            tx.execute("DELETE FROM schema_version", &[]).await.map_err(pg)?;
+            tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&SCHEMA_VERSION]).await.map_err(pg)?;
+            tx.commit().await.map_err(pg)
+        }
+        .await;
+        // A connection that cannot say it let go of the lock is not given
+        // back to the pool (it would hold the lock for its next user).
+        if c.execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK]).await.is_err() {
+            let _ = deadpool_postgres::Object::take(c);
+        }
+        done
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| db(format!("cannot reach PostgreSQL: {}", with_causes(&e))))
+    }
+}
+
+/// `sql`'s statements prepared on `tx`'s connection: each is prepared
+/// once per connection and then taken from its cache (no round trip).
+async fn prepare_all<const N: usize>(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: [&str; N],
+) -> Result<[tokio_postgres::Statement; N]> {
+    let mut out = Vec::with_capacity(N);
+    for s in sql {
+        out.push(tx.prepare_cached(s).await.map_err(pg)?);
+    }
+    out.try_into().map_err(|_| db("a statement was not prepared"))
+}
+
+/// The kiosks in service other than `except`, with their units, read
+/// after taking the kiosk-changes advisory lock until the transaction
+/// ends: two registrations of one unit at once cannot both pass the check.
+/// Not a table lock: uploads update their kiosk's row meanwhile, and a
+/// table lock against them would deadlock a re-keying with its kiosk's
+/// upload.
+async fn active_kiosks(tx: &tokio_postgres::Transaction<'_>, except: &str) -> Result<Vec<(String, Vec<String>)>> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&KIOSK_CHANGES_LOCK]).await.map_err(pg)?;
+    let rows = tx.query("SELECT id, units FROM kiosks WHERE NOT revoked AND id <> $1", &[&except]).await.map_err(pg)?;
+    rows.iter().map(|r| Ok((r.get(0), serde_json::from_str(r.get::<_, &str>(1)).map_err(db)?))).collect()
+}
+
+fn date_of(s: &str) -> Result<NaiveDate> {
+    s.parse().map_err(|e| db(format!("stored date {s:?}: {e}")))
+}
+
+#[async_trait]
+impl Storage for Postgres {
+    async fn init(&self) -> Result<()> {
+        self.make_schema(false).await
+    }
+}

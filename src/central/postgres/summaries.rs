@@ -1,0 +1,356 @@
+//! Postgres: the daily summaries and the reports read from them, for
+//! [`SummaryStore`](crate::central::storage::SummaryStore).
+
+use super::*;
+
+pub(super) fn person_columns(prefix: &str) -> String {
+    let mut cols = vec!["staff_no", "name", "unit", "status"];
+    cols.extend(FIGURES);
+    cols.push("punches");
+    cols.iter().map(|c| format!("{prefix}{c}")).collect::<Vec<_>>().join(", ")
+}
+/// A `PersonDay` from `kiosk_id, date, revision, received_at` and the
+/// person's columns.
+pub(super) fn person_day(r: &tokio_postgres::Row) -> Result<PersonDay> {
+    Ok(PersonDay {
+        kiosk_id: r.get(0),
+        date: date_of(r.get(1))?,
+        revision: r.get(2),
+        received_at: r.get(3),
+        person: person_from(r, 4),
+    })
+}
+pub(super) fn person_from(r: &tokio_postgres::Row, at: usize) -> PersonSummary {
+    let mut f = [0u32; 14];
+    for (i, v) in f.iter_mut().enumerate() {
+        *v = r.get::<_, i64>(at + 4 + i) as u32;
+    }
+    let punches: String = r.get(at + 18);
+    PersonSummary {
+        staff_no: r.get(at),
+        name: r.get(at + 1),
+        unit: r.get(at + 2),
+        status: status_of(r.get(at + 3)),
+        figures: figures_from(f),
+        punches: serde_json::from_str(&punches).unwrap_or_default(),
+    }
+}
+
+#[async_trait]
+impl SummaryStore for Postgres {
+    async fn put_summary(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
+        // Few round trips, each a pipelined batch (the futures of a
+        // `try_join!` send their statements in order on their first poll,
+        // and the server runs them in that order): an upload waits on the
+        // network and a busy machine's scheduler once a batch, not once a
+        // statement. Every statement is prepared once per connection.
+        type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let date = u.summary.date.to_string();
+        let day = budget_day(u.received_at);
+        let stored_sql = [
+            // One upload of a kiosk at a time: its row is the lock, taken
+            // before anything is read.
+            "SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE",
+            "SELECT revision, content_key FROM summaries WHERE kiosk_id = $1 AND date = $2 AND latest",
+            "SELECT count(*) FROM summaries WHERE kiosk_id = $1 AND date = $2",
+            "SELECT bytes FROM upload_budget WHERE kiosk_id = $1 AND day = $2",
+        ];
+        let [lock, latest, count, budget] = prepare_all(&tx, stored_sql).await?;
+        let (kiosk_date, kiosk_day) = ([&kiosk_id as Param, &date], [&kiosk_id as Param, &day]);
+        let (_, stored, revisions, used) = futures_util::try_join!(
+            tx.execute(&lock, &kiosk_date[..1]),
+            tx.query_opt(&latest, &kiosk_date),
+            tx.query_one(&count, &kiosk_date),
+            tx.query_opt(&budget, &kiosk_day),
+        )
+        .map_err(pg)?;
+        let stored = stored.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        let put = ingest::decide(stored.as_ref().map(|(r, k)| (*r, k.as_str())), u.summary.revision, &u.content_key);
+        let seen_sql =
+            "UPDATE kiosks SET last_seen = $2, clock_offset_ms = coalesce($3, clock_offset_ms) WHERE id = $1";
+        if put != Put::Stored {
+            let seen = tx.prepare_cached(seen_sql).await.map_err(pg)?;
+            tx.execute(&seen, &[&kiosk_id, &u.received_at, &u.clock_offset_ms]).await.map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            return Ok(put);
+        }
+        // The limits first; a refusal returns before the commit, so the
+        // transaction rolls back and nothing is written.
+        if let Some(refused) = over_limits(revisions.get(0), used.map_or(0, |r| r.get(0)), u.json.len()) {
+            return Ok(refused);
+        }
+        // Claim first, then look: a claim another kiosk's upload makes at
+        // the same moment waits on the key, and is seen here once that
+        // transaction commits. Claims are inserted in staff-number order
+        // and the kiosk's claims this revision no longer names are given
+        // up only after them, so an upload waits only on keys it takes in
+        // order and on no key after giving one up: two kiosks' uploads
+        // wait for each other, never deadlock.
+        let claim_sql = [
+            "INSERT INTO person_days (date, staff_no, kiosk_id)
+             SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n
+             ON CONFLICT DO NOTHING",
+            "DELETE FROM person_days WHERE date = $1 AND kiosk_id = $3 AND staff_no <> ALL($2::text[])",
+            "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
+        ];
+        let [claim, give_up, others] = prepare_all(&tx, claim_sql).await?;
+        let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
+        let claims = [&date as Param, &nos, &kiosk_id];
+        let (_, _, others) = futures_util::try_join!(
+            tx.execute(&claim, &claims),
+            tx.execute(&give_up, &claims),
+            tx.query(&others, &claims),
+        )
+        .map_err(pg)?;
+        if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
+            others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
+        }) {
+            let staff_no = u.summary.people[index].staff_no.clone();
+            return Ok(Put::Claimed { index, staff_no, kiosk: other });
+        }
+
+        // All the people in one statement, whatever their number.
+        let ps = &u.summary.people;
+        let col = |f: &dyn Fn(&PersonSummary) -> String| ps.iter().map(f).collect::<Vec<String>>();
+        let (nos, names, units) = (col(&|p| p.staff_no.clone()), col(&|p| p.name.clone()), col(&|p| p.unit.clone()));
+        let statuses = col(&|p| p.status.as_str().to_string());
+        let punches = col(&|p| serde_json::to_string(&p.punches).unwrap_or_else(|_| "[]".into()));
+        let figures: Vec<Vec<i64>> =
+            (0..14).map(|i| ps.iter().map(|p| i64::from(figures_of(&p.figures)[i])).collect()).collect();
+        let expected: Vec<i32> = ps.iter().map(|p| day_counts(p).0 as i32).collect();
+        let present: Vec<i32> = ps.iter().map(|p| day_counts(p).1 as i32).collect();
+        let mut values: Vec<Param> = vec![&kiosk_id, &date, &u.summary.revision, &nos, &names, &units, &statuses];
+        values.extend(figures.iter().map(|v| v as Param));
+        values.extend([&punches as Param, &expected as Param, &present as Param]);
+        let arrays: Vec<String> = (4..=7)
+            .map(|i| format!("${i}::text[]"))
+            .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
+            .chain(["$22::text[]".to_string(), "$23::int[]".to_string(), "$24::int[]".to_string()])
+            .collect();
+        let people_sql = format!(
+            "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}, expected, present)
+             SELECT $1, $2, $3, true, * FROM unnest({})",
+            person_columns(""),
+            arrays.join(", ")
+        );
+        let store_sql = [
+            "INSERT INTO upload_budget (kiosk_id, day, bytes) VALUES ($1, $2, $3)
+             ON CONFLICT (kiosk_id, day) DO UPDATE SET bytes = upload_budget.bytes + excluded.bytes",
+            "UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2",
+            "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2",
+            "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
+             VALUES ($1, $2, $3, $4, $5, $6, true)",
+            &people_sql,
+            seen_sql,
+            // A newly stored summary adds a point to the kiosk's record
+            // chain (a resent one is not news): the points it contradicts
+            // read first, then it is added.
+            "SELECT length, head, made_at FROM chain_points WHERE kiosk_id = $1 AND \
+             (length = $2 OR (made_at < $3 AND length > $2) OR (made_at > $3 AND length < $2)) LIMIT 4",
+            "INSERT INTO chain_points (kiosk_id, length, head, made_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        ];
+        let [spend, older, older_people, insert, insert_people, seen, points, add_point] =
+            prepare_all(&tx, store_sql).await?;
+        let chain = u.summary.chain_length.zip(u.summary.chain_head.as_ref()).map(|(l, h)| (l as i64, h));
+        // The chain's points are read before this one is added (in the
+        // batch's order); with no chain in the summary, neither is sent.
+        let (read_points, add_point) = (
+            async {
+                match &chain {
+                    Some((length, _)) => tx.query(&points, &[&kiosk_id, length, &u.generated_at]).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+            async {
+                match &chain {
+                    Some((length, head)) => tx.execute(&add_point, &[&kiosk_id, length, head, &u.generated_at]).await,
+                    None => Ok(0),
+                }
+            },
+        );
+        let bytes = u.json.len() as i64;
+        let spent = [&kiosk_id as Param, &day, &bytes];
+        let stored = [&kiosk_id as Param, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at];
+        let seen_now = [&kiosk_id as Param, &u.received_at, &u.clock_offset_ms];
+        let (_, _, _, _, _, _, seen_points, _) = futures_util::try_join!(
+            tx.execute(&spend, &spent),
+            tx.execute(&older, &kiosk_date),
+            tx.execute(&older_people, &kiosk_date),
+            tx.execute(&insert, &stored),
+            tx.execute(&insert_people, &values),
+            tx.execute(&seen, &seen_now),
+            read_points,
+            add_point,
+        )
+        .map_err(pg)?;
+        if let Some((length, head)) = chain {
+            let seen: Vec<(u64, String, Instant)> =
+                seen_points.iter().map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2))).collect();
+            let verdict = chain_verdict(&seen, length as u64, head, u.generated_at);
+            if verdict != ChainState::Ok {
+                let mark = tx.prepare_cached("UPDATE kiosks SET chain_state = $2 WHERE id = $1").await.map_err(pg)?;
+                tx.execute(&mark, &[&kiosk_id, &verdict.as_str()]).await.map_err(pg)?;
+            }
+        }
+        tx.commit().await.map_err(pg)?;
+        Ok(put)
+    }
+
+    async fn held_revisions(&self, kiosk_id: &str) -> Result<Vec<(NaiveDate, i64)>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT date, revision FROM summaries WHERE kiosk_id = $1 AND latest ORDER BY date", &[&kiosk_id])
+            .await
+            .map_err(pg)?;
+        rows.iter().map(|r| Ok((date_of(r.get(0))?, r.get(1)))).collect()
+    }
+
+    async fn latest_summaries(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, String)>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<SummaryPage> {
+        use futures_util::TryStreamExt;
+        let (after_date, after_kiosk) = after.map_or((None, None), |(d, k)| (Some(d.to_string()), Some(k)));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (from, to) = (from.to_string(), to.to_string());
+        let client = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [&from, &to, &after_date, &after_kiosk, &limit];
+        let rows = client
+            .query_raw(
+                "SELECT revision, received_at, content FROM summaries
+                 WHERE latest AND date >= $1 AND date <= $2
+                   AND ($3::text IS NULL OR date > $3 OR (date = $3 AND kiosk_id > $4))
+                 ORDER BY date, kiosk_id LIMIT $5",
+                params,
+            )
+            .await
+            .map_err(pg)?;
+        let mut rows = std::pin::pin!(rows);
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        while let Some(r) = rows.try_next().await.map_err(pg)? {
+            let content: &str = r.get(2);
+            bytes += content.len();
+            out.push((r.get(0), r.get(1), serde_json::from_str(content).map_err(db)?));
+            if bytes >= max_bytes {
+                return Ok(SummaryPage { rows: out, cut_at_bytes: true });
+            }
+        }
+        Ok(SummaryPage { rows: out, cut_at_bytes: false })
+    }
+
+    async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
+        // Plain sums in a hash aggregate, then each person's name and unit
+        // from their latest day in the period (one index probe each).
+        let sums: String = FIGURES.iter().map(|f| format!(", sum({f})::bigint")).collect();
+        let sql = format!(
+            "WITH g AS (
+                SELECT staff_no, max(date) AS last, sum(expected)::bigint AS expected, sum(present)::bigint AS present{sums}
+                FROM summary_people
+                WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
+                GROUP BY staff_no)
+             SELECT g.*, n.name, n.unit FROM g CROSS JOIN LATERAL (
+                SELECT name, unit FROM summary_people p
+                WHERE p.staff_no = g.staff_no AND p.date = g.last AND p.latest AND ($3::text IS NULL OR p.unit = $3)
+                LIMIT 1) n"
+        );
+        let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let mut f = [0u32; 14];
+                for (i, v) in f.iter_mut().enumerate() {
+                    *v = r.get::<_, i64>(4 + i) as u32;
+                }
+                report_row(r.get(0), r.get(18), r.get(19), r.get::<_, i64>(2) as u32, r.get::<_, i64>(3) as u32, f)
+            })
+            .collect())
+    }
+
+    async fn person_history(
+        &self,
+        staff_no: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(PersonDay, Vec<Earlier>)>> {
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+             FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
+             WHERE p.staff_no = $1 AND p.latest AND p.date >= $2 AND p.date <= $3 ORDER BY p.date, p.kiosk_id",
+            person_columns("p.")
+        );
+        let rows = c.query(&sql, &[&staff_no, &from.to_string(), &to.to_string()]).await.map_err(pg)?;
+        // Every earlier revision of the day, with this person's row in it
+        // where there is one.
+        let earlier = c
+            .prepare(&format!(
+                "SELECT s.revision, s.received_at, {}
+                 FROM summaries s LEFT JOIN summary_people p
+                   ON p.kiosk_id = s.kiosk_id AND p.date = s.date AND p.revision = s.revision AND p.staff_no = $3
+                 WHERE s.kiosk_id = $1 AND s.date = $2 AND NOT s.latest ORDER BY s.revision",
+                person_columns("p.")
+            ))
+            .await
+            .map_err(pg)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let day = person_day(r)?;
+            let revs = c
+                .query(&earlier, &[&day.kiosk_id, &day.date.to_string(), &staff_no])
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(|r| Earlier {
+                    revision: r.get(0),
+                    received_at: r.get(1),
+                    person: r.get::<_, Option<&str>>(2).is_some().then(|| person_from(r, 2)),
+                })
+                .collect();
+            out.push((day, revs));
+        }
+        Ok(out)
+    }
+
+    async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>> {
+        self.latest_days((from, to, Some(unit)), "true", "p.staff_no, p.date").await
+    }
+
+    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<PersonDay>> {
+        let spot = "p.spot_check_absences + p.spot_checks_present > 0";
+        self.latest_days((from, to, unit), spot, "p.date, p.unit, p.staff_no").await
+    }
+
+    async fn daily_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        unit: Option<&str>,
+    ) -> Result<Vec<(NaiveDate, DayCounts)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT date, sum(late_count)::bigint, sum(early_count)::bigint, sum(absent_sessions)::bigint
+                 FROM summary_people
+                 WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
+                 GROUP BY date ORDER BY date",
+                &[&from.to_string(), &to.to_string(), &unit],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let n = |i| u32::try_from(r.get::<_, i64>(i)).unwrap_or(u32::MAX);
+                Ok((date_of(r.get(0))?, DayCounts { late: n(1), early: n(2), absent: n(3) }))
+            })
+            .collect()
+    }
+}
