@@ -1125,3 +1125,48 @@ fn the_admins_pages_for_kiosks_and_accounts() {
         }
     }
 }
+
+/// The district's units (SPEC "Master data"): `unit add NAME [--parent
+/// UNIT]` and `unit list`. A unit named by a kiosk's registration is
+/// added with it; a known unit, an unknown parent and a bad name are
+/// refused with exit 2, naming them, and change nothing; each addition is
+/// in the audit log; a database from before units were kept gets the
+/// kiosks' units when it is opened.
+#[test]
+fn units_are_added_listed_and_refused_by_name() {
+    for backend in BACKENDS {
+        let c = Central::new(backend);
+        c.kiosk("k1", &["办公室", "财务科"]);
+        assert!(c.ok(&["unit", "add", "出纳组", "--parent", "财务科"]).contains("unit 出纳组 added under 财务科"));
+        c.ok(&["unit", "add", "档案室"]);
+        let refused = |args: &[&str], words: &str| {
+            let o = c.cli(args, "");
+            let err = String::from_utf8_lossy(&o.stderr).to_string();
+            assert_eq!(o.status.code(), Some(2), "{backend:?} {args:?}: {err}");
+            assert!(err.contains(words), "{backend:?} {args:?}: {err}");
+        };
+        refused(&["unit", "add", "出纳组"], "unit 出纳组");
+        refused(&["unit", "add", "稽核组", "--parent", "审计科"], "unit 审计科");
+        refused(&["unit", "add", "a\u{7}b"], "no control characters");
+        let list = c.ok(&["unit", "list"]);
+        let lines: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+        let names: Vec<&str> = lines.iter().map(|l| l[0]).collect();
+        assert_eq!(names, ["出纳组", "办公室", "档案室", "财务科"], "{backend:?}: {list}");
+        let line = |name: &str| lines.iter().find(|l| l[0] == name).unwrap().clone();
+        assert_eq!(line("出纳组")[1..3], ["财务科", "no kiosk"], "{backend:?}");
+        assert_eq!(line("办公室")[1..3], ["-", "k1"], "{backend:?}");
+        assert!(line("办公室")[3].starts_with("added by kiosk k1 "), "{backend:?}: {list}");
+        assert!(line("档案室")[3].starts_with("added by cli "), "{backend:?}: {list}");
+        let audit = c.ok(&["audit"]);
+        assert!(audit.contains("unit add") && audit.contains("出纳组 under 财务科"), "{backend:?}: {audit}");
+        // A database from before units were kept.
+        let unversioned = match backend {
+            Backend::Sqlite => "DROP TABLE units; PRAGMA user_version = 2",
+            Backend::Postgres => "DROP TABLE units; DROP TABLE schema_version",
+        };
+        central::sql(&c, unversioned);
+        let list = c.ok(&["unit", "list"]);
+        let names: Vec<&str> = list.lines().map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(names, ["办公室", "财务科"], "{backend:?}: the kiosks' units are back: {list}");
+    }
+}

@@ -1,5 +1,5 @@
-//! What an admin changes — kiosks (register, re-key, revoke) and people's
-//! accounts (add, new password, unlock) — checked, stored and written to
+//! What an admin changes — units, kiosks (register, re-key, revoke) and
+//! people's accounts (add, new password, unlock) — checked, stored and written to
 //! the audit log in one place, for the command line and the admin pages
 //! alike. A refusal the admin can fix (a bad name, a short password, a
 //! unit another kiosk serves) is [`AdminError::Input`], said as is.
@@ -98,6 +98,17 @@ pub async fn add_kiosk(s: &dyn Storage, who: &str, id: &str, units: &[String], n
     s.add_kiosk(id, units, &auth::digest(&token), now).await?;
     s.audit(who, "kiosk add", &format!("{id} units {}", units.join(", ")), now).await?;
     Ok(token)
+}
+
+/// Adds a unit of the district (under `parent`, which must be known).
+pub async fn add_unit(s: &dyn Storage, who: &str, name: &str, parent: Option<&str>, now: Instant) -> Result<()> {
+    name_ok("unit", name)?;
+    if let Some(p) = parent {
+        name_ok("parent unit", p)?;
+    }
+    s.add_unit(name, parent, who, now).await?;
+    s.audit(who, "unit add", &parent.map_or(name.to_string(), |p| format!("{name} under {p}")), now).await?;
+    Ok(())
 }
 
 /// A new token for a kiosk (the old one stops working); to be shown once.

@@ -63,6 +63,9 @@ pub enum Command {
     /// Kiosks: register, list, revoke.
     #[command(subcommand)]
     Kiosk(KioskCmd),
+    /// The district's units (SPEC "Master data").
+    #[command(subcommand)]
+    Unit(UnitCmd),
     /// People's accounts.
     #[command(subcommand)]
     User(UserCmd),
@@ -94,6 +97,19 @@ pub enum KioskCmd {
     Revoke {
         id: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UnitCmd {
+    /// Adds a unit (under --parent, which must be known already).
+    Add {
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// Every unit: its parent, the kiosk in service that serves it, who
+    /// added it when.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -302,6 +318,28 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
                     k.latest.map_or("-".into(), |(d, r)| format!("{d} r{r}")),
                     k.missing_days.len(),
                     k.chain.as_str()
+                ))?;
+            }
+            Ok(())
+        }
+        Command::Unit(UnitCmd::Add { name, parent }) => {
+            let s = storage(cli, false).await?;
+            admin::add_unit(&*s, "cli", name, parent.as_deref(), now()).await?;
+            out(format!("unit {name} added{}", parent.as_ref().map_or(String::new(), |p| format!(" under {p}"))))
+        }
+        Command::Unit(UnitCmd::List) => {
+            let s = storage(cli, false).await?;
+            let kiosks = s.kiosks(chrono::Utc::now().date_naive()).await?;
+            for u in s.units().await? {
+                let served: Vec<&str> =
+                    kiosks.iter().filter(|k| !k.revoked && k.units.contains(&u.name)).map(|k| k.id.as_str()).collect();
+                out(format!(
+                    "{}\t{}\t{}\tadded by {} {}",
+                    u.name,
+                    u.parent.as_deref().unwrap_or("-"),
+                    if served.is_empty() { "no kiosk".to_string() } else { served.join(",") },
+                    u.added_by,
+                    crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, u.added_at)
                 ))?;
             }
             Ok(())

@@ -322,13 +322,35 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// A unit of the district (SPEC "Master data"): the name its people and
+/// kiosks use, the unit it belongs to, and who added it when (a unit
+/// first named by a kiosk's registration was added by `kiosk ID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRow {
+    pub name: String,
+    pub parent: Option<String>,
+    pub added_at: Instant,
+    pub added_by: String,
+}
+
 /// What the server keeps, whichever database keeps it: one trait per
 /// concern, each backend implementing them all in a file per concern
 /// (`sqlite/`, `postgres/`).
 #[async_trait]
-pub trait Storage: KioskStore + SummaryStore + RecordStore + AccountStore + Send + Sync {
+pub trait Storage: KioskStore + SummaryStore + RecordStore + AccountStore + MasterStore + Send + Sync {
     /// Creates the schema (idempotent).
     async fn init(&self) -> Result<()>;
+}
+
+/// The master data the server keeps for the whole district (SPEC "Master
+/// data"): units so far.
+#[async_trait]
+pub trait MasterStore: Send + Sync {
+    /// Adds a unit. `Exists` when it is known; `NotFound` when its parent
+    /// is not (a parent is added first, so units form a tree).
+    async fn add_unit(&self, name: &str, parent: Option<&str>, who: &str, now: Instant) -> Result<()>;
+    /// Every unit, by name (in code point order on both backends).
+    async fn units(&self) -> Result<Vec<UnitRow>>;
 }
 
 /// Kiosks: registration, tokens, their state.

@@ -49,6 +49,14 @@ impl KioskStore for Postgres {
         if n == 0 {
             return Err(StorageError::Exists(format!("kiosk {id}")));
         }
+        // A unit first named here is added with the kiosk.
+        tx.execute(
+            "INSERT INTO units (name, parent, added_at, added_by)
+             SELECT u, NULL, $2, $3 FROM jsonb_array_elements_text($1::text::jsonb) u ON CONFLICT DO NOTHING",
+            &[&units, &now, &format!("kiosk {id}")],
+        )
+        .await
+        .map_err(pg)?;
         tx.commit().await.map_err(pg)
     }
 

@@ -11,6 +11,7 @@
 mod accounts;
 mod chains;
 mod fleet;
+mod master;
 mod summaries;
 
 use fleet::*;
@@ -32,6 +33,14 @@ use chains::*;
 use summaries::*;
 
 const SCHEMA: &str = r#"
+-- The district's units (SPEC "Master data"): a unit named by a kiosk's
+-- registration is added with it (`added_by` "kiosk ID").
+CREATE TABLE IF NOT EXISTS units (
+    name     TEXT PRIMARY KEY,
+    parent   TEXT REFERENCES units(name),
+    added_at BIGINT NOT NULL,
+    added_by TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS kiosks (
     id              TEXT PRIMARY KEY,
     units           TEXT NOT NULL,
@@ -220,7 +229,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 4;
+const SCHEMA_VERSION: i32 = 5;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -337,6 +346,15 @@ impl Postgres {
             if tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none() {
                 tx.batch_execute(CLAIM_EARLIER_DAYS).await.map_err(pg)?;
             }
+            // Units from before units were kept: those the kiosks serve.
+            tx.batch_execute(
+                "INSERT INTO units (name, parent, added_at, added_by)
+                 SELECT DISTINCT ON (u) u, NULL::text, k.created_at, 'kiosk ' || k.id
+                 FROM kiosks k, jsonb_array_elements_text(k.units::jsonb) u ORDER BY u, k.created_at
+                 ON CONFLICT DO NOTHING",
+            )
+            .await
+            .map_err(pg)?;
             tx.execute("DELETE FROM schema_version", &[]).await.map_err(pg)?;
             tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&SCHEMA_VERSION]).await.map_err(pg)?;
             tx.commit().await.map_err(pg)

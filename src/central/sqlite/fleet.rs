@@ -45,6 +45,14 @@ impl KioskStore for Sqlite {
             if n == 0 {
                 return Err(StorageError::Exists(format!("kiosk {id}")));
             }
+            // A unit first named here is added with the kiosk.
+            for u in &units {
+                tx.execute(
+                    "INSERT OR IGNORE INTO units (name, parent, added_at, added_by) VALUES (?1, NULL, ?2, ?3)",
+                    params![u, now, format!("kiosk {id}")],
+                )
+                .map_err(db)?;
+            }
             tx.commit().map_err(db)
         })
         .await

@@ -13,6 +13,7 @@
 mod accounts;
 mod chains;
 mod fleet;
+mod master;
 mod summaries;
 
 use std::path::Path;
@@ -31,6 +32,14 @@ use crate::domain::time::Instant;
 use summaries::*;
 
 const SCHEMA: &str = r#"
+-- The district's units (SPEC "Master data"): a unit named by a kiosk's
+-- registration is added with it (`added_by` "kiosk ID").
+CREATE TABLE IF NOT EXISTS units (
+    name     TEXT PRIMARY KEY,
+    parent   TEXT REFERENCES units(name),
+    added_at INTEGER NOT NULL,
+    added_by TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS kiosks (
     id              TEXT PRIMARY KEY,
     units           TEXT NOT NULL,
@@ -451,7 +460,11 @@ fn open(path: &Path) -> Result<Connection> {
 /// kept). Raise it with a change `SCHEMA`'s `IF NOT EXISTS` cannot make
 /// on an older database (a new column), and make that change in
 /// `migrate`.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
+
+/// Every unit a kiosk serves, added (as by its registration) when unknown.
+const UNITS_OF_KIOSKS: &str = "INSERT OR IGNORE INTO units (name, parent, added_at, added_by)
+    SELECT j.value, NULL, k.created_at, 'kiosk ' || k.id FROM kiosks k, json_each(k.units) j ORDER BY k.created_at";
 
 /// Brings a database made by an earlier version up to `SCHEMA_VERSION`,
 /// in one transaction: a crash leaves it as it was, and the next start
@@ -479,6 +492,8 @@ fn migrate(c: &mut Connection) -> Result<()> {
     // Tokens made before tokens expired: 90 days from this upgrade.
     let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
     tx.execute("UPDATE user_tokens SET expires_at = ?1 WHERE expires_at IS NULL", [until]).map_err(db)?;
+    // Units from before units were kept: those the kiosks serve.
+    tx.execute_batch(UNITS_OF_KIOSKS).map_err(db)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(db)?;
     tx.commit().map_err(db)
 }

@@ -5,11 +5,9 @@
 //! workbook) and nothing is stored. Re-importing the same rows stores
 //! nothing twice (natural keys, insert-or-ignore).
 
-mod table;
 pub mod template;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -18,35 +16,9 @@ use crate::domain::config::Config;
 use crate::domain::model::{PunchOwner, PunchSource, Role, Staff};
 use crate::domain::rules::{ClockSpan, HolidayFile};
 use crate::domain::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
+pub use crate::files::table::{is_xlsx, read_text, Table};
+pub use crate::files::ImportError;
 use crate::kiosk::store::{Store, StoreError};
-pub use table::{is_xlsx, read_text, Table};
-
-/// A refused import: the file, the line (1 = header) or, in a workbook,
-/// the sheet and row; what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportError {
-    pub file: String,
-    pub sheet: Option<String>,
-    pub line: usize,
-    pub message: String,
-}
-
-impl ImportError {
-    pub fn new(file: &str, line: usize, message: impl Into<String>) -> Self {
-        ImportError { file: file.to_string(), sheet: None, line, message: message.into() }
-    }
-}
-
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.sheet, self.line) {
-            (Some(sheet), 0) => write!(f, "{}:{sheet}: {}", self.file, self.message),
-            (Some(sheet), row) => write!(f, "{}:{sheet}!{row}: {}", self.file, self.message),
-            (None, 0) => write!(f, "{}: {}", self.file, self.message),
-            (None, line) => write!(f, "{}:{line}: {}", self.file, self.message),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

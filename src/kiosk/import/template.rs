@@ -197,7 +197,7 @@ pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8
             // explanation sheet and referred to.
             Values::Usually(v) => {
                 lists.push(v.clone());
-                let col = super::table::column_letter(usize::from(LIST_COLUMN) + lists.len() - 1);
+                let col = crate::files::table::column_letter(usize::from(LIST_COLUMN) + lists.len() - 1);
                 let formula = format!("='{help_name}'!${col}$2:${col}${}", v.len() + 1);
                 DataValidation::new()
                     .allow_list_formula(rust_xlsxwriter::Formula::new(formula))
