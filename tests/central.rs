@@ -1139,6 +1139,10 @@ fn units_are_added_listed_and_refused_by_name() {
         c.kiosk("k1", &["办公室", "财务科"]);
         assert!(c.ok(&["unit", "add", "出纳组", "--parent", "财务科"]).contains("unit 出纳组 added under 财务科"));
         c.ok(&["unit", "add", "档案室"]);
+        // Code point order on both backends (a locale's collation would
+        // put "alpha" before "Zeta").
+        c.ok(&["unit", "add", "alpha"]);
+        c.ok(&["unit", "add", "Zeta"]);
         let refused = |args: &[&str], words: &str| {
             let o = c.cli(args, "");
             let err = String::from_utf8_lossy(&o.stderr).to_string();
@@ -1146,12 +1150,12 @@ fn units_are_added_listed_and_refused_by_name() {
             assert!(err.contains(words), "{backend:?} {args:?}: {err}");
         };
         refused(&["unit", "add", "出纳组"], "unit 出纳组");
-        refused(&["unit", "add", "稽核组", "--parent", "审计科"], "unit 审计科");
+        refused(&["unit", "add", "稽核组", "--parent", "审计科"], "parent unit 审计科 is not known");
         refused(&["unit", "add", "a\u{7}b"], "no control characters");
         let list = c.ok(&["unit", "list"]);
         let lines: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
         let names: Vec<&str> = lines.iter().map(|l| l[0]).collect();
-        assert_eq!(names, ["出纳组", "办公室", "档案室", "财务科"], "{backend:?}: {list}");
+        assert_eq!(names, ["Zeta", "alpha", "出纳组", "办公室", "档案室", "财务科"], "{backend:?}: {list}");
         let line = |name: &str| lines.iter().find(|l| l[0] == name).unwrap().clone();
         assert_eq!(line("出纳组")[1..3], ["财务科", "no kiosk"], "{backend:?}");
         assert_eq!(line("办公室")[1..3], ["-", "k1"], "{backend:?}");
@@ -1159,10 +1163,11 @@ fn units_are_added_listed_and_refused_by_name() {
         assert!(line("档案室")[3].starts_with("added by cli "), "{backend:?}: {list}");
         let audit = c.ok(&["audit"]);
         assert!(audit.contains("unit add") && audit.contains("出纳组 under 财务科"), "{backend:?}: {audit}");
-        // A database from before units were kept.
+        // A database from before units were kept (the schema version
+        // before them).
         let unversioned = match backend {
             Backend::Sqlite => "DROP TABLE units; PRAGMA user_version = 2",
-            Backend::Postgres => "DROP TABLE units; DROP TABLE schema_version",
+            Backend::Postgres => "DROP TABLE units; UPDATE schema_version SET version = 4",
         };
         central::sql(&c, unversioned);
         let list = c.ok(&["unit", "list"]);

@@ -100,12 +100,15 @@ pub async fn add_kiosk(s: &dyn Storage, who: &str, id: &str, units: &[String], n
     Ok(token)
 }
 
+/// Whether a new unit's name (and its parent's) are acceptable.
+pub fn check_unit(name: &str, parent: Option<&str>) -> Result<()> {
+    name_ok("unit", name)?;
+    parent.map_or(Ok(()), |p| name_ok("parent unit", p))
+}
+
 /// Adds a unit of the district (under `parent`, which must be known).
 pub async fn add_unit(s: &dyn Storage, who: &str, name: &str, parent: Option<&str>, now: Instant) -> Result<()> {
-    name_ok("unit", name)?;
-    if let Some(p) = parent {
-        name_ok("parent unit", p)?;
-    }
+    check_unit(name, parent)?;
     s.add_unit(name, parent, who, now).await?;
     s.audit(who, "unit add", &parent.map_or(name.to_string(), |p| format!("{name} under {p}")), now).await?;
     Ok(())

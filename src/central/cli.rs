@@ -323,6 +323,7 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
             Ok(())
         }
         Command::Unit(UnitCmd::Add { name, parent }) => {
+            admin::check_unit(name, parent.as_deref())?;
             let s = storage(cli, false).await?;
             admin::add_unit(&*s, "cli", name, parent.as_deref(), now()).await?;
             out(format!("unit {name} added{}", parent.as_ref().map_or(String::new(), |p| format!(" under {p}"))))

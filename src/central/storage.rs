@@ -1,5 +1,6 @@
-//! The central server's storage: one trait, two backends (SQLite and
-//! PostgreSQL), the same behaviour. Every write that decides something
+//! The central server's storage: one trait per concern (kiosks,
+//! summaries, record chains, accounts, master data) gathered in
+//! [`Storage`], two backends (SQLite and PostgreSQL), the same behaviour. Every write that decides something
 //! (an upload against the stored revisions, a login against the failure
 //! count) is one transaction inside the backend, so two requests at once
 //! cannot both win.

@@ -403,7 +403,7 @@ fn header<'a>(
 }
 
 /// `A`, `B`, … `AA` for a 0-based column.
-pub fn column_letter(mut i: usize) -> String {
+pub(crate) fn column_letter(mut i: usize) -> String {
     let mut s = Vec::new();
     loop {
         s.push(b'A' + (i % 26) as u8);

@@ -84,6 +84,16 @@ pub fn pattern(s: Signal) -> &'static [Step] {
 
 pub use crate::kiosk::gpio::Pin;
 
+/// A stand-in pin for a machine without GPIO: says what it would do.
+pub struct LogPin(pub &'static str);
+
+impl Pin for LogPin {
+    fn set(&mut self, high: bool) -> Result<(), String> {
+        eprintln!("feedback: {} {}", self.0, if high { "high" } else { "low" });
+        Ok(())
+    }
+}
+
 /// The configured feedback outputs on the Pi's GPIO. `Err` (with why)
 /// when the GPIO cannot be opened; the caller runs on without feedback.
 pub fn feedback_outputs(cfg: &crate::domain::config::FeedbackConfig) -> Result<Outputs, String> {
@@ -94,7 +104,6 @@ pub fn feedback_outputs(cfg: &crate::domain::config::FeedbackConfig) -> Result<O
 
 /// Stand-in outputs that log (a desktop with `[feedback]` configured).
 pub fn logged_outputs(cfg: &crate::domain::config::FeedbackConfig) -> Outputs {
-    use crate::kiosk::gpio::LogPin;
     let pin = |n: Option<u8>, name: &'static str| n.map(|_| Box::new(LogPin(name)) as Box<dyn Pin>);
     Outputs {
         buzzer: pin(cfg.buzzer_pin, "buzzer"),
@@ -355,5 +364,30 @@ mod tests {
         std::thread::sleep(Duration::from_millis(300));
         let now: Vec<usize> = [&b, &g, &r].iter().map(|p| p.0.lock().unwrap().len()).collect();
         assert_eq!(seen, now);
+    }
+}
+
+#[cfg(test)]
+mod on_the_gpio {
+    use super::{feedback_outputs, logged_outputs};
+    use crate::domain::config::FeedbackConfig;
+
+    fn on_a_pi() -> bool {
+        std::fs::read_to_string("/proc/device-tree/model").is_ok_and(|m| m.contains("Raspberry Pi"))
+    }
+
+    #[test]
+    fn off_a_pi_the_gpio_says_why_and_stand_ins_take_over() {
+        let cfg = FeedbackConfig { buzzer_pin: Some(18), green_pin: Some(23), red_pin: None, active_low: false };
+        match feedback_outputs(&cfg) {
+            Ok(o) => assert!(on_a_pi() && o.buzzer.is_some() && o.green.is_some() && o.red.is_none()),
+            Err(e) => {
+                assert!(!on_a_pi(), "a Pi whose GPIO cannot be opened: {e}");
+                assert!(e.contains("[feedback]") && e.contains("not a Raspberry Pi"), "{e}");
+            }
+        }
+        let mut logged = logged_outputs(&cfg);
+        assert!(logged.buzzer.is_some() && logged.green.is_some() && logged.red.is_none());
+        logged.apply(&crate::kiosk::feedback::pattern(crate::kiosk::feedback::Signal::Accept)[0]).unwrap();
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::mpsc;
 
 /// An output pin: any embedded-hal 1.0 `OutputPin` (rppal's on the Pi; a
-/// test's or [`LogPin`] elsewhere).
+/// test's, or the feedback's logging stand-in, elsewhere).
 pub trait Pin: Send {
     fn set(&mut self, high: bool) -> Result<(), String>;
 }
@@ -28,16 +28,6 @@ fn explain(e: &rppal::gpio::Error) -> String {
             format!("permission denied on {p}: add the kiosk's user to the gpio group")
         }
         other => other.to_string(),
-    }
-}
-
-/// A stand-in pin for a machine without GPIO: says what it would do.
-pub struct LogPin(pub &'static str);
-
-impl Pin for LogPin {
-    fn set(&mut self, high: bool) -> Result<(), String> {
-        eprintln!("feedback: {} {}", self.0, if high { "high" } else { "low" });
-        Ok(())
     }
 }
 
@@ -65,7 +55,7 @@ pub fn output_pins<const N: usize>(
 pub struct Inputs(#[allow(dead_code)] Vec<rppal::gpio::InputPin>);
 
 /// `lines` as inputs with pull-ups, each falling edge sent to the receiver
-/// from rppal's interrupt thread with its kernel timestamp (µs), tagged
+/// from rppal's interrupt threads (one a pin) with its kernel timestamp (µs), tagged
 /// with the line's own name. `what` names the user in the message.
 pub fn falling_edges<L: Copy + Send + 'static>(
     lines: &[(u8, L)],
@@ -84,29 +74,4 @@ pub fn falling_edges<L: Copy + Send + 'static>(
         pins.push(pin);
     }
     Ok((rx, Inputs(pins)))
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::domain::config::FeedbackConfig;
-    use crate::kiosk::feedback::{feedback_outputs, logged_outputs};
-
-    fn on_a_pi() -> bool {
-        std::fs::read_to_string("/proc/device-tree/model").is_ok_and(|m| m.contains("Raspberry Pi"))
-    }
-
-    #[test]
-    fn off_a_pi_the_gpio_says_why_and_stand_ins_take_over() {
-        let cfg = FeedbackConfig { buzzer_pin: Some(18), green_pin: Some(23), red_pin: None, active_low: false };
-        match feedback_outputs(&cfg) {
-            Ok(o) => assert!(on_a_pi() && o.buzzer.is_some() && o.green.is_some() && o.red.is_none()),
-            Err(e) => {
-                assert!(!on_a_pi(), "a Pi whose GPIO cannot be opened: {e}");
-                assert!(e.contains("[feedback]") && e.contains("not a Raspberry Pi"), "{e}");
-            }
-        }
-        let mut logged = logged_outputs(&cfg);
-        assert!(logged.buzzer.is_some() && logged.green.is_some() && logged.red.is_none());
-        logged.apply(&crate::kiosk::feedback::pattern(crate::kiosk::feedback::Signal::Accept)[0]).unwrap();
-    }
 }

@@ -9,9 +9,8 @@ impl MasterStore for Postgres {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
         if let Some(p) = parent {
-            // Held until the commit: the parent cannot go meanwhile.
-            if tx.query_opt("SELECT 1 FROM units WHERE name = $1 FOR SHARE", &[&p]).await.map_err(pg)?.is_none() {
-                return Err(StorageError::NotFound(format!("unit {p}")));
+            if tx.query_opt("SELECT 1 FROM units WHERE name = $1", &[&p]).await.map_err(pg)?.is_none() {
+                return Err(StorageError::NotFound(format!("parent unit {p} is not known (add it first)")));
             }
         }
         let n = tx

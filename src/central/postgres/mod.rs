@@ -5,8 +5,9 @@
 //! decide against the same stored revision.
 //!
 //! A file per concern, each implementing its trait of
-//! [`Storage`](crate::central::storage::Storage), as in `sqlite`; here the
-//! pool, the schema and what the concerns share.
+//! [`Storage`](crate::central::storage::Storage), as in `sqlite` (fleet,
+//! summaries, chains, accounts, master); here the pool, the schema and
+//! what the concerns share.
 
 mod accounts;
 mod chains;
@@ -328,7 +329,8 @@ impl Postgres {
         let mut c = self.client().await?;
         c.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK]).await.map_err(pg)?;
         let done = async {
-            if only_if_older && schema_version(&c).await? >= SCHEMA_VERSION {
+            let version = schema_version(&c).await?;
+            if only_if_older && version >= SCHEMA_VERSION {
                 return Ok(());
             }
             let tx = c.transaction().await.map_err(pg)?;
@@ -346,15 +348,18 @@ impl Postgres {
             if tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none() {
                 tx.batch_execute(CLAIM_EARLIER_DAYS).await.map_err(pg)?;
             }
-            // Units from before units were kept: those the kiosks serve.
-            tx.batch_execute(
-                "INSERT INTO units (name, parent, added_at, added_by)
+            // Units from before units were kept (schema 5): those the
+            // kiosks serve. Once: a unit removed later stays removed.
+            if version < 5 {
+                tx.batch_execute(
+                    "INSERT INTO units (name, parent, added_at, added_by)
                  SELECT DISTINCT ON (u) u, NULL::text, k.created_at, 'kiosk ' || k.id
-                 FROM kiosks k, jsonb_array_elements_text(k.units::jsonb) u ORDER BY u, k.created_at
+                 FROM kiosks k, jsonb_array_elements_text(k.units::jsonb) u ORDER BY u, k.created_at, k.id
                  ON CONFLICT DO NOTHING",
-            )
-            .await
-            .map_err(pg)?;
+                )
+                .await
+                .map_err(pg)?;
+            }
             tx.execute("DELETE FROM schema_version", &[]).await.map_err(pg)?;
             tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&SCHEMA_VERSION]).await.map_err(pg)?;
             tx.commit().await.map_err(pg)

@@ -14,12 +14,12 @@ impl MasterStore for Sqlite {
                     .query_row("SELECT EXISTS (SELECT 1 FROM units WHERE name = ?1)", [p], |r| r.get(0))
                     .map_err(db)?;
                 if !known {
-                    return Err(StorageError::NotFound(format!("unit {p}")));
+                    return Err(StorageError::NotFound(format!("parent unit {p} is not known (add it first)")));
                 }
             }
             let n = tx
                 .execute(
-                    "INSERT OR IGNORE INTO units (name, parent, added_at, added_by) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO units (name, parent, added_at, added_by) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO NOTHING",
                     params![name, parent, now, who],
                 )
                 .map_err(db)?;

@@ -7,8 +7,9 @@
 //! A file per concern, each implementing its trait of
 //! [`Storage`](crate::central::storage::Storage): `fleet.rs` the kiosks,
 //! `summaries.rs` the summaries and reports, `chains.rs` the record chains
-//! and the re-judging, `accounts.rs` accounts, sessions and the audit log;
-//! here the connection, the schema and what the concerns share.
+//! and the re-judging, `accounts.rs` accounts, sessions and the audit log,
+//! `master.rs` the district's master data; here the connection, the
+//! schema and what the concerns share.
 
 mod accounts;
 mod chains;
@@ -35,7 +36,7 @@ const SCHEMA: &str = r#"
 -- The district's units (SPEC "Master data"): a unit named by a kiosk's
 -- registration is added with it (`added_by` "kiosk ID").
 CREATE TABLE IF NOT EXISTS units (
-    name     TEXT PRIMARY KEY,
+    name     TEXT NOT NULL PRIMARY KEY,
     parent   TEXT REFERENCES units(name),
     added_at INTEGER NOT NULL,
     added_by TEXT NOT NULL
@@ -464,7 +465,8 @@ const SCHEMA_VERSION: i64 = 3;
 
 /// Every unit a kiosk serves, added (as by its registration) when unknown.
 const UNITS_OF_KIOSKS: &str = "INSERT OR IGNORE INTO units (name, parent, added_at, added_by)
-    SELECT j.value, NULL, k.created_at, 'kiosk ' || k.id FROM kiosks k, json_each(k.units) j ORDER BY k.created_at";
+    SELECT j.value, NULL, k.created_at, 'kiosk ' || k.id FROM kiosks k, json_each(k.units) j
+    WHERE json_valid(k.units) AND j.type = 'text' ORDER BY k.created_at, k.id";
 
 /// Brings a database made by an earlier version up to `SCHEMA_VERSION`,
 /// in one transaction: a crash leaves it as it was, and the next start

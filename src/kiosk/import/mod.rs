@@ -7,15 +7,14 @@
 
 pub mod template;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-
 use crate::domain::config::Config;
-use crate::domain::model::{PunchOwner, PunchSource, Role, Staff};
+use crate::domain::model::{PunchOwner, PunchSource};
 use crate::domain::rules::{ClockSpan, HolidayFile};
 use crate::domain::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
+use crate::files::staff::check_photo;
+pub use crate::files::staff::{pin_key, Known, Roll, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE};
 pub use crate::files::table::{is_xlsx, read_text, Table};
 pub use crate::files::ImportError;
 use crate::kiosk::store::{Store, StoreError};
@@ -47,126 +46,6 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-/// Staff as the store knows them, for checking staff numbers in files.
-struct Roll {
-    by_no: HashMap<String, Staff>,
-    /// Every all-digit staff number by its [`pin_key`].
-    by_pin: HashMap<String, Vec<String>>,
-}
-
-impl Roll {
-    fn load(store: &Store) -> Result<Roll> {
-        let by_no: HashMap<String, Staff> = store.staff()?.into_iter().map(|s| (s.staff_no.clone(), s)).collect();
-        let mut by_pin: HashMap<String, Vec<String>> = HashMap::new();
-        for no in by_no.keys().filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
-            by_pin.entry(pin_key(no)).or_default().push(no.clone());
-        }
-        for v in by_pin.values_mut() {
-            v.sort();
-        }
-        Ok(Roll { by_no, by_pin })
-    }
-
-    /// The person a staff number names. Exactly, unless it is `loose`: a
-    /// number that lost its leading zeros (an Excel number cell, an ATTLOG
-    /// PIN), matched as SPEC matches ATTLOG PINs (`12` = `0012`) when only
-    /// one stored number fits, and refused when several do.
-    fn find(&self, no: &str, loose: bool) -> std::result::Result<Option<&Staff>, String> {
-        let digits = !no.is_empty() && no.bytes().all(|b| b.is_ascii_digit());
-        if !loose || !digits {
-            return Ok(self.by_no.get(no));
-        }
-        // Zeros kept (a device that pads its PINs): the number as it is.
-        if no.starts_with('0') {
-            if let Some(s) = self.by_no.get(no) {
-                return Ok(Some(s));
-            }
-        }
-        match self.by_pin.get(&pin_key(no)).map(Vec::as_slice) {
-            None | Some([]) => Ok(None),
-            Some([one]) => Ok(self.by_no.get(one)),
-            Some(many) => Err(format!(
-                "staff number {no} (without its leading zeros) fits stored staff numbers {}: type it as text, or make those staff numbers distinct",
-                many.join(", ")
-            )),
-        }
-    }
-
-    fn get(&self, file: &Table, line: usize, no: &str) -> std::result::Result<&Staff, ImportError> {
-        match self.find(no, file.typed_number(line)) {
-            Ok(Some(s)) => Ok(s),
-            Ok(None) => {
-                // A near miss (0012 where 12 is stored) is said.
-                let near = match self.find(no, true) {
-                    Ok(Some(s)) => format!("; {} is stored", s.staff_no),
-                    _ => String::new(),
-                };
-                Err(file.err(line, format!("unknown staff number {no:?} (import staff first{near})")))
-            }
-            Err(m) => Err(file.err(line, m)),
-        }
-    }
-}
-
-const STAFF_COLUMNS: &[&str] = &[
-    "staff_no",
-    "name",
-    "unit",
-    "cards",
-    "cards_from",
-    "schedule",
-    "role",
-    "pin",
-    "active_from",
-    "active_until",
-    "photo",
-];
-
-/// The largest photo file imported (a passport photo is ~50 KB).
-pub const MAX_PHOTO_BYTES: u64 = 2 * 1024 * 1024;
-/// The largest photo side in pixels: decoded at the door, a picture costs
-/// its width × height × 4 bytes, and the scan screen shows it at ~200 px.
-pub const MAX_PHOTO_SIDE: usize = 1024;
-
-/// A `photo` cell: a JPEG or PNG file, relative to the staff file's folder
-/// or absolute. It is checked now (it exists, is a JPEG or PNG by its
-/// header, at most [`MAX_PHOTO_BYTES`] and [`MAX_PHOTO_SIDE`] pixels a
-/// side), so a typo or a 20-megapixel camera file is refused with its line
-/// instead of a blank or a stall at the door. Returns the file and its
-/// extension; [`keep_photo`] copies it next to the database once every
-/// row is good (photos are not held in memory meanwhile).
-fn read_photo(staff_file: &Path, cell: &str) -> std::result::Result<(PathBuf, &'static str), String> {
-    let base = staff_file.parent().unwrap_or(Path::new("."));
-    let path = base.join(cell);
-    let say = |m: String| format!("photo {}: {m}", path.display());
-    let len = std::fs::metadata(&path).map_err(|e| say(e.to_string()))?.len();
-    if len > MAX_PHOTO_BYTES {
-        return Err(say(format!("{:.1} MB, at most {} MB", len as f64 / 1_048_576.0, MAX_PHOTO_BYTES / 1_048_576)));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| say(e.to_string()))?;
-    let ext = check_photo(&bytes).map_err(say)?;
-    Ok((path, ext))
-}
-
-/// A photo's bytes: JPEG or PNG, at most [`MAX_PHOTO_BYTES`] and
-/// [`MAX_PHOTO_SIDE`] pixels a side. Returns its file extension.
-fn check_photo(bytes: &[u8]) -> std::result::Result<&'static str, String> {
-    if bytes.len() as u64 > MAX_PHOTO_BYTES {
-        let mb = bytes.len() as f64 / 1_048_576.0;
-        return Err(format!("{mb:.1} MB, at most {} MB", MAX_PHOTO_BYTES / 1_048_576));
-    }
-    let ext = match imagesize::image_type(bytes) {
-        Ok(imagesize::ImageType::Jpeg) => "jpg",
-        Ok(imagesize::ImageType::Png) => "png",
-        _ => return Err("not a JPEG or PNG image".into()),
-    };
-    let size = imagesize::blob_size(bytes).map_err(|e| format!("unreadable image ({e})"))?;
-    if size.width == 0 || size.height == 0 || size.width > MAX_PHOTO_SIDE || size.height > MAX_PHOTO_SIDE {
-        return Err(format!("{}×{} pixels, at most {MAX_PHOTO_SIDE} a side", size.width, size.height));
-    }
-    Ok(ext)
-}
-
 /// Copies a photo into the `photos` folder beside the database, named by
 /// its content (a USB stick taken away keeps nothing from the door; the
 /// same picture twice is one file), and returns the copy's path.
@@ -192,9 +71,6 @@ fn keep_photo(db: &Path, (path, _): &(PathBuf, &'static str)) -> std::io::Result
         .map_err(|p| std::io::Error::other(format!("not a UTF-8 path: {}", p.to_string_lossy())))
 }
 
-/// A staff file's row: the person, their cards from a date, their photo.
-type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<(PathBuf, &'static str)>);
-
 /// `staff import`: adds or updates staff and card assignments.
 ///
 /// Cards listed for a person are assigned to them; a card is taken from a
@@ -202,139 +78,31 @@ type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<(PathBuf, &'stati
 /// to the stored one adds nothing; a PIN that matches the stored hash keeps it.
 /// A `photo` sets the person's photo (an empty cell keeps the stored one).
 pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
-    let f = Table::read(path, STAFF_COLUMNS, &["staff_no", "name", "unit"])?;
-    let roll = Roll::load(store)?;
-    let mut read_notes = f.notes.clone();
+    let roll = Roll::new(store.staff()?);
+    let units_of_kiosk = |unit: &str| -> std::result::Result<(), String> {
+        match config.units.iter().any(|u| u == unit) {
+            true => Ok(()),
+            false => Err(format!("unit {unit:?} is not one of this kiosk's units ({})", config.units.join(", "))),
+        }
+    };
+    let schedule_in_config = |schedule: &str| -> std::result::Result<(), String> {
+        match schedule == crate::domain::model::NO_SCHEDULE || config.schedules.contains_key(schedule) {
+            true => Ok(()),
+            false => Err(format!(
+                "unknown schedule {schedule:?} (config has no [schedules.{schedule}]; \"none\": no obligations)"
+            )),
+        }
+    };
     let made_on = config.default_schedule().attendance_day(now);
-    // In service: the kiosk has taken its own first scan on a synchronized clock.
-    let in_service = store.began_at()?.is_some();
-    let mut seen_no: HashMap<String, usize> = HashMap::new();
-    let mut seen_key: HashMap<String, (usize, String)> = HashMap::new();
-    let mut seen_card: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
-    let mut rows: Vec<StaffRow> = Vec::new();
-    for (line, rec) in &f.rows {
-        let line = *line;
-        let typed = f.need(line, rec, "staff_no")?;
-        // A number Excel kept without its leading zeros names the person
-        // stored with them (`12` is `0012`), as ATTLOG PINs do; text is
-        // always taken as it is.
-        let loose = f.typed_number(line);
-        let staff_no = match roll.find(typed, loose) {
-            Ok(found) => found.map_or(typed, |s| s.staff_no.as_str()).to_string(),
-            Err(m) => return Err(f.err(line, m).into()),
-        };
-        if !loose && !roll.by_no.contains_key(&staff_no) {
-            if let Ok(Some(other)) = roll.find(&staff_no, true) {
-                read_notes.push(format!(
-                    "{}: note: {staff_no} is a new staff number; {} is stored (typed as a number before?): both are kept",
-                    f.err(line, "").to_string().trim_end_matches(": "),
-                    other.staff_no
-                ));
-            }
-        }
-        // Within the file too: a number 12 beside a text 0012 is one person
-        // typed twice, or two people; either way it is said.
-        if staff_no.bytes().all(|b| b.is_ascii_digit()) && !staff_no.is_empty() {
-            if let Some((prev, other)) = seen_key.get(&pin_key(&staff_no)).filter(|(_, o)| *o != staff_no) {
-                if loose || f.typed_number(*prev) {
-                    return Err(f
-                        .err(line, format!("staff number {staff_no} may be {other} of line {prev} (a number lost its leading zeros): type both as text"))
-                        .into());
-                }
-            }
-            seen_key.insert(pin_key(&staff_no), (line, staff_no.clone()));
-        }
-        if let Some(prev) = seen_no.insert(staff_no.clone(), line) {
-            return Err(f.err(line, format!("staff number {staff_no:?} is already on line {prev}")).into());
-        }
-        let unit = f.need(line, rec, "unit")?.to_string();
-        if !config.units.contains(&unit) {
-            return Err(f
-                .err(line, format!("unit {unit:?} is not one of this kiosk's units ({})", config.units.join(", ")))
-                .into());
-        }
-        let schedule = f.get(rec, "schedule").unwrap_or("default").to_string();
-        if schedule != crate::domain::model::NO_SCHEDULE && !config.schedules.contains_key(&schedule) {
-            return Err(f
-                .err(
-                    line,
-                    format!("unknown schedule {schedule:?} (config has no [schedules.{schedule}]; \"none\": no obligations)"),
-                )
-                .into());
-        }
-        let role_text = f.get(rec, "role").unwrap_or("staff");
-        let role = Role::parse(role_text)
-            .ok_or_else(|| f.err(line, format!("bad role {role_text:?}: staff, head or admin")))?;
-        let date = |col: &str| -> std::result::Result<Option<NaiveDate>, ImportError> {
-            f.get(rec, col).map(|t| parse_date(t).map_err(|m| f.err(line, format!("{col}: {m}")))).transpose()
-        };
-        let (active_from, active_until, cards_from) =
-            (date("active_from")?, date("active_until")?, date("cards_from")?);
-        if let (Some(a), Some(b)) = (active_from, active_until) {
-            if b < a {
-                return Err(f.err(line, format!("active_until {b} is before active_from {a}")).into());
-            }
-        }
-        let current = roll.by_no.get(&staff_no);
-        // No phantom absences: a person new to a kiosk in service, with no
-        // first day in the file, starts on the import date (said); an
-        // empty cell keeps a stored first day. Before the kiosk is in
-        // service (setting it up, importing an old terminal's history)
-        // the file's dates stand as they are (R2).
-        let active_from = match (active_from, current) {
-            (Some(d), _) => Some(d),
-            (None, Some(c)) => c.active_from,
-            // Someone who had already left by the import (a past
-            // active_until alone) keeps no first day: their record is
-            // history, not a start.
-            (None, None) if in_service && active_until.is_none_or(|u| u >= made_on) => {
-                read_notes.push(format!(
-                    "{}: note: {staff_no} is new and has no active_from: set to {made_on}, the import date \
-                     (the kiosk is in service; days before it are not judged)",
-                    f.err(line, "").to_string().trim_end_matches(": "),
-                ));
-                Some(made_on)
-            }
-            (None, None) => None,
-        };
-        if let (Some(a), Some(b)) = (active_from, active_until) {
-            if b < a {
-                return Err(f
-                    .err(line, format!("active_until {b} is before active_from {a} (the import date)"))
-                    .into());
-            }
-        }
-        let pin_hash = match (f.get(rec, "pin"), role) {
-            (None, _) => current.and_then(|c| c.pin_hash.clone()).filter(|_| role != Role::Staff),
-            (Some(_), Role::Staff) => {
-                return Err(f.err(line, "a PIN is only for role head or admin").into());
-            }
-            (Some(pin), _) if !crate::kiosk::pin::valid(pin) => {
-                return Err(f.err(line, "pin must be 4 to 8 digits").into());
-            }
-            (Some(pin), _) => match current.and_then(|c| c.pin_hash.clone()) {
-                Some(h) if crate::kiosk::pin::verify(pin, &h) => Some(h),
-                _ => Some(crate::kiosk::pin::hash(pin).map_err(|m| f.err(line, m))?),
-            },
-        };
-        let mut cards = Vec::new();
-        for c in f.get(rec, "cards").unwrap_or("").split(';').map(str::trim).filter(|c| !c.is_empty()) {
-            let card = crate::domain::cards::normalize(c).map_err(|m| f.err(line, m))?;
-            let key = (crate::domain::cards::match_key(&card).into_owned(), cards_from);
-            if let Some(prev) = seen_card.insert(key, line) {
-                return Err(f.err(line, format!("card {card} is also on line {prev} with the same cards_from")).into());
-            }
-            cards.push(card);
-        }
-        let name = f.need(line, rec, "name")?.to_string();
-        let photo = f.get(rec, "photo").map(|p| read_photo(path, p).map_err(|m| f.err(line, m))).transpose()?;
-        rows.push((
-            Staff { staff_no, name, unit, schedule, role, pin_hash, active_from, active_until },
-            cards,
-            cards_from,
-            photo,
-        ));
-    }
+    let known = Known {
+        roll: &roll,
+        unit_ok: &units_of_kiosk,
+        schedule_ok: &schedule_in_config,
+        // In service: the kiosk has taken its own first scan on a synchronized clock.
+        in_service: store.began_at()?.is_some(),
+        made_on,
+    };
+    let (rows, read_notes) = crate::files::staff::read(path, &known)?;
     // Every row is checked: now the photos are kept beside the database.
     let mut kept: Vec<Option<String>> = Vec::with_capacity(rows.len());
     for (s, _, _, photo) in &rows {
@@ -401,7 +169,7 @@ pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome>
 /// `roster import`: 值班 sessions.
 pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let f = Table::read(path, &["staff_no", "date", "start", "end"], &["staff_no", "date", "start", "end"])?;
-    let roll = Roll::load(store)?;
+    let roll = Roll::new(store.staff()?);
     let mut rows = Vec::new();
     for (line, rec) in &f.rows {
         let line = *line;
@@ -447,7 +215,7 @@ pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> 
 pub fn leave(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let cols = ["staff_no", "kind", "from", "to", "approved_by", "note"];
     let f = Table::read(path, &cols, &cols[..4])?;
-    let roll = Roll::load(store)?;
+    let roll = Roll::new(store.staff()?);
     let mut rows = Vec::new();
     for (line, rec) in &f.rows {
         let line = *line;
@@ -584,7 +352,7 @@ pub fn punches(
     let name = path.display().to_string();
     // A workbook has the CSV's columns; a text file is CSV or ATTLOG.
     let (text, read_note) = if is_xlsx(path) { (String::new(), None) } else { read_text(path)? };
-    let roll = Roll::load(store)?;
+    let roll = Roll::new(store.staff()?);
     let mut rows: Vec<(PunchOwner, Instant, PunchSource)> = Vec::new();
     let mut notes: Vec<String> = read_note.into_iter().collect();
     let format = if is_xlsx(path) { PunchFormat::Csv } else { format.unwrap_or_else(|| guess_format(&text)) };
@@ -678,27 +446,11 @@ pub fn punches(
     Ok(out)
 }
 
-/// The key an ATTLOG PIN is matched to a staff number by: all-digit numbers
-/// without their leading zeros (`12` = `0012`), anything else as it is.
-fn pin_key(s: &str) -> String {
-    let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        let t = s.trim_start_matches('0');
-        if t.is_empty() {
-            "0".into()
-        } else {
-            t.into()
-        }
-    } else {
-        s.to_string()
-    }
-}
-
 /// `spotcheck import`: 查岗 results.
 pub fn spot_checks(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
     let cols = ["staff_no", "at", "result", "inspector", "note"];
     let f = Table::read(path, &cols, &cols[..3])?;
-    let roll = Roll::load(store)?;
+    let roll = Roll::new(store.staff()?);
     let mut rows = Vec::new();
     for (line, rec) in &f.rows {
         let line = *line;
