@@ -1175,3 +1175,82 @@ fn units_are_added_listed_and_refused_by_name() {
         assert_eq!(names, ["办公室", "财务科"], "{backend:?}: the kiosks' units are back: {list}");
     }
 }
+
+/// GET with a token; the status, the body and whether it was JSON.
+fn get_json(url: &str, token: &str) -> (u16, Value) {
+    let (st, text) = get(&agent(), url, token);
+    (st, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[test]
+fn master_data_reaches_only_its_units_a_move_reaches_both_and_summaries_name_only_its_people() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let office = c.kiosk("office", &["办公室"]);
+        let finance = c.kiosk("finance", &["财务科"]);
+        let door = c.ok(&["kiosk", "add", "door", "--doors-for", "办公室", "--name", "侧门"]).trim().to_string();
+        let file = c.tmp.path().join("staff.csv");
+        std::fs::write(
+            &file,
+            "staff_no,name,unit,cards,active_from\n0012,张三,办公室,0100ABCDEF,2026-01-01\n0021,王五,财务科,0100000021,2026-01-01\n",
+        )
+        .unwrap();
+        c.ok(&["staff", "import", file.to_str().unwrap()]);
+        // A row naming a unit the district does not have: refused, naming the place.
+        let bad = c.tmp.path().join("bad.csv");
+        std::fs::write(&bad, "staff_no,name,unit\n0031,赵六,审计科\n").unwrap();
+        let o = c.cli(&["staff", "import", bad.to_str().unwrap()], "");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{backend:?}: {err}");
+        assert!(err.contains("bad.csv:2") && err.contains("审计科"), "{backend:?}: {err}");
+        c.start();
+        let feed = |token: &str, kiosk: &str, since: &str| {
+            get_json(&format!("{}/api/v1/kiosks/{kiosk}/master?since={since}", c.url), token)
+        };
+        let kinds = |v: &Value| -> Vec<String> {
+            v["changes"].as_array().unwrap().iter().map(|ch| format!("{} {}", ch["kind"], ch["staff_no"])).collect()
+        };
+        let (st, office_feed) = feed(&office, "office", "0");
+        assert_eq!(st, 200, "{backend:?}: {office_feed}");
+        assert_eq!(kinds(&office_feed), ["\"person\" \"0012\"", "\"card\" \"0012\""], "{backend:?}");
+        assert_eq!(office_feed["changes"][0]["made_by"], "cli");
+        let (_, door_feed) = feed(&door, "door", "0");
+        assert_eq!(kinds(&door_feed), kinds(&office_feed), "{backend:?}: a door gets its units' people");
+        let (_, finance_feed) = feed(&finance, "finance", "0");
+        assert_eq!(kinds(&finance_feed), ["\"person\" \"0021\"", "\"card\" \"0021\""], "{backend:?}");
+        // Nothing new: 304. A bad version, another kiosk's path, no token: refused.
+        let version = office_feed["version"].as_u64().unwrap();
+        assert_eq!(feed(&office, "office", &version.to_string()).0, 304, "{backend:?}");
+        let (st, e) = feed(&office, "office", "x");
+        assert_eq!((st, e["field"].as_str()), (400, Some("since")), "{backend:?}: {e}");
+        assert_eq!(feed(&office, "finance", "0").0, 401, "{backend:?}");
+        assert_eq!(feed("", "office", "0").0, 401, "{backend:?}");
+        let (st, e) = get_json(&format!("{}/api/v1/kiosks/office/peer-punches?since=door", c.url), &office);
+        assert_eq!((st, e["field"].as_str()), (400, Some("since")), "{backend:?}: {e}");
+
+        // 张三 moves to 财务科 from 2026-12-01: the office's kiosks get
+        // him ended the day before, finance gets him and his card.
+        std::fs::write(&file, "staff_no,name,unit,active_from\n0012,张三,财务科,2026-12-01\n").unwrap();
+        let o = c.cli(&["staff", "import", file.to_str().unwrap()], "");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("0012 moves from 办公室 to 财务科 on 2026-12-01"));
+        let (_, moved) = feed(&office, "office", &version.to_string());
+        let ended = &moved["changes"][0];
+        assert_eq!((ended["unit"].as_str(), ended["active_until"].as_str()), (Some("办公室"), Some("2026-11-30")));
+        assert_eq!(moved["changes"].as_array().unwrap().len(), 1, "{backend:?}: {moved}");
+        let (_, gained) = feed(&finance, "finance", finance_feed["version"].as_u64().unwrap().to_string().as_str());
+        assert_eq!(kinds(&gained), ["\"person\" \"0012\"", "\"card\" \"0012\""], "{backend:?}: {gained}");
+        assert_eq!(gained["changes"][0]["active_from"], "2026-12-01");
+
+        // A summary names only people central has in the kiosk's units that day.
+        let ok = summary("office", "2026-11-30", 1, &[("0012", "张三", "办公室", 0)]);
+        assert_eq!(put(&agent(), &c.url, "office", "2026-11-30", Some(&office), &body(&ok)).0, 201, "{backend:?}");
+        let late = summary("office", "2026-12-01", 1, &[("0012", "张三", "办公室", 0)]);
+        let (st, text) = put(&agent(), &c.url, "office", "2026-12-01", Some(&office), &body(&late));
+        assert_eq!(st, 403, "{backend:?}: {text}");
+        assert!(text.contains("people[0].staff_no") && text.contains("0012"), "{backend:?}: {text}");
+        let stranger = summary("finance", "2026-12-01", 1, &[("0099", "无名", "财务科", 0)]);
+        let (st, text) = put(&agent(), &c.url, "finance", "2026-12-01", Some(&finance), &body(&stranger));
+        assert_eq!(st, 403, "{backend:?}: {text}");
+        c.stop();
+    }
+}

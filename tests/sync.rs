@@ -16,11 +16,10 @@ mod common;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use central::{agent, get, stored_summaries, Backend, Central, BACKENDS};
-use common::Kiosk;
+use common::{run_kiosk, wait_until, Kiosk};
 use dutyclock::domain::model::{PunchOwner, PunchSource};
 use dutyclock::kiosk::store::Store;
 use serde_json::Value;
@@ -63,29 +62,6 @@ fn scans_in_the_past(k: &Kiosk, days: i64) {
         }
     }
     w.commit().unwrap();
-}
-
-/// `dutyclock run --headless`, stdin kept open (the simulated reader waits).
-fn run_kiosk(k: &Kiosk) -> (Child, std::process::ChildStdin) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dutyclock"))
-        .arg("--data-dir")
-        .arg(k.dir())
-        .args(["run", "--headless"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    (child, stdin)
-}
-
-fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
-    let until = std::time::Instant::now() + within;
-    while !done() {
-        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn report(c: &Central, token: &str) -> Value {

@@ -5,7 +5,7 @@
 //! unit another kiosk serves) is [`AdminError::Input`], said as is.
 
 use super::auth;
-use super::storage::{Role, Storage, StorageError};
+use super::storage::{Places, Role, Storage, StorageError};
 use crate::domain::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +72,18 @@ async fn hash(password: &str) -> Result<String> {
 
 /// Whether a new kiosk's id and units are acceptable (before anything is
 /// opened: the command line says a bad argument first).
-pub fn check_kiosk(id: &str, units: &[String]) -> Result<()> {
+pub fn check_kiosk(id: &str, places: &Places<'_>) -> Result<()> {
     kiosk_id_ok(id)?;
-    if units.is_empty() {
-        return Err(AdminError::Input("a kiosk serves at least one unit".into()));
+    if places.units.is_empty() && places.doors.is_empty() {
+        return Err(AdminError::Input("a kiosk serves at least one unit (--units, or --doors-for)".into()));
     }
-    units.iter().try_for_each(|u| name_ok("unit", u))
+    if let Some(u) = places.doors.iter().find(|u| places.units.contains(u)) {
+        return Err(AdminError::Input(format!("unit {u}: a kiosk is its home or a door of it, not both")));
+    }
+    if let Some(n) = places.name {
+        name_ok("kiosk name", n)?;
+    }
+    places.units.iter().chain(places.doors).try_for_each(|u| name_ok("unit", u))
 }
 
 /// Whether a new account's name and password are acceptable. `.` and
@@ -91,12 +97,19 @@ pub fn check_user(name: &str, password: &str) -> Result<()> {
     password_ok(password)
 }
 
-/// Registers a kiosk serving `units`; its token, to be shown once.
-pub async fn add_kiosk(s: &dyn Storage, who: &str, id: &str, units: &[String], now: Instant) -> Result<String> {
-    check_kiosk(id, units)?;
+/// Registers a kiosk at its places; its token, to be shown once.
+pub async fn add_kiosk(s: &dyn Storage, who: &str, id: &str, places: &Places<'_>, now: Instant) -> Result<String> {
+    check_kiosk(id, places)?;
     let token = auth::new_secret("dck_");
-    s.add_kiosk(id, units, &auth::digest(&token), now).await?;
-    s.audit(who, "kiosk add", &format!("{id} units {}", units.join(", ")), now).await?;
+    s.register_kiosk(id, places, &auth::digest(&token), now).await?;
+    let mut detail = format!("{id} units {}", places.units.join(", "));
+    if !places.doors.is_empty() {
+        detail.push_str(&format!(" doors for {}", places.doors.join(", ")));
+    }
+    if let Some(n) = places.name {
+        detail.push_str(&format!(" name {n}"));
+    }
+    s.audit(who, "kiosk add", &detail, now).await?;
     Ok(token)
 }
 

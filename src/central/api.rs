@@ -82,10 +82,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, field: &str, error: impl Into<String>) -> ApiError {
+    pub(super) fn new(status: StatusCode, field: &str, error: impl Into<String>) -> ApiError {
         ApiError { status, error: error.into(), field: field.to_string() }
     }
-    fn bad(field: &str, error: impl Into<String>) -> ApiError {
+    pub(super) fn bad(field: &str, error: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, field, error)
     }
     fn unauthorized(error: impl Into<String>) -> ApiError {
@@ -107,7 +107,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(super) type ApiResult<T> = Result<T, ApiError>;
 
 pub fn router(app: App) -> Router {
     Router::new()
@@ -117,6 +117,8 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/kiosks/{kiosk_id}/records", put(put_records).get(get_records))
         .route("/api/v1/kiosks/{kiosk_id}/rules", put(put_rules).get(get_rules))
         .route("/api/v1/kiosks/{kiosk_id}/rejudged", get(get_rejudged))
+        .route("/api/v1/kiosks/{kiosk_id}/master", get(super::pull::master))
+        .route("/api/v1/kiosks/{kiosk_id}/peer-punches", get(super::pull::peer_punches))
         .route("/api/v1/summaries", get(summaries))
         .route("/api/v1/report", get(report))
         .route("/api/v1/people/{staff_no}", get(person))
@@ -217,7 +219,7 @@ async fn put_records(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    kiosk_of(&app, &headers, &kiosk_id).await?;
+    let kiosk = kiosk_of(&app, &headers, &kiosk_id).await?;
     let bytes = upload_body(body, MAX_RECORDS_BODY).await?;
     let call: RecordsCall = json_body(&bytes)?;
     let prepared = super::records::prepare(call.from, &call.records).map_err(|m| ApiError::bad(&m.field, m.message))?;
@@ -225,6 +227,13 @@ async fn put_records(
         RecordsPut::Stored { stored_to } => {
             if prepared.iter().any(|r| r.table == "daily_summaries") {
                 app.rejudging.nudge(&kiosk_id);
+            }
+            // Cards enrolled at the door become central's (or conflicts).
+            // Stored records are not refused for this: a failure is logged
+            // and the enrolment stays the kiosk's until an admin sees it.
+            let new: Vec<WireRecord> = call.records.into_iter().filter(|r| r.seq > kiosk.records.stored_to).collect();
+            if let Err(e) = super::master::adopt_enrolments(&*app.storage, &kiosk, &new, now()).await {
+                eprintln!("central: enrolments of {kiosk_id} not adopted: {e}");
             }
             Ok(Json(json!({ "stored_to": stored_to })).into_response())
         }
@@ -416,6 +425,16 @@ async fn put_summary(
         ingest::check(&bytes, &kiosk_id, &date, &kiosk.units, at, clock_offset(&headers, at)).map_err(|r| {
             ApiError::new(StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST), &r.field, r.error)
         })?;
+    // A person belongs to one unit on a date: where central keeps the
+    // kiosk's people, a summary names only them (SPEC "Master data").
+    let people = upload.summary.people.iter().map(|p| p.staff_no.as_str());
+    if let Err((i, no)) = super::master::summary_people_ok(&*app.storage, &kiosk, upload.summary.date, people).await? {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            &format!("people[{i}].staff_no"),
+            format!("staff number {no} is not in kiosk {kiosk_id}'s units at central on {}", upload.summary.date),
+        ));
+    }
     let revision = upload.summary.revision;
     match app.storage.put_summary(&kiosk_id, &upload).await? {
         Put::Stored => {
@@ -461,7 +480,7 @@ async fn put_summary(
 }
 
 /// The kiosk a request's token belongs to; it must be the path's.
-async fn kiosk_of(app: &App, headers: &HeaderMap, kiosk_id: &str) -> ApiResult<KioskRow> {
+pub(super) async fn kiosk_of(app: &App, headers: &HeaderMap, kiosk_id: &str) -> ApiResult<KioskRow> {
     let token =
         bearer(headers).ok_or_else(|| ApiError::unauthorized("a kiosk token is needed (Authorization: Bearer …)"))?;
     match app.storage.kiosk_by_token(&auth::digest(token)).await? {

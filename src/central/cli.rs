@@ -15,9 +15,10 @@ use super::api::{self, App};
 use super::auth;
 use super::clients::Proxies;
 use super::listener::{self, Limits};
+use super::master;
 use super::postgres::Postgres;
 use super::sqlite::Sqlite;
-use super::storage::{Role, Storage, StorageError, TOKEN_ID_LEN};
+use super::storage::{Places, Role, Storage, StorageError, TOKEN_ID_LEN};
 use crate::domain::time::{parse_date, Instant};
 
 #[derive(Parser, Debug)]
@@ -66,6 +67,12 @@ pub enum Command {
     /// The district's units (SPEC "Master data").
     #[command(subcommand)]
     Unit(UnitCmd),
+    /// The district's people (SPEC "Master data").
+    #[command(subcommand)]
+    Staff(StaffCmd),
+    /// The holiday calendar every kiosk takes.
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
     /// People's accounts.
     #[command(subcommand)]
     User(UserCmd),
@@ -83,11 +90,24 @@ pub enum KioskCmd {
     /// Registers a kiosk and prints its token once (stored hashed).
     Add {
         id: String,
-        /// A unit the kiosk serves (repeatable).
-        #[arg(long = "units", required = true)]
+        /// A unit the kiosk is the home of (repeatable): it judges its
+        /// days and sends their summaries.
+        #[arg(long = "units", required_unless_present = "doors")]
         units: Vec<String>,
+        /// A unit homed at another kiosk that this one is a door of
+        /// (repeatable): its punches reach the unit's home kiosk.
+        #[arg(long = "doors-for", value_name = "UNIT")]
+        doors: Vec<String>,
+        /// The kiosk's display name (正门, 侧门).
+        #[arg(long)]
+        name: Option<String>,
     },
     List,
+    /// Cards enrolled at a kiosk that central had given to someone else
+    /// (central's assignment won).
+    Conflicts {
+        id: Option<String>,
+    },
     /// A new token for a registered kiosk (a lost token, or a revoked
     /// kiosk put back into service); the old token stops working.
     Token {
@@ -110,6 +130,25 @@ pub enum UnitCmd {
     /// Every unit: its parent, the kiosk in service that serves it, who
     /// added it when.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCmd {
+    /// The kiosk's staff file (CSV in UTF-8 or GB18030, or .xlsx): all
+    /// rows or none; kiosks with `master = true` take the changes.
+    Import { file: PathBuf },
+    /// The district's people as they stand: staff number, name, unit,
+    /// role, schedule, active from/until.
+    List {
+        #[arg(long)]
+        unit: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CalendarCmd {
+    /// One year of holiday-cn JSON, replacing that year at every kiosk.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +199,13 @@ impl From<AdminError> for Failure {
             AdminError::Input(m) => Failure::Input(m),
             AdminError::Storage(e) => e.into(),
         }
+    }
+}
+
+fn master_failure(e: master::MasterError) -> Failure {
+    match e {
+        master::MasterError::Import(e) => Failure::Input(e.to_string()),
+        master::MasterError::Storage(e) => e.into(),
     }
 }
 
@@ -298,10 +344,11 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
                 .map_err(|e| Failure::Runtime(format!("cannot start the password checks: {e}")))?;
             serve(app, addr, tls_cert.clone().zip(tls_key.clone()), limits, lanes).await
         }
-        Command::Kiosk(KioskCmd::Add { id, units }) => {
-            admin::check_kiosk(id, units)?;
+        Command::Kiosk(KioskCmd::Add { id, units, doors, name }) => {
+            let places = Places { units, doors, name: name.as_deref() };
+            admin::check_kiosk(id, &places)?;
             let s = storage(cli, false).await?;
-            let token = admin::add_kiosk(&*s, "cli", id, units, now()).await?;
+            let token = admin::add_kiosk(&*s, "cli", id, &places, now()).await?;
             eprintln!("kiosk {id} registered; its token follows, shown once: put it in the kiosk's token_file");
             out(token)
         }
@@ -321,6 +368,56 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
                 ))?;
             }
             Ok(())
+        }
+        Command::Kiosk(KioskCmd::Conflicts { id }) => {
+            let s = storage(cli, false).await?;
+            for c in s.conflicts(id.as_deref()).await? {
+                out(format!(
+                    "{}\tcard {}\tenrolled to {} by {}\theld by {}\t{}",
+                    c.kiosk_id,
+                    c.card,
+                    c.enrolled,
+                    c.enrolled_by,
+                    c.held_by,
+                    crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, c.at)
+                ))?;
+            }
+            Ok(())
+        }
+        Command::Staff(StaffCmd::Import { file }) => {
+            let s = storage(cli, false).await?;
+            let o = master::import_staff(&*s, file, "cli", now()).await.map_err(master_failure)?;
+            for n in &o.notes {
+                eprintln!("{n}");
+            }
+            out(format!("{} people changed, {} unchanged (version {})", o.changed, o.unchanged, o.version))
+        }
+        Command::Staff(StaffCmd::List { unit }) => {
+            let s = storage(cli, false).await?;
+            let units = unit.as_ref().map(|u| vec![u.clone()]);
+            let stints = master::Stints::load(&*s, units.as_deref()).await?;
+            for p in stints.all() {
+                let day = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
+                out(format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    p.staff_no,
+                    p.name,
+                    p.unit,
+                    p.role,
+                    p.schedule,
+                    day(p.active_from),
+                    day(p.active_until)
+                ))?;
+            }
+            Ok(())
+        }
+        Command::Calendar(CalendarCmd::Import { file }) => {
+            let s = storage(cli, false).await?;
+            let o = master::import_calendar(&*s, file, "cli", now()).await.map_err(master_failure)?;
+            for n in &o.notes {
+                eprintln!("{n}");
+            }
+            out(format!("calendar: {} changed (version {})", o.changed, o.version))
         }
         Command::Unit(UnitCmd::Add { name, parent }) => {
             admin::check_unit(name, parent.as_deref())?;

@@ -32,7 +32,13 @@ pub type Result<T> = std::result::Result<T, StorageError>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskRow {
     pub id: String,
+    /// The units it is the home of: it judges their days and sends their summaries.
     pub units: Vec<String>,
+    /// The units it is a door of (homed at another kiosk): it records
+    /// their punches, which reach the home kiosk (SPEC "Doors").
+    pub doors: Vec<String>,
+    /// Its display name (正门, 侧门), if given.
+    pub name: Option<String>,
     pub revoked: bool,
     pub created_at: Instant,
     pub last_seen: Option<Instant>,
@@ -343,8 +349,60 @@ pub trait Storage: KioskStore + SummaryStore + RecordStore + AccountStore + Mast
     async fn init(&self) -> Result<()>;
 }
 
+/// One change of master data to store (`central::master` makes them):
+/// its kind and key (what it replaces: a person's stint in a unit, a
+/// card, a calendar year), the unit it belongs to now (`""`: the whole
+/// district), the units whose kiosks must receive it (a card taken from
+/// one unit's person for another's reaches both), and its JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterChange {
+    pub kind: String,
+    pub key: String,
+    pub unit: String,
+    pub scopes: Vec<String>,
+    pub content: String,
+}
+
+/// A stored change as a kiosk receives it. Its version is its place in
+/// the one district-wide sequence of changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterRow {
+    pub version: u64,
+    pub kind: String,
+    pub content: String,
+    pub made_by: String,
+    pub made_at: Instant,
+}
+
+/// The latest change of a kind and key: the master data as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentRow {
+    pub key: String,
+    pub unit: String,
+    pub content: String,
+    pub version: u64,
+}
+
+/// A card enrolled at a door that central had given to someone else
+/// meanwhile: central's assignment wins, and this is listed for an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictRow {
+    pub kiosk_id: String,
+    pub card: String,
+    /// Whom the door enrolled the card to (staff number) and who did it.
+    pub enrolled: String,
+    pub enrolled_by: String,
+    /// Whom central holds it for.
+    pub held_by: String,
+    pub at: Instant,
+}
+
+/// The scope of a change every kiosk receives (calendar years).
+pub const DISTRICT: &str = "";
+
 /// The master data the server keeps for the whole district (SPEC "Master
-/// data"): units so far.
+/// data"): the units, and the versioned changes of people, cards and
+/// calendars that kiosks with `[central] master = true` pull.
 #[async_trait]
 pub trait MasterStore: Send + Sync {
     /// Adds a unit. `Exists` when it is known; `NotFound` when its parent
@@ -352,6 +410,31 @@ pub trait MasterStore: Send + Sync {
     async fn add_unit(&self, name: &str, parent: Option<&str>, who: &str, now: Instant) -> Result<()>;
     /// Every unit, by name (in code point order on both backends).
     async fn units(&self) -> Result<Vec<UnitRow>>;
+    /// Stores changes in one transaction, each a new version (one row per
+    /// scope), numbered in commit order: a kiosk that has read up to a
+    /// version never misses a change committed before it. Each becomes
+    /// the current one of its kind and key. Returns the newest version
+    /// (0 when `changes` is empty).
+    async fn put_master(&self, changes: &[MasterChange], who: &str, now: Instant) -> Result<u64>;
+    /// Up to `limit` changes after version `since` whose scope is one of
+    /// `scopes` or the district, oldest first.
+    async fn master_since(&self, scopes: &[String], since: u64, limit: usize) -> Result<Vec<MasterRow>>;
+    /// The current changes of `kind`, of `units` only when given, by key.
+    async fn master_current(&self, kind: &str, units: Option<&[String]>) -> Result<Vec<CurrentRow>>;
+    /// The current change of `kind` and `key`.
+    async fn master_one(&self, kind: &str, key: &str) -> Result<Option<CurrentRow>>;
+    async fn add_conflict(&self, c: &ConflictRow) -> Result<()>;
+    /// The enrolment conflicts of one kiosk, or all, newest first.
+    async fn conflicts(&self, kiosk_id: Option<&str>) -> Result<Vec<ConflictRow>>;
+}
+
+/// Where a kiosk serves: the units it is the home of, those it is a door
+/// of, and its display name.
+#[derive(Debug, Clone, Copy)]
+pub struct Places<'a> {
+    pub units: &'a [String],
+    pub doors: &'a [String],
+    pub name: Option<&'a str>,
 }
 
 /// Kiosks: registration, tokens, their state.
@@ -361,7 +444,12 @@ pub trait KioskStore: Send + Sync {
     /// its units' staff every day, so a second kiosk would count them twice
     /// (and absent at the door they did not use). Refused when a kiosk in
     /// service serves one of `units`, checked in the same transaction.
-    async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()>;
+    async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
+        self.register_kiosk(id, &Places { units, doors: &[], name: None }, token_hash, now).await
+    }
+    /// Registers a kiosk with its doors and display name (as `add_kiosk`;
+    /// a unit may have any number of doors besides its home).
+    async fn register_kiosk(&self, id: &str, places: &Places<'_>, token_hash: &str, now: Instant) -> Result<()>;
     /// A kiosk's new token (the old one stops working); a revoked kiosk
     /// comes back into service, refused as `add_kiosk` when another kiosk
     /// in service took one of its units meanwhile (a kiosk in service is

@@ -238,6 +238,11 @@ impl<'c> Attendance<'c> {
             .collect()
     }
 
+    /// Staff of `unit` whether or not the kiosk judges it (a door's units).
+    pub fn people_of_unit(&self, unit: &str) -> Vec<&Staff> {
+        self.staff.values().filter(|s| s.unit == unit).collect()
+    }
+
     /// The kind of the leave or duty that covers most of the person's
     /// sessions on `date` (the first such record on a tie), if any.
     pub fn leave_kind(&self, staff: &Staff, date: NaiveDate) -> Option<&str> {

@@ -138,6 +138,12 @@ pub struct CentralConfig {
     /// A private CA's certificate (PEM) the server's is signed by.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// People, cards and calendars come from the server (SPEC "Master
+    /// data"): pulled every 30 s, and the kiosk's own imports of them are
+    /// refused. The punches of the other kiosks serving its units come
+    /// down too (SPEC "Doors").
+    #[serde(default)]
+    pub master: bool,
 }
 
 /// The buzzer and the two LEDs (SPEC "Kiosk config additions"), by BCM
@@ -170,7 +176,11 @@ fn default_token_file() -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub kiosk_id: String,
+    /// The units this kiosk is the home of: it judges their days.
     pub units: Vec<String>,
+    /// Units homed at another kiosk that this one is a door of: their
+    /// people are known at the scan, their days are judged at home.
+    pub doors_for: Vec<String>,
     pub language: Language,
     pub reader: ReaderConfig,
     /// Always holds `default`.
@@ -232,8 +242,27 @@ impl Config {
         if raw.kiosk_id.trim().is_empty() {
             return Err(err("kiosk_id".into(), "must not be empty".into(), "kiosk_id"));
         }
-        if raw.units.is_empty() || raw.units.iter().any(|u| u.trim().is_empty()) {
-            return Err(err("units".into(), "list at least one unit, none empty".into(), "units"));
+        if (raw.units.is_empty() && raw.doors_for.is_empty()) || raw.units.iter().any(|u| u.trim().is_empty()) {
+            return Err(err(
+                "units".into(),
+                "list at least one unit, none empty (a kiosk that is only a door: units = [] and doors_for)".into(),
+                "units",
+            ));
+        }
+        if raw.doors_for.iter().any(|u| u.trim().is_empty() || raw.units.contains(u)) {
+            return Err(err(
+                "doors_for".into(),
+                "a unit homed at another kiosk, none empty, none also in units".into(),
+                "doors_for",
+            ));
+        }
+        if !raw.doors_for.is_empty() && !raw.central.as_ref().is_some_and(|c| c.master) {
+            return Err(err(
+                "doors_for".into(),
+                "a door takes its units' people and peers' punches from the server: needs [central] master = true"
+                    .into(),
+                "doors_for",
+            ));
         }
         if matches!(raw.reader.kind, ReaderKind::Wiegand)
             && (raw.reader.d0_pin.is_none() || raw.reader.d1_pin.is_none())
@@ -287,6 +316,7 @@ impl Config {
         Ok(Config {
             kiosk_id: raw.kiosk_id,
             units: raw.units,
+            doors_for: raw.doors_for,
             language: raw.language,
             reader: raw.reader,
             schedules,
@@ -308,6 +338,7 @@ impl Config {
         Ok(Config {
             kiosk_id: kiosk_id.to_string(),
             units: units.to_vec(),
+            doors_for: Vec::new(),
             language: Language::default(),
             reader: ReaderConfig::default(),
             schedules,
@@ -364,6 +395,8 @@ fn line_of(text: &str, byte: usize) -> usize {
 struct RawConfig {
     kiosk_id: String,
     units: Vec<String>,
+    #[serde(default)]
+    doors_for: Vec<String>,
     #[serde(default)]
     language: Language,
     #[serde(default)]

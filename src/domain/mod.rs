@@ -14,6 +14,7 @@ pub mod chain;
 pub mod config;
 pub mod glossary;
 pub mod hashing;
+pub mod master;
 pub mod model;
 pub mod rejudge;
 pub mod render;

@@ -3,6 +3,7 @@
 //! GB18030) or an `.xlsx` workbook with the same columns ([`table`]), and
 //! the error that names where a file is wrong.
 
+pub mod calendar;
 pub mod staff;
 pub mod table;
 

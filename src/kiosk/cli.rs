@@ -366,16 +366,32 @@ fn io(e: std::io::Error) -> Failure {
     Failure::Runtime(format!("write: {e}"))
 }
 
+/// Refuses an import of master data on a kiosk that takes it from the
+/// server (`[central] master = true`), naming the server: two places
+/// keeping the same people would disagree.
+fn kept_here(config: &Config, what: &str) -> Result<(), Failure> {
+    match config.central.as_ref().filter(|c| c.master) {
+        Some(c) => Err(Failure::Input(format!(
+            "this kiosk's {what} is kept at the central server {} ([central] master = true in the config): \
+             import it there (dutyclock-central {what} import FILE); the kiosk takes it within 30 s",
+            c.url
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
     match cmd {
         Command::Init { kiosk_id, units } => init(paths, kiosk_id, units, out),
         Command::Staff(ImportOnly::Import { file }) => {
             let (mut store, config) = paths.open()?;
+            kept_here(&config, "staff")?;
             let o = import::staff(&mut store, &config, &file, now())?;
             report_import(out, &file, "staff", &o, false)
         }
         Command::Calendar(ImportOnly::Import { file }) => {
-            let (mut store, _) = paths.open()?;
+            let (mut store, config) = paths.open()?;
+            kept_here(&config, "calendar")?;
             let o = import::calendar(&mut store, &file, now())?;
             for n in &o.notes {
                 writeln!(out, "{n}").map_err(io)?;
@@ -384,11 +400,13 @@ fn dispatch(cmd: Command, paths: &Paths, out: &mut dyn Write) -> Outcome {
         }
         Command::Roster(ImportOnly::Import { file }) => {
             let (mut store, config) = paths.open()?;
+            kept_here(&config, "roster")?;
             let o = import::roster(&mut store, &config, &file, now())?;
             report_import(out, &file, "roster sessions", &o, false)
         }
         Command::Leave(ImportOrVoid::Import { file }) => {
             let (mut store, config) = paths.open()?;
+            kept_here(&config, "leave")?;
             let o = import::leave(&mut store, &config, &file, now())?;
             report_import(out, &file, "leave records", &o, true)
         }
@@ -520,6 +538,10 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
                 writeln!(out, "rules refused: {r}").map_err(io)?;
             }
             writeln!(out, "clock: {}", clock_words(&store)?).map_err(io)?;
+            if central.master {
+                let version = store.meta(crate::kiosk::master::MASTER_VERSION)?.unwrap_or_else(|| "none".into());
+                writeln!(out, "master: kept at the server, version {version} applied").map_err(io)?;
+            }
             for key in ["sync.last_success", "sync.last_error", "sync.clock_offset_ms"] {
                 writeln!(out, "{}: {}", &key[5..], store.meta(key)?.unwrap_or_else(|| "-".into())).map_err(io)?;
             }
@@ -529,6 +551,21 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             let client = crate::kiosk::sync::Client::new(&config, central).map_err(Failure::Input)?;
             if records_again {
                 crate::kiosk::sync::records_again(&mut store)?;
+            }
+            if central.master {
+                let made_on = config.default_schedule().attendance_day(now());
+                match crate::kiosk::master::pull(&mut store, &client, made_on, now) {
+                    Ok(p) => writeln!(
+                        out,
+                        "master: {} changes applied, {} punches of other doors stored",
+                        p.changes, p.peer_punches
+                    )
+                    .map_err(io)?,
+                    Err(crate::kiosk::master::PullError::Store(e)) => return Err(e.into()),
+                    Err(crate::kiosk::master::PullError::Server(e)) => {
+                        return Err(Failure::Runtime(format!("sync stopped: {e}")))
+                    }
+                }
             }
             let p = crate::kiosk::sync::pass(&mut store, &client, now)?;
             let (waiting, _) = store.sync_counts()?;

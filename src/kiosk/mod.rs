@@ -18,6 +18,7 @@ pub mod feedback;
 pub mod gpio;
 pub mod import;
 pub mod live;
+pub mod master;
 pub mod pin;
 pub mod reader;
 pub mod restore;

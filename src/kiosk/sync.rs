@@ -542,12 +542,19 @@ pub fn remember(store: &mut Store, p: &Pass, now: Instant) -> Result<(), StoreEr
 /// `PERIOD`, backing off while the server cannot be reached.
 pub struct Worker {
     wake: Sender<()>,
+    /// Every punch wakes the worker too (a door's punches reach the unit's
+    /// home kiosk through the server: sent at once, they wait only for the
+    /// home's next pull).
+    every_punch: bool,
     pub status: Arc<Mutex<Status>>,
 }
 
 /// How often the outbox is looked at without a wake (a `summary --date`
 /// from the command line may have stored a revision).
 const PERIOD: Duration = Duration::from_secs(300);
+/// How often a kiosk with `[central] master = true` pulls its master data
+/// and its doors' punches while the server answers (SPEC "Master data").
+pub const PULL_PERIOD: Duration = Duration::from_secs(30);
 
 impl Worker {
     /// Starts the thread; it opens its own connection to the store.
@@ -557,25 +564,26 @@ impl Worker {
         let status = Arc::new(Mutex::new(Status::default()));
         let (wake, rx) = mpsc::channel();
         let st = status.clone();
+        let master = central.master.then(|| config.default_schedule().clone());
         std::thread::Builder::new()
             .name("sync".into())
-            .spawn(move || worker(client, db, rx, st))
+            .spawn(move || worker(client, db, rx, st, master))
             .map_err(|e| format!("cannot start the sync thread: {e}"))?;
         let _ = wake.send(());
-        Ok(Worker { wake, status })
+        Ok(Worker { wake, status, every_punch: central.master })
     }
 
     /// The listener that wakes the worker when a day closes.
     pub fn listener(&self) -> Box<dyn Listener> {
-        Box::new(Waker(self.wake.clone()))
+        Box::new(Waker(self.wake.clone(), self.every_punch))
     }
 }
 
-struct Waker(Sender<()>);
+struct Waker(Sender<()>, bool);
 
 impl Listener for Waker {
     fn event(&mut self, e: &LiveEvent) {
-        if matches!(e, LiveEvent::DayClosed { .. }) {
+        if matches!(e, LiveEvent::DayClosed { .. }) || (self.1 && matches!(e, LiveEvent::Punch { .. })) {
             let _ = self.0.send(());
         }
     }
@@ -585,7 +593,17 @@ fn now() -> Instant {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Status>>) {
+/// The sync thread's loop. `master`: the kiosk takes its master data
+/// from the server (the default schedule says which attendance day a
+/// card assignment is made on); it pulls before each pass, and at least
+/// every [`PULL_PERIOD`].
+fn worker(
+    client: Client,
+    db: PathBuf,
+    rx: Receiver<()>,
+    status: Arc<Mutex<Status>>,
+    master: Option<crate::domain::rules::Schedule>,
+) {
     let mut failures = 0u32;
     let mut wait = Duration::ZERO;
     loop {
@@ -595,8 +613,24 @@ fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Statu
         }
         // Wakes that piled up while sending are one pass.
         while rx.try_recv().is_ok() {}
+        let started = std::time::Instant::now();
         let result = Store::open(&db).and_then(|mut store| {
-            let p = pass(&mut store, &client, now)?;
+            let mut pulled = None;
+            if let Some(schedule) = &master {
+                match super::master::pull(&mut store, &client, schedule.attendance_day(now()), now) {
+                    Ok(p) => {
+                        if p.changes > 0 || p.peer_punches > 0 {
+                            eprintln!("sync: {} master changes, {} punches of other doors", p.changes, p.peer_punches);
+                        }
+                    }
+                    Err(super::master::PullError::Store(e)) => return Err(e),
+                    Err(super::master::PullError::Server(e)) => pulled = Some(e),
+                }
+            }
+            let mut p = pass(&mut store, &client, now)?;
+            if p.stopped.is_none() {
+                p.stopped = pulled;
+            }
             remember(&mut store, &p, now())?;
             Ok((p, store.sync_counts()?, store.meta(RECORDS_REFUSED)?.is_some()))
         });
@@ -617,7 +651,12 @@ fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Statu
                         failures = 0;
                         st.last_success = Some(now());
                         st.last_error = None;
-                        wait = PERIOD;
+                        // A pull every PULL_PERIOD from the last one's start:
+                        // a door's punch waits at most that long at the server.
+                        wait = match master {
+                            Some(_) => PULL_PERIOD.saturating_sub(started.elapsed()),
+                            None => PERIOD,
+                        };
                     }
                     Some(e) => {
                         failures += 1;

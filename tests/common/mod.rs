@@ -197,3 +197,29 @@ pub fn portrait_png(path: &Path) {
     e.set_depth(png::BitDepth::Eight);
     e.write_header().unwrap().write_image_data(&data).unwrap();
 }
+
+/// `dutyclock run --headless` on the kiosk, its stdin kept open (the
+/// simulated reader reads card ids from it), its stderr in `stderr.log`
+/// beside the data directory.
+pub fn run_kiosk(k: &Kiosk) -> (std::process::Child, std::process::ChildStdin) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dutyclock"))
+        .arg("--data-dir")
+        .arg(k.dir())
+        .args(["run", "--headless"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(k.tmp.path().join("stderr.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    (child, stdin)
+}
+
+/// Waits (polling every 200 ms) until `done`, failing after `within`.
+pub fn wait_until(what: &str, within: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + within;
+    while !done() {
+        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -121,6 +121,10 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
         Ok(k) => k,
         Err(e) => return failed(e),
     };
+    let conflicts = match app.storage.conflicts(None).await {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
     let body = html! {
         table {
             (head(&[
@@ -133,8 +137,11 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
             tbody {
                 @for k in &list {
                     tr {
-                        td.name { (k.id) }
-                        td.name { (k.units.join("、")) }
+                        td.name { (k.id) @if let Some(n) = &k.name { " " span.muted { (n) } } }
+                        td.name {
+                            (k.units.join("、"))
+                            @if !k.doors.is_empty() { " " span.muted { (v.w("门岗：", "door of: ")) (k.doors.join("、")) } }
+                        }
                         @if k.revoked { td.name.muted { (v.w("已停用", "revoked")) } } @else { td.name.ok { (v.w("在用", "in service")) } }
                         td.name { (k.last_seen.map_or_else(|| "—".to_string(), api::rfc3339)) }
                         td.name.actions {
@@ -153,11 +160,38 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
                 }
             }
         }
+        @if !conflicts.is_empty() {
+            h2 { (v.w("发卡冲突（以中心分配为准）", "Enrolment conflicts (central's assignment won)")) }
+            table {
+                (head(&[
+                    v.w("终端", "Kiosk"),
+                    v.w("卡号", "Card"),
+                    v.w("终端登记给", "Enrolled to"),
+                    v.w("登记人", "By"),
+                    v.w("中心分配给", "Held by"),
+                    v.w("时间", "When"),
+                ]))
+                tbody {
+                    @for c in &conflicts {
+                        tr {
+                            td.name { (c.kiosk_id) }
+                            td.name { (c.card) }
+                            td.name { (c.enrolled) }
+                            td.name { (c.enrolled_by) }
+                            td.name { (c.held_by) }
+                            td.name { (api::rfc3339(c.at)) }
+                        }
+                    }
+                }
+            }
+        }
         h2 { (v.w("登记终端", "Register a kiosk")) }
         form.stack method="post" action="/admin/kiosks" {
             (csrf(&v))
             label { (v.w("终端编号", "Kiosk id")) " " input name="id" required maxlength="64" placeholder="hall-4"; }
-            label { (v.w("服务单位（每行一个，或用顿号、逗号分隔）", "Units (one a line, or separated by commas)")) textarea name="units" rows="3" required {} }
+            label { (v.w("显示名称（如 正门、侧门）", "Display name (e.g. front door)")) " " input name="name" maxlength="64"; }
+            label { (v.w("本终端为其主终端的单位（每行一个，或用顿号、逗号分隔）", "Units it is the home of (one a line, or separated by commas)")) textarea name="units" rows="3" {} }
+            label { (v.w("仅作门岗的单位（其主终端在别处）", "Units it is only a door of (homed at another kiosk)")) textarea name="doors" rows="2" {} }
             button { (v.w("登记并生成令牌", "Register and make its token")) }
         }
     };
@@ -184,15 +218,19 @@ fn token_page(v: &Viewer, id: &str, token: &str) -> Response {
 pub(super) async fn add_kiosk(State(app): State<App>, headers: HeaderMap, body: Fields) -> Response {
     let (v, f) = admin_form!(&app, &headers, body);
     let id = f.get("id").map_or("", |s| s.trim());
-    let units: Vec<String> = f
-        .get("units")
-        .map_or("", String::as_str)
-        .split(['\n', '\r', ',', '，', '、', ';', '；'])
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(str::to_string)
-        .collect();
-    let r = admin::add_kiosk(&*app.storage, &v.user.name, id, &units, api::now()).await;
+    let list = |field: &str| -> Vec<String> {
+        f.get(field)
+            .map_or("", String::as_str)
+            .split(['\n', '\r', ',', '，', '、', ';', '；'])
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (units, doors) = (list("units"), list("doors"));
+    let name = f.get("name").map(|n| n.trim()).filter(|n| !n.is_empty());
+    let places = crate::central::storage::Places { units: &units, doors: &doors, name };
+    let r = admin::add_kiosk(&*app.storage, &v.user.name, id, &places, api::now()).await;
     outcome(&v, "/admin/kiosks", r.map(|token| token_page(&v, id, &token)))
 }
 

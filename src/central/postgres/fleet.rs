@@ -8,6 +8,8 @@ pub(super) fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
     KioskRow {
         id: r.get(0),
         units: serde_json::from_str(&units).unwrap_or_default(),
+        doors: serde_json::from_str(r.get::<_, &str>(9)).unwrap_or_default(),
+        name: r.get(10),
         revoked: r.get(2),
         created_at: r.get(3),
         last_seen: r.get(4),
@@ -25,14 +27,18 @@ pub(super) fn kiosk_from(r: &tokio_postgres::Row) -> KioskRow {
 }
 pub(super) const KIOSK_COLUMNS: &str =
     "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state, records_broken_at, \
-    (SELECT coalesce(max(c.seq), 0) FROM chain_records c WHERE c.kiosk_id = kiosks.id)";
+    (SELECT coalesce(max(c.seq), 0) FROM chain_records c WHERE c.kiosk_id = kiosks.id), doors, name";
 /// The advisory lock that orders kiosk registrations and re-keyings (an
 /// arbitrary constant: "dutyclock kiosks").
 pub(super) const KIOSK_CHANGES_LOCK: i64 = 0x6475_7479_6b69_6f73;
 
 #[async_trait]
 impl KioskStore for Postgres {
-    async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
+    async fn register_kiosk(&self, id: &str, places: &Places<'_>, token_hash: &str, now: Instant) -> Result<()> {
+        let units = places.units;
+        let doors = serde_json::to_string(places.doors).map_err(db)?;
+        let every_unit: Vec<String> = places.units.iter().chain(places.doors).cloned().collect();
+        let every_unit = serde_json::to_string(&every_unit).map_err(db)?;
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
         if let Some(refused) = unit_taken(&active_kiosks(&tx, id).await?, units) {
@@ -41,8 +47,8 @@ impl KioskStore for Postgres {
         let units = serde_json::to_string(units).map_err(db)?;
         let n = tx
             .execute(
-                "INSERT INTO kiosks (id, units, token_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&id, &units, &token_hash, &now],
+                "INSERT INTO kiosks (id, units, token_hash, created_at, doors, name) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[&id, &units, &token_hash, &now, &doors, &places.name],
             )
             .await
             .map_err(pg)?;
@@ -53,7 +59,7 @@ impl KioskStore for Postgres {
         tx.execute(
             "INSERT INTO units (name, parent, added_at, added_by)
              SELECT u, NULL, $2, $3 FROM jsonb_array_elements_text($1::text::jsonb) u ON CONFLICT DO NOTHING",
-            &[&units, &now, &format!("kiosk {id}")],
+            &[&every_unit, &now, &format!("kiosk {id}")],
         )
         .await
         .map_err(pg)?;

@@ -192,6 +192,39 @@ CREATE TABLE IF NOT EXISTS rejudged (
 );
 -- Columns added since the tables were first made.
 ALTER TABLE kiosks ADD COLUMN IF NOT EXISTS records_broken_at BIGINT;
+ALTER TABLE kiosks ADD COLUMN IF NOT EXISTS doors TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE kiosks ADD COLUMN IF NOT EXISTS name TEXT;
+-- Master data (SPEC "Master data"): every change, numbered in commit
+-- order (writers take the table's lock), once per unit whose kiosks
+-- receive it ('' = all).
+CREATE TABLE IF NOT EXISTS master_changes (
+    version BIGSERIAL PRIMARY KEY,
+    kind    TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    scope   TEXT NOT NULL,
+    content TEXT NOT NULL,
+    made_by TEXT NOT NULL,
+    made_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS master_changes_scope ON master_changes (scope, version);
+CREATE TABLE IF NOT EXISTS master_current (
+    kind    TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    unit    TEXT NOT NULL,
+    content TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS master_current_unit ON master_current (kind, unit);
+CREATE TABLE IF NOT EXISTS enrol_conflicts (
+    kiosk_id    TEXT NOT NULL,
+    card        TEXT NOT NULL,
+    enrolled    TEXT NOT NULL,
+    enrolled_by TEXT NOT NULL,
+    held_by     TEXT NOT NULL,
+    at          BIGINT NOT NULL,
+    PRIMARY KEY (kiosk_id, card, enrolled, at)
+);
 ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
 ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL DEFAULT 0;
 -- The schema's version: `upgrade` runs `init` only below SCHEMA_VERSION.
@@ -230,7 +263,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 5;
+const SCHEMA_VERSION: i32 = 6;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())

@@ -8,6 +8,8 @@ pub(super) fn kiosk_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<KioskRow> {
     Ok(KioskRow {
         id: r.get(0)?,
         units: serde_json::from_str(&units).unwrap_or_default(),
+        doors: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
+        name: r.get(10)?,
         revoked: r.get(2)?,
         created_at: r.get(3)?,
         last_seen: r.get(4)?,
@@ -25,12 +27,15 @@ pub(super) fn kiosk_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<KioskRow> {
 }
 pub(super) const KIOSK_COLUMNS: &str =
     "id, units, revoked, created_at, last_seen, clock_offset_ms, chain_state, records_broken_at, \
-    (SELECT coalesce(max(c.seq), 0) FROM chain_records c WHERE c.kiosk_id = kiosks.id)";
+    (SELECT coalesce(max(c.seq), 0) FROM chain_records c WHERE c.kiosk_id = kiosks.id), doors, name";
 
 #[async_trait]
 impl KioskStore for Sqlite {
-    async fn add_kiosk(&self, id: &str, units: &[String], token_hash: &str, now: Instant) -> Result<()> {
-        let (id, units, token) = (id.to_string(), units.to_vec(), token_hash.to_string());
+    async fn register_kiosk(&self, id: &str, places: &Places<'_>, token_hash: &str, now: Instant) -> Result<()> {
+        let (id, units, token) = (id.to_string(), places.units.to_vec(), token_hash.to_string());
+        let doors = serde_json::to_string(places.doors).map_err(db)?;
+        let name = places.name.map(str::to_string);
+        let every_unit: Vec<String> = places.units.iter().chain(places.doors).cloned().collect();
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             if let Some(refused) = unit_taken(&active_kiosks(&tx, &id)?, &units) {
@@ -38,15 +43,15 @@ impl KioskStore for Sqlite {
             }
             let n = tx
                 .execute(
-                    "INSERT OR IGNORE INTO kiosks (id, units, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, serde_json::to_string(&units).map_err(db)?, token, now],
+                    "INSERT OR IGNORE INTO kiosks (id, units, token_hash, created_at, doors, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![id, serde_json::to_string(&units).map_err(db)?, token, now, doors, name],
                 )
                 .map_err(db)?;
             if n == 0 {
                 return Err(StorageError::Exists(format!("kiosk {id}")));
             }
             // A unit first named here is added with the kiosk.
-            for u in &units {
+            for u in &every_unit {
                 tx.execute(
                     "INSERT OR IGNORE INTO units (name, parent, added_at, added_by) VALUES (?1, NULL, ?2, ?3)",
                     params![u, now, format!("kiosk {id}")],

@@ -41,6 +41,38 @@ CREATE TABLE IF NOT EXISTS units (
     added_at INTEGER NOT NULL,
     added_by TEXT NOT NULL
 );
+-- Master data (SPEC "Master data"): every change, numbered in commit
+-- order (its version), once per unit whose kiosks receive it ('' = all).
+CREATE TABLE IF NOT EXISTS master_changes (
+    version INTEGER PRIMARY KEY,
+    kind    TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    scope   TEXT NOT NULL,
+    content TEXT NOT NULL,
+    made_by TEXT NOT NULL,
+    made_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS master_changes_scope ON master_changes (scope, version);
+-- The latest change of each kind and key: the master data as it stands.
+CREATE TABLE IF NOT EXISTS master_current (
+    kind    TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    unit    TEXT NOT NULL,
+    content TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS master_current_unit ON master_current (kind, unit);
+-- Cards enrolled at a door that central had given to someone else.
+CREATE TABLE IF NOT EXISTS enrol_conflicts (
+    kiosk_id    TEXT NOT NULL,
+    card        TEXT NOT NULL,
+    enrolled    TEXT NOT NULL,
+    enrolled_by TEXT NOT NULL,
+    held_by     TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, card, enrolled, at)
+);
 CREATE TABLE IF NOT EXISTS kiosks (
     id              TEXT PRIMARY KEY,
     units           TEXT NOT NULL,
@@ -50,7 +82,9 @@ CREATE TABLE IF NOT EXISTS kiosks (
     last_seen       INTEGER,
     clock_offset_ms INTEGER,
     chain_state     TEXT NOT NULL DEFAULT 'ok',
-    records_broken_at INTEGER
+    records_broken_at INTEGER,
+    doors           TEXT NOT NULL DEFAULT '[]',
+    name            TEXT
 );
 -- Every kiosk's record chain, verified as it arrived (SPEC "Records"):
 -- the content is what the record's hash covers. Append-only.
@@ -461,7 +495,7 @@ fn open(path: &Path) -> Result<Connection> {
 /// kept). Raise it with a change `SCHEMA`'s `IF NOT EXISTS` cannot make
 /// on an older database (a new column), and make that change in
 /// `migrate`.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Every unit a kiosk serves, added (as by its registration) when unknown.
 const UNITS_OF_KIOSKS: &str = "INSERT OR IGNORE INTO units (name, parent, added_at, added_by)
@@ -491,6 +525,8 @@ fn migrate(c: &mut Connection) -> Result<()> {
     add_column("user_tokens", "expires_at", "INTEGER")?;
     add_column("login_failures", "updated_at", "INTEGER NOT NULL DEFAULT 0")?;
     add_column("kiosks", "records_broken_at", "INTEGER")?;
+    add_column("kiosks", "doors", "TEXT NOT NULL DEFAULT '[]'")?;
+    add_column("kiosks", "name", "TEXT")?;
     // Tokens made before tokens expired: 90 days from this upgrade.
     let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
     tx.execute("UPDATE user_tokens SET expires_at = ?1 WHERE expires_at IS NULL", [until]).map_err(db)?;

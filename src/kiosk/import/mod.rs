@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::config::Config;
 use crate::domain::model::{PunchOwner, PunchSource};
-use crate::domain::rules::{ClockSpan, HolidayFile};
+use crate::domain::rules::ClockSpan;
 use crate::domain::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
 use crate::files::staff::check_photo;
 pub use crate::files::staff::{pin_key, Known, Roll, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE};
@@ -144,24 +144,13 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
 
 /// `calendar import`: one year of holiday-cn JSON, replacing that year.
 pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome> {
-    let name = path.display().to_string();
-    let (text, _) = read_text(path)?;
-    let file: HolidayFile = serde_json::from_str(&text)
-        .map_err(|e| ImportError::new(&name, e.line(), format!("not a holiday-cn calendar: {e}")))?;
-    let mut days = Vec::new();
-    for d in &file.days {
-        if chrono::Datelike::year(&d.date) != file.year {
-            let line = text.find(&d.date.to_string()).map_or(0, |i| text[..i].lines().count());
-            return Err(ImportError::new(&name, line, format!("{} is not in year {}", d.date, file.year)).into());
-        }
-        days.push((d.date, d.name.clone(), d.is_off_day));
-    }
+    let (year, days) = crate::files::calendar::read(path)?;
     let mut w = store.writer()?;
-    w.replace_calendar_year(file.year, &days, now)?;
+    w.replace_calendar_year(year, &days, now)?;
     w.commit()?;
     Ok(Outcome {
         added: days.len(),
-        notes: vec![format!("calendar {} imported ({} days listed)", file.year, days.len())],
+        notes: vec![format!("calendar {year} imported ({} days listed)", days.len())],
         ..Outcome::default()
     })
 }

@@ -26,11 +26,15 @@ impl EnrolLine {
 }
 
 impl Service<'_> {
-    /// The kiosk's staff (its units) with their cards, by staff number.
+    /// The kiosk's staff (its units and those it is a door of) with their
+    /// cards, by staff number.
     pub fn enrol_list(&mut self) -> Result<Vec<EnrolLine>> {
+        let doors = self.config().doors_for.clone();
         let att = self.core.attendance()?;
-        Ok(att
-            .people(None)
+        let mut people = att.people(None);
+        people.extend(doors.iter().flat_map(|u| att.people_of_unit(u)));
+        people.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+        Ok(people
             .into_iter()
             .map(|s| EnrolLine {
                 staff_no: s.staff_no.clone(),

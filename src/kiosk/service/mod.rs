@@ -118,7 +118,10 @@ impl<'c> Service<'c> {
             let them = self.staff_member(no)?;
             let in_scope = match power {
                 Power::ManageUnit => them.unit == me.unit,
-                Power::Enroll => self.config().units.contains(&them.unit),
+                // A door enrolls cards of the units it is a door of too.
+                Power::Enroll => {
+                    self.config().units.contains(&them.unit) || self.config().doors_for.contains(&them.unit)
+                }
             };
             if !in_scope {
                 return refuse(Refusal::OtherUnit);

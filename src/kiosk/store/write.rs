@@ -135,6 +135,23 @@ impl<'c> Writer<'c> {
         Ok(true)
     }
 
+    /// Makes a staff number known without a version (a card's holder in
+    /// another unit, sent from central so this kiosk stops taking the
+    /// card for its previous holder): no person to judge, a name for a card.
+    pub fn know_staff_no(&mut self, staff_no: &str) -> Result<()> {
+        self.tx.execute("INSERT OR IGNORE INTO staff (staff_no) VALUES (?1)", [staff_no])?;
+        Ok(())
+    }
+
+    /// Whether a card has ever been assigned here (matched as stored).
+    pub fn card_known(&self, card: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .query_row("SELECT 1 FROM card_assignments WHERE card = ?1 LIMIT 1", [card], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// Assigns a card (R3). A repeat of the card's assignment to the same
     /// person (same `cards_from`; without one, the card's latest assignment)
     /// adds nothing. Returns whether an assignment was added.

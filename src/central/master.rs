@@ -1,0 +1,386 @@
+//! The district's master data at central (SPEC "Master data"): people,
+//! cards and calendar years, kept as versioned changes that kiosks with
+//! `[central] master = true` pull. What a change is and whom it reaches
+//! is decided here, whichever database keeps it:
+//!
+//! - A person is kept per unit they belong to (a *stint*): moved to
+//!   another unit from a date, they stay in the old unit until the day
+//!   before (its kiosks receive that) and are in the new one from that day
+//!   (its kiosks receive the person and their cards). A person belongs to
+//!   one unit on a date, so a summary may name only people of the kiosk's
+//!   units that day ([`summary_people_ok`]).
+//! - A card given to someone else reaches the previous holder's unit too,
+//!   so that unit's kiosks stop taking it for the old holder.
+//! - A card enrolled at a door (an `enroll` action in the kiosk's record
+//!   stream) is adopted ([`adopt_enrolments`]) unless central gave the card
+//!   to someone else meanwhile: then central's assignment is sent again,
+//!   wins at the kiosk's next pull, and the conflict is listed.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use super::storage::{ConflictRow, KioskRow, MasterChange, Storage, StorageError, DISTRICT};
+use crate::domain::chain::{Value, WireRecord};
+use crate::domain::master::{CalendarDay, Change, Feed, Person, Versioned};
+use crate::domain::time::Instant;
+use crate::files::staff::{Known, Roll};
+use crate::files::ImportError;
+
+pub const PERSON: &str = "person";
+pub const CARD: &str = "card";
+pub const CALENDAR: &str = "calendar";
+
+/// The most changes one answer of the feed carries (a district's first
+/// pull is its whole roll: it comes in several).
+pub const FEED_LIMIT: usize = 2_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MasterError {
+    #[error("{0}")]
+    Import(ImportError),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+}
+
+impl From<ImportError> for MasterError {
+    fn from(e: ImportError) -> Self {
+        MasterError::Import(e)
+    }
+}
+
+/// What an import changed, for the person who ran it.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub changed: usize,
+    pub unchanged: usize,
+    pub version: u64,
+    pub notes: Vec<String>,
+}
+
+fn person_key(staff_no: &str, unit: &str) -> String {
+    format!("{staff_no}\u{1f}{unit}")
+}
+
+/// The zone the district's dates are in (the kiosks' default).
+fn today(now: Instant) -> NaiveDate {
+    crate::domain::time::instant_to_local(chrono_tz::Asia::Shanghai, now).date()
+}
+
+/// A person's stints as central keeps them: by staff number, each unit's
+/// with its version.
+#[derive(Debug, Default)]
+pub struct Stints {
+    by_no: HashMap<String, Vec<(Person, u64)>>,
+}
+
+impl Stints {
+    pub async fn load(s: &dyn Storage, units: Option<&[String]>) -> Result<Stints, StorageError> {
+        let mut by_no: HashMap<String, Vec<(Person, u64)>> = HashMap::new();
+        for row in s.master_current(PERSON, units).await? {
+            let p = match serde_json::from_str(&row.content) {
+                Ok(Change::Person(p)) => p,
+                Ok(other) => {
+                    return Err(StorageError::Db(format!("stored person {:?} is a {}", row.key, other.kind())))
+                }
+                Err(e) => return Err(StorageError::Db(format!("stored person {:?}: {e}", row.key))),
+            };
+            by_no.entry(p.staff_no.clone()).or_default().push((p, row.version));
+        }
+        Ok(Stints { by_no })
+    }
+
+    /// The person's latest stint (what the staff file is checked against).
+    pub fn latest(&self, staff_no: &str) -> Option<&Person> {
+        self.by_no.get(staff_no)?.iter().max_by_key(|(_, v)| *v).map(|(p, _)| p)
+    }
+
+    /// The stint of `staff_no` in one of `units` that covers `date`.
+    pub fn on(&self, staff_no: &str, units: &[String], date: NaiveDate) -> Option<&Person> {
+        self.by_no.get(staff_no)?.iter().map(|(p, _)| p).find(|p| units.contains(&p.unit) && p.active_on(date))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_no.is_empty()
+    }
+
+    /// Every stint, by staff number then unit.
+    pub fn all(&self) -> Vec<&Person> {
+        let mut v: Vec<&Person> = self.by_no.values().flatten().map(|(p, _)| p).collect();
+        v.sort_by(|a, b| (&a.staff_no, &a.unit).cmp(&(&b.staff_no, &b.unit)));
+        v
+    }
+
+    fn roll(&self) -> Roll {
+        Roll::new(self.by_no.keys().filter_map(|no| self.latest(no)?.staff()).collect())
+    }
+}
+
+fn change(kind: &str, key: String, unit: &str, scopes: Vec<String>, c: &Change) -> MasterChange {
+    MasterChange {
+        kind: kind.into(),
+        key,
+        unit: unit.into(),
+        scopes,
+        content: serde_json::to_string(c).expect("a change serializes"),
+    }
+}
+
+/// `staff import FILE` at central: the kiosk's staff file, read by the
+/// same code with the same errors, checked against the district's units
+/// (any schedule name is taken: the kiosks' configurations hold the
+/// schedules, and one a kiosk lacks is its `default`). All or nothing: a
+/// refused row stores nothing. A person named in another unit than their
+/// latest is moved: from their `active_from` when it is later than the
+/// old stint's start, else from today.
+pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
+    let units: Vec<String> = s.units().await?.into_iter().map(|u| u.name).collect();
+    let stints = Stints::load(s, None).await?;
+    let roll = stints.roll();
+    let unit_ok = |u: &str| -> Result<(), String> {
+        match units.iter().any(|x| x == u) {
+            true => Ok(()),
+            false => Err(format!("unit {u:?} is not one of the district's units (dutyclock-central unit add first)")),
+        }
+    };
+    let any_schedule = |_: &str| -> Result<(), String> { Ok(()) };
+    let made_on = today(now);
+    let known = Known { roll: &roll, unit_ok: &unit_ok, schedule_ok: &any_schedule, in_service: true, made_on };
+    let (rows, notes) = crate::files::staff::read(path, &known)?;
+    let cards_held: HashMap<String, (String, Option<NaiveDate>)> = s
+        .master_current(CARD, None)
+        .await?
+        .into_iter()
+        .filter_map(|r| match serde_json::from_str(&r.content) {
+            Ok(Change::Card { card, staff_no, from }) => Some((card, (staff_no, from))),
+            _ => None,
+        })
+        .collect();
+    let mut out = Outcome { notes, ..Outcome::default() };
+    let mut changes = Vec::new();
+    let mut photos = 0;
+    for (staff, cards, cards_from, photo) in &rows {
+        photos += usize::from(photo.is_some());
+        let mut person = Person::from(staff);
+        let no = &person.staff_no;
+        let same_unit = stints.by_no.get(no).and_then(|v| v.iter().find(|(p, _)| p.unit == person.unit));
+        let mut moved = false;
+        // Stints in other units still open on the move's day end the day before.
+        for (old, _) in stints.by_no.get(no).map(Vec::as_slice).unwrap_or(&[]) {
+            if old.unit == person.unit {
+                continue;
+            }
+            let from = person.active_from.filter(|d| old.active_from.is_none_or(|o| *d > o)).unwrap_or(made_on);
+            if old.active_until.is_some_and(|u| u < from) {
+                continue;
+            }
+            let mut ended = old.clone();
+            ended.active_until = from.pred_opt();
+            changes.push(change(
+                PERSON,
+                person_key(no, &old.unit),
+                &old.unit,
+                vec![old.unit.clone()],
+                &Change::Person(ended),
+            ));
+            if same_unit.is_none() {
+                person.active_from = Some(from);
+            }
+            moved = true;
+            out.notes.push(format!("{no} moves from {} to {} on {from}", old.unit, person.unit));
+        }
+        if same_unit.map(|(p, _)| p) == Some(&person) {
+            out.unchanged += 1;
+        } else {
+            out.changed += 1;
+            changes.push(change(
+                PERSON,
+                person_key(no, &person.unit),
+                &person.unit,
+                vec![person.unit.clone()],
+                &Change::Person(person.clone()),
+            ));
+        }
+        let mut given: Vec<(String, Option<NaiveDate>)> = cards.iter().map(|c| (c.clone(), *cards_from)).collect();
+        if moved {
+            // The new unit's kiosks get the cards the person holds.
+            for (card, (holder, from)) in &cards_held {
+                if holder == no && !given.iter().any(|(c, _)| c == card) {
+                    given.push((card.clone(), *from));
+                }
+            }
+        }
+        for (card, from) in given {
+            let held = cards_held.get(&card);
+            if !moved && held == Some(&(no.clone(), from)) {
+                continue;
+            }
+            let mut scopes = vec![person.unit.clone()];
+            if let Some(prev) = held.filter(|(h, _)| h != no).and_then(|(h, _)| stints.latest(h)) {
+                if !scopes.contains(&prev.unit) {
+                    scopes.push(prev.unit.clone());
+                }
+            }
+            changes.push(change(
+                CARD,
+                card.clone(),
+                &person.unit,
+                scopes,
+                &Change::Card { card, staff_no: no.clone(), from },
+            ));
+        }
+    }
+    if photos > 0 {
+        out.notes.push(format!("{photos} photos not taken: photos are kept at the kiosks (staff import there)"));
+    }
+    out.version = s.put_master(&changes, who, now).await?;
+    let detail = format!("{}: {} people changed, {} unchanged", path.display(), out.changed, out.unchanged);
+    s.audit(who, "staff import", &detail, now).await?;
+    Ok(out)
+}
+
+/// `calendar import FILE` at central: one holiday-cn year for every kiosk.
+pub async fn import_calendar(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
+    let (year, days) = crate::files::calendar::read(path)?;
+    let c = Change::Calendar {
+        year,
+        days: days.into_iter().map(|(date, name, off)| CalendarDay { date, name, off }).collect(),
+    };
+    let ch = change(CALENDAR, year.to_string(), DISTRICT, vec![DISTRICT.to_string()], &c);
+    let mut out = Outcome::default();
+    if s.master_one(CALENDAR, &ch.key).await?.is_some_and(|r| r.content == ch.content) {
+        out.unchanged = 1;
+        out.notes.push(format!("calendar {year} is held as it is"));
+        return Ok(out);
+    }
+    out.changed = 1;
+    out.version = s.put_master(&[ch], who, now).await?;
+    s.audit(who, "calendar import", &format!("{}: {year}", path.display()), now).await?;
+    Ok(out)
+}
+
+/// The units a kiosk receives master data of: its home units and doors.
+pub fn scopes(k: &KioskRow) -> Vec<String> {
+    k.units.iter().chain(&k.doors).cloned().collect()
+}
+
+/// The kiosk's changes after `since`, or `None` when there are none.
+pub async fn feed(s: &dyn Storage, k: &KioskRow, since: u64) -> Result<Option<Feed>, StorageError> {
+    let mut rows = s.master_since(&scopes(k), since, FEED_LIMIT + 1).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let more = rows.len() > FEED_LIMIT;
+    rows.truncate(FEED_LIMIT);
+    let version = rows.last().map_or(since, |r| r.version);
+    let changes = rows
+        .into_iter()
+        .map(|r| {
+            let change: Change = serde_json::from_str(&r.content)
+                .map_err(|e| StorageError::Db(format!("stored change {}: {e}", r.version)))?;
+            Ok(Versioned {
+                version: r.version,
+                made_by: r.made_by,
+                made_at: crate::domain::time::rfc3339(chrono_tz::Asia::Shanghai, r.made_at),
+                change,
+            })
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    Ok(Some(Feed { version, changes, more }))
+}
+
+/// Whether a summary of `date` from kiosk `k` names only people central
+/// has in the kiosk's units that day: `Err((index, staff_no))` for the
+/// first that is not. Kiosks whose units central keeps no people of are
+/// not checked (they are administered on their own cards).
+pub async fn summary_people_ok<'a>(
+    s: &dyn Storage,
+    k: &KioskRow,
+    date: NaiveDate,
+    people: impl Iterator<Item = &'a str>,
+) -> Result<Result<(), (usize, String)>, StorageError> {
+    let stints = Stints::load(s, Some(&k.units)).await?;
+    if stints.is_empty() {
+        return Ok(Ok(()));
+    }
+    for (i, no) in people.enumerate() {
+        if stints.on(no, &k.units, date).is_none() {
+            return Ok(Err((i, no.to_string())));
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn text<'r>(r: &'r WireRecord, field: &str) -> Option<&'r str> {
+    match r.fields.get(field) {
+        Some(Value::Text(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// Cards enrolled at a kiosk, found in records it just sent: each is
+/// adopted as central's unless central holds the card for someone else;
+/// then central's holder is sent to the kiosk again (it wins at the next
+/// pull) and the conflict is listed. Only for kiosks central keeps people
+/// for, and only for people of the kiosk's units.
+pub async fn adopt_enrolments(
+    s: &dyn Storage,
+    k: &KioskRow,
+    records: &[WireRecord],
+    now: Instant,
+) -> Result<usize, StorageError> {
+    let enrolments: Vec<(String, String, String)> = records
+        .iter()
+        .filter(|r| r.table == "actions" && text(r, "action") == Some("enroll"))
+        .filter_map(|r| {
+            let (card, no) = text(r, "detail")?.split_once(" → ")?;
+            Some((card.to_string(), no.to_string(), text(r, "who").unwrap_or("").to_string()))
+        })
+        .collect();
+    if enrolments.is_empty() {
+        return Ok(0);
+    }
+    let stints = Stints::load(s, Some(&scopes(k))).await?;
+    let mut conflicts = 0;
+    for (card, no, by) in enrolments {
+        let Some(person) = stints.latest(&no) else { continue };
+        let made_by = format!("{} (enrolled by {by})", k.id);
+        match s.master_one(CARD, &card).await? {
+            None => {
+                let c = Change::Card { card: card.clone(), staff_no: no.clone(), from: None };
+                s.put_master(&[change(CARD, card, &person.unit, vec![person.unit.clone()], &c)], &made_by, now).await?;
+            }
+            Some(held) => {
+                let Ok(Change::Card { staff_no: holder, .. }) = serde_json::from_str(&held.content) else { continue };
+                if holder == no {
+                    continue;
+                }
+                conflicts += 1;
+                s.add_conflict(&ConflictRow {
+                    kiosk_id: k.id.clone(),
+                    card: card.clone(),
+                    enrolled: no.clone(),
+                    enrolled_by: by.clone(),
+                    held_by: holder.clone(),
+                    at: now,
+                })
+                .await?;
+                // Sent again as a new assignment (from the day the kiosk
+                // applies it), so that it follows the door's enrolment.
+                let c = Change::Card { card: card.clone(), staff_no: holder.clone(), from: None };
+                let mut to = vec![held.unit.clone()];
+                for u in scopes(k) {
+                    if !to.contains(&u) {
+                        to.push(u);
+                    }
+                }
+                s.put_master(&[change(CARD, card.clone(), &held.unit, to, &c)], "central (enrolment conflict)", now)
+                    .await?;
+                s.audit(&k.id, "enrolment conflict", &format!("card {card} enrolled to {no}; held by {holder}"), now)
+                    .await?;
+            }
+        }
+    }
+    Ok(conflicts)
+}

@@ -1,0 +1,164 @@
+//! Master data and doors' punches from the central server, for a kiosk
+//! with `[central] master = true` (SPEC "Master data", "Doors"). The sync
+//! thread pulls both every 30 s while the server answers, and at start;
+//! offline the kiosk works on what it has.
+//!
+//! Each pulled change is applied as records on the kiosk's own chain (a
+//! staff version, a card assignment; a calendar year is reference data),
+//! followed by an `actions` record `central:<who made it>` / `master` /
+//! `v<version> <subject>`: the chain says where the change came from, and
+//! it goes up with the record stream like everything else. A feed is
+//! applied in one transaction with the version it reaches, so a crash
+//! leaves it unapplied and it is pulled again.
+//!
+//! A punch made at another kiosk serving the same units is stored as a
+//! reader punch with its origin (`reason` = `ORIGIN#SEQ`, `by_whom` =
+//! the origin kiosk): idempotent by card and instant, so the same punch
+//! pulled twice is one punch. Only punches of cards this kiosk knows are
+//! kept (a card unknown here is the other door's business).
+
+use chrono::NaiveDate;
+
+use super::store::{Store, StoreError, Writer};
+use super::sync::Client;
+use crate::domain::master::{Change, Feed, PeerPunches};
+use crate::domain::model::{PunchOwner, PunchSource};
+use crate::domain::time::Instant;
+
+/// The store's settings: the master version applied, and the doors' cursor.
+pub const MASTER_VERSION: &str = "master.version";
+pub const PEER_CURSOR: &str = "peers.cursor";
+/// When the doors' punches were last pulled (ms), for the head's roster.
+pub const PEERS_PULLED_AT: &str = "peers.pulled_at";
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Applies one answer of the feed; returns how many changes added records.
+pub fn apply(w: &mut Writer<'_>, feed: &Feed, made_on: NaiveDate, now: Instant) -> Result<usize> {
+    let mut applied = 0;
+    for v in &feed.changes {
+        let changed = match &v.change {
+            Change::Person(p) => {
+                let staff = p.staff().ok_or_else(|| {
+                    StoreError::Invalid(format!(
+                        "master change {}: person {} has role {:?}",
+                        v.version, p.staff_no, p.role
+                    ))
+                })?;
+                w.put_staff(&staff, now)?
+            }
+            Change::Card { card, staff_no, from } => {
+                w.know_staff_no(staff_no)?;
+                w.assign_card(card, staff_no, *from, made_on, now)?
+            }
+            Change::Calendar { year, days } => {
+                let days: Vec<(NaiveDate, String, bool)> =
+                    days.iter().map(|d| (d.date, d.name.clone(), d.off)).collect();
+                w.replace_calendar_year(*year, &days, now)?;
+                true
+            }
+        };
+        if changed {
+            applied += 1;
+            w.log_action(
+                &format!("central:{}", v.made_by),
+                "master",
+                &format!("v{} {}", v.version, v.change.subject()),
+                now,
+            )?;
+        }
+    }
+    w.set_meta(MASTER_VERSION, &feed.version.to_string())?;
+    Ok(applied)
+}
+
+/// Stores the doors' punches of cards known here; returns how many were new.
+pub fn store_peers(w: &mut Writer<'_>, p: &PeerPunches, now: Instant) -> Result<usize> {
+    let mut added = 0;
+    for punch in &p.punches {
+        let at = chrono::DateTime::parse_from_rfc3339(&punch.at)
+            .map_err(|e| {
+                StoreError::Invalid(format!("peer punch {}#{}: at {:?}: {e}", punch.origin, punch.seq, punch.at))
+            })?
+            .timestamp_millis();
+        if !w.card_known(&punch.card)? {
+            continue;
+        }
+        let origin = format!("{}#{}", punch.origin, punch.seq);
+        let owner = PunchOwner::Card(punch.card.clone());
+        let note = Some((origin.as_str(), punch.origin.as_str()));
+        if w.add_punch(&owner, at, PunchSource::Reader, punch.clock_synced, note, now)?.is_new() {
+            added += 1;
+        }
+    }
+    w.set_meta(PEER_CURSOR, &p.cursor)?;
+    w.set_meta(PEERS_PULLED_AT, &now.to_string())?;
+    Ok(added)
+}
+
+/// What one pull did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    pub changes: usize,
+    pub peer_punches: usize,
+}
+
+/// Pulls the master data (every answer until the server has no more) and
+/// the doors' punches. `Err` text: the server could not be reached or
+/// answered badly (said in `sync status`); the store's errors as such.
+pub fn pull(
+    store: &mut Store,
+    client: &Client,
+    made_on: NaiveDate,
+    now: impl Fn() -> Instant,
+) -> std::result::Result<Pulled, PullError> {
+    let mut out = Pulled::default();
+    loop {
+        let since = store.meta(MASTER_VERSION)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let (status, body) = client.fetch(&format!("master?since={since}")).map_err(PullError::Server)?;
+        match status {
+            304 => break,
+            200 => {}
+            s => return Err(PullError::Server(format!("master: {s} {}", body.trim()))),
+        }
+        let feed: Feed = serde_json::from_str(&body).map_err(|e| PullError::Server(format!("master: {e}")))?;
+        let mut w = store.writer()?;
+        out.changes += apply(&mut w, &feed, made_on, now())?;
+        w.commit()?;
+        if !feed.more {
+            break;
+        }
+    }
+    let cursor = store.meta(PEER_CURSOR)?.unwrap_or_default();
+    let (status, body) =
+        client.fetch(&format!("peer-punches?since={}", urlencode(&cursor))).map_err(PullError::Server)?;
+    if status != 200 {
+        return Err(PullError::Server(format!("peer-punches: {status} {}", body.trim())));
+    }
+    let peers: PeerPunches =
+        serde_json::from_str(&body).map_err(|e| PullError::Server(format!("peer-punches: {e}")))?;
+    let mut w = store.writer()?;
+    out.peer_punches = store_peers(&mut w, &peers, now())?;
+    w.commit()?;
+    Ok(out)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error("{0}")]
+    Server(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// A query value: the cursor's `:` and `,` stay readable, the rest is escaped.
+fn urlencode(t: &str) -> String {
+    t.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b',' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
