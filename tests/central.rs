@@ -1228,6 +1228,25 @@ fn master_data_reaches_only_its_units_a_move_reaches_both_and_summaries_name_onl
         let (st, e) = get_json(&format!("{}/api/v1/kiosks/office/peer-punches?since=door", c.url), &office);
         assert_eq!((st, e["field"].as_str()), (400, Some("since")), "{backend:?}: {e}");
 
+        // The bureau's leave and roster reach the person's unit.
+        let leave = c.tmp.path().join("leave.csv");
+        std::fs::write(&leave, "staff_no,kind,from,to\n0021,病假,2026-12-02 08:30,2026-12-20 17:30\n").unwrap();
+        c.ok(&["leave", "import", leave.to_str().unwrap()]);
+        let roster = c.tmp.path().join("roster.csv");
+        std::fs::write(&roster, "staff_no,date,start,end\n0012,2026-12-06,09:00,12:00\n0077,2026-12-06,09:00,12:00\n")
+            .unwrap();
+        let o = c.cli(&["roster", "import", roster.to_str().unwrap()], "");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.code() == Some(2) && err.contains("roster.csv:3") && err.contains("0077"),
+            "{backend:?}: {err}"
+        );
+        let since = finance_feed["version"].as_u64().unwrap();
+        let (_, sick) = feed(&finance, "finance", &since.to_string());
+        assert_eq!(sick["changes"][0]["kind"], "leave", "{backend:?}: {sick}");
+        assert_eq!(sick["changes"][0]["leave_kind"], "病假");
+        assert_eq!(sick["changes"][0]["from"], "2026-12-02T08:30:00");
+        let finance_feed = sick;
         // 张三 moves to 财务科 from 2026-12-01: the office's kiosks get
         // him ended the day before, finance gets him and his card.
         std::fs::write(&file, "staff_no,name,unit,active_from\n0012,张三,财务科,2026-12-01\n").unwrap();
@@ -1248,6 +1267,12 @@ fn master_data_reaches_only_its_units_a_move_reaches_both_and_summaries_name_onl
         let (st, text) = put(&agent(), &c.url, "office", "2026-12-01", Some(&office), &body(&late));
         assert_eq!(st, 403, "{backend:?}: {text}");
         assert!(text.contains("people[0].staff_no") && text.contains("0012"), "{backend:?}: {text}");
+        // A unit central keeps no people of is the kiosk's own business.
+        let own = summary("finance", "2026-11-20", 1, &[("0099", "无名", "出纳组", 0)]);
+        c.ok(&["unit", "add", "出纳组"]);
+        central::sql(&c, "UPDATE kiosks SET units = '[\"财务科\",\"出纳组\"]' WHERE id = 'finance'");
+        let (st, text) = put(&agent(), &c.url, "finance", "2026-11-20", Some(&finance), &body(&own));
+        assert_eq!(st, 201, "{backend:?}: {text}");
         let stranger = summary("finance", "2026-12-01", 1, &[("0099", "无名", "财务科", 0)]);
         let (st, text) = put(&agent(), &c.url, "finance", "2026-12-01", Some(&finance), &body(&stranger));
         assert_eq!(st, 403, "{backend:?}: {text}");

@@ -222,6 +222,31 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         )
         .unwrap();
         c.ok(&["staff", "import", moved.to_str().unwrap()]);
+        // The bureau's leave and a 值班 session reach the unit's kiosks too.
+        let leave = c.tmp.path().join("leave.csv");
+        std::fs::write(
+            &leave,
+            format!("staff_no,kind,from,to,approved_by\n0013,出差,{0} 08:30,{0} 17:30,局长\n", today()),
+        )
+        .unwrap();
+        assert!(c.ok(&["leave", "import", leave.to_str().unwrap()]).starts_with("1 added, 0 held already"));
+        let roster = c.tmp.path().join("roster.csv");
+        std::fs::write(&roster, format!("staff_no,date,start,end\n0012,{},09:00,12:00\n", today())).unwrap();
+        assert!(c.ok(&["roster", "import", roster.to_str().unwrap()]).starts_with("1 added"));
+        wait_until("the leave and the roster at the home kiosk", Duration::from_secs(70), || {
+            let c = db(&front);
+            let leave: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM leave WHERE staff_no = '0013' AND kind = '出差' AND approved_by = '局长'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let roster: i64 = c
+                .query_row("SELECT count(*) FROM roster WHERE staff_no = '0012' AND start = '09:00'", [], |r| r.get(0))
+                .unwrap();
+            leave == 1 && roster == 1
+        });
         wait_until("the card moved at both kiosks", Duration::from_secs(70), || {
             holder_at(&front, ZHANG_CARD).as_deref() == Some("0013")
                 && holder_at(&back, ZHANG_CARD).as_deref() == Some("0013")
@@ -244,6 +269,8 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
             // The admin's PIN, set in central's staff file, works at the door.
             assert_eq!(svc.login("0009", "4321").unwrap(), dutyclock::kiosk::pin::Outcome::Accepted);
             svc.enroll("0009", "0100000077", "0013").unwrap();
+            // A card nobody holds, enrolled at the door: central adopts it.
+            svc.enroll("0009", "0100000088", "0012").unwrap();
         }
         let given = c.tmp.path().join("given.csv");
         std::fs::write(&given, "staff_no,name,unit,cards\n0012,张三,办公室,0100000077\n").unwrap();
@@ -255,6 +282,13 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         wait_until("central's holder at the door", Duration::from_secs(70), || {
             holder_at(&back, "0100000077").as_deref() == Some("0012")
         });
+        wait_until("the door's enrolment at the home kiosk", Duration::from_secs(70), || {
+            holder_at(&front, "0100000088").as_deref() == Some("0012")
+        });
+        // The other unit's kiosk serves none of these doors' units.
+        let foreign: i64 =
+            db(&other).query_row("SELECT count(*) FROM punches WHERE by_whom IS NOT NULL", [], |r| r.get(0)).unwrap();
+        assert_eq!(foreign, 0, "{backend:?}");
         stop(back_run);
         stop(front_run);
         c.stop();

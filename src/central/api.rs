@@ -427,7 +427,7 @@ async fn put_summary(
         })?;
     // A person belongs to one unit on a date: where central keeps the
     // kiosk's people, a summary names only them (SPEC "Master data").
-    let people = upload.summary.people.iter().map(|p| p.staff_no.as_str());
+    let people = upload.summary.people.iter().map(|p| (p.staff_no.as_str(), p.unit.as_str()));
     if let Err((i, no)) = super::master::summary_people_ok(&*app.storage, &kiosk, upload.summary.date, people).await? {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

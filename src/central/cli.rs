@@ -73,6 +73,12 @@ pub enum Command {
     /// The holiday calendar every kiosk takes.
     #[command(subcommand)]
     Calendar(CalendarCmd),
+    /// 值班 sessions (roster file) for the people's kiosks.
+    #[command(subcommand)]
+    Roster(DutyCmd),
+    /// Leave and duty entered by the bureau (leave file).
+    #[command(subcommand)]
+    Leave(DutyCmd),
     /// People's accounts.
     #[command(subcommand)]
     User(UserCmd),
@@ -143,6 +149,13 @@ pub enum StaffCmd {
         #[arg(long)]
         unit: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DutyCmd {
+    /// The kiosk's file of the same kind (CSV or .xlsx), all rows or none,
+    /// for the people's units.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -410,6 +423,18 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
                 ))?;
             }
             Ok(())
+        }
+        Command::Roster(DutyCmd::Import { file }) | Command::Leave(DutyCmd::Import { file }) => {
+            let s = storage(cli, false).await?;
+            let o = match &cli.command {
+                Command::Roster(_) => master::import_roster(&*s, file, "cli", now()).await,
+                _ => master::import_leave(&*s, file, "cli", now()).await,
+            }
+            .map_err(master_failure)?;
+            for n in &o.notes {
+                eprintln!("{n}");
+            }
+            out(format!("{} added, {} held already (version {})", o.changed, o.unchanged, o.version))
         }
         Command::Calendar(CalendarCmd::Import { file }) => {
             let s = storage(cli, false).await?;

@@ -31,6 +31,8 @@ use crate::files::ImportError;
 pub const PERSON: &str = "person";
 pub const CARD: &str = "card";
 pub const CALENDAR: &str = "calendar";
+pub const ROSTER: &str = "roster";
+pub const LEAVE: &str = "leave";
 
 /// The most changes one answer of the feed carries (a district's first
 /// pull is its whole roll: it comes in several).
@@ -260,6 +262,76 @@ pub async fn import_calendar(s: &dyn Storage, path: &Path, who: &str, now: Insta
     Ok(out)
 }
 
+/// Changes of people's duties (roster sessions, leave) from a file's
+/// rows: each goes to the person's unit, a repeat of one held adds nothing.
+async fn duties(
+    s: &dyn Storage,
+    stints: &Stints,
+    (kind, what): (&str, &str),
+    rows: Vec<(String, Change)>,
+    (path, who, now): (&Path, &str, Instant),
+) -> Result<Outcome, MasterError> {
+    let mut out = Outcome::default();
+    let mut changes = Vec::new();
+    for (no, c) in rows {
+        let Some(unit) = stints.latest(&no).map(|p| p.unit.clone()) else { continue };
+        let ch = change(kind, c.subject(), &unit, vec![unit.clone()], &c);
+        if s.master_one(kind, &ch.key).await?.is_some_and(|r| r.content == ch.content) {
+            out.unchanged += 1;
+        } else {
+            out.changed += 1;
+            changes.push(ch);
+        }
+    }
+    out.version = s.put_master(&changes, who, now).await?;
+    let detail = format!("{}: {} {what} added, {} held already", path.display(), out.changed, out.unchanged);
+    s.audit(who, &format!("{kind} import"), &detail, now).await?;
+    Ok(out)
+}
+
+/// `roster import FILE` at central: 值班 sessions (the kiosk's format),
+/// for the people's units. Whether a session crosses its person's day
+/// start is checked by the kiosk's schedules, not here: the server keeps
+/// no schedules.
+pub async fn import_roster(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
+    let stints = Stints::load(s, None).await?;
+    let (f, rows) = crate::files::duty::roster(path, &stints.roll())?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let c = Change::Roster { staff_no: r.staff_no.clone(), date: r.date, start: r.span.start, end: r.span.end };
+            (r.staff_no, c)
+        })
+        .collect();
+    let mut out = duties(s, &stints, (ROSTER, "roster sessions"), rows, (path, who, now)).await?;
+    out.notes.extend(f.notes);
+    Ok(out)
+}
+
+/// `leave import FILE` at central: the bureau's leave and duty records
+/// (出差, long sick leave), local times in each person's zone.
+pub async fn import_leave(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
+    let stints = Stints::load(s, None).await?;
+    let (f, rows) = crate::files::duty::leave(path, &stints.roll())?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let c = Change::Leave {
+                staff_no: r.staff_no.clone(),
+                kind: r.kind,
+                from: r.from,
+                to: r.to,
+                approved_by: r.approved_by,
+                note: r.note,
+            };
+            (r.staff_no, c)
+        })
+        .collect();
+    let mut out = duties(s, &stints, (LEAVE, "leave records"), rows, (path, who, now)).await?;
+    out.notes.extend(f.notes);
+    Ok(out)
+}
+
 /// The units a kiosk receives master data of: its home units and doors.
 pub fn scopes(k: &KioskRow) -> Vec<String> {
     k.units.iter().chain(&k.doors).cloned().collect()
@@ -292,20 +364,21 @@ pub async fn feed(s: &dyn Storage, k: &KioskRow, since: u64) -> Result<Option<Fe
 
 /// Whether a summary of `date` from kiosk `k` names only people central
 /// has in the kiosk's units that day: `Err((index, staff_no))` for the
-/// first that is not. Kiosks whose units central keeps no people of are
-/// not checked (they are administered on their own cards).
+/// first that is not. A unit central keeps no people of is not checked
+/// (its kiosk is administered on its own card).
 pub async fn summary_people_ok<'a>(
     s: &dyn Storage,
     k: &KioskRow,
     date: NaiveDate,
-    people: impl Iterator<Item = &'a str>,
+    people: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Result<Result<(), (usize, String)>, StorageError> {
     let stints = Stints::load(s, Some(&k.units)).await?;
     if stints.is_empty() {
         return Ok(Ok(()));
     }
-    for (i, no) in people.enumerate() {
-        if stints.on(no, &k.units, date).is_none() {
+    let kept: Vec<&str> = stints.all().iter().map(|p| p.unit.as_str()).collect();
+    for (i, (no, unit)) in people.enumerate() {
+        if kept.contains(&unit) && stints.on(no, &k.units, date).is_none() {
             return Ok(Err((i, no.to_string())));
         }
     }
@@ -330,57 +403,111 @@ pub async fn adopt_enrolments(
     records: &[WireRecord],
     now: Instant,
 ) -> Result<usize, StorageError> {
-    let enrolments: Vec<(String, String, String)> = records
+    let enrolments: Vec<Enrolment> = records
         .iter()
         .filter(|r| r.table == "actions" && text(r, "action") == Some("enroll"))
-        .filter_map(|r| {
-            let (card, no) = text(r, "detail")?.split_once(" → ")?;
-            Some((card.to_string(), no.to_string(), text(r, "who").unwrap_or("").to_string()))
-        })
+        .filter_map(|r| Enrolment::parse(text(r, "detail")?, text(r, "who").unwrap_or("")))
         .collect();
     if enrolments.is_empty() {
         return Ok(0);
     }
     let stints = Stints::load(s, Some(&scopes(k))).await?;
     let mut conflicts = 0;
-    for (card, no, by) in enrolments {
-        let Some(person) = stints.latest(&no) else { continue };
-        let made_by = format!("{} (enrolled by {by})", k.id);
-        match s.master_one(CARD, &card).await? {
+    for e in enrolments {
+        let Some(person) = stints.latest(&e.staff_no) else { continue };
+        let made_by = format!("{} (enrolled by {})", k.id, e.by);
+        let held = s.master_one(CARD, &e.card).await?;
+        let holder = held.as_ref().and_then(|h| match serde_json::from_str(&h.content) {
+            Ok(Change::Card { staff_no, .. }) => Some((staff_no, h.version, h.unit.clone())),
+            _ => None,
+        });
+        let c = Change::Card { card: e.card.clone(), staff_no: e.staff_no.clone(), from: None };
+        match holder {
+            Some((h, _, _)) if h == e.staff_no => {}
+            // Central's assignment is older than what the door had seen:
+            // the door's enrolment is the later word (a card re-issued).
             None => {
-                let c = Change::Card { card: card.clone(), staff_no: no.clone(), from: None };
-                s.put_master(&[change(CARD, card, &person.unit, vec![person.unit.clone()], &c)], &made_by, now).await?;
+                s.put_master(
+                    &[change(CARD, e.card.clone(), &person.unit, vec![person.unit.clone()], &c)],
+                    &made_by,
+                    now,
+                )
+                .await?;
             }
-            Some(held) => {
-                let Ok(Change::Card { staff_no: holder, .. }) = serde_json::from_str(&held.content) else { continue };
-                if holder == no {
-                    continue;
+            Some((_, version, held_unit)) if e.seen.is_some_and(|seen| version <= seen) => {
+                let mut to = vec![person.unit.clone()];
+                if !to.contains(&held_unit) {
+                    to.push(held_unit);
                 }
+                s.put_master(&[change(CARD, e.card.clone(), &person.unit, to, &c)], &made_by, now).await?;
+            }
+            // Given to someone else meanwhile: central's holder wins, sent
+            // again as a new assignment (from the day the kiosk applies
+            // it, so that it follows the door's enrolment).
+            Some((holder, _, held_unit)) => {
                 conflicts += 1;
                 s.add_conflict(&ConflictRow {
                     kiosk_id: k.id.clone(),
-                    card: card.clone(),
-                    enrolled: no.clone(),
-                    enrolled_by: by.clone(),
+                    card: e.card.clone(),
+                    enrolled: e.staff_no.clone(),
+                    enrolled_by: e.by.clone(),
                     held_by: holder.clone(),
                     at: now,
                 })
                 .await?;
-                // Sent again as a new assignment (from the day the kiosk
-                // applies it), so that it follows the door's enrolment.
-                let c = Change::Card { card: card.clone(), staff_no: holder.clone(), from: None };
-                let mut to = vec![held.unit.clone()];
+                let again = Change::Card { card: e.card.clone(), staff_no: holder.clone(), from: None };
+                let mut to = vec![held_unit.clone()];
                 for u in scopes(k) {
                     if !to.contains(&u) {
                         to.push(u);
                     }
                 }
-                s.put_master(&[change(CARD, card.clone(), &held.unit, to, &c)], "central (enrolment conflict)", now)
-                    .await?;
-                s.audit(&k.id, "enrolment conflict", &format!("card {card} enrolled to {no}; held by {holder}"), now)
-                    .await?;
+                s.put_master(
+                    &[change(CARD, e.card.clone(), &held_unit, to, &again)],
+                    "central (enrolment conflict)",
+                    now,
+                )
+                .await?;
+                let detail = format!("card {} enrolled to {}; held by {holder}", e.card, e.staff_no);
+                s.audit(&k.id, "enrolment conflict", &detail, now).await?;
             }
         }
     }
     Ok(conflicts)
+}
+
+/// An `enroll` action as a kiosk records it: `CARD → STAFF_NO`, and on a
+/// kiosk that takes its cards from the server ` (master vN)`, the version
+/// it had then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Enrolment {
+    card: String,
+    staff_no: String,
+    seen: Option<u64>,
+    by: String,
+}
+
+impl Enrolment {
+    fn parse(detail: &str, by: &str) -> Option<Enrolment> {
+        let (card, rest) = detail.split_once(" → ")?;
+        let (staff_no, seen) = match rest.split_once(" (master v") {
+            Some((no, v)) => (no, Some(v.strip_suffix(')')?.parse().ok()?)),
+            None => (rest, None),
+        };
+        Some(Enrolment { card: card.into(), staff_no: staff_no.into(), seen, by: by.into() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enrolment_reads_with_and_without_the_version_seen() {
+        let e = Enrolment::parse("0100000077 → 0013 (master v12)", "0009").unwrap();
+        assert_eq!((e.card.as_str(), e.staff_no.as_str(), e.seen), ("0100000077", "0013", Some(12)));
+        assert_eq!(Enrolment::parse("0100000077 → 0013", "0009").unwrap().seen, None);
+        assert_eq!(Enrolment::parse("0100000077 → 0013 (master vx)", "0009"), None);
+        assert_eq!(Enrolment::parse("nothing", "0009"), None);
+    }
 }

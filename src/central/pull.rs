@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::api::{self, kiosk_of, ApiError, ApiResult, App};
+use super::api::{kiosk_of, ApiError, ApiResult, App};
 use super::master;
 use super::storage::{KioskRow, Storage, StorageError};
 use crate::domain::chain::{Value, WireRecord};
@@ -96,7 +96,12 @@ pub async fn peer_punches_after(
     k: &KioskRow,
     mut cursor: BTreeMap<String, u64>,
 ) -> Result<PeerPunches, StorageError> {
-    let all = s.kiosks(api::today()).await?;
+    let all = s.kiosk_rows().await?;
+    // Whose the cards are, by central's assignments and people: a punch of
+    // a card held by someone of none of the caller's units is not its
+    // business (a kiosk may serve units its peer does not).
+    let mine = master::scopes(k);
+    let stints = master::Stints::load(s, None).await?;
     let mut punches = Vec::new();
     let mut owners: HashMap<String, Option<String>> = HashMap::new();
     for peer in peers(k, &all) {
@@ -104,7 +109,7 @@ pub async fn peer_punches_after(
             break;
         }
         let after = cursor.get(&peer).copied().unwrap_or(0);
-        let records = s.records(&peer, after + 1, PEER_LIMIT).await?;
+        let records = s.records(&peer, after.saturating_add(1), PEER_LIMIT).await?;
         for r in &records {
             if let Some((card, at, clock_synced)) = own_reader_punch(r) {
                 if !owners.contains_key(&card) {
@@ -117,16 +122,21 @@ pub async fn peer_punches_after(
                     };
                     owners.insert(card.clone(), owner);
                 }
-                let at_text = chrono::DateTime::from_timestamp_millis(at)
-                    .map(|t| {
-                        t.with_timezone(&chrono_tz::Asia::Shanghai)
-                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
-                    })
-                    .unwrap_or_default();
+                let owner = owners[&card].clone();
+                if owner.as_deref().and_then(|no| stints.latest(no)).is_some_and(|p| !mine.contains(&p.unit)) {
+                    continue;
+                }
+                // An instant no clock can show is not sent (the kiosk
+                // would refuse the whole answer).
+                let Some(at_text) = chrono::DateTime::from_timestamp_millis(at).map(|t| {
+                    t.with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+                }) else {
+                    continue;
+                };
                 punches.push(PeerPunch {
                     origin: peer.clone(),
                     seq: r.seq,
-                    staff_no: owners[&card].clone(),
+                    staff_no: owner,
                     card,
                     at: at_text,
                     clock_synced,

@@ -462,6 +462,9 @@ pub trait KioskStore: Send + Sync {
     async fn kiosks(&self, today: NaiveDate) -> Result<Vec<KioskRow>>;
     /// One kiosk with what the server holds of its chain (no day counts).
     async fn kiosk(&self, kiosk_id: &str) -> Result<Option<KioskRow>>;
+    /// Every kiosk as [`KioskStore::kiosk`] gives it (no day counts: cheap
+    /// enough for every kiosk's pull).
+    async fn kiosk_rows(&self) -> Result<Vec<KioskRow>>;
 }
 
 /// Daily summaries, and the reports read from them.

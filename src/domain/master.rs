@@ -6,7 +6,7 @@
 //! kiosk's (`kiosk::master`), what is kept where is the server's
 //! (`central::master`).
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Role, Staff};
@@ -30,6 +30,25 @@ pub enum Change {
         year: i32,
         days: Vec<CalendarDay>,
     },
+    /// A 值班 session on an attendance day, local clock times.
+    Roster {
+        staff_no: String,
+        date: NaiveDate,
+        start: NaiveTime,
+        end: NaiveTime,
+    },
+    /// Leave or duty entered by the bureau (出差, long sick leave), local
+    /// times in the person's schedule zone (the kiosk knows it).
+    Leave {
+        staff_no: String,
+        /// 出差, 病假, … (`leave_kind` on the wire: `kind` is the change's).
+        #[serde(rename = "leave_kind")]
+        kind: String,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        approved_by: String,
+        note: String,
+    },
 }
 
 impl Change {
@@ -38,6 +57,8 @@ impl Change {
             Change::Person(_) => "person",
             Change::Card { .. } => "card",
             Change::Calendar { .. } => "calendar",
+            Change::Roster { .. } => "roster",
+            Change::Leave { .. } => "leave",
         }
     }
 
@@ -47,6 +68,12 @@ impl Change {
             Change::Person(p) => format!("person {}", p.staff_no),
             Change::Card { card, staff_no, .. } => format!("card {card} → {staff_no}"),
             Change::Calendar { year, .. } => format!("calendar {year}"),
+            Change::Roster { staff_no, date, start, end, .. } => {
+                format!("roster {staff_no} {date} {}–{}", start.format("%H:%M"), end.format("%H:%M"))
+            }
+            Change::Leave { staff_no, kind, from, to, .. } => {
+                format!("leave {staff_no} {kind} {}–{}", from.format("%Y-%m-%d %H:%M"), to.format("%Y-%m-%d %H:%M"))
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the error that names where a file is wrong.
 
 pub mod calendar;
+pub mod duty;
 pub mod staff;
 pub mod table;
 

@@ -553,8 +553,7 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
                 crate::kiosk::sync::records_again(&mut store)?;
             }
             if central.master {
-                let made_on = config.default_schedule().attendance_day(now());
-                match crate::kiosk::master::pull(&mut store, &client, made_on, now) {
+                match crate::kiosk::master::pull(&mut store, &client, &config, now) {
                     Ok(p) => writeln!(
                         out,
                         "master: {} changes applied, {} punches of other doors stored",

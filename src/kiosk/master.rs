@@ -4,8 +4,8 @@
 //! offline the kiosk works on what it has.
 //!
 //! Each pulled change is applied as records on the kiosk's own chain (a
-//! staff version, a card assignment; a calendar year is reference data),
-//! followed by an `actions` record `central:<who made it>` / `master` /
+//! staff version, a card assignment, a roster session, a leave record; a
+//! calendar year is reference data), followed by an `actions` record `central:<who made it>` / `master` /
 //! `v<version> <subject>`: the chain says where the change came from, and
 //! it goes up with the record stream like everything else. A feed is
 //! applied in one transaction with the version it reaches, so a crash
@@ -14,15 +14,19 @@
 //! A punch made at another kiosk serving the same units is stored as a
 //! reader punch with its origin (`reason` = `ORIGIN#SEQ`, `by_whom` =
 //! the origin kiosk): idempotent by card and instant, so the same punch
-//! pulled twice is one punch. Only punches of cards this kiosk knows are
-//! kept (a card unknown here is the other door's business).
+//! pulled twice is one punch. The server sends only punches of cards it
+//! does not know or whose holder is of this kiosk's units. They are not
+//! the kiosk's own scans: its start and its clock check ignore them.
 
 use chrono::NaiveDate;
 
 use super::store::{Store, StoreError, Writer};
 use super::sync::Client;
+use crate::domain::config::Config;
 use crate::domain::master::{Change, Feed, PeerPunches};
 use crate::domain::model::{PunchOwner, PunchSource};
+use crate::domain::rules::ClockSpan;
+use crate::domain::time::local_to_instant;
 use crate::domain::time::Instant;
 
 /// The store's settings: the master version applied, and the doors' cursor.
@@ -34,9 +38,14 @@ pub const PEERS_PULLED_AT: &str = "peers.pulled_at";
 type Result<T> = std::result::Result<T, StoreError>;
 
 /// Applies one answer of the feed; returns how many changes added records.
-pub fn apply(w: &mut Writer<'_>, feed: &Feed, made_on: NaiveDate, now: Instant) -> Result<usize> {
+/// A leave's local times are read in its person's schedule zone.
+pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> Result<usize> {
+    let made_on = config.default_schedule().attendance_day(now);
+    // Read in this transaction: a change another pull applied meanwhile
+    // (`sync now` beside the running kiosk) is not applied again.
+    let held = w.meta(MASTER_VERSION)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     let mut applied = 0;
-    for v in &feed.changes {
+    for v in feed.changes.iter().filter(|v| v.version > held) {
         let changed = match &v.change {
             Change::Person(p) => {
                 let staff = p.staff().ok_or_else(|| {
@@ -57,6 +66,23 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, made_on: NaiveDate, now: Instant) 
                 w.replace_calendar_year(*year, &days, now)?;
                 true
             }
+            Change::Roster { staff_no, date, start, end } => {
+                w.know_staff_no(staff_no)?;
+                w.add_roster(staff_no, *date, ClockSpan { start: *start, end: *end }, now)?
+            }
+            Change::Leave { staff_no, kind, from, to, approved_by, note } => {
+                w.know_staff_no(staff_no)?;
+                let schedule = w.current_staff(staff_no)?.map(|s| s.schedule).unwrap_or_default();
+                let tz = config.schedule(&schedule).tz;
+                let (a, b) = (local_to_instant(tz, *from), local_to_instant(tz, *to));
+                if b <= a {
+                    return Err(StoreError::Invalid(format!(
+                        "master change {}: leave of {staff_no} has no length",
+                        v.version
+                    )));
+                }
+                w.add_leave(staff_no, kind, (a, b), tz, approved_by, note, now)?.is_new()
+            }
         };
         if changed {
             applied += 1;
@@ -68,22 +94,24 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, made_on: NaiveDate, now: Instant) 
             )?;
         }
     }
-    w.set_meta(MASTER_VERSION, &feed.version.to_string())?;
+    w.set_meta(MASTER_VERSION, &feed.version.max(held).to_string())?;
     Ok(applied)
 }
 
-/// Stores the doors' punches of cards known here; returns how many were new.
+/// Stores the doors' punches; returns how many were new. A card unknown
+/// here is stored too (enrolled later, at the door or at central, its
+/// earlier punches attach, R3). A punch with an unreadable instant is
+/// said and skipped: one bad item must not stop the rest.
 pub fn store_peers(w: &mut Writer<'_>, p: &PeerPunches, now: Instant) -> Result<usize> {
     let mut added = 0;
     for punch in &p.punches {
-        let at = chrono::DateTime::parse_from_rfc3339(&punch.at)
-            .map_err(|e| {
-                StoreError::Invalid(format!("peer punch {}#{}: at {:?}: {e}", punch.origin, punch.seq, punch.at))
-            })?
-            .timestamp_millis();
-        if !w.card_known(&punch.card)? {
-            continue;
-        }
+        let at = match chrono::DateTime::parse_from_rfc3339(&punch.at) {
+            Ok(t) => t.timestamp_millis(),
+            Err(e) => {
+                eprintln!("sync: peer punch {}#{} skipped: at {:?}: {e}", punch.origin, punch.seq, punch.at);
+                continue;
+            }
+        };
         let origin = format!("{}#{}", punch.origin, punch.seq);
         let owner = PunchOwner::Card(punch.card.clone());
         let note = Some((origin.as_str(), punch.origin.as_str()));
@@ -109,7 +137,7 @@ pub struct Pulled {
 pub fn pull(
     store: &mut Store,
     client: &Client,
-    made_on: NaiveDate,
+    config: &Config,
     now: impl Fn() -> Instant,
 ) -> std::result::Result<Pulled, PullError> {
     let mut out = Pulled::default();
@@ -123,7 +151,7 @@ pub fn pull(
         }
         let feed: Feed = serde_json::from_str(&body).map_err(|e| PullError::Server(format!("master: {e}")))?;
         let mut w = store.writer()?;
-        out.changes += apply(&mut w, &feed, made_on, now())?;
+        out.changes += apply(&mut w, &feed, config, now())?;
         w.commit()?;
         if !feed.more {
             break;

@@ -140,4 +140,14 @@ impl KioskStore for Postgres {
             .map_err(pg)?;
         Ok(row.as_ref().map(kiosk_from))
     }
+
+    async fn kiosk_rows(&self) -> Result<Vec<KioskRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks ORDER BY id"), &[])
+            .await
+            .map_err(pg)?;
+        Ok(rows.iter().map(kiosk_from).collect())
+    }
 }

@@ -223,7 +223,7 @@ CREATE TABLE IF NOT EXISTS enrol_conflicts (
     enrolled_by TEXT NOT NULL,
     held_by     TEXT NOT NULL,
     at          BIGINT NOT NULL,
-    PRIMARY KEY (kiosk_id, card, enrolled, at)
+    PRIMARY KEY (kiosk_id, card, enrolled)
 );
 ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
 ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL DEFAULT 0;

@@ -152,4 +152,13 @@ impl KioskStore for Sqlite {
         })
         .await
     }
+
+    async fn kiosk_rows(&self) -> Result<Vec<KioskRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("SELECT {KIOSK_COLUMNS} FROM kiosks ORDER BY id")).map_err(db)?;
+            let rows = stmt.query_map([], kiosk_from).map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
 }

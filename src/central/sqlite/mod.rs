@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS enrol_conflicts (
     enrolled_by TEXT NOT NULL,
     held_by     TEXT NOT NULL,
     at          INTEGER NOT NULL,
-    PRIMARY KEY (kiosk_id, card, enrolled, at)
+    PRIMARY KEY (kiosk_id, card, enrolled)
 );
 CREATE TABLE IF NOT EXISTS kiosks (
     id              TEXT PRIMARY KEY,

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::config::Config;
 use crate::domain::model::{PunchOwner, PunchSource};
-use crate::domain::rules::ClockSpan;
-use crate::domain::time::{local_to_instant, parse_clock, parse_date, parse_local, parse_time, Instant};
+use crate::domain::time::{local_to_instant, parse_time, Instant};
 use crate::files::staff::check_photo;
 pub use crate::files::staff::{pin_key, Known, Roll, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE};
 pub use crate::files::table::{is_xlsx, read_text, Table};
@@ -157,24 +156,17 @@ pub fn calendar(store: &mut Store, path: &Path, now: Instant) -> Result<Outcome>
 
 /// `roster import`: 值班 sessions.
 pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
-    let f = Table::read(path, &["staff_no", "date", "start", "end"], &["staff_no", "date", "start", "end"])?;
     let roll = Roll::new(store.staff()?);
+    let (f, read) = crate::files::duty::roster(path, &roll)?;
     let mut rows = Vec::new();
-    for (line, rec) in &f.rows {
-        let line = *line;
-        let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
-        let date = parse_date(f.need(line, rec, "date")?).map_err(|m| f.err(line, format!("date: {m}")))?;
-        let start = parse_clock(f.need(line, rec, "start")?).map_err(|m| f.err(line, format!("start: {m}")))?;
-        let end = parse_clock(f.need(line, rec, "end")?).map_err(|m| f.err(line, format!("end: {m}")))?;
-        if start == end {
-            return Err(f.err(line, "start and end are the same").into());
-        }
-        let span = ClockSpan { start, end };
+    for r in read {
+        let (start, end, span) = (r.span.start, r.span.end, r.span);
+        let staff = &roll.by_no[&r.staff_no];
         let sched = config.schedule(&staff.schedule);
         if sched.span_offsets(&span).1 > chrono::Duration::days(1) {
             return Err(f
                 .err(
-                    line,
+                    r.line,
                     format!(
                         "{start}–{end} crosses the day start {} of schedule {}",
                         sched.day_starts_at.format("%H:%M"),
@@ -183,7 +175,7 @@ pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> 
                 )
                 .into());
         }
-        rows.push((staff.staff_no.clone(), date, span));
+        rows.push((r.staff_no, r.date, span));
     }
     let mut out = Outcome { notes: f.notes.clone(), ..Outcome::default() };
     let mut w = store.writer()?;
@@ -202,32 +194,16 @@ pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> 
 /// the person's schedule zone; they are stored as instants, so a later
 /// change of the person's schedule never moves them.
 pub fn leave(store: &mut Store, config: &Config, path: &Path, now: Instant) -> Result<Outcome> {
-    let cols = ["staff_no", "kind", "from", "to", "approved_by", "note"];
-    let f = Table::read(path, &cols, &cols[..4])?;
     let roll = Roll::new(store.staff()?);
+    let (f, read) = crate::files::duty::leave(path, &roll)?;
     let mut rows = Vec::new();
-    for (line, rec) in &f.rows {
-        let line = *line;
-        let staff = roll.get(&f, line, f.need(line, rec, "staff_no")?)?;
-        let kind = f.need(line, rec, "kind")?;
-        let from = parse_local(f.need(line, rec, "from")?).map_err(|m| f.err(line, format!("from: {m}")))?;
-        let to = parse_local(f.need(line, rec, "to")?).map_err(|m| f.err(line, format!("to: {m}")))?;
+    for r in read {
+        let tz = config.schedule(&roll.by_no[&r.staff_no].schedule).tz;
+        let (from, to) = (local_to_instant(tz, r.from), local_to_instant(tz, r.to));
         if to <= from {
-            return Err(f.err(line, format!("leave ends ({to}) before it starts ({from})")).into());
+            return Err(f.err(r.line, "leave lies inside a daylight-saving gap: it has no length").into());
         }
-        let tz = config.schedule(&staff.schedule).tz;
-        let (from, to) = (local_to_instant(tz, from), local_to_instant(tz, to));
-        if to <= from {
-            return Err(f.err(line, "leave lies inside a daylight-saving gap: it has no length").into());
-        }
-        rows.push((
-            staff.staff_no.clone(),
-            kind.to_string(),
-            (from, to),
-            tz,
-            f.get(rec, "approved_by").unwrap_or("").to_string(),
-            f.get(rec, "note").unwrap_or("").to_string(),
-        ));
+        rows.push((r.staff_no, r.kind, (from, to), tz, r.approved_by, r.note));
     }
     let mut out = Outcome { notes: f.notes.clone(), ..Outcome::default() };
     let mut revoked = Vec::new();

@@ -68,9 +68,17 @@ impl Service<'_> {
         let now = self.core.now();
         let made_on = self.config().default_schedule().attendance_day(now);
         let (a, c, no) = (admin.to_string(), card.to_string(), staff_no.to_string());
+        // On a kiosk whose cards the server keeps, the master version the
+        // door had: the server adopts the enrolment unless it gave the
+        // card to someone else after that version.
+        let seen = self.core.store().meta(crate::kiosk::master::MASTER_VERSION)?;
+        let detail = match seen {
+            Some(v) => format!("{c} → {no} (master v{v})"),
+            None => format!("{c} → {no}"),
+        };
         self.core.write(|w| {
             w.assign_card(&c, &no, None, made_on, now)?;
-            w.log_action(&a, "enroll", &format!("{c} → {no}"), now)
+            w.log_action(&a, "enroll", &detail, now)
         })?;
         // Its earlier punches attach (R3): the days they lie in change.
         if let Some(first) = self.core.store().first_punch_of_card(card)? {

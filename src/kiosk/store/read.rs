@@ -597,10 +597,11 @@ impl Store {
 
     /// The newest instant of the kiosk's own scans made with a synchronized
     /// clock (source `reader`), if any: the clock-jump check is seeded from
-    /// it, never from imports (a typo'd year) or an unsynchronized clock.
+    /// it, never from imports (a typo'd year), an unsynchronized clock or
+    /// another door's punches (`by_whom` names their origin: another clock).
     pub fn latest_scan_at(&self) -> Result<Option<Instant>> {
         Ok(self.conn.query_row(
-            "SELECT max(at_ms) FROM punches WHERE source = 'reader' AND clock_synced = 1",
+            "SELECT max(at_ms) FROM punches WHERE source = 'reader' AND clock_synced = 1 AND by_whom IS NULL",
             [],
             |r| r.get(0),
         )?)
@@ -614,7 +615,7 @@ impl Store {
     pub fn first_punch_at(&self) -> Result<Option<Instant>> {
         Ok(self.conn.query_row(
             "SELECT min(p.at_ms) FROM punches p
-             WHERE ((p.source = 'reader' AND p.clock_synced = 1) OR p.source IN ('import', 'attlog'))
+             WHERE ((p.source = 'reader' AND p.clock_synced = 1 AND p.by_whom IS NULL) OR p.source IN ('import', 'attlog'))
                AND NOT EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)",
             [],
             |r| r.get(0),
@@ -625,10 +626,11 @@ impl Store {
     /// The days the kiosk closes on its own start there: not the days
     /// between a staff import and going into service (all 旷工), not a
     /// history imported from an old terminal (or a typo'd year), not a
-    /// boot with a clock at 1970. `summary --date` closes those on demand.
+    /// boot with a clock at 1970, not another door's history pulled by a new
+    /// home kiosk. `summary --date` closes those on demand.
     pub fn began_at(&self) -> Result<Option<Instant>> {
         Ok(self.conn.query_row(
-            "SELECT min(at_ms) FROM punches WHERE source = 'reader' AND clock_synced = 1",
+            "SELECT min(at_ms) FROM punches WHERE source = 'reader' AND clock_synced = 1 AND by_whom IS NULL",
             [],
             |r| r.get(0),
         )?)

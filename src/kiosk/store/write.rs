@@ -143,6 +143,11 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
+    /// A person's current version, if any.
+    pub fn current_staff(&self, staff_no: &str) -> Result<Option<Staff>> {
+        super::read::current_staff(&self.tx, staff_no)
+    }
+
     /// Whether a card has ever been assigned here (matched as stored).
     pub fn card_known(&self, card: &str) -> Result<bool> {
         Ok(self
