@@ -293,6 +293,27 @@ fn the_pages_in_chromium() {
         b.goto(&format!("{}/admin/users", c.url)).await.unwrap();
         assert!(shows(&b, "alice").await, "alice");
         shot("admin-users").await;
+        // The district's people: a staff file uploaded from the browser
+        // (multipart), the unit's people, one person's page.
+        let staff = downloads.path().join("档案馆名单.csv");
+        std::fs::write(
+            &staff,
+            "staff_no,name,unit,cards,role,pin\n0301,周八,区档案馆,0100000301,head,1357\n0302,吴九,区档案馆,,staff,\n",
+        )
+        .unwrap();
+        b.find(Locator::LinkText("导入")).await.unwrap().click().await.unwrap();
+        assert!(lands(&b, "/admin/files").await);
+        shot("admin-files").await;
+        b.find(Locator::Css("form input[type=file]")).await.unwrap().send_keys(staff.to_str().unwrap()).await.unwrap();
+        b.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, "档案馆名单.csv：已导入").await, "the staff file imported");
+        b.find(Locator::LinkText("人员")).await.unwrap().click().await.unwrap();
+        b.find(Locator::LinkText("区档案馆")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, "周八").await, "周八");
+        shot("admin-people").await;
+        b.find(Locator::LinkText("0301")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, "调动到其他单位").await, "the person's forms");
+        shot("admin-person").await;
         b.close().await.unwrap();
     });
 }

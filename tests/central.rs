@@ -1279,3 +1279,165 @@ fn master_data_reaches_only_its_units_a_move_reaches_both_and_summaries_name_onl
         c.stop();
     }
 }
+
+#[test]
+fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let office = c.kiosk("office", &["办公室"]);
+        c.kiosk("finance", &["财务科"]);
+        c.user("root", "admin", "admin password");
+        c.user("alice", "bureau", "correct horse");
+        c.start();
+        let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        let get_page = |path: &str, session: &str| {
+            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", session).call().unwrap();
+            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+        };
+        let csrf_of = |session: &str| {
+            let (_, html) = get_page("/overview", session);
+            html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+        };
+        let post = |path: &str, session: &str, fields: &[(&str, &str)]| {
+            let mut r =
+                a.post(&format!("{}{path}", c.url)).header("Cookie", session).send_form(fields.to_vec()).unwrap();
+            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+        };
+        let changes = || -> Vec<Value> {
+            let (st, text) = get(&agent(), &format!("{}/api/v1/kiosks/office/master?since=0", c.url), &office);
+            assert_eq!(st, 200, "{text}");
+            serde_json::from_str::<Value>(&text).unwrap()["changes"].as_array().unwrap().clone()
+        };
+        // A bureau account reads the pages' links nowhere and is refused.
+        let alice = sign_in(&c, "alice", "correct horse");
+        let alice_csrf = csrf_of(&alice);
+        assert_eq!(get_page("/admin/people?unit=办公室", &alice).0, 403);
+        let add = [("unit", "办公室"), ("staff_no", "0012"), ("name", "张三"), ("role", "head"), ("pin", "2468")];
+        let mut fields = add.to_vec();
+        fields.push(("csrf", &alice_csrf));
+        assert_eq!(post("/admin/people", &alice, &fields).0, 403);
+
+        let root = sign_in(&c, "root", "admin password");
+        let csrf = csrf_of(&root);
+        let mut fields = add.to_vec();
+        fields.extend([
+            ("csrf", csrf.as_str()),
+            ("active_from", "2026-01-01"),
+            ("card", "0100ABCDEF"),
+            ("schedule", ""),
+        ]);
+        assert_eq!(post("/admin/people", &root, &fields).0, 303, "{backend:?}");
+        let (_, html) = get_page("/admin/people?unit=%E5%8A%9E%E5%85%AC%E5%AE%A4", &root);
+        assert!(
+            html.contains("张三") && html.contains("0100ABCDEF") && html.contains("2026-01-01"),
+            "{backend:?}: {html}"
+        );
+        let made = changes();
+        assert_eq!(made.len(), 2, "{backend:?}: {made:?}");
+        assert_eq!((made[0]["kind"].as_str(), made[0]["made_by"].as_str()), (Some("person"), Some("root")));
+        assert!(made[0]["pin_hash"].as_str().unwrap().starts_with("$argon2"), "{made:?}");
+        // The same staff number again, a PIN for a staff member, a bad card: refused, nothing stored.
+        assert_eq!(post("/admin/people", &root, &fields).0, 400);
+        let (st, html) = post(
+            "/admin/people/0012",
+            &root,
+            &[("csrf", &csrf), ("action", "edit"), ("name", "张三"), ("role", "staff"), ("pin", "1234")],
+        );
+        assert!(st == 400 && html.contains("only for role head or admin"), "{backend:?}: {st} {html}");
+        let (st, html) =
+            post("/admin/people/0012", &root, &[("csrf", &csrf), ("action", "card"), ("card", "not a card!")]);
+        assert_eq!(st, 400, "{backend:?}: {html}");
+        assert_eq!(changes().len(), 2, "{backend:?}: nothing stored by the refusals");
+        // Edited (the PIN kept), given a card, moved, ended.
+        let edit = [
+            ("csrf", csrf.as_str()),
+            ("action", "edit"),
+            ("name", "张三丰"),
+            ("role", "head"),
+            ("schedule", "default"),
+        ];
+        assert_eq!(post("/admin/people/0012", &root, &edit).0, 303);
+        let made = changes();
+        assert_eq!(made[2]["name"], "张三丰");
+        assert_eq!(made[2]["pin_hash"], made[0]["pin_hash"], "{backend:?}: an empty PIN keeps it");
+        assert_eq!(
+            post(
+                "/admin/people/0012",
+                &root,
+                &[("csrf", &csrf), ("action", "card"), ("card", "0100000099"), ("date", "2026-12-01")]
+            )
+            .0,
+            303
+        );
+        assert_eq!(changes()[3]["from"], "2026-12-01");
+        assert_eq!(
+            post(
+                "/admin/people/0012",
+                &root,
+                &[("csrf", &csrf), ("action", "move"), ("unit", "财务科"), ("date", "2026-12-10")]
+            )
+            .0,
+            303
+        );
+        let moved = changes();
+        let last = moved.last().unwrap();
+        assert_eq!(
+            (last["unit"].as_str(), last["active_until"].as_str()),
+            (Some("办公室"), Some("2026-12-09")),
+            "{moved:?}"
+        );
+        let (_, page) = get_page("/admin/people/0012", &root);
+        assert!(page.contains("财务科") && page.contains("2026-12-10"), "{backend:?}: {page}");
+        assert_eq!(
+            post("/admin/people/0012", &root, &[("csrf", &csrf), ("action", "end"), ("date", "2026-12-31")]).0,
+            303
+        );
+        let audit = c.ok(&["audit"]);
+        assert!(audit.contains("person change"), "{backend:?}: {audit}");
+
+        // The files the kiosk takes, uploaded (multipart, as a browser sends them).
+        let upload = |session: &str, token: &str, kind: &str, name: &str, content: &[u8]| {
+            let boundary = "----dutyclock-test-7b1c";
+            let mut body = Vec::new();
+            for (k, v) in [("csrf", token), ("kind", kind)] {
+                body.extend(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes(),
+                );
+            }
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+            let mut r = a
+                .post(&format!("{}/admin/files", c.url))
+                .header("Cookie", session)
+                .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+                .send(&body[..])
+                .unwrap();
+            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+        };
+        let staff = "staff_no,name,unit,cards\n0031,赵六,财务科,0100000031\n0032,钱七,审计科,\n".as_bytes();
+        let before = changes().len();
+        let (st, html) = upload(&root, &csrf, "staff", "名单.csv", staff);
+        assert!(st == 400 && html.contains("名单.csv:3") && !html.contains("dutyclock-upload"), "{backend:?}: {html}");
+        assert_eq!(upload(&root, "forged", "staff", "名单.csv", staff).0, 403);
+        assert_eq!(upload(&alice, &alice_csrf, "staff", "名单.csv", staff).0, 403);
+        let (st, html) = upload(&root, &csrf, "staff", "名单.csv", &staff[..staff.len() - "0032,钱七,审计科,\n".len()]);
+        assert!(st == 200 && html.contains("已导入"), "{backend:?}: {st} {html}");
+        let (_, list) = get_page("/admin/people?unit=%E8%B4%A2%E5%8A%A1%E7%A7%91", &root);
+        assert!(list.contains("赵六"), "{backend:?}");
+        let year = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/holiday-cn/2026.json")).unwrap();
+        let (st, html) = upload(&root, &csrf, "calendar", "2026.json", &year);
+        assert_eq!(st, 200, "{backend:?}: {html}");
+        let after = changes();
+        assert_eq!(
+            after.len(),
+            before + 1,
+            "{backend:?}: the calendar reaches every kiosk, the finance people not the office"
+        );
+        assert_eq!((after[before]["kind"].as_str(), after[before]["year"].as_u64()), (Some("calendar"), Some(2026)));
+        c.stop();
+    }
+}

@@ -24,6 +24,7 @@ use chrono::NaiveDate;
 use super::storage::{ConflictRow, KioskRow, MasterChange, Storage, StorageError, DISTRICT};
 use crate::domain::chain::{Value, WireRecord};
 use crate::domain::master::{CalendarDay, Change, Feed, Person, Versioned};
+use crate::domain::model::Staff;
 use crate::domain::time::Instant;
 use crate::files::staff::{Known, Roll};
 use crate::files::ImportError;
@@ -140,16 +141,49 @@ pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant)
     let units: Vec<String> = s.units().await?.into_iter().map(|u| u.name).collect();
     let stints = Stints::load(s, None).await?;
     let roll = stints.roll();
-    let unit_ok = |u: &str| -> Result<(), String> {
-        match units.iter().any(|x| x == u) {
-            true => Ok(()),
-            false => Err(format!("unit {u:?} is not one of the district's units (dutyclock-central unit add first)")),
-        }
+    // Read before anything is awaited: `Known` holds plain closures, not `Sync`.
+    let (rows, notes) = {
+        let unit_ok = |u: &str| -> Result<(), String> {
+            match units.iter().any(|x| x == u) {
+                true => Ok(()),
+                false => {
+                    Err(format!("unit {u:?} is not one of the district's units (dutyclock-central unit add first)"))
+                }
+            }
+        };
+        let any_schedule = |_: &str| -> Result<(), String> { Ok(()) };
+        let made_on = today(now);
+        let known = Known { roll: &roll, unit_ok: &unit_ok, schedule_ok: &any_schedule, in_service: true, made_on };
+        crate::files::staff::read(path, &known)?
     };
-    let any_schedule = |_: &str| -> Result<(), String> { Ok(()) };
+    let photos = rows.iter().filter(|r| r.3.is_some()).count();
+    let rows: Vec<PersonRow> =
+        rows.into_iter().map(|(staff, cards, cards_from, _)| (staff, cards, cards_from)).collect();
+    let mut out = put_people(s, &stints, &rows, who, now).await?;
+    out.notes.splice(0..0, notes);
+    if photos > 0 {
+        out.notes.push(format!("{photos} photos not taken: photos are kept at the kiosks (staff import there)"));
+    }
+    let detail = format!("{}: {} people changed, {} unchanged", path.display(), out.changed, out.unchanged);
+    s.audit(who, "staff import", &detail, now).await?;
+    Ok(out)
+}
+
+/// A person as a staff row gives them: the person, the cards to give
+/// them, and from when.
+pub type PersonRow = (Staff, Vec<String>, Option<NaiveDate>);
+
+/// Stores the changes `rows` make to the district's people and cards, as
+/// one version each, in one transaction (what a staff file's rows and the
+/// admin's forms do alike). `stints`: the people as they stand.
+pub async fn put_people(
+    s: &dyn Storage,
+    stints: &Stints,
+    rows: &[PersonRow],
+    who: &str,
+    now: Instant,
+) -> Result<Outcome, MasterError> {
     let made_on = today(now);
-    let known = Known { roll: &roll, unit_ok: &unit_ok, schedule_ok: &any_schedule, in_service: true, made_on };
-    let (rows, notes) = crate::files::staff::read(path, &known)?;
     let cards_held: HashMap<String, (String, Option<NaiveDate>)> = s
         .master_current(CARD, None)
         .await?
@@ -159,11 +193,9 @@ pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant)
             _ => None,
         })
         .collect();
-    let mut out = Outcome { notes, ..Outcome::default() };
+    let mut out = Outcome::default();
     let mut changes = Vec::new();
-    let mut photos = 0;
-    for (staff, cards, cards_from, photo) in &rows {
-        photos += usize::from(photo.is_some());
+    for (staff, cards, cards_from) in rows {
         let mut person = Person::from(staff);
         let no = &person.staff_no;
         let same_unit = stints.by_no.get(no).and_then(|v| v.iter().find(|(p, _)| p.unit == person.unit));
@@ -233,12 +265,7 @@ pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant)
             ));
         }
     }
-    if photos > 0 {
-        out.notes.push(format!("{photos} photos not taken: photos are kept at the kiosks (staff import there)"));
-    }
     out.version = s.put_master(&changes, who, now).await?;
-    let detail = format!("{}: {} people changed, {} unchanged", path.display(), out.changed, out.unchanged);
-    s.audit(who, "staff import", &detail, now).await?;
     Ok(out)
 }
 

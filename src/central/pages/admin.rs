@@ -52,6 +52,9 @@ macro_rules! admin_form {
     }};
 }
 
+pub(super) mod files;
+pub(super) mod people;
+
 fn forbidden(v: &Viewer) -> Response {
     let body = html! {
         p role="alert" { (v.w("这些页面只对管理员账户开放。", "These pages are for admin accounts only.")) }
@@ -98,7 +101,7 @@ fn csrf(v: &Viewer) -> Markup {
 fn tabs(v: &Viewer, here: &str) -> Markup {
     html! {
         nav.tabs {
-            @for (href, word) in [("/admin/kiosks", v.w("终端", "Kiosks")), ("/admin/users", v.w("账户", "Accounts"))] {
+            @for (href, word) in [("/admin/kiosks", v.w("终端", "Kiosks")), ("/admin/people", v.w("人员", "People")), ("/admin/files", v.w("导入", "Import")), ("/admin/users", v.w("账户", "Accounts"))] {
                 a href=(href) aria-current=[(href == here).then_some("page")] { (word) }
             }
         }

@@ -32,6 +32,9 @@ pub fn routes() -> Router<App> {
         .route("/admin", get(|| async { Redirect::to("/admin/kiosks") }))
         .route("/admin/kiosks", get(admin::kiosks).post(admin::add_kiosk))
         .route("/admin/kiosks/{id}/{action}", post(admin::kiosk_action))
+        .route("/admin/people", get(admin::people::list).post(admin::people::add))
+        .route("/admin/people/{no}", get(admin::people::person).post(admin::people::change))
+        .route("/admin/files", get(admin::files::page).post(admin::files::upload))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{name}/password", post(admin::set_password))
         .route("/admin/users/{name}/unlock", post(admin::unlock))
@@ -103,10 +106,10 @@ pub(crate) fn csrf_refused(headers: &HeaderMap, user: UserRow, csrf: String) -> 
 /// login redirect (no session) or the failure page.
 macro_rules! signed_in {
     ($app:expr, $headers:expr) => {
-        match super::viewer($app, $headers).await {
-            Ok(super::Seen::Page(v)) => v,
-            Ok(super::Seen::Login(r)) => return r,
-            Err(e) => return super::failed(e),
+        match $crate::central::pages::viewer($app, $headers).await {
+            Ok($crate::central::pages::Seen::Page(v)) => v,
+            Ok($crate::central::pages::Seen::Login(r)) => return r,
+            Err(e) => return $crate::central::pages::failed(e),
         }
     };
 }

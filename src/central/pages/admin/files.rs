@@ -1,0 +1,142 @@
+//! 导入: the admin's uploads of the files the kiosk takes (staff, roster,
+//! leave: CSV in UTF-8 or GB18030, or `.xlsx`; the holiday-cn calendar
+//! year), imported by the same code as `dutyclock-central staff import`
+//! and the rest, all rows or none, an error naming `FILE:LINE` or
+//! `FILE:SHEET!ROW` of the file as the admin named it.
+
+use std::path::{Path, PathBuf};
+
+use axum::extract::{Multipart, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::html;
+
+use super::{csrf, forbidden, input_error, Role};
+use crate::central::api::{self, App};
+use crate::central::auth;
+use crate::central::master::{self, MasterError, Outcome};
+use crate::central::pages::{failed, Viewer};
+
+/// The kinds of file, their form value and words.
+const KINDS: [(&str, &str, &str); 4] = [
+    ("staff", "人员名单（staff）", "Staff file"),
+    ("roster", "值班表（roster）", "Roster"),
+    ("leave", "请假、公出（leave）", "Leave and duty"),
+    ("calendar", "节假日日历（holiday-cn JSON）", "Holiday calendar (holiday-cn JSON)"),
+];
+
+/// `/admin/files`: a form for each kind of file.
+pub(in crate::central::pages) async fn page(State(app): State<App>, headers: HeaderMap) -> Response {
+    let v = admin_in!(&app, &headers);
+    let body = html! {
+        p.muted {
+            (v.w("与终端导入的文件相同：CSV（UTF-8 或 GB18030）或 .xlsx；出错时整份文件不导入，并指出文件、行号。管理中心数据的终端（master = true）在 30 秒内取得更改。",
+                 "The files the kiosk takes: CSV (UTF-8 or GB18030) or .xlsx; a file with an error is not imported at all, and the error names the file and line. Kiosks that take their data from here (master = true) have the changes within 30 s."))
+        }
+        @for (kind, zh, en) in KINDS {
+            h2 { (v.w(zh, en)) }
+            form.stack method="post" action="/admin/files" enctype="multipart/form-data" {
+                (csrf(&v))
+                input type="hidden" name="kind" value=(kind);
+                input type="file" name="file" required;
+                button { (v.w("导入", "Import")) }
+            }
+        }
+    };
+    super::page(&v, v.w("导入文件", "Import files"), "/admin/files", body)
+}
+
+/// A file name as the admin gave it, safe to create in a directory of
+/// our own: its last path part, without control characters.
+fn file_name(given: &str) -> String {
+    let last = given.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last.chars().filter(|c| !c.is_control()).take(100).collect();
+    match clean.trim() {
+        "" | "." | ".." => "upload".to_string(),
+        t => t.to_string(),
+    }
+}
+
+/// `POST /admin/files` (multipart): the session's CSRF token, the kind, the file.
+pub(in crate::central::pages) async fn upload(
+    State(app): State<App>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
+    let v = admin_in!(&app, &headers);
+    let (mut token, mut kind, mut file) = (None, None, None);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return input_error(&v, "/admin/files", &format!("the upload could not be read: {e}")),
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => token = field.text().await.ok(),
+            "kind" => kind = field.text().await.ok(),
+            "file" => {
+                let name = file_name(field.file_name().unwrap_or("upload"));
+                match field.bytes().await {
+                    Ok(b) => file = Some((name, b)),
+                    Err(e) => return input_error(&v, "/admin/files", &format!("the file could not be read: {e}")),
+                }
+            }
+            _ => {}
+        }
+    }
+    if !token.is_some_and(|t| auth::same(&t, &v.csrf)) {
+        return super::refused(&v);
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return input_error(
+            &v,
+            "/admin/files",
+            v.w("没有选择文件（或文件为空）。", "No file was chosen (or it is empty)."),
+        );
+    };
+    let kind = kind.unwrap_or_default();
+    if !KINDS.iter().any(|(k, ..)| *k == kind) {
+        return input_error(&v, "/admin/files", &format!("unknown kind of file {kind:?}"));
+    }
+    // Kept under its own name (its extension says CSV or workbook) in a
+    // directory of this request's, removed after.
+    let dir = std::env::temp_dir().join(format!("dutyclock-upload-{}", auth::new_secret("")));
+    let path: PathBuf = dir.join(&name);
+    if let Err(e) = std::fs::create_dir(&dir).and_then(|()| std::fs::write(&path, &bytes)) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return input_error(&v, "/admin/files", &format!("the file could not be kept for reading: {e}"));
+    }
+    let r = import(&app, &kind, &path, &v.user.name).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let strip = |m: String| m.replace(&format!("{}/", dir.display()), "");
+    match r {
+        Ok(o) => done(&v, &name, &o, &strip),
+        Err(MasterError::Import(e)) => input_error(&v, "/admin/files", &strip(e.to_string())),
+        Err(MasterError::Storage(e)) => failed(e),
+    }
+}
+
+async fn import(app: &App, kind: &str, path: &Path, who: &str) -> Result<Outcome, MasterError> {
+    let (s, now) = (&*app.storage, api::now());
+    match kind {
+        "staff" => master::import_staff(s, path, who, now).await,
+        "roster" => master::import_roster(s, path, who, now).await,
+        "leave" => master::import_leave(s, path, who, now).await,
+        _ => master::import_calendar(s, path, who, now).await,
+    }
+}
+
+fn done(v: &Viewer, name: &str, o: &Outcome, strip: &dyn Fn(String) -> String) -> Response {
+    let body = html! {
+        p role="status" {
+            (name) (v.w("：已导入。", ": imported. "))
+            (v.w("更改 ", "Changed ")) (o.changed) (v.w("，未变 ", ", unchanged ")) (o.unchanged)
+            (v.w("（版本 ", " (version ")) (o.version) (v.w("）", ")"))
+        }
+        @if !o.notes.is_empty() {
+            ul { @for n in &o.notes { li { (strip(n.clone())) } } }
+        }
+        p { a href="/admin/files" { (v.w("继续导入", "Import another")) } " " a href="/admin/people" { (v.w("人员", "People")) } }
+    };
+    super::page(v, v.w("已导入", "Imported"), "/admin/files", body)
+}
