@@ -1247,15 +1247,39 @@ fn master_data_reaches_only_its_units_a_move_reaches_both_and_summaries_name_onl
         assert_eq!(sick["changes"][0]["leave_kind"], "病假");
         assert_eq!(sick["changes"][0]["from"], "2026-12-02T08:30:00");
         let finance_feed = sick;
+        // The district's schedules: a summer timetable for every kiosk.
+        let rules = c.tmp.path().join("rules.toml");
+        std::fs::write(&rules, "[schedules.default]\nsessions = [{ start = \"12:00\", end = \"08:30\" }]\n").unwrap();
+        let o = c.cli(&["rules", "import", rules.to_str().unwrap()], "");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.code() == Some(2) && err.contains("rules.toml") && err.contains("schedules.default"),
+            "{backend:?}: {err}"
+        );
+        std::fs::write(
+            &rules,
+            "[schedules.default]\nsessions = [{ start = \"08:30\", end = \"12:00\" }, { start = \"14:30\", end = \"17:30\" }]\n\
+             [[schedules.default.seasons]]\nfrom = \"05-01\"\nto = \"09-30\"\n\
+             sessions = [{ start = \"08:30\", end = \"12:00\" }, { start = \"15:00\", end = \"18:00\" }]\n",
+        )
+        .unwrap();
+        c.ok(&["rules", "import", rules.to_str().unwrap()]);
+        let (_, summer) = feed(&finance, "finance", &finance_feed["version"].as_u64().unwrap().to_string());
+        assert_eq!(summer["changes"][0]["kind"], "rules", "{backend:?}: {summer}");
+        assert_eq!(summer["changes"][0]["schedules"]["default"]["seasons"][0]["from"], "05-01");
+        let finance_feed = summer;
         // 张三 moves to 财务科 from 2026-12-01: the office's kiosks get
         // him ended the day before, finance gets him and his card.
         std::fs::write(&file, "staff_no,name,unit,active_from\n0012,张三,财务科,2026-12-01\n").unwrap();
         let o = c.cli(&["staff", "import", file.to_str().unwrap()], "");
         assert!(String::from_utf8_lossy(&o.stderr).contains("0012 moves from 办公室 to 财务科 on 2026-12-01"));
         let (_, moved) = feed(&office, "office", &version.to_string());
-        let ended = &moved["changes"][0];
+        // Besides the district's schedules, the office's kiosks get him ended.
+        let theirs: Vec<&Value> =
+            moved["changes"].as_array().unwrap().iter().filter(|c| c["kind"] != "rules").collect();
+        let ended = theirs[0];
         assert_eq!((ended["unit"].as_str(), ended["active_until"].as_str()), (Some("办公室"), Some("2026-11-30")));
-        assert_eq!(moved["changes"].as_array().unwrap().len(), 1, "{backend:?}: {moved}");
+        assert_eq!(theirs.len(), 1, "{backend:?}: {moved}");
         let (_, gained) = feed(&finance, "finance", finance_feed["version"].as_u64().unwrap().to_string().as_str());
         assert_eq!(kinds(&gained), ["\"person\" \"0012\"", "\"card\" \"0012\""], "{backend:?}: {gained}");
         assert_eq!(gained["changes"][0]["active_from"], "2026-12-01");

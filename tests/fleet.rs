@@ -285,12 +285,33 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         wait_until("the door's enrolment at the home kiosk", Duration::from_secs(70), || {
             holder_at(&front, "0100000088").as_deref() == Some("0012")
         });
+        // The district's schedules from central: the kiosk takes them (a
+        // running one starts again; here `sync now`), and judges with them.
+        let rules = c.tmp.path().join("rules.toml");
+        std::fs::write(&rules, "[schedules.default]\nsessions = [{ start = \"07:45\", end = \"11:45\" }, { start = \"14:30\", end = \"17:30\" }]\n")
+            .unwrap();
+        c.ok(&["rules", "import", rules.to_str().unwrap()]);
+        let o = other.ok(&["sync", "now"]);
+        assert!(o.contains("schedules changed"), "{backend:?}: {o}");
+        other.ok(&["summary", "--date", &day.to_string(), "--format", "json"]);
+        let declared: String = db(&other)
+            .query_row("SELECT value FROM meta WHERE key = 'rules.declared.' || (SELECT value FROM meta WHERE key = 'rules.version')", [], |r| r.get(0))
+            .unwrap();
+        assert!(declared.contains("07:45"), "{backend:?}: judged with the district's schedules: {declared}");
         // The other unit's kiosk serves none of these doors' units.
         let foreign: i64 =
             db(&other).query_row("SELECT count(*) FROM punches WHERE by_whom IS NOT NULL", [], |r| r.get(0)).unwrap();
         assert_eq!(foreign, 0, "{backend:?}");
+        // The running home kiosk took the schedules too: it stopped to
+        // start again (status 75: systemd's Restart=on-failure starts it).
+        let mut front_run = front_run;
+        let mut status = None;
+        wait_until("the home kiosk to stop for the new schedules", Duration::from_secs(70), || {
+            status = front_run.try_wait().unwrap();
+            status.is_some()
+        });
+        assert_eq!(status.unwrap().code(), Some(75), "{backend:?}");
         stop(back_run);
-        stop(front_run);
         c.stop();
     }
 }

@@ -79,6 +79,10 @@ pub enum Command {
     /// Leave and duty entered by the bureau (leave file).
     #[command(subcommand)]
     Leave(DutyCmd),
+    /// The district's schedules (a TOML file of `[schedules.NAME]` tables,
+    /// as in a kiosk's config.toml), for every kiosk with master = true.
+    #[command(subcommand)]
+    Rules(DutyCmd),
     /// People's accounts.
     #[command(subcommand)]
     User(UserCmd),
@@ -424,10 +428,13 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Roster(DutyCmd::Import { file }) | Command::Leave(DutyCmd::Import { file }) => {
+        Command::Roster(DutyCmd::Import { file })
+        | Command::Leave(DutyCmd::Import { file })
+        | Command::Rules(DutyCmd::Import { file }) => {
             let s = storage(cli, false).await?;
             let o = match &cli.command {
                 Command::Roster(_) => master::import_roster(&*s, file, "cli", now()).await,
+                Command::Rules(_) => master::import_rules(&*s, file, "cli", now()).await,
                 _ => master::import_leave(&*s, file, "cli", now()).await,
             }
             .map_err(master_failure)?;

@@ -33,6 +33,7 @@ pub const PERSON: &str = "person";
 pub const CARD: &str = "card";
 pub const CALENDAR: &str = "calendar";
 pub const ROSTER: &str = "roster";
+pub const RULES: &str = "rules";
 pub const LEAVE: &str = "leave";
 
 /// The most changes one answer of the feed carries (a district's first
@@ -356,6 +357,39 @@ pub async fn import_leave(s: &dyn Storage, path: &Path, who: &str, now: Instant)
         .collect();
     let mut out = duties(s, &stints, (LEAVE, "leave records"), rows, (path, who, now)).await?;
     out.notes.extend(f.notes);
+    Ok(out)
+}
+
+/// `rules import FILE` at central: the district's schedules, a TOML file
+/// with the `[schedules.NAME]` tables of a kiosk's `config.toml` (its
+/// seasons too: a summer timetable from its date), checked as a kiosk
+/// builds them; every kiosk with `master = true` judges with them from
+/// the next start, which the change itself brings about.
+pub async fn import_rules(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
+    let name = path.display().to_string();
+    let (text, _) = crate::files::table::read_text(path)?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(0, |sp| text[..sp.start.min(text.len())].lines().count().max(1));
+        ImportError::new(&name, line, e.message().to_string())
+    })?;
+    let Some(schedules) = table.get("schedules") else {
+        return Err(ImportError::new(&name, 0, "no [schedules.NAME] tables (the kiosk's config.toml section)").into());
+    };
+    if let Some(other) = table.keys().find(|k| *k != "schedules") {
+        return Err(ImportError::new(&name, 0, format!("{other}: only [schedules] is kept at central")).into());
+    }
+    let json = serde_json::to_value(schedules).map_err(|e| ImportError::new(&name, 0, e.to_string()))?;
+    crate::domain::config::Config::for_judging("central", &[], &json).map_err(|m| ImportError::new(&name, 0, m))?;
+    let c = Change::Rules { schedules: json };
+    let ch = change(RULES, "schedules".into(), DISTRICT, vec![DISTRICT.to_string()], &c);
+    let mut out = Outcome::default();
+    if s.master_one(RULES, &ch.key).await?.is_some_and(|r| r.content == ch.content) {
+        out.unchanged = 1;
+        return Ok(out);
+    }
+    out.changed = 1;
+    out.version = s.put_master(&[ch], who, now).await?;
+    s.audit(who, "rules import", &name, now).await?;
     Ok(out)
 }
 

@@ -327,6 +327,16 @@ impl Config {
         })
     }
 
+    /// The schedules replaced by `rules` (the `[schedules]` tables as JSON,
+    /// from the central server): judged and declared with those from now
+    /// on. An error names the key.
+    pub fn with_schedules(&mut self, rules: &serde_json::Value) -> Result<(), String> {
+        let built = Config::for_judging(&self.kiosk_id, &self.units, rules)?;
+        self.schedules = built.schedules;
+        self.rules = built.rules;
+        Ok(())
+    }
+
     /// The configuration a kiosk's days are judged with at the central
     /// server: its id and units, and the schedules from `rules` (a kiosk's
     /// [`Config::rules`] as it sent them); nothing of the door (reader,

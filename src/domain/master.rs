@@ -14,7 +14,7 @@ use super::model::{Role, Staff};
 /// One change. A person is sent as they stand in the receiving kiosk's
 /// units (a person moved to another unit is sent to the old unit's kiosks
 /// ended the day before, and to the new unit's from that day).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Change {
     Person(Person),
@@ -29,6 +29,12 @@ pub enum Change {
     Calendar {
         year: i32,
         days: Vec<CalendarDay>,
+    },
+    /// The district's schedules: the `[schedules]` tables of a kiosk's
+    /// `config.toml` as JSON (seasons included: a summer timetable starts
+    /// on its own date), replacing the kiosks' own.
+    Rules {
+        schedules: serde_json::Value,
     },
     /// A 值班 session on an attendance day, local clock times.
     Roster {
@@ -57,6 +63,7 @@ impl Change {
             Change::Person(_) => "person",
             Change::Card { .. } => "card",
             Change::Calendar { .. } => "calendar",
+            Change::Rules { .. } => "rules",
             Change::Roster { .. } => "roster",
             Change::Leave { .. } => "leave",
         }
@@ -68,6 +75,7 @@ impl Change {
             Change::Person(p) => format!("person {}", p.staff_no),
             Change::Card { card, staff_no, .. } => format!("card {card} → {staff_no}"),
             Change::Calendar { year, .. } => format!("calendar {year}"),
+            Change::Rules { .. } => "rules (schedules)".to_string(),
             Change::Roster { staff_no, date, start, end, .. } => {
                 format!("roster {staff_no} {date} {}–{}", start.format("%H:%M"), end.format("%H:%M"))
             }
@@ -138,7 +146,7 @@ pub struct CalendarDay {
 }
 
 /// A change as sent: its version, who made it and when (RFC 3339).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Versioned {
     pub version: u64,
     pub made_by: String,
@@ -150,7 +158,7 @@ pub struct Versioned {
 /// `GET /api/v1/kiosks/{id}/master?since=V`: the changes after `since`
 /// for the kiosk's units, oldest first, and the version to ask from
 /// next. `more`: the answer was cut at its size limit; ask again at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feed {
     pub version: u64,
     pub changes: Vec<Versioned>,

@@ -311,7 +311,8 @@ impl Paths {
             StoreError::Sqlite(_) => Failure::Runtime(format!("{}: {}", self.db.display(), e.for_the_door(&self.db))),
             e => e.into(),
         })?;
-        let config = input(Config::load(&self.config))?;
+        let mut config = input(Config::load(&self.config))?;
+        crate::kiosk::master::use_server_rules(&mut config, &store)?;
         store.pin_legacy_leave(&config)?;
         Ok((store, config))
     }
@@ -476,12 +477,6 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
     if config.display.rotation != 0 && std::env::var_os("SLINT_KMS_ROTATION").is_none() {
         std::env::set_var("SLINT_KMS_ROTATION", config.display.rotation.to_string());
     }
-    // Sync: the token must be there and readable by its owner only, or the
-    // kiosk does not start (a kiosk that cannot sync would pile up unseen).
-    let sync = match &config.central {
-        Some(_) => Some(crate::kiosk::sync::Worker::start(&config, paths.db.clone()).map_err(Failure::Input)?),
-        None => None,
-    };
     if !headless {
         let display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
             // On the Pi the screen is DRM/KMS itself (the Pi build, or SLINT_BACKEND).
@@ -500,6 +495,14 @@ fn run_kiosk(paths: &Paths, demo: bool, headless: bool, out: &mut dyn Write) -> 
     let off = || door.as_ref().map(|f| Box::new(f.off_for_good()) as crate::kiosk::stop::Step);
     crate::kiosk::stop::on_stop(off().into_iter().collect()).map_err(Failure::Runtime)?;
     let _off_at_exit = crate::kiosk::stop::OnExit(off());
+    // Sync, after the stop's handler (a change of the district's schedules
+    // stops the kiosk as SIGTERM does, to start again). The token must be
+    // there and readable by its owner only, or the kiosk does not start (a
+    // kiosk that cannot sync would pile up unseen).
+    let sync = match &config.central {
+        Some(_) => Some(crate::kiosk::sync::Worker::start(&config, paths.db.clone()).map_err(Failure::Input)?),
+        None => None,
+    };
     let door: Vec<_> = door.map(|f| f.listener()).into_iter().collect();
     if !headless {
         // The window lives as long as the process: the config does too.
@@ -554,12 +557,21 @@ fn sync_cmd(paths: &Paths, cmd: SyncCmd, out: &mut dyn Write) -> Outcome {
             }
             if central.master {
                 match crate::kiosk::master::pull(&mut store, &client, &config, now) {
-                    Ok(p) => writeln!(
-                        out,
-                        "master: {} changes applied, {} punches of other doors stored",
-                        p.changes, p.peer_punches
-                    )
-                    .map_err(io)?,
+                    Ok(p) => {
+                        writeln!(
+                            out,
+                            "master: {} changes applied, {} punches of other doors stored",
+                            p.changes, p.peer_punches
+                        )
+                        .map_err(io)?;
+                        if p.rules_changed {
+                            writeln!(
+                                out,
+                                "master: the district's schedules changed: a running kiosk starts again to take them"
+                            )
+                            .map_err(io)?;
+                        }
+                    }
                     Err(crate::kiosk::master::PullError::Store(e)) => return Err(e.into()),
                     Err(crate::kiosk::master::PullError::Server(e)) => {
                         return Err(Failure::Runtime(format!("sync stopped: {e}")))

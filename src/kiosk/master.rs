@@ -34,12 +34,32 @@ pub const MASTER_VERSION: &str = "master.version";
 pub const PEER_CURSOR: &str = "peers.cursor";
 /// When the doors' punches were last pulled (ms), for the head's roster.
 pub const PEERS_PULLED_AT: &str = "peers.pulled_at";
+/// The district's schedules from the server (JSON of the `[schedules]`
+/// tables): a kiosk with `master = true` judges with them, not its own.
+pub const MASTER_RULES: &str = "master.rules";
+
+/// The schedules a managed kiosk judges with: the server's, when it sent
+/// some, in place of `config.toml`'s (read wherever the kiosk opens its
+/// store, so every command judges alike).
+pub fn use_server_rules(config: &mut Config, store: &Store) -> Result<()> {
+    if !config.central.as_ref().is_some_and(|c| c.master) {
+        return Ok(());
+    }
+    if let Some(json) = store.meta(MASTER_RULES)? {
+        let rules: serde_json::Value =
+            serde_json::from_str(&json).map_err(|e| StoreError::Invalid(format!("{MASTER_RULES}: {e}")))?;
+        config.with_schedules(&rules).map_err(|m| StoreError::Invalid(format!("the server's schedules: {m}")))?;
+    }
+    Ok(())
+}
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// Applies one answer of the feed; returns how many changes added records.
-/// A leave's local times are read in its person's schedule zone.
-pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> Result<usize> {
+/// Applies one answer of the feed; returns how many changes added records
+/// and whether the schedules changed (the running kiosk starts again to
+/// take them). A leave's local times are read in its person's schedule zone.
+pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> Result<(usize, bool)> {
+    let mut rules_changed = false;
     let made_on = config.default_schedule().attendance_day(now);
     // Read in this transaction: a change another pull applied meanwhile
     // (`sync now` beside the running kiosk) is not applied again.
@@ -65,6 +85,19 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
                     days.iter().map(|d| (d.date, d.name.clone(), d.off)).collect();
                 w.replace_calendar_year(*year, &days, now)?;
                 true
+            }
+            Change::Rules { schedules } => {
+                // Checked before it is kept: a kiosk that could not build
+                // them would not start again.
+                Config::for_judging(&config.kiosk_id, &config.units, schedules)
+                    .map_err(|m| StoreError::Invalid(format!("master change {}: schedules: {m}", v.version)))?;
+                let json = schedules.to_string();
+                let changed = w.meta(MASTER_RULES)?.as_deref() != Some(json.as_str());
+                if changed {
+                    w.set_meta(MASTER_RULES, &json)?;
+                    rules_changed = true;
+                }
+                changed
             }
             Change::Roster { staff_no, date, start, end } => {
                 w.know_staff_no(staff_no)?;
@@ -95,7 +128,7 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
         }
     }
     w.set_meta(MASTER_VERSION, &feed.version.max(held).to_string())?;
-    Ok(applied)
+    Ok((applied, rules_changed))
 }
 
 /// Stores the doors' punches; returns how many were new. A card unknown
@@ -129,6 +162,8 @@ pub fn store_peers(w: &mut Writer<'_>, p: &PeerPunches, now: Instant) -> Result<
 pub struct Pulled {
     pub changes: usize,
     pub peer_punches: usize,
+    /// The district's schedules changed: the kiosk must start again.
+    pub rules_changed: bool,
 }
 
 /// Pulls the master data (every answer until the server has no more) and
@@ -151,7 +186,9 @@ pub fn pull(
         }
         let feed: Feed = serde_json::from_str(&body).map_err(|e| PullError::Server(format!("master: {e}")))?;
         let mut w = store.writer()?;
-        out.changes += apply(&mut w, &feed, config, now())?;
+        let (n, rules) = apply(&mut w, &feed, config, now())?;
+        out.changes += n;
+        out.rules_changed |= rules;
         w.commit()?;
         if !feed.more {
             break;

@@ -15,6 +15,24 @@ use signal_hook::iterator::Signals;
 /// A step run when the kiosk stops.
 pub type Step = Box<dyn FnOnce() + Send>;
 
+/// The status the stop exits with: 0, or [`RESTART`] when the kiosk
+/// asked to be started again.
+static EXIT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The exit status that has systemd start the kiosk again (its unit has
+/// `Restart=on-failure`): EX_TEMPFAIL.
+pub const RESTART: i32 = 75;
+
+/// Stops the kiosk as SIGTERM does (the door's outputs off) and exits
+/// with [`RESTART`], so that it starts again: the district's schedules
+/// changed, and they are read at start.
+pub fn restart() {
+    EXIT.store(RESTART, std::sync::atomic::Ordering::SeqCst);
+    if let Err(e) = signal_hook::low_level::raise(SIGTERM) {
+        eprintln!("cannot stop to start again: {e}");
+    }
+}
+
 /// Runs its step when dropped: the same steps when the kiosk ends without
 /// a signal (the window closed, the headless reader finished, an error).
 pub struct OnExit(pub Option<Step>);
@@ -47,8 +65,13 @@ pub fn on_stop(steps: Vec<Step>) -> Result<(), String> {
                     eprintln!("stopping: {}", crate::kiosk::event_loop::panic_text(&p));
                 }
             }
-            eprintln!("stopped ({})", if signal == SIGTERM { "SIGTERM" } else { "SIGINT" });
-            std::process::exit(0);
+            let code = EXIT.load(std::sync::atomic::Ordering::SeqCst);
+            eprintln!(
+                "stopped ({}){}",
+                if signal == SIGTERM { "SIGTERM" } else { "SIGINT" },
+                if code == RESTART { ", to start again" } else { "" }
+            );
+            std::process::exit(code);
         })
         .map_err(|e| format!("cannot start the stop thread: {e}"))?;
     Ok(())

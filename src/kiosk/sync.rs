@@ -616,6 +616,12 @@ fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Statu
                         if p.changes > 0 || p.peer_punches > 0 {
                             eprintln!("sync: {} master changes, {} punches of other doors", p.changes, p.peer_punches);
                         }
+                        if p.rules_changed {
+                            // Schedules are read at start: stop as for
+                            // SIGTERM, and systemd starts the kiosk again.
+                            eprintln!("sync: the district's schedules changed: starting again to take them");
+                            crate::kiosk::stop::restart();
+                        }
                     }
                     // Said, and the pass goes on: what the kiosk has
                     // recorded still goes up.

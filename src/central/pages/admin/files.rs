@@ -18,11 +18,12 @@ use crate::central::master::{self, MasterError, Outcome};
 use crate::central::pages::{failed, Viewer};
 
 /// The kinds of file, their form value and words.
-const KINDS: [(&str, &str, &str); 4] = [
+const KINDS: [(&str, &str, &str); 5] = [
     ("staff", "人员名单（staff）", "Staff file"),
     ("roster", "值班表（roster）", "Roster"),
     ("leave", "请假、公出（leave）", "Leave and duty"),
     ("calendar", "节假日日历（holiday-cn JSON）", "Holiday calendar (holiday-cn JSON)"),
+    ("rules", "作息时间（[schedules] 的 TOML，含夏令作息）", "Schedules ([schedules] TOML, seasons included)"),
 ];
 
 /// `/admin/files`: a form for each kind of file.
@@ -122,6 +123,7 @@ async fn import(app: &App, kind: &str, path: &Path, who: &str) -> Result<Outcome
         "staff" => master::import_staff(s, path, who, now).await,
         "roster" => master::import_roster(s, path, who, now).await,
         "leave" => master::import_leave(s, path, who, now).await,
+        "rules" => master::import_rules(s, path, who, now).await,
         _ => master::import_calendar(s, path, who, now).await,
     }
 }
