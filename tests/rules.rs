@@ -67,6 +67,7 @@ impl Case {
                 at: at(t),
                 source: PunchSource::Import,
                 clock_synced: None,
+                origin: None,
                 voided: false,
             });
         }
@@ -81,6 +82,7 @@ impl Case {
             at: at(t),
             source: PunchSource::Correction,
             clock_synced: None,
+            origin: None,
             voided: false,
         });
         self
@@ -351,6 +353,7 @@ fn r3_card_handover_and_enrolment() {
             at: at(t),
             source: PunchSource::Import,
             clock_synced: None,
+            origin: None,
             voided: false,
         });
     }

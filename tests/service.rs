@@ -431,3 +431,43 @@ fn leave_is_asked_over_days_with_a_reason() {
         assert_eq!((p["status"].as_str(), p["leave_minutes"].as_u64()), (Some("leave"), Some(390)), "{date}: {p}");
     }
 }
+
+#[test]
+fn a_door_punch_says_where_it_was_made_and_the_roster_how_fresh_the_doors_are() {
+    // A kiosk taking its data from the server: its people imported before
+    // it was switched over (the import is refused on a managed kiosk).
+    let k = Kiosk::new(CONFIG);
+    k.import(&["staff", "import"], &k.file("staff.csv", STAFF));
+    let managed = format!("{CONFIG}[central]\nurl = \"http://127.0.0.1:9/\"\nmaster = true\n");
+    std::fs::write(k.dir().join("config.toml"), managed).unwrap();
+    let config: &'static Config = Box::leak(Box::new(Config::load(&k.dir().join("config.toml")).unwrap()));
+    let clock = TestClock::at("2026-11-19 09:00");
+    let mut svc = service(&k, config, &clock);
+    assert!(svc.doors_note().unwrap().contains("尚未收到"));
+    // The back door's 08:25 of 张三, as the server sends it.
+    let peers = dutyclock::domain::master::PeerPunches {
+        cursor: "back:7".into(),
+        punches: vec![dutyclock::domain::master::PeerPunch {
+            origin: "back".into(),
+            seq: 7,
+            card: "0100000001".into(),
+            staff_no: Some("0001".into()),
+            at: "2026-11-19T08:25:00.000+08:00".into(),
+            clock_synced: Some(true),
+        }],
+    };
+    {
+        let mut store = Store::open(&k.dir().join("dutyclock.sqlite3")).unwrap();
+        let mut w = store.writer().unwrap();
+        let now = clock.now();
+        assert_eq!(dutyclock::kiosk::master::store_peers(&mut w, &peers, now).unwrap(), 1);
+        assert_eq!(dutyclock::kiosk::master::store_peers(&mut w, &peers, now).unwrap(), 0, "one punch however often");
+        w.commit().unwrap();
+    }
+    assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
+    let day = svc.person("0001").unwrap().unwrap();
+    assert_eq!(day.punches.len(), 1, "{day:?}");
+    assert!(day.punches[0].flags.contains("back 门岗"), "{:?}", day.punches[0]);
+    assert_eq!(day.punches[0].time, "08:25:00");
+    assert!(svc.doors_note().unwrap().contains("09:00 更新"), "{:?}", svc.doors_note());
+}

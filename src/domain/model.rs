@@ -131,6 +131,9 @@ pub struct PunchRow {
     pub source: PunchSource,
     /// `None` where unknown (imports).
     pub clock_synced: Option<bool>,
+    /// The kiosk a door's punch was made at, for a punch received from
+    /// another kiosk serving the unit (SPEC "Doors"); `None`: made here.
+    pub origin: Option<String>,
     pub voided: bool,
 }
 

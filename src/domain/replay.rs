@@ -189,6 +189,10 @@ impl Tables {
                     at: f.int("at_ms")?,
                     source: f.parsed("source", PunchSource::parse)?,
                     clock_synced: f.opt_int("clock_synced")?.map(|v| v != 0),
+                    origin: match f.text("source")?.as_str() {
+                        "reader" => f.opt_text("by_whom")?,
+                        _ => None,
+                    },
                     voided: false,
                 };
                 self.punches.insert(id, punch);

@@ -279,6 +279,7 @@ impl<'c> Core<'c> {
             at: now,
             source: PunchSource::Reader,
             clock_synced: Some(synced),
+            origin: None,
             voided: false,
         };
         match self.att.add_punch(row) {
@@ -341,6 +342,7 @@ impl<'c> Core<'c> {
             at: read_at,
             source: PunchSource::Reader,
             clock_synced: None,
+            origin: None,
             voided: false,
         };
         let who = self
@@ -363,6 +365,7 @@ impl<'c> Core<'c> {
             at: now,
             source: PunchSource::Reader,
             clock_synced: None,
+            origin: None,
             voided: false,
         };
         match self.att.owner(&probe) {

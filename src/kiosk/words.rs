@@ -577,6 +577,22 @@ impl Say {
         self.pick("补卡", "added")
     }
 
+    /// How fresh the other doors' punches are (`None`: never received).
+    pub fn doors_fresh(self, at: Option<String>) -> String {
+        match at {
+            Some(t) => self.pick(format!("其他门岗的刷卡：{t} 更新"), format!("Other doors' punches as of {t}")),
+            None => self.pick(
+                "其他门岗的刷卡：尚未收到（与中心断开）",
+                "Other doors' punches: none received yet (server unreachable)",
+            ),
+        }
+    }
+
+    /// A punch made at another door of the unit (its kiosk's id).
+    pub fn door_flag(self, origin: &str) -> String {
+        self.pick(format!("{origin} 门岗"), format!("at door {origin}"))
+    }
+
     pub fn unsynced_flag(self) -> String {
         self.pick("时钟未同步", "clock unsynced")
     }

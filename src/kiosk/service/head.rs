@@ -153,6 +153,18 @@ impl Service<'_> {
     /// figure is the number of rows in that category. People without
     /// schedule obligations (`schedule = none`) are left out, but on a day
     /// the roster (值班) gives them a session.
+    /// How fresh the other doors' punches are, on a kiosk that takes them
+    /// from the server: when they were last pulled (`None` elsewhere).
+    pub fn doors_note(&mut self) -> Option<String> {
+        if !self.config().central.as_ref().is_some_and(|c| c.master) {
+            return None;
+        }
+        let at = self.core.store().meta(crate::kiosk::master::PEERS_PULLED_AT).ok().flatten();
+        let at = at.and_then(|t| t.parse::<i64>().ok());
+        let tz = self.config().default_schedule().tz;
+        Some(self.say().doors_fresh(at.map(|t| instant_to_local(tz, t).format("%H:%M").to_string())))
+    }
+
     pub fn roster(&mut self, unit: &str) -> Result<(Vec<PersonRow>, Tallies)> {
         let say = self.say();
         let now = self.core.now();
@@ -223,6 +235,9 @@ impl Service<'_> {
                 let mut flags = Vec::new();
                 if p.added() {
                     flags.push(say.added_flag());
+                }
+                if let Some(origin) = &p.row.origin {
+                    flags.push(say.door_flag(origin));
                 }
                 if p.row.clock_synced == Some(false) {
                     flags.push(say.unsynced_flag());

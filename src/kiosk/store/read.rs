@@ -156,6 +156,7 @@ pub(super) fn snapshot(
 ) -> Result<Snapshot> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.card, p.staff_no, p.at_ms, p.source, p.clock_synced,
+                CASE WHEN p.source = 'reader' THEN p.by_whom END AS origin,
                 EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)
          FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2 ORDER BY p.id",
     )?;
@@ -349,13 +350,14 @@ impl Store {
     pub fn punch_listing(&self, from: Instant, to: Instant) -> Result<Vec<PunchListing>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.id, p.card, p.staff_no, p.at_ms, p.source, p.clock_synced,
+                CASE WHEN p.source = 'reader' THEN p.by_whom END AS origin,
                     EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id),
                     coalesce(p.reason, (SELECT v.reason FROM punch_voids v WHERE v.punch_id = p.id)),
                     coalesce(p.by_whom, (SELECT v.by_whom FROM punch_voids v WHERE v.punch_id = p.id))
              FROM punches p WHERE p.at_ms >= ?1 AND p.at_ms < ?2 ORDER BY p.at_ms, p.id",
         )?;
         let rows = stmt.query_map(params![from, to], |r| {
-            Ok(PunchListing { row: punch_from_row(r)?, reason: r.get(7)?, by: r.get(8)? })
+            Ok(PunchListing { row: punch_from_row(r)?, reason: r.get(8)?, by: r.get(9)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -366,6 +368,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT p.id, p.card, p.staff_no, p.at_ms, p.source, p.clock_synced,
+                CASE WHEN p.source = 'reader' THEN p.by_whom END AS origin,
                         EXISTS (SELECT 1 FROM punch_voids v WHERE v.punch_id = p.id)
                  FROM punches p WHERE p.id = ?1",
                 [id],
@@ -675,7 +678,8 @@ fn punch_from_row(r: &Row<'_>) -> rusqlite::Result<PunchRow> {
         at: r.get(3)?,
         source: parsed(r, 4, "punches.source", PunchSource::parse)?,
         clock_synced: r.get(5)?,
-        voided: r.get(6)?,
+        origin: r.get("origin")?,
+        voided: r.get(7)?,
     })
 }
 

@@ -28,6 +28,7 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
     let with_summary = SUMMARY_SHOWN.with(|s| s.get());
     runner.run(Box::new(move |svc: &mut Service<'_>| -> UiUpdate {
         let roster = svc.roster(&unit);
+        let doors = svc.doors_note();
         let leave = svc.leave_lines(&unit);
         let requests = svc.request_lines(&unit);
         let summary = with_summary.then(|| svc.summary_table(&unit, period));
@@ -35,6 +36,7 @@ pub(super) fn refresh_head(runner: &dyn Runner, unit: String) {
         Box::new(move |ui: &KioskWindow, sh: &Shared| {
             let h = ui.global::<HeadAdapter>();
             let mut errors = Vec::new();
+            h.set_doors_note(s(doors.as_deref().unwrap_or("")));
             {
                 let mut st = sh.borrow_mut();
                 st.leave_kinds = kinds.iter().map(|k| k.0.clone()).collect();
