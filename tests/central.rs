@@ -1448,7 +1448,13 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
         assert!(st == 400 && html.contains("名单.csv:3") && !html.contains("dutyclock-upload"), "{backend:?}: {html}");
         assert_eq!(upload(&root, "forged", "staff", "名单.csv", staff).0, 403);
         assert_eq!(upload(&alice, &alice_csrf, "staff", "名单.csv", staff).0, 403);
-        let (st, html) = upload(&root, &csrf, "staff", "名单.csv", &staff[..staff.len() - "0032,钱七,审计科,\n".len()]);
+        // Bigger than a form (16 KiB): a real district's list.
+        let mut good = String::from_utf8(staff[..staff.len() - "0032,钱七,审计科,\n".len()].to_vec()).unwrap();
+        for i in 0..600 {
+            good.push_str(&format!("{:04},财务科职员{i},财务科,\n", 5000 + i));
+        }
+        assert!(good.len() > 20_000);
+        let (st, html) = upload(&root, &csrf, "staff", "名单.csv", good.as_bytes());
         assert!(st == 200 && html.contains("已导入"), "{backend:?}: {st} {html}");
         let (_, list) = get_page("/admin/people?unit=%E8%B4%A2%E5%8A%A1%E7%A7%91", &root);
         assert!(list.contains("赵六"), "{backend:?}");

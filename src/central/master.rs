@@ -63,6 +63,12 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
+/// A file as the audit log names it (an upload's is kept under a
+/// directory of its own: its name is what the admin knows).
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 fn person_key(staff_no: &str, unit: &str) -> String {
     format!("{staff_no}\u{1f}{unit}")
 }
@@ -154,18 +160,21 @@ pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant)
         };
         let any_schedule = |_: &str| -> Result<(), String> { Ok(()) };
         let made_on = today(now);
-        let known = Known { roll: &roll, unit_ok: &unit_ok, schedule_ok: &any_schedule, in_service: true, made_on };
+        let known = Known {
+            roll: &roll,
+            unit_ok: &unit_ok,
+            schedule_ok: &any_schedule,
+            in_service: true,
+            made_on,
+            photos: false,
+        };
         crate::files::staff::read(path, &known)?
     };
-    let photos = rows.iter().filter(|r| r.3.is_some()).count();
     let rows: Vec<PersonRow> =
         rows.into_iter().map(|(staff, cards, cards_from, _)| (staff, cards, cards_from)).collect();
     let mut out = put_people(s, &stints, &rows, who, now).await?;
     out.notes.splice(0..0, notes);
-    if photos > 0 {
-        out.notes.push(format!("{photos} photos not taken: photos are kept at the kiosks (staff import there)"));
-    }
-    let detail = format!("{}: {} people changed, {} unchanged", path.display(), out.changed, out.unchanged);
+    let detail = format!("{}: {} people changed, {} unchanged", file_name(path), out.changed, out.unchanged);
     s.audit(who, "staff import", &detail, now).await?;
     Ok(out)
 }
@@ -286,7 +295,7 @@ pub async fn import_calendar(s: &dyn Storage, path: &Path, who: &str, now: Insta
     }
     out.changed = 1;
     out.version = s.put_master(&[ch], who, now).await?;
-    s.audit(who, "calendar import", &format!("{}: {year}", path.display()), now).await?;
+    s.audit(who, "calendar import", &format!("{}: {year}", file_name(path)), now).await?;
     Ok(out)
 }
 
@@ -312,7 +321,7 @@ async fn duties(
         }
     }
     out.version = s.put_master(&changes, who, now).await?;
-    let detail = format!("{}: {} {what} added, {} held already", path.display(), out.changed, out.unchanged);
+    let detail = format!("{}: {} {what} added, {} held already", file_name(path), out.changed, out.unchanged);
     s.audit(who, &format!("{kind} import"), &detail, now).await?;
     Ok(out)
 }
@@ -389,7 +398,7 @@ pub async fn import_rules(s: &dyn Storage, path: &Path, who: &str, now: Instant)
     }
     out.changed = 1;
     out.version = s.put_master(&[ch], who, now).await?;
-    s.audit(who, "rules import", &name, now).await?;
+    s.audit(who, "rules import", &file_name(path), now).await?;
     Ok(out)
 }
 
@@ -495,7 +504,11 @@ pub async fn adopt_enrolments(
                 )
                 .await?;
             }
-            Some((_, version, held_unit)) if e.seen.is_some_and(|seen| version <= seen) => {
+            // (Only a holder of the door's units: the door saw no other
+            // unit's changes, whatever their version.)
+            Some((_, version, held_unit))
+                if e.seen.is_some_and(|seen| version <= seen) && scopes(k).contains(&held_unit) =>
+            {
                 let mut to = vec![person.unit.clone()];
                 if !to.contains(&held_unit) {
                     to.push(held_unit);

@@ -341,11 +341,13 @@ impl<'c> Attendance<'c> {
         PersonDay { staff, schedule, date, obligated, plan, record, punches, accepted, excuses }
     }
 
-    /// Punches of unassigned cards in the attendance day `date` of the
-    /// default schedule (R1), not voided.
+    /// Punches of unassigned cards made at this kiosk in the attendance
+    /// day `date` of the default schedule (R1), not voided. Another door's
+    /// (`origin`) are that door's to count and enrol: kept here only so
+    /// that they attach to a person once the card is known.
     pub fn unknown_card_punches(&self, date: NaiveDate) -> Vec<&PunchRow> {
         let plan = self.plan(self.config.default_schedule(), date);
-        self.unknown.iter().filter(|p| !p.voided && plan.day.contains(p.at)).collect()
+        self.unknown.iter().filter(|p| !p.voided && p.origin.is_none() && plan.day.contains(p.at)).collect()
     }
 
     /// Punches recorded while the clock was not synchronized, in the day.

@@ -176,6 +176,10 @@ pub struct Known<'a> {
     pub in_service: bool,
     /// The import's attendance day.
     pub made_on: NaiveDate,
+    /// Whether photo cells are read (the kiosk: files beside the staff
+    /// file). The server takes none: a cell naming any path would have it
+    /// read that path.
+    pub photos: bool,
 }
 
 /// Reads and checks every row of the staff file at `path`: the rows and
@@ -192,6 +196,7 @@ pub fn read(path: &Path, known: &Known) -> Result<(Vec<StaffRow>, Vec<String>), 
     let mut seen_key: HashMap<String, (usize, String)> = HashMap::new();
     let mut seen_card: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
     let mut rows: Vec<StaffRow> = Vec::new();
+    let mut photos_skipped = 0;
     for (line, rec) in &f.rows {
         let line = *line;
         let typed = f.need(line, rec, "staff_no")?;
@@ -294,13 +299,24 @@ pub fn read(path: &Path, known: &Known) -> Result<(Vec<StaffRow>, Vec<String>), 
             cards.push(card);
         }
         let name = f.need(line, rec, "name")?.to_string();
-        let photo = f.get(rec, "photo").map(|p| read_photo(path, p).map_err(|m| f.err(line, m))).transpose()?;
+        let photo = match (f.get(rec, "photo"), known.photos) {
+            (Some(p), true) => Some(read_photo(path, p).map_err(|m| f.err(line, m))?),
+            (Some(_), false) => {
+                photos_skipped += 1;
+                None
+            }
+            (None, _) => None,
+        };
         rows.push((
             Staff { staff_no, name, unit, schedule, role, pin_hash, active_from, active_until },
             cards,
             cards_from,
             photo,
         ));
+    }
+    if photos_skipped > 0 {
+        read_notes
+            .push(format!("{photos_skipped} photos not taken: photos are kept at the kiosks (staff import there)"));
     }
     Ok((rows, read_notes))
 }

@@ -68,12 +68,10 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
     for v in feed.changes.iter().filter(|v| v.version > held) {
         let changed = match &v.change {
             Change::Person(p) => {
-                let staff = p.staff().ok_or_else(|| {
-                    StoreError::Invalid(format!(
-                        "master change {}: person {} has role {:?}",
-                        v.version, p.staff_no, p.role
-                    ))
-                })?;
+                let Some(staff) = p.staff() else {
+                    skip(w, v, &format!("person {} has role {:?}", p.staff_no, p.role), now)?;
+                    continue;
+                };
                 w.put_staff(&staff, now)?
             }
             Change::Card { card, staff_no, from } => {
@@ -88,9 +86,12 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
             }
             Change::Rules { schedules } => {
                 // Checked before it is kept: a kiosk that could not build
-                // them would not start again.
-                Config::for_judging(&config.kiosk_id, &config.units, schedules)
-                    .map_err(|m| StoreError::Invalid(format!("master change {}: schedules: {m}", v.version)))?;
+                // them would not start again. Refused, it is said and
+                // skipped, and the feed goes on.
+                if let Err(m) = Config::for_judging(&config.kiosk_id, &config.units, schedules) {
+                    skip(w, v, &format!("schedules: {m}"), now)?;
+                    continue;
+                }
                 let json = schedules.to_string();
                 let changed = w.meta(MASTER_RULES)?.as_deref() != Some(json.as_str());
                 if changed {
@@ -109,10 +110,8 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
                 let tz = config.schedule(&schedule).tz;
                 let (a, b) = (local_to_instant(tz, *from), local_to_instant(tz, *to));
                 if b <= a {
-                    return Err(StoreError::Invalid(format!(
-                        "master change {}: leave of {staff_no} has no length",
-                        v.version
-                    )));
+                    skip(w, v, &format!("leave of {staff_no} has no length in its zone"), now)?;
+                    continue;
                 }
                 w.add_leave(staff_no, kind, (a, b), tz, approved_by, note, now)?.is_new()
             }
@@ -129,6 +128,14 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
     }
     w.set_meta(MASTER_VERSION, &feed.version.max(held).to_string())?;
     Ok((applied, rules_changed))
+}
+
+/// A change this kiosk cannot apply: said on the chain (an `actions`
+/// record `master skipped`, which goes up to the server) and on stderr,
+/// and passed over, so that one bad change does not stop the rest.
+fn skip(w: &mut Writer<'_>, v: &crate::domain::master::Versioned, why: &str, now: Instant) -> Result<()> {
+    eprintln!("sync: master change {} skipped: {why}", v.version);
+    w.log_action(&format!("central:{}", v.made_by), "master skipped", &format!("v{} {why}", v.version), now)
 }
 
 /// Stores the doors' punches; returns how many were new. A card unknown

@@ -565,9 +565,16 @@ impl Worker {
         let (wake, rx) = mpsc::channel();
         let st = status.clone();
         let master = central.master.then(|| config.clone());
+        // The district's schedules this process judges with: when the
+        // store holds others after a pull (this thread's, or `sync now`'s
+        // beside it), the kiosk starts again to take them.
+        let rules_at_start = match central.master {
+            true => Store::open(&db).and_then(|s| s.meta(super::master::MASTER_RULES)).map_err(|e| e.to_string())?,
+            false => None,
+        };
         std::thread::Builder::new()
             .name("sync".into())
-            .spawn(move || worker(client, db, rx, st, master))
+            .spawn(move || worker(client, db, rx, st, master.map(|c| (c, rules_at_start))))
             .map_err(|e| format!("cannot start the sync thread: {e}"))?;
         let _ = wake.send(());
         Ok(Worker { wake, status, every_punch: central.master })
@@ -595,9 +602,16 @@ fn now() -> Instant {
 
 /// The sync thread's loop. `master`: the kiosk takes its master data
 /// from the server (its schedules say which attendance day a card
-/// assignment is made on and which zone a leave's times are in); it pulls before each pass, and at least
-/// every [`PULL_PERIOD`].
-fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Status>>, master: Option<Config>) {
+/// assignment is made on and which zone a leave's times are in), with the
+/// district's schedules it started with; it pulls before each pass, and
+/// at least every [`PULL_PERIOD`].
+fn worker(
+    client: Client,
+    db: PathBuf,
+    rx: Receiver<()>,
+    status: Arc<Mutex<Status>>,
+    master: Option<(Config, Option<String>)>,
+) {
     let mut failures = 0u32;
     let mut wait = Duration::ZERO;
     loop {
@@ -610,22 +624,25 @@ fn worker(client: Client, db: PathBuf, rx: Receiver<()>, status: Arc<Mutex<Statu
         let started = std::time::Instant::now();
         let result = Store::open(&db).and_then(|mut store| {
             let mut pulled = None;
-            if let Some(config) = &master {
+            if let Some((config, rules_at_start)) = &master {
                 match super::master::pull(&mut store, &client, config, now) {
                     Ok(p) => {
                         if p.changes > 0 || p.peer_punches > 0 {
                             eprintln!("sync: {} master changes, {} punches of other doors", p.changes, p.peer_punches);
                         }
-                        if p.rules_changed {
-                            // Schedules are read at start: stop as for
-                            // SIGTERM, and systemd starts the kiosk again.
-                            eprintln!("sync: the district's schedules changed: starting again to take them");
-                            crate::kiosk::stop::restart();
-                        }
                     }
                     // Said, and the pass goes on: what the kiosk has
                     // recorded still goes up.
                     Err(e) => pulled = Some(format!("master: {e}")),
+                }
+                // Schedules are read at start: when the store holds others
+                // than this process began with (applied by this pull, a
+                // failed one's earlier answer, or `sync now`), stop as for
+                // SIGTERM, and systemd starts the kiosk again. Never a loop:
+                // started again, the two agree.
+                if store.meta(super::master::MASTER_RULES)? != *rules_at_start {
+                    eprintln!("sync: the district's schedules changed: starting again to take them");
+                    crate::kiosk::stop::restart();
                 }
             }
             let mut p = pass(&mut store, &client, now)?;

@@ -34,7 +34,12 @@ pub fn routes() -> Router<App> {
         .route("/admin/kiosks/{id}/{action}", post(admin::kiosk_action))
         .route("/admin/people", get(admin::people::list).post(admin::people::add))
         .route("/admin/people/{no}", get(admin::people::person).post(admin::people::change))
-        .route("/admin/files", get(admin::files::page).post(admin::files::upload))
+        .route(
+            "/admin/files",
+            get(admin::files::page)
+                .post(admin::files::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(admin::files::MAX_UPLOAD)),
+        )
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{name}/password", post(admin::set_password))
         .route("/admin/users/{name}/unlock", post(admin::unlock))

@@ -100,6 +100,7 @@ pub fn staff(store: &mut Store, config: &Config, path: &Path, now: Instant) -> R
         // In service: the kiosk has taken its own first scan on a synchronized clock.
         in_service: store.began_at()?.is_some(),
         made_on,
+        photos: true,
     };
     let (rows, read_notes) = crate::files::staff::read(path, &known)?;
     // Every row is checked: now the photos are kept beside the database.

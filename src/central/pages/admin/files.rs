@@ -17,6 +17,30 @@ use crate::central::auth;
 use crate::central::master::{self, MasterError, Outcome};
 use crate::central::pages::{failed, Viewer};
 
+/// The largest upload (a district's staff workbook is well under it; the
+/// other forms keep the server's 16 KiB).
+pub(in crate::central::pages) const MAX_UPLOAD: usize = 8 * 1024 * 1024;
+
+/// A directory of one request's, removed however the request ends (a
+/// timeout or a client gone drops the handler's future midway), made
+/// readable by the server's user only.
+struct UploadDir(PathBuf);
+
+impl UploadDir {
+    fn new() -> std::io::Result<UploadDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = std::env::temp_dir().join(format!("dutyclock-upload-{}", auth::new_secret("")));
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        Ok(UploadDir(dir))
+    }
+}
+
+impl Drop for UploadDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The kinds of file, their form value and words.
 const KINDS: [(&str, &str, &str); 5] = [
     ("staff", "人员名单（staff）", "Staff file"),
@@ -101,15 +125,16 @@ pub(in crate::central::pages) async fn upload(
     }
     // Kept under its own name (its extension says CSV or workbook) in a
     // directory of this request's, removed after.
-    let dir = std::env::temp_dir().join(format!("dutyclock-upload-{}", auth::new_secret("")));
-    let path: PathBuf = dir.join(&name);
-    if let Err(e) = std::fs::create_dir(&dir).and_then(|()| std::fs::write(&path, &bytes)) {
-        let _ = std::fs::remove_dir_all(&dir);
+    let dir = match UploadDir::new() {
+        Ok(d) => d,
+        Err(e) => return input_error(&v, "/admin/files", &format!("the file could not be kept for reading: {e}")),
+    };
+    let path: PathBuf = dir.0.join(&name);
+    if let Err(e) = std::fs::write(&path, &bytes) {
         return input_error(&v, "/admin/files", &format!("the file could not be kept for reading: {e}"));
     }
     let r = import(&app, &kind, &path, &v.user.name).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    let strip = |m: String| m.replace(&format!("{}/", dir.display()), "");
+    let strip = |m: String| m.replace(&format!("{}/", dir.0.display()), "");
     match r {
         Ok(o) => done(&v, &name, &o, &strip),
         Err(MasterError::Import(e)) => input_error(&v, "/admin/files", &strip(e.to_string())),
