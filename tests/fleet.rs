@@ -193,7 +193,7 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         assert_eq!(zhang["status"], "normal", "{backend:?}: {second}");
         assert_eq!(zhang["punches"].as_array().unwrap().len(), 4, "{backend:?}: {second}");
         let origin: String = db(&front)
-            .query_row("SELECT reason FROM punches WHERE by_whom = 'back' AND card = ?1", [ZHANG_CARD], |r| r.get(0))
+            .query_row("SELECT reason FROM punches WHERE by_whom = '侧门' AND card = ?1", [ZHANG_CARD], |r| r.get(0))
             .unwrap();
         assert!(origin.starts_with("back#"), "{origin}");
 
@@ -203,7 +203,7 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         back_in.flush().unwrap();
         let arrived = || {
             db(&front)
-                .query_row("SELECT count(*) FROM punches WHERE card = ?1 AND by_whom = 'back'", [LI_CARD], |r| {
+                .query_row("SELECT count(*) FROM punches WHERE card = ?1 AND by_whom = '侧门'", [LI_CARD], |r| {
                     r.get::<_, i64>(0)
                 })
                 .unwrap()

@@ -449,6 +449,7 @@ fn a_door_punch_says_where_it_was_made_and_the_roster_how_fresh_the_doors_are() 
         cursor: "back:7".into(),
         punches: vec![dutyclock::domain::master::PeerPunch {
             origin: "back".into(),
+            origin_name: Some("侧门".into()),
             seq: 7,
             card: "0100000001".into(),
             staff_no: Some("0001".into()),
@@ -467,7 +468,7 @@ fn a_door_punch_says_where_it_was_made_and_the_roster_how_fresh_the_doors_are() 
     assert_eq!(svc.login("0002", "2468").unwrap(), Outcome::Accepted);
     let day = svc.person("0001").unwrap().unwrap();
     assert_eq!(day.punches.len(), 1, "{day:?}");
-    assert!(day.punches[0].flags.contains("back 门岗"), "{:?}", day.punches[0]);
+    assert!(day.punches[0].flags.contains("侧门刷卡"), "{:?}", day.punches[0]);
     assert_eq!(day.punches[0].time, "08:25:00");
     assert!(svc.doors_note().unwrap().contains("09:00 更新"), "{:?}", svc.doors_note());
 }

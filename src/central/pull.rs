@@ -135,6 +135,7 @@ pub async fn peer_punches_after(
                 };
                 punches.push(PeerPunch {
                     origin: peer.clone(),
+                    origin_name: all.iter().find(|k| k.id == peer).and_then(|k| k.name.clone()),
                     seq: r.seq,
                     staff_no: owner,
                     card,

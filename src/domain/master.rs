@@ -171,6 +171,9 @@ pub struct Feed {
 pub struct PeerPunch {
     /// The kiosk it was made at, and its place in that kiosk's chain.
     pub origin: String,
+    /// The origin's display name (正门, 侧门), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_name: Option<String>,
     pub seq: u64,
     pub card: String,
     /// Whom central's cards say the card was, when it knows.

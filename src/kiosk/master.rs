@@ -13,7 +13,7 @@
 //!
 //! A punch made at another kiosk serving the same units is stored as a
 //! reader punch with its origin (`reason` = `ORIGIN#SEQ`, `by_whom` =
-//! the origin kiosk): idempotent by card and instant, so the same punch
+//! the origin kiosk's display name, else its id): idempotent by card and instant, so the same punch
 //! pulled twice is one punch. The server sends only punches of cards it
 //! does not know or whose holder is of this kiosk's units. They are not
 //! the kiosk's own scans: its start and its clock check ignore them.
@@ -154,7 +154,10 @@ pub fn store_peers(w: &mut Writer<'_>, p: &PeerPunches, now: Instant) -> Result<
         };
         let origin = format!("{}#{}", punch.origin, punch.seq);
         let owner = PunchOwner::Card(punch.card.clone());
-        let note = Some((origin.as_str(), punch.origin.as_str()));
+        // Where it was made, as the head's screen says it: the door's
+        // display name (侧门), else its id.
+        let door = punch.origin_name.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or(&punch.origin);
+        let note = Some((origin.as_str(), door));
         if w.add_punch(&owner, at, PunchSource::Reader, punch.clock_synced, note, now)?.is_new() {
             added += 1;
         }

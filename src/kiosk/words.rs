@@ -588,9 +588,10 @@ impl Say {
         }
     }
 
-    /// A punch made at another door of the unit (its kiosk's id).
+    /// A punch made at another door of the unit (its display name, 侧门,
+    /// else its kiosk's id).
     pub fn door_flag(self, origin: &str) -> String {
-        self.pick(format!("{origin} 门岗"), format!("at door {origin}"))
+        self.pick(format!("{origin}刷卡"), format!("at {origin}"))
     }
 
     pub fn unsynced_flag(self) -> String {
