@@ -926,6 +926,43 @@ fn enc(s: &str) -> String {
 /// refused them; an admin registers, re-keys and revokes kiosks (asked
 /// again first) and adds, unlocks and re-passwords accounts; a form
 /// without its CSRF token changes nothing; each change is audited.
+/// A signed-in person's requests to the pages: no redirects followed
+/// (a redirect's `Location` is what is checked), every status handed back.
+struct Pages {
+    agent: ureq::Agent,
+    url: String,
+}
+
+impl Pages {
+    fn new(url: &str) -> Pages {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        Pages { agent, url: url.to_string() }
+    }
+
+    fn get(&self, path: &str, session: &str) -> (u16, String) {
+        let mut r = self.agent.get(&format!("{}{path}", self.url)).header("Cookie", session).call().unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    }
+
+    /// The session's CSRF token, from a page's forms.
+    fn csrf(&self, session: &str) -> String {
+        let (_, html) = self.get("/overview", session);
+        html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    }
+
+    /// A form posted: the status, the body and the redirect's `Location`.
+    fn post(&self, path: &str, session: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let mut r = self
+            .agent
+            .post(&format!("{}{path}", self.url))
+            .header("Cookie", session)
+            .send_form(fields.to_vec())
+            .unwrap();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap(), location)
+    }
+}
+
 #[test]
 fn the_admins_pages_for_kiosks_and_accounts() {
     for backend in BACKENDS {
@@ -934,21 +971,11 @@ fn the_admins_pages_for_kiosks_and_accounts() {
         c.user("root", "admin", "admin password");
         c.user("alice", "bureau", "correct horse");
         c.start();
-        let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
-        let get_page = |path: &str, session: &str| {
-            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", session).call().unwrap();
-            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-        };
-        let csrf_of = |session: &str| {
-            let (_, html) = get_page("/overview", session);
-            html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
-        };
-        let post = |path: &str, session: &str, fields: &[(&str, &str)]| {
-            let mut r =
-                a.post(&format!("{}{path}", c.url)).header("Cookie", session).send_form(fields.to_vec()).unwrap();
-            let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
-            (r.status().as_u16(), r.body_mut().read_to_string().unwrap(), location)
-        };
+        let pages = Pages::new(&c.url);
+        let a = &pages.agent;
+        let get_page = |path: &str, session: &str| pages.get(path, session);
+        let csrf_of = |session: &str| pages.csrf(session);
+        let post = |path: &str, session: &str, fields: &[(&str, &str)]| pages.post(path, session, fields);
         // A bureau account reads, and is refused the admin's pages and forms.
         let alice = sign_in(&c, "alice", "correct horse");
         let alice_csrf = csrf_of(&alice);
@@ -1313,19 +1340,13 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
         c.user("root", "admin", "admin password");
         c.user("alice", "bureau", "correct horse");
         c.start();
-        let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
-        let get_page = |path: &str, session: &str| {
-            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", session).call().unwrap();
-            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-        };
-        let csrf_of = |session: &str| {
-            let (_, html) = get_page("/overview", session);
-            html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
-        };
+        let pages = Pages::new(&c.url);
+        let a = &pages.agent;
+        let get_page = |path: &str, session: &str| pages.get(path, session);
+        let csrf_of = |session: &str| pages.csrf(session);
         let post = |path: &str, session: &str, fields: &[(&str, &str)]| {
-            let mut r =
-                a.post(&format!("{}{path}", c.url)).header("Cookie", session).send_form(fields.to_vec()).unwrap();
-            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+            let (st, html, _) = pages.post(path, session, fields);
+            (st, html)
         };
         let changes = || -> Vec<Value> {
             let (st, text) = get(&agent(), &format!("{}/api/v1/kiosks/office/master?since=0", c.url), &office);
