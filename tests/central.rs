@@ -8,6 +8,8 @@
 
 #[path = "common/central.rs"]
 mod central;
+#[path = "common/photo.rs"]
+mod photo;
 
 use central::{agent, get, put, sign_in, stored_summaries, summary, Backend, Central, BACKENDS};
 use proptest::prelude::*;
@@ -950,6 +952,30 @@ impl Pages {
         html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
     }
 
+    /// A multipart form posted as a browser sends it: the text fields,
+    /// then the `file` named `name`; the status and the body.
+    fn upload(&self, path: &str, session: &str, fields: &[(&str, &str)], name: &str, content: &[u8]) -> (u16, String) {
+        let boundary = "----dutyclock-test-7b1c";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes());
+        }
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        let mut r = self
+            .agent
+            .post(&format!("{}{path}", self.url))
+            .header("Cookie", session)
+            .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+            .send(&body[..])
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    }
+
     /// A form posted: the status, the body and the redirect's `Location`.
     fn post(&self, path: &str, session: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
         let mut r = self
@@ -1336,12 +1362,12 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
     for backend in BACKENDS {
         let mut c = Central::new(backend);
         let office = c.kiosk("office", &["办公室"]);
-        c.kiosk("finance", &["财务科"]);
+        let finance = c.kiosk("finance", &["财务科"]);
+        let hall = c.kiosk("hall", &["区党政办公室"]);
         c.user("root", "admin", "admin password");
         c.user("alice", "bureau", "correct horse");
         c.start();
         let pages = Pages::new(&c.url);
-        let a = &pages.agent;
         let get_page = |path: &str, session: &str| pages.get(path, session);
         let csrf_of = |session: &str| pages.csrf(session);
         let post = |path: &str, session: &str, fields: &[(&str, &str)]| {
@@ -1433,6 +1459,53 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
         );
         let (_, page) = get_page("/admin/people/0012", &root);
         assert!(page.contains("财务科") && page.contains("2026-12-10"), "{backend:?}: {page}");
+        // A photo: checked as the kiosk's import checks one, set on both
+        // stints (the unit they are leaving shows it until they go), and
+        // given to the kiosks of those units only.
+        let before = changes().len();
+        let (st, html) =
+            pages.upload("/admin/people/0012/photo", &root, &[("csrf", &csrf)], "photo.png", b"GIF89a not a photo");
+        assert!(st == 400 && html.contains("photo.png: not a JPEG or PNG image"), "{backend:?}: {st} {html}");
+        assert_eq!(pages.upload("/admin/people/0012/photo", &root, &[("csrf", "forged")], "p.png", b"x").0, 403);
+        assert_eq!(changes().len(), before, "{backend:?}: nothing stored by the refusals");
+        let png = photo::portrait_png_bytes();
+        let (st, html) = pages.upload("/admin/people/0012/photo", &root, &[("csrf", &csrf)], "张三.png", &png);
+        assert_eq!(st, 303, "{backend:?}: {html}");
+        let made = changes();
+        let name = made.last().unwrap()["photo"].as_str().unwrap().to_string();
+        assert!(name.len() == 68 && name.ends_with(".png"), "{name}");
+        let (_, page) = get_page("/admin/people/0012", &root);
+        assert!(page.contains(&format!("/admin/photos/{name}")), "{backend:?}: {page}");
+        let photo_at = |path: &str, auth: (&str, &str)| {
+            let mut r = pages.agent.get(&format!("{}{path}", c.url)).header(auth.0, auth.1).call().unwrap();
+            let kind = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            let cache = r.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            (r.status().as_u16(), kind, cache, r.body_mut().read_to_vec().unwrap())
+        };
+        let (st, kind, cache, bytes) = photo_at(&format!("/admin/photos/{name}"), ("Cookie", &root));
+        assert_eq!((st, kind.as_str(), cache.as_str(), bytes == png), (200, "image/png", "no-store", true));
+        assert_eq!(photo_at(&format!("/admin/photos/{name}"), ("Cookie", &alice)).0, 403);
+        for (token, want) in [(&office, 200), (&finance, 200), (&hall, 404)] {
+            let kiosk = if token == &office {
+                "office"
+            } else if token == &finance {
+                "finance"
+            } else {
+                "hall"
+            };
+            let bearer = format!("Bearer {token}");
+            let (st, _, _, bytes) =
+                photo_at(&format!("/api/v1/kiosks/{kiosk}/photos/{name}"), ("Authorization", &bearer));
+            assert_eq!(st, want, "{backend:?}: {kiosk}");
+            assert!(st != 200 || bytes == png);
+        }
+        let bearer = format!("Bearer {office}");
+        assert_eq!(photo_at("/api/v1/kiosks/office/photos/..%2Fcentral.sqlite3", ("Authorization", &bearer)).0, 404);
+        // An edit keeps it.
+        let kept =
+            [("csrf", csrf.as_str()), ("action", "edit"), ("name", "张三丰"), ("role", "head"), ("schedule", "")];
+        assert_eq!(post("/admin/people/0012", &root, &kept).0, 303);
+        assert_eq!(changes().last().unwrap()["photo"], name.as_str(), "{backend:?}");
         assert_eq!(
             post("/admin/people/0012", &root, &[("csrf", &csrf), ("action", "end"), ("date", "2026-12-31")]).0,
             303
@@ -1442,27 +1515,35 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
 
         // The files the kiosk takes, uploaded (multipart, as a browser sends them).
         let upload = |session: &str, token: &str, kind: &str, name: &str, content: &[u8]| {
-            let boundary = "----dutyclock-test-7b1c";
-            let mut body = Vec::new();
-            for (k, v) in [("csrf", token), ("kind", kind)] {
-                body.extend(
-                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes(),
-                );
-            }
-            body.extend(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-                    .bytes(),
-            );
-            body.extend_from_slice(content);
-            body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-            let mut r = a
-                .post(&format!("{}/admin/files", c.url))
-                .header("Cookie", session)
-                .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
-                .send(&body[..])
-                .unwrap();
-            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+            pages.upload("/admin/files", session, &[("csrf", token), ("kind", kind)], name, content)
         };
+        // The kiosk's templates, from the import page.
+        let (_, files) = get_page("/admin/files", &root);
+        assert!(files.contains("/admin/templates/staff.xlsx") && files.contains("/admin/templates/leave.csv"));
+        let template = |file: &str, session: &str| {
+            let mut r =
+                pages.agent.get(&format!("{}/admin/templates/{file}", c.url)).header("Cookie", session).call().unwrap();
+            let kind = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            (r.status().as_u16(), kind, r.body_mut().read_to_vec().unwrap())
+        };
+        let (st, kind, csv) = template("staff.csv", &root);
+        assert_eq!((st, kind.as_str()), (200, "text/csv; charset=utf-8"));
+        assert!(String::from_utf8(csv).unwrap().starts_with("\u{feff}staff_no,name,unit,cards,"));
+        let (st, _, xlsx) = template("leave.xlsx", &root);
+        assert_eq!(st, 200);
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+        use calamine::Reader;
+        let help = book.worksheet_range("说明").unwrap();
+        let text: Vec<String> = help.rows().flatten().map(|c| c.to_string()).collect();
+        assert!(text.contains(&"出差".to_string()), "the duty kinds are offered: {text:?}");
+        assert!(text.iter().any(|t| t.contains("dutyclock-central leave import")), "{text:?}");
+        assert_eq!(template("punches.csv", &root).0, 400, "punches are the door's");
+        // The same from the command line.
+        assert!(c.ok(&["template", "roster"]).starts_with("\u{feff}staff_no,date,start,end"));
+        let refused = c.cli(&["template", "punches"], "");
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("imported at the kiosk"));
+        assert_eq!(template("staff.csv", &alice).0, 403);
         let staff = "staff_no,name,unit,cards\n0031,赵六,财务科,0100000031\n0032,钱七,审计科,\n".as_bytes();
         let before = changes().len();
         let (st, html) = upload(&root, &csrf, "staff", "名单.csv", staff);

@@ -119,6 +119,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/kiosks/{kiosk_id}/rejudged", get(get_rejudged))
         .route("/api/v1/kiosks/{kiosk_id}/master", get(super::pull::master))
         .route("/api/v1/kiosks/{kiosk_id}/peer-punches", get(super::pull::peer_punches))
+        .route("/api/v1/kiosks/{kiosk_id}/photos/{name}", get(super::pull::photo))
         .route("/api/v1/summaries", get(summaries))
         .route("/api/v1/report", get(report))
         .route("/api/v1/people/{staff_no}", get(person))

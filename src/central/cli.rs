@@ -86,6 +86,17 @@ pub enum Command {
     /// People's accounts.
     #[command(subcommand)]
     User(UserCmd),
+    /// An empty staff, roster or leave file with its header (the kiosk's
+    /// templates; the leave kinds with the district's duty kinds).
+    Template {
+        #[arg(value_enum)]
+        kind: crate::files::template::Kind,
+        #[arg(long, value_enum, default_value_t = crate::files::template::Format::Csv)]
+        format: crate::files::template::Format,
+        /// Where to write it (default: stdout; a workbook needs a file or a pipe).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Logins, exports, kiosk and user changes.
     Audit {
         #[arg(long)]
@@ -302,6 +313,39 @@ fn private(path: &std::path::Path, mode: u32) -> Result<(), Failure> {
         .map_err(|e| Failure::Runtime(format!("cannot make {} private: {e}", path.display())))
 }
 
+/// `template KIND`: the kiosk's template of a file central imports; the
+/// leave kinds with the duty kinds of the district's schedules when there
+/// is a database to read them from.
+async fn template(
+    cli: &Cli,
+    kind: crate::files::template::Kind,
+    format: crate::files::template::Format,
+    output: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    use crate::files::template::{self as t, Format, Importer, Kind};
+    if !Kind::AT_CENTRAL.contains(&kind) {
+        return Err(Failure::Input(format!(
+            "{}: imported at the kiosk (dutyclock template {0}); the server takes staff, roster and leave files",
+            kind.word()
+        )));
+    }
+    let duty = match storage(cli, false).await {
+        Ok(s) => master::duty_kinds(&*s).await?,
+        Err(_) => Vec::new(),
+    };
+    let bytes = t::file(kind, format, crate::domain::config::Language::ZhCn, &t::leave_kinds(duty), Importer::Central)
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    match output {
+        Some(f) => {
+            std::fs::write(f, &bytes).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", f.display())))
+        }
+        None if format == Format::Xlsx && std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            Err(Failure::Input("--format xlsx writes a workbook: give --output FILE.xlsx, or redirect it".into()))
+        }
+        None => std::io::stdout().write_all(&bytes).map_err(|e| Failure::Runtime(format!("output: {e}"))),
+    }
+}
+
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -401,9 +445,10 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Template { kind, format, output } => template(cli, *kind, *format, output.as_deref()).await,
         Command::Staff(StaffCmd::Import { file }) => {
             let s = storage(cli, false).await?;
-            let o = master::import_staff(&*s, file, "cli", now()).await.map_err(master_failure)?;
+            let o = master::import_staff(&*s, file, true, "cli", now()).await.map_err(master_failure)?;
             for n in &o.notes {
                 eprintln!("{n}");
             }

@@ -144,7 +144,19 @@ fn change(kind: &str, key: String, unit: &str, scopes: Vec<String>, c: &Change) 
 /// refused row stores nothing. A person named in another unit than their
 /// latest is moved: from their `active_from` when it is later than the
 /// old stint's start, else from today.
-pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
+///
+/// `photos`: whether `photo` cells are read (the command line, run on the
+/// server beside the files; an upload's cells name files on the admin's
+/// computer, and must never make the server read its own files). A
+/// photo read is kept by its content and set on the person; an empty
+/// cell keeps the photo they have.
+pub async fn import_staff(
+    s: &dyn Storage,
+    path: &Path,
+    photos: bool,
+    who: &str,
+    now: Instant,
+) -> Result<Outcome, MasterError> {
     let units: Vec<String> = s.units().await?.into_iter().map(|u| u.name).collect();
     let stints = Stints::load(s, None).await?;
     let roll = stints.roll();
@@ -160,18 +172,28 @@ pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant)
         };
         let any_schedule = |_: &str| -> Result<(), String> { Ok(()) };
         let made_on = today(now);
-        let known = Known {
-            roll: &roll,
-            unit_ok: &unit_ok,
-            schedule_ok: &any_schedule,
-            in_service: true,
-            made_on,
-            photos: false,
-        };
+        let known =
+            Known { roll: &roll, unit_ok: &unit_ok, schedule_ok: &any_schedule, in_service: true, made_on, photos };
         crate::files::staff::read(path, &known)?
     };
-    let rows: Vec<PersonRow> =
-        rows.into_iter().map(|(staff, cards, cards_from, _)| (staff, cards, cards_from)).collect();
+    let mut people = Vec::with_capacity(rows.len());
+    for (staff, cards, cards_from, photo) in rows {
+        let photo = match photo {
+            Some((file, _)) => {
+                // The bytes kept are the bytes checked (the file may have changed).
+                let say = |m: String| {
+                    ImportError::new(&file.display().to_string(), 0, format!("photo of {}: {m}", staff.staff_no))
+                };
+                let bytes = std::fs::read(&file).map_err(|e| say(e.to_string()))?;
+                let name = crate::files::staff::photo_name(&bytes).map_err(say)?;
+                s.put_photo(&name, &bytes).await?;
+                Some(name)
+            }
+            None => None,
+        };
+        people.push((staff, cards, cards_from, photo));
+    }
+    let rows = people;
     let mut out = put_people(s, &stints, &rows, who, now).await?;
     out.notes.splice(0..0, notes);
     let detail = format!("{}: {} people changed, {} unchanged", file_name(path), out.changed, out.unchanged);
@@ -180,8 +202,9 @@ pub async fn import_staff(s: &dyn Storage, path: &Path, who: &str, now: Instant)
 }
 
 /// A person as a staff row gives them: the person, the cards to give
-/// them, and from when.
-pub type PersonRow = (Staff, Vec<String>, Option<NaiveDate>);
+/// them, and from when; their photo's content name when it is set (else
+/// they keep the one they have).
+pub type PersonRow = (Staff, Vec<String>, Option<NaiveDate>, Option<String>);
 
 /// Stores the changes `rows` make to the district's people and cards, as
 /// one version each, in one transaction (what a staff file's rows and the
@@ -205,9 +228,11 @@ pub async fn put_people(
         .collect();
     let mut out = Outcome::default();
     let mut changes = Vec::new();
-    for (staff, cards, cards_from) in rows {
+    for (staff, cards, cards_from, photo) in rows {
         let mut person = Person::from(staff);
         let no = &person.staff_no;
+        // The photo goes with the person, into a new unit too.
+        person.photo = photo.clone().or_else(|| stints.latest(no).and_then(|p| p.photo.clone()));
         let same_unit = stints.by_no.get(no).and_then(|v| v.iter().find(|(p, _)| p.unit == person.unit));
         let mut moved = false;
         // Stints in other units still open on the move's day end the day before.
@@ -221,6 +246,9 @@ pub async fn put_people(
             }
             let mut ended = old.clone();
             ended.active_until = from.pred_opt();
+            if photo.is_some() {
+                ended.photo = person.photo.clone();
+            }
             changes.push(change(
                 PERSON,
                 person_key(no, &old.unit),
@@ -275,6 +303,27 @@ pub async fn put_people(
             ));
         }
     }
+    out.version = s.put_master(&changes, who, now).await?;
+    Ok(out)
+}
+
+/// Sets a person's photo (a content name already kept with
+/// `put_photo`) on each of their stints, so that a unit they are leaving
+/// shows it too until they go. The photo of later changes follows from
+/// their latest stint ([`put_people`]).
+pub async fn set_photo(s: &dyn Storage, no: &str, name: &str, who: &str, now: Instant) -> Result<Outcome, MasterError> {
+    let stints = Stints::load(s, None).await?;
+    let mut out = Outcome::default();
+    let mut changes = Vec::new();
+    for (p, _) in stints.by_no.get(no).map(Vec::as_slice).unwrap_or(&[]) {
+        if p.photo.as_deref() == Some(name) {
+            out.unchanged += 1;
+            continue;
+        }
+        let person = Person { photo: Some(name.to_string()), ..p.clone() };
+        changes.push(change(PERSON, person_key(no, &p.unit), &p.unit, vec![p.unit.clone()], &Change::Person(person)));
+    }
+    out.changed = changes.len();
     out.version = s.put_master(&changes, who, now).await?;
     Ok(out)
 }
@@ -400,6 +449,21 @@ pub async fn import_rules(s: &dyn Storage, path: &Path, who: &str, now: Instant)
     out.version = s.put_master(&[ch], who, now).await?;
     s.audit(who, "rules import", &file_name(path), now).await?;
     Ok(out)
+}
+
+/// The duty kinds of the district's schedules (for the leave template):
+/// none when central keeps no schedules or they no longer build.
+pub async fn duty_kinds(s: &dyn Storage) -> Result<Vec<String>, StorageError> {
+    let Some(row) = s.master_one(RULES, "schedules").await? else {
+        return Ok(Vec::new());
+    };
+    let kinds = match serde_json::from_str::<Change>(&row.content) {
+        Ok(Change::Rules { schedules }) => crate::domain::config::Config::for_judging("central", &[], &schedules)
+            .map(|c| c.schedules.values().flat_map(|s| s.duty_kinds.clone()).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Ok(kinds)
 }
 
 /// The units a kiosk receives master data of: its home units and doors.

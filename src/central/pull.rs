@@ -39,6 +39,35 @@ pub(super) async fn master(
     }
 }
 
+/// `GET …/photos/{name}`: a photo by its content name, for a kiosk one
+/// of whose units has a person with that photo now (a kiosk learns the
+/// names from its feed; it is given no one else's).
+pub(super) async fn photo(
+    State(app): State<App>,
+    Path((kiosk_id, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let kiosk = kiosk_of(&app, &headers, &kiosk_id).await?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "name", format!("no photo {name:?} for this kiosk"));
+    if !crate::files::staff::is_photo_name(&name) {
+        return Err(not_found());
+    }
+    let people = app.storage.master_current(master::PERSON, Some(&master::scopes(&kiosk))).await?;
+    let theirs = people.iter().any(|r| {
+        matches!(serde_json::from_str(&r.content), Ok(Change::Person(p)) if p.photo.as_deref() == Some(name.as_str()))
+    });
+    if !theirs {
+        return Err(not_found());
+    }
+    match app.storage.photo(&name).await? {
+        Some(bytes) => {
+            Ok(([(axum::http::header::CONTENT_TYPE, crate::files::staff::photo_content_type(&name))], bytes)
+                .into_response())
+        }
+        None => Err(not_found()),
+    }
+}
+
 /// The most punches one answer carries, and records read of a peer a call.
 const PEER_LIMIT: usize = 1_000;
 

@@ -426,6 +426,11 @@ pub trait MasterStore: Send + Sync {
     async fn add_conflict(&self, c: &ConflictRow) -> Result<()>;
     /// The enrolment conflicts of one kiosk, or all, newest first.
     async fn conflicts(&self, kiosk_id: Option<&str>) -> Result<Vec<ConflictRow>>;
+    /// Keeps a photo under its content name (`files::staff::photo_name`);
+    /// the same name twice is kept once.
+    async fn put_photo(&self, name: &str, bytes: &[u8]) -> Result<()>;
+    /// A photo's bytes by its content name.
+    async fn photo(&self, name: &str) -> Result<Option<Vec<u8>>>;
 }
 
 /// Where a kiosk serves: the units it is the home of, those it is a door

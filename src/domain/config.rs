@@ -144,6 +144,15 @@ pub struct CentralConfig {
     /// down too (SPEC "Doors").
     #[serde(default)]
     pub master: bool,
+    /// Seconds between a managed kiosk's pulls (default 30, 5 to 3600): a
+    /// punch at one door reaches the unit's other kiosks within about
+    /// this long while they are online.
+    #[serde(default = "default_pull_interval")]
+    pub pull_interval_s: u64,
+}
+
+fn default_pull_interval() -> u64 {
+    30
 }
 
 /// The buzzer and the two LEDs (SPEC "Kiosk config additions"), by BCM
@@ -280,6 +289,13 @@ impl Config {
                      http://127.0.0.1:PORT/: the token must not cross a network in the clear)"
                         .into(),
                     "url",
+                ));
+            }
+            if !(5..=3600).contains(&c.pull_interval_s) {
+                return Err(err(
+                    "central.pull_interval_s".into(),
+                    "seconds between pulls: 5 to 3600".into(),
+                    "pull_interval_s",
                 ));
             }
         }
@@ -644,6 +660,8 @@ sessions = [{{ start = "08:30", end = "12:00" }}, {{ start = "14:30", end = "17:
 # url = "https://central.example/"
 # token_file = "/etc/dutyclock/token"
 # ca_file = "/etc/dutyclock/ca.pem"   # optional: a private CA for the server
+# master = false          # true: people, cards, schedules come from the server
+# pull_interval_s = 30    # with master: seconds between pulls (5 to 3600)
 
 # [feedback]              # GPIO by BCM number; omitted = no buzzer / LEDs
 # buzzer_pin = 18

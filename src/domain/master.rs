@@ -99,6 +99,11 @@ pub struct Person {
     pub pin_hash: Option<String>,
     pub active_from: Option<NaiveDate>,
     pub active_until: Option<NaiveDate>,
+    /// The person's photo by its content name, `<SHA-256 hex>.<jpg|png>`
+    /// (`files::staff::photo_name`): the kiosk fetches the bytes
+    /// (`GET …/photos/{name}`) and checks them against the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 impl From<&Staff> for Person {
@@ -112,6 +117,7 @@ impl From<&Staff> for Person {
             pin_hash: s.pin_hash.clone(),
             active_from: s.active_from,
             active_until: s.active_until,
+            photo: None,
         }
     }
 }

@@ -137,6 +137,11 @@ pub struct PunchRow {
     pub voided: bool,
 }
 
+/// The leave kinds the head's leave form and the leave template offer, in
+/// their order (the stored kind is the Chinese word; the config's
+/// `duty_kinds` follow them).
+pub const LEAVE_KINDS: [&str; 8] = ["事假", "病假", "年休假", "调休", "婚假", "产假", "丧假", "探亲假"];
+
 /// A leave or duty record: `[from, to)` as instants, fixed when it was
 /// entered (in the person's zone then), so a later change of schedule or
 /// zone never moves it.

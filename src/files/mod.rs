@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod duty;
 pub mod staff;
 pub mod table;
+pub mod template;
 
 use std::fmt;
 

@@ -158,6 +158,58 @@ pub fn check_photo(bytes: &[u8]) -> std::result::Result<&'static str, String> {
     Ok(ext)
 }
 
+/// A photo's content name, `<SHA-256 in hex>.<jpg|png>`, once it passes
+/// [`check_photo`]: how central keeps and sends a photo (the same picture
+/// is one name wherever it is kept, and a kiosk checks what it fetched).
+pub fn photo_name(bytes: &[u8]) -> std::result::Result<String, String> {
+    use sha2::Digest;
+    let ext = check_photo(bytes)?;
+    let hex: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{hex}.{ext}"))
+}
+
+/// Whether `name` has a photo content name's form (64 lowercase hex
+/// digits, `.jpg` or `.png`): a name from a request or a feed is never a
+/// path.
+pub fn is_photo_name(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(hex, ext)| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && matches!(ext, "jpg" | "png")
+    })
+}
+
+/// A photo's content type by its content name's extension.
+pub fn photo_content_type(name: &str) -> &'static str {
+    if name.ends_with(".png") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
+}
+
+/// The kiosk's file of the photo named `name` (a content name) in `dir`:
+/// the first 24 hex digits and the extension, as a photo imported at the
+/// kiosk is named, so the same picture from either is one file.
+pub fn photo_file(dir: &Path, name: &str) -> PathBuf {
+    let (hex, ext) = name.split_once('.').unwrap_or((name, ""));
+    dir.join(format!("{}.{ext}", &hex[..hex.len().min(24)]))
+}
+
+/// Keeps a checked photo's bytes in `dir` under [`photo_file`]'s name,
+/// written whole and then renamed (never half a picture under the name);
+/// returns the file. The same picture twice is one file.
+pub fn keep_photo(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let name = photo_name(bytes).map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(dir)?;
+    let file = photo_file(dir, &name);
+    if !file.exists() {
+        let mut tmp = file.clone().into_os_string();
+        tmp.push(".part");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &file)?;
+    }
+    std::path::absolute(&file)
+}
+
 /// A staff file's row: the person, their cards from a date, their photo
 /// (the file and its kind, checked; not yet kept).
 pub type StaffRow = (Staff, Vec<String>, Option<NaiveDate>, Option<(PathBuf, &'static str)>);

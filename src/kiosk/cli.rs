@@ -32,11 +32,7 @@ pub struct Cli {
 }
 
 /// The format of `template`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TemplateFormat {
-    Csv,
-    Xlsx,
-}
+pub use crate::files::template::Format as TemplateFormat;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -94,7 +90,7 @@ pub enum Command {
     /// explaining each column, lists for the fixed values).
     Template {
         #[arg(value_enum)]
-        kind: import::template::Kind,
+        kind: crate::files::template::Kind,
         #[arg(long, value_enum, default_value_t = TemplateFormat::Csv)]
         format: TemplateFormat,
         #[arg(long)]
@@ -725,29 +721,18 @@ fn report_import(out: &mut dyn Write, file: &Path, what: &str, o: &import::Outco
 /// and the leave kinds from the config when there is one.
 fn template_cmd(
     paths: &Paths,
-    kind: import::template::Kind,
+    kind: crate::files::template::Kind,
     format: TemplateFormat,
     output: Option<&Path>,
     out: &mut dyn Write,
 ) -> Outcome {
     let config = paths.config.is_file().then(|| input(Config::load(&paths.config))).transpose()?;
     let lang = config.as_ref().map_or(Language::ZhCn, |c| c.language);
-    let mut kinds: Vec<String> = crate::kiosk::words::LEAVE_KINDS.iter().map(|k| k.to_string()).collect();
-    let duty = config.as_ref().map_or_else(
-        || vec!["公出".to_string(), "出差".to_string()],
-        |c| c.schedules.values().flat_map(|s| s.duty_kinds.clone()).collect(),
+    let kinds = crate::files::template::leave_kinds(
+        config.iter().flat_map(|c| c.schedules.values().flat_map(|s| s.duty_kinds.clone())),
     );
-    for d in duty {
-        if !kinds.contains(&d) {
-            kinds.push(d);
-        }
-    }
-    let bytes = match format {
-        TemplateFormat::Csv => import::template::csv(kind),
-        TemplateFormat::Xlsx => {
-            import::template::xlsx(kind, lang, &kinds).map_err(|e| Failure::Runtime(e.to_string()))?
-        }
-    };
+    let bytes = crate::files::template::file(kind, format, lang, &kinds, crate::files::template::Importer::Kiosk)
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
     match output {
         Some(f) => write_whole(f, &bytes).map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", f.display()))),
         // A workbook is not for a terminal; into a pipe or a file it is fine.

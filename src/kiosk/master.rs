@@ -18,6 +18,8 @@
 //! does not know or whose holder is of this kiosk's units. They are not
 //! the kiosk's own scans: its start and its clock check ignore them.
 
+use std::path::Path;
+
 use chrono::NaiveDate;
 
 use super::store::{Store, StoreError, Writer};
@@ -58,7 +60,12 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Applies one answer of the feed; returns how many changes added records
 /// and whether the schedules changed (the running kiosk starts again to
 /// take them). A leave's local times are read in its person's schedule zone.
-pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> Result<(usize, bool)> {
+///
+/// A person's photo is set from `photos` (the folder beside the database)
+/// when its file is there: [`pull`] fetches it first. One that is not (the
+/// feed applied without its pictures) is said and left out: the person is
+/// applied all the same.
+pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, photos: &Path, now: Instant) -> Result<(usize, bool)> {
     let mut rules_changed = false;
     let made_on = config.default_schedule().attendance_day(now);
     // Read in this transaction: a change another pull applied meanwhile
@@ -72,7 +79,11 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
                     skip(w, v, &format!("person {} has role {:?}", p.staff_no, p.role), now)?;
                     continue;
                 };
-                w.put_staff(&staff, now)?
+                let mut changed = w.put_staff(&staff, now)?;
+                if let Some(name) = &p.photo {
+                    changed |= set_photo(w, &p.staff_no, photos, name)?;
+                }
+                changed
             }
             Change::Card { card, staff_no, from } => {
                 w.know_staff_no(staff_no)?;
@@ -128,6 +139,49 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, now: Instant) -> 
     }
     w.set_meta(MASTER_VERSION, &feed.version.max(held).to_string())?;
     Ok((applied, rules_changed))
+}
+
+/// Sets a person's photo from its file in `photos`; whether it changed.
+fn set_photo(w: &mut Writer<'_>, staff_no: &str, photos: &Path, name: &str) -> Result<bool> {
+    let file = crate::files::staff::photo_file(photos, name);
+    if !crate::files::staff::is_photo_name(name) || !file.is_file() {
+        eprintln!("sync: the photo of {staff_no} ({name}) is not here; the person is applied without it");
+        return Ok(false);
+    }
+    let Some(path) = std::path::absolute(&file).ok().and_then(|p| p.into_os_string().into_string().ok()) else {
+        return Ok(false);
+    };
+    if w.photo_of(staff_no)?.as_deref() == Some(path.as_str()) {
+        return Ok(false);
+    }
+    w.set_photo(staff_no, &path)?;
+    Ok(true)
+}
+
+/// Fetches the photos `feed` names that are not in `photos` yet, each
+/// checked against its name (the bytes are the picture the server was
+/// given, a JPEG or PNG within the import's limits) before it is kept.
+fn fetch_photos(client: &Client, feed: &Feed, photos: &Path) -> std::result::Result<(), PullError> {
+    for v in &feed.changes {
+        let Change::Person(p) = &v.change else { continue };
+        let Some(name) = p.photo.as_deref().filter(|n| crate::files::staff::is_photo_name(n)) else { continue };
+        if crate::files::staff::photo_file(photos, name).is_file() {
+            continue;
+        }
+        let (status, bytes) = client.fetch_bytes(&format!("photos/{name}")).map_err(PullError::Server)?;
+        if status != 200 {
+            let body = String::from_utf8_lossy(&bytes);
+            return Err(PullError::Server(format!("photos/{name}: {status} {}", body.trim())));
+        }
+        match crate::files::staff::photo_name(&bytes) {
+            Ok(n) if n == name => {}
+            Ok(n) => return Err(PullError::Server(format!("photos/{name}: the bytes are {n}"))),
+            Err(m) => return Err(PullError::Server(format!("photos/{name}: {m}"))),
+        }
+        crate::files::staff::keep_photo(photos, &bytes)
+            .map_err(|e| PullError::Server(format!("photos/{name}: cannot keep it: {e}")))?;
+    }
+    Ok(())
 }
 
 /// A change this kiosk cannot apply: said on the chain (an `actions`
@@ -195,8 +249,10 @@ pub fn pull(
             s => return Err(PullError::Server(format!("master: {s} {}", body.trim()))),
         }
         let feed: Feed = serde_json::from_str(&body).map_err(|e| PullError::Server(format!("master: {e}")))?;
+        let photos = crate::kiosk::import::photos_dir(store.path());
+        fetch_photos(client, &feed, &photos)?;
         let mut w = store.writer()?;
-        let (n, rules) = apply(&mut w, &feed, config, now())?;
+        let (n, rules) = apply(&mut w, &feed, config, &photos, now())?;
         out.changes += n;
         out.rules_changed |= rules;
         w.commit()?;

@@ -181,6 +181,13 @@ impl Client {
     /// GETs the kiosk's `path` under `/api/v1/kiosks/{id}/` (with a query):
     /// the status and the body; `Err` when the server could not be reached.
     pub fn fetch(&self, path: &str) -> Result<(u16, String), String> {
+        let (status, bytes) = self.fetch_bytes(path)?;
+        let text = String::from_utf8(bytes).map_err(|e| format!("{}: {path}: not UTF-8: {e}", self.base))?;
+        Ok((status, text))
+    }
+
+    /// [`Client::fetch`] for a body that is not text (a photo).
+    pub fn fetch_bytes(&self, path: &str) -> Result<(u16, Vec<u8>), String> {
         let url = format!("{}/api/v1/kiosks/{}/{path}", self.base, self.kiosk_id);
         let mut resp = self
             .agent
@@ -189,13 +196,13 @@ impl Client {
             .call()
             .map_err(|e| format!("{}: {e}", self.base))?;
         let status = resp.status().as_u16();
-        let text = resp
+        let bytes = resp
             .body_mut()
             .with_config()
             .limit(64 * 1024 * 1024)
-            .read_to_string()
+            .read_to_vec()
             .map_err(|e| format!("{}: {e}", self.base))?;
-        Ok((status, text))
+        Ok((status, bytes))
     }
 
     /// PUTs `body` to the kiosk's `path` under `/api/v1/kiosks/{id}/`.
@@ -552,9 +559,13 @@ pub struct Worker {
 /// How often the outbox is looked at without a wake (a `summary --date`
 /// from the command line may have stored a revision).
 const PERIOD: Duration = Duration::from_secs(300);
+
 /// How often a kiosk with `[central] master = true` pulls its master data
-/// and its doors' punches while the server answers (SPEC "Master data").
-pub const PULL_PERIOD: Duration = Duration::from_secs(30);
+/// and its doors' punches while the server answers (SPEC "Master data"):
+/// `pull_interval_s`, 30 s unless set.
+pub fn pull_period(config: &Config) -> Duration {
+    Duration::from_secs(config.central.as_ref().map_or(30, |c| c.pull_interval_s))
+}
 
 impl Worker {
     /// Starts the thread; it opens its own connection to the store.
@@ -604,7 +615,7 @@ fn now() -> Instant {
 /// from the server (its schedules say which attendance day a card
 /// assignment is made on and which zone a leave's times are in), with the
 /// district's schedules it started with; it pulls before each pass, and
-/// at least every [`PULL_PERIOD`].
+/// at least every `[central] pull_interval_s` (30 s unless set).
 fn worker(
     client: Client,
     db: PathBuf,
@@ -669,10 +680,10 @@ fn worker(
                         failures = 0;
                         st.last_success = Some(now());
                         st.last_error = None;
-                        // A pull every PULL_PERIOD from the last one's start:
-                        // a door's punch waits at most that long at the server.
-                        wait = match master {
-                            Some(_) => PULL_PERIOD.saturating_sub(started.elapsed()),
+                        // A pull every period from the last one's start: a
+                        // door's punch waits at most that long at the server.
+                        wait = match &master {
+                            Some((config, _)) => pull_period(config).saturating_sub(started.elapsed()),
                             None => PERIOD,
                         };
                     }

@@ -1313,9 +1313,7 @@ impl Say {
     }
 }
 
-/// The leave kinds the head's leave form offers, in its order (the stored
-/// kind is the Chinese word; the config's `duty_kinds` follow them).
-pub const LEAVE_KINDS: [&str; 8] = ["事假", "病假", "年休假", "调休", "婚假", "产假", "丧假", "探亲假"];
+pub use crate::domain::model::LEAVE_KINDS;
 
 /// The English words of the kinds people use; another kind is shown as it is.
 const KIND_WORDS_EN: [(&str, &str); 10] = [

@@ -40,6 +40,12 @@ pub fn routes() -> Router<App> {
                 .post(admin::files::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(admin::files::MAX_UPLOAD)),
         )
+        .route("/admin/templates/{file}", get(admin::files::template))
+        .route(
+            "/admin/people/{no}/photo",
+            post(admin::people::photo).layer(axum::extract::DefaultBodyLimit::max(admin::people::MAX_PHOTO_UPLOAD)),
+        )
+        .route("/admin/photos/{name}", get(admin::people::photo_file))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{name}/password", post(admin::set_password))
         .route("/admin/users/{name}/unlock", post(admin::unlock))

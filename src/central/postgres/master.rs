@@ -163,6 +163,21 @@ impl MasterStore for Postgres {
             })
             .collect())
     }
+
+    async fn put_photo(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.client()
+            .await?
+            .execute("INSERT INTO photos (name, bytes) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&name, &bytes])
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn photo(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let row =
+            self.client().await?.query_opt("SELECT bytes FROM photos WHERE name = $1", &[&name]).await.map_err(pg)?;
+        Ok(row.map(|r| r.get(0)))
+    }
 }
 
 fn current_from(r: &tokio_postgres::Row) -> CurrentRow {

@@ -225,6 +225,11 @@ CREATE TABLE IF NOT EXISTS enrol_conflicts (
     at          BIGINT NOT NULL,
     PRIMARY KEY (kiosk_id, card, enrolled)
 );
+-- People's photos by content name (SHA-256 and extension), kept once.
+CREATE TABLE IF NOT EXISTS photos (
+    name  TEXT PRIMARY KEY,
+    bytes BYTEA NOT NULL
+);
 ALTER TABLE user_tokens ADD COLUMN IF NOT EXISTS expires_at BIGINT;
 ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL DEFAULT 0;
 -- The schema's version: `upgrade` runs `init` only below SCHEMA_VERSION.
@@ -263,7 +268,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 6;
+const SCHEMA_VERSION: i32 = 7;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())

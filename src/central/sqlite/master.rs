@@ -176,6 +176,27 @@ impl MasterStore for Sqlite {
         })
         .await
     }
+
+    async fn put_photo(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let (name, bytes) = (name.to_string(), bytes.to_vec());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO photos (name, bytes) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, bytes],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn photo(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let name = name.to_string();
+        self.read(move |c| {
+            c.query_row("SELECT bytes FROM photos WHERE name = ?1", [name], |r| r.get(0)).optional().map_err(db)
+        })
+        .await
+    }
 }
 
 fn current_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<CurrentRow> {

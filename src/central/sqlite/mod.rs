@@ -191,6 +191,11 @@ CREATE TABLE IF NOT EXISTS upload_budget (
     bytes    INTEGER NOT NULL,
     PRIMARY KEY (kiosk_id, day)
 );
+-- People's photos by content name (SHA-256 and extension), kept once.
+CREATE TABLE IF NOT EXISTS photos (
+    name  TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS users (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL,

@@ -5,8 +5,6 @@
 //! workbook) and nothing is stored. Re-importing the same rows stores
 //! nothing twice (natural keys, insert-or-ignore).
 
-pub mod template;
-
 use std::path::{Path, PathBuf};
 
 use crate::domain::config::Config;
@@ -49,25 +47,18 @@ pub struct Outcome {
 /// its content (a USB stick taken away keeps nothing from the door; the
 /// same picture twice is one file), and returns the copy's path.
 fn keep_photo(db: &Path, (path, _): &(PathBuf, &'static str)) -> std::io::Result<String> {
-    use sha2::Digest;
     // The bytes copied are the bytes checked (the file may have changed).
     let bytes = std::fs::read(path)?;
-    let ext = check_photo(&bytes).map_err(|m| std::io::Error::other(format!("{}: {m}", path.display())))?;
-    let dir = db.parent().unwrap_or(Path::new(".")).join("photos");
-    std::fs::create_dir_all(&dir)?;
-    let digest = sha2::Sha256::digest(&bytes);
-    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    let file = dir.join(format!("{name}.{ext}"));
-    if !file.exists() {
-        // Written whole, then renamed: never a half picture under the name.
-        let tmp = dir.join(format!(".{name}.{ext}.part"));
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::rename(&tmp, &file)?;
-    }
-    let abs = std::path::absolute(&file)?;
-    abs.into_os_string()
+    check_photo(&bytes).map_err(|m| std::io::Error::other(format!("{}: {m}", path.display())))?;
+    let file = crate::files::staff::keep_photo(&photos_dir(db), &bytes)?;
+    file.into_os_string()
         .into_string()
         .map_err(|p| std::io::Error::other(format!("not a UTF-8 path: {}", p.to_string_lossy())))
+}
+
+/// The `photos` folder beside the database.
+pub fn photos_dir(db: &Path) -> PathBuf {
+    db.parent().unwrap_or(Path::new(".")).join("photos")
 }
 
 /// `staff import`: adds or updates staff and card assignments.

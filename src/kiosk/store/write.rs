@@ -547,6 +547,14 @@ impl<'c> Writer<'c> {
     }
 
     /// A staff member's photo for the scan screen (a file's path).
+    /// The path of a staff member's photo, if one is set.
+    pub fn photo_of(&self, staff_no: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row("SELECT path FROM staff_photos WHERE staff_no = ?1", [staff_no], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn set_photo(&mut self, staff_no: &str, path: &str) -> Result<()> {
         self.tx.execute(
             "INSERT INTO staff_photos (staff_no, path) VALUES (?1, ?2)

@@ -4,11 +4,12 @@
 //! and the rest, all rows or none, an error naming `FILE:LINE` or
 //! `FILE:SHEET!ROW` of the file as the admin named it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use axum::extract::{Multipart, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use super::{csrf, forbidden, input_error, Role};
@@ -16,6 +17,8 @@ use crate::central::api::{self, App};
 use crate::central::auth;
 use crate::central::master::{self, MasterError, Outcome};
 use crate::central::pages::{failed, Viewer};
+use crate::central::storage::StorageError;
+use crate::files::template::{self, Format, Importer, Kind};
 
 /// The largest upload (a district's staff workbook is well under it; the
 /// other forms keep the server's 16 KiB).
@@ -60,6 +63,13 @@ pub(in crate::central::pages) async fn page(State(app): State<App>, headers: Hea
         }
         @for (kind, zh, en) in KINDS {
             h2 { (v.w(zh, en)) }
+            @if template_kind(kind).is_some() {
+                p.muted {
+                    (v.w("模板：", "Template: "))
+                    a href={"/admin/templates/" (kind) ".xlsx"} { "Excel" } " · "
+                    a href={"/admin/templates/" (kind) ".csv"} { "CSV" }
+                }
+            }
             form.stack method="post" action="/admin/files" enctype="multipart/form-data" {
                 (csrf(&v))
                 input type="hidden" name="kind" value=(kind);
@@ -69,6 +79,51 @@ pub(in crate::central::pages) async fn page(State(app): State<App>, headers: Hea
         }
     };
     super::page(&v, v.w("导入文件", "Import files"), "/admin/files", body)
+}
+
+/// The template kind of a form's kind of file (the calendar and the
+/// schedules have their own formats).
+fn template_kind(kind: &str) -> Option<Kind> {
+    Kind::AT_CENTRAL.into_iter().find(|k| k.word() == kind)
+}
+
+/// `GET /admin/templates/{KIND.csv|KIND.xlsx}`: the kiosk's template of a
+/// file central imports, the leave kinds with the district's duty kinds.
+pub(in crate::central::pages) async fn template(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let v = admin_in!(&app, &headers);
+    let found = file.rsplit_once('.').and_then(|(kind, ext)| {
+        let format = [Format::Csv, Format::Xlsx].into_iter().find(|f| f.extension() == ext)?;
+        Some((template_kind(kind)?, format))
+    });
+    let Some((kind, format)) = found else {
+        return input_error(
+            &v,
+            "/admin/files",
+            &format!("no template {file:?}: staff, roster or leave, .csv or .xlsx"),
+        );
+    };
+    let duty = match master::duty_kinds(&*app.storage).await {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
+    match template::file(kind, format, v.lang, &template::leave_kinds(duty), Importer::Central) {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, format.content_type().to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}.{}\"", kind.word(), format.extension()),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => failed(StorageError::Db(format!("template: {e}"))),
+    }
 }
 
 /// A file name as the admin gave it, safe to create in a directory of
@@ -82,6 +137,32 @@ fn file_name(given: &str) -> String {
     }
 }
 
+/// A multipart form's text fields, and its `file` (the name as the
+/// browser gave it, made safe by [`file_name`], and the bytes).
+pub(in crate::central::pages) async fn read_form(
+    form: &mut Multipart,
+) -> Result<(HashMap<String, String>, Option<(String, axum::body::Bytes)>), String> {
+    let (mut fields, mut file) = (HashMap::new(), None);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(format!("the upload could not be read: {e}")),
+        };
+        let key = field.name().unwrap_or("").to_string();
+        if key == "file" {
+            let name = file_name(field.file_name().unwrap_or("upload"));
+            match field.bytes().await {
+                Ok(b) => file = Some((name, b)),
+                Err(e) => return Err(format!("the file could not be read: {e}")),
+            }
+        } else if let Ok(text) = field.text().await {
+            fields.insert(key, text);
+        }
+    }
+    Ok((fields, file))
+}
+
 /// `POST /admin/files` (multipart): the session's CSRF token, the kind, the file.
 pub(in crate::central::pages) async fn upload(
     State(app): State<App>,
@@ -89,27 +170,11 @@ pub(in crate::central::pages) async fn upload(
     mut form: Multipart,
 ) -> Response {
     let v = admin_in!(&app, &headers);
-    let (mut token, mut kind, mut file) = (None, None, None);
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return input_error(&v, "/admin/files", &format!("the upload could not be read: {e}")),
-        };
-        match field.name().unwrap_or("") {
-            "csrf" => token = field.text().await.ok(),
-            "kind" => kind = field.text().await.ok(),
-            "file" => {
-                let name = file_name(field.file_name().unwrap_or("upload"));
-                match field.bytes().await {
-                    Ok(b) => file = Some((name, b)),
-                    Err(e) => return input_error(&v, "/admin/files", &format!("the file could not be read: {e}")),
-                }
-            }
-            _ => {}
-        }
-    }
-    if !token.is_some_and(|t| auth::same(&t, &v.csrf)) {
+    let (fields, file) = match read_form(&mut form).await {
+        Ok(f) => f,
+        Err(m) => return input_error(&v, "/admin/files", &m),
+    };
+    if !fields.get("csrf").is_some_and(|t| auth::same(t, &v.csrf)) {
         return super::refused(&v);
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -119,7 +184,7 @@ pub(in crate::central::pages) async fn upload(
             v.w("没有选择文件（或文件为空）。", "No file was chosen (or it is empty)."),
         );
     };
-    let kind = kind.unwrap_or_default();
+    let kind = fields.get("kind").cloned().unwrap_or_default();
     if !KINDS.iter().any(|(k, ..)| *k == kind) {
         return input_error(&v, "/admin/files", &format!("unknown kind of file {kind:?}"));
     }
@@ -145,7 +210,7 @@ pub(in crate::central::pages) async fn upload(
 async fn import(app: &App, kind: &str, path: &Path, who: &str) -> Result<Outcome, MasterError> {
     let (s, now) = (&*app.storage, api::now());
     match kind {
-        "staff" => master::import_staff(s, path, who, now).await,
+        "staff" => master::import_staff(s, path, false, who, now).await,
         "roster" => master::import_roster(s, path, who, now).await,
         "leave" => master::import_leave(s, path, who, now).await,
         "rules" => master::import_rules(s, path, who, now).await,

@@ -178,6 +178,18 @@ pub(in crate::central::pages) async fn person(
             }
         }
         p { (v.w("持卡：", "Cards: ")) @if cards.is_empty() { "—" } @else { (cards.join("、")) } }
+        h2 { (v.w("照片", "Photo")) }
+        @if let Some(photo) = &latest.photo {
+            img.photo src={ "/admin/photos/" (photo) } alt=(v.w("照片", "Photo")) width="120";
+        } @else {
+            p.muted { (v.w("没有照片。", "No photo.")) }
+        }
+        form.stack method="post" action={ (here) "/photo" } enctype="multipart/form-data" {
+            (csrf(&v))
+            label { (v.w("JPEG 或 PNG，至多 2 MB、每边至多 1024 像素（刷卡时显示）", "JPEG or PNG, at most 2 MB and 1024 pixels a side (shown at the scan)")) " "
+                input type="file" name="file" accept="image/jpeg,image/png" required; }
+            button { (v.w("上传照片", "Upload photo")) }
+        }
         h2 { (v.w("修改", "Edit")) }
         form.stack method="post" action=(here) {
             (csrf(&v)) input type="hidden" name="action" value="edit";
@@ -288,7 +300,7 @@ pub(in crate::central::pages) async fn add(State(app): State<App>, headers: Head
             "" => vec![],
             c => vec![crate::domain::cards::normalize(c)?],
         };
-        Ok((s, card, None))
+        Ok((s, card, None, None))
     })();
     let units = match app.storage.units().await {
         Ok(u) => u,
@@ -332,7 +344,7 @@ pub(in crate::central::pages) async fn change(
     };
     let row = (|| -> Result<PersonRow, String> {
         Ok(match field(&f, "action") {
-            "edit" => (staff_from(&f, &no, &old.unit, Some(&old))?, vec![], None),
+            "edit" => (staff_from(&f, &no, &old.unit, Some(&old))?, vec![], None, None),
             "move" => {
                 let to = field(&f, "unit");
                 if !units.iter().any(|u| u.name == to) || to == old.unit {
@@ -340,18 +352,18 @@ pub(in crate::central::pages) async fn change(
                 }
                 let from = date(&f, "date")?.ok_or("date: the day the move takes effect")?;
                 let moved = Staff { unit: to.to_string(), active_from: Some(from), active_until: None, ..old.clone() };
-                (moved, vec![], None)
+                (moved, vec![], None, None)
             }
             "end" => {
                 let last = date(&f, "date")?.ok_or("date: the last day")?;
                 if old.active_from.is_some_and(|a| last < a) {
                     return Err(format!("{last} is before their first day"));
                 }
-                (Staff { active_until: Some(last), ..old.clone() }, vec![], None)
+                (Staff { active_until: Some(last), ..old.clone() }, vec![], None, None)
             }
             "card" => {
                 let card = crate::domain::cards::normalize(field(&f, "card"))?;
-                (old.clone(), vec![card], date(&f, "date")?)
+                (old.clone(), vec![card], date(&f, "date")?, None)
             }
             other => return Err(format!("unknown action {other:?}")),
         })
@@ -359,5 +371,80 @@ pub(in crate::central::pages) async fn change(
     match row {
         Ok(row) => store(&app, &v, row, back).await,
         Err(m) => input_error(&v, &back, &m),
+    }
+}
+
+/// The largest photo upload: the photo's cap and the form around it.
+pub(in crate::central::pages) const MAX_PHOTO_UPLOAD: usize = crate::files::staff::MAX_PHOTO_BYTES as usize + 64 * 1024;
+
+/// `POST /admin/people/{no}/photo` (multipart: the CSRF token, the
+/// file): the person's photo, checked as the kiosk's staff import checks
+/// one (JPEG or PNG, at most 2 MB and 1024 pixels a side), kept by its
+/// content and set on the person as a change like any other, so their
+/// kiosks fetch it at their next pull.
+pub(in crate::central::pages) async fn photo(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let v = admin_in!(&app, &headers);
+    let back = format!("/admin/people/{}", urlencode(&no));
+    let (fields, file) = match super::files::read_form(&mut form).await {
+        Ok(f) => f,
+        Err(m) => return input_error(&v, &back, &m),
+    };
+    if !fields.get("csrf").is_some_and(|t| auth::same(t, &v.csrf)) {
+        return refused(&v);
+    }
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return input_error(&v, &back, v.w("没有选择照片（或文件为空）。", "No photo was chosen (or it is empty)."));
+    };
+    let name = match crate::files::staff::photo_name(&bytes) {
+        Ok(n) => n,
+        Err(m) => return input_error(&v, &back, &format!("{file_name}: {m}")),
+    };
+    let known = match app.storage.master_current(master::PERSON, None).await {
+        Ok(rows) => rows.iter().any(|r| r.key.starts_with(&format!("{no}\u{1f}"))),
+        Err(e) => return failed(e),
+    };
+    if !known {
+        return input_error(&v, "/admin/people", &format!("no staff number {no}"));
+    }
+    if let Err(e) = app.storage.put_photo(&name, &bytes).await {
+        return failed(e);
+    }
+    let now = api::now();
+    let done = match master::set_photo(&*app.storage, &no, &name, &v.user.name, now).await {
+        Ok(o) => {
+            app.storage.audit(&v.user.name, "person photo", &format!("{no}: {name} (version {})", o.version), now).await
+        }
+        Err(master::MasterError::Storage(e)) => Err(e),
+        Err(master::MasterError::Import(e)) => return input_error(&v, &back, &e.to_string()),
+    };
+    match done {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+/// `GET /admin/photos/{name}`: a person's photo, for admin accounts (the
+/// answer, like every other, is `no-store`).
+pub(in crate::central::pages) async fn photo_file(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let v = admin_in!(&app, &headers);
+    if !crate::files::staff::is_photo_name(&name) {
+        return input_error(&v, "/admin/people", &format!("no photo {name:?}"));
+    }
+    match app.storage.photo(&name).await {
+        Ok(Some(bytes)) => {
+            ([(axum::http::header::CONTENT_TYPE, crate::files::staff::photo_content_type(&name))], bytes)
+                .into_response()
+        }
+        Ok(None) => (axum::http::StatusCode::NOT_FOUND, "no such photo").into_response(),
+        Err(e) => failed(e),
     }
 }

@@ -1,12 +1,15 @@
-//! `dutyclock template KIND --format csv|xlsx`: an empty import file of
-//! each kind with its header, so an office starts from the right columns.
+//! The import templates: an empty import file of each kind with its
+//! header, so an office starts from the right columns. The kiosk writes
+//! them (`dutyclock template KIND --format csv|xlsx`), and so does the
+//! central server for the files it takes (`dutyclock-central template
+//! KIND`, and 管理 → 导入): one set of columns for both sides.
 //! The workbook's first sheet is the one the import reads; a second sheet
 //! explains each column (Chinese, or English with `language = "en"`), and
 //! the columns with a fixed set of values offer them as a list (Excel's
 //! data validation): role and result refuse anything else; leave kind
 //! warns, since an office may have kinds of its own.
 
-use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, Workbook, XlsxError};
 
 use crate::domain::config::Language;
 
@@ -21,6 +24,10 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kinds the central server imports (punches and spot checks are
+    /// the door's own records).
+    pub const AT_CENTRAL: [Kind; 3] = [Kind::Staff, Kind::Roster, Kind::Leave];
+
     pub fn word(self) -> &'static str {
         match self {
             Kind::Staff => "staff",
@@ -30,6 +37,66 @@ impl Kind {
             Kind::Spotcheck => "spotcheck",
         }
     }
+}
+
+/// A template's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+/// The template of `kind` in `format`: the CSV header, or the workbook.
+pub fn file(
+    kind: Kind,
+    format: Format,
+    lang: Language,
+    leave_kinds: &[String],
+    importer: Importer,
+) -> Result<Vec<u8>, XlsxError> {
+    match format {
+        Format::Csv => Ok(csv(kind)),
+        Format::Xlsx => xlsx(kind, lang, leave_kinds, importer),
+    }
+}
+
+/// Who imports the filled file: said on the workbook's explanation sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Importer {
+    Kiosk,
+    Central,
+}
+
+/// The kinds the leave template offers: the usual leave kinds, then the
+/// duty kinds of the schedules (`公出`, `出差` when there are none), each once.
+pub fn leave_kinds(duty_kinds: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut kinds: Vec<String> = crate::domain::model::LEAVE_KINDS.iter().map(|k| k.to_string()).collect();
+    let mut duty: Vec<String> = duty_kinds.into_iter().collect();
+    if duty.is_empty() {
+        duty = vec!["公出".to_string(), "出差".to_string()];
+    }
+    for d in duty {
+        if !kinds.contains(&d) {
+            kinds.push(d);
+        }
+    }
+    kinds
 }
 
 /// A column of a template: its header, whether it is required, what it
@@ -64,7 +131,12 @@ pub fn columns(kind: Kind, leave_kinds: &[String]) -> Vec<Column> {
                 "Staff number (text: format the column as text to keep leading zeros)",
             ),
             c("name", true, "姓名", "Name"),
-            c("unit", true, "单位（须是本终端服务的单位之一）", "Unit (one of this kiosk's units)"),
+            c(
+                "unit",
+                true,
+                "单位（须是本终端服务的单位之一；在中心导入时为全区已有的单位）",
+                "Unit (one of this kiosk's units; at the central server, one of the district's)",
+            ),
             c(
                 "cards",
                 false,
@@ -80,8 +152,8 @@ pub fn columns(kind: Kind, leave_kinds: &[String]) -> Vec<Column> {
             c(
                 "schedule",
                 false,
-                "作息（config.toml 的 [schedules.名称]；空为 default；none 为无考勤要求）",
-                "Schedule ([schedules.NAME] in config.toml; empty: default; none: no obligations)",
+                "作息（config.toml 或中心作息文件的 [schedules.名称]；空为 default；none 为无考勤要求）",
+                "Schedule ([schedules.NAME] of config.toml or the central schedules file; empty: default; none: no obligations)",
             ),
             Column {
                 values: only(&["staff", "head", "admin"]),
@@ -171,14 +243,14 @@ const LIST_ROWS: u32 = 5000;
 /// The XLSX template: the header on the first sheet (text-formatted so a
 /// staff number keeps its zeros), lists where values are fixed, and the
 /// explanations on the second sheet.
-pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8>, XlsxError> {
+pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String], importer: Importer) -> Result<Vec<u8>, XlsxError> {
     let zh = lang == Language::ZhCn;
     let cols: Vec<Column> = columns(kind, leave_kinds).into_iter().filter(|c| !skipped(kind, c.name)).collect();
     let help_name = if zh { "说明" } else { "Columns" };
     let mut lists: Vec<Vec<String>> = Vec::new();
     let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    let text = Format::new().set_num_format("@");
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let text = rust_xlsxwriter::Format::new().set_num_format("@");
     let sheet = wb.add_worksheet();
     sheet.set_name(kind.word())?;
     for (i, c) in cols.iter().enumerate() {
@@ -239,11 +311,18 @@ pub fn xlsx(kind: Kind, lang: Language, leave_kinds: &[String]) -> Result<Vec<u8
     }
     let last = cols.len() as u32 + 2;
     let note = if zh {
-        "第一个工作表就是导入的内容：表头须保留（上方可以有标题行），每行一条。日期、时间可以用 Excel 的日期格式或按说明写成文本。导入：dutyclock "
+        "第一个工作表就是导入的内容：表头须保留（上方可以有标题行），每行一条。日期、时间可以用 Excel 的日期格式或按说明写成文本。导入："
     } else {
-        "The first sheet is what is imported: keep its header (title rows above it are fine), one record a row. Dates and times may be Excel dates or text as described. Import: dutyclock "
+        "The first sheet is what is imported: keep its header (title rows above it are fine), one record a row. Dates and times may be Excel dates or text as described. Import: "
     };
-    help.write_string(last, 0, format!("{note}{} import FILE.xlsx", kind.word()))?;
+    let how = match (importer, zh) {
+        (Importer::Kiosk, _) => format!("dutyclock {} import FILE.xlsx", kind.word()),
+        (Importer::Central, true) => format!("dutyclock-central {} import FILE.xlsx，或网页 管理 → 导入", kind.word()),
+        (Importer::Central, false) => {
+            format!("dutyclock-central {} import FILE.xlsx, or the pages' Admin → Import", kind.word())
+        }
+    };
+    help.write_string(last, 0, format!("{note}{how}"))?;
     help.set_column_width(0, 14)?;
     help.set_column_width(2, 80)?;
     help.set_column_width(3, 60)?;
