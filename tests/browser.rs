@@ -8,6 +8,8 @@
 
 #[path = "common/central.rs"]
 mod central;
+#[path = "common/photo.rs"]
+mod photo;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -313,7 +315,51 @@ fn the_pages_in_chromium() {
         shot("admin-people").await;
         b.find(Locator::LinkText("0301")).await.unwrap().click().await.unwrap();
         assert!(shows(&b, "调动到其他单位").await, "the person's forms");
+        // A photo uploaded from the browser, shown on the person's page.
+        let portrait = downloads.path().join("周八.png");
+        std::fs::write(&portrait, photo::portrait_png_bytes()).unwrap();
+        let photo_form = "form[action='/admin/people/0301/photo']";
+        b.find(Locator::Css(&format!("{photo_form} input[type=file]")))
+            .await
+            .unwrap()
+            .send_keys(portrait.to_str().unwrap())
+            .await
+            .unwrap();
+        b.find(Locator::Css(&format!("{photo_form} button"))).await.unwrap().click().await.unwrap();
+        b.wait().for_element(Locator::Css("img.photo")).await.unwrap();
+        let shown: bool = b
+            .execute("const i = document.querySelector('img.photo'); return i.complete && i.naturalWidth === 96;", vec![])
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        assert!(shown, "the photo is served to the page and decodes");
         shot("admin-person").await;
+        // The district's schedules: a file with a summer season uploaded,
+        // the page shows both timetables and the season's dates.
+        let schedules = downloads.path().join("作息.toml");
+        std::fs::write(
+            &schedules,
+            "[schedules.default]\nsessions = [{ start = \"08:30\", end = \"12:00\" }, { start = \"14:30\", end = \"17:30\" }]\n\
+             [[schedules.default.seasons]]\nfrom = \"05-01\"\nto = \"09-30\"\n\
+             sessions = [{ start = \"08:30\", end = \"12:00\" }, { start = \"15:00\", end = \"18:00\" }]\n",
+        )
+        .unwrap();
+        b.find(Locator::LinkText("作息")).await.unwrap().click().await.unwrap();
+        assert!(lands(&b, "/admin/schedules").await);
+        assert!(shows(&b, "中心尚未保存作息").await, "no schedules yet");
+        b.find(Locator::Css("form input[name=kind][value=rules] ~ input[type=file]"))
+            .await
+            .unwrap()
+            .send_keys(schedules.to_str().unwrap())
+            .await
+            .unwrap();
+        b.find(Locator::XPath("//form[input[@value='rules']]//button")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, "作息.toml：已导入").await, "the schedules imported");
+        b.goto(&format!("{}/admin/schedules", c.url)).await.unwrap();
+        assert!(shows(&b, "季节作息 05-01 – 09-30").await, "the summer season");
+        assert!(shows(&b, "15:00–18:00").await, "its hours");
+        shot("admin-schedules").await;
         b.close().await.unwrap();
     });
 }

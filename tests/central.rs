@@ -1499,13 +1499,20 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
             assert_eq!(st, want, "{backend:?}: {kiosk}");
             assert!(st != 200 || bytes == png);
         }
-        let bearer = format!("Bearer {office}");
-        assert_eq!(photo_at("/api/v1/kiosks/office/photos/..%2Fcentral.sqlite3", ("Authorization", &bearer)).0, 404);
-        // An edit keeps it.
+        // An edit keeps it (the edit is of their stint in 财务科, where
+        // they are going: that unit's kiosk receives it).
         let kept =
-            [("csrf", csrf.as_str()), ("action", "edit"), ("name", "张三丰"), ("role", "head"), ("schedule", "")];
+            [("csrf", csrf.as_str()), ("action", "edit"), ("name", "张三峰"), ("role", "head"), ("schedule", "")];
         assert_eq!(post("/admin/people/0012", &root, &kept).0, 303);
-        assert_eq!(changes().last().unwrap()["photo"], name.as_str(), "{backend:?}");
+        let (st, text) = get(&agent(), &format!("{}/api/v1/kiosks/finance/master?since=0", c.url), &finance);
+        assert_eq!(st, 200, "{text}");
+        let feed: Value = serde_json::from_str(&text).unwrap();
+        let last = feed["changes"].as_array().unwrap().iter().rev().find(|c| c["kind"] == "person").unwrap().clone();
+        assert_eq!(
+            (last["name"].as_str(), last["photo"].as_str()),
+            (Some("张三峰"), Some(name.as_str())),
+            "{backend:?}"
+        );
         assert_eq!(
             post("/admin/people/0012", &root, &[("csrf", &csrf), ("action", "end"), ("date", "2026-12-31")]).0,
             303
@@ -1529,13 +1536,16 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
         let (st, kind, csv) = template("staff.csv", &root);
         assert_eq!((st, kind.as_str()), (200, "text/csv; charset=utf-8"));
         assert!(String::from_utf8(csv).unwrap().starts_with("\u{feff}staff_no,name,unit,cards,"));
+        let rules = "[schedules.default]\nduty_kinds = [\"公出\", \"驻村\"]\n";
+        let (st, html) = upload(&root, &csrf, "rules", "作息.toml", rules.as_bytes());
+        assert_eq!(st, 200, "{backend:?}: {html}");
         let (st, _, xlsx) = template("leave.xlsx", &root);
         assert_eq!(st, 200);
         let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
         use calamine::Reader;
         let help = book.worksheet_range("说明").unwrap();
         let text: Vec<String> = help.rows().flatten().map(|c| c.to_string()).collect();
-        assert!(text.contains(&"出差".to_string()), "the duty kinds are offered: {text:?}");
+        assert!(text.contains(&"驻村".to_string()), "the district's duty kinds are offered: {text:?}");
         assert!(text.iter().any(|t| t.contains("dutyclock-central leave import")), "{text:?}");
         assert_eq!(template("punches.csv", &root).0, 400, "punches are the door's");
         // The same from the command line.
@@ -1572,4 +1582,82 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
         assert_eq!((after[before]["kind"].as_str(), after[before]["year"].as_u64()), (Some("calendar"), Some(2026)));
         c.stop();
     }
+}
+
+/// A person moved back to a unit they left starts there again from the
+/// move (a kiosk keeps one period a person: never the unit's earlier
+/// stint stretched over the time they were elsewhere); a photo set then
+/// goes to the stints still open, and the latest stays the latest.
+#[test]
+fn a_person_moved_back_starts_again_from_the_move_and_a_photo_leaves_the_latest_stint_so() {
+    use dutyclock::central::master;
+    let c = Central::new(Backend::Sqlite);
+    c.kiosk("office", &["办公室"]);
+    c.kiosk("finance", &["财务科"]);
+    let s = c.storage();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let at = |d: &str| {
+        let day: chrono::NaiveDate = d.parse().unwrap();
+        dutyclock::domain::time::local_to_instant(chrono_tz::Asia::Shanghai, day.and_hms_opt(10, 0, 0).unwrap())
+    };
+    let import = |unit: &str, schedule: &str, now: &str| {
+        let f = c.tmp.path().join(format!("staff-{now}.csv"));
+        std::fs::write(&f, format!("staff_no,name,unit,schedule\n0012,张三,{unit},{schedule}\n")).unwrap();
+        rt.block_on(master::import_staff(&*s, &f, true, "test", at(now))).unwrap()
+    };
+    import("办公室", "shift", "2026-01-01");
+    import("财务科", "shift", "2026-06-01");
+    let o = import("办公室", "shift", "2026-09-01");
+    assert!(o.notes.iter().any(|n| n.contains("moves from 财务科 to 办公室 on 2026-09-01")), "{:?}", o.notes);
+    let stints = rt.block_on(master::Stints::load(&*s, None)).unwrap();
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+    let unit_on = |d: &str| {
+        ["办公室", "财务科"]
+            .into_iter()
+            .filter(|u| stints.on("0012", &[u.to_string()], day(d)).is_some())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(unit_on("2026-03-01"), Vec::<&str>::new(), "the first stint in 办公室 gave way to the one from 09-01");
+    assert_eq!(unit_on("2026-07-01"), ["财务科"]);
+    assert_eq!(unit_on("2026-09-01"), ["办公室"]);
+    assert_eq!(stints.latest("0012").unwrap().unit, "办公室");
+    // A photo on 2026-09-02: only the open stint takes it; the latest
+    // stays 办公室's though 财务科's sorts after it.
+    let name = dutyclock::files::staff::photo_name(&photo::portrait_png_bytes()).unwrap();
+    let o = rt.block_on(master::set_photo(&*s, "0012", &name, "test", at("2026-09-02"))).unwrap();
+    assert_eq!(o.changed, 1);
+    let stints = rt.block_on(master::Stints::load(&*s, None)).unwrap();
+    let latest = stints.latest("0012").unwrap();
+    assert_eq!((latest.unit.as_str(), latest.photo.as_deref()), ("办公室", Some(name.as_str())));
+    // Schedules that leave out one people are on: taken, and said.
+    let rules = c.tmp.path().join("rules.toml");
+    std::fs::write(&rules, "[schedules.default]\n").unwrap();
+    let o = rt.block_on(master::import_rules(&*s, &rules, "test", at("2026-09-02"))).unwrap();
+    assert!(o.notes.iter().any(|n| n.contains("schedule \"shift\" is not in the file")), "{:?}", o.notes);
+    // With the district's schedules kept, a 值班 session across the day
+    // start (04:00) is refused naming its line, as the kiosk refuses it.
+    let roster = c.tmp.path().join("roster.csv");
+    std::fs::write(&roster, "staff_no,date,start,end\n0012,2026-09-03,09:00,12:00\n0012,2026-09-04,20:00,05:00\n")
+        .unwrap();
+    let e = rt.block_on(master::import_roster(&*s, &roster, "test", at("2026-09-02"))).unwrap_err();
+    assert!(e.to_string().contains("roster.csv:3: 20:00–05:00 crosses the day start 04:00"), "{e}");
+    // A leave across the move reaches both units' kiosks; one after it,
+    // the new unit's only.
+    let leave = c.tmp.path().join("leave.csv");
+    std::fs::write(
+        &leave,
+        "staff_no,kind,from,to\n0012,出差,2026-08-30 08:30,2026-09-02 17:30\n0012,病假,2026-09-10 08:30,2026-09-10 17:30\n",
+    )
+    .unwrap();
+    rt.block_on(master::import_leave(&*s, &leave, "test", at("2026-09-02"))).unwrap();
+    let leave_in = |unit: &str| -> Vec<String> {
+        rt.block_on(s.master_since(&[unit.to_string()], 0, 100))
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == "leave")
+            .map(|r| serde_json::from_str::<Value>(&r.content).unwrap()["leave_kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(leave_in("财务科"), ["出差"]);
+    assert_eq!(leave_in("办公室"), ["出差", "病假"]);
 }

@@ -164,6 +164,12 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         assert!(listed.contains("0012\t张三\t办公室\tstaff\tdefault\t2026-01-01\t-"), "{listed}");
         // The same file again changes nothing.
         assert!(c.ok(&["staff", "import", staff.to_str().unwrap()]).starts_with("0 people changed, 4 unchanged"));
+        // A new photo of 张三 before any kiosk pulled: the first feed names
+        // both, the first no longer given (404); the kiosks take the second.
+        std::fs::write(c.tmp.path().join("zhang2.png"), common::photo::portrait_on([200, 60, 60])).unwrap();
+        let again = c.tmp.path().join("again.csv");
+        std::fs::write(&again, "staff_no,name,unit,photo\n0012,张三,办公室,zhang2.png\n").unwrap();
+        assert!(c.ok(&["staff", "import", again.to_str().unwrap()]).starts_with("1 people changed"));
         c.start();
 
         let front = managed_kiosk(&c, "front", &front_token, &format!("units = [\"{UNIT}\"]"));
@@ -183,14 +189,14 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         let marked: i64 = db(&front)
             .query_row("SELECT count(*) FROM actions WHERE who = 'central:cli' AND action = 'master'", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(marked, 5, "{backend:?}: 3 people and 2 cards");
-        // 张三's photo came with them: fetched, checked, kept beside the
-        // store, the same bytes as central was given.
+        assert_eq!(marked, 6, "{backend:?}: 3 people (张三 twice) and 2 cards");
+        // 张三's photo came with them: the latest, fetched, checked, kept
+        // beside the store, the same bytes as central was given.
         for k in [&front, &back] {
             let path: String = db(k)
                 .query_row("SELECT path FROM staff_photos WHERE staff_no = '0012'", [], |r| r.get(0))
                 .unwrap_or_else(|e| panic!("{backend:?}: no photo at {}: {e}", k.dir().display()));
-            assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(c.tmp.path().join("zhang.png")).unwrap());
+            assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(c.tmp.path().join("zhang2.png")).unwrap());
         }
         let photos: i64 = db(&other).query_row("SELECT count(*) FROM staff_photos", [], |r| r.get(0)).unwrap();
         assert_eq!(photos, 0, "{backend:?}");

@@ -314,8 +314,7 @@ fn private(path: &std::path::Path, mode: u32) -> Result<(), Failure> {
 }
 
 /// `template KIND`: the kiosk's template of a file central imports; the
-/// leave kinds with the duty kinds of the district's schedules when there
-/// is a database to read them from.
+/// leave kinds with the duty kinds of the district's schedules.
 async fn template(
     cli: &Cli,
     kind: crate::files::template::Kind,
@@ -329,9 +328,13 @@ async fn template(
             kind.word()
         )));
     }
-    let duty = match storage(cli, false).await {
-        Ok(s) => master::duty_kinds(&*s).await?,
-        Err(_) => Vec::new(),
+    // Without a database yet (SQLite in DIR not made), the usual kinds;
+    // a database given or found is read, and its failure said.
+    let sqlite_missing =
+        cli.database.is_none() && !cli.data_dir.clone().unwrap_or_else(default_data_dir).join(DB_FILE).is_file();
+    let duty = match sqlite_missing {
+        true => Vec::new(),
+        false => master::duty_kinds(&*storage(cli, false).await?).await?,
     };
     let bytes = t::file(kind, format, crate::domain::config::Language::ZhCn, &t::leave_kinds(duty), Importer::Central)
         .map_err(|e| Failure::Runtime(e.to_string()))?;

@@ -101,14 +101,40 @@ impl Stints {
         Ok(Stints { by_no })
     }
 
-    /// The person's latest stint (what the staff file is checked against).
+    /// The person's latest stint (what the staff file is checked against,
+    /// and the unit their page and forms work on): the one that starts
+    /// last, by its first day and then its version, so that a change made
+    /// to an ended stint afterwards (a photo) never makes it the latest.
     pub fn latest(&self, staff_no: &str) -> Option<&Person> {
-        self.by_no.get(staff_no)?.iter().max_by_key(|(_, v)| *v).map(|(p, _)| p)
+        self.by_no.get(staff_no)?.iter().max_by_key(|(p, v)| (p.active_from, *v)).map(|(p, _)| p)
     }
 
     /// The stint of `staff_no` in one of `units` that covers `date`.
     pub fn on(&self, staff_no: &str, units: &[String], date: NaiveDate) -> Option<&Person> {
         self.by_no.get(staff_no)?.iter().map(|(p, _)| p).find(|p| units.contains(&p.unit) && p.active_on(date))
+    }
+
+    /// The units of `staff_no`'s stints that overlap `from..=to`, the one
+    /// starting last last; their latest stint's unit when none does (a
+    /// record dated outside every stint still reaches their kiosk, which
+    /// keeps it as a record and judges by its own dates).
+    pub fn units_over(&self, staff_no: &str, from: NaiveDate, to: NaiveDate) -> Vec<String> {
+        let mut over: Vec<&Person> = self
+            .by_no
+            .get(staff_no)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.active_from.is_none_or(|f| f <= to) && p.active_until.is_none_or(|u| from <= u))
+            .collect();
+        over.sort_by_key(|p| p.active_from);
+        let mut units: Vec<String> = over.into_iter().map(|p| p.unit.clone()).collect();
+        units.dedup();
+        if units.is_empty() {
+            units.extend(self.latest(staff_no).map(|p| p.unit.clone()));
+        }
+        units
     }
 
     pub fn is_empty(&self) -> bool {
@@ -256,7 +282,10 @@ pub async fn put_people(
                 vec![old.unit.clone()],
                 &Change::Person(ended),
             ));
-            if same_unit.is_none() {
+            // New to the unit, or back to it after a stint there ended: from
+            // the move's day (the kiosk keeps one period a person; the
+            // earlier one's days were judged and sent while it lasted).
+            if same_unit.is_none_or(|(p, _)| p.active_until.is_some_and(|u| u < from)) {
                 person.active_from = Some(from);
             }
             moved = true;
@@ -313,9 +342,23 @@ pub async fn put_people(
 /// their latest stint ([`put_people`]).
 pub async fn set_photo(s: &dyn Storage, no: &str, name: &str, who: &str, now: Instant) -> Result<Outcome, MasterError> {
     let stints = Stints::load(s, None).await?;
+    let latest = stints.latest(no).cloned();
+    let made_on = today(now);
     let mut out = Outcome::default();
     let mut changes = Vec::new();
-    for (p, _) in stints.by_no.get(no).map(Vec::as_slice).unwrap_or(&[]) {
+    // Stints still open today (a unit being left shows it until they go),
+    // the latest one always, and last.
+    let mut theirs: Vec<&Person> = stints
+        .by_no
+        .get(no)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| Some(*p) == latest.as_ref() || p.active_until.is_none_or(|u| u >= made_on))
+        .collect();
+    theirs.sort_by_key(|p| Some(*p) == latest.as_ref());
+    for p in theirs {
         if p.photo.as_deref() == Some(name) {
             out.unchanged += 1;
             continue;
@@ -360,8 +403,16 @@ async fn duties(
     let mut out = Outcome::default();
     let mut changes = Vec::new();
     for (no, c) in rows {
-        let Some(unit) = stints.latest(&no).map(|p| p.unit.clone()) else { continue };
-        let ch = change(kind, c.subject(), &unit, vec![unit.clone()], &c);
+        // To the units the person is of on the record's days (a leave
+        // across a move reaches both).
+        let (from, to) = match &c {
+            Change::Roster { date, .. } => (*date, *date),
+            Change::Leave { from, to, .. } => (from.date(), to.date()),
+            _ => continue,
+        };
+        let scopes = stints.units_over(&no, from, to);
+        let Some(unit) = scopes.last().cloned() else { continue };
+        let ch = change(kind, c.subject(), &unit, scopes, &c);
         if s.master_one(kind, &ch.key).await?.is_some_and(|r| r.content == ch.content) {
             out.unchanged += 1;
         } else {
@@ -376,12 +427,21 @@ async fn duties(
 }
 
 /// `roster import FILE` at central: 值班 sessions (the kiosk's format),
-/// for the people's units. Whether a session crosses its person's day
-/// start is checked by the kiosk's schedules, not here: the server keeps
-/// no schedules.
+/// for the people's units. A session that crosses its person's day start
+/// is refused naming its line, by the district's schedules when central
+/// keeps them (else by the kiosk applying it, which says so on its chain).
 pub async fn import_roster(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
     let stints = Stints::load(s, None).await?;
-    let (f, rows) = crate::files::duty::roster(path, &stints.roll())?;
+    let roll = stints.roll();
+    let (f, rows) = crate::files::duty::roster(path, &roll)?;
+    if let Some(config) = district_config(s).await? {
+        for r in &rows {
+            let schedule = roll.by_no.get(&r.staff_no).map_or("default", |p| p.schedule.as_str());
+            if let Some(m) = config.schedule(schedule).session_refused(&r.span) {
+                return Err(f.err(r.line, m).into());
+            }
+        }
+    }
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -438,9 +498,21 @@ pub async fn import_rules(s: &dyn Storage, path: &Path, who: &str, now: Instant)
     }
     let json = serde_json::to_value(schedules).map_err(|e| ImportError::new(&name, 0, e.to_string()))?;
     crate::domain::config::Config::for_judging("central", &[], &json).map_err(|m| ImportError::new(&name, 0, m))?;
+    let mut out = Outcome::default();
+    // A schedule people are on that the file lacks: they are judged by
+    // `default` at their kiosks (taken, but said).
+    let names: Vec<&String> = json.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    let mut missing: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for p in Stints::load(s, None).await?.by_no.values().flatten().map(|(p, _)| p) {
+        if p.schedule != "default" && p.schedule != crate::domain::model::NO_SCHEDULE && !names.contains(&&p.schedule) {
+            *missing.entry(p.schedule.clone()).or_default() += 1;
+        }
+    }
+    for (name, n) in missing {
+        out.notes.push(format!("schedule {name:?} is not in the file: {n} people on it are judged by default"));
+    }
     let c = Change::Rules { schedules: json };
     let ch = change(RULES, "schedules".into(), DISTRICT, vec![DISTRICT.to_string()], &c);
-    let mut out = Outcome::default();
     if s.master_one(RULES, &ch.key).await?.is_some_and(|r| r.content == ch.content) {
         out.unchanged = 1;
         return Ok(out);
@@ -451,19 +523,25 @@ pub async fn import_rules(s: &dyn Storage, path: &Path, who: &str, now: Instant)
     Ok(out)
 }
 
+/// The district's schedules as a kiosk builds them, when central keeps
+/// some that still build.
+async fn district_config(s: &dyn Storage) -> Result<Option<crate::domain::config::Config>, StorageError> {
+    let Some(row) = s.master_one(RULES, "schedules").await? else {
+        return Ok(None);
+    };
+    Ok(match serde_json::from_str::<Change>(&row.content) {
+        Ok(Change::Rules { schedules }) => crate::domain::config::Config::for_judging("central", &[], &schedules).ok(),
+        _ => None,
+    })
+}
+
 /// The duty kinds of the district's schedules (for the leave template):
 /// none when central keeps no schedules or they no longer build.
 pub async fn duty_kinds(s: &dyn Storage) -> Result<Vec<String>, StorageError> {
-    let Some(row) = s.master_one(RULES, "schedules").await? else {
-        return Ok(Vec::new());
-    };
-    let kinds = match serde_json::from_str::<Change>(&row.content) {
-        Ok(Change::Rules { schedules }) => crate::domain::config::Config::for_judging("central", &[], &schedules)
-            .map(|c| c.schedules.values().flat_map(|s| s.duty_kinds.clone()).collect())
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    Ok(kinds)
+    Ok(district_config(s)
+        .await?
+        .map(|c| c.schedules.values().flat_map(|s| s.duty_kinds.clone()).collect())
+        .unwrap_or_default())
 }
 
 /// The units a kiosk receives master data of: its home units and doors.
@@ -639,6 +717,49 @@ impl Enrolment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stint(unit: &str, from: Option<&str>, until: Option<&str>) -> Person {
+        let d = |t: Option<&str>| t.map(|t| t.parse::<NaiveDate>().unwrap());
+        Person {
+            staff_no: "0012".into(),
+            name: "张三".into(),
+            unit: unit.into(),
+            schedule: "default".into(),
+            role: "staff".into(),
+            pin_hash: None,
+            active_from: d(from),
+            active_until: d(until),
+            photo: None,
+        }
+    }
+
+    #[test]
+    fn the_latest_stint_is_the_one_that_starts_last_whatever_was_changed_last() {
+        // Moved from 财务科 to 办公室 on 06-01; then the ended stint was
+        // changed (a photo on both): it stays the earlier one.
+        let old = stint("财务科", Some("2026-01-01"), Some("2026-05-31"));
+        let new = stint("办公室", Some("2026-06-01"), None);
+        let stints = Stints { by_no: HashMap::from([("0012".into(), vec![(new.clone(), 7), (old.clone(), 9)])]) };
+        assert_eq!(stints.latest("0012"), Some(&new));
+        // Without dates, the version decides.
+        let (a, b) = (stint("财务科", None, None), stint("办公室", None, None));
+        let stints = Stints { by_no: HashMap::from([("0012".into(), vec![(a, 3), (b.clone(), 4)])]) };
+        assert_eq!(stints.latest("0012"), Some(&b));
+    }
+
+    #[test]
+    fn a_record_reaches_the_units_the_person_is_of_on_its_days() {
+        let old = stint("财务科", Some("2026-01-01"), Some("2026-05-31"));
+        let new = stint("办公室", Some("2026-06-01"), None);
+        let stints = Stints { by_no: HashMap::from([("0012".into(), vec![(new, 7), (old, 9)])]) };
+        let d = |t: &str| t.parse::<NaiveDate>().unwrap();
+        assert_eq!(stints.units_over("0012", d("2026-03-01"), d("2026-03-01")), ["财务科"]);
+        assert_eq!(stints.units_over("0012", d("2026-05-31"), d("2026-06-01")), ["财务科", "办公室"]);
+        assert_eq!(stints.units_over("0012", d("2026-07-01"), d("2026-07-02")), ["办公室"]);
+        // Before any stint: their latest unit; an unknown person: none.
+        assert_eq!(stints.units_over("0012", d("2025-01-01"), d("2025-01-01")), ["办公室"]);
+        assert!(stints.units_over("0099", d("2026-03-01"), d("2026-03-01")).is_empty());
+    }
 
     #[test]
     fn an_enrolment_reads_with_and_without_the_version_seen() {

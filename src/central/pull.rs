@@ -152,7 +152,15 @@ pub async fn peer_punches_after(
                     owners.insert(card.clone(), owner);
                 }
                 let owner = owners[&card].clone();
-                if owner.as_deref().and_then(|no| stints.latest(no)).is_some_and(|p| !mine.contains(&p.unit)) {
+                // The holder's units on the punch's day (and the day before:
+                // an attendance day may start before midnight's date turns).
+                let day = crate::domain::time::instant_to_local(chrono_tz::Asia::Shanghai, at).date();
+                let theirs = |no: &str| stints.units_over(no, day.pred_opt().unwrap_or(day), day);
+                if owner
+                    .as_deref()
+                    .filter(|no| stints.latest(no).is_some())
+                    .is_some_and(|no| !theirs(no).iter().any(|u| mine.contains(u)))
+                {
                     continue;
                 }
                 // An instant no clock can show is not sent (the kiosk

@@ -87,9 +87,9 @@ impl Change {
 }
 
 /// A person as the staff file and the kiosk's store have them; the PIN
-/// only as its Argon2 hash.
+/// only as its Argon2 hash. Fields unknown here are ignored, not refused:
+/// a kiosk upgraded after its server still reads the people it is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Person {
     pub staff_no: String,
     pub name: String,

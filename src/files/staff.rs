@@ -191,23 +191,37 @@ pub fn photo_content_type(name: &str) -> &'static str {
 /// kiosk is named, so the same picture from either is one file.
 pub fn photo_file(dir: &Path, name: &str) -> PathBuf {
     let (hex, ext) = name.split_once('.').unwrap_or((name, ""));
-    dir.join(format!("{}.{ext}", &hex[..hex.len().min(24)]))
+    dir.join(format!("{}.{ext}", hex.get(..24).unwrap_or(hex)))
 }
 
-/// Keeps a checked photo's bytes in `dir` under [`photo_file`]'s name,
-/// written whole and then renamed (never half a picture under the name);
-/// returns the file. The same picture twice is one file.
+/// Keeps a checked photo's bytes in `dir` under [`photo_file`]'s name:
+/// written to a file of this process's and thread's, flushed to disk,
+/// then renamed (never half a picture under the name, even when two
+/// pulls keep the same one at once or the power goes); returns the file.
+/// The same picture twice is one file.
 pub fn keep_photo(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
     let name = photo_name(bytes).map_err(std::io::Error::other)?;
     std::fs::create_dir_all(dir)?;
     let file = photo_file(dir, &name);
-    if !file.exists() {
-        let mut tmp = file.clone().into_os_string();
-        tmp.push(".part");
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &file)?;
+    if held_photo(&file, &name) {
+        return std::path::absolute(&file);
     }
+    let mut tmp = file.clone().into_os_string();
+    tmp.push(format!(".{}-{:?}.part", std::process::id(), std::thread::current().id()));
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, &file)?;
     std::path::absolute(&file)
+}
+
+/// Whether `file` holds the photo named `name` (its bytes hash to it): a
+/// file cut short or changed is fetched or copied again.
+pub fn held_photo(file: &Path, name: &str) -> bool {
+    std::fs::read(file).is_ok_and(|b| photo_name(&b).is_ok_and(|n| n == name))
 }
 
 /// A staff file's row: the person, their cards from a date, their photo
@@ -368,7 +382,7 @@ pub fn read(path: &Path, known: &Known) -> Result<(Vec<StaffRow>, Vec<String>), 
     }
     if photos_skipped > 0 {
         read_notes
-            .push(format!("{photos_skipped} photos not taken: photos are kept at the kiosks (staff import there)"));
+            .push(format!("{photos_skipped} photos not taken: an uploaded file's photo cells name files the server cannot read; set each on the person's page, or import the file on the server (dutyclock-central staff import)"));
     }
     Ok((rows, read_notes))
 }

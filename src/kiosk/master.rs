@@ -112,8 +112,14 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, photos: &Path, no
                 changed
             }
             Change::Roster { staff_no, date, start, end } => {
+                let span = ClockSpan { start: *start, end: *end };
+                let schedule = w.current_staff(staff_no)?.map(|s| s.schedule).unwrap_or_default();
+                if let Some(m) = config.schedule(&schedule).session_refused(&span) {
+                    skip(w, v, &format!("roster of {staff_no} on {date}: {m}"), now)?;
+                    continue;
+                }
                 w.know_staff_no(staff_no)?;
-                w.add_roster(staff_no, *date, ClockSpan { start: *start, end: *end }, now)?
+                w.add_roster(staff_no, *date, span, now)?
             }
             Change::Leave { staff_no, kind, from, to, approved_by, note } => {
                 w.know_staff_no(staff_no)?;
@@ -143,8 +149,12 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, photos: &Path, no
 
 /// Sets a person's photo from its file in `photos`; whether it changed.
 fn set_photo(w: &mut Writer<'_>, staff_no: &str, photos: &Path, name: &str) -> Result<bool> {
+    if !crate::files::staff::is_photo_name(name) {
+        eprintln!("sync: the photo of {staff_no} ({name:?}) is not a photo's name; the person is applied without it");
+        return Ok(false);
+    }
     let file = crate::files::staff::photo_file(photos, name);
-    if !crate::files::staff::is_photo_name(name) || !file.is_file() {
+    if !file.is_file() {
         eprintln!("sync: the photo of {staff_no} ({name}) is not here; the person is applied without it");
         return Ok(false);
     }
@@ -161,25 +171,44 @@ fn set_photo(w: &mut Writer<'_>, staff_no: &str, photos: &Path, name: &str) -> R
 /// Fetches the photos `feed` names that are not in `photos` yet, each
 /// checked against its name (the bytes are the picture the server was
 /// given, a JPEG or PNG within the import's limits) before it is kept.
+/// Only a person's last photo in the answer is fetched; one the server
+/// no longer gives (replaced since: 404) is passed over, and the person
+/// is applied without it. Any other failure fails the pull (tried again).
 fn fetch_photos(client: &Client, feed: &Feed, photos: &Path) -> std::result::Result<(), PullError> {
+    use crate::files::staff::{held_photo, is_photo_name, keep_photo, photo_file, photo_name, MAX_PHOTO_BYTES};
+    let mut last: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
     for v in &feed.changes {
-        let Change::Person(p) = &v.change else { continue };
-        let Some(name) = p.photo.as_deref().filter(|n| crate::files::staff::is_photo_name(n)) else { continue };
-        if crate::files::staff::photo_file(photos, name).is_file() {
+        if let Change::Person(p) = &v.change {
+            if let Some(name) = p.photo.as_deref().filter(|n| is_photo_name(n)) {
+                last.insert(&p.staff_no, name);
+            }
+        }
+    }
+    let mut names: Vec<&str> = last.into_values().collect();
+    names.dedup();
+    for name in names {
+        if held_photo(&photo_file(photos, name), name) {
             continue;
         }
-        let (status, bytes) = client.fetch_bytes(&format!("photos/{name}")).map_err(PullError::Server)?;
-        if status != 200 {
-            let body = String::from_utf8_lossy(&bytes);
-            return Err(PullError::Server(format!("photos/{name}: {status} {}", body.trim())));
+        let limit = MAX_PHOTO_BYTES + 1024;
+        let (status, bytes) = client.fetch_bytes(&format!("photos/{name}"), limit).map_err(PullError::Server)?;
+        match status {
+            200 => {}
+            404 => {
+                eprintln!("sync: photo {name} is no longer at the server; passed over");
+                continue;
+            }
+            s => {
+                let body = String::from_utf8_lossy(&bytes);
+                return Err(PullError::Server(format!("photos/{name}: {s} {}", body.trim())));
+            }
         }
-        match crate::files::staff::photo_name(&bytes) {
+        match photo_name(&bytes) {
             Ok(n) if n == name => {}
             Ok(n) => return Err(PullError::Server(format!("photos/{name}: the bytes are {n}"))),
             Err(m) => return Err(PullError::Server(format!("photos/{name}: {m}"))),
         }
-        crate::files::staff::keep_photo(photos, &bytes)
-            .map_err(|e| PullError::Server(format!("photos/{name}: cannot keep it: {e}")))?;
+        keep_photo(photos, &bytes).map_err(|e| PullError::Server(format!("photos/{name}: cannot keep it: {e}")))?;
     }
     Ok(())
 }

@@ -181,13 +181,14 @@ impl Client {
     /// GETs the kiosk's `path` under `/api/v1/kiosks/{id}/` (with a query):
     /// the status and the body; `Err` when the server could not be reached.
     pub fn fetch(&self, path: &str) -> Result<(u16, String), String> {
-        let (status, bytes) = self.fetch_bytes(path)?;
+        let (status, bytes) = self.fetch_bytes(path, 64 * 1024 * 1024)?;
         let text = String::from_utf8(bytes).map_err(|e| format!("{}: {path}: not UTF-8: {e}", self.base))?;
         Ok((status, text))
     }
 
-    /// [`Client::fetch`] for a body that is not text (a photo).
-    pub fn fetch_bytes(&self, path: &str) -> Result<(u16, Vec<u8>), String> {
+    /// [`Client::fetch`] for a body that is not text (a photo), of at
+    /// most `limit` bytes.
+    pub fn fetch_bytes(&self, path: &str, limit: u64) -> Result<(u16, Vec<u8>), String> {
         let url = format!("{}/api/v1/kiosks/{}/{path}", self.base, self.kiosk_id);
         let mut resp = self
             .agent
@@ -196,12 +197,8 @@ impl Client {
             .call()
             .map_err(|e| format!("{}: {e}", self.base))?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .map_err(|e| format!("{}: {e}", self.base))?;
+        let bytes =
+            resp.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| format!("{}: {e}", self.base))?;
         Ok((status, bytes))
     }
 

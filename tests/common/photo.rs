@@ -3,6 +3,12 @@
 /// A 96×96 PNG portrait (a head and shoulders on a blue ground), a staff
 /// photo as an office would enrol one.
 pub fn portrait_png_bytes() -> Vec<u8> {
+    portrait_on([70, 130, 200])
+}
+
+/// The portrait on another ground (a second photo of the same person).
+#[allow(dead_code)]
+pub fn portrait_on(ground: [u8; 3]) -> Vec<u8> {
     let (w, h) = (96u32, 96u32);
     let mut data = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h as i32 {
@@ -14,7 +20,7 @@ pub fn portrait_png_bytes() -> Vec<u8> {
             } else if shoulders {
                 &[40, 50, 70]
             } else {
-                &[70, 130, 200]
+                &ground
             });
         }
     }

@@ -54,6 +54,7 @@ macro_rules! admin_form {
 
 pub(super) mod files;
 pub(super) mod people;
+pub(super) mod schedules;
 
 fn forbidden(v: &Viewer) -> Response {
     let body = html! {
@@ -101,7 +102,7 @@ fn csrf(v: &Viewer) -> Markup {
 fn tabs(v: &Viewer, here: &str) -> Markup {
     html! {
         nav.tabs {
-            @for (href, word) in [("/admin/kiosks", v.w("终端", "Kiosks")), ("/admin/people", v.w("人员", "People")), ("/admin/files", v.w("导入", "Import")), ("/admin/users", v.w("账户", "Accounts"))] {
+            @for (href, word) in [("/admin/kiosks", v.w("终端", "Kiosks")), ("/admin/people", v.w("人员", "People")), ("/admin/schedules", v.w("作息", "Schedules")), ("/admin/files", v.w("导入", "Import")), ("/admin/users", v.w("账户", "Accounts"))] {
                 a href=(href) aria-current=[(href == here).then_some("page")] { (word) }
             }
         }

@@ -41,6 +41,8 @@ pub fn routes() -> Router<App> {
                 .layer(axum::extract::DefaultBodyLimit::max(admin::files::MAX_UPLOAD)),
         )
         .route("/admin/templates/{file}", get(admin::files::template))
+        .route("/admin/schedules", get(admin::schedules::page))
+        .route("/admin/schedules.toml", get(admin::schedules::toml_file))
         .route(
             "/admin/people/{no}/photo",
             post(admin::people::photo).layer(axum::extract::DefaultBodyLimit::max(admin::people::MAX_PHOTO_UPLOAD)),

@@ -178,6 +178,22 @@ impl Schedule {
         }
     }
 
+    /// Why a 值班 session cannot be on one attendance day of this
+    /// schedule (it crosses the day start), or `None` when it can; said the
+    /// same by the kiosk's roster import, the server's, and a kiosk
+    /// applying the server's roster.
+    pub fn session_refused(&self, s: &ClockSpan) -> Option<String> {
+        (self.span_offsets(s).1 > Duration::days(1)).then(|| {
+            format!(
+                "{}–{} crosses the day start {} of schedule {}",
+                s.start.format("%H:%M"),
+                s.end.format("%H:%M"),
+                self.day_starts_at.format("%H:%M"),
+                self.name
+            )
+        })
+    }
+
     /// Offsets `(start, end)` of a span inside the attendance day; the end of a
     /// span that reaches exactly the next day start is 24h.
     pub fn span_offsets(&self, s: &ClockSpan) -> (Duration, Duration) {

@@ -152,20 +152,10 @@ pub fn roster(store: &mut Store, config: &Config, path: &Path, now: Instant) -> 
     let (f, read) = crate::files::duty::roster(path, &roll)?;
     let mut rows = Vec::new();
     for r in read {
-        let (start, end, span) = (r.span.start, r.span.end, r.span);
+        let span = r.span;
         let staff = &roll.by_no[&r.staff_no];
-        let sched = config.schedule(&staff.schedule);
-        if sched.span_offsets(&span).1 > chrono::Duration::days(1) {
-            return Err(f
-                .err(
-                    r.line,
-                    format!(
-                        "{start}–{end} crosses the day start {} of schedule {}",
-                        sched.day_starts_at.format("%H:%M"),
-                        sched.name
-                    ),
-                )
-                .into());
+        if let Some(m) = config.schedule(&staff.schedule).session_refused(&span) {
+            return Err(f.err(r.line, m).into());
         }
         rows.push((r.staff_no, r.date, span));
     }

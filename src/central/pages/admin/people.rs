@@ -235,8 +235,10 @@ fn date(f: &Form, k: &str) -> Result<Option<NaiveDate>, String> {
     }
 }
 
-/// A person's fields from a form, checked as a staff file's row is.
-fn staff_from(f: &Form, staff_no: &str, unit: &str, old: Option<&Staff>) -> Result<Staff, String> {
+/// A person's fields from a form, checked as a staff file's row is, and
+/// a new PIN to hash when one was typed (hashed by [`with_pin`] off the
+/// server's async threads: Argon2 takes a CPU for tens of milliseconds).
+fn staff_from(f: &Form, staff_no: &str, unit: &str, old: Option<&Staff>) -> Result<(Staff, Option<String>), String> {
     let name = field(f, "name");
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err("name: 1 to 64 characters".into());
@@ -251,9 +253,10 @@ fn staff_from(f: &Form, staff_no: &str, unit: &str, old: Option<&Staff>) -> Resu
         "" => old.and_then(|o| o.pin_hash.clone()).filter(|_| role != crate::domain::model::Role::Staff),
         _ if role == crate::domain::model::Role::Staff => return Err("a PIN is only for role head or admin".into()),
         pin if !crate::files::staff::valid_pin(pin) => return Err("pin must be 4 to 8 digits".into()),
-        pin => Some(crate::domain::hashing::hash(pin, "PIN")?),
+        _ => None,
     };
-    Ok(Staff {
+    let new_pin = Some(field(f, "pin")).filter(|p| !p.is_empty()).map(str::to_string);
+    let staff = Staff {
         staff_no: staff_no.to_string(),
         name: name.to_string(),
         unit: unit.to_string(),
@@ -262,7 +265,19 @@ fn staff_from(f: &Form, staff_no: &str, unit: &str, old: Option<&Staff>) -> Resu
         pin_hash,
         active_from: old.and_then(|o| o.active_from),
         active_until: old.and_then(|o| o.active_until),
-    })
+    };
+    Ok((staff, new_pin))
+}
+
+/// The row with its new PIN hashed (on a blocking thread).
+async fn with_pin(mut row: PersonRow, pin: Option<String>) -> Result<PersonRow, String> {
+    if let Some(pin) = pin {
+        let hashed = tokio::task::spawn_blocking(move || crate::domain::hashing::hash(&pin, "PIN"))
+            .await
+            .map_err(|e| format!("PIN: {e}"))??;
+        row.0.pin_hash = Some(hashed);
+    }
+    Ok(row)
 }
 
 async fn store(app: &App, v: &Viewer, row: PersonRow, back: String) -> Response {
@@ -290,17 +305,17 @@ pub(in crate::central::pages) async fn add(State(app): State<App>, headers: Head
     let unit = field(&f, "unit").to_string();
     let back = format!("/admin/people?unit={}", urlencode(&unit));
     let no = field(&f, "staff_no");
-    let checked = (|| -> Result<PersonRow, String> {
+    let checked = (|| -> Result<(PersonRow, Option<String>), String> {
         if no.is_empty() || no.chars().count() > 32 || no.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(format!("staff_no {no:?}: 1 to 32 characters, no spaces"));
         }
-        let mut s = staff_from(&f, no, &unit, None)?;
+        let (mut s, pin) = staff_from(&f, no, &unit, None)?;
         s.active_from = date(&f, "active_from")?;
         let card = match field(&f, "card") {
             "" => vec![],
             c => vec![crate::domain::cards::normalize(c)?],
         };
-        Ok((s, card, None, None))
+        Ok(((s, card, None, None), pin))
     })();
     let units = match app.storage.units().await {
         Ok(u) => u,
@@ -316,7 +331,11 @@ pub(in crate::central::pages) async fn add(State(app): State<App>, headers: Head
         Ok(_) => {}
         Err(e) => return failed(e),
     }
-    match checked {
+    let row = match checked {
+        Ok((row, pin)) => with_pin(row, pin).await,
+        Err(m) => Err(m),
+    };
+    match row {
         Ok(row) => store(&app, &v, row, back).await,
         Err(m) => input_error(&v, &back, &m),
     }
@@ -342,9 +361,14 @@ pub(in crate::central::pages) async fn change(
         Ok(u) => u,
         Err(e) => return failed(e),
     };
+    let mut pin = None;
     let row = (|| -> Result<PersonRow, String> {
         Ok(match field(&f, "action") {
-            "edit" => (staff_from(&f, &no, &old.unit, Some(&old))?, vec![], None, None),
+            "edit" => {
+                let (staff, new_pin) = staff_from(&f, &no, &old.unit, Some(&old))?;
+                pin = new_pin;
+                (staff, vec![], None, None)
+            }
             "move" => {
                 let to = field(&f, "unit");
                 if !units.iter().any(|u| u.name == to) || to == old.unit {
@@ -368,6 +392,10 @@ pub(in crate::central::pages) async fn change(
             other => return Err(format!("unknown action {other:?}")),
         })
     })();
+    let row = match row {
+        Ok(row) => with_pin(row, pin).await,
+        Err(m) => Err(m),
+    };
     match row {
         Ok(row) => store(&app, &v, row, back).await,
         Err(m) => input_error(&v, &back, &m),
@@ -416,6 +444,7 @@ pub(in crate::central::pages) async fn photo(
     }
     let now = api::now();
     let done = match master::set_photo(&*app.storage, &no, &name, &v.user.name, now).await {
+        Ok(o) if o.changed == 0 => Ok(()),
         Ok(o) => {
             app.storage.audit(&v.user.name, "person photo", &format!("{no}: {name} (version {})", o.version), now).await
         }
