@@ -1499,6 +1499,9 @@ fn an_admin_adds_edits_moves_ends_and_gives_cards_to_people_on_the_pages() {
             assert_eq!(st, want, "{backend:?}: {kiosk}");
             assert!(st != 200 || bytes == png);
         }
+        // A name that is not a photo's is never looked up, let alone read as a path.
+        let bearer = format!("Bearer {office}");
+        assert_eq!(photo_at("/api/v1/kiosks/office/photos/..%2Fcentral.sqlite3", ("Authorization", &bearer)).0, 404);
         // An edit keeps it (the edit is of their stint in 财务科, where
         // they are going: that unit's kiosk receives it).
         let kept =
@@ -1621,8 +1624,8 @@ fn a_person_moved_back_starts_again_from_the_move_and_a_photo_leaves_the_latest_
     assert_eq!(unit_on("2026-07-01"), ["财务科"]);
     assert_eq!(unit_on("2026-09-01"), ["办公室"]);
     assert_eq!(stints.latest("0012").unwrap().unit, "办公室");
-    // A photo on 2026-09-02: only the open stint takes it; the latest
-    // stays 办公室's though 财务科's sorts after it.
+    // A photo on 2026-09-02: only the open stint takes it (the ordering of
+    // `latest` itself is the unit test's in `central::master`).
     let name = dutyclock::files::staff::photo_name(&photo::portrait_png_bytes()).unwrap();
     let o = rt.block_on(master::set_photo(&*s, "0012", &name, "test", at("2026-09-02"))).unwrap();
     assert_eq!(o.changed, 1);
@@ -1660,4 +1663,38 @@ fn a_person_moved_back_starts_again_from_the_move_and_a_photo_leaves_the_latest_
     };
     assert_eq!(leave_in("财务科"), ["出差"]);
     assert_eq!(leave_in("办公室"), ["出差", "病假"]);
+
+    // 李四, in 办公室 since 2020, is moved to 财务科 from 06-01 on 05-20;
+    // a 值班 session of 06-10 and a leave ending at 06-01 00:00 are
+    // imported; the same day the move is undone.
+    let file = |name: &str, text: &str| {
+        let f = c.tmp.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        f
+    };
+    let li = file("li.csv", "staff_no,name,unit,active_from\n0013,李四,办公室,2020-01-01\n");
+    rt.block_on(master::import_staff(&*s, &li, true, "test", at("2026-01-01"))).unwrap();
+    let away = file("away.csv", "staff_no,name,unit,active_from\n0013,李四,财务科,2026-06-01\n");
+    rt.block_on(master::import_staff(&*s, &away, true, "test", at("2026-05-20"))).unwrap();
+    let duty = file("duty.csv", "staff_no,date,start,end\n0013,2026-06-10,09:00,12:00\n");
+    rt.block_on(master::import_roster(&*s, &duty, "test", at("2026-05-20"))).unwrap();
+    let off = file("off.csv", "staff_no,kind,from,to\n0013,事假,2026-05-29 08:30,2026-06-01 00:00\n");
+    rt.block_on(master::import_leave(&*s, &off, "test", at("2026-05-20"))).unwrap();
+    let kinds_in = |unit: &str, kind: &str| -> usize {
+        let rows = rt.block_on(s.master_since(&[unit.to_string()], 0, 1000)).unwrap();
+        rows.iter().filter(|r| r.kind == kind && r.content.contains("\"0013\"")).count()
+    };
+    assert_eq!((kinds_in("财务科", "roster"), kinds_in("办公室", "roster")), (1, 0), "the session is in 财务科's time");
+    assert_eq!(
+        (kinds_in("财务科", "leave"), kinds_in("办公室", "leave")),
+        (0, 1),
+        "a leave to 06-01 00:00 ends on 05-31"
+    );
+    let back = file("back.csv", "staff_no,name,unit\n0013,李四,办公室\n");
+    rt.block_on(master::import_staff(&*s, &back, true, "test", at("2026-05-20"))).unwrap();
+    let stints = rt.block_on(master::Stints::load(&*s, None)).unwrap();
+    let li = stints.latest("0013").unwrap();
+    assert_eq!((li.unit.as_str(), li.active_from, li.active_until), ("办公室", Some(day("2020-01-01")), None));
+    assert!(stints.on("0013", &["财务科".to_string()], day("2026-06-10")).is_none());
+    assert_eq!(kinds_in("办公室", "roster"), 1, "the session followed them back");
 }

@@ -164,8 +164,8 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         assert!(listed.contains("0012\t张三\t办公室\tstaff\tdefault\t2026-01-01\t-"), "{listed}");
         // The same file again changes nothing.
         assert!(c.ok(&["staff", "import", staff.to_str().unwrap()]).starts_with("0 people changed, 4 unchanged"));
-        // A new photo of 张三 before any kiosk pulled: the first feed names
-        // both, the first no longer given (404); the kiosks take the second.
+        // A new photo of 张三 before any kiosk pulled: the first answer names
+        // both; the kiosks fetch and keep only the second.
         std::fs::write(c.tmp.path().join("zhang2.png"), common::photo::portrait_on([200, 60, 60])).unwrap();
         let again = c.tmp.path().join("again.csv");
         std::fs::write(&again, "staff_no,name,unit,photo\n0012,张三,办公室,zhang2.png\n").unwrap();

@@ -102,11 +102,18 @@ impl Stints {
     }
 
     /// The person's latest stint (what the staff file is checked against,
-    /// and the unit their page and forms work on): the one that starts
-    /// last, by its first day and then its version, so that a change made
-    /// to an ended stint afterwards (a photo) never makes it the latest.
+    /// and the unit their page and forms work on): of the stints that
+    /// have a day at all (a move undone before it began leaves one that
+    /// ends before it starts), the one that starts last, by its first day
+    /// and then its version, so that a change made to an ended stint
+    /// afterwards (a photo) never makes it the latest.
     pub fn latest(&self, staff_no: &str) -> Option<&Person> {
-        self.by_no.get(staff_no)?.iter().max_by_key(|(p, v)| (p.active_from, *v)).map(|(p, _)| p)
+        let all = self.by_no.get(staff_no)?;
+        let has_days = |p: &Person| !matches!((p.active_from, p.active_until), (Some(f), Some(u)) if u < f);
+        let pick = |live: bool| {
+            all.iter().filter(|(p, _)| !live || has_days(p)).max_by_key(|(p, v)| (p.active_from, *v)).map(|(p, _)| p)
+        };
+        pick(true).or_else(|| pick(false))
     }
 
     /// The stint of `staff_no` in one of `units` that covers `date`.
@@ -252,6 +259,7 @@ pub async fn put_people(
             _ => None,
         })
         .collect();
+    let duties_held = (s.master_current(ROSTER, None).await?, s.master_current(LEAVE, None).await?);
     let mut out = Outcome::default();
     let mut changes = Vec::new();
     for (staff, cards, cards_from, photo) in rows {
@@ -261,6 +269,7 @@ pub async fn put_people(
         person.photo = photo.clone().or_else(|| stints.latest(no).and_then(|p| p.photo.clone()));
         let same_unit = stints.by_no.get(no).and_then(|v| v.iter().find(|(p, _)| p.unit == person.unit));
         let mut moved = false;
+        let mut moved_on = None;
         // Stints in other units still open on the move's day end the day before.
         for (old, _) in stints.by_no.get(no).map(Vec::as_slice).unwrap_or(&[]) {
             if old.unit == person.unit {
@@ -285,9 +294,15 @@ pub async fn put_people(
             // New to the unit, or back to it after a stint there ended: from
             // the move's day (the kiosk keeps one period a person; the
             // earlier one's days were judged and sent while it lasted).
-            if same_unit.is_none_or(|(p, _)| p.active_until.is_some_and(|u| u < from)) {
-                person.active_from = Some(from);
+            // Back to a stint still running on the move's day (a move
+            // undone before it began): that stint goes on, from its start.
+            match same_unit {
+                Some((p, _)) if p.active_from.is_none_or(|f| f <= from) && p.active_until.is_none_or(|u| u >= from) => {
+                    person.active_from = p.active_from;
+                }
+                _ => person.active_from = Some(from),
             }
+            moved_on = Some(from);
             moved = true;
             out.notes.push(format!("{no} moves from {} to {} on {from}", old.unit, person.unit));
         }
@@ -302,6 +317,22 @@ pub async fn put_people(
                 vec![person.unit.clone()],
                 &Change::Person(person.clone()),
             ));
+        }
+        if let Some(from) = moved_on {
+            // Their 值班 and leave from the move's day on go to the new unit.
+            for (kind, rows) in [(ROSTER, &duties_held.0), (LEAVE, &duties_held.1)] {
+                for r in rows.iter().filter(|r| duty_of(&r.content).is_some_and(|(n, _, to)| n == *no && to >= from)) {
+                    if r.unit != person.unit {
+                        changes.push(MasterChange {
+                            kind: kind.into(),
+                            key: r.key.clone(),
+                            unit: person.unit.clone(),
+                            scopes: vec![person.unit.clone()],
+                            content: r.content.clone(),
+                        });
+                    }
+                }
+            }
         }
         let mut given: Vec<(String, Option<NaiveDate>)> = cards.iter().map(|c| (c.clone(), *cards_from)).collect();
         if moved {
@@ -405,15 +436,12 @@ async fn duties(
     for (no, c) in rows {
         // To the units the person is of on the record's days (a leave
         // across a move reaches both).
-        let (from, to) = match &c {
-            Change::Roster { date, .. } => (*date, *date),
-            Change::Leave { from, to, .. } => (from.date(), to.date()),
-            _ => continue,
-        };
+        let Some((_, from, to)) = duty_dates(&c) else { continue };
         let scopes = stints.units_over(&no, from, to);
         let Some(unit) = scopes.last().cloned() else { continue };
         let ch = change(kind, c.subject(), &unit, scopes, &c);
-        if s.master_one(kind, &ch.key).await?.is_some_and(|r| r.content == ch.content) {
+        // Held as it is, for the same unit (after a move, sent again).
+        if s.master_one(kind, &ch.key).await?.is_some_and(|r| r.content == ch.content && r.unit == ch.unit) {
             out.unchanged += 1;
         } else {
             out.changed += 1;
@@ -424,6 +452,25 @@ async fn duties(
     let detail = format!("{}: {} {what} added, {} held already", file_name(path), out.changed, out.unchanged);
     s.audit(who, &format!("{kind} import"), &detail, now).await?;
     Ok(out)
+}
+
+/// A roster or leave change's person and days (a leave's last day is the
+/// day of its last moment: one ending at 00:00 ends the day before).
+fn duty_dates(c: &Change) -> Option<(&str, NaiveDate, NaiveDate)> {
+    match c {
+        Change::Roster { staff_no, date, .. } => Some((staff_no, *date, *date)),
+        Change::Leave { staff_no, from, to, .. } => {
+            let last = (*to - chrono::Duration::milliseconds(1)).date().max(from.date());
+            Some((staff_no, from.date(), last))
+        }
+        _ => None,
+    }
+}
+
+/// [`duty_dates`] of a stored change.
+fn duty_of(content: &str) -> Option<(String, NaiveDate, NaiveDate)> {
+    let c: Change = serde_json::from_str(content).ok()?;
+    duty_dates(&c).map(|(n, a, b)| (n.to_string(), a, b))
 }
 
 /// `roster import FILE` at central: 值班 sessions (the kiosk's format),
@@ -502,12 +549,15 @@ pub async fn import_rules(s: &dyn Storage, path: &Path, who: &str, now: Instant)
     // A schedule people are on that the file lacks: they are judged by
     // `default` at their kiosks (taken, but said).
     let names: Vec<&String> = json.as_object().map(|o| o.keys().collect()).unwrap_or_default();
-    let mut missing: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for p in Stints::load(s, None).await?.by_no.values().flatten().map(|(p, _)| p) {
+    let mut missing: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    let stints = Stints::load(s, None).await?;
+    for no in stints.by_no.keys() {
+        let Some(p) = stints.latest(no).filter(|p| p.active_until.is_none_or(|u| u >= today(now))) else { continue };
         if p.schedule != "default" && p.schedule != crate::domain::model::NO_SCHEDULE && !names.contains(&&p.schedule) {
-            *missing.entry(p.schedule.clone()).or_default() += 1;
+            missing.entry(p.schedule.clone()).or_default().insert(no.clone());
         }
     }
+    let missing: Vec<(String, usize)> = missing.into_iter().map(|(k, v)| (k, v.len())).collect();
     for (name, n) in missing {
         out.notes.push(format!("schedule {name:?} is not in the file: {n} people on it are judged by default"));
     }

@@ -210,11 +210,19 @@ pub fn keep_photo(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let mut tmp = file.clone().into_os_string();
     tmp.push(format!(".{}-{:?}.part", std::process::id(), std::thread::current().id()));
     let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, &file)?;
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, &file)?;
+        // The rename itself on disk before the store names the file.
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::path::absolute(&file)
 }
 

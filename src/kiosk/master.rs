@@ -67,6 +67,11 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// applied all the same.
 pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, photos: &Path, now: Instant) -> Result<(usize, bool)> {
     let mut rules_changed = false;
+    // The schedules the changes are read with: the district's from a
+    // `rules` change in this answer on (a roster's day start, a leave's
+    // zone), not the ones this process started with.
+    let mut current = config.clone();
+    let config = &mut current;
     let made_on = config.default_schedule().attendance_day(now);
     // Read in this transaction: a change another pull applied meanwhile
     // (`sync now` beside the running kiosk) is not applied again.
@@ -81,7 +86,10 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, photos: &Path, no
                 };
                 let mut changed = w.put_staff(&staff, now)?;
                 if let Some(name) = &p.photo {
-                    changed |= set_photo(w, &p.staff_no, photos, name)?;
+                    match set_photo(w, &p.staff_no, photos, name)? {
+                        Some(set) => changed |= set,
+                        None => skip(w, v, &format!("photo of {} ({name}) not at the server", p.staff_no), now)?,
+                    }
                 }
                 changed
             }
@@ -109,6 +117,9 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, photos: &Path, no
                     w.set_meta(MASTER_RULES, &json)?;
                     rules_changed = true;
                 }
+                config
+                    .with_schedules(schedules)
+                    .map_err(|m| StoreError::Invalid(format!("the server's schedules: {m}")))?;
                 changed
             }
             Change::Roster { staff_no, date, start, end } => {
@@ -147,25 +158,23 @@ pub fn apply(w: &mut Writer<'_>, feed: &Feed, config: &Config, photos: &Path, no
     Ok((applied, rules_changed))
 }
 
-/// Sets a person's photo from its file in `photos`; whether it changed.
-fn set_photo(w: &mut Writer<'_>, staff_no: &str, photos: &Path, name: &str) -> Result<bool> {
-    if !crate::files::staff::is_photo_name(name) {
-        eprintln!("sync: the photo of {staff_no} ({name:?}) is not a photo's name; the person is applied without it");
-        return Ok(false);
+/// Sets a person's photo from its file in `photos`: whether it changed,
+/// or `None` when the file is not here (the server no longer gives it).
+fn set_photo(w: &mut Writer<'_>, staff_no: &str, photos: &Path, name: &str) -> Result<Option<bool>> {
+    use crate::files::staff::{held_photo, is_photo_name, photo_file};
+    if !is_photo_name(name) || !held_photo(&photo_file(photos, name), name) {
+        return Ok(None);
     }
-    let file = crate::files::staff::photo_file(photos, name);
-    if !file.is_file() {
-        eprintln!("sync: the photo of {staff_no} ({name}) is not here; the person is applied without it");
-        return Ok(false);
-    }
-    let Some(path) = std::path::absolute(&file).ok().and_then(|p| p.into_os_string().into_string().ok()) else {
-        return Ok(false);
+    let Some(path) =
+        std::path::absolute(photo_file(photos, name)).ok().and_then(|p| p.into_os_string().into_string().ok())
+    else {
+        return Ok(None);
     };
     if w.photo_of(staff_no)?.as_deref() == Some(path.as_str()) {
-        return Ok(false);
+        return Ok(Some(false));
     }
     w.set_photo(staff_no, &path)?;
-    Ok(true)
+    Ok(Some(true))
 }
 
 /// Fetches the photos `feed` names that are not in `photos` yet, each
@@ -184,8 +193,7 @@ fn fetch_photos(client: &Client, feed: &Feed, photos: &Path) -> std::result::Res
             }
         }
     }
-    let mut names: Vec<&str> = last.into_values().collect();
-    names.dedup();
+    let names: std::collections::BTreeSet<&str> = last.into_values().collect();
     for name in names {
         if held_photo(&photo_file(photos, name), name) {
             continue;
@@ -280,8 +288,12 @@ pub fn pull(
         let feed: Feed = serde_json::from_str(&body).map_err(|e| PullError::Server(format!("master: {e}")))?;
         let photos = crate::kiosk::import::photos_dir(store.path());
         fetch_photos(client, &feed, &photos)?;
+        // The district's schedules as the store holds them now (an
+        // earlier answer of this pull may have brought new ones).
+        let mut config = config.clone();
+        use_server_rules(&mut config, store)?;
         let mut w = store.writer()?;
-        let (n, rules) = apply(&mut w, &feed, config, &photos, now())?;
+        let (n, rules) = apply(&mut w, &feed, &config, &photos, now())?;
         out.changes += n;
         out.rules_changed |= rules;
         w.commit()?;
@@ -321,4 +333,66 @@ fn urlencode(t: &str) -> String {
             b => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::master::{Person, Versioned};
+
+    fn v(version: u64, change: Change) -> Versioned {
+        Versioned { version, made_by: "root".into(), made_at: "2026-12-01T09:00:00+08:00".into(), change }
+    }
+
+    fn count(w: &Writer<'_>, sql: &str) -> i64 {
+        w.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// A `rules` change and a 值班 session of its new night schedule in one
+    /// answer: the session is read by the district's schedules, not the
+    /// ones the kiosk started with (whose 04:00 day start it crosses);
+    /// a photo the server no longer gives is said on the chain, and the
+    /// person is applied without it.
+    #[test]
+    fn changes_after_new_schedules_are_read_with_them_and_a_missing_photo_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::parse("kiosk_id = \"k1\"\nunits = [\"办公室\"]\n", Path::new("config.toml")).unwrap();
+        let mut store = Store::create(&dir.path().join("dutyclock.sqlite3")).unwrap();
+        let person = Person {
+            staff_no: "0012".into(),
+            name: "张三".into(),
+            unit: "办公室".into(),
+            schedule: "night".into(),
+            role: "staff".into(),
+            pin_hash: None,
+            active_from: None,
+            active_until: None,
+            photo: Some(format!("{}.png", "ab".repeat(32))),
+        };
+        let night = serde_json::json!({
+            "default": {},
+            "night": { "day_starts_at": "12:00", "sessions": [{ "start": "20:00", "end": "08:00" }] }
+        });
+        let t = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        let date = "2026-12-10".parse().unwrap();
+        let feed = Feed {
+            version: 3,
+            changes: vec![
+                v(1, Change::Rules { schedules: night }),
+                v(2, Change::Person(person)),
+                v(3, Change::Roster { staff_no: "0012".into(), date, start: t(20), end: t(8) }),
+            ],
+            more: false,
+        };
+        let mut w = store.writer().unwrap();
+        let (applied, rules) = apply(&mut w, &feed, &config, &dir.path().join("photos"), 0).unwrap();
+        assert_eq!((applied, rules), (3, true));
+        assert_eq!(count(&w, "SELECT count(*) FROM roster WHERE staff_no = '0012' AND start = '20:00'"), 1);
+        let skipped =
+            "SELECT count(*) FROM actions WHERE action = 'master skipped' AND detail LIKE 'v2 photo of 0012%'";
+        assert_eq!(count(&w, skipped), 1);
+        w.commit().unwrap();
+        assert_eq!(store.photo("0012").unwrap(), None);
+        assert_eq!(store.meta(MASTER_VERSION).unwrap().as_deref(), Some("3"));
+    }
 }
