@@ -21,7 +21,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use central::{rows_text, Central, BACKENDS};
-use common::{run_kiosk, wait_until, Kiosk, TestClock};
+use common::{last_workday_before, run_kiosk, wait_until, Kiosk, TestClock};
 use dutyclock::domain::config::Config;
 use dutyclock::domain::model::{PunchOwner, PunchSource};
 use dutyclock::kiosk::core::Core;
@@ -201,8 +201,8 @@ fn central_keeps_the_people_and_a_unit_has_a_home_and_a_back_door() {
         let photos: i64 = db(&other).query_row("SELECT count(*) FROM staff_photos", [], |r| r.get(0)).unwrap();
         assert_eq!(photos, 0, "{backend:?}");
 
-        // Yesterday 张三 came in at the front and left by the back door.
-        let day = today() - chrono::Duration::days(1);
+        // On the last workday 张三 came in at the front and left by the back door.
+        let day = last_workday_before(today());
         punches(&front, ZHANG_CARD, day, &[(8, 25), (12, 1), (14, 25)]);
         punches(&back, ZHANG_CARD, day, &[(17, 31)]);
         // The back door is away: the home kiosk's day has three punches.

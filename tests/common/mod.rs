@@ -206,3 +206,16 @@ pub fn wait_until(what: &str, within: std::time::Duration, mut done: impl FnMut(
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// The last Monday-to-Friday before `day`: a test that needs a day people
+/// work, with no calendar imported (a weekend is a rest day), whatever
+/// day of the week it runs on.
+#[allow(dead_code)]
+pub fn last_workday_before(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let mut d = day.pred_opt().unwrap();
+    while d.weekday().num_days_from_monday() >= 5 {
+        d = d.pred_opt().unwrap();
+    }
+    d
+}
