@@ -442,11 +442,17 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert_eq!(
             rows,
             [
-                vec!["办公室", "2", "2", "1", "0", "0", "0", "0", "0", "0", "0", "✓"],
-                vec!["财务科", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "未上报：k2"],
+                vec!["办公室", "2", "2", "1", "0", "0", "0", "0", "0", "0", "0", "已上报"],
+                vec!["财务科", "无数据", "未上报：k2"],
             ],
             "{backend:?}"
         );
+        // The key figures above it: one of the two at their post came on
+        // time; a week before has no data to compare with.
+        assert!(html.contains("按时到岗率</span><strong class=\"value\">50.0%"), "{backend:?}: {html}");
+        assert!(html.contains("未上报的终端</span><strong class=\"value\">1<"), "{backend:?}");
+        assert!(html.contains("较上周同日 —"), "{backend:?}");
+        assert!(html.contains("<tfoot>"), "a totals row");
         // The CSV: a BOM, then the page's columns and rows.
         let (st, csv) = fetch(&format!("/overview.csv?date={today}"), &session);
         assert_eq!(st, 200);

@@ -839,25 +839,13 @@ fn set_cookie(secure: bool, name: &str, value: &str, max_age_s: i64) -> HeaderVa
         .unwrap_or(HeaderValue::from_static(""))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 async fn login_form(State(app): State<App>, headers: HeaderMap) -> Response {
     login_page(https(&app, &headers), "")
 }
 
 fn login_page(secure: bool, message: &str) -> Response {
     let csrf = auth::new_secret("");
-    let page = format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>dutyclock 登录</title></head><body>\
-         <h1>考勤中心 · 登录</h1>{}<form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label>用户名 <input name=\"username\" autocomplete=\"username\"></label> \
-         <label>密码 <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label> \
-         <button type=\"submit\">登录</button></form></body></html>",
-        if message.is_empty() { String::new() } else { format!("<p role=\"alert\">{}</p>", escape(message)) }
-    );
+    let page = super::pages::login_markup(&csrf, message);
     let mut r = Html(page).into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie(secure, CSRF_COOKIE, &csrf, 3600));
     r

@@ -27,8 +27,61 @@ pub struct UnitDay {
     pub leave: u32,
     pub duty: u32,
     pub spot_check_absences: u32,
+    /// People who were to be at their post (expected, not on leave or
+    /// duty), and of those, who came on time: present, never late.
+    pub at_post: u32,
+    pub on_time: u32,
+    /// Whether any kiosk sent this unit's day: a unit none did has no
+    /// figures ("无数据"), not zeros.
+    pub reported: bool,
     /// Kiosks serving the unit that sent no summary for the date.
     pub silent_kiosks: Vec<String>,
+}
+
+/// The day's key figures over every unit (the overview's cards).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyFigures {
+    pub expected: u32,
+    pub present: u32,
+    pub at_post: u32,
+    pub on_time: u32,
+    pub late_count: u32,
+    pub early_count: u32,
+    pub absent_sessions: u32,
+    pub missing_punches: u32,
+    pub off_post_count: u32,
+    /// Kiosks in service that sent nothing for the date (each once).
+    pub silent_kiosks: u32,
+}
+
+impl KeyFigures {
+    pub fn of(rows: &[UnitDay]) -> KeyFigures {
+        let mut k = KeyFigures::default();
+        let mut silent: Vec<&String> = Vec::new();
+        for r in rows {
+            k.expected += r.expected;
+            k.present += r.present;
+            k.at_post += r.at_post;
+            k.on_time += r.on_time;
+            k.late_count += r.late_count;
+            k.early_count += r.early_count;
+            k.absent_sessions += r.absent_sessions;
+            k.missing_punches += r.missing_punches;
+            k.off_post_count += r.off_post_count;
+            silent.extend(&r.silent_kiosks);
+        }
+        silent.sort();
+        silent.dedup();
+        k.silent_kiosks = silent.len() as u32;
+        k
+    }
+
+    /// 按时到岗率 in per mille, rounded (on time of those to be at their
+    /// post), or `None` when nobody was to be.
+    pub fn on_time_permille(&self) -> Option<u32> {
+        let (n, d) = (u64::from(self.on_time), u64::from(self.at_post));
+        (d > 0).then(|| ((n * 1000 + d / 2) / d) as u32)
+    }
 }
 
 /// The overview of `date`: one row per unit, by unit name. `kiosks` are
@@ -42,10 +95,17 @@ pub fn overview(date: NaiveDate, summaries: &[DailySummary], kiosks: &[(String, 
     for s in summaries.iter().filter(|s| s.date == date) {
         for p in &s.people {
             let u = row(&mut units, &p.unit);
+            u.reported = true;
             if p.status != DayStatus::Rest {
                 u.expected += 1;
                 if !p.punches.is_empty() {
                     u.present += 1;
+                }
+                if !matches!(p.status, DayStatus::Leave | DayStatus::Duty) {
+                    u.at_post += 1;
+                    if !p.punches.is_empty() && p.figures.late_count == 0 && p.figures.absent_sessions == 0 {
+                        u.on_time += 1;
+                    }
                 }
             }
             match p.status {
@@ -137,5 +197,14 @@ mod tests {
         assert!(office.silent_kiosks.is_empty());
         assert_eq!(rows[1].silent_kiosks, ["hall-2"], "a unit whose kiosk sent nothing still has its row");
         assert_eq!((rows[2].expected, rows[2].present), (1, 0));
+        assert!(rows[0].reported && !rows[1].reported, "档案室 has no data, not zeros");
+        // Key figures: 办公室's late one is at post but not on time; the
+        // one on leave is not at post; 财务科's absent one is at post.
+        let k = KeyFigures::of(&rows);
+        assert_eq!((k.expected, k.present, k.at_post, k.on_time, k.silent_kiosks), (3, 1, 2, 0, 1));
+        assert_eq!(k.on_time_permille(), Some(0));
+        assert_eq!(KeyFigures::default().on_time_permille(), None);
+        let two_of_three = KeyFigures { at_post: 3, on_time: 2, ..KeyFigures::default() };
+        assert_eq!(two_of_three.on_time_permille(), Some(667), "rounded, not cut");
     }
 }

@@ -201,7 +201,7 @@ pub(super) fn layout(v: &Viewer, title: &str, here: &str, body: Markup) -> Marku
             }
             body {
                 header {
-                    strong { (v.w("考勤中心", "Attendance centre")) }
+                    strong.brand { span.product { "dutyclock" } " " (v.w("考勤中心", "Attendance centre")) }
                     nav {
                         @for (href, word) in nav {
                             @let current = href == here || (href.starts_with("/admin/") && here.starts_with("/admin/"));
@@ -222,6 +222,37 @@ pub(super) fn layout(v: &Viewer, title: &str, here: &str, body: Markup) -> Marku
             }
         }
     }
+}
+
+/// The sign-in page, in the pages' look: the product's name, the form,
+/// and the refusal (`message`) when there is one. Chinese first: the
+/// language cookie is read once signed in.
+pub(super) fn login_markup(csrf: &str, message: &str) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "登录 · dutyclock 考勤中心" }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body.login {
+                main {
+                    form.stack.login method="post" action="/login" {
+                        h1 { span.product { "dutyclock" } " 考勤中心" }
+                        p.muted { "区考勤与作风督查 · Attendance centre" }
+                        @if !message.is_empty() { p role="alert" { (message) } }
+                        input type="hidden" name="csrf" value=(csrf);
+                        label { "用户名 · User name" input name="username" autocomplete="username" required; }
+                        label { "密码 · Password" input name="password" type="password" autocomplete="current-password" required; }
+                        button.primary type="submit" { "登录 · Sign in" }
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// The pages' style: plain, readable, prints well.
@@ -261,4 +292,20 @@ form.stack textarea{width:30em}
 code.token{font-size:1.2em;background:#fff;border:1px solid #dee0e3;padding:.4em .6em;user-select:all}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border:1px solid #dee0e3}
 .files a{margin-right:1em}
+body.login main{display:flex;justify-content:center;padding-top:12vh}
+form.login{width:22em;max-width:90vw;gap:.8em;border-radius:8px;padding:1.6em}
+form.login h1{margin:0;font-size:1.5em}
+.product{color:#1f6feb}
+form.login input{width:100%;box-sizing:border-box;padding:.45em;font-size:1em}
+form.login label{width:100%}
+button.primary{background:#1f6feb;color:#fff;border:1px solid #1a5fd0;border-radius:4px;padding:.5em 1.2em;font-size:1em;width:100%}
+p[role=alert]{color:#cf222e}
+section.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5em,1fr));gap:.6em;margin:0 0 1em}
+.card{background:#fff;border:1px solid #dee0e3;border-radius:6px;padding:.5em .8em}
+.card .label{display:block;color:#646a73;font-size:.9em}
+.card .value{display:block;font-size:1.6em;margin:.1em 0}
+.card .delta{font-size:.8em;color:#646a73}
+td.nodata{text-align:center;color:#646a73}
+tfoot th,tfoot td{background:#f0f2f5;font-weight:bold}
+thead th{position:sticky;top:0;z-index:1}
 ";

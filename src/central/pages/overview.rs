@@ -13,7 +13,7 @@ use maud::html;
 use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::charts::{self, Cell};
-use crate::central::overview::{overview, UnitDay};
+use crate::central::overview::{overview, KeyFigures, UnitDay};
 use crate::central::storage::PersonDay;
 use crate::domain::summary::{DailySummary, DayStatus};
 
@@ -130,14 +130,81 @@ fn cells(r: &UnitDay) -> [String; 12] {
     ]
 }
 
+/// The day's key figures as cards, each with its change against the same
+/// weekday a week before ("—" where that day has no data).
+fn cards(v: &Viewer, now: &KeyFigures, before: Option<&KeyFigures>) -> maud::Markup {
+    // (label, value shown, value compared, a rise is bad); the rate is
+    // compared in per mille and said in percentage points.
+    type Value = fn(&KeyFigures) -> Option<i64>;
+    let figures: [(&str, String, Value, bool); 9] = [
+        (v.w("应到", "Expected"), now.expected.to_string(), |k| Some(i64::from(k.expected)), false),
+        (v.w("实到", "Present"), now.present.to_string(), |k| Some(i64::from(k.present)), false),
+        (
+            v.w("按时到岗率", "On time"),
+            now.on_time_permille().map_or("—".to_string(), |p| format!("{:.1}%", f64::from(p) / 10.0)),
+            |k| k.on_time_permille().map(i64::from),
+            false,
+        ),
+        (v.w("迟到", "Late"), now.late_count.to_string(), |k| Some(i64::from(k.late_count)), true),
+        (v.w("早退", "Early"), now.early_count.to_string(), |k| Some(i64::from(k.early_count)), true),
+        (
+            v.w("旷工（半天）", "Absent (half days)"),
+            now.absent_sessions.to_string(),
+            |k| Some(i64::from(k.absent_sessions)),
+            true,
+        ),
+        (v.w("缺卡", "Missing punches"), now.missing_punches.to_string(), |k| Some(i64::from(k.missing_punches)), true),
+        (v.w("空岗", "Off post"), now.off_post_count.to_string(), |k| Some(i64::from(k.off_post_count)), true),
+        (
+            v.w("未上报的终端", "Kiosks not sent"),
+            now.silent_kiosks.to_string(),
+            |k| Some(i64::from(k.silent_kiosks)),
+            true,
+        ),
+    ];
+    html! {
+        section.cards aria-label=(v.w("关键数字", "Key figures")) {
+            @for (label, shown, value, rise_bad) in figures {
+                @let delta = before.and_then(|b| Some(value(now)? - value(b)?));
+                div.card {
+                    span.label { (label) }
+                    strong.value { (shown) }
+                    span.delta {
+                        (v.w("较上周同日 ", "vs week ago "))
+                        @match delta {
+                            None => "—",
+                            Some(0) => "±0",
+                            Some(d) => span class=(if (d > 0) == rise_bad { "bad" } else { "ok" }) {
+                                @if shown.ends_with('%') {
+                                    (format!("{:+.1}", d as f64 / 10.0)) (v.w(" 个百分点", " pt"))
+                                } @else {
+                                    (format!("{d:+}"))
+                                }
+                            },
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
     let (v, date) = signed_in_on!(&app, &headers, &q);
     let (units, _) = match rows(&app, date).await {
         Ok(x) => x,
         Err(e) => return failed(e),
     };
+    let (week_before, _) = match rows(&app, date - chrono::Duration::days(7)).await {
+        Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    let now = KeyFigures::of(&units);
+    let before = week_before.iter().any(|u| u.reported).then(|| KeyFigures::of(&week_before));
     let day = |d: NaiveDate| format!("/overview?date={d}");
     let cols = columns(&v);
+    let reported: Vec<&UnitDay> = units.iter().filter(|u| u.reported).collect();
+    let total = |f: fn(&UnitDay) -> u32| reported.iter().map(|u| f(u)).sum::<u32>();
     let body = html! {
         form.pick method="get" action="/overview" {
             a href=(day(date - chrono::Duration::days(1))) { "‹ " (v.w("前一天", "Day before")) }
@@ -145,6 +212,7 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
             button { (v.w("查看", "Show")) }
             a href=(day(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
         }
+        (cards(&v, &now, before.as_ref()))
         @if units.is_empty() {
             p.muted { (v.w("这一天没有任何终端的记录。", "No kiosk has sent this date.")) }
         } @else {
@@ -154,6 +222,9 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
                     @for u in &units {
                         tr.silent[!u.silent_kiosks.is_empty()] {
                             td.name { a href={ "/units/" (urlencode(&u.unit)) "?date=" (date) } { (u.unit) } }
+                            @if !u.reported {
+                                td.nodata colspan="10" { (v.w("无数据", "No data")) }
+                            } @else {
                             td { (u.expected) }
                             td { (u.present) }
                             td.warn[u.late_count > 0] { (u.late_count) }
@@ -164,11 +235,28 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
                             td { (u.leave) }
                             td { (u.duty) }
                             td.bad[u.spot_check_absences > 0] { (u.spot_check_absences) }
+                            }
                             td.name {
-                                @if u.silent_kiosks.is_empty() { span.ok { "✓" } }
+                                @if u.silent_kiosks.is_empty() { span.ok { (v.w("已上报", "sent")) } }
                                 @else { span.bad { (v.w("未上报：", "not sent: ")) (u.silent_kiosks.join("、")) } }
                             }
                         }
+                    }
+                }
+                tfoot {
+                    tr {
+                        th.name scope="row" { (v.w("合计", "Total")) }
+                        td { (total(|u| u.expected)) }
+                        td { (total(|u| u.present)) }
+                        td { (total(|u| u.late_count)) }
+                        td { (total(|u| u.early_count)) }
+                        td { (total(|u| u.absent_sessions)) }
+                        td { (total(|u| u.off_post_count)) }
+                        td { (total(|u| u.missing_punches)) }
+                        td { (total(|u| u.leave)) }
+                        td { (total(|u| u.duty)) }
+                        td { (total(|u| u.spot_check_absences)) }
+                        td.name { (v.w("未上报 ", "not sent: ")) (now.silent_kiosks) }
                     }
                 }
             }
