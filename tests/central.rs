@@ -453,6 +453,15 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert!(html.contains("未上报的终端</span><strong class=\"value\">1<"), "{backend:?}");
         assert!(html.contains("较上周同日 —"), "{backend:?}");
         assert!(html.contains("<tfoot>"), "a totals row");
+        // Sorted on the server by a heading's link (the pages run no script).
+        assert!(html.contains(&format!("href=\"/overview?date={today}&amp;sort=late&amp;order=desc\"")), "{html}");
+        let (st, sorted) = page(&format!("/overview?date={today}&sort=present&order=asc"));
+        assert_eq!(st, 200);
+        let first: Vec<String> = table_rows(&sorted).into_iter().map(|r| r[0].clone()).collect();
+        assert_eq!(first, ["办公室", "财务科"], "{backend:?}: a unit without data stays last");
+        assert!(sorted.contains("aria-sort=\"ascending\""));
+        let (st, bad) = page(&format!("/overview?date={today}&sort=lateness"));
+        assert!(st == 400 && bad.contains("sort: \"lateness\""), "{st} {bad}");
         // The CSV: a BOM, then the page's columns and rows.
         let (st, csv) = fetch(&format!("/overview.csv?date={today}"), &session);
         assert_eq!(st, 200);

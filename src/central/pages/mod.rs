@@ -308,4 +308,6 @@ section.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5em,1
 td.nodata{text-align:center;color:#646a73}
 tfoot th,tfoot td{background:#f0f2f5;font-weight:bold}
 thead th{position:sticky;top:0;z-index:1}
+th a.sort{color:inherit;text-decoration:none;display:block}
+th a.sort:hover{text-decoration:underline}
 ";

@@ -189,9 +189,66 @@ fn cards(v: &Viewer, now: &KeyFigures, before: Option<&KeyFigures>) -> maud::Mar
     }
 }
 
+/// The overview's sort keys, in the columns' order (the pages run no
+/// script: a heading is a link that sorts on the server).
+const SORT_KEYS: [&str; 12] = [
+    "unit", "expected", "present", "late", "early", "absent", "off_post", "missing", "leave", "duty", "spot", "silent",
+];
+
+/// A unit's value in sort column `i` (the unit's name sorts apart).
+fn sort_value(u: &UnitDay, i: usize) -> u32 {
+    match i {
+        1 => u.expected,
+        2 => u.present,
+        3 => u.late_count,
+        4 => u.early_count,
+        5 => u.absent_sessions,
+        6 => u.off_post_count,
+        7 => u.missing_punches,
+        8 => u.leave,
+        9 => u.duty,
+        10 => u.spot_check_absences,
+        _ => u.silent_kiosks.len() as u32,
+    }
+}
+
+/// `sort=KEY&order=asc|desc`: the column and the direction (the unit's
+/// name, ascending, by default; a number column descending first, the
+/// worst at the top). `Err` names the parameter.
+fn sort_of(q: &HashMap<String, String>) -> Result<(usize, bool), String> {
+    let col = match q.get("sort").map(String::as_str) {
+        None | Some("") => 0,
+        Some(k) => SORT_KEYS
+            .iter()
+            .position(|x| *x == k)
+            .ok_or_else(|| format!("sort: {k:?} is not one of {}", SORT_KEYS.join(", ")))?,
+    };
+    let desc = match q.get("order").map(String::as_str) {
+        None | Some("") => col != 0,
+        Some("desc") => true,
+        Some("asc") => false,
+        Some(o) => return Err(format!("order: {o:?} is not asc or desc")),
+    };
+    Ok((col, desc))
+}
+
+/// Sorts the rows by column `col`; units without data always last, ties
+/// by name.
+fn sort_rows(units: &mut [UnitDay], col: usize, desc: bool) {
+    units.sort_by(|a, b| {
+        let by_col = if col == 0 { a.unit.cmp(&b.unit) } else { sort_value(a, col).cmp(&sort_value(b, col)) };
+        let by_col = if desc { by_col.reverse() } else { by_col };
+        b.reported.cmp(&a.reported).then(by_col).then_with(|| a.unit.cmp(&b.unit))
+    });
+}
+
 pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
     let (v, date) = signed_in_on!(&app, &headers, &q);
-    let (units, _) = match rows(&app, date).await {
+    let (sort, desc) = match sort_of(&q) {
+        Ok(s) => s,
+        Err(m) => return bad_request(&v, &m),
+    };
+    let (mut units, _) = match rows(&app, date).await {
         Ok(x) => x,
         Err(e) => return failed(e),
     };
@@ -203,6 +260,18 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
     let before = week_before.iter().any(|u| u.reported).then(|| KeyFigures::of(&week_before));
     let day = |d: NaiveDate| format!("/overview?date={d}");
     let cols = columns(&v);
+    sort_rows(&mut units, sort, desc);
+    // A heading's link: this column, the other way round when it is the
+    // one sorted on.
+    let sort_link = |i: usize| {
+        let order = match (i == sort, desc) {
+            (true, true) => "asc",
+            (true, false) => "desc",
+            (false, _) if i == 0 => "asc",
+            (false, _) => "desc",
+        };
+        format!("/overview?date={date}&sort={}&order={order}", SORT_KEYS[i])
+    };
     let reported: Vec<&UnitDay> = units.iter().filter(|u| u.reported).collect();
     let total = |f: fn(&UnitDay) -> u32| reported.iter().map(|u| f(u)).sum::<u32>();
     let body = html! {
@@ -217,7 +286,14 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
             p.muted { (v.w("这一天没有任何终端的记录。", "No kiosk has sent this date.")) }
         } @else {
             table {
-                thead { tr { @for (i, c) in cols.iter().enumerate() { th.name[i == 0 || i == 11] scope="col" { (c) } } } }
+                thead { tr { @for (i, c) in cols.iter().enumerate() {
+                    th.name[i == 0 || i == 11] scope="col"
+                       aria-sort=[(i == sort).then_some(if desc { "descending" } else { "ascending" })] {
+                        a.sort href=(sort_link(i)) {
+                            (c) @if i == sort { (if desc { " ▼" } else { " ▲" }) }
+                        }
+                    }
+                } } }
                 tbody {
                     @for u in &units {
                         tr.silent[!u.silent_kiosks.is_empty()] {
@@ -492,4 +568,32 @@ fn overview_xlsx(cols: &[&str; 12], units: &[UnitDay], date: NaiveDate) -> Resul
     sheet.set_column_width(0, 16)?;
     sheet.set_column_width(11, 20)?;
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(name: &str, late: u32, reported: bool) -> UnitDay {
+        UnitDay { unit: name.into(), late_count: late, reported, ..UnitDay::default() }
+    }
+
+    #[test]
+    fn units_sort_by_a_column_either_way_and_those_without_data_stay_last() {
+        let mut rows = vec![unit("b", 1, true), unit("a", 0, false), unit("c", 3, true), unit("d", 1, true)];
+        let q = |s: &str, o: &str| {
+            HashMap::from([("sort".to_string(), s.to_string()), ("order".to_string(), o.to_string())])
+        };
+        let (col, desc) = sort_of(&q("late", "desc")).unwrap();
+        sort_rows(&mut rows, col, desc);
+        let names: Vec<&str> = rows.iter().map(|u| u.unit.as_str()).collect();
+        assert_eq!(names, ["c", "b", "d", "a"], "the worst first, ties by name, no data last");
+        let (col, desc) = sort_of(&q("late", "asc")).unwrap();
+        sort_rows(&mut rows, col, desc);
+        let names: Vec<&str> = rows.iter().map(|u| u.unit.as_str()).collect();
+        assert_eq!(names, ["b", "d", "c", "a"]);
+        assert_eq!(sort_of(&HashMap::new()).unwrap(), (0, false), "by unit by default");
+        assert!(sort_of(&q("lateness", "desc")).unwrap_err().starts_with("sort:"));
+        assert!(sort_of(&q("late", "down")).unwrap_err().starts_with("order:"));
+    }
 }
