@@ -461,7 +461,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert_eq!(first, ["办公室", "财务科"], "{backend:?}: a unit without data stays last");
         assert!(sorted.contains("aria-sort=\"ascending\""));
         let (st, bad) = page(&format!("/overview?date={today}&sort=lateness"));
-        assert!(st == 400 && bad.contains("sort: \"lateness\""), "{st} {bad}");
+        assert!(st == 400 && bad.contains("sort: &quot;lateness&quot;"), "{st} {bad}");
         // The CSV: a BOM, then the page's columns and rows.
         let (st, csv) = fetch(&format!("/overview.csv?date={today}"), &session);
         assert_eq!(st, 200);
