@@ -453,6 +453,11 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert!(html.contains("未上报的终端</span><strong class=\"value\">1<"), "{backend:?}");
         assert!(html.contains("较上周同日 —"), "{backend:?}");
         assert!(html.contains("<tfoot>"), "a totals row");
+        // The units by the day's exceptions: 办公室's one late arrival, a
+        // full bar (it is the worst); 财务科 has none and no bar.
+        let bars = html.split("figure class=\"chart bars\"").nth(1).unwrap().split("</figure>").next().unwrap();
+        assert!(bars.contains("办公室") && !bars.contains("财务科"), "{bars}");
+        assert!(bars.contains("title=\"迟到 1\" style=\"width:100.00%;"), "{bars}");
         // Sorted on the server by a heading's link (the pages run no script).
         assert!(html.contains(&format!("href=\"/overview?date={today}&amp;sort=late&amp;order=desc\"")), "{html}");
         let (st, sorted) = page(&format!("/overview?date={today}&sort=present&order=asc"));

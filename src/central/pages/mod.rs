@@ -309,5 +309,11 @@ td.nodata{text-align:center;color:#646a73}
 tfoot th,tfoot td{background:#f0f2f5;font-weight:bold}
 thead th{position:sticky;top:0;z-index:1}
 th a.sort{color:inherit;text-decoration:none;display:block}
+figure.bars{max-width:60em}
+.bar-row{display:flex;align-items:center;gap:.6em;margin:.25em 0}
+.bar-label{flex:0 0 9em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.bar{flex:1;display:flex;height:1.1em;background:#f0f2f5}
+.bar .seg{display:block;height:100%}
+.bar-total{flex:0 0 3em;text-align:right}
 th a.sort:hover{text-decoration:underline}
 ";

@@ -242,6 +242,49 @@ fn sort_rows(units: &mut [UnitDay], col: usize, desc: bool) {
     });
 }
 
+/// The units by the day's exceptions, as bars stacked by kind (plain
+/// HTML, widths as shares of the worst unit's total): the worst first;
+/// units with none are left out, and said so.
+fn exception_bars(v: &Viewer, units: &[UnitDay]) -> maud::Markup {
+    type Kind = (&'static str, &'static str, &'static str, fn(&UnitDay) -> u32);
+    let kinds: [Kind; 5] = [
+        ("迟到", "late", "#d4a72c", |u| u.late_count),
+        ("早退", "early", "#8250df", |u| u.early_count),
+        ("旷工（半天）", "absent (half days)", "#cf222e", |u| u.absent_sessions),
+        ("缺卡", "missing punches", "#bc4c00", |u| u.missing_punches),
+        ("空岗", "off post", "#0969da", |u| u.off_post_count),
+    ];
+    let total = |u: &UnitDay| kinds.iter().map(|k| (k.3)(u)).sum::<u32>();
+    let mut worst: Vec<&UnitDay> = units.iter().filter(|u| u.reported && total(u) > 0).collect();
+    worst.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.unit.cmp(&b.unit)));
+    let top = worst.first().map_or(1, |u| total(u)).max(1);
+    html! {
+        figure.chart.bars {
+            figcaption { (v.w("各单位当日异常（人次，按多少排列）", "Units by the day's exceptions (times, most first)")) }
+            @if worst.is_empty() {
+                p.muted { (v.w("这一天没有任何异常。", "No exceptions this day.")) }
+            } @else {
+                p.legend { @for k in &kinds { span { i style={ "background:" (k.2) } {} (v.w(k.0, k.1)) } } }
+                @for u in &worst {
+                    div.bar-row {
+                        span.bar-label { (u.unit) }
+                        span.bar {
+                            @for k in &kinds {
+                                @let n = (k.3)(u);
+                                @if n > 0 {
+                                    span.seg title={ (v.w(k.0, k.1)) " " (n) }
+                                        style={ "width:" (format!("{:.2}", f64::from(n) * 100.0 / f64::from(top))) "%;background:" (k.2) } {}
+                                }
+                            }
+                        }
+                        span.bar-total { (total(u)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
     let (v, date) = signed_in_on!(&app, &headers, &q);
     let (sort, desc) = match sort_of(&q) {
@@ -282,6 +325,7 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
             a href=(day(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
         }
         (cards(&v, &now, before.as_ref()))
+        @if !units.is_empty() { (exception_bars(&v, &units)) }
         @if units.is_empty() {
             p.muted { (v.w("这一天没有任何终端的记录。", "No kiosk has sent this date.")) }
         } @else {
