@@ -121,18 +121,18 @@ impl Stints {
         self.by_no.get(staff_no)?.iter().map(|(p, _)| p).find(|p| units.contains(&p.unit) && p.active_on(date))
     }
 
+    /// Every stint of `staff_no` (none for someone central does not know).
+    fn of(&self, staff_no: &str) -> impl Iterator<Item = &Person> {
+        self.by_no.get(staff_no).into_iter().flatten().map(|(p, _)| p)
+    }
+
     /// The units of `staff_no`'s stints that overlap `from..=to`, the one
     /// starting last last; their latest stint's unit when none does (a
     /// record dated outside every stint still reaches their kiosk, which
     /// keeps it as a record and judges by its own dates).
     pub fn units_over(&self, staff_no: &str, from: NaiveDate, to: NaiveDate) -> Vec<String> {
         let mut over: Vec<&Person> = self
-            .by_no
-            .get(staff_no)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .map(|(p, _)| p)
+            .of(staff_no)
             .filter(|p| p.active_from.is_none_or(|f| f <= to) && p.active_until.is_none_or(|u| from <= u))
             .collect();
         over.sort_by_key(|p| p.active_from);
@@ -271,7 +271,7 @@ pub async fn put_people(
         let mut moved = false;
         let mut moved_on = None;
         // Stints in other units still open on the move's day end the day before.
-        for (old, _) in stints.by_no.get(no).map(Vec::as_slice).unwrap_or(&[]) {
+        for old in stints.of(no) {
             if old.unit == person.unit {
                 continue;
             }
@@ -379,15 +379,8 @@ pub async fn set_photo(s: &dyn Storage, no: &str, name: &str, who: &str, now: In
     let mut changes = Vec::new();
     // Stints still open today (a unit being left shows it until they go),
     // the latest one always, and last.
-    let mut theirs: Vec<&Person> = stints
-        .by_no
-        .get(no)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .map(|(p, _)| p)
-        .filter(|p| Some(*p) == latest.as_ref() || p.active_until.is_none_or(|u| u >= made_on))
-        .collect();
+    let mut theirs: Vec<&Person> =
+        stints.of(no).filter(|p| Some(*p) == latest.as_ref() || p.active_until.is_none_or(|u| u >= made_on)).collect();
     theirs.sort_by_key(|p| Some(*p) == latest.as_ref());
     for p in theirs {
         if p.photo.as_deref() == Some(name) {
