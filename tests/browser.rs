@@ -1,10 +1,11 @@
 //! The bureau's pages in a real browser: Debian's Chromium, headless,
 //! driven over WebDriver (chromedriver) from Rust (fantoccini), against a
 //! real `dutyclock-central` on 127.0.0.1. Signs in (and fails to), opens
-//! each page, tries a form without its CSRF token, and writes a
-//! screenshot of every page at 1366×768 to `target/screenshots/central-*.png`
-//! (copied to `docs/screenshots/`). Without chromium or chromedriver it
-//! fails, saying what to install.
+//! each page, does the bureau's three tasks counting the clicks, tries a
+//! form without its CSRF token, and writes screenshots of every page at
+//! 1366×768 and 390×844 in both languages to
+//! `target/screenshots/central-*.png` (copied to `docs/screenshots/`).
+//! Without chromium or chromedriver it fails, saying what to install.
 
 #[path = "common/central.rs"]
 mod central;
@@ -105,6 +106,25 @@ fn xlsx_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
     range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }
 
+/// A path or query value as a URL carries it.
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text of each element.
+async fn futures_names(rows: &[fantoccini::elements::Element]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r.text().await.unwrap());
+    }
+    out
+}
+
 fn body(v: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
 }
@@ -116,10 +136,39 @@ fn the_pages_in_chromium() {
     let k1 = c.kiosk("hall-1", &["区党政办公室"]);
     let k2 = c.kiosk("hall-2", &["区财政局"]);
     c.kiosk("hall-3", &["区档案馆"]);
+    // A town with a village (三级: the district's units, 城关镇, 东村).
+    c.ok(&["unit", "add", "城关镇"]);
+    c.ok(&["unit", "add", "东村", "--parent", "城关镇"]);
+    let k5 = c.kiosk("hall-5", &["东村"]);
     c.user("alice", "bureau", "correct horse");
     c.user("root", "admin", "admin password");
     c.start();
     let a = agent();
+    // The overview opens on the newest closed day: yesterday from 06:00.
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
+    let opened = today - chrono::Duration::days(if chrono::Timelike::hour(&now) < 6 { 2 } else { 1 });
+    let absent = |s: &mut serde_json::Value, i: usize| {
+        let p = &mut s["people"][i];
+        p["status"] = "absent".into();
+        p["absent_sessions"] = 2.into();
+        p["late_count"] = 0.into();
+        p["late_minutes"] = 0.into();
+        p["punches"] = serde_json::json!([]);
+    };
+    for back in 0..5 {
+        let d = (today - chrono::Duration::days(back)).to_string();
+        // 东村's 赵六 is absent on the day the overview opens on.
+        let mut s5 = summary("hall-5", &d, 1, &[("0501", "赵六", "东村", 0), ("0502", "孙七", "东村", 0)]);
+        if d == opened.to_string() {
+            absent(&mut s5, 0);
+        }
+        assert_eq!(put(&a, &c.url, "hall-5", &d, Some(&k5), &body(&s5)).0, 201);
+    }
+    // Today 区财政局 has two absent: the worst unit this month.
+    let mut s2 =
+        summary("hall-2", &today.to_string(), 2, &[("0101", "王五", "区财政局", 0), ("0102", "钱八", "区财政局", 0)]);
+    absent(&mut s2, 0);
+    absent(&mut s2, 1);
     for back in 0..5 {
         let d = (today - chrono::Duration::days(back)).to_string();
         let s1 = summary(
@@ -135,6 +184,7 @@ fn the_pages_in_chromium() {
         let s2 = summary("hall-2", &d, 1, &[("0101", "王五", "区财政局", if back == 1 { 35 } else { 0 })]);
         assert_eq!(put(&a, &c.url, "hall-2", &d, Some(&k2), &body(&s2)).0, 201);
     }
+    assert_eq!(put(&a, &c.url, "hall-2", &today.to_string(), Some(&k2), &body(&s2)).0, 201);
     let driver = Driver::start();
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -176,27 +226,98 @@ fn the_pages_in_chromium() {
                 b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
             }
         };
+        // Every page at a desk's and a phone's width, in both languages:
+        // `central-NAME.png` (Chinese, 1366×768), `-en`, `-phone`,
+        // `-phone-en`. At the phone's width the page itself must not
+        // scroll sideways (a wide table scrolls in its own box).
+        let shoot = |name: &'static str, path: String| {
+            let b = b.clone();
+            let (url, shots) = (c.url.clone(), shots.clone());
+            async move {
+                for (lang, suffix) in [("en", "-en"), ("zh", "")] {
+                    for (w, h, phone) in [(390, 844, "-phone"), (1366, 768, "")] {
+                        b.set_window_size(w, h).await.unwrap();
+                        let back = url_encode(&path);
+                        b.goto(&format!("{url}/lang/{lang}?back={back}")).await.unwrap();
+                        let png = b.screenshot().await.unwrap();
+                        std::fs::write(shots.join(format!("central-{name}{phone}{suffix}.png")), png).unwrap();
+                        if w == 390 && !name.starts_with("admin") {
+                            let (page, view): (i64, i64) = (
+                                b.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap(),
+                                b.execute("return window.innerWidth", vec![]).await.unwrap().as_i64().unwrap(),
+                            );
+                            assert!(page <= view + 1, "{name} {lang} at {w} px: the page is {page} px wide");
+                        }
+                    }
+                }
+            }
+        };
         // Not signed in: the login page. A wrong password is said.
         b.goto(&format!("{}/overview", c.url)).await.unwrap();
         assert!(b.current_url().await.unwrap().as_str().ends_with("/login"));
         shot("login").await;
+        b.set_window_size(390, 844).await.unwrap();
+        shot("login-phone").await;
+        b.set_window_size(1366, 768).await.unwrap();
         sign_in("alice", "wrong").await;
         let alert = b.wait().for_element(Locator::Css("p[role=alert]")).await.unwrap().text().await.unwrap();
         assert!(alert.starts_with("用户名或密码错误"), "{alert}");
+        // The three tasks, counting clicks from signing in (the overview).
+        // 1. Who was absent yesterday: the 旷工 card lists them (after
+        // 后一天 when the overview opens on the day before yesterday).
         sign_in("alice", "correct horse").await;
         assert!(lands(&b, "/overview").await, "signed in, to the overview");
-        // The overview of today: three units, hall-3 has not sent.
+        let mut clicks = 0;
+        let yesterday = today - chrono::Duration::days(1);
+        if opened != yesterday {
+            b.find(Locator::XPath("//a[contains(., '后一天')]")).await.unwrap().click().await.unwrap();
+            clicks += 1;
+        }
+        // (On the day before yesterday 赵六 is absent; yesterday too
+        // when the overview opens on it.)
+        b.find(Locator::Css("a.card[href*='kind=absent']")).await.unwrap().click().await.unwrap();
+        clicks += 1;
+        assert!(lands(&b, "kind=absent").await);
+        if opened == yesterday {
+            assert!(shows(&b, "赵六").await, "赵六 listed as absent yesterday");
+            let row = b.find(Locator::Css("tbody tr")).await.unwrap().text().await.unwrap();
+            assert!(row.contains("东村") && row.contains("旷工") && row.contains("无打卡"), "{row}");
+        }
+        assert!(clicks <= 2, "who was absent yesterday: {clicks} clicks");
+        shoot("exceptions", format!("/exceptions?date={opened}&kind=absent")).await;
+        // 2. The worst unit this month: the report's ranking, first row.
+        b.goto(&format!("{}/overview", c.url)).await.unwrap();
+        b.find(Locator::LinkText("本月报表")).await.unwrap().click().await.unwrap();
+        let worst = b.wait().for_element(Locator::Css("table#units tbody tr td:nth-child(2)")).await.unwrap();
+        assert_eq!(worst.text().await.unwrap(), "区财政局", "one click: the worst unit this month");
+        // 3. The month's 通报 draft: one click from the overview.
+        b.goto(&format!("{}/overview", c.url)).await.unwrap();
+        b.find(Locator::XPath("//a[contains(., '本月通报草稿')]")).await.unwrap().click().await.unwrap();
+        let text = dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap();
+        assert!(text[0].ends_with("机关考勤情况的通报"), "{text:?}");
+        let month = format!("{}年{}月", chrono::Datelike::year(&today), chrono::Datelike::month(&today));
+        assert!(text.iter().any(|t| t.contains(&month)), "this month's draft ({month}): {text:?}");
+        // The overview of today: the top units, 城关镇 rolled up from 东村.
         b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
         let rows = b.find_all(Locator::Css("tbody tr")).await.unwrap();
-        assert_eq!(rows.len(), 3);
+        let names: Vec<String> =
+            futures_names(&rows).await.into_iter().map(|t| t.split(' ').next().unwrap().to_string()).collect();
+        assert_eq!(names, ["区党政办公室", "区财政局", "城关镇", "区档案馆"], "by name; no data last");
         let text = rows[0].text().await.unwrap();
         assert!(text.starts_with("区党政办公室 2 2 1"), "{text}");
         // A unit with no data comes last, said as such.
-        let last = rows[2].text().await.unwrap();
+        let last = rows[3].text().await.unwrap();
         assert!(last.contains("无数据") && last.contains("未上报：hall-3"), "{last}");
         shot("overview").await;
-        // Its files, downloaded by the browser: the page's numbers.
-        let page_row: Vec<String> = rows[0].text().await.unwrap().split(' ').map(str::to_string).collect();
+        // Its files, downloaded by the browser: the page's numbers ("—"
+        // on the page is 0 in the files).
+        let page_row: Vec<String> = rows[0]
+            .text()
+            .await
+            .unwrap()
+            .split(' ')
+            .map(|c| if c == "—" { "0".to_string() } else { c.to_string() })
+            .collect();
         b.find(Locator::LinkText("下载 CSV")).await.unwrap().click().await.unwrap();
         let csv = downloaded(downloads.path(), ".csv").await;
         assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM");
@@ -205,54 +326,91 @@ fn the_pages_in_chromium() {
         b.find(Locator::LinkText("下载 Excel")).await.unwrap().click().await.unwrap();
         let sheet = xlsx_rows(downloaded(downloads.path(), ".xlsx").await, &today.to_string());
         assert_eq!(sheet[1][..11], page_row[..11], "XLSX = page");
+        shoot("overview", format!("/overview?date={today}")).await;
+        // Down a level: the town's villages.
+        b.find(Locator::LinkText("城关镇")).await.unwrap().click().await.unwrap();
+        assert!(lands(&b, &format!("under={}", url_encode("城关镇"))).await);
+        let village = b.find(Locator::Css("tbody tr")).await.unwrap().text().await.unwrap();
+        assert!(village.starts_with("东村 2 2"), "{village}");
+        shoot("overview-branch", format!("/overview?date={opened}&under={}", url_encode("城关镇"))).await;
         // A unit's day, from its link.
+        b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
         b.find(Locator::LinkText("区党政办公室")).await.unwrap().click().await.unwrap();
         assert!(shows(&b, "1 次 11 分钟").await, "1 次 11 分钟");
+        assert!(shows(&b, "本月个人合计").await, "each person's month");
         shot("unit-day").await;
-        // The period report: this month by default; switch to a range.
-        b.goto(&format!("{}/report", c.url)).await.unwrap();
+        shoot("unit-day", format!("/units/{}?date={today}", url_encode("区党政办公室"))).await;
+        // The period report: this month by default; a range by editing
+        // the dates alone (the radio stays on 本月: no script needed).
         let from = (today - chrono::Duration::days(4)).to_string();
-        b.goto(&format!("{}/report?period=range&from={from}&to={today}", c.url)).await.unwrap();
-        let units = b.find_all(Locator::Css("table:first-of-type tbody tr")).await.unwrap();
-        assert!(!units.is_empty());
-        let first = b.find(Locator::Css("tbody tr td:nth-child(2)")).await.unwrap().text().await.unwrap();
-        assert_eq!(first, "区党政办公室", "three times late ranks above once (SPEC's ranking counts)");
+        b.goto(&format!("{}/report", c.url)).await.unwrap();
+        let from_box = b.find(Locator::Css("input[name=from]")).await.unwrap();
+        from_box.clear().await.unwrap();
+        b.execute(&format!("document.querySelector('input[name=from]').value = '{from}'"), vec![]).await.unwrap();
+        b.find(Locator::Css("form[action='/report'] button")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, &format!("期间：{from} — {today}")).await, "the dates chose 自定");
+        let range_checked: bool = b
+            .execute("return document.querySelector(\"form[action='/report'] input[name=period][value=range]\").checked", vec![])
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        assert!(range_checked, "自定 is selected");
+        let first = b.find(Locator::Css("table#units tbody tr td:nth-child(2)")).await.unwrap().text().await.unwrap();
+        assert_eq!(first, "区财政局", "two absent today rank above lateness (SPEC's ranking)");
+        assert!(shows(&b, "各单位异常").await && shows(&b, "每日迟到、早退、旷工").await, "the charts");
         shot("report").await;
+        shoot("report", format!("/report?period=range&from={from}&to={today}")).await;
         // The report's XLSX: the persons' sheet in the page's order and figures.
         let first_person: Vec<String> = b
-            .find(Locator::Css("table:nth-of-type(2) tbody tr"))
+            .find(Locator::Css("table#people tbody tr"))
             .await
             .unwrap()
             .text()
             .await
             .unwrap()
             .split(' ')
-            .map(str::to_string)
+            .map(|c| if c == "—" { "0".to_string() } else { c.to_string() })
             .collect();
-        b.find(Locator::LinkText("下载 Excel")).await.unwrap().click().await.unwrap();
+        b.find(Locator::LinkText("Excel")).await.unwrap().click().await.unwrap();
         let people = xlsx_rows(downloaded(downloads.path(), ".xlsx").await, "个人");
         assert_eq!(people[0][..6], ["工号", "姓名", "单位", "应出勤天数", "出勤天数", "迟到次数"]);
         assert_eq!(people[1][..5], first_person[1..6], "XLSX = page: {first_person:?}");
-        // The 通报 draft, with names and then without.
-        b.find(Locator::Css("form[action='/report.docx'] button")).await.unwrap().click().await.unwrap();
+        // The 通报 draft from the action bar, with names; then as 某同志.
+        b.find(Locator::XPath("//a[contains(., '通报草稿（Word）')]")).await.unwrap().click().await.unwrap();
         let text = dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap();
         assert!(text[0].ends_with("机关考勤情况的通报") && text[2] == "各单位：", "{text:?}");
         let ranked = text.iter().position(|t| t.starts_with("序号|单位|姓名")).expect("the persons ranked");
-        assert_eq!(text[ranked + 1], "1|区党政办公室|张三|0|3|0|0|0|0", "as the page ranks them");
+        assert!(text[ranked + 1].starts_with("1|区财政局|"), "as the page ranks them: {text:?}");
+        b.find(Locator::Css("details.options summary")).await.unwrap().click().await.unwrap();
         b.find(Locator::Css("input[name=naming][value=anonymous]")).await.unwrap().click().await.unwrap();
         b.find(Locator::Css("form[action='/report.docx'] button")).await.unwrap().click().await.unwrap();
         let text =
             dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap().join("\n");
-        assert!(text.contains("1|区党政办公室|某同志|0|3") && !text.contains("张三"), "{text}");
-        // A person's history, from the report.
-        b.find(Locator::LinkText("王五")).await.unwrap().click().await.unwrap();
-        assert!(shows(&b, "1 次 35 分钟").await, "1 次 35 分钟");
+        assert!(text.contains("|区党政办公室|某同志|0|3") && !text.contains("张三"), "{text}");
+        // The town's branch: its report has the village, its draft too.
+        b.goto(&format!("{}/report?period=range&from={from}&to={today}&unit={}", c.url, url_encode("城关镇"))).await.unwrap();
+        let units = b.find(Locator::Css("table#units tbody")).await.unwrap().text().await.unwrap();
+        assert!(units.starts_with("1 东村") && !units.contains("区财政局"), "{units}");
+        b.find(Locator::XPath("//a[contains(., '通报草稿（Word）')]")).await.unwrap().click().await.unwrap();
+        let text = dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap().join("\n");
+        assert!(text.contains("东村") && !text.contains("区财政局"), "the branch's draft: {text}");
+        // A person's history, from the report: back to the report.
+        b.goto(&format!("{}/report?period=range&from={from}&to={today}", c.url)).await.unwrap();
+        b.find(Locator::LinkText("张三")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, "1 次 11 分钟").await, "1 次 11 分钟");
+        assert!(shows(&b, "补卡与作废").await, "the person's corrections and voids");
         shot("person").await;
+        let person = b.current_url().await.unwrap();
+        shoot("person", format!("{}?{}", person.path(), person.query().unwrap_or(""))).await;
         b.goto(&format!("{}/kiosks", c.url)).await.unwrap();
         assert!(shows(&b, "hall-3").await, "hall-3");
+        let hall3 = b.find(Locator::XPath("//tr[td[1]='hall-3']")).await.unwrap().text().await.unwrap();
+        assert!(hall3.contains("从未上报") && !hall3.contains("正常"), "{hall3}");
         shot("kiosks").await;
+        shoot("kiosks", "/kiosks".to_string()).await;
         // English.
-        b.find(Locator::LinkText("English")).await.unwrap().click().await.unwrap();
+        b.goto(&format!("{}/lang/en?back=/kiosks", c.url)).await.unwrap();
         assert!(shows(&b, "Days without a summary").await, "Days without a summary");
         b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
         shot("overview-en").await;
@@ -279,6 +437,7 @@ fn the_pages_in_chromium() {
         sign_in("root", "admin password").await;
         b.wait().for_element(Locator::LinkText("管理")).await.unwrap().click().await.unwrap();
         assert!(lands(&b, "/admin/kiosks").await);
+        shoot("admin-kiosks", "/admin/kiosks".to_string()).await;
         b.find(Locator::Css("input[name=id]")).await.unwrap().send_keys("hall-4").await.unwrap();
         b.find(Locator::Css("textarea[name=units]")).await.unwrap().send_keys("区人社局、区统计局").await.unwrap();
         shot("admin-kiosks").await;
@@ -297,6 +456,7 @@ fn the_pages_in_chromium() {
         b.goto(&format!("{}/admin/users", c.url)).await.unwrap();
         assert!(shows(&b, "alice").await, "alice");
         shot("admin-users").await;
+        shoot("admin-users", "/admin/users".to_string()).await;
         // The district's people: a staff file uploaded from the browser
         // (multipart), the unit's people, one person's page.
         let staff = downloads.path().join("档案馆名单.csv");
@@ -308,6 +468,7 @@ fn the_pages_in_chromium() {
         b.find(Locator::LinkText("导入")).await.unwrap().click().await.unwrap();
         assert!(lands(&b, "/admin/files").await);
         shot("admin-files").await;
+        shoot("admin-files", "/admin/files".to_string()).await;
         b.find(Locator::Css("form input[type=file]")).await.unwrap().send_keys(staff.to_str().unwrap()).await.unwrap();
         b.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
         assert!(shows(&b, "档案馆名单.csv：已导入").await, "the staff file imported");
@@ -315,6 +476,8 @@ fn the_pages_in_chromium() {
         b.find(Locator::LinkText("区档案馆")).await.unwrap().click().await.unwrap();
         assert!(shows(&b, "周八").await, "周八");
         shot("admin-people").await;
+        let people_url = b.current_url().await.unwrap();
+        shoot("admin-people", format!("{}?{}", people_url.path(), people_url.query().unwrap_or(""))).await;
         b.find(Locator::LinkText("0301")).await.unwrap().click().await.unwrap();
         assert!(shows(&b, "调动到其他单位").await, "the person's forms");
         // A photo uploaded from the browser, shown on the person's page.
@@ -337,6 +500,7 @@ fn the_pages_in_chromium() {
             .unwrap();
         assert!(shown, "the photo is served to the page and decodes");
         shot("admin-person").await;
+        shoot("admin-person", "/admin/people/0301".to_string()).await;
         // The district's schedules: a file with a summer season uploaded,
         // the page shows both timetables and the season's dates.
         let schedules = downloads.path().join("作息.toml");
@@ -362,6 +526,7 @@ fn the_pages_in_chromium() {
         assert!(shows(&b, "季节作息 05-01 – 09-30").await, "the summer season");
         assert!(shows(&b, "15:00–18:00").await, "its hours");
         shot("admin-schedules").await;
+        shoot("admin-schedules", "/admin/schedules".to_string()).await;
         b.close().await.unwrap();
     });
 }

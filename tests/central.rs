@@ -442,7 +442,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert_eq!(
             rows,
             [
-                vec!["办公室", "2", "2", "1", "0", "0", "0", "0", "0", "0", "0", "已上报"],
+                vec!["办公室", "2", "2", "1", "—", "—", "—", "—", "—", "—", "—", "已上报"],
                 vec!["财务科", "无数据", "未上报：k2"],
             ],
             "{backend:?}"
@@ -474,8 +474,8 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let text = String::from_utf8(csv[3..].to_vec()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("单位,应到,实到,迟到人次"), "{text}");
-        assert_eq!(lines[1], "办公室,2,2,1,0,0,0,0,0,0,0,");
-        assert_eq!(lines[2], "财务科,0,0,0,0,0,0,0,0,0,0,k2");
+        assert_eq!(lines[1], "办公室,2,2,1,0,0,0,0,0,0,0,已上报");
+        assert_eq!(lines[2], "财务科,,,,,,,,,,,无数据；未上报：k2", "no data, not zeros");
         // The XLSX, read back: the same numbers, as numbers.
         let (st, xlsx) = fetch(&format!("/overview.xlsx?date={today}"), &session);
         assert_eq!(st, 200);
@@ -485,18 +485,22 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let cell = |r: u32, c: u32| range.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
         assert_eq!((cell(1, 0).as_str(), cell(1, 1).as_str(), cell(1, 3).as_str()), ("办公室", "2", "1"));
         assert!(matches!(range.get_value((1, 1)), Some(calamine::Data::Float(_))), "numbers as numbers");
-        assert_eq!(cell(2, 11), "k2");
+        assert_eq!(cell(2, 11), "无数据；未上报：k2");
+        assert!(
+            matches!(range.get_value((2, 1)), None | Some(calamine::Data::Empty)),
+            "no data is an empty cell, not 0"
+        );
         // A unit's day: its people with their figures and punches.
         let (st, html) = page(&format!("/units/%E5%8A%9E%E5%85%AC%E5%AE%A4?date={today}"));
         assert_eq!(st, 200);
         let people = table_rows(&html);
         assert_eq!(people[0][..4], ["0012", "张三", "异常", "1 次 11 分钟"]);
         assert!(
-            html.contains(&format!("href=\"/people/0012?period=range&amp;from={today}&amp;to={today}\"")),
-            "the person's link keeps the date"
+            html.contains(&format!("href=\"/people/0012?period=range&amp;from={}-01&amp;to={today}\"", &today[..7])),
+            "the person's link: the date's month to the date"
         );
         assert!(html.contains("class=\"name warn\""), "the status in its colour");
-        assert_eq!(people[1][11], "08:29:00 12:01:00 14:25:00 17:31:00");
+        assert_eq!(people[1][11], "08:29 12:01 14:25 17:31", "times to the minute");
         // The month's heat map: a row per person, today's cells coloured
         // (张三 late, 王五 normal), drawn by plotters as inline SVG.
         let heat = html.split("本月汇总").nth(1).expect("the month's heat map");
@@ -507,13 +511,17 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         // the API's report, which the session may read.
         let (st, html) = page(&format!("/report?period=range&from={today}&to={today}"));
         assert_eq!(st, 200, "{html}");
-        assert_eq!(nth_table_rows(&html, 0), [vec!["1", "办公室", "2", "2", "0", "1 次 11 分钟", "—", "—", "0", "0"]]);
+        assert_eq!(nth_table_rows(&html, 0), [vec!["1", "办公室", "2", "2", "—", "1 次 11 分钟", "—", "—", "—", "—"]]);
         let persons = nth_table_rows(&html, 1);
         assert_eq!(persons[0][..3], ["1", "0012", "张三"], "the late one first");
         let chart = html.split("每日迟到、早退、旷工").nth(1).expect("the daily chart");
-        assert!(chart.contains("<svg") && chart.contains("<polyline"), "{chart}");
-        let link =
-            html.split("href=\"/api/v1/report?").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+        assert!(chart.contains("<svg") && chart.contains("<rect"), "bars: {chart}");
+        let link = html
+            .split("href=\"/api/v1/report?")
+            .skip(1)
+            .map(|l| l.split('"').next().unwrap().replace("&amp;", "&"))
+            .find(|l| l.ends_with("format=csv"))
+            .expect("the CSV in the action bar");
         let (st, csv) = fetch(&format!("/api/v1/report?{link}"), &session);
         assert!(st == 200 && csv.starts_with(b"\xEF\xBB\xBF"), "{st} {link}");
         let (st, _) = page("/report?period=week");
@@ -572,9 +580,11 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let ks = table_rows(&html);
         assert_eq!(
             (ks[0][0].as_str(), ks[0][4].as_str(), ks[0][6].as_str()),
-            ("k1", &*format!("{today} · r1"), "正常")
+            ("k1", &*format!("{today} · 第 1 版"), "正常")
         );
-        assert_eq!((ks[1][0].as_str(), ks[1][2].as_str(), ks[1][4].as_str()), ("k2", "—", "—"));
+        assert!(ks[0][2].starts_with("在线") && ks[0][2].ends_with("刚刚"), "seen just now: {:?}", ks[0][2]);
+        assert_eq!((ks[1][0].as_str(), ks[1][4].as_str(), ks[1][6].as_str()), ("k2", "—", "—"), "never 正常");
+        assert!(ks[1][2].starts_with("离线") && ks[1][2].ends_with("从未上报"), "{:?}", ks[1][2]);
         // English: the switch sets a cookie and goes back (only here).
         let r = a.get(&format!("{}/lang/en?back=/overview", c.url)).call().unwrap();
         assert_eq!(r.headers().get("location").unwrap(), "/overview");
@@ -611,18 +621,20 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
             table_rows(&html)
         };
         let days = history("0012");
-        assert!(days[0][10].starts_with("第 2 版，修订于 ") && days[0][10].ends_with("（因更正）"), "{days:?}");
+        let md = &today[5..];
+        assert!(days[0][10].starts_with(&format!("{md} 于 ")) && days[0][10].ends_with(" 更正"), "{days:?}");
+        assert!(!days[0][10].contains("版"), "no revision numbers: {days:?}");
         assert_eq!((days[0][2].as_str(), days[0][3].as_str()), ("正常", "—"), "the corrected lateness");
         // 王五's row is the same in revision 2: his day was not revised.
-        assert_eq!(history("0013")[0][10], "r2", "re-sent for someone else");
+        assert_eq!(history("0013")[0][10], "", "re-sent for someone else: not changed for him");
         // Revision 3 changes only 王五's day (no correction): 张三's stays
         // revised in 2, 王五's is revised in 3 without "因更正".
         let mut s3 = summary("k1", &today, 3, &[("0012", "张三", "办公室", 0), ("0013", "王五", "办公室", 4)]);
         s3["people"][0]["corrections"] = 1.into();
         assert_eq!(put(&agent(), &c.url, "k1", &today, Some(&k1), &body(&s3)).0, 201);
-        assert!(history("0012")[0][10].starts_with("第 2 版，修订于 "), "still revision 2 for 张三");
+        assert_eq!(history("0012")[0][10], days[0][10], "still revision 2 for 张三");
         let his = history("0013");
-        assert!(his[0][10].starts_with("第 3 版，修订于 ") && !his[0][10].contains("更正"), "{his:?}");
+        assert!(his[0][10].starts_with(&format!("{md} 于 ")) && his[0][10].ends_with(" 重新上报"), "{his:?}");
         // The API says the same.
         let token = c.ok(&["user", "token", "alice"]).trim().to_string();
         let (_, json) = get(&agent(), &format!("{}/api/v1/people/0012?from={today}&to={today}", c.url), &token);
@@ -637,8 +649,8 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         assert_eq!(v["days"][0]["revised"]["after_correction"], false, "{v}");
         // Exports are in the audit log.
         let audit = c.ok(&["audit"]);
-        assert!(audit.contains(&format!("export\toverview {today} csv")), "{audit}");
-        assert!(audit.contains(&format!("export\toverview {today} xlsx")), "{audit}");
+        assert!(audit.contains(&format!("export\toverview {today} all csv")), "{audit}");
+        assert!(audit.contains(&format!("export\toverview {today} all xlsx")), "{audit}");
         assert!(audit.contains(&format!("export\tbulletin {today}..{today} all anonymous")), "{audit}");
     }
 }
@@ -1198,6 +1210,123 @@ fn the_admins_pages_for_kiosks_and_accounts() {
         }
     }
 }
+
+/// Units in three levels (区 → 镇 → 村): the overview shows the top
+/// units with their branches rolled up and drills down with `under=`;
+/// the report's unit filter and its 通报 draft cover a branch; the API
+/// keeps `unit=` for one unit and takes `branch=` for a branch; a card
+/// of the overview leads to the people behind it. Bad levels and kinds
+/// are 400s naming the parameter.
+#[test]
+fn units_in_three_levels_roll_up_and_drill_down() {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        c.ok(&["unit", "add", "城关镇"]);
+        c.ok(&["unit", "add", "东村", "--parent", "城关镇"]);
+        c.ok(&["unit", "add", "西村", "--parent", "城关镇"]);
+        let k1 = c.kiosk("k1", &["城关镇"]);
+        let k2 = c.kiosk("k2", &["东村"]);
+        let k3 = c.kiosk("k3", &["财务科"]);
+        c.kiosk("k4", &["西村"]);
+        c.user("alice", "bureau", "correct horse");
+        c.start();
+        let a = agent();
+        for (k, token, people) in [
+            ("k1", &k1, vec![("0001", "镇长", "城关镇", 5)]),
+            ("k2", &k2, vec![("0101", "村甲", "东村", 20), ("0102", "村乙", "东村", 0)]),
+            ("k3", &k3, vec![("0201", "科员", "财务科", 0)]),
+        ] {
+            let mut s = summary(k, &today, 1, &people);
+            if k == "k2" {
+                s["people"][1]["status"] = "absent".into();
+                s["people"][1]["absent_sessions"] = 2.into();
+                s["people"][1]["punches"] = serde_json::json!([]);
+            }
+            assert_eq!(put(&a, &c.url, k, &today, Some(token), &body(&s)).0, 201, "{backend:?}");
+        }
+        let session = sign_in(&c, "alice", "correct horse");
+        let page = |path: &str| {
+            let a = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", &session).call().unwrap();
+            (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+        };
+        // The top: 城关镇 with its villages summed (4 expected, 2 late, one
+        // absent), 西村's silent kiosk its own; 财务科 as it is.
+        let (st, html) = page(&format!("/overview?date={today}"));
+        assert_eq!(st, 200, "{html}");
+        let rows = table_rows(&html);
+        assert_eq!(rows[0][..7], ["城关镇 ›", "3", "2", "2", "—", "2", "—"], "{backend:?}: {rows:?}");
+        assert!(rows[0][11].contains("未上报：k4"), "{backend:?}: {rows:?}");
+        assert_eq!(rows[1][..2], ["财务科", "1"], "{backend:?}");
+        let town = format!("under={}", enc("城关镇"));
+        assert!(html.contains(&format!("href=\"/overview?date={today}&amp;{town}\"")), "drills down: {html}");
+        // Down a level: the town's own staff, then each village; 西村 no data.
+        let (st, html) = page(&format!("/overview?date={today}&{town}"));
+        assert_eq!(st, 200, "{html}");
+        let rows = table_rows(&html);
+        let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(names, ["东村", "城关镇（本级）", "西村"], "{backend:?}: no data last");
+        assert_eq!(rows[2][1], "无数据");
+        assert!(html.contains("全区</a> › <strong>城关镇</strong>"), "the breadcrumb: {html}");
+        assert!(
+            html.contains(&format!("/report.docx?period=this-month&amp;unit={}", enc("城关镇"))),
+            "the branch's draft"
+        );
+        // The files of a level are its rows.
+        let (_, csv) = page(&format!("/overview.csv?date={today}&{town}"));
+        assert_eq!(csv.lines().count(), 4, "{csv}");
+        assert_eq!(page(&format!("/overview?date={today}&under={}", enc("城关"))).0, 400, "not a unit");
+        // The overview's 旷工 card: who was absent, with their unit.
+        assert!(html.contains(&format!("href=\"/exceptions?date={today}&amp;kind=absent&amp;{town}\"")), "{html}");
+        let (st, html) = page(&format!("/exceptions?date={today}&kind=absent"));
+        assert_eq!(st, 200, "{html}");
+        let rows = table_rows(&html);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][..4], ["东村", "0102", "村乙", "旷工"], "{backend:?}");
+        assert_eq!(rows[0][9], "无打卡");
+        let (_, late) = page(&format!("/exceptions?date={today}&kind=late&{town}"));
+        let late: Vec<String> = table_rows(&late).into_iter().map(|r| r[2].clone()).collect();
+        assert_eq!(late, ["村甲", "镇长"], "{backend:?}: the branch's late, by unit");
+        let (st, bad) = page(&format!("/exceptions?date={today}&kind=asleep"));
+        assert!(st == 400 && bad.contains("kind: &quot;asleep&quot;"), "{st} {bad}");
+        // The report: at the top 城关镇 rolls up; filtered to it, its
+        // villages and its own staff; the API: unit= one unit, branch= all.
+        let (_, html) = page(&format!("/report?period=range&from={today}&to={today}"));
+        let units: Vec<String> = nth_table_rows(&html, 0).into_iter().map(|r| r[1].clone()).collect();
+        assert_eq!(units, ["城关镇", "财务科"], "{backend:?}");
+        let (_, html) = page(&format!("/report?period=range&from={today}&to={today}&unit={}", enc("城关镇")));
+        let units: Vec<String> = nth_table_rows(&html, 0).into_iter().map(|r| r[1].clone()).collect();
+        assert_eq!(units, ["东村", "城关镇（本级）"], "{backend:?}");
+        assert!(html.contains(&format!("format=csv&amp;branch={}", enc("城关镇"))), "the files are the branch's");
+        let token = c.ok(&["user", "token", "alice"]).trim().to_string();
+        let api = |q: &str| {
+            let (st, json) = get(&agent(), &format!("{}/api/v1/report?from={today}&to={today}&{q}", c.url), &token);
+            assert_eq!(st, 200, "{q}: {json}");
+            let v: Value = serde_json::from_str(&json).unwrap();
+            v["people"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(api(&format!("unit={}", enc("城关镇"))), ["镇长"], "{backend:?}: one unit");
+        let mut branch = api(&format!("branch={}", enc("城关镇")));
+        branch.sort();
+        assert_eq!(branch, ["村乙", "村甲", "镇长"], "{backend:?}: the branch");
+        let (st, json) =
+            get(&agent(), &format!("{}/api/v1/report?from={today}&to={today}&unit=a&branch=b", c.url), &token);
+        assert!(st == 400 && json.contains("\"field\":\"branch\""), "{st} {json}");
+        // The branch's 通报 draft has its people, not the others'.
+        let a = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let mut r = a
+            .get(&format!("{}/report.docx?period=range&from={today}&to={today}&unit={}", c.url, enc("城关镇")))
+            .header("Cookie", &session)
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let text = dutyclock::central::bulletin::text_of(&r.body_mut().read_to_vec().unwrap()).unwrap().join("\n");
+        assert!(text.contains("村乙") && text.contains("镇长") && !text.contains("科员"), "{backend:?}: {text}");
+        assert!(c.ok(&["audit"]).contains("城关镇 and units under it"), "{backend:?}");
+    }
+}
+
 
 /// The district's units (SPEC "Master data"): `unit add NAME [--parent
 /// UNIT]` and `unit list`. A unit named by a kiosk's registration is

@@ -522,6 +522,18 @@ fn text_param<'a>(q: &'a HashMap<String, String>, name: &str) -> ApiResult<Optio
     }
 }
 
+/// What a report or draft covers: `unit=U` (that unit), `branch=U` (the
+/// unit and every unit under it), or neither (all).
+fn covers_of(q: &HashMap<String, String>) -> ApiResult<super::pages::Covers<'_>> {
+    use super::pages::Covers;
+    match (text_param(q, "unit")?, text_param(q, "branch")?) {
+        (Some(_), Some(_)) => Err(ApiError::bad("branch", "give unit or branch, not both")),
+        (Some(u), None) => Ok(Covers::Unit(u)),
+        (None, Some(b)) => Ok(Covers::Branch(b)),
+        (None, None) => Ok(Covers::All),
+    }
+}
+
 fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<NaiveDate> {
     let text = param(q, name)?;
     text.parse().map_err(|_| ApiError::bad(name, format!("{name} {text:?} is not YYYY-MM-DD")))
@@ -620,18 +632,16 @@ async fn report(
 ) -> ApiResult<Response> {
     let user = reader(&app, &headers).await?;
     let (from, to) = period(&q)?;
-    let unit = text_param(&q, "unit")?;
+    let covers = covers_of(&q)?;
     let format = q.get("format").map_or("json", String::as_str);
     if !matches!(format, "json" | "csv" | "xlsx") {
         return Err(ApiError::bad("format", "format is json, csv or xlsx"));
     }
-    let mut people = app.storage.report_people(from, to, unit).await?;
+    let mut people = covers.people(&app, from, to).await?;
     let mut units = summary::unit_rows(&people);
     summary::rank(&mut people, &mut units);
     let r = summary::Report { from, to, people, units };
-    app.storage
-        .audit(&user.name, "export", &format!("report {from}..{to} {} {format}", unit.unwrap_or("all")), now())
-        .await?;
+    app.storage.audit(&user.name, "export", &format!("report {from}..{to} {} {format}", covers.said()), now()).await?;
     let name = format!("report-{from}-{to}");
     let lang = Language::ZhCn;
     match format {
@@ -756,7 +766,7 @@ async fn bulletin(
             ((from, to), crate::central::bulletin::whole_months(from, to))
         }
     };
-    let unit = text_param(&q, "unit")?;
+    let covers = covers_of(&q)?;
     let naming = match q.get("names").map(String::as_str) {
         None | Some("true") => crate::central::bulletin::Naming::Names,
         Some("false") => crate::central::bulletin::Naming::Anonymous,
@@ -764,7 +774,7 @@ async fn bulletin(
     };
     let issuer =
         super::pages::issuer_of(q.get("issuer").map(String::as_str)).map_err(|m| ApiError::bad("issuer", m))?;
-    let request = super::pages::Draft { from, to, months, unit, naming, issuer: &issuer };
+    let request = super::pages::Draft { from, to, months, covers, naming, issuer: &issuer };
     let bytes = super::pages::draft(&app, &user.name, request).await?;
     Ok(super::pages::draft_file(bytes, from, to))
 }

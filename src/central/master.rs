@@ -395,6 +395,19 @@ pub async fn set_photo(s: &dyn Storage, no: &str, name: &str, who: &str, now: In
     Ok(out)
 }
 
+/// The days of `year` the calendar central holds names (days off and
+/// make-up workdays), by date; empty when central holds no such year.
+pub async fn calendar_days(
+    s: &dyn Storage,
+    year: i32,
+) -> Result<std::collections::BTreeMap<NaiveDate, bool>, StorageError> {
+    let row = s.master_one(CALENDAR, &year.to_string()).await?;
+    Ok(match row.map(|r| serde_json::from_str::<Change>(&r.content)) {
+        Some(Ok(Change::Calendar { days, .. })) => days.into_iter().map(|d| (d.date, d.off)).collect(),
+        _ => Default::default(),
+    })
+}
+
 /// `calendar import FILE` at central: one holiday-cn year for every kiosk.
 pub async fn import_calendar(s: &dyn Storage, path: &Path, who: &str, now: Instant) -> Result<Outcome, MasterError> {
     let (year, days) = crate::files::calendar::read(path)?;

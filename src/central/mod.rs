@@ -49,3 +49,4 @@ pub mod records;
 pub mod rejudging;
 pub mod sqlite;
 pub mod storage;
+pub mod units;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::units::Tree;
 use crate::domain::summary::{DailySummary, DayStatus};
 
 /// One unit's day.
@@ -36,6 +37,46 @@ pub struct UnitDay {
     pub reported: bool,
     /// Kiosks serving the unit that sent no summary for the date.
     pub silent_kiosks: Vec<String>,
+}
+
+impl UnitDay {
+    /// Adds another unit's day to this one (a roll-up to a parent): the
+    /// figures summed, reported when either was, the silent kiosks each
+    /// once.
+    pub fn add(&mut self, o: &UnitDay) {
+        self.expected += o.expected;
+        self.present += o.present;
+        self.late_count += o.late_count;
+        self.early_count += o.early_count;
+        self.absent_sessions += o.absent_sessions;
+        self.off_post_count += o.off_post_count;
+        self.missing_punches += o.missing_punches;
+        self.leave += o.leave;
+        self.duty += o.duty;
+        self.spot_check_absences += o.spot_check_absences;
+        self.at_post += o.at_post;
+        self.on_time += o.on_time;
+        self.reported |= o.reported;
+        for k in &o.silent_kiosks {
+            if !self.silent_kiosks.contains(k) {
+                self.silent_kiosks.push(k.clone());
+            }
+        }
+    }
+}
+
+/// The rows of the level under `top` (the district's top units when
+/// `None`): each unit's day added to the unit it rolls up to there, the
+/// units outside `top`'s branch left out; by name. On a flat district
+/// the rows come back as they were.
+pub fn roll_up(rows: &[UnitDay], tree: &Tree, top: Option<&str>) -> Vec<UnitDay> {
+    let mut level: BTreeMap<String, UnitDay> = BTreeMap::new();
+    for r in rows {
+        if let Some(head) = tree.head_under(&r.unit, top) {
+            level.entry(head.clone()).or_insert_with(|| UnitDay { unit: head, ..UnitDay::default() }).add(r);
+        }
+    }
+    level.into_values().collect()
 }
 
 /// The day's key figures over every unit (the overview's cards).
@@ -206,5 +247,32 @@ mod tests {
         assert_eq!(KeyFigures::default().on_time_permille(), None);
         let two_of_three = KeyFigures { at_post: 3, on_time: 2, ..KeyFigures::default() };
         assert_eq!(two_of_three.on_time_permille(), Some(667), "rounded, not cut");
+    }
+
+    #[test]
+    fn a_level_sums_its_branches_and_keeps_no_data_apart() {
+        use crate::central::storage::UnitRow;
+        let unit = |n: &str, p: Option<&str>| UnitRow {
+            name: n.into(),
+            parent: p.map(Into::into),
+            added_at: 0,
+            added_by: "t".into(),
+        };
+        let tree = Tree::new(&[unit("东镇", None), unit("东村", Some("东镇")), unit("南村", Some("东镇"))]);
+        let d: NaiveDate = "2026-11-19".parse().unwrap();
+        let s =
+            summary("k1", d, vec![person("东村", DayStatus::Exception, 2, 1), person("东镇", DayStatus::Normal, 2, 0)]);
+        let kiosks = vec![("k1".to_string(), vec!["东村".to_string()]), ("k2".to_string(), vec!["南村".to_string()])];
+        let rows = overview(d, &[s], &kiosks);
+        let top = roll_up(&rows, &tree, None);
+        assert_eq!(top.len(), 1);
+        assert_eq!((top[0].unit.as_str(), top[0].expected, top[0].late_count), ("东镇", 2, 1));
+        assert!(top[0].reported);
+        assert_eq!(top[0].silent_kiosks, ["k2"], "南村's silent kiosk is the town's too");
+        let town = roll_up(&rows, &tree, Some("东镇"));
+        let names: Vec<(&str, bool)> = town.iter().map(|u| (u.unit.as_str(), u.reported)).collect();
+        assert_eq!(names, [("东村", true), ("东镇", true), ("南村", false)], "南村 has no data, not zeros");
+        assert_eq!(KeyFigures::of(&top), KeyFigures::of(&town), "a level's figures are its branch's");
+        assert_eq!(roll_up(&rows, &Tree::default(), None), rows, "a flat district as it was");
     }
 }

@@ -10,12 +10,17 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
-use super::{failed, layout};
+use super::{ago, failed, layout, local_minute};
 use crate::central::api::{self, App};
 use crate::central::storage::{ChainState, DAILY_BYTES};
 use crate::domain::config::Language;
 use crate::domain::glossary::field_label;
 use crate::domain::rejudge::Difference;
+
+/// A kiosk heard from within this long is online (it pulls every 30 s
+/// and sends as it punches; ten minutes spans a restart or a short
+/// network outage).
+const ONLINE_MS: i64 = 10 * 60 * 1000;
 
 /// Days that differ listed per kiosk on the page (the API lists them all).
 const SHOWN_DIFFERING: usize = 5;
@@ -64,15 +69,16 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
         };
     }
     let lang = v.lang;
+    let now = api::now();
     let body = html! {
         @if kiosks.is_empty() {
             p.muted { (v.w("还没有终端。", "No kiosks yet.")) }
         } @else {
-            table {
+            div.scroll { table {
                 thead { tr {
                     th.name scope="col" { (v.w("终端", "Kiosk")) }
-                    th.name scope="col" { (v.w("单位", "Units")) }
-                    th.name scope="col" { (v.w("最近上报", "Last seen")) }
+                    th.name scope="col" { (v.w("位置", "Place")) }
+                    th.name scope="col" { (v.w("状态", "State")) }
                     th scope="col" { (v.w("时钟偏差", "Clock offset")) }
                     th.name scope="col" { (v.w("最新日期 / 版本", "Latest date / revision")) }
                     th.name scope="col" { (v.w("缺报日期", "Days without a summary")) }
@@ -84,13 +90,32 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                 tbody {
                     @for k in &kiosks {
                         tr {
-                            td.name { (k.id) @if k.revoked { " " span.muted { (v.w("（已停用）", "(revoked)")) } } }
-                            td.name { (k.units.join("、")) }
-                            td.name { @match k.last_seen { Some(t) => (api::rfc3339(t)), None => span.muted { "—" } } }
+                            td.name {
+                                strong { (k.name.as_deref().unwrap_or(&k.id)) }
+                                @if k.name.is_some() { br; span.muted { (k.id) } }
+                                @if k.revoked { " " span.muted { (v.w("（已停用）", "(revoked)")) } }
+                            }
+                            td.name {
+                                (k.units.join("、"))
+                                @if !k.doors.is_empty() { br; span.muted { (v.w("兼作门岗：", "also a door of ")) (k.doors.join("、")) } }
+                            }
+                            td.name {
+                                @match k.last_seen {
+                                    _ if k.revoked => span.badge.muted { (v.w("已停用", "revoked")) },
+                                    Some(t) if now - t <= ONLINE_MS => span.badge.ok { (v.w("在线", "online")) },
+                                    _ => span.badge.muted { (v.w("离线", "offline")) },
+                                }
+                                br;
+                                @match (k.last_seen, k.latest) {
+                                    (_, None) => span.bad { (v.w("从未上报", "never sent")) },
+                                    (Some(t), _) => span.muted title=(local_minute(t)) { (ago(&v, now, t)) },
+                                    (None, Some(_)) => span.muted { "—" },
+                                }
+                            }
                             td.warn[k.clock_offset_ms.is_some_and(|o| o.abs() >= 60_000)] {
                                 @match k.clock_offset_ms { Some(o) => (offset_words(o)), None => "—" }
                             }
-                            td.name { @match k.latest { Some((d, r)) => { (d) " · r" (r) }, None => span.muted { "—" } } }
+                            td.name { @match k.latest { Some((d, r)) => { (d) " · " (v.w("第 ", "revision ")) (r) (v.w(" 版", "")) }, None => span.muted { "—" } } }
                             td.name.bad[!k.missing_days.is_empty()] {
                                 @if k.missing_days.is_empty() { "—" } @else {
                                     @for d in k.missing_days.iter().take(10) { (d) " " }
@@ -99,6 +124,7 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                             }
                             td.name {
                                 @match k.chain {
+                                    _ if k.latest.is_none() && k.records.stored_to == 0 => span.muted { "—" },
                                     ChainState::Ok => span.ok { (v.w("正常", "ok")) },
                                     ChainState::Rewound => span.bad { (v.w("回退", "rewound")) },
                                     ChainState::Forked => span.bad { (v.w("分叉", "forked")) },
@@ -124,7 +150,7 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                                     span.bad { (v.w(&format!("{} 天与记录不符", r.differing), &format!("{} days differ from the records", r.differing))) }
                                     @for d in differing.get(&k.id).into_iter().flatten() {
                                         br;
-                                        span.bad { (d.date) " r" (d.revision) "：" (difference_words(&d.detail, lang)) }
+                                        span.bad { (d.date) " " (v.w("第 ", "revision ")) (d.revision) (v.w(" 版", "")) "：" (difference_words(&d.detail, lang)) }
                                     }
                                 } @else if r.checked > 0 {
                                     span.ok { (v.w(&format!("{} 天一致", r.checked), &format!("{} days agree", r.checked))) }
@@ -144,6 +170,14 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                         }
                     }
                 }
+            } }
+            dl.facts {
+                dt { (v.w("在线", "Online")) } dd { (v.w("10 分钟内与服务器联系过；离线的终端照常打卡，恢复联网后补传。", "in touch with the server in the last 10 minutes; an offline kiosk still takes punches and sends them when it is back.")) }
+                dt { (v.w("从未上报", "Never sent")) } dd { (v.w("登记后还没有上报过任何日汇总：检查网络、终端配置中的服务器地址和令牌。", "no daily summary since it was registered: check its network, and the server address and token in its configuration.")) }
+                dt { (v.w("记录链 正常", "Chain ok")) } dd { (v.w("终端的每条记录都接在上一条之后（带校验），与之前上报的一致：没有记录被删改。", "each of the kiosk's records follows the one before (with a checksum) and agrees with what it sent before: nothing was deleted or changed.")) }
+                dt { (v.w("回退", "Rewound")) } dd { (v.w("终端的记录比它之前上报的少：存储卡可能被换回旧的或数据被删，须到现场核查。", "the kiosk holds fewer records than it sent before: its card may have been swapped for an older one or records deleted; check on site.")) }
+                dt { (v.w("分叉", "Forked")) } dd { (v.w("同一序号出现了两条不同的记录：记录被改动过，须到现场核查。", "two different records with the same number: records were changed; check on site.")) }
+                dt { (v.w("原始记录", "Records held")) } dd { (v.w("服务器已收到并逐条核对过的终端原始记录（打卡、补卡、请假、查岗）条数；不连续表示中间缺了记录。", "how many of the kiosk's records (punches, corrections, leave, spot checks) the server holds and has checked one by one; broken: a record is missing in between.")) }
             }
             p.muted { (v.w("时钟偏差：服务器时间减终端时间（+ 表示终端慢）。", "Clock offset: server time minus kiosk time (+: the kiosk is behind).")) }
             p.muted { (v.w("复核：服务器按终端上报的规则和原始记录重新计算每个日汇总，与终端上报的比对；不符的日期列出人员和数字（终端 → 服务器）。待核：记录或规则尚未全部到达。", "Judged again: the server judges each summary again from the kiosk's records with the rules it declared and compares; a day that differs lists the people and figures (kiosk → server). Waiting: its records or rules have not all arrived.")) }

@@ -24,6 +24,7 @@ pub fn routes() -> Router<App> {
         .route("/overview.csv", get(overview::csv))
         .route("/overview.xlsx", get(overview::xlsx))
         .route("/units/{unit}", get(overview::unit_day))
+        .route("/exceptions", get(overview::exceptions))
         .route("/report", get(report::page))
         .route("/report.docx", get(report::docx))
         .route("/kiosks", get(kiosks::page))
@@ -75,6 +76,17 @@ impl Viewer {
     /// "1 次 11 分钟" as the kiosk writes it ("—" for none).
     pub fn times(&self, n: u32, minutes: u32) -> String {
         crate::domain::glossary::times_and_minutes(n, minutes, self.lang)
+    }
+
+    /// An exception's count as every page writes it: "—" for none (as
+    /// [`Viewer::times`] does), so no column says "0" beside one that
+    /// says "—".
+    pub fn count(&self, n: u32) -> String {
+        if n == 0 {
+            "—".to_string()
+        } else {
+            n.to_string()
+        }
     }
 
     pub fn w<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
@@ -134,7 +146,7 @@ mod overview;
 mod person;
 mod report;
 
-pub(crate) use report::{draft, draft_file, issuer_of, Draft};
+pub(crate) use report::{draft, draft_file, issuer_of, Covers, Draft};
 
 /// A storage failure on a page: logged, and said without its detail.
 pub(super) fn failed(e: StorageError) -> Response {
@@ -168,7 +180,7 @@ async fn set_lang(Path(lang): Path<String>, Query(q): Query<std::collections::Ha
 /// visible ASCII only (a tab or a backslash could make a browser read
 /// `//host`, another site).
 fn safe_back(b: &str) -> bool {
-    const PAGES: [&str; 6] = ["/overview", "/report", "/kiosks", "/units/", "/people/", "/admin/"];
+    const PAGES: [&str; 7] = ["/overview", "/report", "/kiosks", "/units/", "/people/", "/admin/", "/exceptions"];
     b.bytes().all(|c| c.is_ascii_graphic() && c != b'\\')
         && !b.starts_with("//")
         && PAGES.iter().any(|p| b.starts_with(p))
@@ -255,6 +267,90 @@ pub(super) fn login_markup(csrf: &str, message: &str) -> String {
     .into_string()
 }
 
+/// How long ago `t` was, as a person says it where freshness matters:
+/// "刚刚", "5 分钟前", "3 小时前", "2 天前".
+pub(super) fn ago(v: &Viewer, now: crate::domain::time::Instant, t: crate::domain::time::Instant) -> String {
+    let min = (now - t).max(0) / 60_000;
+    match min {
+        0 => v.w("刚刚", "just now").to_string(),
+        m if m < 60 => format!("{m}{}", v.w(" 分钟前", " min ago")),
+        m if m < 48 * 60 => format!("{}{}", m / 60, v.w(" 小时前", " h ago")),
+        m => format!("{}{}", m / (24 * 60), v.w(" 天前", " days ago")),
+    }
+}
+
+/// An instant as a person reads it, in the district's time, to the
+/// minute: "2026-12-05 08:31".
+pub(super) fn local_minute(t: crate::domain::time::Instant) -> String {
+    crate::domain::time::instant_to_local(chrono_tz::Asia::Shanghai, t).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Punch times as a person reads them: hours and minutes ("08:29"), the
+/// seconds left to the records.
+pub(super) fn clock_times(punches: &[String]) -> String {
+    punches.iter().map(|p| p.get(..5).filter(|_| p.len() == 8).unwrap_or(p)).collect::<Vec<_>>().join(" ")
+}
+
+/// A kind of exception in a stacked bar: its words and colour.
+pub(super) struct BarKind {
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub colour: &'static str,
+}
+
+/// The day's exceptions, in the order the overview's bars stack them.
+pub(super) const DAY_KINDS: [BarKind; 5] = [
+    BarKind { zh: "迟到", en: "late", colour: "#d4a72c" },
+    BarKind { zh: "早退", en: "early", colour: "#8250df" },
+    BarKind { zh: "旷工（半天）", en: "absent (half days)", colour: "#cf222e" },
+    BarKind { zh: "缺卡", en: "missing punches", colour: "#bc4c00" },
+    BarKind { zh: "空岗", en: "off post", colour: "#0969da" },
+];
+
+/// One bar: its label, where it leads, and a value per kind.
+pub(super) struct BarRow {
+    pub label: String,
+    pub href: Option<String>,
+    pub values: Vec<u32>,
+}
+
+/// Rows as horizontal bars stacked by kind (plain HTML: no script, and
+/// the legend is text the browser sets at the page's size), widths as
+/// shares of the largest total: the largest first; rows with nothing are
+/// left out, and `empty` is said when none is left.
+pub(super) fn stacked_bars(v: &Viewer, caption: &str, empty: &str, kinds: &[BarKind], rows: Vec<BarRow>) -> Markup {
+    let total = |r: &BarRow| r.values.iter().sum::<u32>();
+    let mut rows: Vec<BarRow> = rows.into_iter().filter(|r| total(r) > 0).collect();
+    rows.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.label.cmp(&b.label)));
+    let top = rows.first().map_or(1, total).max(1);
+    html! {
+        figure.chart.bars {
+            figcaption { (caption) }
+            @if rows.is_empty() {
+                p.muted { (empty) }
+            } @else {
+                p.legend { @for k in kinds { span { i style={ "background:" (k.colour) } {} (v.w(k.zh, k.en)) } } }
+                @for r in &rows {
+                    div.bar-row {
+                        span.bar-label {
+                            @if let Some(h) = &r.href { a href=(h) { (r.label) } } @else { (r.label) }
+                        }
+                        span.bar {
+                            @for (k, n) in kinds.iter().zip(&r.values) {
+                                @if *n > 0 {
+                                    span.seg title={ (v.w(k.zh, k.en)) " " (n) }
+                                        style={ "width:" (format!("{:.2}", f64::from(*n) * 100.0 / f64::from(top))) "%;background:" (k.colour) } {}
+                                }
+                            }
+                        }
+                        span.bar-total { (total(r)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The pages' style: plain, readable, prints well.
 const STYLE: &str = "
 body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:0;color:#1f2329;background:#f4f6f8}
@@ -305,6 +401,9 @@ section.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5em,1
 .card .label{display:block;color:#646a73;font-size:.9em}
 .card .value{display:block;font-size:1.6em;margin:.1em 0}
 .card .delta{font-size:.8em;color:#646a73}
+a.card.link{color:inherit;text-decoration:none;border-color:#b6cdf5}
+a.card.link:hover{border-color:#1f6feb;box-shadow:0 1px 3px rgba(31,111,235,.25)}
+a.card.link .label{color:#1f6feb}
 td.nodata{text-align:center;color:#646a73}
 tfoot th,tfoot td{background:#f0f2f5;font-weight:bold}
 thead th{position:sticky;top:0;z-index:1}
@@ -316,4 +415,34 @@ figure.bars{max-width:60em}
 .bar .seg{display:block;height:100%}
 .bar-total{flex:0 0 3em;text-align:right}
 th a.sort:hover{text-decoration:underline}
+div.actions{display:flex;flex-wrap:wrap;gap:.6em;align-items:center;margin:0 0 1em}
+div.actions form.pick,div.actions div.pick{margin:0;display:flex;gap:.6em;align-items:center;flex-wrap:wrap}
+.spacer{flex:1}
+a.button{display:inline-block;padding:.35em .9em;border:1px solid #c9cdd4;border-radius:4px;background:#fff;color:#1f2329;text-decoration:none;white-space:nowrap}
+a.button.primary{background:#1f6feb;border-color:#1a5fd0;color:#fff}
+details.options summary{cursor:pointer;color:#1f6feb}
+details.options form{margin:.6em 0 0}
+nav.crumbs{margin:0 0 .6em;color:#646a73}
+nav.crumbs a{color:#1f6feb}
+div.scroll{overflow-x:auto;max-width:100%}
+i.nodata{background:linear-gradient(135deg,#fff 45%,#8c959f 45%,#8c959f 55%,#fff 55%)}
+figure.chart.wide svg{min-width:44em}
+.badge{display:inline-block;padding:0 .5em;border-radius:1em;font-size:.85em;border:1px solid currentColor}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #dee0e3;padding:.8em 1em;margin:0 0 1em}
+dl.facts dt{color:#646a73}
+dl.facts dd{margin:0}
+@media (max-width:640px){
+header{flex-wrap:wrap;gap:.4em .8em;padding:.5em .8em}
+header nav{order:3;flex-basis:100%;overflow-x:auto}
+main{padding:.8em}
+h1{font-size:1.2em}
+form.pick{flex-wrap:wrap}
+section.cards{grid-template-columns:repeat(3,1fr);gap:.4em}
+.card{padding:.4em .5em}
+.card .value{font-size:1.25em}
+.card .delta{font-size:.7em}
+.bar-label{flex-basis:6em}
+table{min-width:0}
+form.stack textarea{width:100%}
+}
 ";

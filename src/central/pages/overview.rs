@@ -12,9 +12,10 @@ use maud::html;
 
 use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
-use crate::central::charts::{self, Cell};
-use crate::central::overview::{overview, KeyFigures, UnitDay};
-use crate::central::storage::PersonDay;
+use crate::central::charts::{self, Cell, DayKind};
+use crate::central::overview::{overview, roll_up, KeyFigures, UnitDay};
+use crate::central::storage::{PersonDay, StorageError};
+use crate::central::units::Tree;
 use crate::domain::summary::{DailySummary, DayStatus};
 
 type Q = Query<HashMap<String, String>>;
@@ -54,11 +55,14 @@ macro_rules! signed_in_on {
     }};
 }
 
-/// The overview's rows for `date` and the summaries they came from.
+/// The overview's rows for `date` at the level under `under` (the top
+/// units when `None`; see `central::units`).
 async fn rows(
     app: &App,
     date: NaiveDate,
-) -> Result<(Vec<UnitDay>, Vec<DailySummary>), crate::central::storage::StorageError> {
+    tree: &Tree,
+    under: Option<&str>,
+) -> Result<Vec<UnitDay>, crate::central::storage::StorageError> {
     let summaries: Vec<DailySummary> = app
         .storage
         .latest_summaries(date, date, None, usize::MAX, usize::MAX)
@@ -75,7 +79,31 @@ async fn rows(
         .filter(|k| !k.revoked && k.created_at <= api::end_of(date))
         .map(|k| (k.id, k.units))
         .collect();
-    Ok((overview(date, &summaries, &kiosks), summaries))
+    Ok(roll_up(&overview(date, &summaries, &kiosks), tree, under))
+}
+
+/// The units' tree and the level a query asks for (`under=UNIT`, one of
+/// the units central holds); `Err` names the parameter.
+async fn level_of(
+    app: &App,
+    q: &HashMap<String, String>,
+) -> Result<Result<(Tree, Option<String>), String>, StorageError> {
+    let held = app.storage.units().await?;
+    let tree = Tree::new(&held);
+    let under = match q.get("under").filter(|u| !u.is_empty()) {
+        None => None,
+        Some(u) if held.iter().any(|h| &h.name == u) => Some(u.clone()),
+        Some(u) => {
+            let shown: String = u.chars().take(64).collect();
+            return Ok(Err(format!("under: {shown:?} is not one of the district's units")));
+        }
+    };
+    Ok(Ok((tree, under)))
+}
+
+/// The path a page of the level under `under` adds to its links.
+fn under_param(under: Option<&str>) -> String {
+    under.map_or(String::new(), |u| format!("&under={}", urlencode(u)))
 }
 
 /// The overview's columns, in the viewer's language.
@@ -113,26 +141,40 @@ fn columns(v: &Viewer) -> [&'static str; 12] {
     }
 }
 
-fn cells(r: &UnitDay) -> [String; 12] {
+/// A row of the exports: a unit no kiosk reported has empty figures and
+/// says 无数据 (never zeros), as the page does.
+fn cells(v: &Viewer, r: &UnitDay) -> [String; 12] {
+    let n = |x: u32| if r.reported { x.to_string() } else { String::new() };
+    let sent = match (r.reported, r.silent_kiosks.is_empty()) {
+        (true, true) => v.w("已上报", "sent").to_string(),
+        (true, false) => format!("{}{}", v.w("未上报：", "not sent: "), r.silent_kiosks.join(" ")),
+        (false, true) => v.w("无数据", "no data").to_string(),
+        (false, false) => format!("{}{}", v.w("无数据；未上报：", "no data; not sent: "), r.silent_kiosks.join(" ")),
+    };
     [
         r.unit.clone(),
-        r.expected.to_string(),
-        r.present.to_string(),
-        r.late_count.to_string(),
-        r.early_count.to_string(),
-        r.absent_sessions.to_string(),
-        r.off_post_count.to_string(),
-        r.missing_punches.to_string(),
-        r.leave.to_string(),
-        r.duty.to_string(),
-        r.spot_check_absences.to_string(),
-        r.silent_kiosks.join(" "),
+        n(r.expected),
+        n(r.present),
+        n(r.late_count),
+        n(r.early_count),
+        n(r.absent_sessions),
+        n(r.off_post_count),
+        n(r.missing_punches),
+        n(r.leave),
+        n(r.duty),
+        n(r.spot_check_absences),
+        sent,
     ]
 }
 
 /// The day's key figures as cards, each with its change against the same
 /// weekday a week before ("—" where that day has no data).
-fn cards(v: &Viewer, now: &KeyFigures, before: Option<&KeyFigures>) -> maud::Markup {
+fn cards(
+    v: &Viewer,
+    now: &KeyFigures,
+    before: Option<&KeyFigures>,
+    link: impl Fn(usize) -> Option<String>,
+) -> maud::Markup {
     // (label, value shown, value compared, a rise is bad); the rate is
     // compared in per mille and said in percentage points.
     type Value = fn(&KeyFigures) -> Option<i64>;
@@ -164,9 +206,9 @@ fn cards(v: &Viewer, now: &KeyFigures, before: Option<&KeyFigures>) -> maud::Mar
     ];
     html! {
         section.cards aria-label=(v.w("关键数字", "Key figures")) {
-            @for (label, shown, value, rise_bad) in figures {
+            @for (i, (label, shown, value, rise_bad)) in figures.into_iter().enumerate() {
                 @let delta = before.and_then(|b| Some(value(now)? - value(b)?));
-                div.card {
+                @let inner = html! {
                     span.label { (label) }
                     strong.value { (shown) }
                     span.delta {
@@ -183,6 +225,10 @@ fn cards(v: &Viewer, now: &KeyFigures, before: Option<&KeyFigures>) -> maud::Mar
                             },
                         }
                     }
+                };
+                @match link(i) {
+                    Some(href) => a.card.link href=(href) { (inner) },
+                    None => div.card { (inner) },
                 }
             }
         }
@@ -242,47 +288,25 @@ fn sort_rows(units: &mut [UnitDay], col: usize, desc: bool) {
     });
 }
 
-/// The units by the day's exceptions, as bars stacked by kind (plain
-/// HTML, widths as shares of the worst unit's total): the worst first;
-/// units with none are left out, and said so.
+/// The units by the day's exceptions, as bars stacked by kind, the
+/// worst first.
 fn exception_bars(v: &Viewer, units: &[UnitDay]) -> maud::Markup {
-    type Kind = (&'static str, &'static str, &'static str, fn(&UnitDay) -> u32);
-    let kinds: [Kind; 5] = [
-        ("迟到", "late", "#d4a72c", |u| u.late_count),
-        ("早退", "early", "#8250df", |u| u.early_count),
-        ("旷工（半天）", "absent (half days)", "#cf222e", |u| u.absent_sessions),
-        ("缺卡", "missing punches", "#bc4c00", |u| u.missing_punches),
-        ("空岗", "off post", "#0969da", |u| u.off_post_count),
-    ];
-    let total = |u: &UnitDay| kinds.iter().map(|k| (k.3)(u)).sum::<u32>();
-    let mut worst: Vec<&UnitDay> = units.iter().filter(|u| u.reported && total(u) > 0).collect();
-    worst.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.unit.cmp(&b.unit)));
-    let top = worst.first().map_or(1, |u| total(u)).max(1);
-    html! {
-        figure.chart.bars {
-            figcaption { (v.w("各单位当日异常（人次，按多少排列）", "Units by the day's exceptions (times, most first)")) }
-            @if worst.is_empty() {
-                p.muted { (v.w("这一天没有任何异常。", "No exceptions this day.")) }
-            } @else {
-                p.legend { @for k in &kinds { span { i style={ "background:" (k.2) } {} (v.w(k.0, k.1)) } } }
-                @for u in &worst {
-                    div.bar-row {
-                        span.bar-label { (u.unit) }
-                        span.bar {
-                            @for k in &kinds {
-                                @let n = (k.3)(u);
-                                @if n > 0 {
-                                    span.seg title={ (v.w(k.0, k.1)) " " (n) }
-                                        style={ "width:" (format!("{:.2}", f64::from(n) * 100.0 / f64::from(top))) "%;background:" (k.2) } {}
-                                }
-                            }
-                        }
-                        span.bar-total { (total(u)) }
-                    }
-                }
-            }
-        }
-    }
+    let rows = units
+        .iter()
+        .filter(|u| u.reported)
+        .map(|u| super::BarRow {
+            label: u.unit.clone(),
+            href: None,
+            values: [u.late_count, u.early_count, u.absent_sessions, u.missing_punches, u.off_post_count].to_vec(),
+        })
+        .collect();
+    super::stacked_bars(
+        v,
+        v.w("各单位当日异常（人次，按多少排列）", "Units by the day's exceptions (times, most first)"),
+        v.w("这一天没有任何异常。", "No exceptions this day."),
+        &super::DAY_KINDS,
+        rows,
+    )
 }
 
 pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
@@ -291,17 +315,22 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
         Ok(s) => s,
         Err(m) => return bad_request(&v, &m),
     };
-    let (mut units, _) = match rows(&app, date).await {
-        Ok(x) => x,
+    let (tree, under) = match level_of(&app, &q).await {
+        Ok(Ok(l)) => l,
+        Ok(Err(m)) => return bad_request(&v, &m),
         Err(e) => return failed(e),
     };
-    let (week_before, _) = match rows(&app, date - chrono::Duration::days(7)).await {
-        Ok(x) => x,
-        Err(e) => return failed(e),
+    let under = under.as_deref();
+    let week_ago = date - chrono::Duration::days(7);
+    let (now_rows, before_rows) = tokio::join!(rows(&app, date, &tree, under), rows(&app, week_ago, &tree, under));
+    let (mut units, week_before) = match (now_rows, before_rows) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return failed(e),
     };
     let now = KeyFigures::of(&units);
     let before = week_before.iter().any(|u| u.reported).then(|| KeyFigures::of(&week_before));
-    let day = |d: NaiveDate| format!("/overview?date={d}");
+    let level = under_param(under);
+    let day = |d: NaiveDate| format!("/overview?date={d}{level}");
     let cols = columns(&v);
     sort_rows(&mut units, sort, desc);
     // A heading's link: this column, the other way round when it is the
@@ -313,23 +342,61 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
             (false, _) if i == 0 => "asc",
             (false, _) => "desc",
         };
-        format!("/overview?date={date}&sort={}&order={order}", SORT_KEYS[i])
+        format!("/overview?date={date}{level}&sort={}&order={order}", SORT_KEYS[i])
+    };
+    // A row's link: down a level where the unit has units under it (not
+    // the level's own unit), else to the unit's day.
+    let row_link = |u: &str| {
+        if Some(u) != under && !tree.children(u).is_empty() {
+            format!("/overview?date={date}&under={}", urlencode(u))
+        } else {
+            format!("/units/{}?date={date}", urlencode(u))
+        }
     };
     let reported: Vec<&UnitDay> = units.iter().filter(|u| u.reported).collect();
     let total = |f: fn(&UnitDay) -> u32| reported.iter().map(|u| f(u)).sum::<u32>();
+    let branch = under.map_or(String::new(), |u| format!("&unit={}", urlencode(u)));
     let body = html! {
-        form.pick method="get" action="/overview" {
-            a href=(day(date - chrono::Duration::days(1))) { "‹ " (v.w("前一天", "Day before")) }
-            label { (v.w("日期", "Date")) " " input type="date" name="date" value=(date.to_string()); }
-            button { (v.w("查看", "Show")) }
-            a href=(day(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
+        @if let Some(u) = under {
+            nav.crumbs aria-label=(v.w("层级", "Levels")) {
+                a href={ "/overview?date=" (date) } { (v.w("全区", "District")) }
+                @for p in tree.path(u) {
+                    " › "
+                    @if p == u { strong { (p) } } @else { a href={ "/overview?date=" (date) "&under=" (urlencode(&p)) } { (p) } }
+                }
+            }
         }
-        (cards(&v, &now, before.as_ref()))
+        div.actions {
+            form.pick method="get" action="/overview" {
+                a href=(day(date - chrono::Duration::days(1))) { "‹ " (v.w("前一天", "Day before")) }
+                label { (v.w("日期", "Date")) " " input type="date" name="date" value=(date.to_string()); }
+                @if let Some(u) = under { input type="hidden" name="under" value=(u); }
+                button { (v.w("查看", "Show")) }
+                a href=(day(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
+            }
+            span.spacer {}
+            a.button href={ "/report?period=this-month" (branch) } { (v.w("本月报表", "This month's report")) }
+            a.button.primary href={ "/report.docx?period=this-month" (branch) } download { (v.w("本月通报草稿（Word）", "This month's 通报 draft (Word)")) }
+        }
+        (cards(&v, &now, before.as_ref(), |i| {
+            // The exception cards lead to the people behind them; the
+            // silent kiosks to the kiosks.
+            let kind = match i {
+                3 => "late",
+                4 => "early",
+                5 => "absent",
+                6 => "missing",
+                7 => "off_post",
+                8 => return Some("/kiosks".to_string()),
+                _ => return None,
+            };
+            Some(format!("/exceptions?date={date}&kind={kind}{level}"))
+        }))
         @if !units.is_empty() { (exception_bars(&v, &units)) }
         @if units.is_empty() {
             p.muted { (v.w("这一天没有任何终端的记录。", "No kiosk has sent this date.")) }
         } @else {
-            table {
+            div.scroll { table {
                 thead { tr { @for (i, c) in cols.iter().enumerate() {
                     th.name[i == 0 || i == 11] scope="col"
                        aria-sort=[(i == sort).then_some(if desc { "descending" } else { "ascending" })] {
@@ -341,20 +408,24 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
                 tbody {
                     @for u in &units {
                         tr.silent[!u.silent_kiosks.is_empty()] {
-                            td.name { a href={ "/units/" (urlencode(&u.unit)) "?date=" (date) } { (u.unit) } }
+                            td.name {
+                                a href=(row_link(&u.unit)) { (u.unit) }
+                                @if Some(u.unit.as_str()) == under { span.muted { (v.w("（本级）", " (own staff)")) } }
+                                @else if !tree.children(&u.unit).is_empty() { span.muted { " ›" } }
+                            }
                             @if !u.reported {
                                 td.nodata colspan="10" { (v.w("无数据", "No data")) }
                             } @else {
                             td { (u.expected) }
                             td { (u.present) }
-                            td.warn[u.late_count > 0] { (u.late_count) }
-                            td.warn[u.early_count > 0] { (u.early_count) }
-                            td.bad[u.absent_sessions > 0] { (u.absent_sessions) }
-                            td.warn[u.off_post_count > 0] { (u.off_post_count) }
-                            td.bad[u.missing_punches > 0] { (u.missing_punches) }
-                            td { (u.leave) }
-                            td { (u.duty) }
-                            td.bad[u.spot_check_absences > 0] { (u.spot_check_absences) }
+                            td.warn[u.late_count > 0] { (v.count(u.late_count)) }
+                            td.warn[u.early_count > 0] { (v.count(u.early_count)) }
+                            td.bad[u.absent_sessions > 0] { (v.count(u.absent_sessions)) }
+                            td.warn[u.off_post_count > 0] { (v.count(u.off_post_count)) }
+                            td.bad[u.missing_punches > 0] { (v.count(u.missing_punches)) }
+                            td { (v.count(u.leave)) }
+                            td { (v.count(u.duty)) }
+                            td.bad[u.spot_check_absences > 0] { (v.count(u.spot_check_absences)) }
                             }
                             td.name {
                                 @if u.silent_kiosks.is_empty() { span.ok { (v.w("已上报", "sent")) } }
@@ -368,29 +439,122 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
                         th.name scope="row" { (v.w("合计", "Total")) }
                         td { (total(|u| u.expected)) }
                         td { (total(|u| u.present)) }
-                        td { (total(|u| u.late_count)) }
-                        td { (total(|u| u.early_count)) }
-                        td { (total(|u| u.absent_sessions)) }
-                        td { (total(|u| u.off_post_count)) }
-                        td { (total(|u| u.missing_punches)) }
-                        td { (total(|u| u.leave)) }
-                        td { (total(|u| u.duty)) }
-                        td { (total(|u| u.spot_check_absences)) }
+                        td { (v.count(total(|u| u.late_count))) }
+                        td { (v.count(total(|u| u.early_count))) }
+                        td { (v.count(total(|u| u.absent_sessions))) }
+                        td { (v.count(total(|u| u.off_post_count))) }
+                        td { (v.count(total(|u| u.missing_punches))) }
+                        td { (v.count(total(|u| u.leave))) }
+                        td { (v.count(total(|u| u.duty))) }
+                        td { (v.count(total(|u| u.spot_check_absences))) }
                         td.name { (v.w("未上报 ", "not sent: ")) (now.silent_kiosks) }
                     }
                 }
-            }
+            } }
             p.files {
-                a href={ "/overview.csv?date=" (date) } download { (v.w("下载 CSV", "Download CSV")) }
-                a href={ "/overview.xlsx?date=" (date) } download { (v.w("下载 Excel", "Download Excel")) }
+                a href={ "/overview.csv?date=" (date) (level) } download { (v.w("下载 CSV", "Download CSV")) }
+                a href={ "/overview.xlsx?date=" (date) (level) } download { (v.w("下载 Excel", "Download Excel")) }
             }
         }
     };
-    let title = format!("{} {date}", v.w("总览", "Overview"));
+    let title = match under {
+        Some(u) => format!("{} · {u} {date}", v.w("总览", "Overview")),
+        None => format!("{} {date}", v.w("总览", "Overview")),
+    };
     Html(layout(&v, &title, "/overview", body).into_string()).into_response()
 }
 
-/// A unit's day: its people, each with their figures and punches.
+/// The kinds of exception the overview's cards lead to: the query's key,
+/// the heading, and whether a person's day has it.
+type ExceptionKind = (&'static str, &'static str, &'static str, fn(&crate::domain::summary::PersonSummary) -> bool);
+
+const EXCEPTION_KINDS: [ExceptionKind; 5] = [
+    ("absent", "旷工", "absent", |p| p.status == DayStatus::Absent || p.figures.absent_sessions > 0),
+    ("late", "迟到", "late", |p| p.figures.late_count > 0),
+    ("early", "早退", "left early", |p| p.figures.early_count > 0),
+    ("missing", "缺卡", "missing punches", |p| p.figures.missing_punches > 0),
+    ("off_post", "空岗", "off post", |p| p.figures.off_post_count > 0),
+];
+
+/// `/exceptions?date=D&kind=absent|late|early|missing|off_post[&under=U]`:
+/// the people with that exception on the day (of the level's branch), by
+/// unit: who was absent yesterday, one click from the overview.
+pub(super) async fn exceptions(State(app): State<App>, headers: HeaderMap, Query(q): Q) -> Response {
+    let (v, date) = signed_in_on!(&app, &headers, &q);
+    let asked = q.get("kind").map_or("absent", String::as_str);
+    let Some(&(key, zh, en, has)) = EXCEPTION_KINDS.iter().find(|k| k.0 == asked) else {
+        let keys: Vec<&str> = EXCEPTION_KINDS.iter().map(|k| k.0).collect();
+        let shown: String = asked.chars().take(32).collect();
+        return bad_request(&v, &format!("kind: {shown:?} is not one of {}", keys.join(", ")));
+    };
+    let (tree, under) = match level_of(&app, &q).await {
+        Ok(Ok(l)) => l,
+        Ok(Err(m)) => return bad_request(&v, &m),
+        Err(e) => return failed(e),
+    };
+    let summaries = match app.storage.latest_summaries(date, date, None, usize::MAX, usize::MAX).await {
+        Ok(page) => page.rows,
+        Err(e) => return failed(e),
+    };
+    let mut people: Vec<crate::domain::summary::PersonSummary> = summaries
+        .into_iter()
+        .flat_map(|(_, _, s)| s.people)
+        .filter(|p| has(p) && tree.head_under(&p.unit, under.as_deref()).is_some())
+        .collect();
+    people.sort_by(|a, b| (&a.unit, &a.staff_no).cmp(&(&b.unit, &b.staff_no)));
+    let level = under_param(under.as_deref());
+    let times = |n: u32, m: u32| v.times(n, m);
+    let body = html! {
+        nav.crumbs aria-label=(v.w("位置", "Where")) {
+            a href={ "/overview?date=" (date) (level) } { "‹ " (v.w("总览", "Overview")) " " (date) @if let Some(u) = &under { " · " (u) } }
+        }
+        nav.tabs {
+            @for (k, kzh, ken, _) in EXCEPTION_KINDS {
+                a href={ "/exceptions?date=" (date) "&kind=" (k) (level) } aria-current=[(k == key).then_some("page")] { (v.w(kzh, ken)) }
+            }
+        }
+        @if people.is_empty() {
+            p.muted { (v.w("这一天没有人", "Nobody ")) (v.w(zh, en)) (v.w("。", " this day.")) }
+        } @else {
+            p { (people.len()) (v.w(" 人", " people")) }
+            div.scroll { table {
+                thead { tr {
+                    th.name scope="col" { (v.w("单位", "Unit")) }
+                    th.name scope="col" { (v.w("工号", "No.")) }
+                    th.name scope="col" { (v.w("姓名", "Name")) }
+                    th.name scope="col" { (v.w("状态", "Status")) }
+                    th scope="col" { (v.term(Term::Late)) }
+                    th scope="col" { (v.term(Term::Early)) }
+                    th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
+                    th scope="col" { (v.term(Term::Missing)) }
+                    th scope="col" { (v.term(Term::OffPost)) }
+                    th.name scope="col" { (v.w("打卡", "Punches")) }
+                } }
+                tbody { @for p in &people {
+                    @let f = &p.figures;
+                    tr {
+                        td.name { a href={ "/units/" (urlencode(&p.unit)) "?date=" (date) } { (p.unit) } }
+                        td.name { (p.staff_no) }
+                        td.name { a href={ "/people/" (urlencode(&p.staff_no)) "?period=range&from=" (date) "&to=" (date) } { (p.name) } }
+                        td class={ "name " (status_class(p.status)) } { (status_word(&v, p.status)) }
+                        td { (times(f.late_count, f.late_minutes)) }
+                        td { (times(f.early_count, f.early_minutes)) }
+                        td { (v.count(f.absent_sessions)) }
+                        td { (v.count(f.missing_punches)) }
+                        td { (times(f.off_post_count, f.off_post_minutes)) }
+                        td.name { @if p.punches.is_empty() { span.muted { (v.w("无打卡", "no punch")) } } @else { (super::clock_times(&p.punches)) } }
+                    }
+                } }
+            } }
+        }
+    };
+    let title = format!("{date} {}{}", v.w(zh, en), v.w("的人员", ": who"));
+    Html(layout(&v, &title, "/overview", body).into_string()).into_response()
+}
+
+/// A unit's day: its people, each with their figures and punches; the
+/// days before and after; the month as a heat map and each person's
+/// month totals.
 pub(super) async fn unit_day(
     State(app): State<App>,
     headers: HeaderMap,
@@ -406,12 +570,19 @@ pub(super) async fn unit_day(
     // The date's month in one query: the day's table and the month's heat map.
     let first = date.with_day(1).unwrap_or(date);
     let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(date);
-    let month = match app.storage.unit_days(&unit, first, last).await {
-        Ok(m) => m,
-        Err(e) => return failed(e),
+    let (month, calendar, held) = tokio::join!(
+        app.storage.unit_days(&unit, first, last),
+        crate::central::master::calendar_days(&*app.storage, date.year()),
+        app.storage.units(),
+    );
+    let (month, calendar, held) = match (month, calendar, held) {
+        (Ok(m), Ok(c), Ok(h)) => (m, c, h),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return failed(e),
     };
+    let tree = Tree::new(&held);
     let people: Vec<_> = month.iter().filter(|d| d.date == date).map(|d| &d.person).collect();
-    let heat = heat_map(&v, first, last, &month);
+    let heat = heat_map(&v, first, last, &month, &calendar);
+    let totals = month_totals(&v, first, last, &month);
     // The figures' headings are the glossary's, as on the kiosk.
     let cols: Vec<String> = [v.w("工号", "No."), v.w("姓名", "Name"), v.w("状态", "Status")]
         .into_iter()
@@ -433,44 +604,141 @@ pub(super) async fn unit_day(
         .collect();
     let min = v.w(" 分钟", " min");
     let times = |n: u32, m: u32| v.times(n, m);
+    let this = |d: NaiveDate| format!("/units/{}?date={d}", urlencode(&unit));
+    let parent = tree.parent(&unit).map(str::to_string);
     let body = html! {
-        p { a href={ "/overview?date=" (date) } { "‹ " (v.w("总览", "Overview")) " " (date) } }
+        nav.crumbs aria-label=(v.w("层级", "Levels")) {
+            a href={ "/overview?date=" (date) } { (v.w("总览", "Overview")) }
+            @for p in tree.path(&unit) {
+                " › "
+                @if p == unit { strong { (p) } } @else { a href={ "/overview?date=" (date) "&under=" (urlencode(&p)) } { (p) } }
+            }
+        }
+        div.actions {
+            div.pick {
+                a href=(this(date - chrono::Duration::days(1))) { "‹ " (v.w("前一天", "Day before")) }
+                strong { (date) " " (weekday(&v, date)) }
+                a href=(this(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
+            }
+            span.spacer {}
+            @if let Some(p) = &parent {
+                a.button href={ "/overview?date=" (date) "&under=" (urlencode(p)) } { "‹ " (p) }
+            }
+            a.button href={ "/report?period=range&from=" (first) "&to=" (last.min(api::today())) "&unit=" (urlencode(&unit)) } { (v.w("本月报表", "The month's report")) }
+        }
         @if people.is_empty() {
             p.muted { (v.w("这一天没有这个单位的记录。", "Nothing from this unit on this date.")) }
         } @else {
-            table {
+            div.scroll { table {
                 thead { tr { @for (i, c) in cols.iter().enumerate() { th.name[i < 3 || i == 11] scope="col" { (c) } } } }
                 tbody {
                     @for p in &people {
                         @let f = &p.figures;
                         tr {
                             td.name { (p.staff_no) }
-                            td.name { a href={ "/people/" (urlencode(&p.staff_no)) "?period=range&from=" (date) "&to=" (date) } { (p.name) } }
+                            td.name { a href={ "/people/" (urlencode(&p.staff_no)) "?period=range&from=" (first) "&to=" (last.min(api::today()).max(date)) } { (p.name) } }
                             td class={ "name " (status_class(p.status)) } { (status_word(&v, p.status)) }
                             td { (times(f.late_count, f.late_minutes)) }
                             td { (times(f.early_count, f.early_minutes)) }
                             td { @if f.absent_sessions == 0 { "—" } @else { (f.absent_sessions) (v.w(" 个半天", " half days")) } }
                             td { (times(f.off_post_count, f.off_post_minutes)) }
-                            td { (f.missing_punches) }
+                            td { (v.count(f.missing_punches)) }
                             td { @if f.leave_minutes == 0 { "—" } @else { (f.leave_minutes) (min) } }
                             td { @if f.duty_minutes == 0 { "—" } @else { (f.duty_minutes) (min) } }
-                            td { (f.spot_check_absences) }
-                            td.name { (p.punches.join(" ")) }
+                            td { (v.count(f.spot_check_absences)) }
+                            td.name { (super::clock_times(&p.punches)) }
                         }
                     }
                 }
-            }
+            } }
         }
         (heat)
+        (totals)
     };
     let title = format!("{unit} · {date}");
     Html(layout(&v, &title, "/overview", body).into_string()).into_response()
 }
 
+/// 星期一 … 星期日 (Mon … Sun).
+pub(super) fn weekday(v: &Viewer, d: NaiveDate) -> &'static str {
+    const ZH: [&str; 7] = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"];
+    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let i = d.weekday().num_days_from_monday() as usize;
+    if v.zh() {
+        ZH[i]
+    } else {
+        EN[i]
+    }
+}
+
+/// Each person's month so far: the period report's figures over the
+/// unit's days of the month, by staff number.
+fn month_totals(v: &Viewer, first: NaiveDate, last: NaiveDate, month: &[PersonDay]) -> maud::Markup {
+    let report = crate::domain::summary::report_from_days(first, last, month.iter().map(|d| (d.date, &d.person)));
+    if report.people.is_empty() {
+        return html! {};
+    }
+    let times = |n: u32, m: u32| v.times(n, m);
+    html! {
+        h2 { (v.w("本月个人合计", "Each person's month")) }
+        div.scroll { table {
+            thead { tr {
+                th.name scope="col" { (v.w("工号", "No.")) }
+                th.name scope="col" { (v.w("姓名", "Name")) }
+                th scope="col" { (v.w("应出勤（天）", "Expected (days)")) }
+                th scope="col" { (v.w("出勤（天）", "Present (days)")) }
+                th scope="col" { (v.term(Term::Late)) }
+                th scope="col" { (v.term(Term::Early)) }
+                th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
+                th scope="col" { (v.term(Term::OffPost)) }
+                th scope="col" { (v.term(Term::Missing)) }
+                th scope="col" { (v.term(Term::Leave)) }
+            } }
+            tbody { @for r in &report.people {
+                tr {
+                    td.name { (r.staff_no) }
+                    td.name { (r.name) }
+                    td { (r.days_expected) }
+                    td { (r.days_present) }
+                    td.warn[r.late_count > 0] { (times(r.late_count, r.late_minutes)) }
+                    td.warn[r.early_count > 0] { (times(r.early_count, r.early_minutes)) }
+                    td.bad[r.absent_sessions > 0] { (v.count(r.absent_sessions)) }
+                    td.warn[r.off_post_count > 0] { (times(r.off_post_count, r.off_post_minutes)) }
+                    td.bad[r.missing_punches > 0] { (v.count(r.missing_punches)) }
+                    td { @if r.leave_minutes == 0 { "—" } @else { (r.leave_minutes) (v.w(" 分钟", " min")) } }
+                }
+            } }
+        } }
+    }
+}
+
 /// The unit's month as a heat map (people × days), like DingTalk's 月度
-/// 汇总, with its legend; nothing when the month has no rows.
-fn heat_map(v: &Viewer, first: NaiveDate, last: NaiveDate, month: &[PersonDay]) -> maud::Markup {
+/// 汇总, with its legend; nothing when the month has no rows. Weekends and
+/// the calendar's days off are shaded (a make-up workday is not); days
+/// from today on are still to come.
+fn heat_map(
+    v: &Viewer,
+    first: NaiveDate,
+    last: NaiveDate,
+    month: &[PersonDay],
+    calendar: &std::collections::BTreeMap<NaiveDate, bool>,
+) -> maud::Markup {
     let days = (last - first).num_days() as usize + 1;
+    let today = api::today();
+    let kinds: Vec<DayKind> = first
+        .iter_days()
+        .take(days)
+        .map(|d| {
+            let weekend = d.weekday().num_days_from_monday() >= 5;
+            if d >= today {
+                DayKind::Future
+            } else if calendar.get(&d).copied().unwrap_or(weekend) {
+                DayKind::Off
+            } else {
+                DayKind::Work
+            }
+        })
+        .collect();
     let mut people: Vec<(String, Vec<Option<Cell>>)> = Vec::new();
     let mut last_no: Option<&str> = None;
     // Rows come by staff number, then date.
@@ -488,7 +756,7 @@ fn heat_map(v: &Viewer, first: NaiveDate, last: NaiveDate, month: &[PersonDay]) 
     if people.is_empty() {
         return html! {};
     }
-    let svg = match charts::heat_map(first, &people, v.zh()) {
+    let svg = match charts::heat_map(first, &people, &kinds, v.zh()) {
         Ok(svg) => svg,
         Err(e) => {
             eprintln!("heat map: {e}");
@@ -497,13 +765,15 @@ fn heat_map(v: &Viewer, first: NaiveDate, last: NaiveDate, month: &[PersonDay]) 
     };
     html! {
         h2 { (v.w("本月汇总", "The month")) }
-        figure.chart {
+        figure.chart.wide {
             (maud::PreEscaped(svg))
             figcaption.legend {
                 @for c in Cell::ALL {
                     @let (zh, en) = c.words();
                     span { i style={ "background:" (c.colour()) } {} (v.w(zh, en)) }
                 }
+                span { i.nodata {} (v.w("无数据（未上报）", "no data (not sent)")) }
+                span { i style={ "background:" (charts::OFF_SHADE) } {} (v.w("周末、节假日", "weekend, holiday")) }
             }
         }
     }
@@ -555,11 +825,17 @@ pub(super) async fn xlsx(State(app): State<App>, headers: HeaderMap, Query(q): Q
 
 async fn export(app: App, headers: HeaderMap, q: HashMap<String, String>, format: &str) -> Response {
     let (v, date) = signed_in_on!(&app, &headers, &q);
-    let (units, _) = match rows(&app, date).await {
+    let (tree, under) = match level_of(&app, &q).await {
+        Ok(Ok(l)) => l,
+        Ok(Err(m)) => return bad_request(&v, &m),
+        Err(e) => return failed(e),
+    };
+    let units = match rows(&app, date, &tree, under.as_deref()).await {
         Ok(x) => x,
         Err(e) => return failed(e),
     };
-    if let Err(e) = app.storage.audit(&v.user.name, "export", &format!("overview {date} {format}"), api::now()).await {
+    let what = format!("overview {date} {} {format}", under.as_deref().unwrap_or("all"));
+    if let Err(e) = app.storage.audit(&v.user.name, "export", &what, api::now()).await {
         return failed(e);
     }
     let cols = columns(&v);
@@ -571,14 +847,14 @@ async fn export(app: App, headers: HeaderMap, q: HashMap<String, String>, format
                 let mut w = ::csv::Writer::from_writer(&mut buf);
                 use crate::domain::render::write_csv_record;
                 let ok = write_csv_record(&mut w, cols).is_ok()
-                    && units.iter().all(|u| write_csv_record(&mut w, cells(u)).is_ok());
+                    && units.iter().all(|u| write_csv_record(&mut w, cells(&v, u)).is_ok());
                 if !ok || w.flush().is_err() {
                     return api::internal_response("the CSV could not be written");
                 }
             }
             (buf, "text/csv; charset=utf-8")
         }
-        _ => match overview_xlsx(&cols, &units, date) {
+        _ => match overview_xlsx(&v, &cols, &units, date) {
             Ok(b) => (b, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             Err(e) => {
                 eprintln!("overview xlsx: {e}");
@@ -591,7 +867,12 @@ async fn export(app: App, headers: HeaderMap, q: HashMap<String, String>, format
 
 /// The overview's workbook: one sheet, the date in its name, numbers as
 /// numbers.
-fn overview_xlsx(cols: &[&str; 12], units: &[UnitDay], date: NaiveDate) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn overview_xlsx(
+    v: &Viewer,
+    cols: &[&str; 12],
+    units: &[UnitDay],
+    date: NaiveDate,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -602,8 +883,9 @@ fn overview_xlsx(cols: &[&str; 12], units: &[UnitDay], date: NaiveDate) -> Resul
     }
     for (r, u) in units.iter().enumerate() {
         let row = r as u32 + 1;
-        for (c, cell) in cells(u).iter().enumerate() {
+        for (c, cell) in cells(v, u).iter().enumerate() {
             match (c, cell.parse::<f64>()) {
+                _ if cell.is_empty() => continue,
                 (1..=10, Ok(n)) => sheet.write_number(row, c as u16, n)?,
                 _ => sheet.write_string(row, c as u16, cell)?,
             };

@@ -23,7 +23,7 @@ use crate::domain::attendance::read_range;
 use crate::domain::config::Config;
 use crate::domain::rejudge::DeclaredRules;
 use crate::domain::rules::Verdict;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// Each listed day's records as the kiosk sent them, by (kiosk, date): the
 /// records of the period read once per kiosk. A kiosk whose records have
@@ -87,7 +87,7 @@ fn record_words(v: &super::Viewer, day: &RawDay) -> String {
             "attlog" => v.w("考勤机导入", "terminal file"),
             other => other,
         };
-        let mut w = format!("{source} {}", p.clock);
+        let mut w = format!("{source} {}", hm(&p.clock));
         if let (Some(reason), Some(by)) = (&p.reason, &p.by) {
             w.push_str(&format!("（{reason}，{by}）"));
         }
@@ -107,7 +107,7 @@ fn record_words(v: &super::Viewer, day: &RawDay) -> String {
     }
     for c in &day.checks {
         let state = if c.present { v.w("在岗", "present").to_string() } else { v.term(Term::SpotCheckAbsent) };
-        let mut w = format!("{} {} {state}", v.w("查岗", "spot check"), c.clock);
+        let mut w = format!("{} {} {state}", v.w("查岗", "spot check"), hm(&c.clock));
         if !c.inspector.is_empty() {
             w.push_str(&format!("（{}）", c.inspector));
         }
@@ -115,6 +115,19 @@ fn record_words(v: &super::Viewer, day: &RawDay) -> String {
         words.push(w);
     }
     words.join(" · ")
+}
+
+/// A clock time as a person reads it: "08:25", not "08:25:00".
+fn hm(clock: &str) -> &str {
+    clock.get(..5).filter(|_| clock.len() == 8).unwrap_or(clock)
+}
+
+/// "11-20 于 11-22 更正": a day and when its figures were changed, the
+/// only revision a reader needs to know of.
+fn revised_words(v: &super::Viewer, date: NaiveDate, r: &crate::central::storage::Revised) -> String {
+    let at = crate::domain::time::instant_to_local(chrono_tz::Asia::Shanghai, r.at);
+    let why = if r.after_correction { v.w("更正", "corrected") } else { v.w("重新上报", "re-sent") };
+    format!("{} {} {} {why}", date.format("%m-%d"), v.w("于", "on"), at.format("%m-%d %H:%M"))
 }
 
 pub(super) async fn page(
@@ -127,34 +140,109 @@ pub(super) async fn page(
     if !crate::central::ingest::plain_text(&staff_no, 64) {
         return bad_request(&v, "staff_no: at most 64 characters without control characters");
     }
+    let today = api::today();
     let (from, to) = match period_of(&q) {
-        Ok(p) => p.days(api::today()),
+        Ok(p) => p.days(today),
         Err(m) => return bad_request(&v, &m),
     };
-    let days = match app.storage.person_history(&staff_no, from, to).await {
-        Ok(d) => d,
-        Err(e) => return failed(e),
+    let (days, held) = tokio::join!(app.storage.person_history(&staff_no, from, to), app.storage.units());
+    let (days, held) = match (days, held) {
+        (Ok(d), Ok(h)) => (d, h),
+        (Err(e), _) | (_, Err(e)) => return failed(e),
     };
     let (raw, problems) = match raw_days(&app, &staff_no, &days, (from, to)).await {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
-    let name = days.first().map(|(d, _)| d.person.name.clone()).unwrap_or_default();
+    let tree = crate::central::units::Tree::new(&held);
+    let latest = days.last().map(|(d, _)| &d.person);
+    let name = latest.map(|p| p.name.clone()).unwrap_or_default();
+    let unit = latest.map(|p| p.unit.clone());
+    let totals = crate::domain::summary::report_from_days(from, to, days.iter().map(|(d, _)| (d.date, &d.person)));
+    let total = totals.people.first();
     let times = |n: u32, m: u32| v.times(n, m);
+    let enc = super::overview::urlencode;
+    let self_link = |f: NaiveDate, t: NaiveDate| format!("/people/{}?period=range&from={f}&to={t}", enc(&staff_no));
+    let month_start = today.with_day(1).unwrap_or(today);
+    let last_month = month_start.pred_opt().unwrap_or(month_start);
+    // Leave, corrections and voids of the period, as recorded.
+    let mut ordered: Vec<&RawDay> = raw.values().collect();
+    ordered.sort_by_key(|d| d.date);
+    let leave: Vec<(NaiveDate, String)> = ordered
+        .iter()
+        .flat_map(|d| d.leave.iter().map(move |l| (d.date, l)))
+        .map(|(date, l)| {
+            let mut w = format!("{} {} {} {}", l.kind, l.span.0, v.w("至", "to"), l.span.1);
+            if !l.approved_by.is_empty() {
+                w.push_str(&format!("（{}{}）", v.w("批准：", "approved by "), l.approved_by));
+            }
+            if let Some((reason, by)) = &l.voided {
+                w.push_str(&format!("{}（{reason}，{by}）", v.w(" 已作废", " voided")));
+            }
+            (date, w)
+        })
+        .collect();
+    let mut seen_leave = std::collections::HashSet::new();
+    let leave: Vec<(NaiveDate, String)> = leave.into_iter().filter(|(_, w)| seen_leave.insert(w.clone())).collect();
+    let corrections: Vec<(NaiveDate, String)> = ordered
+        .iter()
+        .flat_map(|d| d.punches.iter().map(move |p| (d.date, p)))
+        .filter(|(_, p)| p.source == "correction" || p.voided.is_some())
+        .map(|(date, p)| {
+            let what = if p.source == "correction" { v.w("补卡", "correction") } else { v.w("刷卡", "scan") };
+            let mut w = format!("{what} {}", hm(&p.clock));
+            if let (Some(reason), Some(by)) = (&p.reason, &p.by) {
+                w.push_str(&format!("（{reason}，{by}）"));
+            }
+            if let Some((reason, by)) = &p.voided {
+                w.push_str(&format!("{}（{reason}，{by}）", v.w(" 已作废", " voided")));
+            }
+            (date, w)
+        })
+        .collect();
     let body = html! {
-        form.pick method="get" action={ "/people/" (super::overview::urlencode(&staff_no)) } {
-            input type="hidden" name="period" value="range";
-            label { (v.w("从", "From")) " " input type="date" name="from" value=(from.to_string()); }
-            label { (v.w("到", "to")) " " input type="date" name="to" value=(to.to_string()); }
-            button { (v.w("查看", "Show")) }
+        nav.crumbs aria-label=(v.w("位置", "Where")) {
+            a href="/report" { (v.w("期间报表", "Period report")) }
+            @if let Some(u) = &unit {
+                @for p in tree.path(u) {
+                    " › " a href={ "/report?period=range&from=" (from) "&to=" (to) "&unit=" (enc(&p)) } { (p) }
+                }
+            }
+            " › " strong { (if name.is_empty() { &staff_no } else { &name }) }
+        }
+        div.actions {
+            @if let (Some(u), Some((d, _))) = (&unit, days.last()) {
+                a.button href={ "/units/" (enc(u)) "?date=" (d.date) } { "‹ " (v.w("返回 ", "Back to ")) (u) }
+            }
+            a.button href=(self_link(month_start, today)) { (v.w("本月", "This month")) }
+            a.button href=(self_link(last_month.with_day(1).unwrap_or(last_month), last_month)) { (v.w("上月", "Last month")) }
+            form.pick method="get" action={ "/people/" (enc(&staff_no)) } {
+                input type="hidden" name="period" value="range";
+                label { (v.w("从", "From")) " " input type="date" name="from" value=(from.to_string()); }
+                label { (v.w("到", "to")) " " input type="date" name="to" value=(to.to_string()); }
+                button { (v.w("查看", "Show")) }
+            }
         }
         @for p in &problems {
             p.warn { (v.w("原始记录无法读出：", "The records cannot be read: ")) (p) }
         }
+        @if let Some(t) = total {
+            section.cards aria-label=(v.w("期间合计", "The period's totals")) {
+                div.card { span.label { (v.w("应出勤（天）", "Expected (days)")) } strong.value { (t.days_expected) } }
+                div.card { span.label { (v.w("出勤（天）", "Present (days)")) } strong.value { (t.days_present) } }
+                div.card { span.label { (v.term(Term::Late)) } strong.value.warn[t.late_count > 0] { (times(t.late_count, t.late_minutes)) } }
+                div.card { span.label { (v.term(Term::Early)) } strong.value.warn[t.early_count > 0] { (times(t.early_count, t.early_minutes)) } }
+                div.card { span.label { (v.w("旷工（半天）", "Absent (half days)")) } strong.value.bad[t.absent_sessions > 0] { (v.count(t.absent_sessions)) } }
+                div.card { span.label { (v.term(Term::Missing)) } strong.value.bad[t.missing_punches > 0] { (v.count(t.missing_punches)) } }
+                div.card { span.label { (v.term(Term::OffPost)) } strong.value.warn[t.off_post_count > 0] { (times(t.off_post_count, t.off_post_minutes)) } }
+                div.card { span.label { (v.term(Term::Leave)) } strong.value { @if t.leave_minutes == 0 { "—" } @else { (t.leave_minutes / 60) (v.w(" 小时", " h")) } } }
+            }
+        }
         @if days.is_empty() {
             p.muted { (v.w("这一期间没有此人的记录。", "No days of this person in this period.")) }
         } @else {
-            table {
+            h2 { (v.w("每日", "Day by day")) }
+            div.scroll { table {
                 thead { tr {
                     th.name scope="col" { (v.w("日期", "Date")) }
                     th.name scope="col" { (v.w("单位", "Unit")) }
@@ -166,31 +254,24 @@ pub(super) async fn page(
                     th scope="col" { (v.term(Term::Missing)) }
                     th scope="col" { (v.term(Term::SpotCheckAbsent)) }
                     th.name scope="col" { (v.w("打卡", "Punches")) }
-                    th.name scope="col" { (v.w("版本", "Revision")) }
+                    th.name scope="col" { (v.w("更正", "Changed")) }
                 } }
                 tbody {
                     @for (d, earlier) in &days {
                         @let f = &d.person.figures;
                         tr {
-                            td.name { (d.date) }
-                            td.name { (d.person.unit) }
+                            td.name { (d.date.format("%m-%d")) " " span.muted { (super::overview::weekday(&v, d.date)) } }
+                            td.name { a href={ "/units/" (enc(&d.person.unit)) "?date=" (d.date) } { (d.person.unit) } }
                             td class={ "name " (status_class(d.person.status)) } { (status_word(&v, d.person.status)) }
                             td { (times(f.late_count, f.late_minutes)) }
                             td { (times(f.early_count, f.early_minutes)) }
-                            td { (f.absent_sessions) }
+                            td { (v.count(f.absent_sessions)) }
                             td { (times(f.off_post_count, f.off_post_minutes)) }
-                            td { (f.missing_punches) }
-                            td { (f.spot_check_absences) }
-                            td.name { (d.person.punches.join(" ")) }
+                            td { (v.count(f.missing_punches)) }
+                            td { (v.count(f.spot_check_absences)) }
+                            td.name { (super::clock_times(&d.person.punches)) }
                             td.name {
-                                @match revised(d, earlier) {
-                                    None => span.muted { "r" (d.revision) },
-                                    Some(r) => span.warn {
-                                        (v.w("第 ", "revision ")) (r.revision) (v.w(" 版，", ", "))
-                                        (v.w("修订于 ", "revised on ")) (api::rfc3339(r.at))
-                                        @if r.after_correction { (v.w("（因更正）", " after a correction")) }
-                                    },
-                                }
+                                @if let Some(r) = revised(d, earlier) { span.warn { (revised_words(&v, d.date, &r)) } }
                             }
                         }
                         @if let Some(day) = raw.get(&(d.kiosk_id.clone(), d.date)).filter(|r| !r.is_empty()) {
@@ -203,7 +284,13 @@ pub(super) async fn page(
                         }
                     }
                 }
-            }
+            } }
+            h2 { (v.w("请假", "Leave")) }
+            @if leave.is_empty() { p.muted { (v.w("这一期间没有请假记录。", "No leave in this period.")) } }
+            @else { ul.plain { @for (_, w) in &leave { li { (w) } } } }
+            h2 { (v.w("补卡与作废", "Corrections and voids")) }
+            @if corrections.is_empty() { p.muted { (v.w("这一期间没有补卡或作废。", "No corrections or voids in this period.")) } }
+            @else { ul.plain { @for (d, w) in &corrections { li { (d.format("%m-%d")) " " (w) } } } }
         }
     };
     let title = if name.is_empty() { staff_no.clone() } else { format!("{name} · {staff_no}") };

@@ -17,7 +17,8 @@ use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::bulletin::{self, Bulletin, Naming};
 use crate::central::charts;
-use crate::central::storage::StorageError;
+use crate::central::storage::{DayCounts, PersonDay, StorageError};
+use crate::central::units::Tree;
 use crate::domain::summary::{self, ReportRow};
 
 /// A period the bureau asks for, by name or as a range.
@@ -83,13 +84,112 @@ fn range(q: &HashMap<String, String>) -> Result<Period, String> {
 }
 
 /// The period and the unit filter of a query (the page and its draft).
-fn scope_of(q: &HashMap<String, String>) -> Result<(Period, Option<String>), String> {
-    let period = period_of(q)?;
+/// The page's form sends its radio and its dates together and runs no
+/// script: dates that are not the chosen period's are a range, so
+/// editing them is choosing 自定.
+fn scope_of(q: &HashMap<String, String>, today: NaiveDate) -> Result<(Period, Option<String>), String> {
+    let mut period = period_of(q)?;
+    if !matches!(period, Period::Range(..)) && q.contains_key("from") && q.contains_key("to") {
+        if let Ok(Period::Range(a, b)) = range(q) {
+            if (a, b) != period.days(today) {
+                period = Period::Range(a, b);
+            }
+        }
+    }
     let unit = q.get("unit").filter(|u| !u.is_empty()).cloned();
     if unit.as_ref().is_some_and(|u| !crate::central::ingest::plain_text(u, 64)) {
         return Err("unit: at most 64 characters without control characters".into());
     }
     Ok((period, unit))
+}
+
+/// What a report covers: every unit, one unit, or a unit and every unit
+/// under it (a branch: 镇 with its 村). The page's unit filter is a
+/// branch (a unit without units under it is just itself); the API's
+/// `unit=` is one unit and its `branch=` a branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covers<'a> {
+    All,
+    Unit(&'a str),
+    Branch(&'a str),
+}
+
+impl<'a> Covers<'a> {
+    /// The unit named, if any.
+    pub fn unit(self) -> Option<&'a str> {
+        match self {
+            Covers::All => None,
+            Covers::Unit(u) | Covers::Branch(u) => Some(u),
+        }
+    }
+
+    /// As the audit log says it.
+    pub(crate) fn said(self) -> String {
+        match self {
+            Covers::All => "all".into(),
+            Covers::Unit(u) => u.into(),
+            Covers::Branch(u) => format!("{u} and units under it"),
+        }
+    }
+
+    /// The units covered, `None` for all.
+    async fn units(self, app: &App) -> Result<Option<Vec<String>>, StorageError> {
+        Ok(match self {
+            Covers::All => None,
+            Covers::Unit(u) => Some(vec![u.to_string()]),
+            Covers::Branch(u) => Some(Tree::new(&app.storage.units().await?).branch(u).into_iter().collect()),
+        })
+    }
+
+    /// The period's person rows (each unit's days apart, as the
+    /// storage's unit filter counts them), unranked.
+    pub async fn people(self, app: &App, from: NaiveDate, to: NaiveDate) -> Result<Vec<ReportRow>, StorageError> {
+        let Some(units) = self.units(app).await? else {
+            return app.storage.report_people(from, to, None).await;
+        };
+        let mut out = Vec::new();
+        for u in &units {
+            out.extend(app.storage.report_people(from, to, Some(u)).await?);
+        }
+        Ok(out)
+    }
+
+    /// Late, early and absent per date, summed over the units covered.
+    async fn daily_counts(
+        self,
+        app: &App,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, DayCounts)>, StorageError> {
+        let Some(units) = self.units(app).await? else {
+            return app.storage.daily_counts(from, to, None).await;
+        };
+        let mut by_day: std::collections::BTreeMap<NaiveDate, DayCounts> = Default::default();
+        for u in &units {
+            for (d, c) in app.storage.daily_counts(from, to, Some(u)).await? {
+                let sum = by_day.entry(d).or_default();
+                sum.late += c.late;
+                sum.early += c.early;
+                sum.absent += c.absent;
+            }
+        }
+        Ok(by_day.into_iter().collect())
+    }
+
+    /// The days with a spot check, by date, unit, staff number.
+    async fn spot_check_days(self, app: &App, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>, StorageError> {
+        let Some(units) = self.units(app).await? else {
+            return app.storage.spot_check_days(from, to, None).await;
+        };
+        let mut out = Vec::new();
+        for u in &units {
+            out.extend(app.storage.spot_check_days(from, to, Some(u)).await?);
+        }
+        out.sort_by(|a, b| {
+            (a.date, &a.person.unit, &a.person.staff_no).cmp(&(b.date, &b.person.unit, &b.person.staff_no))
+        });
+        Ok(out)
+    }
 }
 
 pub(super) async fn page(
@@ -98,48 +198,105 @@ pub(super) async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let v = signed_in!(&app, &headers);
-    let (period, unit) = match scope_of(&q) {
+    let today = api::today();
+    let (period, unit) = match scope_of(&q, today) {
         Ok(s) => s,
         Err(m) => return bad_request(&v, &m),
     };
-    let (from, to) = period.days(api::today());
-    // Read at once (on two of the readers): every person (the unit
-    // filter's choices), the unit's days when filtered, and the chart.
-    let s = &app.storage;
-    let filtered = async {
-        match &unit {
-            None => Ok(None),
-            Some(u) => s.report_people(from, to, Some(u)).await.map(Some),
-        }
+    let (from, to) = period.days(today);
+    let held = match app.storage.units().await {
+        Ok(h) => h,
+        Err(e) => return failed(e),
     };
-    let read = tokio::join!(s.report_people(from, to, None), filtered, s.daily_counts(from, to, unit.as_deref()));
-    let (all, filtered, counts) = match read {
-        (Ok(a), Ok(f), Ok(c)) => (a, f, c),
-        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return failed(e),
+    let tree = Tree::new(&held);
+    let covers = unit.as_deref().map_or(Covers::All, Covers::Branch);
+    let (people, counts) = tokio::join!(covers.people(&app, from, to), covers.daily_counts(&app, from, to));
+    let (mut people, counts) = match (people, counts) {
+        (Ok(p), Ok(c)) => (p, c),
+        (Err(e), _) | (_, Err(e)) => return failed(e),
     };
-    // The unit filter's choices: every unit with data in the period.
-    let mut unit_names: Vec<String> = all.iter().map(|p| p.unit.clone()).collect();
-    unit_names.sort();
+    // The unit filter's choices: the district's units, and any unit a
+    // kiosk named that central does not hold; each under its parent.
+    let mut unit_names: Vec<String> = held.iter().map(|u| u.name.clone()).collect();
+    if unit.is_none() {
+        unit_names.extend(people.iter().map(|p| p.unit.clone()));
+    }
+    unit_names.sort_by_cached_key(|u| tree.path(u));
     unit_names.dedup();
-    // With a unit: the days spent in it, as the API's export counts them
-    // (the page and its files show the same numbers).
-    let mut people: Vec<ReportRow> = filtered.unwrap_or(all);
     let chart = charts::daily_chart(from, to, &counts, v.zh()).map_err(|e| eprintln!("daily chart: {e}")).ok();
-    let mut units = summary::unit_rows(&people);
+    // The units ranked at the level under the filter: a 镇's 村 roll up
+    // to it at the top, and a 镇 filtered shows its 村.
+    let rolled: Vec<ReportRow> = people
+        .iter()
+        .filter_map(|p| {
+            let head = tree.head_under(&p.unit, unit.as_deref())?;
+            Some(ReportRow { unit: head, ..p.clone() })
+        })
+        .collect();
+    let mut units = summary::unit_rows(&rolled);
     summary::rank(&mut people, &mut units);
-    let chosen = |p: Period| match (p, period) {
-        (Period::Range(..), Period::Range(..)) => true,
-        (a, b) => a == b,
+    let period_query = match period {
+        Period::ThisMonth => "period=this-month".to_string(),
+        Period::LastMonth => "period=last-month".to_string(),
+        Period::Quarter => "period=quarter".to_string(),
+        Period::Range(..) => format!("period=range&from={from}&to={to}"),
     };
+    let in_unit = |u: &str| format!("/report?{period_query}&unit={}", super::overview::urlencode(u));
+    let branch = unit.as_ref().map_or(String::new(), |u| format!("&unit={}", super::overview::urlencode(u)));
     let export = |format: &str| {
         let mut s = format!("/api/v1/report?from={from}&to={to}&format={format}");
         if let Some(u) = &unit {
-            s.push_str("&unit=");
+            s.push_str("&branch=");
             s.push_str(&super::overview::urlencode(u));
         }
         s
     };
+    let chosen = |p: Period| match (p, period) {
+        (Period::Range(..), Period::Range(..)) => true,
+        (a, b) => a == b,
+    };
+    let unit_bars = units
+        .iter()
+        .map(|u| super::BarRow {
+            label: u.unit.clone(),
+            href: (Some(u.unit.as_str()) != unit.as_deref()).then(|| in_unit(&u.unit)),
+            values: [
+                u.absent_sessions,
+                u.late_count,
+                u.early_count,
+                u.off_post_count,
+                u.missing_punches,
+                u.spot_check_absences,
+            ]
+            .to_vec(),
+        })
+        .collect();
     let body = html! {
+        @if let Some(u) = &unit {
+            nav.crumbs aria-label=(v.w("层级", "Levels")) {
+                a href={ "/report?" (period_query) } { (v.w("全区", "District")) }
+                @for p in tree.path(u) {
+                    " › "
+                    @if &p == u { strong { (p) } } @else { a href=(in_unit(&p)) { (p) } }
+                }
+            }
+        }
+        div.actions {
+            a.button.primary href={ "/report.docx?" (period_query) (branch) } download { (v.w("通报草稿（Word）", "通报 draft (Word)")) }
+            a.button href=(export("xlsx")) download { "Excel" }
+            a.button href=(export("csv")) download { "CSV" }
+            details.options {
+                summary { (v.w("通报设置", "Draft options")) }
+                form.pick method="get" action="/report.docx" {
+                    @for (k, val) in hidden_period(period, from, to) { input type="hidden" name=(k) value=(val); }
+                    @if let Some(u) = &unit { input type="hidden" name="unit" value=(u); }
+                    label { input type="radio" name="naming" value="names" checked; " " (v.w("实名", "with names")) }
+                    label { input type="radio" name="naming" value="anonymous"; " " (v.w("某同志（只写单位）", "某同志 (units only)")) }
+                    label { (v.w("发文单位", "Issued by")) " " input type="text" name="issuer" value=(DEFAULT_ISSUER) maxlength="40"; }
+                    button { (v.w("下载通报草稿（Word）", "Download the draft (Word)")) }
+                }
+            }
+        }
         form.pick method="get" action="/report" {
             @for (p, key, zh, en) in [
                 (Period::ThisMonth, "this-month", "本月", "This month"),
@@ -154,51 +311,66 @@ pub(super) async fn page(
             label {
                 (v.w("单位", "Unit")) " "
                 select name="unit" {
-                    option value="" { (v.w("全部", "All")) }
-                    @for u in &unit_names { option value=(u) selected[unit.as_ref() == Some(u)] { (u) } }
+                    option value="" { (v.w("全区", "District")) }
+                    @for u in &unit_names {
+                        option value=(u) selected[unit.as_ref() == Some(u)] {
+                            ("　".repeat(tree.path(u).len().saturating_sub(1))) (u)
+                        }
+                    }
                 }
             }
             button { (v.w("查看", "Show")) }
         }
-        p { (v.w("期间", "Period")) "：" (from) " — " (to) }
+        p.muted { (v.w("期间", "Period")) "：" (from) " — " (to) "，" (v.w("改动日期即为自定期间。", "editing the dates makes it a range.")) }
         @if people.is_empty() {
             p.muted { (v.w("这一期间没有记录。", "Nothing in this period.")) }
         } @else {
+            h2 { (v.w("单位排名", "Units, ranked")) }
+            div.scroll { (table(&v, &units, true, (from, to), Some(&in_unit), unit.as_deref())) }
+            (super::stacked_bars(
+                &v,
+                v.w("各单位异常（人次；旷工按半天计），按多少排列", "Units by exceptions (times; absence in half days), most first"),
+                v.w("这一期间没有任何异常。", "No exceptions in this period."),
+                &REPORT_KINDS,
+                unit_bars,
+            ))
             @if let Some(svg) = chart {
                 figure.chart {
                     figcaption { (v.w("每日迟到、早退、旷工（人次；旷工按半天计）", "Late, early and absent per day (times; absence in half days)")) }
                     (maud::PreEscaped(svg))
                 }
             }
-            h2 { (v.w("单位排名", "Units, ranked")) }
-            (table(&v, &units, true, (from, to)))
             h2 { (v.w("个人排名", "Persons, ranked")) }
-            (table(&v, &people, false, (from, to)))
-            p.files {
-                a href=(export("csv")) download { (v.w("下载 CSV", "Download CSV")) }
-                a href=(export("xlsx")) download { (v.w("下载 Excel", "Download Excel")) }
-            }
-            form.pick method="get" action="/report.docx" {
-                @match period {
-                    Period::ThisMonth => input type="hidden" name="period" value="this-month";,
-                    Period::LastMonth => input type="hidden" name="period" value="last-month";,
-                    Period::Quarter => input type="hidden" name="period" value="quarter";,
-                    Period::Range(..) => {
-                        input type="hidden" name="period" value="range";
-                        input type="hidden" name="from" value=(from.to_string());
-                        input type="hidden" name="to" value=(to.to_string());
-                    }
-                }
-                @if let Some(u) = &unit { input type="hidden" name="unit" value=(u); }
-                strong { (v.w("通报草稿", "The 通报 draft")) }
-                label { input type="radio" name="naming" value="names" checked; " " (v.w("实名", "with names")) }
-                label { input type="radio" name="naming" value="anonymous"; " " (v.w("某同志（只写单位）", "某同志 (units only)")) }
-                label { (v.w("发文单位", "Issued by")) " " input type="text" name="issuer" value=(DEFAULT_ISSUER) maxlength="40"; }
-                button { (v.w("下载通报草稿（Word）", "Download the draft (Word)")) }
-            }
+            div.scroll { (table(&v, &people, false, (from, to), None, None)) }
         }
     };
-    Html(layout(&v, v.w("期间报表", "Period report"), "/report", body).into_string()).into_response()
+    let title = match &unit {
+        Some(u) => format!("{} · {u}", v.w("期间报表", "Period report")),
+        None => v.w("期间报表", "Period report").to_string(),
+    };
+    Html(layout(&v, &title, "/report", body).into_string()).into_response()
+}
+
+/// The exceptions of a period, in the ranking's order (SPEC's: absences,
+/// then late and early, off post, missing punches), as the unit bars
+/// stack them.
+const REPORT_KINDS: [super::BarKind; 6] = [
+    super::BarKind { zh: "旷工（半天）", en: "absent (half days)", colour: "#cf222e" },
+    super::BarKind { zh: "迟到", en: "late", colour: "#d4a72c" },
+    super::BarKind { zh: "早退", en: "early", colour: "#8250df" },
+    super::BarKind { zh: "空岗", en: "off post", colour: "#0969da" },
+    super::BarKind { zh: "缺卡", en: "missing punches", colour: "#bc4c00" },
+    super::BarKind { zh: "查岗不在岗", en: "absent at spot check", colour: "#6e7781" },
+];
+
+/// A period as the draft form's hidden fields.
+fn hidden_period(period: Period, from: NaiveDate, to: NaiveDate) -> Vec<(&'static str, String)> {
+    match period {
+        Period::ThisMonth => vec![("period", "this-month".into())],
+        Period::LastMonth => vec![("period", "last-month".into())],
+        Period::Quarter => vec![("period", "quarter".into())],
+        Period::Range(..) => vec![("period", "range".into()), ("from", from.to_string()), ("to", to.to_string())],
+    }
 }
 
 /// `/report.docx`: the 通报 draft of the page's period (and unit) as
@@ -210,7 +382,7 @@ pub(super) async fn docx(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let v = signed_in!(&app, &headers);
-    let (period, unit) = match scope_of(&q) {
+    let (period, unit) = match scope_of(&q, api::today()) {
         Ok(s) => s,
         Err(m) => return bad_request(&v, &m),
     };
@@ -230,7 +402,8 @@ pub(super) async fn docx(
         Period::Quarter => Some(3),
         Period::Range(a, b) => bulletin::whole_months(a, b),
     };
-    let request = Draft { from, to, months, unit: unit.as_deref(), naming, issuer: &issuer };
+    let covers = unit.as_deref().map_or(Covers::All, Covers::Branch);
+    let request = Draft { from, to, months, covers, naming, issuer: &issuer };
     match draft(&app, &v.user.name, request).await {
         Ok(bytes) => draft_file(bytes, from, to),
         Err(e) => failed(e),
@@ -244,7 +417,7 @@ pub struct Draft<'a> {
     /// Whole months of the period (1 a month, 3 a quarter): the comparison
     /// goes back that many months; `None`: the same number of days before.
     pub months: Option<u32>,
-    pub unit: Option<&'a str>,
+    pub covers: Covers<'a>,
     pub naming: Naming,
     pub issuer: &'a str,
 }
@@ -266,9 +439,9 @@ pub fn issuer_of(asked: Option<&str>) -> Result<String, String> {
 pub async fn draft(app: &App, who: &str, d: Draft<'_>) -> Result<Vec<u8>, StorageError> {
     let (pf, pt) = bulletin::previous(d.from, d.to, d.months);
     let (now, before, spot) = tokio::join!(
-        app.storage.report_people(d.from, d.to, d.unit),
-        app.storage.report_people(pf, pt, d.unit),
-        app.storage.spot_check_days(d.from, d.to, d.unit),
+        d.covers.people(app, d.from, d.to),
+        d.covers.people(app, pf, pt),
+        d.covers.spot_check_days(app, d.from, d.to),
     );
     let (mut people, before, spot) = (now?, before?, spot?);
     let mut units = summary::unit_rows(&people);
@@ -277,7 +450,7 @@ pub async fn draft(app: &App, who: &str, d: Draft<'_>) -> Result<Vec<u8>, Storag
     let b = Bulletin {
         from: d.from,
         to: d.to,
-        unit: d.unit,
+        unit: d.covers.unit(),
         people: &people,
         units: &units,
         previous: &previous,
@@ -288,7 +461,7 @@ pub async fn draft(app: &App, who: &str, d: Draft<'_>) -> Result<Vec<u8>, Storag
     };
     let bytes = bulletin::docx(&b).map_err(|e| StorageError::Db(format!("the draft could not be written: {e}")))?;
     let naming = if d.naming == Naming::Names { "names" } else { "anonymous" };
-    let detail = format!("bulletin {}..{} {} {naming}", d.from, d.to, d.unit.unwrap_or("all"));
+    let detail = format!("bulletin {}..{} {} {naming}", d.from, d.to, d.covers.said());
     app.storage.audit(who, "export", &detail, api::now()).await?;
     Ok(bytes)
 }
@@ -306,17 +479,25 @@ pub fn draft_file(bytes: Vec<u8>, from: NaiveDate, to: NaiveDate) -> Response {
 const DEFAULT_ISSUER: &str = "区委组织部";
 
 /// A ranked table of units or persons (SPEC's order: absences, then late
-/// and early, off post, missing punches).
-fn table(v: &Viewer, rows: &[ReportRow], units: bool, (from, to): (NaiveDate, NaiveDate)) -> Markup {
+/// and early, off post, missing punches). A unit's name leads to its
+/// people (`unit_link`), but not the filter's own unit, marked 本级.
+fn table(
+    v: &Viewer,
+    rows: &[ReportRow],
+    units: bool,
+    (from, to): (NaiveDate, NaiveDate),
+    unit_link: Option<&dyn Fn(&str) -> String>,
+    own: Option<&str>,
+) -> Markup {
     let times = |n: u32, m: u32| v.times(n, m);
     html! {
-        table {
+        table id=(if units { "units" } else { "people" }) {
             thead { tr {
                 th scope="col" { "#" }
                 @if !units { th.name scope="col" { (v.w("工号", "No.")) } th.name scope="col" { (v.w("姓名", "Name")) } }
                 th.name scope="col" { (v.w("单位", "Unit")) }
-                th scope="col" { (v.w("应出勤", "Expected")) }
-                th scope="col" { (v.w("出勤", "Present")) }
+                th scope="col" { (v.w("应出勤（天）", "Expected (days)")) }
+                th scope="col" { (v.w("出勤（天）", "Present (days)")) }
                 th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
                 th scope="col" { (v.term(Term::Late)) }
                 th scope="col" { (v.term(Term::Early)) }
@@ -332,15 +513,21 @@ fn table(v: &Viewer, rows: &[ReportRow], units: bool, (from, to): (NaiveDate, Na
                             td.name { (r.staff_no) }
                             td.name { a href={ "/people/" (super::overview::urlencode(&r.staff_no)) "?period=range&from=" (from) "&to=" (to) } { (r.name) } }
                         }
-                        td.name { (r.unit) }
+                        td.name {
+                            @match unit_link {
+                                Some(link) if own != Some(r.unit.as_str()) => a href=(link(&r.unit)) { (r.unit) },
+                                _ => (r.unit),
+                            }
+                            @if units && own == Some(r.unit.as_str()) { span.muted { (v.w("（本级）", " (own staff)")) } }
+                        }
                         td { (r.days_expected) }
                         td { (r.days_present) }
-                        td.bad[r.absent_sessions > 0] { (r.absent_sessions) }
+                        td.bad[r.absent_sessions > 0] { (v.count(r.absent_sessions)) }
                         td.warn[r.late_count > 0] { (times(r.late_count, r.late_minutes)) }
                         td.warn[r.early_count > 0] { (times(r.early_count, r.early_minutes)) }
                         td.warn[r.off_post_count > 0] { (times(r.off_post_count, r.off_post_minutes)) }
-                        td.bad[r.missing_punches > 0] { (r.missing_punches) }
-                        td.bad[r.spot_check_absences > 0] { (r.spot_check_absences) }
+                        td.bad[r.missing_punches > 0] { (v.count(r.missing_punches)) }
+                        td.bad[r.spot_check_absences > 0] { (v.count(r.spot_check_absences)) }
                     }
                 }
             }
