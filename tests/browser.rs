@@ -438,8 +438,22 @@ fn the_pages_in_chromium() {
         b.wait().for_element(Locator::LinkText("管理")).await.unwrap().click().await.unwrap();
         assert!(lands(&b, "/admin/kiosks").await);
         shoot("admin-kiosks", "/admin/kiosks".to_string()).await;
+        // Units are a managed list: two added under the district's page,
+        // one of them under the town, then ticked for a new kiosk.
+        b.goto(&format!("{}/admin/units", c.url)).await.unwrap();
+        b.find(Locator::Css("form.stack input[name=name]")).await.unwrap().send_keys("区人社局").await.unwrap();
+        b.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
+        assert!(lands(&b, "/admin/units").await && shows(&b, "区人社局").await, "区人社局 added");
+        b.find(Locator::Css("form.stack input[name=name]")).await.unwrap().send_keys("西村").await.unwrap();
+        b.find(Locator::Css("select[name=parent] option[value='城关镇']")).await.unwrap().click().await.unwrap();
+        b.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
+        let west = b.wait().for_element(Locator::XPath("//tr[td[1][contains(., '西村')]]")).await.unwrap();
+        assert!(west.text().await.unwrap().contains("城关镇"), "西村 under 城关镇");
+        shoot("admin-units", "/admin/units".to_string()).await;
+        b.goto(&format!("{}/admin/kiosks", c.url)).await.unwrap();
         b.find(Locator::Css("input[name=id]")).await.unwrap().send_keys("hall-4").await.unwrap();
-        b.find(Locator::Css("textarea[name=units]")).await.unwrap().send_keys("区人社局、区统计局").await.unwrap();
+        b.find(Locator::Css("input[name=units][value='区人社局']")).await.unwrap().click().await.unwrap();
+        b.find(Locator::Css("input[name=units][value='西村']")).await.unwrap().click().await.unwrap();
         shot("admin-kiosks").await;
         b.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
         let token = b.wait().for_element(Locator::Css("code.token")).await.unwrap().text().await.unwrap();

@@ -1026,6 +1026,9 @@ fn the_admins_pages_for_kiosks_and_accounts() {
     for backend in BACKENDS {
         let mut c = Central::new(backend);
         c.kiosk("hall-1", &["区党政办公室"]);
+        for u in ["区统计局", "区档案馆", "区财政局"] {
+            c.ok(&["unit", "add", u]);
+        }
         c.user("root", "admin", "admin password");
         c.user("alice", "bureau", "correct horse");
         c.start();
@@ -1089,8 +1092,19 @@ fn the_admins_pages_for_kiosks_and_accounts() {
             .send_form([("csrf", csrf.as_str()), ("id", "hall-8"), ("units", "区统计局")])
             .unwrap();
         assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
-        let (st, html, _) =
-            post("/admin/kiosks", &root, &[("csrf", &csrf), ("id", "hall-9"), ("units", "区档案馆、区财政局")]);
+        // Units are ticked from the district's list: one not on it (a
+        // typo) is refused, naming it, and nothing is registered.
+        let (st, html, _) = post(
+            "/admin/kiosks",
+            &root,
+            &[("csrf", &csrf), ("id", "hall-9"), ("units", "区档案馆"), ("units", "区档案官")],
+        );
+        assert!(st == 400 && html.contains("&quot;区档案官&quot; 不在单位清单中"), "{st} {html}");
+        let (st, html, _) = post(
+            "/admin/kiosks",
+            &root,
+            &[("csrf", &csrf), ("id", "hall-9"), ("units", "区档案馆"), ("units", "区财政局")],
+        );
         assert_eq!(st, 200, "{html}");
         let token = html.split("<code class=\"token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
         assert!(token.starts_with("dck_"), "{token}");
@@ -1326,7 +1340,6 @@ fn units_in_three_levels_roll_up_and_drill_down() {
         assert!(c.ok(&["audit"]).contains("城关镇 and units under it"), "{backend:?}");
     }
 }
-
 
 /// The district's units (SPEC "Master data"): `unit add NAME [--parent
 /// UNIT]` and `unit list`. A unit named by a kiosk's registration is

@@ -228,7 +228,7 @@ fn closed_days_arrive_nothing_is_lost_or_sent_twice_and_revision_2_replaces_1() 
         let mut page = agent().get(&format!("{}/kiosks", c.url)).header("Cookie", &session).call().unwrap();
         let page = page.body_mut().read_to_string().unwrap();
         assert!(page.contains("1 天与记录不符"), "{backend:?}: {page}");
-        assert!(page.contains(&format!("{edited_day} r2：张三（0012）迟到次数 9 → 0")), "{backend:?}: {page}");
+        assert!(page.contains(&format!("{edited_day} 第 2 版：张三（0012）迟到次数 9 → 0")), "{backend:?}: {page}");
         let (_, kiosks) = get(&agent(), &format!("{}/api/v1/kiosks", c.url), &bureau);
         let length = serde_json::from_str::<Value>(&kiosks).unwrap()[0]["records"]["stored_to"].as_u64().unwrap();
 
@@ -415,16 +415,16 @@ fn a_kiosk_restored_from_central_has_its_chain_its_rules_and_its_summaries() {
         };
         let zhang = person("0012");
         for words in [
-            "刷卡 08:25:00 · 刷卡 12:01:00 · 刷卡 14:25:00 已作废（刷错卡，科长）",
-            "查岗 10:40:00 查岗不在岗",
-            "查岗 10:50:00 在岗 已作废（查错人，科长）",
+            "刷卡 08:25 · 刷卡 12:01 · 刷卡 14:25 已作废（刷错卡，科长）",
+            "查岗 10:40 查岗不在岗",
+            "查岗 10:50 在岗 已作废（查错人，科长）",
         ] {
             assert!(zhang.contains(words), "{backend:?}: {words} in {zhang}");
         }
         let li = person("0013");
         let leave_day = days[2].format("%m-%d");
         for words in [
-            "补卡 08:20:00（忘打卡，科长）".to_string(),
+            "补卡 08:20（忘打卡，科长）".to_string(),
             format!("事假 {leave_day} 08:30 至 {leave_day} 12:00 已作废（销假，科长）"),
         ] {
             assert!(li.contains(&words), "{backend:?}: {words} in {li}");

@@ -55,6 +55,7 @@ macro_rules! admin_form {
 pub(super) mod files;
 pub(super) mod people;
 pub(super) mod schedules;
+pub(super) mod units;
 
 fn forbidden(v: &Viewer) -> Response {
     let body = html! {
@@ -102,7 +103,7 @@ fn csrf(v: &Viewer) -> Markup {
 fn tabs(v: &Viewer, here: &str) -> Markup {
     html! {
         nav.tabs {
-            @for (href, word) in [("/admin/kiosks", v.w("终端", "Kiosks")), ("/admin/people", v.w("人员", "People")), ("/admin/schedules", v.w("作息", "Schedules")), ("/admin/files", v.w("导入", "Import")), ("/admin/users", v.w("账户", "Accounts"))] {
+            @for (href, word) in [("/admin/kiosks", v.w("终端", "Kiosks")), ("/admin/people", v.w("人员", "People")), ("/admin/schedules", v.w("作息", "Schedules")), ("/admin/units", v.w("单位", "Units")), ("/admin/files", v.w("导入", "Import")), ("/admin/users", v.w("账户", "Accounts"))] {
                 a href=(href) aria-current=[(href == here).then_some("page")] { (word) }
             }
         }
@@ -127,6 +128,22 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
     };
     let conflicts = match app.storage.conflicts(None).await {
         Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    // The units to choose from, each under its parent (name, as shown).
+    let units = match app.storage.units().await {
+        Ok(held) => {
+            let tree = crate::central::units::Tree::new(&held);
+            let mut names: Vec<String> = held.into_iter().map(|u| u.name).collect();
+            names.sort_by_cached_key(|u| tree.path(u));
+            names
+                .into_iter()
+                .map(|u| {
+                    let shown = format!("{}{u}", "　".repeat(tree.path(&u).len().saturating_sub(1)));
+                    (u, shown)
+                })
+                .collect::<Vec<_>>()
+        }
         Err(e) => return failed(e),
     };
     let body = html! {
@@ -194,8 +211,18 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
             (csrf(&v))
             label { (v.w("终端编号", "Kiosk id")) " " input name="id" required maxlength="64" placeholder="hall-4"; }
             label { (v.w("显示名称（如 正门、侧门）", "Display name (e.g. front door)")) " " input name="name" maxlength="64"; }
-            label { (v.w("本终端为其主终端的单位（每行一个，或用顿号、逗号分隔）", "Units it is the home of (one a line, or separated by commas)")) textarea name="units" rows="3" {} }
-            label { (v.w("仅作门岗的单位（其主终端在别处）", "Units it is only a door of (homed at another kiosk)")) textarea name="doors" rows="2" {} }
+            @if units.is_empty() {
+                p role="alert" { (v.w("还没有单位：先在“单位”页添加。", "No units yet: add them on the Units page first.")) " " a href="/admin/units" { (v.w("单位", "Units")) } }
+            }
+            fieldset.choices {
+                legend { (v.w("本终端为其主终端的单位", "Units it is the home of")) }
+                @for u in &units { label { input type="checkbox" name="units" value=(u.0); " " (u.1) } }
+            }
+            fieldset.choices {
+                legend { (v.w("仅作门岗的单位（其主终端在别处）", "Units it is only a door of (homed at another kiosk)")) }
+                @for u in &units { label { input type="checkbox" name="doors" value=(u.0); " " (u.1) } }
+            }
+            p.muted { (v.w("单位从“单位”页的清单中选择；清单中没有的先去添加。", "Units are chosen from the list on the Units page; add a missing one there first.")) }
             button { (v.w("登记并生成令牌", "Register and make its token")) }
         }
     };
@@ -222,16 +249,28 @@ fn token_page(v: &Viewer, id: &str, token: &str) -> Response {
 pub(super) async fn add_kiosk(State(app): State<App>, headers: HeaderMap, body: Fields) -> Response {
     let (v, f) = admin_form!(&app, &headers, body);
     let id = f.get("id").map_or("", |s| s.trim());
+    // The ticked units (a field a box): each must be one of the district's.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let list = |field: &str| -> Vec<String> {
-        f.get(field)
-            .map_or("", String::as_str)
-            .split(['\n', '\r', ',', '，', '、', ';', '；'])
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(str::to_string)
-            .collect()
+        pairs.iter().filter(|(k, _)| k == field).map(|(_, u)| u.trim().to_string()).collect()
     };
     let (units, doors) = (list("units"), list("doors"));
+    let held = match app.storage.units().await {
+        Ok(h) => h,
+        Err(e) => return failed(e),
+    };
+    if let Some(u) = units.iter().chain(&doors).find(|u| !held.iter().any(|h| &h.name == *u)) {
+        let shown: String = u.chars().take(64).collect();
+        let m = format!(
+            "{} {shown:?} {}",
+            v.w("单位", "unit"),
+            v.w(
+                "不在单位清单中：先在“单位”页添加。",
+                "is not one of the district's units: add it on the Units page first."
+            )
+        );
+        return input_error(&v, "/admin/kiosks", &m);
+    }
     let name = f.get("name").map(|n| n.trim()).filter(|n| !n.is_empty());
     let places = crate::central::storage::Places { units: &units, doors: &doors, name };
     let r = admin::add_kiosk(&*app.storage, &v.user.name, id, &places, api::now()).await;

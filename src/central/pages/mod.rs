@@ -49,6 +49,7 @@ pub fn routes() -> Router<App> {
             post(admin::people::photo).layer(axum::extract::DefaultBodyLimit::max(admin::people::MAX_PHOTO_UPLOAD)),
         )
         .route("/admin/photos/{name}", get(admin::people::photo_file))
+        .route("/admin/units", get(admin::units::page).post(admin::units::add))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{name}/password", post(admin::set_password))
         .route("/admin/users/{name}/unlock", post(admin::unlock))
@@ -428,6 +429,8 @@ div.scroll{overflow-x:auto;max-width:100%}
 i.nodata{background:linear-gradient(135deg,#fff 45%,#8c959f 45%,#8c959f 55%,#fff 55%)}
 figure.chart.wide svg{min-width:44em}
 .badge{display:inline-block;padding:0 .5em;border-radius:1em;font-size:.85em;border:1px solid currentColor}
+fieldset.choices{border:1px solid #dee0e3;max-height:14em;overflow-y:auto;display:flex;flex-direction:column;gap:.2em;min-width:16em}
+fieldset.choices label{flex-direction:row;gap:.3em}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #dee0e3;padding:.8em 1em;margin:0 0 1em}
 dl.facts dt{color:#646a73}
 dl.facts dd{margin:0}
