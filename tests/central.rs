@@ -451,7 +451,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         // time; a week before has no data to compare with.
         assert!(html.contains("按时到岗率</span><strong class=\"value\">50.0%"), "{backend:?}: {html}");
         assert!(html.contains("未上报的终端</span><strong class=\"value\">1<"), "{backend:?}");
-        assert!(html.contains("较上周同日 —"), "{backend:?}");
+        assert!(!html.contains("较上周同日"), "{backend:?}: nothing to compare with, nothing said");
         assert!(html.contains("<tfoot>"), "a totals row");
         // The units by the day's exceptions: 办公室's one late arrival, a
         // full bar (it is the worst); 财务科 has none and no bar.
@@ -1239,6 +1239,8 @@ fn units_in_three_levels_roll_up_and_drill_down() {
         c.ok(&["unit", "add", "城关镇"]);
         c.ok(&["unit", "add", "东村", "--parent", "城关镇"]);
         c.ok(&["unit", "add", "西村", "--parent", "城关镇"]);
+        // 南村 is set up without a kiosk yet.
+        c.ok(&["unit", "add", "南村", "--parent", "城关镇"]);
         let k1 = c.kiosk("k1", &["城关镇"]);
         let k2 = c.kiosk("k2", &["东村"]);
         let k3 = c.kiosk("k3", &["财务科"]);
@@ -1265,13 +1267,19 @@ fn units_in_three_levels_roll_up_and_drill_down() {
             let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", &session).call().unwrap();
             (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
         };
-        // The top: 城关镇 with its villages summed (4 expected, 2 late, one
-        // absent), 西村's silent kiosk its own; 财务科 as it is.
+        // 村甲 worked at the town office the day before (moved): in the
+        // branch's report he is one person.
+        let before =
+            (chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap() - chrono::Duration::days(1)).to_string();
+        let s = summary("k1", &before, 1, &[("0101", "村甲", "城关镇", 0)]);
+        assert_eq!(put(&a, &c.url, "k1", &before, Some(&k1), &body(&s)).0, 201, "{backend:?}");
+        // The top: 城关镇 with its villages summed (3 expected, 2 late, one
+        // absent), 西村's silent kiosk its own and said; 财务科 as it is.
         let (st, html) = page(&format!("/overview?date={today}"));
         assert_eq!(st, 200, "{html}");
         let rows = table_rows(&html);
         assert_eq!(rows[0][..7], ["城关镇 ›", "3", "2", "2", "—", "2", "—"], "{backend:?}: {rows:?}");
-        assert!(rows[0][11].contains("未上报：k4"), "{backend:?}: {rows:?}");
+        assert_eq!(rows[0][11], "2 个单位无数据；未上报：k4", "{backend:?}: partly without data, said");
         assert_eq!(rows[1][..2], ["财务科", "1"], "{backend:?}");
         let town = format!("under={}", enc("城关镇"));
         assert!(html.contains(&format!("href=\"/overview?date={today}&amp;{town}\"")), "drills down: {html}");
@@ -1280,8 +1288,9 @@ fn units_in_three_levels_roll_up_and_drill_down() {
         assert_eq!(st, 200, "{html}");
         let rows = table_rows(&html);
         let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-        assert_eq!(names, ["东村", "城关镇（本级）", "西村"], "{backend:?}: no data last");
-        assert_eq!(rows[2][1], "无数据");
+        assert_eq!(names, ["东村", "城关镇（本级）", "南村", "西村"], "{backend:?}: no data last");
+        assert_eq!((rows[2][1].as_str(), rows[2][2].as_str()), ("无数据", "未配置终端"), "{rows:?}");
+        assert_eq!((rows[3][1].as_str(), rows[3][2].as_str()), ("无数据", "未上报：k4"), "{rows:?}");
         assert!(html.contains("全区</a> › <strong>城关镇</strong>"), "the breadcrumb: {html}");
         assert!(
             html.contains(&format!("/report.docx?period=this-month&amp;unit={}", enc("城关镇"))),
@@ -1289,7 +1298,8 @@ fn units_in_three_levels_roll_up_and_drill_down() {
         );
         // The files of a level are its rows.
         let (_, csv) = page(&format!("/overview.csv?date={today}&{town}"));
-        assert_eq!(csv.lines().count(), 4, "{csv}");
+        assert_eq!(csv.lines().count(), 5, "{csv}");
+        assert!(csv.contains("南村,,,,,,,,,,,无数据；未配置终端"), "{csv}");
         assert_eq!(page(&format!("/overview?date={today}&under={}", enc("城关"))).0, 400, "not a unit");
         // The overview's 旷工 card: who was absent, with their unit.
         assert!(html.contains(&format!("href=\"/exceptions?date={today}&amp;kind=absent&amp;{town}\"")), "{html}");
@@ -1324,6 +1334,26 @@ fn units_in_three_levels_roll_up_and_drill_down() {
         let mut branch = api(&format!("branch={}", enc("城关镇")));
         branch.sort();
         assert_eq!(branch, ["村乙", "村甲", "镇长"], "{backend:?}: the branch");
+        // Over both days 村甲 is one row, in his latest unit, both days summed.
+        let (_, json) = get(
+            &agent(),
+            &format!("{}/api/v1/report?from={before}&to={today}&branch={}", c.url, enc("城关镇")),
+            &token,
+        );
+        let v: Value = serde_json::from_str(&json).unwrap();
+        let jia: Vec<&Value> = v["people"].as_array().unwrap().iter().filter(|p| p["staff_no"] == "0101").collect();
+        assert_eq!(jia.len(), 1, "{backend:?}: one row for a person who moved within the branch: {v}");
+        assert_eq!((jia[0]["unit"].as_str(), jia[0]["days_expected"].as_u64()), (Some("东村"), Some(2)), "{v}");
+        // The period picker without script: a radio changed wins over the
+        // dates the form still carries; dates edited under the same radio
+        // are a range.
+        let (_, html) = page(&format!("/report?shown=this-month&period=last-month&from={today}&to={today}"));
+        assert!(!html.contains(&format!("期间：{today} — {today}")), "上月 chosen, not the old dates");
+        assert!(html.contains("value=\"last-month\" checked"), "{html}");
+        let (_, html) = page(&format!("/report?shown=this-month&period=this-month&from={today}&to={today}"));
+        let first = format!("{}-01", &today[..7]);
+        let edited = today != first;
+        assert_eq!(html.contains("value=\"range\" checked"), edited, "dates edited under 本月 are 自定");
         let (st, json) =
             get(&agent(), &format!("{}/api/v1/report?from={today}&to={today}&unit=a&branch=b", c.url), &token);
         assert!(st == 400 && json.contains("\"field\":\"branch\""), "{st} {json}");

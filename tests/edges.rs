@@ -581,7 +581,7 @@ fn revisions_and_bytes_a_day_are_capped_and_summaries_page() {
         assert!(k2row["bytes_today"].as_i64().unwrap() > 15 * 1024 * 1024, "{k2row}");
         let session = sign_in(&c, "alice", "correct horse");
         let mut page = a.get(&format!("{}/kiosks", c.url)).header("Cookie", &session).call().unwrap();
-        assert!(page.body_mut().read_to_string().unwrap().contains("/ 16384 KiB"));
+        assert!(page.body_mut().read_to_string().unwrap().contains("KiB / 16 MiB"));
 
         // 17 MB of summaries is too much for one answer: page it.
         let whole = format!("{}/api/v1/summaries?from=2026-09-01&to=2026-11-30", c.url);

@@ -76,7 +76,7 @@ impl Cell {
             Cell::Leave => "#54aeff",
             Cell::Duty => "#8250df",
             Cell::Rest => "#d0d7de",
-            Cell::Pending => "#f6f8fa",
+            Cell::Pending => "#fff1b8",
         }
     }
 

@@ -37,6 +37,9 @@ pub struct UnitDay {
     pub reported: bool,
     /// Kiosks serving the unit that sent no summary for the date.
     pub silent_kiosks: Vec<String>,
+    /// In a roll-up, the units of the branch no kiosk reported: their
+    /// people are not in the figures (said beside them, never silently).
+    pub units_without_data: u32,
 }
 
 impl UnitDay {
@@ -57,6 +60,7 @@ impl UnitDay {
         self.at_post += o.at_post;
         self.on_time += o.on_time;
         self.reported |= o.reported;
+        self.units_without_data += o.units_without_data;
         for k in &o.silent_kiosks {
             if !self.silent_kiosks.contains(k) {
                 self.silent_kiosks.push(k.clone());
@@ -73,7 +77,11 @@ pub fn roll_up(rows: &[UnitDay], tree: &Tree, top: Option<&str>) -> Vec<UnitDay>
     let mut level: BTreeMap<String, UnitDay> = BTreeMap::new();
     for r in rows {
         if let Some(head) = tree.head_under(&r.unit, top) {
-            level.entry(head.clone()).or_insert_with(|| UnitDay { unit: head, ..UnitDay::default() }).add(r);
+            let other = r.unit != head;
+            let row = level.entry(head.clone()).or_insert_with(|| UnitDay { unit: head, ..UnitDay::default() });
+            row.add(r);
+            // A unit under the head that nobody reported.
+            row.units_without_data += u32::from(other && !r.reported);
         }
     }
     level.into_values().collect()
@@ -269,6 +277,7 @@ mod tests {
         assert_eq!((top[0].unit.as_str(), top[0].expected, top[0].late_count), ("东镇", 2, 1));
         assert!(top[0].reported);
         assert_eq!(top[0].silent_kiosks, ["k2"], "南村's silent kiosk is the town's too");
+        assert_eq!(top[0].units_without_data, 1, "南村 has no data: the town's figures lack it, said");
         let town = roll_up(&rows, &tree, Some("东镇"));
         let names: Vec<(&str, bool)> = town.iter().map(|u| (u.unit.as_str(), u.reported)).collect();
         assert_eq!(names, [("东村", true), ("东镇", true), ("南村", false)], "南村 has no data, not zeros");

@@ -497,9 +497,11 @@ pub trait SummaryStore: Send + Sync {
         max_bytes: usize,
     ) -> Result<SummaryPage>;
     /// The period report's person rows over the latest revisions in
-    /// `[from, to]` (optionally of one unit), summed in the database; name
-    /// and unit from each person's latest day. Unranked.
-    async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>>;
+    /// `[from, to]` (optionally of a set of units: one, or a branch),
+    /// summed in the database, one row a person however many of the
+    /// units they were in; name and unit from each person's latest day
+    /// there. Unranked.
+    async fn report_people(&self, from: NaiveDate, to: NaiveDate, units: Option<&[String]>) -> Result<Vec<ReportRow>>;
     /// One person's days in `[from, to]` (latest revisions), and for each
     /// day its earlier revisions, oldest first, with the person's row in each.
     async fn person_history(
@@ -511,17 +513,19 @@ pub trait SummaryStore: Send + Sync {
     /// The latest rows of one unit's people in `[from, to]`, by staff
     /// number, then date (a unit's month for its heat map).
     async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>>;
-    /// The latest rows in `[from, to]` (optionally of one unit) of days
-    /// with a spot check, present or absent: by date, unit, staff number.
-    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<PersonDay>>;
+    /// The latest rows in `[from, to]` (optionally of a set of units) of
+    /// days with a spot check, present or absent: by date, unit, staff
+    /// number.
+    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, units: Option<&[String]>)
+        -> Result<Vec<PersonDay>>;
     /// Late, early and absent sessions summed per date in `[from, to]`
-    /// (optionally of one unit), latest revisions, by date; dates without
-    /// rows are left out.
+    /// (optionally of a set of units), latest revisions, by date; dates
+    /// without rows are left out.
     async fn daily_counts(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-        unit: Option<&str>,
+        units: Option<&[String]>,
     ) -> Result<Vec<(NaiveDate, DayCounts)>>;
 }
 

@@ -18,6 +18,7 @@ use super::storage::UnitRow;
 /// The units' parent links.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
+    names: BTreeSet<String>,
     parent: HashMap<String, String>,
     children: BTreeMap<String, Vec<String>>,
 }
@@ -26,6 +27,7 @@ impl Tree {
     pub fn new(rows: &[UnitRow]) -> Tree {
         let mut t = Tree::default();
         for r in rows {
+            t.names.insert(r.name.clone());
             if let Some(p) = r.parent.as_ref().filter(|p| **p != r.name) {
                 t.parent.insert(r.name.clone(), p.clone());
                 t.children.entry(p.clone()).or_default().push(r.name.clone());
@@ -35,6 +37,11 @@ impl Tree {
             c.sort();
         }
         t
+    }
+
+    /// Every unit central holds, by name.
+    pub fn units(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
     }
 
     /// Whether any unit has a parent: a flat district's pages show no
@@ -114,6 +121,7 @@ mod tests {
         assert!(!t.is_flat());
         assert_eq!(t.path("南村"), ["区委", "东镇", "南村"]);
         assert_eq!(t.children("东镇"), ["东村", "南村"]);
+        assert_eq!(t.units().count(), 5);
         assert_eq!(t.branch("东镇").into_iter().collect::<Vec<_>>(), ["东村", "东镇", "南村"]);
         // At the top, everything goes to the root; under 区委 to its child;
         // under 东镇 a village to itself and 东镇's own people to 东镇.

@@ -428,18 +428,18 @@ pub fn report_from_days<'a>(
     Report { from, to, people, units }
 }
 
-/// The units' sums of people rows, one row a unit (unranked).
+/// The units' sums of people rows, one row a unit in the order each unit
+/// first appears (unranked). Found by name through an index: a province's
+/// 100,000 people over 400 units is one pass, not 40 million comparisons.
 pub fn unit_rows(people: &[ReportRow]) -> Vec<ReportRow> {
     let mut units: Vec<ReportRow> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for row in people {
-        match units.iter_mut().find(|u| u.unit == row.unit) {
-            Some(u) => u.add(row),
-            None => {
-                let mut u = ReportRow { unit: row.unit.clone(), ..ReportRow::default() };
-                u.add(row);
-                units.push(u);
-            }
-        }
+        let i = *at.entry(row.unit.as_str()).or_insert_with(|| {
+            units.push(ReportRow { unit: row.unit.clone(), ..ReportRow::default() });
+            units.len() - 1
+        });
+        units[i].add(row);
     }
     units
 }

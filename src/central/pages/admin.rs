@@ -164,7 +164,12 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
                             @if !k.doors.is_empty() { " " span.muted { (v.w("门岗：", "door of: ")) (k.doors.join("、")) } }
                         }
                         @if k.revoked { td.name.muted { (v.w("已停用", "revoked")) } } @else { td.name.ok { (v.w("在用", "in service")) } }
-                        td.name { (k.last_seen.map_or_else(|| "—".to_string(), api::rfc3339)) }
+                        td.name {
+                            @match k.last_seen {
+                                Some(t) => span title=(super::local_minute(t)) { (super::ago(&v, api::now(), t)) },
+                                None => span.muted { (v.w("从未联系", "never")) },
+                            }
+                        }
                         td.name.actions {
                             form method="post" action={ "/admin/kiosks/" (super::overview::urlencode(&k.id)) "/token" } {
                                 (csrf(&v))
@@ -200,7 +205,7 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
                             td.name { (c.enrolled) }
                             td.name { (c.enrolled_by) }
                             td.name { (c.held_by) }
-                            td.name { (api::rfc3339(c.at)) }
+                            td.name { (super::local_minute(c.at)) }
                         }
                     }
                 }
@@ -358,7 +363,7 @@ pub(super) async fn users(State(app): State<App>, headers: HeaderMap) -> Respons
                         td.name { (u.name) }
                         td.name { (role(u.role)) }
                         @match u.locked_until.filter(|t| *t > now) {
-                            Some(t) => td.name.bad { (v.w("已锁定至 ", "locked until ")) (api::rfc3339(t)) },
+                            Some(t) => td.name.bad { (v.w("已锁定至 ", "locked until ")) (super::local_minute(t)) },
                             None => td.name { @if u.failures > 0 { (v.w("连续输错 ", "wrong passwords: ")) (u.failures) } @else { "—" } },
                         }
                         td.name {

@@ -165,12 +165,14 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                                 }
                             }
                             td.warn[k.bytes_today * 5 >= DAILY_BYTES * 4] {
-                                ((k.bytes_today + 1023) / 1024) " / " (DAILY_BYTES / 1024) " KiB"
+                                ((k.bytes_today + 1023) / 1024) " KiB / " (DAILY_BYTES / 1024 / 1024) " MiB"
                             }
                         }
                     }
                 }
             } }
+            details.glossary open[kiosks.iter().any(|k| k.latest.is_none() || k.chain != ChainState::Ok)] {
+            summary { (v.w("这些词的意思", "What these words mean")) }
             dl.facts {
                 dt { (v.w("在线", "Online")) } dd { (v.w("10 分钟内与服务器联系过；离线的终端照常打卡，恢复联网后补传。", "in touch with the server in the last 10 minutes; an offline kiosk still takes punches and sends them when it is back.")) }
                 dt { (v.w("从未上报", "Never sent")) } dd { (v.w("登记后还没有上报过任何日汇总：检查网络、终端配置中的服务器地址和令牌。", "no daily summary since it was registered: check its network, and the server address and token in its configuration.")) }
@@ -178,10 +180,12 @@ pub(super) async fn page(State(app): State<App>, headers: HeaderMap) -> Response
                 dt { (v.w("回退", "Rewound")) } dd { (v.w("终端的记录比它之前上报的少：存储卡可能被换回旧的或数据被删，须到现场核查。", "the kiosk holds fewer records than it sent before: its card may have been swapped for an older one or records deleted; check on site.")) }
                 dt { (v.w("分叉", "Forked")) } dd { (v.w("同一序号出现了两条不同的记录：记录被改动过，须到现场核查。", "two different records with the same number: records were changed; check on site.")) }
                 dt { (v.w("原始记录", "Records held")) } dd { (v.w("服务器已收到并逐条核对过的终端原始记录（打卡、补卡、请假、查岗）条数；不连续表示中间缺了记录。", "how many of the kiosk's records (punches, corrections, leave, spot checks) the server holds and has checked one by one; broken: a record is missing in between.")) }
+                dt { (v.w("无法复核", "Cannot be judged")) } dd { (v.w("服务器无法按终端上报的规则重算这一天（规则或记录不全、终端版本过旧）：数字以终端上报为准。", "the server cannot judge that day again from the kiosk's declared rules (rules or records incomplete, an older kiosk): the kiosk's figures stand.")) }
             }
             p.muted { (v.w("时钟偏差：服务器时间减终端时间（+ 表示终端慢）。", "Clock offset: server time minus kiosk time (+: the kiosk is behind).")) }
             p.muted { (v.w("复核：服务器按终端上报的规则和原始记录重新计算每个日汇总，与终端上报的比对；不符的日期列出人员和数字（终端 → 服务器）。待核：记录或规则尚未全部到达。", "Judged again: the server judges each summary again from the kiosk's records with the rules it declared and compares; a day that differs lists the people and figures (kiosk → server). Waiting: its records or rules have not all arrived.")) }
             p.muted { (v.w("今日上传：终端今天已存入的日汇总字节数及每日上限；超过上限的上传被拒（429），次日恢复。", "Uploaded today: the bytes of summaries a kiosk stored today, and its daily budget; past it uploads are refused (429) until tomorrow.")) }
+            }
         }
     };
     Html(layout(&v, v.w("终端", "Kiosks"), "/kiosks", body).into_string()).into_response()

@@ -308,6 +308,14 @@ pub(super) const DAY_KINDS: [BarKind; 5] = [
     BarKind { zh: "空岗", en: "off post", colour: "#0969da" },
 ];
 
+/// The order of the bars: the largest first, or as given (a ranking's
+/// order, so the chart and the table beside it agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BarOrder {
+    Largest,
+    AsGiven,
+}
+
 /// One bar: its label, where it leads, and a value per kind.
 pub(super) struct BarRow {
     pub label: String,
@@ -317,13 +325,22 @@ pub(super) struct BarRow {
 
 /// Rows as horizontal bars stacked by kind (plain HTML: no script, and
 /// the legend is text the browser sets at the page's size), widths as
-/// shares of the largest total: the largest first; rows with nothing are
-/// left out, and `empty` is said when none is left.
-pub(super) fn stacked_bars(v: &Viewer, caption: &str, empty: &str, kinds: &[BarKind], rows: Vec<BarRow>) -> Markup {
+/// shares of the largest total, in `order`; rows with nothing are left
+/// out, and `empty` is said when none is left.
+pub(super) fn stacked_bars(
+    v: &Viewer,
+    caption: &str,
+    empty: &str,
+    kinds: &[BarKind],
+    rows: Vec<BarRow>,
+    order: BarOrder,
+) -> Markup {
     let total = |r: &BarRow| r.values.iter().sum::<u32>();
     let mut rows: Vec<BarRow> = rows.into_iter().filter(|r| total(r) > 0).collect();
-    rows.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.label.cmp(&b.label)));
-    let top = rows.first().map_or(1, total).max(1);
+    if order == BarOrder::Largest {
+        rows.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.label.cmp(&b.label)));
+    }
+    let top = rows.iter().map(total).max().unwrap_or(1).max(1);
     html! {
         figure.chart.bars {
             figcaption { (caption) }
@@ -434,9 +451,23 @@ fieldset.choices label{flex-direction:row;gap:.3em}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #dee0e3;padding:.8em 1em;margin:0 0 1em}
 dl.facts dt{color:#646a73}
 dl.facts dd{margin:0}
+button{font:inherit;padding:.3em .9em;border:1px solid #c9cdd4;border-radius:4px;background:#fff;color:#1f2329;cursor:pointer}
+button:hover{border-color:#1f6feb}
+header form button{padding:.15em .6em}
+input,select{font:inherit;max-width:100%}
+details.glossary summary{cursor:pointer;color:#1f6feb;margin:.6em 0}
 @media (max-width:640px){
 header{flex-wrap:wrap;gap:.4em .8em;padding:.5em .8em}
-header nav{order:3;flex-basis:100%;overflow-x:auto}
+header .who{display:none}
+header nav{order:3;flex-basis:100%;overflow-x:auto;white-space:nowrap}
+nav.tabs{overflow-x:auto;white-space:nowrap}
+table{display:block;overflow-x:auto;max-width:100%}
+td:first-child{position:sticky;left:0;background:#fff;z-index:1}
+th:first-child{position:sticky;left:0;z-index:2}
+figure.chart.wide svg{min-width:1100px}
+}
+@media (max-width:480px){
+.opt{display:none}
 main{padding:.8em}
 h1{font-size:1.2em}
 form.pick{flex-wrap:wrap}

@@ -79,7 +79,15 @@ async fn rows(
         .filter(|k| !k.revoked && k.created_at <= api::end_of(date))
         .map(|k| (k.id, k.units))
         .collect();
-    Ok(roll_up(&overview(date, &summaries, &kiosks), tree, under))
+    let mut units = overview(date, &summaries, &kiosks);
+    // A unit central holds that no kiosk serves still has its row (no
+    // data, no kiosk), so a unit set up without its kiosk is seen; a
+    // parent is there through its branch.
+    let seen: std::collections::HashSet<String> = units.iter().map(|u| u.unit.clone()).collect();
+    for u in tree.units().filter(|u| !seen.contains(*u) && tree.children(u).is_empty()) {
+        units.push(UnitDay { unit: u.to_string(), ..UnitDay::default() });
+    }
+    Ok(roll_up(&units, tree, under))
 }
 
 /// The units' tree and the level a query asks for (`under=UNIT`, one of
@@ -99,6 +107,28 @@ async fn level_of(
         }
     };
     Ok(Ok((tree, under)))
+}
+
+/// The report's query for the month of `date`: this month (so far) when
+/// it is the current month, else that whole month as a range (the
+/// overview opens on yesterday, which on the 1st is last month's).
+fn month_query(date: NaiveDate) -> String {
+    let today = api::today();
+    let first = date.with_day(1).unwrap_or(date);
+    if first == today.with_day(1).unwrap_or(today) || first > today {
+        return "period=this-month".to_string();
+    }
+    let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(first);
+    format!("period=range&from={first}&to={last}")
+}
+
+/// "12月" / "December" for the month links.
+fn month_word(v: &Viewer, date: NaiveDate) -> String {
+    if v.zh() {
+        format!("{}月", date.month())
+    } else {
+        date.format("%B").to_string()
+    }
 }
 
 /// The path a page of the level under `under` adds to its links.
@@ -145,12 +175,20 @@ fn columns(v: &Viewer) -> [&'static str; 12] {
 /// says 无数据 (never zeros), as the page does.
 fn cells(v: &Viewer, r: &UnitDay) -> [String; 12] {
     let n = |x: u32| if r.reported { x.to_string() } else { String::new() };
-    let sent = match (r.reported, r.silent_kiosks.is_empty()) {
-        (true, true) => v.w("已上报", "sent").to_string(),
-        (true, false) => format!("{}{}", v.w("未上报：", "not sent: "), r.silent_kiosks.join(" ")),
-        (false, true) => v.w("无数据", "no data").to_string(),
-        (false, false) => format!("{}{}", v.w("无数据；未上报：", "no data; not sent: "), r.silent_kiosks.join(" ")),
+    let partly = if r.reported && r.units_without_data > 0 {
+        format!("{}{}", r.units_without_data, v.w(" 个单位无数据；", " units without data; "))
+    } else {
+        String::new()
     };
+    let sent = partly
+        + &match (r.reported, r.silent_kiosks.is_empty()) {
+            (true, true) => v.w("已上报", "sent").to_string(),
+            (true, false) => format!("{}{}", v.w("未上报：", "not sent: "), r.silent_kiosks.join(" ")),
+            (false, true) => v.w("无数据；未配置终端", "no data; no kiosk").to_string(),
+            (false, false) => {
+                format!("{}{}", v.w("无数据；未上报：", "no data; not sent: "), r.silent_kiosks.join(" "))
+            }
+        };
     [
         r.unit.clone(),
         n(r.expected),
@@ -211,7 +249,7 @@ fn cards(
                 @let inner = html! {
                     span.label { (label) }
                     strong.value { (shown) }
-                    span.delta {
+                    @if before.is_some() { span.delta {
                         (v.w("较上周同日 ", "vs week ago "))
                         @match delta {
                             None => "—",
@@ -224,7 +262,7 @@ fn cards(
                                 }
                             },
                         }
-                    }
+                    } }
                 };
                 @match link(i) {
                     Some(href) => a.card.link href=(href) { (inner) },
@@ -306,6 +344,7 @@ fn exception_bars(v: &Viewer, units: &[UnitDay]) -> maud::Markup {
         v.w("这一天没有任何异常。", "No exceptions this day."),
         &super::DAY_KINDS,
         rows,
+        super::BarOrder::Largest,
     )
 }
 
@@ -372,11 +411,11 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
                 label { (v.w("日期", "Date")) " " input type="date" name="date" value=(date.to_string()); }
                 @if let Some(u) = under { input type="hidden" name="under" value=(u); }
                 button { (v.w("查看", "Show")) }
-                a href=(day(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
+                @if date < api::today() { a href=(day(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" } }
             }
             span.spacer {}
-            a.button href={ "/report?period=this-month" (branch) } { (v.w("本月报表", "This month's report")) }
-            a.button.primary href={ "/report.docx?period=this-month" (branch) } download { (v.w("本月通报草稿（Word）", "This month's 通报 draft (Word)")) }
+            a.button href={ "/report?" (month_query(date)) (branch) } { (month_word(&v, date)) (v.w("报表", " report")) }
+            a.button.primary href={ "/report.docx?" (month_query(date)) (branch) } download { (month_word(&v, date)) (v.w("通报草稿（Word）", " bulletin (通报) draft, Word")) }
         }
         (cards(&v, &now, before.as_ref(), |i| {
             // The exception cards lead to the people behind them; the
@@ -428,7 +467,11 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
                             td.bad[u.spot_check_absences > 0] { (v.count(u.spot_check_absences)) }
                             }
                             td.name {
-                                @if u.silent_kiosks.is_empty() { span.ok { (v.w("已上报", "sent")) } }
+                                @if u.reported && u.units_without_data > 0 {
+                                    span.bad { (u.units_without_data) (v.w(" 个单位无数据；", " units without data; ")) }
+                                }
+                                @if !u.reported && u.silent_kiosks.is_empty() { span.muted { (v.w("未配置终端", "no kiosk")) } }
+                                @else if u.silent_kiosks.is_empty() { span.ok { (v.w("已上报", "sent")) } }
                                 @else { span.bad { (v.w("未上报：", "not sent: ")) (u.silent_kiosks.join("、")) } }
                             }
                         }
@@ -471,7 +514,7 @@ type ExceptionKind = (&'static str, &'static str, &'static str, fn(&crate::domai
 const EXCEPTION_KINDS: [ExceptionKind; 5] = [
     ("absent", "旷工", "absent", |p| p.status == DayStatus::Absent || p.figures.absent_sessions > 0),
     ("late", "迟到", "late", |p| p.figures.late_count > 0),
-    ("early", "早退", "left early", |p| p.figures.early_count > 0),
+    ("early", "早退", "early", |p| p.figures.early_count > 0),
     ("missing", "缺卡", "missing punches", |p| p.figures.missing_punches > 0),
     ("off_post", "空岗", "off post", |p| p.figures.off_post_count > 0),
 ];
@@ -516,7 +559,7 @@ pub(super) async fn exceptions(State(app): State<App>, headers: HeaderMap, Query
         @if people.is_empty() {
             p.muted { (v.w("这一天没有人", "Nobody ")) (v.w(zh, en)) (v.w("。", " this day.")) }
         } @else {
-            p { (people.len()) (v.w(" 人", " people")) }
+            p { (people.len()) (if v.zh() { " 人" } else if people.len() == 1 { " person" } else { " people" }) }
             div.scroll { table {
                 thead { tr {
                     th.name scope="col" { (v.w("单位", "Unit")) }
@@ -548,8 +591,14 @@ pub(super) async fn exceptions(State(app): State<App>, headers: HeaderMap, Query
             } }
         }
     };
-    let title = format!("{date} {}{}", v.w(zh, en), v.w("的人员", ": who"));
+    let title = if v.zh() { format!("{date} {zh}的人员") } else { format!("{} on {date}", capitalised(en)) };
     Html(layout(&v, &title, "/overview", body).into_string()).into_response()
+}
+
+/// "Absent", "Late": a word as a title starts.
+fn capitalised(w: &str) -> String {
+    let mut c = w.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
 /// A unit's day: its people, each with their figures and punches; the
@@ -618,13 +667,13 @@ pub(super) async fn unit_day(
             div.pick {
                 a href=(this(date - chrono::Duration::days(1))) { "‹ " (v.w("前一天", "Day before")) }
                 strong { (date) " " (weekday(&v, date)) }
-                a href=(this(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" }
+                @if date < api::today() { a href=(this(date + chrono::Duration::days(1))) { (v.w("后一天", "Day after")) " ›" } }
             }
             span.spacer {}
             @if let Some(p) = &parent {
                 a.button href={ "/overview?date=" (date) "&under=" (urlencode(p)) } { "‹ " (p) }
             }
-            a.button href={ "/report?period=range&from=" (first) "&to=" (last.min(api::today())) "&unit=" (urlencode(&unit)) } { (v.w("本月报表", "The month's report")) }
+            a.button href={ "/report?" (month_query(date)) "&unit=" (urlencode(&unit)) } { (month_word(&v, date)) (v.w("报表", " report")) }
         }
         @if people.is_empty() {
             p.muted { (v.w("这一天没有这个单位的记录。", "Nothing from this unit on this date.")) }
@@ -674,7 +723,20 @@ pub(super) fn weekday(v: &Viewer, d: NaiveDate) -> &'static str {
 /// Each person's month so far: the period report's figures over the
 /// unit's days of the month, by staff number.
 fn month_totals(v: &Viewer, first: NaiveDate, last: NaiveDate, month: &[PersonDay]) -> maud::Markup {
-    let report = crate::domain::summary::report_from_days(first, last, month.iter().map(|d| (d.date, &d.person)));
+    // A person's day sent by two kiosks counts once: the worse, as the
+    // heat map shows it.
+    let mut days: std::collections::BTreeMap<(&str, NaiveDate), &PersonDay> = Default::default();
+    for d in month {
+        let cell = |d: &PersonDay| Cell::of(d.person.status, &d.person.figures);
+        days.entry((d.person.staff_no.as_str(), d.date))
+            .and_modify(|kept| {
+                if cell(d) < cell(kept) {
+                    *kept = d;
+                }
+            })
+            .or_insert(d);
+    }
+    let report = crate::domain::summary::report_from_days(first, last, days.values().map(|d| (d.date, &d.person)));
     if report.people.is_empty() {
         return html! {};
     }

@@ -117,6 +117,18 @@ fn record_words(v: &super::Viewer, day: &RawDay) -> String {
     words.join(" · ")
 }
 
+/// A card of times and minutes: "3 次" large, "共 33 分钟" under it (a
+/// card's large figure never wraps).
+fn timed_card(v: &super::Viewer, label: &str, n: u32, minutes: u32) -> maud::Markup {
+    maud::html! {
+        div.card {
+            span.label { (label) }
+            strong.value.warn[n > 0] { (v.count(n)) @if n > 0 { (v.w(" 次", "×")) } }
+            @if n > 0 { span.delta { (v.w("共 ", "")) (minutes) (v.w(" 分钟", " min in all")) } }
+        }
+    }
+}
+
 /// A clock time as a person reads it: "08:25", not "08:25:00".
 fn hm(clock: &str) -> &str {
     clock.get(..5).filter(|_| clock.len() == 8).unwrap_or(clock)
@@ -230,12 +242,12 @@ pub(super) async fn page(
             section.cards aria-label=(v.w("期间合计", "The period's totals")) {
                 div.card { span.label { (v.w("应出勤（天）", "Expected (days)")) } strong.value { (t.days_expected) } }
                 div.card { span.label { (v.w("出勤（天）", "Present (days)")) } strong.value { (t.days_present) } }
-                div.card { span.label { (v.term(Term::Late)) } strong.value.warn[t.late_count > 0] { (times(t.late_count, t.late_minutes)) } }
-                div.card { span.label { (v.term(Term::Early)) } strong.value.warn[t.early_count > 0] { (times(t.early_count, t.early_minutes)) } }
+                (timed_card(&v, &v.term(Term::Late), t.late_count, t.late_minutes))
+                (timed_card(&v, &v.term(Term::Early), t.early_count, t.early_minutes))
                 div.card { span.label { (v.w("旷工（半天）", "Absent (half days)")) } strong.value.bad[t.absent_sessions > 0] { (v.count(t.absent_sessions)) } }
                 div.card { span.label { (v.term(Term::Missing)) } strong.value.bad[t.missing_punches > 0] { (v.count(t.missing_punches)) } }
-                div.card { span.label { (v.term(Term::OffPost)) } strong.value.warn[t.off_post_count > 0] { (times(t.off_post_count, t.off_post_minutes)) } }
-                div.card { span.label { (v.term(Term::Leave)) } strong.value { @if t.leave_minutes == 0 { "—" } @else { (t.leave_minutes / 60) (v.w(" 小时", " h")) } } }
+                (timed_card(&v, &v.term(Term::OffPost), t.off_post_count, t.off_post_minutes))
+                div.card { span.label { (v.term(Term::Leave)) } strong.value { @if t.leave_minutes == 0 { "—" } @else { (format!("{:.1}", f64::from(t.leave_minutes) / 60.0)) (v.w(" 小时", " h")) } } }
             }
         }
         @if days.is_empty() {

@@ -3,6 +3,12 @@
 //! list a 通报 is written from. Its files are the API's report export
 //! (`/api/v1/report?format=csv|xlsx`), which a session may read: the same
 //! rows as the page. `/report.docx` is the period's 通报 draft (Word).
+//!
+//! With units in levels, the page ranks the units of the level under its
+//! filter (a 镇 with its 村 rolled up at the top); the files and the draft
+//! keep every unit (the finest level), since a 通报 names each unit and a
+//! clerk's spreadsheet sums them as needed. The persons are the same rows
+//! on all three.
 
 use crate::domain::glossary::Term;
 use std::collections::HashMap;
@@ -89,7 +95,11 @@ fn range(q: &HashMap<String, String>) -> Result<Period, String> {
 /// editing them is choosing 自定.
 fn scope_of(q: &HashMap<String, String>, today: NaiveDate) -> Result<(Period, Option<String>), String> {
     let mut period = period_of(q)?;
-    if !matches!(period, Period::Range(..)) && q.contains_key("from") && q.contains_key("to") {
+    // `shown`: the period the form was showing. A radio changed from it
+    // wins over the dates it still carries; the dates win only when the
+    // radio stayed.
+    let radio_stayed = q.get("shown").is_none_or(|s| Some(s) == q.get("period"));
+    if radio_stayed && !matches!(period, Period::Range(..)) && q.contains_key("from") && q.contains_key("to") {
         if let Ok(Period::Range(a, b)) = range(q) {
             if (a, b) != period.days(today) {
                 period = Period::Range(a, b);
@@ -141,54 +151,29 @@ impl<'a> Covers<'a> {
         })
     }
 
-    /// The period's person rows (each unit's days apart, as the
-    /// storage's unit filter counts them), unranked.
+    /// The period's person rows, one a person (a person who moved
+    /// between two units of a branch is one row, in their latest unit),
+    /// unranked: one statement over the set of units.
     pub async fn people(self, app: &App, from: NaiveDate, to: NaiveDate) -> Result<Vec<ReportRow>, StorageError> {
-        let Some(units) = self.units(app).await? else {
-            return app.storage.report_people(from, to, None).await;
-        };
-        let mut out = Vec::new();
-        for u in &units {
-            out.extend(app.storage.report_people(from, to, Some(u)).await?);
-        }
-        Ok(out)
+        let units = self.units(app).await?;
+        app.storage.report_people(from, to, units.as_deref()).await
     }
 
-    /// Late, early and absent per date, summed over the units covered.
+    /// Late, early and absent per date over the units covered.
     async fn daily_counts(
         self,
         app: &App,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(NaiveDate, DayCounts)>, StorageError> {
-        let Some(units) = self.units(app).await? else {
-            return app.storage.daily_counts(from, to, None).await;
-        };
-        let mut by_day: std::collections::BTreeMap<NaiveDate, DayCounts> = Default::default();
-        for u in &units {
-            for (d, c) in app.storage.daily_counts(from, to, Some(u)).await? {
-                let sum = by_day.entry(d).or_default();
-                sum.late += c.late;
-                sum.early += c.early;
-                sum.absent += c.absent;
-            }
-        }
-        Ok(by_day.into_iter().collect())
+        let units = self.units(app).await?;
+        app.storage.daily_counts(from, to, units.as_deref()).await
     }
 
     /// The days with a spot check, by date, unit, staff number.
     async fn spot_check_days(self, app: &App, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>, StorageError> {
-        let Some(units) = self.units(app).await? else {
-            return app.storage.spot_check_days(from, to, None).await;
-        };
-        let mut out = Vec::new();
-        for u in &units {
-            out.extend(app.storage.spot_check_days(from, to, Some(u)).await?);
-        }
-        out.sort_by(|a, b| {
-            (a.date, &a.person.unit, &a.person.staff_no).cmp(&(b.date, &b.person.unit, &b.person.staff_no))
-        });
-        Ok(out)
+        let units = self.units(app).await?;
+        app.storage.spot_check_days(from, to, units.as_deref()).await
     }
 }
 
@@ -282,7 +267,7 @@ pub(super) async fn page(
             }
         }
         div.actions {
-            a.button.primary href={ "/report.docx?" (period_query) (branch) } download { (v.w("通报草稿（Word）", "通报 draft (Word)")) }
+            a.button.primary href={ "/report.docx?" (period_query) (branch) } download { (v.w("通报草稿（Word）", "Bulletin (通报) draft, Word")) }
             a.button href=(export("xlsx")) download { "Excel" }
             a.button href=(export("csv")) download { "CSV" }
             details.options {
@@ -298,6 +283,7 @@ pub(super) async fn page(
             }
         }
         form.pick method="get" action="/report" {
+            input type="hidden" name="shown" value=(period_key(period));
             @for (p, key, zh, en) in [
                 (Period::ThisMonth, "this-month", "本月", "This month"),
                 (Period::LastMonth, "last-month", "上月", "Last month"),
@@ -321,7 +307,7 @@ pub(super) async fn page(
             }
             button { (v.w("查看", "Show")) }
         }
-        p.muted { (v.w("期间", "Period")) "：" (from) " — " (to) "，" (v.w("改动日期即为自定期间。", "editing the dates makes it a range.")) }
+        p.muted { (v.w("期间：", "Period: ")) (from) " — " (to) (v.w("，改动日期即为自定期间。", "; editing the dates makes it a range.")) }
         @if people.is_empty() {
             p.muted { (v.w("这一期间没有记录。", "Nothing in this period.")) }
         } @else {
@@ -329,10 +315,11 @@ pub(super) async fn page(
             div.scroll { (table(&v, &units, true, (from, to), Some(&in_unit), unit.as_deref())) }
             (super::stacked_bars(
                 &v,
-                v.w("各单位异常（人次；旷工按半天计），按多少排列", "Units by exceptions (times; absence in half days), most first"),
+                v.w("各单位异常（人次；旷工按半天计），按排名顺序", "Units by exceptions (times; absence in half days), in the ranking's order"),
                 v.w("这一期间没有任何异常。", "No exceptions in this period."),
                 &REPORT_KINDS,
                 unit_bars,
+                super::BarOrder::AsGiven,
             ))
             @if let Some(svg) = chart {
                 figure.chart {
@@ -362,6 +349,16 @@ const REPORT_KINDS: [super::BarKind; 6] = [
     super::BarKind { zh: "缺卡", en: "missing punches", colour: "#bc4c00" },
     super::BarKind { zh: "查岗不在岗", en: "absent at spot check", colour: "#6e7781" },
 ];
+
+/// A period's name in a query (`period=`).
+fn period_key(period: Period) -> &'static str {
+    match period {
+        Period::ThisMonth => "this-month",
+        Period::LastMonth => "last-month",
+        Period::Quarter => "quarter",
+        Period::Range(..) => "range",
+    }
+}
 
 /// A period as the draft form's hidden fields.
 fn hidden_period(period: Period, from: NaiveDate, to: NaiveDate) -> Vec<(&'static str, String)> {
@@ -496,8 +493,8 @@ fn table(
                 th scope="col" { "#" }
                 @if !units { th.name scope="col" { (v.w("工号", "No.")) } th.name scope="col" { (v.w("姓名", "Name")) } }
                 th.name scope="col" { (v.w("单位", "Unit")) }
-                th scope="col" { (v.w("应出勤（天）", "Expected (days)")) }
-                th scope="col" { (v.w("出勤（天）", "Present (days)")) }
+                th.opt scope="col" { (v.w("应出勤（天）", "Expected (days)")) }
+                th.opt scope="col" { (v.w("出勤（天）", "Present (days)")) }
                 th scope="col" { (v.w("旷工（半天）", "Absent (half days)")) }
                 th scope="col" { (v.term(Term::Late)) }
                 th scope="col" { (v.term(Term::Early)) }
@@ -520,8 +517,8 @@ fn table(
                             }
                             @if units && own == Some(r.unit.as_str()) { span.muted { (v.w("（本级）", " (own staff)")) } }
                         }
-                        td { (r.days_expected) }
-                        td { (r.days_present) }
+                        td.opt { (r.days_expected) }
+                        td.opt { (r.days_present) }
                         td.bad[r.absent_sessions > 0] { (v.count(r.absent_sessions)) }
                         td.warn[r.late_count > 0] { (times(r.late_count, r.late_minutes)) }
                         td.warn[r.early_count > 0] { (times(r.early_count, r.early_minutes)) }

@@ -303,18 +303,18 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    /// The latest person rows in `[from, to]` (of one unit, when given)
-    /// that meet `condition` (SQL over `p.`), in `order`.
+    /// The latest person rows in `[from, to]` (of a set of units, when
+    /// given) that meet `condition` (SQL over `p.`), in `order`.
     async fn latest_days(
         &self,
-        (from, to, unit): (NaiveDate, NaiveDate, Option<&str>),
+        (from, to, unit): (NaiveDate, NaiveDate, Option<&[String]>),
         condition: &str,
         order: &str,
     ) -> Result<Vec<PersonDay>> {
         let sql = format!(
             "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
              FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
-             WHERE p.date >= $1 AND p.date <= $2 AND p.latest AND ($3::text IS NULL OR p.unit = $3) AND ({condition})
+             WHERE p.date >= $1 AND p.date <= $2 AND p.latest AND ($3::text[] IS NULL OR p.unit = ANY($3)) AND ({condition})
              ORDER BY {order}",
             person_columns("p.")
         );

@@ -246,7 +246,8 @@ impl SummaryStore for Postgres {
         Ok(SummaryPage { rows: out, cut_at_bytes: false })
     }
 
-    async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
+    async fn report_people(&self, from: NaiveDate, to: NaiveDate, units: Option<&[String]>) -> Result<Vec<ReportRow>> {
+        let unit = units.map(<[String]>::to_vec);
         // Plain sums in a hash aggregate, then each person's name and unit
         // from their latest day in the period (one index probe each).
         let sums: String = FIGURES.iter().map(|f| format!(", sum({f})::bigint")).collect();
@@ -254,11 +255,11 @@ impl SummaryStore for Postgres {
             "WITH g AS (
                 SELECT staff_no, max(date) AS last, sum(expected)::bigint AS expected, sum(present)::bigint AS present{sums}
                 FROM summary_people
-                WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
+                WHERE latest AND date >= $1 AND date <= $2 AND ($3::text[] IS NULL OR unit = ANY($3))
                 GROUP BY staff_no)
              SELECT g.*, n.name, n.unit FROM g CROSS JOIN LATERAL (
                 SELECT name, unit FROM summary_people p
-                WHERE p.staff_no = g.staff_no AND p.date = g.last AND p.latest AND ($3::text IS NULL OR p.unit = $3)
+                WHERE p.staff_no = g.staff_no AND p.date = g.last AND p.latest AND ($3::text[] IS NULL OR p.unit = ANY($3))
                 LIMIT 1) n"
         );
         let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
@@ -320,27 +321,34 @@ impl SummaryStore for Postgres {
     }
 
     async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>> {
-        self.latest_days((from, to, Some(unit)), "true", "p.staff_no, p.date").await
+        let one = [unit.to_string()];
+        self.latest_days((from, to, Some(&one[..])), "true", "p.staff_no, p.date").await
     }
 
-    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<PersonDay>> {
+    async fn spot_check_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        units: Option<&[String]>,
+    ) -> Result<Vec<PersonDay>> {
         let spot = "p.spot_check_absences + p.spot_checks_present > 0";
-        self.latest_days((from, to, unit), spot, "p.date, p.unit, p.staff_no").await
+        self.latest_days((from, to, units), spot, "p.date, p.unit, p.staff_no").await
     }
 
     async fn daily_counts(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-        unit: Option<&str>,
+        units: Option<&[String]>,
     ) -> Result<Vec<(NaiveDate, DayCounts)>> {
+        let unit = units.map(<[String]>::to_vec);
         let rows = self
             .client()
             .await?
             .query(
                 "SELECT date, sum(late_count)::bigint, sum(early_count)::bigint, sum(absent_sessions)::bigint
                  FROM summary_people
-                 WHERE latest AND date >= $1 AND date <= $2 AND ($3::text IS NULL OR unit = $3)
+                 WHERE latest AND date >= $1 AND date <= $2 AND ($3::text[] IS NULL OR unit = ANY($3))
                  GROUP BY date ORDER BY date",
                 &[&from.to_string(), &to.to_string(), &unit],
             )

@@ -150,8 +150,14 @@ pub(super) fn person_day(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonDay> {
         person: person_from(r, 4)?,
     })
 }
-/// The latest person rows in `[from, to]` (of one unit, when given) that
-/// meet `condition` (SQL over `p.`), in `order`.
+/// A set of units as the statements take it: a JSON array read with
+/// `json_each` (`None`: every unit).
+fn units_json(units: Option<&[String]>) -> Option<String> {
+    units.map(|u| serde_json::Value::from(u.to_vec()).to_string())
+}
+
+/// The latest person rows in `[from, to]` (of a set of units, when given,
+/// as [`units_json`]) that meet `condition` (SQL over `p.`), in `order`.
 pub(super) fn latest_days(
     c: &Connection,
     (from, to, unit): (NaiveDate, NaiveDate, Option<String>),
@@ -161,7 +167,8 @@ pub(super) fn latest_days(
     let sql = format!(
         "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
          FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
-         WHERE p.date >= ?1 AND p.date <= ?2 AND p.latest = 1 AND (?3 IS NULL OR p.unit = ?3) AND ({condition})
+         WHERE p.date >= ?1 AND p.date <= ?2 AND p.latest = 1
+           AND (?3 IS NULL OR p.unit IN (SELECT value FROM json_each(?3))) AND ({condition})
          ORDER BY {order}",
         person_columns("p.")
     );
@@ -241,8 +248,8 @@ impl SummaryStore for Sqlite {
         .await
     }
 
-    async fn report_people(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<ReportRow>> {
-        let unit = unit.map(str::to_string);
+    async fn report_people(&self, from: NaiveDate, to: NaiveDate, units: Option<&[String]>) -> Result<Vec<ReportRow>> {
+        let unit = units_json(units);
         self.read(move |c| {
             // One pass over the period's range of the table (clustered by
             // date), summed here: SQLite's GROUP BY would sort every row
@@ -258,7 +265,8 @@ impl SummaryStore for Sqlite {
             }
             let sql = format!(
                 "SELECT staff_no, date, name, unit, expected, present, {} FROM summary_people
-                 WHERE date >= ?1 AND date <= ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3)",
+                 WHERE date >= ?1 AND date <= ?2 AND latest = 1
+                   AND (?3 IS NULL OR unit IN (SELECT value FROM json_each(?3)))",
                 FIGURES.join(", ")
             );
             let mut stmt = c.prepare_cached(&sql).map_err(db)?;
@@ -339,12 +347,17 @@ impl SummaryStore for Sqlite {
     }
 
     async fn unit_days(&self, unit: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>> {
-        let unit = Some(unit.to_string());
+        let unit = units_json(Some(std::slice::from_ref(&unit.to_string())));
         self.read(move |c| latest_days(c, (from, to, unit), "1", "p.staff_no, p.date")).await
     }
 
-    async fn spot_check_days(&self, from: NaiveDate, to: NaiveDate, unit: Option<&str>) -> Result<Vec<PersonDay>> {
-        let unit = unit.map(str::to_string);
+    async fn spot_check_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        units: Option<&[String]>,
+    ) -> Result<Vec<PersonDay>> {
+        let unit = units_json(units);
         let spot = "p.spot_check_absences + p.spot_checks_present > 0";
         self.read(move |c| latest_days(c, (from, to, unit), spot, "p.date, p.unit, p.staff_no")).await
     }
@@ -353,15 +366,16 @@ impl SummaryStore for Sqlite {
         &self,
         from: NaiveDate,
         to: NaiveDate,
-        unit: Option<&str>,
+        units: Option<&[String]>,
     ) -> Result<Vec<(NaiveDate, DayCounts)>> {
-        let unit = unit.map(str::to_string);
+        let unit = units_json(units);
         self.read(move |c| {
             // The table is clustered by date: grouping by it needs no sort.
             let mut stmt = c
                 .prepare_cached(
                     "SELECT date, sum(late_count), sum(early_count), sum(absent_sessions) FROM summary_people
-                     WHERE date >= ?1 AND date <= ?2 AND latest = 1 AND (?3 IS NULL OR unit = ?3)
+                     WHERE date >= ?1 AND date <= ?2 AND latest = 1
+                       AND (?3 IS NULL OR unit IN (SELECT value FROM json_each(?3)))
                      GROUP BY date ORDER BY date",
                 )
                 .map_err(db)?;

@@ -55,7 +55,7 @@ pub(in crate::central::pages) async fn page(State(app): State<App>, headers: Hea
                     tr {
                         td.name { ("　".repeat(tree.path(u).len().saturating_sub(1))) (u) }
                         td.name { (tree.parent(u).unwrap_or("—")) }
-                        td { (v.count(tree.children(u).len() as u32)) }
+                        td { (tree.children(u).len()) }
                         td.name { @let s = serving(u); @if s.is_empty() { span.muted { (v.w("无", "none")) } } @else { (s) } }
                     }
                 } }
