@@ -41,14 +41,13 @@ const STAFF: &str = "staff_no,name,unit,cards,role,pin,active_from,photo\n\
 0009,赵管理,办公室,,admin,4321,2026-01-01,\n\
 0021,王五,财务科,0100000021,staff,,2026-01-01,\n";
 
-/// Seconds between the kiosks' pulls: the default (30) on SQLite, where
-/// the door-to-home time is measured as a district runs it; 5 on
-/// PostgreSQL, where the same steps are checked in less of CI's time.
-fn pull_interval(c: &Central) -> u64 {
-    match c.backend {
-        central::Backend::Sqlite => 30,
-        central::Backend::Postgres => 5,
-    }
+/// Seconds between the kiosks' pulls: 5 on both backends, so the steps
+/// that wait for a pull cost CI seconds, not minutes. (With the default
+/// 30 s a back door's punch reached the home kiosk in 30.0 s, measured
+/// when doors came, issue 22; the bound checked here is the same: one
+/// pull period and 5 s.)
+fn pull_interval(_c: &Central) -> u64 {
+    5
 }
 
 fn token_file(token: &str) -> std::path::PathBuf {
