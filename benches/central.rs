@@ -174,7 +174,9 @@ fn run(backend: Backend, kiosks: usize, people: usize, days: usize) -> String {
     let range = format!("period=range&from={from}&to={to}");
     let page_ms = timed(&c.url, &session, &format!("/report?{range}"), |b| {
         let html = std::str::from_utf8(b).unwrap();
-        assert!(html.contains("<svg") && html.matches("<tr>").count() > staff, "every person on the page");
+        // The page ranks every person and shows the first 200, saying how many.
+        let said = staff <= 200 || html.contains(&format!("共 {staff} 人"));
+        assert!(html.contains("<svg") && said, "every person ranked on the page");
     });
     let xlsx_ms = timed(&c.url, &session, &format!("/api/v1/report?from={from}&to={to}&format=xlsx"), |b| {
         assert!(b.starts_with(b"PK"), "an XLSX (zip)");
@@ -182,7 +184,7 @@ fn run(backend: Backend, kiosks: usize, people: usize, days: usize) -> String {
     let docx_ms = timed(&c.url, &session, &format!("/report.docx?{range}"), |b| {
         assert!(b.starts_with(b"PK"), "a DOCX (zip)");
     });
-    println!("  report page (HTML, chart, {staff} persons): {page_ms:.0} ms; its XLSX: {xlsx_ms:.0} ms; the 通报 draft: {docx_ms:.0} ms (medians of 3; goal ≤ 1000 ms)");
+    println!("  report page (HTML, chart, {staff} persons ranked, the first 200 shown): {page_ms:.0} ms; its XLSX: {xlsx_ms:.0} ms; the 通报 draft: {docx_ms:.0} ms (medians of 3; goal ≤ 1000 ms)");
     let records = record_stream(&c, pg_url.as_deref(), clients);
     let rejudge = rejudge_day(&c, pg_url.as_deref(), env_or("DUTYCLOCK_BENCH_REJUDGE_PEOPLE", 250));
     format!(

@@ -1371,6 +1371,49 @@ fn units_in_three_levels_roll_up_and_drill_down() {
     }
 }
 
+/// The report page ranks the first 200 persons and says how many there
+/// are, with the files for all of them (a province's 100,000 rows would
+/// make a page nobody reads); the files have every person.
+#[test]
+fn the_report_page_shows_the_worst_persons_and_the_files_have_all() {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    let mut c = Central::new(Backend::Sqlite);
+    let k1 = c.kiosk("k1", &["办公室"]);
+    c.user("alice", "bureau", "correct horse");
+    c.start();
+    let names: Vec<(String, String)> = (0..205).map(|i| (format!("{i:04}"), format!("员工{i}"))).collect();
+    let people: Vec<(&str, &str, &str, u32)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (no, name))| (no.as_str(), name.as_str(), "办公室", (i % 7) as u32))
+        .collect();
+    assert_eq!(put(&agent(), &c.url, "k1", &today, Some(&k1), &body(&summary("k1", &today, 1, &people))).0, 201);
+    let session = sign_in(&c, "alice", "correct horse");
+    let a = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let mut r = a
+        .get(&format!("{}/report?period=range&from={today}&to={today}", c.url))
+        .header("Cookie", &session)
+        .call()
+        .unwrap();
+    let html = r.body_mut().read_to_string().unwrap();
+    let persons = nth_table_rows(&html, 1);
+    assert_eq!(persons.len(), 200, "the first 200");
+    // 175 were late (all but every seventh): ranked first, then the rest.
+    assert!(persons[174][7].starts_with("1 次"), "{:?}", persons[174]);
+    assert_eq!(persons[175][7], "—", "{:?}", persons[175]);
+    assert!(html.contains("前 200 名，共 205 人"), "{html}");
+    let csv = html
+        .split("href=\"/api/v1/report?")
+        .skip(1)
+        .map(|l| l.split('"').next().unwrap().replace("&amp;", "&"))
+        .find(|l| l.ends_with("format=csv"))
+        .unwrap();
+    let mut r = a.get(&format!("{}/api/v1/report?{csv}", c.url)).header("Cookie", &session).call().unwrap();
+    let text = r.body_mut().read_to_string().unwrap();
+    let in_file = text.lines().filter(|l| l.contains(",员工")).count();
+    assert_eq!(in_file, 205, "every person in the file");
+}
+
 /// The district's units (SPEC "Master data"): `unit add NAME [--parent
 /// UNIT]` and `unit list`. A unit named by a kiosk's registration is
 /// added with it; a known unit, an unknown parent and a bad name are

@@ -328,7 +328,14 @@ pub(super) async fn page(
                 }
             }
             h2 { (v.w("个人排名", "Persons, ranked")) }
-            div.scroll { (table(&v, &people, false, (from, to), None, None)) }
+            @if people.len() > PERSONS_SHOWN {
+                p.muted {
+                    (v.w("前 ", "The first ")) (PERSONS_SHOWN) (v.w(" 名，共 ", " of ")) (people.len())
+                    (v.w(" 人；完整名单：", " persons; all of them: "))
+                    a href=(export("xlsx")) download { "Excel" } " · " a href=(export("csv")) download { "CSV" }
+                }
+            }
+            div.scroll { (table(&v, &people[..people.len().min(PERSONS_SHOWN)], false, (from, to), None, None)) }
         }
     };
     let title = match &unit {
@@ -337,6 +344,11 @@ pub(super) async fn page(
     };
     Html(layout(&v, &title, "/report", body).into_string()).into_response()
 }
+
+/// Persons ranked on the page: the worst are what a 通报 names; a
+/// province's 100,000 rows would make a page nobody reads (the files
+/// have them all).
+const PERSONS_SHOWN: usize = 200;
 
 /// The exceptions of a period, in the ranking's order (SPEC's: absences,
 /// then late and early, off post, missing punches), as the unit bars
