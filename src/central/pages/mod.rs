@@ -456,6 +456,9 @@ button:hover{border-color:#1f6feb}
 header form button{padding:.15em .6em}
 input,select{font:inherit;max-width:100%}
 details.glossary summary{cursor:pointer;color:#1f6feb;margin:.6em 0}
+nav.units{display:flex;flex-wrap:wrap;gap:.4em;margin:0 0 1em}
+nav.units a{padding:.2em .7em;border:1px solid #c9cdd4;border-radius:1em;background:#fff;color:#1f2329;text-decoration:none}
+nav.units a[aria-current]{background:#1f6feb;color:#fff;border-color:#1a5fd0}
 @media (max-width:640px){
 header{flex-wrap:wrap;gap:.4em .8em;padding:.5em .8em}
 header .who{display:none}
