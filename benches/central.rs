@@ -27,6 +27,16 @@
 //! `DUTYCLOCK_BENCH_KIOSKS`, `DUTYCLOCK_BENCH_PEOPLE`,
 //! `DUTYCLOCK_BENCH_DAYS`, `DUTYCLOCK_BENCH_RECORD_KIOSKS` and
 //! `DUTYCLOCK_BENCH_RECORD_PEOPLE` shrink a run.
+//!
+//! `DUTYCLOCK_BENCH=province` (issue 25; not run in CI): 400 kiosks × 250
+//! people (100,000 staff) with 2026's third quarter of working days, on
+//! PostgreSQL and SQLite, then the same at 10,000 (the growth ratio):
+//! `province <backend> <N> people: report_ms=… report_xlsx_ms=…
+//! bulletin_ms=… report_page_ms=… unit_ms=… overview_ms=… person_ms=…
+//! ingest_empty_person_days_per_s=… ingest_empty_p99_ms=…
+//! ingest_person_days_per_s=… ingest_p99_ms=… rss_mb=…` (medians of 5;
+//! the ingest is one more day into the loaded quarter, the "empty" one
+//! the quarter's first day into an empty database).
 
 #[path = "../tests/common/central.rs"]
 mod central;
@@ -35,6 +45,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant as Mono;
 
 use central::{agent, get, put, sign_in, summary, Backend, Central};
+use chrono::Datelike;
 use dutyclock::central::{auth, storage::Storage};
 use dutyclock::domain::chain::{self, Value, WireRecord};
 
@@ -427,7 +438,158 @@ fn rejudge_day(c: &Central, pg_url: Option<&str>, people: usize) -> String {
     format!("rejudge_day_ms={server:.1} rejudge_day_inprocess_ms={inproc:.1}")
 }
 
+/// A kiosk's summary of `date` for its `people` (staff numbers from the
+/// kiosk's index), a few of them late.
+fn province_body(k: usize, people: usize, date: chrono::NaiveDate) -> Vec<u8> {
+    let unit = format!("单位{k}");
+    let d = date.ordinal() as usize;
+    let names: Vec<(String, String)> = (0..people).map(|p| (format!("{k:03}{p:03}"), format!("员工{k}-{p}"))).collect();
+    let rows: Vec<(&str, &str, &str, u32)> = names
+        .iter()
+        .enumerate()
+        .map(|(p, (no, name))| {
+            (no.as_str(), name.as_str(), unit.as_str(), u32::from((k + p + d).is_multiple_of(17)) * 7)
+        })
+        .collect();
+    serde_json::to_vec(&summary(&format!("k{k:03}"), &date.to_string(), 1, &rows)).unwrap()
+}
+
+/// Uploads each kiosk's summary of each of `days` by `clients` threads,
+/// the bodies made as they go (a province's quarter does not fit in
+/// memory at once); the upload latencies in ms and the seconds taken.
+fn upload_days(
+    url: &str,
+    tokens: &[String],
+    people: usize,
+    days: &[chrono::NaiveDate],
+    clients: usize,
+) -> (Vec<f64>, f64) {
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let started = Mono::now();
+    std::thread::scope(|s| {
+        for w in 0..clients {
+            let latencies = latencies.clone();
+            s.spawn(move || {
+                let a = agent();
+                let mut mine = Vec::new();
+                for k in (w..tokens.len()).step_by(clients) {
+                    for date in days {
+                        let body = province_body(k, people, *date);
+                        let t = Mono::now();
+                        let (st, text) = put(&a, url, &format!("k{k:03}"), &date.to_string(), Some(&tokens[k]), &body);
+                        assert_eq!(st, 201, "{text}");
+                        mine.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+                latencies.lock().unwrap().extend(mine);
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let l = latencies.lock().unwrap().clone();
+    (l, secs)
+}
+
+/// The median of 5 GETs of `path`, in ms, and the server's largest RSS
+/// (MiB) seen while they ran (sampled every 20 ms).
+fn timed5(c: &Central, session: &str, path: &str) -> (f64, u64) {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let peak = std::sync::atomic::AtomicU64::new(0);
+    let mut times = Vec::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(c.rss_kib(), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        for _ in 0..5 {
+            let t = Mono::now();
+            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", session).call().unwrap();
+            let status = r.status().as_u16();
+            let body = r.body_mut().with_config().limit(u64::MAX).read_to_vec().unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body[..body.len().min(400)]));
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    (percentile(times, 0.5), peak.into_inner() / 1024)
+}
+
+/// Issue 25's province: `kiosks` × `people` staff, the working days of
+/// 2026's third quarter loaded, then the report, its files, the 通报
+/// draft, a day's overview, a unit's and a person's quarter (medians of
+/// 5), and the ingest of one more day into the loaded quarter.
+fn province(backend: Backend, kiosks: usize, people: usize) -> String {
+    let clients = env_or("DUTYCLOCK_BENCH_CLIENTS", CLIENTS_DEFAULT);
+    let mut c = Central::new(backend);
+    let pg_url = c.database_url();
+    let tokens = register(&c, kiosks, pg_url.as_deref());
+    c.user("bench", "bureau", "bench password");
+    c.start();
+    let (from, to) =
+        (chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(), chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+    let workdays: Vec<chrono::NaiveDate> =
+        from.iter_days().take_while(|d| *d <= to).filter(|d| d.weekday().num_days_from_monday() < 5).collect();
+    // The first day alone into the empty database, then the rest.
+    let (l, secs) = upload_days(&c.url, &tokens, people, &workdays[..1], clients);
+    let empty_rate = (l.len() * people) as f64 / secs;
+    let empty_p99 = percentile(l, 0.99);
+    let (l, secs) = upload_days(&c.url, &tokens, people, &workdays[1..], clients);
+    println!(
+        "  loaded {} days × {kiosks} kiosks × {people} people in {secs:.0} s ({:.0} person-days/s)",
+        workdays.len(),
+        (l.len() * people) as f64 / secs
+    );
+    let session = sign_in(&c, "bench", "bench password");
+    let q = format!("from={from}&to={to}");
+    let (report_ms, rss_json) = timed5(&c, &session, &format!("/api/v1/report?{q}"));
+    let (xlsx_ms, rss_xlsx) = timed5(&c, &session, &format!("/api/v1/report?{q}&format=xlsx"));
+    let (bulletin_ms, _) = timed5(&c, &session, &format!("/report.docx?period=range&{q}"));
+    let (page_ms, _) = timed5(&c, &session, &format!("/report?period=range&{q}"));
+    // A unit and a person of the middle kiosk (there at any size).
+    let mid = kiosks / 2;
+    let unit = format!("单位{mid}").bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let (unit_ms, _) = timed5(&c, &session, &format!("/api/v1/report?{q}&unit={unit}"));
+    let day = workdays[workdays.len() / 2];
+    let (overview_ms, _) = timed5(&c, &session, &format!("/overview?date={day}"));
+    let (person_ms, _) = timed5(&c, &session, &format!("/api/v1/people/{mid:03}007?{q}"));
+    // One more day into the loaded quarter.
+    let next = [chrono::NaiveDate::from_ymd_opt(2026, 10, 8).unwrap()];
+    let (l, secs) = upload_days(&c.url, &tokens, people, &next, clients);
+    let loaded_rate = (l.len() * people) as f64 / secs;
+    let loaded_p99 = percentile(l, 0.99);
+    format!(
+        "report_ms={report_ms:.0} report_xlsx_ms={xlsx_ms:.0} bulletin_ms={bulletin_ms:.0} report_page_ms={page_ms:.0} \
+         unit_ms={unit_ms:.0} overview_ms={overview_ms:.0} person_ms={person_ms:.0} \
+         ingest_empty_person_days_per_s={empty_rate:.0} ingest_empty_p99_ms={empty_p99:.0} \
+         ingest_person_days_per_s={loaded_rate:.0} ingest_p99_ms={loaded_p99:.0} rss_mb={}",
+        rss_json.max(rss_xlsx)
+    )
+}
+
 fn main() {
+    if std::env::var("DUTYCLOCK_BENCH").is_ok_and(|m| m == "province") {
+        // 400 kiosks × 250 people (100,000), then 40 × 250 (10,000) for
+        // the growth ratio; DUTYCLOCK_BENCH_KIOSKS shrinks the first.
+        let kiosks = env_or("DUTYCLOCK_BENCH_KIOSKS", 400);
+        let mut lines = Vec::new();
+        for (backend, name) in [(Backend::Postgres, "postgres"), (Backend::Sqlite, "sqlite")] {
+            if backend == Backend::Postgres && std::env::var("DUTYCLOCK_TEST_PG").is_err() {
+                println!("postgres: not measured (no DUTYCLOCK_TEST_PG: run through deploy/with-postgres.sh)");
+                continue;
+            }
+            for k in [kiosks, (kiosks / 10).max(1)] {
+                println!("province {name}, {} people:", k * 250);
+                lines.push(format!("province {name} {} people: {}", k * 250, province(backend, k, 250)));
+            }
+        }
+        for l in lines {
+            println!("{l}");
+        }
+        return;
+    }
     let kiosks = env_or("DUTYCLOCK_BENCH_KIOSKS", 50);
     let people = env_or("DUTYCLOCK_BENCH_PEOPLE", 100);
     let days = env_or("DUTYCLOCK_BENCH_DAYS", 250);
