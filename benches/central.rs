@@ -550,7 +550,7 @@ fn province(backend: Backend, kiosks: usize, people: usize) -> String {
     let (page_ms, _) = timed5(&c, &session, &format!("/report?period=range&{q}"));
     // A unit and a person of the middle kiosk (there at any size).
     let mid = kiosks / 2;
-    let unit = format!("单位{mid}").bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let unit = central::enc(&format!("单位{mid}"));
     let (unit_ms, _) = timed5(&c, &session, &format!("/api/v1/report?{q}&unit={unit}"));
     let day = workdays[workdays.len() / 2];
     let (overview_ms, _) = timed5(&c, &session, &format!("/overview?date={day}"));

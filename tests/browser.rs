@@ -15,7 +15,7 @@ mod photo;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use central::{agent, free_port, put, summary, Backend, Central};
+use central::{agent, enc, free_port, put, summary, Backend, Central};
 use fantoccini::{ClientBuilder, Locator};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -104,16 +104,6 @@ fn xlsx_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     let range = book.worksheet_range(sheet).unwrap();
     range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
-}
-
-/// A path or query value as a URL carries it.
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The text of each element.
@@ -238,7 +228,7 @@ fn the_pages_in_chromium() {
                 for (lang, suffix) in [("en", "-en"), ("zh", "")] {
                     for (w, h, phone) in [(390, 844, "-phone"), (1366, 768, "")] {
                         b.set_window_size(w, h).await.unwrap();
-                        let back = url_encode(&path);
+                        let back = enc(&path);
                         b.goto(&format!("{url}/lang/{lang}?back={back}")).await.unwrap();
                         let png = b.screenshot().await.unwrap();
                         std::fs::write(shots.join(format!("central-{name}{phone}{suffix}.png")), png).unwrap();
@@ -333,17 +323,17 @@ fn the_pages_in_chromium() {
         shoot("overview", format!("/overview?date={today}")).await;
         // Down a level: the town's villages.
         b.find(Locator::LinkText("城关镇")).await.unwrap().click().await.unwrap();
-        assert!(lands(&b, &format!("under={}", url_encode("城关镇"))).await);
+        assert!(lands(&b, &format!("under={}", enc("城关镇"))).await);
         let village = b.find(Locator::Css("tbody tr")).await.unwrap().text().await.unwrap();
         assert!(village.starts_with("东村 2 2"), "{village}");
-        shoot("overview-branch", format!("/overview?date={opened}&under={}", url_encode("城关镇"))).await;
+        shoot("overview-branch", format!("/overview?date={opened}&under={}", enc("城关镇"))).await;
         // A unit's day, from its link.
         b.goto(&format!("{}/overview?date={today}", c.url)).await.unwrap();
         b.find(Locator::LinkText("区党政办公室")).await.unwrap().click().await.unwrap();
         assert!(shows(&b, "1 次 11 分钟").await, "1 次 11 分钟");
         assert!(shows(&b, "本月个人合计").await, "each person's month");
         shot("unit-day").await;
-        shoot("unit-day", format!("/units/{}?date={today}", url_encode("区党政办公室"))).await;
+        shoot("unit-day", format!("/units/{}?date={today}", enc("区党政办公室"))).await;
         // The period report: this month by default; a range by editing
         // the dates alone (the radio stays on 本月: no script needed).
         let from = (today - chrono::Duration::days(4)).to_string();
@@ -393,7 +383,7 @@ fn the_pages_in_chromium() {
             dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap().join("\n");
         assert!(text.contains("|区党政办公室|某同志|0|3") && !text.contains("张三"), "{text}");
         // The town's branch: its report has the village, its draft too.
-        b.goto(&format!("{}/report?period=range&from={from}&to={today}&unit={}", c.url, url_encode("城关镇"))).await.unwrap();
+        b.goto(&format!("{}/report?period=range&from={from}&to={today}&unit={}", c.url, enc("城关镇"))).await.unwrap();
         let units = b.find(Locator::Css("table#units tbody")).await.unwrap().text().await.unwrap();
         assert!(units.starts_with("1 东村") && !units.contains("区财政局"), "{units}");
         b.find(Locator::XPath("//a[contains(., '通报草稿（Word）')]")).await.unwrap().click().await.unwrap();

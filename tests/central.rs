@@ -11,7 +11,7 @@ mod central;
 #[path = "common/photo.rs"]
 mod photo;
 
-use central::{agent, get, put, sign_in, stored_summaries, summary, Backend, Central, BACKENDS};
+use central::{agent, enc, get, put, sign_in, stored_summaries, summary, Backend, Central, BACKENDS};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -943,17 +943,6 @@ fn raw_put(base: &str, target: &str, auth: &str, body: &[u8]) -> Result<u16, Tes
         .and_then(|t| t.get(..3))
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| TestCaseError::fail(format!("no answer (did a handler panic?): {text:?}")))
-}
-
-/// Percent-encodes every byte that is not unreserved (a path segment or a
-/// query value as a browser would send it).
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The admin's pages over sockets, on both backends: a bureau account is

@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use central::{agent, put, sign_in, sql, summary, Backend, Central, BACKENDS};
+use central::{agent, enc, put, sign_in, sql, summary, Backend, Central, BACKENDS};
 
 /// A login form's CSRF cookie and token (reusable: not tied to a session).
 struct Form {
@@ -909,15 +909,6 @@ fn page_props(backend: Backend) -> PageProps {
     let html = page.body_mut().read_to_string().unwrap();
     let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     PageProps { c, admin, bureau, csrf }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn odd_text() -> impl Strategy<Value = String> {

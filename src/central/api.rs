@@ -637,7 +637,8 @@ async fn report(
     if !matches!(format, "json" | "csv" | "xlsx") {
         return Err(ApiError::bad("format", "format is json, csv or xlsx"));
     }
-    let mut people = covers.people(&app, from, to).await?;
+    let units = covers.units_of(&app).await?;
+    let mut people = app.storage.report_people(from, to, units.as_deref()).await?;
     let mut units = summary::unit_rows(&people);
     summary::rank(&mut people, &mut units);
     let r = summary::Report { from, to, people, units };

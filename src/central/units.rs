@@ -74,6 +74,16 @@ impl Tree {
         path
     }
 
+    /// `names` in the tree's order (each under its parent, siblings by
+    /// name), each with its indent (a full-width space a level): the
+    /// lists units are chosen from.
+    pub fn in_order(&self, names: impl IntoIterator<Item = String>) -> Vec<(String, String)> {
+        let mut names: Vec<(Vec<String>, String)> = names.into_iter().map(|n| (self.path(&n), n)).collect();
+        names.sort();
+        names.dedup();
+        names.into_iter().map(|(path, n)| (format!("{}{n}", "　".repeat(path.len() - 1)), n)).collect()
+    }
+
     /// The unit and every unit under it.
     pub fn branch(&self, unit: &str) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
@@ -122,6 +132,12 @@ mod tests {
         assert_eq!(t.path("南村"), ["区委", "东镇", "南村"]);
         assert_eq!(t.children("东镇"), ["东村", "南村"]);
         assert_eq!(t.units().count(), 5);
+        let listed: Vec<String> = t
+            .in_order(["南村", "区委", "档案室", "东村", "东镇"].map(String::from))
+            .into_iter()
+            .map(|(shown, _)| shown)
+            .collect();
+        assert_eq!(listed, ["区委", "　东镇", "　　东村", "　　南村", "档案室"]);
         assert_eq!(t.branch("东镇").into_iter().collect::<Vec<_>>(), ["东村", "东镇", "南村"]);
         // At the top, everything goes to the root; under 区委 to its child;
         // under 东镇 a village to itself and 东镇's own people to 东镇.

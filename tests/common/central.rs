@@ -421,3 +421,14 @@ pub fn sign_in(c: &Central, user: &str, password: &str) -> String {
     assert_eq!(ok.status().as_u16(), 303, "signed in");
     ok.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string()
 }
+
+/// Percent-encodes every byte that is not unreserved (a path segment or a
+/// query value as a browser would send it).
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

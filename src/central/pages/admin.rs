@@ -130,20 +130,9 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    // The units to choose from, each under its parent (name, as shown).
+    // The units to choose from, each under its parent (as shown, name).
     let units = match app.storage.units().await {
-        Ok(held) => {
-            let tree = crate::central::units::Tree::new(&held);
-            let mut names: Vec<String> = held.into_iter().map(|u| u.name).collect();
-            names.sort_by_cached_key(|u| tree.path(u));
-            names
-                .into_iter()
-                .map(|u| {
-                    let shown = format!("{}{u}", "　".repeat(tree.path(&u).len().saturating_sub(1)));
-                    (u, shown)
-                })
-                .collect::<Vec<_>>()
-        }
+        Ok(held) => crate::central::units::Tree::new(&held).in_order(held.into_iter().map(|u| u.name)),
         Err(e) => return failed(e),
     };
     let body = html! {
@@ -221,11 +210,11 @@ pub(super) async fn kiosks(State(app): State<App>, headers: HeaderMap) -> Respon
             }
             fieldset.choices {
                 legend { (v.w("本终端为其主终端的单位", "Units it is the home of")) }
-                @for u in &units { label { input type="checkbox" name="units" value=(u.0); " " (u.1) } }
+                @for u in &units { label { input type="checkbox" name="units" value=(u.1); " " (u.0) } }
             }
             fieldset.choices {
                 legend { (v.w("仅作门岗的单位（其主终端在别处）", "Units it is only a door of (homed at another kiosk)")) }
-                @for u in &units { label { input type="checkbox" name="doors" value=(u.0); " " (u.1) } }
+                @for u in &units { label { input type="checkbox" name="doors" value=(u.1); " " (u.0) } }
             }
             p.muted { (v.w("单位从“单位”页的清单中选择；清单中没有的先去添加。", "Units are chosen from the list on the Units page; add a missing one there first.")) }
             button { (v.w("登记并生成令牌", "Register and make its token")) }

@@ -286,10 +286,15 @@ pub(super) fn local_minute(t: crate::domain::time::Instant) -> String {
     crate::domain::time::instant_to_local(chrono_tz::Asia::Shanghai, t).format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// Punch times as a person reads them: hours and minutes ("08:29"), the
+/// A clock time as a person reads it: hours and minutes ("08:29"), the
 /// seconds left to the records.
+pub(super) fn clock_time(t: &str) -> &str {
+    t.get(..5).filter(|_| t.len() == 8).unwrap_or(t)
+}
+
+/// Punch times as a person reads them ("08:29 12:01").
 pub(super) fn clock_times(punches: &[String]) -> String {
-    punches.iter().map(|p| p.get(..5).filter(|_| p.len() == 8).unwrap_or(p)).collect::<Vec<_>>().join(" ")
+    punches.iter().map(|p| clock_time(p)).collect::<Vec<_>>().join(" ")
 }
 
 /// A kind of exception in a stacked bar: its words and colour.

@@ -114,12 +114,17 @@ async fn level_of(
 /// overview opens on yesterday, which on the 1st is last month's).
 fn month_query(date: NaiveDate) -> String {
     let today = api::today();
-    let first = date.with_day(1).unwrap_or(date);
-    if first == today.with_day(1).unwrap_or(today) || first > today {
+    let (first, last) = month_of(date);
+    if first >= month_of(today).0 {
         return "period=this-month".to_string();
     }
-    let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(first);
     format!("period=range&from={first}&to={last}")
+}
+
+/// The first and last day of `date`'s month.
+fn month_of(date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = date.with_day(1).unwrap_or(date);
+    (first, first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(date))
 }
 
 /// "12月" / "December" for the month links.
@@ -617,8 +622,7 @@ pub(super) async fn unit_day(
         return bad_request(&v, "unit: at most 64 characters without control characters");
     }
     // The date's month in one query: the day's table and the month's heat map.
-    let first = date.with_day(1).unwrap_or(date);
-    let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(date);
+    let (first, last) = month_of(date);
     let (month, calendar, held) = tokio::join!(
         app.storage.unit_days(&unit, first, last),
         crate::central::master::calendar_days(&*app.storage, date.year()),

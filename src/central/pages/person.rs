@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::overview::{status_class, status_word};
-use super::report::period_of;
+use super::report::{period_of, Period};
 use super::{bad_request, failed, layout};
 use crate::central::api::{self, App};
 use crate::central::raw_days::{person_days, RawDay};
@@ -23,7 +23,7 @@ use crate::domain::attendance::read_range;
 use crate::domain::config::Config;
 use crate::domain::rejudge::DeclaredRules;
 use crate::domain::rules::Verdict;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 /// Each listed day's records as the kiosk sent them, by (kiosk, date): the
 /// records of the period read once per kiosk. A kiosk whose records have
@@ -87,7 +87,7 @@ fn record_words(v: &super::Viewer, day: &RawDay) -> String {
             "attlog" => v.w("考勤机导入", "terminal file"),
             other => other,
         };
-        let mut w = format!("{source} {}", hm(&p.clock));
+        let mut w = format!("{source} {}", super::clock_time(&p.clock));
         if let (Some(reason), Some(by)) = (&p.reason, &p.by) {
             w.push_str(&format!("（{reason}，{by}）"));
         }
@@ -107,7 +107,7 @@ fn record_words(v: &super::Viewer, day: &RawDay) -> String {
     }
     for c in &day.checks {
         let state = if c.present { v.w("在岗", "present").to_string() } else { v.term(Term::SpotCheckAbsent) };
-        let mut w = format!("{} {} {state}", v.w("查岗", "spot check"), hm(&c.clock));
+        let mut w = format!("{} {} {state}", v.w("查岗", "spot check"), super::clock_time(&c.clock));
         if !c.inspector.is_empty() {
             w.push_str(&format!("（{}）", c.inspector));
         }
@@ -127,11 +127,6 @@ fn timed_card(v: &super::Viewer, label: &str, n: u32, minutes: u32) -> maud::Mar
             @if n > 0 { span.delta { (v.w("共 ", "")) (minutes) (v.w(" 分钟", " min in all")) } }
         }
     }
-}
-
-/// A clock time as a person reads it: "08:25", not "08:25:00".
-fn hm(clock: &str) -> &str {
-    clock.get(..5).filter(|_| clock.len() == 8).unwrap_or(clock)
 }
 
 /// "11-20 于 11-22 更正": a day and when its figures were changed, the
@@ -174,9 +169,10 @@ pub(super) async fn page(
     let total = totals.people.first();
     let times = |n: u32, m: u32| v.times(n, m);
     let enc = super::overview::urlencode;
-    let self_link = |f: NaiveDate, t: NaiveDate| format!("/people/{}?period=range&from={f}&to={t}", enc(&staff_no));
-    let month_start = today.with_day(1).unwrap_or(today);
-    let last_month = month_start.pred_opt().unwrap_or(month_start);
+    let self_link = |p: Period| {
+        let (f, t) = p.days(today);
+        format!("/people/{}?period=range&from={f}&to={t}", enc(&staff_no))
+    };
     // Leave, corrections and voids of the period, as recorded.
     let mut ordered: Vec<&RawDay> = raw.values().collect();
     ordered.sort_by_key(|d| d.date);
@@ -202,7 +198,7 @@ pub(super) async fn page(
         .filter(|(_, p)| p.source == "correction" || p.voided.is_some())
         .map(|(date, p)| {
             let what = if p.source == "correction" { v.w("补卡", "correction") } else { v.w("刷卡", "scan") };
-            let mut w = format!("{what} {}", hm(&p.clock));
+            let mut w = format!("{what} {}", super::clock_time(&p.clock));
             if let (Some(reason), Some(by)) = (&p.reason, &p.by) {
                 w.push_str(&format!("（{reason}，{by}）"));
             }
@@ -226,8 +222,8 @@ pub(super) async fn page(
             @if let (Some(u), Some((d, _))) = (&unit, days.last()) {
                 a.button href={ "/units/" (enc(u)) "?date=" (d.date) } { "‹ " (v.w("返回 ", "Back to ")) (u) }
             }
-            a.button href=(self_link(month_start, today)) { (v.w("本月", "This month")) }
-            a.button href=(self_link(last_month.with_day(1).unwrap_or(last_month), last_month)) { (v.w("上月", "Last month")) }
+            a.button href=(self_link(Period::ThisMonth)) { (v.w("本月", "This month")) }
+            a.button href=(self_link(Period::LastMonth)) { (v.w("上月", "Last month")) }
             form.pick method="get" action={ "/people/" (enc(&staff_no)) } {
                 input type="hidden" name="period" value="range";
                 label { (v.w("从", "From")) " " input type="date" name="from" value=(from.to_string()); }

@@ -23,7 +23,7 @@ use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::bulletin::{self, Bulletin, Naming};
 use crate::central::charts;
-use crate::central::storage::{DayCounts, PersonDay, StorageError};
+use crate::central::storage::StorageError;
 use crate::central::units::Tree;
 use crate::domain::summary::{self, ReportRow};
 
@@ -142,38 +142,23 @@ impl<'a> Covers<'a> {
         }
     }
 
-    /// The units covered, `None` for all.
-    async fn units(self, app: &App) -> Result<Option<Vec<String>>, StorageError> {
-        Ok(match self {
+    /// The units covered (`None`: all), from the district's tree: one
+    /// set, so a report, its chart and its draft are each one statement
+    /// (and a person who moved within a branch is one row).
+    pub fn units(self, tree: &Tree) -> Option<Vec<String>> {
+        match self {
             Covers::All => None,
             Covers::Unit(u) => Some(vec![u.to_string()]),
-            Covers::Branch(u) => Some(Tree::new(&app.storage.units().await?).branch(u).into_iter().collect()),
+            Covers::Branch(u) => Some(tree.branch(u).into_iter().collect()),
+        }
+    }
+
+    /// As [`Covers::units`], reading the tree when a branch needs it.
+    pub async fn units_of(self, app: &App) -> Result<Option<Vec<String>>, StorageError> {
+        Ok(match self {
+            Covers::Branch(_) => self.units(&Tree::new(&app.storage.units().await?)),
+            _ => self.units(&Tree::default()),
         })
-    }
-
-    /// The period's person rows, one a person (a person who moved
-    /// between two units of a branch is one row, in their latest unit),
-    /// unranked: one statement over the set of units.
-    pub async fn people(self, app: &App, from: NaiveDate, to: NaiveDate) -> Result<Vec<ReportRow>, StorageError> {
-        let units = self.units(app).await?;
-        app.storage.report_people(from, to, units.as_deref()).await
-    }
-
-    /// Late, early and absent per date over the units covered.
-    async fn daily_counts(
-        self,
-        app: &App,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<(NaiveDate, DayCounts)>, StorageError> {
-        let units = self.units(app).await?;
-        app.storage.daily_counts(from, to, units.as_deref()).await
-    }
-
-    /// The days with a spot check, by date, unit, staff number.
-    async fn spot_check_days(self, app: &App, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonDay>, StorageError> {
-        let units = self.units(app).await?;
-        app.storage.spot_check_days(from, to, units.as_deref()).await
     }
 }
 
@@ -195,7 +180,11 @@ pub(super) async fn page(
     };
     let tree = Tree::new(&held);
     let covers = unit.as_deref().map_or(Covers::All, Covers::Branch);
-    let (people, counts) = tokio::join!(covers.people(&app, from, to), covers.daily_counts(&app, from, to));
+    let units = covers.units(&tree);
+    let (people, counts) = tokio::join!(
+        app.storage.report_people(from, to, units.as_deref()),
+        app.storage.daily_counts(from, to, units.as_deref())
+    );
     let (mut people, counts) = match (people, counts) {
         (Ok(p), Ok(c)) => (p, c),
         (Err(e), _) | (_, Err(e)) => return failed(e),
@@ -206,8 +195,7 @@ pub(super) async fn page(
     if unit.is_none() {
         unit_names.extend(people.iter().map(|p| p.unit.clone()));
     }
-    unit_names.sort_by_cached_key(|u| tree.path(u));
-    unit_names.dedup();
+    let unit_names = tree.in_order(unit_names);
     let chart = charts::daily_chart(from, to, &counts, v.zh()).map_err(|e| eprintln!("daily chart: {e}")).ok();
     // The units ranked at the level under the filter: a 镇's 村 roll up
     // to it at the top, and a 镇 filtered shows its 村.
@@ -298,10 +286,8 @@ pub(super) async fn page(
                 (v.w("单位", "Unit")) " "
                 select name="unit" {
                     option value="" { (v.w("全区", "District")) }
-                    @for u in &unit_names {
-                        option value=(u) selected[unit.as_ref() == Some(u)] {
-                            ("　".repeat(tree.path(u).len().saturating_sub(1))) (u)
-                        }
+                    @for (shown, u) in &unit_names {
+                        option value=(u) selected[unit.as_ref() == Some(u)] { (shown) }
                     }
                 }
             }
@@ -447,10 +433,11 @@ pub fn issuer_of(asked: Option<&str>) -> Result<String, String> {
 /// days with a spot check, read at once.
 pub async fn draft(app: &App, who: &str, d: Draft<'_>) -> Result<Vec<u8>, StorageError> {
     let (pf, pt) = bulletin::previous(d.from, d.to, d.months);
+    let units = d.covers.units_of(app).await?;
     let (now, before, spot) = tokio::join!(
-        d.covers.people(app, d.from, d.to),
-        d.covers.people(app, pf, pt),
-        d.covers.spot_check_days(app, d.from, d.to),
+        app.storage.report_people(d.from, d.to, units.as_deref()),
+        app.storage.report_people(pf, pt, units.as_deref()),
+        app.storage.spot_check_days(d.from, d.to, units.as_deref()),
     );
     let (mut people, before, spot) = (now?, before?, spot?);
     let mut units = summary::unit_rows(&people);

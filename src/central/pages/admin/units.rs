@@ -27,8 +27,7 @@ pub(in crate::central::pages) async fn page(State(app): State<App>, headers: Hea
         (Err(e), _) | (_, Err(e)) => return failed(e),
     };
     let tree = Tree::new(&held);
-    let mut names: Vec<&str> = held.iter().map(|u| u.name.as_str()).collect();
-    names.sort_by_cached_key(|u| tree.path(u));
+    let names = tree.in_order(held.iter().map(|u| u.name.clone()));
     let serving = |u: &str| -> String {
         let homes: Vec<&str> =
             kiosks.iter().filter(|k| !k.revoked && k.units.iter().any(|x| x == u)).map(|k| k.id.as_str()).collect();
@@ -51,9 +50,9 @@ pub(in crate::central::pages) async fn page(State(app): State<App>, headers: Hea
                     th scope="col" { (v.w("下级单位", "Units under it")) }
                     th.name scope="col" { (v.w("终端", "Kiosks")) }
                 } }
-                tbody { @for u in &names {
+                tbody { @for (shown, u) in &names {
                     tr {
-                        td.name { ("　".repeat(tree.path(u).len().saturating_sub(1))) (u) }
+                        td.name { (shown) }
                         td.name { (tree.parent(u).unwrap_or("—")) }
                         td { (tree.children(u).len()) }
                         td.name { @let s = serving(u); @if s.is_empty() { span.muted { (v.w("无", "none")) } } @else { (s) } }
@@ -69,7 +68,7 @@ pub(in crate::central::pages) async fn page(State(app): State<App>, headers: Hea
                 (v.w("上级单位", "Parent"))
                 select name="parent" {
                     option value="" { (v.w("（无：区级单位）", "(none: a district unit)")) }
-                    @for u in &names { option value=(u) { ("　".repeat(tree.path(u).len().saturating_sub(1))) (u) } }
+                    @for (shown, u) in &names { option value=(u) { (shown) } }
                 }
             }
             button { (v.w("添加", "Add")) }
