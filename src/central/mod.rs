@@ -49,4 +49,5 @@ pub mod records;
 pub mod rejudging;
 pub mod sqlite;
 pub mod storage;
+pub mod sums;
 pub mod units;

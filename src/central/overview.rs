@@ -135,15 +135,17 @@ impl KeyFigures {
 
 /// The overview of `date`: one row per unit, by unit name. `kiosks` are
 /// the kiosks in service (id, units); a unit served by a kiosk that sent
-/// nothing still has its row, with that kiosk named.
+/// nothing still has its row, with that kiosk named. This is the
+/// definition; the storage keeps the same counters as the summaries
+/// arrive (`sums`), and the pages [`assemble`] those.
 pub fn overview(date: NaiveDate, summaries: &[DailySummary], kiosks: &[(String, Vec<String>)]) -> Vec<UnitDay> {
     let mut units: BTreeMap<String, UnitDay> = BTreeMap::new();
-    fn row<'a>(units: &'a mut BTreeMap<String, UnitDay>, u: &str) -> &'a mut UnitDay {
-        units.entry(u.to_string()).or_insert_with(|| UnitDay { unit: u.to_string(), ..UnitDay::default() })
-    }
+    let mut sent = Vec::new();
     for s in summaries.iter().filter(|s| s.date == date) {
+        sent.push(s.kiosk_id.clone());
         for p in &s.people {
-            let u = row(&mut units, &p.unit);
+            let u =
+                units.entry(p.unit.clone()).or_insert_with(|| UnitDay { unit: p.unit.clone(), ..UnitDay::default() });
             u.reported = true;
             if p.status != DayStatus::Rest {
                 u.expected += 1;
@@ -171,12 +173,29 @@ pub fn overview(date: NaiveDate, summaries: &[DailySummary], kiosks: &[(String, 
             u.spot_check_absences += f.spot_check_absences;
         }
     }
+    assemble(units.into_values().collect(), &sent, kiosks)
+}
+
+/// The overview from units' days as sent (a unit may come once per kiosk
+/// that sent its people: summed), the kiosks that `sent` the date, and
+/// the kiosks in service (id, units): one row per unit, by name; a unit
+/// served by a kiosk that sent nothing has its row, with that kiosk named.
+pub fn assemble(sent_units: Vec<UnitDay>, sent: &[String], kiosks: &[(String, Vec<String>)]) -> Vec<UnitDay> {
+    let mut units: BTreeMap<String, UnitDay> = BTreeMap::new();
+    for d in sent_units {
+        match units.get_mut(&d.unit) {
+            Some(u) => u.add(&d),
+            None => {
+                units.insert(d.unit.clone(), d);
+            }
+        }
+    }
     for (id, served) in kiosks {
-        if summaries.iter().any(|s| s.date == date && &s.kiosk_id == id) {
+        if sent.contains(id) {
             continue;
         }
         for unit in served {
-            let u = row(&mut units, unit);
+            let u = units.entry(unit.clone()).or_insert_with(|| UnitDay { unit: unit.clone(), ..UnitDay::default() });
             if !u.silent_kiosks.contains(id) {
                 u.silent_kiosks.push(id.clone());
             }

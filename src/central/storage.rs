@@ -527,6 +527,20 @@ pub trait SummaryStore: Send + Sync {
         to: NaiveDate,
         units: Option<&[String]>,
     ) -> Result<Vec<(NaiveDate, DayCounts)>>;
+    /// The overview's sums of `date` (see `sums`): the kiosks whose
+    /// latest summary of the date is held, and a row per unit and kiosk
+    /// that sent the unit's people.
+    async fn day_units(&self, date: NaiveDate) -> Result<DayUnits>;
+}
+
+/// A date's units as the kiosks sent them (see [`SummaryStore::day_units`]).
+#[derive(Debug, Clone, Default)]
+pub struct DayUnits {
+    /// The kiosks that sent the date, by id.
+    pub sent: Vec<String>,
+    /// A unit's day per kiosk that sent its people (a unit served by two
+    /// kiosks has two rows).
+    pub units: Vec<crate::central::overview::UnitDay>,
 }
 
 /// The kiosks' record chains (SPEC "Records"; see `records`), their

@@ -13,10 +13,10 @@ use maud::html;
 use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::charts::{self, Cell, DayKind};
-use crate::central::overview::{overview, roll_up, KeyFigures, UnitDay};
+use crate::central::overview::{assemble, roll_up, KeyFigures, UnitDay};
 use crate::central::storage::{PersonDay, StorageError};
 use crate::central::units::Tree;
-use crate::domain::summary::{DailySummary, DayStatus};
+use crate::domain::summary::DayStatus;
 
 type Q = Query<HashMap<String, String>>;
 
@@ -63,14 +63,7 @@ async fn rows(
     tree: &Tree,
     under: Option<&str>,
 ) -> Result<Vec<UnitDay>, crate::central::storage::StorageError> {
-    let summaries: Vec<DailySummary> = app
-        .storage
-        .latest_summaries(date, date, None, usize::MAX, usize::MAX)
-        .await?
-        .rows
-        .into_iter()
-        .map(|(_, _, s)| s)
-        .collect();
+    let day = app.storage.day_units(date).await?;
     let kiosks: Vec<(String, Vec<String>)> = app
         .storage
         .kiosks(api::today())
@@ -79,7 +72,7 @@ async fn rows(
         .filter(|k| !k.revoked && k.created_at <= api::end_of(date))
         .map(|k| (k.id, k.units))
         .collect();
-    let mut units = overview(date, &summaries, &kiosks);
+    let mut units = assemble(day.units, &day.sent, &kiosks);
     // A unit central holds that no kiosk serves still has its row (no
     // data, no kiosk), so a unit set up without its kiosk is seen; a
     // parent is there through its branch.

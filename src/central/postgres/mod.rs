@@ -24,7 +24,7 @@ use tokio_postgres::NoTls;
 
 use crate::central::ingest;
 use crate::central::sqlite::{
-    day_counts, figures_from, figures_of, rejudged_from, report_row, status_of, FIGURES, REJUDGED_COUNTS, UNJUDGED,
+    day_counts, figures_from, figures_of, rejudged_from, status_of, FIGURES, REJUDGED_COUNTS, UNJUDGED,
 };
 use crate::central::storage::*;
 use crate::domain::chain::{self, WireRecord};
@@ -268,7 +268,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 7;
+const SCHEMA_VERSION: i32 = 8;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -373,6 +373,7 @@ impl Postgres {
             }
             let tx = c.transaction().await.map_err(pg)?;
             tx.batch_execute(SCHEMA).await.map_err(pg)?;
+            tx.batch_execute(crate::central::sums::SCHEMA).await.map_err(pg)?;
             // Tokens from before tokens expired: 90 days from this upgrade.
             let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
             tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])
@@ -383,8 +384,21 @@ impl Postgres {
             // it is no longer read as the latest (it stays stored). Once:
             // while empty.
             tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
-            if tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none() {
+            let claims = tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none();
+            if claims {
                 tx.batch_execute(CLAIM_EARLIER_DAYS).await.map_err(pg)?;
+            }
+            // The sums from before they were kept (schema 8), and after the
+            // claims changed which rows are the latest.
+            if claims || version < 8 {
+                use crate::central::sums;
+                tx.batch_execute("LOCK TABLE summary_people IN SHARE MODE").await.map_err(pg)?;
+                let refill = format!(
+                    "DELETE FROM person_months; {}; DELETE FROM unit_days; {};",
+                    sums::fill_all_months(),
+                    sums::fill_all_unit_days()
+                );
+                tx.batch_execute(&refill).await.map_err(pg)?;
             }
             // Units from before units were kept (schema 5): those the
             // kiosks serve. Once: a unit removed later stays removed.

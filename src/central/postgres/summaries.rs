@@ -2,6 +2,7 @@
 //! [`SummaryStore`](crate::central::storage::SummaryStore).
 
 use super::*;
+use crate::central::sums;
 
 pub(super) fn person_columns(prefix: &str) -> String {
     let mut cols = vec!["staff_no", "name", "unit", "status"];
@@ -153,6 +154,26 @@ impl SummaryStore for Postgres {
         ];
         let [spend, older, older_people, insert, insert_people, seen, points, add_point] =
             prepare_all(&tx, store_sql).await?;
+        // The sums (see `sums`), after the people's rows in the batch.
+        let (month, first, next) = crate::central::sums::month_of(u.summary.date);
+        let new = u.summary.revision;
+        let old = stored.as_ref().map(|(r, _)| *r);
+        let mut sum_steps: Vec<(String, Vec<Param>)> = match &old {
+            None => vec![(sums::add_to_months(), vec![&kiosk_id, &date, &new, &month])],
+            Some(old) => vec![
+                (sums::drop_touched_months(), vec![&kiosk_id, &date, old, &new, &month]),
+                (sums::refill_touched_months(), vec![&kiosk_id, &date, old, &new, &first, &next]),
+            ],
+        };
+        sum_steps.push((sums::DROP_UNIT_DAY.to_string(), vec![&kiosk_id, &date]));
+        sum_steps.push((sums::put_unit_day(), vec![&kiosk_id, &date, &new]));
+        let mut sum_statements = Vec::new();
+        for (sql, _) in &sum_steps {
+            sum_statements.push(tx.prepare_cached(&sums::numbered(sql)).await.map_err(pg)?);
+        }
+        let keep_sums = futures_util::future::try_join_all(
+            sum_steps.iter().zip(&sum_statements).map(|((_, params), st)| tx.execute(st, params)),
+        );
         let chain = u.summary.chain_length.zip(u.summary.chain_head.as_ref()).map(|(l, h)| (l as i64, h));
         // The chain's points are read before this one is added (in the
         // batch's order); with no chain in the summary, neither is sent.
@@ -172,14 +193,15 @@ impl SummaryStore for Postgres {
         );
         let bytes = u.json.len() as i64;
         let spent = [&kiosk_id as Param, &day, &bytes];
-        let stored = [&kiosk_id as Param, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at];
+        let stored_now = [&kiosk_id as Param, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at];
         let seen_now = [&kiosk_id as Param, &u.received_at, &u.clock_offset_ms];
-        let (_, _, _, _, _, _, seen_points, _) = futures_util::try_join!(
+        let (_, _, _, _, _, _, _, seen_points, _) = futures_util::try_join!(
             tx.execute(&spend, &spent),
             tx.execute(&older, &kiosk_date),
             tx.execute(&older_people, &kiosk_date),
-            tx.execute(&insert, &stored),
+            tx.execute(&insert, &stored_now),
             tx.execute(&insert_people, &values),
+            keep_sums,
             tx.execute(&seen, &seen_now),
             read_points,
             add_point,
@@ -247,32 +269,51 @@ impl SummaryStore for Postgres {
     }
 
     async fn report_people(&self, from: NaiveDate, to: NaiveDate, units: Option<&[String]>) -> Result<Vec<ReportRow>> {
+        use futures_util::TryStreamExt;
         let unit = units.map(<[String]>::to_vec);
-        // Plain sums in a hash aggregate, then each person's name and unit
-        // from their latest day in the period (one index probe each).
-        let sums: String = FIGURES.iter().map(|f| format!(", sum({f})::bigint")).collect();
-        let sql = format!(
-            "WITH g AS (
-                SELECT staff_no, max(date) AS last, sum(expected)::bigint AS expected, sum(present)::bigint AS present{sums}
-                FROM summary_people
-                WHERE latest AND date >= $1 AND date <= $2 AND ($3::text[] IS NULL OR unit = ANY($3))
-                GROUP BY staff_no)
-             SELECT g.*, n.name, n.unit FROM g CROSS JOIN LATERAL (
-                SELECT name, unit FROM summary_people p
-                WHERE p.staff_no = g.staff_no AND p.date = g.last AND p.latest AND ($3::text[] IS NULL OR p.unit = ANY($3))
-                LIMIT 1) n"
-        );
-        let rows = self.client().await?.query(&sql, &[&from.to_string(), &to.to_string(), &unit]).await.map_err(pg)?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let mut f = [0u32; 14];
-                for (i, v) in f.iter_mut().enumerate() {
-                    *v = r.get::<_, i64>(4 + i) as u32;
+        // Whole months from their sums, the days of a partial month from
+        // the day rows (see `sums`), streamed and added up here.
+        let split = sums::split(from, to);
+        let of_units = "($3::text[] IS NULL OR unit = ANY($3))";
+        let mut parts: Vec<(String, String, String)> = Vec::new();
+        if let Some((first, last)) = split.months {
+            let sql = format!(
+                "SELECT {} FROM person_months WHERE month >= $1 AND month <= $2 AND {of_units}",
+                sums::part_columns("last_date", "expected, present")
+            );
+            parts.push((sql, first, last));
+        }
+        for (start, end) in split.days {
+            let sql = format!(
+                "SELECT {} FROM summary_people WHERE date >= $1 AND date < $2 AND latest AND {of_units}",
+                sums::part_columns("date", "expected::bigint, present::bigint")
+            );
+            parts.push((sql, start, end));
+        }
+        let c = self.client().await?;
+        let mut people = sums::People::default();
+        for (sql, a, b) in parts {
+            let st = c.prepare_cached(&sql).await.map_err(pg)?;
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&a, &b, &unit];
+            let rows = c.query_raw(&st, params).await.map_err(pg)?;
+            let mut rows = std::pin::pin!(rows);
+            while let Some(r) = rows.try_next().await.map_err(pg)? {
+                let mut figures = [0i64; 14];
+                for (i, v) in figures.iter_mut().enumerate() {
+                    *v = r.get(6 + i);
                 }
-                report_row(r.get(0), r.get(18), r.get(19), r.get::<_, i64>(2) as u32, r.get::<_, i64>(3) as u32, f)
-            })
-            .collect())
+                people.add(sums::Part {
+                    staff_no: r.get(0),
+                    last: r.get(1),
+                    name: r.get(2),
+                    unit: r.get(3),
+                    expected: r.get(4),
+                    present: r.get(5),
+                    figures,
+                });
+            }
+        }
+        Ok(people.rows())
     }
 
     async fn person_history(
@@ -347,8 +388,8 @@ impl SummaryStore for Postgres {
             .await?
             .query(
                 "SELECT date, sum(late_count)::bigint, sum(early_count)::bigint, sum(absent_sessions)::bigint
-                 FROM summary_people
-                 WHERE latest AND date >= $1 AND date <= $2 AND ($3::text[] IS NULL OR unit = ANY($3))
+                 FROM unit_days
+                 WHERE date >= $1 AND date <= $2 AND ($3::text[] IS NULL OR unit = ANY($3))
                  GROUP BY date ORDER BY date",
                 &[&from.to_string(), &to.to_string(), &unit],
             )
@@ -360,5 +401,30 @@ impl SummaryStore for Postgres {
                 Ok((date_of(r.get(0))?, DayCounts { late: n(1), early: n(2), absent: n(3) }))
             })
             .collect()
+    }
+
+    async fn day_units(&self, date: NaiveDate) -> Result<DayUnits> {
+        let c = self.client().await?;
+        let day = date.to_string();
+        let units_sql = format!("SELECT unit, {} FROM unit_days WHERE date = $1", sums::UNIT_DAY_COLUMNS);
+        let on_day: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&day];
+        let (sent, units) = futures_util::try_join!(
+            c.query("SELECT kiosk_id FROM summaries WHERE date = $1 AND latest ORDER BY kiosk_id", &on_day),
+            c.query(&units_sql, &on_day),
+        )
+        .map_err(pg)?;
+        Ok(DayUnits {
+            sent: sent.iter().map(|r| r.get(0)).collect(),
+            units: units
+                .iter()
+                .map(|r| {
+                    let mut n = [0i64; 13];
+                    for (i, v) in n.iter_mut().enumerate() {
+                        *v = r.get(1 + i);
+                    }
+                    sums::unit_day(r.get(0), n)
+                })
+                .collect(),
+        })
     }
 }

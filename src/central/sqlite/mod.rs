@@ -27,6 +27,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::central::ingest;
 use crate::central::storage::*;
+use crate::central::sums;
 use crate::domain::chain::{self, WireRecord};
 use crate::domain::summary::{DayFigures, DayStatus, PersonSummary, ReportRow};
 use crate::domain::time::Instant;
@@ -321,17 +322,6 @@ pub(super) fn day_counts(p: &PersonSummary) -> (u32, u32) {
     (u32::from(expected), u32::from(expected && !p.punches.is_empty()))
 }
 
-pub(super) fn report_row(
-    staff_no: String,
-    name: String,
-    unit: String,
-    expected: u32,
-    present: u32,
-    f: [u32; 14],
-) -> ReportRow {
-    ReportRow::from_sums(staff_no, name, unit, expected, present, &figures_from(f))
-}
-
 pub(super) fn status_of(s: &str) -> DayStatus {
     serde_json::from_value(serde_json::Value::String(s.to_string())).unwrap_or(DayStatus::Normal)
 }
@@ -500,7 +490,18 @@ fn open(path: &Path) -> Result<Connection> {
 /// kept). Raise it with a change `SCHEMA`'s `IF NOT EXISTS` cannot make
 /// on an older database (a new column), and make that change in
 /// `migrate`.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
+
+/// `person_months` and `unit_days` summed again from every latest row
+/// (see [`sums`]).
+fn refill_sums(tx: &Connection) -> Result<()> {
+    tx.execute_batch(&format!(
+        "DELETE FROM person_months; {}; DELETE FROM unit_days; {};",
+        sums::fill_all_months(),
+        sums::fill_all_unit_days()
+    ))
+    .map_err(db)
+}
 
 /// Every unit a kiosk serves, added (as by its registration) when unknown.
 const UNITS_OF_KIOSKS: &str = "INSERT OR IGNORE INTO units (name, parent, added_at, added_by)
@@ -537,6 +538,10 @@ fn migrate(c: &mut Connection) -> Result<()> {
     tx.execute("UPDATE user_tokens SET expires_at = ?1 WHERE expires_at IS NULL", [until]).map_err(db)?;
     // Units from before units were kept: those the kiosks serve.
     tx.execute_batch(UNITS_OF_KIOSKS).map_err(db)?;
+    // The sums from before they were kept (schema 5).
+    if version < 5 {
+        refill_sums(&tx)?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(db)?;
     tx.commit().map_err(db)
 }
@@ -546,11 +551,16 @@ impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite> {
         let mut writer = open(path)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
+        writer.execute_batch(sums::SCHEMA).map_err(db)?;
         migrate(&mut writer)?;
         let claimed: bool =
             writer.query_row("SELECT EXISTS (SELECT 1 FROM person_days)", [], |r| r.get(0)).map_err(db)?;
         if !claimed {
-            writer.execute_batch(&format!("BEGIN IMMEDIATE; {CLAIM_EARLIER_DAYS} COMMIT;")).map_err(db)?;
+            // The claims change which rows are the latest: the sums follow.
+            let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            tx.execute_batch(CLAIM_EARLIER_DAYS).map_err(db)?;
+            refill_sums(&tx)?;
+            tx.commit().map_err(db)?;
         }
         let readers = (0..READERS).map(|_| open(path).map(Mutex::new)).collect::<Result<Vec<_>>>()?;
         let (puts, jobs) = std::sync::mpsc::channel();
@@ -630,7 +640,7 @@ fn date_of(s: String) -> rusqlite::Result<NaiveDate> {
 #[async_trait]
 impl Storage for Sqlite {
     async fn init(&self) -> Result<()> {
-        self.write(|c| c.execute_batch(SCHEMA).map_err(db)).await
+        self.write(|c| c.execute_batch(&format!("{SCHEMA}{}", sums::SCHEMA)).map_err(db)).await
     }
 }
 

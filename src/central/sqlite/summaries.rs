@@ -89,6 +89,7 @@ pub(super) fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
             values.extend([&punches as &dyn rusqlite::ToSql, &expected, &present]);
             ins.execute(values.as_slice()).map_err(db)?;
         }
+        keep_sums(tx, kiosk, &u.summary.date, stored.as_ref().map(|(r, _)| *r), u.summary.revision)?;
     }
     // Only a newly stored summary adds a point: a resent one is not news.
     if put == Put::Stored {
@@ -124,6 +125,31 @@ pub(super) fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
     .map_err(db)?;
     Ok(put)
 }
+/// The sums of [`sums`] kept for a newly stored revision of a kiosk's
+/// day, after its rows are written (`old`: the revision it replaces).
+fn keep_sums(tx: &Connection, kiosk: &str, date: &NaiveDate, old: Option<i64>, new: i64) -> Result<()> {
+    let (month, first, next) = sums::month_of(*date);
+    let day = date.to_string();
+    match old {
+        None => {
+            tx.prepare_cached(&sums::add_to_months())
+                .and_then(|mut s| s.execute(params![kiosk, day, new, month]))
+                .map_err(db)?;
+        }
+        Some(old) => {
+            tx.prepare_cached(&sums::drop_touched_months())
+                .and_then(|mut s| s.execute(params![kiosk, day, old, new, month]))
+                .map_err(db)?;
+            tx.prepare_cached(&sums::refill_touched_months())
+                .and_then(|mut s| s.execute(params![kiosk, day, old, new, first, next]))
+                .map_err(db)?;
+        }
+    }
+    tx.prepare_cached(sums::DROP_UNIT_DAY).and_then(|mut s| s.execute(params![kiosk, day])).map_err(db)?;
+    tx.prepare_cached(&sums::put_unit_day()).and_then(|mut s| s.execute(params![kiosk, day, new])).map_err(db)?;
+    Ok(())
+}
+
 pub(super) fn person_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PersonSummary> {
     let mut f = [0u32; 14];
     for (i, v) in f.iter_mut().enumerate() {
@@ -251,46 +277,47 @@ impl SummaryStore for Sqlite {
     async fn report_people(&self, from: NaiveDate, to: NaiveDate, units: Option<&[String]>) -> Result<Vec<ReportRow>> {
         let unit = units_json(units);
         self.read(move |c| {
-            // One pass over the period's range of the table (clustered by
-            // date), summed here: SQLite's GROUP BY would sort every row
-            // first. Name and unit come from each person's latest day.
-            #[derive(Default)]
-            struct Acc {
-                last: String,
-                name: String,
-                unit: String,
-                expected: u32,
-                present: u32,
-                f: [u32; 14],
+            // Whole months from their sums, the days of a partial month
+            // from the day rows (see `sums`), added up here.
+            let split = sums::split(from, to);
+            let of_units = "(?3 IS NULL OR unit IN (SELECT value FROM json_each(?3)))";
+            let mut parts: Vec<(String, String, String)> = Vec::new();
+            if let Some((first, last)) = split.months {
+                let sql = format!(
+                    "SELECT {} FROM person_months WHERE month >= ?1 AND month <= ?2 AND {of_units}",
+                    sums::part_columns("last_date", "expected, present")
+                );
+                parts.push((sql, first, last));
             }
-            let sql = format!(
-                "SELECT staff_no, date, name, unit, expected, present, {} FROM summary_people
-                 WHERE date >= ?1 AND date <= ?2 AND latest = 1
-                   AND (?3 IS NULL OR unit IN (SELECT value FROM json_each(?3)))",
-                FIGURES.join(", ")
-            );
-            let mut stmt = c.prepare_cached(&sql).map_err(db)?;
-            let mut by: std::collections::HashMap<String, Acc> = std::collections::HashMap::new();
-            let mut rows = stmt.query(params![from.to_string(), to.to_string(), unit]).map_err(db)?;
-            while let Some(r) = rows.next().map_err(db)? {
-                let no = r.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(db)?;
-                if !by.contains_key(no) {
-                    by.insert(no.to_string(), Acc::default());
-                }
-                let Some(acc) = by.get_mut(no) else { continue };
-                let date = r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(db)?;
-                if date > acc.last.as_str() {
-                    acc.last = date.to_string();
-                    acc.name = r.get(2).map_err(db)?;
-                    acc.unit = r.get(3).map_err(db)?;
-                }
-                acc.expected = acc.expected.saturating_add(r.get(4).map_err(db)?);
-                acc.present = acc.present.saturating_add(r.get(5).map_err(db)?);
-                for (i, v) in acc.f.iter_mut().enumerate() {
-                    *v = v.saturating_add(r.get(6 + i).map_err(db)?);
+            for (start, end) in split.days {
+                let sql = format!(
+                    "SELECT {} FROM summary_people WHERE date >= ?1 AND date < ?2 AND latest = 1 AND {of_units}",
+                    sums::part_columns("date", "expected, present")
+                );
+                parts.push((sql, start, end));
+            }
+            let mut people = sums::People::default();
+            for (sql, a, b) in parts {
+                let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+                let mut rows = stmt.query(params![a, b, unit]).map_err(db)?;
+                while let Some(r) = rows.next().map_err(db)? {
+                    let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(db);
+                    let mut figures = [0i64; 14];
+                    for (i, v) in figures.iter_mut().enumerate() {
+                        *v = r.get(6 + i).map_err(db)?;
+                    }
+                    people.add(sums::Part {
+                        staff_no: text(0)?,
+                        last: text(1)?,
+                        name: text(2)?,
+                        unit: text(3)?,
+                        expected: r.get(4).map_err(db)?,
+                        present: r.get(5).map_err(db)?,
+                        figures,
+                    });
                 }
             }
-            Ok(by.into_iter().map(|(no, a)| report_row(no, a.name, a.unit, a.expected, a.present, a.f)).collect())
+            Ok(people.rows())
         })
         .await
     }
@@ -370,12 +397,10 @@ impl SummaryStore for Sqlite {
     ) -> Result<Vec<(NaiveDate, DayCounts)>> {
         let unit = units_json(units);
         self.read(move |c| {
-            // The table is clustered by date: grouping by it needs no sort.
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT date, sum(late_count), sum(early_count), sum(absent_sessions) FROM summary_people
-                     WHERE date >= ?1 AND date <= ?2 AND latest = 1
-                       AND (?3 IS NULL OR unit IN (SELECT value FROM json_each(?3)))
+                    "SELECT date, sum(late_count), sum(early_count), sum(absent_sessions) FROM unit_days
+                     WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR unit IN (SELECT value FROM json_each(?3)))
                      GROUP BY date ORDER BY date",
                 )
                 .map_err(db)?;
@@ -388,6 +413,32 @@ impl SummaryStore for Sqlite {
                 .collect::<rusqlite::Result<_>>()
                 .map_err(db)?;
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn day_units(&self, date: NaiveDate) -> Result<DayUnits> {
+        self.read(move |c| {
+            let day = date.to_string();
+            let mut sent = c
+                .prepare_cached("SELECT kiosk_id FROM summaries WHERE date = ?1 AND latest = 1 ORDER BY kiosk_id")
+                .map_err(db)?;
+            let sent: Vec<String> =
+                sent.query_map([&day], |r| r.get(0)).map_err(db)?.collect::<rusqlite::Result<_>>().map_err(db)?;
+            let sql = format!("SELECT unit, {} FROM unit_days WHERE date = ?1", sums::UNIT_DAY_COLUMNS);
+            let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+            let units = stmt
+                .query_map([&day], |r| {
+                    let mut n = [0i64; 13];
+                    for (i, v) in n.iter_mut().enumerate() {
+                        *v = r.get(1 + i)?;
+                    }
+                    Ok(sums::unit_day(r.get(0)?, n))
+                })
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            Ok(DayUnits { sent, units })
         })
         .await
     }

@@ -1,0 +1,396 @@
+//! Sums kept as the summaries arrive (issue 25), so that a province's
+//! quarter is read in rows per person-month and per unit-day, not per
+//! person-day:
+//!
+//! - `person_months`: each person's latest days of a month summed, by
+//!   month, unit and person, with their name on the last of those days.
+//!   A period's report reads a quarter as three rows a person, plus the
+//!   days of a partial month at either end from `summary_people`.
+//! - `unit_days`: each kiosk's day by unit, the overview's counters (the
+//!   same definitions as [`overview`](super::overview::overview)) and the
+//!   report's chart of the days.
+//!
+//! Both are kept in the upload's own transaction, from the rows it has
+//! just written to `summary_people`, by the statements here (one text for
+//! both backends: `?N` parameters, turned into `$N` for PostgreSQL by
+//! [`numbered`]). The invariant: `person_months` holds exactly the sums
+//! of `summary_people`'s latest rows by month, unit and person, and
+//! `unit_days` those by date, unit and kiosk. A kiosk's first summary of
+//! a day adds its people (nobody else's latest row for those person-days
+//! exists: the day's claims refuse a second kiosk); a later revision
+//! replaces the sums of every person-month the old or the new revision
+//! touches, summed again from the latest rows (revisions are rare; a
+//! subtraction would leave a person's last day and name stale when the
+//! new revision drops them). A database from before the sums fills them
+//! once from `summary_people` ([`FILL_PERSON_MONTHS`], [`FILL_UNIT_DAYS`]).
+
+use chrono::{Datelike, NaiveDate};
+
+use super::overview::UnitDay;
+use super::sqlite::FIGURES;
+use crate::domain::summary::ReportRow;
+
+/// The tables (the same DDL for both backends).
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS person_months (
+    month     TEXT NOT NULL,
+    unit      TEXT NOT NULL,
+    staff_no  TEXT NOT NULL,
+    last_date TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    expected  BIGINT NOT NULL,
+    present   BIGINT NOT NULL,
+    late_minutes BIGINT NOT NULL, late_count BIGINT NOT NULL,
+    early_minutes BIGINT NOT NULL, early_count BIGINT NOT NULL,
+    absent_sessions BIGINT NOT NULL, absent_minutes BIGINT NOT NULL,
+    off_post_count BIGINT NOT NULL, off_post_minutes BIGINT NOT NULL,
+    missing_punches BIGINT NOT NULL, spot_check_absences BIGINT NOT NULL,
+    spot_checks_present BIGINT NOT NULL, leave_minutes BIGINT NOT NULL,
+    duty_minutes BIGINT NOT NULL, corrections BIGINT NOT NULL,
+    PRIMARY KEY (month, unit, staff_no)
+);
+CREATE TABLE IF NOT EXISTS unit_days (
+    date      TEXT NOT NULL,
+    unit      TEXT NOT NULL,
+    kiosk_id  TEXT NOT NULL,
+    people    BIGINT NOT NULL,
+    expected  BIGINT NOT NULL,
+    present   BIGINT NOT NULL,
+    at_post   BIGINT NOT NULL,
+    on_time   BIGINT NOT NULL,
+    on_leave  BIGINT NOT NULL,
+    on_duty   BIGINT NOT NULL,
+    late_count BIGINT NOT NULL,
+    early_count BIGINT NOT NULL,
+    absent_sessions BIGINT NOT NULL,
+    off_post_count BIGINT NOT NULL,
+    missing_punches BIGINT NOT NULL,
+    spot_check_absences BIGINT NOT NULL,
+    PRIMARY KEY (date, unit, kiosk_id)
+);
+";
+
+/// `?N` parameters as PostgreSQL's `$N`.
+pub fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The month of a date as `person_months` keys it (`2026-07`), and the
+/// first days of it and of the next month (the month's `date` range).
+pub fn month_of(date: NaiveDate) -> (String, String, String) {
+    let first = date.with_day(1).unwrap_or(date);
+    let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
+    (first.format("%Y-%m").to_string(), first.to_string(), next.to_string())
+}
+
+fn figures(prefix: &str) -> String {
+    FIGURES.iter().map(|f| format!("{prefix}{f}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A kiosk's first summary of a day (`?1` kiosk, `?2` date, `?3`
+/// revision, `?4` month): its people added to their months.
+pub fn add_to_months() -> String {
+    let set: String = ["expected", "present"]
+        .iter()
+        .chain(FIGURES.iter())
+        .map(|f| format!(", {f} = person_months.{f} + excluded.{f}"))
+        .collect();
+    format!(
+        "INSERT INTO person_months (month, unit, staff_no, last_date, name, expected, present, {f})
+         SELECT ?4, unit, staff_no, date, name, expected, present, {f} FROM summary_people
+         WHERE kiosk_id = ?1 AND date = ?2 AND revision = ?3
+         ON CONFLICT (month, unit, staff_no) DO UPDATE SET
+           name = CASE WHEN excluded.last_date >= person_months.last_date THEN excluded.name ELSE person_months.name END,
+           last_date = CASE WHEN excluded.last_date > person_months.last_date THEN excluded.last_date ELSE person_months.last_date END
+           {set}",
+        f = figures("")
+    )
+}
+
+/// The person-months a revision touches (`?1` kiosk, `?2` date, `?3`
+/// the old revision, `?4` the new one), as a subquery of (unit, staff_no).
+const TOUCHED: &str =
+    "SELECT DISTINCT unit, staff_no FROM summary_people WHERE kiosk_id = ?1 AND date = ?2 AND revision IN (?3, ?4)";
+
+/// A later revision, first step (`?1`–`?4` as [`TOUCHED`], `?5` month):
+/// the sums of the person-months it touches taken away…
+pub fn drop_touched_months() -> String {
+    format!(
+        "DELETE FROM person_months WHERE month = ?5 AND EXISTS (
+           SELECT 1 FROM ({TOUCHED}) t WHERE t.unit = person_months.unit AND t.staff_no = person_months.staff_no)"
+    )
+}
+
+/// …second step (`?1`–`?4` as [`TOUCHED`], `?5`, `?6` the month's first
+/// day and the next month's): and summed again from their latest rows,
+/// after the new revision's are written.
+pub fn refill_touched_months() -> String {
+    fill_months(&format!(
+        "p.date >= ?5 AND p.date < ?6 AND EXISTS (
+           SELECT 1 FROM ({TOUCHED}) t WHERE t.unit = p.unit AND t.staff_no = p.staff_no)"
+    ))
+}
+
+/// `person_months` summed from the latest rows that meet `condition`
+/// (over `p.`); the name is the one of the person's last day there.
+fn fill_months(condition: &str) -> String {
+    format!(
+        "INSERT INTO person_months (month, unit, staff_no, last_date, name, expected, present, {f})
+         SELECT g.month, g.unit, g.staff_no, g.last_date,
+           (SELECT n.name FROM summary_people n
+            WHERE n.staff_no = g.staff_no AND n.date = g.last_date AND n.unit = g.unit AND n.latest LIMIT 1),
+           g.expected, g.present, {f}
+         FROM (SELECT substr(p.date, 1, 7) AS month, p.unit, p.staff_no, max(p.date) AS last_date,
+                 sum(p.expected) AS expected, sum(p.present) AS present, {s}
+               FROM summary_people p WHERE p.latest AND {condition}
+               GROUP BY substr(p.date, 1, 7), p.unit, p.staff_no) g",
+        f = figures(""),
+        s = FIGURES.iter().map(|f| format!("sum(p.{f}) AS {f}")).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// Every latest row's month summed (a database from before the sums).
+pub fn fill_all_months() -> String {
+    fill_months("true")
+}
+
+/// `unit_days`' counters: the day's people, then the definitions of
+/// [`overview`](super::overview::overview) (at post = expected and not on
+/// leave or duty; on time = also punched, never late, never absent).
+pub const UNIT_DAY_COLUMNS: &str = "people, expected, present, at_post, on_time, on_leave, on_duty, late_count, \
+    early_count, absent_sessions, off_post_count, missing_punches, spot_check_absences";
+
+/// A unit's day from one `unit_days` row's counters, in
+/// [`UNIT_DAY_COLUMNS`] order.
+pub fn unit_day(unit: String, n: [i64; 13]) -> UnitDay {
+    let n = n.map(|v| u32::try_from(v.max(0)).unwrap_or(u32::MAX));
+    UnitDay {
+        unit,
+        expected: n[1],
+        present: n[2],
+        at_post: n[3],
+        on_time: n[4],
+        leave: n[5],
+        duty: n[6],
+        late_count: n[7],
+        early_count: n[8],
+        absent_sessions: n[9],
+        off_post_count: n[10],
+        missing_punches: n[11],
+        spot_check_absences: n[12],
+        reported: true,
+        ..UnitDay::default()
+    }
+}
+
+/// The figures `unit_days` keeps besides the day counters.
+const UNIT_DAY_FIGURES: [&str; 6] =
+    ["late_count", "early_count", "absent_sessions", "off_post_count", "missing_punches", "spot_check_absences"];
+
+fn unit_day_select(condition: &str) -> String {
+    let extra: String = UNIT_DAY_FIGURES.iter().map(|f| format!("sum({f})")).collect::<Vec<_>>().join(", ");
+    let not_away = "status NOT IN ('leave', 'duty')";
+    format!(
+        "INSERT INTO unit_days (date, unit, kiosk_id, {UNIT_DAY_COLUMNS})
+         SELECT date, unit, kiosk_id, count(*), sum(expected), sum(present),
+           sum(CASE WHEN expected = 1 AND {not_away} THEN 1 ELSE 0 END),
+           sum(CASE WHEN present = 1 AND {not_away} AND late_count = 0 AND absent_sessions = 0 THEN 1 ELSE 0 END),
+           sum(CASE WHEN status = 'leave' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'duty' THEN 1 ELSE 0 END),
+           {extra}
+         FROM summary_people WHERE {condition} GROUP BY date, unit, kiosk_id"
+    )
+}
+
+/// A kiosk's day replaced in `unit_days` (`?1` kiosk, `?2` date, `?3`
+/// the new revision): first its rows taken away…
+pub const DROP_UNIT_DAY: &str = "DELETE FROM unit_days WHERE date = ?2 AND kiosk_id = ?1";
+
+/// …then summed from the revision's rows.
+pub fn put_unit_day() -> String {
+    unit_day_select("kiosk_id = ?1 AND date = ?2 AND revision = ?3")
+}
+
+/// Every latest row's unit-day summed (a database from before the sums).
+pub fn fill_all_unit_days() -> String {
+    unit_day_select("latest")
+}
+
+/// A period's rows as [`report_people`](super::storage::SummaryStore::report_people)
+/// reads them: whole months from `person_months`, the days of partial
+/// months from `summary_people`. `[from, to]` as (the months read whole,
+/// first and last as `YYYY-MM`; the day ranges read as days, each
+/// `[start, end)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub months: Option<(String, String)>,
+    pub days: Vec<(String, String)>,
+}
+
+/// `[from, to]` split into whole months and the days either side.
+pub fn split(from: NaiveDate, to: NaiveDate) -> Split {
+    let day_after = |d: NaiveDate| d.succ_opt().unwrap_or(d);
+    if from > to {
+        return Split { months: None, days: Vec::new() };
+    }
+    // The first whole month starts at or after `from`; the last whole
+    // month ends at or before `to`.
+    let first_whole = if from.day() == 1 { from } else { month_start_after(from) };
+    let end = day_after(to);
+    let last_whole_end = end.with_day(1).unwrap_or(end);
+    if first_whole >= last_whole_end {
+        return Split { months: None, days: vec![(from.to_string(), end.to_string())] };
+    }
+    let last_month = last_whole_end.pred_opt().unwrap_or(last_whole_end);
+    let mut days = Vec::new();
+    if from < first_whole {
+        days.push((from.to_string(), first_whole.to_string()));
+    }
+    if last_whole_end < end {
+        days.push((last_whole_end.to_string(), end.to_string()));
+    }
+    let ym = |d: NaiveDate| d.format("%Y-%m").to_string();
+    Split { months: Some((ym(first_whole), ym(last_month))), days }
+}
+
+fn month_start_after(d: NaiveDate) -> NaiveDate {
+    let first = d.with_day(1).unwrap_or(d);
+    first.checked_add_months(chrono::Months::new(1)).unwrap_or(first)
+}
+
+/// The report's person rows summed from parts (month sums and days), in
+/// the order they come: one row a person, name and unit from the part
+/// with the latest date (`last_date` of a month, the date of a day).
+#[derive(Default)]
+pub struct People {
+    by: std::collections::HashMap<String, Acc>,
+}
+
+#[derive(Default)]
+struct Acc {
+    last: String,
+    name: String,
+    unit: String,
+    expected: u32,
+    present: u32,
+    f: [u32; 14],
+}
+
+/// One part's values: a person's month or day.
+pub struct Part<'a> {
+    pub staff_no: &'a str,
+    pub last: &'a str,
+    pub name: &'a str,
+    pub unit: &'a str,
+    pub expected: i64,
+    pub present: i64,
+    pub figures: [i64; 14],
+}
+
+impl People {
+    pub fn add(&mut self, p: Part<'_>) {
+        if !self.by.contains_key(p.staff_no) {
+            self.by.insert(p.staff_no.to_string(), Acc::default());
+        }
+        let Some(acc) = self.by.get_mut(p.staff_no) else { return };
+        if p.last > acc.last.as_str() {
+            acc.last = p.last.to_string();
+            acc.name = p.name.to_string();
+            acc.unit = p.unit.to_string();
+        }
+        let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        acc.expected = acc.expected.saturating_add(clamp(p.expected));
+        acc.present = acc.present.saturating_add(clamp(p.present));
+        for (sum, v) in acc.f.iter_mut().zip(p.figures) {
+            *sum = sum.saturating_add(clamp(v));
+        }
+    }
+
+    pub fn rows(self) -> Vec<ReportRow> {
+        self.by
+            .into_iter()
+            .map(|(no, a)| {
+                ReportRow::from_sums(no, a.name, a.unit, a.expected, a.present, &super::sqlite::figures_from(a.f))
+            })
+            .collect()
+    }
+}
+
+/// The columns both parts of a report read, in [`Part`]'s order: the
+/// staff number, last date (`date_col`), name, unit, the day counts
+/// (`counts`: `expected, present`, cast where the backend needs) and the
+/// figures.
+pub fn part_columns(date_col: &str, counts: &str) -> String {
+    format!("staff_no, {date_col}, name, unit, {counts}, {}", figures(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn days(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn a_period_splits_into_whole_months_and_the_days_either_side() {
+        let q3 = split(d("2026-07-01"), d("2026-09-30"));
+        assert_eq!(q3, Split { months: Some(("2026-07".into(), "2026-09".into())), days: vec![] });
+        let mid = split(d("2026-07-15"), d("2026-09-10"));
+        assert_eq!(
+            mid,
+            Split {
+                months: Some(("2026-08".into(), "2026-08".into())),
+                days: days(&[("2026-07-15", "2026-08-01"), ("2026-09-01", "2026-09-11")])
+            }
+        );
+        // Within one month, and across a month's end without a whole one.
+        assert_eq!(split(d("2026-12-01"), d("2026-12-05")).days, days(&[("2026-12-01", "2026-12-06")]));
+        assert_eq!(split(d("2026-11-20"), d("2026-12-05")).months, None);
+        assert_eq!(split(d("2026-11-20"), d("2026-12-05")).days, days(&[("2026-11-20", "2026-12-06")]));
+        // A whole month ending on a year's last day, and one day.
+        assert_eq!(split(d("2026-12-01"), d("2026-12-31")).months, Some(("2026-12".into(), "2026-12".into())));
+        assert_eq!(split(d("2026-12-01"), d("2026-12-31")).days, days(&[]));
+        assert_eq!(split(d("2026-02-28"), d("2026-02-28")).days, days(&[("2026-02-28", "2026-03-01")]));
+        assert_eq!(split(d("2026-03-02"), d("2026-03-01")), Split { months: None, days: vec![] });
+    }
+
+    #[test]
+    fn parameters_are_numbered_for_postgres() {
+        assert_eq!(numbered("a = ?1 AND b IN (?3, ?12) AND c = '?'"), "a = $1 AND b IN ($3, $12) AND c = '?'");
+    }
+
+    #[test]
+    fn a_person_is_named_from_their_latest_part() {
+        let mut p = People::default();
+        let part = |last, name, unit, late| Part {
+            staff_no: "001",
+            last,
+            name,
+            unit,
+            expected: 1,
+            present: 1,
+            figures: [late, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        };
+        p.add(part("2026-07-31", "甲", "甲单位", 5));
+        p.add(part("2026-09-03", "甲乙", "乙单位", 2));
+        p.add(part("2026-08-31", "甲", "甲单位", i64::from(u32::MAX)));
+        let rows = p.rows();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].name.as_str(), rows[0].unit.as_str()), ("甲乙", "乙单位"));
+        assert_eq!(rows[0].late_minutes, u32::MAX, "saturated, never wrapped");
+        assert_eq!(rows[0].days_expected, 3);
+    }
+}

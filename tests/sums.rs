@@ -1,0 +1,150 @@
+//! The sums the central server keeps as summaries arrive (`sums`:
+//! `person_months`, `unit_days`), on both backends, against the
+//! definitions they stand for: after every upload of a generated run
+//! (two kiosks, three units, people moving between units, revisions that
+//! drop and rename people, days across month ends, every status), the
+//! storage's report for several periods equals `report_from_days` over
+//! the latest summaries held, its chart of the days equals their sums,
+//! and its overview of the day equals `overview::overview` of them.
+
+#[path = "common/central.rs"]
+mod central;
+
+use std::collections::BTreeMap;
+
+use central::{agent, put, runtime, summary, Central, BACKENDS};
+use chrono::NaiveDate;
+use dutyclock::central::overview;
+use dutyclock::domain::summary::{report_from_days, DailySummary};
+use serde_json::{json, Value};
+
+/// A small deterministic generator (xorshift): the run is the same every
+/// time, and a failure names the step.
+struct Gen(u64);
+impl Gen {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+const STATUSES: [&str; 7] = ["normal", "exception", "absent", "leave", "duty", "rest", "pending"];
+
+/// A kiosk's summary of `date`: some of the people, each in one of the
+/// kiosk's units, with a status, figures and punches drawn.
+fn generated(g: &mut Gen, kiosk: &str, units: &[&str], date: &str, rev: i64, taken: &[String]) -> Value {
+    let mut s = summary(kiosk, date, rev, &[]);
+    let mut people = Vec::new();
+    for n in 0..8 {
+        let no = format!("{n:03}");
+        // A person another kiosk holds that day is left out (the server
+        // would refuse the summary: 409).
+        if taken.contains(&no) || g.next(4) == 0 {
+            continue;
+        }
+        let unit = units[g.next(units.len() as u64) as usize];
+        let status = STATUSES[g.next(STATUSES.len() as u64) as usize];
+        let punches: Vec<&str> = ["08:29:00", "12:01:00", "14:25:00", "17:31:00"][..g.next(5) as usize].to_vec();
+        let late = g.next(3) as u32 * 7;
+        people.push(json!({
+            "staff_no": no, "name": format!("员工{n}-{}", g.next(3)), "unit": unit, "status": status,
+            "late_minutes": late, "late_count": u32::from(late > 0), "early_minutes": g.next(2) * 5,
+            "early_count": g.next(2), "absent_sessions": g.next(3), "absent_minutes": g.next(2) * 240,
+            "off_post_count": g.next(2), "off_post_minutes": g.next(2) * 30, "missing_punches": g.next(3),
+            "spot_check_absences": g.next(2), "spot_checks_present": g.next(2), "leave_minutes": g.next(2) * 60,
+            "duty_minutes": g.next(2) * 60, "corrections": g.next(2), "punches": punches
+        }));
+    }
+    s["people"] = json!(people);
+    s
+}
+
+#[test]
+fn the_kept_sums_agree_with_the_summaries_after_every_upload() {
+    let kiosks: [(&str, &[&str]); 2] = [("k1", &["办公室", "财务科"]), ("k2", &["人事科"])];
+    let dates = ["2026-07-30", "2026-07-31", "2026-08-03", "2026-08-31", "2026-09-01", "2026-09-30"];
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let periods = [
+        ("2026-07-01", "2026-09-30"), // a quarter: months only
+        ("2026-07-31", "2026-09-01"), // a month and a day either side
+        ("2026-08-01", "2026-08-31"), // one month
+        ("2026-07-15", "2026-08-15"), // partial months only
+        ("2026-09-30", "2026-09-30"), // one day
+    ];
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let tokens: Vec<String> = kiosks.iter().map(|(id, units)| c.kiosk(id, units)).collect();
+        c.start();
+        let storage = c.storage();
+        let rt = runtime();
+        let a = agent();
+        let mut g = Gen(0x2545_f491_4f6c_dd1d);
+        // The latest summary held of each kiosk's day, and its revision.
+        let mut held: BTreeMap<(String, String), (i64, DailySummary)> = BTreeMap::new();
+        for step in 0..90 {
+            let k = g.next(2) as usize;
+            let (kiosk, units) = kiosks[k];
+            let date = dates[g.next(dates.len() as u64) as usize];
+            let key = (kiosk.to_string(), date.to_string());
+            let rev = held.get(&key).map_or(1, |(r, _)| r + 1);
+            let other = kiosks[1 - k].0;
+            let taken: Vec<String> = held
+                .get(&(other.to_string(), date.to_string()))
+                .map(|(_, s)| s.people.iter().map(|p| p.staff_no.clone()).collect())
+                .unwrap_or_default();
+            let s = generated(&mut g, kiosk, units, date, rev, &taken);
+            let (st, text) = put(&a, &c.url, kiosk, date, Some(&tokens[k]), &serde_json::to_vec(&s).unwrap());
+            assert_eq!(st, 201, "{backend:?} step {step}: {text}");
+            held.insert(key, (rev, serde_json::from_value(s).unwrap()));
+
+            let at = format!("{backend:?} after step {step} ({kiosk} {date} revision {rev})");
+            for (from, to) in periods {
+                let (from, to) = (d(from), d(to));
+                let days = held.values().filter(|(_, s)| s.date >= from && s.date <= to);
+                for units in [None, Some(vec!["财务科".to_string()]), Some(vec!["办公室".into(), "人事科".into()])]
+                {
+                    let of = |u: &str| units.as_ref().is_none_or(|us| us.iter().any(|x| x == u));
+                    let mut want = report_from_days(
+                        from,
+                        to,
+                        days.clone().flat_map(|(_, s)| s.people.iter().filter(|p| of(&p.unit)).map(|p| (s.date, p))),
+                    )
+                    .people;
+                    let mut got = rt.block_on(storage.report_people(from, to, units.as_deref())).unwrap();
+                    want.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+                    got.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+                    assert_eq!(got, want, "{at}: the report of {from}..{to} for {units:?}");
+                    // The chart of the days: late, early and absent summed.
+                    let mut by_day: BTreeMap<NaiveDate, (u32, u32, u32)> = BTreeMap::new();
+                    for (_, s) in days.clone() {
+                        for p in s.people.iter().filter(|p| of(&p.unit)) {
+                            let e = by_day.entry(s.date).or_default();
+                            e.0 += p.figures.late_count;
+                            e.1 += p.figures.early_count;
+                            e.2 += p.figures.absent_sessions;
+                        }
+                    }
+                    let got: BTreeMap<NaiveDate, (u32, u32, u32)> = rt
+                        .block_on(storage.daily_counts(from, to, units.as_deref()))
+                        .unwrap()
+                        .into_iter()
+                        .map(|(d, c)| (d, (c.late, c.early, c.absent)))
+                        .collect();
+                    assert_eq!(got, by_day, "{at}: the days of {from}..{to} for {units:?}");
+                }
+            }
+            // The overview of the day uploaded.
+            let day = d(date);
+            let in_service: Vec<(String, Vec<String>)> =
+                kiosks.iter().map(|(id, us)| (id.to_string(), us.iter().map(|u| u.to_string()).collect())).collect();
+            let summaries: Vec<DailySummary> =
+                held.values().filter(|(_, s)| s.date == day).map(|(_, s)| s.clone()).collect();
+            let want = overview::overview(day, &summaries, &in_service);
+            let sent = rt.block_on(storage.day_units(day)).unwrap();
+            let got = overview::assemble(sent.units, &sent.sent, &in_service);
+            assert_eq!(got, want, "{at}: the overview of {day}");
+        }
+    }
+}
