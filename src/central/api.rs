@@ -645,24 +645,97 @@ async fn report(
     app.storage.audit(&user.name, "export", &format!("report {from}..{to} {} {format}", covers.said()), now()).await?;
     let name = format!("report-{from}-{to}");
     let lang = Language::ZhCn;
-    match format {
-        "csv" => {
+    // Written as it is sent (`streamed`): a province's report is tens of
+    // megabytes, and a whole-report buffer per request would be too.
+    Ok(match format {
+        "csv" => streamed("text/csv; charset=utf-8", Some(&format!("{name}.csv")), move |w| {
             // With a BOM: Excel on a Chinese Windows then reads UTF-8.
-            let mut buf = b"\xEF\xBB\xBF".to_vec();
-            crate::domain::render::report_csv(&r, lang, &mut buf).map_err(|e| internal(e.to_string()))?;
-            Ok(file(buf, "text/csv; charset=utf-8", &format!("{name}.csv")))
-        }
-        "xlsx" => {
-            let buf = crate::domain::render::report_xlsx(&r, lang).map_err(|e| internal(e.to_string()))?;
-            Ok(file(buf, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{name}.xlsx")))
-        }
-        _ => Ok(Json(json!({ "from": from, "to": to, "people": r.people, "units": r.units })).into_response()),
-    }
+            w.write_all(b"\xEF\xBB\xBF")?;
+            crate::domain::render::report_csv(&r, lang, w).map_err(std::io::Error::other)
+        }),
+        "xlsx" => streamed(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Some(&format!("{name}.xlsx")),
+            move |w| {
+                // The zip is made in a temporary file (it needs to seek),
+                // then sent from it.
+                let mut f = tempfile::tempfile()?;
+                crate::domain::render::report_xlsx_to(&r, lang, &mut f).map_err(std::io::Error::other)?;
+                std::io::Seek::rewind(&mut f)?;
+                std::io::copy(&mut f, w).map(|_| ())
+            },
+        ),
+        _ => streamed("application/json", None, move |w| {
+            #[derive(serde::Serialize)]
+            struct Out<'a> {
+                from: NaiveDate,
+                to: NaiveDate,
+                people: &'a [summary::ReportRow],
+                units: &'a [summary::ReportRow],
+            }
+            serde_json::to_writer(w, &Out { from, to, people: &r.people, units: &r.units })
+                .map_err(std::io::Error::other)
+        }),
+    })
 }
 
-fn internal(e: String) -> ApiError {
-    eprintln!("report: {e}");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", "the report could not be written")
+/// A response whose body `write` makes on a blocking thread, sent as it
+/// is written in chunks of 64 KiB (at most four waiting): the memory a
+/// large file takes is its rows, not its bytes. A failure part-way ends
+/// the body early (the client sees a broken transfer, never a short file
+/// taken as whole); a client that goes away stops the writing.
+pub(crate) fn streamed(
+    mime: &str,
+    attachment: Option<&str>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send + 'static,
+) -> Response {
+    type Chunk = Result<axum::body::Bytes, std::io::Error>;
+    struct Chunks {
+        buf: Vec<u8>,
+        tx: tokio::sync::mpsc::Sender<Chunk>,
+    }
+    impl Chunks {
+        fn send(&mut self) -> std::io::Result<()> {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+            self.tx
+                .blocking_send(Ok(chunk.into()))
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+        }
+    }
+    impl std::io::Write for Chunks {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.buf.extend_from_slice(b);
+            if self.buf.len() >= CHUNK {
+                self.send()?;
+            }
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    const CHUNK: usize = 64 << 10;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut w = Chunks { buf: Vec::with_capacity(CHUNK), tx };
+        let done = write(&mut w).and_then(|()| if w.buf.is_empty() { Ok(()) } else { w.send() });
+        if let Err(e) = done {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("a streamed file failed part-way: {e}");
+                let _ = w.tx.blocking_send(Err(e));
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async { rx.recv().await.map(|c| (c, rx)) });
+    let mut r = Response::new(Body::from_stream(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Some(v) = attachment.and_then(|n| HeaderValue::from_str(&format!("attachment; filename=\"{n}\"")).ok()) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }
 
 pub(crate) fn file(body: Vec<u8>, mime: &str, name: &str) -> Response {

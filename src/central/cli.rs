@@ -608,7 +608,10 @@ async fn serve(
     lanes: listener::Lanes,
 ) -> Result<(), Failure> {
     let storage = app.storage.clone();
-    tokio::spawn(app.rejudging.clone().run(storage.clone()));
+    // This process among the servers sharing the database: the holder of
+    // the background work it claims (see `Storage::claim_work`).
+    let holder = format!("{} {}", std::process::id(), crate::central::auth::new_secret(""));
+    tokio::spawn(app.rejudging.clone().run(storage.clone(), holder.clone()));
     let router = api::router(app);
     let acceptor = match tls {
         Some((cert, key)) => {
@@ -631,18 +634,28 @@ async fn serve(
         listener.local_addr().map_or(addr, |a| a),
         limits.max_connections
     );
-    tokio::spawn(prune_every(storage, std::time::Duration::from_secs(600)));
+    tokio::spawn(prune_every(storage, std::time::Duration::from_secs(600), holder));
     listener::serve(listener, acceptor, router, limits, lanes, shutdown()).await;
     Ok(())
 }
 
-/// Deletes expired sessions and ended lockouts now and every `period`.
-async fn prune_every(storage: Arc<dyn Storage>, period: std::time::Duration) {
+/// Deletes expired sessions and ended lockouts now and every `period`,
+/// once between the servers sharing the database: the server that claims
+/// the period's pruning does it, the others find it claimed.
+async fn prune_every(storage: Arc<dyn Storage>, period: std::time::Duration, holder: String) {
     let mut tick = tokio::time::interval(period);
+    let period_ms = i64::try_from(period.as_millis()).unwrap_or(i64::MAX);
     loop {
         tick.tick().await;
-        if let Err(e) = storage.prune(now()).await {
-            eprintln!("pruning sessions: {e}");
+        let at = now();
+        match storage.claim_work("prune", &holder, at.saturating_add(period_ms), at).await {
+            Ok(true) => {
+                if let Err(e) = storage.prune(at).await {
+                    eprintln!("pruning sessions: {e}");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => eprintln!("pruning sessions: cannot claim the work: {e}"),
         }
     }
 }

@@ -29,6 +29,13 @@ use crate::domain::rejudge::{check, DeclaredRules, Verdict};
 use crate::domain::replay::{ChainedSummary, Tables};
 use crate::domain::time::Instant;
 
+/// How long a server's claim on a kiosk's pass lasts if it never says it
+/// is done (it stopped part-way): then another server may take it.
+const CLAIM_MS: i64 = 10 * 60_000;
+
+/// When a kiosk whose pass another server holds is looked at again.
+const RETRY_MS: i64 = 5_000;
+
 /// Summary revisions judged in one pass over a kiosk (a kiosk with more
 /// waiting is nudged again behind the others).
 pub const PASS: usize = 200;
@@ -47,13 +54,25 @@ impl Rejudging {
         self.bell.notify_one();
     }
 
+    /// Nudges `kiosk` again after [`RETRY_MS`].
+    fn nudge_later(self: Arc<Self>, kiosk: &str) {
+        let kiosk = kiosk.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(RETRY_MS as u64)).await;
+            self.nudge(&kiosk);
+        });
+    }
+
     fn take(&self) -> BTreeSet<String> {
         std::mem::take(&mut *self.due.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Runs for ever: every kiosk once at start (what waited before a
-    /// restart), then the nudged ones as they come.
-    pub async fn run(self: Arc<Self>, storage: Arc<dyn Storage>) {
+    /// restart), then the nudged ones as they come. A kiosk's pass is
+    /// claimed for `holder` first (servers sharing a database judge a
+    /// revision once between them); a kiosk another server is judging is
+    /// looked at again a little later, for what arrived meanwhile.
+    pub async fn run(self: Arc<Self>, storage: Arc<dyn Storage>, holder: String) {
         match storage.kiosks(chrono::Utc::now().date_naive()).await {
             Ok(kiosks) => kiosks.iter().for_each(|k| self.nudge(&k.id)),
             Err(e) => eprintln!("rejudging: cannot list the kiosks: {e}"),
@@ -65,8 +84,25 @@ impl Rejudging {
                 continue;
             }
             for kiosk in due {
+                let work = format!("rejudge {kiosk}");
+                match storage.claim_work(&work, &holder, now() + CLAIM_MS, now()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.clone().nudge_later(&kiosk);
+                        continue;
+                    }
+                    Err(e) => {
+                        eprintln!("rejudging {kiosk}: cannot claim the pass: {e}");
+                        self.clone().nudge_later(&kiosk);
+                        continue;
+                    }
+                }
                 let (s, k) = (storage.clone(), kiosk.clone());
-                match tokio::spawn(async move { pass(s.as_ref(), &k, now()).await }).await {
+                let passed = tokio::spawn(async move { pass(s.as_ref(), &k, now()).await }).await;
+                if let Err(e) = storage.release_work(&work, &holder).await {
+                    eprintln!("rejudging {kiosk}: cannot release the pass (it runs out by itself): {e}");
+                }
+                match passed {
                     // More waiting, and this pass moved some: again, behind the others.
                     Ok(Ok((looked, judged))) if looked >= PASS && judged > 0 => self.nudge(&kiosk),
                     Ok(Ok(_)) => {}

@@ -347,7 +347,35 @@ pub struct UnitRow {
 pub trait Storage: KioskStore + SummaryStore + RecordStore + AccountStore + MasterStore + Send + Sync {
     /// Creates the schema (idempotent).
     async fn init(&self) -> Result<()>;
+    /// Claims the background work `name` for `holder` (a server process)
+    /// until `until`: `true` when it was free (never claimed, released,
+    /// or its claim ran out by `now`) or already `holder`'s. Servers on
+    /// one database do a piece of work once between them (see
+    /// [`WORK_CLAIMS`]).
+    async fn claim_work(&self, name: &str, holder: &str, until: Instant, now: Instant) -> Result<bool>;
+    /// Gives up `holder`'s claim on `name` (another's is left).
+    async fn release_work(&self, name: &str, holder: &str) -> Result<()>;
 }
+
+/// The background work servers share (the same SQL for both backends):
+/// a row per piece of work, its holder and until when. A claim is one
+/// statement, so two servers claiming at once get one winner.
+pub const WORK_CLAIMS: &str = "
+CREATE TABLE IF NOT EXISTS work_claims (
+    name   TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until  BIGINT NOT NULL
+);";
+
+/// Claims work (`?1` name, `?2` holder, `?3` until, `?4` now): a row
+/// back when the claim is the holder's.
+pub const CLAIM_WORK: &str = "INSERT INTO work_claims (name, holder, until) VALUES (?1, ?2, ?3)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+    WHERE work_claims.until <= ?4 OR work_claims.holder = excluded.holder
+    RETURNING name";
+
+/// Releases a claim (`?1` name, `?2` holder).
+pub const RELEASE_WORK: &str = "DELETE FROM work_claims WHERE name = ?1 AND holder = ?2";
 
 /// One change of master data to store (`central::master` makes them):
 /// its kind and key (what it replaces: a person's stint in a unit, a
@@ -531,6 +559,34 @@ pub trait SummaryStore: Send + Sync {
     /// latest summary of the date is held, and a row per unit and kiosk
     /// that sent the unit's people.
     async fn day_units(&self, date: NaiveDate) -> Result<DayUnits>;
+    /// The latest person rows of `date` that have the exception, by unit
+    /// and staff number.
+    async fn exception_days(&self, date: NaiveDate, kind: DayException) -> Result<Vec<PersonDay>>;
+}
+
+/// An exception a person's day can have (the overview's cards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayException {
+    /// 旷工: an absent day, or an absent session.
+    Absent,
+    Late,
+    Early,
+    Missing,
+    OffPost,
+}
+
+impl DayException {
+    /// The rows of `summary_people` (as `p.`) that have it (the same SQL
+    /// for both backends).
+    pub fn condition(self) -> &'static str {
+        match self {
+            DayException::Absent => "(p.status = 'absent' OR p.absent_sessions > 0)",
+            DayException::Late => "p.late_count > 0",
+            DayException::Early => "p.early_count > 0",
+            DayException::Missing => "p.missing_punches > 0",
+            DayException::OffPost => "p.off_post_count > 0",
+        }
+    }
 }
 
 /// A date's units as the kiosks sent them (see [`SummaryStore::day_units`]).

@@ -276,12 +276,27 @@ pub fn report_csv(r: &Report, lang: Language, out: impl Write) -> csv::Result<()
 
 /// `report --format xlsx`: sheets 个人 and 单位.
 pub fn report_xlsx(r: &Report, lang: Language) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    report_xlsx_to(r, lang, &mut out)?;
+    Ok(out.into_inner())
+}
+
+/// The report as XLSX written to `out`, each sheet in constant memory
+/// (rust_xlsxwriter keeps only the row being written and spills the
+/// rest to a temporary file): a province's 100,000 rows do not become
+/// two million cells in memory.
+pub fn report_xlsx_to<W: std::io::Write + std::io::Seek + Send>(
+    r: &Report,
+    lang: Language,
+    out: W,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     for (name, sheet, rows) in [("个人", Sheet::People, &r.people), ("单位", Sheet::Units, &r.units)] {
-        let ws = wb.add_worksheet();
+        let ws = wb.add_worksheet_with_constant_memory();
         ws.set_name(name)?;
+        ws.set_freeze_panes(1, 0)?;
         for (c, h) in sheet.headers(lang).iter().enumerate() {
             ws.write_string_with_format(0, c as u16, h, &bold)?;
             ws.set_column_width(c as u16, (h.width() as f64 + 2.0).max(10.0))?;
@@ -295,9 +310,8 @@ pub fn report_xlsx(r: &Report, lang: Language) -> Result<Vec<u8>, rust_xlsxwrite
                 };
             }
         }
-        ws.set_freeze_panes(1, 0)?;
     }
-    wb.save_to_buffer()
+    wb.save_to_writer(out)
 }
 
 #[cfg(test)]

@@ -226,19 +226,16 @@ impl Central {
                 });
             }
         }
-        let mut child = cmd.spawn().unwrap();
-        let err = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { return };
-                if line.starts_with("listening on") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(Duration::from_secs(20)).expect("the server listens");
-        self.child = Some(child);
+        self.child = Some(listening(cmd));
+    }
+
+    /// Another `serve` process on the same database (PostgreSQL), on a
+    /// port of its own: a second server behind a load balancer.
+    pub fn another_server(&self) -> Server {
+        let port = free_port();
+        let mut cmd = self.command();
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::piped());
+        Server { child: listening(cmd), url: format!("http://127.0.0.1:{port}") }
     }
 
     /// The serving process's id.
@@ -268,6 +265,37 @@ impl Central {
 
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir().join("central.sqlite3")
+    }
+}
+
+/// Spawns a `serve` command (stderr piped) and returns once it listens.
+fn listening(mut cmd: Command) -> Child {
+    let mut child = cmd.spawn().unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { return };
+            if line.starts_with("listening on") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(20)).expect("the server listens");
+    child
+}
+
+/// A further server process (see [`Central::another_server`]), stopped
+/// when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -407,14 +435,19 @@ pub fn path_str(p: &Path) -> &str {
 
 /// Signs in through the login form; returns the session cookie (`name=value`).
 pub fn sign_in(c: &Central, user: &str, password: &str) -> String {
+    sign_in_at(&c.url, user, password)
+}
+
+/// [`sign_in`] at the server at `url`.
+pub fn sign_in_at(url: &str, user: &str, password: &str) -> String {
     let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
-    let mut form = a.get(&format!("{}/login", c.url)).call().unwrap();
+    let mut form = a.get(&format!("{url}/login")).call().unwrap();
     let csrf_cookie =
         form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
     let page = form.body_mut().read_to_string().unwrap();
     let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let ok = a
-        .post(&format!("{}/login", c.url))
+        .post(&format!("{url}/login"))
         .header("Cookie", &csrf_cookie)
         .send_form([("username", user), ("password", password), ("csrf", &csrf)])
         .unwrap();

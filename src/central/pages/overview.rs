@@ -14,7 +14,7 @@ use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::charts::{self, Cell, DayKind};
 use crate::central::overview::{assemble, roll_up, KeyFigures, UnitDay};
-use crate::central::storage::{PersonDay, StorageError};
+use crate::central::storage::{DayException, PersonDay, StorageError};
 use crate::central::units::Tree;
 use crate::domain::summary::DayStatus;
 
@@ -506,15 +506,15 @@ pub(super) async fn page(axum::extract::State(app): State<App>, headers: HeaderM
 }
 
 /// The kinds of exception the overview's cards lead to: the query's key,
-/// the heading, and whether a person's day has it.
-type ExceptionKind = (&'static str, &'static str, &'static str, fn(&crate::domain::summary::PersonSummary) -> bool);
+/// the heading, and which days have it (the storage's condition).
+type ExceptionKind = (&'static str, &'static str, &'static str, DayException);
 
 const EXCEPTION_KINDS: [ExceptionKind; 5] = [
-    ("absent", "旷工", "absent", |p| p.status == DayStatus::Absent || p.figures.absent_sessions > 0),
-    ("late", "迟到", "late", |p| p.figures.late_count > 0),
-    ("early", "早退", "early", |p| p.figures.early_count > 0),
-    ("missing", "缺卡", "missing punches", |p| p.figures.missing_punches > 0),
-    ("off_post", "空岗", "off post", |p| p.figures.off_post_count > 0),
+    ("absent", "旷工", "absent", DayException::Absent),
+    ("late", "迟到", "late", DayException::Late),
+    ("early", "早退", "early", DayException::Early),
+    ("missing", "缺卡", "missing punches", DayException::Missing),
+    ("off_post", "空岗", "off post", DayException::OffPost),
 ];
 
 /// `/exceptions?date=D&kind=absent|late|early|missing|off_post[&under=U]`:
@@ -533,15 +533,16 @@ pub(super) async fn exceptions(State(app): State<App>, headers: HeaderMap, Query
         Ok(Err(m)) => return bad_request(&v, &m),
         Err(e) => return failed(e),
     };
-    let summaries = match app.storage.latest_summaries(date, date, None, usize::MAX, usize::MAX).await {
-        Ok(page) => page.rows,
+    let mut people: Vec<crate::domain::summary::PersonSummary> = match app.storage.exception_days(date, has).await {
+        Ok(days) => days
+            .into_iter()
+            .map(|d| d.person)
+            .filter(|p| tree.head_under(&p.unit, under.as_deref()).is_some())
+            .collect(),
         Err(e) => return failed(e),
     };
-    let mut people: Vec<crate::domain::summary::PersonSummary> = summaries
-        .into_iter()
-        .flat_map(|(_, _, s)| s.people)
-        .filter(|p| has(p) && tree.head_under(&p.unit, under.as_deref()).is_some())
-        .collect();
+    // By unit and staff number as Rust orders them (a database's
+    // collation may differ).
     people.sort_by(|a, b| (&a.unit, &a.staff_no).cmp(&(&b.unit, &b.staff_no)));
     let level = under_param(under.as_deref());
     let times = |n: u32, m: u32| v.times(n, m);

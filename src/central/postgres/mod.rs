@@ -374,6 +374,7 @@ impl Postgres {
             let tx = c.transaction().await.map_err(pg)?;
             tx.batch_execute(SCHEMA).await.map_err(pg)?;
             tx.batch_execute(crate::central::sums::SCHEMA).await.map_err(pg)?;
+            tx.batch_execute(WORK_CLAIMS).await.map_err(pg)?;
             // Tokens from before tokens expired: 90 days from this upgrade.
             let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
             tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])
@@ -463,5 +464,17 @@ fn date_of(s: &str) -> Result<NaiveDate> {
 impl Storage for Postgres {
     async fn init(&self) -> Result<()> {
         self.make_schema(false).await
+    }
+
+    async fn claim_work(&self, name: &str, holder: &str, until: Instant, now: Instant) -> Result<bool> {
+        let sql = crate::central::sums::numbered(CLAIM_WORK);
+        let c = self.client().await?;
+        Ok(c.query_opt(&sql, &[&name, &holder, &until, &now]).await.map_err(pg)?.is_some())
+    }
+
+    async fn release_work(&self, name: &str, holder: &str) -> Result<()> {
+        let sql = crate::central::sums::numbered(RELEASE_WORK);
+        self.client().await?.execute(&sql, &[&name, &holder]).await.map_err(pg)?;
+        Ok(())
     }
 }

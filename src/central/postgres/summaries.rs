@@ -403,6 +403,10 @@ impl SummaryStore for Postgres {
             .collect()
     }
 
+    async fn exception_days(&self, date: NaiveDate, kind: DayException) -> Result<Vec<PersonDay>> {
+        self.latest_days((date, date, None), kind.condition(), "p.unit, p.staff_no").await
+    }
+
     async fn day_units(&self, date: NaiveDate) -> Result<DayUnits> {
         let c = self.client().await?;
         let day = date.to_string();

@@ -552,6 +552,7 @@ impl Sqlite {
         let mut writer = open(path)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
         writer.execute_batch(sums::SCHEMA).map_err(db)?;
+        writer.execute_batch(WORK_CLAIMS).map_err(db)?;
         migrate(&mut writer)?;
         let claimed: bool =
             writer.query_row("SELECT EXISTS (SELECT 1 FROM person_days)", [], |r| r.get(0)).map_err(db)?;
@@ -640,7 +641,23 @@ fn date_of(s: String) -> rusqlite::Result<NaiveDate> {
 #[async_trait]
 impl Storage for Sqlite {
     async fn init(&self) -> Result<()> {
-        self.write(|c| c.execute_batch(&format!("{SCHEMA}{}", sums::SCHEMA)).map_err(db)).await
+        self.write(|c| c.execute_batch(&format!("{SCHEMA}{}{WORK_CLAIMS}", sums::SCHEMA)).map_err(db)).await
+    }
+
+    async fn claim_work(&self, name: &str, holder: &str, until: Instant, now: Instant) -> Result<bool> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.write(move |c| {
+            c.query_row(CLAIM_WORK, params![name, holder, until, now], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn release_work(&self, name: &str, holder: &str) -> Result<()> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.write(move |c| c.execute(RELEASE_WORK, params![name, holder]).map(|_| ()).map_err(db)).await
     }
 }
 

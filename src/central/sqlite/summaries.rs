@@ -417,6 +417,10 @@ impl SummaryStore for Sqlite {
         .await
     }
 
+    async fn exception_days(&self, date: NaiveDate, kind: DayException) -> Result<Vec<PersonDay>> {
+        self.read(move |c| latest_days(c, (date, date, None), kind.condition(), "p.unit, p.staff_no")).await
+    }
+
     async fn day_units(&self, date: NaiveDate) -> Result<DayUnits> {
         self.read(move |c| {
             let day = date.to_string();
