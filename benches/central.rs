@@ -575,7 +575,12 @@ fn main() {
         // the growth ratio; DUTYCLOCK_BENCH_KIOSKS shrinks the first.
         let kiosks = env_or("DUTYCLOCK_BENCH_KIOSKS", 400);
         let mut lines = Vec::new();
+        // DUTYCLOCK_BENCH_BACKENDS=postgres (or sqlite) measures one.
+        let only = std::env::var("DUTYCLOCK_BENCH_BACKENDS").unwrap_or_default();
         for (backend, name) in [(Backend::Postgres, "postgres"), (Backend::Sqlite, "sqlite")] {
+            if !only.is_empty() && !only.split(',').any(|b| b == name) {
+                continue;
+            }
             if backend == Backend::Postgres && std::env::var("DUTYCLOCK_TEST_PG").is_err() {
                 println!("postgres: not measured (no DUTYCLOCK_TEST_PG: run through deploy/with-postgres.sh)");
                 continue;

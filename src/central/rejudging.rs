@@ -152,10 +152,15 @@ pub async fn judge_one(
     rules: &mut HashMap<u64, Option<DeclaredRules>>,
 ) -> Result<(VerdictState, String), String> {
     use VerdictState::{Differs, Unjudgeable, Waiting};
-    let json: serde_json::Value = serde_json::from_str(content).unwrap_or_default();
-    let field = |k: &str| json.get(k).and_then(serde_json::Value::as_u64);
-    let (Some(version), Some(seq)) = (field("rules_version"), field("chain_length").and_then(|l| l.checked_add(1)))
-    else {
+    // The two fields it needs, the people skipped over unread (a province
+    // kiosk's summary is a hundred kilobytes, read once an upload).
+    #[derive(serde::Deserialize, Default)]
+    struct Place {
+        rules_version: Option<u64>,
+        chain_length: Option<u64>,
+    }
+    let place: Place = serde_json::from_str(content).unwrap_or_default();
+    let (Some(version), Some(seq)) = (place.rules_version, place.chain_length.and_then(|l| l.checked_add(1))) else {
         let why = "the summary names no rules version or chain position (made before its kiosk declared its rules)";
         return Ok((Unjudgeable, why.into()));
     };

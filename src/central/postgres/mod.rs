@@ -89,9 +89,18 @@ CREATE TABLE IF NOT EXISTS summary_people (
     punches  TEXT NOT NULL,
     expected INTEGER NOT NULL,
     present  INTEGER NOT NULL,
-    PRIMARY KEY (kiosk_id, date, revision, staff_no),
-    FOREIGN KEY (kiosk_id, date, revision) REFERENCES summaries (kiosk_id, date, revision)
+    PRIMARY KEY (kiosk_id, date, revision, staff_no)
 );
+-- No foreign key to `summaries`: the rows are written in the summary's
+-- own transaction, right after it, and the key's check cost a lookup a
+-- person (a province's ingest; issue 25). Gone from older databases too.
+ALTER TABLE summary_people DROP CONSTRAINT IF EXISTS summary_people_kiosk_id_date_revision_fkey;
+-- A summary is kept whole as received: lz4 compresses it several times
+-- faster than the default pglz (issue 25), where the server has it.
+DO $$ BEGIN
+    ALTER TABLE summaries ALTER COLUMN content SET COMPRESSION lz4;
+EXCEPTION WHEN OTHERS THEN NULL;
+END $$;
 CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest;
 CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
 -- Whose a person's day is: the first kiosk that reported them for the
@@ -374,6 +383,9 @@ impl Postgres {
             let tx = c.transaction().await.map_err(pg)?;
             tx.batch_execute(SCHEMA).await.map_err(pg)?;
             tx.batch_execute(crate::central::sums::SCHEMA).await.map_err(pg)?;
+            // Room in each page for a month's row updated by the next day
+            // (a HOT update: no index entry written).
+            tx.batch_execute("ALTER TABLE person_months SET (fillfactor = 70)").await.map_err(pg)?;
             tx.batch_execute(WORK_CLAIMS).await.map_err(pg)?;
             // Tokens from before tokens expired: 90 days from this upgrade.
             let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;

@@ -46,6 +46,18 @@ impl SummaryStore for Postgres {
         // network and a busy machine's scheduler once a batch, not once a
         // statement. Every statement is prepared once per connection.
         type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+        // The people's columns, made before the transaction opens (it holds
+        // the kiosk's lock): all the people go in one statement.
+        let ps = &u.summary.people;
+        let col = |f: &dyn Fn(&PersonSummary) -> String| ps.iter().map(f).collect::<Vec<String>>();
+        let (staff_nos, names, units) =
+            (col(&|p| p.staff_no.clone()), col(&|p| p.name.clone()), col(&|p| p.unit.clone()));
+        let statuses = col(&|p| p.status.as_str().to_string());
+        let punches = col(&|p| serde_json::to_string(&p.punches).unwrap_or_else(|_| "[]".into()));
+        let figures: Vec<Vec<i64>> =
+            (0..14).map(|i| ps.iter().map(|p| i64::from(figures_of(&p.figures)[i])).collect()).collect();
+        let expected: Vec<i32> = ps.iter().map(|p| day_counts(p).0 as i32).collect();
+        let present: Vec<i32> = ps.iter().map(|p| day_counts(p).1 as i32).collect();
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let date = u.summary.date.to_string();
@@ -112,17 +124,7 @@ impl SummaryStore for Postgres {
             return Ok(Put::Claimed { index, staff_no, kiosk: other });
         }
 
-        // All the people in one statement, whatever their number.
-        let ps = &u.summary.people;
-        let col = |f: &dyn Fn(&PersonSummary) -> String| ps.iter().map(f).collect::<Vec<String>>();
-        let (nos, names, units) = (col(&|p| p.staff_no.clone()), col(&|p| p.name.clone()), col(&|p| p.unit.clone()));
-        let statuses = col(&|p| p.status.as_str().to_string());
-        let punches = col(&|p| serde_json::to_string(&p.punches).unwrap_or_else(|_| "[]".into()));
-        let figures: Vec<Vec<i64>> =
-            (0..14).map(|i| ps.iter().map(|p| i64::from(figures_of(&p.figures)[i])).collect()).collect();
-        let expected: Vec<i32> = ps.iter().map(|p| day_counts(p).0 as i32).collect();
-        let present: Vec<i32> = ps.iter().map(|p| day_counts(p).1 as i32).collect();
-        let mut values: Vec<Param> = vec![&kiosk_id, &date, &u.summary.revision, &nos, &names, &units, &statuses];
+        let mut values: Vec<Param> = vec![&kiosk_id, &date, &u.summary.revision, &staff_nos, &names, &units, &statuses];
         values.extend(figures.iter().map(|v| v as Param));
         values.extend([&punches as Param, &expected as Param, &present as Param]);
         let arrays: Vec<String> = (4..=7)

@@ -480,9 +480,11 @@ fn open(path: &Path) -> Result<Connection> {
     c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
     // A province's summaries are read back in reports: keep their pages.
     c.pragma_update(None, "cache_size", -16_384).map_err(db)?;
-    // A quarter's report reads tens of megabytes: mapped, the pages are
-    // read from the OS's cache in place instead of copied into SQLite's.
-    c.pragma_update(None, "mmap_size", 1_i64 << 30).map_err(db)?;
+    // No memory-mapped reads: each of the six connections would map the
+    // file, and a province's gigabytes would count in the server's memory
+    // six times over (2.9 GB at 100,000 people; the reports read the
+    // sums now, not every day's rows; issue 25).
+    c.pragma_update(None, "mmap_size", 0_i64).map_err(db)?;
     Ok(c)
 }
 
