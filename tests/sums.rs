@@ -66,13 +66,6 @@ fn the_kept_sums_agree_with_the_summaries_after_every_upload() {
     let kiosks: [(&str, &[&str]); 2] = [("k1", &["办公室", "财务科"]), ("k2", &["人事科"])];
     let dates = ["2026-07-30", "2026-07-31", "2026-08-03", "2026-08-31", "2026-09-01", "2026-09-30"];
     let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-    let periods = [
-        ("2026-07-01", "2026-09-30"), // a quarter: months only
-        ("2026-07-31", "2026-09-01"), // a month and a day either side
-        ("2026-08-01", "2026-08-31"), // one month
-        ("2026-07-15", "2026-08-15"), // partial months only
-        ("2026-09-30", "2026-09-30"), // one day
-    ];
     for backend in BACKENDS {
         let mut c = Central::new(backend);
         let tokens: Vec<String> = kiosks.iter().map(|(id, units)| c.kiosk(id, units)).collect();
@@ -100,51 +93,104 @@ fn the_kept_sums_agree_with_the_summaries_after_every_upload() {
             held.insert(key, (rev, serde_json::from_value(s).unwrap()));
 
             let at = format!("{backend:?} after step {step} ({kiosk} {date} revision {rev})");
-            for (from, to) in periods {
-                let (from, to) = (d(from), d(to));
-                let days = held.values().filter(|(_, s)| s.date >= from && s.date <= to);
-                for units in [None, Some(vec!["财务科".to_string()]), Some(vec!["办公室".into(), "人事科".into()])]
-                {
-                    let of = |u: &str| units.as_ref().is_none_or(|us| us.iter().any(|x| x == u));
-                    let mut want = report_from_days(
-                        from,
-                        to,
-                        days.clone().flat_map(|(_, s)| s.people.iter().filter(|p| of(&p.unit)).map(|p| (s.date, p))),
+            check(&*storage, &rt, &held, &kiosks, d(date), &at);
+        }
+        // A database from before the sums: they are filled once when a
+        // newer server or command opens it.
+        match c.database_url() {
+            None => {
+                let db = rusqlite::Connection::open(c.sqlite_path()).unwrap();
+                db.execute_batch("DELETE FROM person_months; DELETE FROM unit_days; PRAGMA user_version = 4;").unwrap();
+            }
+            Some(url) => rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(conn);
+                client
+                    .batch_execute(
+                        "DELETE FROM person_months; DELETE FROM unit_days; UPDATE schema_version SET version = 7;",
                     )
-                    .people;
-                    let mut got = rt.block_on(storage.report_people(from, to, units.as_deref())).unwrap();
-                    want.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
-                    got.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
-                    assert_eq!(got, want, "{at}: the report of {from}..{to} for {units:?}");
-                    // The chart of the days: late, early and absent summed.
-                    let mut by_day: BTreeMap<NaiveDate, (u32, u32, u32)> = BTreeMap::new();
-                    for (_, s) in days.clone() {
-                        for p in s.people.iter().filter(|p| of(&p.unit)) {
-                            let e = by_day.entry(s.date).or_default();
-                            e.0 += p.figures.late_count;
-                            e.1 += p.figures.early_count;
-                            e.2 += p.figures.absent_sessions;
-                        }
-                    }
-                    let got: BTreeMap<NaiveDate, (u32, u32, u32)> = rt
-                        .block_on(storage.daily_counts(from, to, units.as_deref()))
-                        .unwrap()
-                        .into_iter()
-                        .map(|(d, c)| (d, (c.late, c.early, c.absent)))
-                        .collect();
-                    assert_eq!(got, by_day, "{at}: the days of {from}..{to} for {units:?}");
+                    .await
+                    .unwrap();
+            }),
+        }
+        assert!(rt.block_on(storage.report_people(d("2026-07-01"), d("2026-09-30"), None)).unwrap().is_empty());
+        c.ok(&["unit", "list"]);
+        for date in dates {
+            check(&*storage, &rt, &held, &kiosks, d(date), &format!("{backend:?} after the sums were filled"));
+        }
+    }
+}
+
+/// The storage's report, days chart and overview of `day` against the
+/// definitions over the `held` summaries.
+fn check(
+    storage: &dyn dutyclock::central::storage::Storage,
+    rt: &tokio::runtime::Runtime,
+    held: &BTreeMap<(String, String), (i64, DailySummary)>,
+    kiosks: &[(&str, &[&str])],
+    day: NaiveDate,
+    at: &str,
+) {
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let periods = [
+        ("2026-07-01", "2026-09-30"), // a quarter: months only
+        ("2026-07-31", "2026-09-01"), // a month and a day either side
+        ("2026-08-01", "2026-08-31"), // one month
+        ("2026-07-15", "2026-08-15"), // partial months only
+        ("2026-09-30", "2026-09-30"), // one day
+    ];
+    for (from, to) in periods {
+        let (from, to) = (d(from), d(to));
+        let days = held.values().filter(|(_, s)| s.date >= from && s.date <= to);
+        for units in [None, Some(vec!["财务科".to_string()]), Some(vec!["办公室".into(), "人事科".into()])] {
+            let of = |u: &str| units.as_ref().is_none_or(|us| us.iter().any(|x| x == u));
+            let mut want = report_from_days(
+                from,
+                to,
+                days.clone().flat_map(|(_, s)| s.people.iter().filter(|p| of(&p.unit)).map(|p| (s.date, p))),
+            )
+            .people;
+            let mut got = rt.block_on(storage.report_people(from, to, units.as_deref())).unwrap();
+            want.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+            got.sort_by(|a, b| a.staff_no.cmp(&b.staff_no));
+            assert_eq!(got, want, "{at}: the report of {from}..{to} for {units:?}");
+            // The chart of the days: late, early and absent summed.
+            let mut by_day: BTreeMap<NaiveDate, (u32, u32, u32)> = BTreeMap::new();
+            for (_, s) in days.clone() {
+                for p in s.people.iter().filter(|p| of(&p.unit)) {
+                    let e = by_day.entry(s.date).or_default();
+                    e.0 += p.figures.late_count;
+                    e.1 += p.figures.early_count;
+                    e.2 += p.figures.absent_sessions;
                 }
             }
-            // The overview of the day uploaded.
-            let day = d(date);
-            let in_service: Vec<(String, Vec<String>)> =
-                kiosks.iter().map(|(id, us)| (id.to_string(), us.iter().map(|u| u.to_string()).collect())).collect();
-            let summaries: Vec<DailySummary> =
-                held.values().filter(|(_, s)| s.date == day).map(|(_, s)| s.clone()).collect();
-            let want = overview::overview(day, &summaries, &in_service);
-            let sent = rt.block_on(storage.day_units(day)).unwrap();
-            let got = overview::assemble(sent.units, &sent.sent, &in_service);
-            assert_eq!(got, want, "{at}: the overview of {day}");
+            let got: BTreeMap<NaiveDate, (u32, u32, u32)> = rt
+                .block_on(storage.daily_counts(from, to, units.as_deref()))
+                .unwrap()
+                .into_iter()
+                .map(|(d, c)| (d, (c.late, c.early, c.absent)))
+                .collect();
+            assert_eq!(got, by_day, "{at}: the days of {from}..{to} for {units:?}");
         }
+    }
+    // The overview of the day uploaded.
+    let in_service: Vec<(String, Vec<String>)> =
+        kiosks.iter().map(|(id, us)| (id.to_string(), us.iter().map(|u| u.to_string()).collect())).collect();
+    let summaries: Vec<DailySummary> = held.values().filter(|(_, s)| s.date == day).map(|(_, s)| s.clone()).collect();
+    let want = overview::overview(day, &summaries, &in_service);
+    let sent = rt.block_on(storage.day_units(day)).unwrap();
+    let got = overview::assemble(sent.units, &sent.sent, &in_service);
+    assert_eq!(got, want, "{at}: the overview of {day}");
+    // And who was silent, said apart from `assemble`: a kiosk that sent no
+    // summary of the day, on each of its units' rows.
+    for u in &got {
+        let silent: Vec<String> = kiosks
+            .iter()
+            .filter(|(id, us)| us.contains(&u.unit.as_str()) && !held.contains_key(&(id.to_string(), day.to_string())))
+            .map(|(id, _)| id.to_string())
+            .collect();
+        assert_eq!(u.silent_kiosks, silent, "{at}: the silent kiosks of {} on {day}", u.unit);
+        let sent_people = summaries.iter().any(|s| s.people.iter().any(|p| p.unit == u.unit));
+        assert_eq!(u.reported, sent_people, "{at}: {} reported on {day}", u.unit);
     }
 }

@@ -645,88 +645,91 @@ async fn report(
     app.storage.audit(&user.name, "export", &format!("report {from}..{to} {} {format}", covers.said()), now()).await?;
     let name = format!("report-{from}-{to}");
     let lang = Language::ZhCn;
-    // Written as it is sent (`streamed`): a province's report is tens of
-    // megabytes, and a whole-report buffer per request would be too.
-    Ok(match format {
-        "csv" => streamed("text/csv; charset=utf-8", Some(&format!("{name}.csv")), move |w| {
-            // With a BOM: Excel on a Chinese Windows then reads UTF-8.
-            w.write_all(b"\xEF\xBB\xBF")?;
-            crate::domain::render::report_csv(&r, lang, w).map_err(std::io::Error::other)
-        }),
-        "xlsx" => streamed(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Some(&format!("{name}.xlsx")),
-            move |w| {
-                // The zip is made in a temporary file (it needs to seek),
-                // then sent from it.
-                let mut f = tempfile::tempfile()?;
-                crate::domain::render::report_xlsx_to(&r, lang, &mut f).map_err(std::io::Error::other)?;
-                std::io::Seek::rewind(&mut f)?;
-                std::io::copy(&mut f, w).map(|_| ())
-            },
-        ),
-        _ => streamed("application/json", None, move |w| {
-            #[derive(serde::Serialize)]
-            struct Out<'a> {
-                from: NaiveDate,
-                to: NaiveDate,
-                people: &'a [summary::ReportRow],
-                units: &'a [summary::ReportRow],
-            }
-            serde_json::to_writer(w, &Out { from, to, people: &r.people, units: &r.units })
-                .map_err(std::io::Error::other)
-        }),
-    })
+    // Written to a temporary file within the request (its read slot and
+    // time limit), then sent from it (`spooled`): a province's report is
+    // tens of megabytes, and a whole-report buffer per request would be too.
+    match format {
+        "csv" => {
+            spooled("text/csv; charset=utf-8", Some(&format!("{name}.csv")), move |w| {
+                // With a BOM: Excel on a Chinese Windows then reads UTF-8.
+                std::io::Write::write_all(w, b"\xEF\xBB\xBF")?;
+                crate::domain::render::report_csv(&r, lang, w).map_err(std::io::Error::other)
+            })
+            .await
+        }
+        "xlsx" => {
+            spooled(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                Some(&format!("{name}.xlsx")),
+                move |w| {
+                    let mut out = std::io::BufWriter::new(w);
+                    crate::domain::render::report_xlsx_to(&r, lang, &mut out).map_err(std::io::Error::other)?;
+                    std::io::Write::flush(&mut out)
+                },
+            )
+            .await
+        }
+        _ => {
+            spooled("application/json", None, move |w| {
+                #[derive(serde::Serialize)]
+                struct Out<'a> {
+                    from: NaiveDate,
+                    to: NaiveDate,
+                    people: &'a [summary::ReportRow],
+                    units: &'a [summary::ReportRow],
+                }
+                let out = Out { from, to, people: &r.people, units: &r.units };
+                let mut b = std::io::BufWriter::new(w);
+                serde_json::to_writer(&mut b, &out).map_err(std::io::Error::other)?;
+                std::io::Write::flush(&mut b)
+            })
+            .await
+        }
+    }
 }
 
-/// A response whose body `write` makes on a blocking thread, sent as it
-/// is written in chunks of 64 KiB (at most four waiting): the memory a
-/// large file takes is its rows, not its bytes. A failure part-way ends
-/// the body early (the client sees a broken transfer, never a short file
-/// taken as whole); a client that goes away stops the writing.
-pub(crate) fn streamed(
+/// A file `write` makes on a blocking thread into an anonymous temporary
+/// file, then sent from that file in chunks of 64 KiB: the server's
+/// memory is the rows being written, not the file's bytes, and the work
+/// is done within the request (its read slot and time limit; a failure
+/// is a 500 before any byte is sent, never a short file). A client that
+/// reads slowly holds only the open file.
+pub(crate) async fn spooled(
     mime: &str,
     attachment: Option<&str>,
-    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send + 'static,
-) -> Response {
-    type Chunk = Result<axum::body::Bytes, std::io::Error>;
-    struct Chunks {
-        buf: Vec<u8>,
-        tx: tokio::sync::mpsc::Sender<Chunk>,
-    }
-    impl Chunks {
-        fn send(&mut self) -> std::io::Result<()> {
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-            self.tx
-                .blocking_send(Ok(chunk.into()))
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
-        }
-    }
-    impl std::io::Write for Chunks {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.buf.extend_from_slice(b);
-            if self.buf.len() >= CHUNK {
-                self.send()?;
-            }
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()> + Send + 'static,
+) -> ApiResult<Response> {
+    use std::io::{Read, Seek};
+    let made = tokio::task::spawn_blocking(move || {
+        let mut f = tempfile::tempfile()?;
+        write(&mut f)?;
+        f.rewind()?;
+        Ok::<_, std::io::Error>(f)
+    })
+    .await;
+    let file = match made {
+        Ok(Ok(f)) => f,
+        Ok(Err(e)) => return Err(internal(format!("the file could not be written: {e}"))),
+        Err(e) => return Err(internal(format!("the file's writing failed: {e}"))),
+    };
     const CHUNK: usize = 64 << 10;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
-    tokio::task::spawn_blocking(move || {
-        let mut w = Chunks { buf: Vec::with_capacity(CHUNK), tx };
-        let done = write(&mut w).and_then(|()| if w.buf.is_empty() { Ok(()) } else { w.send() });
-        if let Err(e) = done {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("a streamed file failed part-way: {e}");
-                let _ = w.tx.blocking_send(Err(e));
-            }
+    let body = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut f = file?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0u8; CHUNK];
+            let n = f.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((buf, f))
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+        match read {
+            Ok((buf, _)) if buf.is_empty() => None,
+            Ok((buf, f)) => Some((Ok(axum::body::Bytes::from(buf)), Some(f))),
+            Err(e) => Some((Err(e), None)),
         }
     });
-    let body = futures_util::stream::unfold(rx, |mut rx| async { rx.recv().await.map(|c| (c, rx)) });
     let mut r = Response::new(Body::from_stream(body));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -735,7 +738,12 @@ pub(crate) fn streamed(
     if let Some(v) = attachment.and_then(|n| HeaderValue::from_str(&format!("attachment; filename=\"{n}\"")).ok()) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
-    r
+    Ok(r)
+}
+
+fn internal(e: String) -> ApiError {
+    eprintln!("report: {e}");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", "the report could not be written")
 }
 
 pub(crate) fn file(body: Vec<u8>, mime: &str, name: &str) -> Response {

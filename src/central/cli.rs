@@ -634,14 +634,20 @@ async fn serve(
         listener.local_addr().map_or(addr, |a| a),
         limits.max_connections
     );
-    tokio::spawn(prune_every(storage, std::time::Duration::from_secs(600), holder));
+    tokio::spawn(prune_every(storage.clone(), std::time::Duration::from_secs(600), holder.clone()));
     listener::serve(listener, acceptor, router, limits, lanes, shutdown()).await;
+    // Stopped: its claims are given up, so a server started next (or
+    // another one) takes the work at once instead of when they run out.
+    if let Err(e) = storage.release_claims(&holder).await {
+        eprintln!("giving up the background work's claims (they run out by themselves): {e}");
+    }
     Ok(())
 }
 
-/// Deletes expired sessions and ended lockouts now and every `period`,
-/// once between the servers sharing the database: the server that claims
-/// the period's pruning does it, the others find it claimed.
+/// Deletes expired sessions and ended lockouts every `period` (and at
+/// start when the last pruning's period is over), once between the
+/// servers sharing the database: the server that claims the period's
+/// pruning does it, the others find it claimed.
 async fn prune_every(storage: Arc<dyn Storage>, period: std::time::Duration, holder: String) {
     let mut tick = tokio::time::interval(period);
     let period_ms = i64::try_from(period.as_millis()).unwrap_or(i64::MAX);

@@ -45,6 +45,9 @@ pub const PASS: usize = 200;
 pub struct Rejudging {
     due: Mutex<BTreeSet<String>>,
     bell: Notify,
+    /// Kiosks to be nudged again shortly (each once, however often its
+    /// claim was found taken meanwhile).
+    later: Mutex<BTreeSet<String>>,
 }
 
 impl Rejudging {
@@ -57,8 +60,12 @@ impl Rejudging {
     /// Nudges `kiosk` again after [`RETRY_MS`].
     fn nudge_later(self: Arc<Self>, kiosk: &str) {
         let kiosk = kiosk.to_string();
+        if !self.later.lock().unwrap_or_else(|e| e.into_inner()).insert(kiosk.clone()) {
+            return;
+        }
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(RETRY_MS as u64)).await;
+            self.later.lock().unwrap_or_else(|e| e.into_inner()).remove(&kiosk);
             self.nudge(&kiosk);
         });
     }

@@ -355,6 +355,8 @@ pub trait Storage: KioskStore + SummaryStore + RecordStore + AccountStore + Mast
     async fn claim_work(&self, name: &str, holder: &str, until: Instant, now: Instant) -> Result<bool>;
     /// Gives up `holder`'s claim on `name` (another's is left).
     async fn release_work(&self, name: &str, holder: &str) -> Result<()>;
+    /// Gives up every claim of `holder` (a server stopping).
+    async fn release_claims(&self, holder: &str) -> Result<()>;
 }
 
 /// The background work servers share (the same SQL for both backends):
@@ -376,6 +378,9 @@ pub const CLAIM_WORK: &str = "INSERT INTO work_claims (name, holder, until) VALU
 
 /// Releases a claim (`?1` name, `?2` holder).
 pub const RELEASE_WORK: &str = "DELETE FROM work_claims WHERE name = ?1 AND holder = ?2";
+
+/// Releases a holder's claims (`?1` holder).
+pub const RELEASE_CLAIMS: &str = "DELETE FROM work_claims WHERE holder = ?1";
 
 /// One change of master data to store (`central::master` makes them):
 /// its kind and key (what it replaces: a person's stint in a unit, a

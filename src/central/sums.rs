@@ -19,10 +19,12 @@
 //! a day adds its people (nobody else's latest row for those person-days
 //! exists: the day's claims refuse a second kiosk); a later revision
 //! replaces the sums of every person-month the old or the new revision
-//! touches, summed again from the latest rows (revisions are rare; a
+//! touches, summed again from those people's latest rows of the month (a
 //! subtraction would leave a person's last day and name stale when the
-//! new revision drops them). A database from before the sums fills them
-//! once from `summary_people` ([`FILL_PERSON_MONTHS`], [`FILL_UNIT_DAYS`]).
+//! new revision drops them). Two PostgreSQL uploads on one person's
+//! month may collide (a key taken between one's delete and insert, or a
+//! deadlock): the upload is tried again. A database from before the sums fills them
+//! once from `summary_people` ([`fill_all_months`], [`fill_all_unit_days`]).
 
 use chrono::{Datelike, NaiveDate};
 
@@ -107,7 +109,7 @@ pub fn add_to_months() -> String {
     format!(
         "INSERT INTO person_months (month, unit, staff_no, last_date, name, expected, present, {f})
          SELECT ?4, unit, staff_no, date, name, expected, present, {f} FROM summary_people
-         WHERE kiosk_id = ?1 AND date = ?2 AND revision = ?3
+         WHERE kiosk_id = ?1 AND date = ?2 AND revision = ?3 ORDER BY staff_no
          ON CONFLICT (month, unit, staff_no) DO UPDATE SET
            name = CASE WHEN excluded.last_date >= person_months.last_date THEN excluded.name ELSE person_months.name END,
            last_date = CASE WHEN excluded.last_date > person_months.last_date THEN excluded.last_date ELSE person_months.last_date END
@@ -124,25 +126,24 @@ const TOUCHED: &str =
 /// A later revision, first step (`?1`–`?4` as [`TOUCHED`], `?5` month):
 /// the sums of the person-months it touches taken away…
 pub fn drop_touched_months() -> String {
-    format!(
-        "DELETE FROM person_months WHERE month = ?5 AND EXISTS (
-           SELECT 1 FROM ({TOUCHED}) t WHERE t.unit = person_months.unit AND t.staff_no = person_months.staff_no)"
-    )
+    format!("DELETE FROM person_months WHERE month = ?5 AND (unit, staff_no) IN ({TOUCHED})")
 }
 
 /// …second step (`?1`–`?4` as [`TOUCHED`], `?5`, `?6` the month's first
 /// day and the next month's): and summed again from their latest rows,
-/// after the new revision's are written.
+/// after the new revision's are written. From the touched people to
+/// their rows (the staff index), never a scan of the month.
 pub fn refill_touched_months() -> String {
-    fill_months(&format!(
-        "p.date >= ?5 AND p.date < ?6 AND EXISTS (
-           SELECT 1 FROM ({TOUCHED}) t WHERE t.unit = p.unit AND t.staff_no = p.staff_no)"
-    ))
+    fill_months(
+        &format!("({TOUCHED}) t JOIN summary_people p ON p.staff_no = t.staff_no AND p.unit = t.unit"),
+        "p.date >= ?5 AND p.date < ?6",
+    )
 }
 
-/// `person_months` summed from the latest rows that meet `condition`
-/// (over `p.`); the name is the one of the person's last day there.
-fn fill_months(condition: &str) -> String {
+/// `person_months` summed from the latest rows of `source` (rows `p.`)
+/// that meet `condition`; the name is the one of the person's last day
+/// there.
+fn fill_months(source: &str, condition: &str) -> String {
     format!(
         "INSERT INTO person_months (month, unit, staff_no, last_date, name, expected, present, {f})
          SELECT g.month, g.unit, g.staff_no, g.last_date,
@@ -151,8 +152,9 @@ fn fill_months(condition: &str) -> String {
            g.expected, g.present, {f}
          FROM (SELECT substr(p.date, 1, 7) AS month, p.unit, p.staff_no, max(p.date) AS last_date,
                  sum(p.expected) AS expected, sum(p.present) AS present, {s}
-               FROM summary_people p WHERE p.latest AND {condition}
-               GROUP BY substr(p.date, 1, 7), p.unit, p.staff_no) g",
+               FROM {source} WHERE p.latest AND {condition}
+               GROUP BY substr(p.date, 1, 7), p.unit, p.staff_no) g
+         ORDER BY g.staff_no",
         f = figures(""),
         s = FIGURES.iter().map(|f| format!("sum(p.{f}) AS {f}")).collect::<Vec<_>>().join(", ")
     )
@@ -160,7 +162,7 @@ fn fill_months(condition: &str) -> String {
 
 /// Every latest row's month summed (a database from before the sums).
 pub fn fill_all_months() -> String {
-    fill_months("true")
+    fill_months("summary_people p", "true")
 }
 
 /// `unit_days`' counters: the day's people, then the definitions of

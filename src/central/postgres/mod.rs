@@ -284,11 +284,31 @@ fn db(e: impl std::fmt::Display) -> StorageError {
 }
 
 fn pg(e: tokio_postgres::Error) -> StorageError {
-    // The server's own message (e.g. "relation … does not exist").
+    // The server's own message (e.g. "relation … does not exist"), and
+    // its code where trying again can succeed (see `transient`).
     match e.as_db_error() {
+        Some(d) if TRANSIENT.iter().any(|c| *c == d.code()) => {
+            StorageError::Db(format!("{} ({TRANSIENT_MARK}{})", d.message(), d.code().code()))
+        }
         Some(d) => StorageError::Db(d.message().to_string()),
         None => StorageError::Db(with_causes(&e)),
     }
+}
+
+/// Failures of a transaction that another one ran beside it caused: a
+/// deadlock, a serialization failure, or a unique key another upload
+/// took between this one's look and its write (two uploads on one
+/// person's month: see `sums`). The transaction is tried again.
+const TRANSIENT: [&tokio_postgres::error::SqlState; 3] = [
+    &tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED,
+    &tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE,
+    &tokio_postgres::error::SqlState::UNIQUE_VIOLATION,
+];
+const TRANSIENT_MARK: &str = "may be tried again: SQLSTATE ";
+
+/// Whether an error is one of [`TRANSIENT`].
+fn transient(e: &StorageError) -> bool {
+    matches!(e, StorageError::Db(m) if m.contains(TRANSIENT_MARK))
 }
 
 /// An error and what caused it ("error performing TLS handshake: invalid
@@ -377,6 +397,14 @@ impl Postgres {
         c.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK]).await.map_err(pg)?;
         let done = async {
             let version = schema_version(&c).await?;
+            if version > SCHEMA_VERSION {
+                // A newer server's database: this one would write without
+                // what the newer keeps (the sums, say), silently.
+                return Err(db(format!(
+                    "the database was made by a newer dutyclock-central (schema {version}, this one knows {SCHEMA_VERSION}): \
+                     run the newer version (stop every server before upgrading any)"
+                )));
+            }
             if only_if_older && version >= SCHEMA_VERSION {
                 return Ok(());
             }
@@ -487,6 +515,12 @@ impl Storage for Postgres {
     async fn release_work(&self, name: &str, holder: &str) -> Result<()> {
         let sql = crate::central::sums::numbered(RELEASE_WORK);
         self.client().await?.execute(&sql, &[&name, &holder]).await.map_err(pg)?;
+        Ok(())
+    }
+
+    async fn release_claims(&self, holder: &str) -> Result<()> {
+        let sql = crate::central::sums::numbered(RELEASE_CLAIMS);
+        self.client().await?.execute(&sql, &[&holder]).await.map_err(pg)?;
         Ok(())
     }
 }

@@ -37,9 +37,9 @@ pub(super) fn person_from(r: &tokio_postgres::Row, at: usize) -> PersonSummary {
     }
 }
 
-#[async_trait]
-impl SummaryStore for Postgres {
-    async fn put_summary(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
+impl Postgres {
+    /// One try at storing an upload (see `put_summary`).
+    async fn put_once(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
         // Few round trips, each a pipelined batch (the futures of a
         // `try_join!` send their statements in order on their first poll,
         // and the server runs them in that order): an upload waits on the
@@ -220,6 +220,21 @@ impl SummaryStore for Postgres {
         }
         tx.commit().await.map_err(pg)?;
         Ok(put)
+    }
+}
+
+#[async_trait]
+impl SummaryStore for Postgres {
+    async fn put_summary(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
+        // An upload another one beside it made fail (a deadlock, or a key
+        // of a person's month taken meanwhile) is tried again, a few times.
+        let mut tries = 0;
+        loop {
+            match self.put_once(kiosk_id, u).await {
+                Err(e) if transient(&e) && tries < 3 => tries += 1,
+                done => return done,
+            }
+        }
     }
 
     async fn held_revisions(&self, kiosk_id: &str) -> Result<Vec<(NaiveDate, i64)>> {

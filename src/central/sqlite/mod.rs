@@ -314,7 +314,6 @@ pub(super) fn figures_from(v: [u32; 14]) -> DayFigures {
     }
 }
 
-/// A report row from `(staff_no, name, unit, days_expected, days_present, sums in FIGURES order)`.
 /// A person's day as the report counts it (the kiosk's own definitions):
 /// expected unless a rest day; present when also punched.
 pub(super) fn day_counts(p: &PersonSummary) -> (u32, u32) {
@@ -515,6 +514,14 @@ const UNITS_OF_KIOSKS: &str = "INSERT OR IGNORE INTO units (name, parent, added_
 /// does it again.
 fn migrate(c: &mut Connection) -> Result<()> {
     let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
+    if version > SCHEMA_VERSION {
+        // A newer server's database: this one would write without what
+        // the newer keeps (the sums, say), silently.
+        return Err(db(format!(
+            "the database was made by a newer dutyclock-central (schema {version}, this one knows {SCHEMA_VERSION}): \
+             run the newer version"
+        )));
+    }
     if version >= SCHEMA_VERSION {
         return Ok(());
     }
@@ -555,6 +562,9 @@ impl Sqlite {
         writer.execute_batch(SCHEMA).map_err(db)?;
         writer.execute_batch(sums::SCHEMA).map_err(db)?;
         writer.execute_batch(WORK_CLAIMS).map_err(db)?;
+        // One process opens a SQLite database: claims left by one that
+        // stopped are nobody's.
+        writer.execute_batch("DELETE FROM work_claims").map_err(db)?;
         migrate(&mut writer)?;
         let claimed: bool =
             writer.query_row("SELECT EXISTS (SELECT 1 FROM person_days)", [], |r| r.get(0)).map_err(db)?;
@@ -660,6 +670,11 @@ impl Storage for Sqlite {
     async fn release_work(&self, name: &str, holder: &str) -> Result<()> {
         let (name, holder) = (name.to_string(), holder.to_string());
         self.write(move |c| c.execute(RELEASE_WORK, params![name, holder]).map(|_| ()).map_err(db)).await
+    }
+
+    async fn release_claims(&self, holder: &str) -> Result<()> {
+        let holder = holder.to_string();
+        self.write(move |c| c.execute(RELEASE_CLAIMS, params![holder]).map(|_| ()).map_err(db)).await
     }
 }
 
