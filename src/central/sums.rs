@@ -330,8 +330,35 @@ impl People {
 /// staff number, last date (`date_col`), name, unit, the day counts
 /// (`counts`: `expected, present`, cast where the backend needs) and the
 /// figures.
-pub fn part_columns(date_col: &str, counts: &str) -> String {
+fn part_columns(date_col: &str, counts: &str) -> String {
     format!("staff_no, {date_col}, name, unit, {counts}, {}", figures(""))
+}
+
+/// The statements that read `[from, to]`'s parts, each with its `?1`,
+/// `?2` (its range); `?3` is the set of units, as the backend's
+/// `of_units` condition reads it. `latest` is the backend's test of a
+/// latest day row, and `day_counts` its day rows' `expected, present`.
+pub fn report_parts(
+    from: NaiveDate,
+    to: NaiveDate,
+    of_units: &str,
+    latest: &str,
+    day_counts: &str,
+) -> Vec<(String, String, String)> {
+    let split = split(from, to);
+    let mut parts = Vec::new();
+    if let Some((first, last)) = split.months {
+        let columns = part_columns("last_date", "expected, present");
+        let sql = format!("SELECT {columns} FROM person_months WHERE month >= ?1 AND month <= ?2 AND {of_units}");
+        parts.push((sql, first, last));
+    }
+    for (start, end) in split.days {
+        let columns = part_columns("date", day_counts);
+        let sql =
+            format!("SELECT {columns} FROM summary_people WHERE date >= ?1 AND date < ?2 AND {latest} AND {of_units}");
+        parts.push((sql, start, end));
+    }
+    parts
 }
 
 #[cfg(test)]

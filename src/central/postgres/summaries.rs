@@ -290,27 +290,12 @@ impl SummaryStore for Postgres {
         let unit = units.map(<[String]>::to_vec);
         // Whole months from their sums, the days of a partial month from
         // the day rows (see `sums`), streamed and added up here.
-        let split = sums::split(from, to);
-        let of_units = "($3::text[] IS NULL OR unit = ANY($3))";
-        let mut parts: Vec<(String, String, String)> = Vec::new();
-        if let Some((first, last)) = split.months {
-            let sql = format!(
-                "SELECT {} FROM person_months WHERE month >= $1 AND month <= $2 AND {of_units}",
-                sums::part_columns("last_date", "expected, present")
-            );
-            parts.push((sql, first, last));
-        }
-        for (start, end) in split.days {
-            let sql = format!(
-                "SELECT {} FROM summary_people WHERE date >= $1 AND date < $2 AND latest AND {of_units}",
-                sums::part_columns("date", "expected::bigint, present::bigint")
-            );
-            parts.push((sql, start, end));
-        }
+        let of_units = "(?3::text[] IS NULL OR unit = ANY(?3))";
+        let parts = sums::report_parts(from, to, of_units, "latest", "expected::bigint, present::bigint");
         let c = self.client().await?;
         let mut people = sums::People::default();
         for (sql, a, b) in parts {
-            let st = c.prepare_cached(&sql).await.map_err(pg)?;
+            let st = c.prepare_cached(&sums::numbered(&sql)).await.map_err(pg)?;
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&a, &b, &unit];
             let rows = c.query_raw(&st, params).await.map_err(pg)?;
             let mut rows = std::pin::pin!(rows);

@@ -279,23 +279,8 @@ impl SummaryStore for Sqlite {
         self.read(move |c| {
             // Whole months from their sums, the days of a partial month
             // from the day rows (see `sums`), added up here.
-            let split = sums::split(from, to);
             let of_units = "(?3 IS NULL OR unit IN (SELECT value FROM json_each(?3)))";
-            let mut parts: Vec<(String, String, String)> = Vec::new();
-            if let Some((first, last)) = split.months {
-                let sql = format!(
-                    "SELECT {} FROM person_months WHERE month >= ?1 AND month <= ?2 AND {of_units}",
-                    sums::part_columns("last_date", "expected, present")
-                );
-                parts.push((sql, first, last));
-            }
-            for (start, end) in split.days {
-                let sql = format!(
-                    "SELECT {} FROM summary_people WHERE date >= ?1 AND date < ?2 AND latest = 1 AND {of_units}",
-                    sums::part_columns("date", "expected, present")
-                );
-                parts.push((sql, start, end));
-            }
+            let parts = sums::report_parts(from, to, of_units, "latest = 1", "expected, present");
             let mut people = sums::People::default();
             for (sql, a, b) in parts {
                 let mut stmt = c.prepare_cached(&sql).map_err(db)?;
