@@ -125,6 +125,13 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/people/{staff_no}", get(person))
         .route("/api/v1/kiosks", get(kiosks))
         .route("/api/v1/bulletin", get(bulletin))
+        .route(
+            "/api/v1/findings",
+            get(super::cases_api::list)
+                .post(super::cases_api::create)
+                .layer(axum::extract::DefaultBodyLimit::max(super::pages::findings::MAX_FORM)),
+        )
+        .route("/api/v1/cases", get(super::cases_api::cases))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .merge(super::pages::routes())
@@ -169,7 +176,7 @@ pub(super) fn secure_headers(h: &mut HeaderMap, tls: bool) {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
@@ -186,7 +193,7 @@ fn clock_offset(headers: &HeaderMap, now: Instant) -> Option<i64> {
 const MAX_RECORDS_BODY: usize = 4 * 1024 * 1024;
 
 /// A kiosk's body, at most `limit` bytes (413 past it).
-async fn upload_body(body: Body, limit: usize) -> ApiResult<Bytes> {
+pub(super) async fn upload_body(body: Body, limit: usize) -> ApiResult<Bytes> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         if e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some() {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the body is over {limit} bytes"))
@@ -197,7 +204,7 @@ async fn upload_body(body: Body, limit: usize) -> ApiResult<Bytes> {
 }
 
 /// A kiosk's JSON body as `T`; a 400 names the field that is wrong.
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).map_err(|e| {
         let field = e.path().to_string();
         ApiError::bad(if field == "." { "" } else { &field }, e.inner().to_string())
@@ -492,7 +499,7 @@ pub(super) async fn kiosk_of(app: &App, headers: &HeaderMap, kiosk_id: &str) -> 
 }
 
 /// The signed-in person: a session cookie (pages) or a user token (scripts).
-async fn reader(app: &App, headers: &HeaderMap) -> ApiResult<UserRow> {
+pub(super) async fn reader(app: &App, headers: &HeaderMap) -> ApiResult<UserRow> {
     if let Some(token) = bearer(headers) {
         return app
             .storage
@@ -513,7 +520,7 @@ fn param<'a>(q: &'a HashMap<String, String>, name: &str) -> ApiResult<&'a str> {
 }
 
 /// An optional text parameter (a unit): plain text, or a 400 naming it.
-fn text_param<'a>(q: &'a HashMap<String, String>, name: &str) -> ApiResult<Option<&'a str>> {
+pub(super) fn text_param<'a>(q: &'a HashMap<String, String>, name: &str) -> ApiResult<Option<&'a str>> {
     match q.get(name) {
         Some(v) if !ingest::plain_text(v, 64) => {
             Err(ApiError::bad(name, format!("{name} must be at most 64 characters without control characters")))
@@ -540,7 +547,7 @@ fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<NaiveDate> {
 }
 
 /// `from` and `to` (inclusive), at most a year apart.
-fn period(q: &HashMap<String, String>) -> ApiResult<(NaiveDate, NaiveDate)> {
+pub(super) fn period(q: &HashMap<String, String>) -> ApiResult<(NaiveDate, NaiveDate)> {
     let (from, to) = (date_param(q, "from")?, date_param(q, "to")?);
     if to < from {
         return Err(ApiError::bad("to", "to is before from"));
@@ -638,10 +645,15 @@ async fn report(
         return Err(ApiError::bad("format", "format is json, csv or xlsx"));
     }
     let units = covers.units_of(&app).await?;
-    let mut people = app.storage.report_people(from, to, units.as_deref()).await?;
+    let (people, found) = tokio::join!(
+        app.storage.report_people(from, to, units.as_deref()),
+        super::pages::findings::tally(&app, from, to)
+    );
+    let (mut people, found) = (people?, found?);
     let mut units = summary::unit_rows(&people);
+    super::cases::count_into(&found, &mut people, &mut units, |u| Some(u.to_string()));
     summary::rank(&mut people, &mut units);
-    let r = summary::Report { from, to, people, units };
+    let r = summary::Report { from, to, people, units, with_findings: true };
     app.storage.audit(&user.name, "export", &format!("report {from}..{to} {} {format}", covers.said()), now()).await?;
     let name = format!("report-{from}-{to}");
     let lang = Language::ZhCn;

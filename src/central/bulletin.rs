@@ -24,6 +24,7 @@ use docx_rs::{
     AlignmentType, Docx, PageMargin, Paragraph, Run, RunFonts, SpecialIndentType, Table, TableCell, TableRow, WidthType,
 };
 
+use super::cases::{Decision, UnitCases};
 use super::storage::PersonDay;
 use crate::domain::summary::ReportRow;
 
@@ -50,6 +51,10 @@ pub struct Bulletin<'a> {
     pub previous: &'a [ReportRow],
     /// The days in the period with a spot check (present or absent).
     pub spot_checks: &'a [PersonDay],
+    /// The published cases as 典型案例 lines (`cases::typical_cases`).
+    pub typical_cases: &'a [String],
+    /// A quarter's table of findings by unit (`cases::unit_cases`).
+    pub case_table: Option<&'a [UnitCases]>,
     pub naming: Naming,
     pub issuer: &'a str,
     pub issued: NaiveDate,
@@ -142,9 +147,17 @@ fn who(naming: Naming, unit: &str, name: &str) -> String {
 }
 
 fn has_problems(r: &ReportRow) -> bool {
-    [r.absent_sessions, r.late_count, r.early_count, r.off_post_count, r.missing_punches, r.spot_check_absences]
-        .iter()
-        .any(|n| *n > 0)
+    [
+        r.absent_sessions,
+        r.late_count,
+        r.early_count,
+        r.off_post_count,
+        r.missing_punches,
+        r.spot_check_absences,
+        r.findings.unwrap_or(0),
+    ]
+    .iter()
+    .any(|n| *n > 0)
 }
 
 const BODY: usize = 32; // 3号 = 16 pt, in half points
@@ -316,11 +329,12 @@ pub fn docx(b: &Bulletin<'_>) -> Result<Vec<u8>, String> {
                 u.off_post_count.to_string(),
                 u.spot_check_absences.to_string(),
                 u.missing_punches.to_string(),
+                u.findings.unwrap_or(0).to_string(),
             ]
         })
         .collect();
     doc = doc.add_table(table(
-        &["序号", "单位", "应到人数", "迟到人次", "早退人次", "旷工（半天）", "空岗", "查岗不在岗", "缺卡"],
+        &["序号", "单位", "应到人数", "迟到人次", "早退人次", "旷工（半天）", "空岗", "查岗不在岗", "缺卡", "暗访问题"],
         rows,
     ));
     doc = doc.add_paragraph(heading("（三）个人情况", "楷体_GB2312"));
@@ -352,13 +366,40 @@ pub fn docx(b: &Bulletin<'_>) -> Result<Vec<u8>, String> {
                     p.off_post_count.to_string(),
                     p.missing_punches.to_string(),
                     p.spot_check_absences.to_string(),
+                    p.findings.unwrap_or(0).to_string(),
                 ]
             })
             .collect();
         doc = doc.add_table(table(
-            &["序号", "单位", "姓名", "旷工（半天）", "迟到", "早退", "空岗", "缺卡", "查岗不在岗"],
+            &["序号", "单位", "姓名", "旷工（半天）", "迟到", "早退", "空岗", "缺卡", "查岗不在岗", "暗访问题"],
             rows,
         ));
+    }
+    // 暗访、曝光: the published cases, and a quarter's table by unit.
+    doc = doc.add_paragraph(heading("（四）暗访发现的典型案例", "楷体_GB2312"));
+    if b.typical_cases.is_empty() {
+        doc = doc.add_paragraph(body("本期无曝光的典型案例。"));
+    }
+    for (i, line) in b.typical_cases.iter().enumerate() {
+        doc = doc.add_paragraph(body(format!("{}. {line}", i + 1)));
+    }
+    if let Some(units) = b.case_table {
+        doc = doc.add_paragraph(heading("（五）各单位暗访问题查处情况", "楷体_GB2312"));
+        if units.is_empty() {
+            doc = doc.add_paragraph(body("本期暗访未发现问题。"));
+        } else {
+            let mut head = vec!["单位", "暗访问题", "处理人次"];
+            head.extend(Decision::ALL.iter().map(|d| d.zh()));
+            let rows = units
+                .iter()
+                .map(|u| {
+                    let mut row = vec![u.unit.clone(), u.findings.to_string(), u.handled.to_string()];
+                    row.extend(u.by_decision.iter().map(u32::to_string));
+                    row
+                })
+                .collect();
+            doc = doc.add_table(table(&head, rows));
+        }
     }
     // 7. 三、处理意见 (the bureau chooses), 8. 四、工作要求.
     doc = doc
@@ -497,6 +538,11 @@ mod tests {
                 punches: vec![],
             },
         }];
+        let typical = vec!["2026年11月12日10:05，暗访发现区财政局王五同志存在“空岗串岗”问题：不在岗位。".to_string()];
+        let table =
+            vec![UnitCases {
+                unit: "区财政局".into(), findings: 1, handled: 1, by_decision: [0, 0, 0, 1, 0, 0, 0]
+            }];
         let mut b = Bulletin {
             from: d("2026-11-01"),
             to: d("2026-11-30"),
@@ -505,6 +551,8 @@ mod tests {
             units: &units,
             previous: &previous,
             spot_checks: &spot,
+            typical_cases: &typical,
+            case_table: Some(&table),
             naming: Naming::Names,
             issuer: "区委组织部",
             issued: d("2026-12-01"),
@@ -529,6 +577,11 @@ mod tests {
             "（一）查岗",
             "（二）单位排名",
             "（三）个人情况",
+            "（四）暗访发现的典型案例",
+            "1. 2026年11月12日10:05，暗访发现",
+            "（五）各单位暗访问题查处情况",
+            "单位|暗访问题|处理人次|提醒谈话|批评教育|责令作出书面检查|通报批评|诫勉谈话|组织处理|移送纪检监察机关",
+            "区财政局|1|1|0|0|0|1|0|0|0",
             "三、处理意见",
             "四、工作要求",
             "特此通报。",
@@ -541,15 +594,18 @@ mod tests {
         assert!(text[at("查岗时不在岗位")].contains("2026年11月12日，区财政局王五同志"));
         // The unit ranking as ranked, then the persons with problems only.
         let units_head = at("序号|单位|应到人数");
-        assert_eq!(text[units_head + 1], "1|区财政局|1|0|0|2|0|0|0");
-        assert_eq!(text[units_head + 2], "2|区党政办公室|2|3|0|0|0|0|0");
+        assert_eq!(text[units_head + 1], "1|区财政局|1|0|0|2|0|0|0|0");
+        assert_eq!(text[units_head + 2], "2|区党政办公室|2|3|0|0|0|0|0|0");
         let people_head = at("序号|单位|姓名");
-        assert_eq!(text[people_head + 1], "1|区财政局|王五|2|0|0|0|0|0");
-        assert_eq!(text[people_head + 2], "2|区党政办公室|张三|0|3|0|0|0|0");
+        assert_eq!(text[people_head + 1], "1|区财政局|王五|2|0|0|0|0|0|0");
+        assert_eq!(text[people_head + 2], "2|区党政办公室|张三|0|3|0|0|0|0|0");
         assert!(!text[people_head + 3].contains('|'), "李四 has nothing to report");
         assert_eq!(text[text.len() - 2..], ["区委组织部", "2026年12月1日"]);
         // Without names: 某同志 wherever a name would be.
         b.naming = Naming::Anonymous;
+        // (the typical cases come written for the naming: `cases::typical_cases`)
+        let anonymous = vec!["2026年11月12日10:05，暗访发现区财政局某同志存在“空岗串岗”问题：不在岗位。".to_string()];
+        b.typical_cases = &anonymous;
         let text = text_of(&docx(&b).unwrap()).unwrap().join("\n");
         assert!(!text.contains("王五") && !text.contains("张三"), "{text}");
         assert!(text.contains("区财政局某同志查岗时不在岗位") && text.contains("1|区财政局|某同志|2"));

@@ -534,7 +534,8 @@ async fn dispatch(cli: &Cli, lanes: listener::Lanes) -> Result<(), Failure> {
             out(format!("kiosk {id} revoked: its uploads now get 401"))
         }
         Command::User(UserCmd::Add { name, role }) => {
-            let role = Role::parse(role).ok_or_else(|| Failure::Input(format!("--role {role:?}: bureau or admin")))?;
+            let role = Role::parse(role)
+                .ok_or_else(|| Failure::Input(format!("--role {role:?}: bureau, admin or inspector")))?;
             let password = password_from_stdin()?;
             admin::check_user(name, &password)?;
             let s = storage(cli, false).await?;

@@ -20,10 +20,13 @@
 //!   trusted proxy, the forwarded one) and its sign-in token bucket.
 //! - `listener`: accepting connections: a cap, a header and idle timeout,
 //!   the TLS handshake's timeout, the peer's address for each request.
-//! - `api`: the axum routes, their errors and the `Date` header.
+//! - `api`: the axum routes, their errors and the `Date` header;
+//!   `cases_api`: the findings' and cases' part of it.
 //! - `cli`: the command line of SPEC's table; `admin`: the changes an
 //!   admin makes (kiosks, accounts), checked and audited, for the command
 //!   line and the admin pages alike.
+//! - `cases`: 暗访 findings and the cases made of them, as events
+//!   folded into what stands (pure).
 //! - `overview`: the bureau's day by unit (pure); `pages`: the bureau's
 //!   HTML pages and their exports, behind a login; `charts`: their SVG
 //!   charts (plotters, pure); `bulletin`: the 通报 draft as .docx (pure).
@@ -32,6 +35,8 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bulletin;
+pub mod cases;
+pub mod cases_api;
 pub mod charts;
 pub mod cli;
 pub mod clients;

@@ -141,11 +141,15 @@ impl ChainState {
     }
 }
 
-/// A person's account: `bureau` reads, `admin` also manages.
+/// A person's account: `bureau` reads and decides cases, `admin` also
+/// manages, `inspector` (the discipline inspection team) reads as the
+/// bureau does and records 暗访 findings, but decides nothing and manages
+/// nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Bureau,
     Admin,
+    Inspector,
 }
 
 impl Role {
@@ -153,13 +157,25 @@ impl Role {
         match self {
             Role::Bureau => "bureau",
             Role::Admin => "admin",
+            Role::Inspector => "inspector",
         }
+    }
+
+    /// Records 暗访 findings.
+    pub fn records_findings(self) -> bool {
+        self == Role::Inspector
+    }
+
+    /// Decides cases (opens them, moves them, decides, publishes).
+    pub fn decides_cases(self) -> bool {
+        matches!(self, Role::Bureau | Role::Admin)
     }
 
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "bureau" => Some(Role::Bureau),
             "admin" => Some(Role::Admin),
+            "inspector" => Some(Role::Inspector),
             _ => None,
         }
     }
@@ -344,7 +360,9 @@ pub struct UnitRow {
 /// concern, each backend implementing them all in a file per concern
 /// (`sqlite/`, `postgres/`).
 #[async_trait]
-pub trait Storage: KioskStore + SummaryStore + RecordStore + AccountStore + MasterStore + Send + Sync {
+pub trait Storage:
+    KioskStore + SummaryStore + RecordStore + AccountStore + MasterStore + CaseStore + Send + Sync
+{
     /// Creates the schema (idempotent).
     async fn init(&self) -> Result<()>;
     /// Claims the background work `name` for `holder` (a server process)
@@ -381,6 +399,86 @@ pub const RELEASE_WORK: &str = "DELETE FROM work_claims WHERE name = ?1 AND hold
 
 /// Releases a holder's claims (`?1` holder).
 pub const RELEASE_CLAIMS: &str = "DELETE FROM work_claims WHERE holder = ?1";
+
+/// 暗访 findings and their cases (issue 24; `central::cases` says what
+/// the events mean): a finding is a numbered list of events, appended
+/// only. The events are JSON; `day` is a version's date (the period a
+/// finding is found by).
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// A new finding with its first event (a version): its id.
+    async fn add_finding(&self, by: &str, at: Instant, day: NaiveDate, event: &str) -> Result<i64>;
+    /// Appends an event to finding `id` if it has `seen` events (`false`:
+    /// someone appended one meanwhile, or there is no such finding).
+    async fn add_case_event(
+        &self,
+        id: i64,
+        seen: u64,
+        by: &str,
+        at: Instant,
+        day: Option<NaiveDate>,
+        event: &str,
+    ) -> Result<bool>;
+    /// The events of one finding, or of the findings with a version
+    /// whose day is in `[from, to]`, or of all; by finding, then number.
+    async fn case_events(&self, id: Option<i64>, days: Option<(NaiveDate, NaiveDate)>) -> Result<Vec<CaseEventRow>>;
+    /// Keeps a finding's photo by its content name (once).
+    async fn put_finding_photo(&self, name: &str, bytes: &[u8]) -> Result<()>;
+    async fn finding_photo(&self, name: &str) -> Result<Option<Vec<u8>>>;
+}
+
+/// An event as the storage keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEventRow {
+    pub finding: i64,
+    pub seq: u64,
+    pub by: String,
+    pub at: Instant,
+    pub body: String,
+}
+
+/// The findings' tables, the same for both backends but for the id's
+/// counter and the photos' bytes (`{serial}`, `{bytes}`).
+pub const CASES_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS findings (
+    id      {serial},
+    events  BIGINT NOT NULL,
+    made_by TEXT NOT NULL,
+    made_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS case_events (
+    finding_id BIGINT NOT NULL REFERENCES findings (id),
+    seq        BIGINT NOT NULL,
+    by_name    TEXT NOT NULL,
+    at         BIGINT NOT NULL,
+    day        TEXT,
+    body       TEXT NOT NULL,
+    PRIMARY KEY (finding_id, seq)
+);
+CREATE INDEX IF NOT EXISTS case_events_day ON case_events (day, finding_id) WHERE day IS NOT NULL;
+CREATE TABLE IF NOT EXISTS finding_photos (
+    name  TEXT PRIMARY KEY,
+    bytes {bytes} NOT NULL
+);";
+
+/// A new finding (`?1` by, `?2` at): its id back.
+pub const NEW_FINDING: &str = "INSERT INTO findings (events, made_by, made_at) VALUES (1, ?1, ?2) RETURNING id";
+
+/// Counts an appended event (`?1` id, `?2` the events seen): no row
+/// changed when another came first. The row's lock orders two appends.
+pub const COUNT_CASE_EVENT: &str = "UPDATE findings SET events = events + 1 WHERE id = ?1 AND events = ?2";
+
+/// An event (`?1` finding, `?2` seq, `?3` by, `?4` at, `?5` day, `?6` body).
+pub const ADD_CASE_EVENT: &str =
+    "INSERT INTO case_events (finding_id, seq, by_name, at, day, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Events: `?1` one finding (or NULL), `?2`..`?3` a period of versions
+/// (or NULL); by finding, then number.
+pub const CASE_EVENTS: &str = "SELECT e.finding_id, e.seq, e.by_name, e.at, e.body FROM case_events e
+    WHERE (CAST(?1 AS BIGINT) IS NULL OR e.finding_id = ?1)
+      AND (CAST(?2 AS TEXT) IS NULL OR e.finding_id IN
+           (SELECT d.finding_id FROM case_events d WHERE d.day IS NOT NULL AND d.day BETWEEN ?2 AND ?3))
+    ORDER BY e.finding_id, e.seq";
 
 /// One change of master data to store (`central::master` makes them):
 /// its kind and key (what it replaces: a person's stint in a unit, a

@@ -192,6 +192,7 @@ const REPORT_COLUMNS: &[(&str, &str)] = &[
     ("off_post_minutes", "空岗分钟"),
     ("missing_punches", "缺卡次数"),
     ("spot_check_absences", "查岗缺岗"),
+    ("findings", "暗访问题"),
     ("leave_minutes", "请假分钟"),
     ("duty_minutes", "公出分钟"),
     ("corrections", "补卡次数"),
@@ -205,24 +206,27 @@ enum Sheet {
 }
 
 impl Sheet {
-    fn columns(self) -> Vec<(&'static str, &'static str)> {
-        match self {
-            Sheet::People => REPORT_COLUMNS.to_vec(),
-            Sheet::Units => {
-                REPORT_COLUMNS.iter().copied().filter(|(k, _)| !matches!(*k, "staff_no" | "name")).collect()
-            }
-        }
+    /// The sheet's columns; `findings` only where the report has them.
+    fn columns(self, with_findings: bool) -> Vec<(&'static str, &'static str)> {
+        let shown = |k: &str| match self {
+            Sheet::People => with_findings || k != "findings",
+            Sheet::Units => !matches!(k, "staff_no" | "name") && (with_findings || k != "findings"),
+        };
+        REPORT_COLUMNS.iter().copied().filter(|(k, _)| shown(k)).collect()
     }
-    fn headers(self, lang: Language) -> Vec<String> {
-        self.columns().iter().map(|(k, z)| if lang == Language::ZhCn { z.to_string() } else { k.to_string() }).collect()
+    fn headers(self, lang: Language, with_findings: bool) -> Vec<String> {
+        self.columns(with_findings)
+            .iter()
+            .map(|(k, z)| if lang == Language::ZhCn { z.to_string() } else { k.to_string() })
+            .collect()
     }
 }
 
 /// A report row's cells: text for the first columns, numbers after.
-fn report_cells(row: &ReportRow, sheet: Sheet) -> Vec<Cell> {
+fn report_cells(row: &ReportRow, sheet: Sheet, with_findings: bool) -> Vec<Cell> {
     let v = serde_json::to_value(row).unwrap_or_default();
     sheet
-        .columns()
+        .columns(with_findings)
         .iter()
         .map(|(k, _)| match &v[*k] {
             serde_json::Value::Number(n) => Cell::Num(n.as_f64().unwrap_or(0.0)),
@@ -255,20 +259,20 @@ pub fn report_table(r: &Report, lang: Language) -> String {
         format!("Report {} to {}\n\nPeople\n", r.from, r.to)
     };
     let rows = |rows: &[ReportRow], sheet| -> Vec<Vec<String>> {
-        rows.iter().map(|row| report_cells(row, sheet).iter().map(Cell::text).collect()).collect()
+        rows.iter().map(|row| report_cells(row, sheet, r.with_findings).iter().map(Cell::text).collect()).collect()
     };
-    out.push_str(&table(&Sheet::People.headers(lang), &rows(&r.people, Sheet::People)));
+    out.push_str(&table(&Sheet::People.headers(lang, r.with_findings), &rows(&r.people, Sheet::People)));
     out.push_str(if zh { "\n单位\n" } else { "\nUnits\n" });
-    out.push_str(&table(&Sheet::Units.headers(lang), &rows(&r.units, Sheet::Units)));
+    out.push_str(&table(&Sheet::Units.headers(lang, r.with_findings), &rows(&r.units, Sheet::Units)));
     out
 }
 
 /// `report --format csv`: the per-person rows (the unit sums are in xlsx and table).
 pub fn report_csv(r: &Report, lang: Language, out: impl Write) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    write_csv_record(&mut w, Sheet::People.headers(lang))?;
+    write_csv_record(&mut w, Sheet::People.headers(lang, r.with_findings))?;
     for row in &r.people {
-        write_csv_record(&mut w, report_cells(row, Sheet::People).iter().map(Cell::text))?;
+        write_csv_record(&mut w, report_cells(row, Sheet::People, r.with_findings).iter().map(Cell::text))?;
     }
     w.flush()?;
     Ok(())
@@ -297,12 +301,12 @@ pub fn report_xlsx_to<W: std::io::Write + std::io::Seek + Send>(
         let ws = wb.add_worksheet_with_constant_memory();
         ws.set_name(name)?;
         ws.set_freeze_panes(1, 0)?;
-        for (c, h) in sheet.headers(lang).iter().enumerate() {
+        for (c, h) in sheet.headers(lang, r.with_findings).iter().enumerate() {
             ws.write_string_with_format(0, c as u16, h, &bold)?;
             ws.set_column_width(c as u16, (h.width() as f64 + 2.0).max(10.0))?;
         }
         for (i, row) in rows.iter().enumerate() {
-            for (c, cell) in report_cells(row, sheet).iter().enumerate() {
+            for (c, cell) in report_cells(row, sheet, r.with_findings).iter().enumerate() {
                 let (rr, cc) = (i as u32 + 1, c as u16);
                 match cell {
                     Cell::Text(s) => ws.write_string(rr, cc, s)?,

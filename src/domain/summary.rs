@@ -287,6 +287,11 @@ pub struct ReportRow {
     pub off_post_minutes: u32,
     pub missing_punches: u32,
     pub spot_check_absences: u32,
+    /// 暗访问题: the central server's count of inspectors' findings
+    /// (issue 24); `None` where findings are not known (the kiosk's own
+    /// report), and then not written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<u32>,
     pub leave_minutes: u32,
     pub duty_minutes: u32,
     pub corrections: u32,
@@ -358,22 +363,31 @@ impl ReportRow {
             spot_checks_present: 0,
         };
         self.add_figures(false, false, &f);
+        self.findings = match (self.findings, o.findings) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
+        };
     }
 
     /// SPEC ranking: absent sessions, then late + early, then off post, then
-    /// missing punches (all descending), then staff number.
-    fn rank_key(&self) -> (std::cmp::Reverse<(u32, u32, u32, u32)>, String) {
+    /// missing punches (all descending), then staff number. Where findings
+    /// are known (central), they break a tie after missing punches.
+    fn rank_key(&self) -> (std::cmp::Reverse<RankFigures>, String) {
         (
             std::cmp::Reverse((
                 self.absent_sessions,
                 self.late_count.saturating_add(self.early_count),
                 self.off_post_count,
                 self.missing_punches,
+                self.findings.unwrap_or(0),
             )),
             self.staff_no.clone(),
         )
     }
 }
+
+/// What a ranking compares, most weighty first (see `rank_key`).
+type RankFigures = (u32, u32, u32, u32, u32);
 
 /// The period report: per person and per unit, ranked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -382,6 +396,9 @@ pub struct Report {
     pub to: NaiveDate,
     pub people: Vec<ReportRow>,
     pub units: Vec<ReportRow>,
+    /// The rows carry findings (central's report): its files have the
+    /// 暗访问题 column.
+    pub with_findings: bool,
 }
 
 /// Sorts report rows by SPEC's ranking: people by their figures then
@@ -425,7 +442,7 @@ pub fn report_from_days<'a>(
     let mut people: Vec<ReportRow> = by_person.into_values().map(|(_, r)| r).collect();
     let mut units = unit_rows(&people);
     rank(&mut people, &mut units);
-    Report { from, to, people, units }
+    Report { from, to, people, units, with_findings: false }
 }
 
 /// The units' sums of people rows, one row a unit in the order each unit
@@ -470,7 +487,7 @@ pub fn report(att: &Attendance<'_>, from: NaiveDate, to: NaiveDate, unit: Option
         people.push(row);
     }
     rank(&mut people, &mut units);
-    Report { from, to, people, units }
+    Report { from, to, people, units, with_findings: false }
 }
 
 #[cfg(test)]

@@ -335,6 +335,7 @@ pub(super) async fn users(State(app): State<App>, headers: HeaderMap) -> Respons
     let role = |r: Role| match r {
         Role::Admin => v.w("管理员", "admin"),
         Role::Bureau => v.w("组织部（只读）", "bureau (reads)"),
+        Role::Inspector => v.w("督查（暗访记录）", "inspector (records findings)"),
     };
     let body = html! {
         table {
@@ -384,6 +385,7 @@ pub(super) async fn users(State(app): State<App>, headers: HeaderMap) -> Respons
                 select name="role" {
                     option value="bureau" { (role(Role::Bureau)) }
                     option value="admin" { (role(Role::Admin)) }
+                    option value="inspector" { (role(Role::Inspector)) }
                 }
             }
             label { (v.w("密码（至少 8 位）", "Password (at least 8 characters)")) " " input type="password" name="password" autocomplete="new-password" minlength=(MIN_PASSWORD) required; }
@@ -397,7 +399,7 @@ pub(super) async fn add_user(State(app): State<App>, headers: HeaderMap, body: F
     let (v, f) = admin_form!(&app, &headers, body);
     let field = |k: &str| f.get(k).map_or("", String::as_str);
     let Some(role) = Role::parse(field("role")) else {
-        return input_error(&v, "/admin/users", &format!("role {:?}: bureau or admin", field("role")));
+        return input_error(&v, "/admin/users", &format!("role {:?}: bureau, admin or inspector", field("role")));
     };
     let r =
         admin::add_user(&*app.storage, &v.user.name, field("name").trim(), role, field("password"), api::now()).await;

@@ -29,6 +29,18 @@ pub fn routes() -> Router<App> {
         .route("/report.docx", get(report::docx))
         .route("/kiosks", get(kiosks::page))
         .route("/people/{staff_no}", get(person::page))
+        .route(
+            "/findings",
+            get(findings::list).post(findings::create).layer(axum::extract::DefaultBodyLimit::max(findings::MAX_FORM)),
+        )
+        .route("/findings/new", get(findings::new))
+        .route(
+            "/findings/{id}",
+            get(findings::page).post(findings::change).layer(axum::extract::DefaultBodyLimit::max(findings::MAX_FORM)),
+        )
+        .route("/findings/{id}/edit", get(findings::edit))
+        .route("/findings/{id}/case", post(findings::case_step))
+        .route("/findings/photos/{name}", get(findings::photo))
         .route("/lang/{lang}", get(set_lang))
         .route("/admin", get(|| async { Redirect::to("/admin/kiosks") }))
         .route("/admin/kiosks", get(admin::kiosks).post(admin::add_kiosk))
@@ -142,6 +154,7 @@ macro_rules! signed_in {
 
 // The pages, declared after the macro they use.
 mod admin;
+pub(crate) mod findings;
 mod kiosks;
 mod overview;
 mod person;
@@ -181,7 +194,8 @@ async fn set_lang(Path(lang): Path<String>, Query(q): Query<std::collections::Ha
 /// visible ASCII only (a tab or a backslash could make a browser read
 /// `//host`, another site).
 fn safe_back(b: &str) -> bool {
-    const PAGES: [&str; 7] = ["/overview", "/report", "/kiosks", "/units/", "/people/", "/admin/", "/exceptions"];
+    const PAGES: [&str; 8] =
+        ["/overview", "/report", "/kiosks", "/units/", "/people/", "/admin/", "/exceptions", "/findings"];
     b.bytes().all(|c| c.is_ascii_graphic() && c != b'\\')
         && !b.starts_with("//")
         && PAGES.iter().any(|p| b.starts_with(p))
@@ -194,13 +208,15 @@ pub(super) fn layout(v: &Viewer, title: &str, here: &str, body: Markup) -> Marku
         ("/overview", v.w("总览", "Overview")),
         ("/report", v.w("期间报表", "Period report")),
         ("/kiosks", v.w("终端", "Kiosks")),
+        ("/findings", v.w("暗访", "Findings")),
     ];
     if v.user.role == Role::Admin {
         nav.push(("/admin/kiosks", v.w("管理", "Admin")));
     }
     let role = match v.user.role {
         Role::Admin => v.w("管理员", "admin"),
-        _ => v.w("组织部", "bureau"),
+        Role::Inspector => v.w("督查", "inspector"),
+        Role::Bureau => v.w("组织部", "bureau"),
     };
     let (other, other_word) = if v.zh() { ("en", "English") } else { ("zh", "中文") };
     html! {
@@ -464,6 +480,13 @@ details.glossary summary{cursor:pointer;color:#1f6feb;margin:.6em 0}
 nav.units{display:flex;flex-wrap:wrap;gap:.4em;margin:0 0 1em}
 nav.units a{padding:.2em .7em;border:1px solid #c9cdd4;border-radius:1em;background:#fff;color:#1f2329;text-decoration:none}
 nav.units a[aria-current]{background:#1f6feb;color:#fff;border-color:#1a5fd0}
+img.thumb{width:8em;height:6em;object-fit:cover;border:1px solid #dee0e3;border-radius:4px;vertical-align:middle}
+div.photos{display:flex;flex-wrap:wrap;gap:.4em;margin:0 0 1em}
+div.casework{display:flex;flex-direction:column;gap:.6em;margin:0 0 1em}
+div.casework form.pick{flex-wrap:wrap;margin:0}
+form.finding{max-width:100%;box-sizing:border-box}
+form.finding input:not([type=checkbox]),form.finding select,form.finding textarea{width:100%;box-sizing:border-box}
+form.finding label{width:100%}
 @media (max-width:640px){
 header{flex-wrap:wrap;gap:.4em .8em;padding:.5em .8em}
 header .who{display:none}
@@ -486,5 +509,6 @@ section.cards{grid-template-columns:repeat(3,1fr);gap:.4em}
 .bar-label{flex-basis:6em}
 table{min-width:0}
 form.stack textarea{width:100%}
+form.stack{max-width:100%;box-sizing:border-box}
 }
 ";

@@ -617,15 +617,17 @@ pub(super) async fn unit_day(
     }
     // The date's month in one query: the day's table and the month's heat map.
     let (first, last) = month_of(date);
-    let (month, calendar, held) = tokio::join!(
+    let (month, calendar, held, open) = tokio::join!(
         app.storage.unit_days(&unit, first, last),
         crate::central::master::calendar_days(&*app.storage, date.year()),
         app.storage.units(),
+        super::findings::open_of_unit(&app, &unit),
     );
-    let (month, calendar, held) = match (month, calendar, held) {
-        (Ok(m), Ok(c), Ok(h)) => (m, c, h),
-        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return failed(e),
+    let (month, calendar, held, mut open) = match (month, calendar, held, open) {
+        (Ok(m), Ok(c), Ok(h), Ok(o)) => (m, c, h, o),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return failed(e),
     };
+    open.sort_by_key(|f| std::cmp::Reverse((f.current().at, f.id)));
     let tree = Tree::new(&held);
     let people: Vec<_> = month.iter().filter(|d| d.date == date).map(|d| &d.person).collect();
     let heat = heat_map(&v, first, last, &month, &calendar);
@@ -701,6 +703,8 @@ pub(super) async fn unit_day(
         }
         (heat)
         (totals)
+        h2 { (v.w("未结的暗访问题", "Open findings and cases")) }
+        (super::findings::table(&v, &open.iter().collect::<Vec<_>>()))
     };
     let title = format!("{unit} · {date}");
     Html(layout(&v, &title, "/overview", body).into_string()).into_response()

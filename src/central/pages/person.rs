@@ -31,7 +31,7 @@ use chrono::NaiveDate;
 /// named in the problems (its figures still show). The latest declared
 /// rules decide whose a punch is (a change of schedules since moves only
 /// a duplicate's mark).
-async fn raw_days(
+pub(super) async fn raw_days(
     app: &App,
     staff_no: &str,
     days: &[(PersonDay, Vec<Earlier>)],
@@ -73,7 +73,7 @@ async fn raw_days(
 /// A day's records in words: "刷卡 08:25:00 · 补卡 08:20:00（忘打卡，科长）·
 /// 刷卡 12:01:00 已作废（刷错卡，科长）· 事假 11-19 08:30 至 11-19 12:00
 /// （批准：科长）· 查岗 10:40:00 不在岗（王五）".
-fn record_words(v: &super::Viewer, day: &RawDay) -> String {
+pub(super) fn record_words(v: &super::Viewer, day: &RawDay) -> String {
     let mut words = Vec::new();
     let voided = |x: &Option<(String, String)>| match x {
         Some((reason, by)) => format!("{}（{reason}，{by}）", v.w(" 已作废", " voided")),
@@ -161,6 +161,12 @@ pub(super) async fn page(
         Ok(r) => r,
         Err(e) => return failed(e),
     };
+    // Their findings and cases, of any period, newest first.
+    let mut found = match super::findings::of_person(&app, &staff_no).await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    found.sort_by_key(|f| std::cmp::Reverse((f.current().at, f.id)));
     let tree = crate::central::units::Tree::new(&held);
     let latest = days.last().map(|(d, _)| &d.person);
     let name = latest.map(|p| p.name.clone()).unwrap_or_default();
@@ -300,6 +306,8 @@ pub(super) async fn page(
             @if corrections.is_empty() { p.muted { (v.w("这一期间没有补卡或作废。", "No corrections or voids in this period.")) } }
             @else { ul.plain { @for (d, w) in &corrections { li { (d.format("%m-%d")) " " (w) } } } }
         }
+        h2 { (v.w("暗访问题与查处", "Findings and cases")) }
+        (super::findings::table(&v, &found.iter().collect::<Vec<_>>()))
     };
     let title = if name.is_empty() { staff_no.clone() } else { format!("{name} · {staff_no}") };
     Html(layout(&v, &title, "/report", body).into_string()).into_response()

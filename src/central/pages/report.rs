@@ -22,6 +22,7 @@ use maud::{html, Markup};
 use super::{bad_request, failed, layout, Viewer};
 use crate::central::api::{self, App};
 use crate::central::bulletin::{self, Bulletin, Naming};
+use crate::central::cases;
 use crate::central::charts;
 use crate::central::storage::StorageError;
 use crate::central::units::Tree;
@@ -180,14 +181,15 @@ pub(super) async fn page(
     };
     let tree = Tree::new(&held);
     let covers = unit.as_deref().map_or(Covers::All, Covers::Branch);
-    let units = covers.units(&tree);
-    let (people, counts) = tokio::join!(
-        app.storage.report_people(from, to, units.as_deref()),
-        app.storage.daily_counts(from, to, units.as_deref())
+    let scope = covers.units(&tree);
+    let (people, counts, found) = tokio::join!(
+        app.storage.report_people(from, to, scope.as_deref()),
+        app.storage.daily_counts(from, to, scope.as_deref()),
+        super::findings::tally(&app, from, to)
     );
-    let (mut people, counts) = match (people, counts) {
-        (Ok(p), Ok(c)) => (p, c),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
+    let (mut people, counts, found) = match (people, counts, found) {
+        (Ok(p), Ok(c), Ok(f)) => (p, c, f),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e),
     };
     // The unit filter's choices: the district's units, and any unit a
     // kiosk named that central does not hold; each under its parent.
@@ -207,6 +209,14 @@ pub(super) async fn page(
         })
         .collect();
     let mut units = summary::unit_rows(&rolled);
+    let in_scope = |u: &str| scope.as_ref().is_none_or(|s| s.iter().any(|x| x == u));
+    crate::central::cases::count_into(&found, &mut people, &mut units, |u| {
+        if in_scope(u) {
+            tree.head_under(u, unit.as_deref())
+        } else {
+            None
+        }
+    });
     summary::rank(&mut people, &mut units);
     let period_query = match period {
         Period::ThisMonth => "period=this-month".to_string(),
@@ -434,15 +444,24 @@ pub fn issuer_of(asked: Option<&str>) -> Result<String, String> {
 pub async fn draft(app: &App, who: &str, d: Draft<'_>) -> Result<Vec<u8>, StorageError> {
     let (pf, pt) = bulletin::previous(d.from, d.to, d.months);
     let units = d.covers.units_of(app).await?;
-    let (now, before, spot) = tokio::join!(
+    let (now, before, spot, found) = tokio::join!(
         app.storage.report_people(d.from, d.to, units.as_deref()),
         app.storage.report_people(pf, pt, units.as_deref()),
         app.storage.spot_check_days(d.from, d.to, units.as_deref()),
+        super::findings::findings(app, Some((d.from, d.to))),
     );
-    let (mut people, before, spot) = (now?, before?, spot?);
+    let (mut people, before, spot, mut found) = (now?, before?, spot?, found?);
+    // The findings of the units the draft covers.
+    found.retain(|f| units.as_ref().is_none_or(|s| s.contains(&f.current().unit)));
     let mut units = summary::unit_rows(&people);
+    let tally = cases::tally(&found, d.from, d.to);
+    cases::count_into(&tally, &mut people, &mut units, |u| Some(u.to_string()));
     summary::rank(&mut people, &mut units);
     let previous = summary::unit_rows(&before);
+    let calling = if d.naming == Naming::Names { cases::Calling::Names } else { cases::Calling::Anonymous };
+    let typical = cases::typical_cases(&found, d.from, d.to, calling);
+    // A quarter's (or longer) draft: the 督查股's table of findings by unit.
+    let table = d.months.is_some_and(|m| m >= 3).then(|| cases::unit_cases(&found, d.from, d.to));
     let b = Bulletin {
         from: d.from,
         to: d.to,
@@ -451,6 +470,8 @@ pub async fn draft(app: &App, who: &str, d: Draft<'_>) -> Result<Vec<u8>, Storag
         units: &units,
         previous: &previous,
         spot_checks: &spot,
+        typical_cases: &typical,
+        case_table: table.as_deref(),
         naming: d.naming,
         issuer: d.issuer,
         issued: api::today(),
@@ -500,6 +521,7 @@ fn table(
                 th scope="col" { (v.term(Term::OffPost)) }
                 th scope="col" { (v.term(Term::Missing)) }
                 th scope="col" { (v.term(Term::SpotCheckAbsent)) }
+                th scope="col" { (v.w("暗访问题", "Findings")) }
             } }
             tbody {
                 @for (i, r) in rows.iter().enumerate() {
@@ -524,6 +546,7 @@ fn table(
                         td.warn[r.off_post_count > 0] { (times(r.off_post_count, r.off_post_minutes)) }
                         td.bad[r.missing_punches > 0] { (v.count(r.missing_punches)) }
                         td.bad[r.spot_check_absences > 0] { (v.count(r.spot_check_absences)) }
+                        td.bad[r.findings.unwrap_or(0) > 0] { (v.count(r.findings.unwrap_or(0))) }
                     }
                 }
             }

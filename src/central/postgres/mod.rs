@@ -6,10 +6,11 @@
 //!
 //! A file per concern, each implementing its trait of
 //! [`Storage`](crate::central::storage::Storage), as in `sqlite` (fleet,
-//! summaries, chains, accounts, master); here the pool, the schema and
+//! summaries, chains, accounts, master, cases); here the pool, the schema and
 //! what the concerns share.
 
 mod accounts;
+mod cases;
 mod chains;
 mod fleet;
 mod master;
@@ -277,7 +278,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 8;
+const SCHEMA_VERSION: i32 = 9;
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -415,6 +416,8 @@ impl Postgres {
             // (a HOT update: no index entry written).
             tx.batch_execute("ALTER TABLE person_months SET (fillfactor = 70)").await.map_err(pg)?;
             tx.batch_execute(WORK_CLAIMS).await.map_err(pg)?;
+            // 暗访 findings and their cases (schema 9).
+            tx.batch_execute(&cases::cases_schema()).await.map_err(pg)?;
             // Tokens from before tokens expired: 90 days from this upgrade.
             let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
             tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])

@@ -8,10 +8,11 @@
 //! [`Storage`](crate::central::storage::Storage): `fleet.rs` the kiosks,
 //! `summaries.rs` the summaries and reports, `chains.rs` the record chains
 //! and the re-judging, `accounts.rs` accounts, sessions and the audit log,
-//! `master.rs` the district's master data; here the connection, the
+//! `master.rs` the district's master data, `cases.rs` the 暗访 findings; here the connection, the
 //! schema and what the concerns share.
 
 mod accounts;
+mod cases;
 mod chains;
 mod fleet;
 mod master;
@@ -562,6 +563,7 @@ impl Sqlite {
         writer.execute_batch(SCHEMA).map_err(db)?;
         writer.execute_batch(sums::SCHEMA).map_err(db)?;
         writer.execute_batch(WORK_CLAIMS).map_err(db)?;
+        writer.execute_batch(&cases::cases_schema()).map_err(db)?;
         // One process opens a SQLite database: claims left by one that
         // stopped are nobody's.
         writer.execute_batch("DELETE FROM work_claims").map_err(db)?;
@@ -653,7 +655,10 @@ fn date_of(s: String) -> rusqlite::Result<NaiveDate> {
 #[async_trait]
 impl Storage for Sqlite {
     async fn init(&self) -> Result<()> {
-        self.write(|c| c.execute_batch(&format!("{SCHEMA}{}{WORK_CLAIMS}", sums::SCHEMA)).map_err(db)).await
+        self.write(|c| {
+            c.execute_batch(&format!("{SCHEMA}{}{WORK_CLAIMS}{}", sums::SCHEMA, cases::cases_schema())).map_err(db)
+        })
+        .await
     }
 
     async fn claim_work(&self, name: &str, holder: &str, until: Instant, now: Instant) -> Result<bool> {
