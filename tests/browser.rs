@@ -537,3 +537,189 @@ fn the_pages_in_chromium() {
         b.close().await.unwrap();
     });
 }
+
+/// Issue 24 at a phone's width: an inspector records a finding with two
+/// photos for two people; a bureau account makes it a case, decides
+/// 通报批评 for one and 提醒谈话 for the other plus a leader's
+/// responsibility, and publishes it; the quarter's 通报 draft then has it
+/// under 典型案例 (read back with docx-rs) and the report's 暗访问题
+/// column counts it. Screenshots `central-finding*.png`.
+#[test]
+fn a_finding_becomes_a_published_case_at_a_phones_width() {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let day = today - chrono::Duration::days(3);
+    let (year, q0) = (chrono::Datelike::year(&day), chrono::Datelike::month0(&day) / 3);
+    let q_from = chrono::NaiveDate::from_ymd_opt(year, q0 * 3 + 1, 1).unwrap();
+    let q_to = q_from.checked_add_months(chrono::Months::new(3)).unwrap().pred_opt().unwrap();
+    let mut c = Central::new(Backend::Sqlite);
+    let k1 = c.kiosk("hall-1", &["城关镇"]);
+    c.user("chen", "inspector", "inspector pass");
+    c.user("alice", "bureau", "correct horse");
+    c.start();
+    let a = agent();
+    let s = summary("hall-1", &day.to_string(), 1, &[("0001", "张三", "城关镇", 0), ("0002", "李四", "城关镇", 12)]);
+    assert_eq!(put(&a, &c.url, "hall-1", &day.to_string(), Some(&k1), &body(&s)).0, 201);
+    let photos = tempfile::tempdir().unwrap();
+    let (p1, p2) = (photos.path().join("现场1.png"), photos.path().join("现场2.png"));
+    std::fs::write(&p1, photo::portrait_png_bytes()).unwrap();
+    std::fs::write(&p2, photo::portrait_on([200, 120, 60])).unwrap();
+    let driver = Driver::start();
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=390,844", "--lang=zh-CN"],
+                "prefs": {
+                    "download.default_directory": downloads.path().to_str().unwrap(),
+                    "download.prompt_for_download": false,
+                },
+            }),
+        );
+        let b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.1))
+            .await
+            .expect("a Chromium session");
+        b.set_window_size(390, 844).await.unwrap();
+        let css = |s: &'static str| Locator::Css(s);
+        let shot = |name: &'static str| {
+            let b = b.clone();
+            let path = shots.join(format!("central-{name}.png"));
+            async move {
+                // The page itself never scrolls sideways at 390 px.
+                let (page, view): (i64, i64) = (
+                    b.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap(),
+                    b.execute("return window.innerWidth", vec![]).await.unwrap().as_i64().unwrap(),
+                );
+                assert!(page <= view + 1, "{name}: the page is {page} px wide at {view}");
+                std::fs::write(&path, b.screenshot().await.unwrap()).unwrap();
+            }
+        };
+        let sign_in = |user: &'static str, password: &'static str| {
+            let b = b.clone();
+            let url = c.url.clone();
+            async move {
+                b.goto(&format!("{url}/login")).await.unwrap();
+                b.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
+                b.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
+                b.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+                assert!(lands(&b, "/overview").await, "{user} signed in");
+            }
+        };
+        // The inspector: 暗访 → 记录 → the unit → the form.
+        sign_in("chen", "inspector pass").await;
+        b.find(css("header nav a[href='/findings']")).await.unwrap().click().await.unwrap();
+        b.find(Locator::LinkText("记录暗访问题")).await.unwrap().click().await.unwrap();
+        b.find(css("select[name=unit]")).await.unwrap().select_by_value("城关镇").await.unwrap();
+        b.find(css("main form button")).await.unwrap().click().await.unwrap();
+        let at = b.wait().for_element(css("input[name=at]")).await.unwrap();
+        let now = at.prop("value").await.unwrap().unwrap_or_default();
+        assert!(now.starts_with(&today.to_string()), "when: now by default ({now})");
+        shot("finding-new-phone").await;
+        // Seen three days ago at 10:05 (a date-time field takes its value
+        // as the browser's picker would set it).
+        b.execute(&format!("document.querySelector('input[name=at]').value = '{day}T10:05'"), vec![]).await.unwrap();
+        b.find(css("input[name=place]")).await.unwrap().send_keys("三楼办事大厅").await.unwrap();
+        for no in ["0001", "0002"] {
+            b.find(Locator::Css(&format!("input[name=people][value='{no}']"))).await.unwrap().click().await.unwrap();
+        }
+        b.find(css("select[name=category]"))
+            .await
+            .unwrap()
+            .select_by_value("上班时间从事与工作无关的事")
+            .await
+            .unwrap();
+        b.find(css("textarea[name=description]")).await.unwrap().send_keys("两人在工位上玩手机游戏").await.unwrap();
+        let files = format!("{}\n{}", p1.to_str().unwrap(), p2.to_str().unwrap());
+        b.find(css("input[type=file][name=photos]")).await.unwrap().send_keys(&files).await.unwrap();
+        b.find(css("form.finding button.primary")).await.unwrap().click().await.unwrap();
+        assert!(shows(&b, "暗访问题 #").await, "saved: the finding's page");
+        let url = b.current_url().await.unwrap().to_string();
+        let id = url.rsplit('/').next().unwrap().to_string();
+        assert_eq!(b.find_all(css("div.photos img.thumb")).await.unwrap().len(), 2, "two photos");
+        // The two people's day at the kiosk: 张三 normal, 李四 late.
+        let rows = futures_names(&b.find_all(css("main table tbody tr")).await.unwrap()).await;
+        assert!(rows[0].contains("张三") && rows[0].contains("正常") && rows[0].contains("08:29"), "{rows:?}");
+        assert!(rows[1].contains("李四") && rows[1].contains("异常"), "{rows:?}");
+        assert!(!shows_now(&b, "立案（登记）").await, "an inspector is offered no case forms");
+        shot("finding-phone").await;
+        // The bureau: the case, step by step from its page.
+        sign_in("alice", "correct horse").await;
+        b.goto(&url).await.unwrap();
+        let click = |text: &'static str| {
+            let b = b.clone();
+            async move {
+                b.find(Locator::XPath(&format!("//button[contains(., '{text}')]")))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                b.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            }
+        };
+        click("立案（登记）").await;
+        click("转为：核实").await;
+        click("转为：处理").await;
+        for (name, decision) in [("张三", "通报批评"), ("李四", "提醒谈话")] {
+            let form = format!("//form[span[text()='{name}']]");
+            b.find(Locator::XPath(&format!("{form}//select[@name='decision']")))
+                .await
+                .unwrap()
+                .select_by_value(decision)
+                .await
+                .unwrap();
+            b.find(Locator::XPath(&format!("{form}//button"))).await.unwrap().click().await.unwrap();
+            assert!(shows(&b, &format!("{decision}</strong>")).await, "{name}: {decision}");
+        }
+        b.find(css("input[name=name]")).await.unwrap().send_keys("赵局长").await.unwrap();
+        b.find(Locator::XPath("//form[input[@value='leader']]//select"))
+            .await
+            .unwrap()
+            .select_by_value("诫勉谈话")
+            .await
+            .unwrap();
+        click("追究领导责任").await;
+        assert!(shows(&b, "赵局长").await, "the leader's responsibility");
+        click("曝光（列入通报典型案例）").await;
+        assert!(shows(&b, "是（列入通报典型案例）").await, "published");
+        shot("finding-case-phone").await;
+        // The quarter's report: 暗访问题 counts it; its 通报 draft has it.
+        b.goto(&format!("{}/report?period=range&from={q_from}&to={q_to}", c.url)).await.unwrap();
+        let head = b.find(css("table#people thead")).await.unwrap().text().await.unwrap();
+        assert!(head.contains("暗访问题"), "{head}");
+        let rows = futures_names(&b.find_all(css("table#people tbody tr")).await.unwrap()).await;
+        assert!(rows.iter().any(|r| r.contains("张三") && r.ends_with(" 1")), "张三: one finding: {rows:?}");
+        let unit = b.find(css("table#units tbody tr")).await.unwrap().text().await.unwrap();
+        assert!(unit.starts_with("1 城关镇") && unit.ends_with(" 1"), "the unit: one finding: {unit}");
+        shot("finding-report-phone").await;
+        b.find(css("div.actions a.button.primary")).await.unwrap().click().await.unwrap();
+        let text = dutyclock::central::bulletin::text_of(&downloaded(downloads.path(), ".docx").await).unwrap();
+        let at = |needle: &str| {
+            text.iter().position(|t| t.contains(needle)).unwrap_or_else(|| panic!("{needle}: {text:#?}"))
+        };
+        assert!(text[0].contains("季度"), "the quarter's draft: {}", text[0]);
+        let case = &text[at("（四）暗访发现的典型案例") + 1];
+        assert!(case.starts_with("1. ") && case.contains("城关镇张三同志、李四同志在三楼办事大厅"), "{case}");
+        assert!(
+            case.contains("通报批评") && case.contains("提醒谈话") && case.contains("赵局长同志给予诫勉谈话"),
+            "{case}"
+        );
+        assert_eq!(text[at("单位|暗访问题|处理人次") + 1], "城关镇|1|3|1|0|0|1|1|0|0");
+        // The audit log has every step.
+        let audit = c.ok(&["audit"]);
+        assert!(audit.contains(&format!("#{id} published")), "{audit}");
+        b.close().await.unwrap();
+    });
+}
+
+/// Whether the page holds `text` now (no waiting).
+async fn shows_now(b: &fantoccini::Client, text: &str) -> bool {
+    b.source().await.is_ok_and(|s| s.contains(text))
+}
