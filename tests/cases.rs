@@ -100,7 +100,14 @@ fn findings_become_cases_and_reach_the_report_and_the_bulletin() {
         let no_redirect =
             ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
         let base = c.url.clone();
-        let people = [("0001", "张三", "城关镇", 0), ("0002", "李四", "城关镇", 0), ("0003", "王五", "城关镇", 0)];
+        // 陈一 (0000) is first by staff number: only the findings rank 张三
+        // and 李四 above.
+        let people = [
+            ("0000", "陈一", "城关镇", 0),
+            ("0001", "张三", "城关镇", 0),
+            ("0002", "李四", "城关镇", 0),
+            ("0003", "王五", "城关镇", 0),
+        ];
         let s = summary("hall-1", &day.to_string(), 1, &people);
         assert_eq!(put(&a, &base, "hall-1", &day.to_string(), Some(&k1), &serde_json::to_vec(&s).unwrap()).0, 201);
         let at = format!("{day} 10:05");
@@ -235,7 +242,9 @@ fn findings_become_cases_and_reach_the_report_and_the_bulletin() {
             |no: &str| report["people"].as_array().unwrap().iter().find(|p| p["staff_no"] == no).unwrap().clone();
         assert_eq!((person("0001")["findings"].as_u64(), person("0002")["findings"].as_u64()), (Some(2), Some(1)));
         assert_eq!(person("0003")["findings"].as_u64(), Some(0));
-        assert_eq!(report["people"][0]["staff_no"], "0001", "ranked by findings after the other figures");
+        let order: Vec<&str> =
+            report["people"].as_array().unwrap().iter().map(|p| p["staff_no"].as_str().unwrap()).collect();
+        assert_eq!(order, ["0001", "0002", "0000", "0003"], "ranked by findings after the other figures");
         assert_eq!(report["units"][0]["findings"].as_u64(), Some(2));
         let (_, csv) = get(&a, &format!("{base}/api/v1/report?from={from}&to={to}&format=csv"), &bureau);
         assert!(csv.lines().next().unwrap().contains("查岗缺岗,暗访问题,"), "{csv}");
@@ -251,6 +260,7 @@ fn findings_become_cases_and_reach_the_report_and_the_bulletin() {
         let at = |needle: &str| {
             text.iter().position(|t| t.contains(needle)).unwrap_or_else(|| panic!("{needle}: {text:#?}"))
         };
+        assert!(text[at("共有迟到")].ends_with("缺卡未补0次；暗访发现问题2起。"), "{text:#?}");
         let case = &text[at("（四）暗访发现的典型案例") + 1];
         assert!(case.contains("暗访发现城关镇张三同志、李四同志在三楼办事大厅"), "{case}");
         assert!(

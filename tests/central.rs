@@ -511,7 +511,10 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         // the API's report, which the session may read.
         let (st, html) = page(&format!("/report?period=range&from={today}&to={today}"));
         assert_eq!(st, 200, "{html}");
-        assert_eq!(nth_table_rows(&html, 0), [vec!["1", "办公室", "2", "2", "—", "1 次 11 分钟", "—", "—", "—", "—"]]);
+        assert_eq!(
+            nth_table_rows(&html, 0),
+            [vec!["1", "办公室", "2", "2", "—", "1 次 11 分钟", "—", "—", "—", "—", "—"]]
+        );
         let persons = nth_table_rows(&html, 1);
         assert_eq!(persons[0][..3], ["1", "0012", "张三"], "the late one first");
         let chart = html.split("每日迟到、早退、旷工").nth(1).expect("the daily chart");
@@ -536,7 +539,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let text = docx("&issuer=%E5%8C%BA%E6%9C%BA%E5%85%B3%E6%95%88%E8%83%BD%E5%8A%9E");
         assert!(text[0].starts_with("关于") && text[0].ends_with("机关考勤情况的通报"), "{text:?}");
         let ranked = text.iter().position(|t| t.starts_with("序号|单位|姓名")).expect("the persons' table");
-        assert_eq!(text[ranked + 1], "1|办公室|张三|0|1|0|0|0|0", "{text:#?}");
+        assert_eq!(text[ranked + 1], "1|办公室|张三|0|1|0|0|0|0|0", "{text:#?}");
         assert!(text.iter().any(|t| t == "区机关效能办"), "the issuer: {text:?}");
         let anonymous = docx("&naming=anonymous").join("\n");
         assert!(anonymous.contains("1|办公室|某同志|0|1") && !anonymous.contains("张三"), "{anonymous}");
@@ -557,7 +560,7 @@ fn the_bureaus_overview_a_units_day_and_their_exports() {
         let text = dutyclock::central::bulletin::text_of(&bytes).unwrap();
         let (y, m) = (month[..4].to_string(), month[5..].trim_start_matches('0').to_string());
         assert_eq!(text[0], format!("关于{y}年{m}月份机关考勤情况的通报"));
-        assert!(text.iter().any(|t| t == "1|办公室|某同志|0|1|0|0|0|0"), "{text:#?}");
+        assert!(text.iter().any(|t| t == "1|办公室|某同志|0|1|0|0|0|0|0"), "{text:#?}");
         let q = (month[5..].parse::<u32>().unwrap() - 1) / 3 + 1;
         let (st, bytes) = api(&format!("quarter={y}-Q{q}"));
         assert_eq!(st, 200);
@@ -1139,7 +1142,7 @@ fn the_admins_pages_for_kiosks_and_accounts() {
             &root,
             &[("csrf", &csrf), ("name", "bob"), ("role", "boss"), ("password", "long enough")],
         );
-        assert!(st == 400 && html.contains("bureau or admin"), "{html}");
+        assert!(st == 400 && html.contains("bureau, admin or inspector"), "{html}");
         let (st, ..) = post(
             "/admin/users",
             &root,

@@ -145,6 +145,9 @@ pub fn router(app: App) -> Router {
 /// trickling a body holds a connection no longer than this).
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long a finding's form (or API call) with its photos may take.
+const PHOTOS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// What the pages use: their own inline style and inline SVG; no script
 /// at all, no frames, forms only to this server.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
@@ -154,7 +157,11 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'
 /// pages out of frames, sniffing, referrers and caches (every page and
 /// export holds people's records: `no-store`); HSTS when serving TLS.
 async fn hardening(State(tls): State<bool>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let mut r = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+    // A finding's photos come from a phone (up to 48 MB on a slow uplink).
+    let photos = req.method() == axum::http::Method::POST
+        && (req.uri().path().starts_with("/findings") || req.uri().path() == "/api/v1/findings");
+    let limit = if photos { PHOTOS_TIMEOUT } else { REQUEST_TIMEOUT };
+    let mut r = match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
         Err(_) => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "", "the request took too long; try again").into_response()
@@ -647,7 +654,7 @@ async fn report(
     let units = covers.units_of(&app).await?;
     let (people, found) = tokio::join!(
         app.storage.report_people(from, to, units.as_deref()),
-        super::pages::findings::tally(&app, from, to)
+        super::pages::findings::tally(&app, from, to, units.as_deref())
     );
     let (mut people, found) = (people?, found?);
     let mut units = summary::unit_rows(&people);

@@ -282,8 +282,11 @@ pub fn docx(b: &Bulletin<'_>) -> Result<Vec<u8>, String> {
         .collect();
     doc = doc.add_table(table(&["单位", "应出勤（人天）", "按时到岗率", "上期"], rows));
     // 6. 二、存在问题: the counts, the spot checks, the rankings.
+    // The findings of the units (a finding naming two people is one).
+    let findings: u32 = b.units.iter().map(|u| u.findings.unwrap_or(0)).sum();
+    let found = if findings > 0 { format!("；暗访发现问题{findings}起") } else { String::new() };
     doc = doc.add_paragraph(heading("二、存在问题", "黑体")).add_paragraph(body(format!(
-        "经统计，{period}共有迟到{}人次、早退{}人次、旷工{}人（半天）次、空岗{}人次、查岗不在岗{}人次，缺卡未补{}次。",
+        "经统计，{period}共有迟到{}人次、早退{}人次、旷工{}人（半天）次、空岗{}人次、查岗不在岗{}人次，缺卡未补{}次{found}。",
         all.late_count,
         all.early_count,
         all.absent_sessions,

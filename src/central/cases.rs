@@ -369,12 +369,14 @@ pub fn fold(events: Vec<Stored>) -> Vec<Finding> {
                 id: e.finding,
                 versions: vec![Versioned { by: e.by.clone(), at: e.at, version: v.clone() }],
                 case: None,
-                events: 1,
+                events: e.seq,
             });
             continue;
         }
         let Some(f) = out.last_mut() else { continue };
-        f.events += 1;
+        // The stored count (an event left out unread still counts: the
+        // next append is checked against what is stored).
+        f.events = e.seq;
         apply(f, e);
     }
     out
@@ -449,6 +451,12 @@ fn text_ok(s: &str, max: usize) -> bool {
     super::ingest::plain_text(s, max)
 }
 
+/// A description or a reason: at most [`MAX_TEXT`] characters, lines
+/// and tabs allowed, no other control character.
+fn long_text_ok(s: &str) -> bool {
+    s.chars().count() <= MAX_TEXT && !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
 /// A finding's content: the unit given (and one of `units`), the people
 /// (or 身份不明), a description, at most [`MAX_PHOTOS`] photos, an
 /// inspector, and not seen in the future (`now`, with five minutes for a
@@ -496,9 +504,7 @@ pub fn check_version(v: &FindingVersion, units: &[String], now: Instant) -> Resu
     if description.is_empty() {
         return Err(refuse("description", "请写明发现的问题。", "Describe what was found."));
     }
-    if v.description.chars().count() > MAX_TEXT
-        || v.description.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    if !long_text_ok(&v.description) {
         return Err(refuse(
             "description",
             format!("描述最多 {MAX_TEXT} 个字。"),
@@ -545,7 +551,7 @@ pub fn check(finding: &Finding, event: &Event) -> Result<(), Refusal> {
             if c.state.closed() {
                 return Err(refuse("state", format!("案件已{zh}。"), format!("The case is {en}.")));
             }
-            if !text_ok(reason, MAX_TEXT) {
+            if !long_text_ok(reason) {
                 return Err(refuse("reason", format!("理由最多 {MAX_TEXT} 个字。"), "The reason is too long."));
             }
             match to {
@@ -613,7 +619,8 @@ pub fn check(finding: &Finding, event: &Event) -> Result<(), Refusal> {
         }
         Event::Publish { published: true } => {
             let c = case.expect("a case");
-            if !matches!(c.state, CaseState::Handling | CaseState::Archived) || c.decisions.is_empty() {
+            let decided = finding.current().people.iter().any(|p| c.decisions.contains_key(&p.staff_no));
+            if !matches!(c.state, CaseState::Handling | CaseState::Archived) || !(decided || c.leader.is_some()) {
                 Err(refuse("published", "有处理决定后才能曝光。", "A case is published once something is decided."))
             } else {
                 Ok(())
@@ -971,6 +978,24 @@ mod tests {
         let anonymous = typical_cases(&all, from, to, Calling::Anonymous);
         assert!(!anonymous[0].contains("张三") && !anonymous[0].contains("王五"), "{}", anonymous[0]);
         assert!(anonymous[0].contains("某同志"));
+    }
+
+    #[test]
+    fn findings_rank_after_spot_checks_and_only_where_known() {
+        let row = |no: &str, spot: u32, found: Option<u32>| ReportRow {
+            staff_no: no.into(),
+            spot_check_absences: spot,
+            findings: found,
+            ..ReportRow::default()
+        };
+        let order = |mut rows: Vec<ReportRow>| {
+            crate::domain::summary::rank(&mut rows, &mut []);
+            rows.into_iter().map(|r| r.staff_no).collect::<Vec<_>>()
+        };
+        let central = vec![row("1", 0, Some(3)), row("2", 1, Some(0)), row("3", 0, Some(0)), row("4", 0, Some(1))];
+        assert_eq!(order(central), ["2", "1", "4", "3"]);
+        // The kiosk's report (no findings): SPEC's four keys, then the number.
+        assert_eq!(order(vec![row("1", 0, None), row("2", 1, None)]), ["1", "2"]);
     }
 
     #[test]

@@ -371,15 +371,22 @@ impl ReportRow {
 
     /// SPEC ranking: absent sessions, then late + early, then off post, then
     /// missing punches (all descending), then staff number. Where findings
-    /// are known (central), they break a tie after missing punches.
+    /// are known (central's report, issue 24: 暗访问题 "ranked after spot
+    /// checks"), spot-check absences and then findings break a tie after
+    /// missing punches; the kiosk's ranking is unchanged.
     fn rank_key(&self) -> (std::cmp::Reverse<RankFigures>, String) {
+        let (spot, found) = match self.findings {
+            Some(n) => (self.spot_check_absences, n),
+            None => (0, 0),
+        };
         (
             std::cmp::Reverse((
                 self.absent_sessions,
                 self.late_count.saturating_add(self.early_count),
                 self.off_post_count,
                 self.missing_punches,
-                self.findings.unwrap_or(0),
+                spot,
+                found,
             )),
             self.staff_no.clone(),
         )
@@ -387,7 +394,7 @@ impl ReportRow {
 }
 
 /// What a ranking compares, most weighty first (see `rank_key`).
-type RankFigures = (u32, u32, u32, u32, u32);
+type RankFigures = (u32, u32, u32, u32, u32, u32);
 
 /// The period report: per person and per unit, ranked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -49,9 +49,17 @@ pub(crate) async fn findings(app: &App, days: Option<(NaiveDate, NaiveDate)>) ->
     Ok(all)
 }
 
-/// The report's 暗访问题 of `[from, to]`.
-pub(crate) async fn tally(app: &App, from: NaiveDate, to: NaiveDate) -> Result<cases::Tally, StorageError> {
-    Ok(cases::tally(&findings(app, Some((from, to))).await?, from, to))
+/// The report's 暗访问题 of `[from, to]`, of the findings at `scope`'s
+/// units (all without), as the report's rows are.
+pub(crate) async fn tally(
+    app: &App,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: Option<&[String]>,
+) -> Result<cases::Tally, StorageError> {
+    let mut found = findings(app, Some((from, to))).await?;
+    found.retain(|f| scope.is_none_or(|s| s.contains(&f.current().unit)));
+    Ok(cases::tally(&found, from, to))
 }
 
 pub(crate) async fn finding(app: &App, id: i64) -> Result<Option<Finding>, StorageError> {
@@ -106,10 +114,6 @@ fn refused(v: &Viewer, back: &str, r: &Refusal) -> Response {
 
 fn csrf_failed(v: &Viewer) -> Response {
     super::admin::refused(v)
-}
-
-fn now_local() -> chrono::NaiveDateTime {
-    crate::domain::time::instant_to_local(chrono_tz::Asia::Shanghai, api::now())
 }
 
 fn local(at: Instant) -> chrono::NaiveDateTime {
@@ -297,7 +301,6 @@ pub(super) async fn new(
 /// The finding's form, empty or holding `f` (a change: `seen` events).
 fn form(v: &Viewer, action: &str, f: &FindingVersion, people: &[(Named, bool)], seen: Option<u64>) -> Markup {
     let at = local(f.at).format("%Y-%m-%dT%H:%M").to_string();
-    let max = now_local().format("%Y-%m-%dT%H:%M").to_string();
     let mut choices: Vec<Named> = people.iter().map(|(p, _)| p.clone()).collect();
     for p in &f.people {
         if !choices.iter().any(|c| c.staff_no == p.staff_no) {
@@ -310,7 +313,7 @@ fn form(v: &Viewer, action: &str, f: &FindingVersion, people: &[(Named, bool)], 
             input type="hidden" name="unit" value=(f.unit);
             @if let Some(n) = seen { input type="hidden" name="seen" value=(n); }
             p { strong { (v.w("单位：", "Unit: ")) (f.unit) } }
-            label { (v.w("时间", "When")) input type="datetime-local" name="at" value=(at) max=(max) required; }
+            label { (v.w("时间", "When")) input type="datetime-local" name="at" value=(at) required; }
             label { (v.w("地点", "Place")) input name="place" value=(f.place) maxlength="100" placeholder=(v.w("如：三楼办事大厅", "e.g. the service hall, 3rd floor")); }
             fieldset.choices {
                 legend { (v.w("人员", "People")) }
@@ -610,15 +613,26 @@ pub(super) async fn change(
         };
         return refused(&v, &back, &r);
     }
-    let people = match people_of(&app, &f.current().unit).await {
+    // The unit's people, and whoever the finding names already (one who
+    // left since stays choosable).
+    let mut people = match people_of(&app, &f.current().unit).await {
         Ok(p) => p,
         Err(e) => return failed(e),
     };
+    for p in &f.current().people {
+        if !people.iter().any(|(n, _)| n.staff_no == p.staff_no) {
+            people.push((p.clone(), false));
+        }
+    }
     let (mut version, photos) = match version_of(&posted, &people, &f.current().photos) {
         Ok(x) => x,
         Err(r) => return refused(&v, &back, &r),
     };
     version.unit = f.current().unit.clone();
+    // Refused before any photo is kept (a closed case).
+    if let Err(r) = cases::check(&f, &Event::Version(version.clone())) {
+        return refused(&v, &back, &r);
+    }
     match prepare(&app, &version, &photos).await {
         Ok(Ok(())) => {}
         Ok(Err(r)) => return refused(&v, &back, &r),

@@ -185,7 +185,7 @@ pub(super) async fn page(
     let (people, counts, found) = tokio::join!(
         app.storage.report_people(from, to, scope.as_deref()),
         app.storage.daily_counts(from, to, scope.as_deref()),
-        super::findings::tally(&app, from, to)
+        super::findings::tally(&app, from, to, scope.as_deref())
     );
     let (mut people, counts, found) = match (people, counts, found) {
         (Ok(p), Ok(c), Ok(f)) => (p, c, f),
