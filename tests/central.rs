@@ -1925,3 +1925,36 @@ fn a_person_moved_back_starts_again_from_the_move_and_a_photo_leaves_the_latest_
     assert!(stints.on("0013", &["财务科".to_string()], day("2026-06-10")).is_none());
     assert_eq!(kinds_in("办公室", "roster"), 1, "the session followed them back");
 }
+
+/// A summary naming no rules version or chain position (its kiosk declared
+/// no rules) is unjudgeable from its upload on, in the upload's own
+/// transaction: the re-judging is not woken to read it back (issue 25).
+#[test]
+fn a_summary_without_rules_is_unjudgeable_from_its_upload() {
+    for backend in BACKENDS {
+        let mut c = Central::new(backend);
+        let k1 = c.kiosk("k1", &["办公室"]);
+        let bureau = c.user("bureau", "bureau", "bureau password");
+        c.start();
+        let a = agent();
+        for (date, rev) in [("2026-11-02", 1), ("2026-11-02", 2), ("2026-11-03", 1)] {
+            let body = serde_json::to_vec(&summary("k1", date, rev, &[("0001", "张三", "办公室", 0)])).unwrap();
+            assert_eq!(put(&a, &c.url, "k1", date, Some(&k1), &body).0, 201);
+        }
+        let (_, text) = get(&a, &format!("{}/api/v1/kiosks", c.url), &bureau);
+        let kiosks: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            kiosks[0]["rejudged"],
+            json!({"checked": 0, "differing": 0, "waiting": 0, "unjudgeable": 3}),
+            "{backend:?}: {text}"
+        );
+        // Said by the upload (when it was received), not by a pass after.
+        let by_upload = central::rows_text(
+            &c,
+            "SELECT CAST(count(*) AS TEXT) FROM rejudged j JOIN summaries s
+             ON s.kiosk_id = j.kiosk_id AND s.date = j.date AND s.revision = j.revision
+             WHERE j.judged_at = s.received_at",
+        );
+        assert_eq!(by_upload.trim(), "3", "{backend:?}");
+    }
+}

@@ -451,9 +451,13 @@ async fn put_summary(
         ));
     }
     let revision = upload.summary.revision;
+    // One the upload already said cannot be judged again wakes nobody.
+    let judged_later = !super::rejudging::never_judged(&upload.summary);
     match app.storage.put_summary(&kiosk_id, &upload).await? {
         Put::Stored => {
-            app.rejudging.nudge(&kiosk_id);
+            if judged_later {
+                app.rejudging.nudge(&kiosk_id);
+            }
             Ok((StatusCode::CREATED, Json(json!({ "stored": revision }))).into_response())
         }
         Put::Same => Ok((StatusCode::OK, Json(json!({ "stored": revision }))).into_response()),

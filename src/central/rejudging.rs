@@ -121,6 +121,27 @@ impl Rejudging {
     }
 }
 
+/// Why a summary naming no rules version or chain position cannot be
+/// judged again.
+pub const NAMES_NO_RULES: &str =
+    "the summary names no rules version or chain position (made before its kiosk declared its rules)";
+
+/// Whether a summary can never be judged again (it names no rules version
+/// or chain position): then the upload itself stores it as unjudgeable
+/// ([`UNJUDGEABLE`]) and nudges nobody, so the pass never reads its
+/// hundred kilobytes back to find out (issue 25: a province whose kiosks
+/// declare no rules had the re-judging re-read every upload, a second
+/// ingest competing with the first).
+pub fn never_judged(s: &crate::domain::summary::DailySummary) -> bool {
+    s.rules_version.is_none() || s.chain_length.is_none_or(|l| l.checked_add(1).is_none())
+}
+
+/// The upload's verdict for a summary [`never_judged`] (`?1` kiosk, `?2`
+/// date, `?3` revision, `?4` why, `?5` when), the same SQL for both
+/// backends.
+pub const UNJUDGEABLE: &str = "INSERT INTO rejudged (kiosk_id, date, revision, state, detail, judged_at)
+    VALUES (?1, ?2, ?3, 'unjudgeable', ?4, ?5) ON CONFLICT (kiosk_id, date, revision) DO NOTHING";
+
 fn now() -> Instant {
     chrono::Utc::now().timestamp_millis()
 }
@@ -168,8 +189,7 @@ pub async fn judge_one(
     }
     let place: Place = serde_json::from_str(content).unwrap_or_default();
     let (Some(version), Some(seq)) = (place.rules_version, place.chain_length.and_then(|l| l.checked_add(1))) else {
-        let why = "the summary names no rules version or chain position (made before its kiosk declared its rules)";
-        return Ok((Unjudgeable, why.into()));
+        return Ok((Unjudgeable, NAMES_NO_RULES.into()));
     };
     if let std::collections::hash_map::Entry::Vacant(slot) = rules.entry(version) {
         let declared = storage.rules(&row.id, Some(version)).await.map_err(|e| e.to_string())?;

@@ -193,11 +193,22 @@ impl Postgres {
                 }
             },
         );
+        // A summary that can never be judged again is said so now.
+        let never = crate::central::rejudging::never_judged(&u.summary);
+        let unjudgeable =
+            tx.prepare_cached(&sums::numbered(crate::central::rejudging::UNJUDGEABLE)).await.map_err(pg)?;
+        let why = crate::central::rejudging::NAMES_NO_RULES;
+        let not_judged = async {
+            match never {
+                true => tx.execute(&unjudgeable, &[&kiosk_id, &date, &u.summary.revision, &why, &u.received_at]).await,
+                false => Ok(0),
+            }
+        };
         let bytes = u.json.len() as i64;
         let spent = [&kiosk_id as Param, &day, &bytes];
         let stored_now = [&kiosk_id as Param, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at];
         let seen_now = [&kiosk_id as Param, &u.received_at, &u.clock_offset_ms];
-        let (_, _, _, _, _, _, _, seen_points, _) = futures_util::try_join!(
+        let (_, _, _, _, _, _, _, seen_points, _, _) = futures_util::try_join!(
             tx.execute(&spend, &spent),
             tx.execute(&older, &kiosk_date),
             tx.execute(&older_people, &kiosk_date),
@@ -207,6 +218,7 @@ impl Postgres {
             tx.execute(&seen, &seen_now),
             read_points,
             add_point,
+            not_judged,
         )
         .map_err(pg)?;
         if let Some((length, head)) = chain {

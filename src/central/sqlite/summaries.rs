@@ -90,6 +90,12 @@ pub(super) fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
             ins.execute(values.as_slice()).map_err(db)?;
         }
         keep_sums(tx, kiosk, &u.summary.date, stored.as_ref().map(|(r, _)| *r), u.summary.revision)?;
+        if crate::central::rejudging::never_judged(&u.summary) {
+            let why = crate::central::rejudging::NAMES_NO_RULES;
+            tx.prepare_cached(crate::central::rejudging::UNJUDGEABLE)
+                .and_then(|mut st| st.execute(params![kiosk, date, u.summary.revision, why, u.received_at]))
+                .map_err(db)?;
+        }
     }
     // Only a newly stored summary adds a point: a resent one is not news.
     if put == Put::Stored {
