@@ -278,7 +278,47 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 9;
+const SCHEMA_VERSION: i32 = 10;
+
+/// The server's tables, as the schemas create them.
+fn our_tables() -> Vec<String> {
+    let all = format!("{SCHEMA}{}{WORK_CLAIMS}{}", crate::central::sums::SCHEMA, cases::cases_schema());
+    all.split("CREATE TABLE IF NOT EXISTS ")
+        .skip(1)
+        .filter_map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Gives every text column of the server's tables the "C" collation:
+/// keys (staff numbers, kiosk ids, dates and months as text, units)
+/// compare as bytes, as SQLite's do, not through the database's locale.
+/// Under a locale such as `C.UTF-8` or `zh_CN.UTF-8` each index comparison
+/// went through `strcoll`: a province's ingest spent its PostgreSQL time
+/// in `varstr_cmp` (issue 25's profile). Nothing the server orders for a
+/// person relies on the locale (names are ordered in Rust). A column
+/// already "C" is left; an upgrade rebuilds the indexes on the others
+/// once. Only the server's own tables are touched.
+async fn bytewise_text(tx: &tokio_postgres::Transaction<'_>) -> Result<()> {
+    let tables = our_tables();
+    let rows = tx
+        .query(
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c
+             JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+               AND c.table_name = ANY($1) AND c.data_type = 'text' AND c.collation_name IS DISTINCT FROM 'C'
+             ORDER BY 1, 2",
+            &[&tables],
+        )
+        .await
+        .map_err(pg)?;
+    for r in rows {
+        let (table, column): (String, String) = (r.get(0), r.get(1));
+        let sql = format!("ALTER TABLE \"{table}\" ALTER COLUMN \"{column}\" TYPE text COLLATE \"C\"");
+        tx.batch_execute(&sql).await.map_err(pg)?;
+    }
+    Ok(())
+}
 
 fn db(e: impl std::fmt::Display) -> StorageError {
     StorageError::Db(e.to_string())
@@ -418,6 +458,8 @@ impl Postgres {
             tx.batch_execute(WORK_CLAIMS).await.map_err(pg)?;
             // 暗访 findings and their cases (schema 9).
             tx.batch_execute(&cases::cases_schema()).await.map_err(pg)?;
+            // Every text column compares bytes (schema 10), as SQLite's do.
+            bytewise_text(&tx).await?;
             // Tokens from before tokens expired: 90 days from this upgrade.
             let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
             tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])
