@@ -127,6 +127,13 @@ fn the_kept_sums_agree_with_the_summaries_after_every_upload() {
                    AND collation_name IS DISTINCT FROM 'C' AND table_name NOT IN (SELECT table_name FROM information_schema.views)",
             );
             assert_eq!(not_c, "", "text columns without the C collation");
+            // …and the summaries' content still lz4 (a type change resets it).
+            let compression = central::rows_text(
+                &c,
+                "SELECT CAST(attcompression AS TEXT) FROM pg_attribute
+                 WHERE attrelid = 'summaries'::regclass AND attname = 'content'",
+            );
+            assert_eq!(compression.trim(), "l", "summaries.content compressed with lz4");
         }
         for date in dates {
             check(&*storage, &rt, &held, &kiosks, d(date), &format!("{backend:?} after the sums were filled"));

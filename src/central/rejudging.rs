@@ -4,7 +4,8 @@
 //! people and figures, waiting, or unjudgeable).
 //!
 //! One task runs it, off the request path: an upload of records, rules or
-//! a summary only nudges it with the kiosk's id, and the task works
+//! a summary that names its rules only nudges it with the kiosk's id (a
+//! summary naming none is unjudgeable from its upload: [`never_judged`]), and the task works
 //! through the nudged kiosks one at a time, each pass in a task of its own
 //! (a fault in one is logged; the others go on). A revision is judged from
 //! the records before its own record on the chain (its `chain_length`

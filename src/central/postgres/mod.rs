@@ -96,12 +96,6 @@ CREATE TABLE IF NOT EXISTS summary_people (
 -- own transaction, right after it, and the key's check cost a lookup a
 -- person (a province's ingest; issue 25). Gone from older databases too.
 ALTER TABLE summary_people DROP CONSTRAINT IF EXISTS summary_people_kiosk_id_date_revision_fkey;
--- A summary is kept whole as received: lz4 compresses it several times
--- faster than the default pglz (issue 25), where the server has it.
-DO $$ BEGIN
-    ALTER TABLE summaries ALTER COLUMN content SET COMPRESSION lz4;
-EXCEPTION WHEN OTHERS THEN NULL;
-END $$;
 CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest;
 CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
 -- Whose a person's day is: the first kiosk that reported them for the
@@ -279,6 +273,15 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
 const SCHEMA_VERSION: i32 = 10;
+
+/// A summary is kept whole as received: lz4 compresses it several times
+/// faster than the default pglz (issue 25), where the server has it. Set
+/// after [`bytewise_text`]: changing a column's type (its collation too)
+/// puts its compression back to the default.
+const LZ4_CONTENT: &str = "DO $$ BEGIN
+    ALTER TABLE summaries ALTER COLUMN content SET COMPRESSION lz4;
+EXCEPTION WHEN OTHERS THEN NULL;
+END $$;";
 
 /// The server's tables, as the schemas create them.
 fn our_tables() -> Vec<String> {
@@ -458,8 +461,10 @@ impl Postgres {
             tx.batch_execute(WORK_CLAIMS).await.map_err(pg)?;
             // 暗访 findings and their cases (schema 9).
             tx.batch_execute(&cases::cases_schema()).await.map_err(pg)?;
-            // Every text column compares bytes (schema 10), as SQLite's do.
+            // Every text column compares bytes (schema 10), as SQLite's do;
+            // then lz4 (an ALTER of a column's type resets its compression).
             bytewise_text(&tx).await?;
+            tx.batch_execute(LZ4_CONTENT).await.map_err(pg)?;
             // Tokens from before tokens expired: 90 days from this upgrade.
             let until = chrono::Utc::now().timestamp_millis() + 90 * 86_400_000;
             tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])

@@ -103,7 +103,7 @@ impl Postgres {
         // wait for each other, never deadlock.
         let claim_sql = [
             "INSERT INTO person_days (date, staff_no, kiosk_id)
-             SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n
+             SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
              ON CONFLICT DO NOTHING",
             "DELETE FROM person_days WHERE date = $1 AND kiosk_id = $3 AND staff_no <> ALL($2::text[])",
             "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
