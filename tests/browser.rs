@@ -115,6 +115,28 @@ async fn futures_names(rows: &[fantoccini::elements::Element]) -> Vec<String> {
     out
 }
 
+/// A headless Chromium session through `driver`, its window `size`
+/// ("1366,768"), downloading into `downloads` without asking.
+async fn chromium(driver: &Driver, downloads: &std::path::Path, size: &str) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", format!("--window-size={size}"), "--lang=zh-CN"],
+            "prefs": {
+                "download.default_directory": downloads.to_str().unwrap(),
+                "download.prompt_for_download": false,
+            },
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.1))
+        .await
+        .expect("a Chromium session")
+}
+
 fn body(v: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
 }
@@ -182,23 +204,7 @@ fn the_pages_in_chromium() {
     let downloads = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,768", "--lang=zh-CN"],
-                "prefs": {
-                    "download.default_directory": downloads.path().to_str().unwrap(),
-                    "download.prompt_for_download": false,
-                },
-            }),
-        );
-        let b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.1))
-            .await
-            .expect("a Chromium session");
+        let b = chromium(&driver, downloads.path(), "1366,768").await;
         let shot = |name: &'static str| {
             let b = b.clone();
             let path = shots.join(format!("central-{name}.png"));
@@ -569,23 +575,7 @@ fn a_finding_becomes_a_published_case_at_a_phones_width() {
     let downloads = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=390,844", "--lang=zh-CN"],
-                "prefs": {
-                    "download.default_directory": downloads.path().to_str().unwrap(),
-                    "download.prompt_for_download": false,
-                },
-            }),
-        );
-        let b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.1))
-            .await
-            .expect("a Chromium session");
+        let b = chromium(&driver, downloads.path(), "390,844").await;
         b.set_window_size(390, 844).await.unwrap();
         let css = |s: &'static str| Locator::Css(s);
         let shot = |name: &'static str| {
