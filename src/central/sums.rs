@@ -86,16 +86,38 @@ pub fn numbered(sql: &str) -> String {
     out
 }
 
-/// The month of a date as `person_months` keys it (`2026-07`), and the
-/// first days of it and of the next month (the month's `date` range).
-pub fn month_of(date: NaiveDate) -> (String, String, String) {
-    let first = date.with_day(1).unwrap_or(date);
-    let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
-    (first.format("%Y-%m").to_string(), first.to_string(), next.to_string())
+/// The month of a date as `person_months` keys it (`2026-07`).
+pub fn month_of(date: NaiveDate) -> String {
+    date.format("%Y-%m").to_string()
+}
+
+/// The days from `from` to `to` (both included) as an SQL list of text
+/// literals, `'2026-07-01', '2026-07-02', …` (the dates are made here,
+/// never taken from a request). A person's rows are found by their days:
+/// `summary_people`'s index is (date, staff_no), so a person's days are
+/// as many exact probes, the same on both backends. (An index led by the
+/// staff number put each of an upload's people on another page of it, so
+/// that writing a day into a loaded quarter touched the whole index: the
+/// province's loaded ingest ran at half its empty rate, issue 25.)
+pub fn days_list(from: NaiveDate, to: NaiveDate) -> String {
+    from.iter_days().take_while(|d| *d <= to).map(|d| format!("'{d}'")).collect::<Vec<_>>().join(", ")
 }
 
 fn figures(prefix: &str) -> String {
     FIGURES.iter().map(|f| format!("{prefix}{f}")).collect::<Vec<_>>().join(", ")
+}
+
+/// How a backend is told to find a person's rows of a day by the (date,
+/// staff_no) index. SQLite keeps no statistics here, and without them it
+/// takes the table's own key (date first too) and reads the whole day
+/// (a hundred thousand rows at a province's size) for one person: it is
+/// named. PostgreSQL chooses by its statistics.
+#[derive(Clone, Copy)]
+pub struct ByDay(pub &'static str);
+
+impl ByDay {
+    pub const SQLITE: ByDay = ByDay("INDEXED BY summary_people_day");
+    pub const POSTGRES: ByDay = ByDay("");
 }
 
 /// A kiosk's first summary of a day (`?1` kiosk, `?2` date, `?3`
@@ -129,25 +151,29 @@ pub fn drop_touched_months() -> String {
     format!("DELETE FROM person_months WHERE month = ?5 AND (unit, staff_no) IN ({TOUCHED})")
 }
 
-/// …second step (`?1`–`?4` as [`TOUCHED`], `?5`, `?6` the month's first
-/// day and the next month's): and summed again from their latest rows,
-/// after the new revision's are written. From the touched people to
-/// their rows (the staff index), never a scan of the month.
-pub fn refill_touched_months() -> String {
+/// …second step (`?1`–`?4` as [`TOUCHED`]; the month is `date`'s): and
+/// summed again from their latest rows, after the new revision's are
+/// written. From the touched people to their rows of each day of the
+/// month (the (date, staff_no) index, see [`days_list`]), never a scan of
+/// the month.
+pub fn refill_touched_months(date: NaiveDate, by_day: ByDay) -> String {
+    let first = date.with_day(1).unwrap_or(date);
+    let last = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(first);
     fill_months(
-        &format!("({TOUCHED}) t JOIN summary_people p ON p.staff_no = t.staff_no AND p.unit = t.unit"),
-        "p.date >= ?5 AND p.date < ?6",
+        &format!("({TOUCHED}) t JOIN summary_people p {} ON p.staff_no = t.staff_no AND p.unit = t.unit", by_day.0),
+        &format!("p.date IN ({})", days_list(first, last)),
+        by_day,
     )
 }
 
 /// `person_months` summed from the latest rows of `source` (rows `p.`)
 /// that meet `condition`; the name is the one of the person's last day
 /// there.
-fn fill_months(source: &str, condition: &str) -> String {
+fn fill_months(source: &str, condition: &str, by_day: ByDay) -> String {
     format!(
         "INSERT INTO person_months (month, unit, staff_no, last_date, name, expected, present, {f})
          SELECT g.month, g.unit, g.staff_no, g.last_date,
-           (SELECT n.name FROM summary_people n
+           (SELECT n.name FROM summary_people n {by_day}
             WHERE n.staff_no = g.staff_no AND n.date = g.last_date AND n.unit = g.unit AND n.latest LIMIT 1),
            g.expected, g.present, {f}
          FROM (SELECT substr(p.date, 1, 7) AS month, p.unit, p.staff_no, max(p.date) AS last_date,
@@ -156,13 +182,14 @@ fn fill_months(source: &str, condition: &str) -> String {
                GROUP BY substr(p.date, 1, 7), p.unit, p.staff_no) g
          ORDER BY g.staff_no",
         f = figures(""),
-        s = FIGURES.iter().map(|f| format!("sum(p.{f}) AS {f}")).collect::<Vec<_>>().join(", ")
+        s = FIGURES.iter().map(|f| format!("sum(p.{f}) AS {f}")).collect::<Vec<_>>().join(", "),
+        by_day = by_day.0
     )
 }
 
 /// Every latest row's month summed (a database from before the sums).
-pub fn fill_all_months() -> String {
-    fill_months("summary_people p", "true")
+pub fn fill_all_months(by_day: ByDay) -> String {
+    fill_months("summary_people p", "true", by_day)
 }
 
 /// `unit_days`' counters: the day's people, then the definitions of

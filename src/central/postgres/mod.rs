@@ -97,7 +97,10 @@ CREATE TABLE IF NOT EXISTS summary_people (
 -- person (a province's ingest; issue 25). Gone from older databases too.
 ALTER TABLE summary_people DROP CONSTRAINT IF EXISTS summary_people_kiosk_id_date_revision_fkey;
 CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest;
-CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
+-- A person's days, found day by day (see `sums::days_list`): led by the
+-- date, so that an upload's people go to one place of the index.
+DROP INDEX IF EXISTS summary_people_staff;
+CREATE INDEX IF NOT EXISTS summary_people_day ON summary_people (date, staff_no);
 -- Whose a person's day is: the first kiosk that reported them for the
 -- date. Another kiosk naming them that date is refused (409).
 CREATE TABLE IF NOT EXISTS person_days (
@@ -272,7 +275,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 10;
+const SCHEMA_VERSION: i32 = 11;
 
 /// A summary is kept whole as received: lz4 compresses it several times
 /// faster than the default pglz (issue 25), where the server has it. Set
@@ -282,6 +285,13 @@ const LZ4_CONTENT: &str = "DO $$ BEGIN
     ALTER TABLE summaries ALTER COLUMN content SET COMPRESSION lz4;
 EXCEPTION WHEN OTHERS THEN NULL;
 END $$;";
+
+/// Each upload changes its people's rows of `person_months` (a day more
+/// in their month): with room on the page, PostgreSQL writes the new
+/// version beside the old one and no index entry (a HOT update), where a
+/// full page moves it and adds one to the key's index for every person
+/// and day. Pages written from now on keep half free.
+const ROOM_FOR_HOT: &str = "ALTER TABLE person_months SET (fillfactor = 50);";
 
 /// The server's tables, as the schemas create them.
 fn our_tables() -> Vec<String> {
@@ -455,6 +465,7 @@ impl Postgres {
             let tx = c.transaction().await.map_err(pg)?;
             tx.batch_execute(SCHEMA).await.map_err(pg)?;
             tx.batch_execute(crate::central::sums::SCHEMA).await.map_err(pg)?;
+            tx.batch_execute(ROOM_FOR_HOT).await.map_err(pg)?;
             // Room in each page for a month's row updated by the next day
             // (a HOT update: no index entry written).
             tx.batch_execute("ALTER TABLE person_months SET (fillfactor = 70)").await.map_err(pg)?;
@@ -486,7 +497,7 @@ impl Postgres {
                 tx.batch_execute("LOCK TABLE summary_people IN SHARE MODE").await.map_err(pg)?;
                 let refill = format!(
                     "DELETE FROM person_months; {}; DELETE FROM unit_days; {};",
-                    sums::fill_all_months(),
+                    sums::fill_all_months(sums::ByDay::POSTGRES),
                     sums::fill_all_unit_days()
                 );
                 tx.batch_execute(&refill).await.map_err(pg)?;

@@ -94,28 +94,38 @@ impl Postgres {
         if let Some(refused) = over_limits(revisions.get(0), used.map_or(0, |r| r.get(0)), u.json.len()) {
             return Ok(refused);
         }
-        // Claim first, then look: a claim another kiosk's upload makes at
-        // the same moment waits on the key, and is seen here once that
-        // transaction commits. Claims are inserted in staff-number order
-        // and the kiosk's claims this revision no longer names are given
-        // up only after them, so an upload waits only on keys it takes in
-        // order and on no key after giving one up: two kiosks' uploads
-        // wait for each other, never deadlock.
+        // Claim and look in one statement: a person's day another kiosk
+        // holds conflicts, and the conflict's branch returns that kiosk
+        // (it "updates" the row to itself, which only locks it: the
+        // upload is then refused and rolls back). One this kiosk holds
+        // already (a later revision) is left alone; a new one is inserted
+        // and not returned. A claim another kiosk's upload makes at the
+        // same moment waits on the key, and is seen once that transaction
+        // commits. Claims are taken in staff-number order, and the
+        // kiosk's claims this revision no longer names are given up only
+        // after them (a later revision's; a first summary of the day has
+        // none), so an upload waits only on keys it takes in order and on
+        // no key after giving one up: two kiosks' uploads wait for each
+        // other, never deadlock.
         let claim_sql = [
-            "INSERT INTO person_days (date, staff_no, kiosk_id)
-             SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
-             ON CONFLICT DO NOTHING",
+            "WITH claimed AS (
+               INSERT INTO person_days (date, staff_no, kiosk_id)
+               SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
+               ON CONFLICT (date, staff_no) DO UPDATE SET kiosk_id = person_days.kiosk_id
+                 WHERE person_days.kiosk_id <> excluded.kiosk_id
+               RETURNING staff_no, kiosk_id)
+             SELECT staff_no, kiosk_id FROM claimed WHERE kiosk_id <> $3",
             "DELETE FROM person_days WHERE date = $1 AND kiosk_id = $3 AND staff_no <> ALL($2::text[])",
-            "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
         ];
-        let [claim, give_up, others] = prepare_all(&tx, claim_sql).await?;
+        let [claim, give_up] = prepare_all(&tx, claim_sql).await?;
         let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
         let claims = [&date as Param, &nos, &kiosk_id];
-        let (_, _, others) = futures_util::try_join!(
-            tx.execute(&claim, &claims),
-            tx.execute(&give_up, &claims),
-            tx.query(&others, &claims),
-        )
+        let (others, _) = futures_util::try_join!(tx.query(&claim, &claims), async {
+            match stored {
+                Some(_) => tx.execute(&give_up, &claims).await,
+                None => Ok(0),
+            }
+        })
         .map_err(pg)?;
         if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
             others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
@@ -157,14 +167,14 @@ impl Postgres {
         let [spend, older, older_people, insert, insert_people, seen, points, add_point] =
             prepare_all(&tx, store_sql).await?;
         // The sums (see `sums`), after the people's rows in the batch.
-        let (month, first, next) = crate::central::sums::month_of(u.summary.date);
+        let month = sums::month_of(u.summary.date);
         let new = u.summary.revision;
         let old = stored.as_ref().map(|(r, _)| *r);
         let mut sum_steps: Vec<(String, Vec<Param>)> = match &old {
             None => vec![(sums::add_to_months(), vec![&kiosk_id, &date, &new, &month])],
             Some(old) => vec![
                 (sums::drop_touched_months(), vec![&kiosk_id, &date, old, &new, &month]),
-                (sums::refill_touched_months(), vec![&kiosk_id, &date, old, &new, &first, &next]),
+                (sums::refill_touched_months(u.summary.date, sums::ByDay::POSTGRES), vec![&kiosk_id, &date, old, &new]),
             ],
         };
         sum_steps.push((sums::DROP_UNIT_DAY.to_string(), vec![&kiosk_id, &date]));
@@ -340,10 +350,12 @@ impl SummaryStore for Postgres {
         let sql = format!(
             "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
              FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
-             WHERE p.staff_no = $1 AND p.latest AND p.date >= $2 AND p.date <= $3 ORDER BY p.date, p.kiosk_id",
+             WHERE p.staff_no = $1 AND p.latest AND p.date = ANY($2::text[]) ORDER BY p.date, p.kiosk_id",
             person_columns("p.")
         );
-        let rows = c.query(&sql, &[&staff_no, &from.to_string(), &to.to_string()]).await.map_err(pg)?;
+        // Day by day (see `sums::days_list`).
+        let days: Vec<String> = from.iter_days().take_while(|d| *d <= to).map(|d| d.to_string()).collect();
+        let rows = c.query(&sql, &[&staff_no, &days]).await.map_err(pg)?;
         // Every earlier revision of the day, with this person's row in it
         // where there is one.
         let earlier = c

@@ -173,7 +173,12 @@ CREATE TABLE IF NOT EXISTS summary_people (
     present  INTEGER NOT NULL,
     PRIMARY KEY (date, kiosk_id, revision, staff_no)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS summary_people_staff ON summary_people (staff_no, date);
+-- A person's days, found day by day (see `sums::days_list`): led by the
+-- date, so that an upload's people go to one place of the index (one led
+-- by the staff number, before, made a loaded quarter's ingest read and
+-- write pages all over it).
+DROP INDEX IF EXISTS summary_people_staff;
+CREATE INDEX IF NOT EXISTS summary_people_day ON summary_people (date, staff_no);
 -- A unit's month (its heat map) without reading every unit's rows.
 CREATE INDEX IF NOT EXISTS summary_people_unit ON summary_people (unit, date) WHERE latest = 1;
 -- Whose a person's day is: the first kiosk that reported them for the
@@ -499,7 +504,7 @@ const SCHEMA_VERSION: i64 = 5;
 fn refill_sums(tx: &Connection) -> Result<()> {
     tx.execute_batch(&format!(
         "DELETE FROM person_months; {}; DELETE FROM unit_days; {};",
-        sums::fill_all_months(),
+        sums::fill_all_months(sums::ByDay::SQLITE),
         sums::fill_all_unit_days()
     ))
     .map_err(db)
@@ -716,6 +721,37 @@ mod tests {
                         || step.contains("USING INDEX chain_punches_at")),
                 "a branch reads more than the kiosk's period: {plan:#?}"
             );
+        }
+    }
+
+    /// A person's rows are found day by day through the (date, staff_no)
+    /// index: a person's quarter, and a revision's months summed again
+    /// (with the name of each person's last day). Without the index named,
+    /// SQLite read each day's every row by the table's key.
+    #[test]
+    fn a_persons_rows_are_found_by_the_day_index() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        c.execute_batch(sums::SCHEMA).unwrap();
+        let (from, to) = (NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+        let person = summaries::person_days_sql(from, to);
+        let refill = sums::refill_touched_months(from, sums::ByDay::SQLITE);
+        for (sql, n) in [(person, 1), (refill, 4)] {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter((0..n).map(|i| i.to_string())), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .filter(|d| d.contains("summary_people") || d.contains(" p ") || d.contains(" n "))
+                .collect();
+            let by_person: Vec<&String> = plan.iter().filter(|d| d.contains(" p ") || d.contains(" n ")).collect();
+            assert!(!by_person.is_empty(), "{plan:#?}");
+            for step in by_person {
+                assert!(
+                    step.contains("INDEX summary_people_day (date=? AND staff_no=?)"),
+                    "a person's rows read otherwise: {plan:#?}"
+                );
+            }
         }
     }
 }

@@ -131,10 +131,23 @@ pub(super) fn put_in(tx: &Connection, kiosk: &str, u: &Upload) -> Result<Put> {
     .map_err(db)?;
     Ok(put)
 }
+/// A person's (`?1`) latest rows from `from` to `to`, day by day (see
+/// [`sums::days_list`]).
+pub(super) fn person_days_sql(from: NaiveDate, to: NaiveDate) -> String {
+    format!(
+        "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
+         FROM summary_people p {} JOIN summaries s USING (kiosk_id, date, revision)
+         WHERE p.staff_no = ?1 AND p.latest = 1 AND p.date IN ({}) ORDER BY p.date, p.kiosk_id",
+        person_columns("p."),
+        sums::ByDay::SQLITE.0,
+        sums::days_list(from, to)
+    )
+}
+
 /// The sums of [`sums`] kept for a newly stored revision of a kiosk's
 /// day, after its rows are written (`old`: the revision it replaces).
 fn keep_sums(tx: &Connection, kiosk: &str, date: &NaiveDate, old: Option<i64>, new: i64) -> Result<()> {
-    let (month, first, next) = sums::month_of(*date);
+    let month = sums::month_of(*date);
     let day = date.to_string();
     match old {
         None => {
@@ -146,8 +159,8 @@ fn keep_sums(tx: &Connection, kiosk: &str, date: &NaiveDate, old: Option<i64>, n
             tx.prepare_cached(&sums::drop_touched_months())
                 .and_then(|mut s| s.execute(params![kiosk, day, old, new, month]))
                 .map_err(db)?;
-            tx.prepare_cached(&sums::refill_touched_months())
-                .and_then(|mut s| s.execute(params![kiosk, day, old, new, first, next]))
+            tx.prepare_cached(&sums::refill_touched_months(*date, sums::ByDay::SQLITE))
+                .and_then(|mut s| s.execute(params![kiosk, day, old, new]))
                 .map_err(db)?;
         }
     }
@@ -321,18 +334,9 @@ impl SummaryStore for Sqlite {
     ) -> Result<Vec<(PersonDay, Vec<Earlier>)>> {
         let no = staff_no.to_string();
         self.read(move |c| {
-            let sql = format!(
-                "SELECT p.kiosk_id, p.date, p.revision, s.received_at, {}
-                 FROM summary_people p JOIN summaries s USING (kiosk_id, date, revision)
-                 WHERE p.staff_no = ?1 AND p.latest = 1 AND p.date >= ?2 AND p.date <= ?3 ORDER BY p.date, p.kiosk_id",
-                person_columns("p.")
-            );
-            let mut stmt = c.prepare(&sql).map_err(db)?;
-            let days: Vec<PersonDay> = stmt
-                .query_map(params![no, from.to_string(), to.to_string()], person_day)
-                .map_err(db)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(db)?;
+            let mut stmt = c.prepare(&person_days_sql(from, to)).map_err(db)?;
+            let days: Vec<PersonDay> =
+                stmt.query_map(params![no], person_day).map_err(db)?.collect::<rusqlite::Result<_>>().map_err(db)?;
             // Every earlier revision of the day, with this person's row in
             // it where there is one.
             let mut revs = c
