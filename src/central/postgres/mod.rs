@@ -286,13 +286,6 @@ const LZ4_CONTENT: &str = "DO $$ BEGIN
 EXCEPTION WHEN OTHERS THEN NULL;
 END $$;";
 
-/// Each upload changes its people's rows of `person_months` (a day more
-/// in their month): with room on the page, PostgreSQL writes the new
-/// version beside the old one and no index entry (a HOT update), where a
-/// full page moves it and adds one to the key's index for every person
-/// and day. Pages written from now on keep half free.
-const ROOM_FOR_HOT: &str = "ALTER TABLE person_months SET (fillfactor = 50);";
-
 /// The server's tables, as the schemas create them.
 fn our_tables() -> Vec<String> {
     let all = format!("{SCHEMA}{}{WORK_CLAIMS}{}", crate::central::sums::SCHEMA, cases::cases_schema());
@@ -465,7 +458,6 @@ impl Postgres {
             let tx = c.transaction().await.map_err(pg)?;
             tx.batch_execute(SCHEMA).await.map_err(pg)?;
             tx.batch_execute(crate::central::sums::SCHEMA).await.map_err(pg)?;
-            tx.batch_execute(ROOM_FOR_HOT).await.map_err(pg)?;
             // Room in each page for a month's row updated by the next day
             // (a HOT update: no index entry written).
             tx.batch_execute("ALTER TABLE person_months SET (fillfactor = 70)").await.map_err(pg)?;
@@ -497,7 +489,7 @@ impl Postgres {
                 tx.batch_execute("LOCK TABLE summary_people IN SHARE MODE").await.map_err(pg)?;
                 let refill = format!(
                     "DELETE FROM person_months; {}; DELETE FROM unit_days; {};",
-                    sums::fill_all_months(sums::ByDay::POSTGRES),
+                    sums::fill_all_months(sums::ByDay::Postgres),
                     sums::fill_all_unit_days()
                 );
                 tx.batch_execute(&refill).await.map_err(pg)?;

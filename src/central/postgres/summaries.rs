@@ -94,39 +94,46 @@ impl Postgres {
         if let Some(refused) = over_limits(revisions.get(0), used.map_or(0, |r| r.get(0)), u.json.len()) {
             return Ok(refused);
         }
-        // Claim and look in one statement: a person's day another kiosk
-        // holds conflicts, and the conflict's branch returns that kiosk
-        // (it "updates" the row to itself, which only locks it: the
-        // upload is then refused and rolls back). One this kiosk holds
-        // already (a later revision) is left alone; a new one is inserted
-        // and not returned. A claim another kiosk's upload makes at the
-        // same moment waits on the key, and is seen once that transaction
-        // commits. Claims are taken in staff-number order, and the
-        // kiosk's claims this revision no longer names are given up only
-        // after them (a later revision's; a first summary of the day has
-        // none), so an upload waits only on keys it takes in order and on
-        // no key after giving one up: two kiosks' uploads wait for each
-        // other, never deadlock.
+        // Claim first, then look: a claim another kiosk's upload makes at
+        // the same moment waits on the key, and is seen here once that
+        // transaction commits. Claims are inserted in staff-number order
+        // and the kiosk's claims this revision no longer names are given
+        // up only after them, so an upload waits only on keys it takes in
+        // order and on no key after giving one up: two kiosks' uploads
+        // wait for each other, never deadlock. (`DO NOTHING` locks no
+        // row; `DO UPDATE` would lock every conflicting one, another
+        // kiosk's and the kiosk's own claims of a later revision, and the
+        // give-up could then wait on an upload waiting on it.) A kiosk's
+        // first summary of a day has no claims of the day to give up (a
+        // claim is written only with a stored summary, and nothing is
+        // deleted of those): the statement is sent for a later revision
+        // only (it compares each of the kiosk's claims with every person
+        // named).
         let claim_sql = [
-            "WITH claimed AS (
-               INSERT INTO person_days (date, staff_no, kiosk_id)
-               SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
-               ON CONFLICT (date, staff_no) DO UPDATE SET kiosk_id = person_days.kiosk_id
-                 WHERE person_days.kiosk_id <> excluded.kiosk_id
-               RETURNING staff_no, kiosk_id)
-             SELECT staff_no, kiosk_id FROM claimed WHERE kiosk_id <> $3",
+            "INSERT INTO person_days (date, staff_no, kiosk_id)
+             SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
+             ON CONFLICT DO NOTHING",
             "DELETE FROM person_days WHERE date = $1 AND kiosk_id = $3 AND staff_no <> ALL($2::text[])",
+            "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
         ];
-        let [claim, give_up] = prepare_all(&tx, claim_sql).await?;
+        let [claim, give_up, others] = prepare_all(&tx, claim_sql).await?;
         let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
         let claims = [&date as Param, &nos, &kiosk_id];
-        let (others, _) = futures_util::try_join!(tx.query(&claim, &claims), async {
+        let (inserted, _) = futures_util::try_join!(tx.execute(&claim, &claims), async {
             match stored {
                 Some(_) => tx.execute(&give_up, &claims).await,
                 None => Ok(0),
             }
         })
         .map_err(pg)?;
+        // Every person claimed now: nobody else holds any of them (the
+        // key is unique). Otherwise (a later revision's own claims, or
+        // another kiosk's), whose they are is read in a statement of its
+        // own, which sees what the insert waited for.
+        let others = match inserted as usize == nos.len() {
+            true => Vec::new(),
+            false => tx.query(&others, &claims).await.map_err(pg)?,
+        };
         if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
             others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
         }) {
@@ -174,7 +181,7 @@ impl Postgres {
             None => vec![(sums::add_to_months(), vec![&kiosk_id, &date, &new, &month])],
             Some(old) => vec![
                 (sums::drop_touched_months(), vec![&kiosk_id, &date, old, &new, &month]),
-                (sums::refill_touched_months(u.summary.date, sums::ByDay::POSTGRES), vec![&kiosk_id, &date, old, &new]),
+                (sums::refill_touched_months(u.summary.date, sums::ByDay::Postgres), vec![&kiosk_id, &date, old, &new]),
             ],
         };
         sum_steps.push((sums::DROP_UNIT_DAY.to_string(), vec![&kiosk_id, &date]));

@@ -504,7 +504,7 @@ const SCHEMA_VERSION: i64 = 5;
 fn refill_sums(tx: &Connection) -> Result<()> {
     tx.execute_batch(&format!(
         "DELETE FROM person_months; {}; DELETE FROM unit_days; {};",
-        sums::fill_all_months(sums::ByDay::SQLITE),
+        sums::fill_all_months(sums::ByDay::Sqlite),
         sums::fill_all_unit_days()
     ))
     .map_err(db)
@@ -735,7 +735,7 @@ mod tests {
         c.execute_batch(sums::SCHEMA).unwrap();
         let (from, to) = (NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
         let person = summaries::person_days_sql(from, to);
-        let refill = sums::refill_touched_months(from, sums::ByDay::SQLITE);
+        let refill = sums::refill_touched_months(from, sums::ByDay::Sqlite);
         for (sql, n) in [(person, 1), (refill, 4)] {
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let plan: Vec<String> = stmt

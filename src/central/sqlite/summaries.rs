@@ -139,7 +139,7 @@ pub(super) fn person_days_sql(from: NaiveDate, to: NaiveDate) -> String {
          FROM summary_people p {} JOIN summaries s USING (kiosk_id, date, revision)
          WHERE p.staff_no = ?1 AND p.latest = 1 AND p.date IN ({}) ORDER BY p.date, p.kiosk_id",
         person_columns("p."),
-        sums::ByDay::SQLITE.0,
+        sums::ByDay::Sqlite.hint(),
         sums::days_list(from, to)
     )
 }
@@ -159,7 +159,7 @@ fn keep_sums(tx: &Connection, kiosk: &str, date: &NaiveDate, old: Option<i64>, n
             tx.prepare_cached(&sums::drop_touched_months())
                 .and_then(|mut s| s.execute(params![kiosk, day, old, new, month]))
                 .map_err(db)?;
-            tx.prepare_cached(&sums::refill_touched_months(*date, sums::ByDay::SQLITE))
+            tx.prepare_cached(&sums::refill_touched_months(*date, sums::ByDay::Sqlite))
                 .and_then(|mut s| s.execute(params![kiosk, day, old, new]))
                 .map_err(db)?;
         }
