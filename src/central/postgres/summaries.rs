@@ -114,9 +114,9 @@ impl Postgres {
              SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
              ON CONFLICT DO NOTHING",
             "DELETE FROM person_days WHERE date = $1 AND kiosk_id = $3 AND staff_no <> ALL($2::text[])",
-            "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2) AND kiosk_id <> $3",
+            "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2)",
         ];
-        let [claim, give_up, others] = prepare_all(&tx, claim_sql).await?;
+        let [claim, give_up, holders] = prepare_all(&tx, claim_sql).await?;
         let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
         let claims = [&date as Param, &nos, &kiosk_id];
         let (inserted, _) = futures_util::try_join!(tx.execute(&claim, &claims), async {
@@ -129,10 +129,24 @@ impl Postgres {
         // Every person claimed now: nobody else holds any of them (the
         // key is unique). Otherwise (a later revision's own claims, or
         // another kiosk's), whose they are is read in a statement of its
-        // own, which sees what the insert waited for.
-        let others = match inserted as usize == nos.len() {
+        // own, which sees what the insert waited for. A claim the insert
+        // passed over (another kiosk's, committed) may have been given up
+        // since by that kiosk's next revision (`DO NOTHING` holds no lock
+        // on it): then the person is claimed by nobody, and the upload is
+        // tried again from the start rather than stored unclaimed. (The
+        // kiosk's own claims cannot go: its row lock orders its uploads.)
+        let others: Vec<tokio_postgres::Row> = match inserted as usize == nos.len() {
             true => Vec::new(),
-            false => tx.query(&others, &claims).await.map_err(pg)?,
+            false => {
+                let held = tx.query(&holders, &[&date as Param, &nos]).await.map_err(pg)?;
+                if held.len() < nos.len() {
+                    return Err(StorageError::Db(format!(
+                        "a person's claim was given up meanwhile ({TRANSIENT_MARK}{})",
+                        tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE.code()
+                    )));
+                }
+                held.into_iter().filter(|r| r.get::<_, &str>(1) != kiosk_id).collect()
+            }
         };
         if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
             others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
