@@ -106,23 +106,33 @@ impl Postgres {
         // give-up could then wait on an upload waiting on it.) A kiosk's
         // first summary of a day has no claims of the day to give up (a
         // claim is written only with a stored summary, and nothing is
-        // deleted of those): the statement is sent for a later revision
-        // only (it compares each of the kiosk's claims with every person
-        // named).
+        // deleted of those). A later revision's are the people of the
+        // revision before it that it no longer names (the kiosk's claims
+        // of the day are exactly those: its latest summary's people),
+        // read by the key of that revision and given up by their keys.
         let claim_sql = [
             "INSERT INTO person_days (date, staff_no, kiosk_id)
              SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
              ON CONFLICT DO NOTHING",
-            "DELETE FROM person_days WHERE date = $1 AND kiosk_id = $3 AND staff_no <> ALL($2::text[])",
+            "DELETE FROM person_days WHERE date = $1 AND staff_no = ANY($2::text[]) AND kiosk_id = $3",
             "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2)",
+            "SELECT staff_no FROM summary_people WHERE kiosk_id = $1 AND date = $2 AND revision = $3",
         ];
-        let [claim, give_up, holders] = prepare_all(&tx, claim_sql).await?;
+        let [claim, give_up, holders, named_before] = prepare_all(&tx, claim_sql).await?;
         let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
+        let gone: Vec<String> = match &stored {
+            Some((old, _)) => {
+                let named: std::collections::HashSet<&str> = nos.iter().copied().collect();
+                let before = tx.query(&named_before, &[&kiosk_id as Param, &date, old]).await.map_err(pg)?;
+                before.iter().map(|r| r.get::<_, String>(0)).filter(|n| !named.contains(n.as_str())).collect()
+            }
+            None => Vec::new(),
+        };
         let claims = [&date as Param, &nos, &kiosk_id];
         let (inserted, _) = futures_util::try_join!(tx.execute(&claim, &claims), async {
-            match stored {
-                Some(_) => tx.execute(&give_up, &claims).await,
-                None => Ok(0),
+            match gone.is_empty() {
+                false => tx.execute(&give_up, &[&date as Param, &gone, &kiosk_id]).await,
+                true => Ok(0),
             }
         })
         .map_err(pg)?;
