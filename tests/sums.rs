@@ -256,19 +256,19 @@ fn a_kiosks_upload_reads_its_own_rows_of_a_new_day_not_the_whole_day() {
     }
     let entries_read = |c: &mut Central| {
         // Each server connection's counts reach the statistics when it
-        // ends (or idles for seconds): read once they stop changing.
+        // ends (before it leaves `pg_stat_activity`): read once none of
+        // the server's is left.
         c.stop();
-        let sql = "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relname = 'summary_people'";
-        let mut last = central::rows_text(c, sql);
-        for _ in 0..50 {
+        let others =
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        let mut waited = 0;
+        while central::rows_text(c, others).trim() != "0" {
+            assert!(waited < 100, "the server's database connections outlived it by 10 s");
             std::thread::sleep(std::time::Duration::from_millis(100));
-            let now = central::rows_text(c, sql);
-            if now == last {
-                break;
-            }
-            last = now;
+            waited += 1;
         }
-        last.trim().parse::<i64>().unwrap()
+        let sql = "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relname = 'summary_people'";
+        central::rows_text(c, sql).trim().parse::<i64>().unwrap()
     };
     let before = entries_read(&mut c);
     c.start();

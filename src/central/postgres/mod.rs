@@ -97,26 +97,10 @@ CREATE TABLE IF NOT EXISTS summary_people (
 -- person (a province's ingest; issue 25). Gone from older databases too.
 ALTER TABLE summary_people DROP CONSTRAINT IF EXISTS summary_people_kiosk_id_date_revision_fkey;
 CREATE INDEX IF NOT EXISTS summary_people_latest ON summary_people (date, unit) WHERE latest;
--- A person's days, found day by day (see `sums::days_list`): led by the
--- date, so that an upload's people go to one place of the index. Of the
--- latest rows only (schema 12): every statement on one kiosk's day
--- (`kiosk_id = $1 AND date = $2`, no `latest`) can then use nothing but
--- the key. Today's date is never in the statistics of the last ANALYZE,
--- so PostgreSQL takes it for a day of no rows; with a full index on
--- (date, staff_no) it read the whole day (every kiosk's rows of it) for
--- each upload's kiosk, and a province's ingest slowed as the day filled,
--- to a third of its rate (issue 25).
+-- A person's days are found through `summary_people_claims` (made after
+-- the schema, see `CLAIMS`).
 DROP INDEX IF EXISTS summary_people_staff;
 DROP INDEX IF EXISTS summary_people_day;
-CREATE INDEX IF NOT EXISTS summary_people_latest_day ON summary_people (date, staff_no) WHERE latest;
--- Whose a person's day is: the first kiosk that reported them for the
--- date. Another kiosk naming them that date is refused (409).
-CREATE TABLE IF NOT EXISTS person_days (
-    date     TEXT NOT NULL,
-    staff_no TEXT NOT NULL,
-    kiosk_id TEXT NOT NULL,
-    PRIMARY KEY (date, staff_no)
-);
 -- Bytes of summaries each kiosk had stored on a day (its daily budget).
 CREATE TABLE IF NOT EXISTS upload_budget (
     kiosk_id TEXT NOT NULL,
@@ -163,10 +147,6 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
--- A kiosk's claims a later revision gives up are found by their keys,
--- the people of the revision before it (schema 12): no index by kiosk,
--- written for every claim and read only for revisions.
-DROP INDEX IF EXISTS person_days_kiosk;
 -- Every kiosk's record chain, verified as it arrived (SPEC "Records"):
 -- the content is what the record's hash covers. Append-only.
 CREATE TABLE IF NOT EXISTS chain_records (
@@ -253,6 +233,61 @@ ALTER TABLE login_failures ADD COLUMN IF NOT EXISTS updated_at BIGINT NOT NULL D
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 "#;
 
+/// Whose a person's day is: the first kiosk that reported them for the
+/// date, whose latest row it is (another kiosk naming them that date is
+/// refused, 409). The index is the claims (schema 13), a row's `latest`
+/// its claim: an upload's people are inserted `ON CONFLICT (date,
+/// staff_no) WHERE latest DO NOTHING`, and a later revision gives up the
+/// people it no longer names by marking the kiosk's earlier rows not the
+/// latest. (Before, a table of claims, `person_days`, cost each upload a
+/// row and an index entry a person besides its people's rows: a quarter
+/// of PostgreSQL's work in a province's ingest, issue 25.) Led by the
+/// date, so that an upload's people go to one place of the index, and a
+/// person's days are found day by day through it (see `sums::days_list`).
+/// Of the latest rows only (schema 12): every statement on one kiosk's
+/// day (`kiosk_id = $1 AND date = $2`, no `latest`) can then use nothing
+/// but the key. Today's date is never in the statistics of the last
+/// ANALYZE, so PostgreSQL takes it for a day of no rows; with a full index
+/// on (date, staff_no) it read the whole day (every kiosk's rows of it)
+/// for each upload's kiosk, and a province's ingest slowed as the day
+/// filled, to a third of its rate. Made after the schema, once the rows
+/// of a database from before the claims are sorted out.
+const CLAIMS: &str = "
+CREATE UNIQUE INDEX IF NOT EXISTS summary_people_claims ON summary_people (date, staff_no) WHERE latest;
+DROP INDEX IF EXISTS summary_people_latest_day;";
+
+/// The claims' table of schemas 6 to 12, made again only to sort out a
+/// database from before it (see `make_schema`).
+const PERSON_DAYS: &str = "
+CREATE TABLE IF NOT EXISTS person_days (
+    date     TEXT NOT NULL COLLATE \"C\",
+    staff_no TEXT NOT NULL COLLATE \"C\",
+    kiosk_id TEXT NOT NULL COLLATE \"C\",
+    PRIMARY KEY (date, staff_no)
+);";
+
+/// Before the claims' index (schema 13): a person's day with more than
+/// one latest row is left to one, the kiosk whose claim it is, or the
+/// first to report the day (then the lowest kiosk id); the others are no
+/// longer read as the latest (they stay stored). The claims of schemas 6
+/// to 10 had a window for it: an insert passed over another kiosk's
+/// claim, that kiosk's next revision gave the person up, and the look
+/// that followed found nobody holding them.
+const ONE_LATEST_ROW: &str = "
+UPDATE summary_people sp SET latest = false
+FROM (SELECT r.kiosk_id, r.date, r.staff_no FROM (
+        SELECT p.kiosk_id, p.date, p.staff_no, row_number() OVER (
+            PARTITION BY p.date, p.staff_no
+            ORDER BY (pd.kiosk_id IS NOT DISTINCT FROM p.kiosk_id) DESC,
+              (SELECT min(s.received_at) FROM summaries s WHERE s.kiosk_id = p.kiosk_id AND s.date = p.date),
+              p.kiosk_id) AS n
+        FROM (SELECT date, staff_no FROM summary_people WHERE latest
+              GROUP BY date, staff_no HAVING count(*) > 1) twice
+        JOIN summary_people p ON p.date = twice.date AND p.staff_no = twice.staff_no AND p.latest
+        LEFT JOIN person_days pd ON pd.date = p.date AND pd.staff_no = p.staff_no) r
+      WHERE r.n > 1) d
+WHERE sp.kiosk_id = d.kiosk_id AND sp.date = d.date AND sp.staff_no = d.staff_no AND sp.latest";
+
 /// A database from before `person_days`, sorted out (see `make_schema`).
 const CLAIM_EARLIER_DAYS: &str = "
 INSERT INTO person_days (date, staff_no, kiosk_id)
@@ -285,7 +320,7 @@ async fn schema_version(c: &tokio_postgres::Client) -> Result<i32> {
 /// The schema's version. Raise it with every change to `SCHEMA` (a table,
 /// a column, an index), which must be written so that running it again
 /// on any older database brings that database up to date.
-const SCHEMA_VERSION: i32 = 12;
+const SCHEMA_VERSION: i32 = 13;
 
 /// A summary is kept whole as received: lz4 compresses it several times
 /// faster than the default pglz (issue 25), where the server has it. Set
@@ -483,18 +518,31 @@ impl Postgres {
             tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])
                 .await
                 .map_err(pg)?;
-            // A database from before `person_days`: each person's day is
-            // the kiosk's that reported it first; another kiosk's row for
-            // it is no longer read as the latest (it stays stored). Once:
-            // while empty.
-            tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
-            let claims = tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none();
+            // A database from before `person_days` (an empty one, or
+            // none): each person's day is the kiosk's that reported it
+            // first; another kiosk's row for it is no longer read as the
+            // latest (it stays stored). Then the claims are the latest
+            // rows (schema 13), and the table goes.
+            let claims = match version < 13 {
+                true => {
+                    tx.batch_execute(PERSON_DAYS).await.map_err(pg)?;
+                    tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
+                    tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none()
+                }
+                false => false,
+            };
             if claims {
                 tx.batch_execute(CLAIM_EARLIER_DAYS).await.map_err(pg)?;
             }
+            let demoted = match version < 13 {
+                true => tx.execute(ONE_LATEST_ROW, &[]).await.map_err(pg)?,
+                false => 0,
+            };
+            tx.batch_execute(CLAIMS).await.map_err(pg)?;
+            tx.batch_execute("DROP TABLE IF EXISTS person_days").await.map_err(pg)?;
             // The sums from before they were kept (schema 8), and after the
             // claims changed which rows are the latest.
-            if claims || version < 8 {
+            if claims || demoted > 0 || version < 8 {
                 use crate::central::sums;
                 tx.batch_execute("LOCK TABLE summary_people IN SHARE MODE").await.map_err(pg)?;
                 let refill = format!(

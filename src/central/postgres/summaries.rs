@@ -66,7 +66,10 @@ impl Postgres {
             // One upload of a kiosk at a time: its row is the lock, taken
             // before anything is read.
             "SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE",
-            "SELECT revision, content_key FROM summaries WHERE kiosk_id = $1 AND date = $2 AND latest",
+            // The latest is the highest revision (one is stored only above
+            // the one held), read by the key: a `latest` here would let
+            // PostgreSQL take the date's index (see `CLAIMS`).
+            "SELECT revision, content_key FROM summaries WHERE kiosk_id = $1 AND date = $2 ORDER BY revision DESC LIMIT 1",
             "SELECT count(*) FROM summaries WHERE kiosk_id = $1 AND date = $2",
             "SELECT bytes FROM upload_budget WHERE kiosk_id = $1 AND day = $2",
         ];
@@ -94,57 +97,65 @@ impl Postgres {
         if let Some(refused) = over_limits(revisions.get(0), used.map_or(0, |r| r.get(0)), u.json.len()) {
             return Ok(refused);
         }
-        // Claim first, then look: a claim another kiosk's upload makes at
+        // The people's rows are their claims (see `CLAIMS`): inserted
+        // first, `ON CONFLICT DO NOTHING` on a person's latest row of the
+        // date, then looked at. A claim another kiosk's upload makes at
         // the same moment waits on the key, and is seen here once that
-        // transaction commits. Claims are inserted in staff-number order
-        // and the kiosk's claims this revision no longer names are given
-        // up only after them, so an upload waits only on keys it takes in
-        // order and on no key after giving one up: two kiosks' uploads
-        // wait for each other, never deadlock. (`DO NOTHING` locks no
-        // row; `DO UPDATE` would lock every conflicting one, another
-        // kiosk's and the kiosk's own claims of a later revision, and the
-        // give-up could then wait on an upload waiting on it.) A kiosk's
-        // first summary of a day has no claims of the day to give up (a
-        // claim is written only with a stored summary, and nothing is
-        // deleted of those). A later revision's are the people of the
-        // revision before it that it no longer names (the kiosk's claims
-        // of the day are exactly those: its latest summary's people),
-        // read by the key of that revision and given up by their keys.
+        // transaction commits. The rows go in staff-number order, so two
+        // first summaries wait for each other, never deadlock. (`DO
+        // NOTHING` locks no row; `DO UPDATE` would lock every conflicting
+        // one.) A later revision first gives up the kiosk's rows of the
+        // day (no longer the latest: the people it still names are
+        // claimed again by its own rows, the others are free). Those
+        // rows stay locked until the commit, and an upload of another
+        // kiosk naming one of them waits for it: when that upload has
+        // meanwhile inserted a person this revision names too, the two
+        // wait on each other, PostgreSQL ends one (a deadlock, tried
+        // again by `put_summary`) and the other goes on. (Two doors
+        // reporting one person on one day, one of them revising it: rare,
+        // and refused with 409 in the end either way.)
+        let mut values: Vec<Param> = vec![&kiosk_id, &date, &u.summary.revision, &staff_nos, &names, &units, &statuses];
+        values.extend(figures.iter().map(|v| v as Param));
+        values.extend([&punches as Param, &expected as Param, &present as Param]);
+        let arrays: Vec<String> = (4..=7)
+            .map(|i| format!("${i}::text[]"))
+            .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
+            .chain(["$22::text[]".to_string(), "$23::int[]".to_string(), "$24::int[]".to_string()])
+            .collect();
+        let people_sql = format!(
+            "INSERT INTO summary_people (kiosk_id, date, revision, latest, {cols})
+             SELECT $1, $2, $3, true, u.* FROM unnest({}) AS u({cols}) ORDER BY u.staff_no COLLATE \"C\"
+             ON CONFLICT (date, staff_no) WHERE latest DO NOTHING",
+            arrays.join(", "),
+            cols = format!("{}, expected, present", person_columns("")),
+        );
         let claim_sql = [
-            "INSERT INTO person_days (date, staff_no, kiosk_id)
-             SELECT $1, n, $3 FROM unnest($2::text[]) n ORDER BY n COLLATE \"C\"
-             ON CONFLICT DO NOTHING",
-            "DELETE FROM person_days WHERE date = $1 AND staff_no = ANY($2::text[]) AND kiosk_id = $3",
-            "SELECT staff_no, kiosk_id FROM person_days WHERE date = $1 AND staff_no = ANY($2)",
-            "SELECT staff_no FROM summary_people WHERE kiosk_id = $1 AND date = $2 AND revision = $3",
+            // By the key of the revision before (never `latest`: see `CLAIMS`).
+            "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2 AND revision = $3",
+            &people_sql,
+            "SELECT staff_no, kiosk_id FROM summary_people WHERE date = $1 AND staff_no = ANY($2) AND latest",
         ];
-        let [claim, give_up, holders, named_before] = prepare_all(&tx, claim_sql).await?;
-        let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
-        let gone: Vec<String> = match &stored {
-            Some((old, _)) => {
-                let named: std::collections::HashSet<&str> = nos.iter().copied().collect();
-                let before = tx.query(&named_before, &[&kiosk_id as Param, &date, old]).await.map_err(pg)?;
-                before.iter().map(|r| r.get::<_, String>(0)).filter(|n| !named.contains(n.as_str())).collect()
-            }
-            None => Vec::new(),
-        };
-        let claims = [&date as Param, &nos, &kiosk_id];
-        let (inserted, _) = futures_util::try_join!(tx.execute(&claim, &claims), async {
-            match gone.is_empty() {
-                false => tx.execute(&give_up, &[&date as Param, &gone, &kiosk_id]).await,
-                true => Ok(0),
-            }
-        })
+        let [give_up, claim, holders] = prepare_all(&tx, claim_sql).await?;
+        let (_, inserted) = futures_util::try_join!(
+            async {
+                match &stored {
+                    Some((old, _)) => tx.execute(&give_up, &[&kiosk_id as Param, &date, old]).await,
+                    None => Ok(0),
+                }
+            },
+            tx.execute(&claim, &values),
+        )
         .map_err(pg)?;
+        let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
         // Every person claimed now: nobody else holds any of them (the
-        // key is unique). Otherwise (a later revision's own claims, or
-        // another kiosk's), whose they are is read in a statement of its
-        // own, which sees what the insert waited for. A claim the insert
-        // passed over (another kiosk's, committed) may have been given up
-        // since by that kiosk's next revision (`DO NOTHING` holds no lock
-        // on it): then the person is claimed by nobody, and the upload is
-        // tried again from the start rather than stored unclaimed. (The
-        // kiosk's own claims cannot go: its row lock orders its uploads.)
+        // key is unique). Otherwise (another kiosk's), whose they are is
+        // read in a statement of its own, which sees what the insert
+        // waited for. A claim the insert passed over (another kiosk's,
+        // committed) may have been given up since by that kiosk's next
+        // revision (`DO NOTHING` holds no lock on it): then the person is
+        // claimed by nobody, and the upload is tried again from the start
+        // rather than stored without them. (The kiosk's own claims cannot
+        // go: its row lock orders its uploads.)
         let others: Vec<tokio_postgres::Row> = match inserted as usize == nos.len() {
             true => Vec::new(),
             false => {
@@ -155,7 +166,16 @@ impl Postgres {
                         tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE.code()
                     )));
                 }
-                held.into_iter().filter(|r| r.get::<_, &str>(1) != kiosk_id).collect()
+                let others: Vec<_> = held.into_iter().filter(|r| r.get::<_, &str>(1) != kiosk_id).collect();
+                // A person held by nobody else was passed over only for a
+                // latest row of the kiosk's own besides the revision just
+                // given up: never written, but never stored past either.
+                if others.is_empty() {
+                    return Err(db(format!(
+                        "kiosk {kiosk_id} holds a latest row of {date} outside its latest summary: not stored"
+                    )));
+                }
+                others
             }
         };
         if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
@@ -165,28 +185,12 @@ impl Postgres {
             return Ok(Put::Claimed { index, staff_no, kiosk: other });
         }
 
-        let mut values: Vec<Param> = vec![&kiosk_id, &date, &u.summary.revision, &staff_nos, &names, &units, &statuses];
-        values.extend(figures.iter().map(|v| v as Param));
-        values.extend([&punches as Param, &expected as Param, &present as Param]);
-        let arrays: Vec<String> = (4..=7)
-            .map(|i| format!("${i}::text[]"))
-            .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
-            .chain(["$22::text[]".to_string(), "$23::int[]".to_string(), "$24::int[]".to_string()])
-            .collect();
-        let people_sql = format!(
-            "INSERT INTO summary_people (kiosk_id, date, revision, latest, {}, expected, present)
-             SELECT $1, $2, $3, true, * FROM unnest({})",
-            person_columns(""),
-            arrays.join(", ")
-        );
         let store_sql = [
             "INSERT INTO upload_budget (kiosk_id, day, bytes) VALUES ($1, $2, $3)
              ON CONFLICT (kiosk_id, day) DO UPDATE SET bytes = upload_budget.bytes + excluded.bytes",
             "UPDATE summaries SET latest = false WHERE kiosk_id = $1 AND date = $2",
-            "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2",
             "INSERT INTO summaries (kiosk_id, date, revision, content, content_key, received_at, latest)
              VALUES ($1, $2, $3, $4, $5, $6, true)",
-            &people_sql,
             seen_sql,
             // A newly stored summary adds a point to the kiosk's record
             // chain (a resent one is not news): the points it contradicts
@@ -195,8 +199,7 @@ impl Postgres {
              (length = $2 OR (made_at < $3 AND length > $2) OR (made_at > $3 AND length < $2)) LIMIT 4",
             "INSERT INTO chain_points (kiosk_id, length, head, made_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         ];
-        let [spend, older, older_people, insert, insert_people, seen, points, add_point] =
-            prepare_all(&tx, store_sql).await?;
+        let [spend, older, insert, seen, points, add_point] = prepare_all(&tx, store_sql).await?;
         // The sums (see `sums`), after the people's rows in the batch.
         let month = sums::month_of(u.summary.date);
         let new = u.summary.revision;
@@ -249,12 +252,10 @@ impl Postgres {
         let spent = [&kiosk_id as Param, &day, &bytes];
         let stored_now = [&kiosk_id as Param, &date, &u.summary.revision, &u.json, &u.content_key, &u.received_at];
         let seen_now = [&kiosk_id as Param, &u.received_at, &u.clock_offset_ms];
-        let (_, _, _, _, _, _, _, seen_points, _, _) = futures_util::try_join!(
+        let (_, _, _, _, _, seen_points, _, _) = futures_util::try_join!(
             tx.execute(&spend, &spent),
             tx.execute(&older, &kiosk_date),
-            tx.execute(&older_people, &kiosk_date),
             tx.execute(&insert, &stored_now),
-            tx.execute(&insert_people, &values),
             keep_sums,
             tx.execute(&seen, &seen_now),
             read_points,
