@@ -268,25 +268,28 @@ CREATE TABLE IF NOT EXISTS person_days (
 
 /// Before the claims' index (schema 13): a person's day with more than
 /// one latest row is left to one, the kiosk whose claim it is, or the
-/// first to report the day (then the lowest kiosk id); the others are no
-/// longer read as the latest (they stay stored). The claims of schemas 6
-/// to 10 had a window for it: an insert passed over another kiosk's
-/// claim, that kiosk's next revision gave the person up, and the look
-/// that followed found nobody holding them.
+/// first to report the person that day (as [`CLAIM_EARLIER_DAYS`]; then
+/// the lowest kiosk id and revision); the others are no longer read as
+/// the latest (they stay stored). The claims of schemas 6 to 10 had a
+/// window for it: an insert passed over another kiosk's claim, that
+/// kiosk's next revision gave the person up, and the look that followed
+/// found nobody holding them.
 const ONE_LATEST_ROW: &str = "
 UPDATE summary_people sp SET latest = false
-FROM (SELECT r.kiosk_id, r.date, r.staff_no FROM (
-        SELECT p.kiosk_id, p.date, p.staff_no, row_number() OVER (
+FROM (SELECT r.kiosk_id, r.date, r.revision, r.staff_no FROM (
+        SELECT p.kiosk_id, p.date, p.revision, p.staff_no, row_number() OVER (
             PARTITION BY p.date, p.staff_no
             ORDER BY (pd.kiosk_id IS NOT DISTINCT FROM p.kiosk_id) DESC,
-              (SELECT min(s.received_at) FROM summaries s WHERE s.kiosk_id = p.kiosk_id AND s.date = p.date),
-              p.kiosk_id) AS n
+              (SELECT min(s.received_at) FROM summaries s
+               JOIN summary_people q ON q.kiosk_id = s.kiosk_id AND q.date = s.date AND q.revision = s.revision
+               WHERE s.kiosk_id = p.kiosk_id AND s.date = p.date AND q.staff_no = p.staff_no),
+              p.kiosk_id, p.revision) AS n
         FROM (SELECT date, staff_no FROM summary_people WHERE latest
               GROUP BY date, staff_no HAVING count(*) > 1) twice
         JOIN summary_people p ON p.date = twice.date AND p.staff_no = twice.staff_no AND p.latest
         LEFT JOIN person_days pd ON pd.date = p.date AND pd.staff_no = p.staff_no) r
       WHERE r.n > 1) d
-WHERE sp.kiosk_id = d.kiosk_id AND sp.date = d.date AND sp.staff_no = d.staff_no AND sp.latest";
+WHERE sp.kiosk_id = d.kiosk_id AND sp.date = d.date AND sp.revision = d.revision AND sp.staff_no = d.staff_no";
 
 /// A database from before `person_days`, sorted out (see `make_schema`).
 const CLAIM_EARLIER_DAYS: &str = "
