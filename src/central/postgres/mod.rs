@@ -256,8 +256,8 @@ const CLAIMS: &str = "
 CREATE UNIQUE INDEX IF NOT EXISTS summary_people_claims ON summary_people (date, staff_no) WHERE latest;
 DROP INDEX IF EXISTS summary_people_latest_day;";
 
-/// The claims' table of schemas 6 to 12, made again only to sort out a
-/// database from before it (see `make_schema`).
+/// The claims' table of schemas 6 to 12, made (empty) where a database
+/// from before it has none, for [`ONE_LATEST_ROW`] to read.
 const PERSON_DAYS: &str = "
 CREATE TABLE IF NOT EXISTS person_days (
     date     TEXT NOT NULL COLLATE \"C\",
@@ -267,13 +267,14 @@ CREATE TABLE IF NOT EXISTS person_days (
 );";
 
 /// Before the claims' index (schema 13): a person's day with more than
-/// one latest row is left to one, the kiosk whose claim it is, or the
-/// first to report the person that day (as [`CLAIM_EARLIER_DAYS`]; then
-/// the lowest kiosk id and revision); the others are no longer read as
-/// the latest (they stay stored). The claims of schemas 6 to 10 had a
-/// window for it: an insert passed over another kiosk's claim, that
-/// kiosk's next revision gave the person up, and the look that followed
-/// found nobody holding them.
+/// one latest row is left to one, the kiosk whose claim it is in
+/// `person_days`, or the first to report the person that day (then the
+/// lowest kiosk id and revision); the others are no longer read as the
+/// latest (they stay stored). A database from before `person_days` had
+/// such days whenever two kiosks reported one person; the claims of
+/// schemas 6 to 10 had a window for them: an insert passed over another
+/// kiosk's claim, that kiosk's next revision gave the person up, and the
+/// look that followed found nobody holding them.
 const ONE_LATEST_ROW: &str = "
 UPDATE summary_people sp SET latest = false
 FROM (SELECT r.kiosk_id, r.date, r.revision, r.staff_no FROM (
@@ -290,22 +291,6 @@ FROM (SELECT r.kiosk_id, r.date, r.revision, r.staff_no FROM (
         LEFT JOIN person_days pd ON pd.date = p.date AND pd.staff_no = p.staff_no) r
       WHERE r.n > 1) d
 WHERE sp.kiosk_id = d.kiosk_id AND sp.date = d.date AND sp.revision = d.revision AND sp.staff_no = d.staff_no";
-
-/// A database from before `person_days`, sorted out (see `make_schema`).
-const CLAIM_EARLIER_DAYS: &str = "
-INSERT INTO person_days (date, staff_no, kiosk_id)
-    SELECT DISTINCT ON (sp.date, sp.staff_no) sp.date, sp.staff_no, sp.kiosk_id
-    FROM summary_people sp
-    JOIN (SELECT p2.kiosk_id, p2.date, p2.staff_no, min(s2.received_at) AS first
-          FROM summary_people p2
-          JOIN summaries s2 ON s2.kiosk_id = p2.kiosk_id AND s2.date = p2.date AND s2.revision = p2.revision
-          GROUP BY p2.kiosk_id, p2.date, p2.staff_no) s
-        ON s.kiosk_id = sp.kiosk_id AND s.date = sp.date AND s.staff_no = sp.staff_no
-    WHERE sp.latest
-    ORDER BY sp.date, sp.staff_no, s.first, sp.kiosk_id;
-UPDATE summary_people sp SET latest = false WHERE latest AND NOT EXISTS (
-    SELECT 1 FROM person_days pd
-    WHERE pd.date = sp.date AND pd.staff_no = sp.staff_no AND pd.kiosk_id = sp.kiosk_id);";
 
 /// The advisory lock schema changes take turns on ("dutysche").
 const SCHEMA_LOCK: i64 = 0x6475_7479_7363_6865;
@@ -521,31 +506,19 @@ impl Postgres {
             tx.execute("UPDATE user_tokens SET expires_at = $1 WHERE expires_at IS NULL", &[&until])
                 .await
                 .map_err(pg)?;
-            // A database from before `person_days` (an empty one, or
-            // none): each person's day is the kiosk's that reported it
-            // first; another kiosk's row for it is no longer read as the
-            // latest (it stays stored). Then the claims are the latest
-            // rows (schema 13), and the table goes.
-            let claims = match version < 13 {
-                true => {
-                    tx.batch_execute(PERSON_DAYS).await.map_err(pg)?;
-                    tx.execute("LOCK TABLE person_days IN EXCLUSIVE MODE", &[]).await.map_err(pg)?;
-                    tx.query_opt("SELECT 1 FROM person_days LIMIT 1", &[]).await.map_err(pg)?.is_none()
-                }
-                false => false,
-            };
-            if claims {
-                tx.batch_execute(CLAIM_EARLIER_DAYS).await.map_err(pg)?;
+            // Before the claims were the latest rows (schema 13): a
+            // person's day is left one latest row, then the claims' index
+            // is made and their table goes.
+            let mut demoted = 0;
+            if version < 13 {
+                tx.batch_execute(PERSON_DAYS).await.map_err(pg)?;
+                demoted = tx.execute(ONE_LATEST_ROW, &[]).await.map_err(pg)?;
             }
-            let demoted = match version < 13 {
-                true => tx.execute(ONE_LATEST_ROW, &[]).await.map_err(pg)?,
-                false => 0,
-            };
             tx.batch_execute(CLAIMS).await.map_err(pg)?;
             tx.batch_execute("DROP TABLE IF EXISTS person_days").await.map_err(pg)?;
             // The sums from before they were kept (schema 8), and after the
             // claims changed which rows are the latest.
-            if claims || demoted > 0 || version < 8 {
+            if demoted > 0 || version < 8 {
                 use crate::central::sums;
                 tx.batch_execute("LOCK TABLE summary_people IN SHARE MODE").await.map_err(pg)?;
                 let refill = format!(
