@@ -98,6 +98,23 @@ async fn lands(b: &fantoccini::Client, suffix: &str) -> bool {
     false
 }
 
+/// Clicks `button` (a form's submit) and waits, up to 10 s, until the page
+/// it was on has gone: the click returns before the answer arrives, and the
+/// next page has the same `main h1`, so waiting for an element would find
+/// the old page's and race the navigation.
+async fn posts_and_reloads(b: &fantoccini::Client, button: fantoccini::elements::Element) {
+    let before = b.find(Locator::Css("html")).await.unwrap();
+    button.click().await.unwrap();
+    for _ in 0..100 {
+        if before.tag_name().await.is_err() {
+            b.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the click's page did not load within 10 s (still on {:?})", b.current_url().await);
+}
+
 /// The first sheet's rows of an XLSX as text.
 fn xlsx_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
     use calamine::Reader;
@@ -645,13 +662,8 @@ fn a_finding_becomes_a_published_case_at_a_phones_width() {
         let click = |text: &'static str| {
             let b = b.clone();
             async move {
-                b.find(Locator::XPath(&format!("//button[contains(., '{text}')]")))
-                    .await
-                    .unwrap()
-                    .click()
-                    .await
-                    .unwrap();
-                b.wait().for_element(Locator::Css("main h1")).await.unwrap();
+                let button = Locator::XPath(&format!("//button[contains(., '{text}')]"));
+                posts_and_reloads(&b, b.find(button).await.unwrap()).await;
             }
         };
         click("立案（登记）").await;
