@@ -560,6 +560,7 @@ fn province(backend: Backend, kiosks: usize, people: usize) -> String {
     let (l, secs) = upload_days(&c.url, &tokens, people, &workdays[..MEASURED_DAYS], clients);
     let empty_rate = (l.len() * people) as f64 / secs;
     let empty_p99 = percentile(l, 0.99);
+    println!("  into the empty database: {empty_rate:.0} person-days/s, p99 {empty_p99:.0} ms");
     let (l, secs) = upload_days(&c.url, &tokens, people, &workdays[MEASURED_DAYS..], clients);
     println!(
         "  loaded {} days × {kiosks} kiosks × {people} people in {secs:.0} s ({:.0} person-days/s)",

@@ -155,6 +155,14 @@ impl ByDay {
 /// A kiosk's first summary of a day (`?1` kiosk, `?2` date, `?3`
 /// revision, `?4` month): its people added to their months.
 pub fn add_to_months() -> String {
+    months_added_from("summary_people WHERE kiosk_id = ?1 AND date = ?2 AND revision = ?3", "?4")
+}
+
+/// People's rows of one day added to their months (`month`, a
+/// parameter): `rows` is what follows `FROM`, a table and its condition
+/// or the name of the `RETURNING` rows of the insert that wrote them
+/// (PostgreSQL reads them there, not again from the table).
+pub fn months_added_from(rows: &str, month: &str) -> String {
     let set: String = ["expected", "present"]
         .iter()
         .chain(FIGURES.iter())
@@ -162,8 +170,7 @@ pub fn add_to_months() -> String {
         .collect();
     format!(
         "INSERT INTO person_months (month, unit, staff_no, last_date, name, expected, present, {f})
-         SELECT ?4, unit, staff_no, date, name, expected, present, {f} FROM summary_people
-         WHERE kiosk_id = ?1 AND date = ?2 AND revision = ?3 ORDER BY staff_no
+         SELECT {month}, unit, staff_no, date, name, expected, present, {f} FROM {rows} ORDER BY staff_no
          ON CONFLICT (month, unit, staff_no) DO UPDATE SET
            name = CASE WHEN excluded.last_date >= person_months.last_date THEN excluded.name ELSE person_months.name END,
            last_date = CASE WHEN excluded.last_date > person_months.last_date THEN excluded.last_date ELSE person_months.last_date END
@@ -254,6 +261,12 @@ const UNIT_DAY_FIGURES: [&str; 6] =
     ["late_count", "early_count", "absent_sessions", "off_post_count", "missing_punches", "spot_check_absences"];
 
 fn unit_day_select(condition: &str) -> String {
+    unit_days_from(&format!("summary_people WHERE {condition}"))
+}
+
+/// `unit_days` summed from `rows` (what follows `FROM`, as in
+/// [`months_added_from`]).
+pub fn unit_days_from(rows: &str) -> String {
     let extra: String = UNIT_DAY_FIGURES.iter().map(|f| format!("sum({f})")).collect::<Vec<_>>().join(", ");
     let not_away = "status NOT IN ('leave', 'duty')";
     format!(
@@ -263,7 +276,7 @@ fn unit_day_select(condition: &str) -> String {
            sum(CASE WHEN present = 1 AND {not_away} AND late_count = 0 AND absent_sessions = 0 THEN 1 ELSE 0 END),
            sum(CASE WHEN status = 'leave' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'duty' THEN 1 ELSE 0 END),
            {extra}
-         FROM summary_people WHERE {condition} GROUP BY date, unit, kiosk_id"
+         FROM {rows} GROUP BY date, unit, kiosk_id"
     )
 }
 

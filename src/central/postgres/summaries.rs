@@ -37,15 +37,20 @@ pub(super) fn person_from(r: &tokio_postgres::Row, at: usize) -> PersonSummary {
     }
 }
 
+type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+
 impl Postgres {
-    /// One try at storing an upload (see `put_summary`).
-    async fn put_once(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
+    /// One try at storing an upload (see `put_summary`). A kiosk's first
+    /// summary of a day is written plainly unless `careful`: `None` when a
+    /// person it names turned out to be another kiosk's that day (the
+    /// claims' key said so), to be tried again carefully, which finds the
+    /// holder and refuses with 409.
+    async fn put_once(&self, kiosk_id: &str, u: &Upload, careful: bool) -> Result<Option<Put>> {
         // Few round trips, each a pipelined batch (the futures of a
         // `try_join!` send their statements in order on their first poll,
         // and the server runs them in that order): an upload waits on the
         // network and a busy machine's scheduler once a batch, not once a
         // statement. Every statement is prepared once per connection.
-        type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
         // The people's columns, made before the transaction opens (it holds
         // the kiosk's lock): all the people go in one statement.
         let ps = &u.summary.people;
@@ -90,12 +95,12 @@ impl Postgres {
             let seen = tx.prepare_cached(seen_sql).await.map_err(pg)?;
             tx.execute(&seen, &[&kiosk_id, &u.received_at, &u.clock_offset_ms]).await.map_err(pg)?;
             tx.commit().await.map_err(pg)?;
-            return Ok(put);
+            return Ok(Some(put));
         }
         // The limits first; a refusal returns before the commit, so the
         // transaction rolls back and nothing is written.
         if let Some(refused) = over_limits(revisions.get(0), used.map_or(0, |r| r.get(0)), u.json.len()) {
-            return Ok(refused);
+            return Ok(Some(refused));
         }
         // The people's rows are their claims (see `CLAIMS`): inserted
         // first, `ON CONFLICT DO NOTHING` on a person's latest row of the
@@ -122,67 +127,40 @@ impl Postgres {
             .chain((8..8 + 14).map(|i| format!("${i}::bigint[]")))
             .chain(["$22::text[]".to_string(), "$23::int[]".to_string(), "$24::int[]".to_string()])
             .collect();
-        let people_sql = format!(
+        let insert_people = format!(
             "INSERT INTO summary_people (kiosk_id, date, revision, latest, {cols})
-             SELECT $1, $2, $3, true, u.* FROM unnest({}) AS u({cols}) ORDER BY u.staff_no COLLATE \"C\"
-             ON CONFLICT (date, staff_no) WHERE latest DO NOTHING",
+             SELECT $1, $2, $3, true, u.* FROM unnest({}) AS u({cols}) ORDER BY u.staff_no COLLATE \"C\"",
             arrays.join(", "),
             cols = format!("{}, expected, present", person_columns("")),
         );
-        let claim_sql = [
-            // By the key of the revision before (never `latest`: see `CLAIMS`).
-            "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2 AND revision = $3",
-            &people_sql,
-            "SELECT staff_no, kiosk_id FROM summary_people WHERE date = $1 AND staff_no = ANY($2) AND latest",
-        ];
-        let [give_up, claim, holders] = prepare_all(&tx, claim_sql).await?;
-        let (_, inserted) = futures_util::try_join!(
-            async {
-                match &stored {
-                    Some((old, _)) => tx.execute(&give_up, &[&kiosk_id as Param, &date, old]).await,
-                    None => Ok(0),
-                }
-            },
-            tx.execute(&claim, &values),
-        )
-        .map_err(pg)?;
-        let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
-        // Every person claimed now: nobody else holds any of them (the
-        // key is unique). Otherwise (another kiosk's), whose they are is
-        // read in a statement of its own, which sees what the insert
-        // waited for. A claim the insert passed over (another kiosk's,
-        // committed) may have been given up since by that kiosk's next
-        // revision (`DO NOTHING` holds no lock on it): then the person is
-        // claimed by nobody, and the upload is tried again from the start
-        // rather than stored without them. (The kiosk's own claims cannot
-        // go: its row lock orders its uploads.)
-        let others: Vec<tokio_postgres::Row> = match inserted as usize == nos.len() {
-            true => Vec::new(),
-            false => {
-                let held = tx.query(&holders, &[&date as Param, &nos]).await.map_err(pg)?;
-                if held.len() < nos.len() {
-                    return Err(StorageError::Db(format!(
-                        "a person's claim was given up meanwhile ({TRANSIENT_MARK}{})",
-                        tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE.code()
-                    )));
-                }
-                let others: Vec<_> = held.into_iter().filter(|r| r.get::<_, &str>(1) != kiosk_id).collect();
-                // A person held by nobody else was passed over only for a
-                // latest row of the kiosk's own besides the revision just
-                // given up: never written, but never stored past either.
-                if others.is_empty() {
-                    return Err(db(format!(
-                        "kiosk {kiosk_id} holds a latest row of {date} outside its latest summary: not stored"
-                    )));
-                }
-                others
+        let month = sums::month_of(u.summary.date);
+        let plain = stored.is_none() && !careful;
+        if plain {
+            // A kiosk's first summary of the day (nearly every upload of a
+            // province): its people's rows inserted plainly, and added to
+            // their months and to the unit's day from the insert's own
+            // rows in the same statement, not read back from the table.
+            // `ON CONFLICT` would cost each row a second look at the key
+            // and a second WAL record; a person another kiosk holds breaks
+            // the key instead (after waiting for that kiosk's transaction,
+            // as above), and the upload is tried again carefully.
+            let written = format!(
+                "WITH ins AS ({insert_people} RETURNING *), months AS ({}), days AS ({}) SELECT count(*) FROM ins",
+                sums::numbered(&sums::months_added_from("ins", "?25")),
+                sums::unit_days_from("ins"),
+            );
+            let [drop_day, write] = prepare_all(&tx, [&sums::numbered(sums::DROP_UNIT_DAY), &written]).await?;
+            values.push(&month);
+            match futures_util::try_join!(tx.execute(&drop_day, &kiosk_date), tx.query_one(&write, &values)) {
+                Err(e) if claimed_elsewhere(&e) => return Ok(None),
+                Err(e) => return Err(pg(e)),
+                Ok(_) => {}
             }
-        };
-        if let Some((index, other)) = u.summary.people.iter().enumerate().find_map(|(i, p)| {
-            others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
-        }) {
+        } else if let Some((index, other)) =
+            claim_carefully(&tx, kiosk_id, &date, u, stored.as_ref().map(|(r, _)| *r), &insert_people, &values).await?
+        {
             let staff_no = u.summary.people[index].staff_no.clone();
-            return Ok(Put::Claimed { index, staff_no, kiosk: other });
+            return Ok(Some(Put::Claimed { index, staff_no, kiosk: other }));
         }
 
         let store_sql = [
@@ -200,19 +178,22 @@ impl Postgres {
             "INSERT INTO chain_points (kiosk_id, length, head, made_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         ];
         let [spend, older, insert, seen, points, add_point] = prepare_all(&tx, store_sql).await?;
-        // The sums (see `sums`), after the people's rows in the batch.
-        let month = sums::month_of(u.summary.date);
+        // The sums (see `sums`), after the people's rows in the batch
+        // (written with them when `plain`).
         let new = u.summary.revision;
         let old = stored.as_ref().map(|(r, _)| *r);
         let mut sum_steps: Vec<(String, Vec<Param>)> = match &old {
+            _ if plain => Vec::new(),
             None => vec![(sums::add_to_months(), vec![&kiosk_id, &date, &new, &month])],
             Some(old) => vec![
                 (sums::drop_touched_months(), vec![&kiosk_id, &date, old, &new, &month]),
                 (sums::refill_touched_months(u.summary.date, sums::ByDay::Postgres), vec![&kiosk_id, &date, old, &new]),
             ],
         };
-        sum_steps.push((sums::DROP_UNIT_DAY.to_string(), vec![&kiosk_id, &date]));
-        sum_steps.push((sums::put_unit_day(), vec![&kiosk_id, &date, &new]));
+        if !plain {
+            sum_steps.push((sums::DROP_UNIT_DAY.to_string(), vec![&kiosk_id, &date]));
+            sum_steps.push((sums::put_unit_day(), vec![&kiosk_id, &date, &new]));
+        }
         let mut sum_statements = Vec::new();
         for (sql, _) in &sum_steps {
             sum_statements.push(tx.prepare_cached(&sums::numbered(sql)).await.map_err(pg)?);
@@ -273,8 +254,88 @@ impl Postgres {
             }
         }
         tx.commit().await.map_err(pg)?;
-        Ok(put)
+        Ok(Some(put))
     }
+}
+
+/// A summary's people claimed carefully: a later revision (which first
+/// gives up its kiosk's earlier rows of the day, `old`) or a first
+/// summary whose plain insert met another kiosk's claim. The rows go in
+/// `ON CONFLICT DO NOTHING`, and when fewer went in than were named, who
+/// holds the others is read: the first person another kiosk holds, by
+/// their index in the summary, and that kiosk.
+async fn claim_carefully(
+    tx: &deadpool_postgres::Transaction<'_>,
+    kiosk_id: &str,
+    date: &String,
+    u: &Upload,
+    old: Option<i64>,
+    insert_people: &str,
+    values: &[Param<'_>],
+) -> Result<Option<(usize, String)>> {
+    let conflicts = format!("{insert_people} ON CONFLICT (date, staff_no) WHERE latest DO NOTHING");
+    let claim_sql = [
+        // By the key of the revision before (never `latest`: see `CLAIMS`).
+        "UPDATE summary_people SET latest = false WHERE kiosk_id = $1 AND date = $2 AND revision = $3",
+        &conflicts,
+        "SELECT staff_no, kiosk_id FROM summary_people WHERE date = $1 AND staff_no = ANY($2) AND latest",
+    ];
+    let [give_up, claim, holders] = prepare_all(tx, claim_sql).await?;
+    let (_, inserted) = futures_util::try_join!(
+        async {
+            match &old {
+                Some(old) => tx.execute(&give_up, &[&kiosk_id as Param, &date, old]).await,
+                None => Ok(0),
+            }
+        },
+        tx.execute(&claim, values),
+    )
+    .map_err(pg)?;
+    let nos: Vec<&str> = u.summary.people.iter().map(|p| p.staff_no.as_str()).collect();
+    // Every person claimed now: nobody else holds any of them (the
+    // key is unique). Otherwise (another kiosk's), whose they are is
+    // read in a statement of its own, which sees what the insert
+    // waited for. A claim the insert passed over (another kiosk's,
+    // committed) may have been given up since by that kiosk's next
+    // revision (`DO NOTHING` holds no lock on it): then the person is
+    // claimed by nobody, and the upload is tried again from the start
+    // rather than stored without them. (The kiosk's own claims cannot
+    // go: its row lock orders its uploads.)
+    let others: Vec<tokio_postgres::Row> = match inserted as usize == nos.len() {
+        true => Vec::new(),
+        false => {
+            let held = tx.query(&holders, &[&date as Param, &nos]).await.map_err(pg)?;
+            if held.len() < nos.len() {
+                return Err(StorageError::Db(format!(
+                    "a person's claim was given up meanwhile ({TRANSIENT_MARK}{})",
+                    tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE.code()
+                )));
+            }
+            let others: Vec<_> = held.into_iter().filter(|r| r.get::<_, &str>(1) != kiosk_id).collect();
+            // A person held by nobody else was passed over only for a
+            // latest row of the kiosk's own besides the revision just
+            // given up: never written, but never stored past either.
+            if others.is_empty() {
+                return Err(db(format!(
+                    "kiosk {kiosk_id} holds a latest row of {date} outside its latest summary: not stored"
+                )));
+            }
+            others
+        }
+    };
+    Ok(u.summary.people.iter().enumerate().find_map(|(i, p)| {
+        others.iter().find(|r| r.get::<_, &str>(0) == p.staff_no).map(|r| (i, r.get::<_, String>(1)))
+    }))
+}
+
+/// Whether `e` is a person's latest row of a day meeting another's in the
+/// claims' key (see `CLAIMS`): a plain insert of a first summary naming
+/// a person another kiosk holds.
+fn claimed_elsewhere(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|d| {
+        d.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+            && d.constraint() == Some("summary_people_claims")
+    })
 }
 
 #[async_trait]
@@ -282,11 +343,14 @@ impl SummaryStore for Postgres {
     async fn put_summary(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
         // An upload another one beside it made fail (a deadlock, or a key
         // of a person's month taken meanwhile) is tried again, a few times.
-        let mut tries = 0;
+        let (mut tries, mut careful) = (0, false);
         loop {
-            match self.put_once(kiosk_id, u).await {
+            match self.put_once(kiosk_id, u, careful).await {
                 Err(e) if transient(&e) && tries < 3 => tries += 1,
-                done => return done,
+                Ok(None) if !careful => careful = true,
+                Ok(None) => return Err(db("a person's claim was met on the careful path: not stored")),
+                Ok(Some(put)) => return Ok(put),
+                Err(e) => return Err(e),
             }
         }
     }
