@@ -740,7 +740,9 @@ fn script_tokens_expire_and_are_revoked_one_by_one() {
         // An index a later schema added, dropped too (each backend's own).
         let (unversioned, index) = match backend {
             Backend::Sqlite => ("PRAGMA user_version = 0", "person_days_kiosk"),
-            Backend::Postgres => ("DROP TABLE schema_version", "summary_people_claims"),
+            Backend::Postgres => {
+                ("DROP TABLE schema_version; ALTER TABLE person_months SET (fillfactor = 70)", "summary_people_claims")
+            }
         };
         sql(
             &c,
@@ -762,6 +764,9 @@ fn script_tokens_expire_and_are_revoked_one_by_one() {
             let claims = "SELECT (i.indisunique AND i.indpred IS NOT NULL AND to_regclass('person_days') IS NULL)::text
                           FROM pg_index i WHERE i.indexrelid = 'summary_people_claims'::regclass";
             assert_eq!(central::rows_text(&c, claims).trim(), "true");
+            // A month's rows have room for an upload's updates (schema 14).
+            let room = "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'person_months'";
+            assert_eq!(central::rows_text(&c, room).trim(), "fillfactor=40");
         }
         let listed = c.ok(&["user", "tokens", "alice"]);
         let line = listed.lines().find(|l| l.starts_with(&id(&old))).unwrap().to_string();

@@ -88,6 +88,25 @@ fn the_kept_sums_agree_with_the_summaries_after_every_upload() {
                 .map(|(_, s)| s.people.iter().map(|p| p.staff_no.clone()).collect())
                 .unwrap_or_default();
             let s = generated(&mut g, kiosk, units, date, rev, &taken);
+            // Now and then the summary first names a person the other kiosk
+            // holds that day as well: refused whole (409), and the sums are
+            // as they were (a first summary's plain write is undone).
+            if let Some(theirs) = taken.first().filter(|_| g.next(3) == 0) {
+                let mut greedy = s.clone();
+                let late = json!({
+                    "staff_no": theirs, "name": "他人", "unit": units[0], "status": "exception",
+                    "late_minutes": 9, "late_count": 1, "early_minutes": 0, "early_count": 0, "absent_sessions": 0,
+                    "absent_minutes": 0, "off_post_count": 0, "off_post_minutes": 0, "missing_punches": 0,
+                    "spot_check_absences": 0, "spot_checks_present": 0, "leave_minutes": 0, "duty_minutes": 0,
+                    "corrections": 0, "punches": ["08:39:00"]
+                });
+                greedy["people"].as_array_mut().unwrap().push(late);
+                let body = serde_json::to_vec(&greedy).unwrap();
+                let (st, text) = put(&a, &c.url, kiosk, date, Some(&tokens[k]), &body);
+                assert_eq!(st, 409, "{backend:?} step {step}: {text}");
+                let at = format!("{backend:?} after step {step}'s refusal ({kiosk} {date} revision {rev})");
+                check(&*storage, &rt, &held, &kiosks, d(date), &at);
+            }
             let (st, text) = put(&a, &c.url, kiosk, date, Some(&tokens[k]), &serde_json::to_vec(&s).unwrap());
             assert_eq!(st, 201, "{backend:?} step {step}: {text}");
             held.insert(key, (rev, serde_json::from_value(s).unwrap()));

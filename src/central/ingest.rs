@@ -310,6 +310,12 @@ mod tests {
         bad["people"][1]["late_minutes"] = "ten".into();
         let e = check(&serde_json::to_vec(&bad).unwrap(), "k1", "2026-11-26", &units, now, None).unwrap_err();
         assert_eq!((e.status, e.field.as_str()), (400, "people[1].late_minutes"), "{e:?}");
+        // Anything after the summary is refused too.
+        let mut trailing = serde_json::to_vec(&good).unwrap();
+        trailing.extend_from_slice(b" {}");
+        let e = check(&trailing, "k1", "2026-11-26", &units, now, None).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.error.contains("trailing characters"), "{e:?}");
         let e = check(b"{\"schema\": ", "k1", "2026-11-26", &units, now, None).unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.error.starts_with("not JSON"), "{e:?}");

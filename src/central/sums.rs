@@ -179,6 +179,25 @@ pub fn months_added_from(rows: &str, month: &str) -> String {
     )
 }
 
+/// PostgreSQL: people's rows of one day (`rows`, the name of an insert's
+/// `RETURNING` rows, aliased `i`) added to the months they already have
+/// (`month`, a parameter), as an `UPDATE` that gives back the (unit,
+/// staff_no) it found: an upsert would write a lock record a row before
+/// its update, and a new row only once a month. The rest go in through
+/// [`months_added_from`].
+pub fn months_updated_from(rows: &str, month: &str) -> String {
+    let set: String =
+        ["expected", "present"].iter().chain(FIGURES.iter()).map(|f| format!(", {f} = m.{f} + i.{f}")).collect();
+    format!(
+        "UPDATE person_months m SET
+           name = CASE WHEN i.date >= m.last_date THEN i.name ELSE m.name END,
+           last_date = CASE WHEN i.date > m.last_date THEN i.date ELSE m.last_date END
+           {set}
+         FROM {rows} i WHERE m.month = {month} AND m.unit = i.unit AND m.staff_no = i.staff_no
+         RETURNING m.unit, m.staff_no"
+    )
+}
+
 /// The person-months a revision touches (`?1` kiosk, `?2` date, `?3`
 /// the old revision, `?4` the new one), as a subquery of (unit, staff_no).
 const TOUCHED: &str =

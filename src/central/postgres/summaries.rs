@@ -103,15 +103,16 @@ impl Postgres {
             return Ok(Some(refused));
         }
         // The people's rows are their claims (see `CLAIMS`): inserted
-        // first, `ON CONFLICT DO NOTHING` on a person's latest row of the
-        // date, then looked at. A claim another kiosk's upload makes at
-        // the same moment waits on the key, and is seen here once that
-        // transaction commits. The rows go in staff-number order, so two
-        // first summaries wait for each other, never deadlock. (`DO
-        // NOTHING` locks no row; `DO UPDATE` would lock every conflicting
-        // one.) A later revision first gives up the kiosk's rows of the
-        // day (no longer the latest: the people it still names are
-        // claimed again by its own rows, the others are free). Those
+        // first, plainly (below) or `ON CONFLICT DO NOTHING` on a person's
+        // latest row of the date and then looked at (`claim_carefully`).
+        // A claim another kiosk's upload makes at the same moment waits
+        // on the key, and is seen here once that transaction commits. The
+        // rows go in staff-number order, so two first summaries wait for
+        // each other, never deadlock. (`DO NOTHING` locks no row; `DO
+        // UPDATE` would lock every conflicting one.) A later revision
+        // first gives up the kiosk's rows of the day (no longer the
+        // latest: the people it still names are claimed again by its own
+        // rows, the others are free). Those
         // rows stay locked until the commit, and an upload of another
         // kiosk naming one of them waits for it: when that upload has
         // meanwhile inserted a person this revision names too, the two
@@ -144,9 +145,16 @@ impl Postgres {
             // and a second WAL record; a person another kiosk holds breaks
             // the key instead (after waiting for that kiosk's transaction,
             // as above), and the upload is tried again carefully.
+            // A person's month is updated where it is kept already, and
+            // added otherwise (`ON CONFLICT` for one another upload adds
+            // meanwhile: a unit with two doors).
+            let absent =
+                "ins i WHERE NOT EXISTS (SELECT 1 FROM kept k WHERE k.unit = i.unit AND k.staff_no = i.staff_no)";
             let written = format!(
-                "WITH ins AS ({insert_people} RETURNING *), months AS ({}), days AS ({}) SELECT count(*) FROM ins",
-                sums::numbered(&sums::months_added_from("ins", "?25")),
+                "WITH ins AS ({insert_people} RETURNING *), kept AS ({}), added AS ({}), days AS ({})
+                 SELECT count(*) FROM ins",
+                sums::months_updated_from("ins", "$25"),
+                sums::numbered(&sums::months_added_from(absent, "?25")),
                 sums::unit_days_from("ins"),
             );
             let [drop_day, write] = prepare_all(&tx, [&sums::numbered(sums::DROP_UNIT_DAY), &written]).await?;
@@ -342,7 +350,9 @@ fn claimed_elsewhere(e: &tokio_postgres::Error) -> bool {
 impl SummaryStore for Postgres {
     async fn put_summary(&self, kiosk_id: &str, u: &Upload) -> Result<Put> {
         // An upload another one beside it made fail (a deadlock, or a key
-        // of a person's month taken meanwhile) is tried again, a few times.
+        // of a person's month taken meanwhile) is tried again, a few times;
+        // a first summary naming a person another kiosk holds is tried
+        // once more, carefully, to name the holder (409).
         let (mut tries, mut careful) = (0, false);
         loop {
             match self.put_once(kiosk_id, u, careful).await {
