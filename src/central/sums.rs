@@ -163,19 +163,28 @@ pub fn add_to_months() -> String {
 /// or the name of the `RETURNING` rows of the insert that wrote them
 /// (PostgreSQL reads them there, not again from the table).
 pub fn months_added_from(rows: &str, month: &str) -> String {
-    let set: String = ["expected", "present"]
-        .iter()
-        .chain(FIGURES.iter())
-        .map(|f| format!(", {f} = person_months.{f} + excluded.{f}"))
-        .collect();
     format!(
         "INSERT INTO person_months (month, unit, staff_no, last_date, name, expected, present, {f})
          SELECT {month}, unit, staff_no, date, name, expected, present, {f} FROM {rows} ORDER BY staff_no
-         ON CONFLICT (month, unit, staff_no) DO UPDATE SET
-           name = CASE WHEN excluded.last_date >= person_months.last_date THEN excluded.name ELSE person_months.name END,
-           last_date = CASE WHEN excluded.last_date > person_months.last_date THEN excluded.last_date ELSE person_months.last_date END
-           {set}",
-        f = figures("")
+         ON CONFLICT (month, unit, staff_no) DO UPDATE SET {set}",
+        f = figures(""),
+        set = month_added_to("person_months", "excluded", "excluded.last_date"),
+    )
+}
+
+/// The `SET` list that adds a day's row (`new`, its date `new_date`) to
+/// a person's month held (`held`): the name of the latest day, the latest
+/// date, and each count and figure summed.
+fn month_added_to(held: &str, new: &str, new_date: &str) -> String {
+    let sums: String = ["expected", "present"]
+        .iter()
+        .chain(FIGURES.iter())
+        .map(|f| format!(", {f} = {held}.{f} + {new}.{f}"))
+        .collect();
+    format!(
+        "name = CASE WHEN {new_date} >= {held}.last_date THEN {new}.name ELSE {held}.name END,
+         last_date = CASE WHEN {new_date} > {held}.last_date THEN {new_date} ELSE {held}.last_date END
+         {sums}"
     )
 }
 
@@ -186,15 +195,11 @@ pub fn months_added_from(rows: &str, month: &str) -> String {
 /// its update, and a new row only once a month. The rest go in through
 /// [`months_added_from`].
 pub fn months_updated_from(rows: &str, month: &str) -> String {
-    let set: String =
-        ["expected", "present"].iter().chain(FIGURES.iter()).map(|f| format!(", {f} = m.{f} + i.{f}")).collect();
     format!(
-        "UPDATE person_months m SET
-           name = CASE WHEN i.date >= m.last_date THEN i.name ELSE m.name END,
-           last_date = CASE WHEN i.date > m.last_date THEN i.date ELSE m.last_date END
-           {set}
+        "UPDATE person_months m SET {}
          FROM {rows} i WHERE m.month = {month} AND m.unit = i.unit AND m.staff_no = i.staff_no
-         RETURNING m.unit, m.staff_no"
+         RETURNING m.unit, m.staff_no",
+        month_added_to("m", "i", "i.date")
     )
 }
 

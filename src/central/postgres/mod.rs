@@ -241,9 +241,10 @@ CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 /// carefully), a later revision or that careful try `ON CONFLICT (date,
 /// staff_no) WHERE latest DO NOTHING` and then reads who holds the rest;
 /// a later revision gives up the people it no longer names by marking
-/// the kiosk's earlier rows not the latest. (Before, a table of claims, `person_days`, cost each upload a
-/// row and an index entry a person besides its people's rows: a quarter
-/// of PostgreSQL's work in a province's ingest, issue 25.) Led by the
+/// the kiosk's earlier rows not the latest. (Before, a table of claims,
+/// `person_days`, cost each upload a row and an index entry a person
+/// besides its people's rows: a quarter of PostgreSQL's work in a
+/// province's ingest, issue 25.) Led by the
 /// date, so that an upload's people go to one place of the index, and a
 /// person's days are found day by day through it (see `sums::days_list`).
 /// Of the latest rows only (schema 12): every statement on one kiosk's

@@ -112,14 +112,13 @@ impl Postgres {
         // UPDATE` would lock every conflicting one.) A later revision
         // first gives up the kiosk's rows of the day (no longer the
         // latest: the people it still names are claimed again by its own
-        // rows, the others are free). Those
-        // rows stay locked until the commit, and an upload of another
-        // kiosk naming one of them waits for it: when that upload has
-        // meanwhile inserted a person this revision names too, the two
-        // wait on each other, PostgreSQL ends one (a deadlock, tried
-        // again by `put_summary`) and the other goes on. (Two doors
-        // reporting one person on one day, one of them revising it: rare,
-        // and refused with 409 in the end either way.)
+        // rows, the others are free). Those rows stay locked until the
+        // commit, and an upload of another kiosk naming one of them waits
+        // for it: when that upload has meanwhile inserted a person this
+        // revision names too, the two wait on each other, PostgreSQL ends
+        // one (a deadlock, tried again by `put_summary`) and the other
+        // goes on. (Two doors reporting one person on one day, one of them
+        // revising it: rare, and refused with 409 in the end either way.)
         let mut values: Vec<Param> = vec![&kiosk_id, &date, &u.summary.revision, &staff_nos, &names, &units, &statuses];
         values.extend(figures.iter().map(|v| v as Param));
         values.extend([&punches as Param, &expected as Param, &present as Param]);
@@ -145,6 +144,7 @@ impl Postgres {
             // and a second WAL record; a person another kiosk holds breaks
             // the key instead (after waiting for that kiosk's transaction,
             // as above), and the upload is tried again carefully.
+            //
             // A person's month is updated where it is kept already, and
             // added otherwise (`ON CONFLICT` for one another upload adds
             // meanwhile: a unit with two doors).
@@ -190,15 +190,18 @@ impl Postgres {
         // (written with them when `plain`).
         let new = u.summary.revision;
         let old = stored.as_ref().map(|(r, _)| *r);
-        let mut sum_steps: Vec<(String, Vec<Param>)> = match &old {
-            _ if plain => Vec::new(),
-            None => vec![(sums::add_to_months(), vec![&kiosk_id, &date, &new, &month])],
-            Some(old) => vec![
-                (sums::drop_touched_months(), vec![&kiosk_id, &date, old, &new, &month]),
-                (sums::refill_touched_months(u.summary.date, sums::ByDay::Postgres), vec![&kiosk_id, &date, old, &new]),
-            ],
-        };
+        let mut sum_steps: Vec<(String, Vec<Param>)> = Vec::new();
         if !plain {
+            match &old {
+                None => sum_steps.push((sums::add_to_months(), vec![&kiosk_id, &date, &new, &month])),
+                Some(old) => sum_steps.extend([
+                    (sums::drop_touched_months(), vec![&kiosk_id as Param, &date, old, &new, &month]),
+                    (
+                        sums::refill_touched_months(u.summary.date, sums::ByDay::Postgres),
+                        vec![&kiosk_id, &date, old, &new],
+                    ),
+                ]),
+            }
             sum_steps.push((sums::DROP_UNIT_DAY.to_string(), vec![&kiosk_id, &date]));
             sum_steps.push((sums::put_unit_day(), vec![&kiosk_id, &date, &new]));
         }
