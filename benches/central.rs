@@ -45,6 +45,11 @@
 #[path = "../tests/common/central.rs"]
 mod central;
 
+/// The server's allocator (src/bin/dutyclock-central.rs), for the sums
+/// measured in-process here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::{Arc, Mutex};
 use std::time::Instant as Mono;
 
@@ -612,12 +617,156 @@ fn province(backend: Backend, kiosks: usize, people: usize) -> String {
     )
 }
 
+/// The server's own part of a quarter's report, in-process and without
+/// a database: a quarter's parts (three months a person, each month's in
+/// its key's order, unit then staff number, as SQLite's key gives them)
+/// summed into one row a person (`sums::People`) and ranked
+/// (`summary::rank`), at 10,000 and 100,000 people, medians of 5. The
+/// baseline, from the same run: the same parts summed in a std `HashMap`
+/// and ranked by `sort_by_cached_key` with a copy of each staff number,
+/// as the server did before (d38c964), on the same allocator (the
+/// server's mimalloc, below: this compares the code, not the allocator).
+/// A growth above 10× here is memory the larger quarter misses in cache,
+/// not more rows. The parts come in SQLite's order (the best case for
+/// `People`'s guess; PostgreSQL's order is the table's).
+fn report_sums() -> String {
+    use dutyclock::central::sums::{Part, People};
+    use dutyclock::domain::summary::{self, ReportRow};
+    struct Row {
+        no: String,
+        unit: String,
+        name: String,
+        last: String,
+        figures: [i64; 14],
+    }
+    let median = |f: &mut dyn FnMut() -> usize| {
+        let mut ms: Vec<f64> = (0..5)
+            .map(|_| {
+                let t = Mono::now();
+                std::hint::black_box(f());
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        ms[2]
+    };
+    let mut out = Vec::new();
+    let mut ms_at = Vec::new();
+    for people in [10_000usize, 100_000] {
+        let kiosks = people / 250;
+        let mut rows = Vec::with_capacity(people * 3);
+        for month in ["2026-07-31", "2026-08-31", "2026-09-30"] {
+            let mut units: Vec<usize> = (0..kiosks).collect();
+            units.sort_by_key(|k| format!("单位{k}"));
+            for k in units {
+                for p in 0..250 {
+                    let mut figures = [0i64; 14];
+                    figures[0] = ((k + p) % 17) as i64 * 7;
+                    figures[1] = i64::from(figures[0] > 0);
+                    figures[4] = ((k * 7 + p) % 23 == 0) as i64;
+                    rows.push(Row {
+                        no: format!("{k:03}{p:03}"),
+                        unit: format!("单位{k}"),
+                        name: format!("员工{k}-{p}"),
+                        last: month.to_string(),
+                        figures,
+                    });
+                }
+            }
+        }
+        fn part(r: &Row) -> Part<'_> {
+            Part {
+                staff_no: &r.no,
+                last: &r.last,
+                name: &r.name,
+                unit: &r.unit,
+                expected: 22,
+                present: 21,
+                figures: r.figures,
+            }
+        }
+        let server = median(&mut || {
+            let mut sums = People::default();
+            for r in &rows {
+                sums.add(part(r));
+            }
+            let mut people = sums.rows();
+            let mut units = summary::unit_rows(&people);
+            summary::rank(&mut people, &mut units);
+            people.len()
+        });
+        let baseline = median(&mut || {
+            // d38c964's `People`: a person's sums and the strings of their
+            // latest part, in a std `HashMap` (SipHash) by staff number.
+            type Held = (String, String, String, [u32; 16]);
+            let mut by: std::collections::HashMap<String, Held> = std::collections::HashMap::new();
+            let add = |held: &mut Held, r: &Row| {
+                if r.last > held.0 {
+                    for (h, new) in [(&mut held.0, &r.last), (&mut held.1, &r.name), (&mut held.2, &r.unit)] {
+                        h.clear();
+                        h.push_str(new);
+                    }
+                }
+                for (sum, v) in held.3.iter_mut().zip([22, 21].into_iter().chain(r.figures)) {
+                    *sum = sum.saturating_add(v as u32);
+                }
+            };
+            for r in &rows {
+                match by.get_mut(&r.no) {
+                    Some(held) => add(held, r),
+                    None => {
+                        let mut held = Held::default();
+                        add(&mut held, r);
+                        by.insert(r.no.clone(), held);
+                    }
+                }
+            }
+            let mut people: Vec<ReportRow> = by
+                .into_iter()
+                .map(|(no, (_, name, unit, f))| ReportRow {
+                    staff_no: no,
+                    name,
+                    unit,
+                    days_expected: f[0],
+                    days_present: f[1],
+                    late_minutes: f[2],
+                    late_count: f[3],
+                    absent_sessions: f[6],
+                    ..ReportRow::default()
+                })
+                .collect();
+            let mut units = summary::unit_rows(&people);
+            // d38c964's ranking: a key a row with a copy of its staff number.
+            people.sort_by_cached_key(|r| {
+                let figures =
+                    (r.absent_sessions, r.late_count + r.early_count, r.off_post_count, r.missing_punches, 0, 0);
+                (std::cmp::Reverse(figures), r.staff_no.clone())
+            });
+            summary::rank(&mut [], &mut units);
+            people.len()
+        });
+        println!(
+            "  a quarter's sums and ranking in-process, {people} people ({} parts): {server:.1} ms; \
+             baseline (std HashMap, a copied key a row) {baseline:.1} ms",
+            rows.len()
+        );
+        ms_at.push((server, baseline));
+        out.push(format!("sums_{people}_ms={server:.1} sums_{people}_baseline_ms={baseline:.1}"));
+    }
+    let growth = |i: usize| if i == 0 { ms_at[1].0 / ms_at[0].0 } else { ms_at[1].1 / ms_at[0].1 };
+    println!("  growth from 10,000 to 100,000 people: {:.1}× (baseline {:.1}×)", growth(0), growth(1));
+    out.push(format!("sums_growth={:.1} sums_growth_baseline={:.1}", growth(0), growth(1)));
+    out.join(" ")
+}
+
 fn main() {
     if std::env::var("DUTYCLOCK_BENCH").is_ok_and(|m| m == "province") {
         // 400 kiosks × 250 people (100,000), then 40 × 250 (10,000) for
         // the growth ratio; DUTYCLOCK_BENCH_KIOSKS shrinks the first.
         let kiosks = env_or("DUTYCLOCK_BENCH_KIOSKS", 400);
         let mut lines = Vec::new();
+        println!("province, the server's sums without a database:");
+        lines.push(format!("province sums: {}", report_sums()));
         // DUTYCLOCK_BENCH_BACKENDS=postgres (or sqlite) measures one.
         let only = std::env::var("DUTYCLOCK_BENCH_BACKENDS").unwrap_or_default();
         for (backend, name) in [(Backend::Postgres, "postgres"), (Backend::Sqlite, "sqlite")] {

@@ -27,6 +27,7 @@
 //! once from `summary_people` ([`fill_all_months`], [`fill_all_unit_days`]).
 
 use chrono::{Datelike, NaiveDate};
+use indexmap::IndexMap;
 
 use super::overview::UnitDay;
 use super::sqlite::FIGURES;
@@ -363,9 +364,26 @@ fn month_start_after(d: NaiveDate) -> NaiveDate {
 /// The report's person rows summed from parts (month sums and days), in
 /// the order they come: one row a person, name and unit from the part
 /// with the latest date (`last_date` of a month, the date of a day).
+///
+/// The people are held in the order they first come (an [`IndexMap`]:
+/// a table of hashes over a vector of sums). A part is first tried
+/// against the person after the one the last part went to, and only
+/// looked up by its hash where that is someone else (a new person, one
+/// who moved unit, rows in another order). SQLite gives a quarter's
+/// months in one order (their key: unit, then staff number), so the
+/// second and third months walk the sums in memory order; PostgreSQL
+/// gives each month in the order its rows lie in the table (the kiosks'
+/// uploads of the month's first day, in the order they came), so there
+/// the guess holds within a kiosk's people and a miss costs one
+/// comparison more than the lookup. With a hash map alone each part was
+/// a lookup scattered over 100,000 people's sums, which at a province's
+/// size missed the cache where at 10,000 it did not (issue 25's growth
+/// ratio).
 #[derive(Default)]
 pub struct People {
-    by: std::collections::HashMap<String, Acc>,
+    by: IndexMap<String, Acc>,
+    /// Where the next part is first looked for.
+    next: usize,
 }
 
 #[derive(Default)]
@@ -408,17 +426,26 @@ pub struct Part<'a> {
 
 impl People {
     /// Adds a part to its person's sums. A province's quarter is three
-    /// parts a person: a person already held is looked up once, and a
-    /// later part's name and unit are copied into the strings held (no
-    /// allocation a row, which at 100,000 people cost the report more per
-    /// person than at 10,000).
+    /// parts a person: a person already held is found where the last part
+    /// left off or else looked up once, and a later part's name and unit
+    /// are copied into the strings held (no allocation a row, which at
+    /// 100,000 people cost the report more per person than at 10,000).
     pub fn add(&mut self, p: Part<'_>) {
-        match self.by.get_mut(p.staff_no) {
-            Some(acc) => acc.add(&p),
+        if let Some((_, acc)) = self.by.get_index_mut(self.next).filter(|(no, _)| no.as_str() == p.staff_no) {
+            acc.add(&p);
+            self.next += 1;
+            return;
+        }
+        match self.by.get_full_mut(p.staff_no) {
+            Some((at, _, acc)) => {
+                acc.add(&p);
+                self.next = at + 1;
+            }
             None => {
                 let mut acc = Acc::default();
                 acc.add(&p);
                 self.by.insert(p.staff_no.to_string(), acc);
+                self.next = self.by.len();
             }
         }
     }
@@ -506,6 +533,37 @@ mod tests {
     #[test]
     fn parameters_are_numbered_for_postgres() {
         assert_eq!(numbered("a = ?1 AND b IN (?3, ?12) AND c = '?'"), "a = $1 AND b IN ($3, $12) AND c = '?'");
+    }
+
+    /// Parts in the order they were first seen, with someone new, someone
+    /// gone, and then reversed: each person summed once whatever the order.
+    #[test]
+    fn people_are_summed_whatever_order_their_parts_come_in() {
+        let nos: Vec<String> = (0..50).map(|i| format!("{i:03}")).collect();
+        let mut months: Vec<Vec<usize>> = vec![(0..40).collect()];
+        months.push((0..45).filter(|i| *i != 7).collect());
+        months.push((0..50).rev().collect());
+        let mut p = People::default();
+        let mut want = std::collections::BTreeMap::new();
+        for (m, order) in months.iter().enumerate() {
+            for &i in order {
+                let late = (i * 3 + m) as i64;
+                p.add(Part {
+                    staff_no: &nos[i],
+                    last: "2026-07-31",
+                    name: "某",
+                    unit: "某单位",
+                    expected: 1,
+                    present: 1,
+                    figures: [late, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                });
+                let sums = want.entry(nos[i].clone()).or_insert((0u32, 0u32));
+                *sums = (sums.0 + 1, sums.1 + late as u32);
+            }
+        }
+        let got: std::collections::BTreeMap<String, (u32, u32)> =
+            p.rows().into_iter().map(|r| (r.staff_no, (r.days_expected, r.late_minutes))).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -374,26 +374,23 @@ impl ReportRow {
     /// are known (central's report, issue 24: 暗访问题 "ranked after spot
     /// checks"), spot-check absences and then findings break a tie after
     /// missing punches; the kiosk's ranking is unchanged.
-    fn rank_key(&self) -> (std::cmp::Reverse<RankFigures>, String) {
+    fn rank_figures(&self) -> std::cmp::Reverse<RankFigures> {
         let (spot, found) = match self.findings {
             Some(n) => (self.spot_check_absences, n),
             None => (0, 0),
         };
-        (
-            std::cmp::Reverse((
-                self.absent_sessions,
-                self.late_count.saturating_add(self.early_count),
-                self.off_post_count,
-                self.missing_punches,
-                spot,
-                found,
-            )),
-            self.staff_no.clone(),
-        )
+        std::cmp::Reverse((
+            self.absent_sessions,
+            self.late_count.saturating_add(self.early_count),
+            self.off_post_count,
+            self.missing_punches,
+            spot,
+            found,
+        ))
     }
 }
 
-/// What a ranking compares, most weighty first (see `rank_key`).
+/// What a ranking compares, most weighty first (see `rank_figures`).
 type RankFigures = (u32, u32, u32, u32, u32, u32);
 
 /// The period report: per person and per unit, ranked.
@@ -411,8 +408,43 @@ pub struct Report {
 /// Sorts report rows by SPEC's ranking: people by their figures then
 /// staff number, units by their figures then name.
 pub fn rank(people: &mut [ReportRow], units: &mut [ReportRow]) {
-    people.sort_by_cached_key(ReportRow::rank_key);
-    units.sort_by(|a, b| a.rank_key().0.cmp(&b.rank_key().0).then_with(|| a.unit.cmp(&b.unit)));
+    rank_people(people);
+    units.sort_by(|a, b| a.rank_figures().cmp(&b.rank_figures()).then_with(|| a.unit.cmp(&b.unit)));
+}
+
+/// People by [`rank_figures`](ReportRow::rank_figures), then staff number.
+/// A province's report ranks 100,000 people: the rows are not moved while
+/// they are compared (a key a row, then the rows permuted once, as
+/// `sort_by_cached_key` does), and the key holds the staff number's first
+/// 16 bytes rather than a copy of it (the whole number is compared only
+/// where those tie), so ranking allocates nothing a row.
+fn rank_people(people: &mut [ReportRow]) {
+    /// The first bytes of a staff number, zero-padded, as one big-endian
+    /// number (compared as two machine words, not by a call to `memcmp`):
+    /// where two of these differ, they order as the whole numbers do.
+    /// Numbers that share their first 16 bytes (a long common prefix) are
+    /// told apart by the whole strings, as before.
+    fn head(no: &str) -> u128 {
+        let mut h = [0u8; 16];
+        let n = no.len().min(16);
+        h[..n].copy_from_slice(&no.as_bytes()[..n]);
+        u128::from_be_bytes(h)
+    }
+    let mut keys: Vec<(std::cmp::Reverse<RankFigures>, u128, usize)> =
+        people.iter().enumerate().map(|(i, r)| (r.rank_figures(), head(&r.staff_no), i)).collect();
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| people[a.2].staff_no.cmp(&people[b.2].staff_no)).then(a.2.cmp(&b.2))
+    });
+    // Each place takes the row its key names; a row already moved away
+    // is followed to where it went (std's `sort_by_cached_key`).
+    for i in 0..keys.len() {
+        let mut from = keys[i].2;
+        while from < i {
+            from = keys[from].2;
+        }
+        keys[i].2 = from;
+        people.swap(i, from);
+    }
 }
 
 /// The period report from the people of stored daily summaries (what the
@@ -509,5 +541,43 @@ mod tests {
         assert_eq!(content_key(&a), content_key(&b));
         let c = json!({"people": [{"b": 3, "a": 1}], "date": "2026-11-02"});
         assert_ne!(content_key(&a), content_key(&c));
+    }
+
+    /// The ranking's sort (keys with the staff number's first 16 bytes)
+    /// against the plain comparison, on numbers that share 16 bytes and
+    /// more, end inside them, hold a NUL or multi-byte characters, with
+    /// figures that tie often and findings known or not.
+    #[test]
+    fn people_rank_as_the_plain_comparison_orders_them() {
+        let stems = ["", "0000000000000000", "000000000000000", "甲乙丙丁戊己", "a\0", "a"];
+        let mut rows = Vec::new();
+        let mut seed = 7u32;
+        let mut next = |m: u32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) % m
+        };
+        for i in 0..600u32 {
+            let stem = stems[next(stems.len() as u32) as usize];
+            let mut r = super::ReportRow {
+                staff_no: format!("{stem}{}", next(40)),
+                absent_sessions: next(2),
+                late_count: next(3),
+                early_count: next(2),
+                missing_punches: next(2),
+                spot_check_absences: next(2),
+                findings: (i % 3 == 0).then(|| next(2)),
+                ..Default::default()
+            };
+            if i % 50 == 0 {
+                r.staff_no = stem.to_string();
+            }
+            r.name = i.to_string();
+            rows.push(r);
+        }
+        let mut want = rows.clone();
+        want.sort_by(|a, b| a.rank_figures().cmp(&b.rank_figures()).then_with(|| a.staff_no.cmp(&b.staff_no)));
+        super::rank_people(&mut rows);
+        let names = |v: &[super::ReportRow]| v.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&rows), names(&want), "the same rows in the same order, ties kept as they came");
     }
 }
