@@ -45,11 +45,6 @@
 #[path = "../tests/common/central.rs"]
 mod central;
 
-/// The server's allocator (src/bin/dutyclock-central.rs), for the sums
-/// measured in-process here.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::sync::{Arc, Mutex};
 use std::time::Instant as Mono;
 
@@ -624,8 +619,7 @@ fn province(backend: Backend, kiosks: usize, people: usize) -> String {
 /// (`summary::rank`), at 10,000 and 100,000 people, medians of 5. The
 /// baseline, from the same run: the same parts summed in a std `HashMap`
 /// and ranked by `sort_by_cached_key` with a copy of each staff number,
-/// as the server did before (d38c964), on the same allocator (the
-/// server's mimalloc, below: this compares the code, not the allocator).
+/// as the server did before (d38c964).
 /// A growth above 10× here is memory the larger quarter misses in cache,
 /// not more rows. The parts come in SQLite's order (the best case for
 /// `People`'s guess; PostgreSQL's order is the table's).
