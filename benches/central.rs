@@ -41,6 +41,16 @@
 //! a quarter's weeks would have given the database (PostgreSQL's VACUUM
 //! ANALYZE and CHECKPOINT, SQLite's WAL checkpoint), the "empty" one the
 //! quarter's first three days into an empty database).
+//! `DUTYCLOCK_BENCH_DATABASE_CONNECTIONS` gives the server's PostgreSQL
+//! pool (`--database-connections`; the server's default otherwise).
+//! The 10,000 people are loaded first. Then, both provinces still
+//! loaded, the quarter's report at 100,000 and at 10,000 people in turn,
+//! 9 rounds, each size fetched twice in a row and the second timed
+//! (`province <backend> growth: report_growth=… report_large_ms=…
+//! report_small_ms=…`): the growth ratio from medians taken minutes apart
+//! moved with this machine's speed, which differs by 15–40 % between
+//! hours, and a report timed right after the other size's would find the
+//! caches holding that one's rows.
 
 #[path = "../tests/common/central.rs"]
 mod central;
@@ -513,6 +523,18 @@ fn upload_days(
     (l, secs)
 }
 
+/// One GET of `path` from a signed-in session, its body read whole; the
+/// ms it took. Anything but 200 fails the benchmark.
+fn timed_get(a: &ureq::Agent, c: &Central, session: &str, path: &str) -> f64 {
+    let t = Mono::now();
+    let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", session).call().unwrap();
+    let status = r.status().as_u16();
+    let body = r.body_mut().with_config().limit(u64::MAX).read_to_vec().unwrap();
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body[..body.len().min(400)]));
+    ms
+}
+
 /// The median of 5 GETs of `path`, in ms, and the server's largest RSS
 /// (MiB) seen while they ran (sampled every 20 ms).
 fn timed5(c: &Central, session: &str, path: &str) -> (f64, u64) {
@@ -528,12 +550,7 @@ fn timed5(c: &Central, session: &str, path: &str) -> (f64, u64) {
         });
         let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
         for _ in 0..5 {
-            let t = Mono::now();
-            let mut r = a.get(&format!("{}{path}", c.url)).header("Cookie", session).call().unwrap();
-            let status = r.status().as_u16();
-            let body = r.body_mut().with_config().limit(u64::MAX).read_to_vec().unwrap();
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body[..body.len().min(400)]));
+            times.push(timed_get(&a, c, session, path));
         }
         done.store(true, std::sync::atomic::Ordering::Relaxed);
     });
@@ -544,10 +561,19 @@ fn timed5(c: &Central, session: &str, path: &str) -> (f64, u64) {
 /// 2026's third quarter loaded, then the report, its files, the 通报
 /// draft, a day's overview, a unit's and a person's quarter (medians of
 /// 5), and the ingest of three more days into the loaded quarter, right
-/// after the load and after the upkeep.
-fn province(backend: Backend, kiosks: usize, people: usize) -> String {
+/// after the load and after the upkeep. The province stays loaded (its
+/// server running) for [`growth`].
+fn province(backend: Backend, kiosks: usize, people: usize) -> (String, Loaded) {
     let clients = env_or("DUTYCLOCK_BENCH_CLIENTS", CLIENTS_DEFAULT);
     let mut c = Central::new(backend);
+    if let (Backend::Postgres, Ok(n)) = (backend, std::env::var("DUTYCLOCK_BENCH_DATABASE_CONNECTIONS")) {
+        assert!(
+            n.parse::<u16>().is_ok_and(|n| (1..=100).contains(&n)),
+            "DUTYCLOCK_BENCH_DATABASE_CONNECTIONS: 1 to 100"
+        );
+        println!("  the server's pool: {n} connections");
+        c = c.with_args(&["--database-connections", &n], "http");
+    }
     let pg_url = c.database_url();
     let tokens = register(&c, kiosks, pg_url.as_deref());
     c.user("bench", "bureau", "bench password");
@@ -602,14 +628,46 @@ fn province(backend: Backend, kiosks: usize, people: usize) -> String {
     let (l, secs) = upload_days(&c.url, &tokens, people, &next, clients);
     let kept_rate = (l.len() * people) as f64 / secs;
     let kept_p99 = percentile(l, 0.99);
-    format!(
+    let line = format!(
         "report_ms={report_ms:.0} report_xlsx_ms={xlsx_ms:.0} bulletin_ms={bulletin_ms:.0} report_page_ms={page_ms:.0} \
          unit_ms={unit_ms:.0} overview_ms={overview_ms:.0} person_ms={person_ms:.0} \
          ingest_empty_person_days_per_s={empty_rate:.0} ingest_empty_p99_ms={empty_p99:.0} \
          ingest_person_days_per_s={loaded_rate:.0} ingest_p99_ms={loaded_p99:.0} \
          ingest_kept_person_days_per_s={kept_rate:.0} ingest_kept_p99_ms={kept_p99:.0} rss_mb={}",
         rss_json.max(rss_xlsx)
-    )
+    );
+    (line, Loaded { c, session, report: format!("/api/v1/report?{q}") })
+}
+
+/// A province loaded and served, and its quarter's report (as a path).
+struct Loaded {
+    c: Central,
+    session: String,
+    report: String,
+}
+
+/// Issue 25's growth ratio: the quarter's report of the `large` province
+/// and of the `small` one in turn, 9 rounds; the ratio of the medians.
+/// Each province's own median was taken minutes before the other's, and
+/// over minutes this machine's speed moves by more than the goal's
+/// margin: in turn, both sizes are measured under the same conditions.
+/// Each is fetched twice and the second timed, as the medians of 5 are
+/// (one report right after another of the same size), so that neither
+/// is timed with the caches holding the other's rows.
+fn growth(large: &Loaded, small: &Loaded) -> String {
+    let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+    let get = |l: &Loaded| {
+        timed_get(&a, &l.c, &l.session, &l.report);
+        timed_get(&a, &l.c, &l.session, &l.report)
+    };
+    let (mut big, mut little) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        big.push(get(large));
+        little.push(get(small));
+    }
+    let (b, s) = (percentile(big, 0.5), percentile(little, 0.5));
+    println!("  the quarter's report at both sizes in turn: {b:.0} ms against {s:.0} ms, {:.1}×", b / s);
+    format!("report_growth={:.1} report_large_ms={b:.0} report_small_ms={s:.0}", b / s)
 }
 
 /// The server's own part of a quarter's report, in-process and without
@@ -771,9 +829,17 @@ fn main() {
                 println!("postgres: not measured (no DUTYCLOCK_TEST_PG: run through deploy/with-postgres.sh)");
                 continue;
             }
-            for k in [kiosks, (kiosks / 10).max(1)] {
+            // The smaller first: the larger's database is then not left
+            // to PostgreSQL's autovacuum while the smaller is measured.
+            let mut loaded = Vec::new();
+            for k in [(kiosks / 10).max(1), kiosks] {
                 println!("province {name}, {} people:", k * 250);
-                lines.push(format!("province {name} {} people: {}", k * 250, province(backend, k, 250)));
+                let (line, province) = province(backend, k, 250);
+                lines.push(format!("province {name} {} people: {line}", k * 250));
+                loaded.push(province);
+            }
+            if let [small, large] = &loaded[..] {
+                lines.push(format!("province {name} growth: {}", growth(large, small)));
             }
         }
         for l in lines {

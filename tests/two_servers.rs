@@ -8,7 +8,7 @@
 #[path = "common/central.rs"]
 mod central;
 
-use central::{agent, put, runtime, sign_in_at, summary, Backend, Central, BACKENDS};
+use central::{agent, put, rows_text, runtime, sign_in_at, summary, Backend, Central, BACKENDS};
 
 fn body(v: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
@@ -119,6 +119,56 @@ fn two_servers_on_one_postgres_act_as_one() {
     });
     let first = format!("{} ", c.pid());
     assert!(holders.len() == 1 && holders[0].starts_with(&first), "the first server's: {holders:?} ({first})");
+}
+
+/// `--database-connections` bounds the PostgreSQL connections a server
+/// holds (issue 25: on a small database machine, uploads beyond its
+/// cores wait in the server): eight kiosks uploading at once through a
+/// server given two all have their summaries stored, and the server
+/// holds two connections to the database; a pool of none is refused, by
+/// the option's name, before or after the command.
+#[test]
+fn a_server_holds_at_most_the_database_connections_it_is_given() {
+    let c = Central::new(Backend::Postgres);
+    for args in [["--database-connections", "0", "kiosk", "list"], ["kiosk", "list", "--database-connections", "0"]] {
+        let refused = c.cli(&args, "");
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success() && said.contains("--database-connections"), "{args:?}: {said}");
+    }
+    let tokens: Vec<String> = (0..8).map(|k| c.kiosk(&format!("door-{k}"), &[&format!("单位{k}")])).collect();
+    let mut c = c.with_args(&["--database-connections", "2"], "http");
+    c.start();
+    let barrier = std::sync::Barrier::new(tokens.len());
+    std::thread::scope(|scope| {
+        for (k, token) in tokens.iter().enumerate() {
+            let (barrier, url) = (&barrier, &c.url);
+            scope.spawn(move || {
+                let (a, kiosk) = (agent(), format!("door-{k}"));
+                let people: Vec<(String, String)> =
+                    (0..50).map(|p| (format!("{k}{p:03}"), format!("员工{p}"))).collect();
+                let unit = format!("单位{k}");
+                let rows: Vec<(&str, &str, &str, u32)> =
+                    people.iter().map(|(no, name)| (no.as_str(), name.as_str(), unit.as_str(), 0)).collect();
+                barrier.wait();
+                for day in 23..=27 {
+                    let date = format!("2026-11-{day}");
+                    let (status, text) =
+                        put(&a, url, &kiosk, &date, Some(token), &body(&summary(&kiosk, &date, 1, &rows)));
+                    assert_eq!(status, 201, "{kiosk} {date}: {text}");
+                }
+            });
+        }
+    });
+    let stored = rows_text(&c, "SELECT count(*)::text FROM summaries");
+    assert_eq!(stored.trim(), "40", "every upload stored");
+    // Every connection to the test's own database but this query's: the
+    // server's, named or not (the commands above have exited).
+    let held = rows_text(
+        &c,
+        "SELECT count(*)::text || ' ' || string_agg(DISTINCT application_name, ',') FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    assert_eq!(held.trim(), "2 dutyclock-central", "the server's connections, and their name");
 }
 
 /// The claims under the background work, on both backends: of two

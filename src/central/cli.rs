@@ -30,6 +30,19 @@ pub struct Cli {
     /// `postgres://user@host:port/db` for PostgreSQL (default: SQLite in DIR).
     #[arg(long, global = true, env = "DUTYCLOCK_CENTRAL_DATABASE", value_name = "URL")]
     pub database: Option<String>,
+    /// PostgreSQL: the connections this process holds at most. About
+    /// twice the database machine's cores in all, shared among the server
+    /// processes: work beyond them waits in the server, not in the
+    /// database's scheduler.
+    #[arg(
+        long,
+        global = true,
+        env = "DUTYCLOCK_CENTRAL_DATABASE_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u16).range(1..=1000)
+    )]
+    pub database_connections: u16,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -268,7 +281,7 @@ fn postgres_url(cli: &Cli) -> Option<&str> {
 /// else SQLite in DIR (`init` creates it; other commands refuse without it).
 async fn storage(cli: &Cli, init: bool) -> Result<Arc<dyn Storage>, Failure> {
     if let Some(url) = postgres_url(cli) {
-        let pg = Postgres::connect(url, 16)?;
+        let pg = Postgres::connect(url, usize::from(cli.database_connections))?;
         if init {
             pg.init().await?;
         } else if let Err(e) = pg.upgrade().await {

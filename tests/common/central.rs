@@ -133,6 +133,7 @@ impl Central {
     fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dutyclock-central"));
         cmd.env_remove("DUTYCLOCK_CENTRAL_DATABASE").env_remove("DUTYCLOCK_CENTRAL_DATA_DIR");
+        cmd.env_remove("DUTYCLOCK_CENTRAL_DATABASE_CONNECTIONS");
         cmd.arg("--data-dir").arg(self.data_dir());
         if let Some(pg) = &self.pg {
             cmd.arg("--database").arg(&pg.url);

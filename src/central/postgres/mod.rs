@@ -444,6 +444,11 @@ impl Postgres {
         // it then saves: off for our sessions. Options in the URL are kept.
         let options = cfg.get_options().map_or_else(|| "-c jit=off".to_string(), |o| format!("{o} -c jit=off"));
         cfg.options(&options);
+        // The server's sessions named in `pg_stat_activity` for whoever
+        // runs the database, unless the URL names them otherwise.
+        if cfg.get_application_name().is_none() {
+            cfg.application_name("dutyclock-central");
+        }
         let mgr = match crate::central::pgtls::connector(&tls).map_err(|e| db(format!("database TLS: {e}")))? {
             None => Manager::new(cfg, NoTls),
             Some(connector) => {
