@@ -95,6 +95,12 @@ fn register_as(c: &Central, kiosks: usize, pg_url: Option<&str>, id: &str, unit:
     })
 }
 
+/// An agent for a signed-in session's GETs: a status is an answer, and
+/// a redirect (to the login, say) is not followed but fails the check.
+fn reader_agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent()
+}
+
 fn percentile(mut ms: Vec<f64>, q: f64) -> f64 {
     ms.sort_by(|a, b| a.total_cmp(b));
     ms[((ms.len() as f64 - 1.0) * q).round() as usize]
@@ -103,7 +109,7 @@ fn percentile(mut ms: Vec<f64>, q: f64) -> f64 {
 /// The median of 3 GETs of `path` with the session cookie, in ms; each
 /// answer is checked with `check`.
 fn timed(url: &str, session: &str, path: &str, check: impl Fn(&[u8])) -> f64 {
-    let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+    let a = reader_agent();
     let mut times = Vec::new();
     for _ in 0..3 {
         let t = Mono::now();
@@ -548,7 +554,7 @@ fn timed5(c: &Central, session: &str, path: &str) -> (f64, u64) {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         });
-        let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        let a = reader_agent();
         for _ in 0..5 {
             times.push(timed_get(&a, c, session, path));
         }
@@ -655,7 +661,7 @@ struct Loaded {
 /// (one report right after another of the same size), so that neither
 /// is timed with the caches holding the other's rows.
 fn growth(large: &Loaded, small: &Loaded) -> String {
-    let a = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+    let a = reader_agent();
     let get = |l: &Loaded| {
         timed_get(&a, &l.c, &l.session, &l.report);
         timed_get(&a, &l.c, &l.session, &l.report)
